@@ -1,0 +1,296 @@
+//! Extract: one source file -> [`FileFacts`].
+//!
+//! Input: a file's repository-relative path, its bytes, and the API models of `rules/models/`.
+//! Output: the accesses the file performs (as unresolved [`Expr`]s with a mode and a line), the
+//! names it binds, what it imports, the scripts it runs and the schedules it declares.
+//!
+//! Invariants: extraction is a pure function of (path, content, models), so it runs in parallel
+//! and is cached by blob id; it never fails — a file that does not parse yields the facts of the
+//! parts that did and a warning; lines are 1-based lines of this file.
+
+pub mod bash;
+pub mod cron;
+pub mod python;
+pub mod rust;
+
+use crate::expr::{Expr, ScopeId};
+use crate::model::Mode;
+use crate::rules::models::Models;
+use serde::Serialize;
+
+/// The languages and formats knockon reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Python,
+    Bash,
+    Rust,
+    Crontab,
+}
+
+impl Language {
+    /// Chooses the extractor for a file from its path and, for scripts without an extension, its
+    /// shebang line. `None` for files knockon does not read.
+    pub fn detect(path: &str, content: &[u8]) -> Option<Language> {
+        let file_name = path.rsplit('/').next().unwrap_or(path);
+        let ext = file_name.rsplit_once('.').map(|(_, e)| e);
+        match ext {
+            Some("py") | Some("pyw") => return Some(Language::Python),
+            Some("sh") | Some("bash") | Some("ksh") | Some("zsh") => return Some(Language::Bash),
+            Some("rs") => return Some(Language::Rust),
+            Some("cron") | Some("crontab") => return Some(Language::Crontab),
+            _ => {}
+        }
+        if cron::looks_like_cron_path(path) {
+            return Some(Language::Crontab);
+        }
+        if ext.is_none() || path.contains("/bin/") || path.starts_with("bin/") {
+            let first_line = content.split(|b| *b == b'\n').next().unwrap_or(&[]);
+            let first_line = String::from_utf8_lossy(first_line);
+            if first_line.starts_with("#!") {
+                if first_line.contains("python") {
+                    return Some(Language::Python);
+                }
+                if first_line.contains("sh") {
+                    return Some(Language::Bash);
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Everything knockon learns from one file, before resolution.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct FileFacts {
+    /// Scope 0 is the file (module, script); functions, classes and cron entries follow.
+    pub scopes: Vec<Scope>,
+    pub bindings: Vec<Binding>,
+    pub imports: Vec<Import>,
+    pub accesses: Vec<RawAccess>,
+    /// Programs and scripts this file starts, so a schedule reaches the code it runs.
+    pub runs: Vec<RunRef>,
+    /// Schedules declared in this file (crontab entries), by index from [`Scope::job`].
+    pub schedules: Vec<ScheduleFact>,
+    /// What could not be read, so the report can say so.
+    pub warnings: Vec<ExtractWarning>,
+}
+
+impl FileFacts {
+    /// Facts with the file scope in place, which every extractor starts from.
+    pub fn new(file_scope_name: impl Into<String>, kind: ScopeKind) -> FileFacts {
+        FileFacts {
+            scopes: vec![Scope {
+                parent: None,
+                kind,
+                name: file_scope_name.into(),
+                class: None,
+                job: None,
+                line: 1,
+            }],
+            ..FileFacts::default()
+        }
+    }
+
+    /// Adds a scope and returns its id.
+    pub fn push_scope(&mut self, scope: Scope) -> ScopeId {
+        self.scopes.push(scope);
+        self.scopes.len() - 1
+    }
+
+    /// The dotted name of a scope for reports: `loader.write.write_day` style, file scope first.
+    pub fn unit_name(&self, scope: ScopeId) -> String {
+        let mut names = Vec::new();
+        let mut current = Some(scope);
+        while let Some(id) = current {
+            let Some(s) = self.scopes.get(id) else { break };
+            if id != 0 {
+                names.push(s.name.clone());
+            }
+            current = s.parent;
+        }
+        names.reverse();
+        names.join(".")
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScopeKind {
+    Module,
+    Script,
+    Function,
+    Class,
+    /// One crontab entry: its command runs under the entry's schedule.
+    CronEntry,
+}
+
+/// A region where names are bound: the file, a function, a class, a crontab entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Scope {
+    /// The enclosing scope for name lookup (a function's module, a nested function's function).
+    pub parent: Option<ScopeId>,
+    pub kind: ScopeKind,
+    pub name: String,
+    /// For a method, the class scope where `self.x = ...` bindings are recorded.
+    pub class: Option<ScopeId>,
+    /// For a crontab entry, its index in [`FileFacts::schedules`].
+    pub job: Option<usize>,
+    /// Where the scope starts (a `def`, a crontab line).
+    pub line: u32,
+}
+
+/// `name = value` in a scope, at a line. Shell variables, Python assignments (including
+/// `self.x`, recorded in the class scope), constants, `let` bindings and function-parameter
+/// defaults all become bindings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Binding {
+    pub scope: ScopeId,
+    pub name: String,
+    pub value: Expr,
+    pub line: u32,
+}
+
+/// `from module import name as local` (name = Some) or `import module as local` (name = None).
+/// `level` counts the leading dots of a relative import.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Import {
+    pub scope: ScopeId,
+    pub local: String,
+    pub module: String,
+    pub name: Option<String>,
+    pub level: u32,
+    pub line: u32,
+}
+
+/// One access to a shared resource, as the source spells it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RawAccess {
+    pub resource: RawResource,
+    pub mode: Mode,
+    /// 1-based line of the statement, command or entry that performs the access.
+    pub line: u32,
+    /// The scope (function, script, crontab entry) performing the access.
+    pub scope: ScopeId,
+    /// The model that recognised it, for the explanation: `os.remove`, `find -delete`, `>`.
+    pub via: String,
+}
+
+/// The resource an access names, before resolution.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum RawResource {
+    Path(PathTarget),
+}
+
+/// A path expression and how far the access reaches from it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PathTarget {
+    pub expr: Expr,
+    pub reach: Reach,
+    /// Age condition on what is touched (`-mtime +3`), in plain words: "older than 3 days".
+    pub retention: Option<String>,
+}
+
+impl PathTarget {
+    pub fn exact(expr: Expr) -> PathTarget {
+        PathTarget {
+            expr,
+            reach: Reach::Exact,
+            retention: None,
+        }
+    }
+}
+
+/// How the set of paths an access touches derives from its expression.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Reach {
+    /// The path itself (which may be a glob).
+    Exact,
+    /// The path and everything under it (`rm -r`, `shutil.rmtree`, `remove_dir_all`).
+    Tree,
+    /// The entries directly inside the directory (`ls dir`, `os.listdir`, `iterdir`, `read_dir`).
+    Children,
+    /// A `find`-style search under the expression as start directory.
+    Find(FindSpec),
+}
+
+/// The parts of a `find` command (or an `os.walk` loop) that decide which paths it touches.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FindSpec {
+    /// `-name`/`-iname` globs (alternatives, any may match); empty means any name.
+    pub names: Vec<Expr>,
+    /// `-path`/`-wholename` globs (alternatives), matched against the whole path, where `*`
+    /// also matches `/`.
+    pub paths: Vec<Expr>,
+    /// `-mindepth` (default 0: the start directory itself is a candidate).
+    pub min_depth: u32,
+    /// `-maxdepth`; `None` means unlimited.
+    pub max_depth: Option<u32>,
+    /// `-type f`/`-type d`.
+    pub file_type: Option<char>,
+    /// The action removes whole directories (`-exec rm -rf {}`), so everything under a match
+    /// is touched too.
+    pub tree: bool,
+    /// `-name` matched case-insensitively (`-iname`).
+    pub case_insensitive: bool,
+}
+
+/// A script or program this file starts: `/opt/ops/bin/cleanup.sh`, `python3 -m loader.main`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RunRef {
+    pub scope: ScopeId,
+    pub line: u32,
+    pub target: RunTarget,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum RunTarget {
+    /// A script or executable by path (absolute, relative, or through a variable).
+    Path { expr: Expr },
+    /// A Python module run with `python -m`.
+    PythonModule { module: String },
+}
+
+/// One schedule entry (a crontab line): what runs, when, as whom, with which environment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ScheduleFact {
+    pub line: u32,
+    /// The five fields or the `@daily` macro, as written.
+    pub expression: String,
+    /// Plain words, from the schedule parser.
+    pub description: String,
+    /// The `/etc/cron.d` user field, when the file has one.
+    pub user: Option<String>,
+    pub command: String,
+    /// `VAR=value` lines above the entry (and the entry's own leading assignments).
+    pub env: Vec<(String, String)>,
+    /// The scope of the entry's command ([`ScopeKind::CronEntry`]).
+    pub scope: ScopeId,
+}
+
+/// Something in a file that could not be read; the analysis of the rest goes on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ExtractWarning {
+    pub line: u32,
+    pub message: String,
+}
+
+/// Extracts the facts of one file. Never fails: unreadable content is a warning.
+pub fn extract(path: &str, content: &[u8], models: &Models) -> Option<FileFacts> {
+    let language = Language::detect(path, content)?;
+    Some(extract_as(language, path, content, models))
+}
+
+/// Extracts with a known language (used for commands embedded in other files).
+pub fn extract_as(language: Language, path: &str, content: &[u8], models: &Models) -> FileFacts {
+    let text = String::from_utf8_lossy(content);
+    match language {
+        Language::Python => python::extract(path, &text, models),
+        Language::Bash => bash::extract(path, &text, models),
+        Language::Rust => rust::extract(path, &text, models),
+        Language::Crontab => cron::extract(path, &text, models),
+    }
+}

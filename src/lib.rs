@@ -1,0 +1,10 @@
+//! knockon: given a change in one repository, what else needs a patch?
+//!
+//! The modules follow the pipeline of DESIGN.md, each stage taking the previous stage's plain data:
+//! [`load`] -> [`extract`] -> [`resolve`] -> [`graph`] -> [`change`] -> [`impact`] -> [`report`].
+
+pub mod expr;
+pub mod extract;
+pub mod model;
+pub mod pattern;
+pub mod rules;

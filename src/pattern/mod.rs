@@ -1,0 +1,192 @@
+//! The path and name pattern algebra: the heart of knockon's precision.
+//!
+//! Input: [`Piece`]s from the resolver (literal text, globs in the program's own syntax, holes
+//! for unknown values, opaque symbols for unset environment variables). Output: [`Pattern`]s, each
+//! denoting a set of concrete paths, and the set relations the rules ask of them: does A *cover* B
+//! (every path B can name, A matches), do they *overlap*, or are they *disjoint*.
+//!
+//! Invariants: relations are exact for the pattern language (literals, `*`, `?`, `[...]`, `**`,
+//! holes, subtrees), decided on automata rather than by heuristics, and property-tested against a
+//! brute-force matcher. Depth limits and directory prefixes are expressed by the resolver as
+//! patterns (`dir/*/*.csv`, a subtree flag), so every caller gets the same answers.
+
+mod automaton;
+mod build;
+
+pub use build::normalize_literal_path;
+
+use crate::expr::HoleShape;
+use serde::Serialize;
+
+/// One piece of a path as the resolver sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Piece {
+    /// Literal text; may contain `/`.
+    Lit(String),
+    /// A glob in shell/fnmatch syntax: `*`, `?`, `[...]`, `[!...]`, and `**` as a whole segment
+    /// (zero or more directories). With `star_matches_slash`, `*` also matches `/` (as in
+    /// `find -path`). With `case_insensitive`, letters match either case (`find -iname`).
+    Glob {
+        text: String,
+        star_matches_slash: bool,
+        case_insensitive: bool,
+    },
+    /// A value the tool cannot know, named for display (`{day}`).
+    Hole { label: String, shape: HoleShape },
+    /// An environment variable with no default: an opaque value that is equal to itself in every
+    /// program (two repositories reading `$DATA_DIR` mean the same directory), matched by `**` and
+    /// path holes but never equal to a different literal.
+    Symbol(String),
+}
+
+/// A set of paths. Built once, compared many times.
+#[derive(Clone, Debug)]
+pub struct Pattern {
+    display: String,
+    absolute: bool,
+    subtree: bool,
+    literal_prefix: String,
+    nfa: automaton::Nfa,
+}
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.display == other.display && self.subtree == other.subtree
+    }
+}
+impl Eq for Pattern {}
+
+impl std::hash::Hash for Pattern {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.display.hash(state);
+        self.subtree.hash(state);
+    }
+}
+
+impl Serialize for Pattern {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.display())
+    }
+}
+
+impl Pattern {
+    /// Builds a pattern from pieces. Normalises the literal parts (`//`, `/./`, `dir/..`,
+    /// trailing `/`). With `subtree`, the pattern also names everything under each path it
+    /// matches (a deleted directory covers its contents).
+    pub fn from_pieces(pieces: &[Piece], subtree: bool) -> Pattern {
+        build::build(pieces, subtree)
+    }
+
+    /// A pattern from glob text alone (`/data/ticker/ticker_*.csv`), for tests and config.
+    pub fn glob(text: &str) -> Pattern {
+        Pattern::from_pieces(
+            &[Piece::Glob {
+                text: text.to_string(),
+                star_matches_slash: false,
+                case_insensitive: false,
+            }],
+            false,
+        )
+    }
+
+    /// How reviewers read the pattern: globs as written, holes as `{label}`, symbols as
+    /// `${NAME}`, and `/**` appended for a subtree.
+    pub fn display(&self) -> String {
+        if self.subtree {
+            format!("{}/**", self.display.trim_end_matches('/'))
+        } else {
+            self.display.clone()
+        }
+    }
+
+    /// The path as built, without the subtree suffix.
+    pub fn base_display(&self) -> &str {
+        &self.display
+    }
+
+    /// Starts at `/` (or at a symbol that stands for an absolute directory).
+    pub fn is_absolute(&self) -> bool {
+        self.absolute
+    }
+
+    pub fn is_subtree(&self) -> bool {
+        self.subtree
+    }
+
+    /// The longest literal directory prefix (ending in `/`, or empty): an index key that every
+    /// path the pattern matches starts with.
+    pub fn literal_prefix(&self) -> &str {
+        &self.literal_prefix
+    }
+
+    /// Does this pattern match this concrete path?
+    pub fn matches(&self, path: &str) -> bool {
+        self.nfa.matches(path)
+    }
+}
+
+/// How two patterns' sets relate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Relation {
+    /// The same set.
+    Equal,
+    /// A ⊋ B: A matches every path B names, and more.
+    Covers,
+    /// A ⊊ B.
+    CoveredBy,
+    /// Some paths in common, each has paths the other lacks.
+    Overlaps,
+    /// No path in common.
+    Disjoint,
+}
+
+impl Relation {
+    /// A matches every path B names (equal or strictly more).
+    pub fn a_covers_b(self) -> bool {
+        matches!(self, Relation::Equal | Relation::Covers)
+    }
+
+    /// A and B share at least one path.
+    pub fn intersects(self) -> bool {
+        !matches!(self, Relation::Disjoint)
+    }
+}
+
+/// The relation of A to B.
+pub fn relation(a: &Pattern, b: &Pattern) -> Relation {
+    let a_covers = covers(std::slice::from_ref(a), b);
+    let b_covers = covers(std::slice::from_ref(b), a);
+    match (a_covers, b_covers) {
+        (true, true) => Relation::Equal,
+        (true, false) => Relation::Covers,
+        (false, true) => Relation::CoveredBy,
+        (false, false) => {
+            if overlaps(a, b) {
+                Relation::Overlaps
+            } else {
+                Relation::Disjoint
+            }
+        }
+    }
+}
+
+/// Does the union of `a` match every path `b` names?
+pub fn covers(a: &[Pattern], b: &Pattern) -> bool {
+    automaton::included(&b.nfa, a.iter().map(|p| &p.nfa))
+}
+
+/// Do `a` and `b` share at least one path?
+pub fn overlaps(a: &Pattern, b: &Pattern) -> bool {
+    automaton::intersect_witness(&a.nfa, &b.nfa).is_some()
+}
+
+/// A shortest path that both patterns match, if any: evidence for explanations and tests.
+pub fn overlap_witness(a: &Pattern, b: &Pattern) -> Option<String> {
+    automaton::intersect_witness(&a.nfa, &b.nfa)
+}
+
+/// A shortest path that `b` names and no pattern of `a` matches, if any.
+pub fn uncovered_witness(a: &[Pattern], b: &Pattern) -> Option<String> {
+    automaton::difference_witness(&b.nfa, a.iter().map(|p| &p.nfa))
+}

@@ -1,0 +1,1 @@
+//! Impact rules: which contract delta, against which counterpart accesses, makes a finding.

@@ -1,0 +1,78 @@
+//! API models as data: which calls and commands access which resource in which mode.
+//!
+//! Input: TOML files, built in (`rules/models/*.toml`, compiled into the binary) and the user's
+//! (`--rules DIR`), all through [`Models::load_file`]. Output: one [`Models`] value per run with a
+//! table per language, which the extractors consult instead of hard-coding API names.
+//!
+//! A file names its language and schema version; each language's rows are validated by that
+//! language's schema (unknown keys are errors with the file and line). A user row with the same
+//! name as a built-in row replaces it.
+
+pub mod bash;
+pub mod python;
+pub mod rust;
+
+use crate::rules::RulesError;
+use serde::Deserialize;
+
+/// The models of every language, as the extractors read them.
+#[derive(Clone, Debug, Default)]
+pub struct Models {
+    pub python: python::PythonModels,
+    pub bash: bash::BashModels,
+    pub rust: rust::RustModels,
+}
+
+/// The built-in model files, compiled in so the binary works with nothing beside it.
+pub const BUILTIN_MODEL_FILES: &[(&str, &str)] = &[
+    ("rules/models/python.toml", include_str!("../../../rules/models/python.toml")),
+    ("rules/models/bash.toml", include_str!("../../../rules/models/bash.toml")),
+    ("rules/models/rust.toml", include_str!("../../../rules/models/rust.toml")),
+];
+
+/// The header every model file starts with.
+#[derive(Deserialize)]
+struct Header {
+    schema: u32,
+    language: String,
+}
+
+/// The schema version this build reads.
+pub const MODEL_SCHEMA: u32 = 1;
+
+impl Models {
+    /// The built-in models. They are tested to load, so an error here is a build defect; it is
+    /// still returned, not panicked on.
+    pub fn builtin() -> Result<Models, RulesError> {
+        let mut models = Models::default();
+        for (name, text) in BUILTIN_MODEL_FILES {
+            models.load_file(name, text)?;
+        }
+        Ok(models)
+    }
+
+    /// Loads one model file's text; `name` is used in error messages.
+    pub fn load_file(&mut self, name: &str, text: &str) -> Result<(), RulesError> {
+        let header: Header = toml::from_str(text).map_err(|e| RulesError::toml(name, text, &e))?;
+        if header.schema != MODEL_SCHEMA {
+            return Err(RulesError::at(
+                name,
+                crate::rules::line_of_key(text, "schema"),
+                format!("schema {} is not supported (this build reads schema {MODEL_SCHEMA})", header.schema),
+            ));
+        }
+        match header.language.as_str() {
+            "python" => self.python.merge(python::PythonModelFile::parse(name, text)?),
+            "bash" => self.bash.merge(bash::BashModelFile::parse(name, text)?),
+            "rust" => self.rust.merge(rust::RustModelFile::parse(name, text)?),
+            other => {
+                return Err(RulesError::at(
+                    name,
+                    crate::rules::line_of_key(text, "language"),
+                    format!("unknown language `{other}` (expected python, bash or rust)"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
