@@ -1,1 +1,373 @@
 //! Impact rules: which contract delta, against which counterpart accesses, makes a finding.
+//!
+//! A rule file (`rules/impact/*.toml`) holds `[[rule]]` tables. Each rule says which change it
+//! reacts to (`when`), which accesses elsewhere are its counterparts (`counterpart_modes`), how the
+//! counterpart must relate to the resource before the change (`before`) and after it (`after`),
+//! and what to tell the reviewer (`title`, `message`, `help` with `{placeholders}`). The engine
+//! in `impact/` evaluates these conditions; the rules themselves are data, documented with an
+//! example scenario that fires and one that does not (run by the tests).
+//!
+//! Rules are evaluated in order; for one changed access and one counterpart, the first rule that
+//! matches wins, so a specific rule (a completion marker) placed before a general one (any reader)
+//! takes precedence. A user rule with the id of a built-in rule replaces it in place.
+
+use super::RulesError;
+use crate::finding::Severity;
+use crate::model::{Mode, ResourceKind};
+use serde::Deserialize;
+
+/// The schema version of impact rule files.
+pub const IMPACT_SCHEMA: u32 = 1;
+
+/// The built-in rule files, compiled in.
+pub const BUILTIN_RULE_FILES: &[(&str, &str)] = &[(
+    "rules/impact/path.toml",
+    include_str!("../../rules/impact/path.toml"),
+)];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    schema: u32,
+    #[serde(default)]
+    rule: Vec<RawRule>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    id: String,
+    kind: String,
+    severity: String,
+    when: String,
+    counterpart_modes: Vec<String>,
+    before: String,
+    after: String,
+    #[serde(default)]
+    output_names: Vec<String>,
+    title: String,
+    message: String,
+    #[serde(default)]
+    help: Option<String>,
+    doc: String,
+    #[serde(default)]
+    example: Vec<RawExample>,
+    #[serde(default)]
+    enabled: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExample {
+    fires: bool,
+    scenario: String,
+}
+
+/// The change a rule reacts to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum When {
+    /// A unit stopped producing a resource and produces something else instead.
+    OutputReplaced,
+    /// A unit stopped producing a resource, with or without a replacement.
+    OutputRemoved,
+}
+
+/// How a counterpart relates to the resource before the change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Before {
+    /// The counterpart touched some of what was produced.
+    Intersects,
+    /// The counterpart touched all of what was produced.
+    Covers,
+}
+
+/// How a counterpart relates to the resources after the change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum After {
+    /// Some replacement output is not covered by the counterpart.
+    MissesReplacement,
+    /// Nothing produces anything the counterpart touches any more.
+    Unproduced,
+}
+
+/// An example scenario from a rule's documentation.
+#[derive(Clone, Debug)]
+pub struct Example {
+    pub fires: bool,
+    pub scenario: String,
+}
+
+/// A validated impact rule.
+#[derive(Clone, Debug)]
+pub struct ImpactRule {
+    pub id: String,
+    pub kind: ResourceKind,
+    pub severity: Severity,
+    pub when: When,
+    pub counterpart_modes: Vec<Mode>,
+    pub before: Before,
+    pub after: After,
+    /// When non-empty, the rule only applies to outputs whose file name matches one of these.
+    pub output_names: Option<globset::GlobSet>,
+    pub output_name_globs: Vec<String>,
+    pub title: String,
+    pub message: String,
+    pub help: Option<String>,
+    pub doc: String,
+    pub examples: Vec<Example>,
+    pub enabled: bool,
+    /// Where the rule was defined, for errors and documentation links.
+    pub source: String,
+}
+
+/// All impact rules, in evaluation order.
+#[derive(Clone, Debug, Default)]
+pub struct ImpactRules {
+    pub rules: Vec<ImpactRule>,
+}
+
+/// Placeholders a message may use; anything else is an error when the rule loads.
+pub const PLACEHOLDERS: &[&str] = &[
+    "producer",
+    "before",
+    "after",
+    "after_glob",
+    "counterpart",
+    "counterpart_verb",
+    "counterpart_unit",
+    "schedule",
+];
+
+impl ImpactRules {
+    pub fn builtin() -> Result<ImpactRules, RulesError> {
+        let mut rules = ImpactRules::default();
+        for (name, text) in BUILTIN_RULE_FILES {
+            rules.load_file(name, text)?;
+        }
+        Ok(rules)
+    }
+
+    /// Loads one rule file; a rule with an existing id replaces the existing rule.
+    pub fn load_file(&mut self, name: &str, text: &str) -> Result<(), RulesError> {
+        let raw: RawFile = toml::from_str(text).map_err(|e| RulesError::toml(name, text, &e))?;
+        if raw.schema != IMPACT_SCHEMA {
+            return Err(RulesError::at(
+                name,
+                super::line_of_key(text, "schema"),
+                format!(
+                    "schema {} is not supported (this build reads schema {IMPACT_SCHEMA})",
+                    raw.schema
+                ),
+            ));
+        }
+        for rule in raw.rule {
+            let line = line_of_id(text, &rule.id);
+            let compiled = compile(rule, name, line)?;
+            match self.rules.iter_mut().find(|r| r.id == compiled.id) {
+                Some(existing) => *existing = compiled,
+                None => self.rules.push(compiled),
+            }
+        }
+        Ok(())
+    }
+
+    pub fn get(&self, id: &str) -> Option<&ImpactRule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+}
+
+fn line_of_id(text: &str, id: &str) -> u32 {
+    let needle_double = format!("\"{id}\"");
+    let needle_single = format!("'{id}'");
+    text.lines()
+        .position(|l| {
+            let t = l.trim_start();
+            t.starts_with("id") && (t.contains(&needle_double) || t.contains(&needle_single))
+        })
+        .map(|i| u32::try_from(i + 1).unwrap_or(u32::MAX))
+        .unwrap_or(1)
+}
+
+fn compile(raw: RawRule, file: &str, line: u32) -> Result<ImpactRule, RulesError> {
+    let err = |message: String| RulesError::at(file, line, format!("rule `{}`: {message}", raw.id));
+    if raw.id.is_empty()
+        || !raw
+            .id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+    {
+        return Err(err(
+            "ids are lowercase kebab-case with a dotted prefix, e.g. `path.cleanup-misses-new-outputs`".into(),
+        ));
+    }
+    let kind = match raw.kind.as_str() {
+        "path" => ResourceKind::Path,
+        "credential" => ResourceKind::Credential,
+        "queue" => ResourceKind::Queue,
+        other => return Err(err(format!("unknown kind `{other}` (path, credential, queue)"))),
+    };
+    let severity = Severity::parse(&raw.severity)
+        .ok_or_else(|| err(format!("unknown severity `{}` (error, warning, info)", raw.severity)))?;
+    let when = match raw.when.as_str() {
+        "output-replaced" => When::OutputReplaced,
+        "output-removed" => When::OutputRemoved,
+        other => {
+            return Err(err(format!(
+                "unknown `when = \"{other}\"` (output-replaced, output-removed)"
+            )));
+        }
+    };
+    let before = match raw.before.as_str() {
+        "intersects" => Before::Intersects,
+        "covers" => Before::Covers,
+        other => return Err(err(format!("unknown `before = \"{other}\"` (intersects, covers)"))),
+    };
+    let after = match raw.after.as_str() {
+        "misses-replacement" => After::MissesReplacement,
+        "unproduced" => After::Unproduced,
+        other => {
+            return Err(err(format!(
+                "unknown `after = \"{other}\"` (misses-replacement, unproduced)"
+            )));
+        }
+    };
+    let mut counterpart_modes = Vec::new();
+    for mode in &raw.counterpart_modes {
+        counterpart_modes.push(Mode::parse(mode).ok_or_else(|| err(format!("unknown mode `{mode}`")))?);
+    }
+    if counterpart_modes.is_empty() {
+        return Err(err("`counterpart_modes` names at least one mode".into()));
+    }
+    let output_names = if raw.output_names.is_empty() {
+        None
+    } else {
+        let mut builder = globset::GlobSetBuilder::new();
+        for glob in &raw.output_names {
+            builder.add(
+                globset::GlobBuilder::new(glob)
+                    .literal_separator(true)
+                    .build()
+                    .map_err(|e| err(format!("bad glob in `output_names`: {e}")))?,
+            );
+        }
+        Some(builder.build().map_err(|e| err(e.to_string()))?)
+    };
+    for template in [Some(&raw.title), Some(&raw.message), raw.help.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        check_placeholders(template).map_err(err)?;
+    }
+    Ok(ImpactRule {
+        id: raw.id.clone(),
+        kind,
+        severity,
+        when,
+        counterpart_modes,
+        before,
+        after,
+        output_names,
+        output_name_globs: raw.output_names,
+        title: raw.title,
+        message: raw.message,
+        help: raw.help,
+        doc: raw.doc,
+        examples: raw
+            .example
+            .into_iter()
+            .map(|e| Example {
+                fires: e.fires,
+                scenario: e.scenario,
+            })
+            .collect(),
+        enabled: raw.enabled.unwrap_or(true),
+        source: file.to_string(),
+    })
+}
+
+fn check_placeholders(template: &str) -> Result<(), String> {
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('}') else {
+            return Err(format!("unclosed `{{` in `{template}`"));
+        };
+        let name = &after[..end];
+        if !PLACEHOLDERS.contains(&name) {
+            return Err(format!(
+                "unknown placeholder `{{{name}}}` (known: {})",
+                PLACEHOLDERS.join(", ")
+            ));
+        }
+        rest = &after[end + 1..];
+    }
+    Ok(())
+}
+
+/// Fills `{placeholders}` from `values`.
+pub fn render(template: &str, values: &[(&str, String)]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        match after.find('}') {
+            Some(end) => {
+                let name = &after[..end];
+                match values.iter().find(|(k, _)| *k == name) {
+                    Some((_, v)) => out.push_str(v),
+                    None => {
+                        out.push('{');
+                        out.push_str(name);
+                        out.push('}');
+                    }
+                }
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_rules_load() {
+        let rules = ImpactRules::builtin().unwrap();
+        assert!(rules.get("path.cleanup-misses-new-outputs").is_some());
+        for rule in &rules.rules {
+            assert!(rule.examples.iter().any(|e| e.fires), "{} has no firing example", rule.id);
+            assert!(rule.examples.iter().any(|e| !e.fires), "{} has no passing example", rule.id);
+        }
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let mut rules = ImpactRules::default();
+        let text = "schema = 1\n[[rule]]\nid = \"x.y\"\nkind = \"path\"\nbogus = 1\n";
+        let e = rules.load_file("mine.toml", text).unwrap_err();
+        assert_eq!(e.file, "mine.toml");
+        assert!(e.line >= 2, "{e}");
+        let e = rules.load_file("mine.toml", "schema = 2\n").unwrap_err();
+        assert_eq!(e.line, 1);
+        let bad_placeholder = "schema = 1\n[[rule]]\nid = \"x.y\"\nkind = \"path\"\nseverity = \"warning\"\nwhen = \"output-removed\"\ncounterpart_modes = [\"read\"]\nbefore = \"intersects\"\nafter = \"unproduced\"\ntitle = \"t {nope}\"\nmessage = \"m\"\ndoc = \"d\"\n";
+        let e = rules.load_file("mine.toml", bad_placeholder).unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
+        assert!(e.message.contains("nope"));
+    }
+
+    #[test]
+    fn renders_placeholders() {
+        assert_eq!(
+            render("{producer} writes {after}", &[("producer", "a".into()), ("after", "b".into())]),
+            "a writes b"
+        );
+    }
+}

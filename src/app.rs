@@ -1,0 +1,295 @@
+//! The `check` command end to end: load -> extract -> resolve -> graph -> change -> impact ->
+//! report. [`check`] is the library entry the tests drive in-process; [`run`] adds the CLI edge
+//! (reading the diff, choosing the format, the exit code).
+
+use crate::change;
+use crate::cli::{CheckArgs, Cli, Command, FailOn};
+use crate::error::Error;
+use crate::exit_codes;
+use crate::extract::{self, FileFacts, Language};
+use crate::finding::Severity;
+use crate::graph::Graph;
+use crate::impact::{self, Version};
+use crate::load::{self, ChangeSpec, FileContent, Snapshot, Workspace};
+use crate::model::Site;
+use crate::report::{self, Report, ReportWarning, Stats};
+use crate::resolve::{self, RepoFacts, Resolved};
+use crate::rules::RulesError;
+use crate::rules::impact::ImpactRules;
+use crate::rules::models::Models;
+use anyhow::Context;
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// What `knockon check` is asked.
+#[derive(Clone, Debug)]
+pub struct CheckRequest {
+    pub repo: PathBuf,
+    pub change: ChangeSpec,
+    pub context: Vec<PathBuf>,
+    pub rules_dirs: Vec<PathBuf>,
+}
+
+/// The rendered output and the exit code for it.
+pub struct Outcome {
+    pub output: String,
+    pub exit_code: u8,
+}
+
+/// Runs the command line.
+pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
+    match &cli.command {
+        Command::Check(args) => run_check(args),
+    }
+}
+
+fn run_check(args: &CheckArgs) -> anyhow::Result<Outcome> {
+    let change = match (&args.diff, &args.base) {
+        (Some(path), _) => {
+            let text = if path == "-" {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                    .context("cannot read the diff from standard input")?;
+                text
+            } else {
+                let bytes = std::fs::read(path).with_context(|| format!("cannot read diff {path}"))?;
+                String::from_utf8_lossy(&bytes).into_owned()
+            };
+            ChangeSpec::Diff {
+                text,
+                source_name: if path == "-" { "<stdin>".into() } else { path.clone() },
+            }
+        }
+        (None, Some(base)) => ChangeSpec::Revisions {
+            base: base.clone(),
+            head: args.head.clone(),
+        },
+        (None, None) => return Err(Error::Usage("give --base REV or --diff FILE".into()).into()),
+    };
+    let request = CheckRequest {
+        repo: args.repo.clone(),
+        change,
+        context: args.context.clone(),
+        rules_dirs: args.rules.clone(),
+    };
+    let report = check(&request)?;
+    let output = report::render(&report, args.format);
+    Ok(Outcome {
+        output,
+        exit_code: exit_code(&report, args.fail_on),
+    })
+}
+
+/// 1 when a finding is at or above the threshold.
+pub fn exit_code(report: &Report, fail_on: FailOn) -> u8 {
+    let threshold = match fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Never => None,
+    };
+    match threshold {
+        Some(t) if report.findings.iter().any(|f| f.severity >= t) => exit_codes::FINDINGS,
+        _ => exit_codes::CLEAN,
+    }
+}
+
+/// The models and rules of a run: built-in, then each `--rules` directory in order.
+pub fn load_rules(dirs: &[PathBuf]) -> Result<(Models, ImpactRules), Error> {
+    let mut models = Models::builtin()?;
+    let mut rules = ImpactRules::builtin()?;
+    for dir in dirs {
+        if !dir.is_dir() {
+            return Err(Error::Usage(format!("--rules {}: no such directory", dir.display())));
+        }
+        let mut files = Vec::new();
+        collect_toml(dir, &mut files);
+        files.sort();
+        for file in files {
+            let name = file.display().to_string();
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| RulesError::at(&name, 1, format!("cannot read: {e}")))?;
+            let table: toml::Table = toml::from_str(&text).map_err(|e| RulesError::toml(&name, &text, &e))?;
+            if table.contains_key("language") {
+                models.load_file(&name, &text)?;
+            } else if table.contains_key("rule") {
+                rules.load_file(&name, &text)?;
+            } else {
+                return Err(RulesError::at(
+                    &name,
+                    1,
+                    "neither a model file (`language = ...`) nor a rule file (`[[rule]]`)",
+                )
+                .into());
+            }
+        }
+    }
+    Ok((models, rules))
+}
+
+fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else { continue };
+        if kind.is_dir() {
+            collect_toml(&path, out);
+        } else if kind.is_file() && path.extension().is_some_and(|e| e == "toml") {
+            out.push(path);
+        }
+    }
+}
+
+/// Runs the whole pipeline for one change.
+pub fn check(request: &CheckRequest) -> Result<Report, Error> {
+    let (models, rules) = load_rules(&request.rules_dirs)?;
+    let select = |path: &str, bytes: &[u8]| Language::detect(path, bytes).is_some();
+    let workspace = load::load_workspace(&request.repo, &request.change, &request.context, &select)?;
+    let facts = extract_workspace(&workspace, &models);
+    let env = BTreeMap::new();
+    let head_world = resolve::resolve(&facts.head_world(), &env);
+    let base_world = resolve::resolve(&facts.base_world(), &env);
+    let changed_name = &workspace.changed.name;
+    let changed_paths: Vec<String> = workspace.changed.changed_paths.iter().cloned().collect();
+    let of_changed = |r: &Resolved| -> Vec<resolve::Access> {
+        r.accesses
+            .iter()
+            .filter(|a| &a.site.repo == changed_name)
+            .cloned()
+            .collect()
+    };
+    let deltas = change::compute(&of_changed(&base_world), &of_changed(&head_world), &changed_paths);
+    let warnings = collect_warnings(&head_world, &base_world, changed_name, &changed_paths);
+    let stats = Stats {
+        change: workspace.changed.description.clone(),
+        repositories: 1 + workspace.context.len(),
+        files_analysed: facts.files_analysed(),
+        files_skipped: workspace.skipped,
+        accesses: head_world.accesses.len(),
+        jobs: head_world.jobs.len(),
+    };
+    let graph = Graph::build(head_world);
+    let excerpts = |site: &Site, version: Version| excerpt(&workspace, site, version);
+    let findings = impact::evaluate(&deltas, &graph, &rules, &excerpts);
+    Ok(Report {
+        findings,
+        stats,
+        warnings,
+    })
+}
+
+/// Parse warnings of the head world, plus those of changed files at base.
+fn collect_warnings(
+    head: &Resolved,
+    base: &Resolved,
+    changed_repo: &str,
+    changed_paths: &[String],
+) -> Vec<ReportWarning> {
+    let base_only = base
+        .warnings
+        .iter()
+        .filter(|w| w.site.repo == changed_repo && changed_paths.contains(&w.site.path));
+    let mut out: Vec<ReportWarning> = head
+        .warnings
+        .iter()
+        .chain(base_only)
+        .map(|w| ReportWarning {
+            repo: w.site.repo.clone(),
+            path: w.site.path.clone(),
+            line: w.site.line,
+            message: w.message.clone(),
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.repo, &a.path, a.line).cmp(&(&b.repo, &b.path, b.line)));
+    out.dedup_by(|a, b| a.repo == b.repo && a.path == b.path && a.line == b.line && a.message == b.message);
+    out
+}
+
+fn excerpt(workspace: &Workspace, site: &Site, version: Version) -> Option<String> {
+    let snapshot: &Snapshot = if site.repo == workspace.changed.name {
+        match version {
+            Version::Base => &workspace.changed.base,
+            Version::Head => &workspace.changed.head,
+        }
+    } else {
+        &workspace.context.iter().find(|c| c.name == site.repo)?.snapshot
+    };
+    snapshot.files.get(&site.path)?.line(site.line)
+}
+
+/// The facts of every snapshot, extracted once per distinct (path, content).
+struct WorkspaceFacts {
+    changed_name: String,
+    base: BTreeMap<String, Arc<FileFacts>>,
+    head: BTreeMap<String, Arc<FileFacts>>,
+    context: Vec<RepoFacts>,
+}
+
+impl WorkspaceFacts {
+    fn head_world(&self) -> Vec<RepoFacts> {
+        let mut repos = vec![RepoFacts {
+            name: self.changed_name.clone(),
+            files: self.head.clone(),
+        }];
+        repos.extend(self.context.iter().cloned());
+        repos
+    }
+
+    fn base_world(&self) -> Vec<RepoFacts> {
+        let mut repos = vec![RepoFacts {
+            name: self.changed_name.clone(),
+            files: self.base.clone(),
+        }];
+        repos.extend(self.context.iter().cloned());
+        repos
+    }
+
+    fn files_analysed(&self) -> usize {
+        self.head.len() + self.context.iter().map(|c| c.files.len()).sum::<usize>()
+    }
+}
+
+fn extract_workspace(workspace: &Workspace, models: &Models) -> WorkspaceFacts {
+    let mut jobs: HashMap<(String, String), &FileContent> = HashMap::new();
+    let snapshots = std::iter::once(&workspace.changed.base)
+        .chain(std::iter::once(&workspace.changed.head))
+        .chain(workspace.context.iter().map(|c| &c.snapshot));
+    for snapshot in snapshots {
+        for (path, content) in &snapshot.files {
+            jobs.entry((path.clone(), content.key.clone())).or_insert(content);
+        }
+    }
+    let extracted: HashMap<(String, String), Arc<FileFacts>> = jobs
+        .into_par_iter()
+        .filter_map(|((path, key), content)| {
+            let facts = extract::extract(&path, &content.bytes, models)?;
+            Some(((path, key), Arc::new(facts)))
+        })
+        .collect();
+    let facts_of = |snapshot: &Snapshot| -> BTreeMap<String, Arc<FileFacts>> {
+        snapshot
+            .files
+            .iter()
+            .filter_map(|(path, content)| {
+                extracted
+                    .get(&(path.clone(), content.key.clone()))
+                    .map(|f| (path.clone(), Arc::clone(f)))
+            })
+            .collect()
+    };
+    WorkspaceFacts {
+        changed_name: workspace.changed.name.clone(),
+        base: facts_of(&workspace.changed.base),
+        head: facts_of(&workspace.changed.head),
+        context: workspace
+            .context
+            .iter()
+            .map(|c| RepoFacts {
+                name: c.name.clone(),
+                files: facts_of(&c.snapshot),
+            })
+            .collect(),
+    }
+}

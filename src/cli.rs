@@ -1,0 +1,61 @@
+//! The command line of DESIGN.md, parsed by clap. Validation beyond what clap checks happens in
+//! `app`, so that every error becomes the same one-line message and exit code 2.
+
+use crate::report::Format;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "knockon",
+    version,
+    about = "What else needs a patch? Finds code in other repositories that depends on a change's files, credentials and queues."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Report the code elsewhere that a change breaks.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The git repository the change is in (its name is the directory's basename).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+    /// The change is BASE..HEAD (HEAD defaults to the working tree, uncommitted edits included).
+    #[arg(long, value_name = "REV", required_unless_present = "diff", conflicts_with = "diff")]
+    pub base: Option<String>,
+    /// The head revision; without it, the working tree.
+    #[arg(long, value_name = "REV", requires = "base")]
+    pub head: Option<String>,
+    /// A unified diff (git format) of the change against --repo's working tree, applied or not
+    /// yet applied; `-` reads standard input.
+    #[arg(long, value_name = "FILE")]
+    pub diff: Option<String>,
+    /// Another repository to search for impacted code (repeatable).
+    #[arg(long = "context", value_name = "DIR")]
+    pub context: Vec<PathBuf>,
+    /// A directory of model and rule files that add to or override the built-in ones (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit with code 1 when a finding is at or above this severity.
+    #[arg(long = "fail-on", value_enum, default_value_t = FailOn::Warning)]
+    pub fail_on: FailOn,
+}
+
+/// The severity threshold for exit code 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+    Never,
+}

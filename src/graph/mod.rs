@@ -1,0 +1,192 @@
+//! Graph: the resolved accesses of all repositories -> a producer/consumer graph.
+//!
+//! Input: [`Resolved`] (one world: the changed repository at one revision plus the context
+//! repositories). Output: a petgraph of units, jobs, accesses and resources behind typed ids,
+//! and an index that answers "which accesses could touch this pattern?" without comparing every
+//! pair: accesses are bucketed by their patterns' literal directory prefix, and only buckets
+//! whose prefix is compatible with the query's are compared with the exact algebra.
+//!
+//! Invariants: unanchored accesses (`{dir}/x.csv`, whose location is unknown) are kept in the
+//! graph but never returned as counterparts; relative paths are only compared within their own
+//! repository.
+
+use crate::model::Mode;
+use crate::pattern::Pattern;
+use crate::resolve::{Access, Job, JobId, Resolved, Resource};
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::collections::BTreeMap;
+
+/// Index of an access in [`Graph::accesses`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AccessId(pub usize);
+
+#[derive(Clone, Debug)]
+pub enum Node {
+    /// A function, script or crontab entry.
+    Unit { repo: String, name: String },
+    Job(JobId),
+    Access(AccessId),
+    /// A resource as displayed; accesses with the same display share the node.
+    Resource(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Edge {
+    /// Job -> unit: the job runs the unit.
+    Runs,
+    /// Unit -> access: the unit performs the access.
+    Performs,
+    /// Access -> resource.
+    Touches,
+}
+
+pub struct Graph {
+    pub graph: DiGraph<Node, Edge>,
+    pub accesses: Vec<Access>,
+    pub jobs: Vec<Job>,
+    access_nodes: Vec<NodeIndex>,
+    /// Literal prefix -> accesses whose pattern sets start with it.
+    prefix_index: BTreeMap<String, Vec<AccessId>>,
+}
+
+impl Graph {
+    pub fn build(resolved: Resolved) -> Graph {
+        let mut graph = DiGraph::new();
+        let mut units: BTreeMap<(String, String), NodeIndex> = BTreeMap::new();
+        let mut resources: BTreeMap<String, NodeIndex> = BTreeMap::new();
+        let job_nodes: Vec<NodeIndex> = (0..resolved.jobs.len())
+            .map(|id| graph.add_node(Node::Job(id)))
+            .collect();
+        let mut access_nodes = Vec::with_capacity(resolved.accesses.len());
+        let mut prefix_index: BTreeMap<String, Vec<AccessId>> = BTreeMap::new();
+        for (index, access) in resolved.accesses.iter().enumerate() {
+            let id = AccessId(index);
+            let unit_key = (access.site.repo.clone(), access.unit.clone());
+            let unit = *units.entry(unit_key.clone()).or_insert_with(|| {
+                graph.add_node(Node::Unit {
+                    repo: unit_key.0,
+                    name: unit_key.1,
+                })
+            });
+            for job in &access.jobs {
+                if let Some(job_node) = job_nodes.get(*job) {
+                    if graph.find_edge(*job_node, unit).is_none() {
+                        graph.add_edge(*job_node, unit, Edge::Runs);
+                    }
+                }
+            }
+            let node = graph.add_node(Node::Access(id));
+            graph.add_edge(unit, node, Edge::Performs);
+            let display = access.resource.display().to_string();
+            let resource = *resources
+                .entry(display.clone())
+                .or_insert_with(|| graph.add_node(Node::Resource(display)));
+            graph.add_edge(node, resource, Edge::Touches);
+            access_nodes.push(node);
+            if let Resource::Path(set) = &access.resource {
+                if set.is_anchored() {
+                    for pattern in &set.patterns {
+                        let bucket = prefix_index
+                            .entry(pattern.literal_prefix().to_string())
+                            .or_default();
+                        if bucket.last() != Some(&id) {
+                            bucket.push(id);
+                        }
+                    }
+                }
+            }
+        }
+        Graph {
+            graph,
+            accesses: resolved.accesses,
+            jobs: resolved.jobs,
+            access_nodes,
+            prefix_index,
+        }
+    }
+
+    pub fn access(&self, id: AccessId) -> &Access {
+        &self.accesses[id.0]
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = AccessId> + '_ {
+        (0..self.accesses.len()).map(AccessId)
+    }
+
+    /// Anchored path accesses that may touch a path of `pattern`, as seen from `repo` (relative
+    /// patterns only meet patterns of the same repository). Exact checks are the caller's.
+    pub fn path_candidates(&self, pattern: &Pattern, repo: &str) -> Vec<AccessId> {
+        let prefix = pattern.literal_prefix();
+        let mut keys: Vec<&String> = Vec::new();
+        // Buckets whose key is a prefix of the query's prefix (at directory boundaries)...
+        for (i, c) in prefix.char_indices() {
+            if c == '/' {
+                if let Some((k, _)) = self.prefix_index.get_key_value(&prefix[..=i]) {
+                    keys.push(k);
+                }
+            }
+        }
+        if let Some((k, _)) = self.prefix_index.get_key_value("") {
+            keys.push(k);
+        }
+        // ...and buckets whose key extends it.
+        for (k, _) in self.prefix_index.range(prefix.to_string()..) {
+            if !k.starts_with(prefix) {
+                break;
+            }
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+        let absolute = pattern.is_absolute();
+        let mut ids: Vec<AccessId> = keys
+            .into_iter()
+            .flat_map(|k| self.prefix_index[k].iter().copied())
+            .filter(|id| {
+                let access = &self.accesses[id.0];
+                match &access.resource {
+                    Resource::Path(set) => {
+                        set.is_absolute() == absolute && (absolute || access.site.repo == repo)
+                    }
+                }
+            })
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// Accesses that produce something `pattern` could name.
+    pub fn producers_touching(&self, pattern: &Pattern, repo: &str) -> Vec<AccessId> {
+        self.path_candidates(pattern, repo)
+            .into_iter()
+            .filter(|id| {
+                let access = &self.accesses[id.0];
+                access.mode.produces()
+                    && access
+                        .resource
+                        .as_path()
+                        .is_some_and(|set| set.overlaps(pattern))
+            })
+            .collect()
+    }
+
+    /// The jobs under which an access runs.
+    pub fn jobs_of(&self, id: AccessId) -> impl Iterator<Item = &Job> {
+        self.accesses[id.0]
+            .jobs
+            .iter()
+            .filter_map(|j| self.jobs.get(*j))
+    }
+
+    /// The petgraph node of an access, for graph exports.
+    pub fn node_of(&self, id: AccessId) -> Option<NodeIndex> {
+        self.access_nodes.get(id.0).copied()
+    }
+
+    /// Accesses with one of `modes`.
+    pub fn with_modes<'a>(&'a self, modes: &'a [Mode]) -> impl Iterator<Item = AccessId> + 'a {
+        self.ids()
+            .filter(move |id| modes.contains(&self.accesses[id.0].mode))
+    }
+}

@@ -1,0 +1,374 @@
+//! Evaluation of an [`Expr`] into the pattern pieces it can stand for.
+//!
+//! A value is a small set of alternatives (a loop over a literal list, a brace expansion), each a
+//! sequence of [`Piece`]s. Names are substituted through [`Lookup`]; environment variables
+//! through the run's environment (job `VAR=` lines, configuration), then their defaults, else
+//! they stay opaque symbols. Whatever cannot be known becomes a hole named after what it stands
+//! for. Evaluation is bounded (depth and number of alternatives), so hostile input cannot make it
+//! loop or explode.
+
+use super::lookup::{FileRef, Lookup, Target};
+use crate::expr::{Expr, HoleShape};
+use crate::pattern::Piece;
+use std::collections::BTreeMap;
+
+/// Alternatives beyond this collapse into a hole.
+const MAX_ALTERNATIVES: usize = 16;
+/// Nested substitutions beyond this are treated as unknown (and break cycles).
+const MAX_DEPTH: usize = 24;
+
+/// One alternative value: a sequence of pieces.
+pub type Value = Vec<Piece>;
+
+pub struct Evaluator<'a, 'e> {
+    pub lookup: &'a Lookup<'a>,
+    /// Environment variables known to be set for this code (from jobs and configuration).
+    pub env: &'e BTreeMap<String, String>,
+    /// Assumptions made, for the explanation: "$TICKER_DIR unset: default /data/ticker".
+    pub notes: Vec<String>,
+    depth: usize,
+}
+
+impl<'a, 'e> Evaluator<'a, 'e> {
+    pub fn new(lookup: &'a Lookup<'a>, env: &'e BTreeMap<String, String>) -> Self {
+        Evaluator {
+            lookup,
+            env,
+            notes: Vec::new(),
+            depth: 0,
+        }
+    }
+
+    /// The alternatives an expression stands for, in `file`.
+    pub fn eval(&mut self, file: FileRef<'a>, expr: &'a Expr) -> Vec<Value> {
+        if self.depth >= MAX_DEPTH {
+            return vec![vec![hole_for(expr)]];
+        }
+        self.depth += 1;
+        let out = self.eval_inner(file, expr);
+        self.depth -= 1;
+        out
+    }
+
+    fn eval_inner(&mut self, file: FileRef<'a>, expr: &'a Expr) -> Vec<Value> {
+        match expr {
+            Expr::Lit { text } => vec![vec![Piece::Lit(text.clone())]],
+            Expr::Glob { text } => vec![vec![Piece::Glob {
+                text: text.clone(),
+                star_matches_slash: false,
+                case_insensitive: false,
+            }]],
+            Expr::Concat { parts } => {
+                let evaluated: Vec<Vec<Value>> = parts.iter().map(|p| self.eval(file, p)).collect();
+                product(evaluated, |acc, next| {
+                    let mut v = acc.clone();
+                    v.extend(next.iter().cloned());
+                    v
+                })
+            }
+            Expr::Join { parts } => {
+                let evaluated: Vec<Vec<Value>> = parts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| {
+                        let values = self.eval(file, p);
+                        if i == 0 {
+                            values.into_iter().map(widen_leading_hole).collect()
+                        } else {
+                            values
+                        }
+                    })
+                    .collect();
+                product(evaluated, join_values)
+            }
+            Expr::Var {
+                name,
+                scope,
+                line,
+                env_fallback,
+                default,
+            } => match self.lookup.find(file, *scope, name, *line) {
+                Target::Binding(at, binding) => self.eval(at, &binding.value),
+                Target::Unbound if *env_fallback => self.env_value(file, name, default.as_deref()),
+                Target::Unbound => vec![vec![Piece::Hole {
+                    label: short_label(name),
+                    shape: HoleShape::Segment,
+                }]],
+            },
+            Expr::Env { name, default } => self.env_value(file, name, default.as_deref()),
+            Expr::Hole { label, shape } => vec![vec![Piece::Hole {
+                label: label.clone(),
+                shape: shape.clone(),
+            }]],
+            Expr::Parent { of } => self.eval(file, of).into_iter().map(parent_of).collect(),
+            Expr::ReplaceName {
+                of,
+                name,
+                suffix_only,
+            } => {
+                let bases = self.eval(file, of);
+                let names = self.eval(file, name);
+                let mut out = Vec::new();
+                for base in &bases {
+                    for n in &names {
+                        out.push(replace_name(base, n, *suffix_only));
+                    }
+                }
+                cap(out)
+            }
+            Expr::Alt { options } => {
+                let mut out = Vec::new();
+                for option in options {
+                    out.extend(self.eval(file, option));
+                }
+                cap(out)
+            }
+        }
+    }
+
+    fn env_value(&mut self, file: FileRef<'a>, name: &str, default: Option<&'a Expr>) -> Vec<Value> {
+        if let Some(value) = self.env.get(name) {
+            return vec![vec![Piece::Lit(value.clone())]];
+        }
+        if name == "HOME" && default.is_none() {
+            return vec![vec![Piece::Symbol("HOME".into())]];
+        }
+        match default {
+            Some(default) => {
+                let values = self.eval(file, default);
+                let shown: Vec<String> = values.iter().map(|v| display_value(v)).collect();
+                let note = format!("${name} is not set in any repository; assuming its default {}", shown.join(" or "));
+                if !self.notes.contains(&note) {
+                    self.notes.push(note);
+                }
+                values
+            }
+            None => vec![vec![Piece::Symbol(name.to_string())]],
+        }
+    }
+}
+
+/// The cartesian product of the parts' alternatives, combined left to right.
+fn product(parts: Vec<Vec<Value>>, combine: impl Fn(&Value, &Value) -> Value) -> Vec<Value> {
+    let mut acc: Vec<Value> = vec![Vec::new()];
+    for (index, alternatives) in parts.into_iter().enumerate() {
+        let alternatives = if acc.len() * alternatives.len().max(1) > MAX_ALTERNATIVES {
+            vec![vec![Piece::Hole {
+                label: "…".into(),
+                shape: HoleShape::Segment,
+            }]]
+        } else {
+            alternatives
+        };
+        let mut next = Vec::with_capacity(acc.len() * alternatives.len());
+        for a in &acc {
+            for b in &alternatives {
+                next.push(if index == 0 { b.clone() } else { combine(a, b) });
+            }
+        }
+        acc = next;
+    }
+    acc.into_iter().map(merge_literals).collect()
+}
+
+fn cap(mut values: Vec<Value>) -> Vec<Value> {
+    values.dedup();
+    if values.len() > MAX_ALTERNATIVES {
+        return vec![vec![Piece::Hole {
+            label: "…".into(),
+            shape: HoleShape::Path,
+        }]];
+    }
+    values
+}
+
+/// Joins two path values: an absolute right side restarts the path.
+fn join_values(left: &Value, right: &Value) -> Value {
+    if starts_absolute(right) || left.is_empty() {
+        return right.clone();
+    }
+    let mut out = left.clone();
+    let left_ends_slash = matches!(out.last(), Some(Piece::Lit(t)) if t.ends_with('/'));
+    if !left_ends_slash {
+        out.push(Piece::Lit("/".into()));
+    }
+    out.extend(right.iter().cloned());
+    out
+}
+
+fn starts_absolute(value: &Value) -> bool {
+    match value.first() {
+        Some(Piece::Lit(t)) => t.starts_with('/'),
+        Some(Piece::Glob { text, .. }) => text.starts_with('/'),
+        _ => false,
+    }
+}
+
+/// An unknown value at the start of a path is a directory, which may span several segments.
+fn widen_leading_hole(mut value: Value) -> Value {
+    if let Some(Piece::Hole { shape, .. }) = value.first_mut() {
+        if *shape == HoleShape::Segment {
+            *shape = HoleShape::Path;
+        }
+    }
+    value
+}
+
+fn merge_literals(value: Value) -> Value {
+    let mut out: Value = Vec::with_capacity(value.len());
+    for piece in value {
+        match (out.last_mut(), piece) {
+            (Some(Piece::Lit(prev)), Piece::Lit(next)) => prev.push_str(&next),
+            (_, Piece::Lit(next)) if next.is_empty() => {}
+            (_, piece) => out.push(piece),
+        }
+    }
+    out
+}
+
+/// The directory containing a path value; unknown when the last separator is not visible.
+fn parent_of(value: Value) -> Value {
+    let value = merge_literals(value);
+    for i in (0..value.len()).rev() {
+        match &value[i] {
+            Piece::Lit(text) => {
+                if let Some(pos) = text.trim_end_matches('/').rfind('/') {
+                    let mut out: Value = value[..i].to_vec();
+                    let kept = if pos == 0 { "/" } else { &text[..pos] };
+                    out.push(Piece::Lit(kept.to_string()));
+                    return merge_literals(out);
+                }
+            }
+            Piece::Hole {
+                shape: HoleShape::Path,
+                label,
+            } => {
+                let mut out: Value = value[..i].to_vec();
+                out.push(Piece::Hole {
+                    label: format!("{label}/.."),
+                    shape: HoleShape::Path,
+                });
+                return out;
+            }
+            Piece::Symbol(_) if i == 0 => {
+                return vec![Piece::Hole {
+                    label: "parent".into(),
+                    shape: HoleShape::Path,
+                }];
+            }
+            Piece::Glob { text, .. } if text.contains('/') => {
+                return vec![Piece::Hole {
+                    label: "parent".into(),
+                    shape: HoleShape::Path,
+                }];
+            }
+            _ => {}
+        }
+    }
+    // No separator: the parent is the working directory.
+    vec![Piece::Lit(".".into())]
+}
+
+/// Replaces the file name (or only its suffix) of a path value.
+fn replace_name(base: &Value, name: &Value, suffix_only: bool) -> Value {
+    let base = merge_literals(base.clone());
+    if suffix_only {
+        // Cut at the last `.` of the final segment, if it is in a literal of that segment.
+        let mut out = base.clone();
+        if let Some(Piece::Lit(text)) = out.last_mut() {
+            let segment_start = text.rfind('/').map(|p| p + 1).unwrap_or(0);
+            if let Some(dot) = text[segment_start..].rfind('.') {
+                if dot > 0 || segment_start > 0 {
+                    text.truncate(segment_start + dot);
+                }
+            }
+        }
+        out.extend(name.iter().cloned());
+        return merge_literals(out);
+    }
+    let mut parent = parent_of(base);
+    if matches!(parent.as_slice(), [Piece::Lit(t)] if t == ".") {
+        return name.clone();
+    }
+    parent.push(Piece::Lit("/".into()));
+    parent.extend(name.iter().cloned());
+    merge_literals(parent)
+}
+
+fn hole_for(expr: &Expr) -> Piece {
+    let label = match expr {
+        Expr::Var { name, .. } | Expr::Env { name, .. } => short_label(name),
+        Expr::Hole { label, .. } => label.clone(),
+        _ => "…".to_string(),
+    };
+    Piece::Hole {
+        label,
+        shape: HoleShape::Segment,
+    }
+}
+
+/// `self.out_dir` -> `out_dir`; `config::OUT` -> `OUT`.
+fn short_label(name: &str) -> String {
+    name.rsplit(['.', ':']).next().unwrap_or(name).to_string()
+}
+
+/// A value as reviewers read it (same conventions as pattern display).
+pub fn display_value(value: &Value) -> String {
+    let mut out = String::new();
+    for piece in value {
+        match piece {
+            Piece::Lit(t) => out.push_str(t),
+            Piece::Glob { text, .. } => out.push_str(text),
+            Piece::Hole { label, .. } => {
+                out.push('{');
+                out.push_str(label);
+                out.push('}');
+            }
+            Piece::Symbol(name) => {
+                out.push_str("${");
+                out.push_str(name);
+                out.push('}');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lit(s: &str) -> Piece {
+        Piece::Lit(s.into())
+    }
+
+    #[test]
+    fn parent_of_literal_paths() {
+        assert_eq!(parent_of(vec![lit("/data/ticker/x.csv")]), vec![lit("/data/ticker")]);
+        assert_eq!(parent_of(vec![lit("/x.csv")]), vec![lit("/")]);
+        assert_eq!(parent_of(vec![lit("x.csv")]), vec![lit(".")]);
+        let with_hole = vec![
+            lit("/data/"),
+            Piece::Hole {
+                label: "day".into(),
+                shape: HoleShape::Segment,
+            },
+            lit("/x.csv"),
+        ];
+        assert_eq!(display_value(&parent_of(with_hole)), "/data/{day}");
+    }
+
+    #[test]
+    fn join_restarts_at_absolute() {
+        assert_eq!(join_values(&vec![lit("/a")], &vec![lit("b")]), vec![lit("/a"), lit("/"), lit("b")]);
+        assert_eq!(join_values(&vec![lit("/a")], &vec![lit("/b")]), vec![lit("/b")]);
+    }
+
+    #[test]
+    fn suffix_replacement() {
+        let v = replace_name(&vec![lit("/logs/app.log")], &vec![lit(".gz")], true);
+        assert_eq!(display_value(&v), "/logs/app.gz");
+        let v = replace_name(&vec![lit("/logs/app.log")], &vec![lit("other.txt")], false);
+        assert_eq!(display_value(&v), "/logs/other.txt");
+    }
+}

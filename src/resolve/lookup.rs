@@ -1,0 +1,293 @@
+//! Name lookup across scopes, files and imports: which binding a `Var` refers to.
+//!
+//! Rules, in the order applied: the last binding of the name in the use's own scope before the
+//! use's line; then the enclosing scopes' last bindings (module code has run before a function
+//! body does); `self.x` in the method's class scope; then imports in the scope chain, following
+//! them into the imported module of the same repository. Anything else is unbound.
+
+use super::RepoFacts;
+use crate::expr::ScopeId;
+use crate::extract::{Binding, FileFacts, Import, ScopeKind};
+
+/// A file in the world: repository index and path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileRef<'a> {
+    pub repo: usize,
+    pub path: &'a str,
+}
+
+/// What a name refers to.
+pub enum Target<'a> {
+    /// A binding in some file.
+    Binding(FileRef<'a>, &'a Binding),
+    /// Unbound.
+    Unbound,
+}
+
+pub struct Lookup<'a> {
+    pub repos: &'a [RepoFacts],
+}
+
+impl<'a> Lookup<'a> {
+    pub fn facts(&self, file: FileRef<'a>) -> Option<&'a FileFacts> {
+        self.repos
+            .get(file.repo)?
+            .files
+            .get(file.path)
+            .map(|f| f.as_ref())
+    }
+
+    /// Resolves `name` used in `scope` at `line` of `file`.
+    pub fn find(&self, file: FileRef<'a>, scope: ScopeId, name: &str, line: u32) -> Target<'a> {
+        let Some(facts) = self.facts(file) else {
+            return Target::Unbound;
+        };
+        if let Some(attr) = name.strip_prefix("self.") {
+            if let Some(class) = class_of(facts, scope) {
+                if let Some(b) = last_binding(facts, class, &format!("self.{attr}"), None) {
+                    return Target::Binding(file, b);
+                }
+            }
+        }
+        // Own scope: the last binding before the use; enclosing scopes: the last binding.
+        let mut current = Some(scope);
+        let mut first = true;
+        while let Some(s) = current {
+            let before = if first { Some(line) } else { None };
+            if let Some(b) = last_binding(facts, s, name, before) {
+                return Target::Binding(file, b);
+            }
+            if let Some(import) = find_import(facts, s, name) {
+                if let Some(t) = self.follow_import(file, import, name) {
+                    return t;
+                }
+            }
+            first = false;
+            current = facts.scopes.get(s).and_then(|sc| sc.parent);
+        }
+        // Dotted names whose head is an import alias: `config.OUT_DIR`, `settings::DIR`.
+        if let Some((head, rest)) = split_qualified(name) {
+            let mut current = Some(scope);
+            while let Some(s) = current {
+                if let Some(import) = find_import(facts, s, head) {
+                    if let Some(module_file) = self.module_file(file, import, true) {
+                        return self.find_in_module(module_file, rest);
+                    }
+                }
+                current = facts.scopes.get(s).and_then(|sc| sc.parent);
+            }
+            // `Self::DIR`, `module::NAME` within the same file.
+            if head == "Self" || head == "self" || head == "crate" || head == "super" {
+                return self.find(file, 0, rest, u32::MAX);
+            }
+        }
+        Target::Unbound
+    }
+
+    fn find_in_module(&self, module_file: FileRef<'a>, name: &str) -> Target<'a> {
+        self.find(module_file, 0, name, u32::MAX)
+    }
+
+    fn follow_import(&self, file: FileRef<'a>, import: &'a Import, used: &str) -> Option<Target<'a>> {
+        match &import.name {
+            // `from m import X as used`: X in module m (or module m.X itself).
+            Some(name) => {
+                let module_file = self.module_file(file, import, false)?;
+                if module_file == file {
+                    return None;
+                }
+                match self.find_in_module(module_file, name) {
+                    Target::Unbound => None,
+                    found => Some(found),
+                }
+            }
+            // `import m as used` binds a module, not a value.
+            None => {
+                let _ = used;
+                None
+            }
+        }
+    }
+
+    /// The file an import refers to. With `as_module`, `from pkg import mod` is the module
+    /// `pkg.mod` rather than a name inside `pkg`.
+    fn module_file(&self, file: FileRef<'a>, import: &Import, as_module: bool) -> Option<FileRef<'a>> {
+        let repo = self.repos.get(file.repo)?;
+        let mut module = import.module.replace("::", ".");
+        if as_module {
+            if let Some(name) = &import.name {
+                module = if module.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{module}.{name}")
+                };
+            }
+        }
+        let is_rust = file.path.ends_with(".rs");
+        let candidates = if is_rust {
+            rust_module_candidates(file.path, &module)
+        } else {
+            python_module_candidates(file.path, &module, import.level)
+        };
+        for (suffix, anchored) in candidates {
+            let mut best: Option<&str> = None;
+            for path in repo.files.keys() {
+                let hit = if anchored {
+                    path == &suffix
+                } else {
+                    path == &suffix || path.ends_with(&format!("/{suffix}"))
+                };
+                if hit && best.is_none_or(|b| path.len() < b.len()) {
+                    best = Some(path.as_str());
+                }
+            }
+            if let Some(path) = best {
+                return Some(FileRef {
+                    repo: file.repo,
+                    path,
+                });
+            }
+        }
+        None
+    }
+}
+
+fn class_of(facts: &FileFacts, scope: ScopeId) -> Option<ScopeId> {
+    let mut current = Some(scope);
+    while let Some(s) = current {
+        let sc = facts.scopes.get(s)?;
+        if let Some(class) = sc.class {
+            return Some(class);
+        }
+        if sc.kind == ScopeKind::Class {
+            return Some(s);
+        }
+        current = sc.parent;
+    }
+    None
+}
+
+fn last_binding<'a>(
+    facts: &'a FileFacts,
+    scope: ScopeId,
+    name: &str,
+    before: Option<u32>,
+) -> Option<&'a Binding> {
+    facts
+        .bindings
+        .iter()
+        .filter(|b| b.scope == scope && b.name == name)
+        .filter(|b| before.is_none_or(|line| b.line < line))
+        .max_by_key(|b| b.line)
+}
+
+fn find_import<'a>(facts: &'a FileFacts, scope: ScopeId, local: &str) -> Option<&'a Import> {
+    facts
+        .imports
+        .iter()
+        .filter(|i| i.scope == scope && i.local == local)
+        .max_by_key(|i| i.line)
+}
+
+/// `a.b.c` -> (`a`, `b.c`); `a::b` -> (`a`, `b`).
+fn split_qualified(name: &str) -> Option<(&str, &str)> {
+    if let Some((h, r)) = name.split_once("::") {
+        return Some((h, r));
+    }
+    name.split_once('.')
+}
+
+/// Candidate repository paths for a Python module, each with whether it is anchored (exact
+/// path, for relative imports) or a suffix (absolute imports, wherever the source root is).
+fn python_module_candidates(importer: &str, module: &str, level: u32) -> Vec<(String, bool)> {
+    let rel = module.replace('.', "/");
+    if level > 0 {
+        let mut dir: Vec<&str> = importer.split('/').collect();
+        dir.pop();
+        for _ in 1..level {
+            dir.pop();
+        }
+        let base = dir.join("/");
+        let join = |tail: &str| {
+            if base.is_empty() {
+                tail.to_string()
+            } else {
+                format!("{base}/{tail}")
+            }
+        };
+        if rel.is_empty() {
+            return vec![(join("__init__.py"), true)];
+        }
+        return vec![
+            (join(&format!("{rel}.py")), true),
+            (join(&format!("{rel}/__init__.py")), true),
+        ];
+    }
+    if rel.is_empty() {
+        return Vec::new();
+    }
+    vec![
+        (format!("{rel}.py"), false),
+        (format!("{rel}/__init__.py"), false),
+    ]
+}
+
+fn rust_module_candidates(importer: &str, module: &str) -> Vec<(String, bool)> {
+    let parts: Vec<&str> = module.split('.').filter(|p| !p.is_empty()).collect();
+    let (anchor, rest): (Option<String>, Vec<&str>) = match parts.first() {
+        Some(&"crate") => (Some("src".to_string()), parts[1..].to_vec()),
+        Some(&"super") | Some(&"self") => {
+            let mut dir: Vec<&str> = importer.split('/').collect();
+            dir.pop();
+            if parts[0] == "super" {
+                dir.pop();
+            }
+            (Some(dir.join("/")), parts[1..].to_vec())
+        }
+        _ => (None, parts.clone()),
+    };
+    let rel = rest.join("/");
+    if rel.is_empty() {
+        return Vec::new();
+    }
+    match anchor {
+        Some(base) => {
+            let prefix = if base.is_empty() {
+                String::new()
+            } else {
+                format!("{base}/")
+            };
+            vec![
+                (format!("{prefix}{rel}.rs"), true),
+                (format!("{prefix}{rel}/mod.rs"), true),
+            ]
+        }
+        None => vec![(format!("{rel}.rs"), false), (format!("{rel}/mod.rs"), false)],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_candidates() {
+        assert_eq!(
+            python_module_candidates("pkg/sub/m.py", "config", 1),
+            vec![
+                ("pkg/sub/config.py".to_string(), true),
+                ("pkg/sub/config/__init__.py".to_string(), true)
+            ]
+        );
+        assert_eq!(
+            python_module_candidates("pkg/sub/m.py", "config", 2)[0].0,
+            "pkg/config.py"
+        );
+        assert_eq!(python_module_candidates("m.py", "a.b", 0)[0].0, "a/b.py");
+    }
+
+    #[test]
+    fn rust_candidates() {
+        assert_eq!(rust_module_candidates("src/main.rs", "crate::config".replace("::", ".").as_str())[0].0, "src/config.rs");
+    }
+}
