@@ -158,10 +158,12 @@ fn build_finding(
     let counterpart = graph.access(counterpart_id);
     let before_display = change.removed.resource.display().to_string();
     let after_display = join_unique(after.iter().map(|a| a.resource.display().to_string()));
-    let after_glob = after
-        .first()
-        .map(|a| generalize(a.resource.display()))
-        .unwrap_or_default();
+    let after_glob = suggest_glob(
+        after
+            .iter()
+            .filter_map(|a| a.resource.as_path())
+            .flat_map(|set| set.patterns.iter().map(|p| p.display())),
+    );
     let job = graph.jobs_of(counterpart_id).next();
     let schedule = job
         .map(|j| {
@@ -268,6 +270,34 @@ fn join_unique(items: impl Iterator<Item = String>) -> String {
     seen.join(", ")
 }
 
+/// One glob that covers several patterns' displays, for help texts: holes become `*`, and
+/// segments that differ between the patterns become `*` with their common extension kept
+/// (`/d/{day}/NYSE.csv` and `/d/{day}/LSE.csv` give `/d/*/*.csv`).
+fn suggest_glob(displays: impl Iterator<Item = String>) -> String {
+    let globs: Vec<String> = displays.map(|d| generalize(&d)).collect();
+    let Some(first) = globs.first() else {
+        return String::new();
+    };
+    let split: Vec<Vec<&str>> = globs.iter().map(|g| g.split('/').collect()).collect();
+    if split.iter().any(|s| s.len() != split[0].len()) {
+        return first.clone();
+    }
+    let mut out: Vec<String> = Vec::new();
+    for i in 0..split[0].len() {
+        let column: Vec<&str> = split.iter().map(|s| s[i]).collect();
+        if column.iter().all(|c| *c == column[0]) {
+            out.push(column[0].to_string());
+            continue;
+        }
+        let extension = column[0].rfind('.').map(|dot| &column[0][dot..]);
+        match extension {
+            Some(ext) if column.iter().all(|c| c.ends_with(ext)) => out.push(format!("*{ext}")),
+            _ => out.push("*".to_string()),
+        }
+    }
+    out.join("/")
+}
+
 /// A glob that covers a pattern's display: holes `{x}` become `*`; symbols `${X}` stay.
 fn generalize(display: &str) -> String {
     let mut out = String::with_capacity(display.len());
@@ -295,5 +325,7 @@ mod tests {
     fn generalizes_holes() {
         assert_eq!(generalize("/data/ticker/{day}/{exchange}.csv"), "/data/ticker/*/*.csv");
         assert_eq!(generalize("${DATA}/{x}.csv"), "${DATA}/*.csv");
+        let many = ["/d/{day}/NYSE.csv", "/d/{day}/LSE.csv"].map(String::from);
+        assert_eq!(super::suggest_glob(many.into_iter()), "/d/*/*.csv");
     }
 }

@@ -1,0 +1,233 @@
+//! The command-line contract: one-line errors with exit code 2, exit codes by `--fail-on`, and
+//! the shape of the JSON and text reports on the incident.
+
+use crate::support::{Mode, knockon, run_built, testdata};
+use knockon::scenario::Scenario;
+use std::process::Output;
+
+fn incident() -> Scenario {
+    let text = std::fs::read_to_string(testdata("scenarios/sharded-ticker.scenario")).unwrap();
+    Scenario::parse(&text).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn assert_usage_error(output: &Output, needle: &str) {
+    let err = stderr(output);
+    assert_eq!(output.status.code(), Some(2), "stderr: {err}");
+    assert!(err.contains(needle), "expected `{needle}` in: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+}
+
+#[test]
+fn missing_repo_is_a_one_line_error() {
+    let out = knockon()
+        .args(["check", "--repo", "/nonexistent/knockon-repo", "--base", "HEAD"])
+        .output()
+        .unwrap();
+    assert_usage_error(&out, "/nonexistent/knockon-repo");
+}
+
+#[test]
+fn directory_that_is_not_a_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = knockon()
+        .arg("check")
+        .arg("--repo")
+        .arg(dir.path())
+        .args(["--base", "HEAD"])
+        .output()
+        .unwrap();
+    assert_usage_error(&out, "not a git repository");
+}
+
+#[test]
+fn unknown_revision_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let built = incident().build(dir.path()).unwrap();
+    let out = knockon()
+        .arg("check")
+        .arg("--repo")
+        .arg(&built.changed_repo)
+        .args(["--base", "no-such-rev"])
+        .output()
+        .unwrap();
+    assert_usage_error(&out, "unknown revision `no-such-rev`");
+}
+
+#[test]
+fn unknown_revision_in_a_shallow_clone_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let built = incident().build(dir.path()).unwrap();
+    let clone = dir.path().join("shallow");
+    let status = std::process::Command::new("git")
+        .args(["clone", "-q", "--depth", "1"])
+        .arg(format!("file://{}", built.changed_repo.display()))
+        .arg(&clone)
+        .status();
+    let Ok(status) = status else {
+        eprintln!("git is not installed; skipping");
+        return;
+    };
+    assert!(status.success());
+    let out = knockon()
+        .arg("check")
+        .arg("--repo")
+        .arg(&clone)
+        .args(["--base", &built.base])
+        .output()
+        .unwrap();
+    assert_usage_error(&out, "shallow");
+}
+
+#[test]
+fn diff_that_applies_in_neither_direction() {
+    let dir = tempfile::tempdir().unwrap();
+    let built = incident().build(dir.path()).unwrap();
+    let diff = "--- a/loader/write.py\n+++ b/loader/write.py\n@@ -1,2 +1,2 @@\n-this line is not there\n+nor this one\n context\n";
+    let path = dir.path().join("bad.diff");
+    std::fs::write(&path, diff).unwrap();
+    let out = knockon()
+        .arg("check")
+        .arg("--repo")
+        .arg(&built.changed_repo)
+        .arg("--diff")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_usage_error(&out, "neither direction");
+}
+
+#[test]
+fn malformed_diff_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let built = incident().build(dir.path()).unwrap();
+    let path = dir.path().join("garbage.diff");
+    std::fs::write(&path, "this is not a diff\n").unwrap();
+    let out = knockon()
+        .arg("check")
+        .arg("--repo")
+        .arg(&built.changed_repo)
+        .arg("--diff")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_usage_error(&out, "garbage.diff");
+}
+
+#[test]
+fn bad_rule_file_names_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let built = incident().build(dir.path()).unwrap();
+    let rules = dir.path().join("my-rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("extra.toml"),
+        "schema = 1\n\n[[rule]]\nid = \"path.mine\"\nkind = \"path\"\nsevrity = \"error\"\n",
+    )
+    .unwrap();
+    let out = knockon()
+        .arg("check")
+        .arg("--repo")
+        .arg(&built.changed_repo)
+        .args(["--base", &built.base])
+        .arg("--rules")
+        .arg(&rules)
+        .output()
+        .unwrap();
+    assert_usage_error(&out, "extra.toml:");
+    assert!(stderr(&out).contains("sevrity"), "{}", stderr(&out));
+}
+
+#[test]
+fn base_and_diff_together_is_bad_usage() {
+    let out = knockon()
+        .args(["check", "--base", "HEAD", "--diff", "x.diff"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn exit_codes_follow_fail_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let built = incident().build(dir.path()).unwrap();
+    let code = |fail_on: &str| {
+        run_built(&built, Mode::Revisions, &["--fail-on", fail_on])
+            .status
+            .code()
+    };
+    // The incident has an error (the dashboard) and a warning (the cleanup).
+    assert_eq!(code("warning"), Some(1));
+    assert_eq!(code("error"), Some(1));
+    assert_eq!(code("info"), Some(1));
+    assert_eq!(code("never"), Some(0));
+}
+
+#[test]
+fn json_follows_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let built = incident().build(dir.path()).unwrap();
+    let out = run_built(&built, Mode::Revisions, &[]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["version"], 1);
+    let findings = json["findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    for f in findings {
+        for key in ["rule", "severity", "message", "resource", "change", "impacted"] {
+            assert!(f.get(key).is_some(), "missing {key} in {f}");
+        }
+        assert!(["error", "warning", "info"].contains(&f["severity"].as_str().unwrap()));
+        assert_eq!(f["resource"]["kind"], "path");
+        for site in ["change", "impacted"] {
+            assert!(f[site]["line"].as_u64().unwrap() >= 1);
+            assert!(f[site]["repo"].is_string() && f[site]["path"].is_string());
+        }
+    }
+    let cleanup = findings
+        .iter()
+        .find(|f| f["rule"] == "path.cleanup-misses-new-outputs")
+        .unwrap();
+    assert_eq!(cleanup["resource"]["before"], "/data/ticker/ticker_{day}.csv");
+    assert_eq!(
+        cleanup["resource"]["after"],
+        "/data/ticker/{day}/NYSE.csv, /data/ticker/{day}/LSE.csv, /data/ticker/{day}/TSE.csv"
+    );
+}
+
+#[test]
+fn text_report_shows_both_sites_the_schedule_and_the_patterns() {
+    let dir = tempfile::tempdir().unwrap();
+    let built = incident().build(dir.path()).unwrap();
+    let out = knockon()
+        .arg("check")
+        .arg("--repo")
+        .arg(&built.changed_repo)
+        .arg("--context")
+        .arg(&built.context[0])
+        .arg("--context")
+        .arg(&built.context[1])
+        .args(["--base", &built.base, "--head", &built.head])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "warning[path.cleanup-misses-new-outputs]",
+        "--> host-ops/cron/cleanup_ticker.sh:8",
+        "find \"$TICKER_DIR\" -maxdepth 1 -name 'ticker_*.csv' -mtime +\"$RETENTION_DAYS\" -delete",
+        "deletes /data/ticker/ticker_*.csv (depth 1",
+        "0 2 * * *",
+        "host-ops/crontab:7",
+        "::: ticker-loader/loader/write.py:13  (changed)",
+        "frames[exchange].to_csv(out, index=False)",
+        "/data/ticker/{day}/NYSE.csv",
+        "help: make the cleanup cover /data/ticker/*/*.csv",
+        "error[path.reader-of-vanished-output]",
+        "--> dashboards/panels/ticker.py:8",
+    ] {
+        assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+    }
+}

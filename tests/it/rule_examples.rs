@@ -1,0 +1,35 @@
+//! Every impact rule's documented examples: the firing one fires exactly as marked, the other
+//! gives no finding of that rule.
+
+use crate::support::{Mode, assert_expected, run_scenario};
+use knockon::rules::impact::ImpactRules;
+use knockon::scenario::Scenario;
+
+#[test]
+fn every_rule_example_behaves_as_documented() {
+    let rules = ImpactRules::builtin().unwrap();
+    assert!(!rules.rules.is_empty());
+    for rule in &rules.rules {
+        for (index, example) in rule.examples.iter().enumerate() {
+            let name = format!("{} example {}", rule.id, index + 1);
+            let scenario = Scenario::parse(&example.scenario).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let run = run_scenario(&scenario, Mode::Revisions, &[]);
+            if example.fires {
+                assert!(
+                    scenario.expected.iter().any(|e| e.rule == rule.id),
+                    "{name}: a firing example marks where {} fires",
+                    rule.id
+                );
+                assert_expected(&name, &scenario, &run, Mode::Revisions);
+            } else {
+                let fired: Vec<_> = run.json["findings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|f| f["rule"] == rule.id.as_str())
+                    .collect();
+                assert!(fired.is_empty(), "{name}: must not fire, got {fired:?}");
+            }
+        }
+    }
+}
