@@ -8,7 +8,9 @@ use super::walk::{Ctx, Extractor, MAX_DEPTH, named};
 use crate::expr::Expr;
 use crate::extract::{FindSpec, PathTarget, RawAccess, RawResource, Reach};
 use crate::model::Mode;
-use crate::rules::models::python::{AccessModel, ArgRef, ArgSource, CallModel, ReachModel, Yields};
+use crate::rules::models::python::{
+    AccessModel, ArgRef, ArgSource, CallKind, CallModel, ReachModel, Yields,
+};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use tree_sitter::Node;
@@ -156,7 +158,7 @@ impl<'a> Extractor<'a> {
     }
 
     fn collect_from_import(&mut self, node: Node<'_>) {
-        let Some((module, level)) = self.from_module(node) else {
+        let Some((module, level)) = self.import_source(node) else {
             return;
         };
         let base = self.absolute_module(&module, level);
@@ -353,8 +355,9 @@ impl<'a> Extractor<'a> {
         })
     }
 
-    /// Whether a row applies to a call: the argument count is in bounds, and a literal mode
-    /// argument is a mode string (`zipfile.open("data.csv")` is not `Path.open`).
+    /// Whether a row applies to a call: the argument count is in bounds, every required path
+    /// argument is there, and a literal mode argument is a mode string
+    /// (`zipfile.open("data.csv")` is not `Path.open`).
     fn applies(&mut self, model: &CallModel, args: &Args<'_>, ctx: &Ctx) -> bool {
         let count = u32::try_from(args.count()).unwrap_or(u32::MAX);
         if !args.splat {
@@ -366,13 +369,23 @@ impl<'a> Extractor<'a> {
             }
         }
         for access in &model.accesses {
-            if let Some(mode_arg) = &access.mode_arg
-                && let Some(node) = args.get(mode_arg)
-                && matches!(node.kind(), "string" | "concatenated_string")
-                && let Some(text) = self.literal_string(node, ctx)
-                && parse_open_mode(&text).is_none()
+            if let ArgSource::Arg(arg) = &access.path
+                && args.get(arg).is_none()
+                && access.default.is_none()
+                && !access.optional
+                && !args.splat
             {
                 return false;
+            }
+            let Some(node) = access.mode_arg.as_ref().and_then(|a| args.get(a)) else {
+                continue;
+            };
+            match self.literal_string(node, ctx) {
+                Some(text) if parse_open_mode(&text).is_none() => return false,
+                // On a receiver of unknown type, a mode that is not visible is more likely
+                // another API's argument (`fs.open(path)`) than a variable mode.
+                None if model.kind == CallKind::Method => return false,
+                _ => {}
             }
         }
         true
@@ -745,13 +758,7 @@ impl<'a> Extractor<'a> {
 
     /// The substitutions a comprehension or lambda variable gets (not recorded as bindings:
     /// these names are local to their expression).
-    fn element_locals(
-        &mut self,
-        target: Node<'_>,
-        element: Element,
-        ctx: &Ctx,
-        out: &mut BTreeMap<String, Expr>,
-    ) {
+    fn element_locals(&self, target: Node<'_>, element: Element, out: &mut BTreeMap<String, Expr>) {
         match (target.kind(), element) {
             ("identifier", Element::One(value)) => {
                 out.insert(self.text(target).to_string(), value);
@@ -772,19 +779,19 @@ impl<'a> Extractor<'a> {
                     Expr::glob("*"),
                 ];
                 for (t, v) in parts.into_iter().zip(values) {
-                    self.element_locals(t, Element::One(v), ctx, out);
+                    self.element_locals(t, Element::One(v), out);
                 }
             }
             ("pattern_list" | "tuple_pattern" | "list_pattern", Element::Tuple(items))
                 if named(target).len() == items.len() =>
             {
                 for (t, e) in named(target).into_iter().zip(items) {
-                    self.element_locals(t, e, ctx, out);
+                    self.element_locals(t, e, out);
                 }
             }
             ("parenthesized_expression", element) => {
                 if let Some(inner) = named(target).first() {
-                    self.element_locals(*inner, element, ctx, out);
+                    self.element_locals(*inner, element, out);
                 }
             }
             _ => self.hole_locals(target, out),
@@ -869,7 +876,7 @@ impl<'a> Extractor<'a> {
             self.scan(right, &inner);
             let element = self.element_of(right, &inner);
             let mut locals = (*inner.locals).clone();
-            self.element_locals(left, element, &inner, &mut locals);
+            self.element_locals(left, element, &mut locals);
             inner.locals = Rc::new(locals);
         }
         for child in children.iter().filter(|c| c.kind() != "for_in_clause") {

@@ -76,7 +76,8 @@ pub(super) fn parse(text: &str) -> Parsed {
         return parsed;
     };
     if main.root_node().has_error() {
-        let regions = error_regions(&main, text);
+        let lines = LineIndex::new(text);
+        let regions = error_regions(&main, text, &lines);
         let mut budget = MAX_CHUNKS;
         for region in regions {
             let chunks = split_chunks(text, region.clone());
@@ -86,7 +87,7 @@ pub(super) fn parse(text: &str) -> Parsed {
             budget -= chunks.len();
             let mut trees = Vec::new();
             for chunk in chunks {
-                match parse_range(&mut parser, text, chunk) {
+                match parse_range(&mut parser, text, &lines, chunk) {
                     Some(tree) => trees.push(tree),
                     None => {
                         trees.clear();
@@ -106,19 +107,20 @@ pub(super) fn parse(text: &str) -> Parsed {
 }
 
 /// Byte ranges (from line starts) of runs of top-level nodes that contain errors.
-fn error_regions(tree: &Tree, text: &str) -> Vec<std::ops::Range<usize>> {
+fn error_regions(tree: &Tree, text: &str, lines: &LineIndex) -> Vec<std::ops::Range<usize>> {
     let root = tree.root_node();
     let mut regions: Vec<std::ops::Range<usize>> = Vec::new();
     let mut cursor = root.walk();
     let mut children = root.children(&mut cursor).peekable();
     if children.peek().is_none() && root.has_error() {
-        return vec![0..text.len()];
+        let whole = 0..text.len();
+        return vec![whole];
     }
     for child in children {
         if !(child.has_error() || child.is_error() || child.is_missing()) {
             continue;
         }
-        let start = line_start(text, child.start_byte());
+        let start = lines.line_start(child.start_byte());
         let end = child.end_byte().min(text.len());
         match regions.last_mut() {
             Some(last) if start <= last.end => last.end = last.end.max(end),
@@ -126,14 +128,6 @@ fn error_regions(tree: &Tree, text: &str) -> Vec<std::ops::Range<usize>> {
         }
     }
     regions
-}
-
-fn line_start(text: &str, offset: usize) -> usize {
-    let offset = offset.min(text.len());
-    text.as_bytes()[..offset]
-        .iter()
-        .rposition(|b| *b == b'\n')
-        .map_or(0, |i| i + 1)
 }
 
 /// Splits a region into chunks that each start at an unindented line that begins a statement.
@@ -185,12 +179,17 @@ fn starts_statement(line: &str) -> bool {
     )
 }
 
-fn parse_range(parser: &mut Parser, text: &str, range: std::ops::Range<usize>) -> Option<Tree> {
+fn parse_range(
+    parser: &mut Parser,
+    text: &str,
+    lines: &LineIndex,
+    range: std::ops::Range<usize>,
+) -> Option<Tree> {
     let ts_range = Range {
         start_byte: range.start,
         end_byte: range.end,
-        start_point: point_at(text, range.start),
-        end_point: point_at(text, range.end),
+        start_point: lines.point(range.start),
+        end_point: lines.point(range.end),
     };
     parser.set_included_ranges(&[ts_range]).ok()?;
     let tree = parser.parse(text, None);
@@ -199,12 +198,42 @@ fn parse_range(parser: &mut Parser, text: &str, range: std::ops::Range<usize>) -
     tree
 }
 
-fn point_at(text: &str, offset: usize) -> Point {
-    let offset = offset.min(text.len());
-    let before = &text.as_bytes()[..offset];
-    let row = before.iter().filter(|b| **b == b'\n').count();
-    let column = offset - line_start(text, offset);
-    Point { row, column }
+/// Byte offsets of line starts, for turning offsets into tree-sitter points.
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex { starts }
+    }
+
+    fn point(&self, offset: usize) -> Point {
+        let row = self
+            .starts
+            .partition_point(|s| *s <= offset)
+            .saturating_sub(1);
+        let start = self.starts.get(row).copied().unwrap_or(0);
+        Point {
+            row,
+            column: offset.saturating_sub(start),
+        }
+    }
+
+    fn line_start(&self, offset: usize) -> usize {
+        let row = self
+            .starts
+            .partition_point(|s| *s <= offset)
+            .saturating_sub(1);
+        self.starts.get(row).copied().unwrap_or(0)
+    }
 }
 
 /// One warning per error region of the trees actually visited.

@@ -187,7 +187,12 @@ impl<'a> Extractor<'a> {
             self.warn_deep(line_of(node));
             return;
         }
-        let ctx = &ctx.at(line_of(node)).deeper();
+        // A block is not a level of its own: its statement already counted.
+        let ctx = &if node.kind() == "block" {
+            ctx.at(line_of(node))
+        } else {
+            ctx.at(line_of(node)).deeper()
+        };
         match node.kind() {
             "expression_statement" => {
                 let mut cursor = node.walk();
@@ -545,7 +550,7 @@ impl<'a> Extractor<'a> {
     }
 
     fn import_from(&mut self, node: Node<'_>, ctx: &Ctx) {
-        let Some((module, level)) = self.from_module(node) else {
+        let Some((module, level)) = self.import_source(node) else {
             return;
         };
         for child in named(node) {
@@ -577,7 +582,7 @@ impl<'a> Extractor<'a> {
     }
 
     /// The module of a `from ... import` and its relative level (leading dots).
-    pub fn from_module(&self, node: Node<'_>) -> Option<(String, u32)> {
+    pub fn import_source(&self, node: Node<'_>) -> Option<(String, u32)> {
         let module = node.child_by_field_name("module_name")?;
         match module.kind() {
             "relative_import" => {

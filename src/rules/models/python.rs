@@ -177,6 +177,10 @@ pub struct AccessModel {
     pub suffix_glob: Option<String>,
     /// Literal path used when the argument is absent (`os.listdir()` lists `.`).
     pub default: Option<String>,
+    /// The call is still this API without the argument (the access is then skipped); by
+    /// default a missing path argument means the row does not match (`df.rename(columns=c)`
+    /// is not `Path.rename`).
+    pub optional: bool,
     pub yields: Option<Yields>,
 }
 
@@ -282,6 +286,8 @@ struct RawAccess {
     suffix_glob: Option<String>,
     #[serde(default)]
     default: Option<String>,
+    #[serde(default)]
+    optional: bool,
     #[serde(default)]
     yields: Option<String>,
 }
@@ -420,6 +426,7 @@ fn compile_access(kind: CallKind, raw: RawAccess) -> Result<AccessModel, String>
             .transpose()?,
         suffix_glob: raw.suffix_glob,
         default: raw.default,
+        optional: raw.optional,
         yields,
     })
 }
