@@ -295,6 +295,28 @@ fn self_attributes_are_recorded_in_the_class() {
 }
 
 #[test]
+fn class_attributes_are_also_bound_as_self_and_class_attributes() {
+    let f = facts(
+        "from dataclasses import dataclass\n@dataclass\nclass Paths:\n    raw: str = '/data/raw'\n    log = raw + '/log'\n    @classmethod\n    def make(cls):\n        open(cls.raw)\n",
+    );
+    let named = |name: &str| -> Vec<(usize, String)> {
+        f.bindings
+            .iter()
+            .filter(|b| b.name == name)
+            .map(|b| (b.scope, show(&b.value)))
+            .collect()
+    };
+    assert_eq!(named("raw"), vec![(1, r#""/data/raw""#.to_string())]);
+    assert_eq!(named("self.raw"), vec![(1, r#""/data/raw""#.to_string())]);
+    assert_eq!(named("Paths.raw"), vec![(0, r#""/data/raw""#.to_string())]);
+    assert_eq!(
+        named("self.log"),
+        vec![(1, r#"cat($raw, "/log")"#.to_string())]
+    );
+    assert_eq!(accesses(&f), vec!["L8 read exact $self.raw via open"]);
+}
+
+#[test]
 fn parameter_defaults_bind_in_the_function_and_read_the_enclosing_scope() {
     let f = facts("OUT_DIR = '/o'\ndef f(a, out_dir=OUT_DIR, *, n: int = 3, **kw):\n    pass\n");
     let out_dir = binding(&f, "out_dir");
@@ -752,6 +774,21 @@ fn path_open_and_methods_that_are_not_path_methods() {
         vec![
             "L2 write exact $p via Path.open",
             "L3 read exact $q via Path.open"
+        ]
+    );
+}
+
+#[test]
+fn async_files_logs_and_archives() {
+    let src = "import aiofiles, logging, shutil\nasync def f():\n    async with aiofiles.open(p, 'w') as out:\n        await out.write(x)\nlogging.FileHandler(LOG)\nlogging.FileHandler(LOG, mode='w')\nlogging.basicConfig(filename=LOG)\nlogging.basicConfig(level=1)\nshutil.make_archive(base, 'zip')\n";
+    assert_eq!(
+        accesses(&facts(src)),
+        vec![
+            "L3 write exact $p via aiofiles.open",
+            "L5 append exact $LOG via logging.FileHandler",
+            "L6 write exact $LOG via logging.FileHandler",
+            "L7 append exact $LOG via logging.basicConfig",
+            r#"L9 write exact cat($base, g".*") via shutil.make_archive"#,
         ]
     );
 }

@@ -300,6 +300,9 @@ impl<'a> Extractor<'a> {
         match target.kind() {
             "identifier" => {
                 let name = self.text(target).to_string();
+                if let Some(class) = ctx.class_body {
+                    self.bind_class_attribute(class, &name, &value, ctx.line);
+                }
                 let scope = self.binding_scope(&name, ctx);
                 self.bind(scope, name, value, ctx.line);
             }
@@ -322,6 +325,20 @@ impl<'a> Extractor<'a> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// A class attribute (`ROOT = "/srv"` in a class body, a dataclass field default) is also
+    /// what methods read as `self.ROOT`, and what the enclosing scope reads as
+    /// `Class.ROOT`: both spellings are bound, so the resolver needs no Python class rules.
+    fn bind_class_attribute(&mut self, class: ScopeId, name: &str, value: &Expr, line: u32) {
+        self.bind(class, format!("self.{name}"), value.clone(), line);
+        let Some(scope) = self.facts.scopes.get(class) else {
+            return;
+        };
+        let (qualified, parent) = (format!("{}.{name}", scope.name), scope.parent);
+        if let Some(parent) = parent {
+            self.bind(parent, qualified, value.clone(), line);
         }
     }
 
