@@ -4,7 +4,7 @@
 use super::parse::line_of;
 use super::strings::parse_open_mode;
 use super::translate::{concat, expand_home, globify, join, strftime_hole};
-use super::walk::{Ctx, Extractor, MAX_DEPTH, named};
+use super::walk::{Ctx, Extractor, MAX_DEPTH, MAX_TARGET_DEPTH, named};
 use crate::expr::Expr;
 use crate::extract::{FindSpec, PathTarget, RawAccess, RawResource, Reach};
 use crate::model::Mode;
@@ -705,7 +705,7 @@ impl<'a> Extractor<'a> {
 
     /// Binds a loop target to what one iteration gives.
     pub fn bind_element(&mut self, target: Node<'_>, element: Element, ctx: &Ctx) {
-        for (name, value) in self.element_bindings(target, element, ctx) {
+        for (name, value) in self.element_bindings(target, element, ctx, 0) {
             self.bind_expr(name, value, ctx);
         }
     }
@@ -716,7 +716,12 @@ impl<'a> Extractor<'a> {
         target: Node<'t>,
         element: Element,
         ctx: &Ctx,
+        depth: u32,
     ) -> Vec<(Node<'t>, Expr)> {
+        if depth > MAX_TARGET_DEPTH {
+            self.bind_holes(target, ctx);
+            return Vec::new();
+        }
         let is_tuple = matches!(
             target.kind(),
             "pattern_list" | "tuple_pattern" | "list_pattern"
@@ -741,12 +746,12 @@ impl<'a> Extractor<'a> {
             (_, Element::Tuple(items)) if is_tuple && named(target).len() == items.len() => {
                 let mut out = Vec::new();
                 for (t, e) in named(target).into_iter().zip(items) {
-                    out.extend(self.element_bindings(t, e, ctx));
+                    out.extend(self.element_bindings(t, e, ctx, depth + 1));
                 }
                 out
             }
             ("parenthesized_expression", element) => match named(target).first() {
-                Some(inner) => self.element_bindings(*inner, element, ctx),
+                Some(inner) => self.element_bindings(*inner, element, ctx, depth + 1),
                 None => Vec::new(),
             },
             _ => {
@@ -758,7 +763,17 @@ impl<'a> Extractor<'a> {
 
     /// The substitutions a comprehension or lambda variable gets (not recorded as bindings:
     /// these names are local to their expression).
-    fn element_locals(&self, target: Node<'_>, element: Element, out: &mut BTreeMap<String, Expr>) {
+    fn element_locals(
+        &self,
+        target: Node<'_>,
+        element: Element,
+        out: &mut BTreeMap<String, Expr>,
+        depth: u32,
+    ) {
+        if depth > MAX_TARGET_DEPTH {
+            self.hole_locals(target, out);
+            return;
+        }
         match (target.kind(), element) {
             ("identifier", Element::One(value)) => {
                 out.insert(self.text(target).to_string(), value);
@@ -779,19 +794,19 @@ impl<'a> Extractor<'a> {
                     Expr::glob("*"),
                 ];
                 for (t, v) in parts.into_iter().zip(values) {
-                    self.element_locals(t, Element::One(v), out);
+                    self.element_locals(t, Element::One(v), out, depth + 1);
                 }
             }
             ("pattern_list" | "tuple_pattern" | "list_pattern", Element::Tuple(items))
                 if named(target).len() == items.len() =>
             {
                 for (t, e) in named(target).into_iter().zip(items) {
-                    self.element_locals(t, e, out);
+                    self.element_locals(t, e, out, depth + 1);
                 }
             }
             ("parenthesized_expression", element) => {
                 if let Some(inner) = named(target).first() {
-                    self.element_locals(*inner, element, out);
+                    self.element_locals(*inner, element, out, depth + 1);
                 }
             }
             _ => self.hole_locals(target, out),
@@ -876,7 +891,7 @@ impl<'a> Extractor<'a> {
             self.scan(right, &inner);
             let element = self.element_of(right, &inner);
             let mut locals = (*inner.locals).clone();
-            self.element_locals(left, element, &mut locals);
+            self.element_locals(left, element, &mut locals, 0);
             inner.locals = Rc::new(locals);
         }
         for child in children.iter().filter(|c| c.kind() != "for_in_clause") {

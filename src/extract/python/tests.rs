@@ -1159,6 +1159,21 @@ fn deeply_nested_expressions_do_not_overflow() {
     let _ = facts(&src);
     let src = "x = ".to_string() + &"lambda: ".repeat(3000) + "1";
     let _ = facts(&src);
+    let deep_target = format!("{}a{}", "(".repeat(n), ")".repeat(n));
+    let _ = facts(&format!("{deep_target} = 1\n"));
+    let _ = facts(&format!("for {deep_target} in x:\n    pass\n"));
+    let _ = facts(&format!("[1 for {deep_target} in x]\n"));
+    let _ = facts(&format!(
+        "{} = 1\n",
+        "[a, ".repeat(n) + "b" + &"]".repeat(n)
+    ));
+    let _ = facts(&format!(
+        "for {} in x:\n    pass\n",
+        "(a, ".repeat(n) + "b" + &")".repeat(n)
+    ));
+    let _ = facts(&format!("x = a{}\n", "[0]".repeat(n)));
+    let _ = facts(&format!("x = f{}\n", "()".repeat(n)));
+    let _ = facts(&format!("x = a{}\n", ".b".repeat(n)));
 }
 
 #[test]
@@ -1229,4 +1244,29 @@ fn huge_files_are_fine() {
     let f = facts(&src);
     assert_eq!(f.accesses.len(), 20_000);
     assert_eq!(f.scopes.len(), 20_001);
+}
+
+/// Throughput on a large realistic file; run with `--release --ignored --nocapture`.
+#[test]
+#[ignore = "timing, not a check"]
+fn throughput_on_a_large_file() {
+    let unit = LOADER.replace("def write_day", "def write_day_{i}");
+    let mut src = String::new();
+    let mut i = 0;
+    while src.len() < 8_000_000 {
+        src.push_str(&unit.replace("{i}", &i.to_string()));
+        src.push_str("\nclass C{i}:\n    def run(self, d=OUT_DIR):\n        for f in glob.glob(os.path.join(d, f'ticker_{self.day:%Y%m%d}_*.csv')):\n            os.remove(f)\n        self.x = '%s/%s' % (d, 'y')\n".replace("{i}", &i.to_string()).as_str());
+        i += 1;
+    }
+    let models = models();
+    let start = std::time::Instant::now();
+    let f = extract("big.py", &src, &models);
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{:.1} MB in {secs:.2}s = {:.1} MB/s, {} accesses, {} bindings",
+        src.len() as f64 / 1e6,
+        src.len() as f64 / 1e6 / secs,
+        f.accesses.len(),
+        f.bindings.len()
+    );
 }

@@ -673,11 +673,21 @@ impl<'a> Extractor<'a> {
             "subscript" => {
                 let text = self.text(node);
                 if text.len() <= 40 && !text.contains('\n') {
-                    text.to_string()
-                } else {
-                    node.child_by_field_name("value")
-                        .map(|v| self.label(v))
-                        .unwrap_or_else(|| "item".to_string())
+                    return text.to_string();
+                }
+                // `a[i][j]...`: named after the innermost value, found without recursion.
+                let mut value = node;
+                while value.kind() == "subscript" {
+                    match value.child_by_field_name("value") {
+                        Some(v) => value = v,
+                        None => return "item".to_string(),
+                    }
+                }
+                match value.kind() {
+                    "identifier" | "attribute" => self
+                        .dotted(value)
+                        .unwrap_or_else(|| self.attr_name(value).to_string()),
+                    _ => "item".to_string(),
                 }
             }
             kind => {

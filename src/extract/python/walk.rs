@@ -16,6 +16,10 @@ use tree_sitter::Node;
 /// warning (no real program nests this deep; an attacker's file may).
 pub(super) const MAX_DEPTH: u32 = 150;
 
+/// Deepest nesting of a destructuring target (`(a, (b, c)) = ...`) that is paired with its
+/// value; deeper targets are bound to holes.
+pub(super) const MAX_TARGET_DEPTH: u32 = 16;
+
 /// Where a statement or expression is: the scope its names belong to, and what encloses it.
 #[derive(Clone, Debug)]
 pub(super) struct Ctx {
@@ -220,7 +224,9 @@ impl<'a> Extractor<'a> {
             | "break_statement"
             | "continue_statement" => {}
             "block" => self.visit_block(node, ctx),
-            _ => self.generic(node, ctx),
+            kind if is_statement_like(kind) => self.generic(node, ctx),
+            // An expression where a statement was expected (error recovery).
+            _ => self.scan(node, ctx),
         }
     }
 
@@ -267,6 +273,14 @@ impl<'a> Extractor<'a> {
 
     /// Binds one assignment target to a value, element-wise for `a, b = x, y`.
     fn bind_target(&mut self, target: Node<'_>, value: Node<'_>, ctx: &Ctx) {
+        self.bind_target_at(target, value, ctx, 0);
+    }
+
+    fn bind_target_at(&mut self, target: Node<'_>, value: Node<'_>, ctx: &Ctx, depth: u32) {
+        if depth > MAX_TARGET_DEPTH {
+            self.bind_holes(target, ctx);
+            return;
+        }
         match target.kind() {
             "pattern_list" | "tuple_pattern" | "list_pattern" => {
                 let targets = named(target);
@@ -277,7 +291,7 @@ impl<'a> Extractor<'a> {
                 let spread = values.iter().any(|v| v.kind() == "list_splat");
                 if values.len() == targets.len() && !spread {
                     for (t, v) in targets.into_iter().zip(values) {
-                        self.bind_target(t, v, ctx);
+                        self.bind_target_at(t, v, ctx, depth + 1);
                     }
                 } else {
                     self.bind_holes(target, ctx);
@@ -285,7 +299,7 @@ impl<'a> Extractor<'a> {
             }
             "parenthesized_expression" => {
                 if let Some(inner) = target.named_child(0) {
-                    self.bind_target(inner, value, ctx);
+                    self.bind_target_at(inner, value, ctx, depth + 1);
                 }
             }
             _ => {
@@ -317,13 +331,11 @@ impl<'a> Extractor<'a> {
                 };
                 self.bind(scope, name, value, ctx.line);
             }
-            "pattern_list" | "tuple_pattern" | "list_pattern" => self.bind_holes(target, ctx),
-            "list_splat_pattern" | "parenthesized_expression" => {
-                if let Some(inner) = target.named_child(0) {
-                    let label = self.text(inner).to_string();
-                    self.bind_expr(inner, Expr::hole(label), ctx);
-                }
-            }
+            "pattern_list"
+            | "tuple_pattern"
+            | "list_pattern"
+            | "list_splat_pattern"
+            | "parenthesized_expression" => self.bind_holes(target, ctx),
             _ => {}
         }
     }
@@ -345,21 +357,17 @@ impl<'a> Extractor<'a> {
     /// Binds every name in a destructuring target to a hole: the values are not known, but
     /// the names no longer mean what they meant before.
     pub fn bind_holes(&mut self, target: Node<'_>, ctx: &Ctx) {
-        match target.kind() {
-            "identifier" | "attribute" => {
-                let label = self
-                    .text(target)
-                    .rsplit('.')
-                    .next()
-                    .unwrap_or("")
-                    .to_string();
-                self.bind_expr(target, Expr::hole(label), ctx);
+        let mut names = Vec::new();
+        let mut stack = vec![target];
+        while let Some(node) = stack.pop() {
+            match node.kind() {
+                "identifier" | "attribute" => names.push(node),
+                _ => stack.extend(named(node).into_iter().rev()),
             }
-            _ => {
-                for child in named(target) {
-                    self.bind_holes(child, ctx);
-                }
-            }
+        }
+        for name in names {
+            let label = self.text(name).rsplit('.').next().unwrap_or("").to_string();
+            self.bind_expr(name, Expr::hole(label), ctx);
         }
     }
 
