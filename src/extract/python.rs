@@ -14,9 +14,12 @@
 //! recursion is bounded.
 
 mod calls;
+mod names;
 mod parse;
+mod scan;
 mod strings;
 mod translate;
+mod values;
 mod walk;
 
 #[cfg(test)]

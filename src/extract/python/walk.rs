@@ -743,6 +743,6 @@ fn param_name(param: Node<'_>) -> Option<Node<'_>> {
 }
 
 /// A dotted name as written, without the spaces or line breaks the source may put in it.
-fn compact(text: &str) -> String {
+pub(super) fn compact(text: &str) -> String {
     text.chars().filter(|c| !c.is_whitespace()).collect()
 }
