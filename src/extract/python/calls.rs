@@ -19,6 +19,8 @@ use tree_sitter::Node;
 pub(super) struct Args<'t> {
     /// Positional arguments up to the first `*args` (after it, positions are unknown).
     pub positional: Vec<Node<'t>>,
+    /// Every positional argument in order, `*args` included (for joins of path parts).
+    pub sequence: Vec<Node<'t>>,
     pub keywords: Vec<(String, Node<'t>)>,
     /// A `*args` or `**kwargs` makes the argument count unknown.
     pub splat: bool,
@@ -140,10 +142,15 @@ impl<'a> Extractor<'a> {
                 "list_splat" => {
                     args.splat = true;
                     positional_known = false;
+                    args.sequence.push(child);
                 }
                 "dictionary_splat" => args.splat = true,
                 "comment" => {}
-                _ if positional_known => args.positional.push(child),
+                _ if positional_known => {
+                    args.positional.push(child);
+                    args.sequence.push(child);
+                }
+                _ => args.sequence.push(child),
                 _ => {}
             }
         }

@@ -610,7 +610,7 @@ fn str_format_calls() {
 
 #[test]
 fn path_building_calls_join() {
-    let src = "import os\nfrom pathlib import Path, PurePath, PosixPath\nA = os.path.join(R, 'a', f)\nB = Path(R, 'b')\nC = PurePath(R) / 'c'\nD = PosixPath('/d')\nE = Path(R).joinpath('x', y)\nF = Path()\nG = os.path.join(*parts)\n";
+    let src = "import os\nfrom pathlib import Path, PurePath, PosixPath\nA = os.path.join(R, 'a', f)\nB = Path(R, 'b')\nC = PurePath(R) / 'c'\nD = PosixPath('/d')\nE = Path(R).joinpath('x', y)\nF = Path()\nG = os.path.join(*parts)\nH = Path(R, *subdirs, 'x.csv')\n";
     let f = facts(src);
     assert_eq!(
         bindings(&f),
@@ -621,7 +621,8 @@ fn path_building_calls_join() {
             r#"D = "/d""#,
             r#"E = join($R, "x", $y)"#,
             r#"F = ".""#,
-            "G = {os.path.join:path}",
+            "G = {parts:path}",
+            r#"H = join($R, {subdirs:path}, "x.csv")"#,
         ]
     );
 }

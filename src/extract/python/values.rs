@@ -45,28 +45,12 @@ impl<'a> Extractor<'a> {
     fn function_value(&mut self, name: &str, args: &Args<'_>, ctx: &Ctx, d: u32) -> Option<Expr> {
         let first = args.positional.first().copied();
         Some(match name {
-            "os.path.join" | "posixpath.join" => {
-                if args.splat {
-                    return Some(Expr::path_hole("os.path.join"));
-                }
-                let parts = args
-                    .positional
-                    .iter()
-                    .map(|a| self.tr(*a, ctx, d))
-                    .collect();
-                join(parts)
-            }
-            "pathlib.Path" | "pathlib.PurePath" | "pathlib.PosixPath" | "pathlib.PurePosixPath" => {
-                if args.splat {
-                    return Some(Expr::path_hole("Path"));
-                }
-                let parts = args
-                    .positional
-                    .iter()
-                    .map(|a| self.tr(*a, ctx, d))
-                    .collect();
-                join(parts)
-            }
+            "os.path.join"
+            | "posixpath.join"
+            | "pathlib.Path"
+            | "pathlib.PurePath"
+            | "pathlib.PosixPath"
+            | "pathlib.PurePosixPath" => self.join_parts(args, ctx, d),
             "str" | "os.fspath" | "os.fsdecode" | "os.fsencode" | "os.path.abspath"
             | "os.path.realpath" | "os.path.normpath" | "os.path.expandvars" => {
                 self.tr(first?, ctx, d)
@@ -108,6 +92,20 @@ impl<'a> Extractor<'a> {
             n if PASS_THROUGH.contains(&n) && args.positional.len() == 1 => self.tr(first?, ctx, d),
             _ => return None,
         })
+    }
+
+    /// The parts of `os.path.join(a, *rest)` or `Path(a, b)`: a `*rest` is an unknown run of
+    /// segments.
+    fn join_parts(&mut self, args: &Args<'_>, ctx: &Ctx, d: u32) -> Expr {
+        let mut parts = Vec::new();
+        for arg in &args.sequence {
+            parts.push(match (arg.kind(), arg.named_child(0)) {
+                ("list_splat", Some(inner)) => Expr::path_hole(self.label(inner)),
+                ("list_splat", None) => Expr::path_hole("parts"),
+                _ => self.tr(*arg, ctx, d),
+            });
+        }
+        join(parts)
     }
 
     fn method_value(
