@@ -151,7 +151,6 @@ impl<'a> Extractor<'a> {
                     args.sequence.push(child);
                 }
                 _ => args.sequence.push(child),
-                _ => {}
             }
         }
         args
