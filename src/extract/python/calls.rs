@@ -1,0 +1,334 @@
+//! Calls: who is called (through the file's imports), with which arguments, which model row
+//! matches, the accesses it yields, and what iterating over its result gives.
+
+use super::parse::line_of;
+use super::scan::Element;
+use super::strings::parse_open_mode;
+use super::translate::{concat, globify, join};
+use super::walk::{Ctx, Extractor, named};
+use crate::expr::Expr;
+use crate::extract::{FindSpec, PathTarget, RawAccess, RawResource, Reach};
+use crate::model::Mode;
+use crate::rules::models::python::{
+    AccessModel, ArgRef, ArgSource, CallKind, CallModel, ReachModel, Yields,
+};
+use tree_sitter::Node;
+
+/// The arguments of a call.
+#[derive(Debug, Default)]
+pub(super) struct Args<'t> {
+    /// Positional arguments up to the first `*args` (after it, positions are unknown).
+    pub positional: Vec<Node<'t>>,
+    /// Every positional argument in order, `*args` included (for joins of path parts).
+    pub sequence: Vec<Node<'t>>,
+    pub keywords: Vec<(String, Node<'t>)>,
+    /// A `*args` or `**kwargs` makes the argument count unknown.
+    pub splat: bool,
+}
+
+impl<'t> Args<'t> {
+    pub fn keyword(&self, name: &str) -> Option<Node<'t>> {
+        self.keywords
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| *v)
+    }
+
+    /// The argument a model names, by keyword first, then by position.
+    pub fn get(&self, arg: &ArgRef) -> Option<Node<'t>> {
+        if let Some(k) = &arg.keyword
+            && let Some(v) = self.keyword(k)
+        {
+            return Some(v);
+        }
+        let position = usize::try_from(arg.position?).ok()?;
+        self.positional.get(position).copied()
+    }
+
+    pub fn count(&self) -> usize {
+        self.positional.len() + self.keywords.len()
+    }
+}
+
+/// What a call calls.
+#[derive(Debug)]
+pub(super) enum Callee<'t> {
+    /// A function by qualified name (`os.path.join`, `open`, `pathlib.Path.home`); `method`
+    /// is the same call read as a method on an object reached through a module
+    /// (`config.OUT_DIR.mkdir()`), tried when no function row matches.
+    Function {
+        name: String,
+        method: Option<(Node<'t>, String)>,
+    },
+    /// A method on a receiver whose type is not known (`out.parent.mkdir()`).
+    Method {
+        receiver: Node<'t>,
+        name: String,
+    },
+    Unknown,
+}
+
+/// A call matched by a model row.
+pub(super) struct Matched<'m, 't> {
+    pub model: &'m CallModel,
+    pub receiver: Option<Node<'t>>,
+    pub args: Args<'t>,
+}
+
+impl<'a> Extractor<'a> {
+    /// Who a call calls. A name that is imported but also assigned or a parameter in the
+    /// current scope is the variable (`path = Path(x); path.unlink()` despite
+    /// `from os import path`).
+    pub(super) fn callee<'t>(&self, call: Node<'t>, ctx: &Ctx) -> Callee<'t> {
+        let Some(function) = call.child_by_field_name("function") else {
+            return Callee::Unknown;
+        };
+        match function.kind() {
+            "identifier" => Callee::Function {
+                name: self.qualified(self.text(function)),
+                method: None,
+            },
+            "attribute" => {
+                let (Some(object), Some(attr)) = (
+                    function.child_by_field_name("object"),
+                    function.child_by_field_name("attribute"),
+                ) else {
+                    return Callee::Unknown;
+                };
+                let method = self.text(attr).to_string();
+                if let Some(dotted) = self.dotted(function)
+                    && !self.is_variable(dotted.split('.').next().unwrap_or(""), ctx)
+                    && let Some((name, covered)) = self.qualify(&dotted)
+                {
+                    let object_parts = dotted.split('.').count().saturating_sub(1);
+                    let method = (object_parts > covered).then_some((object, method));
+                    return Callee::Function { name, method };
+                }
+                Callee::Method {
+                    receiver: object,
+                    name: method,
+                }
+            }
+            _ => Callee::Unknown,
+        }
+    }
+
+    fn is_variable(&self, name: &str, ctx: &Ctx) -> bool {
+        ctx.locals.contains_key(name)
+            || !self.bound_indexes(ctx.scope, name).is_empty()
+            || self.is_param(ctx.scope, name)
+    }
+
+    pub(super) fn args<'t>(&self, call: Node<'t>) -> Args<'t> {
+        let mut args = Args::default();
+        let Some(list) = call.child_by_field_name("arguments") else {
+            return args;
+        };
+        if list.kind() == "generator_expression" {
+            args.positional.push(list);
+            return args;
+        }
+        let mut positional_known = true;
+        for child in named(list) {
+            match child.kind() {
+                "keyword_argument" => {
+                    if let (Some(name), Some(value)) = (
+                        child.child_by_field_name("name"),
+                        child.child_by_field_name("value"),
+                    ) {
+                        args.keywords.push((self.text(name).to_string(), value));
+                    }
+                }
+                "list_splat" => {
+                    args.splat = true;
+                    positional_known = false;
+                    args.sequence.push(child);
+                }
+                "dictionary_splat" => args.splat = true,
+                "comment" => {}
+                _ if positional_known => {
+                    args.positional.push(child);
+                    args.sequence.push(child);
+                }
+                _ => args.sequence.push(child),
+            }
+        }
+        args
+    }
+
+    /// The model row a call matches, if any.
+    pub(super) fn match_call<'t>(&mut self, call: Node<'t>, ctx: &Ctx) -> Option<Matched<'a, 't>> {
+        let models = self.models;
+        let callee = self.callee(call, ctx);
+        let args = self.args(call);
+        let (receiver, method) = match callee {
+            Callee::Function { name, method } => {
+                if let Some(model) = models.function(&name)
+                    && self.applies(model, &args, ctx)
+                {
+                    return Some(Matched {
+                        model,
+                        receiver: None,
+                        args,
+                    });
+                }
+                method?
+            }
+            Callee::Method { receiver, name } => (receiver, name),
+            Callee::Unknown => return None,
+        };
+        // A method on a string literal is a `str` method, never a path method.
+        if matches!(receiver.kind(), "string" | "concatenated_string") {
+            return None;
+        }
+        let model = models
+            .methods(&method)
+            .find(|m| self.applies(m, &args, ctx))?;
+        Some(Matched {
+            model,
+            receiver: Some(receiver),
+            args,
+        })
+    }
+
+    /// Whether a row applies to a call: the argument count is in bounds, every required path
+    /// argument is there, and a literal mode argument is a mode string
+    /// (`zipfile.open("data.csv")` is not `Path.open`).
+    fn applies(&mut self, model: &CallModel, args: &Args<'_>, ctx: &Ctx) -> bool {
+        let count = u32::try_from(args.count()).unwrap_or(u32::MAX);
+        if !args.splat {
+            if model.min_args.is_some_and(|min| count < min) {
+                return false;
+            }
+            if model.max_args.is_some_and(|max| count > max) {
+                return false;
+            }
+        }
+        for access in &model.accesses {
+            if let ArgSource::Arg(arg) = &access.path
+                && args.get(arg).is_none()
+                && access.default.is_none()
+                && !access.optional
+                && !args.splat
+            {
+                return false;
+            }
+            let Some(node) = access.mode_arg.as_ref().and_then(|a| args.get(a)) else {
+                continue;
+            };
+            match self.literal_string(node, ctx) {
+                Some(text) if parse_open_mode(&text).is_none() => return false,
+                // On a receiver of unknown type, a mode that is not visible is more likely
+                // another API's argument (`fs.open(path)`) than a variable mode.
+                None if model.kind == CallKind::Method => return false,
+                _ => {}
+            }
+        }
+        true
+    }
+
+    /// Scans a call: a matched model yields its accesses.
+    pub(super) fn call_site(&mut self, call: Node<'_>, ctx: &Ctx) {
+        let Some(matched) = self.match_call(call, ctx) else {
+            return;
+        };
+        let line = line_of(call);
+        for access in &matched.model.accesses {
+            let Some(expr) = self.access_path(&matched, access, ctx) else {
+                continue;
+            };
+            let mode = self.access_mode(&matched, access, ctx);
+            let reach = match access.reach {
+                ReachModel::Exact | ReachModel::Glob => Reach::Exact,
+                ReachModel::Tree => Reach::Tree,
+                ReachModel::Children => Reach::Children,
+                ReachModel::Find => Reach::Find(FindSpec::default()),
+            };
+            self.facts.accesses.push(RawAccess {
+                resource: RawResource::Path(PathTarget {
+                    expr,
+                    reach,
+                    retention: None,
+                }),
+                mode,
+                line,
+                scope: ctx.scope,
+                via: matched.model.name.clone(),
+            });
+        }
+    }
+
+    /// The path of one access of a matched call; `None` when its argument is absent.
+    fn access_path(
+        &mut self,
+        m: &Matched<'_, '_>,
+        access: &AccessModel,
+        ctx: &Ctx,
+    ) -> Option<Expr> {
+        let base = match &access.path {
+            ArgSource::Receiver => self.translate(m.receiver?, ctx),
+            ArgSource::Arg(arg) => match m.args.get(arg) {
+                Some(node) => self.translate(node, ctx),
+                None => Expr::lit(access.default.as_deref()?),
+            },
+        };
+        let recursive = match &access.recursive {
+            None => true,
+            Some(flag) => m.args.get(flag).is_some_and(|n| n.kind() == "true"),
+        };
+        let mut expr = match access.reach {
+            ReachModel::Glob => globify(self.inline_globs(base, 0), recursive),
+            _ => base,
+        };
+        if let Some(glob) = &access.glob {
+            let pattern = self.translate(m.args.get(&glob.arg)?, ctx);
+            let pattern = globify(self.inline_globs(pattern, 0), recursive);
+            let pattern = concat(vec![Expr::glob(glob.prefix.clone()), pattern]);
+            expr = join(vec![expr, pattern]);
+        }
+        if let Some(suffix) = &access.suffix_glob {
+            expr = concat(vec![expr, Expr::glob(suffix.clone())]);
+        }
+        Some(expr)
+    }
+
+    /// The mode of one access: fixed, or read from the call's mode argument. A mode argument
+    /// that cannot be read statically gives [`Mode::Unknown`].
+    fn access_mode(&mut self, m: &Matched<'_, '_>, access: &AccessModel, ctx: &Ctx) -> Mode {
+        let Some(arg) = &access.mode_arg else {
+            return access.mode;
+        };
+        let Some(node) = m.args.get(arg) else {
+            return access.mode;
+        };
+        self.literal_string(node, ctx)
+            .and_then(|t| parse_open_mode(&t))
+            .unwrap_or(Mode::Unknown)
+    }
+
+    /// What iterating over a matched listing call gives, from its `yields`.
+    pub(super) fn yielded(&mut self, call: Node<'_>, ctx: &Ctx) -> Option<Element> {
+        let m = self.match_call(call, ctx)?;
+        let access = m.model.accesses.iter().find(|a| a.yields.is_some())?;
+        let path = self.access_path(&m, access, ctx)?;
+        Some(match access.yields? {
+            Yields::Paths => Element::One(match access.reach {
+                ReachModel::Children => join(vec![path, Expr::glob("*")]),
+                ReachModel::Find => join(vec![path, Expr::glob("**")]),
+                _ => path,
+            }),
+            Yields::Names => Element::One(Expr::glob("*")),
+            Yields::Entries => Element::Entries(join(vec![path, Expr::glob("*")])),
+            Yields::Walk => Element::Walk(path),
+        })
+    }
+
+    /// Whether a `with` value opens a file (a matched model with nothing to iterate), so the
+    /// `as` name is a file object rather than a path.
+    pub fn opens_file(&mut self, node: Node<'_>, ctx: &Ctx) -> bool {
+        node.kind() == "call"
+            && self
+                .match_call(node, ctx)
+                .is_some_and(|m| m.model.accesses.iter().all(|a| a.yields.is_none()))
+    }
+}

@@ -1,0 +1,168 @@
+//! Names: the file's import aliases and top-level definitions, and the qualified name of
+//! a callee through them (`osp.join` -> `os.path.join`, `atomic_write` -> `pkg.io.atomic_write`).
+
+use super::walk::{Extractor, MAX_DEPTH, compact, named};
+use tree_sitter::Node;
+
+impl<'a> Extractor<'a> {
+    /// Fills the import alias table and the file's own top-level names, before the walk, so a
+    /// call resolves the same whether the import is above or below it.
+    pub fn collect_names(&mut self, top: &[Node<'_>]) {
+        let mut stack: Vec<(Node<'_>, u32)> = top.iter().rev().map(|n| (*n, 0)).collect();
+        while let Some((node, depth)) = stack.pop() {
+            if depth > MAX_DEPTH {
+                continue;
+            }
+            match node.kind() {
+                "import_statement" => self.collect_import(node),
+                "import_from_statement" => self.collect_from_import(node),
+                "function_definition" | "class_definition" if depth == 0 => {
+                    if let Some(name) = node.child_by_field_name("name") {
+                        self.local_defs.insert(self.text(name).to_string());
+                    }
+                }
+                "decorated_definition" if depth == 0 => {
+                    if let Some(name) = node
+                        .child_by_field_name("definition")
+                        .and_then(|d| d.child_by_field_name("name"))
+                    {
+                        self.local_defs.insert(self.text(name).to_string());
+                    }
+                }
+                _ => {}
+            }
+            if matches!(node.kind(), "import_statement" | "import_from_statement") {
+                continue;
+            }
+            let children = named(node);
+            for child in children.into_iter().rev() {
+                if is_import_container(child.kind()) {
+                    stack.push((child, depth + 1));
+                }
+            }
+        }
+        for alias in self.aliases.keys() {
+            self.local_defs.remove(alias);
+        }
+    }
+
+    fn collect_import(&mut self, node: Node<'_>) {
+        let mut cursor = node.walk();
+        let names: Vec<Node<'_>> = node.children_by_field_name("name", &mut cursor).collect();
+        for name in names {
+            let (module, local) = match name.kind() {
+                "aliased_import" => (
+                    name.child_by_field_name("name").map(|n| self.text(n)),
+                    name.child_by_field_name("alias").map(|n| self.text(n)),
+                ),
+                _ => (Some(self.text(name)), Some(self.text(name))),
+            };
+            if let (Some(module), Some(local)) = (module, local) {
+                self.aliases.insert(compact(local), compact(module));
+            }
+        }
+    }
+
+    fn collect_from_import(&mut self, node: Node<'_>) {
+        let Some((module, level)) = self.import_source(node) else {
+            return;
+        };
+        let base = self.absolute_module(&module, level);
+        let module_node = node.child_by_field_name("module_name").map(|m| m.id());
+        for child in named(node) {
+            if Some(child.id()) == module_node {
+                continue;
+            }
+            let (name, local) = match child.kind() {
+                "aliased_import" => (
+                    child.child_by_field_name("name").map(|n| self.text(n)),
+                    child.child_by_field_name("alias").map(|n| self.text(n)),
+                ),
+                "dotted_name" => (Some(self.text(child)), Some(self.text(child))),
+                _ => (None, None),
+            };
+            if let (Some(name), Some(local)) = (name, local) {
+                let qualified = if base.is_empty() {
+                    compact(name)
+                } else {
+                    format!("{base}.{}", compact(name))
+                };
+                self.aliases.insert(compact(local), qualified);
+            }
+        }
+    }
+
+    /// The absolute module of a relative import, from this file's module name (`from .x
+    /// import y` in `pkg/mod.py` is `pkg.x`); relative spelling kept when it climbs too far.
+    fn absolute_module(&self, module: &str, level: u32) -> String {
+        if level == 0 {
+            return module.to_string();
+        }
+        let mut parts: Vec<&str> = self.module.split('.').filter(|p| !p.is_empty()).collect();
+        if !self.is_package {
+            parts.pop();
+        }
+        for _ in 1..level {
+            if parts.pop().is_none() {
+                let dots = ".".repeat(usize::try_from(level).unwrap_or(1));
+                return format!("{dots}{module}");
+            }
+        }
+        if !module.is_empty() {
+            parts.push(module);
+        }
+        parts.join(".")
+    }
+
+    /// The qualified name of a dotted name through the imports, and how many of its
+    /// components the import covered; `None` when no import or top-level definition names it.
+    pub fn qualify(&self, dotted: &str) -> Option<(String, usize)> {
+        let parts: Vec<&str> = dotted.split('.').collect();
+        for k in (1..=parts.len()).rev() {
+            let prefix = parts[..k].join(".");
+            if let Some(target) = self.aliases.get(&prefix) {
+                let rest = &parts[k..];
+                let name = if rest.is_empty() {
+                    target.clone()
+                } else {
+                    format!("{target}.{}", rest.join("."))
+                };
+                return Some((name, k));
+            }
+        }
+        let first = parts.first()?;
+        if self.local_defs.contains(*first) {
+            let name = if self.module.is_empty() {
+                dotted.to_string()
+            } else {
+                format!("{}.{dotted}", self.module)
+            };
+            return Some((name, 1));
+        }
+        None
+    }
+
+    /// The qualified name, or the name itself (builtins, unknown names).
+    pub fn qualified(&self, dotted: &str) -> String {
+        self.qualify(dotted)
+            .map_or_else(|| dotted.to_string(), |q| q.0)
+    }
+}
+
+/// Node kinds that may contain import statements (statements and blocks, not expressions).
+fn is_import_container(kind: &str) -> bool {
+    matches!(
+        kind,
+        "block"
+            | "function_definition"
+            | "class_definition"
+            | "decorated_definition"
+            | "ERROR"
+            | "elif_clause"
+            | "else_clause"
+            | "except_clause"
+            | "finally_clause"
+            | "import_statement"
+            | "import_from_statement"
+    ) || kind.ends_with("_statement")
+}
