@@ -26,9 +26,21 @@ pub enum Target<'a> {
 
 pub struct Lookup<'a> {
     pub repos: &'a [RepoFacts],
+    /// Nesting of `find` through imports: bounded, so import cycles cannot recurse forever.
+    depth: std::cell::Cell<usize>,
 }
 
+/// Imports followed through more modules than this are treated as unbound.
+const MAX_IMPORT_DEPTH: usize = 16;
+
 impl<'a> Lookup<'a> {
+    pub fn new(repos: &'a [RepoFacts]) -> Lookup<'a> {
+        Lookup {
+            repos,
+            depth: std::cell::Cell::new(0),
+        }
+    }
+
     pub fn facts(&self, file: FileRef<'a>) -> Option<&'a FileFacts> {
         self.repos
             .get(file.repo)?
@@ -39,6 +51,16 @@ impl<'a> Lookup<'a> {
 
     /// Resolves `name` used in `scope` at `line` of `file`.
     pub fn find(&self, file: FileRef<'a>, scope: ScopeId, name: &str, line: u32) -> Target<'a> {
+        if self.depth.get() >= MAX_IMPORT_DEPTH {
+            return Target::Unbound;
+        }
+        self.depth.set(self.depth.get() + 1);
+        let found = self.find_unguarded(file, scope, name, line);
+        self.depth.set(self.depth.get() - 1);
+        found
+    }
+
+    fn find_unguarded(&self, file: FileRef<'a>, scope: ScopeId, name: &str, line: u32) -> Target<'a> {
         let Some(facts) = self.facts(file) else {
             return Target::Unbound;
         };
@@ -65,19 +87,27 @@ impl<'a> Lookup<'a> {
             first = false;
             current = facts.scopes.get(s).and_then(|sc| sc.parent);
         }
-        // Dotted names whose head is an import alias: `config.OUT_DIR`, `settings::DIR`.
-        if let Some((head, rest)) = split_qualified(name) {
+        // Qualified names whose head is an import alias (`config.OUT_DIR`, `a.b.NAME` after
+        // `import a.b`, `settings::DIR`): the longest head that names an import wins.
+        let normalized = name.replace("::", ".");
+        let dots: Vec<usize> = normalized.match_indices('.').map(|(i, _)| i).collect();
+        for &split in dots.iter().rev() {
+            let (head, rest) = (&normalized[..split], &normalized[split + 1..]);
             let mut current = Some(scope);
             while let Some(s) = current {
                 if let Some(import) = find_import(facts, s, head) {
                     if let Some(module_file) = self.module_file(file, import, true) {
-                        return self.find_in_module(module_file, rest);
+                        if module_file != file {
+                            return self.find_in_module(module_file, rest);
+                        }
                     }
                 }
                 current = facts.scopes.get(s).and_then(|sc| sc.parent);
             }
-            // `Self::DIR`, `module::NAME` within the same file.
-            if head == "Self" || head == "self" || head == "crate" || head == "super" {
+        }
+        // `Self::DIR`, `crate::NAME`, `self.NAME` at module level within the same file.
+        if let Some((head, rest)) = normalized.split_once('.') {
+            if matches!(head, "Self" | "self" | "crate" | "super") && rest != name {
                 return self.find(file, 0, rest, u32::MAX);
             }
         }
@@ -187,14 +217,6 @@ fn find_import<'a>(facts: &'a FileFacts, scope: ScopeId, local: &str) -> Option<
         .iter()
         .filter(|i| i.scope == scope && i.local == local)
         .max_by_key(|i| i.line)
-}
-
-/// `a.b.c` -> (`a`, `b.c`); `a::b` -> (`a`, `b`).
-fn split_qualified(name: &str) -> Option<(&str, &str)> {
-    if let Some((h, r)) = name.split_once("::") {
-        return Some((h, r));
-    }
-    name.split_once('.')
 }
 
 /// Candidate repository paths for a Python module, each with whether it is anchored (exact

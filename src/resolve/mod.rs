@@ -112,7 +112,7 @@ pub struct Resolved {
 /// Resolves every access of `repos`. `env` holds variables the user bound (configuration); they
 /// take precedence over the environments of jobs.
 pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved {
-    let lookup = Lookup { repos };
+    let lookup = Lookup::new(repos);
     let mut resolved = Resolved::default();
     let linked = link_jobs(&lookup, env, &mut resolved.jobs);
     for (repo_index, repo) in repos.iter().enumerate() {
