@@ -601,30 +601,6 @@ fn merge_rows<T: PathKeyed>(into: &mut Vec<T>, rows: Vec<T>) {
     }
 }
 
-/// A model row selected for a call, and the name to report as the access's `via`.
-#[derive(Clone, Copy, Debug)]
-pub struct Matched<'a, T> {
-    pub row: &'a T,
-    /// The row's path, or the call's path when reached through an alias (`tokio::fs::write`).
-    pub via: Via<'a>,
-}
-
-/// The `via` of a match: the row's own id, or the aliased path the call spelled.
-#[derive(Clone, Copy, Debug)]
-pub enum Via<'a> {
-    Row(&'a str),
-    Alias { module: &'a str, rest: &'a str },
-}
-
-impl std::fmt::Display for Via<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Via::Row(s) => f.write_str(s),
-            Via::Alias { module, rest } => write!(f, "{module}::{rest}"),
-        }
-    }
-}
-
 impl RustModels {
     /// Adds a file's rows; a row named like an existing one replaces it.
     pub fn merge(&mut self, file: RustModelFile) {
@@ -636,18 +612,20 @@ impl RustModels {
         merge_rows(&mut self.aliases, file.aliases);
     }
 
-    /// The function row for a call path (already resolved through `use`).
-    pub fn function<'a>(&'a self, path: &'a str) -> Option<Matched<'a, FunctionModel>> {
+    /// The function row for a call path (already resolved through `use`), and the name to
+    /// report as the access's `via`: the row's path, or the path the call spelled when it
+    /// reached the row through an alias (`tokio::fs::write`).
+    pub fn function<'a>(&'a self, path: &str) -> Option<(&'a FunctionModel, String)> {
         self.find(&self.functions, path)
     }
 
     /// The environment-reading row for a call path.
-    pub fn env_getter<'a>(&'a self, path: &'a str) -> Option<Matched<'a, EnvModel>> {
+    pub fn env_getter<'a>(&'a self, path: &str) -> Option<(&'a EnvModel, String)> {
         self.find(&self.env, path)
     }
 
     /// The fixed-value row for a call path.
-    pub fn value<'a>(&'a self, path: &'a str) -> Option<Matched<'a, ValueModel>> {
+    pub fn value<'a>(&'a self, path: &str) -> Option<(&'a ValueModel, String)> {
         self.find(&self.values, path)
     }
 
@@ -673,13 +651,10 @@ impl RustModels {
     }
 
     /// Exact match, then through an alias, then by suffix (two segments or more).
-    fn find<'a, T: PathKeyed>(&'a self, rows: &'a [T], path: &'a str) -> Option<Matched<'a, T>> {
+    fn find<'a, T: PathKeyed>(&self, rows: &'a [T], path: &str) -> Option<(&'a T, String)> {
         let path = path.trim_start_matches("::");
         if let Some(row) = rows.iter().find(|r| r.key() == path) {
-            return Some(Matched {
-                row,
-                via: Via::Row(row.key()),
-            });
+            return Some((row, row.key().to_string()));
         }
         for alias in &self.aliases {
             let Some(rest) = path
@@ -689,11 +664,7 @@ impl RustModels {
                 continue;
             };
             if let Some(row) = rows.iter().find(|r| is_joined(r.key(), &alias.like, rest)) {
-                let via = Via::Alias {
-                    module: &alias.module,
-                    rest,
-                };
-                return Some(Matched { row, via });
+                return Some((row, path.to_string()));
             }
         }
         if !path.contains("::") {
@@ -701,10 +672,7 @@ impl RustModels {
         }
         rows.iter()
             .find(|r| ends_with_segments(r.key(), path))
-            .map(|row| Matched {
-                row,
-                via: Via::Row(row.key()),
-            })
+            .map(|row| (row, row.key().to_string()))
     }
 }
 
@@ -753,18 +721,18 @@ mod tests {
     #[test]
     fn function_rows_match_exactly_by_alias_and_by_suffix() {
         let models = builtin();
-        let exact = models.function("std::fs::write").map(|m| m.via.to_string());
+        let exact = models.function("std::fs::write").map(|(_, via)| via);
         assert_eq!(exact.as_deref(), Some("std::fs::write"));
         let alias = models
             .function("tokio::fs::write")
-            .map(|m| (m.row.path.clone(), m.via.to_string()));
+            .map(|(row, via)| (row.path.clone(), via));
         assert_eq!(
             alias,
             Some(("std::fs::write".to_string(), "tokio::fs::write".to_string()))
         );
         let suffix = models
             .function("fs::remove_dir_all")
-            .map(|m| m.row.accesses[0].reach);
+            .map(|(row, _)| row.accesses[0].reach);
         assert_eq!(suffix, Some(ReachKind::Tree));
         assert!(
             models.function("write").is_none(),
@@ -812,7 +780,7 @@ mod tests {
         assert_eq!(models.functions.len(), before);
         let mode = models
             .function("std::fs::write")
-            .map(|m| m.row.accesses[0].mode);
+            .map(|(row, _)| row.accesses[0].mode);
         assert_eq!(mode, Some(Mode::Append));
     }
 
