@@ -310,8 +310,20 @@ impl Walker<'_> {
             [] if CLOCKS.contains(&owner) && matches!(function, "now" | "today") => {
                 Expr::hole("now")
             }
-            _ => Expr::hole(format!("{function}()")),
+            _ => self.call_result(&segments, start_line(&call.func)),
         }
+    }
+
+    /// A call the models do not know: a `Var` named after the call, `day_dir()` or
+    /// `config::data_dir()`, which the resolver substitutes with the function's result binding.
+    fn call_result(&self, segments: &[String], line: u32) -> Expr {
+        let mut names = segments.to_vec();
+        if names.first().is_some_and(|n| n == "Self")
+            && let Some(self_type) = &self.self_type
+        {
+            names[0] = self_type.clone();
+        }
+        self.var(format!("{}()", names.join("::")), line)
     }
 
     fn method_value(&self, call: &syn::ExprMethodCall, depth: usize) -> Expr {
@@ -353,6 +365,9 @@ impl Walker<'_> {
                 suffix_only: false,
             },
             ("format", [format]) => self.date_value(&call.receiver, format),
+            _ if expr_ident(&call.receiver).as_deref() == Some("self") => {
+                self.var(format!("self.{method}()"), start_line(&call.receiver))
+            }
             _ => Expr::hole(format!("{method}()")),
         }
     }

@@ -975,10 +975,7 @@ fn conditionals_offer_each_branch() {
 
 #[test]
 fn unknown_expressions_are_labelled_holes() {
-    assert_eq!(
-        value_of("let x = compute(1);", "x"),
-        Expr::hole("compute()")
-    );
+    assert_eq!(value_of("let x = compute(1);", "x"), var("compute()", 1, 4));
     assert_eq!(
         value_of("let x = a.frobnicate();", "x"),
         Expr::hole("frobnicate()")
@@ -997,6 +994,74 @@ fn path_methods_on_variables_bound_to_unknown_values_are_not_reported() {
     let facts = facts(source);
     let f = scope_id(&facts, "f");
     assert_eq!(path_expr(only_access(&facts)), &var("dir", f, 3));
+}
+
+#[test]
+fn functions_that_return_a_value_bind_their_result() {
+    let source = r#"use std::fs;
+const OUT_DIR: &str = "/data/ticker";
+fn day_dir(day: &str) -> PathBuf {
+    Path::new(OUT_DIR).join(day)
+}
+struct W;
+impl W {
+    fn file(&self, name: &str) -> PathBuf {
+        self.base.join(name)
+    }
+    fn root() -> PathBuf {
+        PathBuf::from("/srv")
+    }
+    fn run(&self) {
+        fs::write(day_dir("x"), "").ok();
+        fs::write(self.file("a"), "").ok();
+        fs::write(Self::root(), "").ok();
+        fs::write(config::data_dir(), "").ok();
+    }
+}
+"#;
+    let facts = facts(source);
+    let day_dir = scope_id(&facts, "day_dir");
+    let file = scope_id(&facts, "W::file");
+    let class = scope_id(&facts, "W");
+    let run = scope_id(&facts, "W::run");
+    let results: Vec<(ScopeId, &str, Expr, u32)> = facts
+        .bindings
+        .iter()
+        .filter(|b| b.name.ends_with("()"))
+        .map(|b| (b.scope, b.name.as_str(), b.value.clone(), b.line))
+        .collect();
+    assert_eq!(
+        results,
+        vec![
+            (
+                0,
+                "day_dir()",
+                join(vec![var("OUT_DIR", day_dir, 4), var("day", day_dir, 4)]),
+                3
+            ),
+            (
+                class,
+                "self.file()",
+                join(vec![var("self.base", file, 9), var("name", file, 9)]),
+                8
+            ),
+            (0, "W::root()", lit("/srv"), 11),
+        ]
+    );
+    let written: Vec<Expr> = facts
+        .accesses
+        .iter()
+        .map(|a| path_expr(a).clone())
+        .collect();
+    assert_eq!(
+        written,
+        vec![
+            var("day_dir()", run, 15),
+            var("self.file()", run, 16),
+            var("W::root()", run, 17),
+            var("config::data_dir()", run, 18),
+        ]
+    );
 }
 
 // --- code in macros, closures and tests -----------------------------------------------------
@@ -1124,6 +1189,78 @@ fn long_flat_chains_are_refused_or_walked_without_overflow() {
     assert_eq!(facts.warnings.len(), 1);
     let calls = format!("fn f() {{ let x = p{}; }}", ".join(\"a\")".repeat(50_000));
     assert_eq!(self::facts(&calls).warnings.len(), 1);
+}
+
+/// For each recursive construct, the deepest input that the nesting bound lets through must
+/// parse and be walked without overflowing the parser thread's stack.
+#[test]
+fn deepest_accepted_nesting_of_every_construct_fits_the_stack() {
+    // (head, repeated opening, middle, repeated closing, tail)
+    let templates: &[(&str, &str, &str, &str, &str)] = &[
+        ("fn f() { let x = ", "(", "1", ")", "; }"),
+        ("fn f() { let x = ", "[", "1", "]", "; }"),
+        ("fn f() ", "{", "", "}", ""),
+        ("fn f() { let x = ", "!", "a", "", "; }"),
+        ("fn f() { let x = ", "- ", "a", "", "; }"),
+        ("fn f() { let x = ", "&", "a", "", "; }"),
+        ("fn f() { let x = ", "*", "a", "", "; }"),
+        ("fn f() { let x = ", "|a| ", "a", "", "; }"),
+        ("fn f() { let x = ", "return ", "a", "", "; }"),
+        ("fn f() { let x = ", "async { ", "a", " }", "; }"),
+        ("fn f() { let x = ", "unsafe { ", "a", " }", "; }"),
+        ("fn f() { let x = ", "loop { ", "a", " }", "; }"),
+        ("fn f() { let x = ", "match a { _ => ", "a", " }", "; }"),
+        ("fn f() { let x = ", "if a { ", "a", " } else { a }", "; }"),
+        ("fn f() { let x = ", "f(", "a", ")", "; }"),
+        ("fn f() { let x = ", "a.f(", "a", ")", "; }"),
+        ("fn f() { let x = ", "format!(\"{}\", ", "a", ")", "; }"),
+        ("fn f() { let x = ", "vec![", "a", "]", "; }"),
+        ("fn f() { let x = a", "", "", " + a", "; }"),
+        ("fn f() { let x = a", "", "", ".f()?", "; }"),
+        ("fn f() { let x = a", "", "", " as u8", "; }"),
+        ("fn f() { let x = a", "", "", "[0]", "; }"),
+        ("fn f() { let x = a", "", "", ".0", "; }"),
+        ("fn f() { let x = if a {}", "", "", " else if a {}", "; }"),
+        ("fn f() { let x = ", "a = ", "a", "", "; }"),
+        ("fn f() { let x: ", "Vec<", "u8", ">", " = a; }"),
+        ("fn f() { let x: ", "&", "u8", "", " = a; }"),
+        ("fn f() { let x: ", "*const ", "u8", "", " = a; }"),
+        ("fn f() { let x: ", "(", "u8", ",)", " = a; }"),
+        ("fn f() { let x: ", "[", "u8", "; 1]", " = a; }"),
+        ("fn f() { let x: ", "fn() -> ", "u8", "", " = a; }"),
+        ("fn f() { let x: ", "dyn Fn() -> ", "u8", "", " = a; }"),
+        ("fn f() { let ", "&", "x", "", " = a; }"),
+        ("fn f() { let ", "Some(", "x", ")", " = a; }"),
+        ("fn f() { let ", "(", "x", ",)", " = a; }"),
+        ("fn f() { let ", "S { a: ", "x", " }", " = a; }"),
+        ("", "mod m { ", "", "}", ""),
+        ("", "fn f() { ", "", "}", ""),
+        ("fn f() { ", "impl S { fn g() { ", "", "} }", " }"),
+        ("fn f() { ", "let x = || { ", "", "};", " }"),
+        ("", "#[a(", "b", ")]", " fn f() {}"),
+        ("use ", "a::{", "b", "}", ";"),
+        ("fn f<T: ", "Iterator<Item = ", "u8", ">", ">() {}"),
+    ];
+    for (head, open, middle, close, tail) in templates {
+        let source =
+            |n: usize| format!("{head}{}{middle}{}{tail}", open.repeat(n), close.repeat(n));
+        let estimate = |n: usize| match source(n).parse::<proc_macro2::TokenStream>() {
+            Ok(tokens) => super::depth::nesting_estimate(tokens),
+            Err(_) => usize::MAX,
+        };
+        let (mut low, mut high) = (1usize, 4000usize);
+        while low < high {
+            let mid = (low + high).div_ceil(2);
+            if estimate(mid) <= super::depth::MAX_NESTING {
+                low = mid;
+            } else {
+                high = mid - 1;
+            }
+        }
+        let facts = facts(&source(low));
+        assert!(low > 100, "{open}{close}: the template should nest deeply");
+        assert_eq!(facts.warnings, vec![], "{open}{close}");
+    }
 }
 
 #[test]

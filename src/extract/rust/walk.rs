@@ -264,20 +264,29 @@ impl<'m> Walker<'m> {
         id
     }
 
+    /// Opens a function's scope and walks its body. `owner` is the type of an `impl` or
+    /// `trait` method. A function that returns a value also binds its result, as `name()` (or
+    /// `Type::name()`, or `self.name()` in the class scope for methods), so that a call such
+    /// as `fs::write(day_dir(d), ..)` can be resolved to the path the function builds.
     fn function(
         &mut self,
-        name: String,
+        owner: Option<String>,
         sig: &syn::Signature,
         class: Option<ScopeId>,
         body: &syn::Block,
     ) {
+        let line = line_of(sig.fn_token.span);
+        let name = match &owner {
+            Some(owner) => format!("{owner}::{}", sig.ident),
+            None => sig.ident.to_string(),
+        };
         let id = self.facts.push_scope(Scope {
             parent: Some(self.module),
             kind: ScopeKind::Function,
-            name,
+            name: name.clone(),
             class,
             job: None,
-            line: line_of(sig.fn_token.span),
+            line,
         });
         for input in &sig.inputs {
             if let syn::FnArg::Typed(arg) = input
@@ -289,7 +298,22 @@ impl<'m> Walker<'m> {
         }
         let saved = std::mem::replace(&mut self.scope, id);
         self.visit_block(body);
+        let result = match (&sig.output, body.stmts.last()) {
+            (syn::ReturnType::Type(..), Some(syn::Stmt::Expr(tail, None))) => {
+                Some(self.convert(tail))
+            }
+            _ => None,
+        };
         self.scope = saved;
+        let Some(result) = result.filter(|r| !is_bare_hole(r)) else {
+            return;
+        };
+        match class {
+            Some(class) if sig.receiver().is_some() => {
+                self.bind(class, format!("self.{}()", sig.ident), result, line);
+            }
+            _ => self.bind(self.module, format!("{name}()"), result, line),
+        }
     }
 
     fn self_type_name(&self) -> String {
@@ -412,7 +436,7 @@ impl<'m> Walker<'m> {
                 // No type information: on a receiver the extractor knows nothing about, a
                 // method named like a path method is too weak a signal to report
                 // (`entry.file_type()?.is_dir()`, `meta.is_file()`).
-                if is_bare_hole(&expr) || self.is_bound_to_unknown(&expr) {
+                if is_bare_hole(&expr) || is_call_result(&expr) || self.is_bound_to_unknown(&expr) {
                     continue;
                 }
                 self.access(expr, access, line, row.name.clone());
@@ -568,7 +592,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     }
 
     fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
-        self.function(item.sig.ident.to_string(), &item.sig, None, &item.block);
+        self.function(None, &item.sig, None, &item.block);
     }
 
     fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
@@ -622,8 +646,8 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     }
 
     fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
-        let name = format!("{}::{}", self.self_type_name(), item.sig.ident);
-        self.function(name, &item.sig, self.class, &item.block);
+        let owner = Some(self.self_type_name());
+        self.function(owner, &item.sig, self.class, &item.block);
     }
 
     fn visit_impl_item_const(&mut self, item: &'ast syn::ImplItemConst) {
@@ -641,8 +665,8 @@ impl<'ast> Visit<'ast> for Walker<'_> {
                 && let Some(body) = &f.default
                 && !is_test_only(&f.attrs)
             {
-                let name = format!("{}::{}", self.self_type_name(), f.sig.ident);
-                self.function(name, &f.sig, None, body);
+                let owner = Some(self.self_type_name());
+                self.function(owner, &f.sig, None, body);
             }
         }
         self.self_type = saved_type;
@@ -952,6 +976,11 @@ fn is_path_type(ty: &syn::Type) -> bool {
         syn::Type::Reference(r) => r.mutability.is_some() && is_path_type(&r.elem),
         _ => false,
     }
+}
+
+/// A function's result (`make()`), whose type the extractor does not know.
+fn is_call_result(expr: &Expr) -> bool {
+    matches!(expr, Expr::Var { name, .. } if name.ends_with("()"))
 }
 
 fn is_false(expr: &syn::Expr) -> bool {
