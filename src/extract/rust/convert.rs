@@ -624,6 +624,9 @@ impl Walker<'_> {
                     return segments.iter().any(|s| s == "PathBuf")
                         || self.lookup(&segments, |p| models.value(p)).is_some();
                 }
+                syn::Expr::Path(_) => {
+                    return expr_ident(current).is_some_and(|name| self.is_path_var(&name));
+                }
                 _ => return false,
             };
         }

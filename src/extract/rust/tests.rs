@@ -2,7 +2,7 @@
 
 use super::{extract, module_name};
 use crate::expr::{Expr, HoleShape, ScopeId};
-use crate::extract::{FileFacts, Import, RawAccess, RawResource, Reach, ScopeKind};
+use crate::extract::{FileFacts, Import, RawAccess, RawResource, Reach, RunTarget, ScopeKind};
 use crate::model::Mode;
 use crate::rules::models::Models;
 
@@ -497,6 +497,66 @@ fn glob_crate_patterns_are_globs() {
     assert_eq!(p, Some(pattern));
 }
 
+#[test]
+fn path_functions_called_as_functions_check() {
+    let (expr, mode, _) = access_in("if Path::exists(Path::new(\"/data/.done\")) {}");
+    assert_eq!((expr, mode), (lit("/data/.done"), Mode::Check));
+}
+
+#[test]
+fn commands_started_are_runs() {
+    let source = "use std::process::Command;\nfn f() {\n    Command::new(\"/opt/ops/bin/rotate.sh\").arg(\"-v\").status().ok();\n}\n";
+    let facts = facts(source);
+    let f = scope_id(&facts, "f");
+    let runs: Vec<(ScopeId, u32, RunTarget)> = facts
+        .runs
+        .iter()
+        .map(|r| (r.scope, r.line, r.target.clone()))
+        .collect();
+    let target = RunTarget::Path {
+        expr: lit("/opt/ops/bin/rotate.sh"),
+    };
+    assert_eq!(runs, vec![(f, 3, target)]);
+    assert_eq!(facts.accesses, vec![]);
+}
+
+// --- the model files ---------------------------------------------------------------------------
+
+#[test]
+fn builtin_models_load() {
+    let models = models();
+    assert!(models.rust.function("std::fs::write").is_some());
+    assert!(models.rust.method("exists", 0).is_some());
+}
+
+#[test]
+fn model_file_with_an_unknown_key_fails_with_file_and_line() {
+    let text = "schema = 1\nlanguage = \"rust\"\n\n[[function]]\npath = \"acme::store::put\"\nargs = [{ arg = 0, mode = \"write\" }]\nmodes = \"write\"\n";
+    let mut models = Models::default();
+    let error = models.load_file("rules/models/acme.toml", text).err();
+    let error = error.map(|e| e.to_string());
+    assert!(
+        error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("rules/models/acme.toml:7: ")),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn user_models_add_in_house_wrappers() {
+    let mut models = models();
+    let text = "schema = 1\nlanguage = \"rust\"\n[[function]]\npath = \"acme::store::put\"\nargs = [{ arg = 1, mode = \"write\" }]\n";
+    assert_eq!(models.load_file("acme.toml", text), Ok(()));
+    let source = "use acme::store;\nfn f() { store::put(3, \"/data/x\"); }\n";
+    let facts = extract("src/x.rs", source, &models);
+    let access = only_access(&facts);
+    assert_eq!(
+        (access.mode, path_expr(access), access.via.as_str()),
+        (Mode::Write, &lit("/data/x"), "acme::store::put")
+    );
+}
+
 // --- bindings --------------------------------------------------------------------------------
 
 #[test]
@@ -558,6 +618,15 @@ fn pathbuf_push_rebinds_the_variable() {
         ]
     );
     assert_eq!(path_expr(only_access(&facts)), &var("p", f, 5));
+}
+
+#[test]
+fn clones_of_path_variables_are_paths() {
+    let source = "fn f(base: PathBuf) {\n    let mut p = base.clone();\n    p.push(\"x\");\n}\n";
+    let facts = facts(source);
+    let f = scope_id(&facts, "f");
+    let last = facts.bindings.last().map(|b| b.value.clone());
+    assert_eq!(last, Some(join(vec![var("p", f, 3), lit("x")])));
 }
 
 #[test]
@@ -1290,6 +1359,14 @@ fn shebang_and_byte_order_mark_keep_line_numbers() {
         "\u{feff}#!/usr/bin/env run-cargo-script\nfn f() {\n    std::fs::remove_file(\"/a\").ok();\n}\n",
     );
     assert_eq!(only_access(&facts).line, 3);
+}
+
+#[test]
+fn huge_files_are_one_warning() {
+    let source = format!("fn f() {{}}\n{}", "// padding\n".repeat(800_000));
+    let facts = facts(&source);
+    assert_eq!(facts.warnings.len(), 1);
+    assert_eq!(facts.accesses, vec![]);
 }
 
 #[test]

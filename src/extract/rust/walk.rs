@@ -8,7 +8,8 @@
 use super::convert::{is_bare_hole, to_glob};
 use crate::expr::{Expr, ScopeId};
 use crate::extract::{
-    Binding, FileFacts, Import, PathTarget, RawAccess, RawResource, Scope, ScopeKind,
+    Binding, FileFacts, Import, PathTarget, RawAccess, RawResource, RunRef, RunTarget, Scope,
+    ScopeKind,
 };
 use crate::model::Mode;
 use crate::rules::models::rust::{BuilderModel, PathAccess, PathPosition, RustModels};
@@ -316,6 +317,11 @@ impl<'m> Walker<'m> {
         }
     }
 
+    /// Whether a local of the current function is known to hold a `PathBuf`.
+    pub(super) fn is_path_var(&self, name: &str) -> bool {
+        self.path_vars.contains(&(self.scope, name.to_string()))
+    }
+
     fn self_type_name(&self) -> String {
         self.self_type.clone().unwrap_or_else(|| "Self".to_string())
     }
@@ -374,7 +380,7 @@ impl<'m> Walker<'m> {
             return;
         };
         let line = start_line(&call.receiver);
-        let is_path = self.path_vars.contains(&(self.scope, name.clone()));
+        let is_path = self.is_path_var(&name);
         let current = self.var(name.clone(), line);
         let method = call.method.to_string();
         let value = match (method.as_str(), call.args.first(), call.args.len()) {
@@ -405,10 +411,20 @@ impl<'m> Walker<'m> {
             return;
         };
         let models = self.models;
+        let line = start_line(&call.func);
+        if let Some((row, _)) = self.lookup(&segments, |p| models.run(p))
+            && let Some(program) = call.args.get(row.arg)
+        {
+            let expr = self.convert(program);
+            self.facts.runs.push(RunRef {
+                scope: self.scope,
+                line,
+                target: RunTarget::Path { expr },
+            });
+        }
         let Some((row, via)) = self.lookup(&segments, |p| models.function(p)) else {
             return;
         };
-        let line = start_line(&call.func);
         for access in &row.accesses {
             let PathPosition::Arg(index) = access.at else {
                 continue;

@@ -19,6 +19,7 @@
 //!   (`OpenOptions::new().append(true).open(p)`): `start` functions, the finishing `method`,
 //!   the path `arg`, the `default` mode and `flags` (the first flag set, in row order, decides).
 //! - `[[env]]`: a function that reads an environment variable named by argument `arg`.
+//! - `[[run]]`: a function that starts the program or script named by argument `arg`.
 //! - `[[value]]`: a function whose result is a known value (`std::env::temp_dir` is `$TMPDIR`
 //!   or `/tmp`) or an unknown one of a known shape.
 //! - `[[alias]]`: a module with the same API as another (`tokio::fs` like `std::fs`), so rows
@@ -128,6 +129,14 @@ pub struct EnvModel {
     pub arg: usize,
 }
 
+/// A function that starts a program or script named by argument `arg`
+/// (`std::process::Command::new`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunModel {
+    pub path: String,
+    pub arg: usize,
+}
+
 /// A function whose result the extractor writes as a fixed expression (`dirs::home_dir` is
 /// `$HOME`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -152,6 +161,7 @@ pub struct RustModelFile {
     pub methods: Vec<MethodModel>,
     pub builders: Vec<BuilderModel>,
     pub env: Vec<EnvModel>,
+    pub runs: Vec<RunModel>,
     pub values: Vec<ValueModel>,
     pub aliases: Vec<AliasModel>,
 }
@@ -172,6 +182,8 @@ struct RawFile {
     builder: Vec<RawBuilder>,
     #[serde(default)]
     env: Vec<RawEnv>,
+    #[serde(default)]
+    run: Vec<RawEnv>,
     #[serde(default)]
     value: Vec<RawValue>,
     #[serde(default)]
@@ -461,6 +473,11 @@ impl Compiler<'_> {
         })
     }
 
+    fn run(&self, raw: &RawEnv) -> Result<RunModel, RulesError> {
+        let EnvModel { path, arg } = self.env(raw)?;
+        Ok(RunModel { path, arg })
+    }
+
     fn value(&self, raw: &RawValue) -> Result<ValueModel, RulesError> {
         let value = match &raw.value {
             RawValueKind::Env { name, default } => Expr::Env {
@@ -510,6 +527,11 @@ impl Compiler<'_> {
                 .iter()
                 .map(|r| self.env(r))
                 .collect::<Result<_, _>>()?,
+            runs: raw
+                .run
+                .iter()
+                .map(|r| self.run(r))
+                .collect::<Result<_, _>>()?,
             values: raw
                 .value
                 .iter()
@@ -550,6 +572,7 @@ pub struct RustModels {
     pub methods: Vec<MethodModel>,
     pub builders: Vec<BuilderModel>,
     pub env: Vec<EnvModel>,
+    pub runs: Vec<RunModel>,
     pub values: Vec<ValueModel>,
     pub aliases: Vec<AliasModel>,
 }
@@ -565,6 +588,11 @@ impl PathKeyed for FunctionModel {
     }
 }
 impl PathKeyed for EnvModel {
+    fn key(&self) -> &str {
+        &self.path
+    }
+}
+impl PathKeyed for RunModel {
     fn key(&self) -> &str {
         &self.path
     }
@@ -608,6 +636,7 @@ impl RustModels {
         merge_rows(&mut self.methods, file.methods);
         merge_rows(&mut self.builders, file.builders);
         merge_rows(&mut self.env, file.env);
+        merge_rows(&mut self.runs, file.runs);
         merge_rows(&mut self.values, file.values);
         merge_rows(&mut self.aliases, file.aliases);
     }
@@ -622,6 +651,11 @@ impl RustModels {
     /// The environment-reading row for a call path.
     pub fn env_getter<'a>(&'a self, path: &str) -> Option<(&'a EnvModel, String)> {
         self.find(&self.env, path)
+    }
+
+    /// The program-starting row for a call path.
+    pub fn run<'a>(&'a self, path: &str) -> Option<(&'a RunModel, String)> {
+        self.find(&self.runs, path)
     }
 
     /// The fixed-value row for a call path.
