@@ -1175,6 +1175,10 @@ mod tests {
 }
 #[cfg(not(test))]
 fn real() { fs::write("/data/y.csv", "").unwrap(); }
+#[cfg(all(test, unix))]
+fn also_test() { fs::write("/data/z.csv", "").unwrap(); }
+#[cfg(any(test, feature = "notify"))]
+fn maybe() { fs::write("/data/w.csv", "").unwrap(); }
 "#;
     let facts = facts(source);
     let paths: Vec<Expr> = facts
@@ -1182,7 +1186,7 @@ fn real() { fs::write("/data/y.csv", "").unwrap(); }
         .iter()
         .map(|a| path_expr(a).clone())
         .collect();
-    assert_eq!(paths, vec![lit("/data/y.csv")]);
+    assert_eq!(paths, vec![lit("/data/y.csv"), lit("/data/w.csv")]);
 }
 
 #[test]

@@ -894,10 +894,17 @@ fn is_test_only(attrs: &[syn::Attribute]) -> bool {
             (syn::Meta::Path(_), Some("test")) => true,
             (syn::Meta::List(list), Some("cfg")) if path.segments.len() == 1 => {
                 let text = list.tokens.to_string();
-                let mentions_test = text
+                let words: Vec<&str> = text
                     .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                    .any(|word| word == "test");
-                mentions_test && !text.contains("not")
+                    .filter(|w| !w.is_empty())
+                    .collect();
+                // `cfg(test)` and `cfg(all(test, ..))`; not `cfg(not(test))` or
+                // `cfg(any(test, ..))`, which may be compiled in production.
+                match words.first() {
+                    Some(&"test") => true,
+                    Some(&"all") => words.contains(&"test") && !words.contains(&"not"),
+                    _ => false,
+                }
             }
             _ => false,
         }
