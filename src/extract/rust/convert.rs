@@ -344,6 +344,13 @@ impl Walker<'_> {
             ("join", [separator]) if is_list_literal(&call.receiver) => {
                 self.joined_text(&call.receiver, separator, depth)
             }
+            // `parts.join("/")` on a list the extractor cannot see: joining a path with a bare
+            // separator would be meaningless, so this is text joined with a separator.
+            ("join", [separator])
+                if string_literal(separator).is_some_and(|s| is_separator(&s)) =>
+            {
+                Expr::hole("join()")
+            }
             ("join", [part]) => self.join(receiver(), self.value(part, depth)),
             ("concat", []) if is_list_literal(&call.receiver) => {
                 match list_elements(&call.receiver) {
@@ -714,6 +721,12 @@ fn closure_param(pat: &syn::Pat) -> Option<String> {
         syn::Pat::Reference(p) => closure_param(&p.pat),
         _ => None,
     }
+}
+
+/// Text that only separates (`"/"`, `", "`), never a path component (`".."` is one).
+fn is_separator(text: &str) -> bool {
+    let dots_only = !text.is_empty() && text.chars().all(|c| c == '.');
+    text.chars().count() <= 3 && !text.chars().any(char::is_alphanumeric) && !dots_only
 }
 
 /// `[a, b]`, `&[a, b]`, `vec![a, b]`.

@@ -1054,6 +1054,10 @@ fn unknown_expressions_are_labelled_holes() {
         var("cfg.paths.out", 1, 4)
     );
     assert_eq!(value_of("let x = &args[1];", "x"), Expr::hole("args[1]"));
+    assert_eq!(
+        value_of("let x = parts.join(\"/\");", "x"),
+        Expr::hole("join()")
+    );
     assert_eq!(value_of("let x = |a| a;", "x"), Expr::hole("closure"));
 }
 
