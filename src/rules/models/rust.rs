@@ -1,27 +1,832 @@
-//! The rust API models: the schema of `rules/models/rust.toml` rows and their merged table.
+//! The Rust API models: the schema of `rules/models/rust.toml` rows and their merged table.
+//!
+//! Input: one model file's TOML text. Output: validated rows ([`RustModelFile`]) that
+//! [`RustModels::merge`] adds to the table the Rust extractor consults.
+//!
+//! Rows are matched against a call's path *after* `use` resolution (`fs::write` with
+//! `use std::fs;` is `std::fs::write`). Since the extractor has no type information, a path that
+//! stays partly unresolved (`fs::write` with no `use`) matches a row whose path ends with it at a
+//! `::` boundary, if it has at least two segments; a bare name never matches by suffix.
+//!
+//! The tables of a file (schema 1):
+//!
+//! - `[[function]]`: a free or associated function; `path` names it and is the row's id,
+//!   `args` say which arguments are paths and what the call does to each.
+//!   `{ path = "std::fs::rename", args = [{ arg = 0, mode = "move-from" }, { arg = 1, mode = "move-to" }] }`
+//! - `[[method]]`: a method matched by name on any receiver (`p.exists()`); `receiver` is what
+//!   it does to the receiver path, `args` to path arguments; `arity` restricts the argument count.
+//! - `[[builder]]`: a builder chain that ends in a call taking the path
+//!   (`OpenOptions::new().append(true).open(p)`): `start` functions, the finishing `method`,
+//!   the path `arg`, the `default` mode and `flags` (the first flag set, in row order, decides).
+//! - `[[env]]`: a function that reads an environment variable named by argument `arg`.
+//! - `[[run]]`: a function that starts the program or script named by argument `arg`.
+//! - `[[value]]`: a function whose result is a known value (`std::env::temp_dir` is `$TMPDIR`
+//!   or `/tmp`) or an unknown one of a known shape.
+//! - `[[alias]]`: a module with the same API as another (`tokio::fs` like `std::fs`), so rows
+//!   are not repeated per crate.
+//!
+//! A row whose id equals an existing row's id replaces it (a user's file overrides built-ins).
 
-use crate::rules::RulesError;
+use crate::expr::{Expr, HoleShape};
+use crate::extract::Reach;
+use crate::model::Mode;
+use crate::rules::{RulesError, line_of_offset};
 use serde::Deserialize;
+use toml::Spanned;
 
-/// One `language = "rust"` model file, validated.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RustModelFile {
-    pub schema: u32,
-    pub language: String,
+/// The largest argument index a row may name; calls with more arguments are not APIs we model.
+const MAX_ARG: usize = 16;
+
+/// Where an access's path is in a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathPosition {
+    /// The method's receiver (`p` in `p.exists()`).
+    Receiver,
+    /// The argument at this 0-based index.
+    Arg(usize),
 }
 
-impl RustModelFile {
-    pub fn parse(name: &str, text: &str) -> Result<Self, RulesError> {
-        toml::from_str(text).map_err(|e| RulesError::toml(name, text, &e))
+/// How far an access reaches from its path, as a model row can say it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReachKind {
+    #[default]
+    Exact,
+    Tree,
+    Children,
+}
+
+impl ReachKind {
+    /// The extractor's reach for this kind.
+    pub fn to_reach(self) -> Reach {
+        match self {
+            ReachKind::Exact => Reach::Exact,
+            ReachKind::Tree => Reach::Tree,
+            ReachKind::Children => Reach::Children,
+        }
     }
 }
 
-/// The merged rust models the extractor reads.
+/// One path a call accesses: where it is, what is done to it, how far it reaches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathAccess {
+    pub at: PathPosition,
+    pub mode: Mode,
+    pub reach: ReachKind,
+    /// The argument is a glob pattern the callee expands (`glob::glob`), not a literal path.
+    pub glob: bool,
+}
+
+/// A function that accesses paths given as arguments (`std::fs::write`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionModel {
+    /// The full path, `std::fs::write`; also the row id and the access's `via`.
+    pub path: String,
+    pub accesses: Vec<PathAccess>,
+}
+
+/// A method that accesses its receiver or arguments as paths (`Path::exists`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MethodModel {
+    /// The row id and the access's `via`: `std::path::Path::exists`.
+    pub name: String,
+    /// The method name matched at call sites: `exists`.
+    pub method: String,
+    /// When set, only calls with exactly this many arguments match.
+    pub arity: Option<usize>,
+    pub accesses: Vec<PathAccess>,
+}
+
+/// A builder flag: calling `method` (with anything but `false`) selects `mode`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuilderFlag {
+    pub method: String,
+    pub mode: Mode,
+}
+
+/// A builder chain that ends in a method taking the path (`OpenOptions::new()....open(p)`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuilderModel {
+    /// The row id and the access's `via`.
+    pub name: String,
+    /// Functions that start the chain (`std::fs::OpenOptions::new`, `std::fs::File::options`).
+    pub start: Vec<String>,
+    /// The method that takes the path and performs the access (`open`).
+    pub method: String,
+    /// The index of the path argument of `method`.
+    pub arg: usize,
+    /// The mode when no flag is set.
+    pub default: Mode,
+    /// Flags in precedence order: the first one set in the chain decides the mode.
+    pub flags: Vec<BuilderFlag>,
+}
+
+/// A function that reads an environment variable (`std::env::var`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvModel {
+    pub path: String,
+    /// The index of the argument that names the variable.
+    pub arg: usize,
+}
+
+/// A function that starts a program or script named by argument `arg`
+/// (`std::process::Command::new`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunModel {
+    pub path: String,
+    pub arg: usize,
+}
+
+/// A function whose result the extractor writes as a fixed expression (`dirs::home_dir` is
+/// `$HOME`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValueModel {
+    pub path: String,
+    pub value: Expr,
+}
+
+/// A module with the same API as another: `tokio::fs` like `std::fs`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AliasModel {
+    pub module: String,
+    pub like: String,
+}
+
+/// One `language = "rust"` model file, validated.
 #[derive(Clone, Debug, Default)]
-pub struct RustModels {}
+pub struct RustModelFile {
+    pub schema: u32,
+    pub language: String,
+    pub functions: Vec<FunctionModel>,
+    pub methods: Vec<MethodModel>,
+    pub builders: Vec<BuilderModel>,
+    pub env: Vec<EnvModel>,
+    pub runs: Vec<RunModel>,
+    pub values: Vec<ValueModel>,
+    pub aliases: Vec<AliasModel>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw rows, as written.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    schema: u32,
+    language: String,
+    #[serde(default)]
+    function: Vec<RawFunction>,
+    #[serde(default)]
+    method: Vec<RawMethod>,
+    #[serde(default)]
+    builder: Vec<RawBuilder>,
+    #[serde(default)]
+    env: Vec<RawEnv>,
+    #[serde(default)]
+    run: Vec<RawEnv>,
+    #[serde(default)]
+    value: Vec<RawValue>,
+    #[serde(default)]
+    alias: Vec<RawAlias>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFunction {
+    path: Spanned<String>,
+    args: Vec<RawArg>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawArg {
+    arg: Spanned<usize>,
+    mode: Spanned<String>,
+    #[serde(default)]
+    reach: ReachKind,
+    #[serde(default)]
+    glob: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReceiver {
+    mode: Spanned<String>,
+    #[serde(default)]
+    reach: ReachKind,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMethod {
+    name: Spanned<String>,
+    method: Spanned<String>,
+    #[serde(default)]
+    arity: Option<usize>,
+    #[serde(default)]
+    receiver: Option<RawReceiver>,
+    #[serde(default)]
+    args: Vec<RawArg>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFlag {
+    method: Spanned<String>,
+    mode: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBuilder {
+    name: Spanned<String>,
+    start: Vec<Spanned<String>>,
+    method: Spanned<String>,
+    #[serde(default)]
+    arg: usize,
+    default: Spanned<String>,
+    #[serde(default)]
+    flags: Vec<RawFlag>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnv {
+    path: Spanned<String>,
+    #[serde(default)]
+    arg: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawValue {
+    path: Spanned<String>,
+    value: RawValueKind,
+}
+
+/// What a `[[value]]` row's function returns; externally tagged: `value.env = { .. }` or
+/// `value.hole = { .. }`.
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+enum RawValueKind {
+    /// The value of an environment variable, or `default` when unset.
+    Env {
+        name: String,
+        default: Option<String>,
+    },
+    /// An unknown value, named `label`.
+    Hole {
+        label: String,
+        #[serde(default)]
+        shape: RawShape,
+    },
+}
+
+#[derive(Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum RawShape {
+    #[default]
+    Segment,
+    Path,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlias {
+    module: Spanned<String>,
+    like: Spanned<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation.
+
+/// Turns raw rows into validated rows, reporting the first problem at its line.
+struct Compiler<'a> {
+    name: &'a str,
+    text: &'a str,
+}
+
+impl Compiler<'_> {
+    fn error<T>(
+        &self,
+        span: std::ops::Range<usize>,
+        message: impl Into<String>,
+    ) -> Result<T, RulesError> {
+        Err(RulesError::at(
+            self.name,
+            line_of_offset(self.text, span.start),
+            message,
+        ))
+    }
+
+    fn mode(&self, mode: &Spanned<String>) -> Result<Mode, RulesError> {
+        match Mode::parse(mode.get_ref()) {
+            Some(m) => Ok(m),
+            None => {
+                let known: Vec<&str> = Mode::ALL.iter().map(|m| m.as_str()).collect();
+                self.error(
+                    mode.span(),
+                    format!(
+                        "unknown mode `{}` (expected one of: {})",
+                        mode.get_ref(),
+                        known.join(", ")
+                    ),
+                )
+            }
+        }
+    }
+
+    /// A `::`-separated path of identifiers: `std::fs::write`.
+    fn path(&self, path: &Spanned<String>) -> Result<String, RulesError> {
+        let text = path.get_ref().trim().trim_start_matches("::");
+        if !text.is_empty() && text.split("::").all(is_identifier) {
+            Ok(text.to_string())
+        } else {
+            self.error(
+                path.span(),
+                format!(
+                    "`{}` is not a Rust path (write it like `std::fs::write`)",
+                    path.get_ref()
+                ),
+            )
+        }
+    }
+
+    fn identifier(&self, name: &Spanned<String>) -> Result<String, RulesError> {
+        if is_identifier(name.get_ref()) {
+            Ok(name.get_ref().clone())
+        } else {
+            self.error(
+                name.span(),
+                format!("`{}` is not a method name", name.get_ref()),
+            )
+        }
+    }
+
+    fn arg(&self, raw: &RawArg) -> Result<PathAccess, RulesError> {
+        let index = *raw.arg.get_ref();
+        if index >= MAX_ARG {
+            return self.error(
+                raw.arg.span(),
+                format!(
+                    "argument index {index} is too large (at most {})",
+                    MAX_ARG - 1
+                ),
+            );
+        }
+        Ok(PathAccess {
+            at: PathPosition::Arg(index),
+            mode: self.mode(&raw.mode)?,
+            reach: raw.reach,
+            glob: raw.glob,
+        })
+    }
+
+    fn function(&self, raw: &RawFunction) -> Result<FunctionModel, RulesError> {
+        if raw.args.is_empty() {
+            return self.error(
+                raw.path.span(),
+                "a function row needs at least one entry in `args`",
+            );
+        }
+        Ok(FunctionModel {
+            path: self.path(&raw.path)?,
+            accesses: raw
+                .args
+                .iter()
+                .map(|a| self.arg(a))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    fn method(&self, raw: &RawMethod) -> Result<MethodModel, RulesError> {
+        let mut accesses = Vec::new();
+        if let Some(receiver) = &raw.receiver {
+            accesses.push(PathAccess {
+                at: PathPosition::Receiver,
+                mode: self.mode(&receiver.mode)?,
+                reach: receiver.reach,
+                glob: false,
+            });
+        }
+        for arg in &raw.args {
+            accesses.push(self.arg(arg)?);
+        }
+        if accesses.is_empty() {
+            return self.error(raw.name.span(), "a method row needs a `receiver` or `args`");
+        }
+        Ok(MethodModel {
+            name: self.path(&raw.name)?,
+            method: self.identifier(&raw.method)?,
+            arity: raw.arity,
+            accesses,
+        })
+    }
+
+    fn builder(&self, raw: &RawBuilder) -> Result<BuilderModel, RulesError> {
+        if raw.start.is_empty() {
+            return self.error(
+                raw.name.span(),
+                "a builder row needs at least one `start` function",
+            );
+        }
+        if raw.arg >= MAX_ARG {
+            return self.error(
+                raw.method.span(),
+                format!("argument index {} is too large", raw.arg),
+            );
+        }
+        let flags = raw
+            .flags
+            .iter()
+            .map(|f| {
+                Ok(BuilderFlag {
+                    method: self.identifier(&f.method)?,
+                    mode: self.mode(&f.mode)?,
+                })
+            })
+            .collect::<Result<_, RulesError>>()?;
+        Ok(BuilderModel {
+            name: self.path(&raw.name)?,
+            start: raw
+                .start
+                .iter()
+                .map(|s| self.path(s))
+                .collect::<Result<_, _>>()?,
+            method: self.identifier(&raw.method)?,
+            arg: raw.arg,
+            default: self.mode(&raw.default)?,
+            flags,
+        })
+    }
+
+    fn env(&self, raw: &RawEnv) -> Result<EnvModel, RulesError> {
+        if raw.arg >= MAX_ARG {
+            return self.error(
+                raw.path.span(),
+                format!("argument index {} is too large", raw.arg),
+            );
+        }
+        Ok(EnvModel {
+            path: self.path(&raw.path)?,
+            arg: raw.arg,
+        })
+    }
+
+    fn run(&self, raw: &RawEnv) -> Result<RunModel, RulesError> {
+        let EnvModel { path, arg } = self.env(raw)?;
+        Ok(RunModel { path, arg })
+    }
+
+    fn value(&self, raw: &RawValue) -> Result<ValueModel, RulesError> {
+        let value = match &raw.value {
+            RawValueKind::Env { name, default } => Expr::Env {
+                name: name.clone(),
+                default: default.as_ref().map(|d| Box::new(Expr::lit(d.clone()))),
+            },
+            RawValueKind::Hole { label, shape } => Expr::Hole {
+                label: label.clone(),
+                shape: match shape {
+                    RawShape::Segment => HoleShape::Segment,
+                    RawShape::Path => HoleShape::Path,
+                },
+            },
+        };
+        Ok(ValueModel {
+            path: self.path(&raw.path)?,
+            value,
+        })
+    }
+
+    fn alias(&self, raw: &RawAlias) -> Result<AliasModel, RulesError> {
+        Ok(AliasModel {
+            module: self.path(&raw.module)?,
+            like: self.path(&raw.like)?,
+        })
+    }
+
+    fn file(&self, raw: RawFile) -> Result<RustModelFile, RulesError> {
+        Ok(RustModelFile {
+            functions: raw
+                .function
+                .iter()
+                .map(|r| self.function(r))
+                .collect::<Result<_, _>>()?,
+            methods: raw
+                .method
+                .iter()
+                .map(|r| self.method(r))
+                .collect::<Result<_, _>>()?,
+            builders: raw
+                .builder
+                .iter()
+                .map(|r| self.builder(r))
+                .collect::<Result<_, _>>()?,
+            env: raw
+                .env
+                .iter()
+                .map(|r| self.env(r))
+                .collect::<Result<_, _>>()?,
+            runs: raw
+                .run
+                .iter()
+                .map(|r| self.run(r))
+                .collect::<Result<_, _>>()?,
+            values: raw
+                .value
+                .iter()
+                .map(|r| self.value(r))
+                .collect::<Result<_, _>>()?,
+            aliases: raw
+                .alias
+                .iter()
+                .map(|r| self.alias(r))
+                .collect::<Result<_, _>>()?,
+            schema: raw.schema,
+            language: raw.language,
+        })
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c == '_' || c.is_alphabetic())
+        && chars.all(|c| c == '_' || c.is_alphanumeric())
+}
+
+impl RustModelFile {
+    /// Parses and validates a model file; errors carry the file and line of the bad row.
+    pub fn parse(name: &str, text: &str) -> Result<Self, RulesError> {
+        let raw: RawFile = toml::from_str(text).map_err(|e| RulesError::toml(name, text, &e))?;
+        Compiler { name, text }.file(raw)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The merged table.
+
+/// The merged Rust models the extractor reads.
+#[derive(Clone, Debug, Default)]
+pub struct RustModels {
+    pub functions: Vec<FunctionModel>,
+    pub methods: Vec<MethodModel>,
+    pub builders: Vec<BuilderModel>,
+    pub env: Vec<EnvModel>,
+    pub runs: Vec<RunModel>,
+    pub values: Vec<ValueModel>,
+    pub aliases: Vec<AliasModel>,
+}
+
+/// Rows that a call path selects.
+trait PathKeyed {
+    fn key(&self) -> &str;
+}
+
+impl PathKeyed for FunctionModel {
+    fn key(&self) -> &str {
+        &self.path
+    }
+}
+impl PathKeyed for EnvModel {
+    fn key(&self) -> &str {
+        &self.path
+    }
+}
+impl PathKeyed for RunModel {
+    fn key(&self) -> &str {
+        &self.path
+    }
+}
+impl PathKeyed for ValueModel {
+    fn key(&self) -> &str {
+        &self.path
+    }
+}
+impl PathKeyed for MethodModel {
+    fn key(&self) -> &str {
+        &self.name
+    }
+}
+impl PathKeyed for BuilderModel {
+    fn key(&self) -> &str {
+        &self.name
+    }
+}
+impl PathKeyed for AliasModel {
+    fn key(&self) -> &str {
+        &self.module
+    }
+}
+
+/// Adds rows, replacing in place a row with the same id so that order (and with it the
+/// precedence of suffix matches) stays that of first definition.
+fn merge_rows<T: PathKeyed>(into: &mut Vec<T>, rows: Vec<T>) {
+    for row in rows {
+        match into.iter_mut().find(|r| r.key() == row.key()) {
+            Some(existing) => *existing = row,
+            None => into.push(row),
+        }
+    }
+}
 
 impl RustModels {
     /// Adds a file's rows; a row named like an existing one replaces it.
-    pub fn merge(&mut self, _file: RustModelFile) {}
+    pub fn merge(&mut self, file: RustModelFile) {
+        merge_rows(&mut self.functions, file.functions);
+        merge_rows(&mut self.methods, file.methods);
+        merge_rows(&mut self.builders, file.builders);
+        merge_rows(&mut self.env, file.env);
+        merge_rows(&mut self.runs, file.runs);
+        merge_rows(&mut self.values, file.values);
+        merge_rows(&mut self.aliases, file.aliases);
+    }
+
+    /// The function row for a call path (already resolved through `use`), and the name to
+    /// report as the access's `via`: the row's path, or the path the call spelled when it
+    /// reached the row through an alias (`tokio::fs::write`).
+    pub fn function<'a>(&'a self, path: &str) -> Option<(&'a FunctionModel, String)> {
+        self.find(&self.functions, path)
+    }
+
+    /// The environment-reading row for a call path.
+    pub fn env_getter<'a>(&'a self, path: &str) -> Option<(&'a EnvModel, String)> {
+        self.find(&self.env, path)
+    }
+
+    /// The program-starting row for a call path.
+    pub fn run<'a>(&'a self, path: &str) -> Option<(&'a RunModel, String)> {
+        self.find(&self.runs, path)
+    }
+
+    /// The fixed-value row for a call path.
+    pub fn value<'a>(&'a self, path: &str) -> Option<(&'a ValueModel, String)> {
+        self.find(&self.values, path)
+    }
+
+    /// Whether `path` names one of `starts` (with the same matching as function rows).
+    pub fn path_matches(&self, path: &str, starts: &[String]) -> bool {
+        let rows: Vec<StartRow<'_>> = starts.iter().map(|s| StartRow(s)).collect();
+        self.find(&rows, path).is_some()
+    }
+
+    /// The first method row for a method name and argument count.
+    pub fn method(&self, method: &str, args: usize) -> Option<&MethodModel> {
+        self.methods
+            .iter()
+            .find(|m| m.method == method && m.arity.is_none_or(|a| a == args))
+    }
+
+    /// Builder rows finished by this method name.
+    pub fn builders_finished_by<'a>(
+        &'a self,
+        method: &'a str,
+    ) -> impl Iterator<Item = &'a BuilderModel> + 'a {
+        self.builders.iter().filter(move |b| b.method == method)
+    }
+
+    /// Exact match, then through an alias, then by suffix (two segments or more).
+    fn find<'a, T: PathKeyed>(&self, rows: &'a [T], path: &str) -> Option<(&'a T, String)> {
+        let path = path.trim_start_matches("::");
+        if let Some(row) = rows.iter().find(|r| r.key() == path) {
+            return Some((row, row.key().to_string()));
+        }
+        for alias in &self.aliases {
+            let Some(rest) = path
+                .strip_prefix(alias.module.as_str())
+                .and_then(|r| r.strip_prefix("::"))
+            else {
+                continue;
+            };
+            if let Some(row) = rows.iter().find(|r| is_joined(r.key(), &alias.like, rest)) {
+                return Some((row, path.to_string()));
+            }
+        }
+        if !path.contains("::") {
+            return None;
+        }
+        rows.iter()
+            .find(|r| ends_with_segments(r.key(), path))
+            .map(|row| (row, row.key().to_string()))
+    }
+}
+
+/// A `start` entry of a builder row, looked up like a function path.
+struct StartRow<'a>(&'a str);
+
+impl PathKeyed for StartRow<'_> {
+    fn key(&self) -> &str {
+        self.0
+    }
+}
+
+/// `key == format!("{module}::{rest}")`, without allocating.
+fn is_joined(key: &str, module: &str, rest: &str) -> bool {
+    key.strip_prefix(module)
+        .and_then(|r| r.strip_prefix("::"))
+        .is_some_and(|r| r == rest)
+}
+
+/// `key` ends with `suffix` at a `::` boundary.
+fn ends_with_segments(key: &str, suffix: &str) -> bool {
+    key.strip_suffix(suffix)
+        .is_some_and(|head| head.ends_with("::"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::models::Models;
+
+    fn builtin() -> RustModels {
+        match Models::builtin() {
+            Ok(m) => m.rust,
+            Err(e) => panic!("built-in models must load: {e}"),
+        }
+    }
+
+    #[test]
+    fn builtin_rust_models_load() {
+        let models = builtin();
+        assert!(models.functions.len() >= 15);
+        assert!(models.function("std::fs::write").is_some());
+        assert!(!models.builders.is_empty());
+    }
+
+    #[test]
+    fn function_rows_match_exactly_by_alias_and_by_suffix() {
+        let models = builtin();
+        let exact = models.function("std::fs::write").map(|(_, via)| via);
+        assert_eq!(exact.as_deref(), Some("std::fs::write"));
+        let alias = models
+            .function("tokio::fs::write")
+            .map(|(row, via)| (row.path.clone(), via));
+        assert_eq!(
+            alias,
+            Some(("std::fs::write".to_string(), "tokio::fs::write".to_string()))
+        );
+        let suffix = models
+            .function("fs::remove_dir_all")
+            .map(|(row, _)| row.accesses[0].reach);
+        assert_eq!(suffix, Some(ReachKind::Tree));
+        assert!(
+            models.function("write").is_none(),
+            "a bare name never matches by suffix"
+        );
+        assert!(
+            models.function("myfs::write").is_none(),
+            "suffixes match whole segments"
+        );
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_with_file_and_line() {
+        let text = "schema = 1\nlanguage = \"rust\"\n\n[[function]]\npath = \"a::b\"\nargs = [{ arg = 0, mode = \"read\" }]\nmodel = \"x\"\n";
+        let err = RustModelFile::parse("mine.toml", text).err();
+        let err = err.map(|e| (e.file, e.line));
+        assert_eq!(err, Some(("mine.toml".to_string(), 7)));
+    }
+
+    #[test]
+    fn unknown_mode_is_an_error_at_its_line() {
+        let text = "schema = 1\nlanguage = \"rust\"\n[[function]]\npath = \"a::b\"\nargs = [\n  { arg = 0, mode = \"wrte\" },\n]\n";
+        let err = RustModelFile::parse("m.toml", text).err();
+        assert_eq!(err.as_ref().map(|e| e.line), Some(6));
+        assert!(err.is_some_and(|e| e.message.contains("unknown mode `wrte`")));
+    }
+
+    #[test]
+    fn bad_path_is_an_error() {
+        let text = "schema = 1\nlanguage = \"rust\"\n[[env]]\npath = \"std::env::var()\"\n";
+        let err = RustModelFile::parse("m.toml", text).err();
+        assert_eq!(err.map(|e| e.line), Some(4));
+    }
+
+    #[test]
+    fn user_row_replaces_builtin_row_with_same_id() {
+        let mut models = builtin();
+        let text = "schema = 1\nlanguage = \"rust\"\n[[function]]\npath = \"std::fs::write\"\nargs = [{ arg = 0, mode = \"append\" }]\n";
+        let file = RustModelFile::parse("user.toml", text);
+        assert!(file.is_ok());
+        let before = models.functions.len();
+        if let Ok(file) = file {
+            models.merge(file);
+        }
+        assert_eq!(models.functions.len(), before);
+        let mode = models
+            .function("std::fs::write")
+            .map(|(row, _)| row.accesses[0].mode);
+        assert_eq!(mode, Some(Mode::Append));
+    }
+
+    #[test]
+    fn builder_start_paths_match_through_aliases() {
+        let models = builtin();
+        let Some(builder) = models.builders_finished_by("open").next() else {
+            panic!("an `open` builder row is built in");
+        };
+        assert!(models.path_matches("std::fs::OpenOptions::new", &builder.start));
+        assert!(models.path_matches("tokio::fs::OpenOptions::new", &builder.start));
+        assert!(models.path_matches("File::options", &builder.start));
+        assert!(!models.path_matches("options", &builder.start));
+    }
 }
