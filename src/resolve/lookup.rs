@@ -79,6 +79,16 @@ impl<'a> Lookup<'a> {
             if let Some(b) = last_binding(facts, s, name, before) {
                 return Target::Binding(file, b);
             }
+            // Items of a module or class (Rust consts, functions) are visible before their line.
+            let item_scope = facts
+                .scopes
+                .get(s)
+                .is_some_and(|sc| matches!(sc.kind, ScopeKind::Module | ScopeKind::Class));
+            if first && item_scope {
+                if let Some(b) = last_binding(facts, s, name, None) {
+                    return Target::Binding(file, b);
+                }
+            }
             if let Some(import) = find_import(facts, s, name) {
                 if let Some(t) = self.follow_import(file, import, name) {
                     return t;
