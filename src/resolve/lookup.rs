@@ -85,7 +85,12 @@ impl<'a> Lookup<'a> {
                 .get(s)
                 .is_some_and(|sc| matches!(sc.kind, ScopeKind::Module | ScopeKind::Class));
             if first && item_scope {
-                if let Some(b) = last_binding(facts, s, name, None) {
+                let later = facts
+                    .bindings
+                    .iter()
+                    .filter(|b| b.scope == s && b.name == name && b.line > line)
+                    .min_by_key(|b| b.line);
+                if let Some(b) = later {
                     return Target::Binding(file, b);
                 }
             }
