@@ -450,6 +450,7 @@ impl<'a> Walker<'a> {
                 )
             })
             .collect();
+        let mut redirects = Vec::new();
         for (field, child) in children {
             match (field, child.kind()) {
                 (_, "variable_assignment") => {
@@ -461,9 +462,7 @@ impl<'a> Walker<'a> {
                         self.children(child);
                     }
                 }
-                (_, "file_redirect" | "heredoc_redirect" | "herestring_redirect") => {
-                    self.redirect(child, Some(line));
-                }
+                (_, "file_redirect" | "heredoc_redirect" | "herestring_redirect") => redirects.push(child),
                 (Some("name"), _) => {
                     words.push(self.word(child.named_child(0).unwrap_or(child)));
                     self.children(child);
@@ -477,6 +476,9 @@ impl<'a> Walker<'a> {
             }
         }
         self.run(&words, line, feed.as_deref());
+        for redirect in redirects {
+            self.redirect(redirect, Some(line));
+        }
     }
 
     fn redirected(&mut self, node: Node) {
@@ -864,7 +866,7 @@ impl<'a> Walker<'a> {
                 }
                 _ => {}
             }
-            stack.extend(children.into_iter().filter(|c| {
+            stack.extend(children.into_iter().rev().filter(|c| {
                 matches!(
                     c.kind(),
                     "unary_expression" | "binary_expression" | "parenthesized_expression"
@@ -887,10 +889,23 @@ fn rebase_on(base: &Expr, expr: Expr) -> Expr {
     let expr = strip_dot_slash(expr);
     match expr.as_lit() {
         Some("" | ".") => base.clone(),
-        Some("..") => Expr::Parent {
-            of: Box::new(base.clone()),
-        },
+        Some("..") => parent_of(base),
         _ => Expr::join(vec![base.clone(), expr]),
+    }
+}
+
+/// The directory above `base`, simplified when `base` ends with a plain segment.
+fn parent_of(base: &Expr) -> Expr {
+    if let Expr::Join { parts } = base
+        && let [init @ .., Expr::Lit { text }] = parts.as_slice()
+        && !text.contains('/')
+        && text != ".."
+        && !init.is_empty()
+    {
+        return Expr::join(init.to_vec());
+    }
+    Expr::Parent {
+        of: Box::new(base.clone()),
     }
 }
 

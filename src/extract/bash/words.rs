@@ -385,8 +385,12 @@ impl Translator<'_> {
     }
 
     pub fn word(&self, node: Node) -> Word {
+        self.word_at(node, 0)
+    }
+
+    fn word_at(&self, node: Node, depth: u32) -> Word {
         let mut atoms = Vec::new();
-        self.atoms(node, &mut atoms, 0);
+        self.atoms(node, &mut atoms, depth);
         Word {
             atoms,
             line: self.line(node),
@@ -421,7 +425,7 @@ impl Translator<'_> {
             "translated_string" | "concatenation" => self.sequence(node, out, depth, false),
             "simple_expansion" => out.push(Atom::Expr(self.simple_expansion(node))),
             "expansion" => out.push(Atom::Expr(self.expansion(node, depth))),
-            "command_substitution" => out.push(Atom::Expr(self.command_substitution(node))),
+            "command_substitution" => out.push(Atom::Expr(self.command_substitution(node, depth))),
             "process_substitution" => out.push(Atom::Expr(Expr::path_hole("<(...)"))),
             "arithmetic_expansion" => out.push(Atom::Expr(Expr::hole("$((...))"))),
             "brace_expression" => out.push(Atom::Expr(self.brace_range(node))),
@@ -617,7 +621,7 @@ impl Translator<'_> {
 
     /// `$(...)`: a hole named after the command, with a shape where the command tells it
     /// (`date +FMT`), or the value itself for `dirname` and `pwd`.
-    fn command_substitution(&self, node: Node) -> Expr {
+    fn command_substitution(&self, node: Node, depth: u32) -> Expr {
         let text = self.text(node);
         let script_relative = ["$0", "${0", "BASH_SOURCE"]
             .iter()
@@ -634,7 +638,7 @@ impl Translator<'_> {
         };
         let words: Vec<Word> = command_words(command)
             .into_iter()
-            .map(|n| self.word(n))
+            .map(|n| self.word_at(n, depth + 1))
             .collect();
         let Some(name) = words.first().and_then(Word::lit) else {
             return Expr::path_hole("$(...)");
