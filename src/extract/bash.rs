@@ -462,7 +462,9 @@ impl<'a> Walker<'a> {
                         self.children(child);
                     }
                 }
-                (_, "file_redirect" | "heredoc_redirect" | "herestring_redirect") => redirects.push(child),
+                (_, "file_redirect" | "heredoc_redirect" | "herestring_redirect") => {
+                    redirects.push(child)
+                }
                 (Some("name"), _) => {
                     words.push(self.word(child.named_child(0).unwrap_or(child)));
                     self.children(child);

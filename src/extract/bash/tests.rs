@@ -58,7 +58,12 @@ fn with_mode(f: &FileFacts, mode: Mode) -> Vec<&RawAccess> {
 /// The one access with this mode.
 fn only(f: &FileFacts, mode: Mode) -> &RawAccess {
     let found = with_mode(f, mode);
-    assert_eq!(found.len(), 1, "expected one {mode} access in {:#?}", summary(f));
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one {mode} access in {:#?}",
+        summary(f)
+    );
     found[0]
 }
 
@@ -121,7 +126,10 @@ fn ticker_cleanup_find_delete_with_defaulted_dir() {
     assert_eq!(access.via, "find -delete");
     let target = path(access);
     assert_eq!(target.expr, var("TICKER_DIR", 3));
-    assert_eq!(target.retention.as_deref(), Some("modified more than 3 days ago"));
+    assert_eq!(
+        target.retention.as_deref(),
+        Some("modified more than 3 days ago")
+    );
     assert_eq!(
         target.reach,
         Reach::Find(FindSpec {
@@ -152,13 +160,19 @@ fn unquoted_glob_characters_make_a_glob_and_quoted_ones_do_not() {
     assert_eq!(expr_of("rm /data/[ab].csv"), glob("/data/[ab].csv"));
     assert_eq!(expr_of("rm '/data/*.csv'"), lit("/data/*.csv"));
     assert_eq!(expr_of("rm /data/\\*.csv"), lit("/data/*.csv"));
-    assert_eq!(expr_of("rm '/data/my dir'/*.csv"), concat(vec![lit("/data/my dir"), glob("/*.csv")]));
+    assert_eq!(
+        expr_of("rm '/data/my dir'/*.csv"),
+        concat(vec![lit("/data/my dir"), glob("/*.csv")])
+    );
 }
 
 #[test]
 fn variables_braces_and_defaults() {
     assert_eq!(expr_of("rm $DIR/x"), concat(vec![var("DIR", 1), lit("/x")]));
-    assert_eq!(expr_of("rm \"${DIR}/x\""), concat(vec![var("DIR", 1), lit("/x")]));
+    assert_eq!(
+        expr_of("rm \"${DIR}/x\""),
+        concat(vec![var("DIR", 1), lit("/x")])
+    );
     let with_default = |name: &str, d: &str| Expr::Var {
         name: name.into(),
         scope: 0,
@@ -172,7 +186,12 @@ fn variables_braces_and_defaults() {
     assert_eq!(expr_of("rm \"${D:?unset}\""), var("D", 1));
     assert_eq!(
         expr_of("rm \"${F%/*}/done\""),
-        concat(vec![Expr::Parent { of: Box::new(var("F", 1)) }, lit("/done")])
+        concat(vec![
+            Expr::Parent {
+                of: Box::new(var("F", 1))
+            },
+            lit("/done")
+        ])
     );
 }
 
@@ -180,7 +199,10 @@ fn variables_braces_and_defaults() {
 fn positional_parameters_are_holes() {
     assert_eq!(expr_of("rm \"$1\""), Expr::hole("$1"));
     assert_eq!(expr_of("rm \"$@\""), Expr::hole("$@"));
-    assert_eq!(expr_of("rm \"${2}\".bak"), concat(vec![Expr::hole("$2"), lit(".bak")]));
+    assert_eq!(
+        expr_of("rm \"${2}\".bak"),
+        concat(vec![Expr::hole("$2"), lit(".bak")])
+    );
 }
 
 #[test]
@@ -194,7 +216,12 @@ fn command_substitutions_are_holes_named_after_the_command() {
     assert_eq!(path(only(&f, Mode::Read)).expr, lit("/etc/target"));
     assert_eq!(
         expr_of("rm \"$(dirname \"$F\")/x\""),
-        concat(vec![Expr::Parent { of: Box::new(var("F", 1)) }, lit("/x")])
+        concat(vec![
+            Expr::Parent {
+                of: Box::new(var("F", 1))
+            },
+            lit("/x")
+        ])
     );
 }
 
@@ -202,7 +229,9 @@ fn command_substitutions_are_holes_named_after_the_command() {
 fn date_substitutions_are_strftime_holes() {
     let date = |format: &str| Expr::Hole {
         label: "$(date)".into(),
-        shape: HoleShape::Strftime { format: format.into() },
+        shape: HoleShape::Strftime {
+            format: format.into(),
+        },
     };
     assert_eq!(
         expr_of("rm /data/ticker_$(date +%Y-%m-%d).csv"),
@@ -216,15 +245,24 @@ fn date_substitutions_are_strftime_holes() {
         expr_of("rm \"/data/x_$(date --date='3 days ago' '+%F')\""),
         concat(vec![lit("/data/x_"), date("%F")])
     );
-    assert_eq!(expr_of("rm /data/x_`date +%F`"), concat(vec![lit("/data/x_"), date("%F")]));
+    assert_eq!(
+        expr_of("rm /data/x_`date +%F`"),
+        concat(vec![lit("/data/x_"), date("%F")])
+    );
 }
 
 #[test]
 fn tilde_is_home() {
-    assert_eq!(expr_of("rm ~/x.log"), concat(vec![var("HOME", 1), lit("/x.log")]));
+    assert_eq!(
+        expr_of("rm ~/x.log"),
+        concat(vec![var("HOME", 1), lit("/x.log")])
+    );
     assert_eq!(expr_of("rm ~"), var("HOME", 1));
     assert_eq!(expr_of("rm '~/x'"), lit("~/x"));
-    assert_eq!(expr_of("rm ~bob/x"), concat(vec![Expr::path_hole("~bob"), lit("/x")]));
+    assert_eq!(
+        expr_of("rm ~bob/x"),
+        concat(vec![Expr::path_hole("~bob"), lit("/x")])
+    );
 }
 
 #[test]
@@ -232,11 +270,19 @@ fn brace_expansion_is_an_alternative() {
     let alt = |options: Vec<Expr>| Expr::Alt { options };
     assert_eq!(
         expr_of("rm /data/{a,b}.csv"),
-        concat(vec![lit("/data/"), alt(vec![lit("a"), lit("b")]), lit(".csv")])
+        concat(vec![
+            lit("/data/"),
+            alt(vec![lit("a"), lit("b")]),
+            lit(".csv")
+        ])
     );
     assert_eq!(
         expr_of("rm /data/{in,out}/*.tmp"),
-        concat(vec![lit("/data/"), alt(vec![lit("in"), lit("out")]), glob("/*.tmp")])
+        concat(vec![
+            lit("/data/"),
+            alt(vec![lit("in"), lit("out")]),
+            glob("/*.tmp")
+        ])
     );
     assert_eq!(
         expr_of("rm /d/x{1..3}"),
@@ -249,7 +295,12 @@ fn brace_expansion_is_an_alternative() {
 fn adjacent_parts_concatenate() {
     assert_eq!(
         expr_of("rm \"$BASE\"/logs/\"$NAME\".log"),
-        concat(vec![var("BASE", 1), lit("/logs/"), var("NAME", 1), lit(".log")])
+        concat(vec![
+            var("BASE", 1),
+            lit("/logs/"),
+            var("NAME", 1),
+            lit(".log")
+        ])
     );
 }
 
@@ -264,7 +315,10 @@ fn assignments_export_readonly_declare_bind() {
     assert_eq!(binding(&f, "C").value, lit("/c"));
     assert_eq!(binding(&f, "D").value, lit("/d"));
     assert_eq!(binding(&f, "E").line, 4);
-    assert_eq!(binding(&f, "F").value, concat(vec![var("F", 5), lit("/more")]));
+    assert_eq!(
+        binding(&f, "F").value,
+        concat(vec![var("F", 5), lit("/more")])
+    );
 }
 
 #[test]
@@ -323,7 +377,10 @@ fn read_binds_an_unknown_value() {
 #[test]
 fn cd_rebases_later_relative_paths() {
     let f = facts("cd /var/spool/out\nrm -f done/*.csv\nrm /abs/x\ncd sub\nrm y\ncd ..\nrm z\n");
-    let deletes: Vec<Expr> = with_mode(&f, Mode::Delete).iter().map(|a| path(a).expr.clone()).collect();
+    let deletes: Vec<Expr> = with_mode(&f, Mode::Delete)
+        .iter()
+        .map(|a| path(a).expr.clone())
+        .collect();
     assert_eq!(
         deletes,
         vec![
@@ -349,7 +406,10 @@ fn cd_rebases_later_relative_paths() {
 #[test]
 fn cd_to_a_variable_and_unknown_targets() {
     let f = facts("cd \"$WORK\" || exit 1\nrm ./tmp.txt\ncd -\nrm b\n");
-    let deletes: Vec<Expr> = with_mode(&f, Mode::Delete).iter().map(|a| path(a).expr.clone()).collect();
+    let deletes: Vec<Expr> = with_mode(&f, Mode::Delete)
+        .iter()
+        .map(|a| path(a).expr.clone())
+        .collect();
     assert_eq!(
         deletes,
         vec![
@@ -366,7 +426,10 @@ fn cd_to_a_variable_and_unknown_targets() {
 #[test]
 fn cd_in_a_subshell_does_not_leak() {
     let f = facts("(cd /a && rm x)\nrm y\n");
-    let deletes: Vec<Expr> = with_mode(&f, Mode::Delete).iter().map(|a| path(a).expr.clone()).collect();
+    let deletes: Vec<Expr> = with_mode(&f, Mode::Delete)
+        .iter()
+        .map(|a| path(a).expr.clone())
+        .collect();
     assert_eq!(
         deletes,
         vec![
@@ -510,7 +573,9 @@ fn tar_extract_reads_the_archive_and_creates_the_directory() {
 
 #[test]
 fn mkdir_touch_ln() {
-    let f = facts("mkdir -p -m 755 /data/new\ntouch /data/new/.completed\nln -sf /data/new/x.csv /srv/latest.csv\n");
+    let f = facts(
+        "mkdir -p -m 755 /data/new\ntouch /data/new/.completed\nln -sf /data/new/x.csv /srv/latest.csv\n",
+    );
     assert_eq!(
         summary(&f),
         vec![
@@ -523,11 +588,25 @@ fn mkdir_touch_ln() {
 
 #[test]
 fn readers_read_their_operands() {
-    let f = facts("cat /a /b\nhead -n 5 /c\ntail -f /d\nwc -l /e\nsort -o /out /f\nmd5sum /g\nless /h\n");
-    let reads: Vec<Expr> = with_mode(&f, Mode::Read).iter().map(|a| path(a).expr.clone()).collect();
+    let f = facts(
+        "cat /a /b\nhead -n 5 /c\ntail -f /d\nwc -l /e\nsort -o /out /f\nmd5sum /g\nless /h\n",
+    );
+    let reads: Vec<Expr> = with_mode(&f, Mode::Read)
+        .iter()
+        .map(|a| path(a).expr.clone())
+        .collect();
     assert_eq!(
         reads,
-        vec![lit("/a"), lit("/b"), lit("/c"), lit("/d"), lit("/e"), lit("/f"), lit("/g"), lit("/h")]
+        vec![
+            lit("/a"),
+            lit("/b"),
+            lit("/c"),
+            lit("/d"),
+            lit("/e"),
+            lit("/f"),
+            lit("/g"),
+            lit("/h")
+        ]
     );
     assert_eq!(path(only(&f, Mode::Write)).expr, lit("/out"));
 }
@@ -594,7 +673,9 @@ fn tee_writes_and_appends_with_a() {
 
 #[test]
 fn compressors_replace_their_input() {
-    let f = facts("gzip /logs/app.log\ngzip -k /logs/b.log\nxz -d /logs/c.xz\nzstd --rm /logs/d\nbzip2 -c /e > /e.bz2\n");
+    let f = facts(
+        "gzip /logs/app.log\ngzip -k /logs/b.log\nxz -d /logs/c.xz\nzstd --rm /logs/d\nbzip2 -c /e > /e.bz2\n",
+    );
     assert_eq!(
         summary(&f),
         vec![
@@ -644,7 +725,12 @@ fn source_reads_and_runs() {
         summary(&f),
         vec![
             (Mode::Read, 1, lit("/etc/ops/env.sh"), Reach::Exact),
-            (Mode::Read, 2, concat(vec![var("HOME", 2), lit("/.profile")]), Reach::Exact),
+            (
+                Mode::Read,
+                2,
+                concat(vec![var("HOME", 2), lit("/.profile")]),
+                Reach::Exact
+            ),
         ]
     );
     assert_eq!(run_paths(&f).len(), 2);
@@ -706,7 +792,10 @@ fn system_paths_of_known_commands_use_the_model() {
 fn computed_command_names() {
     let f = facts("${RM:-rm} /a\n$SUDO rm /b\n\"$BIN_DIR/cleanup.sh\" --now\n");
     assert_eq!(with_mode(&f, Mode::Delete).len(), 2);
-    assert_eq!(run_paths(&f), vec![(3, concat(vec![var("BIN_DIR", 3), lit("/cleanup.sh")]))]);
+    assert_eq!(
+        run_paths(&f),
+        vec![(3, concat(vec![var("BIN_DIR", 3), lit("/cleanup.sh")]))]
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -724,7 +813,10 @@ fn find_piped_to_xargs_rm_deletes_the_found_paths() {
     assert_eq!(deletes[0].via, "find | xargs rm");
     assert_eq!(path(deletes[0]).expr, lit("/var/log/app"));
     assert_eq!(find_spec(deletes[0]).names, vec![glob("*.log")]);
-    assert_eq!(path(deletes[0]).retention.as_deref(), Some("modified more than 7 days ago"));
+    assert_eq!(
+        path(deletes[0]).retention.as_deref(),
+        Some("modified more than 7 days ago")
+    );
     assert_eq!(find_spec(deletes[1]).file_type, Some('f'));
     assert!(!find_spec(deletes[1]).tree);
     assert!(find_spec(deletes[2]).tree);
@@ -743,13 +835,19 @@ fn xargs_with_a_replace_string_and_destination() {
 #[test]
 fn ls_piped_through_tail_to_xargs_rm_deletes_the_listing() {
     let f = facts("ls -1t /backups/*.tgz | tail -n +8 | xargs -r rm -f\n");
-    assert_eq!(summary(&f), vec![(Mode::Delete, 1, glob("/backups/*.tgz"), Reach::Exact)]);
+    assert_eq!(
+        summary(&f),
+        vec![(Mode::Delete, 1, glob("/backups/*.tgz"), Reach::Exact)]
+    );
 }
 
 #[test]
 fn xargs_without_a_producer_touches_nothing() {
     let f = facts("cat /etc/list | xargs rm\n");
-    assert_eq!(summary(&f), vec![(Mode::Read, 1, lit("/etc/list"), Reach::Exact)]);
+    assert_eq!(
+        summary(&f),
+        vec![(Mode::Read, 1, lit("/etc/list"), Reach::Exact)]
+    );
 }
 
 #[test]
@@ -761,9 +859,15 @@ fn find_piped_to_a_while_read_loop() {
     );
     let deletes = with_mode(&f, Mode::Delete);
     assert_eq!(deletes.len(), 2, "{:#?}", summary(&f));
-    assert_eq!((path(deletes[0]).expr.clone(), deletes[0].line), (var("DIR", 1), 1));
+    assert_eq!(
+        (path(deletes[0]).expr.clone(), deletes[0].line),
+        (var("DIR", 1), 1)
+    );
     assert_eq!(find_spec(deletes[0]).names, vec![glob("*.tmp")]);
-    assert_eq!((path(deletes[1]).expr.clone(), deletes[1].line), (lit("/old"), 5));
+    assert_eq!(
+        (path(deletes[1]).expr.clone(), deletes[1].line),
+        (lit("/old"), 5)
+    );
     assert!(find_spec(deletes[1]).tree);
     let moved = only(&f, Mode::MoveFrom);
     assert_eq!((path(moved).expr.clone(), moved.line), (lit("/logs"), 4));
@@ -774,7 +878,8 @@ fn find_piped_to_a_while_read_loop() {
 
 #[test]
 fn find_with_several_starts_and_alternative_names() {
-    let f = facts("find /a /b \\( -name '*.csv' -o -iname '*.TSV' \\) -type f -mindepth 1 -delete\n");
+    let f =
+        facts("find /a /b \\( -name '*.csv' -o -iname '*.TSV' \\) -type f -mindepth 1 -delete\n");
     let deletes = with_mode(&f, Mode::Delete);
     let starts: Vec<Expr> = deletes.iter().map(|a| path(a).expr.clone()).collect();
     assert_eq!(starts, vec![lit("/a"), lit("/b")]);
@@ -840,14 +945,20 @@ fn find_exec_mv_moves_to_the_destination() {
 fn find_exec_gzip_moves_the_matches_away() {
     let f = facts("find /logs -name '*.log' -mtime +1 -exec gzip {} \\;\n");
     let from = only(&f, Mode::MoveFrom);
-    assert_eq!(path(from).retention.as_deref(), Some("modified more than 1 day ago"));
+    assert_eq!(
+        path(from).retention.as_deref(),
+        Some("modified more than 1 day ago")
+    );
 }
 
 #[test]
 fn find_without_an_action_lists() {
     let f = facts("find /data -name '*.csv'\nfind /data -name '*.gz' -print0\nfind /x -ls\n");
     assert_eq!(with_mode(&f, Mode::List).len(), 3);
-    assert_eq!(find_spec(with_mode(&f, Mode::List)[1]).names, vec![glob("*.gz")]);
+    assert_eq!(
+        find_spec(with_mode(&f, Mode::List)[1]).names,
+        vec![glob("*.gz")]
+    );
 }
 
 #[test]
@@ -856,11 +967,17 @@ fn find_newer_checks_the_marker_and_describes_ages() {
     let delete = only(&f, Mode::Delete);
     assert_eq!(
         path(delete).retention.as_deref(),
-        Some("modified more recently than /var/run/last.stamp and modified less than 30 minutes ago")
+        Some(
+            "modified more recently than /var/run/last.stamp and modified less than 30 minutes ago"
+        )
     );
     assert_eq!(path(only(&f, Mode::Check)).expr, lit("/var/run/last.stamp"));
     let f = facts("find /out -atime 2 -delete\nfind /out -ctime +$DAYS -delete\n");
-    let retention: Vec<Option<String>> = f.accesses.iter().map(|a| path(a).retention.clone()).collect();
+    let retention: Vec<Option<String>> = f
+        .accesses
+        .iter()
+        .map(|a| path(a).retention.clone())
+        .collect();
     assert_eq!(
         retention,
         vec![
@@ -916,7 +1033,9 @@ fn scripts_run_by_path_are_run_references() {
 
 #[test]
 fn sh_c_strings_are_analysed() {
-    let f = facts("sudo sh -c 'rm -f /tmp/a; /opt/b.sh'\nbash -lc \"find /c -delete\"\nsu -c 'rm /d' app\n");
+    let f = facts(
+        "sudo sh -c 'rm -f /tmp/a; /opt/b.sh'\nbash -lc \"find /c -delete\"\nsu -c 'rm /d' app\n",
+    );
     assert_eq!(
         summary(&f)
             .into_iter()
@@ -936,7 +1055,9 @@ fn sh_c_strings_are_analysed() {
 
 #[test]
 fn checks_in_a_sleeping_loop_are_waits() {
-    let f = facts("until [ -f /data/ready ]; do\n  sleep 10\ndone\nwhile [ ! -e \"$LOCK\" ]; do sleep 1; done\n");
+    let f = facts(
+        "until [ -f /data/ready ]; do\n  sleep 10\ndone\nwhile [ ! -e \"$LOCK\" ]; do sleep 1; done\n",
+    );
     let waits: Vec<(u32, Expr)> = with_mode(&f, Mode::WaitFor)
         .iter()
         .map(|a| (a.line, path(a).expr.clone()))
@@ -979,17 +1100,31 @@ fn unterminated_quote_warns_and_keeps_what_came_before() {
 
 #[test]
 fn parse_errors_are_one_warning_per_region_and_lines_are_recovered() {
-    let f = facts("rm /a\nif [ -f x ]; then\n  rm /b\ncase $x in\n  a) rm /c ;;\n  *)\nfi\nrm /d\nx=$(( 1 + \nrm /e\n");
-    let deletes: Vec<Expr> = with_mode(&f, Mode::Delete).iter().map(|a| path(a).expr.clone()).collect();
+    let f = facts(
+        "rm /a\nif [ -f x ]; then\n  rm /b\ncase $x in\n  a) rm /c ;;\n  *)\nfi\nrm /d\nx=$(( 1 + \nrm /e\n",
+    );
+    let deletes: Vec<Expr> = with_mode(&f, Mode::Delete)
+        .iter()
+        .map(|a| path(a).expr.clone())
+        .collect();
     for expected in ["/a", "/b", "/c", "/d", "/e"] {
-        assert!(deletes.contains(&lit(expected)), "{expected} missing from {deletes:?}");
+        assert!(
+            deletes.contains(&lit(expected)),
+            "{expected} missing from {deletes:?}"
+        );
     }
-    assert!(!f.warnings.is_empty() && f.warnings.len() <= 3, "{:?}", f.warnings);
+    assert!(
+        !f.warnings.is_empty() && f.warnings.len() <= 3,
+        "{:?}",
+        f.warnings
+    );
 }
 
 #[test]
 fn binary_garbage_does_not_panic() {
-    let bytes: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let bytes: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     let text = String::from_utf8_lossy(&bytes);
     let _ = facts(&text);
     let _ = facts("\0\0\0rm /x\0`$((${{");
@@ -1095,7 +1230,8 @@ fn builtin_bash_models_load() {
 
 #[test]
 fn model_file_with_an_unknown_key_fails_with_file_and_line() {
-    let text = "schema = 1\nlanguage = \"bash\"\n\n[[command]]\nnames = [\"rm\"]\nmodes = \"delete\"\n";
+    let text =
+        "schema = 1\nlanguage = \"bash\"\n\n[[command]]\nnames = [\"rm\"]\nmodes = \"delete\"\n";
     let err = Models::default()
         .load_file("my/models.toml", text)
         .expect_err("unknown key is an error");
@@ -1107,14 +1243,21 @@ fn model_file_with_an_unknown_key_fails_with_file_and_line() {
 #[test]
 fn model_file_errors_point_at_the_bad_value() {
     let bad_mode = "schema = 1\nlanguage = \"bash\"\n[[command]]\nnames = [\"rm\"]\noperands = [\n  { select = \"all\", mode = \"destroy\" },\n]\n";
-    let err = Models::default().load_file("m.toml", bad_mode).expect_err("bad mode");
+    let err = Models::default()
+        .load_file("m.toml", bad_mode)
+        .expect_err("bad mode");
     assert_eq!(err.line, 6, "{err}");
     assert!(err.message.contains("unknown mode `destroy`"), "{err}");
-    let bad_flag = "schema = 1\nlanguage = \"bash\"\n[[command]]\nnames = [\"rm\"]\ntree_flags = [\"r\"]\n";
-    let err = Models::default().load_file("m.toml", bad_flag).expect_err("bad flag");
+    let bad_flag =
+        "schema = 1\nlanguage = \"bash\"\n[[command]]\nnames = [\"rm\"]\ntree_flags = [\"r\"]\n";
+    let err = Models::default()
+        .load_file("m.toml", bad_flag)
+        .expect_err("bad flag");
     assert_eq!(err.line, 5, "{err}");
     let wrong_kind = "schema = 1\nlanguage = \"bash\"\n\n[[command]]\nnames = [\"find\"]\nkind = \"find\"\ntree_flags = [\"-r\"]\n";
-    let err = Models::default().load_file("m.toml", wrong_kind).expect_err("key of another kind");
+    let err = Models::default()
+        .load_file("m.toml", wrong_kind)
+        .expect_err("key of another kind");
     assert_eq!(err.line, 4, "{err}");
     assert!(err.message.contains("`tree_flags` does not apply"), "{err}");
 }
@@ -1123,7 +1266,9 @@ fn model_file_errors_point_at_the_bad_value() {
 fn a_user_row_replaces_the_builtin_row_of_the_same_name() {
     let mut models = models();
     let user = "schema = 1\nlanguage = \"bash\"\n[[command]]\nnames = [\"safe-rm\", \"rm\"]\noperands = [{ select = \"all\", mode = \"move-to\" }]\n";
-    models.load_file("user.toml", user).expect("user model loads");
+    models
+        .load_file("user.toml", user)
+        .expect("user model loads");
     let f = extract("x.sh", "rm /a\nsafe-rm /b\n", &models);
     assert_eq!(with_mode(&f, Mode::MoveTo).len(), 2);
     assert!(with_mode(&f, Mode::Delete).is_empty());

@@ -160,7 +160,7 @@ impl Word {
     /// unquoted text.
     pub fn expr(&self) -> Expr {
         let (mut parts, rest) = tilde(&self.atoms, self.scope, self.line);
-        parts.push(expand_braces(rest, self.line, 0));
+        parts.push(expand_braces(rest, 0));
         normalize_concat(parts)
     }
 
@@ -260,7 +260,7 @@ fn has_glob_meta(text: &str) -> bool {
 }
 
 /// Brace expansion `pre{a,b}post` -> `pre` + Alt[a, b] + `post`, on unquoted braces only.
-fn expand_braces(atoms: &[Atom], line: u32, depth: u32) -> Expr {
+fn expand_braces(atoms: &[Atom], depth: u32) -> Expr {
     if depth < 16
         && let Some((open, close, commas)) = find_brace(atoms)
     {
@@ -269,13 +269,12 @@ fn expand_braces(atoms: &[Atom], line: u32, depth: u32) -> Expr {
         let mut start = open + 1;
         for end in commas.iter().copied().chain(std::iter::once(close)) {
             let option = atoms.get(start..end).unwrap_or_default();
-            options.push(expand_braces(option, line, depth + 1));
+            options.push(expand_braces(option, depth + 1));
             start = end + 1;
         }
         parts.push(Expr::Alt { options });
         parts.push(expand_braces(
             atoms.get(close + 1..).unwrap_or_default(),
-            line,
             depth + 1,
         ));
         return normalize_concat(parts);
