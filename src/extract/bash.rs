@@ -40,6 +40,8 @@ const MAX_SCRIPT_BYTES: usize = 4 << 20;
 const MAX_DEPTH: u32 = 96;
 /// Deepest chain of `sh -c '...'` strings analysed.
 const MAX_SNIPPET_NESTING: u32 = 3;
+/// Deepest chain of re-read command tails (see [`Walker::command`]).
+const MAX_SPLIT_NESTING: u32 = 16;
 /// Most lines of parse-error regions that are retried one by one.
 const MAX_RECOVERED_LINES: usize = 5000;
 
@@ -451,7 +453,22 @@ impl<'a> Walker<'a> {
             })
             .collect();
         let mut redirects = Vec::new();
+        let mut previous_end = node.start_byte();
+        let mut rest = None;
         for (field, child) in children {
+            if field == Some("argument")
+                && has_bare_newline(
+                    self.text
+                        .get(previous_end..child.start_byte())
+                        .unwrap_or(""),
+                )
+            {
+                // Tree-sitter occasionally runs a command on past the end of its line; what
+                // follows the newline is read again as statements of its own.
+                rest = Some(child);
+                break;
+            }
+            previous_end = previous_end.max(child.end_byte());
             match (field, child.kind()) {
                 (_, "variable_assignment") => {
                     // Tree-sitter sometimes attaches assignments on earlier lines to the next
@@ -480,6 +497,18 @@ impl<'a> Walker<'a> {
         self.run(&words, line, feed.as_deref());
         for redirect in redirects {
             self.redirect(redirect, Some(line));
+        }
+        if let Some(first) = rest
+            && self.nesting < MAX_SPLIT_NESTING
+            && let Some(text) = self.text.get(first.start_byte()..node.end_byte())
+        {
+            let host = Host {
+                scope: self.scope,
+                line_base: self.line(first).saturating_sub(1),
+                cwd: self.cwd.clone(),
+                nesting: self.nesting + 1,
+            };
+            analyse(text, self.facts, self.models, host);
         }
     }
 
@@ -831,12 +860,14 @@ impl<'a> Walker<'a> {
             let operator = n.child_by_field_name("operator").map(|o| self.node_text(o));
             match (n.kind(), operator) {
                 ("unary_expression", Some(op)) if model.check_operators.iter().any(|c| c == op) => {
-                    if let Some(operand) = children
+                    let operand = children
                         .iter()
                         .rev()
                         .find(|c| c.is_named() && c.kind() != "test_operator")
-                    {
-                        let word = self.word(*operand);
+                        .map(|c| self.split_logical(*c, &mut stack))
+                        .filter(|c| !command::is_operator_word(self.node_text(*c)));
+                    if let Some(operand) = operand {
+                        let word = self.word(operand);
                         self.emit(
                             word.expr(),
                             Mode::Check,
@@ -875,6 +906,28 @@ impl<'a> Walker<'a> {
                 )
             }));
         }
+    }
+}
+
+impl<'a> Walker<'a> {
+    /// Tree-sitter reads `[ -f a -o -d b ]` as `-f (a -o (-d b))`: the operand of `-f` is the
+    /// leftmost leaf, and the right-hand sides are tests of their own.
+    fn split_logical(&self, node: Node<'a>, rest: &mut Vec<Node<'a>>) -> Node<'a> {
+        let mut current = node;
+        for _ in 0..64 {
+            let logical = current.kind() == "binary_expression"
+                && current
+                    .child_by_field_name("operator")
+                    .is_some_and(|o| matches!(self.node_text(o), "-o" | "-a" | "&&" | "||"));
+            let (true, Some(left)) = (logical, current.child_by_field_name("left")) else {
+                break;
+            };
+            if let Some(right) = current.child_by_field_name("right") {
+                rest.push(right);
+            }
+            current = left;
+        }
+        current
     }
 }
 
@@ -940,6 +993,20 @@ fn strip_dot_slash(expr: Expr) -> Expr {
         }
         other => other,
     }
+}
+
+/// Whether text between two words has a newline that no backslash continues.
+fn has_bare_newline(gap: &str) -> bool {
+    let mut previous = ' ';
+    for c in gap.chars() {
+        if c == '\n' && previous != '\\' {
+            return true;
+        }
+        if c != '\r' {
+            previous = c;
+        }
+    }
+    false
 }
 
 /// Whether a simple command named `name` occurs under `node` (bounded search).

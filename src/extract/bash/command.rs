@@ -272,6 +272,13 @@ fn command_string(args: &[Word], flags: &FlagSet) -> Option<Word> {
     None
 }
 
+/// `-n`, `-eq`, `-o`: a test operator, never a path operand.
+pub(super) fn is_operator_word(text: &str) -> bool {
+    text.strip_prefix('-').is_some_and(|rest| {
+        !rest.is_empty() && rest.len() <= 3 && rest.chars().all(|c| c.is_ascii_alphabetic())
+    })
+}
+
 /// What a command name resolves to.
 enum Lookup<'m> {
     Model(String, &'m CommandModel),
@@ -604,11 +611,7 @@ impl<'a> Walker<'a> {
             .iter()
             .filter(|w| w.lit().as_deref() != Some("]"))
             .collect();
-        let is_operator = |w: &Word| {
-            w.lit().is_some_and(|l| {
-                l == "!" || m.check_operators.contains(&l) || m.binary_check_operators.contains(&l)
-            })
-        };
+        let is_operator = |w: &Word| w.lit().is_some_and(|l| l == "!" || is_operator_word(&l));
         let mut i = 0;
         while let Some(word) = args.get(i) {
             let Some(op) = word.lit() else {

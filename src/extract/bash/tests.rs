@@ -1213,6 +1213,31 @@ fn non_utf8_input_decoded_lossily_is_read() {
     assert_eq!(path(&f.accesses[1]).expr, lit("/ok"));
 }
 
+#[test]
+fn a_command_that_tree_sitter_runs_past_its_line_is_split() {
+    let f = facts("sort /a |\n\tgrep -v '^$'\n\nrc=$?\n[ \"$rc\" -eq 1 ] && rm /b\n");
+    assert_eq!(
+        summary(&f),
+        vec![
+            (Mode::Read, 1, lit("/a"), Reach::Exact),
+            (Mode::Delete, 5, lit("/b"), Reach::Exact)
+        ]
+    );
+    assert_eq!(binding(&f, "rc").line, 4);
+}
+
+#[test]
+fn test_operators_are_not_operands() {
+    let f = facts("[ \"$a\" -a -n \"$b\" ]\ntest -f -n\n[ -f /x -o -d /y ]\n");
+    assert_eq!(
+        summary(&f),
+        vec![
+            (Mode::Check, 3, lit("/x"), Reach::Exact),
+            (Mode::Check, 3, lit("/y"), Reach::Exact)
+        ]
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Models
 
