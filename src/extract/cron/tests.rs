@@ -285,3 +285,27 @@ fn extensionless_files_under_cron_are_claimed_only_if_they_parse() {
         b"0 2 * * * /opt/a.sh\n"
     ));
 }
+
+#[test]
+fn language_detection_claims_crontabs_but_not_scripts() {
+    use crate::extract::Language;
+    let detect = Language::detect;
+    assert_eq!(detect("host-ops/crontab", b""), Some(Language::Crontab));
+    assert_eq!(
+        detect("etc/cron.d/rotator", b"0 * * * * root /x\n"),
+        Some(Language::Crontab)
+    );
+    assert_eq!(
+        detect("host-ops/cron/jobs", b"0 2 * * * /opt/a.sh\n"),
+        Some(Language::Crontab)
+    );
+    assert_eq!(
+        detect("host-ops/cron/cleanup_ticker.sh", b"0 2 * * * /x\n"),
+        Some(Language::Bash)
+    );
+    assert_eq!(
+        detect("host-ops/cron/cleanup", b"#!/bin/bash\nrm -f /x\n"),
+        Some(Language::Bash)
+    );
+    assert_eq!(detect("host-ops/cron/notes", b"remember to rotate\n"), None);
+}
