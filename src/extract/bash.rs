@@ -42,6 +42,8 @@ const MAX_DEPTH: u32 = 96;
 const MAX_SNIPPET_NESTING: u32 = 3;
 /// Deepest chain of re-read command tails (see [`Walker::command`]).
 const MAX_SPLIT_NESTING: u32 = 16;
+/// Most parse-error regions reported (and retried) per file.
+const MAX_ERROR_WARNINGS: usize = 20;
 /// Most lines of parse-error regions that are retried one by one.
 const MAX_RECOVERED_LINES: usize = 5000;
 
@@ -117,8 +119,19 @@ fn analyse(text: &str, facts: &mut FileFacts, models: &BashModels, host: Host) {
 fn recover(text: &str, root: Node, facts: &mut FileFacts, models: &BashModels, host: &Host) {
     let lines: Vec<&str> = text.split('\n').collect();
     let mut retried = 0usize;
-    for region in error_regions(root) {
+    let regions = error_regions(root);
+    for (index, region) in regions.iter().copied().enumerate() {
         let (start, end) = (region.start_position().row, region.end_position().row);
+        if index == MAX_ERROR_WARNINGS {
+            facts.warnings.push(ExtractWarning {
+                line: host
+                    .line_base
+                    .saturating_add(row_u32(start))
+                    .saturating_add(1),
+                message: format!("{} more parse errors not listed", regions.len() - index),
+            });
+            return;
+        }
         let line = host
             .line_base
             .saturating_add(row_u32(start))
@@ -334,6 +347,10 @@ impl<'a> Walker<'a> {
             "test_command" => self.test_command(node),
             "pipeline" => self.pipeline(node),
             "for_statement" => self.for_statement(node),
+            "c_style_for_statement" => match node.child_by_field_name("body") {
+                Some(body) => self.polling_body(body),
+                None => self.children(node),
+            },
             "while_statement" => self.while_statement(node),
             "function_definition" => self.function(node),
             "subshell" => self.subshell(node),
@@ -735,8 +752,16 @@ impl<'a> Walker<'a> {
             self.statement(value);
         }
         if let Some(body) = body {
-            self.statement(body);
+            self.polling_body(body);
         }
+    }
+
+    /// A loop body that sleeps polls: its checks are waits.
+    fn polling_body(&mut self, body: Node) {
+        let waits = self.wait_mode || contains_command(body, self.text, "sleep");
+        let saved = std::mem::replace(&mut self.wait_mode, waits);
+        self.statement(body);
+        self.wait_mode = saved;
     }
 
     fn with_item_var(&mut self, var: &str, f: impl FnOnce(&mut Self)) {
@@ -745,9 +770,10 @@ impl<'a> Walker<'a> {
         self.item_vars.pop();
     }
 
+    /// A loop that sleeps is polling: the checks in its condition and body wait for the path.
     fn while_statement(&mut self, node: Node) {
         let body = node.child_by_field_name("body");
-        let waits = body.is_some_and(|b| contains_command(b, self.text, "sleep"));
+        let waits = self.wait_mode || body.is_some_and(|b| contains_command(b, self.text, "sleep"));
         let mut cursor = node.walk();
         let conditions: Vec<Node> = node
             .children_by_field_name("condition", &mut cursor)
@@ -756,10 +782,10 @@ impl<'a> Walker<'a> {
         for condition in conditions {
             self.statement(condition);
         }
-        self.wait_mode = saved;
         if let Some(body) = body {
             self.statement(body);
         }
+        self.wait_mode = saved;
     }
 
     /// The variables of `while read [-r] VAR...` (REPLY when none is named).

@@ -155,7 +155,9 @@ fn select(select: Select, operands: &[Operand]) -> &[Operand] {
     let range = match select {
         Select::All => 0..n,
         Select::AllButLast => 0..n.saturating_sub(1),
-        Select::Last => n.saturating_sub(1)..n,
+        // The destination exists only with a source: `ln -s /x` and `rsync /src/` have none.
+        Select::Last if n >= 2 => n - 1..n,
+        Select::Last => 0..0,
         Select::First => 0..n.min(1),
         Select::Rest => n.min(1)..n,
     };

@@ -1066,6 +1066,34 @@ fn checks_in_a_sleeping_loop_are_waits() {
     assert!(with_mode(&f, Mode::Check).is_empty());
 }
 
+#[test]
+fn checks_in_the_body_of_a_polling_loop_with_a_timeout_are_waits() {
+    let f = facts(
+        "for i in $(seq 1 30); do\n  [ \"$CRED\" -nt \"$STAMP\" ] && break\n  sleep 2\ndone\n\
+         for ((i = 0; i < 10; i++)); do test -s /run/token && break; sleep 1; done\n\
+         [ -f /etc/once ] && echo\n",
+    );
+    let waits: Vec<(u32, Expr)> = with_mode(&f, Mode::WaitFor)
+        .iter()
+        .map(|a| (a.line, path(a).expr.clone()))
+        .collect();
+    assert_eq!(
+        waits,
+        vec![
+            (2, var("CRED", 2)),
+            (2, var("STAMP", 2)),
+            (5, lit("/run/token"))
+        ]
+    );
+    assert_eq!(path(only(&f, Mode::Check)).expr, lit("/etc/once"));
+}
+
+#[test]
+fn a_destination_needs_a_source() {
+    let f = facts("ln -s /opt/app/current\nrsync -a /src/\n");
+    assert!(with_mode(&f, Mode::MoveTo).is_empty(), "{:#?}", summary(&f));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Snippets
 
@@ -1118,6 +1146,14 @@ fn parse_errors_are_one_warning_per_region_and_lines_are_recovered() {
         "{:?}",
         f.warnings
     );
+}
+
+#[test]
+fn parse_error_warnings_are_capped() {
+    let src = "rm /ok\n".to_string() + &"fi )\n".repeat(500);
+    let f = facts(&src);
+    assert!(f.warnings.len() <= 21, "{}", f.warnings.len());
+    assert_eq!(path(&f.accesses[0]).expr, lit("/ok"));
 }
 
 #[test]

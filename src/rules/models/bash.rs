@@ -115,6 +115,7 @@ impl FlagSet {
 pub enum Select {
     All,
     AllButLast,
+    /// The destination: the last operand, when there are at least two.
     Last,
     First,
     /// All but the first.
