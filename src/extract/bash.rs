@@ -30,7 +30,7 @@ use crate::extract::{
 };
 use crate::model::Mode;
 use crate::rules::models::Models;
-use crate::rules::models::bash::BashModels;
+use crate::rules::models::bash::{BashModels, CommandModel};
 use tree_sitter::{Node, Parser, Tree};
 use words::{Translator, Word, contains_placeholder, placeholder};
 
@@ -868,11 +868,11 @@ impl<'a> Walker<'a> {
 
     fn test_command(&mut self, node: Node) {
         self.children(node);
-        let Some(crate::rules::models::bash::CommandModel::Test(model)) = self.models.command("[")
-        else {
+        let bracket = node.child(0).map(|b| b.kind()).unwrap_or("[");
+        let models = self.models;
+        let Some(CommandModel::Test(model)) = models.command(bracket) else {
             return;
         };
-        let model = model.clone();
         let line = self.line(node);
         let mut stack = vec![node];
         let mut seen = 0;
