@@ -31,11 +31,16 @@ use crate::extract::{
 use crate::model::Mode;
 use crate::rules::models::Models;
 use crate::rules::models::bash::{BashModels, CommandModel};
-use tree_sitter::{Node, Parser, Tree};
+use std::ops::ControlFlow;
+use tree_sitter::{Node, ParseOptions, ParseState, Parser, Tree};
 use words::{Translator, Word, contains_placeholder, placeholder};
 
 /// Scripts larger than this are not parsed (a generated or binary file, not a script).
 const MAX_SCRIPT_BYTES: usize = 4 << 20;
+/// Parser progress reports allowed for any input, and per byte on top (real scripts and random
+/// bytes need about one report per 100 bytes).
+const PARSE_BUDGET_BASE: usize = 10_000;
+const PARSE_BUDGET_PER_BYTE: usize = 1;
 /// Deepest statement nesting walked; deeper statements are skipped with one warning.
 const MAX_DEPTH: u32 = 96;
 /// Deepest chain of `sh -c '...'` strings analysed.
@@ -82,12 +87,31 @@ struct Host {
     nesting: u32,
 }
 
+/// Parses with a budget of parser steps proportional to the input, so that no input can make
+/// the parser run away; the budget is counted in progress reports, not time, so the outcome is
+/// the same on every machine.
 fn parse(text: &str) -> Option<Tree> {
     let mut parser = Parser::new();
     parser
         .set_language(&tree_sitter_bash::LANGUAGE.into())
         .ok()?;
-    parser.parse(text, None)
+    let budget = PARSE_BUDGET_BASE.saturating_add(text.len().saturating_mul(PARSE_BUDGET_PER_BYTE));
+    let mut reports = 0usize;
+    let mut progress = |_: &ParseState| {
+        reports += 1;
+        if reports > budget {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    let options = ParseOptions::new().progress_callback(&mut progress);
+    let bytes = text.as_bytes();
+    parser.parse_with_options(
+        &mut |offset, _| bytes.get(offset..).unwrap_or_default(),
+        None,
+        Some(options),
+    )
 }
 
 fn analyse(text: &str, facts: &mut FileFacts, models: &BashModels, host: Host) {

@@ -1334,3 +1334,9 @@ fn a_user_row_replaces_the_builtin_row_of_the_same_name() {
     assert_eq!(with_mode(&f, Mode::MoveTo).len(), 2);
     assert!(with_mode(&f, Mode::Delete).is_empty());
 }
+
+#[test]
+fn long_brace_words_are_not_expanded() {
+    let f = facts(&format!("rm /x{}", "{a,".repeat(3000)));
+    assert_eq!(f.accesses.len(), 1);
+}

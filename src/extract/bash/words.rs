@@ -13,6 +13,8 @@ use tree_sitter::Node;
 
 /// Deepest nesting of expansions inside a word that is translated; deeper parts become holes.
 const MAX_WORD_DEPTH: u32 = 48;
+/// Longest word searched for brace expansions (the search is quadratic).
+const MAX_BRACE_WORD: usize = 2048;
 /// Largest numeric brace range (`{1..31}`) expanded into alternatives.
 const MAX_BRACE_RANGE: u64 = 256;
 /// Label of the placeholder that stands for "each path the producer yields" (`{}` of
@@ -262,6 +264,7 @@ fn has_glob_meta(text: &str) -> bool {
 /// Brace expansion `pre{a,b}post` -> `pre` + Alt[a, b] + `post`, on unquoted braces only.
 fn expand_braces(atoms: &[Atom], depth: u32) -> Expr {
     if depth < 16
+        && atoms.len() <= MAX_BRACE_WORD
         && let Some((open, close, commas)) = find_brace(atoms)
     {
         let mut parts = runs(atoms.get(..open).unwrap_or_default());
