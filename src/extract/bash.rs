@@ -860,14 +860,8 @@ impl<'a> Walker<'a> {
             .named_children(&mut cursor)
             .filter(|c| c.kind() != "comment")
             .collect();
-        let producer = stages
-            .first()
-            .and_then(|s| {
-                words::first_command(*s)
-                    .filter(|_| s.kind() == "command" || s.kind() == "redirected_statement")
-            })
-            .filter(|c| self.is_producer(*c));
-        let (Some(producer), [first, middle @ .., last]) = (producer, stages.as_slice()) else {
+        let fed = stages.first().is_some_and(|s| self.lists_paths(*s));
+        let ([first, middle @ .., last], true) = (stages.as_slice(), fed) else {
             for stage in stages {
                 self.statement(stage);
             }
@@ -878,7 +872,6 @@ impl<'a> Walker<'a> {
                 self.statement(*stage);
             }
             self.item_loop(*last, *first);
-            let _ = producer;
             return;
         }
         let captured = self.capturing(|w| w.statement(*last));
@@ -888,6 +881,12 @@ impl<'a> Walker<'a> {
         self.feed = Some(captured);
         self.statement(*first);
         self.feed = None;
+    }
+
+    /// Whether a pipeline stage is a simple command that prints paths (`find`, `ls`).
+    fn lists_paths(&self, stage: Node) -> bool {
+        matches!(stage.kind(), "command" | "redirected_statement")
+            && words::first_command(stage).is_some_and(|c| self.is_producer(c))
     }
 
     fn test_command(&mut self, node: Node) {

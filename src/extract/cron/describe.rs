@@ -160,12 +160,9 @@ impl Field {
                 (v, if step.is_some() { hi_bound } else { v })
             }
         };
-        (lo <= hi).then_some(Item {
-            lo,
-            hi,
-            step,
-            star: false,
-        })
+        // `0-23/2` is `*/2`.
+        let star = step.is_some() && (lo, hi) == (lo_bound, hi_bound);
+        (lo <= hi).then_some(Item { lo, hi, step, star })
     }
 
     fn items(&self) -> &[Item] {

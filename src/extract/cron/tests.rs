@@ -103,6 +103,8 @@ fn schedules_are_described_in_plain_words() {
         ("0 3 1 * 0", "at 03:00 on day 1 of the month or on Sunday"),
         ("0 0 */2 * *", "at 00:00 on every 2nd day of the month"),
         ("0 */1 * * *", "every hour at minute 0"),
+        ("23 0-23/2 * * *", "every 2 hours, at minute 23"),
+        ("30 */6 * * 0", "every 6 hours, at minute 30 on Sunday"),
         (
             "0 0 L * *",
             "at minute 0, hour 0, day-of-month L, month *, day-of-week *",
