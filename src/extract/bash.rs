@@ -494,6 +494,7 @@ impl<'a> Walker<'a> {
             })
             .collect();
         let mut redirects = Vec::new();
+        let mut sources = Vec::new();
         let mut previous_end = node.start_byte();
         let mut rest = None;
         for (field, child) in children {
@@ -528,14 +529,28 @@ impl<'a> Walker<'a> {
                     self.children(child);
                 }
                 (Some("argument"), _) if child.is_named() => {
-                    words.push(self.word(child));
-                    self.statement(child);
+                    if let Some(inner) = self.path_substitution(child) {
+                        words.push(Word::placeholder(self.line(child)));
+                        sources.push(inner);
+                    } else {
+                        words.push(self.word(child));
+                        self.statement(child);
+                    }
                 }
                 (_, "subshell") => self.statement(child),
                 _ => {}
             }
         }
-        self.run(&words, line, feed.as_deref());
+        if sources.is_empty() {
+            self.run(&words, line, feed.as_deref());
+        } else {
+            let captured = self.capturing(|w| w.run(&words, line, feed.as_deref()));
+            for inner in sources {
+                self.feed = Some(captured.clone());
+                self.statement(inner);
+                self.feed = None;
+            }
+        }
         for redirect in redirects {
             self.redirect(redirect, Some(line));
         }
@@ -855,6 +870,7 @@ impl<'a> Walker<'a> {
     }
 
     fn pipeline(&mut self, node: Node) {
+        let outer = self.feed.take();
         let mut cursor = node.walk();
         let stages: Vec<Node> = node
             .named_children(&mut cursor)
@@ -874,13 +890,44 @@ impl<'a> Walker<'a> {
             self.item_loop(*last, *first);
             return;
         }
-        let captured = self.capturing(|w| w.statement(*last));
+        let mut captured = self.capturing(|w| w.statement(*last));
         for stage in middle {
             self.statement(*stage);
+        }
+        // Through filters only (`ls -t | tail -n +8` inside `rm $(...)`), the consumer of the
+        // whole pipeline's output handles the paths.
+        if captured.is_empty() {
+            captured = outer.unwrap_or_default();
         }
         self.feed = Some(captured);
         self.statement(*first);
         self.feed = None;
+    }
+
+    /// `rm $(find ...)`, `rm "$(ls -t ... | tail -n +8)"`: the statement inside a substitution
+    /// that prints the paths the command receives.
+    fn path_substitution(&self, arg: Node<'a>) -> Option<Node<'a>> {
+        let substitution = match arg.kind() {
+            "command_substitution" => arg,
+            "string" => {
+                let mut cursor = arg.walk();
+                let named: Vec<Node> = arg.named_children(&mut cursor).collect();
+                match named.as_slice() {
+                    [only] if only.kind() == "command_substitution" => *only,
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        };
+        let mut cursor = substitution.walk();
+        let inner = substitution
+            .named_children(&mut cursor)
+            .find(|c| c.kind() != "comment")?;
+        let first_stage = match inner.kind() {
+            "pipeline" => inner.named_child(0)?,
+            _ => inner,
+        };
+        self.lists_paths(first_stage).then_some(inner)
     }
 
     /// Whether a pipeline stage is a simple command that prints paths (`find`, `ls`).

@@ -331,11 +331,29 @@ impl<'a> Walker<'a> {
             }
             _ => {}
         }
+        let (name, args) = self.subcommand(name, args);
         match self.lookup(&name) {
             Lookup::Model(via, model) => self.apply(model, &via, args, line, feed),
             Lookup::Script => self.run_ref(first.expr(), line),
             Lookup::Unknown => {}
         }
+    }
+
+    /// `aws s3 cp ...`: a row named with its subcommands takes precedence over the program's.
+    fn subcommand<'w>(&self, name: String, args: &'w [Word]) -> (String, &'w [Word]) {
+        for k in (1..=2).rev() {
+            let Some(subs) = args.get(..k) else { continue };
+            let subs: Option<Vec<String>> = subs
+                .iter()
+                .map(|w| w.lit().filter(|l| !l.starts_with('-')))
+                .collect();
+            let Some(subs) = subs else { continue };
+            let joined = format!("{name} {}", subs.join(" "));
+            if self.models.command(&joined).is_some() {
+                return (joined, args.get(k..).unwrap_or_default());
+            }
+        }
+        (name, args)
     }
 
     fn lookup(&self, name: &str) -> Lookup<'a> {
@@ -433,6 +451,17 @@ impl<'a> Walker<'a> {
         }
         let tree = parsed.has(&m.tree_flags);
         let skip = m.skip_operands > 0 && !parsed.has(&m.skip_unless_flags);
+        if parsed.operands.is_empty() {
+            parsed.operands = m
+                .default_operands
+                .iter()
+                .map(|text| Operand {
+                    index: args.len(),
+                    word: Word::from_lit(text, line),
+                    base: None,
+                })
+                .collect();
+        }
         let mut operands: Vec<Operand> = Vec::with_capacity(parsed.operands.len());
         for operand in std::mem::take(&mut parsed.operands) {
             let lead = operand.word.leading_lit();

@@ -842,6 +842,58 @@ fn ls_piped_through_tail_to_xargs_rm_deletes_the_listing() {
 }
 
 #[test]
+fn a_producer_in_a_substitution_feeds_the_command() {
+    let f = facts(
+        "rm -f $(find /tmp/cache -name '*.tmp')\n\
+         rm -f \"$(ls -1t /backups/*.tgz | tail -n +8)\"\n\
+         cd /spool && ls -t | tail -n +100 | xargs rm --\n",
+    );
+    assert_eq!(
+        summary(&f)
+            .into_iter()
+            .map(|(m, l, e, _)| (m, l, e))
+            .collect::<Vec<_>>(),
+        vec![
+            (Mode::Delete, 1, lit("/tmp/cache")),
+            (Mode::Delete, 2, glob("/backups/*.tgz")),
+            (Mode::Delete, 3, lit("/spool")),
+        ]
+    );
+    assert_eq!(find_spec(&f.accesses[0]).names, vec![glob("*.tmp")]);
+    assert_eq!(path(&f.accesses[2]).reach, Reach::Children);
+}
+
+#[test]
+fn object_store_commands_touch_the_local_side() {
+    let f = facts(
+        "aws s3 cp /data/out/report.csv s3://bucket/reports/\n\
+         aws s3 sync s3://bucket/in /data/in --delete\n\
+         gsutil cp gs://b/x.csv /data/x.csv\n",
+    );
+    assert_eq!(
+        summary(&f),
+        vec![
+            (Mode::CopyFrom, 1, lit("/data/out/report.csv"), Reach::Exact),
+            (Mode::MoveTo, 2, lit("/data/in"), Reach::Tree),
+            (Mode::Delete, 2, lit("/data/in"), Reach::Tree),
+            (Mode::MoveTo, 3, lit("/data/x.csv"), Reach::Exact),
+        ]
+    );
+}
+
+#[test]
+fn tmpreaper_deletes_old_files_under_its_directories() {
+    let f = facts("tmpreaper --protect '*.keep' 24h /tmp /var/tmp\n");
+    assert_eq!(
+        summary(&f),
+        vec![
+            (Mode::Delete, 1, lit("/tmp"), Reach::Tree),
+            (Mode::Delete, 1, lit("/var/tmp"), Reach::Tree)
+        ]
+    );
+}
+
+#[test]
 fn xargs_without_a_producer_touches_nothing() {
     let f = facts("cat /etc/list | xargs rm\n");
     assert_eq!(

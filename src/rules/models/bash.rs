@@ -194,6 +194,7 @@ impl Kind {
                 "flag_values",
                 "key_operands",
                 "cwd_flags",
+                "default_operands",
                 "when",
             ],
             Kind::Wrapper => &[
@@ -255,6 +256,8 @@ struct RawCommand {
     #[serde(default)]
     cwd_flags: Vec<Flag>,
     #[serde(default)]
+    default_operands: Vec<String>,
+    #[serde(default)]
     when: Vec<RawWhen>,
     #[serde(default)]
     assignments: bool,
@@ -288,6 +291,7 @@ impl RawCommand {
             ("flag_values", !self.flag_values.is_empty()),
             ("key_operands", !self.key_operands.is_empty()),
             ("cwd_flags", !self.cwd_flags.is_empty()),
+            ("default_operands", !self.default_operands.is_empty()),
             ("when", !self.when.is_empty()),
             ("assignments", self.assignments),
             ("inert_flags", !self.inert_flags.is_empty()),
@@ -414,6 +418,8 @@ pub struct OperandsModel {
     pub key_operands: Vec<KeyOperandRule>,
     /// Options that change the directory later operands are relative to (`tar -C DIR`).
     pub cwd_flags: FlagSet,
+    /// The operands assumed when none is given (`ls` lists `.`).
+    pub default_operands: Vec<String>,
     pub when: Vec<When>,
 }
 
@@ -547,6 +553,7 @@ fn compile_command(row: &RawCommand) -> Result<CommandModel, String> {
                 })
                 .collect(),
             cwd_flags: FlagSet(row.cwd_flags.clone()),
+            default_operands: row.default_operands.clone(),
             when: row
                 .when
                 .iter()
