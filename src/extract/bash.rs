@@ -47,6 +47,8 @@ const MAX_DEPTH: u32 = 96;
 const MAX_SNIPPET_NESTING: u32 = 3;
 /// Deepest chain of re-read command tails (see [`Walker::command`]).
 const MAX_SPLIT_NESTING: u32 = 16;
+/// Longest loop body (in lines) taken as a polling loop.
+const MAX_POLLING_LOOP_ROWS: usize = 40;
 /// Most parse-error regions reported (and retried) per file.
 const MAX_ERROR_WARNINGS: usize = 20;
 /// Most lines of parse-error regions that are retried one by one.
@@ -797,7 +799,7 @@ impl<'a> Walker<'a> {
 
     /// A loop body that sleeps polls: its checks are waits.
     fn polling_body(&mut self, body: Node) {
-        let waits = self.wait_mode || contains_command(body, self.text, "sleep");
+        let waits = self.wait_mode || is_polling(body, self.text);
         let saved = std::mem::replace(&mut self.wait_mode, waits);
         self.statement(body);
         self.wait_mode = saved;
@@ -812,7 +814,7 @@ impl<'a> Walker<'a> {
     /// A loop that sleeps is polling: the checks in its condition and body wait for the path.
     fn while_statement(&mut self, node: Node) {
         let body = node.child_by_field_name("body");
-        let waits = self.wait_mode || body.is_some_and(|b| contains_command(b, self.text, "sleep"));
+        let waits = self.wait_mode || body.is_some_and(|b| is_polling(b, self.text));
         let mut cursor = node.walk();
         let conditions: Vec<Node> = node
             .children_by_field_name("condition", &mut cursor)
@@ -1103,6 +1105,16 @@ fn has_bare_newline(gap: &str) -> bool {
         }
     }
     false
+}
+
+/// Whether a loop body polls: it is short, well-formed, and sleeps. (A long body that sleeps
+/// somewhere is a worker loop; a body with a parse error may have swallowed half the file.)
+fn is_polling(body: Node, text: &str) -> bool {
+    let rows = body
+        .end_position()
+        .row
+        .saturating_sub(body.start_position().row);
+    rows <= MAX_POLLING_LOOP_ROWS && !body.has_error() && contains_command(body, text, "sleep")
 }
 
 /// Whether a simple command named `name` occurs under `node` (bounded search).
