@@ -1,9 +1,1136 @@
-//! bash extractor.
+//! Bash extractor: a shell script (or a shell snippet embedded in a crontab or a YAML
+//! `command:`) -> [`FileFacts`].
+//!
+//! Input: the text (already decoded lossily by the caller) and the Bash models of
+//! `rules/models/bash.toml`. Output: the paths each command touches ([`RawAccess`] with a mode
+//! and the line where the command starts), the variables the script binds, the scripts it runs
+//! ([`RunRef`]), and one warning per region that did not parse.
+//!
+//! What a command does is read from the models, never hard-coded: the walker only knows shell
+//! syntax (statements, words, redirections, pipelines, functions, `cd`, `read`). Three idioms
+//! cross command boundaries and are followed here: a `find` (or `ls`) whose output is piped to
+//! `xargs CMD` or to a `while read f; do CMD "$f"; done` loop has its paths handled by `CMD`;
+//! a `find -exec CMD {} \;` likewise; and `cd DIR` rebases the relative paths that follow.
+//!
+//! Invariants: never panics and never gives up on a file; a region that does not parse is a
+//! warning, and the well-formed statements inside and around it are still read (with a line-by-
+//! line second chance for lines the parser swallowed); recursion is bounded on any input.
 
-use crate::extract::FileFacts;
+mod command;
+mod find;
+mod words;
+
+#[cfg(test)]
+mod tests;
+
+use crate::expr::{Expr, ScopeId};
+use crate::extract::{
+    Binding, ExtractWarning, FileFacts, PathTarget, RawAccess, RawResource, Reach, RunRef,
+    RunTarget, Scope, ScopeKind,
+};
+use crate::model::Mode;
 use crate::rules::models::Models;
+use crate::rules::models::bash::{BashModels, CommandModel};
+use std::ops::ControlFlow;
+use tree_sitter::{Node, ParseOptions, ParseState, Parser, Tree};
+use words::{Translator, Word, contains_placeholder, placeholder};
 
-pub fn extract(path: &str, _text: &str, _models: &Models) -> FileFacts {
-    let _ = path;
-    FileFacts::default()
+/// Scripts larger than this are not parsed (a generated or binary file, not a script).
+const MAX_SCRIPT_BYTES: usize = 4 << 20;
+/// Parser progress reports allowed for any input, and per byte on top (real scripts and random
+/// bytes need about one report per 100 bytes).
+const PARSE_BUDGET_BASE: usize = 10_000;
+const PARSE_BUDGET_PER_BYTE: usize = 1;
+/// Deepest statement nesting walked; deeper statements are skipped with one warning.
+const MAX_DEPTH: u32 = 96;
+/// Deepest chain of `sh -c '...'` strings analysed.
+const MAX_SNIPPET_NESTING: u32 = 3;
+/// Deepest chain of re-read command tails (see [`Walker::command`]).
+const MAX_SPLIT_NESTING: u32 = 16;
+/// Longest loop body (in lines) taken as a polling loop.
+const MAX_POLLING_LOOP_ROWS: usize = 40;
+/// Most parse-error regions reported (and retried) per file.
+const MAX_ERROR_WARNINGS: usize = 20;
+/// Most lines of parse-error regions that are retried one by one.
+const MAX_RECOVERED_LINES: usize = 5000;
+
+/// Extracts the facts of a shell script; scope 0 is the script, named after its path.
+pub fn extract(path: &str, text: &str, models: &Models) -> FileFacts {
+    let mut facts = FileFacts::new(path, ScopeKind::Script);
+    extract_into(text, &mut facts, 0, 1, models);
+    facts
+}
+
+/// Analyses a shell snippet (a crontab command, a YAML `command:`) into existing facts, in the
+/// given scope, with line 1 of the snippet counted as `first_line` of the host file.
+pub fn extract_into(
+    text: &str,
+    facts: &mut FileFacts,
+    scope: ScopeId,
+    first_line: u32,
+    models: &Models,
+) {
+    let host = Host {
+        scope,
+        line_base: first_line.saturating_sub(1),
+        cwd: None,
+        nesting: 0,
+    };
+    analyse(text, facts, &models.bash, host);
+}
+
+/// Where a piece of shell text sits: its scope, the line before its first line, the directory
+/// it starts in, and how many `sh -c` strings deep it is.
+#[derive(Clone)]
+struct Host {
+    scope: ScopeId,
+    line_base: u32,
+    cwd: Option<Expr>,
+    nesting: u32,
+}
+
+/// Parses with a budget of parser steps proportional to the input, so that no input can make
+/// the parser run away; the budget is counted in progress reports, not time, so the outcome is
+/// the same on every machine.
+fn parse(text: &str) -> Option<Tree> {
+    let mut parser = Parser::new();
+    parser
+        .set_language(&tree_sitter_bash::LANGUAGE.into())
+        .ok()?;
+    let budget = PARSE_BUDGET_BASE.saturating_add(text.len().saturating_mul(PARSE_BUDGET_PER_BYTE));
+    let mut reports = 0usize;
+    let mut progress = |_: &ParseState| {
+        reports += 1;
+        if reports > budget {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    let options = ParseOptions::new().progress_callback(&mut progress);
+    let bytes = text.as_bytes();
+    parser.parse_with_options(
+        &mut |offset, _| bytes.get(offset..).unwrap_or_default(),
+        None,
+        Some(options),
+    )
+}
+
+fn analyse(text: &str, facts: &mut FileFacts, models: &BashModels, host: Host) {
+    let first_line = host.line_base.saturating_add(1);
+    if text.len() > MAX_SCRIPT_BYTES {
+        facts.warnings.push(ExtractWarning {
+            line: first_line,
+            message: format!("shell text of {} bytes is too large to analyse", text.len()),
+        });
+        return;
+    }
+    let Some(tree) = parse(text) else {
+        facts.warnings.push(ExtractWarning {
+            line: first_line,
+            message: "the shell parser could not read this text".to_string(),
+        });
+        return;
+    };
+    let root = tree.root_node();
+    let mut walker = Walker::new(text, facts, models, host.clone());
+    walker.statement(root);
+    if root.has_error() {
+        recover(text, root, facts, models, &host);
+    }
+}
+
+/// Reports each parse-error region once and retries, line by line, the lines of the region that
+/// no well-formed statement, string or heredoc covers.
+fn recover(text: &str, root: Node, facts: &mut FileFacts, models: &BashModels, host: &Host) {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let mut retried = 0usize;
+    let regions = error_regions(root);
+    for (index, region) in regions.iter().copied().enumerate() {
+        let (start, end) = (region.start_position().row, region.end_position().row);
+        if index == MAX_ERROR_WARNINGS {
+            facts.warnings.push(ExtractWarning {
+                line: host
+                    .line_base
+                    .saturating_add(row_u32(start))
+                    .saturating_add(1),
+                message: format!("{} more parse errors not listed", regions.len() - index),
+            });
+            return;
+        }
+        let line = host
+            .line_base
+            .saturating_add(row_u32(start))
+            .saturating_add(1);
+        let message = if region.is_missing() {
+            format!("parse error: missing `{}`", region.kind())
+        } else if end > start {
+            format!(
+                "parse error in lines {line}-{}; read what was well-formed around it",
+                host.line_base
+                    .saturating_add(row_u32(end))
+                    .saturating_add(1)
+            )
+        } else {
+            "parse error; read what was well-formed around it".to_string()
+        };
+        facts.warnings.push(ExtractWarning { line, message });
+        if region.is_missing() || host.nesting > 0 {
+            continue;
+        }
+        let covered = covered_rows(region);
+        for row in start..=end {
+            if retried >= MAX_RECOVERED_LINES {
+                return;
+            }
+            let Some(text) = lines.get(row) else { break };
+            if covered.contains(&row)
+                || text.trim().is_empty()
+                || text.trim_start().starts_with('#')
+            {
+                continue;
+            }
+            retried += 1;
+            let Some(tree) = parse(text) else { continue };
+            if tree.root_node().has_error() {
+                continue;
+            }
+            let line_host = Host {
+                line_base: host.line_base.saturating_add(row_u32(row)),
+                nesting: host.nesting + 1,
+                ..host.clone()
+            };
+            Walker::new(text, facts, models, line_host).statement(tree.root_node());
+        }
+    }
+}
+
+fn row_u32(row: usize) -> u32 {
+    u32::try_from(row).unwrap_or(u32::MAX)
+}
+
+/// The outermost ERROR and MISSING nodes.
+fn error_regions(root: Node) -> Vec<Node> {
+    let mut regions = Vec::new();
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        if node.is_error() || node.is_missing() {
+            regions.push(node);
+            continue;
+        }
+        if !node.has_error() {
+            continue;
+        }
+        let mut cursor = node.walk();
+        let children: Vec<Node> = node.children(&mut cursor).collect();
+        stack.extend(children.into_iter().rev());
+    }
+    regions
+}
+
+/// Rows of an error region that a complete statement, string or heredoc spans.
+fn covered_rows(region: Node) -> std::collections::BTreeSet<usize> {
+    const COVERING: &[&str] = &[
+        "command",
+        "redirected_statement",
+        "pipeline",
+        "list",
+        "variable_assignment",
+        "declaration_command",
+        "test_command",
+        "if_statement",
+        "while_statement",
+        "for_statement",
+        "case_item",
+        "function_definition",
+        "compound_statement",
+        "subshell",
+        "string",
+        "string_content",
+        "raw_string",
+        "heredoc_body",
+        "heredoc_redirect",
+        "comment",
+    ];
+    let mut rows = std::collections::BTreeSet::new();
+    let mut stack = vec![region];
+    while let Some(node) = stack.pop() {
+        if COVERING.contains(&node.kind()) {
+            rows.extend(node.start_position().row..=node.end_position().row);
+            continue;
+        }
+        let mut cursor = node.walk();
+        stack.extend(node.children(&mut cursor));
+    }
+    rows
+}
+
+/// An access to the placeholder (each item of a producer), captured for the producer.
+#[derive(Clone, Debug, PartialEq)]
+struct Captured {
+    mode: Mode,
+    tree: bool,
+    via: String,
+}
+
+/// Walks one parse tree, emitting facts.
+struct Walker<'a> {
+    text: &'a str,
+    facts: &'a mut FileFacts,
+    models: &'a BashModels,
+    line_base: u32,
+    scope: ScopeId,
+    /// The directory relative paths are relative to, when a `cd` said so.
+    cwd: Option<Expr>,
+    dir_stack: Vec<Option<Expr>>,
+    /// Loop variables that stand for the items of a producer (`find ... | while read f`).
+    item_vars: Vec<String>,
+    /// Accesses to the placeholder, collected while a consumer is walked.
+    capture: Option<Vec<Captured>>,
+    /// What the consumer of the next command's output does to each item.
+    feed: Option<Vec<Captured>>,
+    /// Checks in the condition of a loop that sleeps are waits.
+    wait_mode: bool,
+    depth: u32,
+    depth_warned: bool,
+    nesting: u32,
+}
+
+impl<'a> Walker<'a> {
+    fn new(
+        text: &'a str,
+        facts: &'a mut FileFacts,
+        models: &'a BashModels,
+        host: Host,
+    ) -> Walker<'a> {
+        Walker {
+            text,
+            facts,
+            models,
+            line_base: host.line_base,
+            scope: host.scope,
+            cwd: host.cwd,
+            dir_stack: Vec::new(),
+            item_vars: Vec::new(),
+            capture: None,
+            feed: None,
+            wait_mode: false,
+            depth: 0,
+            depth_warned: false,
+            nesting: host.nesting,
+        }
+    }
+
+    fn tr(&self) -> Translator<'_> {
+        Translator {
+            src: self.text,
+            scope: self.scope,
+            line_base: self.line_base,
+            item_vars: &self.item_vars,
+            cwd: self.cwd.as_ref(),
+        }
+    }
+
+    fn line(&self, node: Node) -> u32 {
+        self.tr().line(node)
+    }
+
+    fn node_text(&self, node: Node) -> &'a str {
+        self.text.get(node.byte_range()).unwrap_or("")
+    }
+
+    fn word(&self, node: Node) -> Word {
+        self.tr().word(node)
+    }
+
+    /// Enters one level of nesting; false (with one warning) past the limit.
+    fn enter(&mut self, line: u32) -> bool {
+        if self.depth >= MAX_DEPTH {
+            if !self.depth_warned {
+                self.depth_warned = true;
+                self.facts.warnings.push(ExtractWarning {
+                    line,
+                    message: "shell code nested too deeply; the innermost part was not read"
+                        .to_string(),
+                });
+            }
+            return false;
+        }
+        self.depth += 1;
+        true
+    }
+
+    fn statement(&mut self, node: Node) {
+        let line = self.line(node);
+        if !self.enter(line) {
+            return;
+        }
+        match node.kind() {
+            "command" => self.command(node),
+            "redirected_statement" => self.redirected(node),
+            "variable_assignment" => self.assignment(node),
+            "declaration_command" => self.declaration(node),
+            "test_command" => self.test_command(node),
+            "pipeline" => self.pipeline(node),
+            "for_statement" => self.for_statement(node),
+            "c_style_for_statement" => match node.child_by_field_name("body") {
+                Some(body) => self.polling_body(body),
+                None => self.children(node),
+            },
+            "while_statement" => self.while_statement(node),
+            "function_definition" => self.function(node),
+            "subshell" => self.subshell(node),
+            "file_redirect" | "heredoc_redirect" | "herestring_redirect" => {
+                self.redirect(node, None)
+            }
+            "comment" | "heredoc_start" | "heredoc_end" => {}
+            _ => self.children(node),
+        }
+        self.depth -= 1;
+    }
+
+    fn children(&mut self, node: Node) {
+        let mut cursor = node.walk();
+        let children: Vec<Node> = node.named_children(&mut cursor).collect();
+        for child in children {
+            self.statement(child);
+        }
+    }
+
+    /// Records an access. Accesses to the placeholder go to the capture (or nowhere), ignored
+    /// paths (`/dev/null`) are dropped, and relative paths are rebased on the current directory.
+    fn emit(
+        &mut self,
+        expr: Expr,
+        mode: Mode,
+        reach: Reach,
+        retention: Option<String>,
+        line: u32,
+        via: String,
+    ) {
+        let mode = if self.wait_mode && mode == Mode::Check {
+            Mode::WaitFor
+        } else {
+            mode
+        };
+        if contains_placeholder(&expr) {
+            if expr == placeholder()
+                && let Some(capture) = self.capture.as_mut()
+            {
+                capture.push(Captured {
+                    mode,
+                    tree: reach == Reach::Tree,
+                    via,
+                });
+            }
+            return;
+        }
+        if self.is_ignored(&expr) {
+            return;
+        }
+        let expr = self.rebase(expr);
+        self.facts.accesses.push(RawAccess {
+            resource: RawResource::Path(PathTarget {
+                expr,
+                reach,
+                retention,
+            }),
+            mode,
+            line,
+            scope: self.scope,
+            via,
+        });
+    }
+
+    fn run_ref(&mut self, expr: Expr, line: u32) {
+        if contains_placeholder(&expr) {
+            return;
+        }
+        let expr = self.rebase(expr);
+        self.facts.runs.push(RunRef {
+            scope: self.scope,
+            line,
+            target: RunTarget::Path { expr },
+        });
+    }
+
+    fn is_ignored(&self, expr: &Expr) -> bool {
+        match expr {
+            Expr::Lit { text } => text.is_empty() || self.models.is_ignored_path(text),
+            _ => false,
+        }
+    }
+
+    /// Joins a relative path onto the directory of the last `cd`. Expressions that start with
+    /// a variable are taken as absolute (they almost always hold one).
+    fn rebase(&self, expr: Expr) -> Expr {
+        let Some(base) = &self.cwd else { return expr };
+        rebase_on(base, expr)
+    }
+
+    /// Runs `f` with a fresh capture and returns what it captured.
+    fn capturing(&mut self, f: impl FnOnce(&mut Self)) -> Vec<Captured> {
+        let saved = self.capture.replace(Vec::new());
+        f(self);
+        std::mem::replace(&mut self.capture, saved).unwrap_or_default()
+    }
+
+    fn command(&mut self, node: Node) {
+        let feed = self.feed.take();
+        let line = self.line(node);
+        let name_row = node
+            .child_by_field_name("name")
+            .map(|n| n.start_position().row);
+        let mut words = Vec::new();
+        let mut cursor = node.walk();
+        let children: Vec<(Option<&str>, Node)> = node
+            .children(&mut cursor)
+            .enumerate()
+            .map(|(i, c)| {
+                (
+                    u32::try_from(i)
+                        .ok()
+                        .and_then(|i| node.field_name_for_child(i)),
+                    c,
+                )
+            })
+            .collect();
+        let mut redirects = Vec::new();
+        let mut sources = Vec::new();
+        let mut previous_end = node.start_byte();
+        let mut rest = None;
+        for (field, child) in children {
+            if field == Some("argument")
+                && has_bare_newline(
+                    self.text
+                        .get(previous_end..child.start_byte())
+                        .unwrap_or(""),
+                )
+            {
+                // Tree-sitter occasionally runs a command on past the end of its line; what
+                // follows the newline is read again as statements of its own.
+                rest = Some(child);
+                break;
+            }
+            previous_end = previous_end.max(child.end_byte());
+            match (field, child.kind()) {
+                (_, "variable_assignment") => {
+                    // Tree-sitter sometimes attaches assignments on earlier lines to the next
+                    // command; on the same line they are only the command's environment.
+                    if name_row.is_none_or(|row| child.end_position().row < row) {
+                        self.assignment(child);
+                    } else {
+                        self.children(child);
+                    }
+                }
+                (_, "file_redirect" | "heredoc_redirect" | "herestring_redirect") => {
+                    redirects.push(child)
+                }
+                (Some("name"), _) => {
+                    words.push(self.word(child.named_child(0).unwrap_or(child)));
+                    self.children(child);
+                }
+                (Some("argument"), _) if child.is_named() => {
+                    if let Some(inner) = self.path_substitution(child) {
+                        words.push(Word::placeholder(self.line(child)));
+                        sources.push(inner);
+                    } else {
+                        words.push(self.word(child));
+                        self.statement(child);
+                    }
+                }
+                (_, "subshell") => self.statement(child),
+                _ => {}
+            }
+        }
+        if sources.is_empty() {
+            self.run(&words, line, feed.as_deref());
+        } else {
+            let captured = self.capturing(|w| w.run(&words, line, feed.as_deref()));
+            for inner in sources {
+                self.feed = Some(captured.clone());
+                self.statement(inner);
+                self.feed = None;
+            }
+        }
+        for redirect in redirects {
+            self.redirect(redirect, Some(line));
+        }
+        if let Some(first) = rest
+            && self.nesting < MAX_SPLIT_NESTING
+            && let Some(text) = self.text.get(first.start_byte()..node.end_byte())
+        {
+            let host = Host {
+                scope: self.scope,
+                line_base: self.line(first).saturating_sub(1),
+                cwd: self.cwd.clone(),
+                nesting: self.nesting + 1,
+            };
+            analyse(text, self.facts, self.models, host);
+        }
+    }
+
+    fn redirected(&mut self, node: Node) {
+        let body = node.child_by_field_name("body");
+        let line = body.filter(|b| b.kind() == "command").map(|b| self.line(b));
+        let redirects: Vec<Node> = {
+            let mut cursor = node.walk();
+            node.named_children(&mut cursor)
+                .filter(|c| Some(*c) != body)
+                .collect()
+        };
+        if let Some(body) = body {
+            if let Some(producer) = self.fed_by_process_substitution(body, &redirects) {
+                self.item_loop(body, producer);
+            } else {
+                self.statement(body);
+            }
+        }
+        for redirect in redirects {
+            self.redirect(redirect, line);
+        }
+    }
+
+    /// `while read f; do ...; done < <(find ...)`: the find inside the process substitution.
+    fn fed_by_process_substitution(
+        &self,
+        body: Node<'a>,
+        redirects: &[Node<'a>],
+    ) -> Option<Node<'a>> {
+        self.read_loop_vars(body)?;
+        redirects.iter().find_map(|r| {
+            let dest = r.child_by_field_name("destination")?;
+            if r.kind() != "file_redirect" || dest.kind() != "process_substitution" {
+                return None;
+            }
+            let producer = words::first_command(dest)?;
+            self.is_producer(producer).then_some(producer)
+        })
+    }
+
+    fn redirect(&mut self, node: Node, line: Option<u32>) {
+        match node.kind() {
+            "file_redirect" => {}
+            "heredoc_redirect" => {
+                let mut cursor = node.walk();
+                let children: Vec<Node> = node.named_children(&mut cursor).collect();
+                for child in children {
+                    if child.kind() != "heredoc_body" {
+                        self.statement(child);
+                    }
+                }
+                return;
+            }
+            _ => return self.children(node),
+        }
+        let mut cursor = node.walk();
+        let operator = node
+            .children(&mut cursor)
+            .find(|c| !c.is_named())
+            .map(|c| c.kind().to_string())
+            .unwrap_or_default();
+        let Some(dest) = node.child_by_field_name("destination") else {
+            return;
+        };
+        self.statement(dest);
+        let Some(mode) = self.models.redirect_mode(&operator) else {
+            return;
+        };
+        if dest.kind() == "number" || dest.kind() == "process_substitution" {
+            return;
+        }
+        let word = self.word(dest);
+        if operator.contains('&')
+            && word
+                .lit()
+                .is_some_and(|l| l == "-" || l.chars().all(|c| c.is_ascii_digit()))
+        {
+            return;
+        }
+        let line = line.unwrap_or_else(|| self.line(node));
+        self.emit(
+            word.expr(),
+            mode,
+            Reach::Exact,
+            None,
+            line,
+            format!("redirect {operator}"),
+        );
+    }
+
+    fn assignment(&mut self, node: Node) {
+        self.children(node);
+        let Some(name_node) = node.child_by_field_name("name") else {
+            return;
+        };
+        if name_node.kind() != "variable_name" {
+            return;
+        }
+        let name = self.node_text(name_node).to_string();
+        let line = self.line(node);
+        let mut value = match node.child_by_field_name("value") {
+            None => Expr::lit(""),
+            Some(v) if v.kind() == "array" => {
+                let mut cursor = v.walk();
+                let options: Vec<Expr> = v
+                    .named_children(&mut cursor)
+                    .filter(|c| c.kind() != "comment")
+                    .map(|c| self.word(c).expr())
+                    .collect();
+                match options.len() {
+                    1 => options.into_iter().next().unwrap_or_else(|| Expr::lit("")),
+                    _ => Expr::Alt { options },
+                }
+            }
+            Some(v) => self.word(v).value_expr(),
+        };
+        let mut cursor = node.walk();
+        if node.children(&mut cursor).any(|c| c.kind() == "+=") {
+            let previous = self.tr().variable(&name, line, None);
+            value = words::normalize_concat(vec![previous, value]);
+        }
+        self.bind(name, value, line);
+    }
+
+    fn bind(&mut self, name: String, value: Expr, line: u32) {
+        if contains_placeholder(&value) {
+            return;
+        }
+        self.facts.bindings.push(Binding {
+            scope: self.scope,
+            name,
+            value,
+            line,
+        });
+    }
+
+    fn declaration(&mut self, node: Node) {
+        let mut cursor = node.walk();
+        let children: Vec<Node> = node.named_children(&mut cursor).collect();
+        for child in children {
+            if child.kind() == "variable_assignment" {
+                self.assignment(child);
+            } else {
+                self.statement(child);
+            }
+        }
+    }
+
+    fn function(&mut self, node: Node) {
+        let name = node
+            .child_by_field_name("name")
+            .map(|n| self.node_text(n).to_string())
+            .unwrap_or_default();
+        let scope = self.facts.push_scope(Scope {
+            parent: Some(self.scope),
+            kind: ScopeKind::Function,
+            name,
+            class: None,
+            job: None,
+            line: self.line(node),
+        });
+        let saved_scope = std::mem::replace(&mut self.scope, scope);
+        let saved_cwd = self.cwd.take();
+        let saved_stack = std::mem::take(&mut self.dir_stack);
+        let saved_items = std::mem::take(&mut self.item_vars);
+        let mut cursor = node.walk();
+        let children: Vec<Node> = node.named_children(&mut cursor).skip(1).collect();
+        for child in children {
+            self.statement(child);
+        }
+        self.scope = saved_scope;
+        self.cwd = saved_cwd;
+        self.dir_stack = saved_stack;
+        self.item_vars = saved_items;
+    }
+
+    fn subshell(&mut self, node: Node) {
+        let saved_cwd = self.cwd.clone();
+        let saved_stack = self.dir_stack.clone();
+        self.children(node);
+        self.cwd = saved_cwd;
+        self.dir_stack = saved_stack;
+    }
+
+    fn for_statement(&mut self, node: Node) {
+        let line = self.line(node);
+        let Some(var) = node
+            .child_by_field_name("variable")
+            .map(|v| self.node_text(v).to_string())
+        else {
+            return self.children(node);
+        };
+        let mut cursor = node.walk();
+        let values: Vec<Node> = node.children_by_field_name("value", &mut cursor).collect();
+        let body = node.child_by_field_name("body");
+        if let ([value], Some(body)) = (values.as_slice(), body)
+            && value.kind() == "command_substitution"
+            && let Some(producer) = words::first_command(*value).filter(|c| self.is_producer(*c))
+        {
+            self.bind(
+                var.clone(),
+                Expr::path_hole(format!("{var} (each path)")),
+                line,
+            );
+            let captured = self.capturing(|w| w.with_item_var(&var, |w| w.statement(body)));
+            self.feed = Some(captured);
+            self.statement(producer);
+            self.feed = None;
+            return;
+        }
+        let value = if values.is_empty() {
+            Expr::hole("$@")
+        } else {
+            let mut options: Vec<Expr> = values.iter().map(|v| self.word(*v).expr()).collect();
+            if options.len() == 1 {
+                options.pop().unwrap_or_else(|| Expr::lit(""))
+            } else {
+                Expr::Alt { options }
+            }
+        };
+        self.bind(var, value, line);
+        for value in values {
+            self.statement(value);
+        }
+        if let Some(body) = body {
+            self.polling_body(body);
+        }
+    }
+
+    /// A loop body that sleeps polls: its checks are waits.
+    fn polling_body(&mut self, body: Node) {
+        let waits = self.wait_mode || is_polling(body, self.text);
+        let saved = std::mem::replace(&mut self.wait_mode, waits);
+        self.statement(body);
+        self.wait_mode = saved;
+    }
+
+    fn with_item_var(&mut self, var: &str, f: impl FnOnce(&mut Self)) {
+        self.item_vars.push(var.to_string());
+        f(self);
+        self.item_vars.pop();
+    }
+
+    /// A loop that sleeps is polling: the checks in its condition and body wait for the path.
+    fn while_statement(&mut self, node: Node) {
+        let body = node.child_by_field_name("body");
+        let waits = self.wait_mode || body.is_some_and(|b| is_polling(b, self.text));
+        let mut cursor = node.walk();
+        let conditions: Vec<Node> = node
+            .children_by_field_name("condition", &mut cursor)
+            .collect();
+        let saved = std::mem::replace(&mut self.wait_mode, waits);
+        for condition in conditions {
+            self.statement(condition);
+        }
+        if let Some(body) = body {
+            self.statement(body);
+        }
+        self.wait_mode = saved;
+    }
+
+    /// The variables of `while read [-r] VAR...` (REPLY when none is named).
+    fn read_loop_vars(&self, node: Node) -> Option<Vec<String>> {
+        let node = match node.kind() {
+            "redirected_statement" => node.child_by_field_name("body")?,
+            _ => node,
+        };
+        if node.kind() != "while_statement" {
+            return None;
+        }
+        let condition = node.child_by_field_name("condition")?;
+        let command = words::first_command(condition)?;
+        let words: Vec<Word> = words::command_words(command)
+            .into_iter()
+            .map(|n| self.word(n))
+            .collect();
+        if words.first().and_then(Word::lit).as_deref() != Some("read") {
+            return None;
+        }
+        Some(command::read_vars(words.get(1..).unwrap_or_default()))
+    }
+
+    /// Walks a consumer loop with its variable standing for each item of `producer`, then the
+    /// producer with what the loop does to each item.
+    fn item_loop(&mut self, consumer: Node, producer: Node) {
+        let vars = self.read_loop_vars(consumer).unwrap_or_default();
+        let captured = self.capturing(|w| {
+            let saved = std::mem::replace(&mut w.item_vars, vars);
+            w.statement(consumer);
+            w.item_vars = saved;
+        });
+        let captured = captured
+            .into_iter()
+            .map(|c| Captured {
+                via: format!("while read: {}", c.via),
+                ..c
+            })
+            .collect();
+        self.feed = Some(captured);
+        self.statement(producer);
+        self.feed = None;
+    }
+
+    fn pipeline(&mut self, node: Node) {
+        let outer = self.feed.take();
+        let mut cursor = node.walk();
+        let stages: Vec<Node> = node
+            .named_children(&mut cursor)
+            .filter(|c| c.kind() != "comment")
+            .collect();
+        let fed = stages.first().is_some_and(|s| self.lists_paths(*s));
+        let ([first, middle @ .., last], true) = (stages.as_slice(), fed) else {
+            for stage in stages {
+                self.statement(stage);
+            }
+            return;
+        };
+        if self.read_loop_vars(*last).is_some() {
+            for stage in middle {
+                self.statement(*stage);
+            }
+            self.item_loop(*last, *first);
+            return;
+        }
+        let mut captured = self.capturing(|w| w.statement(*last));
+        for stage in middle {
+            self.statement(*stage);
+        }
+        // Through filters only (`ls -t | tail -n +8` inside `rm $(...)`), the consumer of the
+        // whole pipeline's output handles the paths.
+        if captured.is_empty() {
+            captured = outer.unwrap_or_default();
+        }
+        self.feed = Some(captured);
+        self.statement(*first);
+        self.feed = None;
+    }
+
+    /// `rm $(find ...)`, `rm "$(ls -t ... | tail -n +8)"`: the statement inside a substitution
+    /// that prints the paths the command receives.
+    fn path_substitution(&self, arg: Node<'a>) -> Option<Node<'a>> {
+        let substitution = match arg.kind() {
+            "command_substitution" => arg,
+            "string" => {
+                let mut cursor = arg.walk();
+                let named: Vec<Node> = arg.named_children(&mut cursor).collect();
+                match named.as_slice() {
+                    [only] if only.kind() == "command_substitution" => *only,
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        };
+        let mut cursor = substitution.walk();
+        let inner = substitution
+            .named_children(&mut cursor)
+            .find(|c| c.kind() != "comment")?;
+        let first_stage = match inner.kind() {
+            "pipeline" => inner.named_child(0)?,
+            _ => inner,
+        };
+        self.lists_paths(first_stage).then_some(inner)
+    }
+
+    /// Whether a pipeline stage is a simple command that prints paths (`find`, `ls`).
+    fn lists_paths(&self, stage: Node) -> bool {
+        matches!(stage.kind(), "command" | "redirected_statement")
+            && words::first_command(stage).is_some_and(|c| self.is_producer(c))
+    }
+
+    fn test_command(&mut self, node: Node) {
+        self.children(node);
+        let bracket = node.child(0).map(|b| b.kind()).unwrap_or("[");
+        let models = self.models;
+        let Some(CommandModel::Test(model)) = models.command(bracket) else {
+            return;
+        };
+        let line = self.line(node);
+        let mut stack = vec![node];
+        let mut seen = 0;
+        while let Some(n) = stack.pop() {
+            seen += 1;
+            if seen > 10_000 {
+                break;
+            }
+            let mut cursor = n.walk();
+            let children: Vec<Node> = n.children(&mut cursor).collect();
+            let operator = n.child_by_field_name("operator").map(|o| self.node_text(o));
+            match (n.kind(), operator) {
+                ("unary_expression", Some(op)) if model.check_operators.iter().any(|c| c == op) => {
+                    let operand = children
+                        .iter()
+                        .rev()
+                        .find(|c| c.is_named() && c.kind() != "test_operator")
+                        .map(|c| self.split_logical(*c, &mut stack))
+                        .filter(|c| !command::is_operator_word(self.node_text(*c)));
+                    if let Some(operand) = operand {
+                        let word = self.word(operand);
+                        self.emit(
+                            word.expr(),
+                            Mode::Check,
+                            Reach::Exact,
+                            None,
+                            line,
+                            format!("test {op}"),
+                        );
+                    }
+                    continue;
+                }
+                ("binary_expression", Some(op))
+                    if model.binary_check_operators.iter().any(|c| c == op) =>
+                {
+                    for side in ["left", "right"] {
+                        if let Some(operand) = n.child_by_field_name(side) {
+                            let word = self.word(operand);
+                            self.emit(
+                                word.expr(),
+                                Mode::Check,
+                                Reach::Exact,
+                                None,
+                                line,
+                                format!("test {op}"),
+                            );
+                        }
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            stack.extend(children.into_iter().rev().filter(|c| {
+                matches!(
+                    c.kind(),
+                    "unary_expression" | "binary_expression" | "parenthesized_expression"
+                )
+            }));
+        }
+    }
+}
+
+impl<'a> Walker<'a> {
+    /// Tree-sitter reads `[ -f a -o -d b ]` as `-f (a -o (-d b))`: the operand of `-f` is the
+    /// leftmost leaf, and the right-hand sides are tests of their own.
+    fn split_logical(&self, node: Node<'a>, rest: &mut Vec<Node<'a>>) -> Node<'a> {
+        let mut current = node;
+        for _ in 0..64 {
+            let logical = current.kind() == "binary_expression"
+                && current
+                    .child_by_field_name("operator")
+                    .is_some_and(|o| matches!(self.node_text(o), "-o" | "-a" | "&&" | "||"));
+            let (true, Some(left)) = (logical, current.child_by_field_name("left")) else {
+                break;
+            };
+            if let Some(right) = current.child_by_field_name("right") {
+                rest.push(right);
+            }
+            current = left;
+        }
+        current
+    }
+}
+
+/// Joins a relative path onto a base directory (see [`Walker::rebase`]).
+fn rebase_on(base: &Expr, expr: Expr) -> Expr {
+    if let Expr::Alt { options } = expr {
+        return Expr::Alt {
+            options: options.into_iter().map(|o| rebase_on(base, o)).collect(),
+        };
+    }
+    if !is_relative(&expr) {
+        return expr;
+    }
+    let expr = strip_dot_slash(expr);
+    match expr.as_lit() {
+        Some("" | ".") => base.clone(),
+        Some("..") => parent_of(base),
+        _ => Expr::join(vec![base.clone(), expr]),
+    }
+}
+
+/// The directory above `base`, simplified when `base` ends with a plain segment.
+fn parent_of(base: &Expr) -> Expr {
+    if let Expr::Join { parts } = base
+        && let [init @ .., Expr::Lit { text }] = parts.as_slice()
+        && !text.contains('/')
+        && text != ".."
+        && !init.is_empty()
+    {
+        return Expr::join(init.to_vec());
+    }
+    Expr::Parent {
+        of: Box::new(base.clone()),
+    }
+}
+
+/// Whether the path starts with literal text that is not absolute.
+fn is_relative(expr: &Expr) -> bool {
+    match expr {
+        Expr::Lit { text } | Expr::Glob { text } => !text.starts_with('/'),
+        Expr::Concat { parts } | Expr::Join { parts } => parts.first().is_some_and(is_relative),
+        Expr::Alt { options } => options.iter().any(is_relative),
+        _ => false,
+    }
+}
+
+fn strip_dot_slash(expr: Expr) -> Expr {
+    match expr {
+        Expr::Lit { text } => match text.strip_prefix("./") {
+            Some(rest) => Expr::lit(rest.trim_start_matches('/')),
+            None => Expr::Lit { text },
+        },
+        Expr::Glob { text } => match text.strip_prefix("./") {
+            Some(rest) => Expr::glob(rest.trim_start_matches('/')),
+            None => Expr::Glob { text },
+        },
+        Expr::Concat { mut parts } => {
+            if let Some(first) = parts.first_mut() {
+                let taken = std::mem::replace(first, Expr::lit(""));
+                *first = strip_dot_slash(taken);
+            }
+            words::normalize_concat(parts)
+        }
+        other => other,
+    }
+}
+
+/// Whether text between two words has a newline that no backslash continues.
+fn has_bare_newline(gap: &str) -> bool {
+    let mut previous = ' ';
+    for c in gap.chars() {
+        if c == '\n' && previous != '\\' {
+            return true;
+        }
+        if c != '\r' {
+            previous = c;
+        }
+    }
+    false
+}
+
+/// Whether a loop body polls: it is short, well-formed, and sleeps. (A long body that sleeps
+/// somewhere is a worker loop; a body with a parse error may have swallowed half the file.)
+fn is_polling(body: Node, text: &str) -> bool {
+    let rows = body
+        .end_position()
+        .row
+        .saturating_sub(body.start_position().row);
+    rows <= MAX_POLLING_LOOP_ROWS && !body.has_error() && contains_command(body, text, "sleep")
+}
+
+/// Whether a simple command named `name` occurs under `node` (bounded search).
+fn contains_command(node: Node, text: &str, name: &str) -> bool {
+    let mut stack = vec![node];
+    let mut seen = 0;
+    while let Some(n) = stack.pop() {
+        seen += 1;
+        if seen > 20_000 {
+            return false;
+        }
+        if n.kind() == "command_name" && text.get(n.byte_range()) == Some(name) {
+            return true;
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.named_children(&mut cursor));
+    }
+    false
 }

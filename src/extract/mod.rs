@@ -56,6 +56,9 @@ impl Language {
                 }
             }
         }
+        if cron::looks_like_crontab(path, content) {
+            return Some(Language::Crontab);
+        }
         None
     }
 }

@@ -1,0 +1,766 @@
+//! Simple commands -> accesses, driven by the Bash models: option parsing, operand selection,
+//! wrappers, interpreters, `xargs`, `test`, `source`, and the built-ins that change the walker's
+//! own state (`cd`, `pushd`, `popd`, `read`, `eval`).
+
+use super::words::{Word, command_words, normalize_concat, placeholder};
+use super::{Captured, Host, MAX_SNIPPET_NESTING, Walker, analyse, rebase_on};
+use crate::expr::Expr;
+use crate::extract::{Reach, RunRef, RunTarget};
+use crate::model::Mode;
+use crate::rules::models::bash::{
+    CommandModel, Flag, FlagSet, InterpreterModel, OperandsModel, OptionSyntax, ReachKind,
+    ScriptLanguage, Select, TestModel, WrapperModel, XargsModel,
+};
+use tree_sitter::Node;
+
+/// Directories whose programs are looked up by their base name (`/usr/bin/find` is `find`);
+/// any other path is a script the command runs.
+const SYSTEM_BIN_DIRS: &[&str] = &[
+    "/bin",
+    "/usr/bin",
+    "/usr/local/bin",
+    "/sbin",
+    "/usr/sbin",
+    "/usr/local/sbin",
+    "/opt/homebrew/bin",
+];
+
+/// Extensions of scripts run by name from `PATH` (`cleanup.sh`).
+const SCRIPT_EXTENSIONS: &[&str] = &[".sh", ".bash", ".py", ".pl", ".rb", ".ksh", ".zsh"];
+
+/// A command's words split into options and operands.
+pub(super) struct Parsed {
+    pub flags: Vec<(Flag, Option<Word>)>,
+    pub operands: Vec<Operand>,
+}
+
+/// An operand, its index among the arguments, and the directory a `cwd_flags` option set for it.
+pub(super) struct Operand {
+    pub index: usize,
+    pub word: Word,
+    pub base: Option<Expr>,
+}
+
+impl Parsed {
+    fn has(&self, set: &FlagSet) -> bool {
+        self.flags.iter().any(|(f, _)| set.contains(f))
+    }
+
+    fn value(&self, set: &FlagSet) -> Option<&Word> {
+        self.flags
+            .iter()
+            .find(|(f, v)| set.contains(f) && v.is_some())
+            .and_then(|(_, v)| v.as_ref())
+    }
+}
+
+/// getopt-style parsing: `--` ends options, `--name[=value]`, clusters `-abc` whose value
+/// option takes the rest of the cluster or the next word, and (for `tar`) a leading cluster
+/// without a dash whose value options take the following words in order.
+pub(super) fn parse_args(syntax: &OptionSyntax, args: &[Word], cwd_flags: &FlagSet) -> Parsed {
+    let mut parsed = Parsed {
+        flags: Vec::new(),
+        operands: Vec::new(),
+    };
+    let mut only_operands = false;
+    let mut base: Option<Expr> = None;
+    let mut i = 0;
+    while let Some(word) = args.get(i) {
+        let lead = word.leading_lit();
+        let mut push_flag = |parsed: &mut Parsed, flag: Flag, value: Option<Word>| {
+            if cwd_flags.contains(&flag)
+                && let Some(v) = &value
+            {
+                base = Some(v.expr());
+            }
+            parsed.flags.push((flag, value));
+        };
+        if i == 0 && syntax.leading_cluster && is_bare_cluster(word) {
+            for c in lead.chars() {
+                let flag = Flag::Short(c);
+                let value = if syntax.value_flags.contains(&flag) {
+                    i += 1;
+                    args.get(i).cloned()
+                } else {
+                    None
+                };
+                push_flag(&mut parsed, flag, value);
+            }
+            i += 1;
+            continue;
+        }
+        if only_operands || !lead.starts_with('-') || lead == "-" {
+            parsed.operands.push(Operand {
+                index: i,
+                word: word.clone(),
+                base: base.clone(),
+            });
+            only_operands |= syntax.options_first;
+            i += 1;
+            continue;
+        }
+        if word.lit().as_deref() == Some("--") {
+            only_operands = true;
+            i += 1;
+            continue;
+        }
+        if let Some(body) = lead.strip_prefix("--") {
+            let (name, inline) = match body.split_once('=') {
+                Some((name, _)) => (name, Some(word.slice_from(3 + name.chars().count()))),
+                None => (body, None),
+            };
+            let flag = Flag::Long(name.to_string());
+            let value = match inline {
+                Some(v) => Some(v),
+                None if syntax.value_flags.contains(&flag) => {
+                    i += 1;
+                    args.get(i).cloned()
+                }
+                None => None,
+            };
+            push_flag(&mut parsed, flag, value);
+            i += 1;
+            continue;
+        }
+        for (k, c) in lead.chars().skip(1).enumerate() {
+            let flag = Flag::Short(c);
+            if !syntax.value_flags.contains(&flag) {
+                push_flag(&mut parsed, flag, None);
+                continue;
+            }
+            let rest = word.slice_from(k + 2);
+            let value = if rest.is_empty() {
+                i += 1;
+                args.get(i).cloned()
+            } else {
+                Some(rest)
+            };
+            push_flag(&mut parsed, flag, value);
+            break;
+        }
+        i += 1;
+    }
+    parsed
+}
+
+/// `czf` as the first word of `tar czf out.tgz dir`.
+fn is_bare_cluster(word: &Word) -> bool {
+    word.lit().is_some_and(|l| {
+        !l.is_empty() && l.len() <= 12 && l.chars().all(|c| c.is_ascii_alphabetic())
+    })
+}
+
+fn select(select: Select, operands: &[Operand]) -> &[Operand] {
+    let n = operands.len();
+    let range = match select {
+        Select::All => 0..n,
+        Select::AllButLast => 0..n.saturating_sub(1),
+        // The destination exists only with a source: `ln -s /x` and `rsync /src/` have none.
+        Select::Last if n >= 2 => n - 1..n,
+        Select::Last => 0..0,
+        Select::First => 0..n.min(1),
+        Select::Rest => n.min(1)..n,
+    };
+    operands.get(range).unwrap_or_default()
+}
+
+/// An operand that names another machine (`host:path`, `rsync://`, `https://`).
+fn is_remote(word: &Word, remote_operands: bool) -> bool {
+    let lead = word.leading_lit();
+    if lead.contains("://") {
+        return true;
+    }
+    if !remote_operands {
+        return false;
+    }
+    match (lead.find(':'), lead.find('/')) {
+        (Some(colon), slash) => colon > 0 && slash.is_none_or(|s| colon < s),
+        _ => false,
+    }
+}
+
+/// Whether the path's last part is a glob: listing it lists the matches, not a directory.
+fn ends_with_glob(expr: &Expr) -> bool {
+    match expr {
+        Expr::Glob { .. } => true,
+        Expr::Concat { parts } => parts.last().is_some_and(ends_with_glob),
+        Expr::Alt { options } => options.iter().all(ends_with_glob),
+        _ => false,
+    }
+}
+
+fn reach(kind: ReachKind, tree: bool, expr: &Expr) -> Reach {
+    if tree {
+        return Reach::Tree;
+    }
+    match kind {
+        ReachKind::Exact => Reach::Exact,
+        ReachKind::Tree => Reach::Tree,
+        ReachKind::Children if ends_with_glob(expr) => Reach::Exact,
+        ReachKind::Children => Reach::Children,
+    }
+}
+
+/// `NAME=value` before a wrapped command (`env A=1 cmd`).
+fn is_assignment_word(word: &Word) -> bool {
+    let lead = word.leading_lit();
+    let Some((name, _)) = lead.split_once('=') else {
+        return false;
+    };
+    is_name(name)
+}
+
+fn is_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The variables `read` (or `mapfile`) assigns: its operands, or `REPLY`.
+pub(super) fn read_vars(args: &[Word]) -> Vec<String> {
+    let syntax = OptionSyntax {
+        value_flags: [
+            "-d", "-p", "-t", "-n", "-N", "-u", "-i", "-a", "-O", "-s", "-C", "-c",
+        ]
+        .iter()
+        .filter_map(|f| Flag::parse(f))
+        .collect(),
+        options_first: false,
+        leading_cluster: false,
+    };
+    let parsed = parse_args(&syntax, args, &FlagSet::default());
+    let mut vars: Vec<String> = parsed
+        .operands
+        .iter()
+        .filter_map(|o| o.word.lit())
+        .filter(|n| is_name(n))
+        .collect();
+    let array: FlagSet = [Flag::Short('a')].into_iter().collect();
+    if let Some(name) = parsed.value(&array).and_then(Word::lit) {
+        vars.push(name);
+    }
+    if vars.is_empty() {
+        vars.push("REPLY".to_string());
+    }
+    vars
+}
+
+/// The value of a command-string option (`su -c 'cmd'`, `flock -c 'cmd'`), wherever it is.
+fn command_string(args: &[Word], flags: &FlagSet) -> Option<Word> {
+    for (i, word) in args.iter().enumerate() {
+        let lead = word.leading_lit();
+        if let Some(body) = lead.strip_prefix("--") {
+            let (name, inline) = match body.split_once('=') {
+                Some((name, _)) => (name, Some(word.slice_from(3 + name.chars().count()))),
+                None => (body, None),
+            };
+            if flags.has_long(name) {
+                return inline.or_else(|| args.get(i + 1).cloned());
+            }
+        } else if let Some(cluster) = lead.strip_prefix('-') {
+            let letters: Vec<char> = cluster.chars().collect();
+            if let Some(k) = letters.iter().position(|c| flags.has_short(*c)) {
+                let rest = word.slice_from(k + 2);
+                return if rest.is_empty() {
+                    args.get(i + 1).cloned()
+                } else {
+                    Some(rest)
+                };
+            }
+        }
+    }
+    None
+}
+
+/// `-n`, `-eq`, `-o`: a test operator, never a path operand.
+pub(super) fn is_operator_word(text: &str) -> bool {
+    text.strip_prefix('-').is_some_and(|rest| {
+        !rest.is_empty() && rest.len() <= 3 && rest.chars().all(|c| c.is_ascii_alphabetic())
+    })
+}
+
+/// What a command name resolves to.
+enum Lookup<'m> {
+    Model(String, &'m CommandModel),
+    Script,
+    Unknown,
+}
+
+impl<'a> Walker<'a> {
+    /// Runs one simple command given as words (from the tree, a wrapper, `xargs` or `-exec`).
+    pub(super) fn run(&mut self, words: &[Word], line: u32, feed: Option<&[Captured]>) {
+        if !self.enter(line) {
+            return;
+        }
+        self.run_words(words, line, feed);
+        self.depth -= 1;
+    }
+
+    fn run_words(&mut self, words: &[Word], line: u32, feed: Option<&[Captured]>) {
+        let Some((first, args)) = words.split_first() else {
+            return;
+        };
+        let Some(name) = first.lit() else {
+            return self.run_computed(first, args, line, feed);
+        };
+        match name.as_str() {
+            "cd" => return self.cd(args, line, false),
+            "pushd" => return self.cd(args, line, true),
+            "popd" => {
+                self.cwd = self
+                    .dir_stack
+                    .pop()
+                    .unwrap_or_else(|| Some(Expr::path_hole("popd")));
+                return;
+            }
+            "read" | "mapfile" | "readarray" => {
+                for var in read_vars(args) {
+                    let hole = Expr::path_hole(format!("{name} {var}"));
+                    self.bind(var, hole, line);
+                }
+                return;
+            }
+            "eval" => {
+                let text: Option<Vec<String>> = args.iter().map(Word::lit).collect();
+                if let (Some(text), Some(arg)) = (text, args.first()) {
+                    self.snippet(&text.join(" "), arg.line);
+                }
+                return;
+            }
+            _ => {}
+        }
+        let (name, args) = self.subcommand(name, args);
+        match self.lookup(&name) {
+            Lookup::Model(via, model) => self.apply(model, &via, args, line, feed),
+            Lookup::Script => self.run_ref(first.expr(), line),
+            Lookup::Unknown => {}
+        }
+    }
+
+    /// `aws s3 cp ...`: a row named with its subcommands takes precedence over the program's.
+    fn subcommand<'w>(&self, name: String, args: &'w [Word]) -> (String, &'w [Word]) {
+        for k in (1..=2).rev() {
+            let Some(subs) = args.get(..k) else { continue };
+            let subs: Option<Vec<String>> = subs
+                .iter()
+                .map(|w| w.lit().filter(|l| !l.starts_with('-')))
+                .collect();
+            let Some(subs) = subs else { continue };
+            let joined = format!("{name} {}", subs.join(" "));
+            if self.models.command(&joined).is_some() {
+                return (joined, args.get(k..).unwrap_or_default());
+            }
+        }
+        (name, args)
+    }
+
+    fn lookup(&self, name: &str) -> Lookup<'a> {
+        let models = self.models;
+        if let Some(model) = models.command(name) {
+            return Lookup::Model(name.to_string(), model);
+        }
+        if let Some((dir, base)) = name.rsplit_once('/') {
+            if SYSTEM_BIN_DIRS.contains(&dir)
+                && let Some(model) = models.command(base)
+            {
+                return Lookup::Model(base.to_string(), model);
+            }
+            return Lookup::Script;
+        }
+        if let Some(version) = name.strip_prefix("python")
+            && version.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && let Some(model) = models.command("python3")
+        {
+            return Lookup::Model(name.to_string(), model);
+        }
+        if SCRIPT_EXTENSIONS.iter().any(|e| name.ends_with(e)) {
+            return Lookup::Script;
+        }
+        Lookup::Unknown
+    }
+
+    /// A command name that is not literal: `${PYTHON:-python3}`, `$SUDO rm ...`, `"$DIR/run.sh"`.
+    fn run_computed(&mut self, first: &Word, args: &[Word], line: u32, feed: Option<&[Captured]>) {
+        let expr = first.expr();
+        if let Expr::Var {
+            default: Some(d), ..
+        } = &expr
+            && let Some(name) = d.as_lit()
+            && !name.is_empty()
+        {
+            let mut words = vec![Word::from_lit(name, first.line)];
+            words.extend_from_slice(args);
+            return self.run(&words, line, feed);
+        }
+        let next_is_command = args
+            .first()
+            .and_then(Word::lit)
+            .is_some_and(|n| self.models.command(&n).is_some());
+        if next_is_command {
+            return self.run(args, line, feed);
+        }
+        if let Expr::Var { name, .. } = &expr
+            && name.to_ascii_lowercase().contains("python")
+            && let Some(model) = self.models.command("python3")
+        {
+            return self.apply(model, name, args, line, None);
+        }
+        self.run_ref(expr, line);
+    }
+
+    fn apply(
+        &mut self,
+        model: &'a CommandModel,
+        via: &str,
+        args: &[Word],
+        line: u32,
+        feed: Option<&[Captured]>,
+    ) {
+        match model {
+            CommandModel::Operands(m) => self.operands(m, via, args, line, feed),
+            CommandModel::Wrapper(m) => self.wrapper(m, args, line, feed),
+            CommandModel::Interpreter(m) => self.interpreter(m, args, line),
+            CommandModel::Xargs(m) => self.xargs(m, args, line),
+            CommandModel::Find => self.find(via, args, line, feed),
+            CommandModel::Test(m) => self.test_words(m, args, line),
+            CommandModel::Source => self.source(via, args, line),
+        }
+    }
+
+    fn operands(
+        &mut self,
+        m: &OperandsModel,
+        via: &str,
+        args: &[Word],
+        line: u32,
+        feed: Option<&[Captured]>,
+    ) {
+        let mut parsed = parse_args(&m.syntax, args, &m.cwd_flags);
+        let mut rules = m.operands.clone();
+        let mut flag_rules = m.flag_values.clone();
+        for when in m.when.iter().filter(|w| parsed.has(&w.flags)) {
+            if let Some(operands) = &when.operands {
+                rules.clone_from(operands);
+            }
+            if let Some(flag_values) = &when.flag_values {
+                flag_rules.clone_from(flag_values);
+            }
+            rules.extend(when.also.iter().cloned());
+        }
+        let tree = parsed.has(&m.tree_flags);
+        let skip = m.skip_operands > 0 && !parsed.has(&m.skip_unless_flags);
+        if parsed.operands.is_empty() {
+            parsed.operands = m
+                .default_operands
+                .iter()
+                .map(|text| Operand {
+                    index: args.len(),
+                    word: Word::from_lit(text, line),
+                    base: None,
+                })
+                .collect();
+        }
+        let mut operands: Vec<Operand> = Vec::with_capacity(parsed.operands.len());
+        for operand in std::mem::take(&mut parsed.operands) {
+            let lead = operand.word.leading_lit();
+            let keyed = m.key_operands.iter().find(|k| {
+                lead.strip_prefix(k.key.as_str())
+                    .is_some_and(|rest| rest.starts_with('='))
+            });
+            match keyed {
+                Some(rule) => {
+                    let value = operand.word.slice_from(rule.key.chars().count() + 1);
+                    let expr = value.expr();
+                    let reach = reach(rule.reach, false, &expr);
+                    self.emit(expr, rule.mode, reach, None, line, via.to_string());
+                }
+                None => operands.push(operand),
+            }
+        }
+        if skip {
+            operands.drain(..m.skip_operands.min(operands.len()));
+        }
+        for rule in &rules {
+            for operand in select(rule.select, &operands) {
+                if is_remote(&operand.word, m.remote_operands) {
+                    continue;
+                }
+                let mut expr = operand.word.expr();
+                if let Some(base) = &operand.base {
+                    expr = rebase_on(base, expr);
+                }
+                if let Some(suffix) = &rule.suffix {
+                    expr = normalize_concat(vec![expr, Expr::lit(suffix.clone())]);
+                }
+                let reach = reach(rule.reach, tree, &expr);
+                self.emit_fed(expr, rule.mode, reach, line, via, feed);
+            }
+        }
+        for (flag, value) in &parsed.flags {
+            let Some(value) = value else { continue };
+            for rule in flag_rules.iter().filter(|r| r.flags.contains(flag)) {
+                if is_remote(value, m.remote_operands) {
+                    continue;
+                }
+                let expr = value.expr();
+                let reach = reach(rule.reach, false, &expr);
+                self.emit(expr, rule.mode, reach, None, line, via.to_string());
+            }
+        }
+    }
+
+    /// Emits an access; a listing whose output a consumer handles becomes what the consumer
+    /// does (`ls /backups/*.tgz | xargs rm` deletes them).
+    fn emit_fed(
+        &mut self,
+        expr: Expr,
+        mode: Mode,
+        reach: Reach,
+        line: u32,
+        via: &str,
+        feed: Option<&[Captured]>,
+    ) {
+        match feed {
+            Some(feed) if mode == Mode::List && !feed.is_empty() => {
+                for c in feed {
+                    let reach = if c.tree { Reach::Tree } else { reach.clone() };
+                    self.emit(
+                        expr.clone(),
+                        c.mode,
+                        reach,
+                        None,
+                        line,
+                        format!("{via} | {}", c.via),
+                    );
+                }
+            }
+            _ => self.emit(expr, mode, reach, None, line, via.to_string()),
+        }
+    }
+
+    fn wrapper(&mut self, m: &WrapperModel, args: &[Word], line: u32, feed: Option<&[Captured]>) {
+        if !m.command_flags.is_empty()
+            && let Some(string) = command_string(args, &m.command_flags)
+        {
+            if let Some(text) = string.lit() {
+                self.snippet(&text, string.line);
+            }
+            return;
+        }
+        let parsed = parse_args(&m.syntax, args, &FlagSet::default());
+        if parsed.has(&m.inert_flags) {
+            return;
+        }
+        let Some(first) = parsed.operands.first() else {
+            return;
+        };
+        let mut rest = args.get(first.index..).unwrap_or_default();
+        if m.assignments {
+            while rest.first().is_some_and(is_assignment_word) {
+                rest = rest.get(1..).unwrap_or_default();
+            }
+        }
+        let rest = rest
+            .get(m.skip_operands.min(rest.len())..)
+            .unwrap_or_default();
+        self.run(rest, line, feed);
+    }
+
+    fn interpreter(&mut self, m: &InterpreterModel, args: &[Word], line: u32) {
+        let parsed = parse_args(&m.syntax, args, &FlagSet::default());
+        if let Some(module) = parsed.value(&m.module_flags) {
+            if let Some(module) = module.lit() {
+                self.facts.runs.push(RunRef {
+                    scope: self.scope,
+                    line,
+                    target: RunTarget::PythonModule { module },
+                });
+            }
+            return;
+        }
+        if let Some((_, value)) = parsed
+            .flags
+            .iter()
+            .find(|(f, _)| m.command_flags.contains(f))
+        {
+            let string = value
+                .clone()
+                .or_else(|| parsed.operands.first().map(|o| o.word.clone()));
+            if m.script == ScriptLanguage::Shell
+                && let Some(string) = string
+                && let Some(text) = string.lit()
+            {
+                self.snippet(&text, string.line);
+            }
+            return;
+        }
+        if let Some(script) = parsed.operands.first() {
+            self.run_ref(script.word.expr(), line);
+        }
+    }
+
+    /// `xargs CMD`: runs CMD with the placeholder for its input lines, and passes what CMD does
+    /// to them on to the producer of those lines.
+    fn xargs(&mut self, m: &XargsModel, args: &[Word], line: u32) {
+        let parsed = parse_args(&m.syntax, args, &FlagSet::default());
+        let replace = parsed
+            .flags
+            .iter()
+            .find(|(f, _)| m.replace_flags.contains(f))
+            .map(|(_, v)| {
+                v.as_ref()
+                    .and_then(Word::lit)
+                    .unwrap_or_else(|| "{}".to_string())
+            });
+        let Some(first) = parsed.operands.first() else {
+            return;
+        };
+        let mut inner: Vec<Word> = args.get(first.index..).unwrap_or_default().to_vec();
+        match replace {
+            Some(needle) => inner = inner.iter().map(|w| w.replace_text(&needle)).collect(),
+            None => inner.push(Word::placeholder(line)),
+        }
+        let captured = self.capturing(|w| w.run(&inner, line, None));
+        for c in captured {
+            let reach = if c.tree { Reach::Tree } else { Reach::Exact };
+            self.emit(
+                placeholder(),
+                c.mode,
+                reach,
+                None,
+                line,
+                format!("xargs {}", c.via),
+            );
+        }
+    }
+
+    /// `test -f x`, `[ -f x ]` as a command.
+    fn test_words(&mut self, m: &TestModel, args: &[Word], line: u32) {
+        let args: Vec<&Word> = args
+            .iter()
+            .filter(|w| w.lit().as_deref() != Some("]"))
+            .collect();
+        let is_operator = |w: &Word| w.lit().is_some_and(|l| l == "!" || is_operator_word(&l));
+        let mut i = 0;
+        while let Some(word) = args.get(i) {
+            let Some(op) = word.lit() else {
+                i += 1;
+                continue;
+            };
+            if m.check_operators.contains(&op)
+                && let Some(operand) = args.get(i + 1).filter(|w| !is_operator(w))
+            {
+                self.emit(
+                    operand.expr(),
+                    Mode::Check,
+                    Reach::Exact,
+                    None,
+                    line,
+                    format!("test {op}"),
+                );
+                i += 2;
+                continue;
+            }
+            if m.binary_check_operators.contains(&op)
+                && let (Some(left), Some(right)) =
+                    (i.checked_sub(1).and_then(|k| args.get(k)), args.get(i + 1))
+            {
+                for side in [left, right] {
+                    self.emit(
+                        side.expr(),
+                        Mode::Check,
+                        Reach::Exact,
+                        None,
+                        line,
+                        format!("test {op}"),
+                    );
+                }
+            }
+            i += 1;
+        }
+    }
+
+    /// `source FILE`: reads the file and runs it in this shell.
+    fn source(&mut self, via: &str, args: &[Word], line: u32) {
+        let Some(file) = args.first() else { return };
+        let expr = file.expr();
+        self.emit(
+            expr.clone(),
+            Mode::Read,
+            Reach::Exact,
+            None,
+            line,
+            via.to_string(),
+        );
+        self.run_ref(expr, line);
+    }
+
+    fn cd(&mut self, args: &[Word], line: u32, push: bool) {
+        let target = args.iter().find(|w| {
+            let lead = w.leading_lit();
+            !(lead.starts_with('-') && lead.len() > 1)
+        });
+        let new = match target {
+            None => self.tr().variable("HOME", line, None),
+            Some(w) if w.lit().as_deref() == Some("-") => Expr::path_hole("cd -"),
+            Some(w) => self.rebase(w.expr()),
+        };
+        if push {
+            self.dir_stack.push(self.cwd.clone());
+        }
+        self.cwd = Some(new);
+    }
+
+    /// Analyses a shell string run by `sh -c`, `su -c`, `eval`, in the same scope and directory.
+    pub(super) fn snippet(&mut self, text: &str, line: u32) {
+        if self.nesting >= MAX_SNIPPET_NESTING {
+            return;
+        }
+        let host = Host {
+            scope: self.scope,
+            line_base: line.saturating_sub(1),
+            cwd: self.cwd.clone(),
+            nesting: self.nesting + 1,
+        };
+        analyse(text, self.facts, self.models, host);
+    }
+
+    /// Whether a command lists paths that a consumer in a pipeline can act on (`find`, `ls`),
+    /// looking through wrappers.
+    pub(super) fn is_producer(&self, command: Node) -> bool {
+        let words: Vec<Word> = command_words(command)
+            .into_iter()
+            .map(|n| self.word(n))
+            .collect();
+        self.produces_paths(&words, 0)
+    }
+
+    fn produces_paths(&self, words: &[Word], depth: u32) -> bool {
+        if depth > 8 {
+            return false;
+        }
+        let Some(name) = words.first().and_then(Word::lit) else {
+            return false;
+        };
+        match self.lookup(&name) {
+            Lookup::Model(_, CommandModel::Find) => true,
+            Lookup::Model(_, CommandModel::Operands(m)) => {
+                m.operands.iter().any(|r| r.mode == Mode::List)
+            }
+            Lookup::Model(_, CommandModel::Wrapper(m)) => {
+                let args = words.get(1..).unwrap_or_default();
+                let parsed = parse_args(&m.syntax, args, &FlagSet::default());
+                let Some(first) = parsed.operands.first() else {
+                    return false;
+                };
+                let rest = args
+                    .get(first.index + m.skip_operands..)
+                    .unwrap_or_default();
+                self.produces_paths(rest, depth + 1)
+            }
+            _ => false,
+        }
+    }
+}
