@@ -12,6 +12,13 @@
 
 mod automaton;
 mod build;
+mod charset;
+mod glob;
+#[cfg(test)]
+mod proptests;
+mod strftime;
+#[cfg(test)]
+mod tests;
 
 pub use build::normalize_literal_path;
 
@@ -47,11 +54,16 @@ pub struct Pattern {
     subtree: bool,
     literal_prefix: String,
     nfa: automaton::Nfa,
+    /// The normalised tokens: two patterns with the same display may still differ (a literal
+    /// `*` and a glob `*`, a literal `{day}` and a hole).
+    toks: Box<[build::Tok]>,
 }
 
+/// Structural equality: the same normalised pattern with the same display; patterns with equal
+/// languages but different spellings differ (use [`relation`] for sets).
 impl PartialEq for Pattern {
     fn eq(&self, other: &Self) -> bool {
-        self.display == other.display && self.subtree == other.subtree
+        self.display == other.display && self.subtree == other.subtree && self.toks == other.toks
     }
 }
 impl Eq for Pattern {}
@@ -92,7 +104,7 @@ impl Pattern {
     /// How reviewers read the pattern: globs as written, holes as `{label}`, symbols as
     /// `${NAME}`, and `/**` appended for a subtree.
     pub fn display(&self) -> String {
-        if self.subtree {
+        if self.subtree && !(self.display == "**" || self.display.ends_with("/**")) {
             format!("{}/**", self.display.trim_end_matches('/'))
         } else {
             self.display.clone()
@@ -153,7 +165,8 @@ impl Relation {
     }
 }
 
-/// The relation of A to B.
+/// The relation of A to B. When a search exceeds its budget (only adversarial patterns do), the
+/// undecided parts count as "no": no coverage and no overlap are claimed that were not proven.
 pub fn relation(a: &Pattern, b: &Pattern) -> Relation {
     let a_covers = covers(std::slice::from_ref(a), b);
     let b_covers = covers(std::slice::from_ref(b), a);
@@ -171,22 +184,55 @@ pub fn relation(a: &Pattern, b: &Pattern) -> Relation {
     }
 }
 
-/// Does the union of `a` match every path `b` names?
+/// Does the union of `a` match every path `b` names? `false` when undecided (see
+/// [`try_covers`]).
 pub fn covers(a: &[Pattern], b: &Pattern) -> bool {
-    automaton::included(&b.nfa, a.iter().map(|p| &p.nfa))
+    try_covers(a, b).unwrap_or(false)
 }
 
-/// Do `a` and `b` share at least one path?
+/// Does the union of `a` match every path `b` names? `None` when the patterns are too complex
+/// to decide within the search budget, so that a caller can report "unknown" rather than guess.
+pub fn try_covers(a: &[Pattern], b: &Pattern) -> Option<bool> {
+    automaton::included(&b.nfa, relevant(a, b).map(|p| &p.nfa)).ok()
+}
+
+/// Do `a` and `b` share at least one path? `false` when undecided (see [`try_overlaps`]).
 pub fn overlaps(a: &Pattern, b: &Pattern) -> bool {
-    automaton::intersect_witness(&a.nfa, &b.nfa).is_some()
+    try_overlaps(a, b).unwrap_or(false)
+}
+
+/// Do `a` and `b` share at least one path? `None` when undecided within the search budget.
+pub fn try_overlaps(a: &Pattern, b: &Pattern) -> Option<bool> {
+    if !prefixes_compatible(a, b) {
+        return Some(false);
+    }
+    automaton::intersect_codes(&a.nfa, &b.nfa)
+        .ok()
+        .map(|w| w.is_some())
 }
 
 /// A shortest path that both patterns match, if any: evidence for explanations and tests.
+/// Symbols are shown as `${NAME}`.
 pub fn overlap_witness(a: &Pattern, b: &Pattern) -> Option<String> {
+    if !prefixes_compatible(a, b) {
+        return None;
+    }
     automaton::intersect_witness(&a.nfa, &b.nfa)
 }
 
 /// A shortest path that `b` names and no pattern of `a` matches, if any.
 pub fn uncovered_witness(a: &[Pattern], b: &Pattern) -> Option<String> {
-    automaton::difference_witness(&b.nfa, a.iter().map(|p| &p.nfa))
+    automaton::difference_witness(&b.nfa, relevant(a, b).map(|p| &p.nfa))
+}
+
+/// Every path of a pattern starts with its literal prefix: when neither prefix extends the
+/// other, the patterns are disjoint without a search.
+fn prefixes_compatible(a: &Pattern, b: &Pattern) -> bool {
+    let (x, y) = (a.literal_prefix.as_str(), b.literal_prefix.as_str());
+    x.starts_with(y) || y.starts_with(x)
+}
+
+/// The patterns of `a` that may share a path with `b`.
+fn relevant<'a>(a: &'a [Pattern], b: &'a Pattern) -> impl Iterator<Item = &'a Pattern> {
+    a.iter().filter(move |p| prefixes_compatible(p, b))
 }
