@@ -19,6 +19,9 @@ pub(super) struct GlobFlags {
 /// Appends the items of `text` to `out`.
 pub(super) fn lex(text: &str, flags: GlobFlags, out: &mut Vec<Item>) {
     let chars: Vec<char> = text.chars().collect();
+    // A bracket can only close at a `]`: knowing the last one keeps unclosed `[`s from each
+    // scanning to the end (quadratic on hostile text).
+    let last_close = chars.iter().rposition(|&c| c == ']');
     let mut i = 0;
     while let Some(&c) = chars.get(i) {
         let start = i;
@@ -30,13 +33,14 @@ pub(super) fn lex(text: &str, flags: GlobFlags, out: &mut Vec<Item>) {
                 star(i + 1 - start, flags)
             }
             '?' => Tok::One(one_char(flags)),
-            '[' => match bracket(&chars, i + 1, flags) {
+            '[' if last_close.is_some_and(|l| l > i) => match bracket(&chars, i + 1, flags) {
                 Some((set, end)) => {
                     i = end - 1;
                     Tok::One(set)
                 }
                 None => literal('[' as u32, flags),
             },
+            '[' => literal('[' as u32, flags),
             '\\' => match chars.get(i + 1) {
                 Some(&next) => {
                     i += 1;

@@ -9,6 +9,21 @@
 //! holes, subtrees), decided on automata rather than by heuristics, and property-tested against a
 //! brute-force matcher. Depth limits and directory prefixes are expressed by the resolver as
 //! patterns (`dir/*/*.csv`, a subtree flag), so every caller gets the same answers.
+//!
+//! The language, where tools disagree:
+//! - Every set holds only *well-formed* paths: non-empty, no `//`, no trailing `/` (the root
+//!   `/` aside). So `a/*/b` does not claim `a//b`, `a/**` matches what is under `a` (not `a`
+//!   or `a/`), and literal parts are normalised (`//`, `.`, `dir/..`) before building.
+//! - `**` as a whole segment is zero or more directories, as in gitignore and globset; a
+//!   leading `**/` also matches absolute paths. With `star_matches_slash` (`find -path`), the
+//!   glob is plain fnmatch: `*`, `?` and brackets may match `/`, and `**` is two stars.
+//! - A subtree holds each matched path and everything below it (below `/`, everything absolute).
+//! - A symbol (`${NAME}`) is one opaque unit, which may stand for several directories: only
+//!   `**`, path holes, slash-crossing stars and the same symbol match it; a pattern that starts
+//!   with one is absolute. What a pattern *names* (the side being covered) holds symbols only
+//!   where its own symbol pieces stand: its wildcards and holes stand for concrete text.
+//! - Searches are bounded; [`try_covers`] and [`try_overlaps`] say when a budget ran out
+//!   (adversarial patterns only), and the plain functions then claim nothing.
 
 mod automaton;
 mod build;
@@ -30,9 +45,10 @@ use serde::Serialize;
 pub enum Piece {
     /// Literal text; may contain `/`.
     Lit(String),
-    /// A glob in shell/fnmatch syntax: `*`, `?`, `[...]`, `[!...]`, and `**` as a whole segment
-    /// (zero or more directories). With `star_matches_slash`, `*` also matches `/` (as in
-    /// `find -path`). With `case_insensitive`, letters match either case (`find -iname`).
+    /// A glob in shell/fnmatch syntax: `*`, `?`, `[...]`, `[!...]`, `[[:digit:]]`, `\x`, and `**`
+    /// as a whole segment (zero or more directories). With `star_matches_slash`, the glob is
+    /// plain fnmatch as in `find -path`: `*` (and `?`, brackets) also match `/`. With
+    /// `case_insensitive`, letters match either case (`find -iname`).
     Glob {
         text: String,
         star_matches_slash: bool,
@@ -47,7 +63,7 @@ pub enum Piece {
 }
 
 /// A set of paths. Built once, compared many times.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Pattern {
     display: String,
     absolute: bool,
@@ -72,6 +88,14 @@ impl std::hash::Hash for Pattern {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.display.hash(state);
         self.subtree.hash(state);
+    }
+}
+
+/// Shows the pattern as reviewers read it, not its automaton: debug output and snapshots of
+/// facts stay readable.
+impl std::fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Pattern").field(&self.display()).finish()
     }
 }
 
@@ -121,6 +145,7 @@ impl Pattern {
         self.absolute
     }
 
+    /// Also names everything below each matched path (a recursive delete, a directory prefix).
     pub fn is_subtree(&self) -> bool {
         self.subtree
     }
@@ -131,7 +156,14 @@ impl Pattern {
         &self.literal_prefix
     }
 
-    /// Does this pattern match this concrete path?
+    /// Matches no path at all (for instance a literal part that normalisation cannot make
+    /// well-formed): a resolver can drop it rather than compare it.
+    pub fn is_empty(&self) -> bool {
+        automaton::included(&self.nfa, std::iter::empty()).unwrap_or(false)
+    }
+
+    /// Does this pattern match this concrete path? The path must be normalised (see
+    /// [`normalize_literal_path`]): `a//b` or `a/` never match.
     pub fn matches(&self, path: &str) -> bool {
         self.nfa.matches(path)
     }

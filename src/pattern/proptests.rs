@@ -401,6 +401,8 @@ fn well_formed(s: &[u32]) -> bool {
 struct Oracle {
     nodes: Vec<Node>,
     subtree: bool,
+    /// Naming mode: what lies below a subtree is concrete text too.
+    concrete_below: bool,
 }
 
 impl Oracle {
@@ -408,6 +410,7 @@ impl Oracle {
         Oracle {
             nodes: oracle_nodes(spec),
             subtree: spec.subtree,
+            concrete_below: false,
         }
     }
 
@@ -431,6 +434,7 @@ impl Oracle {
         Oracle {
             nodes,
             subtree: self.subtree,
+            concrete_below: true,
         }
     }
 
@@ -445,9 +449,13 @@ impl Oracle {
         if !self.subtree {
             return false;
         }
+        let allowed = |rest: &[u32]| !self.concrete_below || rest.iter().all(|&c| c <= MAX_CHAR);
         let below = (1..s.len().saturating_sub(1))
-            .any(|k| s[k] == SLASH && matches_nodes(&self.nodes, &s[..k]));
-        let below_root = s.len() > 1 && s[0] == SLASH && matches_nodes(&self.nodes, &[SLASH]);
+            .any(|k| s[k] == SLASH && allowed(&s[k + 1..]) && matches_nodes(&self.nodes, &s[..k]));
+        let below_root = s.len() > 1
+            && s[0] == SLASH
+            && allowed(&s[1..])
+            && matches_nodes(&self.nodes, &[SLASH]);
         below || below_root
     }
 }

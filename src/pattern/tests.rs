@@ -151,7 +151,7 @@ fn date_prefix_glob_overlaps_but_does_not_cover_dates() {
     assert_eq!(rel(&y2026, &dated), Relation::Overlaps);
     let w = overlap_witness(&y2026, &dated).unwrap_or_default();
     assert!(w.starts_with("ticker_2026-") && dated.matches(&w) && y2026.matches(&w));
-    let u = uncovered_witness(&[y2026.clone()], &dated).unwrap_or_default();
+    let u = uncovered_witness(std::slice::from_ref(&y2026), &dated).unwrap_or_default();
     assert!(dated.matches(&u) && !y2026.matches(&u), "{u}");
 }
 
@@ -445,4 +445,71 @@ fn holes_name_concrete_paths_so_unions_stay_monotone() {
     assert!(covers(&more, &b), "adding a pattern can only cover more");
     let name = p(&[lit("/data/"), path_hole("base"), lit(".csv")]);
     assert!(covers(&[g("/data/**/*.csv")], &name));
+}
+
+#[test]
+fn subtree_of_a_nullable_relative_glob_stays_relative() {
+    let star = Pattern::from_pieces(&[glob_piece("*")], true);
+    assert!(star.matches("a") && star.matches("a/b"));
+    assert!(!star.matches("/a"));
+}
+
+/// Rough timings of typical queries (`cargo test --release --lib pattern -- --ignored`).
+#[test]
+#[ignore]
+fn timing_of_typical_queries() {
+    let cleanups: Vec<Pattern> = (0..20)
+        .map(|i| g(&format!("/data/feed{i}/*/part-*.parquet")))
+        .chain([cleanup(), g("/data/ticker/**"), find_path("/var/log/*.gz")])
+        .collect();
+    let outputs = [
+        old_output(),
+        new_output(),
+        p(&[sym("DATA_DIR"), lit("/x.csv")]),
+    ];
+    let n = 2000;
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        for o in &outputs {
+            std::hint::black_box(relation(&cleanup(), o));
+        }
+    }
+    eprintln!("build + relation: {:?} per call", t.elapsed() / (3 * n));
+    let (c, o) = (cleanup(), new_output());
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(relation(&c, &o));
+        std::hint::black_box(relation(&c, &old_output()));
+    }
+    eprintln!("relation: {:?} per call", t.elapsed() / (2 * n));
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(covers(&cleanups, &o));
+    }
+    eprintln!("covers by a union of 23: {:?} per call", t.elapsed() / n);
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(c.matches("/data/ticker/ticker_2026-03-19.csv"));
+    }
+    eprintln!("matches: {:?} per call", t.elapsed() / n);
+}
+
+#[test]
+fn emptiness() {
+    assert!(p(&[]).is_empty());
+    assert!(!cleanup().is_empty());
+    assert!(g("a[/]b").is_empty(), "a bracket never matches `/`");
+    assert!(
+        !p(&[strftime("%Y/"), lit("/x")]).is_empty(),
+        "a hole's `/` joins like a literal"
+    );
+    assert!(!p(&[lit("/"), sym("X")]).is_empty());
+}
+
+#[test]
+fn debug_output_is_the_display() {
+    assert_eq!(
+        format!("{:?}", subtree(&[lit("/data/ticker")])),
+        r#"Pattern("/data/ticker/**")"#
+    );
 }
