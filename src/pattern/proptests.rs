@@ -3,7 +3,7 @@
 //! Random small patterns are generated as segments of elements, rendered into [`Piece`]s for
 //! the algebra, and independently into a list of matcher nodes for a recursive backtracking
 //! matcher that follows the definitions of the module docs directly. Every string of up to
-//! [`MAX_UNITS`] units over a small alphabet (including one symbol) is then checked: membership
+//! [`max_units`] units over a small alphabet (including one symbol) is then checked: membership
 //! agrees, witnesses are real, and no enumerated string contradicts a claimed relation.
 //!
 //! The generator avoids shapes that normalisation rewrites (`//`, `.` and `..` segments,
@@ -15,8 +15,14 @@ use super::*;
 use proptest::prelude::*;
 use std::sync::OnceLock;
 
-/// The longest enumerated string, in units (a symbol is one unit).
-const MAX_UNITS: usize = 5;
+/// The longest enumerated string, in units (a symbol is one unit); `PATTERN_ORACLE_UNITS`
+/// raises it for a soak run.
+fn max_units() -> usize {
+    std::env::var("PATTERN_ORACLE_UNITS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5)
+}
 
 /// `${X}`, the one symbol of the alphabet.
 const SYMBOL: [u32; 3] = [SYM_OPEN, 'X' as u32, SYM_CLOSE];
@@ -294,8 +300,8 @@ enum Node {
     One(Class),
     Star(Class),
     Plus(Class),
-    /// `**/`: nothing, or any codes ending with `/`.
-    RecursiveDirs,
+    /// `**/`: nothing, or any codes of the class ending with `/`.
+    RecursiveDirs(Class),
 }
 
 fn oracle_nodes(spec: &Gen) -> Vec<Node> {
@@ -311,7 +317,7 @@ fn oracle_nodes(spec: &Gen) -> Vec<Node> {
             GenSeg::Recursive if spec.star_slash => nodes.push(Node::Star(Class::AnyCode)),
             GenSeg::Recursive if i == last => nodes.push(Node::Star(Class::AnyCode)),
             GenSeg::Recursive => {
-                nodes.push(Node::RecursiveDirs);
+                nodes.push(Node::RecursiveDirs(Class::AnyCode));
                 continue;
             }
             GenSeg::Els(els) => els.iter().for_each(|e| element_nodes(spec, *e, &mut nodes)),
@@ -382,9 +388,13 @@ fn matches_nodes(nodes: &[Node], s: &[u32]) -> bool {
             (min..=s.len())
                 .any(|k| s[..k].iter().all(|&x| class.test(x)) && matches_nodes(rest, &s[k..]))
         }
-        Node::RecursiveDirs => {
+        Node::RecursiveDirs(class) => {
             matches_nodes(rest, s)
-                || (1..=s.len()).any(|k| s[k - 1] == SLASH && matches_nodes(rest, &s[k..]))
+                || (1..=s.len()).any(|k| {
+                    s[k - 1] == SLASH
+                        && s[..k].iter().all(|&x| class.test(x))
+                        && matches_nodes(rest, &s[k..])
+                })
         }
     }
 }
@@ -428,6 +438,7 @@ impl Oracle {
                 Node::One(c) => Node::One(concrete(c)),
                 Node::Star(c) => Node::Star(concrete(c)),
                 Node::Plus(c) => Node::Plus(concrete(c)),
+                Node::RecursiveDirs(c) => Node::RecursiveDirs(concrete(c)),
                 n => n,
             })
             .collect();
@@ -462,7 +473,7 @@ impl Oracle {
 
 // ----- enumeration ------------------------------------------------------------------------------
 
-/// Every string of up to [`MAX_UNITS`] units over `a b c / . 1 ${X}`.
+/// Every string of up to [`max_units`] units over `a b c / . 1 ${X}`.
 fn strings() -> &'static [Vec<u32>] {
     static ALL: OnceLock<Vec<Vec<u32>>> = OnceLock::new();
     ALL.get_or_init(|| {
@@ -473,7 +484,7 @@ fn strings() -> &'static [Vec<u32>] {
             .collect();
         let mut all = vec![Vec::new()];
         let mut layer = vec![Vec::new()];
-        for _ in 0..MAX_UNITS {
+        for _ in 0..max_units() {
             layer = layer
                 .iter()
                 .flat_map(|s: &Vec<u32>| {
@@ -534,9 +545,10 @@ proptest! {
 
         // Overlap: a witness is in both; no witness means no common enumerated string.
         let common = (0..all.len()).find(|&i| ma[i] && mb[i]);
-        match intersect_codes(&pa.nfa, &pb.nfa) {
+        let overlap = intersect_codes(&pa.nfa, &pb.nfa);
+        match &overlap {
             Ok(Some(w)) => {
-                prop_assert!(oa.matches(&w) && ob.matches(&w), "bad overlap witness {}", automaton::render(&w));
+                prop_assert!(oa.matches(w) && ob.matches(w), "bad overlap witness {}", automaton::render(w));
                 if let Some(i) = common {
                     prop_assert!(w.len() <= all[i].len(), "witness not shortest");
                 }
@@ -544,7 +556,9 @@ proptest! {
             Ok(None) => prop_assert!(common.is_none(), "missed overlap {}", automaton::render(&all[common.unwrap_or(0)])),
             Err(_) => prop_assert!(false, "budget exhausted on a small pattern"),
         }
-        prop_assert_eq!(overlaps(&pa, &pb), common.is_some() || overlap_witness(&pa, &pb).is_some());
+        let overlapping = matches!(overlap, Ok(Some(_)));
+        prop_assert_eq!(overlaps(&pa, &pb), overlapping);
+        prop_assert_eq!(overlap_witness(&pa, &pb).is_some(), overlapping);
 
         // Coverage by `a` (or `a` ∪ `a2`) of what `b` names.
         let cover: Vec<&Pattern> = if union { vec![&pa, &pa2] } else { vec![&pa] };
@@ -564,7 +578,17 @@ proptest! {
             Err(_) => prop_assert!(false, "budget exhausted on a small pattern"),
         }
         let owned: Vec<Pattern> = cover.into_iter().cloned().collect();
-        prop_assert_eq!(covers(&owned, &pb), uncovered_witness(&owned, &pb).is_none());
+        prop_assert_eq!(covers(&owned, &pb), escape.is_none() && uncovered_witness(&owned, &pb).is_none());
+        if !union {
+            let expected = match (covers(&owned, &pb), covers(std::slice::from_ref(&pb), &pa)) {
+                (true, true) => Relation::Equal,
+                (true, false) => Relation::Covers,
+                (false, true) => Relation::CoveredBy,
+                (false, false) if overlapping => Relation::Overlaps,
+                (false, false) => Relation::Disjoint,
+            };
+            prop_assert_eq!(relation(&pa, &pb), expected);
+        }
     }
 
     /// `normalize_literal_path` agrees with a stack-based reference, and literal patterns are
