@@ -29,6 +29,15 @@ use std::hash::{BuildHasherDefault, Hasher};
 /// in the hundreds, adversarial ones (`*a*a*a...` against `*a?????`) could otherwise blow up.
 const BUDGET: usize = 200_000;
 
+/// How many (node, alphabet class) steps a relation may take: bounds time and the transition
+/// cache when a hostile pattern spells thousands of distinct characters.
+const WORK_BUDGET: usize = 1_000_000;
+
+/// The node limit of a search over `classes` alphabet classes.
+fn node_limit(classes: usize) -> usize {
+    (WORK_BUDGET / classes.max(1)).min(BUDGET)
+}
+
 /// A search ran out of budget: the answer is unknown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Exhausted;
@@ -487,34 +496,81 @@ type FxBuild = BuildHasherDefault<Fx>;
 // The alphabet partition shared by a query's automata.
 
 /// One representative code per class of codes that every automaton of a query treats alike.
-/// Symbol codes are included only where `named` spells them: no other symbol can occur.
-fn alphabet(nfas: &[&Nfa], named: &[&Nfa]) -> Vec<u32> {
-    let mut bounds: Vec<u32> = vec![0, SLASH, SLASH + 1, MAX_CODE + 1];
-    for nfa in nfas {
-        bounds.extend_from_slice(&nfa.bounds);
+struct Alphabet {
+    /// In witness order (see [`readability`]).
+    reps: Vec<u32>,
+    /// `(rep, index in reps)`, sorted by rep.
+    by_code: Vec<(u32, u32)>,
+}
+
+impl Alphabet {
+    /// Symbol codes are included only where `named` spells them: no other symbol can occur.
+    fn new(nfas: &[&Nfa], named: &[&Nfa]) -> Alphabet {
+        let mut bounds: Vec<u32> = vec![0, SLASH, SLASH + 1, MAX_CODE + 1];
+        for nfa in nfas {
+            bounds.extend_from_slice(&nfa.bounds);
+        }
+        let reserved: Vec<u32> = named
+            .iter()
+            .flat_map(|n| n.reserved.iter().copied())
+            .collect();
+        bounds.sort_unstable();
+        bounds.dedup();
+        let mut reps: Vec<u32> = bounds
+            .windows(2)
+            .filter_map(|w| {
+                let (lo, hi) = (w[0], w[1] - 1);
+                if lo > MAX_CODE {
+                    None
+                } else if lo > charset::MAX_CHAR {
+                    (lo == hi && reserved.contains(&lo)).then_some(lo)
+                } else {
+                    charset::readable_member(lo, hi)
+                }
+            })
+            .collect();
+        // Among equally short witnesses the first found is shown: `x`, then letters, digits.
+        reps.sort_by_key(|&c| (readability(c), c));
+        let mut by_code: Vec<(u32, u32)> = reps
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| (c, u32::try_from(i).unwrap_or(u32::MAX)))
+            .collect();
+        by_code.sort_unstable();
+        Alphabet { reps, by_code }
     }
-    let reserved: Vec<u32> = named
-        .iter()
-        .flat_map(|n| n.reserved.iter().copied())
-        .collect();
-    bounds.sort_unstable();
-    bounds.dedup();
-    let mut reps: Vec<u32> = bounds
-        .windows(2)
-        .filter_map(|w| {
-            let (lo, hi) = (w[0], w[1] - 1);
-            if lo > MAX_CODE {
-                None
-            } else if lo > charset::MAX_CHAR {
-                (lo == hi && reserved.contains(&lo)).then_some(lo)
-            } else {
-                charset::readable_member(lo, hi)
+
+    fn len(&self) -> usize {
+        self.reps.len()
+    }
+
+    /// The classes worth stepping on from state `q` of `nfa`: when all its edges are single
+    /// codes (most states: literal text), just those, since every code of a query has a class
+    /// of its own. `None` when every class must be tried.
+    fn steps_from(&self, nfa: &Nfa, q: u32, out: &mut Vec<(usize, u32)>) -> bool {
+        out.clear();
+        for &(pred, _) in nfa.edges_of(q) {
+            let Pred::Code(c) = pred else {
+                return false;
+            };
+            if let Ok(i) = self.by_code.binary_search_by_key(&c, |&(rep, _)| rep)
+                && let Some(&(rep, idx)) = self.by_code.get(i)
+                && !out.contains(&(idx as usize, rep))
+            {
+                out.push((idx as usize, rep));
             }
-        })
-        .collect();
-    // Among equally short witnesses the first found is shown: `x`, then letters, then digits.
-    reps.sort_by_key(|&c| (readability(c), c));
-    reps
+        }
+        true
+    }
+
+    /// Fills `out` with the classes to step on from a node, preferring the cheaper side.
+    fn candidates(&self, sides: &[(&Nfa, u32)], out: &mut Vec<(usize, u32)>) {
+        if sides.iter().any(|&(nfa, q)| self.steps_from(nfa, q, out)) {
+            return;
+        }
+        out.clear();
+        out.extend(self.reps.iter().copied().enumerate());
+    }
 }
 
 /// The rank of a representative in witness order: lower reads better.
@@ -568,7 +624,9 @@ pub(super) fn intersect_codes(a: &Nfa, b: &Nfa) -> Result<Option<Vec<u32>>, Exha
     if a.len() == 0 || b.len() == 0 {
         return Ok(None);
     }
-    let reps = alphabet(&[a, b], &[a, b]);
+    let alphabet = Alphabet::new(&[a, b], &[a, b]);
+    let limit = node_limit(alphabet.len());
+    let mut steps = Vec::new();
     let mut seen: HashSet<(u32, u32, u8), FxBuild> = HashSet::default();
     let mut nodes: Vec<(u32, u32, u8)> = vec![(0, 0, W_START)];
     let mut parents: Vec<(u32, u32)> = vec![(u32::MAX, 0)];
@@ -580,10 +638,11 @@ pub(super) fn intersect_codes(a: &Nfa, b: &Nfa) -> Result<Option<Vec<u32>>, Exha
         if w_accepts(w) && a.is_final(qa) && b.is_final(qb) {
             return Ok(Some(trace(&parents, node)));
         }
-        if nodes.len() > BUDGET {
+        if nodes.len() > limit {
             return Err(Exhausted);
         }
-        for &c in &reps {
+        alphabet.candidates(&[(a, qa), (b, qb)], &mut steps);
+        for &(_, c) in &steps {
             let w2 = w_step(w, c);
             if w2 == W_DEAD {
                 continue;
@@ -622,6 +681,8 @@ struct Subsets<'a> {
     /// `cache[set * classes + class]`, `u32::MAX` when not computed yet.
     cache: Vec<u32>,
     classes: usize,
+    /// Where a step's successor set is computed, so that only new sets allocate.
+    scratch: Vec<u64>,
 }
 
 impl<'a> Subsets<'a> {
@@ -641,6 +702,7 @@ impl<'a> Subsets<'a> {
             accepting: Vec::new(),
             cache: Vec::new(),
             classes,
+            scratch: vec![0; words_for(total)],
         }
     }
 
@@ -659,6 +721,10 @@ impl<'a> Subsets<'a> {
         if let Some(&id) = self.ids.get(&bits) {
             return id;
         }
+        self.insert(bits)
+    }
+
+    fn insert(&mut self, bits: Box<[u64]>) -> u32 {
         let id = u32::try_from(self.sets.len()).unwrap_or(u32::MAX);
         let accepting = iter_bits(&bits).any(|g| {
             let (part, q) = self.locate(g);
@@ -686,7 +752,8 @@ impl<'a> Subsets<'a> {
         {
             return to;
         }
-        let mut next = vec![0u64; self.words];
+        let mut next = std::mem::take(&mut self.scratch);
+        next.iter_mut().for_each(|w| *w = 0);
         if let Some(bits) = self.sets.get(set as usize) {
             for g in iter_bits(bits) {
                 let (part, q) = self.locate(g);
@@ -696,7 +763,11 @@ impl<'a> Subsets<'a> {
                 }
             }
         }
-        let to = self.intern(next.into_boxed_slice());
+        let to = match self.ids.get(next.as_slice()) {
+            Some(&id) => id,
+            None => self.insert(next.clone().into_boxed_slice()),
+        };
+        self.scratch = next;
         if let Some(x) = self.cache.get_mut(slot) {
             *x = to;
         }
@@ -719,8 +790,10 @@ pub(super) fn difference_codes<'a>(
     let parts: Vec<&Nfa> = a.filter(|n| n.len() > 0).collect();
     let mut all = parts.clone();
     all.push(b);
-    let reps = alphabet(&all, &[b]);
-    let mut subsets = Subsets::new(parts, reps.len());
+    let alphabet = Alphabet::new(&all, &[b]);
+    let limit = node_limit(alphabet.len());
+    let mut subsets = Subsets::new(parts, alphabet.len());
+    let mut steps = Vec::new();
     let start = subsets.start();
     let mut seen: HashSet<(u32, u8, u32), FxBuild> = HashSet::default();
     let mut nodes: Vec<(u32, u8, u32)> = vec![(0, W_START, start)];
@@ -733,10 +806,11 @@ pub(super) fn difference_codes<'a>(
         if w_accepts(w) && b.is_final(qb) && !subsets.accepts(set) {
             return Ok(Some(trace(&parents, node)));
         }
-        if nodes.len() > BUDGET || subsets.sets.len() > BUDGET / 4 {
+        if nodes.len() > limit || subsets.sets.len() > limit / 4 {
             return Err(Exhausted);
         }
-        for (class, &c) in reps.iter().enumerate() {
+        alphabet.candidates(&[(b, qb)], &mut steps);
+        for &(class, c) in &steps {
             let w2 = w_step(w, c);
             if w2 == W_DEAD {
                 continue;
