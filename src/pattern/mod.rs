@@ -9,9 +9,31 @@
 //! holes, subtrees), decided on automata rather than by heuristics, and property-tested against a
 //! brute-force matcher. Depth limits and directory prefixes are expressed by the resolver as
 //! patterns (`dir/*/*.csv`, a subtree flag), so every caller gets the same answers.
+//!
+//! The language, where tools disagree:
+//! - Every set holds only *well-formed* paths: non-empty, no `//`, no trailing `/` (the root
+//!   `/` aside). So `a/*/b` does not claim `a//b`, `a/**` matches what is under `a` (not `a`
+//!   or `a/`), and literal parts are normalised (`//`, `.`, `dir/..`) before building.
+//! - `**` as a whole segment is zero or more directories, as in gitignore and globset; a
+//!   leading `**/` also matches absolute paths. With `star_matches_slash` (`find -path`), the
+//!   glob is plain fnmatch: `*`, `?` and brackets may match `/`, and `**` is two stars.
+//! - A subtree holds each matched path and everything below it (below `/`, everything absolute).
+//! - A symbol (`${NAME}`) is one opaque unit, which may stand for several directories: only
+//!   `**`, path holes, slash-crossing stars and the same symbol match it; a pattern that starts
+//!   with one is absolute. What a pattern *names* (the side being covered) holds symbols only
+//!   where its own symbol pieces stand: its wildcards and holes stand for concrete text.
+//! - Searches are bounded; [`try_covers`] and [`try_overlaps`] say when a budget ran out
+//!   (adversarial patterns only), and the plain functions then claim nothing.
 
 mod automaton;
 mod build;
+mod charset;
+mod glob;
+#[cfg(test)]
+mod proptests;
+mod strftime;
+#[cfg(test)]
+mod tests;
 
 pub use build::normalize_literal_path;
 
@@ -23,9 +45,10 @@ use serde::Serialize;
 pub enum Piece {
     /// Literal text; may contain `/`.
     Lit(String),
-    /// A glob in shell/fnmatch syntax: `*`, `?`, `[...]`, `[!...]`, and `**` as a whole segment
-    /// (zero or more directories). With `star_matches_slash`, `*` also matches `/` (as in
-    /// `find -path`). With `case_insensitive`, letters match either case (`find -iname`).
+    /// A glob in shell/fnmatch syntax: `*`, `?`, `[...]`, `[!...]`, `[[:digit:]]`, `\x`, and `**`
+    /// as a whole segment (zero or more directories). With `star_matches_slash`, the glob is
+    /// plain fnmatch as in `find -path`: `*` (and `?`, brackets) also match `/`. With
+    /// `case_insensitive`, letters match either case (`find -iname`).
     Glob {
         text: String,
         star_matches_slash: bool,
@@ -40,18 +63,23 @@ pub enum Piece {
 }
 
 /// A set of paths. Built once, compared many times.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Pattern {
     display: String,
     absolute: bool,
     subtree: bool,
     literal_prefix: String,
     nfa: automaton::Nfa,
+    /// The normalised tokens: two patterns with the same display may still differ (a literal
+    /// `*` and a glob `*`, a literal `{day}` and a hole).
+    toks: Box<[build::Tok]>,
 }
 
+/// Structural equality: the same normalised pattern with the same display; patterns with equal
+/// languages but different spellings differ (use [`relation`] for sets).
 impl PartialEq for Pattern {
     fn eq(&self, other: &Self) -> bool {
-        self.display == other.display && self.subtree == other.subtree
+        self.display == other.display && self.subtree == other.subtree && self.toks == other.toks
     }
 }
 impl Eq for Pattern {}
@@ -60,6 +88,14 @@ impl std::hash::Hash for Pattern {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.display.hash(state);
         self.subtree.hash(state);
+    }
+}
+
+/// Shows the pattern as reviewers read it, not its automaton: debug output and snapshots of
+/// facts stay readable.
+impl std::fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Pattern").field(&self.display()).finish()
     }
 }
 
@@ -92,7 +128,7 @@ impl Pattern {
     /// How reviewers read the pattern: globs as written, holes as `{label}`, symbols as
     /// `${NAME}`, and `/**` appended for a subtree.
     pub fn display(&self) -> String {
-        if self.subtree {
+        if self.subtree && !(self.display == "**" || self.display.ends_with("/**")) {
             format!("{}/**", self.display.trim_end_matches('/'))
         } else {
             self.display.clone()
@@ -109,6 +145,7 @@ impl Pattern {
         self.absolute
     }
 
+    /// Also names everything below each matched path (a recursive delete, a directory prefix).
     pub fn is_subtree(&self) -> bool {
         self.subtree
     }
@@ -119,7 +156,14 @@ impl Pattern {
         &self.literal_prefix
     }
 
-    /// Does this pattern match this concrete path?
+    /// Matches no path at all (for instance a literal part that normalisation cannot make
+    /// well-formed): a resolver can drop it rather than compare it.
+    pub fn is_empty(&self) -> bool {
+        automaton::included(&self.nfa, std::iter::empty()).unwrap_or(false)
+    }
+
+    /// Does this pattern match this concrete path? The path must be normalised (see
+    /// [`normalize_literal_path`]): `a//b` or `a/` never match.
     pub fn matches(&self, path: &str) -> bool {
         self.nfa.matches(path)
     }
@@ -153,7 +197,8 @@ impl Relation {
     }
 }
 
-/// The relation of A to B.
+/// The relation of A to B. When a search exceeds its budget (only adversarial patterns do), the
+/// undecided parts count as "no": no coverage and no overlap are claimed that were not proven.
 pub fn relation(a: &Pattern, b: &Pattern) -> Relation {
     let a_covers = covers(std::slice::from_ref(a), b);
     let b_covers = covers(std::slice::from_ref(b), a);
@@ -171,22 +216,55 @@ pub fn relation(a: &Pattern, b: &Pattern) -> Relation {
     }
 }
 
-/// Does the union of `a` match every path `b` names?
+/// Does the union of `a` match every path `b` names? `false` when undecided (see
+/// [`try_covers`]).
 pub fn covers(a: &[Pattern], b: &Pattern) -> bool {
-    automaton::included(&b.nfa, a.iter().map(|p| &p.nfa))
+    try_covers(a, b).unwrap_or(false)
 }
 
-/// Do `a` and `b` share at least one path?
+/// Does the union of `a` match every path `b` names? `None` when the patterns are too complex
+/// to decide within the search budget, so that a caller can report "unknown" rather than guess.
+pub fn try_covers(a: &[Pattern], b: &Pattern) -> Option<bool> {
+    automaton::included(&b.nfa, relevant(a, b).map(|p| &p.nfa)).ok()
+}
+
+/// Do `a` and `b` share at least one path? `false` when undecided (see [`try_overlaps`]).
 pub fn overlaps(a: &Pattern, b: &Pattern) -> bool {
-    automaton::intersect_witness(&a.nfa, &b.nfa).is_some()
+    try_overlaps(a, b).unwrap_or(false)
+}
+
+/// Do `a` and `b` share at least one path? `None` when undecided within the search budget.
+pub fn try_overlaps(a: &Pattern, b: &Pattern) -> Option<bool> {
+    if !prefixes_compatible(a, b) {
+        return Some(false);
+    }
+    automaton::intersect_codes(&a.nfa, &b.nfa)
+        .ok()
+        .map(|w| w.is_some())
 }
 
 /// A shortest path that both patterns match, if any: evidence for explanations and tests.
+/// Symbols are shown as `${NAME}`.
 pub fn overlap_witness(a: &Pattern, b: &Pattern) -> Option<String> {
+    if !prefixes_compatible(a, b) {
+        return None;
+    }
     automaton::intersect_witness(&a.nfa, &b.nfa)
 }
 
 /// A shortest path that `b` names and no pattern of `a` matches, if any.
 pub fn uncovered_witness(a: &[Pattern], b: &Pattern) -> Option<String> {
-    automaton::difference_witness(&b.nfa, a.iter().map(|p| &p.nfa))
+    automaton::difference_witness(&b.nfa, relevant(a, b).map(|p| &p.nfa))
+}
+
+/// Every path of a pattern starts with its literal prefix: when neither prefix extends the
+/// other, the patterns are disjoint without a search.
+fn prefixes_compatible(a: &Pattern, b: &Pattern) -> bool {
+    let (x, y) = (a.literal_prefix.as_str(), b.literal_prefix.as_str());
+    x.starts_with(y) || y.starts_with(x)
+}
+
+/// The patterns of `a` that may share a path with `b`.
+fn relevant<'a>(a: &'a [Pattern], b: &'a Pattern) -> impl Iterator<Item = &'a Pattern> {
+    a.iter().filter(move |p| prefixes_compatible(p, b))
 }
