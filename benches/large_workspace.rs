@@ -20,7 +20,8 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(5000);
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-workspace/{per_repo}"));
+    let root =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-workspace/{per_repo}"));
     let built_marker = root.join(".built");
     if !built_marker.exists() {
         let _ = std::fs::remove_dir_all(&root);
@@ -100,7 +101,9 @@ fn generate(per_repo: usize) -> Scenario {
     );
     for i in 0..per_repo / 10 {
         let module = python_module(i);
-        loader.base.insert(format!("loader/mod_{i}.py"), module.clone());
+        loader
+            .base
+            .insert(format!("loader/mod_{i}.py"), module.clone());
         loader.head.insert(format!("loader/mod_{i}.py"), module);
     }
     let mut ops = ScenarioRepo {
@@ -112,12 +115,17 @@ fn generate(per_repo: usize) -> Scenario {
         let script = shell_script(i);
         ops.base.insert(format!("cron/job_{i}.sh"), script);
         if i % 10 == 0 {
-            crontab.push_str(&format!("{} {} * * * /opt/ops/cron/job_{i}.sh\n", i % 60, i % 24));
+            crontab.push_str(&format!(
+                "{} {} * * * /opt/ops/cron/job_{i}.sh\n",
+                i % 60,
+                i % 24
+            ));
         }
     }
     ops.base.insert(
         "cron/cleanup_ticker.sh".into(),
-        "#!/bin/bash\nfind /data/ticker -maxdepth 1 -name 'ticker_*.csv' -mtime +3 -delete\n".into(),
+        "#!/bin/bash\nfind /data/ticker -maxdepth 1 -name 'ticker_*.csv' -mtime +3 -delete\n"
+            .into(),
     );
     crontab.push_str("0 2 * * * /opt/ops/cron/cleanup_ticker.sh\n");
     ops.base.insert("crontab".into(), crontab);
@@ -127,7 +135,8 @@ fn generate(per_repo: usize) -> Scenario {
         ..Default::default()
     };
     for i in 0..per_repo {
-        apps.base.insert(format!("app/pkg_{}/m_{i}.py", i % 50), python_module(i));
+        apps.base
+            .insert(format!("app/pkg_{}/m_{i}.py", i % 50), python_module(i));
     }
     apps.head = apps.base.clone();
     Scenario {

@@ -46,7 +46,10 @@ fn run(path: &str, extra: &[String]) -> anyhow::Result<u8> {
     let outcome = knockon::app::run(&cli)?;
     print!("{}", outcome.output);
     for e in &scenario.expected {
-        eprintln!("expected: {:?} {} {}/{}:{}", e.kind, e.rule, e.repo, e.path, e.line);
+        eprintln!(
+            "expected: {:?} {} {}/{}:{}",
+            e.kind, e.rule, e.repo, e.path, e.line
+        );
     }
     Ok(outcome.exit_code)
 }

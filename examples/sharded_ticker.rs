@@ -23,7 +23,9 @@ fn main() -> ExitCode {
 }
 
 fn run() -> anyhow::Result<u8> {
-    let format = std::env::args().nth(1).unwrap_or_else(|| "text".to_string());
+    let format = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "text".to_string());
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(root.join("testdata/scenarios/sharded-ticker.scenario"))?;
     let scenario = Scenario::parse(&text)?;

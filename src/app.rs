@@ -54,12 +54,17 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<Outcome> {
                     .context("cannot read the diff from standard input")?;
                 text
             } else {
-                let bytes = std::fs::read(path).with_context(|| format!("cannot read diff {path}"))?;
+                let bytes =
+                    std::fs::read(path).with_context(|| format!("cannot read diff {path}"))?;
                 String::from_utf8_lossy(&bytes).into_owned()
             };
             ChangeSpec::Diff {
                 text,
-                source_name: if path == "-" { "<stdin>".into() } else { path.clone() },
+                source_name: if path == "-" {
+                    "<stdin>".into()
+                } else {
+                    path.clone()
+                },
             }
         }
         (None, Some(base)) => ChangeSpec::Revisions {
@@ -102,7 +107,10 @@ pub fn load_rules(dirs: &[PathBuf]) -> Result<(Models, ImpactRules), Error> {
     let mut rules = ImpactRules::builtin()?;
     for dir in dirs {
         if !dir.is_dir() {
-            return Err(Error::Usage(format!("--rules {}: no such directory", dir.display())));
+            return Err(Error::Usage(format!(
+                "--rules {}: no such directory",
+                dir.display()
+            )));
         }
         let mut files = Vec::new();
         collect_toml(dir, &mut files);
@@ -111,7 +119,8 @@ pub fn load_rules(dirs: &[PathBuf]) -> Result<(Models, ImpactRules), Error> {
             let name = file.display().to_string();
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| RulesError::at(&name, 1, format!("cannot read: {e}")))?;
-            let table: toml::Table = toml::from_str(&text).map_err(|e| RulesError::toml(&name, &text, &e))?;
+            let table: toml::Table =
+                toml::from_str(&text).map_err(|e| RulesError::toml(&name, &text, &e))?;
             if table.contains_key("language") {
                 models.load_file(&name, &text)?;
             } else if table.contains_key("rule") {
@@ -130,10 +139,14 @@ pub fn load_rules(dirs: &[PathBuf]) -> Result<(Models, ImpactRules), Error> {
 }
 
 fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
-        let Ok(kind) = entry.file_type() else { continue };
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
         if kind.is_dir() {
             collect_toml(&path, out);
         } else if kind.is_file() && path.extension().is_some_and(|e| e == "toml") {
@@ -146,7 +159,8 @@ fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) {
 pub fn check(request: &CheckRequest) -> Result<Report, Error> {
     let (models, rules) = load_rules(&request.rules_dirs)?;
     let select = |path: &str, bytes: &[u8]| Language::detect(path, bytes).is_some();
-    let workspace = load::load_workspace(&request.repo, &request.change, &request.context, &select)?;
+    let workspace =
+        load::load_workspace(&request.repo, &request.change, &request.context, &select)?;
     let facts = extract_workspace(&workspace, &models);
     let env = BTreeMap::new();
     let head_world = resolve::resolve(&facts.head_world(), &env);
@@ -160,7 +174,11 @@ pub fn check(request: &CheckRequest) -> Result<Report, Error> {
             .cloned()
             .collect()
     };
-    let deltas = change::compute(&of_changed(&base_world), &of_changed(&head_world), &changed_paths);
+    let deltas = change::compute(
+        &of_changed(&base_world),
+        &of_changed(&head_world),
+        &changed_paths,
+    );
     let warnings = collect_warnings(&head_world, &base_world, changed_name, &changed_paths);
     let stats = Stats {
         change: workspace.changed.description.clone(),
@@ -203,7 +221,9 @@ fn collect_warnings(
         })
         .collect();
     out.sort_by(|a, b| (&a.repo, &a.path, a.line).cmp(&(&b.repo, &b.path, b.line)));
-    out.dedup_by(|a, b| a.repo == b.repo && a.path == b.path && a.line == b.line && a.message == b.message);
+    out.dedup_by(|a, b| {
+        a.repo == b.repo && a.path == b.path && a.line == b.line && a.message == b.message
+    });
     out
 }
 
@@ -214,7 +234,11 @@ fn excerpt(workspace: &Workspace, site: &Site, version: Version) -> Option<Strin
             Version::Head => &workspace.changed.head,
         }
     } else {
-        &workspace.context.iter().find(|c| c.name == site.repo)?.snapshot
+        &workspace
+            .context
+            .iter()
+            .find(|c| c.name == site.repo)?
+            .snapshot
     };
     snapshot.files.get(&site.path)?.line(site.line)
 }
@@ -258,7 +282,8 @@ fn extract_workspace(workspace: &Workspace, models: &Models) -> WorkspaceFacts {
         .chain(workspace.context.iter().map(|c| &c.snapshot));
     for snapshot in snapshots {
         for (path, content) in &snapshot.files {
-            jobs.entry((path.clone(), content.key.clone())).or_insert(content);
+            jobs.entry((path.clone(), content.key.clone()))
+                .or_insert(content);
         }
     }
     let extracted: HashMap<(String, String), Arc<FileFacts>> = jobs

@@ -28,7 +28,12 @@ pub struct CheckArgs {
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub repo: PathBuf,
     /// The change is BASE..HEAD (HEAD defaults to the working tree, uncommitted edits included).
-    #[arg(long, value_name = "REV", required_unless_present = "diff", conflicts_with = "diff")]
+    #[arg(
+        long,
+        value_name = "REV",
+        required_unless_present = "diff",
+        conflicts_with = "diff"
+    )]
     pub base: Option<String>,
     /// The head revision; without it, the working tree.
     #[arg(long, value_name = "REV", requires = "base")]

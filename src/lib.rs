@@ -3,20 +3,20 @@
 //! The modules follow the pipeline of DESIGN.md, each stage taking the previous stage's plain data:
 //! [`load`] -> [`extract`] -> [`resolve`] -> [`graph`] -> [`change`] -> [`impact`] -> [`report`].
 
-pub mod expr;
-pub mod extract;
-pub mod model;
-pub mod pattern;
-pub mod rules;
-pub mod error;
-pub mod load;
-pub mod resolve;
-pub mod finding;
 pub mod app;
 pub mod change;
 pub mod cli;
+pub mod error;
 pub mod exit_codes;
+pub mod expr;
+pub mod extract;
+pub mod finding;
 pub mod graph;
 pub mod impact;
+pub mod load;
+pub mod model;
+pub mod pattern;
 pub mod report;
+pub mod resolve;
+pub mod rules;
 pub mod scenario;

@@ -6,7 +6,11 @@ fn main() -> ExitCode {
     let cli = match knockon::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { knockon::exit_codes::ERROR } else { 0 };
+            let code = if e.use_stderr() {
+                knockon::exit_codes::ERROR
+            } else {
+                0
+            };
             let _ = e.print();
             return ExitCode::from(code);
         }
@@ -14,7 +18,10 @@ fn main() -> ExitCode {
     match knockon::app::run(&cli) {
         Ok(outcome) => {
             let mut stdout = std::io::stdout().lock();
-            match stdout.write_all(outcome.output.as_bytes()).and_then(|_| stdout.flush()) {
+            match stdout
+                .write_all(outcome.output.as_bytes())
+                .and_then(|_| stdout.flush())
+            {
                 Ok(()) => ExitCode::from(outcome.exit_code),
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(0),
                 Err(e) => {

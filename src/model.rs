@@ -190,7 +190,10 @@ pub struct Schedule {
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Trigger {
     /// Started by a schedule declared at `declared_at` (a crontab line, a timer).
-    Schedule { schedule: Schedule, declared_at: Site },
+    Schedule {
+        schedule: Schedule,
+        declared_at: Site,
+    },
     /// Started on demand: a signal, a watched file, a queue, an endpoint.
     OnDemand { how: String, declared_at: Site },
     /// Runs forever, acting every `interval` (a loop with a sleep).

@@ -331,10 +331,21 @@ fn commit_all(repo: &git2::Repository, message: &str) -> Result<git2::Oid, git2:
     index.write()?;
     let tree_id = index.write_tree()?;
     let tree = repo.find_tree(tree_id)?;
-    let signature = git2::Signature::new("knockon", "knockon@example.invalid", &git2::Time::new(1_700_000_000, 0))?;
+    let signature = git2::Signature::new(
+        "knockon",
+        "knockon@example.invalid",
+        &git2::Time::new(1_700_000_000, 0),
+    )?;
     let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
     let parents: Vec<&git2::Commit> = parent.iter().collect();
-    repo.commit(Some("HEAD"), &signature, &signature, message, &tree, &parents)
+    repo.commit(
+        Some("HEAD"),
+        &signature,
+        &signature,
+        message,
+        &tree,
+        &parents,
+    )
 }
 
 #[cfg(test)]

@@ -46,7 +46,10 @@ pub fn compute(base: &[Access], head: &[Access], changed_paths: &[String]) -> De
         .collect();
     let mut deltas = Deltas::default();
     for removed in base_outputs {
-        if path_patterns(removed).iter().all(|p| covers(&head_patterns, p)) {
+        if path_patterns(removed)
+            .iter()
+            .all(|p| covers(&head_patterns, p))
+        {
             continue;
         }
         let same_unit: Vec<Access> = new_outputs

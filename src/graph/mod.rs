@@ -23,7 +23,10 @@ pub struct AccessId(pub usize);
 #[derive(Clone, Debug)]
 pub enum Node {
     /// A function, script or crontab entry.
-    Unit { repo: String, name: String },
+    Unit {
+        repo: String,
+        name: String,
+    },
     Job(JobId),
     Access(AccessId),
     /// A resource as displayed; accesses with the same display share the node.
@@ -69,10 +72,10 @@ impl Graph {
                 })
             });
             for job in &access.jobs {
-                if let Some(job_node) = job_nodes.get(*job) {
-                    if graph.find_edge(*job_node, unit).is_none() {
-                        graph.add_edge(*job_node, unit, Edge::Runs);
-                    }
+                if let Some(job_node) = job_nodes.get(*job)
+                    && graph.find_edge(*job_node, unit).is_none()
+                {
+                    graph.add_edge(*job_node, unit, Edge::Runs);
                 }
             }
             let node = graph.add_node(Node::Access(id));
@@ -83,15 +86,15 @@ impl Graph {
                 .or_insert_with(|| graph.add_node(Node::Resource(display)));
             graph.add_edge(node, resource, Edge::Touches);
             access_nodes.push(node);
-            if let Resource::Path(set) = &access.resource {
-                if set.is_anchored() {
-                    for pattern in &set.patterns {
-                        let bucket = prefix_index
-                            .entry(pattern.literal_prefix().to_string())
-                            .or_default();
-                        if bucket.last() != Some(&id) {
-                            bucket.push(id);
-                        }
+            if let Some(set) = access.resource.as_path()
+                && set.is_anchored()
+            {
+                for pattern in &set.patterns {
+                    let bucket = prefix_index
+                        .entry(pattern.literal_prefix().to_string())
+                        .or_default();
+                    if bucket.last() != Some(&id) {
+                        bucket.push(id);
                     }
                 }
             }
@@ -120,10 +123,10 @@ impl Graph {
         let mut keys: Vec<&String> = Vec::new();
         // Buckets whose key is a prefix of the query's prefix (at directory boundaries)...
         for (i, c) in prefix.char_indices() {
-            if c == '/' {
-                if let Some((k, _)) = self.prefix_index.get_key_value(&prefix[..=i]) {
-                    keys.push(k);
-                }
+            if c == '/'
+                && let Some((k, _)) = self.prefix_index.get_key_value(&prefix[..=i])
+            {
+                keys.push(k);
             }
         }
         if let Some((k, _)) = self.prefix_index.get_key_value("") {

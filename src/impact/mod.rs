@@ -28,13 +28,23 @@ pub enum Version {
 pub type Excerpts<'a> = &'a dyn Fn(&Site, Version) -> Option<String>;
 
 /// Evaluates the rules on the deltas.
-pub fn evaluate(deltas: &Deltas, graph: &Graph, rules: &ImpactRules, excerpts: Excerpts<'_>) -> Vec<Finding> {
-    let mut findings: BTreeMap<(String, Site), Finding> = BTreeMap::new();
+///
+/// One unit gets findings from one rule per changed output: the first rule in order that fires
+/// for any of its accesses. A cleanup loop that lists, checks and deletes the same files is one
+/// cleanup finding, not a cleanup finding and two reader findings.
+pub fn evaluate(
+    deltas: &Deltas,
+    graph: &Graph,
+    rules: &ImpactRules,
+    excerpts: Excerpts<'_>,
+) -> Vec<Finding> {
     let path_rules: Vec<&ImpactRule> = rules
         .rules
         .iter()
         .filter(|r| r.enabled && r.kind == ResourceKind::Path)
         .collect();
+    // (rule order, finding) per (counterpart unit, changed output).
+    let mut candidates: Vec<(usize, (String, String, Site), Finding)> = Vec::new();
     for change in &deltas.outputs {
         let Some(removed_set) = change.removed.resource.as_path() else {
             continue;
@@ -55,15 +65,47 @@ pub fn evaluate(deltas: &Deltas, graph: &Graph, rules: &ImpactRules, excerpts: E
                 let Some(counterpart_set) = counterpart.resource.as_path() else {
                     continue;
                 };
-                for rule in &path_rules {
-                    if let Some(finding) = apply(rule, change, removed_pattern, id, counterpart_set, graph, excerpts) {
-                        let key = (finding.rule.clone(), counterpart.site.clone());
-                        findings.entry(key).or_insert(finding);
+                for (order, rule) in path_rules.iter().enumerate() {
+                    if let Some(finding) = apply(
+                        rule,
+                        change,
+                        removed_pattern,
+                        id,
+                        counterpart_set,
+                        graph,
+                        excerpts,
+                    ) {
+                        let unit = (
+                            counterpart.site.repo.clone(),
+                            counterpart.unit.clone(),
+                            change.removed.site.clone(),
+                        );
+                        candidates.push((order, unit, finding));
                         break;
                     }
                 }
             }
         }
+    }
+    let mut best_rule: BTreeMap<&(String, String, Site), usize> = BTreeMap::new();
+    for (order, unit, _) in &candidates {
+        let best = best_rule.entry(unit).or_insert(*order);
+        *best = (*best).min(*order);
+    }
+    let mut findings: BTreeMap<(String, Site), Finding> = BTreeMap::new();
+    for (order, unit, finding) in &candidates {
+        if best_rule.get(unit) != Some(order) {
+            continue;
+        }
+        let key = (
+            finding.rule.clone(),
+            Site {
+                repo: finding.impacted.repo.clone(),
+                path: finding.impacted.path.clone(),
+                line: finding.impacted.line,
+            },
+        );
+        findings.entry(key).or_insert_with(|| finding.clone());
     }
     let mut out: Vec<Finding> = findings.into_values().collect();
     out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -120,10 +162,14 @@ fn apply(
         }
         After::Unproduced => {
             let still_produced = counterpart_set.patterns.iter().any(|p| {
-                graph.producers_touching(p, &counterpart.site.repo).into_iter().any(|pid| {
-                    let producer = graph.access(pid);
-                    !(producer.site.repo == counterpart.site.repo && producer.unit == counterpart.unit)
-                })
+                graph
+                    .producers_touching(p, &counterpart.site.repo)
+                    .into_iter()
+                    .any(|pid| {
+                        let producer = graph.access(pid);
+                        !(producer.site.repo == counterpart.site.repo
+                            && producer.unit == counterpart.unit)
+                    })
             });
             if still_produced {
                 return None;
@@ -131,7 +177,14 @@ fn apply(
             replacements
         }
     };
-    Some(build_finding(rule, change, counterpart_id, &missed, graph, excerpts))
+    Some(build_finding(
+        rule,
+        change,
+        counterpart_id,
+        &missed,
+        graph,
+        excerpts,
+    ))
 }
 
 /// File writes first; directory creations only when nothing else is produced.
@@ -197,10 +250,18 @@ fn build_finding(
     };
     let mut impacted_note = counterpart.describe();
     if let Some(j) = job {
-        impacted_note.push_str(&format!("; runs {} ({})", j.schedule.expression, j.declared_at));
+        impacted_note.push_str(&format!(
+            "; runs {} ({})",
+            j.schedule.expression, j.declared_at
+        ));
     }
     let mut explanation = vec![
-        format!("{} {} ({})", counterpart.unit, counterpart.describe(), counterpart.site),
+        format!(
+            "{} {} ({})",
+            counterpart.unit,
+            counterpart.describe(),
+            counterpart.site
+        ),
         format!(
             "at base, {} {} ({}), which that matches",
             change.removed.unit,
@@ -304,7 +365,9 @@ fn generalize(display: &str) -> String {
     let mut rest = display;
     while let Some(start) = rest.find('{') {
         let is_symbol = rest[..start].ends_with('$');
-        let Some(len) = rest[start..].find('}') else { break };
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
         out.push_str(&rest[..start]);
         if is_symbol {
             out.push_str(&rest[start..start + len + 1]);
@@ -323,7 +386,10 @@ mod tests {
 
     #[test]
     fn generalizes_holes() {
-        assert_eq!(generalize("/data/ticker/{day}/{exchange}.csv"), "/data/ticker/*/*.csv");
+        assert_eq!(
+            generalize("/data/ticker/{day}/{exchange}.csv"),
+            "/data/ticker/*/*.csv"
+        );
         assert_eq!(generalize("${DATA}/{x}.csv"), "${DATA}/*.csv");
         let many = ["/d/{day}/NYSE.csv", "/d/{day}/LSE.csv"].map(String::from);
         assert_eq!(super::suggest_glob(many.into_iter()), "/d/*/*.csv");

@@ -79,7 +79,13 @@ pub fn parse(text: &str) -> Result<Vec<FilePatch>, DiffParseError> {
     while i < lines.len() {
         let line = lines[i].trim_end_matches('\r');
         if let Some(rest) = line.strip_prefix("diff --git ") {
-            flush_header_only(&mut patches, &git_paths, pending_new, pending_deleted, &pending_rename);
+            flush_header_only(
+                &mut patches,
+                &git_paths,
+                pending_new,
+                pending_deleted,
+                &pending_rename,
+            );
             git_paths = parse_git_header(rest);
             pending_new = false;
             pending_deleted = false;
@@ -132,7 +138,13 @@ pub fn parse(text: &str) -> Result<Vec<FilePatch>, DiffParseError> {
         }
         i += 1;
     }
-    flush_header_only(&mut patches, &git_paths, pending_new, pending_deleted, &pending_rename);
+    flush_header_only(
+        &mut patches,
+        &git_paths,
+        pending_new,
+        pending_deleted,
+        &pending_rename,
+    );
     if patches.is_empty() {
         return Err(DiffParseError {
             line: 1,
@@ -202,7 +214,9 @@ fn parse_hunks(lines: &[&str], mut i: usize) -> Result<(Vec<Hunk>, usize), DiffP
     let mut hunks = Vec::new();
     while i < lines.len() {
         let line = lines[i].trim_end_matches('\r');
-        let Some(header) = line.strip_prefix("@@") else { break };
+        let Some(header) = line.strip_prefix("@@") else {
+            break;
+        };
         let (old_start, old_len, new_start, new_len) =
             parse_range_header(header).ok_or_else(|| DiffParseError {
                 line: i + 1,
@@ -322,7 +336,11 @@ impl FilePatch {
         let mut offset: isize = 0;
         for (index, hunk) in self.hunks.iter().enumerate() {
             let (from, to): (Vec<&str>, Vec<&str>) = hunk.sides(reverse);
-            let stated = if reverse { hunk.new_start } else { hunk.old_start };
+            let stated = if reverse {
+                hunk.new_start
+            } else {
+                hunk.old_start
+            };
             let expected = (stated.saturating_sub(1) as isize + offset).max(0) as usize;
             let at = find_block(&lines, &from, expected).ok_or_else(|| ApplyError {
                 path: self.display_path().to_string(),
@@ -373,10 +391,10 @@ fn find_block(lines: &[String], block: &[&str], expected: usize) -> Option<usize
     for distance in 0..=last_start {
         let below = expected.checked_sub(distance);
         let above = expected + distance;
-        if let Some(at) = below {
-            if matches_at(at) {
-                return Some(at);
-            }
+        if let Some(at) = below
+            && matches_at(at)
+        {
+            return Some(at);
         }
         if distance > 0 && above <= last_start && matches_at(above) {
             return Some(above);
@@ -418,7 +436,8 @@ index 111..222 100644
     #[test]
     fn finds_hunks_that_moved() {
         let patches = parse(DIFF).unwrap();
-        let old = "# header\n# more\nimport os\nOUT = \"/data/ticker/ticker_{day}.csv\"\nprint(OUT)\n";
+        let old =
+            "# header\n# more\nimport os\nOUT = \"/data/ticker/ticker_{day}.csv\"\nprint(OUT)\n";
         assert!(patches[0].apply(old).unwrap().contains("{exchange}"));
     }
 
@@ -444,7 +463,8 @@ index 111..222 100644
 
     #[test]
     fn plain_diff_u_paths() {
-        let diff = "--- x.sh\t2026-01-01 00:00:00\n+++ x.sh\t2026-01-02 00:00:00\n@@ -1 +1 @@\n-a\n+b\n";
+        let diff =
+            "--- x.sh\t2026-01-01 00:00:00\n+++ x.sh\t2026-01-02 00:00:00\n@@ -1 +1 @@\n-a\n+b\n";
         let patches = parse(diff).unwrap();
         assert_eq!(patches[0].new_path.as_deref(), Some("x.sh"));
     }

@@ -44,10 +44,10 @@ pub fn snapshot_at(
     let mut skipped = SkipCounts::default();
     let mut entries = Vec::new();
     tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
-        if entry.kind() == Some(git2::ObjectType::Blob) {
-            if let Ok(name) = entry.name() {
-                entries.push((format!("{dir}{name}"), entry.id(), entry.filemode()));
-            }
+        if entry.kind() == Some(git2::ObjectType::Blob)
+            && let Ok(name) = entry.name()
+        {
+            entries.push((format!("{dir}{name}"), entry.id(), entry.filemode()));
         }
         git2::TreeWalkResult::Ok
     })

@@ -200,7 +200,11 @@ pub fn load_workspace(
             let (snap, s) = worktree::snapshot(&root, select)?;
             skipped.add(s);
             let (base, head, applied) = apply_diff(&snap, text, source_name, select)?;
-            let state = if applied { "applied" } else { "not yet applied" };
+            let state = if applied {
+                "applied"
+            } else {
+                "not yet applied"
+            };
             (base, head, format!("diff {source_name} ({state})"))
         }
     };
@@ -322,12 +326,11 @@ fn apply_all(
             },
             None => None,
         };
-        if current.is_none() {
-            if let Some(path) = to {
-                if worktree.files.contains_key(path) {
-                    return Err(format!("{path} already exists in the working tree"));
-                }
-            }
+        if current.is_none()
+            && let Some(path) = to
+            && worktree.files.contains_key(path)
+        {
+            return Err(format!("{path} already exists in the working tree"));
         }
         let old_text = current.unwrap_or_default();
         let result = if reverse {
@@ -339,11 +342,11 @@ fn apply_all(
         if let Some(path) = from {
             out.files.remove(path);
         }
-        if let Some(path) = to {
-            if select(path, result.as_bytes()) {
-                out.files
-                    .insert(path.clone(), FileContent::new(result.into_bytes()));
-            }
+        if let Some(path) = to
+            && select(path, result.as_bytes())
+        {
+            out.files
+                .insert(path.clone(), FileContent::new(result.into_bytes()));
         }
     }
     Ok(out)

@@ -60,7 +60,10 @@ pub fn summary(report: &Report) -> String {
     ] {
         let n = count(s);
         if n > 0 {
-            parts.push(format!("{n} {name}{}", if n == 1 || name == "info" { "" } else { "s" }));
+            parts.push(format!(
+                "{n} {name}{}",
+                if n == 1 || name == "info" { "" } else { "s" }
+            ));
         }
     }
     let findings = match report.findings.len() {
@@ -133,7 +136,9 @@ pub fn clean(text: &str) -> String {
     for c in text.chars() {
         match c {
             '\t' => out.push_str("    "),
-            c if c.is_control() || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') => {
+            c if c.is_control()
+                || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') =>
+            {
                 let _ = write!(out, "\\u{{{:x}}}", c as u32);
             }
             c => out.push(c),

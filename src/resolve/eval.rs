@@ -126,7 +126,12 @@ impl<'a, 'e> Evaluator<'a, 'e> {
         }
     }
 
-    fn env_value(&mut self, file: FileRef<'a>, name: &str, default: Option<&'a Expr>) -> Vec<Value> {
+    fn env_value(
+        &mut self,
+        file: FileRef<'a>,
+        name: &str,
+        default: Option<&'a Expr>,
+    ) -> Vec<Value> {
         if let Some(value) = self.env.get(name) {
             return vec![vec![Piece::Lit(value.clone())]];
         }
@@ -136,8 +141,11 @@ impl<'a, 'e> Evaluator<'a, 'e> {
         match default {
             Some(default) => {
                 let values = self.eval(file, default);
-                let shown: Vec<String> = values.iter().map(|v| display_value(v)).collect();
-                let note = format!("${name} is not set in any repository; assuming its default {}", shown.join(" or "));
+                let shown: Vec<String> = values.iter().map(display_value).collect();
+                let note = format!(
+                    "${name} is not set in any repository; assuming its default {}",
+                    shown.join(" or ")
+                );
                 if !self.notes.contains(&note) {
                     self.notes.push(note);
                 }
@@ -206,10 +214,10 @@ fn starts_absolute(value: &Value) -> bool {
 
 /// An unknown value at the start of a path is a directory, which may span several segments.
 fn widen_leading_hole(mut value: Value) -> Value {
-    if let Some(Piece::Hole { shape, .. }) = value.first_mut() {
-        if *shape == HoleShape::Segment {
-            *shape = HoleShape::Path;
-        }
+    if let Some(Piece::Hole { shape, .. }) = value.first_mut()
+        && *shape == HoleShape::Segment
+    {
+        *shape = HoleShape::Path;
     }
     value
 }
@@ -234,8 +242,13 @@ fn parent_of(value: Value) -> Value {
             Piece::Lit(text) => {
                 if let Some(pos) = text.trim_end_matches('/').rfind('/') {
                     let mut out: Value = value[..i].to_vec();
-                    let kept = if pos == 0 { "/" } else { &text[..pos] };
-                    out.push(Piece::Lit(kept.to_string()));
+                    match (pos, i) {
+                        // `/x.csv` alone: the parent is the root.
+                        (0, 0) => out.push(Piece::Lit("/".into())),
+                        // `.../{day}` + `/x.csv`: the parent is everything before the literal.
+                        (0, _) => {}
+                        _ => out.push(Piece::Lit(text[..pos].to_string())),
+                    }
                     return merge_literals(out);
                 }
             }
@@ -277,10 +290,10 @@ fn replace_name(base: &Value, name: &Value, suffix_only: bool) -> Value {
         let mut out = base.clone();
         if let Some(Piece::Lit(text)) = out.last_mut() {
             let segment_start = text.rfind('/').map(|p| p + 1).unwrap_or(0);
-            if let Some(dot) = text[segment_start..].rfind('.') {
-                if dot > 0 || segment_start > 0 {
-                    text.truncate(segment_start + dot);
-                }
+            if let Some(dot) = text[segment_start..].rfind('.')
+                && (dot > 0 || segment_start > 0)
+            {
+                text.truncate(segment_start + dot);
             }
         }
         out.extend(name.iter().cloned());
@@ -344,7 +357,10 @@ mod tests {
 
     #[test]
     fn parent_of_literal_paths() {
-        assert_eq!(parent_of(vec![lit("/data/ticker/x.csv")]), vec![lit("/data/ticker")]);
+        assert_eq!(
+            parent_of(vec![lit("/data/ticker/x.csv")]),
+            vec![lit("/data/ticker")]
+        );
         assert_eq!(parent_of(vec![lit("/x.csv")]), vec![lit("/")]);
         assert_eq!(parent_of(vec![lit("x.csv")]), vec![lit(".")]);
         let with_hole = vec![
@@ -360,8 +376,14 @@ mod tests {
 
     #[test]
     fn join_restarts_at_absolute() {
-        assert_eq!(join_values(&vec![lit("/a")], &vec![lit("b")]), vec![lit("/a"), lit("/"), lit("b")]);
-        assert_eq!(join_values(&vec![lit("/a")], &vec![lit("/b")]), vec![lit("/b")]);
+        assert_eq!(
+            join_values(&vec![lit("/a")], &vec![lit("b")]),
+            vec![lit("/a"), lit("/"), lit("b")]
+        );
+        assert_eq!(
+            join_values(&vec![lit("/a")], &vec![lit("/b")]),
+            vec![lit("/b")]
+        );
     }
 
     #[test]

@@ -60,16 +60,21 @@ impl<'a> Lookup<'a> {
         found
     }
 
-    fn find_unguarded(&self, file: FileRef<'a>, scope: ScopeId, name: &str, line: u32) -> Target<'a> {
+    fn find_unguarded(
+        &self,
+        file: FileRef<'a>,
+        scope: ScopeId,
+        name: &str,
+        line: u32,
+    ) -> Target<'a> {
         let Some(facts) = self.facts(file) else {
             return Target::Unbound;
         };
-        if let Some(attr) = name.strip_prefix("self.") {
-            if let Some(class) = class_of(facts, scope) {
-                if let Some(b) = last_binding(facts, class, &format!("self.{attr}"), None) {
-                    return Target::Binding(file, b);
-                }
-            }
+        if let Some(attr) = name.strip_prefix("self.")
+            && let Some(class) = class_of(facts, scope)
+            && let Some(b) = last_binding(facts, class, &format!("self.{attr}"), None)
+        {
+            return Target::Binding(file, b);
         }
         // Own scope: the last binding before the use; enclosing scopes: the last binding.
         let mut current = Some(scope);
@@ -94,10 +99,10 @@ impl<'a> Lookup<'a> {
                     return Target::Binding(file, b);
                 }
             }
-            if let Some(import) = find_import(facts, s, name) {
-                if let Some(t) = self.follow_import(file, import, name) {
-                    return t;
-                }
+            if let Some(import) = find_import(facts, s, name)
+                && let Some(t) = self.follow_import(file, import, name)
+            {
+                return t;
             }
             first = false;
             current = facts.scopes.get(s).and_then(|sc| sc.parent);
@@ -110,21 +115,21 @@ impl<'a> Lookup<'a> {
             let (head, rest) = (&normalized[..split], &normalized[split + 1..]);
             let mut current = Some(scope);
             while let Some(s) = current {
-                if let Some(import) = find_import(facts, s, head) {
-                    if let Some(module_file) = self.module_file(file, import, true) {
-                        if module_file != file {
-                            return self.find_in_module(module_file, rest);
-                        }
-                    }
+                if let Some(import) = find_import(facts, s, head)
+                    && let Some(module_file) = self.module_file(file, import, true)
+                    && module_file != file
+                {
+                    return self.find_in_module(module_file, rest);
                 }
                 current = facts.scopes.get(s).and_then(|sc| sc.parent);
             }
         }
         // `Self::DIR`, `crate::NAME`, `self.NAME` at module level within the same file.
-        if let Some((head, rest)) = normalized.split_once('.') {
-            if matches!(head, "Self" | "self" | "crate" | "super") && rest != name {
-                return self.find(file, 0, rest, u32::MAX);
-            }
+        if let Some((head, rest)) = normalized.split_once('.')
+            && matches!(head, "Self" | "self" | "crate" | "super")
+            && rest != name
+        {
+            return self.find(file, 0, rest, u32::MAX);
         }
         Target::Unbound
     }
@@ -133,7 +138,12 @@ impl<'a> Lookup<'a> {
         self.find(module_file, 0, name, u32::MAX)
     }
 
-    fn follow_import(&self, file: FileRef<'a>, import: &'a Import, used: &str) -> Option<Target<'a>> {
+    fn follow_import(
+        &self,
+        file: FileRef<'a>,
+        import: &'a Import,
+        used: &str,
+    ) -> Option<Target<'a>> {
         match &import.name {
             // `from m import X as used`: X in module m (or module m.X itself).
             Some(name) => {
@@ -156,17 +166,20 @@ impl<'a> Lookup<'a> {
 
     /// The file an import refers to. With `as_module`, `from pkg import mod` is the module
     /// `pkg.mod` rather than a name inside `pkg`.
-    fn module_file(&self, file: FileRef<'a>, import: &Import, as_module: bool) -> Option<FileRef<'a>> {
+    fn module_file(
+        &self,
+        file: FileRef<'a>,
+        import: &Import,
+        as_module: bool,
+    ) -> Option<FileRef<'a>> {
         let repo = self.repos.get(file.repo)?;
         let mut module = import.module.replace("::", ".");
-        if as_module {
-            if let Some(name) = &import.name {
-                module = if module.is_empty() {
-                    name.clone()
-                } else {
-                    format!("{module}.{name}")
-                };
-            }
+        if as_module && let Some(name) = &import.name {
+            module = if module.is_empty() {
+                name.clone()
+            } else {
+                format!("{module}.{name}")
+            };
         }
         let is_rust = file.path.ends_with(".rs");
         let candidates = if is_rust {
@@ -299,7 +312,10 @@ fn rust_module_candidates(importer: &str, module: &str) -> Vec<(String, bool)> {
                 (format!("{prefix}{rel}/mod.rs"), true),
             ]
         }
-        None => vec![(format!("{rel}.rs"), false), (format!("{rel}/mod.rs"), false)],
+        None => vec![
+            (format!("{rel}.rs"), false),
+            (format!("{rel}/mod.rs"), false),
+        ],
     }
 }
 
@@ -325,6 +341,9 @@ mod tests {
 
     #[test]
     fn rust_candidates() {
-        assert_eq!(rust_module_candidates("src/main.rs", "crate::config".replace("::", ".").as_str())[0].0, "src/config.rs");
+        assert_eq!(
+            rust_module_candidates("src/main.rs", "crate::config".replace("::", ".").as_str())[0].0,
+            "src/config.rs"
+        );
     }
 }

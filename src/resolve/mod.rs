@@ -313,7 +313,9 @@ fn link_jobs<'a>(
         }
         let mut env = file_env.clone();
         env.extend(user_env.iter().map(|(k, v)| (k.clone(), v.clone())));
-        let Some(facts) = lookup.facts(file) else { continue };
+        let Some(facts) = lookup.facts(file) else {
+            continue;
+        };
         for run in &facts.runs {
             for target in run_targets(lookup, file, &run.target, &env) {
                 queue.push_back((target, job));
@@ -414,7 +416,11 @@ fn literal_tail(value: &Value) -> Option<String> {
 }
 
 /// Python modules of the same repository that a file imports.
-fn imported_modules<'a>(lookup: &Lookup<'a>, file: FileRef<'a>, facts: &FileFacts) -> Vec<FileRef<'a>> {
+fn imported_modules<'a>(
+    lookup: &Lookup<'a>,
+    file: FileRef<'a>,
+    facts: &FileFacts,
+) -> Vec<FileRef<'a>> {
     let Some(repo) = lookup.repos.get(file.repo) else {
         return Vec::new();
     };
@@ -459,10 +465,7 @@ mod tests {
             literal_tail(&vec![Piece::Lit("/opt/ops/bin/x.sh".into())]).as_deref(),
             Some("/opt/ops/bin/x.sh")
         );
-        let with_hole = vec![
-            Piece::Symbol("HOME".into()),
-            Piece::Lit("/bin/x.sh".into()),
-        ];
+        let with_hole = vec![Piece::Symbol("HOME".into()), Piece::Lit("/bin/x.sh".into())];
         assert_eq!(literal_tail(&with_hole).as_deref(), Some("/bin/x.sh"));
     }
 }

@@ -56,10 +56,7 @@ pub fn is_anchored(pattern: &Pattern) -> bool {
         return !text.starts_with("/{") && !text.starts_with("/*");
     }
     let first = text.split('/').next().unwrap_or("");
-    !first.is_empty()
-        && first != "."
-        && first != ".."
-        && !first.contains(['{', '*', '?', '['])
+    !first.is_empty() && first != "." && first != ".." && !first.contains(['{', '*', '?', '['])
 }
 
 /// The path set of an exact path (`subtree` for recursive deletes of a directory).
@@ -112,7 +109,9 @@ pub fn find(starts: Vec<Value>, names: Vec<Value>, paths: Vec<Value>, spec: &Fin
             .collect()
     };
     let min = spec.min_depth.max(1);
-    let max = spec.max_depth.filter(|m| m.saturating_sub(min) <= MAX_EXPANDED_DEPTH);
+    let max = spec
+        .max_depth
+        .filter(|m| m.saturating_sub(min) <= MAX_EXPANDED_DEPTH);
     let mut values = Vec::new();
     for start in starts.into_iter().map(widen_leading_dir_hole) {
         for name in &names {
@@ -190,10 +189,11 @@ fn star() -> Piece {
 /// An unknown value at the start of a path, followed by `/`, is a directory.
 fn widen_leading_dir_hole(mut value: Value) -> Value {
     let followed_by_slash = matches!(value.get(1), Some(Piece::Lit(t)) if t.starts_with('/'));
-    if let Some(Piece::Hole { shape, .. }) = value.first_mut() {
-        if *shape == HoleShape::Segment && followed_by_slash {
-            *shape = HoleShape::Path;
-        }
+    if let Some(Piece::Hole { shape, .. }) = value.first_mut()
+        && *shape == HoleShape::Segment
+        && followed_by_slash
+    {
+        *shape = HoleShape::Path;
     }
     value
 }

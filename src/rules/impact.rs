@@ -204,10 +204,18 @@ fn compile(raw: RawRule, file: &str, line: u32) -> Result<ImpactRule, RulesError
         "path" => ResourceKind::Path,
         "credential" => ResourceKind::Credential,
         "queue" => ResourceKind::Queue,
-        other => return Err(err(format!("unknown kind `{other}` (path, credential, queue)"))),
+        other => {
+            return Err(err(format!(
+                "unknown kind `{other}` (path, credential, queue)"
+            )));
+        }
     };
-    let severity = Severity::parse(&raw.severity)
-        .ok_or_else(|| err(format!("unknown severity `{}` (error, warning, info)", raw.severity)))?;
+    let severity = Severity::parse(&raw.severity).ok_or_else(|| {
+        err(format!(
+            "unknown severity `{}` (error, warning, info)",
+            raw.severity
+        ))
+    })?;
     let when = match raw.when.as_str() {
         "output-replaced" => When::OutputReplaced,
         "output-removed" => When::OutputRemoved,
@@ -220,7 +228,11 @@ fn compile(raw: RawRule, file: &str, line: u32) -> Result<ImpactRule, RulesError
     let before = match raw.before.as_str() {
         "intersects" => Before::Intersects,
         "covers" => Before::Covers,
-        other => return Err(err(format!("unknown `before = \"{other}\"` (intersects, covers)"))),
+        other => {
+            return Err(err(format!(
+                "unknown `before = \"{other}\"` (intersects, covers)"
+            )));
+        }
     };
     let after = match raw.after.as_str() {
         "misses-replacement" => After::MissesReplacement,
@@ -233,7 +245,8 @@ fn compile(raw: RawRule, file: &str, line: u32) -> Result<ImpactRule, RulesError
     };
     let mut counterpart_modes = Vec::new();
     for mode in &raw.counterpart_modes {
-        counterpart_modes.push(Mode::parse(mode).ok_or_else(|| err(format!("unknown mode `{mode}`")))?);
+        counterpart_modes
+            .push(Mode::parse(mode).ok_or_else(|| err(format!("unknown mode `{mode}`")))?);
     }
     if counterpart_modes.is_empty() {
         return Err(err("`counterpart_modes` names at least one mode".into()));
@@ -343,8 +356,16 @@ mod tests {
         let rules = ImpactRules::builtin().unwrap();
         assert!(rules.get("path.cleanup-misses-new-outputs").is_some());
         for rule in &rules.rules {
-            assert!(rule.examples.iter().any(|e| e.fires), "{} has no firing example", rule.id);
-            assert!(rule.examples.iter().any(|e| !e.fires), "{} has no passing example", rule.id);
+            assert!(
+                rule.examples.iter().any(|e| e.fires),
+                "{} has no firing example",
+                rule.id
+            );
+            assert!(
+                rule.examples.iter().any(|e| !e.fires),
+                "{} has no passing example",
+                rule.id
+            );
         }
     }
 
@@ -366,7 +387,10 @@ mod tests {
     #[test]
     fn renders_placeholders() {
         assert_eq!(
-            render("{producer} writes {after}", &[("producer", "a".into()), ("after", "b".into())]),
+            render(
+                "{producer} writes {after}",
+                &[("producer", "a".into()), ("after", "b".into())]
+            ),
             "a writes b"
         );
     }

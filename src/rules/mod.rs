@@ -31,8 +31,17 @@ impl RulesError {
 
     /// Converts a TOML error, locating it by its span and keeping only its first line of text.
     pub fn toml(file: &str, text: &str, error: &toml::de::Error) -> RulesError {
-        let line = error.span().map(|span| line_of_offset(text, span.start)).unwrap_or(1);
-        let message = error.message().lines().next().unwrap_or("invalid TOML").trim().to_string();
+        let line = error
+            .span()
+            .map(|span| line_of_offset(text, span.start))
+            .unwrap_or(1);
+        let message = error
+            .message()
+            .lines()
+            .next()
+            .unwrap_or("invalid TOML")
+            .trim()
+            .to_string();
         RulesError::at(file, line, message)
     }
 }
@@ -40,7 +49,10 @@ impl RulesError {
 /// 1-based line of a byte offset.
 pub fn line_of_offset(text: &str, offset: usize) -> u32 {
     let end = offset.min(text.len());
-    let newlines = text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count();
+    let newlines = text.as_bytes()[..end]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count();
     u32::try_from(newlines + 1).unwrap_or(u32::MAX)
 }
 
@@ -49,7 +61,8 @@ pub fn line_of_key(text: &str, key: &str) -> u32 {
     text.lines()
         .position(|l| {
             let t = l.trim_start();
-            t.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with('='))
+            t.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
         })
         .map(|i| u32::try_from(i + 1).unwrap_or(u32::MAX))
         .unwrap_or(1)

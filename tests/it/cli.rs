@@ -25,7 +25,13 @@ fn assert_usage_error(output: &Output, needle: &str) {
 #[test]
 fn missing_repo_is_a_one_line_error() {
     let out = knockon()
-        .args(["check", "--repo", "/nonexistent/knockon-repo", "--base", "HEAD"])
+        .args([
+            "check",
+            "--repo",
+            "/nonexistent/knockon-repo",
+            "--base",
+            "HEAD",
+        ])
         .output()
         .unwrap();
     assert_usage_error(&out, "/nonexistent/knockon-repo");
@@ -177,7 +183,9 @@ fn json_follows_the_contract() {
     let findings = json["findings"].as_array().unwrap();
     assert!(!findings.is_empty());
     for f in findings {
-        for key in ["rule", "severity", "message", "resource", "change", "impacted"] {
+        for key in [
+            "rule", "severity", "message", "resource", "change", "impacted",
+        ] {
             assert!(f.get(key).is_some(), "missing {key} in {f}");
         }
         assert!(["error", "warning", "info"].contains(&f["severity"].as_str().unwrap()));
@@ -191,7 +199,10 @@ fn json_follows_the_contract() {
         .iter()
         .find(|f| f["rule"] == "path.cleanup-misses-new-outputs")
         .unwrap();
-    assert_eq!(cleanup["resource"]["before"], "/data/ticker/ticker_{day}.csv");
+    assert_eq!(
+        cleanup["resource"]["before"],
+        "/data/ticker/ticker_{day}.csv"
+    );
     assert_eq!(
         cleanup["resource"]["after"],
         "/data/ticker/{day}/NYSE.csv, /data/ticker/{day}/LSE.csv, /data/ticker/{day}/TSE.csv"

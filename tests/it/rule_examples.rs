@@ -12,7 +12,8 @@ fn every_rule_example_behaves_as_documented() {
     for rule in &rules.rules {
         for (index, example) in rule.examples.iter().enumerate() {
             let name = format!("{} example {}", rule.id, index + 1);
-            let scenario = Scenario::parse(&example.scenario).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let scenario =
+                Scenario::parse(&example.scenario).unwrap_or_else(|e| panic!("{name}: {e}"));
             let run = run_scenario(&scenario, Mode::Revisions, &[]);
             if example.fires {
                 assert!(

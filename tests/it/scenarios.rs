@@ -12,8 +12,8 @@ fn scenarios() -> Vec<(String, Scenario)> {
         let path = entry.path();
         if path.extension().is_some_and(|e| e == "scenario") {
             let text = std::fs::read_to_string(&path).unwrap();
-            let scenario = Scenario::parse(&text)
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let scenario =
+                Scenario::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             out.push((entry.file_name().to_string_lossy().into_owned(), scenario));
         }
     }
@@ -40,7 +40,12 @@ fn every_scenario_gives_exactly_its_expected_findings_in_every_mode() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} failure(s):\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failure(s):\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
 
 #[test]

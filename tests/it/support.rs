@@ -11,7 +11,9 @@ pub fn knockon() -> Command {
 }
 
 pub fn testdata(rel: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(rel)
 }
 
 /// How the change is handed to the binary.
@@ -79,7 +81,9 @@ pub fn run_built(built: &BuiltScenario, mode: Mode, extra: &[&str]) -> Output {
             let diff = built.diff_text().unwrap();
             let path = built.root.join("change.diff");
             std::fs::write(&path, diff).unwrap();
-            cmd.arg("--diff").arg("-").stdin(std::fs::File::open(&path).unwrap());
+            cmd.arg("--diff")
+                .arg("-")
+                .stdin(std::fs::File::open(&path).unwrap());
         }
     }
     cmd.output().unwrap()
@@ -110,12 +114,22 @@ fn sites(json: &Value, key: &str) -> BTreeSet<(String, String, String, u64)> {
         .collect()
 }
 
-pub fn expected_sites(scenario: &Scenario, kind: ExpectKind) -> BTreeSet<(String, String, String, u64)> {
+pub fn expected_sites(
+    scenario: &Scenario,
+    kind: ExpectKind,
+) -> BTreeSet<(String, String, String, u64)> {
     scenario
         .expected
         .iter()
         .filter(|e| e.kind == kind)
-        .map(|e| (e.rule.clone(), e.repo.clone(), e.path.clone(), u64::from(e.line)))
+        .map(|e| {
+            (
+                e.rule.clone(),
+                e.repo.clone(),
+                e.path.clone(),
+                u64::from(e.line),
+            )
+        })
         .collect()
 }
 
@@ -140,8 +154,15 @@ pub fn assert_expected(name: &str, scenario: &Scenario, run: &Run, mode: Mode) {
     let code = run.output.status.code();
     let want = if expected.is_empty() { Some(0) } else { None };
     if let Some(want) = want {
-        assert_eq!(code, Some(want), "{name} ({mode:?}): exit code; stderr: {stderr}");
+        assert_eq!(
+            code,
+            Some(want),
+            "{name} ({mode:?}): exit code; stderr: {stderr}"
+        );
     } else {
-        assert!(matches!(code, Some(0) | Some(1)), "{name}: exit code {code:?}; stderr: {stderr}");
+        assert!(
+            matches!(code, Some(0) | Some(1)),
+            "{name}: exit code {code:?}; stderr: {stderr}"
+        );
     }
 }

@@ -25,9 +25,18 @@ pub struct Models {
 
 /// The built-in model files, compiled in so the binary works with nothing beside it.
 pub const BUILTIN_MODEL_FILES: &[(&str, &str)] = &[
-    ("rules/models/python.toml", include_str!("../../../rules/models/python.toml")),
-    ("rules/models/bash.toml", include_str!("../../../rules/models/bash.toml")),
-    ("rules/models/rust.toml", include_str!("../../../rules/models/rust.toml")),
+    (
+        "rules/models/python.toml",
+        include_str!("../../../rules/models/python.toml"),
+    ),
+    (
+        "rules/models/bash.toml",
+        include_str!("../../../rules/models/bash.toml"),
+    ),
+    (
+        "rules/models/rust.toml",
+        include_str!("../../../rules/models/rust.toml"),
+    ),
 ];
 
 /// The header every model file starts with.
@@ -58,11 +67,16 @@ impl Models {
             return Err(RulesError::at(
                 name,
                 crate::rules::line_of_key(text, "schema"),
-                format!("schema {} is not supported (this build reads schema {MODEL_SCHEMA})", header.schema),
+                format!(
+                    "schema {} is not supported (this build reads schema {MODEL_SCHEMA})",
+                    header.schema
+                ),
             ));
         }
         match header.language.as_str() {
-            "python" => self.python.merge(python::PythonModelFile::parse(name, text)?),
+            "python" => self
+                .python
+                .merge(python::PythonModelFile::parse(name, text)?),
             "bash" => self.bash.merge(bash::BashModelFile::parse(name, text)?),
             "rust" => self.rust.merge(rust::RustModelFile::parse(name, text)?),
             other => {
