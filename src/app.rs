@@ -3,7 +3,7 @@
 //! (reading the diff, choosing the format, the exit code).
 
 use crate::change;
-use crate::cli::{CheckArgs, Cli, Command, FailOn};
+use crate::cli::{CheckArgs, Cli, Command, FailOn, WhoArgs, WhoFormat};
 use crate::error::Error;
 use crate::exit_codes;
 use crate::extract::{self, FileFacts, Language};
@@ -12,6 +12,7 @@ use crate::graph::Graph;
 use crate::impact::{self, Version};
 use crate::load::{self, ChangeSpec, FileContent, Snapshot, Workspace};
 use crate::model::Site;
+use crate::report::audit::{Audit, AuditEntry};
 use crate::report::{self, Report, ReportWarning, Stats};
 use crate::resolve::{self, RepoFacts, Resolved};
 use crate::rules::RulesError;
@@ -42,7 +43,89 @@ pub struct Outcome {
 pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
     match &cli.command {
         Command::Check(args) => run_check(args),
+        Command::Who(args) => run_who(args),
     }
+}
+
+fn run_who(args: &WhoArgs) -> anyhow::Result<Outcome> {
+    let dirs = if args.dirs.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.dirs.clone()
+    };
+    let audit = who(&args.pattern, &dirs, &args.rules)?;
+    let output = match args.format {
+        WhoFormat::Text => report::audit::render_text(&audit),
+        WhoFormat::Json => report::audit::render_json(&audit),
+    };
+    Ok(Outcome {
+        output,
+        exit_code: exit_codes::CLEAN,
+    })
+}
+
+/// Every access in `dirs` whose paths may overlap `pattern`, producers first.
+pub fn who(pattern: &str, dirs: &[PathBuf], rules_dirs: &[PathBuf]) -> Result<Audit, Error> {
+    if pattern.trim().is_empty() {
+        return Err(Error::Usage("the PATH to look for is empty".into()));
+    }
+    let (models, _) = load_rules(rules_dirs)?;
+    let select = |path: &str, bytes: &[u8]| Language::detect(path, bytes).is_some();
+    let (repos, skipped) = load::load_directories(dirs, &[], &select)?;
+    let contents: Vec<&Snapshot> = repos.iter().map(|r| &r.snapshot).collect();
+    let extracted = extract_snapshots(&contents, &models);
+    let facts: Vec<RepoFacts> = repos
+        .iter()
+        .map(|r| RepoFacts {
+            name: r.name.clone(),
+            files: facts_of(&r.snapshot, &extracted),
+        })
+        .collect();
+    let files_analysed = facts.iter().map(|r| r.files.len()).sum();
+    let resolved = resolve::resolve(&facts, &BTreeMap::new());
+    let query = crate::pattern::Pattern::glob(pattern);
+    let mut entries: Vec<AuditEntry> = resolved
+        .accesses
+        .iter()
+        .filter(|a| {
+            a.resource
+                .as_path()
+                .is_some_and(|set| set.is_anchored() && set.overlaps(&query))
+        })
+        .map(|a| AuditEntry {
+            producer: a.mode.produces(),
+            description: a.describe(),
+            mode: a.mode,
+            resource: a.resource.display().to_string(),
+            excerpt: repos
+                .iter()
+                .find(|r| r.name == a.site.repo)
+                .and_then(|r| r.snapshot.files.get(&a.site.path))
+                .and_then(|f| f.line(a.site.line)),
+            site: a.site.clone(),
+            unit: a.unit.clone(),
+            jobs: a
+                .jobs
+                .iter()
+                .filter_map(|j| resolved.jobs.get(*j))
+                .map(|j| {
+                    format!(
+                        "{}, {} ({})",
+                        j.schedule.expression, j.schedule.description, j.declared_at
+                    )
+                })
+                .collect(),
+            notes: a.notes.clone(),
+        })
+        .collect();
+    entries.sort_by(|a, b| (!a.producer, &a.site).cmp(&(!b.producer, &b.site)));
+    Ok(Audit {
+        query: pattern.to_string(),
+        entries,
+        repositories: repos.len(),
+        files_analysed,
+        files_skipped: skipped,
+    })
 }
 
 fn run_check(args: &CheckArgs) -> anyhow::Result<Outcome> {
@@ -275,45 +358,51 @@ impl WorkspaceFacts {
     }
 }
 
-fn extract_workspace(workspace: &Workspace, models: &Models) -> WorkspaceFacts {
+/// Facts of every distinct (path, content) of the snapshots, extracted in parallel.
+type Extracted = HashMap<(String, String), Arc<FileFacts>>;
+
+fn extract_snapshots(snapshots: &[&Snapshot], models: &Models) -> Extracted {
     let mut jobs: HashMap<(String, String), &FileContent> = HashMap::new();
-    let snapshots = std::iter::once(&workspace.changed.base)
-        .chain(std::iter::once(&workspace.changed.head))
-        .chain(workspace.context.iter().map(|c| &c.snapshot));
     for snapshot in snapshots {
         for (path, content) in &snapshot.files {
             jobs.entry((path.clone(), content.key.clone()))
                 .or_insert(content);
         }
     }
-    let extracted: HashMap<(String, String), Arc<FileFacts>> = jobs
-        .into_par_iter()
+    jobs.into_par_iter()
         .filter_map(|((path, key), content)| {
             let facts = extract::extract(&path, &content.bytes, models)?;
             Some(((path, key), Arc::new(facts)))
         })
-        .collect();
-    let facts_of = |snapshot: &Snapshot| -> BTreeMap<String, Arc<FileFacts>> {
-        snapshot
-            .files
-            .iter()
-            .filter_map(|(path, content)| {
-                extracted
-                    .get(&(path.clone(), content.key.clone()))
-                    .map(|f| (path.clone(), Arc::clone(f)))
-            })
-            .collect()
-    };
+        .collect()
+}
+
+fn facts_of(snapshot: &Snapshot, extracted: &Extracted) -> BTreeMap<String, Arc<FileFacts>> {
+    snapshot
+        .files
+        .iter()
+        .filter_map(|(path, content)| {
+            extracted
+                .get(&(path.clone(), content.key.clone()))
+                .map(|f| (path.clone(), Arc::clone(f)))
+        })
+        .collect()
+}
+
+fn extract_workspace(workspace: &Workspace, models: &Models) -> WorkspaceFacts {
+    let mut snapshots = vec![&workspace.changed.base, &workspace.changed.head];
+    snapshots.extend(workspace.context.iter().map(|c| &c.snapshot));
+    let extracted = extract_snapshots(&snapshots, models);
     WorkspaceFacts {
         changed_name: workspace.changed.name.clone(),
-        base: facts_of(&workspace.changed.base),
-        head: facts_of(&workspace.changed.head),
+        base: facts_of(&workspace.changed.base, &extracted),
+        head: facts_of(&workspace.changed.head, &extracted),
         context: workspace
             .context
             .iter()
             .map(|c| RepoFacts {
                 name: c.name.clone(),
-                files: facts_of(&c.snapshot),
+                files: facts_of(&c.snapshot, &extracted),
             })
             .collect(),
     }

@@ -20,6 +20,32 @@ pub struct Cli {
 pub enum Command {
     /// Report the code elsewhere that a change breaks.
     Check(CheckArgs),
+    /// Who produces and who consumes a path? Lists every access that may touch it, with the
+    /// schedules that run it.
+    Who(WhoArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WhoArgs {
+    /// A path or glob (`/data/ticker/ticker_*.csv`; `/**` lists every absolute path).
+    #[arg(value_name = "PATH")]
+    pub pattern: String,
+    /// Repositories (any directories) to search; default: the current directory.
+    #[arg(value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// A directory of model and rule files that add to or override the built-in ones (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = WhoFormat::Text)]
+    pub format: WhoFormat,
+}
+
+/// Output formats of `knockon who`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum WhoFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, clap::Args)]

@@ -251,8 +251,8 @@ fn build_finding(
     let mut impacted_note = counterpart.describe();
     if let Some(j) = job {
         impacted_note.push_str(&format!(
-            "; runs {} ({})",
-            j.schedule.expression, j.declared_at
+            "; runs {}, {} ({})",
+            j.schedule.expression, j.schedule.description, j.declared_at
         ));
     }
     let mut explanation = vec![

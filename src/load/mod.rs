@@ -209,34 +209,8 @@ pub fn load_workspace(
         }
     };
     let changed_paths = changed_paths(&base, &head);
-    let mut context = Vec::new();
-    let mut names: BTreeSet<String> = BTreeSet::from([name.clone()]);
-    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.clone());
-    for dir in context_dirs {
-        if !dir.is_dir() {
-            return Err(LoadError::NoSuchDir {
-                path: dir.display().to_string(),
-            });
-        }
-        let canonical = dir.canonicalize().unwrap_or_else(|_| dir.clone());
-        if canonical == canonical_root {
-            continue;
-        }
-        let (snapshot, s) = worktree::snapshot(dir, select)?;
-        skipped.add(s);
-        let mut context_name = repo_name(dir);
-        let mut n = 2;
-        while names.contains(&context_name) {
-            context_name = format!("{}-{n}", repo_name(dir));
-            n += 1;
-        }
-        names.insert(context_name.clone());
-        context.push(ContextRepo {
-            name: context_name,
-            root: dir.clone(),
-            snapshot,
-        });
-    }
+    let (context, s) = load_directories(context_dirs, &[(name.clone(), root.clone())], select)?;
+    skipped.add(s);
     Ok(Workspace {
         changed: ChangedRepo {
             name,
@@ -249,6 +223,51 @@ pub fn load_workspace(
         context,
         skipped,
     })
+}
+
+/// Loads the working trees of directories (any directory; git is not required), naming each by
+/// its basename (`-2`, `-3`... when two share one). Directories that are one of `taken` (by
+/// canonical path) are skipped; names in `taken` are not reused.
+pub fn load_directories(
+    dirs: &[PathBuf],
+    taken: &[(String, PathBuf)],
+    select: Selector<'_>,
+) -> Result<(Vec<ContextRepo>, SkipCounts), LoadError> {
+    let mut skipped = SkipCounts::default();
+    let mut repos = Vec::new();
+    let mut names: BTreeSet<String> = taken.iter().map(|(n, _)| n.clone()).collect();
+    let mut seen: Vec<PathBuf> = taken
+        .iter()
+        .map(|(_, p)| p.canonicalize().unwrap_or_else(|_| p.clone()))
+        .collect();
+    for dir in dirs {
+        if !dir.is_dir() {
+            return Err(LoadError::NoSuchDir {
+                path: dir.display().to_string(),
+            });
+        }
+        let canonical = dir.canonicalize().unwrap_or_else(|_| dir.clone());
+        if seen.contains(&canonical) {
+            continue;
+        }
+        seen.push(canonical);
+        let (snapshot, s) = worktree::snapshot(dir, select)?;
+        skipped.add(s);
+        let base_name = repo_name(dir);
+        let mut name = base_name.clone();
+        let mut n = 2;
+        while names.contains(&name) {
+            name = format!("{base_name}-{n}");
+            n += 1;
+        }
+        names.insert(name.clone());
+        repos.push(ContextRepo {
+            name,
+            root: dir.clone(),
+            snapshot,
+        });
+    }
+    Ok((repos, skipped))
 }
 
 /// A repository's name: its directory's basename.

@@ -4,6 +4,7 @@
 //! that could not be fully read). Output: text for a terminal, or the versioned JSON contract.
 //! Renderers never decide anything: what to report is the impact stage's job.
 
+pub mod audit;
 pub mod json;
 pub mod text;
 

@@ -150,7 +150,13 @@ pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved 
                     RawResource::Path(target) => {
                         let (set, mut qualifiers) = resolve_path(&mut evaluator, file, target);
                         if let Some(retention) = &target.retention {
-                            qualifiers.push(retention.clone());
+                            qualifiers.push(substitute_variables(
+                                &mut evaluator,
+                                file,
+                                raw.scope,
+                                raw.line,
+                                retention,
+                            ));
                         }
                         (Resource::Path(set), qualifiers)
                     }
@@ -204,6 +210,73 @@ fn resolve_path<'a>(
             (set, qualifiers)
         }
     }
+}
+
+/// Replaces `$NAME`, `${NAME}` and `"$NAME"` in descriptive text (a `find -mtime +"$DAYS"`
+/// retention) by the variable's value when it resolves to one literal.
+fn substitute_variables<'a>(
+    evaluator: &mut Evaluator<'a, '_>,
+    file: FileRef<'a>,
+    scope: usize,
+    line: u32,
+    text: &str,
+) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(dollar) = rest.find('$') {
+        out.push_str(&rest[..dollar]);
+        let after = &rest[dollar + 1..];
+        let (name, consumed) = match after.strip_prefix('{') {
+            Some(inner) => match inner.find('}') {
+                Some(end) => (&inner[..end], end + 2),
+                None => ("", 0),
+            },
+            None => {
+                let end = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
+                (&after[..end], end)
+            }
+        };
+        let value = if name.is_empty() {
+            None
+        } else {
+            match evaluator.lookup.find(file, scope, name, line) {
+                lookup::Target::Binding(at, binding) => {
+                    let values = evaluator.eval(at, &binding.value);
+                    match values.as_slice() {
+                        [single] => single
+                            .iter()
+                            .map(|p| match p {
+                                crate::pattern::Piece::Lit(t) => Some(t.as_str()),
+                                _ => None,
+                            })
+                            .collect::<Option<String>>(),
+                        _ => None,
+                    }
+                }
+                lookup::Target::Unbound => None,
+            }
+        };
+        match value {
+            Some(v) => {
+                if out.ends_with('"') && after[consumed..].starts_with('"') {
+                    out.pop();
+                    out.push_str(&v);
+                    rest = &after[consumed + 1..];
+                } else {
+                    out.push_str(&v);
+                    rest = &after[consumed..];
+                }
+            }
+            None => {
+                out.push('$');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The display name of the unit performing an access.

@@ -95,9 +95,10 @@ pub fn find(starts: Vec<Value>, names: Vec<Value>, paths: Vec<Value>, spec: &Fin
         names
             .into_iter()
             .map(|name| {
+                // `-name` takes a glob, also when it arrives through a variable.
                 name.into_iter()
                     .map(|p| match p {
-                        Piece::Glob { text, .. } => Piece::Glob {
+                        Piece::Glob { text, .. } | Piece::Lit(text) => Piece::Glob {
                             text,
                             star_matches_slash: false,
                             case_insensitive: spec.case_insensitive,
@@ -136,7 +137,7 @@ pub fn find(starts: Vec<Value>, names: Vec<Value>, paths: Vec<Value>, spec: &Fin
             let v: Value = v
                 .into_iter()
                 .map(|p| match p {
-                    Piece::Glob { text, .. } => Piece::Glob {
+                    Piece::Glob { text, .. } | Piece::Lit(text) => Piece::Glob {
                         text,
                         star_matches_slash: true,
                         case_insensitive: false,

@@ -242,3 +242,57 @@ fn text_report_shows_both_sites_the_schedule_and_the_patterns() {
         assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
     }
 }
+
+#[test]
+fn who_lists_producers_and_consumers_with_schedules() {
+    let dir = tempfile::tempdir().unwrap();
+    let built = incident().build(dir.path()).unwrap();
+    let out = knockon()
+        .args(["who", "/data/ticker/**", "--format", "json"])
+        .arg(&built.changed_repo)
+        .args(&built.context)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let entries = json["entries"].as_array().unwrap();
+    let find = |path: &str, line: u64| {
+        entries
+            .iter()
+            .find(|e| e["site"]["path"] == path && e["site"]["line"] == line)
+            .unwrap_or_else(|| panic!("no entry at {path}:{line} in {json:#}"))
+    };
+    let cleanup = find("cron/cleanup_ticker.sh", 8);
+    assert_eq!(cleanup["mode"], "delete");
+    assert_eq!(cleanup["producer"], false);
+    assert!(
+        cleanup["jobs"][0]
+            .as_str()
+            .unwrap()
+            .contains("every day at 02:00")
+    );
+    let writer = find("loader/write.py", 13);
+    assert_eq!(writer["producer"], true);
+    // The loader runs from host-ops' crontab through bin/run_loader.sh and `python3 -m`.
+    assert!(
+        writer["jobs"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("15 1 * * 1-5")
+    );
+    // Nothing outside the queried directory.
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["resource"].as_str().unwrap().starts_with("/data/ticker"))
+    );
+}
+
+#[test]
+fn who_on_a_missing_directory_is_an_error() {
+    let out = knockon()
+        .args(["who", "/x", "/nonexistent/dir"])
+        .output()
+        .unwrap();
+    assert_usage_error(&out, "/nonexistent/dir");
+}
