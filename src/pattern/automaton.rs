@@ -8,18 +8,19 @@
 //! same way, so `a/*/b` never claims `a//b` and `a/**` never claims `a/`; a small DFA for `W`
 //! runs alongside every search.
 //!
-//! Relations on several automata split the alphabet into the intervals between every boundary
-//! that an edge predicate of any of them has (plus `/`): all codes of one interval behave alike
-//! for every automaton and for `W`, so one representative per interval decides exactly.
 //! Symbols are opaque units (codes above `char::MAX`). A pattern *matches* a symbol with `**`,
 //! path holes and slash-crossing stars, or with the same symbol; it *names* one only where its
 //! own symbol piece stands, since its wildcards and holes stand for concrete text. So inclusion
 //! asks whether every path `b` names is matched by some `a`: `**/x` covers `${S}/x`, and
 //! `**/*` covers `a/{p}` (every concrete value of `{p}` ends in a segment).
 //!
+//! Relations on several automata split the alphabet into the intervals between every boundary
+//! that an edge predicate of any of them has (plus `/`): all codes of one interval behave alike
+//! for every automaton and for `W`, so one representative per interval decides exactly.
 //! Inclusion explores pairs (state of `b`, determinised state set of the union of `a`);
 //! intersection explores triples of single states. Both are breadth-first, so witnesses are
-//! shortest, and both stop after [`BUDGET`] explored nodes and say so rather than hang.
+//! shortest, and both stop after a bounded amount of work ([`BUDGET`], [`WORK_BUDGET`]) and say
+//! so rather than hang.
 
 use super::charset::{self, CharSet, MAX_CODE, SLASH, SYM_CLOSE, SYM_OPEN};
 use std::collections::{HashMap, HashSet};
