@@ -189,10 +189,7 @@ fn resolve_path<'a>(
     let values = evaluator.eval(file, &target.expr);
     match &target.reach {
         Reach::Exact => (paths::exact(values, false), Vec::new()),
-        Reach::Tree => (
-            paths::exact(values, true),
-            vec!["and everything under it".to_string()],
-        ),
+        Reach::Tree => (paths::exact(values, true), Vec::new()),
         Reach::Children => (paths::children(values), Vec::new()),
         Reach::Find(spec) => {
             let names: Vec<Value> = spec
