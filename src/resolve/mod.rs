@@ -161,6 +161,9 @@ pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved 
                         (Resource::Path(set), qualifiers)
                     }
                 };
+                if is_pseudo_file(&resource) {
+                    continue;
+                }
                 resolved.accesses.push(Access {
                     resource,
                     mode: raw.mode,
@@ -207,6 +210,22 @@ fn resolve_path<'a>(
             (set, qualifiers)
         }
     }
+}
+
+/// Kernel and device files (`/dev/null`, `/proc/...`, `/sys/...`) are nobody's output and nobody's
+/// contract: accesses to them are dropped, also when they arrive through a variable.
+fn is_pseudo_file(resource: &Resource) -> bool {
+    let Some(set) = resource.as_path() else {
+        return false;
+    };
+    !set.patterns.is_empty()
+        && set.patterns.iter().all(|p| {
+            let text = p.base_display();
+            (text.starts_with("/dev/") && !text.starts_with("/dev/shm/"))
+                || text == "/dev"
+                || text.starts_with("/proc/")
+                || text.starts_with("/sys/")
+        })
 }
 
 /// Replaces `$NAME`, `${NAME}` and `"$NAME"` in descriptive text (a `find -mtime +"$DAYS"`
