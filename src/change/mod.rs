@@ -93,5 +93,6 @@ fn is_path_output(access: &Access) -> bool {
 fn path_patterns(access: &Access) -> &[crate::pattern::Pattern] {
     match &access.resource {
         Resource::Path(set) => &set.patterns,
+        _ => &[],
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod bash;
 pub mod cron;
+pub mod formats;
 pub mod python;
 pub mod rust;
 
@@ -26,6 +27,8 @@ pub enum Language {
     Bash,
     Rust,
     Crontab,
+    /// Deployment, service and configuration formats (`extract/formats/`).
+    Config(formats::ConfigFormat),
 }
 
 impl Language {
@@ -59,7 +62,7 @@ impl Language {
         if cron::looks_like_crontab(path, content) {
             return Some(Language::Crontab);
         }
-        None
+        formats::detect(path, content).map(Language::Config)
     }
 }
 
@@ -77,6 +80,13 @@ pub struct FileFacts {
     pub schedules: Vec<ScheduleFact>,
     /// What could not be read, so the report can say so.
     pub warnings: Vec<ExtractWarning>,
+    /// How units of this file can be made to act (signal handlers, routes, watched files,
+    /// in-code schedules, loops).
+    pub triggers: Vec<TriggerFact>,
+    /// Signals sent and HTTP requests made, to make another program act.
+    pub sends: Vec<SendFact>,
+    /// Calls of functions by name.
+    pub calls: Vec<CallRef>,
 }
 
 impl FileFacts {
@@ -183,7 +193,173 @@ pub struct RawAccess {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum RawResource {
+    /// A file or directory (also a secret file: the resolver decides what is a credential).
     Path(PathTarget),
+    /// An environment variable: read by a program, or set for one by a deployment file, a
+    /// crontab `VAR=` line, `export`, a `.env` file.
+    Env(EnvTarget),
+    /// A secret in a secret manager (AWS Secrets Manager, GCP Secret Manager, Vault, ...).
+    Secret(SecretTarget),
+    /// A queue, topic, stream, list or task name of a message broker.
+    Queue(QueueTarget),
+}
+
+impl RawResource {
+    pub fn as_path(&self) -> Option<&PathTarget> {
+        match self {
+            RawResource::Path(target) => Some(target),
+            _ => None,
+        }
+    }
+}
+
+/// An environment variable access. Modes: `read` (a program reads it), `check` (tests whether
+/// it is set), `set` (a deployment, crontab, `.env` or `export` gives it a value).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EnvTarget {
+    /// The variable's name (almost always a literal).
+    pub name: Expr,
+    /// For a read: the default used when the variable is unset — `None` means the program
+    /// requires it (`os.environ["X"]`, `env::var("X")?`, `${X:?}`). For a set: the value given,
+    /// when visible.
+    pub value: Option<Expr>,
+}
+
+/// A secret manager access. Modes: `read`, `set` (put a new value), `rotate` (ask the manager
+/// to rotate), `wait-for` (poll until it changes).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SecretTarget {
+    /// `aws-secretsmanager`, `gcp-secretmanager`, `vault`, `azure-keyvault`, `aws-ssm`.
+    pub provider: String,
+    /// The secret's id, name, ARN or path.
+    pub id: Expr,
+}
+
+/// A message broker access. Modes: `publish` and `consume` (also a binding of a queue to an
+/// exchange with a binding key, which decides what the queue's consumers receive), `create`
+/// (declaring a queue or topic).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct QueueTarget {
+    pub broker: Broker,
+    /// What `name` names.
+    pub role: QueueRole,
+    /// The queue, topic, stream, list, channel, routing key, binding key or task name.
+    pub name: Expr,
+    /// AMQP: the exchange published to or bound to; `None` is the default exchange.
+    pub exchange: Option<Expr>,
+    /// For a binding: the queue that receives what the binding key matches.
+    pub bound_queue: Option<Expr>,
+    /// The message's fields where visible: written by a publish, read by a consume.
+    pub fields: Vec<FieldUse>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Broker {
+    Amqp,
+    Kafka,
+    Sqs,
+    Sns,
+    Redis,
+    Celery,
+    Nats,
+    Pubsub,
+    Unknown,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum QueueRole {
+    /// A queue by name (AMQP queue, SQS queue name or URL, Redis list).
+    Queue,
+    /// A topic (Kafka, SNS, Pub/Sub, NATS subject), exact or a pattern (`orders.*`).
+    Topic,
+    /// An AMQP routing key a message is published with.
+    RoutingKey,
+    /// An AMQP binding key (may hold `*` and `#`) binding `bound_queue` to `exchange`.
+    BindingKey,
+    /// A Redis stream.
+    Stream,
+    /// A Redis pub/sub channel.
+    Channel,
+    /// A Celery task name.
+    Task,
+}
+
+/// One message field as the code uses it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FieldUse {
+    /// The field's name on the wire (after `#[serde(rename)]`, dict key, JSON key).
+    pub name: String,
+    /// Where the field is written or read (1-based line of this file).
+    pub line: u32,
+    /// Producer: the value may be null/None (an `Option`, a variable that may be `None`, a
+    /// literal `None`). Consumer: the code copes with null (an explicit check, `or default`).
+    pub nullable: bool,
+    /// Producer: the field may be left out (`skip_serializing_if`, added conditionally).
+    /// Consumer: read with a default (`.get("k", d)`, `#[serde(default)]`, `Option`).
+    pub optional: bool,
+}
+
+/// How a unit can be made to act: what the resolver turns into jobs and triggers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TriggerFact {
+    /// The unit that acts (a handler's registering scope; the file scope for a whole program).
+    pub scope: ScopeId,
+    pub line: u32,
+    pub kind: TriggerKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum TriggerKind {
+    /// A signal handler: `signal.signal(signal.SIGHUP, h)`, `trap '...' HUP`, tokio `signal`.
+    /// `signal` is the short upper-case name: `HUP`, `USR1`, `TERM`.
+    Signal { signal: String },
+    /// Acts when a file appears or changes (a polled or inotify-watched request file).
+    WatchFile { path: Expr },
+    /// An HTTP endpoint it serves (`@app.post("/rotate")`, axum `route("/rotate", ...)`).
+    Route {
+        method: Option<String>,
+        path: String,
+    },
+    /// A schedule declared in code (APScheduler, `schedule.every(8).hours`), or in a unit file.
+    Schedule {
+        expression: String,
+        description: String,
+    },
+    /// Runs forever, acting every `interval` (a `while True:` loop with a sleep).
+    Loop { interval: Option<String> },
+}
+
+/// Something the code does to make another program act now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SendFact {
+    pub scope: ScopeId,
+    pub line: u32,
+    pub kind: SendKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum SendKind {
+    /// `os.kill(pid, SIGHUP)`, `kill -HUP $(cat /run/x.pid)`, `pkill -HUP -f rotator`,
+    /// `systemctl reload x`: the signal's short name and what names the target process (a pid
+    /// file's path, a process or unit name).
+    Signal { signal: String, target: Expr },
+    /// An HTTP request: `requests.post(url)`, `curl -X POST url`.
+    Http { method: Option<String>, url: Expr },
+}
+
+/// A call of a function by name (not an API a model describes), so that what the callee does
+/// (a wait, a write) can be attributed to the call site: `wait_for_credential_refresh()`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CallRef {
+    pub scope: ScopeId,
+    pub line: u32,
+    /// The callee as written, qualified through the file's imports where possible
+    /// (`auth.wait_for_refresh`, `self.wait`, `crate::auth::wait`).
+    pub callee: String,
 }
 
 /// A path expression and how far the access reaches from it.
@@ -295,5 +471,6 @@ pub fn extract_as(language: Language, path: &str, content: &[u8], models: &Model
         Language::Bash => bash::extract(path, &text, models),
         Language::Rust => rust::extract(path, &text, models),
         Language::Crontab => cron::extract(path, &text, models),
+        Language::Config(format) => formats::extract(format, path, &text, models),
     }
 }

@@ -151,6 +151,7 @@ impl Graph {
                     Resource::Path(set) => {
                         set.is_absolute() == absolute && (absolute || access.site.repo == repo)
                     }
+                    _ => false,
                 }
             })
             .collect();

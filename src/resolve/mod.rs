@@ -11,12 +11,14 @@
 
 mod eval;
 mod lookup;
+pub mod names;
 pub mod paths;
 
 use crate::extract::{FileFacts, RawResource, Reach, RunTarget, ScopeKind};
 use crate::model::{Mode, ResourceKind, Schedule, Site};
 use eval::{Evaluator, Value};
 use lookup::{FileRef, Lookup};
+pub use names::{NameSet, QueueSet};
 pub use paths::PathSet;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
@@ -44,24 +46,38 @@ pub struct Job {
 #[derive(Clone, Debug)]
 pub enum Resource {
     Path(PathSet),
+    /// An environment variable (a credential or configuration value).
+    Env(NameSet),
+    /// A secret in a secret manager.
+    Secret {
+        provider: String,
+        ids: NameSet,
+    },
+    Queue(QueueSet),
 }
 
 impl Resource {
     pub fn kind(&self) -> ResourceKind {
         match self {
             Resource::Path(_) => ResourceKind::Path,
+            Resource::Env(_) | Resource::Secret { .. } => ResourceKind::Credential,
+            Resource::Queue(_) => ResourceKind::Queue,
         }
     }
 
     pub fn display(&self) -> &str {
         match self {
             Resource::Path(set) => &set.display,
+            Resource::Env(names) => &names.display,
+            Resource::Secret { ids, .. } => &ids.display,
+            Resource::Queue(queue) => &queue.names.display,
         }
     }
 
     pub fn as_path(&self) -> Option<&PathSet> {
         match self {
             Resource::Path(set) => Some(set),
+            _ => None,
         }
     }
 }
@@ -159,6 +175,46 @@ pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved 
                             ));
                         }
                         (Resource::Path(set), qualifiers)
+                    }
+                    RawResource::Env(target) => {
+                        let names = evaluator.eval(file, &target.name);
+                        (
+                            Resource::Env(NameSet::from_values(&names, false)),
+                            Vec::new(),
+                        )
+                    }
+                    RawResource::Secret(target) => {
+                        let ids = evaluator.eval(file, &target.id);
+                        (
+                            Resource::Secret {
+                                provider: target.provider.clone(),
+                                ids: NameSet::from_values(&ids, false),
+                            },
+                            Vec::new(),
+                        )
+                    }
+                    RawResource::Queue(target) => {
+                        let dotted = names::is_dotted(target.broker, target.role);
+                        let queue_names = evaluator.eval(file, &target.name);
+                        let exchange = target.exchange.as_ref().map(|e| {
+                            let values = evaluator.eval(file, e);
+                            NameSet::from_values(&values, false).display
+                        });
+                        let bound_queue = target.bound_queue.as_ref().map(|q| {
+                            let values = evaluator.eval(file, q);
+                            NameSet::from_values(&values, false)
+                        });
+                        (
+                            Resource::Queue(QueueSet {
+                                broker: target.broker,
+                                role: target.role,
+                                names: NameSet::from_values(&queue_names, dotted),
+                                exchange,
+                                bound_queue,
+                                fields: target.fields.clone(),
+                            }),
+                            Vec::new(),
+                        )
                     }
                 };
                 if is_pseudo_file(&resource) {

@@ -38,7 +38,7 @@ fn concat(parts: Vec<Expr>) -> Expr {
 }
 
 fn path(access: &RawAccess) -> &PathTarget {
-    let RawResource::Path(target) = &access.resource;
+    let target = access.resource.as_path().expect("a path access");
     target
 }
 

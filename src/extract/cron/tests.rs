@@ -24,7 +24,7 @@ fn words(expression: &str) -> String {
 }
 
 fn target(access: &crate::extract::RawAccess) -> &PathTarget {
-    let RawResource::Path(target) = &access.resource;
+    let target = access.resource.as_path().expect("a path access");
     target
 }
 

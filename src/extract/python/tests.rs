@@ -76,7 +76,7 @@ fn accesses(f: &FileFacts) -> Vec<String> {
 }
 
 fn describe(a: &RawAccess) -> String {
-    let RawResource::Path(p) = &a.resource;
+    let p = a.resource.as_path().expect("a path access");
     format!(
         "L{} {} {} {} via {}",
         a.line,
@@ -88,7 +88,7 @@ fn describe(a: &RawAccess) -> String {
 }
 
 fn expr_of(a: &RawAccess) -> &Expr {
-    let RawResource::Path(p) = &a.resource;
+    let p = a.resource.as_path().expect("a path access");
     &p.expr
 }
 
@@ -860,7 +860,7 @@ fn os_functions() {
             "L14 read exact $p via os.stat",
         ]
     );
-    let RawResource::Path(walk) = &f.accesses[12].resource;
+    let walk = f.accesses[12].resource.as_path().expect("a path access");
     let Reach::Find(spec) = &walk.reach else {
         panic!("not a find")
     };

@@ -56,12 +56,12 @@ fn scope_id(facts: &FileFacts, name: &str) -> ScopeId {
 }
 
 fn path_expr(access: &RawAccess) -> &Expr {
-    let RawResource::Path(target) = &access.resource;
+    let target = access.resource.as_path().expect("a path access");
     &target.expr
 }
 
 fn reach(access: &RawAccess) -> &Reach {
-    let RawResource::Path(target) = &access.resource;
+    let target = access.resource.as_path().expect("a path access");
     &target.reach
 }
 

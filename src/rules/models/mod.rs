@@ -9,6 +9,7 @@
 //! name as a built-in row replaces it.
 
 pub mod bash;
+pub mod config;
 pub mod python;
 pub mod rust;
 
@@ -21,6 +22,7 @@ pub struct Models {
     pub python: python::PythonModels,
     pub bash: bash::BashModels,
     pub rust: rust::RustModels,
+    pub config: config::ConfigModels,
 }
 
 /// The built-in model files, compiled in so the binary works with nothing beside it.
@@ -36,6 +38,10 @@ pub const BUILTIN_MODEL_FILES: &[(&str, &str)] = &[
     (
         "rules/models/rust.toml",
         include_str!("../../../rules/models/rust.toml"),
+    ),
+    (
+        "rules/models/config.toml",
+        include_str!("../../../rules/models/config.toml"),
     ),
 ];
 
@@ -79,11 +85,14 @@ impl Models {
                 .merge(python::PythonModelFile::parse(name, text)?),
             "bash" => self.bash.merge(bash::BashModelFile::parse(name, text)?),
             "rust" => self.rust.merge(rust::RustModelFile::parse(name, text)?),
+            "config" => self
+                .config
+                .merge(config::ConfigModelFile::parse(name, text)?),
             other => {
                 return Err(RulesError::at(
                     name,
                     crate::rules::line_of_key(text, "language"),
-                    format!("unknown language `{other}` (expected python, bash or rust)"),
+                    format!("unknown language `{other}` (expected python, bash, rust or config)"),
                 ));
             }
         }
