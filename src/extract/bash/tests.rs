@@ -38,8 +38,7 @@ fn concat(parts: Vec<Expr>) -> Expr {
 }
 
 fn path(access: &RawAccess) -> &PathTarget {
-    let target = access.resource.as_path().expect("a path access");
-    target
+    (access.resource.as_path().expect("a path access")) as _
 }
 
 /// (mode, line, expr, reach) of every access, for compact assertions.

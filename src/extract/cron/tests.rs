@@ -1,6 +1,6 @@
 use super::describe::{Field, Slot, describe};
 use super::*;
-use crate::extract::{PathTarget, RawResource, Reach, RunTarget};
+use crate::extract::{PathTarget, Reach, RunTarget};
 use crate::model::Mode;
 
 fn models() -> Models {
@@ -24,8 +24,7 @@ fn words(expression: &str) -> String {
 }
 
 fn target(access: &crate::extract::RawAccess) -> &PathTarget {
-    let target = access.resource.as_path().expect("a path access");
-    target
+    (access.resource.as_path().expect("a path access")) as _
 }
 
 #[test]

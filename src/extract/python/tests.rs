@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::expr::{Expr, HoleShape};
-use crate::extract::{Binding, RawAccess, RawResource, Reach, ScopeKind};
+use crate::extract::{Binding, RawAccess, Reach, ScopeKind};
 use crate::model::Mode;
 
 fn models() -> Models {

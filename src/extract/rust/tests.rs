@@ -2,7 +2,7 @@
 
 use super::{extract, module_name};
 use crate::expr::{Expr, HoleShape, ScopeId};
-use crate::extract::{FileFacts, Import, RawAccess, RawResource, Reach, RunTarget, ScopeKind};
+use crate::extract::{FileFacts, Import, RawAccess, Reach, RunTarget, ScopeKind};
 use crate::model::Mode;
 use crate::rules::models::Models;
 
