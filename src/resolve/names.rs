@@ -49,7 +49,8 @@ impl NameSet {
         !self.patterns.is_empty()
             && self.patterns.iter().all(|p| {
                 let t = p.base_display();
-                !t.is_empty() && !(t.starts_with('{') && t.ends_with('}') && !t[1..].contains('{'))
+                let bare_hole = t.starts_with('{') && t.ends_with('}') && !t[1..].contains('{');
+                !t.is_empty() && !bare_hole
             })
     }
 
