@@ -108,12 +108,7 @@ pub fn who(pattern: &str, dirs: &[PathBuf], rules_dirs: &[PathBuf]) -> Result<Au
                 .jobs
                 .iter()
                 .filter_map(|j| resolved.jobs.get(*j))
-                .map(|j| {
-                    format!(
-                        "{}, {} ({})",
-                        j.schedule.expression, j.schedule.description, j.declared_at
-                    )
-                })
+                .map(|j| j.describe())
                 .collect(),
             notes: a.notes.clone(),
         })

@@ -431,6 +431,9 @@ pub enum RunTarget {
     Path { expr: Expr },
     /// A Python module run with `python -m`.
     PythonModule { module: String },
+    /// A systemd unit by name (a timer's `Unit=`, `systemctl start x.service`): the unit file
+    /// of that name in any repository.
+    Unit { name: String },
 }
 
 /// One schedule entry (a crontab line): what runs, when, as whom, with which environment.

@@ -217,15 +217,11 @@ fn build_finding(
             .filter_map(|a| a.resource.as_path())
             .flat_map(|set| set.patterns.iter().map(|p| p.display())),
     );
-    let job = graph.jobs_of(counterpart_id).next();
-    let schedule = job
-        .map(|j| {
-            format!(
-                "runs {} ({}, {})",
-                j.schedule.expression, j.schedule.description, j.declared_at
-            )
-        })
-        .unwrap_or_default();
+    let job = graph
+        .jobs_of(counterpart_id)
+        .find(|j| j.schedule().is_some())
+        .or_else(|| graph.jobs_of(counterpart_id).next());
+    let schedule = job.map(|j| j.describe()).unwrap_or_default();
     let values = [
         ("producer", change.removed.unit.clone()),
         ("before", before_display.clone()),
@@ -250,10 +246,8 @@ fn build_finding(
     };
     let mut impacted_note = counterpart.describe();
     if let Some(j) = job {
-        impacted_note.push_str(&format!(
-            "; runs {}, {} ({})",
-            j.schedule.expression, j.schedule.description, j.declared_at
-        ));
+        impacted_note.push_str("; ");
+        impacted_note.push_str(&j.describe());
     }
     let mut explanation = vec![
         format!(
@@ -280,10 +274,7 @@ fn build_finding(
         }
     }
     if let Some(j) = job {
-        explanation.push(format!(
-            "{} runs {}: {} ({})",
-            counterpart.unit, j.schedule.expression, j.schedule.description, j.declared_at
-        ));
+        explanation.push(format!("{} {}", counterpart.unit, j.describe()));
     }
     let mut notes: Vec<String> = Vec::new();
     for note in change.removed.notes.iter().chain(&counterpart.notes) {

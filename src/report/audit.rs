@@ -28,7 +28,7 @@ pub struct AuditEntry {
     pub unit: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub excerpt: Option<String>,
-    /// Schedules that run it, in words, with where they are declared.
+    /// How it comes to run (schedules, handlers, loops), in words, with where each is declared.
     pub jobs: Vec<String>,
     pub notes: Vec<String>,
 }
@@ -63,7 +63,7 @@ pub fn render_text(audit: &Audit) -> String {
             }
             let _ = writeln!(out, "        in {}", clean(&e.unit));
             for job in &e.jobs {
-                let _ = writeln!(out, "        runs {}", clean(job));
+                let _ = writeln!(out, "        {}", clean(job));
             }
             for note in &e.notes {
                 let _ = writeln!(out, "        note: {}", clean(note));

@@ -10,17 +10,19 @@
 //! scripts those files run and the Python modules they import.
 
 mod eval;
+pub mod jobs;
 mod lookup;
 pub mod names;
 pub mod paths;
 
-use crate::extract::{FileFacts, RawResource, Reach, RunTarget, ScopeKind};
-use crate::model::{Mode, ResourceKind, Schedule, Site};
+use crate::extract::{FileFacts, RawResource, Reach, ScopeKind};
+use crate::model::{Mode, ResourceKind, Site};
 use eval::{Evaluator, Value};
+pub use jobs::{Job, JobId, JobKind};
 use lookup::{FileRef, Lookup};
 pub use names::{NameSet, QueueSet};
 pub use paths::PathSet;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// One repository's extracted facts.
@@ -28,18 +30,6 @@ use std::sync::Arc;
 pub struct RepoFacts {
     pub name: String,
     pub files: BTreeMap<String, Arc<FileFacts>>,
-}
-
-/// Index of a job in [`Resolved::jobs`].
-pub type JobId = usize;
-
-/// A schedule and where it is declared.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Job {
-    pub schedule: Schedule,
-    pub declared_at: Site,
-    pub command: String,
-    pub env: Vec<(String, String)>,
 }
 
 /// A resolved resource.
@@ -130,15 +120,15 @@ pub struct Resolved {
 pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved {
     let lookup = Lookup::new(repos);
     let mut resolved = Resolved::default();
-    let linked = link_jobs(&lookup, env, &mut resolved.jobs);
+    let linked = jobs::link(&lookup, env, &mut resolved.jobs);
     for (repo_index, repo) in repos.iter().enumerate() {
         for (path, facts) in &repo.files {
             let file = FileRef {
                 repo: repo_index,
                 path,
             };
-            let file_env = linked.env.get(&(repo_index, path.as_str()));
-            let file_jobs = linked.jobs.get(&(repo_index, path.as_str()));
+            let file_env = linked.file_env.get(&(repo_index, path.as_str()));
+            let file_jobs = linked.file_jobs.get(&(repo_index, path.as_str()));
             for warning in &facts.warnings {
                 resolved.warnings.push(Warning {
                     site: Site {
@@ -152,7 +142,7 @@ pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved 
             for raw in &facts.accesses {
                 let mut full_env = file_env.cloned().unwrap_or_default();
                 let mut jobs: BTreeSet<JobId> = file_jobs.cloned().unwrap_or_default();
-                if let Some(job) = cron_job_of(facts, raw.scope, &linked.scope_jobs, file) {
+                if let Some(job) = linked.scope_job(facts, file, raw.scope) {
                     jobs.insert(job);
                     for (k, v) in &resolved.jobs[job].env {
                         full_env.entry(k.clone()).or_insert_with(|| v.clone());
@@ -369,248 +359,5 @@ fn unit_name(facts: &FileFacts, scope: usize, path: &str) -> String {
         }
         _ if s.kind == ScopeKind::CronEntry => format!("{path}:{}", s.line),
         _ => format!("{path}:{name}"),
-    }
-}
-
-/// The job of the crontab entry enclosing `scope`, if any.
-fn cron_job_of(
-    facts: &FileFacts,
-    scope: usize,
-    scope_jobs: &BTreeMap<(usize, String, usize), JobId>,
-    file: FileRef<'_>,
-) -> Option<JobId> {
-    let mut current = Some(scope);
-    while let Some(s) = current {
-        if let Some(job) = scope_jobs.get(&(file.repo, file.path.to_string(), s)) {
-            return Some(*job);
-        }
-        current = facts.scopes.get(s).and_then(|sc| sc.parent);
-    }
-    None
-}
-
-struct LinkedJobs<'a> {
-    /// Jobs that run each file.
-    jobs: BTreeMap<(usize, &'a str), BTreeSet<JobId>>,
-    /// The environment each file runs with (from the jobs that run it).
-    env: BTreeMap<(usize, &'a str), BTreeMap<String, String>>,
-    /// The job of each crontab-entry scope.
-    scope_jobs: BTreeMap<(usize, String, usize), JobId>,
-}
-
-fn link_jobs<'a>(
-    lookup: &Lookup<'a>,
-    user_env: &BTreeMap<String, String>,
-    jobs: &mut Vec<Job>,
-) -> LinkedJobs<'a> {
-    let mut linked = LinkedJobs {
-        jobs: BTreeMap::new(),
-        env: BTreeMap::new(),
-        scope_jobs: BTreeMap::new(),
-    };
-    let mut queue: VecDeque<(FileRef<'a>, JobId)> = VecDeque::new();
-    for (repo_index, repo) in lookup.repos.iter().enumerate() {
-        for (path, facts) in &repo.files {
-            let file = FileRef {
-                repo: repo_index,
-                path,
-            };
-            for schedule in &facts.schedules {
-                let id = jobs.len();
-                jobs.push(Job {
-                    schedule: Schedule {
-                        expression: schedule.expression.clone(),
-                        description: schedule.description.clone(),
-                    },
-                    declared_at: Site {
-                        repo: repo.name.clone(),
-                        path: path.clone(),
-                        line: schedule.line,
-                    },
-                    command: schedule.command.clone(),
-                    env: schedule.env.clone(),
-                });
-                linked
-                    .scope_jobs
-                    .insert((repo_index, path.clone(), schedule.scope), id);
-                let mut env: BTreeMap<String, String> = schedule.env.iter().cloned().collect();
-                env.extend(user_env.iter().map(|(k, v)| (k.clone(), v.clone())));
-                for run in facts
-                    .runs
-                    .iter()
-                    .filter(|r| in_scope(facts, r.scope, schedule.scope))
-                {
-                    for target in run_targets(lookup, file, &run.target, &env) {
-                        queue.push_back((target, id));
-                    }
-                }
-            }
-        }
-    }
-    while let Some((file, job)) = queue.pop_front() {
-        let entry = linked.jobs.entry((file.repo, file.path)).or_default();
-        if !entry.insert(job) {
-            continue;
-        }
-        let file_env = linked.env.entry((file.repo, file.path)).or_default();
-        for (k, v) in &jobs[job].env {
-            file_env.entry(k.clone()).or_insert_with(|| v.clone());
-        }
-        let mut env = file_env.clone();
-        env.extend(user_env.iter().map(|(k, v)| (k.clone(), v.clone())));
-        let Some(facts) = lookup.facts(file) else {
-            continue;
-        };
-        for run in &facts.runs {
-            for target in run_targets(lookup, file, &run.target, &env) {
-                queue.push_back((target, job));
-            }
-        }
-        if file.path.ends_with(".py") {
-            for target in imported_modules(lookup, file, facts) {
-                queue.push_back((target, job));
-            }
-        }
-    }
-    linked
-}
-
-fn in_scope(facts: &FileFacts, scope: usize, ancestor: usize) -> bool {
-    let mut current = Some(scope);
-    while let Some(s) = current {
-        if s == ancestor {
-            return true;
-        }
-        current = facts.scopes.get(s).and_then(|sc| sc.parent);
-    }
-    false
-}
-
-/// Repository files a run target names, by the longest matching path suffix.
-fn run_targets<'a>(
-    lookup: &Lookup<'a>,
-    file: FileRef<'a>,
-    target: &'a RunTarget,
-    env: &BTreeMap<String, String>,
-) -> Vec<FileRef<'a>> {
-    let tails: Vec<String> = match target {
-        RunTarget::Path { expr } => {
-            let mut evaluator = Evaluator::new(lookup, env);
-            evaluator
-                .eval(file, expr)
-                .iter()
-                .filter_map(literal_tail)
-                .collect()
-        }
-        RunTarget::PythonModule { module } => {
-            let rel = module.replace('.', "/");
-            vec![format!("{rel}.py"), format!("{rel}/__main__.py")]
-        }
-    };
-    let mut best: Vec<FileRef<'a>> = Vec::new();
-    let mut best_score = 0;
-    for tail in &tails {
-        let tail_segments: Vec<&str> = tail
-            .split('/')
-            .filter(|s| !s.is_empty() && *s != ".")
-            .collect();
-        if tail_segments.is_empty() {
-            continue;
-        }
-        for (repo_index, repo) in lookup.repos.iter().enumerate() {
-            for path in repo.files.keys() {
-                let segments: Vec<&str> = path.split('/').collect();
-                let score = segments
-                    .iter()
-                    .rev()
-                    .zip(tail_segments.iter().rev())
-                    .take_while(|(a, b)| a == b)
-                    .count();
-                let accepted = score >= 2 || (score >= 1 && score == segments.len());
-                if !accepted || score < best_score {
-                    continue;
-                }
-                if score > best_score {
-                    best.clear();
-                    best_score = score;
-                }
-                best.push(FileRef {
-                    repo: repo_index,
-                    path,
-                });
-            }
-        }
-    }
-    best
-}
-
-/// The literal text after the last unknown piece of a value: what can be matched by suffix.
-fn literal_tail(value: &Value) -> Option<String> {
-    let mut tail = String::new();
-    for piece in value.iter().rev() {
-        match piece {
-            crate::pattern::Piece::Lit(text) => tail.insert_str(0, text),
-            _ => {
-                // The tail must begin at a directory boundary to be matched by segments.
-                let start = tail.find('/')?;
-                return Some(tail[start..].to_string());
-            }
-        }
-    }
-    (!tail.is_empty()).then_some(tail)
-}
-
-/// Python modules of the same repository that a file imports.
-fn imported_modules<'a>(
-    lookup: &Lookup<'a>,
-    file: FileRef<'a>,
-    facts: &FileFacts,
-) -> Vec<FileRef<'a>> {
-    let Some(repo) = lookup.repos.get(file.repo) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for import in &facts.imports {
-        let mut modules = vec![import.module.clone()];
-        if let Some(name) = &import.name {
-            modules.push(if import.module.is_empty() {
-                name.clone()
-            } else {
-                format!("{}.{name}", import.module)
-            });
-        }
-        for module in modules {
-            if module.is_empty() {
-                continue;
-            }
-            let rel = module.replace('.', "/");
-            for candidate in [format!("{rel}.py"), format!("{rel}/__init__.py")] {
-                for path in repo.files.keys() {
-                    if path == &candidate || path.ends_with(&format!("/{candidate}")) {
-                        out.push(FileRef {
-                            repo: file.repo,
-                            path,
-                        });
-                    }
-                }
-            }
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::pattern::Piece;
-
-    #[test]
-    fn literal_tails() {
-        assert_eq!(
-            literal_tail(&vec![Piece::Lit("/opt/ops/bin/x.sh".into())]).as_deref(),
-            Some("/opt/ops/bin/x.sh")
-        );
-        let with_hole = vec![Piece::Symbol("HOME".into()), Piece::Lit("/bin/x.sh".into())];
-        assert_eq!(literal_tail(&with_hole).as_deref(), Some("/bin/x.sh"));
     }
 }

@@ -278,7 +278,7 @@ fn who_lists_producers_and_consumers_with_schedules() {
         writer["jobs"][0]
             .as_str()
             .unwrap()
-            .starts_with("15 1 * * 1-5")
+            .starts_with("runs 15 1 * * 1-5")
     );
     // Nothing outside the queried directory.
     assert!(

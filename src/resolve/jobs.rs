@@ -1,0 +1,570 @@
+//! Programs: how code comes to run, and with which environment.
+//!
+//! A *launch* is a `RunRef` resolved to repository files: a crontab entry's command, a timer's
+//! unit, a compose service's command, a script that runs another, `python -m pkg.mod`. Launches
+//! and Python imports are the edges of a file graph. Two things flow down those edges:
+//!
+//! - **environment**: `VAR=` lines of a crontab, `Environment=` of a unit, `environment:` of a
+//!   compose service, `export` before a launch — the launched file resolves `$VAR` with them;
+//! - **jobs**: every way a program can be started or made to act — schedules (crontab, timers,
+//!   CronJobs, in-code schedulers), signal handlers, watched request files, HTTP routes, queues it
+//!   consumes, long-running loops. A job declared in a file applies to that file and to what it
+//!   launches and imports.
+
+use super::eval::{Evaluator, Value};
+use super::lookup::{FileRef, Lookup};
+use super::names::NameSet;
+use super::paths::{self, PathSet};
+use crate::extract::{FileFacts, RawResource, RunTarget, TriggerKind};
+use crate::model::{Mode, Schedule, Site};
+use crate::pattern::Piece;
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+/// Index of a job in [`super::Resolved::jobs`].
+pub type JobId = usize;
+
+/// One way a program comes to run or to act.
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub kind: JobKind,
+    /// The crontab line, timer, handler registration, route or loop that declares it.
+    pub declared_at: Site,
+    /// Environment the job gives what it runs (crontab `VAR=` lines).
+    pub env: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug)]
+pub enum JobKind {
+    /// Started by a schedule; `command` is what the entry runs.
+    Schedule { schedule: Schedule, command: String },
+    /// Acts on a signal (`HUP`, `USR1`).
+    Signal { signal: String },
+    /// Acts when a file appears or changes.
+    WatchFile { path: PathSet },
+    /// Serves an HTTP endpoint.
+    Route {
+        method: Option<String>,
+        path: String,
+    },
+    /// Consumes messages from a queue.
+    Consume { queue: String },
+    /// Runs forever, acting every interval.
+    Loop { interval: Option<String> },
+}
+
+impl Job {
+    pub fn schedule(&self) -> Option<&Schedule> {
+        match &self.kind {
+            JobKind::Schedule { schedule, .. } => Some(schedule),
+            _ => None,
+        }
+    }
+
+    /// Can another program make this one act now?
+    pub fn on_demand(&self) -> bool {
+        matches!(
+            self.kind,
+            JobKind::Signal { .. }
+                | JobKind::WatchFile { .. }
+                | JobKind::Route { .. }
+                | JobKind::Consume { .. }
+        )
+    }
+
+    /// "runs 0 */8 * * *, every 8 hours, at minute 0 (ops/crontab:3)".
+    pub fn describe(&self) -> String {
+        let what = match &self.kind {
+            JobKind::Schedule { schedule, .. } => {
+                format!("runs {}, {}", schedule.expression, schedule.description)
+            }
+            JobKind::Signal { signal } => format!("acts on SIG{signal}"),
+            JobKind::WatchFile { path } => format!("acts when {} appears or changes", path.display),
+            JobKind::Route { method, path } => match method {
+                Some(m) => format!("serves {m} {path}"),
+                None => format!("serves {path}"),
+            },
+            JobKind::Consume { queue } => format!("consumes {queue}"),
+            JobKind::Loop { interval } => match interval {
+                Some(i) => format!("loops every {i}"),
+                None => "runs in a loop".to_string(),
+            },
+        };
+        format!("{what} ({})", self.declared_at)
+    }
+}
+
+/// What linking found.
+pub struct Linked<'a> {
+    /// Jobs that apply to each file.
+    pub file_jobs: BTreeMap<(usize, &'a str), BTreeSet<JobId>>,
+    /// The environment each file runs with.
+    pub file_env: BTreeMap<(usize, &'a str), BTreeMap<String, String>>,
+    /// The job of each crontab-entry scope (its inline commands run under it).
+    pub scope_jobs: BTreeMap<(usize, &'a str, usize), JobId>,
+}
+
+impl<'a> Linked<'a> {
+    /// The job of the crontab entry enclosing `scope`, if any.
+    pub fn scope_job(&self, facts: &FileFacts, file: FileRef<'a>, scope: usize) -> Option<JobId> {
+        let mut current = Some(scope);
+        while let Some(s) = current {
+            if let Some(job) = self.scope_jobs.get(&(file.repo, file.path, s)) {
+                return Some(*job);
+            }
+            current = facts.scopes.get(s).and_then(|sc| sc.parent);
+        }
+        None
+    }
+}
+
+/// An edge of the file graph: `from` launches or imports `to`, with `env` set for it.
+struct Edge<'a> {
+    to: FileRef<'a>,
+    env: BTreeMap<String, String>,
+}
+
+/// Links every program: environments first (they decide what launch targets resolve to), then
+/// jobs.
+pub fn link<'a>(
+    lookup: &Lookup<'a>,
+    user_env: &BTreeMap<String, String>,
+    jobs: &mut Vec<Job>,
+) -> Linked<'a> {
+    let files = FileIndex::new(lookup);
+    let mut linked = Linked {
+        file_jobs: BTreeMap::new(),
+        file_env: BTreeMap::new(),
+        scope_jobs: BTreeMap::new(),
+    };
+    // Environments flow along launches, iterated until nothing new is learned (bounded).
+    let mut edges: BTreeMap<FileRef<'a>, Vec<Edge<'a>>> = BTreeMap::new();
+    for round in 0..4 {
+        edges = build_edges(lookup, &files, &linked.file_env, user_env);
+        let mut changed = false;
+        for (from, out) in &edges {
+            let inherited = linked.file_env.get(&(from.repo, from.path)).cloned();
+            for edge in out {
+                let target = linked
+                    .file_env
+                    .entry((edge.to.repo, edge.to.path))
+                    .or_default();
+                for (k, v) in edge.env.iter().chain(inherited.iter().flatten()) {
+                    if !target.contains_key(k) {
+                        target.insert(k.clone(), v.clone());
+                        changed = true;
+                    }
+                }
+            }
+        }
+        if !changed || round == 3 {
+            break;
+        }
+    }
+    // Jobs: declared, then propagated along the same edges.
+    let mut queue: VecDeque<(FileRef<'a>, JobId)> = VecDeque::new();
+    for (repo_index, repo) in lookup.repos.iter().enumerate() {
+        for (path, facts) in &repo.files {
+            let file = FileRef {
+                repo: repo_index,
+                path,
+            };
+            let site = |line: u32| Site {
+                repo: repo.name.clone(),
+                path: path.clone(),
+                line,
+            };
+            for schedule in &facts.schedules {
+                let id = jobs.len();
+                jobs.push(Job {
+                    kind: JobKind::Schedule {
+                        schedule: Schedule {
+                            expression: schedule.expression.clone(),
+                            description: schedule.description.clone(),
+                        },
+                        command: schedule.command.clone(),
+                    },
+                    declared_at: site(schedule.line),
+                    env: schedule.env.clone(),
+                });
+                linked
+                    .scope_jobs
+                    .insert((repo_index, path, schedule.scope), id);
+                let env = scope_env(
+                    lookup,
+                    file,
+                    facts,
+                    schedule.scope,
+                    user_env,
+                    &linked.file_env,
+                );
+                for run in facts
+                    .runs
+                    .iter()
+                    .filter(|r| in_scope(facts, r.scope, schedule.scope))
+                {
+                    for target in files.targets(lookup, file, &run.target, &env) {
+                        queue.push_back((target, id));
+                    }
+                }
+            }
+            let env = linked
+                .file_env
+                .get(&(repo_index, path.as_str()))
+                .cloned()
+                .unwrap_or_default();
+            let mut evaluator = Evaluator::new(lookup, &env);
+            for trigger in &facts.triggers {
+                let kind = match &trigger.kind {
+                    TriggerKind::Signal { signal } => JobKind::Signal {
+                        signal: signal.trim_start_matches("SIG").to_uppercase(),
+                    },
+                    TriggerKind::WatchFile { path } => JobKind::WatchFile {
+                        path: paths::exact(evaluator.eval(file, path), false),
+                    },
+                    TriggerKind::Route { method, path } => JobKind::Route {
+                        method: method.as_ref().map(|m| m.to_uppercase()),
+                        path: path.clone(),
+                    },
+                    TriggerKind::Schedule {
+                        expression,
+                        description,
+                    } => JobKind::Schedule {
+                        schedule: Schedule {
+                            expression: expression.clone(),
+                            description: description.clone(),
+                        },
+                        command: String::new(),
+                    },
+                    TriggerKind::Loop { interval } => JobKind::Loop {
+                        interval: interval.clone(),
+                    },
+                };
+                let id = jobs.len();
+                jobs.push(Job {
+                    kind,
+                    declared_at: site(trigger.line),
+                    env: Vec::new(),
+                });
+                queue.push_back((file, id));
+            }
+            for access in &facts.accesses {
+                if access.mode != Mode::Consume {
+                    continue;
+                }
+                if let RawResource::Queue(target) = &access.resource {
+                    let values = evaluator.eval(file, &target.name);
+                    let names = NameSet::from_values(&values, false);
+                    let id = jobs.len();
+                    jobs.push(Job {
+                        kind: JobKind::Consume {
+                            queue: names.display,
+                        },
+                        declared_at: site(access.line),
+                        env: Vec::new(),
+                    });
+                    queue.push_back((file, id));
+                }
+            }
+        }
+    }
+    while let Some((file, job)) = queue.pop_front() {
+        let entry = linked.file_jobs.entry((file.repo, file.path)).or_default();
+        if !entry.insert(job) {
+            continue;
+        }
+        if let Some(out) = edges.get(&file) {
+            for edge in out {
+                queue.push_back((edge.to, job));
+            }
+        }
+    }
+    linked
+}
+
+/// The launch and import edges of every file.
+fn build_edges<'a>(
+    lookup: &Lookup<'a>,
+    files: &FileIndex<'a>,
+    file_env: &BTreeMap<(usize, &'a str), BTreeMap<String, String>>,
+    user_env: &BTreeMap<String, String>,
+) -> BTreeMap<FileRef<'a>, Vec<Edge<'a>>> {
+    let mut edges: BTreeMap<FileRef<'a>, Vec<Edge<'a>>> = BTreeMap::new();
+    for (repo_index, repo) in lookup.repos.iter().enumerate() {
+        for (path, facts) in &repo.files {
+            let file = FileRef {
+                repo: repo_index,
+                path,
+            };
+            let mut out = Vec::new();
+            for run in &facts.runs {
+                let env = scope_env(lookup, file, facts, run.scope, user_env, file_env);
+                for to in files.targets(lookup, file, &run.target, &env) {
+                    if to != file {
+                        out.push(Edge {
+                            to,
+                            env: own_scope_env(lookup, file, facts, run.scope),
+                        });
+                    }
+                }
+            }
+            if path.ends_with(".py") {
+                for to in imported_modules(files, file, facts) {
+                    if to != file {
+                        out.push(Edge {
+                            to,
+                            env: BTreeMap::new(),
+                        });
+                    }
+                }
+            }
+            if !out.is_empty() {
+                edges.insert(file, out);
+            }
+        }
+    }
+    edges
+}
+
+/// The environment in effect in a scope: what the file inherits, what the scope chain sets, and
+/// the user's bindings (which win).
+fn scope_env<'a>(
+    lookup: &Lookup<'a>,
+    file: FileRef<'a>,
+    facts: &FileFacts,
+    scope: usize,
+    user_env: &BTreeMap<String, String>,
+    file_env: &BTreeMap<(usize, &'a str), BTreeMap<String, String>>,
+) -> BTreeMap<String, String> {
+    let mut env = own_scope_env(lookup, file, facts, scope);
+    if let Some(inherited) = file_env.get(&(file.repo, file.path)) {
+        for (k, v) in inherited {
+            env.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    env.extend(user_env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    env
+}
+
+/// Variables set with a literal value in a scope and the scopes enclosing it: `environment:`
+/// of a compose service, `Environment=` of a unit, `export X=...` before a launch, a crontab
+/// entry's `VAR=` lines.
+fn own_scope_env<'a>(
+    lookup: &Lookup<'a>,
+    file: FileRef<'a>,
+    facts: &FileFacts,
+    scope: usize,
+) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    for schedule in &facts.schedules {
+        if in_scope(facts, scope, schedule.scope) {
+            for (k, v) in &schedule.env {
+                env.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+    }
+    let empty = BTreeMap::new();
+    let mut evaluator = Evaluator::new(lookup, &empty);
+    for access in &facts.accesses {
+        if access.mode != Mode::Set || !in_scope(facts, scope, access.scope) {
+            continue;
+        }
+        let RawResource::Env(target) = &access.resource else {
+            continue;
+        };
+        let Some(name) = literal_value(&evaluator.eval(file, &target.name)) else {
+            continue;
+        };
+        let Some(value_expr) = &target.value else {
+            continue;
+        };
+        if let Some(value) = literal_value(&evaluator.eval(file, value_expr)) {
+            env.entry(name).or_insert(value);
+        }
+    }
+    env
+}
+
+/// The text of a value made of literals only.
+fn literal_value(values: &[Value]) -> Option<String> {
+    match values {
+        [single] => single
+            .iter()
+            .map(|p| match p {
+                Piece::Lit(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+/// Is `scope` inside `ancestor` (or equal to it)?
+pub fn in_scope(facts: &FileFacts, scope: usize, ancestor: usize) -> bool {
+    let mut current = Some(scope);
+    while let Some(s) = current {
+        if s == ancestor {
+            return true;
+        }
+        current = facts.scopes.get(s).and_then(|sc| sc.parent);
+    }
+    false
+}
+
+/// Every file of the world by its last path segment, for suffix matching.
+struct FileIndex<'a> {
+    by_name: HashMap<&'a str, Vec<FileRef<'a>>>,
+}
+
+impl<'a> FileIndex<'a> {
+    fn new(lookup: &Lookup<'a>) -> FileIndex<'a> {
+        let mut by_name: HashMap<&'a str, Vec<FileRef<'a>>> = HashMap::new();
+        for (repo_index, repo) in lookup.repos.iter().enumerate() {
+            for path in repo.files.keys() {
+                let name = path.rsplit('/').next().unwrap_or(path);
+                by_name.entry(name).or_default().push(FileRef {
+                    repo: repo_index,
+                    path,
+                });
+            }
+        }
+        FileIndex { by_name }
+    }
+
+    /// Repository files a run target names: the longest matching path suffix (at least two
+    /// segments, or the whole repository path), or a unit file by name.
+    fn targets(
+        &self,
+        lookup: &Lookup<'a>,
+        file: FileRef<'a>,
+        target: &'a RunTarget,
+        env: &BTreeMap<String, String>,
+    ) -> Vec<FileRef<'a>> {
+        let tails: Vec<String> = match target {
+            RunTarget::Path { expr } => {
+                let mut evaluator = Evaluator::new(lookup, env);
+                evaluator
+                    .eval(file, expr)
+                    .iter()
+                    .filter_map(literal_tail)
+                    .collect()
+            }
+            RunTarget::PythonModule { module } => {
+                let rel = module.replace('.', "/");
+                vec![format!("{rel}.py"), format!("{rel}/__main__.py")]
+            }
+            RunTarget::Unit { name } => {
+                let mut found: Vec<FileRef<'a>> =
+                    self.by_name.get(name.as_str()).cloned().unwrap_or_default();
+                // Prefer the unit of the same repository when there is one.
+                if found.iter().any(|f| f.repo == file.repo) {
+                    found.retain(|f| f.repo == file.repo);
+                }
+                return found;
+            }
+        };
+        let mut best: Vec<FileRef<'a>> = Vec::new();
+        let mut best_score = 0;
+        for tail in &tails {
+            let tail_segments: Vec<&str> = tail
+                .split('/')
+                .filter(|s| !s.is_empty() && *s != ".")
+                .collect();
+            let Some(last) = tail_segments.last() else {
+                continue;
+            };
+            for candidate in self.by_name.get(last).into_iter().flatten() {
+                let segments: Vec<&str> = candidate.path.split('/').collect();
+                let score = segments
+                    .iter()
+                    .rev()
+                    .zip(tail_segments.iter().rev())
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                let accepted = score >= 2 || (score >= 1 && score == segments.len());
+                if !accepted || score < best_score {
+                    continue;
+                }
+                if score > best_score {
+                    best.clear();
+                    best_score = score;
+                }
+                if !best.contains(candidate) {
+                    best.push(*candidate);
+                }
+            }
+        }
+        best
+    }
+}
+
+/// The literal text after the last unknown piece of a value: what can be matched by suffix.
+fn literal_tail(value: &Value) -> Option<String> {
+    let mut tail = String::new();
+    for piece in value.iter().rev() {
+        match piece {
+            Piece::Lit(text) => tail.insert_str(0, text),
+            _ => {
+                // The tail must begin at a directory boundary to be matched by segments.
+                let start = tail.find('/')?;
+                return Some(tail[start..].to_string());
+            }
+        }
+    }
+    (!tail.is_empty()).then_some(tail)
+}
+
+/// Python modules of the same repository that a file imports.
+fn imported_modules<'a>(
+    files: &FileIndex<'a>,
+    file: FileRef<'a>,
+    facts: &FileFacts,
+) -> Vec<FileRef<'a>> {
+    let mut out = Vec::new();
+    for import in &facts.imports {
+        let mut modules = vec![import.module.clone()];
+        if let Some(name) = &import.name {
+            modules.push(if import.module.is_empty() {
+                name.clone()
+            } else {
+                format!("{}.{name}", import.module)
+            });
+        }
+        for module in modules {
+            if module.is_empty() {
+                continue;
+            }
+            let rel = module.replace('.', "/");
+            let last = rel.rsplit('/').next().unwrap_or(&rel);
+            let candidates = [
+                (format!("{last}.py"), format!("{rel}.py")),
+                ("__init__.py".to_string(), format!("{rel}/__init__.py")),
+            ];
+            for (name, suffix) in candidates {
+                for candidate in files.by_name.get(name.as_str()).into_iter().flatten() {
+                    if candidate.repo == file.repo
+                        && (candidate.path == suffix
+                            || candidate.path.ends_with(&format!("/{suffix}")))
+                    {
+                        out.push(*candidate);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_tails() {
+        assert_eq!(
+            literal_tail(&vec![Piece::Lit("/opt/ops/bin/x.sh".into())]).as_deref(),
+            Some("/opt/ops/bin/x.sh")
+        );
+        let with_hole = vec![Piece::Symbol("HOME".into()), Piece::Lit("/bin/x.sh".into())];
+        assert_eq!(literal_tail(&with_hole).as_deref(), Some("/bin/x.sh"));
+    }
+}
