@@ -252,11 +252,22 @@ pub fn check(request: &CheckRequest) -> Result<Report, Error> {
             .cloned()
             .collect()
     };
-    let deltas = change::compute(
-        &of_changed(&base_world),
-        &of_changed(&head_world),
-        &changed_paths,
-    );
+    let sends_of = |r: &Resolved| -> Vec<resolve::Send> {
+        r.sends
+            .iter()
+            .filter(|s| &s.site.repo == changed_name)
+            .cloned()
+            .collect()
+    };
+    let (base_accesses, head_accesses) = (of_changed(&base_world), of_changed(&head_world));
+    let (base_sends, head_sends) = (sends_of(&base_world), sends_of(&head_world));
+    let deltas = change::compute(&change::Sides {
+        base: &base_accesses,
+        head: &head_accesses,
+        base_sends: &base_sends,
+        head_sends: &head_sends,
+        changed_paths: &changed_paths,
+    });
     let warnings = collect_warnings(&head_world, &base_world, changed_name, &changed_paths);
     let stats = Stats {
         change: workspace.changed.description.clone(),

@@ -1,16 +1,21 @@
 //! Change: the changed repository's accesses at base and at head -> contract deltas.
 //!
-//! Input: the resolved accesses of the changed repository in both worlds. Output: the outputs
-//! that the change stops producing, each with what its unit produces instead.
+//! Input: the resolved accesses (and sends) of the changed repository in both worlds. Output:
+//! [`Deltas`] — path outputs it stops producing, credential and queue names its producers and
+//! consumers stop using, message fields it drops or starts sending as null, waits and triggers it
+//! adds, environment variables it starts requiring.
 //!
-//! Deltas are decided on meaning, not text: an output is removed when no output at head covers
-//! it (so renaming a variable, moving a line or splitting a function changes nothing), and an
-//! output is new when no output at base covered it. Because the whole repository is resolved at
-//! both revisions, a change to a constant in one module is seen at every access that uses it.
+//! Deltas are decided on meaning, not text: a name or output is gone when nothing at head covers
+//! it, and new when nothing at base covered it, so renaming a variable or moving code changes
+//! nothing. Because the whole repository is resolved at both revisions, a change to a constant in
+//! one module is seen at every access that uses it.
 
-use crate::model::Mode;
-use crate::pattern::covers;
-use crate::resolve::{Access, Resource};
+mod names;
+mod paths;
+mod waits;
+
+use crate::resolve::{Access, Send};
+pub use names::{FieldChange, NameChange, Side, name_group};
 
 /// An output the change stops producing, and what its unit produces instead.
 #[derive(Clone, Debug)]
@@ -25,74 +30,64 @@ pub struct OutputChange {
 #[derive(Clone, Debug, Default)]
 pub struct Deltas {
     pub outputs: Vec<OutputChange>,
+    /// Credential and queue names a producer or consumer stops using.
+    pub names: Vec<NameChange>,
+    /// Message fields a producer drops or starts sending as null.
+    pub fields: Vec<FieldChange>,
+    /// Waits present at head and not at base (in the same unit, on the same resource).
+    pub new_waits: Vec<Access>,
+    /// Signals and requests present at head and not at base.
+    pub new_sends: Vec<Send>,
+    /// Environment variables read without a default at head that were not required at base.
+    pub new_requirements: Vec<Access>,
+    /// Queue publishes and consumes on names that the repository did not use at base.
+    pub new_queue_uses: Vec<Access>,
 }
 
-/// Compares the changed repository's accesses at base and head.
-pub fn compute(base: &[Access], head: &[Access], changed_paths: &[String]) -> Deltas {
-    let base_outputs: Vec<&Access> = base.iter().filter(|a| is_path_output(a)).collect();
-    let head_outputs: Vec<&Access> = head.iter().filter(|a| is_path_output(a)).collect();
-    let head_patterns: Vec<crate::pattern::Pattern> = head_outputs
-        .iter()
-        .flat_map(|a| path_patterns(a).iter().cloned())
-        .collect();
-    let base_patterns: Vec<crate::pattern::Pattern> = base_outputs
-        .iter()
-        .flat_map(|a| path_patterns(a).iter().cloned())
-        .collect();
-    let new_outputs: Vec<&Access> = head_outputs
-        .iter()
-        .copied()
-        .filter(|a| !path_patterns(a).iter().all(|p| covers(&base_patterns, p)))
-        .collect();
-    let mut deltas = Deltas::default();
-    for removed in base_outputs {
-        if path_patterns(removed)
-            .iter()
-            .all(|p| covers(&head_patterns, p))
-        {
-            continue;
-        }
-        let same_unit: Vec<Access> = new_outputs
-            .iter()
-            .filter(|a| a.unit == removed.unit && a.site.path == removed.site.path)
-            .map(|a| (*a).clone())
-            .collect();
-        let replacements = if !same_unit.is_empty() {
-            same_unit
-        } else {
-            let same_file: Vec<Access> = new_outputs
-                .iter()
-                .filter(|a| a.site.path == removed.site.path)
-                .map(|a| (*a).clone())
-                .collect();
-            if !same_file.is_empty() {
-                same_file
-            } else {
-                new_outputs
-                    .iter()
-                    .filter(|a| changed_paths.contains(&a.site.path))
-                    .map(|a| (*a).clone())
-                    .collect()
-            }
-        };
-        deltas.outputs.push(OutputChange {
-            removed: removed.clone(),
-            replacements,
-        });
+/// The two sides of the changed repository.
+pub struct Sides<'a> {
+    pub base: &'a [Access],
+    pub head: &'a [Access],
+    pub base_sends: &'a [Send],
+    pub head_sends: &'a [Send],
+    pub changed_paths: &'a [String],
+}
+
+/// Compares the changed repository at base and head.
+pub fn compute(sides: &Sides<'_>) -> Deltas {
+    let (names, new_queue_uses) = names::name_changes(sides.base, sides.head, sides.changed_paths);
+    Deltas {
+        outputs: paths::output_changes(sides.base, sides.head, sides.changed_paths),
+        names,
+        fields: names::field_changes(sides.base, sides.head),
+        new_waits: waits::new_waits(sides.base, sides.head),
+        new_sends: waits::new_sends(sides.base_sends, sides.head_sends),
+        new_requirements: waits::new_requirements(sides.base, sides.head),
+        new_queue_uses,
     }
-    deltas
 }
 
-/// Files that appear because of the access. Directory creation is left out: it accompanies
-/// the writes that matter and would only repeat them.
-fn is_path_output(access: &Access) -> bool {
-    matches!(access.mode, Mode::Write | Mode::Append | Mode::MoveTo)
-        && matches!(&access.resource, Resource::Path(set) if set.is_anchored())
-}
-
-fn path_patterns(access: &Access) -> &[crate::pattern::Pattern] {
-    match &access.resource {
-        Resource::Path(set) => &set.patterns,
-        _ => &[],
+/// What replaced `removed`: new accesses of the same unit, else of the same file, else of the
+/// changed files.
+fn replacements_for(removed: &Access, new: &[&Access], changed_paths: &[String]) -> Vec<Access> {
+    let same_unit: Vec<Access> = new
+        .iter()
+        .filter(|a| a.unit == removed.unit && a.site.path == removed.site.path)
+        .map(|a| (*a).clone())
+        .collect();
+    if !same_unit.is_empty() {
+        return same_unit;
     }
+    let same_file: Vec<Access> = new
+        .iter()
+        .filter(|a| a.site.path == removed.site.path)
+        .map(|a| (*a).clone())
+        .collect();
+    if !same_file.is_empty() {
+        return same_file;
+    }
+    new.iter()
+        .filter(|a| changed_paths.contains(&a.site.path))
+        .map(|a| (*a).clone())
+        .collect()
 }

@@ -12,9 +12,9 @@
 
 use crate::model::Mode;
 use crate::pattern::Pattern;
-use crate::resolve::{Access, Job, JobId, Resolved, Resource};
+use crate::resolve::{Access, Job, JobId, NameSet, Resolved, Resource, Send};
 use petgraph::graph::{DiGraph, NodeIndex};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Index of an access in [`Graph::accesses`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -47,9 +47,39 @@ pub struct Graph {
     pub graph: DiGraph<Node, Edge>,
     pub accesses: Vec<Access>,
     pub jobs: Vec<Job>,
+    pub sends: Vec<Send>,
     access_nodes: Vec<NodeIndex>,
     /// Literal prefix -> accesses whose pattern sets start with it.
     prefix_index: BTreeMap<String, Vec<AccessId>>,
+    /// Credentials and queues by namespace (`env`, `secret:vault`, `queue:kafka`).
+    name_index: HashMap<String, NameBucket>,
+}
+
+/// Accesses of one namespace: by exact name, and those whose names are patterns.
+#[derive(Default)]
+struct NameBucket {
+    exact: HashMap<String, Vec<AccessId>>,
+    patterns: Vec<AccessId>,
+}
+
+/// The namespace a credential or queue name lives in: names only meet names of the same kind
+/// (an environment variable never matches a Kafka topic).
+pub fn namespace(resource: &Resource) -> Option<String> {
+    match resource {
+        Resource::Path(_) => None,
+        Resource::Env(_) => Some("env".to_string()),
+        Resource::Secret { provider, .. } => Some(format!("secret:{provider}")),
+        Resource::Queue(queue) => Some(format!("queue:{:?}", queue.broker).to_lowercase()),
+    }
+}
+
+fn names_of(resource: &Resource) -> Option<&NameSet> {
+    match resource {
+        Resource::Path(_) => None,
+        Resource::Env(names) => Some(names),
+        Resource::Secret { ids, .. } => Some(ids),
+        Resource::Queue(queue) => Some(&queue.names),
+    }
 }
 
 impl Graph {
@@ -62,6 +92,7 @@ impl Graph {
             .collect();
         let mut access_nodes = Vec::with_capacity(resolved.accesses.len());
         let mut prefix_index: BTreeMap<String, Vec<AccessId>> = BTreeMap::new();
+        let mut name_index: HashMap<String, NameBucket> = HashMap::new();
         for (index, access) in resolved.accesses.iter().enumerate() {
             let id = AccessId(index);
             let unit_key = (access.site.repo.clone(), access.unit.clone());
@@ -86,6 +117,16 @@ impl Graph {
                 .or_insert_with(|| graph.add_node(Node::Resource(display)));
             graph.add_edge(node, resource, Edge::Touches);
             access_nodes.push(node);
+            if let (Some(space), Some(names)) =
+                (namespace(&access.resource), names_of(&access.resource))
+                && names.is_anchored()
+            {
+                let bucket = name_index.entry(space).or_default();
+                match names.literal() {
+                    Some(name) => bucket.exact.entry(name.to_string()).or_default().push(id),
+                    None => bucket.patterns.push(id),
+                }
+            }
             if let Some(set) = access.resource.as_path()
                 && set.is_anchored()
             {
@@ -103,8 +144,10 @@ impl Graph {
             graph,
             accesses: resolved.accesses,
             jobs: resolved.jobs,
+            sends: resolved.sends,
             access_nodes,
             prefix_index,
+            name_index,
         }
     }
 
@@ -173,6 +216,34 @@ impl Graph {
                         .is_some_and(|set| set.overlaps(pattern))
             })
             .collect()
+    }
+
+    /// Accesses of the same namespace whose names may overlap one of `names`: exact matches
+    /// from the index, pattern names checked with the algebra.
+    pub fn name_candidates(&self, space: &str, names: &NameSet) -> Vec<AccessId> {
+        let Some(bucket) = self.name_index.get(space) else {
+            return Vec::new();
+        };
+        let mut ids: Vec<AccessId> = match names.literal() {
+            Some(name) => bucket.exact.get(name).cloned().unwrap_or_default(),
+            None => bucket
+                .exact
+                .values()
+                .flatten()
+                .copied()
+                .filter(|id| {
+                    names_of(&self.accesses[id.0].resource)
+                        .is_some_and(|other| other.patterns.iter().any(|p| names.overlaps(p)))
+                })
+                .collect(),
+        };
+        ids.extend(bucket.patterns.iter().copied().filter(|id| {
+            names_of(&self.accesses[id.0].resource)
+                .is_some_and(|other| other.patterns.iter().any(|p| names.overlaps(p)))
+        }));
+        ids.sort_unstable();
+        ids.dedup();
+        ids
     }
 
     /// The jobs under which an access runs.

@@ -9,6 +9,7 @@
 //! path suffix (`/opt/host-ops/cron/x.sh` -> `cron/x.sh`), and the job then flows through the
 //! scripts those files run and the Python modules they import.
 
+mod calls;
 mod eval;
 pub mod jobs;
 mod lookup;
@@ -87,9 +88,20 @@ pub struct Access {
     /// Assumptions made while resolving it.
     pub notes: Vec<String>,
     pub jobs: Vec<JobId>,
+    /// An environment variable read with no default: the program needs it to be set.
+    pub required: bool,
 }
 
 impl Access {
+    /// The resource's kind as reviewers see it: a file that holds a secret (a token under
+    /// `/run/secrets`, a `.pem`, a `credentials.json`) is a credential.
+    pub fn kind(&self) -> ResourceKind {
+        match &self.resource {
+            Resource::Path(set) if looks_like_secret_file(&set.display) => ResourceKind::Credential,
+            other => other.kind(),
+        }
+    }
+
     /// "deletes /data/ticker/ticker_*.csv (depth 1, modified more than 3 days ago)".
     pub fn describe(&self) -> String {
         let mut text = format!("{} {}", self.mode.verb(), self.resource.display());
@@ -107,11 +119,47 @@ pub struct Warning {
     pub message: String,
 }
 
+/// Something code does to make another program act now, resolved.
+#[derive(Clone, Debug)]
+pub struct Send {
+    pub target: SendTarget,
+    pub site: Site,
+    pub unit: String,
+}
+
+#[derive(Clone, Debug)]
+pub enum SendTarget {
+    /// A signal to a process named by `target` (a pid file's path, a process or unit name).
+    Signal {
+        signal: String,
+        target: String,
+        /// The pid file, when the target is one.
+        pid_file: Option<PathSet>,
+    },
+    Http {
+        method: Option<String>,
+        url: String,
+    },
+}
+
+impl Send {
+    pub fn describe(&self) -> String {
+        match &self.target {
+            SendTarget::Signal { signal, target, .. } => format!("sends SIG{signal} to {target}"),
+            SendTarget::Http { method, url } => match method {
+                Some(m) => format!("sends {m} {url}"),
+                None => format!("requests {url}"),
+            },
+        }
+    }
+}
+
 /// Every access of every repository, with jobs.
 #[derive(Clone, Debug, Default)]
 pub struct Resolved {
     pub accesses: Vec<Access>,
     pub jobs: Vec<Job>,
+    pub sends: Vec<Send>,
     pub warnings: Vec<Warning>,
 }
 
@@ -137,6 +185,38 @@ pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved 
                         line: warning.line,
                     },
                     message: warning.message.clone(),
+                });
+            }
+            for send in &facts.sends {
+                let env = file_env.cloned().unwrap_or_default();
+                let mut evaluator = Evaluator::new(&lookup, &env);
+                let target = match &send.kind {
+                    crate::extract::SendKind::Signal { signal, target } => {
+                        let values = evaluator.eval(file, target);
+                        let shown = NameSet::from_values(&values, false).display;
+                        let absolute = values.iter().all(|v| {
+                            matches!(v.first(), Some(crate::pattern::Piece::Lit(t)) if t.starts_with('/'))
+                        });
+                        SendTarget::Signal {
+                            signal: signal.trim_start_matches("SIG").to_uppercase(),
+                            target: shown,
+                            pid_file: (absolute && !values.is_empty())
+                                .then(|| paths::exact(values, false)),
+                        }
+                    }
+                    crate::extract::SendKind::Http { method, url } => SendTarget::Http {
+                        method: method.as_ref().map(|m| m.to_uppercase()),
+                        url: NameSet::from_values(&evaluator.eval(file, url), false).display,
+                    },
+                };
+                resolved.sends.push(Send {
+                    target,
+                    site: Site {
+                        repo: repo.name.clone(),
+                        path: path.clone(),
+                        line: send.line,
+                    },
+                    unit: unit_name(facts, send.scope, path),
                 });
             }
             for raw in &facts.accesses {
@@ -168,9 +248,16 @@ pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved 
                     }
                     RawResource::Env(target) => {
                         let names = evaluator.eval(file, &target.name);
+                        let mut qualifiers = Vec::new();
+                        if raw.mode == Mode::Set
+                            && let Some(value) = &target.value
+                        {
+                            let shown = NameSet::from_values(&evaluator.eval(file, value), false);
+                            qualifiers.push(format!("= {}", shown.display));
+                        }
                         (
                             Resource::Env(NameSet::from_values(&names, false)),
-                            Vec::new(),
+                            qualifiers,
                         )
                     }
                     RawResource::Secret(target) => {
@@ -223,10 +310,13 @@ pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved 
                     qualifiers,
                     notes: evaluator.notes,
                     jobs: jobs.into_iter().collect(),
+                    required: matches!(&raw.resource, RawResource::Env(t) if t.value.is_none())
+                        && raw.mode == Mode::Read,
                 });
             }
         }
     }
+    calls::propagate_waits(repos, &mut resolved.accesses);
     resolved
 }
 
@@ -256,6 +346,33 @@ fn resolve_path<'a>(
             (set, qualifiers)
         }
     }
+}
+
+/// Does a path name a secret? Judged on its words, so it is a hint for the report's resource
+/// kind, never a reason to link or not.
+pub fn looks_like_secret_file(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    const WORDS: &[&str] = &[
+        "/run/secrets/",
+        "secret",
+        "token",
+        "credential",
+        "passw",
+        "apikey",
+        "api_key",
+        "api-key",
+        "kubeconfig",
+        ".netrc",
+        "id_rsa",
+        "id_ed25519",
+        "htpasswd",
+        ".pem",
+        ".p12",
+        ".pfx",
+        ".jks",
+        "keytab",
+    ];
+    WORDS.iter().any(|w| lower.contains(w)) || lower.ends_with(".key")
 }
 
 /// Kernel and device files (`/dev/null`, `/proc/...`, `/sys/...`) are nobody's output and nobody's
@@ -342,7 +459,7 @@ fn substitute_variables<'a>(
 }
 
 /// The display name of the unit performing an access.
-fn unit_name(facts: &FileFacts, scope: usize, path: &str) -> String {
+pub(crate) fn unit_name(facts: &FileFacts, scope: usize, path: &str) -> String {
     let Some(s) = facts.scopes.get(scope) else {
         return path.to_string();
     };

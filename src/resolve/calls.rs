@@ -1,0 +1,187 @@
+//! Calls: what a function does on behalf of its callers.
+//!
+//! A change that adds `wait_for_credential_refresh()` after a 401 adds a wait, even though the
+//! polling loop lives in a helper defined elsewhere in the repository. Each call of a function
+//! defined in the same repository gets a copy of the callee's waits at the call site (and, with
+//! the callee's own calls, transitively up to a small depth), so the change stage sees a new wait
+//! exactly where the new call is.
+
+use super::{Access, RepoFacts, unit_name};
+use crate::extract::{FileFacts, ScopeKind};
+use crate::model::{Mode, Site};
+use std::collections::{BTreeMap, HashMap};
+
+/// How many call levels a wait is carried up.
+const MAX_CALL_DEPTH: usize = 3;
+
+/// Adds, for each call of a repository function that waits, the callee's waits at the call site.
+pub fn propagate_waits(repos: &[RepoFacts], accesses: &mut Vec<Access>) {
+    let functions = FunctionIndex::new(repos);
+    for _ in 0..MAX_CALL_DEPTH {
+        // Waits by (repo, unit).
+        let mut waits: BTreeMap<(&str, &str), Vec<&Access>> = BTreeMap::new();
+        for access in accesses.iter() {
+            if access.mode == Mode::WaitFor {
+                waits
+                    .entry((access.site.repo.as_str(), access.unit.as_str()))
+                    .or_default()
+                    .push(access);
+            }
+        }
+        let mut derived: Vec<Access> = Vec::new();
+        for repo in repos {
+            for (path, facts) in &repo.files {
+                for call in &facts.calls {
+                    let Some(callee_unit) =
+                        functions.resolve(repo, path, facts, call.scope, &call.callee)
+                    else {
+                        continue;
+                    };
+                    let Some(callee_waits) = waits.get(&(repo.name.as_str(), callee_unit.as_str()))
+                    else {
+                        continue;
+                    };
+                    let caller_unit = unit_name(facts, call.scope, path);
+                    if caller_unit == callee_unit {
+                        continue;
+                    }
+                    let site = Site {
+                        repo: repo.name.clone(),
+                        path: path.clone(),
+                        line: call.line,
+                    };
+                    for wait in callee_waits {
+                        let mut copy = (*wait).clone();
+                        copy.notes
+                            .push(format!("waits through {} ({})", callee_unit, wait.site));
+                        copy.site = site.clone();
+                        copy.unit = caller_unit.clone();
+                        copy.via = format!("calls {}", call.callee);
+                        derived.push(copy);
+                    }
+                }
+            }
+        }
+        derived.retain(|d| {
+            !accesses.iter().any(|a| {
+                a.site == d.site && a.mode == d.mode && a.resource.display() == d.resource.display()
+            })
+        });
+        if derived.is_empty() {
+            break;
+        }
+        derived
+            .sort_by(|a, b| (&a.site, a.resource.display()).cmp(&(&b.site, b.resource.display())));
+        derived.dedup_by(|a, b| a.site == b.site && a.resource.display() == b.resource.display());
+        accesses.extend(derived);
+    }
+}
+
+/// Functions of every repository by their unit names.
+struct FunctionIndex {
+    /// (repo, normalised unit name) -> unit name as displayed.
+    by_name: HashMap<(String, String), String>,
+    /// (repo, last name segment) -> unit names, for suffix matches.
+    by_last: HashMap<(String, String), Vec<(String, String)>>,
+}
+
+impl FunctionIndex {
+    fn new(repos: &[RepoFacts]) -> FunctionIndex {
+        let mut by_name = HashMap::new();
+        let mut by_last: HashMap<(String, String), Vec<(String, String)>> = HashMap::new();
+        for repo in repos {
+            for (path, facts) in &repo.files {
+                for (scope, s) in facts.scopes.iter().enumerate() {
+                    if s.kind != ScopeKind::Function {
+                        continue;
+                    }
+                    let unit = unit_name(facts, scope, path);
+                    let normalised = normalise(&unit);
+                    let last = normalised
+                        .rsplit('.')
+                        .next()
+                        .unwrap_or(&normalised)
+                        .to_string();
+                    by_last
+                        .entry((repo.name.clone(), last))
+                        .or_default()
+                        .push((normalised.clone(), unit.clone()));
+                    by_name.insert((repo.name.clone(), normalised), unit);
+                }
+            }
+        }
+        FunctionIndex { by_name, by_last }
+    }
+
+    /// The unit a call refers to: an exact qualified name, a method of the caller's class
+    /// (`self.x`), a function of the same file, or a unique function whose qualified name ends
+    /// with the callee's.
+    fn resolve(
+        &self,
+        repo: &RepoFacts,
+        path: &str,
+        facts: &FileFacts,
+        scope: usize,
+        callee: &str,
+    ) -> Option<String> {
+        let callee = normalise(callee);
+        let key = |name: String| (repo.name.clone(), name);
+        if let Some(unit) = self.by_name.get(&key(callee.clone())) {
+            return Some(unit.clone());
+        }
+        let root = facts
+            .scopes
+            .first()
+            .map(|s| s.name.replace("::", "."))
+            .unwrap_or_default();
+        let last = callee.rsplit('.').next().unwrap_or(&callee).to_string();
+        // `self.method`: a method of the caller's class.
+        if let Some(method) = callee.strip_prefix("self.") {
+            let class = facts
+                .scopes
+                .get(scope)
+                .and_then(|s| s.class)
+                .and_then(|c| facts.scopes.get(c));
+            if let Some(class) = class {
+                let qualified = if root.is_empty() {
+                    format!("{}.{method}", class.name)
+                } else {
+                    format!("{root}.{}.{method}", class.name)
+                };
+                if let Some(unit) = self.by_name.get(&key(qualified)) {
+                    return Some(unit.clone());
+                }
+            }
+        }
+        // A function of the same file.
+        let same_file = if root.is_empty() {
+            format!("{}:{last}", path)
+        } else {
+            format!("{root}.{last}")
+        };
+        if let Some(unit) = self.by_name.get(&key(normalise(&same_file))) {
+            return Some(unit.clone());
+        }
+        // A unique suffix match.
+        let candidates: Vec<&(String, String)> = self
+            .by_last
+            .get(&key(last))?
+            .iter()
+            .filter(|(normalised, _)| {
+                normalised == &callee || normalised.ends_with(&format!(".{callee}"))
+            })
+            .collect();
+        match candidates.as_slice() {
+            [(_, unit)] => Some(unit.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// `crate::auth::wait` and `auth.wait` name the same thing.
+fn normalise(name: &str) -> String {
+    name.trim_start_matches("crate::")
+        .replace("::", ".")
+        .trim_start_matches('.')
+        .to_string()
+}
