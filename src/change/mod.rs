@@ -15,7 +15,10 @@ mod paths;
 mod waits;
 
 use crate::resolve::{Access, Send};
-pub use names::{FieldChange, NameChange, Side, name_group};
+pub use names::{
+    FieldChange, NameChange, Side, name_group, names_of as names_of_access,
+    side_of as side_of_access,
+};
 
 /// An output the change stops producing, and what its unit produces instead.
 #[derive(Clone, Debug)]

@@ -89,7 +89,7 @@ fn key(access: &Access) -> Option<(Side, String)> {
     Some((side_of(access)?, name_group(access)?))
 }
 
-fn patterns_with_key<'a>(accesses: &'a [Access], wanted: &(Side, String)) -> Vec<Pattern> {
+fn patterns_with_key(accesses: &[Access], wanted: &(Side, String)) -> Vec<Pattern> {
     accesses
         .iter()
         .filter(|a| key(a).as_ref() == Some(wanted))

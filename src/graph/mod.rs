@@ -12,7 +12,7 @@
 
 use crate::model::Mode;
 use crate::pattern::Pattern;
-use crate::resolve::{Access, Job, JobId, NameSet, Resolved, Resource, Send};
+use crate::resolve::{Access, Job, JobId, Launch, NameSet, Resolved, Resource, Send};
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::{BTreeMap, HashMap};
 
@@ -48,6 +48,7 @@ pub struct Graph {
     pub accesses: Vec<Access>,
     pub jobs: Vec<Job>,
     pub sends: Vec<Send>,
+    pub launches: Vec<Launch>,
     access_nodes: Vec<NodeIndex>,
     /// Literal prefix -> accesses whose pattern sets start with it.
     prefix_index: BTreeMap<String, Vec<AccessId>>,
@@ -145,6 +146,7 @@ impl Graph {
             accesses: resolved.accesses,
             jobs: resolved.jobs,
             sends: resolved.sends,
+            launches: resolved.launches,
             access_nodes,
             prefix_index,
             name_index,
@@ -252,6 +254,11 @@ impl Graph {
             .jobs
             .iter()
             .filter_map(|j| self.jobs.get(*j))
+    }
+
+    /// The jobs under which an access runs, from the access itself.
+    pub fn jobs_of_access<'a>(&'a self, access: &'a Access) -> impl Iterator<Item = &'a Job> {
+        access.jobs.iter().filter_map(|j| self.jobs.get(*j))
     }
 
     /// The petgraph node of an access, for graph exports.

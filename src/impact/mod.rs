@@ -2,19 +2,24 @@
 //!
 //! Input: the contract deltas of the change, the graph of the head world (the changed repository
 //! at head plus the context repositories), the impact rules, and a way to read source lines for
-//! excerpts. Output: findings, deduplicated (one per rule and impacted site) and sorted.
+//! excerpts. Output: findings, deduplicated and sorted.
 //!
-//! For each output the change stops producing, the counterparts are the anchored accesses in
-//! other units whose patterns are compatible with it; each counterpart is tested against the
-//! rules in order and the first rule whose conditions hold makes the finding.
+//! Each rule's `when` selects an evaluator (one module per resource family); evaluators turn
+//! deltas and counterparts into candidates. One impacted unit gets findings from one rule per
+//! change: the first rule in file order whose conditions hold (a cleanup loop that lists, checks
+//! and deletes the same files is one cleanup finding, not a cleanup and two reader findings).
 
-use crate::change::{Deltas, OutputChange};
+mod env;
+mod fields;
+mod names;
+mod path;
+mod waits;
+
+use crate::change::Deltas;
 use crate::finding::{Finding, Location, ResourceChange};
-use crate::graph::{AccessId, Graph};
-use crate::model::{Mode, ResourceKind, Site};
-use crate::pattern::Pattern;
-use crate::resolve::{Access, PathSet};
-use crate::rules::impact::{After, Before, ImpactRule, ImpactRules, When, render};
+use crate::graph::Graph;
+use crate::model::{ResourceKind, Site};
+use crate::rules::impact::{ImpactRule, ImpactRules, render};
 use std::collections::BTreeMap;
 
 /// Which version of a file a site refers to, for excerpts.
@@ -27,362 +32,134 @@ pub enum Version {
 /// Reads one source line of a site, for excerpts.
 pub type Excerpts<'a> = &'a dyn Fn(&Site, Version) -> Option<String>;
 
+/// A finding some rule would make, before rules compete for the same unit.
+pub struct Candidate {
+    /// The rule's position in evaluation order.
+    pub order: usize,
+    /// (impacted repo, impacted unit, change site): one rule per group wins.
+    pub group: (String, String, Site),
+    pub finding: Finding,
+}
+
 /// Evaluates the rules on the deltas.
-///
-/// One unit gets findings from one rule per changed output: the first rule in order that fires
-/// for any of its accesses. A cleanup loop that lists, checks and deletes the same files is one
-/// cleanup finding, not a cleanup finding and two reader findings.
 pub fn evaluate(
     deltas: &Deltas,
     graph: &Graph,
     rules: &ImpactRules,
     excerpts: Excerpts<'_>,
 ) -> Vec<Finding> {
-    let path_rules: Vec<&ImpactRule> = rules
+    let enabled: Vec<(usize, &ImpactRule)> = rules
         .rules
         .iter()
-        .filter(|r| r.enabled && r.kind == ResourceKind::Path)
+        .enumerate()
+        .filter(|(_, r)| r.enabled)
         .collect();
-    // (rule order, finding) per (counterpart unit, changed output).
-    let mut candidates: Vec<(usize, (String, String, Site), Finding)> = Vec::new();
-    for change in &deltas.outputs {
-        let Some(removed_set) = change.removed.resource.as_path() else {
-            continue;
-        };
-        let mut seen: Vec<AccessId> = Vec::new();
-        for removed_pattern in &removed_set.patterns {
-            for id in graph.path_candidates(removed_pattern, &change.removed.site.repo) {
-                if seen.contains(&id) {
-                    continue;
-                }
-                seen.push(id);
-                let counterpart = graph.access(id);
-                if counterpart.site.repo == change.removed.site.repo
-                    && counterpart.unit == change.removed.unit
-                {
-                    continue;
-                }
-                let Some(counterpart_set) = counterpart.resource.as_path() else {
-                    continue;
-                };
-                for (order, rule) in path_rules.iter().enumerate() {
-                    if let Some(finding) = apply(
-                        rule,
-                        change,
-                        removed_pattern,
-                        id,
-                        counterpart_set,
-                        graph,
-                        excerpts,
-                    ) {
-                        let unit = (
-                            counterpart.site.repo.clone(),
-                            counterpart.unit.clone(),
-                            change.removed.site.clone(),
-                        );
-                        candidates.push((order, unit, finding));
-                        break;
-                    }
-                }
-            }
-        }
-    }
+    let mut candidates = path::candidates(deltas, graph, &enabled, excerpts);
+    candidates.extend(names::candidates(deltas, graph, &enabled, excerpts));
+    candidates.extend(fields::candidates(deltas, graph, &enabled, excerpts));
+    candidates.extend(waits::candidates(deltas, graph, &enabled, excerpts));
+    candidates.extend(env::candidates(deltas, graph, &enabled, excerpts));
+    finalize(candidates)
+}
+
+fn finalize(candidates: Vec<Candidate>) -> Vec<Finding> {
     let mut best_rule: BTreeMap<&(String, String, Site), usize> = BTreeMap::new();
-    for (order, unit, _) in &candidates {
-        let best = best_rule.entry(unit).or_insert(*order);
-        *best = (*best).min(*order);
+    for c in &candidates {
+        let best = best_rule.entry(&c.group).or_insert(c.order);
+        *best = (*best).min(c.order);
     }
-    let mut findings: BTreeMap<(String, Site), Finding> = BTreeMap::new();
-    for (order, unit, finding) in &candidates {
-        if best_rule.get(unit) != Some(order) {
+    let mut findings: BTreeMap<(String, Site, Site), Finding> = BTreeMap::new();
+    for c in &candidates {
+        if best_rule.get(&c.group) != Some(&c.order) {
             continue;
         }
-        let key = (
-            finding.rule.clone(),
-            Site {
-                repo: finding.impacted.repo.clone(),
-                path: finding.impacted.path.clone(),
-                line: finding.impacted.line,
-            },
-        );
-        findings.entry(key).or_insert_with(|| finding.clone());
+        let f = &c.finding;
+        let site = |l: &Location| Site {
+            repo: l.repo.clone(),
+            path: l.path.clone(),
+            line: l.line,
+        };
+        let key = (f.rule.clone(), site(&f.impacted), site(&f.change));
+        findings.entry(key).or_insert_with(|| f.clone());
     }
-    let mut out: Vec<Finding> = findings.into_values().collect();
+    // One finding per rule and impacted site: the first change site wins.
+    let mut out: Vec<Finding> = Vec::new();
+    for f in findings.into_values() {
+        if !out.iter().any(|o| {
+            o.rule == f.rule
+                && o.impacted.repo == f.impacted.repo
+                && o.impacted.path == f.impacted.path
+                && o.impacted.line == f.impacted.line
+        }) {
+            out.push(f);
+        }
+    }
     out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     out
 }
 
-/// The finding `rule` makes for this counterpart of this change, if its conditions hold.
-fn apply(
-    rule: &ImpactRule,
-    change: &OutputChange,
-    removed_pattern: &Pattern,
-    counterpart_id: AccessId,
-    counterpart_set: &PathSet,
-    graph: &Graph,
-    excerpts: Excerpts<'_>,
-) -> Option<Finding> {
-    let counterpart = graph.access(counterpart_id);
-    if !rule.counterpart_modes.contains(&counterpart.mode) {
-        return None;
-    }
-    if let Some(names) = &rule.output_names {
-        let display = removed_pattern.base_display();
-        let file_name = display.rsplit('/').next().unwrap_or(display);
-        if !names.is_match(file_name) {
-            return None;
-        }
-    }
-    let before_holds = match rule.before {
-        Before::Intersects => counterpart_set.overlaps(removed_pattern),
-        Before::Covers => counterpart_set.covers(removed_pattern),
-    };
-    if !before_holds {
-        return None;
-    }
-    let replacements = preferred_replacements(&change.replacements);
-    if rule.when == When::OutputReplaced && replacements.is_empty() {
-        return None;
-    }
-    let missed: Vec<&Access> = match rule.after {
-        After::MissesReplacement => {
-            let missed: Vec<&Access> = replacements
-                .iter()
-                .copied()
-                .filter(|r| {
-                    r.resource
-                        .as_path()
-                        .is_some_and(|set| !set.patterns.iter().all(|p| counterpart_set.covers(p)))
-                })
-                .collect();
-            if missed.is_empty() {
-                return None;
-            }
-            missed
-        }
-        After::Unproduced => {
-            let still_produced = counterpart_set.patterns.iter().any(|p| {
-                graph
-                    .producers_touching(p, &counterpart.site.repo)
-                    .into_iter()
-                    .any(|pid| {
-                        let producer = graph.access(pid);
-                        !(producer.site.repo == counterpart.site.repo
-                            && producer.unit == counterpart.unit)
-                    })
-            });
-            if still_produced {
-                return None;
-            }
-            replacements
-        }
-    };
-    Some(build_finding(
-        rule,
-        change,
-        counterpart_id,
-        &missed,
-        graph,
-        excerpts,
-    ))
+/// The parts of a finding that evaluators fill in; [`Parts::finish`] renders the rule's
+/// templates and reads the excerpts.
+pub struct Parts {
+    pub kind: ResourceKind,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub change: Site,
+    pub change_version: Version,
+    pub change_note: String,
+    pub impacted: Site,
+    pub impacted_version: Version,
+    pub impacted_note: String,
+    pub values: Vec<(&'static str, String)>,
+    pub explanation: Vec<String>,
+    pub notes: Vec<String>,
 }
 
-/// File writes first; directory creations only when nothing else is produced.
-fn preferred_replacements(replacements: &[Access]) -> Vec<&Access> {
-    let files: Vec<&Access> = replacements
-        .iter()
-        .filter(|a| a.mode != Mode::Create)
-        .collect();
-    if files.is_empty() {
-        replacements.iter().collect()
-    } else {
-        files
+impl Parts {
+    pub fn finish(self, rule: &ImpactRule, excerpts: Excerpts<'_>) -> Finding {
+        let values = &self.values;
+        Finding {
+            rule: rule.id.clone(),
+            severity: rule.severity,
+            title: render(&rule.title, values),
+            message: render(&rule.message, values),
+            resource: ResourceChange {
+                kind: self.kind,
+                before: self.before,
+                after: self.after,
+            },
+            change: Location {
+                excerpt: excerpts(&self.change, self.change_version),
+                repo: self.change.repo,
+                path: self.change.path,
+                line: self.change.line,
+                note: self.change_note,
+            },
+            impacted: Location {
+                excerpt: excerpts(&self.impacted, self.impacted_version),
+                repo: self.impacted.repo,
+                path: self.impacted.path,
+                line: self.impacted.line,
+                note: self.impacted_note,
+            },
+            explanation: self.explanation,
+            notes: dedup(self.notes),
+            help: rule.help.as_ref().map(|h| render(h, values)),
+        }
     }
 }
 
-fn build_finding(
-    rule: &ImpactRule,
-    change: &OutputChange,
-    counterpart_id: AccessId,
-    after: &[&Access],
-    graph: &Graph,
-    excerpts: Excerpts<'_>,
-) -> Finding {
-    let counterpart = graph.access(counterpart_id);
-    let before_display = change.removed.resource.display().to_string();
-    let after_display = join_unique(after.iter().map(|a| a.resource.display().to_string()));
-    let after_glob = suggest_glob(
-        after
-            .iter()
-            .filter_map(|a| a.resource.as_path())
-            .flat_map(|set| set.patterns.iter().map(|p| p.display())),
-    );
-    let job = graph
-        .jobs_of(counterpart_id)
-        .find(|j| j.schedule().is_some())
-        .or_else(|| graph.jobs_of(counterpart_id).next());
-    let schedule = job.map(|j| j.describe()).unwrap_or_default();
-    let values = [
-        ("producer", change.removed.unit.clone()),
-        ("before", before_display.clone()),
-        ("after", after_display.clone()),
-        ("after_glob", after_glob),
-        ("counterpart", counterpart.resource.display().to_string()),
-        ("counterpart_verb", counterpart.mode.verb().to_string()),
-        ("counterpart_unit", counterpart.unit.clone()),
-        ("schedule", schedule.clone()),
-    ];
-    let (change_site, change_version) = match after.first() {
-        Some(a) => (a.site.clone(), Version::Head),
-        None => (change.removed.site.clone(), Version::Base),
-    };
-    let change_note = if after.is_empty() {
-        format!("no longer {} {before_display}", change.removed.mode.verb())
-    } else {
-        format!(
-            "now {} {after_display} (was {before_display})",
-            after.first().map(|a| a.mode.verb()).unwrap_or("writes")
-        )
-    };
-    let mut impacted_note = counterpart.describe();
-    if let Some(j) = job {
-        impacted_note.push_str("; ");
-        impacted_note.push_str(&j.describe());
-    }
-    let mut explanation = vec![
-        format!(
-            "{} {} ({})",
-            counterpart.unit,
-            counterpart.describe(),
-            counterpart.site
-        ),
-        format!(
-            "at base, {} {} ({}), which that matches",
-            change.removed.unit,
-            change.removed.describe(),
-            change.removed.site
-        ),
-    ];
-    if after.is_empty() {
-        explanation.push(format!(
-            "at head, nothing writes anything it {}",
-            counterpart.mode.verb()
-        ));
-    } else {
-        for a in after {
-            explanation.push(format!("at head, {} {} ({})", a.unit, a.describe(), a.site));
-        }
-    }
-    if let Some(j) = job {
-        explanation.push(format!("{} {}", counterpart.unit, j.describe()));
-    }
-    let mut notes: Vec<String> = Vec::new();
-    for note in change.removed.notes.iter().chain(&counterpart.notes) {
-        if !notes.contains(note) {
-            notes.push(note.clone());
-        }
-    }
-    Finding {
-        rule: rule.id.clone(),
-        severity: rule.severity,
-        title: render(&rule.title, &values),
-        message: render(&rule.message, &values),
-        resource: ResourceChange {
-            kind: ResourceKind::Path,
-            before: Some(before_display),
-            after: (!after.is_empty()).then_some(after_display),
-        },
-        change: Location {
-            excerpt: excerpts(&change_site, change_version),
-            repo: change_site.repo,
-            path: change_site.path,
-            line: change_site.line,
-            note: change_note,
-        },
-        impacted: Location {
-            excerpt: excerpts(&counterpart.site, Version::Head),
-            repo: counterpart.site.repo.clone(),
-            path: counterpart.site.path.clone(),
-            line: counterpart.site.line,
-            note: impacted_note,
-        },
-        explanation,
-        notes,
-        help: rule.help.as_ref().map(|h| render(h, &values)),
-    }
-}
-
-fn join_unique(items: impl Iterator<Item = String>) -> String {
-    let mut seen: Vec<String> = Vec::new();
-    for item in items {
-        if !seen.contains(&item) {
-            seen.push(item);
-        }
-    }
-    seen.join(", ")
-}
-
-/// One glob that covers several patterns' displays, for help texts: holes become `*`, and
-/// segments that differ between the patterns become `*` with their common extension kept
-/// (`/d/{day}/NYSE.csv` and `/d/{day}/LSE.csv` give `/d/*/*.csv`).
-fn suggest_glob(displays: impl Iterator<Item = String>) -> String {
-    let globs: Vec<String> = displays.map(|d| generalize(&d)).collect();
-    let Some(first) = globs.first() else {
-        return String::new();
-    };
-    let split: Vec<Vec<&str>> = globs.iter().map(|g| g.split('/').collect()).collect();
-    if split.iter().any(|s| s.len() != split[0].len()) {
-        return first.clone();
-    }
+fn dedup(items: Vec<String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for i in 0..split[0].len() {
-        let column: Vec<&str> = split.iter().map(|s| s[i]).collect();
-        if column.iter().all(|c| *c == column[0]) {
-            out.push(column[0].to_string());
-            continue;
-        }
-        let extension = column[0].rfind('.').map(|dot| &column[0][dot..]);
-        match extension {
-            Some(ext) if column.iter().all(|c| c.ends_with(ext)) => out.push(format!("*{ext}")),
-            _ => out.push("*".to_string()),
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
         }
     }
-    out.join("/")
-}
-
-/// A glob that covers a pattern's display: holes `{x}` become `*`; symbols `${X}` stay.
-fn generalize(display: &str) -> String {
-    let mut out = String::with_capacity(display.len());
-    let mut rest = display;
-    while let Some(start) = rest.find('{') {
-        let is_symbol = rest[..start].ends_with('$');
-        let Some(len) = rest[start..].find('}') else {
-            break;
-        };
-        out.push_str(&rest[..start]);
-        if is_symbol {
-            out.push_str(&rest[start..start + len + 1]);
-        } else {
-            out.push('*');
-        }
-        rest = &rest[start + len + 1..];
-    }
-    out.push_str(rest);
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::generalize;
-
-    #[test]
-    fn generalizes_holes() {
-        assert_eq!(
-            generalize("/data/ticker/{day}/{exchange}.csv"),
-            "/data/ticker/*/*.csv"
-        );
-        assert_eq!(generalize("${DATA}/{x}.csv"), "${DATA}/*.csv");
-        let many = ["/d/{day}/NYSE.csv", "/d/{day}/LSE.csv"].map(String::from);
-        assert_eq!(super::suggest_glob(many.into_iter()), "/d/*/*.csv");
-    }
+/// Joins displays, each once.
+pub fn join_unique(items: impl Iterator<Item = String>) -> String {
+    dedup(items.collect()).join(", ")
 }

@@ -93,6 +93,20 @@ impl Job {
     }
 }
 
+/// A launch of a program: a crontab entry, a compose service, a unit, a script running another.
+#[derive(Clone, Debug)]
+pub struct Launch {
+    /// The line that launches (the `RunRef`'s line).
+    pub site: Site,
+    pub unit: String,
+    /// The launched file, and every file it imports (the program's code).
+    pub reaches: Vec<(String, String)>,
+    /// Variables the launching scope sets itself (a deployment's `environment:`).
+    pub sets: Vec<String>,
+    /// Every variable the launched program receives from this launch (set, inherited, bound).
+    pub passes: Vec<String>,
+}
+
 /// What linking found.
 pub struct Linked<'a> {
     /// Jobs that apply to each file.
@@ -101,6 +115,7 @@ pub struct Linked<'a> {
     pub file_env: BTreeMap<(usize, &'a str), BTreeMap<String, String>>,
     /// The job of each crontab-entry scope (its inline commands run under it).
     pub scope_jobs: BTreeMap<(usize, &'a str, usize), JobId>,
+    pub launches: Vec<Launch>,
 }
 
 impl<'a> Linked<'a> {
@@ -135,6 +150,7 @@ pub fn link<'a>(
         file_jobs: BTreeMap::new(),
         file_env: BTreeMap::new(),
         scope_jobs: BTreeMap::new(),
+        launches: Vec::new(),
     };
     // Environments flow along launches, iterated until nothing new is learned (bounded).
     let mut edges: BTreeMap<FileRef<'a>, Vec<Edge<'a>>> = BTreeMap::new();
@@ -267,6 +283,7 @@ pub fn link<'a>(
             }
         }
     }
+    linked.launches = launches(lookup, &files, &linked.file_env, user_env);
     while let Some((file, job)) = queue.pop_front() {
         let entry = linked.file_jobs.entry((file.repo, file.path)).or_default();
         if !entry.insert(job) {
@@ -279,6 +296,73 @@ pub fn link<'a>(
         }
     }
     linked
+}
+
+/// Every launch with what it passes, and the code it reaches through imports.
+fn launches<'a>(
+    lookup: &Lookup<'a>,
+    files: &FileIndex<'a>,
+    file_env: &BTreeMap<(usize, &'a str), BTreeMap<String, String>>,
+    user_env: &BTreeMap<String, String>,
+) -> Vec<Launch> {
+    let mut out = Vec::new();
+    for (repo_index, repo) in lookup.repos.iter().enumerate() {
+        for (path, facts) in &repo.files {
+            let file = FileRef {
+                repo: repo_index,
+                path,
+            };
+            for run in &facts.runs {
+                let env = scope_env(lookup, file, facts, run.scope, user_env, file_env);
+                let sets: Vec<String> = own_scope_env(lookup, file, facts, run.scope)
+                    .into_keys()
+                    .collect();
+                for to in files.targets(lookup, file, &run.target, &env) {
+                    let mut reaches = vec![to];
+                    let mut i = 0;
+                    while i < reaches.len() && reaches.len() < 256 {
+                        let current = reaches[i];
+                        if let Some(f) = lookup.facts(current)
+                            && current.path.ends_with(".py")
+                        {
+                            for next in imported_modules(files, current, f) {
+                                if !reaches.contains(&next) {
+                                    reaches.push(next);
+                                }
+                            }
+                        }
+                        i += 1;
+                    }
+                    let mut passes: Vec<String> = env.keys().cloned().collect();
+                    if let Some(inherited) = file_env.get(&(to.repo, to.path)) {
+                        passes.extend(inherited.keys().cloned());
+                    }
+                    passes.sort();
+                    passes.dedup();
+                    out.push(Launch {
+                        site: Site {
+                            repo: repo.name.clone(),
+                            path: path.clone(),
+                            line: run.line,
+                        },
+                        unit: super::unit_name(facts, run.scope, path),
+                        reaches: reaches
+                            .iter()
+                            .filter_map(|f| {
+                                lookup
+                                    .repos
+                                    .get(f.repo)
+                                    .map(|r| (r.name.clone(), f.path.to_string()))
+                            })
+                            .collect(),
+                        sets: sets.clone(),
+                        passes,
+                    });
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The launch and import edges of every file.

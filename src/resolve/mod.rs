@@ -19,7 +19,7 @@ pub mod paths;
 use crate::extract::{FileFacts, RawResource, Reach, ScopeKind};
 use crate::model::{Mode, ResourceKind, Site};
 use eval::{Evaluator, Value};
-pub use jobs::{Job, JobId, JobKind};
+pub use jobs::{Job, JobId, JobKind, Launch};
 use lookup::{FileRef, Lookup};
 pub use names::{NameSet, QueueSet};
 pub use paths::PathSet;
@@ -160,6 +160,7 @@ pub struct Resolved {
     pub accesses: Vec<Access>,
     pub jobs: Vec<Job>,
     pub sends: Vec<Send>,
+    pub launches: Vec<Launch>,
     pub warnings: Vec<Warning>,
 }
 
@@ -168,7 +169,7 @@ pub struct Resolved {
 pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved {
     let lookup = Lookup::new(repos);
     let mut resolved = Resolved::default();
-    let linked = jobs::link(&lookup, env, &mut resolved.jobs);
+    let mut linked = jobs::link(&lookup, env, &mut resolved.jobs);
     for (repo_index, repo) in repos.iter().enumerate() {
         for (path, facts) in &repo.files {
             let file = FileRef {
@@ -316,6 +317,7 @@ pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved 
             }
         }
     }
+    resolved.launches = std::mem::take(&mut linked.launches);
     calls::propagate_waits(repos, &mut resolved.accesses);
     resolved
 }

@@ -20,10 +20,24 @@ use serde::Deserialize;
 pub const IMPACT_SCHEMA: u32 = 1;
 
 /// The built-in rule files, compiled in.
-pub const BUILTIN_RULE_FILES: &[(&str, &str)] = &[(
-    "rules/impact/path.toml",
-    include_str!("../../rules/impact/path.toml"),
-)];
+pub const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
+    (
+        "rules/impact/path.toml",
+        include_str!("../../rules/impact/path.toml"),
+    ),
+    (
+        "rules/impact/credential.toml",
+        include_str!("../../rules/impact/credential.toml"),
+    ),
+    (
+        "rules/impact/queue.toml",
+        include_str!("../../rules/impact/queue.toml"),
+    ),
+    (
+        "rules/impact/env.toml",
+        include_str!("../../rules/impact/env.toml"),
+    ),
+];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -40,9 +54,12 @@ struct RawRule {
     kind: String,
     severity: String,
     when: String,
+    #[serde(default)]
     counterpart_modes: Vec<String>,
-    before: String,
-    after: String,
+    #[serde(default)]
+    before: Option<String>,
+    #[serde(default)]
+    after: Option<String>,
     #[serde(default)]
     output_names: Vec<String>,
     title: String,
@@ -66,10 +83,61 @@ struct RawExample {
 /// The change a rule reacts to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum When {
-    /// A unit stopped producing a resource and produces something else instead.
+    /// A unit stopped producing a path and produces something else instead.
     OutputReplaced,
-    /// A unit stopped producing a resource, with or without a replacement.
+    /// A unit stopped producing a path, with or without a replacement.
     OutputRemoved,
+    /// A producer (sets, stores, publishes) stopped using a credential or queue name; the
+    /// counterparts are consumers of the old name that nothing produces any more.
+    ProducerRenamed,
+    /// A consumer stopped using a name; the counterparts are producers of the old name that
+    /// nothing consumes any more.
+    ConsumerRenamed,
+    /// A publish stopped sending a field (or may leave it out); counterparts read it without a
+    /// default.
+    FieldDropped,
+    /// A publish may now send null in a field; counterparts use it without a null check.
+    FieldNullable,
+    /// A new publish on a name nothing consumes.
+    PublishUnconsumed,
+    /// A new consume of a name nothing publishes.
+    ConsumeUnproduced,
+    /// A new wait whose resource's producers only run on a schedule and cannot be triggered.
+    WaitOnScheduledProducer,
+    /// A new wait whose producers can be triggered, but not by anything the waiter sends.
+    WaitTriggerNotSent,
+    /// A new signal, request or request file that no producer of the awaited resource acts on.
+    SendUnheard,
+    /// A program starts requiring an environment variable that a launcher does not pass.
+    RequirementNotPassed,
+}
+
+impl When {
+    const NAMES: &'static [(&'static str, When)] = &[
+        ("output-replaced", When::OutputReplaced),
+        ("output-removed", When::OutputRemoved),
+        ("producer-renamed", When::ProducerRenamed),
+        ("consumer-renamed", When::ConsumerRenamed),
+        ("field-dropped", When::FieldDropped),
+        ("field-nullable", When::FieldNullable),
+        ("publish-unconsumed", When::PublishUnconsumed),
+        ("consume-unproduced", When::ConsumeUnproduced),
+        ("wait-on-scheduled-producer", When::WaitOnScheduledProducer),
+        ("wait-trigger-not-sent", When::WaitTriggerNotSent),
+        ("send-unheard", When::SendUnheard),
+        ("requirement-not-passed", When::RequirementNotPassed),
+    ];
+
+    fn parse(text: &str) -> Option<When> {
+        When::NAMES
+            .iter()
+            .find(|(n, _)| *n == text)
+            .map(|(_, w)| *w)
+    }
+
+    pub fn is_path(self) -> bool {
+        matches!(self, When::OutputReplaced | When::OutputRemoved)
+    }
 }
 
 /// How a counterpart relates to the resource before the change.
@@ -136,6 +204,12 @@ pub const PLACEHOLDERS: &[&str] = &[
     "counterpart_verb",
     "counterpart_unit",
     "schedule",
+    "field",
+    "waiter",
+    "trigger",
+    "sent",
+    "variable",
+    "program",
 ];
 
 impl ImpactRules {
@@ -216,39 +290,51 @@ fn compile(raw: RawRule, file: &str, line: u32) -> Result<ImpactRule, RulesError
             raw.severity
         ))
     })?;
-    let when = match raw.when.as_str() {
-        "output-replaced" => When::OutputReplaced,
-        "output-removed" => When::OutputRemoved,
-        other => {
+    let when = When::parse(&raw.when).ok_or_else(|| {
+        let known: Vec<&str> = When::NAMES.iter().map(|(n, _)| *n).collect();
+        err(format!(
+            "unknown `when = \"{}\"` ({})",
+            raw.when,
+            known.join(", ")
+        ))
+    })?;
+    let (before, after) = if when.is_path() {
+        let before = match raw.before.as_deref() {
+            Some("intersects") => Before::Intersects,
+            Some("covers") => Before::Covers,
+            Some(other) => {
+                return Err(err(format!(
+                    "unknown `before = \"{other}\"` (intersects, covers)"
+                )));
+            }
+            None => return Err(err(format!("`when = \"{}\"` needs `before`", raw.when))),
+        };
+        let after = match raw.after.as_deref() {
+            Some("misses-replacement") => After::MissesReplacement,
+            Some("unproduced") => After::Unproduced,
+            Some(other) => {
+                return Err(err(format!(
+                    "unknown `after = \"{other}\"` (misses-replacement, unproduced)"
+                )));
+            }
+            None => return Err(err(format!("`when = \"{}\"` needs `after`", raw.when))),
+        };
+        (before, after)
+    } else {
+        if raw.before.is_some() || raw.after.is_some() {
             return Err(err(format!(
-                "unknown `when = \"{other}\"` (output-replaced, output-removed)"
+                "`before` and `after` only apply to path rules, not to `when = \"{}\"`",
+                raw.when
             )));
         }
-    };
-    let before = match raw.before.as_str() {
-        "intersects" => Before::Intersects,
-        "covers" => Before::Covers,
-        other => {
-            return Err(err(format!(
-                "unknown `before = \"{other}\"` (intersects, covers)"
-            )));
-        }
-    };
-    let after = match raw.after.as_str() {
-        "misses-replacement" => After::MissesReplacement,
-        "unproduced" => After::Unproduced,
-        other => {
-            return Err(err(format!(
-                "unknown `after = \"{other}\"` (misses-replacement, unproduced)"
-            )));
-        }
+        (Before::Intersects, After::Unproduced)
     };
     let mut counterpart_modes = Vec::new();
     for mode in &raw.counterpart_modes {
         counterpart_modes
             .push(Mode::parse(mode).ok_or_else(|| err(format!("unknown mode `{mode}`")))?);
     }
-    if counterpart_modes.is_empty() {
+    if counterpart_modes.is_empty() && when.is_path() {
         return Err(err("`counterpart_modes` names at least one mode".into()));
     }
     let output_names = if raw.output_names.is_empty() {

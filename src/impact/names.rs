@@ -1,0 +1,274 @@
+//! Credential and queue names: consumers left on a name their producer stopped using, producers
+//! left on a name their consumer stopped using, and new names with nobody on the other side.
+
+use super::{Candidate, Excerpts, Parts, Version, join_unique};
+use crate::change::{Deltas, NameChange, Side, name_group};
+use crate::extract::QueueRole;
+use crate::graph::{AccessId, Graph, namespace};
+use crate::model::Mode;
+use crate::resolve::{Access, NameSet, Resource};
+use crate::rules::impact::{ImpactRule, When};
+
+pub fn candidates(
+    deltas: &Deltas,
+    graph: &Graph,
+    rules: &[(usize, &ImpactRule)],
+    excerpts: Excerpts<'_>,
+) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    for (order, rule) in rules.iter().copied() {
+        match rule.when {
+            When::ProducerRenamed | When::ConsumerRenamed => {
+                let side = if rule.when == When::ProducerRenamed {
+                    Side::Producer
+                } else {
+                    Side::Consumer
+                };
+                for change in deltas.names.iter().filter(|c| c.side == side) {
+                    if change.removed.kind() != rule.kind {
+                        continue;
+                    }
+                    out.extend(renamed(rule, order, change, graph, excerpts));
+                }
+            }
+            When::PublishUnconsumed | When::ConsumeUnproduced => {
+                let (mode, other) = if rule.when == When::PublishUnconsumed {
+                    (Mode::Publish, Side::Consumer)
+                } else {
+                    (Mode::Consume, Side::Producer)
+                };
+                for access in deltas.new_queue_uses.iter().filter(|a| a.mode == mode) {
+                    if is_binding(access) {
+                        continue;
+                    }
+                    if !counterparts(graph, access, other).is_empty() {
+                        continue;
+                    }
+                    out.push(lonely(rule, order, access, excerpts));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Accesses on the other side of `access`'s names, in other units: for a publish, its
+/// consumers (through AMQP bindings to the queues that receive it); for a consume, its
+/// publishers.
+pub fn counterparts(graph: &Graph, access: &Access, side: Side) -> Vec<AccessId> {
+    let (Some(space), Some(names), Some(group)) = (
+        namespace(&access.resource),
+        names(access),
+        name_group(access),
+    ) else {
+        return Vec::new();
+    };
+    let mut out: Vec<AccessId> = graph
+        .name_candidates(&space, names)
+        .into_iter()
+        .filter(|id| {
+            let other = graph.access(*id);
+            crate::change::side_of_access(other) == Some(side)
+                && name_group(other).as_deref() == Some(group.as_str())
+                && !same_unit(other, access)
+        })
+        .collect();
+    // A routing key reaches the consumers of the queues its bindings feed, and a queue's
+    // consumers receive what is published with the keys its bindings match.
+    if let Resource::Queue(queue) = &access.resource
+        && queue.role == QueueRole::RoutingKey
+        && side == Side::Consumer
+    {
+        for binding in out.clone() {
+            let Resource::Queue(b) = &graph.access(binding).resource else {
+                continue;
+            };
+            if let Some(bound) = &b.bound_queue {
+                out.extend(
+                    graph
+                        .name_candidates(&space, bound)
+                        .into_iter()
+                        .filter(|id| {
+                            let other = graph.access(*id);
+                            other.mode == Mode::Consume && !is_binding(other)
+                        }),
+                );
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+fn names(access: &Access) -> Option<&NameSet> {
+    crate::change::names_of_access(access)
+}
+
+fn same_unit(a: &Access, b: &Access) -> bool {
+    a.site.repo == b.site.repo && a.unit == b.unit
+}
+
+fn is_binding(access: &Access) -> bool {
+    matches!(&access.resource, Resource::Queue(q) if q.role == QueueRole::BindingKey)
+}
+
+/// A name the changed side stopped using, with counterparts still on it.
+fn renamed(
+    rule: &ImpactRule,
+    order: usize,
+    change: &NameChange,
+    graph: &Graph,
+    excerpts: Excerpts<'_>,
+) -> Vec<Candidate> {
+    let other_side = match change.side {
+        Side::Producer => Side::Consumer,
+        Side::Consumer => Side::Producer,
+    };
+    let mut out = Vec::new();
+    for id in counterparts(graph, &change.removed, other_side) {
+        let counterpart = graph.access(id);
+        if !rule.counterpart_modes.is_empty() && !rule.counterpart_modes.contains(&counterpart.mode)
+        {
+            continue;
+        }
+        // Still served at head by someone else?
+        if !counterparts(graph, counterpart, change.side).is_empty() {
+            continue;
+        }
+        let before = change.removed.resource.display().to_string();
+        let after = join_unique(
+            change
+                .replacements
+                .iter()
+                .map(|a| a.resource.display().to_string()),
+        );
+        let (change_site, version) = match change.replacements.first() {
+            Some(a) => (a.site.clone(), Version::Head),
+            None => (change.removed.site.clone(), Version::Base),
+        };
+        let job = graph
+            .jobs_of(id)
+            .find(|j| j.schedule().is_some())
+            .map(|j| j.describe());
+        let mut impacted_note = counterpart.describe();
+        if let Some(j) = &job {
+            impacted_note.push_str("; ");
+            impacted_note.push_str(j);
+        }
+        let change_note = if after.is_empty() {
+            format!("no longer {} {before}", change.removed.mode.verb())
+        } else {
+            format!(
+                "now {} {after} (was {before})",
+                change.replacements[0].mode.verb()
+            )
+        };
+        let parts = Parts {
+            kind: change.removed.kind(),
+            before: Some(before.clone()),
+            after: (!after.is_empty()).then(|| after.clone()),
+            change: change_site,
+            change_version: version,
+            change_note,
+            impacted: counterpart.site.clone(),
+            impacted_version: Version::Head,
+            impacted_note,
+            values: vec![
+                ("producer", change.removed.unit.clone()),
+                ("before", before.clone()),
+                (
+                    "after",
+                    if after.is_empty() {
+                        "nothing".into()
+                    } else {
+                        after.clone()
+                    },
+                ),
+                ("counterpart", counterpart.resource.display().to_string()),
+                ("counterpart_verb", counterpart.mode.verb().to_string()),
+                ("counterpart_unit", counterpart.unit.clone()),
+                ("schedule", job.clone().unwrap_or_default()),
+            ],
+            explanation: vec![
+                format!(
+                    "{} {} ({})",
+                    counterpart.unit,
+                    counterpart.describe(),
+                    counterpart.site
+                ),
+                format!(
+                    "at base, {} {} ({})",
+                    change.removed.unit,
+                    change.removed.describe(),
+                    change.removed.site
+                ),
+                match change.replacements.first() {
+                    Some(a) => format!("at head, {} {} ({})", a.unit, a.describe(), a.site),
+                    None => format!("at head, {} no longer uses {before}", change.removed.unit),
+                },
+                format!(
+                    "at head, nothing else {} {before}",
+                    change.removed.mode.verb()
+                ),
+            ],
+            notes: change
+                .removed
+                .notes
+                .iter()
+                .chain(&counterpart.notes)
+                .cloned()
+                .collect(),
+        };
+        out.push(Candidate {
+            order,
+            group: (
+                counterpart.site.repo.clone(),
+                counterpart.unit.clone(),
+                change.removed.site.clone(),
+            ),
+            finding: parts.finish(rule, excerpts),
+        });
+    }
+    out
+}
+
+/// A new publish or consume with nobody on the other side: the finding is at the access itself.
+fn lonely(rule: &ImpactRule, order: usize, access: &Access, excerpts: Excerpts<'_>) -> Candidate {
+    let display = access.resource.display().to_string();
+    let parts = Parts {
+        kind: access.kind(),
+        before: None,
+        after: Some(display.clone()),
+        change: access.site.clone(),
+        change_version: Version::Head,
+        change_note: access.describe(),
+        impacted: access.site.clone(),
+        impacted_version: Version::Head,
+        impacted_note: access.describe(),
+        values: vec![
+            ("producer", access.unit.clone()),
+            ("after", display.clone()),
+            ("counterpart", display),
+            ("counterpart_verb", access.mode.verb().to_string()),
+            ("counterpart_unit", access.unit.clone()),
+        ],
+        explanation: vec![format!(
+            "{} {} ({})",
+            access.unit,
+            access.describe(),
+            access.site
+        )],
+        notes: access.notes.clone(),
+    };
+    Candidate {
+        order,
+        group: (
+            access.site.repo.clone(),
+            access.unit.clone(),
+            access.site.clone(),
+        ),
+        finding: parts.finish(rule, excerpts),
+    }
+}
