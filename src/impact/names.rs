@@ -126,6 +126,16 @@ fn renamed(
         Side::Producer => Side::Consumer,
         Side::Consumer => Side::Producer,
     };
+    // A consumer that moved to a name something provides is fine: leftovers of the old name are
+    // harmless. The finding is about a move to a name nothing provides.
+    if change.side == Side::Consumer
+        && change
+            .replacements
+            .iter()
+            .any(|r| !counterparts(graph, r, Side::Producer).is_empty())
+    {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     for id in counterparts(graph, &change.removed, other_side) {
         let counterpart = graph.access(id);
