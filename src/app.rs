@@ -4,9 +4,11 @@
 
 use crate::change;
 use crate::cli::{CheckArgs, Cli, Command, FailOn, WhoArgs, WhoFormat};
+use crate::config::Config;
 use crate::error::Error;
 use crate::exit_codes;
 use crate::extract::{self, FileFacts, Language};
+use crate::finding::Location;
 use crate::finding::Severity;
 use crate::graph::Graph;
 use crate::impact::{self, Version};
@@ -18,6 +20,7 @@ use crate::resolve::{self, RepoFacts, Resolved};
 use crate::rules::RulesError;
 use crate::rules::impact::ImpactRules;
 use crate::rules::models::Models;
+use crate::suppress;
 use anyhow::Context;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
@@ -161,8 +164,20 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<Outcome> {
     let output = report::render(&report, args.format);
     Ok(Outcome {
         output,
-        exit_code: exit_code(&report, args.fail_on),
+        exit_code: exit_code(&report, fail_on(args.fail_on, &report)),
     })
+}
+
+/// The threshold: the flag, else `knockon.toml`'s `fail_on`, else `warning`.
+fn fail_on(flag: Option<FailOn>, report: &Report) -> FailOn {
+    flag.or(match report.config_fail_on.as_deref() {
+        Some("error") => Some(FailOn::Error),
+        Some("info") => Some(FailOn::Info),
+        Some("never") => Some(FailOn::Never),
+        Some("warning") => Some(FailOn::Warning),
+        _ => None,
+    })
+    .unwrap_or(FailOn::Warning)
 }
 
 /// 1 when a finding is at or above the threshold.
@@ -235,12 +250,24 @@ fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// Runs the whole pipeline for one change.
 pub fn check(request: &CheckRequest) -> Result<Report, Error> {
-    let (models, rules) = load_rules(&request.rules_dirs)?;
-    let select = |path: &str, bytes: &[u8]| Language::detect(path, bytes).is_some();
-    let workspace =
-        load::load_workspace(&request.repo, &request.change, &request.context, &select)?;
+    let root = load::open_repo(&request.repo)?
+        .workdir()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| request.repo.clone());
+    let config = Config::discover(&root)?;
+    let (models, mut rules) = load_rules(&request.rules_dirs)?;
+    config.apply_to(&mut rules)?;
+    let select = |path: &str, bytes: &[u8]| {
+        !config.excludes(path) && Language::detect(path, bytes).is_some()
+    };
+    let context = if request.context.is_empty() {
+        config.context.clone()
+    } else {
+        request.context.clone()
+    };
+    let workspace = load::load_workspace(&request.repo, &request.change, &context, &select)?;
     let facts = extract_workspace(&workspace, &models);
-    let env = BTreeMap::new();
+    let env = config.env.clone();
     let head_world = resolve::resolve(&facts.head_world(), &env);
     let base_world = resolve::resolve(&facts.base_world(), &env);
     let changed_name = &workspace.changed.name;
@@ -280,10 +307,36 @@ pub fn check(request: &CheckRequest) -> Result<Report, Error> {
     let graph = Graph::build(head_world);
     let excerpts = |site: &Site, version: Version| excerpt(&workspace, site, version);
     let findings = impact::evaluate(&deltas, &graph, &rules, &excerpts);
+    let read_line = |location: &Location, changed: bool, line: u32| {
+        let site = Site {
+            repo: location.repo.clone(),
+            path: location.path.clone(),
+            line,
+        };
+        // A removed access's change site is in the base version; every other site is at head.
+        excerpt(&workspace, &site, Version::Head).or_else(|| {
+            changed
+                .then(|| excerpt(&workspace, &site, Version::Base))
+                .flatten()
+        })
+    };
+    let scanned: Vec<(String, String, String)> = changed_paths
+        .iter()
+        .filter_map(|path| {
+            let content = workspace.changed.head.files.get(path)?;
+            Some((
+                changed_name.clone(),
+                path.clone(),
+                content.text().into_owned(),
+            ))
+        })
+        .collect();
+    let findings = suppress::apply(findings, &read_line, &scanned);
     Ok(Report {
         findings,
         stats,
         warnings,
+        config_fail_on: config.fail_on.clone(),
     })
 }
 

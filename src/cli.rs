@@ -77,9 +77,10 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Exit with code 1 when a finding is at or above this severity.
-    #[arg(long = "fail-on", value_enum, default_value_t = FailOn::Warning)]
-    pub fail_on: FailOn,
+    /// Exit with code 1 when a finding is at or above this severity [default: `fail_on` of
+    /// knockon.toml, else warning].
+    #[arg(long = "fail-on", value_enum)]
+    pub fail_on: Option<FailOn>,
 }
 
 /// The severity threshold for exit code 1.

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod change;
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod exit_codes;
 pub mod expr;
@@ -20,3 +21,4 @@ pub mod report;
 pub mod resolve;
 pub mod rules;
 pub mod scenario;
+pub mod suppress;

@@ -18,6 +18,9 @@ pub struct Report {
     pub findings: Vec<Finding>,
     pub stats: Stats,
     pub warnings: Vec<ReportWarning>,
+    /// `fail_on` of knockon.toml, used when `--fail-on` is not given.
+    #[serde(skip)]
+    pub config_fail_on: Option<String>,
 }
 
 /// How much was read.

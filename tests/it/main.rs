@@ -2,6 +2,7 @@
 //! examples, and the command line's contract (errors, exit codes, formats).
 
 mod cli;
+mod config;
 mod rule_examples;
 mod scenarios;
 mod support;

@@ -1,0 +1,224 @@
+//! `knockon.toml`: per-repository configuration, found at the changed repository's root.
+//!
+//! It names context repositories (paths relative to the file), binds environment variables for
+//! resolution, excludes paths from analysis, and changes a rule's severity or turns it off.
+//! Command-line flags win over the file: `--context` replaces its `context` list, `--fail-on`
+//! its `fail_on`. Unknown keys are errors with the file and line, like rule files.
+
+use crate::finding::Severity;
+use crate::rules::RulesError;
+use crate::rules::impact::ImpactRules;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The file name knockon looks for at the changed repository's root.
+pub const CONFIG_FILE: &str = "knockon.toml";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    context: Vec<String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    #[serde(default)]
+    exclude: Vec<String>,
+    #[serde(default)]
+    fail_on: Option<String>,
+    #[serde(default)]
+    rules: BTreeMap<String, RawRuleSetting>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRuleSetting {
+    #[serde(default)]
+    severity: Option<String>,
+    #[serde(default)]
+    enabled: Option<bool>,
+}
+
+/// A validated configuration.
+#[derive(Debug, Default, Clone)]
+pub struct Config {
+    /// Where the file was read from (for messages).
+    pub source: Option<PathBuf>,
+    /// Context repositories, resolved against the file's directory.
+    pub context: Vec<PathBuf>,
+    /// Environment variables bound for resolution (they win over crontab and deployment values).
+    pub env: BTreeMap<String, String>,
+    /// Repository-relative globs of files not to analyse (in every repository).
+    pub exclude: Option<globset::GlobSet>,
+    /// The threshold for exit code 1, unless `--fail-on` is given.
+    pub fail_on: Option<String>,
+    rules: Vec<(String, Option<Severity>, Option<bool>, u32)>,
+}
+
+impl Config {
+    /// Reads `knockon.toml` from a repository root, if there is one.
+    pub fn discover(repo_root: &Path) -> Result<Config, RulesError> {
+        let path = repo_root.join(CONFIG_FILE);
+        if !path.is_file() {
+            return Ok(Config::default());
+        }
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| RulesError::at(&name, 1, format!("cannot read: {e}")))?;
+        Config::parse(&name, &text, repo_root)
+    }
+
+    /// Parses configuration text; `base` is the directory relative paths start from.
+    pub fn parse(name: &str, text: &str, base: &Path) -> Result<Config, RulesError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| RulesError::toml(name, text, &e))?;
+        let mut exclude = None;
+        if !raw.exclude.is_empty() {
+            let mut builder = globset::GlobSetBuilder::new();
+            for glob in &raw.exclude {
+                let compiled = globset::GlobBuilder::new(glob)
+                    .literal_separator(true)
+                    .build()
+                    .map_err(|e| {
+                        RulesError::at(
+                            name,
+                            crate::rules::line_of_key(text, "exclude"),
+                            e.to_string(),
+                        )
+                    })?;
+                builder.add(compiled);
+            }
+            exclude = Some(
+                builder
+                    .build()
+                    .map_err(|e| RulesError::at(name, 1, e.to_string()))?,
+            );
+        }
+        if let Some(fail_on) = &raw.fail_on
+            && !["error", "warning", "info", "never"].contains(&fail_on.as_str())
+        {
+            return Err(RulesError::at(
+                name,
+                crate::rules::line_of_key(text, "fail_on"),
+                format!("unknown `fail_on = \"{fail_on}\"` (error, warning, info, never)"),
+            ));
+        }
+        let mut rules = Vec::new();
+        for (id, setting) in raw.rules {
+            let line = line_of_rule_table(text, &id);
+            let severity = match &setting.severity {
+                Some(s) => Some(Severity::parse(s).ok_or_else(|| {
+                    RulesError::at(
+                        name,
+                        line,
+                        format!("rule `{id}`: unknown severity `{s}` (error, warning, info)"),
+                    )
+                })?),
+                None => None,
+            };
+            rules.push((id, severity, setting.enabled, line));
+        }
+        Ok(Config {
+            source: Some(PathBuf::from(name)),
+            context: raw.context.iter().map(|c| base.join(c)).collect(),
+            env: raw.env,
+            exclude,
+            fail_on: raw.fail_on,
+            rules,
+        })
+    }
+
+    /// Applies the rule settings; a setting for a rule that does not exist is an error.
+    pub fn apply_to(&self, rules: &mut ImpactRules) -> Result<(), RulesError> {
+        let name = self
+            .source
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| CONFIG_FILE.to_string());
+        for (id, severity, enabled, line) in &self.rules {
+            let Some(rule) = rules.rules.iter_mut().find(|r| &r.id == id) else {
+                return Err(RulesError::at(
+                    &name,
+                    *line,
+                    format!("no rule `{id}` exists"),
+                ));
+            };
+            if let Some(severity) = severity {
+                rule.severity = *severity;
+            }
+            if let Some(enabled) = enabled {
+                rule.enabled = *enabled;
+            }
+        }
+        Ok(())
+    }
+
+    /// Is this repository-relative path excluded from analysis?
+    pub fn excludes(&self, path: &str) -> bool {
+        self.exclude.as_ref().is_some_and(|set| set.is_match(path))
+    }
+}
+
+fn line_of_rule_table(text: &str, id: &str) -> u32 {
+    text.lines()
+        .position(|l| l.contains(id))
+        .map(|i| u32::try_from(i + 1).unwrap_or(u32::MAX))
+        .unwrap_or(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_key() {
+        let text = r#"
+context = ["../ops"]
+exclude = ["tests/**"]
+fail_on = "error"
+
+[env]
+TICKER_DIR = "/data/ticker"
+
+[rules."path.reader-of-vanished-output"]
+severity = "warning"
+
+[rules."queue.publish-unconsumed"]
+enabled = false
+"#;
+        let config = Config::parse("knockon.toml", text, Path::new("/repo")).unwrap();
+        assert_eq!(config.context, vec![PathBuf::from("/repo/../ops")]);
+        assert_eq!(config.env["TICKER_DIR"], "/data/ticker");
+        assert!(config.excludes("tests/unit/x.py"));
+        assert!(!config.excludes("src/x.py"));
+        let mut rules = ImpactRules::builtin().unwrap();
+        config.apply_to(&mut rules).unwrap();
+        let reader = rules.get("path.reader-of-vanished-output").unwrap();
+        assert_eq!(reader.severity, Severity::Warning);
+        assert!(!rules.get("queue.publish-unconsumed").unwrap().enabled);
+    }
+
+    #[test]
+    fn unknown_keys_and_rules_are_errors_with_lines() {
+        let e = Config::parse("k.toml", "context = []\nbogus = 1\n", Path::new(".")).unwrap_err();
+        assert_eq!((e.file.as_str(), e.line), ("k.toml", 2), "{e}");
+        let e = Config::parse(
+            "k.toml",
+            "[rules.\"x.y\"]\nseverity = \"loud\"\n",
+            Path::new("."),
+        )
+        .unwrap_err();
+        assert_eq!(e.line, 1, "{e}");
+        let config = Config::parse(
+            "k.toml",
+            "\n[rules.\"no.such-rule\"]\nenabled = false\n",
+            Path::new("."),
+        )
+        .unwrap();
+        let e = config
+            .apply_to(&mut ImpactRules::builtin().unwrap())
+            .unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+        let e = Config::parse("k.toml", "fail_on = \"sometimes\"\n", Path::new(".")).unwrap_err();
+        assert!(e.message.contains("sometimes"));
+    }
+}
