@@ -67,6 +67,55 @@ fn run_who(args: &WhoArgs) -> anyhow::Result<Outcome> {
     })
 }
 
+/// What `knockon who` asks about: a path glob, or a name of another kind (`env:NAME`,
+/// `secret:ID`, `queue:NAME`, each a glob).
+enum Query {
+    Path(crate::pattern::Pattern),
+    Name {
+        kind: crate::model::ResourceKind,
+        pattern: crate::pattern::Pattern,
+    },
+}
+
+impl Query {
+    fn parse(text: &str) -> Query {
+        use crate::model::ResourceKind;
+        let named = |kind, rest: &str| Query::Name {
+            kind,
+            pattern: crate::pattern::Pattern::glob(rest),
+        };
+        if let Some(rest) = text.strip_prefix("env:") {
+            named(ResourceKind::Credential, rest)
+        } else if let Some(rest) = text.strip_prefix("secret:") {
+            named(ResourceKind::Credential, rest)
+        } else if let Some(rest) = text.strip_prefix("queue:") {
+            named(ResourceKind::Queue, rest)
+        } else {
+            Query::Path(crate::pattern::Pattern::glob(text))
+        }
+    }
+
+    fn matches(&self, access: &resolve::Access) -> bool {
+        match self {
+            Query::Path(query) => access
+                .resource
+                .as_path()
+                .is_some_and(|set| set.is_anchored() && set.overlaps(query)),
+            Query::Name { kind, pattern } => {
+                access.resource.kind() == *kind
+                    && crate::change::names_of_access(access).is_some_and(|names| {
+                        // Names are compared as written (AMQP keys keep their dots).
+                        names.display.split(", ").any(|n| pattern.matches(n))
+                            || names
+                                .patterns
+                                .iter()
+                                .any(|p| crate::pattern::overlaps(p, pattern))
+                    })
+            }
+        }
+    }
+}
+
 /// Every access in `dirs` whose paths may overlap `pattern`, producers first.
 pub fn who(pattern: &str, dirs: &[PathBuf], rules_dirs: &[PathBuf]) -> Result<Audit, Error> {
     if pattern.trim().is_empty() {
@@ -86,17 +135,13 @@ pub fn who(pattern: &str, dirs: &[PathBuf], rules_dirs: &[PathBuf]) -> Result<Au
         .collect();
     let files_analysed = facts.iter().map(|r| r.files.len()).sum();
     let resolved = resolve::resolve(&facts, &BTreeMap::new());
-    let query = crate::pattern::Pattern::glob(pattern);
+    let query = Query::parse(pattern);
     let mut entries: Vec<AuditEntry> = resolved
         .accesses
         .iter()
-        .filter(|a| {
-            a.resource
-                .as_path()
-                .is_some_and(|set| set.is_anchored() && set.overlaps(&query))
-        })
+        .filter(|a| query.matches(a))
         .map(|a| AuditEntry {
-            producer: a.mode.produces(),
+            producer: a.mode.produces() || a.mode == crate::model::Mode::Set,
             description: a.describe(),
             mode: a.mode,
             resource: a.resource.display().to_string(),

@@ -27,7 +27,8 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct WhoArgs {
-    /// A path or glob (`/data/ticker/ticker_*.csv`; `/**` lists every absolute path).
+    /// A path or glob (`/data/ticker/ticker_*.csv`; `/**` lists every absolute path), or a name
+    /// of another kind: `env:DB_PASSWORD`, `secret:prod/api/*`, `queue:orders*`.
     #[arg(value_name = "PATH")]
     pub pattern: String,
     /// Repositories (any directories) to search; default: the current directory.
