@@ -31,6 +31,8 @@ mod values;
 mod walk;
 
 #[cfg(test)]
+mod resource_tests;
+#[cfg(test)]
 mod tests;
 
 use crate::extract::FileFacts;

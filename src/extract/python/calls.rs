@@ -357,7 +357,12 @@ impl<'a> Extractor<'a> {
 
     /// The mode of one access: fixed, or read from the call's mode argument. A mode argument
     /// that cannot be read statically gives [`Mode::Unknown`].
-    fn access_mode(&mut self, m: &Matched<'_, '_>, access: &AccessModel, ctx: &Ctx) -> Mode {
+    pub(super) fn access_mode(
+        &mut self,
+        m: &Matched<'_, '_>,
+        access: &AccessModel,
+        ctx: &Ctx,
+    ) -> Mode {
         let Some(arg) = &access.mode_arg else {
             return access.mode;
         };

@@ -519,10 +519,11 @@ impl<'a> Extractor<'a> {
                     return;
                 };
                 if self.in_waiting_function(ctx) {
-                    let target = RawResource::Path(PathTarget::exact(expr.clone()));
+                    let target = RawResource::Path(PathTarget::exact(expr));
                     self.push_access(target, Mode::WaitFor, line, ctx.scope, &m.model.name);
+                } else {
+                    self.push_trigger(ctx.scope, line, TriggerKind::WatchFile { path: expr });
                 }
-                self.push_trigger(ctx.scope, line, TriggerKind::WatchFile { path: expr });
             }
             TriggerModel::Schedule { style } => self.schedule_trigger(call, m, *style, ctx),
         }

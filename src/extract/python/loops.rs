@@ -16,8 +16,10 @@
 
 use super::calls::Callee;
 use super::parse::line_of;
+use super::translate::join;
 use super::walk::{Ctx, Extractor, named};
-use crate::extract::{RawAccess, RawResource, TriggerKind};
+use crate::expr::Expr;
+use crate::extract::{RawAccess, RawResource, Reach, TriggerKind};
 use crate::model::Mode;
 use tree_sitter::Node;
 
@@ -106,24 +108,32 @@ impl<'a> Extractor<'a> {
             let Some(access) = self.facts.accesses.get(i) else {
                 continue;
             };
-            if access.mode != Mode::Check {
+            let RawResource::Path(target) = &access.resource else {
                 continue;
-            }
+            };
+            // A checked request file, or a spool directory whose new entries are requests.
+            let path = match (access.mode, &target.reach) {
+                (Mode::Check, _) => target.expr.clone(),
+                (Mode::List, Reach::Children) => join(vec![target.expr.clone(), Expr::glob("*")]),
+                _ => continue,
+            };
             let (line, scope) = (access.line, access.scope);
-            if let RawResource::Path(target) = &access.resource {
-                let path = target.expr.clone();
-                self.push_trigger(scope, line, TriggerKind::WatchFile { path });
-            }
+            self.push_trigger(scope, line, TriggerKind::WatchFile { path });
         }
         if self.at_program_level(ctx) {
-            let interval = interval.map(|seconds| seconds_words(&seconds));
-            self.push_trigger(ctx.scope, line_of(node), TriggerKind::Loop { interval });
+            let words = interval.seconds.as_deref().map(seconds_words);
+            let kind = TriggerKind::Loop { interval: words };
+            let index = self.push_trigger(ctx.scope, line_of(node), kind);
+            if let (None, Some(name)) = (&interval.seconds, interval.name) {
+                // A constant defined below the loop (`INTERVAL = 300` after `def main`).
+                self.pending_intervals.push((index, name));
+            }
         }
     }
 
-    /// The first sleep of the loop's own body: `Some(Some(seconds))` when its argument is a
-    /// literal number (or a name bound to one), `Some(None)` when it is not.
-    fn sleep_in(&mut self, body: &LoopBody<'_>, ctx: &Ctx) -> Option<Option<String>> {
+    /// The first sleep of the loop's own body, with its seconds when they are a literal
+    /// number (or a name bound to one so far).
+    fn sleep_in(&mut self, body: &LoopBody<'_>, ctx: &Ctx) -> Option<Sleep> {
         for node in body.nodes.iter().copied() {
             if node.kind() != "call" {
                 continue;
@@ -134,12 +144,38 @@ impl<'a> Extractor<'a> {
             let Some(spec) = matched.model.sleep.clone() else {
                 continue;
             };
-            let seconds = self
-                .spec_node(&matched, &spec, ctx)
-                .and_then(|arg| self.number(arg, ctx, 0));
-            return Some(seconds);
+            let arg = self.spec_node(&matched, &spec, ctx);
+            let seconds = arg.and_then(|arg| self.number(arg, ctx, 0));
+            let name = arg
+                .filter(|a| a.kind() == "identifier")
+                .map(|a| self.text(a).to_string());
+            return Some(Sleep { seconds, name });
         }
         None
+    }
+
+    /// Fills in the intervals of loops that sleep for a constant defined below them.
+    pub(super) fn finish_intervals(&mut self) {
+        for (index, name) in std::mem::take(&mut self.pending_intervals) {
+            let Some(trigger) = self.facts.triggers.get(index) else {
+                continue;
+            };
+            let ctx = Ctx {
+                scope: trigger.scope,
+                line: u32::MAX,
+                ..Ctx::module()
+            };
+            let seconds = self.number_of(&name, &ctx).or_else(|| {
+                let value = self.local_value(&name, ctx.scope, u32::MAX)?;
+                let text = value.as_lit()?;
+                text.parse::<f64>().ok().map(|_| text.to_string())
+            });
+            if let (Some(seconds), Some(trigger)) = (seconds, self.facts.triggers.get_mut(index)) {
+                trigger.kind = TriggerKind::Loop {
+                    interval: Some(seconds_words(&seconds)),
+                };
+            }
+        }
     }
 
     /// A literal number, a name bound to one, or a product or sum of such (`5 * 60`), as
@@ -154,7 +190,11 @@ impl<'a> Extractor<'a> {
                 text.parse::<f64>().ok().map(|_| text)
             }
             "identifier" => {
-                let value = self.local_value(self.text(node), ctx.scope, ctx.line)?;
+                let name = self.text(node);
+                if let Some(value) = self.number_of(name, ctx) {
+                    return Some(value);
+                }
+                let value = self.local_value(name, ctx.scope, ctx.line)?;
                 let text = value.as_lit()?;
                 text.parse::<f64>().ok().map(|_| text.to_string())
             }
@@ -177,6 +217,29 @@ impl<'a> Extractor<'a> {
             }
             _ => None,
         }
+    }
+
+    /// Records a name bound to a numeric expression (`INTERVAL = 5 * 60`), for sleeps.
+    pub(super) fn bind_number(&mut self, target: Node<'_>, value: Node<'_>, ctx: &Ctx) {
+        if target.kind() != "identifier" || value.kind() != "binary_operator" {
+            return;
+        }
+        if let Some(number) = self.number(value, ctx, 0) {
+            let name = self.text(target).to_string();
+            self.numbers.insert((ctx.scope, name), number);
+        }
+    }
+
+    /// The numeric value of a name in the scope chain.
+    fn number_of(&self, name: &str, ctx: &Ctx) -> Option<String> {
+        let mut current = Some(ctx.scope);
+        while let Some(scope) = current {
+            if let Some(value) = self.numbers.get(&(scope, name.to_string())) {
+                return Some(value.clone());
+            }
+            current = self.facts.scopes.get(scope).and_then(|s| s.parent);
+        }
+        None
     }
 
     /// Whether a `while` loop can end by its condition: not `True`, not a stop flag that only
@@ -244,6 +307,12 @@ impl<'a> Extractor<'a> {
                 .get(ctx.scope)
                 .is_some_and(|s| s.parent == Some(0) && ENTRY_POINTS.contains(&s.name.as_str()))
     }
+}
+
+/// A loop's sleep: its seconds when known, and the name it sleeps for.
+struct Sleep {
+    seconds: Option<String>,
+    name: Option<String>,
 }
 
 enum ForKind {

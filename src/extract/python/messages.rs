@@ -790,10 +790,7 @@ impl<'a> Extractor<'a> {
         if let Some(callback) = callback {
             return self.callback_fields(root, callback, q.payload_param, ctx);
         }
-        let mut sources = BTreeSet::new();
-        if let Some(target) = self.assigned_name(call) {
-            sources.insert(target);
-        }
+        let mut sources: BTreeSet<String> = self.assigned_names(call).into_iter().collect();
         if let Some(receiver) = receiver
             && let Some(dotted) = self.dotted(receiver)
         {
@@ -838,28 +835,39 @@ impl<'a> Extractor<'a> {
         fields
     }
 
-    /// The name a call's result is assigned to (`resp = sqs.receive_message(...)`,
-    /// `with X(...) as c`).
-    fn assigned_name(&self, call: Node<'_>) -> Option<String> {
+    /// The names a call's result is assigned to (`resp = sqs.receive_message(...)`,
+    /// `_, raw = r.brpop(k)`, `with X(...) as c`).
+    fn assigned_names(&self, call: Node<'_>) -> Vec<String> {
         let mut current = call;
-        let mut parent = call.parent()?;
+        let Some(mut parent) = call.parent() else {
+            return Vec::new();
+        };
         while matches!(parent.kind(), "await" | "parenthesized_expression") {
             current = parent;
-            parent = parent.parent()?;
+            match parent.parent() {
+                Some(p) => parent = p,
+                None => return Vec::new(),
+            }
         }
-        match parent.kind() {
-            "assignment" => {
-                let right = parent.child_by_field_name("right")?;
-                if right.id() != current.id() {
-                    return None;
-                }
-                self.dotted(parent.child_by_field_name("left")?)
-            }
-            "as_pattern" => {
-                let target = parent.child_by_field_name("alias")?.named_child(0)?;
-                self.dotted(target)
-            }
+        let target = match parent.kind() {
+            "assignment" => parent
+                .child_by_field_name("right")
+                .filter(|r| r.id() == current.id())
+                .and_then(|_| parent.child_by_field_name("left")),
+            "as_pattern" => parent
+                .child_by_field_name("alias")
+                .and_then(|a| a.named_child(0)),
             _ => None,
+        };
+        let Some(target) = target else {
+            return Vec::new();
+        };
+        match target.kind() {
+            "pattern_list" | "tuple_pattern" | "list_pattern" => named(target)
+                .into_iter()
+                .filter_map(|t| self.dotted(t))
+                .collect(),
+            _ => self.dotted(target).into_iter().collect(),
         }
     }
 
@@ -871,6 +879,14 @@ impl<'a> Extractor<'a> {
         payload_param: u32,
         ctx: &Ctx,
     ) -> Vec<FieldUse> {
+        // `callbacks=[on_message]`: the first.
+        let callback = match callback.kind() {
+            "list" | "tuple" => match named(callback).into_iter().next() {
+                Some(first) => first,
+                None => return Vec::new(),
+            },
+            _ => callback,
+        };
         let name = match callback.kind() {
             "identifier" => self.text(callback),
             "attribute" => callback

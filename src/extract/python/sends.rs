@@ -60,15 +60,15 @@ impl<'a> Extractor<'a> {
     }
 
     fn pid_from_call(&mut self, call: Node<'_>, ctx: &Ctx, depth: u32) -> Expr {
-        if let Some(matched) = self.match_call(call, ctx)
-            && let Some(access) = matched
-                .model
-                .accesses
-                .iter()
-                .find(|a| a.mode == Mode::Read && a.mode_arg.is_none())
-            && let Some(path) = self.pid_access_path(&matched, access, ctx)
-        {
-            return path;
+        if let Some(matched) = self.match_call(call, ctx) {
+            let model = matched.model;
+            for access in &model.accesses {
+                if self.access_mode(&matched, access, ctx) == Mode::Read
+                    && let Some(path) = self.pid_access_path(&matched, access, ctx)
+                {
+                    return path;
+                }
+            }
         }
         match self.callee(call, ctx) {
             Callee::Function { name, .. } if matches!(name.as_str(), "int" | "str") => {

@@ -27,10 +27,14 @@ impl<'a> Extractor<'a> {
                 continue;
             };
             for decorator in named(*node).into_iter().filter(|c| c.kind() == "decorator") {
-                let Some(name) = self.task_decorator_name(decorator, function, &ctx) else {
+                let Some((name, bound)) = self.task_decorator_name(decorator, function, &ctx)
+                else {
                     continue;
                 };
-                let params = self.params_of(def);
+                let mut params = self.params_of(def);
+                if bound && !params.is_empty() {
+                    params.remove(0);
+                }
                 self.tasks
                     .insert(function.to_string(), TaskDef { name, params });
                 break;
@@ -38,13 +42,14 @@ impl<'a> Extractor<'a> {
         }
     }
 
-    /// The task name a decorator gives, if it is a task decorator.
+    /// The task name a decorator gives, if it is a task decorator, and whether the task is
+    /// bound (`bind=True`: its first parameter is the task itself).
     fn task_decorator_name(
         &mut self,
         decorator: Node<'_>,
         function: &str,
         ctx: &Ctx,
-    ) -> Option<Expr> {
+    ) -> Option<(Expr, bool)> {
         let expr = decorator.named_child(0)?;
         let matched = match expr.kind() {
             "call" => {
@@ -60,7 +65,12 @@ impl<'a> Extractor<'a> {
             .spec_exprs(&matched, &queue.name, ctx)
             .into_iter()
             .next();
-        Some(explicit.unwrap_or_else(|| Expr::lit(self.default_task_name(function))))
+        let bound = matched
+            .args
+            .keyword("bind")
+            .is_some_and(|b| b.kind() == "true");
+        let name = explicit.unwrap_or_else(|| Expr::lit(self.default_task_name(function)));
+        Some((name, bound))
     }
 
     /// The parameters of a function.
@@ -107,6 +117,7 @@ impl<'a> Extractor<'a> {
     /// Gives each schedule trigger the scope of the job function it names, now that every
     /// scope exists (a job defined below its registration included).
     pub fn finish(&mut self) {
+        self.finish_intervals();
         for (index, name) in std::mem::take(&mut self.pending_jobs) {
             let scopes = &self.facts.scopes;
             let found = scopes

@@ -8,15 +8,15 @@ use crate::expr::{Expr, HoleShape};
 use crate::extract::{Binding, RawAccess, Reach, ScopeKind};
 use crate::model::Mode;
 
-fn models() -> Models {
+pub(super) fn models() -> Models {
     Models::builtin().expect("built-in models load")
 }
 
-fn facts(src: &str) -> FileFacts {
+pub(super) fn facts(src: &str) -> FileFacts {
     extract("loader/write.py", src, &models())
 }
 
-fn show(e: &Expr) -> String {
+pub(super) fn show(e: &Expr) -> String {
     let list = |v: &[Expr]| v.iter().map(show).collect::<Vec<_>>().join(", ");
     match e {
         Expr::Lit { text } => format!("{text:?}"),
@@ -1279,49 +1279,4 @@ fn throughput_on_a_large_file() {
         f.accesses.len(),
         f.bindings.len()
     );
-}
-
-#[test]
-fn tmp_timing() {
-    let n = 20_000;
-    let cases: Vec<(&str, String)> = vec![
-        (
-            "parens",
-            format!(
-                "import os\nx = {}1{}\nos.remove(x)\n",
-                "(".repeat(n),
-                ")".repeat(n)
-            ),
-        ),
-        ("plus", format!("x = {}'a'\n", "'a' + ".repeat(n))),
-        (
-            "join",
-            format!(
-                "import os\nx = {}p{}\n",
-                "os.path.join(".repeat(2000),
-                ", 'a')".repeat(2000)
-            ),
-        ),
-        (
-            "remove",
-            format!(
-                "import os\nx = {}p{}\n",
-                "os.remove(".repeat(2000),
-                ")".repeat(2000)
-            ),
-        ),
-        ("listcomp", "[".repeat(n) + "x for x in y" + &"]".repeat(n)),
-        (
-            "lambda",
-            "x = ".to_string() + &"lambda: ".repeat(3000) + "1",
-        ),
-        ("subs", format!("x = a{}\n", "[0]".repeat(n))),
-        ("calls", format!("x = f{}\n", "()".repeat(n))),
-        ("attrs", format!("x = a{}\n", ".b".repeat(n))),
-    ];
-    for (name, src) in cases {
-        let t = std::time::Instant::now();
-        let _ = facts(&src);
-        eprintln!("{name}: {:?}", t.elapsed());
-    }
 }

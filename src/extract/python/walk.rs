@@ -105,6 +105,10 @@ pub(super) struct Extractor<'a> {
     pub decorating: Option<Decorated>,
     /// The node id of the decorator expression being scanned (decorator rows match it only).
     pub current_decorator: Option<usize>,
+    /// Loop triggers whose interval is a name to look up at the end: (trigger index, name).
+    pub pending_intervals: Vec<(usize, String)>,
+    /// Names bound to numeric expressions (`INTERVAL = 5 * 60`), by (scope, name).
+    pub numbers: HashMap<(ScopeId, String), String>,
     /// The file's syntax trees, to find a node's ancestors from its root.
     pub trees: Rc<Vec<tree_sitter::Tree>>,
     /// Celery tasks defined in this file, by function name.
@@ -160,6 +164,8 @@ impl<'a> Extractor<'a> {
             types: HashMap::new(),
             decorating: None,
             current_decorator: None,
+            numbers: HashMap::new(),
+            pending_intervals: Vec::new(),
             trees: Rc::default(),
             tasks: BTreeMap::new(),
             pending_jobs: Vec::new(),
@@ -365,6 +371,7 @@ impl<'a> Extractor<'a> {
                 let expr = self.translate(value, ctx);
                 self.bind_expr(target, expr, ctx);
                 self.bind_type(target, value, ctx);
+                self.bind_number(target, value, ctx);
             }
         }
     }
