@@ -14,14 +14,24 @@
 //! recursion is bounded.
 
 mod calls;
+mod effects;
+mod environ;
+mod loops;
+mod messages;
 mod names;
 mod parse;
 mod scan;
+mod schedule;
+mod sends;
 mod strings;
+mod tasks;
 mod translate;
+mod types;
 mod values;
 mod walk;
 
+#[cfg(test)]
+mod resource_tests;
 #[cfg(test)]
 mod tests;
 
@@ -34,8 +44,11 @@ pub fn extract(path: &str, text: &str, models: &Models) -> FileFacts {
     let parsed = parse::parse(text);
     let top = parsed.top_nodes();
     let mut extractor = walk::Extractor::new(text.as_bytes(), module, is_package, &models.python);
+    extractor.trees = std::rc::Rc::new(parsed.trees());
     extractor.collect_names(&top);
+    extractor.collect_tasks(&top);
     extractor.run(&top);
+    extractor.finish();
     let mut facts = extractor.facts;
     let mut warnings = parsed.warnings.clone();
     warnings.append(&mut facts.warnings);

@@ -7,11 +7,23 @@ use super::strings::parse_open_mode;
 use super::translate::{concat, globify, join};
 use super::walk::{Ctx, Extractor, named};
 use crate::expr::Expr;
-use crate::extract::{FindSpec, PathTarget, RawAccess, RawResource, Reach};
+use crate::extract::{CallRef, FindSpec, PathTarget, RawAccess, RawResource, Reach};
 use crate::model::Mode;
 use crate::rules::models::python::{
     AccessModel, ArgRef, ArgSource, CallKind, CallModel, ReachModel, Yields,
 };
+
+/// Whether a row's receiver type admits a receiver: a typed row needs a receiver of its type
+/// (or, with `untyped-receiver`, one of unknown type); a receiver of a known type matches only
+/// rows for its type.
+fn receiver_fits(model: &CallModel, found: Option<&str>) -> bool {
+    match (&model.receiver_type, found) {
+        (Some(want), Some(have)) => want == have,
+        (Some(_), None) => model.untyped_receiver,
+        (None, Some(_)) => false,
+        (None, None) => true,
+    }
+}
 use tree_sitter::Node;
 
 /// The arguments of a call.
@@ -80,9 +92,14 @@ impl<'a> Extractor<'a> {
     /// current scope is the variable (`path = Path(x); path.unlink()` despite
     /// `from os import path`).
     pub(super) fn callee<'t>(&self, call: Node<'t>, ctx: &Ctx) -> Callee<'t> {
-        let Some(function) = call.child_by_field_name("function") else {
-            return Callee::Unknown;
-        };
+        match call.child_by_field_name("function") {
+            Some(function) => self.callee_of(function, ctx),
+            None => Callee::Unknown,
+        }
+    }
+
+    /// Who the expression in a call's function position (or a bare decorator) names.
+    pub(super) fn callee_of<'t>(&self, function: Node<'t>, ctx: &Ctx) -> Callee<'t> {
         match function.kind() {
             "identifier" => Callee::Function {
                 name: self.qualified(self.text(function)),
@@ -101,7 +118,15 @@ impl<'a> Extractor<'a> {
                     && let Some((name, covered)) = self.qualify(&dotted)
                 {
                     let object_parts = dotted.split('.').count().saturating_sub(1);
-                    let method = (object_parts > covered).then_some((object, method));
+                    // `from app.cache import redis_client; redis_client.lpush(...)`: an
+                    // imported name may be an object, and a function or class of this file
+                    // has methods too (`task.delay()`, `Order.parse_raw(b)`).
+                    let head = dotted.split('.').next().unwrap_or("");
+                    let object_import = object_parts == covered
+                        && covered == 1
+                        && (self.from_imported.contains(head) || self.local_defs.contains(head));
+                    let method =
+                        (object_parts > covered || object_import).then_some((object, method));
                     return Callee::Function { name, method };
                 }
                 Callee::Method {
@@ -158,13 +183,28 @@ impl<'a> Extractor<'a> {
 
     /// The model row a call matches, if any.
     pub(super) fn match_call<'t>(&mut self, call: Node<'t>, ctx: &Ctx) -> Option<Matched<'a, 't>> {
-        let models = self.models;
-        let callee = self.callee(call, ctx);
+        let function = call.child_by_field_name("function")?;
         let args = self.args(call);
-        let (receiver, method) = match callee {
+        let decorator = self.current_decorator == Some(call.id());
+        self.match_parts(function, args, ctx, decorator, 0)
+    }
+
+    /// The model row for a callee and its arguments. `decorator` says the call is a decorator
+    /// (rows marked `decorator` match nothing else); `depth` bounds the type lookups of
+    /// chained receivers.
+    pub(super) fn match_parts<'t>(
+        &mut self,
+        function: Node<'t>,
+        args: Args<'t>,
+        ctx: &Ctx,
+        decorator: bool,
+        depth: u32,
+    ) -> Option<Matched<'a, 't>> {
+        let models = self.models;
+        let (receiver, method) = match self.callee_of(function, ctx) {
             Callee::Function { name, method } => {
                 if let Some(model) = models.function(&name)
-                    && self.applies(model, &args, ctx)
+                    && self.applies(model, &args, ctx, decorator)
                 {
                     return Some(Matched {
                         model,
@@ -172,7 +212,12 @@ impl<'a> Extractor<'a> {
                         args,
                     });
                 }
-                method?
+                match method {
+                    Some(method) => method,
+                    // A variable holding a typed object, called: `env("X")` on `environ.Env()`.
+                    None if function.kind() == "identifier" => (function, "__call__".to_string()),
+                    None => return None,
+                }
             }
             Callee::Method { receiver, name } => (receiver, name),
             Callee::Unknown => return None,
@@ -181,9 +226,20 @@ impl<'a> Extractor<'a> {
         if matches!(receiver.kind(), "string" | "concatenated_string") {
             return None;
         }
-        let model = models
-            .methods(&method)
-            .find(|m| self.applies(m, &args, ctx))?;
+        if models.methods(&method).next().is_none() {
+            return None;
+        }
+        let receiver_type = if method == "__call__" {
+            self.type_of(receiver, ctx, depth)
+        } else {
+            self.type_of(receiver, ctx, depth + 1)
+        };
+        if method == "__call__" && receiver_type.is_none() {
+            return None;
+        }
+        let model = models.methods(&method).find(|m| {
+            receiver_fits(m, receiver_type.as_deref()) && self.applies(m, &args, ctx, decorator)
+        })?;
         Some(Matched {
             model,
             receiver: Some(receiver),
@@ -192,9 +248,12 @@ impl<'a> Extractor<'a> {
     }
 
     /// Whether a row applies to a call: the argument count is in bounds, every required path
-    /// argument is there, and a literal mode argument is a mode string
-    /// (`zipfile.open("data.csv")` is not `Path.open`).
-    fn applies(&mut self, model: &CallModel, args: &Args<'_>, ctx: &Ctx) -> bool {
+    /// argument is there, a literal mode argument is a mode string (`zipfile.open("data.csv")`
+    /// is not `Path.open`), and a decorator row is used as a decorator.
+    fn applies(&mut self, model: &CallModel, args: &Args<'_>, ctx: &Ctx, decorator: bool) -> bool {
+        if model.decorator && !decorator {
+            return false;
+        }
         let count = u32::try_from(args.count()).unwrap_or(u32::MAX);
         if !args.splat {
             if model.min_args.is_some_and(|min| count < min) {
@@ -227,12 +286,15 @@ impl<'a> Extractor<'a> {
         true
     }
 
-    /// Scans a call: a matched model yields its accesses.
+    /// Scans a call: a matched model yields its accesses and other effects; any other call of
+    /// a function by name is recorded as a call.
     pub(super) fn call_site(&mut self, call: Node<'_>, ctx: &Ctx) {
         let Some(matched) = self.match_call(call, ctx) else {
+            self.call_ref(call, ctx);
             return;
         };
         let line = line_of(call);
+        let scope = self.effect_scope(call, ctx);
         for access in &matched.model.accesses {
             let Some(expr) = self.access_path(&matched, access, ctx) else {
                 continue;
@@ -252,10 +314,11 @@ impl<'a> Extractor<'a> {
                 }),
                 mode,
                 line,
-                scope: ctx.scope,
+                scope,
                 via: matched.model.name.clone(),
             });
         }
+        self.effects(call, &matched, ctx);
     }
 
     /// The path of one access of a matched call; `None` when its argument is absent.
@@ -294,7 +357,12 @@ impl<'a> Extractor<'a> {
 
     /// The mode of one access: fixed, or read from the call's mode argument. A mode argument
     /// that cannot be read statically gives [`Mode::Unknown`].
-    fn access_mode(&mut self, m: &Matched<'_, '_>, access: &AccessModel, ctx: &Ctx) -> Mode {
+    pub(super) fn access_mode(
+        &mut self,
+        m: &Matched<'_, '_>,
+        access: &AccessModel,
+        ctx: &Ctx,
+    ) -> Mode {
         let Some(arg) = &access.mode_arg else {
             return access.mode;
         };
@@ -330,5 +398,116 @@ impl<'a> Extractor<'a> {
             && self
                 .match_call(node, ctx)
                 .is_some_and(|m| m.model.accesses.iter().all(|a| a.yields.is_none()))
+    }
+}
+
+/// Builtins whose calls are never the repository's own functions.
+const BUILTINS: &[&str] = &[
+    "abs",
+    "all",
+    "any",
+    "ascii",
+    "bin",
+    "bool",
+    "breakpoint",
+    "bytearray",
+    "bytes",
+    "callable",
+    "chr",
+    "classmethod",
+    "compile",
+    "complex",
+    "delattr",
+    "dict",
+    "dir",
+    "divmod",
+    "enumerate",
+    "eval",
+    "exec",
+    "filter",
+    "float",
+    "format",
+    "frozenset",
+    "getattr",
+    "globals",
+    "hasattr",
+    "hash",
+    "help",
+    "hex",
+    "id",
+    "input",
+    "int",
+    "isinstance",
+    "issubclass",
+    "iter",
+    "len",
+    "list",
+    "locals",
+    "map",
+    "max",
+    "memoryview",
+    "min",
+    "next",
+    "object",
+    "oct",
+    "ord",
+    "pow",
+    "print",
+    "property",
+    "range",
+    "repr",
+    "reversed",
+    "round",
+    "set",
+    "setattr",
+    "slice",
+    "sorted",
+    "staticmethod",
+    "str",
+    "sum",
+    "super",
+    "tuple",
+    "type",
+    "vars",
+    "zip",
+];
+
+impl Extractor<'_> {
+    /// Records a call of a function or method by name that no model row matched, with the
+    /// callee qualified through the imports (`auth.wait_for_refresh`), the module for a
+    /// function of this file (`pkg.mod.helper`), `self.method` for a method of the class.
+    pub(super) fn call_ref(&mut self, call: Node<'_>, ctx: &Ctx) {
+        let Some(function) = call.child_by_field_name("function") else {
+            return;
+        };
+        let callee = match function.kind() {
+            "identifier" => {
+                let name = self.text(function);
+                if ctx.locals.contains_key(name) {
+                    return;
+                }
+                match self.qualify(name) {
+                    Some((qualified, _)) if !self.is_variable(name, ctx) => qualified,
+                    _ if BUILTINS.contains(&name) => return,
+                    _ => name.to_string(),
+                }
+            }
+            "attribute" => {
+                let Some(dotted) = self.dotted(function) else {
+                    return;
+                };
+                let dotted = self.normalize_self(&dotted, ctx);
+                match self.callee_of(function, ctx) {
+                    Callee::Function { name, .. } => name,
+                    _ => dotted,
+                }
+            }
+            _ => return,
+        };
+        self.facts.calls.push(CallRef {
+            scope: ctx.scope,
+            line: line_of(call),
+            callee,
+        });
     }
 }

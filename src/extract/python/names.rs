@@ -87,6 +87,7 @@ impl<'a> Extractor<'a> {
                 } else {
                     format!("{base}.{}", compact(name))
                 };
+                self.from_imported.insert(compact(local));
                 self.aliases.insert(compact(local), qualified);
             }
         }

@@ -25,6 +25,16 @@ pub(super) struct Parsed {
 }
 
 impl Parsed {
+    /// Copies of every tree (cheap: trees are shared, reference-counted), so that analyses
+    /// can find a node's ancestors by descending from its root instead of walking up.
+    pub fn trees(&self) -> Vec<Tree> {
+        self.main
+            .iter()
+            .chain(self.chunks.iter())
+            .cloned()
+            .collect()
+    }
+
     /// The top-level statements (or error nodes) to visit, in source order.
     pub fn top_nodes(&self) -> Vec<Node<'_>> {
         let mut nodes = Vec::new();

@@ -200,6 +200,8 @@ impl<'a> Extractor<'a> {
         while let Some(n) = stack.pop() {
             match n.kind() {
                 "call" => self.call_site(n, ctx),
+                "subscript" => self.environ_subscript(n, ctx),
+                "comparison_operator" => self.environ_membership(n, ctx),
                 "named_expression" => {
                     if let (Some(name), Some(value)) = (
                         n.child_by_field_name("name"),

@@ -186,7 +186,7 @@ impl<'a> Extractor<'a> {
             }
             "boolean_operator" => self.boolean(node, ctx, d),
             "list" | "tuple" | "set" | "expression_list" => self.sequence(node, ctx, d),
-            "subscript" => self.subscript(node, ctx),
+            "subscript" => self.subscript(node, ctx, d),
             "integer" | "float" => Expr::lit(self.text(node)),
             "named_expression" => match node.child_by_field_name("value") {
                 Some(value) => self.tr(value, ctx, d),
@@ -294,18 +294,27 @@ impl<'a> Extractor<'a> {
         self.var(&self.normalize_self(&dotted, ctx), ctx)
     }
 
-    fn subscript(&mut self, node: Node<'_>, ctx: &Ctx) -> Expr {
+    /// `os.environ["X"]` is an environment read; `resp["QueueUrl"]` on a modelled call's
+    /// result (or a name bound to one) is that call's value; anything else is a hole.
+    fn subscript(&mut self, node: Node<'_>, ctx: &Ctx, d: u32) -> Expr {
         let value = node.child_by_field_name("value");
         let key = node.child_by_field_name("subscript");
         if let (Some(value), Some(key)) = (value, key)
-            && let Some(dotted) = self.dotted(value)
-            && self.qualified(&dotted) == "os.environ"
-            && let Some(name) = self.literal_string(key, ctx)
+            && let Some(text) = self.literal_string(key, ctx)
         {
-            return Expr::Env {
-                name,
-                default: None,
-            };
+            if let Some(dotted) = self.dotted(value)
+                && self.models.is_environ(&self.qualified(&dotted))
+            {
+                return Expr::Env {
+                    name: text,
+                    default: None,
+                };
+            }
+            if self.models.is_value_key(&text)
+                && matches!(value.kind(), "identifier" | "attribute" | "call")
+            {
+                return self.tr(value, ctx, d);
+            }
         }
         Expr::hole(self.label(node))
     }

@@ -29,6 +29,9 @@ impl<'a> Extractor<'a> {
         if let Some(value) = value {
             return value;
         }
+        if let Some(value) = self.modelled_value(call, ctx, d) {
+            return value;
+        }
         match self.yielded(call, ctx) {
             Some(Element::One(e) | Element::Entries(e)) => e,
             _ => {
@@ -39,6 +42,16 @@ impl<'a> Extractor<'a> {
                     Expr::hole(label)
                 }
             }
+        }
+    }
+
+    /// The value a row gives its call's result (`get_queue_url(QueueName=q)` names `q`).
+    fn modelled_value(&mut self, call: Node<'_>, ctx: &Ctx, d: u32) -> Option<Expr> {
+        let matched = self.match_call(call, ctx)?;
+        let spec = matched.model.value.as_ref()?;
+        match self.spec_node(&matched, spec, ctx) {
+            Some(node) => Some(self.tr(node, ctx, d)),
+            None => spec.default.as_ref().map(Expr::lit),
         }
     }
 

@@ -49,7 +49,7 @@ pub(super) struct Ctx {
 }
 
 impl Ctx {
-    fn module() -> Ctx {
+    pub(super) fn module() -> Ctx {
         Ctx {
             scope: 0,
             def_parent: 0,
@@ -97,6 +97,54 @@ pub(super) struct Extractor<'a> {
     /// but still shadow imports).
     params: HashSet<(ScopeId, String)>,
     deep_warned: bool,
+    /// Names bound by `from m import name` (which may be objects, not modules).
+    pub from_imported: BTreeSet<String>,
+    /// Types of names, by (scope, dotted name): (line, type), `None` for an untyped rebinding.
+    pub types: HashMap<(ScopeId, String), Vec<(u32, Option<String>)>>,
+    /// The function whose decorators are being scanned.
+    pub decorating: Option<Decorated>,
+    /// The node id of the decorator expression being scanned (decorator rows match it only).
+    pub current_decorator: Option<usize>,
+    /// Loop triggers whose interval is a name to look up at the end: (trigger index, name).
+    pub pending_intervals: Vec<(usize, String)>,
+    /// Names bound to numeric expressions (`INTERVAL = 5 * 60`), by (scope, name).
+    pub numbers: HashMap<(ScopeId, String), String>,
+    /// The file's syntax trees, to find a node's ancestors from its root.
+    pub trees: Rc<Vec<tree_sitter::Tree>>,
+    /// Celery tasks defined in this file, by function name.
+    pub tasks: BTreeMap<String, TaskDef>,
+    /// Schedule triggers whose job is a function named here, to be given that function's
+    /// scope once every scope exists: (index in `facts.triggers`, function name).
+    pub pending_jobs: Vec<(usize, String)>,
+}
+
+/// A function whose decorators are being scanned: effects of decorator rows belong to it.
+#[derive(Clone, Debug)]
+pub(super) struct Decorated {
+    pub name: String,
+    /// The scope the function will get (scopes are numbered in order of creation).
+    pub scope: ScopeId,
+    pub params: Vec<Param>,
+    /// Byte range of the `def`, to find it again from a decorator.
+    pub start: usize,
+    pub end: usize,
+}
+
+/// A parameter of a function, as message-field analysis needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Param {
+    pub name: String,
+    pub has_default: bool,
+    /// `*args` or `**kwargs`.
+    pub splat: bool,
+    pub line: u32,
+}
+
+/// A Celery task of this file: its wire name and parameters.
+#[derive(Clone, Debug)]
+pub(super) struct TaskDef {
+    pub name: Expr,
+    pub params: Vec<Param>,
 }
 
 impl<'a> Extractor<'a> {
@@ -112,6 +160,15 @@ impl<'a> Extractor<'a> {
             bound: HashMap::new(),
             params: HashSet::new(),
             deep_warned: false,
+            from_imported: BTreeSet::new(),
+            types: HashMap::new(),
+            decorating: None,
+            current_decorator: None,
+            numbers: HashMap::new(),
+            pending_intervals: Vec::new(),
+            trees: Rc::default(),
+            tasks: BTreeMap::new(),
+            pending_jobs: Vec::new(),
         }
     }
 
@@ -215,7 +272,14 @@ impl<'a> Extractor<'a> {
             "import_statement" => self.import(node, ctx),
             "import_from_statement" => self.import_from(node, ctx),
             "for_statement" => self.for_stmt(node, ctx),
+            "while_statement" => {
+                let first_access = self.facts.accesses.len();
+                self.generic(node, ctx);
+                self.loop_effects(node, ctx, first_access);
+            }
             "with_statement" => self.with_stmt(node, ctx),
+            // `del os.environ["X"]` reads nothing.
+            "delete_statement" => {}
             "global_statement"
             | "nonlocal_statement"
             | "pass_statement"
@@ -302,9 +366,12 @@ impl<'a> Extractor<'a> {
                     self.bind_target_at(inner, value, ctx, depth + 1);
                 }
             }
+            "subscript" => self.environ_store(target, value, ctx),
             _ => {
                 let expr = self.translate(value, ctx);
                 self.bind_expr(target, expr, ctx);
+                self.bind_type(target, value, ctx);
+                self.bind_number(target, value, ctx);
             }
         }
     }
@@ -394,16 +461,41 @@ impl<'a> Extractor<'a> {
 
     // ---- definitions -------------------------------------------------------------------
 
+    /// A decorated definition: decorator rows (`@app.task`, `@app.post("/x")`) act for the
+    /// decorated function, whose scope is created right after its decorators are scanned.
     fn decorated(&mut self, node: Node<'_>, ctx: &Ctx) {
+        let definition = node.child_by_field_name("definition");
+        let decorated = definition
+            .filter(|d| d.kind() == "function_definition")
+            .map(|d| Decorated {
+                name: d
+                    .child_by_field_name("name")
+                    .map(|n| self.text(n).to_string())
+                    .unwrap_or_default(),
+                scope: self.facts.scopes.len(),
+                params: self.params_of(d),
+                start: d.start_byte(),
+                end: d.end_byte(),
+            });
+        let saved = std::mem::replace(&mut self.decorating, decorated);
         let mut is_static = false;
         for child in named(node) {
             if child.kind() == "decorator" {
                 let text = self.text(child);
                 is_static |= text.trim_start_matches('@').trim() == "staticmethod";
+                let expr = child.named_child(0);
+                self.current_decorator = expr.map(|e| e.id());
+                if let Some(expr) = expr.filter(|e| matches!(e.kind(), "identifier" | "attribute"))
+                    && self.decorating.is_some()
+                {
+                    self.bare_decorator(expr, ctx);
+                }
                 self.scan(child, ctx);
+                self.current_decorator = None;
             }
         }
-        if let Some(def) = node.child_by_field_name("definition") {
+        self.decorating = saved;
+        if let Some(def) = definition {
             let ctx = ctx.at(line_of(def));
             match def.kind() {
                 "function_definition" => self.function_def(def, &ctx, is_static),
@@ -429,6 +521,7 @@ impl<'a> Extractor<'a> {
         });
         let mut first_param = None;
         if let Some(params) = node.child_by_field_name("parameters") {
+            self.parameter_types(params, scope, line);
             for (i, param) in named(params).into_iter().enumerate() {
                 let name = param_name(param).map(|n| self.text(n).to_string());
                 if i == 0 {
@@ -542,6 +635,9 @@ impl<'a> Extractor<'a> {
             line: ctx.line,
             depth: ctx.depth,
         };
+        if let Some(base) = self.settings_base(node) {
+            self.settings_fields(node, &base, &inner);
+        }
         self.visit_block(body, &inner);
     }
 
@@ -632,6 +728,7 @@ impl<'a> Extractor<'a> {
     // ---- loops and with ----------------------------------------------------------------
 
     fn for_stmt(&mut self, node: Node<'_>, ctx: &Ctx) {
+        let first_access = self.facts.accesses.len();
         if let (Some(left), Some(right)) = (
             node.child_by_field_name("left"),
             node.child_by_field_name("right"),
@@ -646,6 +743,7 @@ impl<'a> Extractor<'a> {
                 self.visit_stmt(child, &body_ctx);
             }
         }
+        self.loop_effects(node, ctx, first_access);
     }
 
     fn with_stmt(&mut self, node: Node<'_>, ctx: &Ctx) {
@@ -684,6 +782,7 @@ impl<'a> Extractor<'a> {
                 false => self.translate(expr, ctx),
             };
             self.bind_expr(target, bound, ctx);
+            self.bind_type(target, expr, ctx);
         }
         self.scan(expr, ctx);
     }

@@ -4,9 +4,21 @@
 //! file's imports are applied (`osp.join` with `import os.path as osp` is `os.path.join`; a
 //! builtin keeps its bare name, `open`), and `[[method]]` rows, matched by the method name (the
 //! last dotted component of the row's `name`: `Path.write_text` matches `x.write_text(...)` on
-//! any receiver, since types are not known statically). Each row lists the accesses the call
-//! performs, each naming where its path comes from (the receiver, or an argument by position
-//! and/or keyword), its mode (fixed, or read from an `open()`-style mode argument) and its reach:
+//! any receiver whose type is not known). Each row says what the call does:
+//!
+//! - `access`: the paths it touches, each naming where its path comes from (the receiver, or an
+//!   argument by position and/or keyword), its mode (fixed, or read from an `open()`-style mode
+//!   argument) and its reach;
+//! - `env`, `secret`, `queue`: environment variables, secret-manager secrets and broker names it
+//!   reads, sets, publishes or consumes;
+//! - `trigger`: how it makes the program triggerable (a signal handler, a route, a watched
+//!   file, an in-code schedule); `send`: how it makes another program act (a signal, an HTTP
+//!   request, a command that signals);
+//! - `returns`: the type of its result, so that methods of typed clients (`boto3.client("sqs")`)
+//!   match only rows for that type (`receiver-type`); `value`: what its result names
+//!   (`get_queue_url(QueueName=q)` names `q`);
+//! - `codec` and `sleep`: the serialisers, parsers and sleeps that message-field and
+//!   polling-loop analysis follow.
 //!
 //! ```toml
 //! [[function]]
@@ -17,18 +29,23 @@
 //! ]
 //!
 //! [[method]]
-//! name = "Path.glob"
-//! max-args = 1
-//! access = [{ receiver = true, mode = "list", glob = { arg = 0, keyword = "pattern" }, yields = "paths" }]
+//! name = "SecretsManager.get_secret_value"
+//! receiver-type = "boto3.secretsmanager"
+//! secret = [{ provider = "aws-secretsmanager", mode = "read", id = { keyword = "SecretId" } }]
 //! ```
+//!
+//! `[[environ]]` rows name mappings whose items are environment variables (`os.environ`), and
+//! `[[settings]]` rows name base classes whose fields are read from the environment
+//! (`pydantic_settings.BaseSettings`).
 //!
 //! Raw rows are deserialised with `deny_unknown_fields` and then compiled into [`CallModel`]s;
 //! every error names the file and the line of the offending row.
 
+use crate::extract::{Broker, QueueRole};
 use crate::model::Mode;
 use crate::rules::{RulesError, line_of_offset};
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use toml::Spanned;
 
 /// One `language = "python"` model file, validated.
@@ -38,6 +55,10 @@ pub struct PythonModelFile {
     pub language: String,
     pub functions: Vec<CallModel>,
     pub methods: Vec<CallModel>,
+    /// Mappings whose items are environment variables (`os.environ`).
+    pub environ: Vec<String>,
+    /// Base classes whose fields are environment variables (`pydantic.BaseSettings`).
+    pub settings: Vec<String>,
 }
 
 impl PythonModelFile {
@@ -70,19 +91,37 @@ impl PythonModelFile {
                 out.push(model);
             }
         }
+        for (rows, out) in [
+            (raw.environ, &mut file.environ),
+            (raw.settings, &mut file.settings),
+        ] {
+            for row in rows {
+                let line = line_of_offset(text, row.span().start);
+                let named = row.into_inner().name.trim().to_string();
+                if named.is_empty() || named.split('.').any(str::is_empty) {
+                    return Err(RulesError::at(
+                        name,
+                        line,
+                        format!("`{named}` is not a dotted name"),
+                    ));
+                }
+                out.push(named);
+            }
+        }
         Ok(file)
     }
 }
 
 /// Whether a row matches a call by qualified function name or by method name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum CallKind {
+    #[default]
     Function,
     Method,
 }
 
-/// A call that accesses one or more paths.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A call that accesses paths or other resources, or that analyses need to recognise.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct CallModel {
     /// Qualified function name (`os.remove`) or `Type.method` (`Path.unlink`); also the `via`
     /// of the accesses it yields, so reports name the model that linked them.
@@ -93,7 +132,33 @@ pub struct CallModel {
     /// `str.replace(old, new)` two.
     pub min_args: Option<u32>,
     pub max_args: Option<u32>,
+    /// A method row for objects of this type only (`boto3.sqs`): it does not match a receiver
+    /// of another type, nor, without `untyped_receiver`, one whose type is unknown.
+    pub receiver_type: Option<String>,
+    /// The row also matches receivers whose type is not known (for distinctive method names:
+    /// `basic_publish`, `lpush`).
+    pub untyped_receiver: bool,
+    /// The row matches only as a decorator (`@app.post("/x")`; `session.post(url)` is no
+    /// route).
+    pub decorator: bool,
     pub accesses: Vec<AccessModel>,
+    pub env: Vec<EnvModel>,
+    pub secrets: Vec<SecretModel>,
+    pub queues: Vec<QueueModel>,
+    pub trigger: Option<TriggerModel>,
+    pub send: Option<SendModel>,
+    /// The type of the call's result; `{}` is replaced by the literal `returns_fill` argument
+    /// (`boto3.client("sqs")` is a `boto3.sqs`).
+    pub returns: Option<String>,
+    pub returns_fill: Option<ArgRef>,
+    /// What the call's result names, for the expressions built from it.
+    pub value: Option<ValueSpec>,
+    /// A subscript with this key on the result (or a name bound to it) names the same thing
+    /// (`get_queue_url(...)["QueueUrl"]`).
+    pub value_key: Option<String>,
+    pub codec: Option<CodecModel>,
+    /// The call sleeps for this many seconds: a loop containing it polls.
+    pub sleep: Option<ValueSpec>,
 }
 
 impl CallModel {
@@ -184,6 +249,178 @@ pub struct AccessModel {
     pub yields: Option<Yields>,
 }
 
+/// Where a name (an environment variable, a secret id, a queue, a route) comes from in a call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValueSpec {
+    pub source: ArgSource,
+    /// Every positional argument from `source`'s position on (`KafkaConsumer(*topics)`).
+    pub rest: bool,
+    /// The value of this key of a dict literal argument (`request={"name": n}`).
+    pub key: Option<String>,
+    /// The keys of a dict literal argument are the names (`xreadgroup(g, c, {stream: ">"})`).
+    pub keys: bool,
+    /// Literal used when the argument is absent.
+    pub default: Option<String>,
+    /// Another argument used when this one is absent (`queue_bind`'s routing key defaults to
+    /// the queue's name).
+    pub fallback: Option<ArgRef>,
+}
+
+impl ValueSpec {
+    /// The argument at a position and/or keyword, with no other options.
+    pub fn arg(position: Option<u32>, keyword: Option<&str>) -> ValueSpec {
+        ValueSpec {
+            source: ArgSource::Arg(ArgRef {
+                position,
+                keyword: keyword.map(str::to_string),
+            }),
+            rest: false,
+            key: None,
+            keys: false,
+            default: None,
+            fallback: None,
+        }
+    }
+}
+
+/// An environment variable a call reads, checks or sets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvModel {
+    /// `read`, `check` or `set`.
+    pub mode: Mode,
+    pub name: ValueSpec,
+    /// For a read, the default argument; for a set, the value argument.
+    pub value: Option<ValueSpec>,
+    /// Without a default the call fails when the variable is unset (`decouple.config("X")`),
+    /// rather than returning `None` (`os.getenv("X")`).
+    pub required: bool,
+}
+
+/// A secret-manager secret a call reads, sets or rotates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretModel {
+    /// `aws-secretsmanager`, `aws-ssm`, `gcp-secretmanager`, `vault`, `azure-keyvault`.
+    pub provider: String,
+    pub mode: Mode,
+    pub id: ValueSpec,
+    /// A mount point put before the id (`vault`'s `mount_point`, default `secret`).
+    pub mount: Option<ValueSpec>,
+}
+
+/// How a broker name is spelled in the argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum NameSyntax {
+    /// A literal name.
+    #[default]
+    Plain,
+    /// A regular expression (`subscribe(pattern=...)`).
+    Regex,
+    /// A literal name, or a regular expression when it starts with `^` (librdkafka).
+    CaretRegex,
+    /// A glob (`psubscribe`).
+    Glob,
+}
+
+/// A queue, topic, stream, channel or task a call publishes to, consumes from or declares.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueModel {
+    pub broker: Broker,
+    pub role: QueueRole,
+    pub mode: Mode,
+    pub name: ValueSpec,
+    pub syntax: NameSyntax,
+    pub exchange: Option<ValueSpec>,
+    pub bound_queue: Option<ValueSpec>,
+    /// The message published (`body=`, `value=`, `MessageBody=`), for its fields.
+    pub body: Option<ValueSpec>,
+    /// The function called with each consumed message (`on_message_callback=`), for the
+    /// fields it reads.
+    pub callback: Option<ValueSpec>,
+    /// The callback's parameter that receives the message, counted without `self`.
+    pub payload_param: u32,
+    /// A decorator row: the decorated function consumes, and without a name argument the
+    /// task name is `module.function` (Celery's default).
+    pub task: bool,
+    /// Consumed messages come out of the receiver (`consumer.subscribe([...])`, then
+    /// `for m in consumer`) rather than out of the call's result (`receive_message`).
+    pub receiver_yields: bool,
+}
+
+/// How a call makes the program triggerable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TriggerModel {
+    /// Registers a signal handler: `signal.signal(signal.SIGHUP, h)`.
+    Signal { signal: ValueSpec },
+    /// Serves an HTTP route; `method` is fixed (`@app.post`) or read from `methods`
+    /// (`@app.route(p, methods=["POST"])`).
+    Route {
+        path: ValueSpec,
+        method: Option<String>,
+        methods: Option<ValueSpec>,
+    },
+    /// Acts when a file changes (`observer.schedule(h, path)`, inotify `add_watch`).
+    WatchFile { path: ValueSpec },
+    /// Runs a job on a schedule written in code.
+    Schedule { style: ScheduleStyle },
+}
+
+/// The scheduling libraries whose arguments the extractor reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScheduleStyle {
+    /// APScheduler `add_job(func, trigger, **trigger_args)`.
+    ApschedulerJob,
+    /// APScheduler `@scheduled_job(trigger, **trigger_args)`.
+    ApschedulerDecorator,
+    /// `schedule.every(n).<unit>[.at(t)].do(job)`.
+    Every,
+}
+
+/// How a call makes another program act now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SendModel {
+    /// Sends a signal to a process: `os.kill(pid, sig)`.
+    Signal {
+        signal: ValueSpec,
+        target: ValueSpec,
+    },
+    /// An HTTP request, with a fixed method or one read from an argument; a `data` argument
+    /// makes a method-less request a POST (`urlopen(url, data)`).
+    Http {
+        method: Option<String>,
+        method_arg: Option<ValueSpec>,
+        url: ValueSpec,
+        data: Option<ValueSpec>,
+    },
+    /// Runs a command (`subprocess.run([...])`, `os.system("...")`) that may signal a process
+    /// (`kill`, `pkill`, `systemctl reload`) or make a request (`curl -X POST`).
+    Command {
+        command: ValueSpec,
+        /// The flag that makes a string command a shell line; without it a string is one
+        /// program name (unless `shell_always`).
+        shell: Option<ArgRef>,
+        shell_always: bool,
+    },
+}
+
+/// What a serialiser or parser does to a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodecKind {
+    /// Serialises its operand: the operand's fields are the payload's (`json.dumps`, `.json()`,
+    /// `asdict`, `.encode()`).
+    Encode,
+    /// Parses its operand into a dict or text (`json.loads`, `.decode()`).
+    Decode,
+    /// Parses its operand into a model object whose attributes are the fields
+    /// (`Order.model_validate_json`).
+    DecodeModel,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CodecModel {
+    pub kind: CodecKind,
+    pub operand: ValueSpec,
+}
+
 /// The merged python models the extractor reads.
 #[derive(Clone, Debug, Default)]
 pub struct PythonModels {
@@ -191,6 +428,9 @@ pub struct PythonModels {
     methods: Vec<CallModel>,
     /// Method name -> indexes into `methods`, in file order.
     method_index: BTreeMap<String, Vec<usize>>,
+    environ: BTreeSet<String>,
+    settings: BTreeSet<String>,
+    value_keys: BTreeSet<String>,
 }
 
 impl PythonModels {
@@ -205,6 +445,8 @@ impl PythonModels {
                 None => self.methods.push(row),
             }
         }
+        self.environ.extend(file.environ);
+        self.settings.extend(file.settings);
         self.method_index.clear();
         for (i, row) in self.methods.iter().enumerate() {
             self.method_index
@@ -212,6 +454,12 @@ impl PythonModels {
                 .or_default()
                 .push(i);
         }
+        self.value_keys = self
+            .functions
+            .values()
+            .chain(self.methods.iter())
+            .filter_map(|row| row.value_key.clone())
+            .collect();
     }
 
     /// The row for a function by qualified name.
@@ -228,6 +476,21 @@ impl PythonModels {
             .filter_map(|i| self.methods.get(*i))
     }
 
+    /// Whether a qualified name is a mapping of environment variables (`os.environ`).
+    pub fn is_environ(&self, qualified: &str) -> bool {
+        self.environ.contains(qualified)
+    }
+
+    /// Whether a qualified base class makes its subclasses' fields environment variables.
+    pub fn is_settings_base(&self, qualified: &str) -> bool {
+        self.settings.contains(qualified)
+    }
+
+    /// Whether a subscript key passes a modelled call's value through (`["QueueUrl"]`).
+    pub fn is_value_key(&self, key: &str) -> bool {
+        self.value_keys.contains(key)
+    }
+
     /// Number of rows, for tests and diagnostics.
     pub fn len(&self) -> usize {
         self.functions.len() + self.methods.len()
@@ -238,6 +501,8 @@ impl PythonModels {
     }
 }
 
+// ---- raw rows --------------------------------------------------------------------------------
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
@@ -247,6 +512,19 @@ struct RawFile {
     function: Vec<Spanned<RawRow>>,
     #[serde(default)]
     method: Vec<Spanned<RawRow>>,
+    #[serde(default)]
+    environ: Vec<Spanned<RawNamed>>,
+    #[serde(default)]
+    settings: Vec<Spanned<RawNamed>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNamed {
+    name: String,
+    #[serde(default)]
+    #[allow(dead_code)] // documentation only, kept so that `note` is an accepted key
+    note: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -261,7 +539,36 @@ struct RawRow {
     #[serde(default)]
     #[allow(dead_code)] // documentation only, kept so that `note` is an accepted key
     note: Option<String>,
+    #[serde(default)]
+    receiver_type: Option<String>,
+    #[serde(default)]
+    untyped_receiver: bool,
+    #[serde(default)]
+    decorator: bool,
+    #[serde(default)]
     access: Vec<Spanned<RawAccess>>,
+    #[serde(default)]
+    env: Vec<Spanned<RawEnv>>,
+    #[serde(default)]
+    secret: Vec<Spanned<RawSecret>>,
+    #[serde(default)]
+    queue: Vec<Spanned<RawQueue>>,
+    #[serde(default)]
+    trigger: Option<Spanned<RawTrigger>>,
+    #[serde(default)]
+    send: Option<Spanned<RawSend>>,
+    #[serde(default)]
+    returns: Option<String>,
+    #[serde(default)]
+    returns_fill: Option<RawArg>,
+    #[serde(default)]
+    value: Option<RawValue>,
+    #[serde(default)]
+    value_key: Option<String>,
+    #[serde(default)]
+    codec: Option<RawCodec>,
+    #[serde(default)]
+    sleep: Option<RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -312,6 +619,127 @@ struct RawGlob {
     prefix: Option<String>,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawValue {
+    #[serde(default)]
+    receiver: bool,
+    #[serde(default)]
+    arg: Option<u32>,
+    #[serde(default)]
+    keyword: Option<String>,
+    #[serde(default)]
+    rest: bool,
+    #[serde(default)]
+    key: Option<String>,
+    #[serde(default)]
+    keys: bool,
+    #[serde(default)]
+    default: Option<String>,
+    #[serde(default)]
+    fallback: Option<RawArg>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnv {
+    mode: String,
+    name: RawValue,
+    #[serde(default)]
+    value: Option<RawValue>,
+    #[serde(default)]
+    unset: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSecret {
+    provider: String,
+    mode: String,
+    id: RawValue,
+    #[serde(default)]
+    mount: Option<RawValue>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawQueue {
+    broker: String,
+    role: String,
+    mode: String,
+    name: RawValue,
+    #[serde(default)]
+    syntax: Option<String>,
+    #[serde(default)]
+    exchange: Option<RawValue>,
+    #[serde(default)]
+    bound_queue: Option<RawValue>,
+    #[serde(default)]
+    body: Option<RawValue>,
+    #[serde(default)]
+    callback: Option<RawValue>,
+    #[serde(default)]
+    payload_param: Option<u32>,
+    #[serde(default)]
+    task: bool,
+    #[serde(default)]
+    messages: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTrigger {
+    kind: String,
+    #[serde(default)]
+    signal: Option<RawValue>,
+    #[serde(default)]
+    path: Option<RawValue>,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    methods: Option<RawValue>,
+    #[serde(default)]
+    style: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawSend {
+    kind: String,
+    #[serde(default)]
+    signal: Option<RawValue>,
+    #[serde(default)]
+    target: Option<RawValue>,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    method_arg: Option<RawValue>,
+    #[serde(default)]
+    url: Option<RawValue>,
+    #[serde(default)]
+    data: Option<RawValue>,
+    #[serde(default)]
+    command: Option<RawValue>,
+    #[serde(default)]
+    shell: Option<RawArg>,
+    #[serde(default)]
+    shell_always: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCodec {
+    kind: String,
+    #[serde(default)]
+    receiver: bool,
+    #[serde(default)]
+    arg: Option<u32>,
+    #[serde(default)]
+    keyword: Option<String>,
+}
+
+// ---- compilation -----------------------------------------------------------------------------
+
 /// A compile error: the line (if more precise than the row's) and the message.
 type CompileError = (Option<u32>, String);
 
@@ -326,9 +754,6 @@ fn compile_row(kind: CallKind, raw: RawRow, text: &str) -> Result<CallModel, Com
             format!("method row `{name}` must be named `Type.method` (e.g. `Path.{name}`)"),
         ));
     }
-    if raw.access.is_empty() {
-        return Err((None, format!("`{name}` has no `access`; list at least one")));
-    }
     if let (Some(min), Some(max)) = (raw.min_args, raw.max_args)
         && min > max
     {
@@ -337,18 +762,391 @@ fn compile_row(kind: CallKind, raw: RawRow, text: &str) -> Result<CallModel, Com
             format!("`{name}`: min-args {min} is above max-args {max}"),
         ));
     }
-    let mut accesses = Vec::new();
-    for access in raw.access {
-        let line = line_of_offset(text, access.span().start);
-        let compiled = compile_access(kind, access.into_inner()).map_err(|m| (Some(line), m))?;
-        accesses.push(compiled);
+    if kind == CallKind::Function && (raw.receiver_type.is_some() || raw.untyped_receiver) {
+        return Err((
+            None,
+            format!("`{name}`: `receiver-type` and `untyped-receiver` are for [[method]] rows"),
+        ));
     }
-    Ok(CallModel {
-        name,
+    let mut model = CallModel {
+        name: name.clone(),
         kind,
         min_args: raw.min_args,
         max_args: raw.max_args,
-        accesses,
+        receiver_type: raw.receiver_type,
+        untyped_receiver: raw.untyped_receiver,
+        decorator: raw.decorator,
+        ..CallModel::default()
+    };
+    let row_error = |m: String| (None, m);
+    for access in raw.access {
+        let line = line_of_offset(text, access.span().start);
+        let compiled = compile_access(kind, access.into_inner()).map_err(|m| (Some(line), m))?;
+        model.accesses.push(compiled);
+    }
+    for env in raw.env {
+        let line = line_of_offset(text, env.span().start);
+        let compiled = compile_env(kind, env.into_inner()).map_err(|m| (Some(line), m))?;
+        model.env.push(compiled);
+    }
+    for secret in raw.secret {
+        let line = line_of_offset(text, secret.span().start);
+        let compiled = compile_secret(kind, secret.into_inner()).map_err(|m| (Some(line), m))?;
+        model.secrets.push(compiled);
+    }
+    for queue in raw.queue {
+        let line = line_of_offset(text, queue.span().start);
+        let compiled = compile_queue(kind, queue.into_inner()).map_err(|m| (Some(line), m))?;
+        model.queues.push(compiled);
+    }
+    if let Some(trigger) = raw.trigger {
+        let line = line_of_offset(text, trigger.span().start);
+        model.trigger =
+            Some(compile_trigger(kind, trigger.into_inner()).map_err(|m| (Some(line), m))?);
+    }
+    if let Some(send) = raw.send {
+        let line = line_of_offset(text, send.span().start);
+        model.send = Some(compile_send(kind, send.into_inner()).map_err(|m| (Some(line), m))?);
+    }
+    if let Some(fill) = raw.returns_fill {
+        if !raw.returns.as_deref().is_some_and(|r| r.contains("{}")) {
+            return Err(row_error(format!(
+                "`{name}`: `returns-fill` needs a `returns` type with `{{}}` where the argument goes"
+            )));
+        }
+        model.returns_fill =
+            Some(arg_ref(fill.arg, fill.keyword, "returns-fill").map_err(row_error)?);
+    }
+    model.returns = raw.returns;
+    model.value = raw
+        .value
+        .map(|v| value_spec(kind, v, "value"))
+        .transpose()
+        .map_err(row_error)?;
+    model.value_key = raw.value_key;
+    if model.value_key.is_some() && model.value.is_none() {
+        return Err(row_error(format!("`{name}`: `value-key` needs `value`")));
+    }
+    model.codec = raw
+        .codec
+        .map(|c| compile_codec(kind, c))
+        .transpose()
+        .map_err(row_error)?;
+    model.sleep = raw
+        .sleep
+        .map(|v| value_spec(kind, v, "sleep"))
+        .transpose()
+        .map_err(row_error)?;
+    let does_something = !model.accesses.is_empty()
+        || !model.env.is_empty()
+        || !model.secrets.is_empty()
+        || !model.queues.is_empty()
+        || model.trigger.is_some()
+        || model.send.is_some()
+        || model.returns.is_some()
+        || model.value.is_some()
+        || model.codec.is_some()
+        || model.sleep.is_some();
+    if !does_something {
+        return Err(row_error(format!(
+            "`{name}` has no `access`; list at least one (or `env`, `secret`, `queue`, `trigger`, `send`, `returns`, `value`, `codec`, `sleep`)"
+        )));
+    }
+    Ok(model)
+}
+
+/// A mode name, one of `allowed`.
+fn mode_of(name: &str, allowed: &[Mode]) -> Result<Mode, String> {
+    let expected = || {
+        allowed
+            .iter()
+            .map(|m| m.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match Mode::parse(name) {
+        Some(mode) if allowed.contains(&mode) => Ok(mode),
+        _ => Err(format!(
+            "unknown mode `{name}` (expected one of {})",
+            expected()
+        )),
+    }
+}
+
+fn value_spec(kind: CallKind, raw: RawValue, what: &str) -> Result<ValueSpec, String> {
+    let source = match (raw.receiver, raw.arg, raw.keyword) {
+        (true, None, None) if kind == CallKind::Method => ArgSource::Receiver,
+        (true, None, None) => {
+            return Err(format!(
+                "`{what}`: `receiver = true` is only for [[method]] rows"
+            ));
+        }
+        (true, _, _) => {
+            return Err(format!(
+                "`{what}` comes from the receiver or from an argument, not both"
+            ));
+        }
+        (false, None, None) => {
+            return Err(format!(
+                "`{what}` needs `arg`, `keyword` or `receiver = true` to say where it is"
+            ));
+        }
+        (false, position, keyword) => ArgSource::Arg(ArgRef { position, keyword }),
+    };
+    if raw.rest && !matches!(&source, ArgSource::Arg(a) if a.position.is_some()) {
+        return Err(format!(
+            "`{what}`: `rest` needs the position (`arg`) it starts at"
+        ));
+    }
+    if raw.keys && raw.key.is_some() {
+        return Err(format!("`{what}`: use `key` or `keys`, not both"));
+    }
+    Ok(ValueSpec {
+        source,
+        rest: raw.rest,
+        key: raw.key,
+        keys: raw.keys,
+        default: raw.default,
+        fallback: raw
+            .fallback
+            .map(|a| arg_ref(a.arg, a.keyword, "fallback"))
+            .transpose()?,
+    })
+}
+
+fn compile_env(kind: CallKind, raw: RawEnv) -> Result<EnvModel, String> {
+    let mode = mode_of(&raw.mode, &[Mode::Read, Mode::Check, Mode::Set])?;
+    let required = match raw.unset.as_deref() {
+        None | Some("none") => false,
+        Some("error") => true,
+        Some(other) => {
+            return Err(format!(
+                "unknown `unset = \"{other}\"` (expected none or error)"
+            ));
+        }
+    };
+    Ok(EnvModel {
+        mode,
+        name: value_spec(kind, raw.name, "name")?,
+        value: raw
+            .value
+            .map(|v| value_spec(kind, v, "value"))
+            .transpose()?,
+        required,
+    })
+}
+
+fn compile_secret(kind: CallKind, raw: RawSecret) -> Result<SecretModel, String> {
+    let mode = mode_of(
+        &raw.mode,
+        &[
+            Mode::Read,
+            Mode::Check,
+            Mode::Set,
+            Mode::Rotate,
+            Mode::Delete,
+            Mode::WaitFor,
+        ],
+    )?;
+    if raw.provider.trim().is_empty() {
+        return Err("`provider` is empty".to_string());
+    }
+    Ok(SecretModel {
+        provider: raw.provider.trim().to_string(),
+        mode,
+        id: value_spec(kind, raw.id, "id")?,
+        mount: raw
+            .mount
+            .map(|v| value_spec(kind, v, "mount"))
+            .transpose()?,
+    })
+}
+
+/// A broker name as the JSON contract spells it.
+pub fn parse_broker(name: &str) -> Option<Broker> {
+    Some(match name {
+        "amqp" => Broker::Amqp,
+        "kafka" => Broker::Kafka,
+        "sqs" => Broker::Sqs,
+        "sns" => Broker::Sns,
+        "redis" => Broker::Redis,
+        "celery" => Broker::Celery,
+        "nats" => Broker::Nats,
+        "pubsub" => Broker::Pubsub,
+        "unknown" => Broker::Unknown,
+        _ => return None,
+    })
+}
+
+/// A queue role as the JSON contract spells it.
+pub fn parse_role(name: &str) -> Option<QueueRole> {
+    Some(match name {
+        "queue" => QueueRole::Queue,
+        "topic" => QueueRole::Topic,
+        "routing-key" => QueueRole::RoutingKey,
+        "binding-key" => QueueRole::BindingKey,
+        "stream" => QueueRole::Stream,
+        "channel" => QueueRole::Channel,
+        "task" => QueueRole::Task,
+        _ => return None,
+    })
+}
+
+fn compile_queue(kind: CallKind, raw: RawQueue) -> Result<QueueModel, String> {
+    let broker = parse_broker(&raw.broker).ok_or_else(|| {
+        format!(
+            "unknown broker `{}` (expected amqp, kafka, sqs, sns, redis, celery, nats, pubsub or unknown)",
+            raw.broker
+        )
+    })?;
+    let role = parse_role(&raw.role).ok_or_else(|| {
+        format!(
+            "unknown role `{}` (expected queue, topic, routing-key, binding-key, stream, channel or task)",
+            raw.role
+        )
+    })?;
+    let mode = mode_of(&raw.mode, &[Mode::Publish, Mode::Consume, Mode::Create])?;
+    let syntax = match raw.syntax.as_deref() {
+        None | Some("plain") => NameSyntax::Plain,
+        Some("regex") => NameSyntax::Regex,
+        Some("caret-regex") => NameSyntax::CaretRegex,
+        Some("glob") => NameSyntax::Glob,
+        Some(other) => {
+            return Err(format!(
+                "unknown syntax `{other}` (expected plain, regex, caret-regex or glob)"
+            ));
+        }
+    };
+    let spec = |v: Option<RawValue>, what: &str| v.map(|v| value_spec(kind, v, what)).transpose();
+    Ok(QueueModel {
+        broker,
+        role,
+        mode,
+        name: value_spec(kind, raw.name, "name")?,
+        syntax,
+        exchange: spec(raw.exchange, "exchange")?,
+        bound_queue: spec(raw.bound_queue, "bound-queue")?,
+        body: spec(raw.body, "body")?,
+        callback: spec(raw.callback, "callback")?,
+        payload_param: raw.payload_param.unwrap_or(0),
+        task: raw.task,
+        receiver_yields: match raw.messages.as_deref() {
+            None | Some("result") => false,
+            Some("receiver") if kind == CallKind::Method => true,
+            Some("receiver") => {
+                return Err("`messages = \"receiver\"` is only for [[method]] rows".to_string());
+            }
+            Some(other) => {
+                return Err(format!(
+                    "unknown `messages = \"{other}\"` (expected result or receiver)"
+                ));
+            }
+        },
+    })
+}
+
+fn compile_trigger(kind: CallKind, raw: RawTrigger) -> Result<TriggerModel, String> {
+    let need = |v: Option<RawValue>, what: &str| -> Result<ValueSpec, String> {
+        match v {
+            Some(v) => value_spec(kind, v, what),
+            None => Err(format!("a `{}` trigger needs `{what}`", raw.kind)),
+        }
+    };
+    Ok(match raw.kind.as_str() {
+        "signal" => TriggerModel::Signal {
+            signal: need(raw.signal, "signal")?,
+        },
+        "route" => TriggerModel::Route {
+            path: need(raw.path, "path")?,
+            method: raw.method.map(|m| m.to_ascii_uppercase()),
+            methods: raw
+                .methods
+                .map(|v| value_spec(kind, v, "methods"))
+                .transpose()?,
+        },
+        "watch-file" => TriggerModel::WatchFile {
+            path: need(raw.path, "path")?,
+        },
+        "schedule" => TriggerModel::Schedule {
+            style: match raw.style.as_deref() {
+                Some("apscheduler-job") => ScheduleStyle::ApschedulerJob,
+                Some("apscheduler-decorator") => ScheduleStyle::ApschedulerDecorator,
+                Some("every") => ScheduleStyle::Every,
+                other => {
+                    return Err(format!(
+                        "unknown schedule style `{}` (expected apscheduler-job, apscheduler-decorator or every)",
+                        other.unwrap_or("")
+                    ));
+                }
+            },
+        },
+        other => {
+            return Err(format!(
+                "unknown trigger kind `{other}` (expected signal, route, watch-file or schedule)"
+            ));
+        }
+    })
+}
+
+fn compile_send(kind: CallKind, raw: RawSend) -> Result<SendModel, String> {
+    let need = |v: Option<RawValue>, what: &str| -> Result<ValueSpec, String> {
+        match v {
+            Some(v) => value_spec(kind, v, what),
+            None => Err(format!("a `{}` send needs `{what}`", raw.kind)),
+        }
+    };
+    let spec = |v: Option<RawValue>, what: &str| v.map(|v| value_spec(kind, v, what)).transpose();
+    Ok(match raw.kind.as_str() {
+        "signal" => SendModel::Signal {
+            signal: need(raw.signal, "signal")?,
+            target: need(raw.target, "target")?,
+        },
+        "http" => SendModel::Http {
+            method: raw.method.map(|m| m.to_ascii_uppercase()),
+            method_arg: spec(raw.method_arg, "method-arg")?,
+            url: need(raw.url, "url")?,
+            data: spec(raw.data, "data")?,
+        },
+        "command" => SendModel::Command {
+            command: need(raw.command, "command")?,
+            shell: raw
+                .shell
+                .map(|a| arg_ref(a.arg, a.keyword, "shell"))
+                .transpose()?,
+            shell_always: raw.shell_always,
+        },
+        other => {
+            return Err(format!(
+                "unknown send kind `{other}` (expected signal, http or command)"
+            ));
+        }
+    })
+}
+
+fn compile_codec(kind: CallKind, raw: RawCodec) -> Result<CodecModel, String> {
+    let codec_kind = match raw.kind.as_str() {
+        "encode" => CodecKind::Encode,
+        "decode" => CodecKind::Decode,
+        "decode-model" => CodecKind::DecodeModel,
+        other => {
+            return Err(format!(
+                "unknown codec kind `{other}` (expected encode, decode or decode-model)"
+            ));
+        }
+    };
+    let operand = RawValue {
+        receiver: raw.receiver,
+        arg: raw.arg,
+        keyword: raw.keyword,
+        rest: false,
+        key: None,
+        keys: false,
+        default: None,
+        fallback: None,
+    };
+    Ok(CodecModel {
+        kind: codec_kind,
+        operand: value_spec(kind, operand, "codec")?,
     })
 }
 

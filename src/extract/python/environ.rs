@@ -1,0 +1,272 @@
+//! Environment variables that are not calls: items of an `[[environ]]` mapping
+//! (`os.environ["X"]` reads and requires X, `"X" in os.environ` checks it,
+//! `os.environ["X"] = v` sets it) and the fields of `[[settings]]` classes (pydantic
+//! `BaseSettings`: each annotated field is read from the variable of its upper-cased name with
+//! the class's `env_prefix`, required unless it has a default).
+
+use super::effects::NO_DEFAULT;
+use super::parse::line_of;
+use super::walk::{Ctx, Extractor, named};
+use crate::expr::{Expr, ScopeId};
+use crate::extract::{EnvTarget, RawAccess, RawResource};
+use crate::model::Mode;
+use tree_sitter::Node;
+
+impl<'a> Extractor<'a> {
+    /// The qualified mapping a node names, if it is an environment mapping.
+    fn environ_mapping(&self, node: Node<'_>, ctx: &Ctx) -> Option<String> {
+        let dotted = self.dotted(node)?;
+        let head = dotted.split('.').next().unwrap_or("");
+        if ctx.locals.contains_key(head) || self.is_param(ctx.scope, head) {
+            return None;
+        }
+        let qualified = self.qualified(&dotted);
+        self.models.is_environ(&qualified).then_some(qualified)
+    }
+
+    fn push_env(
+        &mut self,
+        name: Expr,
+        value: Option<Expr>,
+        mode: Mode,
+        line: u32,
+        scope: ScopeId,
+        via: &str,
+    ) {
+        self.facts.accesses.push(RawAccess {
+            resource: RawResource::Env(EnvTarget { name, value }),
+            mode,
+            line,
+            scope,
+            via: via.to_string(),
+        });
+    }
+
+    /// `os.environ["X"]` read in an expression: required.
+    pub(super) fn environ_subscript(&mut self, node: Node<'_>, ctx: &Ctx) {
+        let (Some(value), Some(key)) = (
+            node.child_by_field_name("value"),
+            node.child_by_field_name("subscript"),
+        ) else {
+            return;
+        };
+        let Some(mapping) = self.environ_mapping(value, ctx) else {
+            return;
+        };
+        let name = self.translate(key, ctx);
+        self.push_env(name, None, Mode::Read, line_of(node), ctx.scope, &mapping);
+    }
+
+    /// `"X" in os.environ`, `"X" not in os.environ`: a check.
+    pub(super) fn environ_membership(&mut self, node: Node<'_>, ctx: &Ctx) {
+        let parts = named(node);
+        let (Some(left), Some(right)) = (parts.first().copied(), parts.get(1).copied()) else {
+            return;
+        };
+        if parts.len() != 2 {
+            return;
+        }
+        let between = self
+            .src
+            .get(left.end_byte()..right.start_byte())
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("");
+        if between.split_whitespace().last() != Some("in") {
+            return;
+        }
+        let Some(mapping) = self.environ_mapping(right, ctx) else {
+            return;
+        };
+        let name = self.translate(left, ctx);
+        self.push_env(name, None, Mode::Check, line_of(node), ctx.scope, &mapping);
+    }
+
+    /// `os.environ["X"] = v`: a set, with the value.
+    pub(super) fn environ_store(&mut self, target: Node<'_>, value: Node<'_>, ctx: &Ctx) {
+        let (Some(object), Some(key)) = (
+            target.child_by_field_name("value"),
+            target.child_by_field_name("subscript"),
+        ) else {
+            return;
+        };
+        let Some(mapping) = self.environ_mapping(object, ctx) else {
+            return;
+        };
+        let name = self.translate(key, ctx);
+        let value = self.translate(value, ctx);
+        self.push_env(
+            name,
+            Some(value),
+            Mode::Set,
+            line_of(target),
+            ctx.scope,
+            &mapping,
+        );
+    }
+
+    /// The settings base a class derives from, if any.
+    pub(super) fn settings_base(&self, class: Node<'_>) -> Option<String> {
+        let bases = class.child_by_field_name("superclasses")?;
+        named(bases).into_iter().find_map(|base| {
+            let dotted = self.dotted(base)?;
+            let qualified = self.qualified(&dotted);
+            self.models
+                .is_settings_base(&qualified)
+                .then_some(qualified)
+        })
+    }
+
+    /// The environment reads of a settings class's fields, in its scope (`inner`).
+    pub(super) fn settings_fields(&mut self, class: Node<'_>, base: &str, inner: &Ctx) {
+        let Some(body) = class.child_by_field_name("body") else {
+            return;
+        };
+        let prefix = self.env_prefix(body, inner);
+        for statement in named(body) {
+            let Some(assignment) = statement
+                .named_child(0)
+                .filter(|a| a.kind() == "assignment")
+            else {
+                continue;
+            };
+            let (Some(left), Some(annotation)) = (
+                assignment.child_by_field_name("left"),
+                assignment.child_by_field_name("type"),
+            ) else {
+                continue;
+            };
+            let field = self.text(left);
+            if left.kind() != "identifier"
+                || field.starts_with('_')
+                || field == "model_config"
+                || self.text(annotation).contains("ClassVar")
+            {
+                continue;
+            }
+            let ctx = inner.at(line_of(statement));
+            let default = assignment.child_by_field_name("right");
+            let (alias, value) = match default {
+                Some(d) => self.settings_default(d, &ctx),
+                None => (None, None),
+            };
+            let name = alias.unwrap_or_else(|| format!("{prefix}{field}").to_ascii_uppercase());
+            self.push_env(
+                Expr::lit(name),
+                value,
+                Mode::Read,
+                line_of(statement),
+                inner.scope,
+                base,
+            );
+        }
+    }
+
+    /// A field's explicit variable name and its default: `= "x"`, `= None`,
+    /// `= Field("x", env="X")`, `= Field(..., validation_alias="X")`; `...` is required.
+    fn settings_default(&mut self, default: Node<'_>, ctx: &Ctx) -> (Option<String>, Option<Expr>) {
+        let is_field_call = default.kind() == "call"
+            && default
+                .child_by_field_name("function")
+                .and_then(|f| self.dotted(f))
+                .is_some_and(|d| {
+                    let q = self.qualified(&d);
+                    q == "Field" || q.ends_with(".Field")
+                });
+        if !is_field_call {
+            return (None, Some(self.default_value(default, ctx)));
+        }
+        let args = self.args(default);
+        let alias = ["env", "validation_alias", "alias"]
+            .into_iter()
+            .find_map(|k| args.keyword(k))
+            .and_then(|n| self.literal_string(n, ctx));
+        let value = match args
+            .positional
+            .first()
+            .copied()
+            .or_else(|| args.keyword("default"))
+        {
+            Some(n) if n.kind() == "ellipsis" => None,
+            Some(n) => Some(self.default_value(n, ctx)),
+            None if args.keyword("default_factory").is_some() => {
+                Some(Expr::hole("default_factory"))
+            }
+            None => None,
+        };
+        (alias, value)
+    }
+
+    fn default_value(&mut self, node: Node<'_>, ctx: &Ctx) -> Expr {
+        match node.kind() {
+            "none" => Expr::hole(NO_DEFAULT),
+            "true" | "false" => Expr::lit(self.text(node)),
+            _ => self.translate(node, ctx),
+        }
+    }
+
+    /// `env_prefix` from `model_config = SettingsConfigDict(env_prefix=...)`, a
+    /// `model_config = {"env_prefix": ...}` dict or a nested `class Config`.
+    fn env_prefix(&mut self, body: Node<'_>, ctx: &Ctx) -> String {
+        for statement in named(body) {
+            match statement.kind() {
+                "expression_statement" => {
+                    let Some(assignment) = statement
+                        .named_child(0)
+                        .filter(|a| a.kind() == "assignment")
+                    else {
+                        continue;
+                    };
+                    let (Some(left), Some(right)) = (
+                        assignment.child_by_field_name("left"),
+                        assignment.child_by_field_name("right"),
+                    ) else {
+                        continue;
+                    };
+                    if self.text(left) != "model_config" {
+                        continue;
+                    }
+                    let prefix = match right.kind() {
+                        "call" => self
+                            .args(right)
+                            .keyword("env_prefix")
+                            .and_then(|n| self.literal_string(n, ctx)),
+                        "dictionary" => self
+                            .dict_item(right, "env_prefix", ctx)
+                            .and_then(|n| self.literal_string(n, ctx)),
+                        _ => None,
+                    };
+                    if let Some(prefix) = prefix {
+                        return prefix;
+                    }
+                }
+                "class_definition" => {
+                    let is_config = statement
+                        .child_by_field_name("name")
+                        .is_some_and(|n| self.text(n) == "Config");
+                    let Some(inner) = statement.child_by_field_name("body").filter(|_| is_config)
+                    else {
+                        continue;
+                    };
+                    for line in named(inner) {
+                        let Some(assignment) =
+                            line.named_child(0).filter(|a| a.kind() == "assignment")
+                        else {
+                            continue;
+                        };
+                        let is_prefix = assignment
+                            .child_by_field_name("left")
+                            .is_some_and(|l| self.text(l) == "env_prefix");
+                        if let (true, Some(right)) =
+                            (is_prefix, assignment.child_by_field_name("right"))
+                            && let Some(prefix) = self.literal_string(right, ctx)
+                        {
+                            return prefix;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        String::new()
+    }
+}
