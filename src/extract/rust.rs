@@ -41,6 +41,8 @@ mod resources;
 mod walk;
 
 #[cfg(test)]
+mod resource_tests;
+#[cfg(test)]
 mod tests;
 
 use crate::extract::{ExtractWarning, FileFacts, ScopeKind};
