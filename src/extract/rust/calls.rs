@@ -98,13 +98,20 @@ impl Walker<'_> {
         });
     }
 
-    /// Whether a path model (file, program, environment, value) describes the call.
+    /// Whether a model row describes the call (`thread::sleep` with no `use` matches
+    /// `std::thread::sleep` by suffix, like path rows).
     fn is_modelled(&self, segments: &[String]) -> bool {
         let models = self.models;
         self.lookup(segments, |p| models.function(p)).is_some()
             || self.lookup(segments, |p| models.run(p)).is_some()
-            || self.lookup(segments, |p| models.env_getter(p)).is_some()
             || self.lookup(segments, |p| models.value(p)).is_some()
+            || self
+                .lookup(segments, |p| {
+                    models
+                        .path_matches(p, &self.modelled_functions)
+                        .then_some(())
+                })
+                .is_some()
     }
 
     /// Decides the `notify` watches of the function that ends.
@@ -288,11 +295,18 @@ pub(super) fn model_roots(models: &RustModels) -> HashSet<String> {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let mut add = |path: &str| {
+    for path in modelled_functions(models) {
         if let Some(root) = path.split("::").next() {
             roots.insert(root.to_string());
         }
-    };
+    }
+    roots
+}
+
+/// Every function path a model row names.
+pub(super) fn modelled_functions(models: &RustModels) -> Vec<String> {
+    let mut paths: Vec<String> = Vec::new();
+    let mut add = |path: &str| paths.push(path.to_string());
     models.functions.iter().for_each(|r| add(&r.path));
     models.runs.iter().for_each(|r| add(&r.path));
     models.values.iter().for_each(|r| add(&r.path));
@@ -323,5 +337,5 @@ pub(super) fn model_roots(models: &RustModels) -> HashSet<String> {
             add(path);
         }
     }
-    roots
+    paths
 }

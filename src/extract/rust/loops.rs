@@ -50,8 +50,9 @@ pub(super) struct LoopFrame {
     first_access: usize,
     /// Some access of the loop was turned into a wait.
     waited: bool,
-    /// Every exit condition only tests a stop flag (`shutdown.load(..)`, `!running`): the
-    /// loop serves until told to stop, it does not wait for something.
+    /// Every exit condition only tests a stop flag (`shutdown.load(..)`, `!running`) or a
+    /// value the loop does not change (`if once { break }`): the loop serves until told to
+    /// stop, it does not wait for something.
     stops_only: bool,
 }
 
@@ -87,13 +88,16 @@ impl Walker<'_> {
             LoopKind::Loop => {}
         }
         self.scan_block(body, &mut scan, 0);
+        let assigned: HashSet<&str> = scan.assigned.iter().map(|(n, _)| n.as_str()).collect();
         let mut names: HashSet<String> = HashSet::new();
         let mut watched = Vec::new();
         let mut stops_only = true;
         for guard in &scan.guards {
             let mut guard_names = HashSet::new();
             collect_idents(guard.to_token_stream(), &mut guard_names);
-            stops_only &= guard_names.iter().any(|n| is_stop_word(n));
+            let varies = calls_something(guard, 0)
+                || guard_names.iter().any(|n| assigned.contains(n.as_str()));
+            stops_only &= !varies || guard_names.iter().any(|n| is_stop_word(n));
             names.extend(guard_names);
             watched.push(Region::of(guard.span()));
         }
@@ -339,6 +343,10 @@ impl Walker<'_> {
             syn::Expr::Call(call) => {
                 let segments = call_path(&call.func)?;
                 let function = segments.last()?.as_str();
+                let owner = segments.iter().rev().nth(1).map(String::as_str);
+                if !matches!(owner, Some("Duration" | "TimeDelta")) {
+                    return None;
+                }
                 let arg = call.args.first()?;
                 let value = self.const_int(arg, 0);
                 let seconds = match function {
@@ -424,6 +432,34 @@ impl Walker<'_> {
         } else if let Some(words) = self.duration_words(expr) {
             self.const_durations.insert(name, words);
         }
+    }
+}
+
+/// Whether a condition calls a function or method (other than reading a flag), so that its
+/// value may change from one iteration to the next.
+fn calls_something(expr: &syn::Expr, depth: usize) -> bool {
+    if depth > MAX_SCAN_DEPTH {
+        return true;
+    }
+    let depth = depth + 1;
+    match expr {
+        syn::Expr::Call(_) | syn::Expr::Macro(_) => true,
+        syn::Expr::MethodCall(m) => {
+            !matches!(
+                m.method.to_string().as_str(),
+                "load" | "is_cancelled" | "get"
+            ) || calls_something(&m.receiver, depth)
+        }
+        syn::Expr::Await(_) => true,
+        syn::Expr::Unary(e) => calls_something(&e.expr, depth),
+        syn::Expr::Paren(e) => calls_something(&e.expr, depth),
+        syn::Expr::Reference(e) => calls_something(&e.expr, depth),
+        syn::Expr::Field(e) => calls_something(&e.base, depth),
+        syn::Expr::Binary(e) => calls_something(&e.left, depth) || calls_something(&e.right, depth),
+        syn::Expr::Let(e) => calls_something(&e.expr, depth),
+        syn::Expr::Try(e) => calls_something(&e.expr, depth),
+        syn::Expr::Lit(_) | syn::Expr::Path(_) => false,
+        _ => true,
     }
 }
 

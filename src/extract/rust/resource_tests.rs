@@ -872,6 +872,33 @@ fn queue_methods_need_their_crate_in_the_file() {
     assert_eq!(queues(&facts(source)), vec![]);
 }
 
+#[test]
+fn select_branches_are_walked() {
+    let source = r#"use rdkafka::consumer::{Consumer, StreamConsumer};
+#[derive(serde::Deserialize)]
+struct Ping { at: u64 }
+async fn run(c: StreamConsumer, mut hup: tokio::signal::unix::Signal) {
+    c.subscribe(&["pings"]).unwrap();
+    loop {
+        tokio::select! {
+            biased;
+            _ = hup.recv() => reload(),
+            msg = c.recv() => {
+                let p: Ping = serde_json::from_slice(msg.unwrap().payload().unwrap()).unwrap();
+            }
+            else => break,
+        }
+    }
+}
+"#;
+    let facts = facts(source);
+    let run = scope_id(&facts, "run");
+    assert_eq!(callees(&facts), vec![("reload".to_string(), run, 9)]);
+    let found = queue_accesses(&facts);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].0.fields, vec![field("at", 3, false, false)]);
+}
+
 // --- triggers --------------------------------------------------------------------------------
 
 #[test]
@@ -969,6 +996,20 @@ fn stoppable(stop: &std::sync::atomic::AtomicBool) {
         std::thread::sleep(Duration::from_secs(90));
     }
 }
+fn once_or_forever(once: bool) {
+    let poll = Duration::from_secs(120);
+    loop {
+        work();
+        if once { break; }
+        std::thread::sleep(poll);
+    }
+}
+fn waits_for_a_call() {
+    loop {
+        if ready() { return; }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
 "#;
     let facts = facts(source);
     assert_eq!(
@@ -976,7 +1017,8 @@ fn stoppable(stop: &std::sync::atomic::AtomicBool) {
         vec![
             (every("8 hours"), 4),
             (every("30 seconds"), 11),
-            (every("90 seconds"), 20)
+            (every("90 seconds"), 20),
+            (every("2 minutes"), 27),
         ]
     );
     assert_eq!(facts.triggers[0].scope, scope_id(&facts, "main"));

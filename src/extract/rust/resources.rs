@@ -417,7 +417,9 @@ impl Walker<'_> {
         let Some(pid) = self.locate(&row.target, chain, position) else {
             return;
         };
-        let target = self.pid_source(pid).unwrap_or_else(|| self.convert(pid));
+        let target = self
+            .pid_source(pid)
+            .unwrap_or_else(|| self.convert(peel_pid(pid)));
         for signal in signals {
             self.facts.sends.push(SendFact {
                 scope: self.scope,
@@ -639,6 +641,24 @@ impl Walker<'_> {
             kind,
         });
     }
+}
+
+/// `Pid::from_raw(pid)`, `pid as i32`, `&pid` -> `pid`: the value that names the process.
+fn peel_pid(expr: &syn::Expr) -> &syn::Expr {
+    let mut current = expr;
+    for _ in 0..16 {
+        current = match current {
+            syn::Expr::Reference(e) => &e.expr,
+            syn::Expr::Paren(e) => &e.expr,
+            syn::Expr::Cast(e) => &e.expr,
+            syn::Expr::Call(c) if c.args.len() == 1 => match c.args.first() {
+                Some(arg) => arg,
+                None => return current,
+            },
+            _ => return current,
+        };
+    }
+    current
 }
 
 /// The closure's body, for a closure.

@@ -153,6 +153,8 @@ pub(super) struct Walker<'m> {
     /// First segments of the models' function paths: calls into those crates are APIs, not
     /// the repository's own functions.
     pub(super) model_roots: HashSet<String>,
+    /// Every function path of the models, for telling API calls from the repository's own.
+    pub(super) modelled_functions: Vec<String>,
 }
 
 impl<'m> Walker<'m> {
@@ -185,6 +187,7 @@ impl<'m> Walker<'m> {
             access_regions: Vec::new(),
             function_state: FunctionState::default(),
             model_roots: super::calls::model_roots(models),
+            modelled_functions: super::calls::modelled_functions(models),
         }
     }
 
@@ -677,6 +680,13 @@ impl<'m> Walker<'m> {
         self.macro_depth += 1;
         if name == "lazy_static" {
             self.lazy_statics(mac);
+        } else if let Some(arms) = (name == "select" || name == "select_biased")
+            .then(|| mac.parse_body_with(parse_select_arms).ok())
+            .flatten()
+        {
+            for arm in &arms {
+                self.select_arm(arm);
+            }
         } else if let Ok(exprs) =
             mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated)
         {
@@ -689,6 +699,21 @@ impl<'m> Walker<'m> {
             }
         }
         self.macro_depth -= 1;
+    }
+
+    /// One branch of `tokio::select!`: its future, its pattern bound to the future's value,
+    /// its handler.
+    fn select_arm(&mut self, arm: &SelectArm) {
+        self.visit_expr(&arm.future);
+        if let Some(pat) = &arm.pat {
+            let value = self.convert(&arm.future);
+            let line = start_line(&arm.future);
+            self.bind_pattern(pat, value, None, line);
+        }
+        if let Some(guard) = &arm.guard {
+            self.visit_expr(guard);
+        }
+        self.visit_expr(&arm.handler);
     }
 
     /// `lazy_static! { static ref NAME: T = expr; }` binds NAME like a `static`.
@@ -1248,6 +1273,52 @@ fn parse_lazy_statics(input: ParseStream) -> syn::Result<Vec<(syn::Ident, syn::E
         statics.push((name, expr));
     }
     Ok(statics)
+}
+
+/// A branch of `tokio::select!` / `futures::select!`: `pat = future, if guard => handler`, or
+/// `else => handler` (no pattern; the future is `()`).
+pub(super) struct SelectArm {
+    pat: Option<syn::Pat>,
+    future: syn::Expr,
+    guard: Option<syn::Expr>,
+    handler: syn::Expr,
+}
+
+fn parse_select_arms(input: ParseStream) -> syn::Result<Vec<SelectArm>> {
+    let mut arms = Vec::new();
+    if input.peek(syn::Ident) && input.fork().parse::<syn::Ident>()? == "biased" {
+        input.parse::<syn::Ident>()?;
+        input.parse::<syn::Token![;]>()?;
+    }
+    while !input.is_empty() {
+        let (pat, future) = if input.peek(syn::Token![else]) {
+            input.parse::<syn::Token![else]>()?;
+            (None, syn::Expr::Tuple(syn::parse_quote!(())))
+        } else {
+            let pat = syn::Pat::parse_multi(input)?;
+            input.parse::<syn::Token![=]>()?;
+            (Some(pat), input.parse::<syn::Expr>()?)
+        };
+        let guard = if input.peek(syn::Token![,]) && input.peek2(syn::Token![if]) {
+            input.parse::<syn::Token![,]>()?;
+            input.parse::<syn::Token![if]>()?;
+            Some(input.parse::<syn::Expr>()?)
+        } else {
+            None
+        };
+        input.parse::<syn::Token![=>]>()?;
+        let handler: syn::Expr = input.parse()?;
+        if !input.is_empty() {
+            input.parse::<syn::Token![,]>().ok();
+        }
+        arms.push(SelectArm {
+            pat,
+            future,
+            guard,
+            handler,
+        });
+    }
+    Ok(arms)
 }
 
 fn parse_items(input: ParseStream) -> syn::Result<Vec<syn::Item>> {
