@@ -1137,3 +1137,114 @@ fn codec(raw: RawCodec) -> RowResult<CodecModel> {
         value: raw.value.map(locator).transpose()?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::models::Models;
+    use crate::rules::models::rust::RustModelFile;
+
+    const HEADER: &str = "schema = 1\nlanguage = \"rust\"\n";
+
+    fn error_line(rows: &str) -> Option<(u32, String)> {
+        let text = format!("{HEADER}{rows}");
+        RustModelFile::parse("m.toml", &text)
+            .err()
+            .map(|e| (e.line, e.message))
+    }
+
+    #[test]
+    fn builtin_resource_rows_load() {
+        let models = match Models::builtin() {
+            Ok(m) => m.rust,
+            Err(e) => panic!("built-in models must load: {e}"),
+        };
+        let r = &models.resources;
+        assert!(r.secrets.len() >= 8);
+        assert!(r.queues.len() >= 20);
+        assert!(!r.signal_handlers.is_empty() && !r.signal_sends.is_empty());
+        assert!(!r.http.is_empty() && !r.routes.is_empty() && !r.timers.is_empty());
+        assert!(models.env.iter().any(|e| e.mode == Mode::Set));
+        let kafka = r
+            .queues
+            .iter()
+            .find(|q| q.name == "rdkafka::producer::FutureRecord::to");
+        assert_eq!(
+            kafka.map(|q| (q.broker, q.role, q.mode, q.payload.clone())),
+            Some((
+                Broker::Kafka,
+                QueueRole::Topic,
+                Mode::Publish,
+                Some(Locator::Method {
+                    method: "payload".to_string(),
+                    nth: 0
+                })
+            ))
+        );
+    }
+
+    #[test]
+    fn a_locator_needs_exactly_one_key() {
+        let rows = "[[secret]]\nname = \"s\"\ncall = { function = \"a::b\" }\nprovider = \"vault\"\nmode = \"read\"\nid = { arg = 0, method = \"x\" }\n";
+        let err = error_line(rows);
+        assert_eq!(err.as_ref().map(|e| e.0), Some(8));
+        assert!(err.is_some_and(|e| e.1.contains("exactly one of `arg`")));
+    }
+
+    #[test]
+    fn unknown_brokers_roles_and_modes_are_errors_at_their_line() {
+        let queue = |broker: &str, role: &str, mode: &str| {
+            format!(
+                "[[queue]]\nname = \"q\"\ncall = {{ method = \"m\", requires = \"x\" }}\nbroker = \"{broker}\"\nrole = \"{role}\"\nmode = \"{mode}\"\ntarget = {{ arg = 0 }}\n"
+            )
+        };
+        assert_eq!(
+            error_line(&queue("kafak", "topic", "publish")).map(|e| e.0),
+            Some(6)
+        );
+        assert_eq!(
+            error_line(&queue("kafka", "topik", "publish")).map(|e| e.0),
+            Some(7)
+        );
+        let mode = error_line(&queue("kafka", "topic", "write"));
+        assert_eq!(mode.as_ref().map(|e| e.0), Some(8));
+        assert!(mode.is_some_and(|e| e.1.contains("not allowed here")));
+        assert_eq!(error_line(&queue("kafka", "topic", "publish")), None);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_calls_are_errors() {
+        let unknown = "[[http]]\nname = \"h\"\ncall = { function = \"a::b\" }\nurl = { arg = 0 }\nverb = \"GET\"\n";
+        assert!(error_line(unknown).is_some());
+        let both = "[[watch]]\nname = \"w\"\ncall = { function = \"a::b\", method = \"c\" }\npath = { arg = 0 }\n";
+        assert!(
+            error_line(both)
+                .is_some_and(|e| e.1.contains("exactly one of `function` and `method`"))
+        );
+        let requires_on_function = "[[watch]]\nname = \"w\"\ncall = { function = \"a::b\", requires = \"a\" }\npath = { arg = 0 }\n";
+        assert!(error_line(requires_on_function).is_some());
+        let bad_signal =
+            "[[signal_handler]]\nname = \"s\"\ncall = { function = \"a::b\" }\nsignal = \"HUP!\"\n";
+        assert!(error_line(bad_signal).is_some());
+        let encode_without_value =
+            "[[codec]]\nname = \"c\"\ncall = { function = \"a::b\" }\ndirection = \"encode\"\n";
+        assert!(error_line(encode_without_value).is_some());
+    }
+
+    #[test]
+    fn user_rows_replace_builtin_rows_with_the_same_name() {
+        let mut models = match Models::builtin() {
+            Ok(m) => m,
+            Err(e) => panic!("built-in models must load: {e}"),
+        };
+        let before = models.rust.resources.queues.len();
+        let text = format!(
+            "{HEADER}[[queue]]\nname = \"redis::Commands::lpush\"\ncall = {{ method = \"lpush\", arity = 2, requires = \"redis\" }}\nbroker = \"redis\"\nrole = \"queue\"\nmode = \"consume\"\ntarget = {{ arg = 0 }}\n"
+        );
+        assert_eq!(models.load_file("user.toml", &text), Ok(()));
+        let r = &models.rust.resources;
+        assert_eq!(r.queues.len(), before);
+        let lpush = r.queues.iter().find(|q| q.name == "redis::Commands::lpush");
+        assert_eq!(lpush.map(|q| q.mode), Some(Mode::Consume));
+    }
+}
