@@ -30,11 +30,18 @@
 //!   a single-segment `use regex;` has `name: None`; a glob `use a::b::*;` has local and name
 //!   `*`. `crate::`, `self::` and `super::` are kept as written; `level` is always 0.
 
+mod calls;
+mod chain;
 mod convert;
 mod depth;
 mod format;
+mod loops;
+mod messages;
+mod resources;
 mod walk;
 
+#[cfg(test)]
+mod resource_tests;
 #[cfg(test)]
 mod tests;
 
@@ -119,8 +126,9 @@ fn parse_and_walk(module: &str, text: &str, models: &RustModels) -> FileFacts {
         );
         return warned(module, 1, message);
     }
+    let idents = loops::file_idents(tokens.clone());
     match syn::parse2::<syn::File>(tokens) {
-        Ok(file) => walk::walk_file(module, &file, models),
+        Ok(file) => walk::walk_file(module, &file, models, idents),
         Err(error) => {
             let line = walk::line_of(error.span());
             let message = format!("does not parse as Rust: {error}");

@@ -118,7 +118,10 @@ impl Walker<'_> {
             syn::Expr::Field(e) => self.field_value(e),
             syn::Expr::Macro(e) => self.macro_value(&e.mac, depth),
             syn::Expr::Call(e) => self.call_value(e, depth),
-            syn::Expr::MethodCall(e) => self.method_value(e, depth),
+            // `get_queue_url().queue_name(n)...queue_url()` stands for the queue's name.
+            syn::Expr::MethodCall(e) => self
+                .queue_name_value(expr)
+                .unwrap_or_else(|| self.method_value(e, depth)),
             syn::Expr::Binary(e) if matches!(e.op, syn::BinOp::Add(_)) => self.sum_value(e, depth),
             syn::Expr::Array(e) => self.alternatives(e.elems.iter(), depth),
             syn::Expr::If(e) => self.if_value(e, depth),
@@ -749,7 +752,7 @@ fn list_elements(expr: &syn::Expr) -> Option<Vec<syn::Expr>> {
 }
 
 /// Whether evaluating the expression never produces a value (`return`, `panic!`, ...).
-fn diverges(expr: &syn::Expr) -> bool {
+pub(super) fn diverges(expr: &syn::Expr) -> bool {
     match expr {
         syn::Expr::Return(_) | syn::Expr::Break(_) | syn::Expr::Continue(_) => true,
         syn::Expr::Macro(m) => m

@@ -3,9 +3,16 @@
 //! One [`Walker`] visits the syntax tree in source order. Items open scopes; `use` items are
 //! registered when their module or block is entered (they are visible before their line);
 //! `let`, assignments, loops and mutating calls add bindings; calls that a model row recognises
-//! add accesses, with their path arguments translated by `convert`.
+//! add accesses, with their path arguments translated by `convert`. Each method chain is
+//! analysed once, at its outermost expression, for the resource rows (`resources`); loops are
+//! scanned before their body is walked (`loops`), and calls of other functions become
+//! [`CallRef`]s.
 
+use super::chain::{Chain, is_chain_expr, key};
 use super::convert::{is_bare_hole, to_glob};
+use super::loops::{LoopFrame, LoopKind};
+use super::messages::{Decode, Message, Messages};
+use super::resources::EnvUse;
 use crate::expr::{Expr, ScopeId};
 use crate::extract::{
     Binding, FileFacts, Import, PathTarget, RawAccess, RawResource, RunRef, RunTarget, Scope,
@@ -33,11 +40,59 @@ pub(super) fn line_of(span: Span) -> u32 {
     u32::try_from(span.start().line).unwrap_or(u32::MAX).max(1)
 }
 
-/// Walks a parsed file into facts.
-pub(super) fn walk_file(module: &str, file: &syn::File, models: &RustModels) -> FileFacts {
+/// Walks a parsed file into facts. `idents` are the identifiers of the whole file.
+pub(super) fn walk_file(
+    module: &str,
+    file: &syn::File,
+    models: &RustModels,
+    idents: HashSet<String>,
+) -> FileFacts {
     let mut walker = Walker::new(module, models);
+    walker.idents = idents;
+    walker.messages = Messages::collect(file);
+    walker.collect_constants(&file.items, 0);
     walker.visit_file(file);
+    walker.finish_function();
+    walker.attach_consumed_fields();
     walker.facts
+}
+
+/// A span as line and column positions, to ask whether one expression lies inside another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Region {
+    start: (usize, usize),
+    end: (usize, usize),
+}
+
+impl Region {
+    pub(super) fn of(span: Span) -> Region {
+        let (start, end) = (span.start(), span.end());
+        Region {
+            start: (start.line, start.column),
+            end: (end.line, end.column),
+        }
+    }
+
+    pub(super) fn contains(&self, other: Region) -> bool {
+        self.start <= other.start && other.end <= self.end
+    }
+}
+
+/// A `notify` watch, decided when its function ends: a wait if the function waits for the
+/// event with a timeout, else a watched file.
+pub(super) struct PendingWatch {
+    pub(super) path: Expr,
+    pub(super) line: u32,
+    pub(super) via: String,
+    pub(super) region: Region,
+}
+
+/// What the walk tracks per function.
+#[derive(Default)]
+pub(super) struct FunctionState {
+    pub(super) watches: Vec<PendingWatch>,
+    /// The function waits with a timeout (`recv_timeout`, `tokio::time::timeout`).
+    pub(super) timeouts: bool,
 }
 
 /// What `use` items make visible in one scope.
@@ -67,6 +122,39 @@ pub(super) struct Walker<'m> {
     path_vars: HashSet<(ScopeId, String)>,
     depth: usize,
     pub(super) macro_depth: usize,
+    /// Every identifier of the file (`requires` conditions of model rows).
+    pub(super) idents: HashSet<String>,
+    /// The serde structs of the file.
+    pub(super) messages: Messages,
+    /// Chain expressions already analysed as part of an enclosing chain.
+    inner: HashSet<usize>,
+    /// What a `match` on a chain (by its address) says about an environment read.
+    pub(super) match_uses: HashMap<usize, EnvUse>,
+    /// The declared type of a `let` initialiser (by its address): `let o: Order = ..`.
+    pub(super) let_types: HashMap<usize, String>,
+    /// Variables holding a message or a value of a named type.
+    pub(super) typed: HashMap<(ScopeId, String), Message>,
+    /// Values decoded from messages.
+    pub(super) decodes: Vec<Decode>,
+    /// Variables holding what was read from a file, by that file's path (pid files).
+    pub(super) read_sources: HashMap<(ScopeId, String), Expr>,
+    /// Variables holding an interval ticker, with its period in words.
+    pub(super) intervals: HashMap<(ScopeId, String), Option<String>>,
+    /// Variables holding a duration, in words.
+    pub(super) durations: HashMap<(ScopeId, String), String>,
+    /// Integer and duration constants of the file.
+    pub(super) const_ints: HashMap<String, u64>,
+    pub(super) const_durations: HashMap<String, String>,
+    /// The loops being walked, innermost last.
+    pub(super) loops: Vec<LoopFrame>,
+    /// The region of each access's call, parallel to `facts.accesses`.
+    pub(super) access_regions: Vec<Option<Region>>,
+    pub(super) function_state: FunctionState,
+    /// First segments of the models' function paths: calls into those crates are APIs, not
+    /// the repository's own functions.
+    pub(super) model_roots: HashSet<String>,
+    /// Every function path of the models, for telling API calls from the repository's own.
+    pub(super) modelled_functions: Vec<String>,
 }
 
 impl<'m> Walker<'m> {
@@ -83,6 +171,23 @@ impl<'m> Walker<'m> {
             path_vars: HashSet::new(),
             depth: 0,
             macro_depth: 0,
+            idents: HashSet::new(),
+            messages: Messages::default(),
+            inner: HashSet::new(),
+            match_uses: HashMap::new(),
+            let_types: HashMap::new(),
+            typed: HashMap::new(),
+            decodes: Vec::new(),
+            read_sources: HashMap::new(),
+            intervals: HashMap::new(),
+            durations: HashMap::new(),
+            const_ints: HashMap::new(),
+            const_durations: HashMap::new(),
+            loops: Vec::new(),
+            access_regions: Vec::new(),
+            function_state: FunctionState::default(),
+            model_roots: super::calls::model_roots(models),
+            modelled_functions: super::calls::modelled_functions(models),
         }
     }
 
@@ -105,8 +210,9 @@ impl<'m> Walker<'m> {
         });
     }
 
-    fn access(&mut self, expr: Expr, access: &PathAccess, line: u32, via: String) {
-        self.push_access(expr, access.mode, access.reach.to_reach(), line, via);
+    fn access(&mut self, expr: Expr, access: &PathAccess, line: u32, via: String, region: Region) {
+        let reach = access.reach.to_reach();
+        self.push_access(expr, access.mode, reach, line, via, region);
     }
 
     fn push_access(
@@ -116,18 +222,38 @@ impl<'m> Walker<'m> {
         reach: crate::extract::Reach,
         line: u32,
         via: String,
+        region: Region,
     ) {
+        let resource = RawResource::Path(PathTarget {
+            expr,
+            reach,
+            retention: None,
+        });
+        self.push_resource(resource, mode, line, via, region);
+    }
+
+    /// Records an access; a read or check of a path or secret that decides when a polling
+    /// loop ends is a `wait-for`.
+    pub(super) fn push_resource(
+        &mut self,
+        resource: RawResource,
+        mode: Mode,
+        line: u32,
+        via: String,
+        region: Region,
+    ) {
+        let mode = match resource {
+            RawResource::Path(_) | RawResource::Secret(_) => self.mode_in_loops(mode, Some(region)),
+            _ => mode,
+        };
         self.facts.accesses.push(RawAccess {
-            resource: RawResource::Path(PathTarget {
-                expr,
-                reach,
-                retention: None,
-            }),
+            resource,
             mode,
             line,
             scope: self.scope,
             via,
         });
+        self.access_regions.push(Some(region));
     }
 
     // --- names -------------------------------------------------------------------------------
@@ -275,6 +401,7 @@ impl<'m> Walker<'m> {
         sig: &syn::Signature,
         class: Option<ScopeId>,
         body: &syn::Block,
+        attrs: &[syn::Attribute],
     ) {
         let line = line_of(sig.fn_token.span);
         let name = match &owner {
@@ -298,13 +425,20 @@ impl<'m> Walker<'m> {
             }
         }
         let saved = std::mem::replace(&mut self.scope, id);
+        let saved_state = std::mem::take(&mut self.function_state);
+        let saved_loops = std::mem::take(&mut self.loops);
+        self.record_typed_params(sig, id);
+        self.route_attributes(attrs, line);
         self.visit_block(body);
+        self.finish_function();
         let result = match (&sig.output, body.stmts.last()) {
             (syn::ReturnType::Type(..), Some(syn::Stmt::Expr(tail, None))) => {
                 Some(self.convert(tail))
             }
             _ => None,
         };
+        self.function_state = saved_state;
+        self.loops = saved_loops;
         self.scope = saved;
         let Some(result) = result.filter(|r| !is_bare_hole(r)) else {
             return;
@@ -431,7 +565,7 @@ impl<'m> Walker<'m> {
             };
             if let Some(arg) = call.args.get(index) {
                 let expr = self.path_argument(arg, access.glob);
-                self.access(expr, access, line, via.clone());
+                self.access(expr, access, line, via.clone(), Region::of(call.span()));
             }
         }
     }
@@ -455,7 +589,13 @@ impl<'m> Walker<'m> {
                 if is_bare_hole(&expr) || is_call_result(&expr) || self.is_bound_to_unknown(&expr) {
                     continue;
                 }
-                self.access(expr, access, line, row.name.clone());
+                self.access(
+                    expr,
+                    access,
+                    line,
+                    row.name.clone(),
+                    Region::of(call.span()),
+                );
             }
         }
         for builder in models.builders_finished_by(&method) {
@@ -464,7 +604,8 @@ impl<'m> Walker<'m> {
             {
                 let expr = self.convert(arg);
                 let reach = crate::extract::Reach::Exact;
-                self.push_access(expr, mode, reach, line, builder.name.clone());
+                let region = Region::of(call.span());
+                self.push_access(expr, mode, reach, line, builder.name.clone(), region);
             }
         }
     }
@@ -539,6 +680,13 @@ impl<'m> Walker<'m> {
         self.macro_depth += 1;
         if name == "lazy_static" {
             self.lazy_statics(mac);
+        } else if let Some(arms) = (name == "select" || name == "select_biased")
+            .then(|| mac.parse_body_with(parse_select_arms).ok())
+            .flatten()
+        {
+            for arm in &arms {
+                self.select_arm(arm);
+            }
         } else if let Ok(exprs) =
             mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated)
         {
@@ -551,6 +699,21 @@ impl<'m> Walker<'m> {
             }
         }
         self.macro_depth -= 1;
+    }
+
+    /// One branch of `tokio::select!`: its future, its pattern bound to the future's value,
+    /// its handler.
+    fn select_arm(&mut self, arm: &SelectArm) {
+        self.visit_expr(&arm.future);
+        if let Some(pat) = &arm.pat {
+            let value = self.convert(&arm.future);
+            let line = start_line(&arm.future);
+            self.bind_pattern(pat, value, None, line);
+        }
+        if let Some(guard) = &arm.guard {
+            self.visit_expr(guard);
+        }
+        self.visit_expr(&arm.handler);
     }
 
     /// `lazy_static! { static ref NAME: T = expr; }` binds NAME like a `static`.
@@ -608,7 +771,11 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     }
 
     fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
-        self.function(None, &item.sig, None, &item.block);
+        self.function(None, &item.sig, None, &item.block, &item.attrs);
+    }
+
+    fn visit_item_struct(&mut self, item: &'ast syn::ItemStruct) {
+        self.env_attribute_reads(item);
     }
 
     fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
@@ -663,7 +830,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
 
     fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
         let owner = Some(self.self_type_name());
-        self.function(owner, &item.sig, self.class, &item.block);
+        self.function(owner, &item.sig, self.class, &item.block, &item.attrs);
     }
 
     fn visit_impl_item_const(&mut self, item: &'ast syn::ImplItemConst) {
@@ -682,7 +849,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
                 && !is_test_only(&f.attrs)
             {
                 let owner = Some(self.self_type_name());
-                self.function(owner, &f.sig, None, body);
+                self.function(owner, &f.sig, None, body, &f.attrs);
             }
         }
         self.self_type = saved_type;
@@ -728,6 +895,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
 
     fn visit_local(&mut self, local: &'ast syn::Local) {
         let line = line_of(local.let_token.span);
+        self.record_local(local);
         match &local.init {
             Some(init) => {
                 let value = self.convert(&init.expr);
@@ -743,6 +911,9 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             }
         }
         visit::visit_local(self, local);
+        if let Some(init) = &local.init {
+            self.let_types.remove(&key(&init.expr));
+        }
     }
 
     fn visit_expr(&mut self, expr: &'ast syn::Expr) {
@@ -750,8 +921,44 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             return;
         }
         self.depth += 1;
+        let mut marked = Vec::new();
+        if is_chain_expr(expr) && !self.inner.contains(&key(expr)) {
+            let chain = Chain::of(expr);
+            self.analyse_chain(&chain, expr);
+            for inner in chain.inner {
+                if self.inner.insert(inner) {
+                    marked.push(inner);
+                }
+            }
+        }
         visit::visit_expr(self, expr);
+        for inner in marked {
+            self.inner.remove(&inner);
+        }
         self.depth -= 1;
+    }
+
+    fn visit_expr_match(&mut self, expr: &'ast syn::ExprMatch) {
+        let scrutinee = key(&expr.expr);
+        if let Some(usage) = self.match_env_use(expr) {
+            self.match_uses.insert(scrutinee, usage);
+        }
+        visit::visit_expr_match(self, expr);
+        self.match_uses.remove(&scrutinee);
+    }
+
+    fn visit_expr_loop(&mut self, expr: &'ast syn::ExprLoop) {
+        let line = line_of(expr.loop_token.span);
+        self.enter_loop(LoopKind::Loop, &expr.body, line);
+        visit::visit_expr_loop(self, expr);
+        self.leave_loop();
+    }
+
+    fn visit_expr_while(&mut self, expr: &'ast syn::ExprWhile) {
+        let line = line_of(expr.while_token.span);
+        self.enter_loop(LoopKind::While(&expr.cond), &expr.body, line);
+        visit::visit_expr_while(self, expr);
+        self.leave_loop();
     }
 
     fn visit_expr_let(&mut self, expr: &'ast syn::ExprLet) {
@@ -765,7 +972,9 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         let value = self.iteration_value(&expr.expr);
         let line = line_of(expr.for_token.span);
         self.bind_pattern(&expr.pat, value, None, line);
+        self.enter_loop(LoopKind::For(&expr.expr), &expr.body, line);
         visit::visit_expr_for_loop(self, expr);
+        self.leave_loop();
     }
 
     fn visit_expr_assign(&mut self, expr: &'ast syn::ExprAssign) {
@@ -820,12 +1029,14 @@ impl<'ast> Visit<'ast> for Walker<'_> {
 
     fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
         self.function_accesses(call);
+        self.record_call(call);
         visit::visit_expr_call(self, call);
     }
 
     fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
         self.bind_mutation(call);
         self.method_accesses(call);
+        self.record_method_call(call);
         visit::visit_expr_method_call(self, call);
     }
 
@@ -886,7 +1097,7 @@ fn use_name(prefix: &[String], ident: &syn::Ident, rename: Option<&syn::Ident>) 
 }
 
 /// Whether attributes mark code that only exists in test builds.
-fn is_test_only(attrs: &[syn::Attribute]) -> bool {
+pub(super) fn is_test_only(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|attr| {
         let path = attr.path();
         let last = path.segments.last().map(|s| s.ident.to_string());
@@ -921,6 +1132,7 @@ fn item_attrs(item: &syn::Item) -> &[syn::Attribute] {
         syn::Item::Static(i) => &i.attrs,
         syn::Item::Trait(i) => &i.attrs,
         syn::Item::Use(i) => &i.attrs,
+        syn::Item::Struct(i) => &i.attrs,
         _ => &[],
     }
 }
@@ -950,7 +1162,7 @@ pub(super) fn expr_ident(expr: &syn::Expr) -> Option<String> {
     }
 }
 
-fn pat_ident(pat: &syn::Pat) -> Option<String> {
+pub(super) fn pat_ident(pat: &syn::Pat) -> Option<String> {
     match pat {
         syn::Pat::Ident(p) if p.subpat.is_none() => Some(p.ident.to_string()),
         syn::Pat::Type(p) => pat_ident(&p.pat),
@@ -1061,6 +1273,52 @@ fn parse_lazy_statics(input: ParseStream) -> syn::Result<Vec<(syn::Ident, syn::E
         statics.push((name, expr));
     }
     Ok(statics)
+}
+
+/// A branch of `tokio::select!` / `futures::select!`: `pat = future, if guard => handler`, or
+/// `else => handler` (no pattern; the future is `()`).
+pub(super) struct SelectArm {
+    pat: Option<syn::Pat>,
+    future: syn::Expr,
+    guard: Option<syn::Expr>,
+    handler: syn::Expr,
+}
+
+fn parse_select_arms(input: ParseStream) -> syn::Result<Vec<SelectArm>> {
+    let mut arms = Vec::new();
+    if input.peek(syn::Ident) && input.fork().parse::<syn::Ident>()? == "biased" {
+        input.parse::<syn::Ident>()?;
+        input.parse::<syn::Token![;]>()?;
+    }
+    while !input.is_empty() {
+        let (pat, future) = if input.peek(syn::Token![else]) {
+            input.parse::<syn::Token![else]>()?;
+            (None, syn::Expr::Tuple(syn::parse_quote!(())))
+        } else {
+            let pat = syn::Pat::parse_multi(input)?;
+            input.parse::<syn::Token![=]>()?;
+            (Some(pat), input.parse::<syn::Expr>()?)
+        };
+        let guard = if input.peek(syn::Token![,]) && input.peek2(syn::Token![if]) {
+            input.parse::<syn::Token![,]>()?;
+            input.parse::<syn::Token![if]>()?;
+            Some(input.parse::<syn::Expr>()?)
+        } else {
+            None
+        };
+        input.parse::<syn::Token![=>]>()?;
+        let handler: syn::Expr = input.parse()?;
+        if !input.is_empty() {
+            input.parse::<syn::Token![,]>().ok();
+        }
+        arms.push(SelectArm {
+            pat,
+            future,
+            guard,
+            handler,
+        });
+    }
+    Ok(arms)
 }
 
 fn parse_items(input: ParseStream) -> syn::Result<Vec<syn::Item>> {

@@ -18,19 +18,29 @@
 //! - `[[builder]]`: a builder chain that ends in a call taking the path
 //!   (`OpenOptions::new().append(true).open(p)`): `start` functions, the finishing `method`,
 //!   the path `arg`, the `default` mode and `flags` (the first flag set, in row order, decides).
-//! - `[[env]]`: a function that reads an environment variable named by argument `arg`.
+//! - `[[env]]`: a function that reads an environment variable named by argument `arg`; with
+//!   `mode = "set"` and `value`, one that sets it (`std::env::set_var`); with `name` and `call`
+//!   instead of `path`, a method (see [`resources`]).
 //! - `[[run]]`: a function that starts the program or script named by argument `arg`.
 //! - `[[value]]`: a function whose result is a known value (`std::env::temp_dir` is `$TMPDIR`
 //!   or `/tmp`) or an unknown one of a known shape.
 //! - `[[alias]]`: a module with the same API as another (`tokio::fs` like `std::fs`), so rows
 //!   are not repeated per crate.
 //!
+//! - Credentials, queues, triggers and sends: `[[env_macro]]`, `[[env_attribute]]`,
+//!   `[[env_struct]]`, `[[secret]]`, `[[queue]]`, `[[queue_name]]`, `[[signal_handler]]`,
+//!   `[[signal_send]]`, `[[signal_command]]`, `[[http]]`, `[[route]]`, `[[route_attribute]]`,
+//!   `[[schedule]]`, `[[timer]]`, `[[watch]]`, `[[codec]]`: see [`resources`].
+//!
 //! A row whose id equals an existing row's id replaces it (a user's file overrides built-ins).
+
+pub mod resources;
 
 use crate::expr::{Expr, HoleShape};
 use crate::extract::Reach;
 use crate::model::Mode;
 use crate::rules::{RulesError, line_of_offset};
+pub use resources::{EnvModel, ResourceModels};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -121,14 +131,6 @@ pub struct BuilderModel {
     pub flags: Vec<BuilderFlag>,
 }
 
-/// A function that reads an environment variable (`std::env::var`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EnvModel {
-    pub path: String,
-    /// The index of the argument that names the variable.
-    pub arg: usize,
-}
-
 /// A function that starts a program or script named by argument `arg`
 /// (`std::process::Command::new`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -164,6 +166,7 @@ pub struct RustModelFile {
     pub runs: Vec<RunModel>,
     pub values: Vec<ValueModel>,
     pub aliases: Vec<AliasModel>,
+    pub resources: ResourceModels,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -181,13 +184,45 @@ struct RawFile {
     #[serde(default)]
     builder: Vec<RawBuilder>,
     #[serde(default)]
-    env: Vec<RawEnv>,
+    env: Vec<Spanned<resources::RawEnvRow>>,
     #[serde(default)]
     run: Vec<RawEnv>,
     #[serde(default)]
     value: Vec<RawValue>,
     #[serde(default)]
     alias: Vec<RawAlias>,
+    #[serde(default)]
+    env_macro: Vec<Spanned<resources::RawEnvMacro>>,
+    #[serde(default)]
+    env_attribute: Vec<Spanned<resources::RawEnvAttribute>>,
+    #[serde(default)]
+    env_struct: Vec<Spanned<resources::RawEnvStruct>>,
+    #[serde(default)]
+    secret: Vec<Spanned<resources::RawSecret>>,
+    #[serde(default)]
+    queue: Vec<Spanned<resources::RawQueue>>,
+    #[serde(default)]
+    queue_name: Vec<Spanned<resources::RawQueueName>>,
+    #[serde(default)]
+    signal_handler: Vec<Spanned<resources::RawSignalHandler>>,
+    #[serde(default)]
+    signal_send: Vec<Spanned<resources::RawSignalSend>>,
+    #[serde(default)]
+    signal_command: Vec<Spanned<resources::RawSignalCommand>>,
+    #[serde(default)]
+    http: Vec<Spanned<resources::RawHttp>>,
+    #[serde(default)]
+    route: Vec<Spanned<resources::RawRoute>>,
+    #[serde(default)]
+    route_attribute: Vec<Spanned<resources::RawRouteAttribute>>,
+    #[serde(default)]
+    schedule: Vec<Spanned<resources::RawSchedule>>,
+    #[serde(default)]
+    timer: Vec<Spanned<resources::RawTimer>>,
+    #[serde(default)]
+    watch: Vec<Spanned<resources::RawWatch>>,
+    #[serde(default)]
+    codec: Vec<Spanned<resources::RawCodec>>,
 }
 
 #[derive(Deserialize)]
@@ -460,22 +495,17 @@ impl Compiler<'_> {
         })
     }
 
-    fn env(&self, raw: &RawEnv) -> Result<EnvModel, RulesError> {
+    fn run(&self, raw: &RawEnv) -> Result<RunModel, RulesError> {
         if raw.arg >= MAX_ARG {
             return self.error(
                 raw.path.span(),
                 format!("argument index {} is too large", raw.arg),
             );
         }
-        Ok(EnvModel {
+        Ok(RunModel {
             path: self.path(&raw.path)?,
             arg: raw.arg,
         })
-    }
-
-    fn run(&self, raw: &RawEnv) -> Result<RunModel, RulesError> {
-        let EnvModel { path, arg } = self.env(raw)?;
-        Ok(RunModel { path, arg })
     }
 
     fn value(&self, raw: &RawValue) -> Result<ValueModel, RulesError> {
@@ -506,7 +536,29 @@ impl Compiler<'_> {
     }
 
     fn file(&self, raw: RawFile) -> Result<RustModelFile, RulesError> {
+        let tables = resources::RawResourceTables {
+            env: raw.env,
+            env_macro: raw.env_macro,
+            env_attribute: raw.env_attribute,
+            env_struct: raw.env_struct,
+            secret: raw.secret,
+            queue: raw.queue,
+            queue_name: raw.queue_name,
+            signal_handler: raw.signal_handler,
+            signal_send: raw.signal_send,
+            signal_command: raw.signal_command,
+            http: raw.http,
+            route: raw.route,
+            route_attribute: raw.route_attribute,
+            schedule: raw.schedule,
+            timer: raw.timer,
+            watch: raw.watch,
+            codec: raw.codec,
+        };
+        let (env, resources) = resources::compile(self.name, self.text, tables)?;
         Ok(RustModelFile {
+            env,
+            resources,
             functions: raw
                 .function
                 .iter()
@@ -521,11 +573,6 @@ impl Compiler<'_> {
                 .builder
                 .iter()
                 .map(|r| self.builder(r))
-                .collect::<Result<_, _>>()?,
-            env: raw
-                .env
-                .iter()
-                .map(|r| self.env(r))
                 .collect::<Result<_, _>>()?,
             runs: raw
                 .run
@@ -575,6 +622,7 @@ pub struct RustModels {
     pub runs: Vec<RunModel>,
     pub values: Vec<ValueModel>,
     pub aliases: Vec<AliasModel>,
+    pub resources: ResourceModels,
 }
 
 /// Rows that a call path selects.
@@ -639,6 +687,7 @@ impl RustModels {
         merge_rows(&mut self.runs, file.runs);
         merge_rows(&mut self.values, file.values);
         merge_rows(&mut self.aliases, file.aliases);
+        self.resources.merge(file.resources);
     }
 
     /// The function row for a call path (already resolved through `use`), and the name to
@@ -648,9 +697,21 @@ impl RustModels {
         self.find(&self.functions, path)
     }
 
-    /// The environment-reading row for a call path.
+    /// The environment-reading function row for a call path (whose result is the variable's
+    /// value).
     pub fn env_getter<'a>(&'a self, path: &str) -> Option<(&'a EnvModel, String)> {
-        self.find(&self.env, path)
+        let readers = self.env.iter().filter(|r| r.mode == Mode::Read);
+        self.find_by(readers, |r| r.call.function(), path)
+    }
+
+    /// The first row of `rows` whose function path names `path` (with the matching of
+    /// function rows); rows of method calls are skipped.
+    pub fn function_row<'a, T: resources::CallRow>(
+        &self,
+        rows: impl Iterator<Item = &'a T> + Clone,
+        path: &str,
+    ) -> Option<(&'a T, String)> {
+        self.find_by(rows, |r| r.call().function(), path)
     }
 
     /// The program-starting row for a call path.
@@ -686,9 +747,25 @@ impl RustModels {
 
     /// Exact match, then through an alias, then by suffix (two segments or more).
     fn find<'a, T: PathKeyed>(&self, rows: &'a [T], path: &str) -> Option<(&'a T, String)> {
+        self.find_by(rows.iter(), |r| Some(r.key()), path)
+    }
+
+    /// [`Self::find`] over rows whose key (if any) `key` gives.
+    fn find_by<'a, T: 'a, K>(
+        &self,
+        mut rows: impl Iterator<Item = &'a T> + Clone,
+        key: K,
+        path: &str,
+    ) -> Option<(&'a T, String)>
+    where
+        K: Fn(&'a T) -> Option<&'a str>,
+    {
         let path = path.trim_start_matches("::");
-        if let Some(row) = rows.iter().find(|r| r.key() == path) {
-            return Some((row, row.key().to_string()));
+        if let Some((row, k)) = rows
+            .clone()
+            .find_map(|r| key(r).filter(|k| *k == path).map(|k| (r, k)))
+        {
+            return Some((row, k.to_string()));
         }
         for alias in &self.aliases {
             let Some(rest) = path
@@ -697,16 +774,21 @@ impl RustModels {
             else {
                 continue;
             };
-            if let Some(row) = rows.iter().find(|r| is_joined(r.key(), &alias.like, rest)) {
+            if let Some(row) = rows
+                .clone()
+                .find(|r| key(r).is_some_and(|k| is_joined(k, &alias.like, rest)))
+            {
                 return Some((row, path.to_string()));
             }
         }
         if !path.contains("::") {
             return None;
         }
-        rows.iter()
-            .find(|r| ends_with_segments(r.key(), path))
-            .map(|row| (row, row.key().to_string()))
+        rows.find_map(|r| {
+            key(r)
+                .filter(|k| ends_with_segments(k, path))
+                .map(|k| (r, k.to_string()))
+        })
     }
 }
 
