@@ -17,7 +17,10 @@
 //! line second chance for lines the parser swallowed); recursion is bounded on any input.
 
 mod command;
+mod env;
 mod find;
+mod resource;
+mod signal;
 mod words;
 
 #[cfg(test)]
@@ -25,12 +28,16 @@ mod tests;
 
 use crate::expr::{Expr, ScopeId};
 use crate::extract::{
-    Binding, ExtractWarning, FileFacts, PathTarget, RawAccess, RawResource, Reach, RunRef,
-    RunTarget, Scope, ScopeKind,
+    Binding, EnvTarget, ExtractWarning, FileFacts, PathTarget, RawAccess, RawResource, Reach,
+    RunRef, RunTarget, Scope, ScopeKind, TriggerFact, TriggerKind,
 };
 use crate::model::Mode;
 use crate::rules::models::Models;
 use crate::rules::models::bash::{BashModels, CommandModel};
+use env::ShellLog;
+pub use env::UNSET_LABEL;
+pub(crate) use env::is_config_env;
+use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 use tree_sitter::{Node, ParseOptions, ParseState, Parser, Tree};
 use words::{Translator, Word, contains_placeholder, placeholder};
@@ -57,7 +64,11 @@ const MAX_RECOVERED_LINES: usize = 5000;
 /// Extracts the facts of a shell script; scope 0 is the script, named after its path.
 pub fn extract(path: &str, text: &str, models: &Models) -> FileFacts {
     let mut facts = FileFacts::new(path, ScopeKind::Script);
-    extract_into(text, &mut facts, 0, 1, models);
+    let mut log = ShellLog::default();
+    if env::shebang_nounset(text) {
+        log.set_nounset(0, true);
+    }
+    extract_with(text, &mut facts, 0, 1, models, log);
     facts
 }
 
@@ -70,13 +81,27 @@ pub fn extract_into(
     first_line: u32,
     models: &Models,
 ) {
+    extract_with(text, facts, scope, first_line, models, ShellLog::default());
+}
+
+/// Walks the text, then turns the variables it used into environment reads (which needs all
+/// of the text's assignments first).
+fn extract_with(
+    text: &str,
+    facts: &mut FileFacts,
+    scope: ScopeId,
+    first_line: u32,
+    models: &Models,
+    mut log: ShellLog,
+) {
     let host = Host {
         scope,
         line_base: first_line.saturating_sub(1),
         cwd: None,
         nesting: 0,
     };
-    analyse(text, facts, &models.bash, host);
+    analyse(text, facts, &models.bash, host, &mut log);
+    log.finish(facts, models.bash.shell());
 }
 
 /// Where a piece of shell text sits: its scope, the line before its first line, the directory
@@ -116,7 +141,7 @@ fn parse(text: &str) -> Option<Tree> {
     )
 }
 
-fn analyse(text: &str, facts: &mut FileFacts, models: &BashModels, host: Host) {
+fn analyse(text: &str, facts: &mut FileFacts, models: &BashModels, host: Host, log: &mut ShellLog) {
     let first_line = host.line_base.saturating_add(1);
     if text.len() > MAX_SCRIPT_BYTES {
         facts.warnings.push(ExtractWarning {
@@ -133,16 +158,47 @@ fn analyse(text: &str, facts: &mut FileFacts, models: &BashModels, host: Host) {
         return;
     };
     let root = tree.root_node();
-    let mut walker = Walker::new(text, facts, models, host.clone());
-    walker.statement(root);
+    walk_tree(text, root, facts, models, host.clone(), log);
     if root.has_error() {
-        recover(text, root, facts, models, &host);
+        recover(text, root, facts, models, &host, log);
     }
+}
+
+/// Walks one tree and collects the variables it uses, in the scopes the walk gave its
+/// functions.
+fn walk_tree(
+    text: &str,
+    root: Node,
+    facts: &mut FileFacts,
+    models: &BashModels,
+    host: Host,
+    log: &mut ShellLog,
+) {
+    log.functions.extend(env::function_names(root, text));
+    let (scope, line_base) = (host.scope, host.line_base);
+    let mut walker = Walker::new(text, facts, models, host, log);
+    walker.statement(root);
+    let function_scopes = std::mem::take(&mut walker.function_scopes);
+    let tr = Translator {
+        src: text,
+        scope,
+        line_base,
+        item_vars: &[],
+        cwd: None,
+    };
+    env::scan_uses(root, &tr, &function_scopes, log);
 }
 
 /// Reports each parse-error region once and retries, line by line, the lines of the region that
 /// no well-formed statement, string or heredoc covers.
-fn recover(text: &str, root: Node, facts: &mut FileFacts, models: &BashModels, host: &Host) {
+fn recover(
+    text: &str,
+    root: Node,
+    facts: &mut FileFacts,
+    models: &BashModels,
+    host: &Host,
+    log: &mut ShellLog,
+) {
     let lines: Vec<&str> = text.split('\n').collect();
     let mut retried = 0usize;
     let regions = error_regions(root);
@@ -200,7 +256,7 @@ fn recover(text: &str, root: Node, facts: &mut FileFacts, models: &BashModels, h
                 nesting: host.nesting + 1,
                 ..host.clone()
             };
-            Walker::new(text, facts, models, line_host).statement(tree.root_node());
+            walk_tree(text, tree.root_node(), facts, models, line_host, log);
         }
     }
 }
@@ -291,6 +347,18 @@ struct Walker<'a> {
     feed: Option<Vec<Captured>>,
     /// Checks in the condition of a loop that sleeps are waits.
     wait_mode: bool,
+    /// In a waiting loop that polls until something changes (a `while`/`until` or a counted
+    /// loop, not a loop over items), reads are waits too (`md5sum F`, `cat F`, a secret).
+    wait_reads: bool,
+    /// In a loop that runs for ever without a way out, the paths it checks or waits for are
+    /// files that make it act (a polled request file).
+    watch_mode: bool,
+    /// The current command watches its wait-for operands for ever (`inotifywait -m`).
+    watching: bool,
+    /// What the script does with variables, shared with nested snippets.
+    log: &'a mut ShellLog,
+    /// The scope given to each function definition walked, by node id.
+    function_scopes: BTreeMap<usize, ScopeId>,
     depth: u32,
     depth_warned: bool,
     nesting: u32,
@@ -302,6 +370,7 @@ impl<'a> Walker<'a> {
         facts: &'a mut FileFacts,
         models: &'a BashModels,
         host: Host,
+        log: &'a mut ShellLog,
     ) -> Walker<'a> {
         Walker {
             text,
@@ -315,6 +384,11 @@ impl<'a> Walker<'a> {
             capture: None,
             feed: None,
             wait_mode: false,
+            wait_reads: false,
+            watch_mode: false,
+            watching: false,
+            log,
+            function_scopes: BTreeMap::new(),
             depth: 0,
             depth_warned: false,
             nesting: host.nesting,
@@ -374,10 +448,18 @@ impl<'a> Walker<'a> {
             "pipeline" => self.pipeline(node),
             "for_statement" => self.for_statement(node),
             "c_style_for_statement" => match node.child_by_field_name("body") {
-                Some(body) => self.polling_body(body),
+                Some(body) => self.polling_body(body, true),
                 None => self.children(node),
             },
             "while_statement" => self.while_statement(node),
+            "list" => {
+                self.guard_list(node);
+                self.children(node)
+            }
+            "if_statement" => {
+                self.guard_if(node);
+                self.children(node)
+            }
             "function_definition" => self.function(node),
             "subshell" => self.subshell(node),
             "file_redirect" | "heredoc_redirect" | "herestring_redirect" => {
@@ -408,11 +490,7 @@ impl<'a> Walker<'a> {
         line: u32,
         via: String,
     ) {
-        let mode = if self.wait_mode && mode == Mode::Check {
-            Mode::WaitFor
-        } else {
-            mode
-        };
+        let mode = self.polled(mode);
         if contains_placeholder(&expr) {
             if expr == placeholder()
                 && let Some(capture) = self.capture.as_mut()
@@ -429,6 +507,9 @@ impl<'a> Walker<'a> {
             return;
         }
         let expr = self.rebase(expr);
+        if (self.watch_mode || self.watching) && matches!(mode, Mode::Check | Mode::WaitFor) {
+            self.trigger(line, TriggerKind::WatchFile { path: expr.clone() });
+        }
         self.facts.accesses.push(RawAccess {
             resource: RawResource::Path(PathTarget {
                 expr,
@@ -439,6 +520,45 @@ impl<'a> Walker<'a> {
             line,
             scope: self.scope,
             via,
+        });
+    }
+
+    /// The mode of an access made while polling: checks (and, in a loop that waits for a
+    /// change, reads) are waits.
+    fn polled(&self, mode: Mode) -> Mode {
+        match mode {
+            Mode::Check if self.wait_mode => Mode::WaitFor,
+            Mode::Read if self.wait_mode && self.wait_reads => Mode::WaitFor,
+            other => other,
+        }
+    }
+
+    /// Records how the current scope can be made to act, once per line and kind.
+    fn trigger(&mut self, line: u32, kind: TriggerKind) {
+        let fact = TriggerFact {
+            scope: self.scope,
+            line,
+            kind,
+        };
+        if !self.facts.triggers.contains(&fact) {
+            self.facts.triggers.push(fact);
+        }
+    }
+
+    /// Records an environment variable access, when the name looks like configuration.
+    fn emit_env(&mut self, name: &str, mode: Mode, value: Option<Expr>, line: u32, via: &str) {
+        if !is_config_env(name, self.models.shell()) {
+            return;
+        }
+        self.facts.accesses.push(RawAccess {
+            resource: RawResource::Env(EnvTarget {
+                name: Expr::lit(name),
+                value,
+            }),
+            mode,
+            line,
+            scope: self.scope,
+            via: via.to_string(),
         });
     }
 
@@ -521,6 +641,7 @@ impl<'a> Walker<'a> {
                         self.assignment(child);
                     } else {
                         self.children(child);
+                        self.prefix_assignment(child, line);
                     }
                 }
                 (_, "file_redirect" | "heredoc_redirect" | "herestring_redirect") => {
@@ -566,7 +687,7 @@ impl<'a> Walker<'a> {
                 cwd: self.cwd.clone(),
                 nesting: self.nesting + 1,
             };
-            analyse(text, self.facts, self.models, host);
+            analyse(text, self.facts, self.models, host, self.log);
         }
     }
 
@@ -682,7 +803,11 @@ impl<'a> Walker<'a> {
                     _ => Expr::Alt { options },
                 }
             }
-            Some(v) => self.word(v).value_expr(),
+            Some(v) => {
+                let word = self.word(v);
+                self.log.set_pid_var(name.clone(), word.reads.clone());
+                word.value_expr()
+            }
         };
         let mut cursor = node.walk();
         if node.children(&mut cursor).any(|c| c.kind() == "+=") {
@@ -704,16 +829,81 @@ impl<'a> Walker<'a> {
         });
     }
 
+    /// `export`, `declare`, `typeset`, `local`, `readonly`: bindings; with `export` or `-x`,
+    /// environment variables set for the programs the script runs.
     fn declaration(&mut self, node: Node) {
+        let keyword = node.child(0).map(|k| k.kind()).unwrap_or("");
         let mut cursor = node.walk();
         let children: Vec<Node> = node.named_children(&mut cursor).collect();
+        let exports = keyword == "export"
+            || children.iter().any(|c| {
+                let text = self.node_text(*c);
+                c.kind() == "word"
+                    && text.starts_with('-')
+                    && text.contains('x')
+                    && !text.starts_with("--")
+            });
+        let line = self.line(node);
         for child in children {
-            if child.kind() == "variable_assignment" {
-                self.assignment(child);
-            } else {
-                self.statement(child);
+            match child.kind() {
+                "variable_assignment" => {
+                    self.assignment(child);
+                    if exports
+                        && let Some(name) = child.child_by_field_name("name")
+                        && name.kind() == "variable_name"
+                    {
+                        let name = self.node_text(name);
+                        let value = self
+                            .facts
+                            .bindings
+                            .last()
+                            .filter(|b| b.name == name && b.line == self.line(child))
+                            .map(|b| b.value.clone());
+                        self.emit_env(name, Mode::Set, value, line, keyword);
+                    }
+                }
+                "variable_name" => {
+                    let name = self.node_text(child).to_string();
+                    if exports {
+                        self.export_bound(&name, line, keyword);
+                    } else if keyword != "readonly" {
+                        self.log.declare(self.scope, name, line);
+                    }
+                }
+                _ => self.statement(child),
             }
         }
+    }
+
+    /// `export X` after `X=v`: sets X to its last value; a variable the script never assigned
+    /// is only passed on and sets nothing.
+    fn export_bound(&mut self, name: &str, line: u32, via: &str) {
+        let value = self
+            .facts
+            .bindings
+            .iter()
+            .rev()
+            .find(|b| b.name == name && b.line <= line)
+            .map(|b| b.value.clone());
+        if let Some(value) = value {
+            self.emit_env(name, Mode::Set, Some(value), line, via);
+        }
+    }
+
+    /// `X=v cmd`: X is set in the environment of `cmd`.
+    fn prefix_assignment(&mut self, node: Node, line: u32) {
+        let Some(name) = node.child_by_field_name("name") else {
+            return;
+        };
+        if name.kind() != "variable_name" {
+            return;
+        }
+        let value = match node.child_by_field_name("value") {
+            Some(v) => self.word(v).value_expr(),
+            None => Expr::lit(""),
+        };
+        let name = self.node_text(name);
+        self.emit_env(name, Mode::Set, Some(value), line, "VAR=value command");
     }
 
     fn function(&mut self, node: Node) {
@@ -729,6 +919,7 @@ impl<'a> Walker<'a> {
             job: None,
             line: self.line(node),
         });
+        self.function_scopes.insert(node.id(), scope);
         let saved_scope = std::mem::replace(&mut self.scope, scope);
         let saved_cwd = self.cwd.take();
         let saved_stack = std::mem::take(&mut self.dir_stack);
@@ -789,20 +980,25 @@ impl<'a> Walker<'a> {
             }
         };
         self.bind(var, value, line);
+        let counted = values.iter().all(|v| is_count(self.node_text(*v)));
         for value in values {
             self.statement(value);
         }
         if let Some(body) = body {
-            self.polling_body(body);
+            self.polling_body(body, counted);
         }
     }
 
-    /// A loop body that sleeps polls: its checks are waits.
-    fn polling_body(&mut self, body: Node) {
-        let waits = self.wait_mode || is_polling(body, self.text);
-        let saved = std::mem::replace(&mut self.wait_mode, waits);
+    /// A loop body that sleeps polls: its checks are waits, and so are its reads when the
+    /// loop counts attempts (`for i in $(seq 1 30)`, `for ((;;))`) rather than items.
+    fn polling_body(&mut self, body: Node, counted: bool) {
+        let polling = is_polling(body, self.text);
+        let waits = self.wait_mode || polling;
+        let saved = (self.wait_mode, self.wait_reads);
+        self.wait_mode = waits;
+        self.wait_reads = self.wait_reads || (polling && counted);
         self.statement(body);
-        self.wait_mode = saved;
+        (self.wait_mode, self.wait_reads) = saved;
     }
 
     fn with_item_var(&mut self, var: &str, f: impl FnOnce(&mut Self)) {
@@ -811,22 +1007,65 @@ impl<'a> Walker<'a> {
         self.item_vars.pop();
     }
 
-    /// A loop that sleeps is polling: the checks in its condition and body wait for the path.
+    /// A `while`/`until` loop is one of three things. A loop that runs for ever with no way
+    /// out (`while true; do ...; sleep 300; done`) is a service: it acts every round (a
+    /// [`TriggerKind::Loop`] when it sleeps), and the files it checks or waits for make it act
+    /// ([`TriggerKind::WatchFile`]). A loop whose condition waits for a change
+    /// (`while inotifywait -e modify F; do`) watches that file. Any other loop that sleeps
+    /// polls: what it checks and reads, it waits for.
     fn while_statement(&mut self, node: Node) {
         let body = node.child_by_field_name("body");
-        let waits = self.wait_mode || body.is_some_and(|b| is_polling(b, self.text));
         let mut cursor = node.walk();
         let conditions: Vec<Node> = node
             .children_by_field_name("condition", &mut cursor)
+            .filter(|c| c.is_named() && c.kind() != "comment")
             .collect();
-        let saved = std::mem::replace(&mut self.wait_mode, waits);
+        let until = node.child(0).is_some_and(|k| k.kind() == "until");
+        let forever = signal::runs_forever(&conditions, until, self.text);
+        let ends = body.is_some_and(|b| signal::leaves_loop(b, self.text));
+        let saved = (self.wait_mode, self.wait_reads, self.watch_mode);
+        let mut watch_conditions = false;
+        if forever && !ends {
+            if let Some(interval) = self.loop_interval(&conditions, body) {
+                let line = self.line(node);
+                self.trigger(line, TriggerKind::Loop { interval });
+            }
+            (self.wait_mode, self.wait_reads, self.watch_mode) = (false, false, true);
+        } else {
+            let polling = body.is_some_and(|b| is_polling(b, self.text));
+            self.wait_mode = self.wait_mode || polling;
+            self.wait_reads = self.wait_reads || polling;
+            watch_conditions = !until && conditions.iter().any(|c| self.waits_for_change(*c));
+        }
         for condition in conditions {
+            let saved_watch = self.watch_mode;
+            self.watch_mode |= watch_conditions;
             self.statement(condition);
+            self.watch_mode = saved_watch;
         }
         if let Some(body) = body {
             self.statement(body);
         }
-        self.wait_mode = saved;
+        (self.wait_mode, self.wait_reads, self.watch_mode) = saved;
+    }
+
+    /// Whether a loop condition is a command whose model waits for its operands to change
+    /// (`inotifywait`).
+    fn waits_for_change(&self, condition: Node) -> bool {
+        let Some(command) = words::first_command(condition) else {
+            return false;
+        };
+        let Some(name) = words::command_words(command)
+            .first()
+            .and_then(|n| self.word(*n).lit())
+        else {
+            return false;
+        };
+        let name = name.rsplit('/').next().unwrap_or(&name).to_string();
+        matches!(
+            self.models.command(&name),
+            Some(CommandModel::Operands(m)) if m.operands.iter().any(|r| r.mode == Mode::WaitFor)
+        )
     }
 
     /// The variables of `while read [-r] VAR...` (REPLY when none is named).
@@ -977,6 +1216,19 @@ impl<'a> Walker<'a> {
                     }
                     continue;
                 }
+                ("unary_expression", Some(op))
+                    if model.env_check_operators.iter().any(|c| c == op) =>
+                {
+                    let operand = children
+                        .iter()
+                        .rev()
+                        .find(|c| c.is_named() && c.kind() != "test_operator");
+                    if let Some(operand) = operand {
+                        let word = self.word(*operand);
+                        self.env_check(op, &word, line);
+                    }
+                    continue;
+                }
                 ("binary_expression", Some(op))
                     if model.binary_check_operators.iter().any(|c| c == op) =>
                 {
@@ -1105,6 +1357,15 @@ fn has_bare_newline(gap: &str) -> bool {
         }
     }
     false
+}
+
+/// Whether a loop word counts attempts rather than naming items: `$(seq 1 30)`, `{1..30}`,
+/// a number.
+fn is_count(word: &str) -> bool {
+    word.starts_with("$(seq ")
+        || word.starts_with("`seq ")
+        || (word.starts_with('{') && word.contains(".."))
+        || (!word.is_empty() && word.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// Whether a loop body polls: it is short, well-formed, and sleeps. (A long body that sleeps

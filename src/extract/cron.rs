@@ -3,8 +3,9 @@
 //!
 //! Input: the file's path (which decides between the user format `m h dom mon dow command` and
 //! the system format with a user field, as in `/etc/crontab` and `/etc/cron.d/*`) and its text.
-//! Output: `VAR=value` lines as bindings of the file scope and as the environment of later
-//! entries; per entry the schedule as written, described in plain words, and the command's
+//! Output: `VAR=value` lines as bindings of the file scope, as `set` accesses of the
+//! environment variable (configuration-like names only, at the line, in the file scope) and as
+//! the environment of later entries; per entry the schedule as written, described in plain words, and the command's
 //! accesses and run references (so `/opt/ops/bin/cleanup.sh` links the schedule to the script,
 //! and an inline `find ... -delete` is an access on the crontab line).
 //!
@@ -18,7 +19,11 @@ mod describe;
 mod tests;
 
 use crate::expr::Expr;
-use crate::extract::{Binding, ExtractWarning, FileFacts, ScheduleFact, Scope, ScopeKind, bash};
+use crate::extract::{
+    Binding, EnvTarget, ExtractWarning, FileFacts, RawAccess, RawResource, ScheduleFact, Scope,
+    ScopeKind, bash,
+};
+use crate::model::Mode;
 use crate::rules::models::Models;
 use describe::{Field, Slot};
 
@@ -328,6 +333,18 @@ pub fn extract(path: &str, text: &str, models: &Models) -> FileFacts {
                 message: format!("not a crontab entry: {reason}"),
             }),
             Line::Env(name, value) => {
+                if bash::is_config_env(&name, models.bash.shell()) {
+                    facts.accesses.push(RawAccess {
+                        resource: RawResource::Env(EnvTarget {
+                            name: Expr::lit(name.clone()),
+                            value: Some(Expr::lit(value.clone())),
+                        }),
+                        mode: Mode::Set,
+                        line,
+                        scope: 0,
+                        via: "crontab VAR=value".to_string(),
+                    });
+                }
                 facts.bindings.push(Binding {
                     scope: 0,
                     name: name.clone(),

@@ -5,7 +5,7 @@
 use super::words::{Word, command_words, normalize_concat, placeholder};
 use super::{Captured, Host, MAX_SNIPPET_NESTING, Walker, analyse, rebase_on};
 use crate::expr::Expr;
-use crate::extract::{Reach, RunRef, RunTarget};
+use crate::extract::{CallRef, Reach, RunRef, RunTarget};
 use crate::model::Mode;
 use crate::rules::models::bash::{
     CommandModel, Flag, FlagSet, InterpreterModel, OperandsModel, OptionSyntax, ReachKind,
@@ -42,11 +42,11 @@ pub(super) struct Operand {
 }
 
 impl Parsed {
-    fn has(&self, set: &FlagSet) -> bool {
+    pub fn has(&self, set: &FlagSet) -> bool {
         self.flags.iter().any(|(f, _)| set.contains(f))
     }
 
-    fn value(&self, set: &FlagSet) -> Option<&Word> {
+    pub fn value(&self, set: &FlagSet) -> Option<&Word> {
         self.flags
             .iter()
             .find(|(f, v)| set.contains(f) && v.is_some())
@@ -281,6 +281,49 @@ pub(super) fn is_operator_word(text: &str) -> bool {
     })
 }
 
+/// Most subcommand words in a row's name (`gcloud secrets versions access`).
+const MAX_SUBCOMMAND_WORDS: usize = 3;
+/// Most leading global options skipped before a subcommand.
+const MAX_GLOBAL_OPTION_WORDS: usize = 8;
+
+/// Where a subcommand may start after leading global options: each option may or may not
+/// take the next word as its value (`--region X`, `--debug`), so every reachable position
+/// is a candidate, nearest first.
+fn subcommand_starts(args: &[Word]) -> Vec<usize> {
+    let is_option = |i: usize| {
+        args.get(i)
+            .map(|w| w.leading_lit())
+            .is_some_and(|l| l.starts_with('-') && l.len() > 1 && l != "--")
+    };
+    let mut reachable = [false; MAX_GLOBAL_OPTION_WORDS + 3];
+    let mut starts = Vec::new();
+    if let Some(first) = reachable.first_mut() {
+        *first = true;
+    }
+    for i in 0..reachable.len() {
+        if !reachable.get(i).copied().unwrap_or(false) || i >= args.len() {
+            continue;
+        }
+        if !is_option(i) {
+            starts.push(i);
+            continue;
+        }
+        let takes_inline = args.get(i).is_some_and(|w| w.leading_lit().contains('='));
+        for next in [i + 1, i + 2] {
+            if next == i + 2 && takes_inline {
+                continue;
+            }
+            if let Some(slot) = reachable.get_mut(next) {
+                *slot = true;
+            }
+        }
+    }
+    if starts.is_empty() {
+        starts.push(0);
+    }
+    starts
+}
+
 /// What a command name resolves to.
 enum Lookup<'m> {
     Model(String, &'m CommandModel),
@@ -329,7 +372,24 @@ impl<'a> Walker<'a> {
                 }
                 return;
             }
+            "trap" => return self.trap(args, line),
+            "set" => {
+                let words: Vec<String> = args.iter().map_while(Word::lit).collect();
+                if let Some(on) = super::env::nounset_change(&words) {
+                    self.log.set_nounset(line, on);
+                }
+                return;
+            }
             _ => {}
+        }
+        // A function defined in the script shadows any program of the same name.
+        if self.log.functions.contains(&name) {
+            self.facts.calls.push(CallRef {
+                scope: self.scope,
+                line,
+                callee: name,
+            });
+            return;
         }
         let (name, args) = self.subcommand(name, args);
         match self.lookup(&name) {
@@ -340,17 +400,28 @@ impl<'a> Walker<'a> {
     }
 
     /// `aws s3 cp ...`: a row named with its subcommands takes precedence over the program's.
+    /// Global options may come first (`aws --region eu-west-1 sqs send-message`); they are
+    /// dropped.
     fn subcommand<'w>(&self, name: String, args: &'w [Word]) -> (String, &'w [Word]) {
-        for k in (1..=2).rev() {
-            let Some(subs) = args.get(..k) else { continue };
-            let subs: Option<Vec<String>> = subs
-                .iter()
-                .map(|w| w.lit().filter(|l| !l.starts_with('-')))
-                .collect();
-            let Some(subs) = subs else { continue };
-            let joined = format!("{name} {}", subs.join(" "));
-            if self.models.command(&joined).is_some() {
-                return (joined, args.get(k..).unwrap_or_default());
+        let starts = if self.models.has_subcommands(&name) {
+            subcommand_starts(args)
+        } else {
+            vec![0]
+        };
+        for start in starts {
+            for k in (1..=MAX_SUBCOMMAND_WORDS).rev() {
+                let Some(subs) = args.get(start..start + k) else {
+                    continue;
+                };
+                let subs: Option<Vec<String>> = subs
+                    .iter()
+                    .map(|w| w.lit().filter(|l| !l.starts_with('-')))
+                    .collect();
+                let Some(subs) = subs else { continue };
+                let joined = format!("{name} {}", subs.join(" "));
+                if self.models.command(&joined).is_some() {
+                    return (joined, args.get(start + k..).unwrap_or_default());
+                }
             }
         }
         (name, args)
@@ -426,6 +497,9 @@ impl<'a> Walker<'a> {
             CommandModel::Find => self.find(via, args, line, feed),
             CommandModel::Test(m) => self.test_words(m, args, line),
             CommandModel::Source => self.source(via, args, line),
+            CommandModel::Resource(m) => self.resource(m, via, args, line),
+            CommandModel::Signal(m) => self.signal(m, args, line),
+            CommandModel::Listener(m) => self.listener(m, args, line),
         }
     }
 
@@ -482,6 +556,8 @@ impl<'a> Walker<'a> {
         if skip {
             operands.drain(..m.skip_operands.min(operands.len()));
         }
+        let saved_watching = self.watching;
+        self.watching = saved_watching || parsed.has(&m.watch_flags);
         for rule in &rules {
             for operand in select(rule.select, &operands) {
                 if is_remote(&operand.word, m.remote_operands) {
@@ -498,6 +574,7 @@ impl<'a> Walker<'a> {
                 self.emit_fed(expr, rule.mode, reach, line, via, feed);
             }
         }
+        self.watching = saved_watching;
         for (flag, value) in &parsed.flags {
             let Some(value) = value else { continue };
             for rule in flag_rules.iter().filter(|r| r.flags.contains(flag)) {
@@ -508,6 +585,9 @@ impl<'a> Walker<'a> {
                 let reach = reach(rule.reach, false, &expr);
                 self.emit(expr, rule.mode, reach, None, line, via.to_string());
             }
+        }
+        if let Some(http) = &m.http {
+            self.http(http, &parsed, line);
         }
     }
 
@@ -558,7 +638,12 @@ impl<'a> Walker<'a> {
         };
         let mut rest = args.get(first.index..).unwrap_or_default();
         if m.assignments {
-            while rest.first().is_some_and(is_assignment_word) {
+            while let Some(word) = rest.first().filter(|w| is_assignment_word(w)) {
+                let lead = word.leading_lit();
+                if let Some((name, _)) = lead.split_once('=') {
+                    let value = word.slice_from(name.chars().count() + 1).value_expr();
+                    self.emit_env(name, Mode::Set, Some(value), line, "env VAR=value");
+                }
                 rest = rest.get(1..).unwrap_or_default();
             }
         }
@@ -663,6 +748,13 @@ impl<'a> Walker<'a> {
                 i += 2;
                 continue;
             }
+            if m.env_check_operators.contains(&op)
+                && let Some(operand) = args.get(i + 1)
+            {
+                self.env_check(&op, operand, line);
+                i += 2;
+                continue;
+            }
             if m.binary_check_operators.contains(&op)
                 && let (Some(left), Some(right)) =
                     (i.checked_sub(1).and_then(|k| args.get(k)), args.get(i + 1))
@@ -724,7 +816,7 @@ impl<'a> Walker<'a> {
             cwd: self.cwd.clone(),
             nesting: self.nesting + 1,
         };
-        analyse(text, self.facts, self.models, host);
+        analyse(text, self.facts, self.models, host, self.log);
     }
 
     /// Whether a command lists paths that a consumer in a pipeline can act on (`find`, `ls`),

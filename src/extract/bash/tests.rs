@@ -41,17 +41,28 @@ fn path(access: &RawAccess) -> &PathTarget {
     (access.resource.as_path().expect("a path access")) as _
 }
 
-/// (mode, line, expr, reach) of every access, for compact assertions.
-fn summary(f: &FileFacts) -> Vec<(Mode, u32, Expr, Reach)> {
+/// The path accesses (credentials and queues have helpers of their own).
+fn path_accesses(f: &FileFacts) -> Vec<&RawAccess> {
     f.accesses
         .iter()
+        .filter(|a| a.resource.as_path().is_some())
+        .collect()
+}
+
+/// (mode, line, expr, reach) of every path access, for compact assertions.
+fn summary(f: &FileFacts) -> Vec<(Mode, u32, Expr, Reach)> {
+    path_accesses(f)
+        .into_iter()
         .map(|a| (a.mode, a.line, path(a).expr.clone(), path(a).reach.clone()))
         .collect()
 }
 
-/// The accesses with this mode.
+/// The path accesses with this mode.
 fn with_mode(f: &FileFacts, mode: Mode) -> Vec<&RawAccess> {
-    f.accesses.iter().filter(|a| a.mode == mode).collect()
+    path_accesses(f)
+        .into_iter()
+        .filter(|a| a.mode == mode)
+        .collect()
 }
 
 /// The one access with this mode.
@@ -66,11 +77,12 @@ fn only(f: &FileFacts, mode: Mode) -> &RawAccess {
     found[0]
 }
 
-/// The expression of the one access of a one-command script.
+/// The expression of the one path access of a one-command script.
 fn expr_of(src: &str) -> Expr {
     let f = facts(src);
-    assert_eq!(f.accesses.len(), 1, "{:#?}", summary(&f));
-    path(&f.accesses[0]).expr.clone()
+    let paths = path_accesses(&f);
+    assert_eq!(paths.len(), 1, "{:#?}", summary(&f));
+    path(paths[0]).expr.clone()
 }
 
 fn binding<'f>(f: &'f FileFacts, name: &str) -> &'f Binding {
@@ -1024,9 +1036,8 @@ fn find_newer_checks_the_marker_and_describes_ages() {
     );
     assert_eq!(path(only(&f, Mode::Check)).expr, lit("/var/run/last.stamp"));
     let f = facts("find /out -atime 2 -delete\nfind /out -ctime +$DAYS -delete\n");
-    let retention: Vec<Option<String>> = f
-        .accesses
-        .iter()
+    let retention: Vec<Option<String>> = path_accesses(&f)
+        .into_iter()
         .map(|a| path(a).retention.clone())
         .collect();
     assert_eq!(
@@ -1390,4 +1401,37 @@ fn a_user_row_replaces_the_builtin_row_of_the_same_name() {
 fn long_brace_words_are_not_expanded() {
     let f = facts(&format!("rm /x{}", "{a,".repeat(3000)));
     assert_eq!(f.accesses.len(), 1);
+}
+
+#[test]
+#[ignore]
+fn zz_dump() {
+    let src = std::fs::read_to_string("/tmp/dump.sh").unwrap();
+    let tree = parse(&src).unwrap();
+    fn show(n: tree_sitter::Node, src: &str, d: usize) {
+        let t = &src[n.byte_range()];
+        let t: String = t.chars().take(40).collect();
+        let f = "";
+        println!(
+            "{}{} {:?}{}",
+            "  ".repeat(d),
+            n.kind(),
+            t.replace('\n', "\\n"),
+            f
+        );
+        let mut c = n.walk();
+        for (i, ch) in n.children(&mut c).enumerate() {
+            let field = n.field_name_for_child(i as u32).unwrap_or("");
+            print!(
+                "{}",
+                if field.is_empty() {
+                    String::new()
+                } else {
+                    format!("{}[{field}]\n", "  ".repeat(d + 1))
+                }
+            );
+            show(ch, src, d + 1);
+        }
+    }
+    show(tree.root_node(), &src, 0);
 }

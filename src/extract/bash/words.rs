@@ -38,6 +38,10 @@ pub(super) struct Word {
     pub scope: ScopeId,
     /// The source text, for plain-words descriptions (`-mtime +$DAYS`).
     pub source: String,
+    /// When the whole word is one command substitution that prints a file or looks a process
+    /// up: the file (`$(cat F)`, `$(< F)`) or the process name (`$(pgrep -f name)`), so that
+    /// `kill -HUP "$(cat /run/x.pid)"` names the pid file it signals.
+    pub reads: Option<Expr>,
 }
 
 /// The expression standing for each item a producer yields.
@@ -76,6 +80,7 @@ impl Word {
             line,
             scope: 0,
             source: text.to_string(),
+            reads: None,
         }
     }
 
@@ -86,6 +91,7 @@ impl Word {
             line,
             scope: 0,
             source: "{}".to_string(),
+            reads: None,
         }
     }
 
@@ -118,6 +124,7 @@ impl Word {
             line: self.line,
             scope: self.scope,
             source: self.source.clone(),
+            reads: None,
         }
     }
 
@@ -155,6 +162,7 @@ impl Word {
             line: self.line,
             scope: self.scope,
             source: self.source.clone(),
+            reads: None,
         }
     }
 
@@ -366,6 +374,26 @@ pub(super) fn normalize_concat(parts: Vec<Expr>) -> Expr {
     }
 }
 
+/// The parts of a `${...}` expansion.
+#[derive(Default)]
+struct ExpansionParts<'n> {
+    prefix: Option<String>,
+    name: Option<String>,
+    operator: Option<String>,
+    values: Vec<Node<'n>>,
+}
+
+/// What a parameter expansion says about its variable being unset.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum ParameterUse {
+    /// `$X`, `${X}`: unset expands to nothing (or fails under `set -u`).
+    Plain,
+    /// `${X:-d}`, `${X-d}`, `${X:=d}`: unset means `d`.
+    Default(Expr),
+    /// `${X:?msg}`: unset stops the script.
+    Required,
+}
+
 /// Reads the words of one file or snippet; knows the scope and line base for variables, the
 /// loop variables that stand for a producer's items, and the current directory for `$(pwd)`.
 pub(super) struct Translator<'a> {
@@ -387,7 +415,9 @@ impl Translator<'_> {
     }
 
     pub fn word(&self, node: Node) -> Word {
-        self.word_at(node, 0)
+        let mut word = self.word_at(node, 0);
+        word.reads = self.substitution_reads(node);
+        word
     }
 
     fn word_at(&self, node: Node, depth: u32) -> Word {
@@ -398,6 +428,7 @@ impl Translator<'_> {
             line: self.line(node),
             scope: self.scope,
             source: self.text(node).to_string(),
+            reads: None,
         }
     }
 
@@ -537,37 +568,73 @@ impl Translator<'_> {
         }
     }
 
-    /// `${...}`: defaults, `${x%/*}` as the parent directory; other operators make a hole.
-    fn expansion(&self, node: Node, depth: u32) -> Expr {
-        let mut prefix = None;
-        let mut name = None;
-        let mut operator: Option<String> = None;
-        let mut values = Vec::new();
+    /// The parts of a `${...}` expansion: prefix (`#`, `!`), name, operator and the operator's
+    /// value nodes.
+    fn expansion_parts<'n>(&self, node: Node<'n>) -> ExpansionParts<'n> {
+        let mut parts = ExpansionParts::default();
         let mut cursor = node.walk();
         for child in node.children(&mut cursor) {
             let kind = child.kind();
             if matches!(kind, "${" | "}") {
                 continue;
             }
-            if name.is_none() {
+            if parts.name.is_none() {
                 match kind {
                     "variable_name" | "special_variable_name" => {
-                        name = Some(self.text(child).to_string())
+                        parts.name = Some(self.text(child).to_string())
                     }
                     "subscript" => {
-                        name = child
+                        parts.name = child
                             .child_by_field_name("name")
                             .map(|n| self.text(n).to_string())
                     }
-                    _ if !child.is_named() => prefix = Some(self.text(child).to_string()),
+                    _ if !child.is_named() => parts.prefix = Some(self.text(child).to_string()),
                     _ => {}
                 }
-            } else if operator.is_none() && !child.is_named() {
-                operator = Some(self.text(child).to_string());
-            } else if operator.is_some() {
-                values.push(child);
+            } else if parts.operator.is_none() && !child.is_named() {
+                parts.operator = Some(self.text(child).to_string());
+            } else if parts.operator.is_some() {
+                parts.values.push(child);
             }
         }
+        parts
+    }
+
+    /// A parameter expansion (`$X`, `${X}`, `${X:-d}`, `${X:?}`) as a use of a variable: its
+    /// name, and what the expansion says about the variable being unset.
+    pub fn parameter_use(&self, node: Node) -> Option<(String, ParameterUse)> {
+        match node.kind() {
+            "simple_expansion" => {
+                let name = node.named_child(0).map(|n| self.text(n).to_string())?;
+                Some((name, ParameterUse::Plain))
+            }
+            "expansion" => {
+                let parts = self.expansion_parts(node);
+                let name = parts.name?;
+                if parts.prefix.as_deref() == Some("!") {
+                    return None;
+                }
+                let kind = match parts.operator.as_deref() {
+                    Some(":-") | Some("-") | Some(":=") | Some("=") => {
+                        ParameterUse::Default(self.value_of(&parts.values, 0))
+                    }
+                    Some(":?") | Some("?") => ParameterUse::Required,
+                    _ => ParameterUse::Plain,
+                };
+                Some((name, kind))
+            }
+            _ => None,
+        }
+    }
+
+    /// `${...}`: defaults, `${x%/*}` as the parent directory; other operators make a hole.
+    fn expansion(&self, node: Node, depth: u32) -> Expr {
+        let ExpansionParts {
+            prefix,
+            name,
+            operator,
+            values,
+        } = self.expansion_parts(node);
         let line = self.line(node);
         let source = self.text(node);
         let Some(name) = name else {
@@ -617,6 +684,7 @@ impl Translator<'_> {
                 .get(first.start_byte()..last.end_byte())
                 .unwrap_or("")
                 .to_string(),
+            reads: None,
         };
         word.expr()
     }
@@ -660,6 +728,51 @@ impl Translator<'_> {
             "basename" | "hostname" | "whoami" | "id" | "uname" | "logname" | "hostid"
             | "nproc" => Expr::hole(label),
             _ => Expr::path_hole(label),
+        }
+    }
+
+    /// What a word that is one command substitution reads: the file of `$(cat F)`,
+    /// `$(< F)`, `$(head -n1 F)`, or the process name of `$(pgrep -f name)`, `$(pidof name)`.
+    fn substitution_reads(&self, node: Node) -> Option<Expr> {
+        let depth = 1;
+        let substitution = match node.kind() {
+            "command_substitution" => node,
+            "string" => {
+                let mut cursor = node.walk();
+                let named: Vec<Node> = node.named_children(&mut cursor).collect();
+                match named.as_slice() {
+                    [only] if only.kind() == "command_substitution" => *only,
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        };
+        let mut cursor = substitution.walk();
+        let inner = substitution
+            .named_children(&mut cursor)
+            .find(|c| c.kind() != "comment")?;
+        if inner.kind() == "file_redirect" {
+            let operator = inner.child(0).map(|o| self.text(o));
+            let destination = inner.child_by_field_name("destination")?;
+            return (operator == Some("<")).then(|| self.word_at(destination, depth + 1).expr());
+        }
+        let command = first_command(inner)?;
+        let words: Vec<Word> = command_words(command)
+            .into_iter()
+            .map(|n| self.word_at(n, depth + 1))
+            .collect();
+        let name = words.first().and_then(Word::lit)?;
+        let name = name.rsplit('/').next().unwrap_or(&name).to_string();
+        let args = words.get(1..).unwrap_or_default();
+        let operands: Vec<&Word> = args
+            .iter()
+            .filter(|w| !w.leading_lit().starts_with('-') || w.leading_lit() == "-")
+            .collect();
+        match name.as_str() {
+            "cat" => operands.first().map(|w| w.expr()),
+            "head" | "tail" => operands.last().map(|w| w.expr()),
+            "pgrep" | "pidof" => operands.last().map(|w| w.expr()),
+            _ => None,
         }
     }
 

@@ -5,8 +5,12 @@
 //! an operand), which options widen the reach to a whole tree (`rm -r`) or switch the mode
 //! (`tee -a`, `tar -x`), and whether the command only wraps another one (`sudo`, `timeout 30`),
 //! runs a script (`bash x.sh`, `python3 -m pkg`), feeds its input lines to another (`xargs`), or
-//! has a grammar of its own (`find`, `test`). The extractor holds no command names of its own
-//! beyond shell built-ins that change its state (`cd`, `read`).
+//! has a grammar of its own (`find`, `test`). Rows of the resource kinds say which secret
+//! (`aws secretsmanager get-secret-value --secret-id X`) or queue (`redis-cli LPUSH K`) a command
+//! reads, sets, publishes to or consumes from, which signal a command sends to which process
+//! (`kill -HUP`, `systemctl reload`), which HTTP request it makes (`curl -X POST`) and which
+//! port it listens on (`nc -l`). The extractor holds no command names of its own beyond shell
+//! built-ins that change its state or declare handlers (`cd`, `read`, `trap`, `export`).
 //!
 //! Rows are parsed from TOML with unknown keys rejected, so a typo is an error with file and line,
 //! then compiled into [`CommandModel`]s. A later file's row for a name replaces an earlier one, so
@@ -20,6 +24,7 @@
 //! operands = [{ select = "all", mode = "delete" }]
 //! ```
 
+use crate::extract::{Broker, QueueRole};
 use crate::model::Mode;
 use crate::rules::{RulesError, line_of_offset};
 use serde::{Deserialize, Deserializer, de::Error as _};
@@ -164,6 +169,15 @@ enum Kind {
     Test,
     /// `source`, `.`: reads and runs a file in the current shell.
     Source,
+    /// Reads, sets or rotates a secret in a secret manager (`vault kv get`).
+    Secret,
+    /// Publishes to, consumes from or declares a queue, topic, stream or channel.
+    Queue,
+    /// Sends a signal (or a start request) to a process or service (`kill -HUP`,
+    /// `systemctl reload`).
+    Signal,
+    /// Listens on a port or socket, so a request there makes the script act (`nc -l`).
+    Listener,
 }
 
 impl Kind {
@@ -176,6 +190,10 @@ impl Kind {
             Kind::Find => "find",
             Kind::Test => "test",
             Kind::Source => "source",
+            Kind::Secret => "secret",
+            Kind::Queue => "queue",
+            Kind::Signal => "signal",
+            Kind::Listener => "listener",
         }
     }
 
@@ -196,6 +214,8 @@ impl Kind {
                 "cwd_flags",
                 "default_operands",
                 "when",
+                "http",
+                "watch_flags",
             ],
             Kind::Wrapper => &[
                 "value_flags",
@@ -207,7 +227,29 @@ impl Kind {
             Kind::Interpreter => &["value_flags", "script", "command_flags", "module_flags"],
             Kind::Xargs => &["value_flags", "replace_flags"],
             Kind::Find | Kind::Source => &[],
-            Kind::Test => &["check_operators", "binary_check_operators"],
+            Kind::Test => &[
+                "check_operators",
+                "binary_check_operators",
+                "env_check_operators",
+            ],
+            Kind::Secret => &["value_flags", "provider", "use", "flag_values"],
+            Kind::Queue => &["value_flags", "broker", "use", "flag_values"],
+            Kind::Signal => &[
+                "value_flags",
+                "inert_flags",
+                "signal",
+                "signal_flags",
+                "dash_signal",
+                "default_signal",
+                "target",
+                "pidfile_flags",
+            ],
+            Kind::Listener => &[
+                "value_flags",
+                "listen_flags",
+                "port_flags",
+                "listen_prefixes",
+            ],
         }
     }
 }
@@ -223,6 +265,17 @@ struct RawFile {
     redirect: Vec<RawRedirect>,
     #[serde(default)]
     ignore_paths: Vec<String>,
+    shell: Option<RawShell>,
+}
+
+/// The `[shell]` table: what the extractor needs to know about the shell itself.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawShell {
+    #[serde(default)]
+    env_ignore: Vec<String>,
+    #[serde(default)]
+    pseudo_signals: Vec<String>,
 }
 
 /// One `[[command]]` row as written. Keys that do not apply to the row's kind are rejected when
@@ -274,6 +327,30 @@ struct RawCommand {
     check_operators: Vec<String>,
     #[serde(default)]
     binary_check_operators: Vec<String>,
+    #[serde(default)]
+    env_check_operators: Vec<String>,
+    http: Option<RawHttp>,
+    #[serde(default)]
+    watch_flags: Vec<Flag>,
+    provider: Option<String>,
+    broker: Option<BrokerName>,
+    #[serde(default, rename = "use")]
+    uses: Vec<RawUse>,
+    signal: Option<String>,
+    #[serde(default)]
+    signal_flags: Vec<Flag>,
+    #[serde(default)]
+    dash_signal: bool,
+    default_signal: Option<String>,
+    target: Option<SignalTarget>,
+    #[serde(default)]
+    pidfile_flags: Vec<Flag>,
+    #[serde(default)]
+    listen_flags: Vec<Flag>,
+    #[serde(default)]
+    port_flags: Vec<Flag>,
+    #[serde(default)]
+    listen_prefixes: Vec<String>,
 }
 
 impl RawCommand {
@@ -304,6 +381,21 @@ impl RawCommand {
                 "binary_check_operators",
                 !self.binary_check_operators.is_empty(),
             ),
+            ("env_check_operators", !self.env_check_operators.is_empty()),
+            ("http", self.http.is_some()),
+            ("watch_flags", !self.watch_flags.is_empty()),
+            ("provider", self.provider.is_some()),
+            ("broker", self.broker.is_some()),
+            ("use", !self.uses.is_empty()),
+            ("signal", self.signal.is_some()),
+            ("signal_flags", !self.signal_flags.is_empty()),
+            ("dash_signal", self.dash_signal),
+            ("default_signal", self.default_signal.is_some()),
+            ("target", self.target.is_some()),
+            ("pidfile_flags", !self.pidfile_flags.is_empty()),
+            ("listen_flags", !self.listen_flags.is_empty()),
+            ("port_flags", !self.port_flags.is_empty()),
+            ("listen_prefixes", !self.listen_prefixes.is_empty()),
         ];
         set.iter().filter(|(_, on)| *on).map(|(k, _)| *k).collect()
     }
@@ -345,6 +437,119 @@ struct RawWhen {
     flag_values: Option<Vec<RawFlagValue>>,
     #[serde(default)]
     also: Vec<RawOperand>,
+}
+
+/// `[command.http]`: the command makes an HTTP request to its operands (URLs).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttp {
+    #[serde(default)]
+    method_flags: Vec<Flag>,
+    #[serde(default)]
+    implied: Vec<RawImpliedMethod>,
+    #[serde(default)]
+    url_flags: Vec<Flag>,
+    #[serde(default)]
+    method_operand: bool,
+    default_method: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawImpliedMethod {
+    flags: Vec<Flag>,
+    method: String,
+}
+
+/// One `[[command.use]]` of a secret or queue row: which words select it and which words
+/// name the resource.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUse {
+    #[serde(default)]
+    verbs: Vec<String>,
+    #[serde(default)]
+    flags: Vec<Flag>,
+    mode: ModeName,
+    role: Option<RoleName>,
+    #[serde(default)]
+    name: Vec<RawArg>,
+    #[serde(default)]
+    exchange: Vec<RawArg>,
+    #[serde(default)]
+    bound_queue: Vec<RawArg>,
+    #[serde(default)]
+    body: Vec<RawArg>,
+}
+
+/// Where a name, an exchange or a message body is among a command's words.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawArg {
+    #[serde(default)]
+    flags: Vec<Flag>,
+    select: Option<ArgSelect>,
+    index: Option<usize>,
+    key: Option<String>,
+    after: Option<String>,
+    #[serde(default)]
+    regex: bool,
+    #[serde(default)]
+    glob: bool,
+    #[serde(default)]
+    pairs: bool,
+}
+
+/// A broker name from a model file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct BrokerName(Broker);
+
+impl<'de> Deserialize<'de> for BrokerName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let broker = match text.as_str() {
+            "amqp" => Broker::Amqp,
+            "kafka" => Broker::Kafka,
+            "sqs" => Broker::Sqs,
+            "sns" => Broker::Sns,
+            "redis" => Broker::Redis,
+            "celery" => Broker::Celery,
+            "nats" => Broker::Nats,
+            "pubsub" => Broker::Pubsub,
+            "unknown" => Broker::Unknown,
+            _ => {
+                return Err(D::Error::custom(format!(
+                    "unknown broker `{text}` (expected amqp, kafka, sqs, sns, redis, celery, nats, pubsub or unknown)"
+                )));
+            }
+        };
+        Ok(BrokerName(broker))
+    }
+}
+
+/// A queue role name from a model file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct RoleName(QueueRole);
+
+impl<'de> Deserialize<'de> for RoleName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let role = match text.as_str() {
+            "queue" => QueueRole::Queue,
+            "topic" => QueueRole::Topic,
+            "routing-key" => QueueRole::RoutingKey,
+            "binding-key" => QueueRole::BindingKey,
+            "stream" => QueueRole::Stream,
+            "channel" => QueueRole::Channel,
+            "task" => QueueRole::Task,
+            _ => {
+                return Err(D::Error::custom(format!(
+                    "unknown queue role `{text}` (expected queue, topic, routing-key, binding-key, stream, channel or task)"
+                )));
+            }
+        };
+        Ok(RoleName(role))
+    }
 }
 
 #[derive(Deserialize)]
@@ -421,6 +626,11 @@ pub struct OperandsModel {
     /// The operands assumed when none is given (`ls` lists `.`).
     pub default_operands: Vec<String>,
     pub when: Vec<When>,
+    /// The HTTP request the command makes, if it makes one (boxed: few rows have one).
+    pub http: Option<Box<HttpModel>>,
+    /// Options that make the command watch its wait-for operands for ever (`inotifywait -m`):
+    /// each is then also a watched-file trigger.
+    pub watch_flags: FlagSet,
 }
 
 /// A command that runs the command made of its remaining words.
@@ -461,6 +671,169 @@ pub struct XargsModel {
 pub struct TestModel {
     pub check_operators: Vec<String>,
     pub binary_check_operators: Vec<String>,
+    /// Operators that test whether a variable is set or empty (`-z`, `-n`, `-v`).
+    pub env_check_operators: Vec<String>,
+}
+
+/// Which operands (after the verb, if the use has one) an argument takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ArgSelect {
+    First,
+    /// The last operand, even when it is the only one.
+    Last,
+    All,
+    AllButLast,
+    /// All but the first.
+    Rest,
+}
+
+/// Where a resource name (or an exchange, a bound queue, a message body) is among a
+/// command's words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ArgSource {
+    /// The value of one of these options (`--secret-id X`, `--topic=T`).
+    Flags(FlagSet),
+    /// Operands after the verb (`redis-cli BRPOP k1 k2 0`: all but the last).
+    Operands(ArgSelect),
+    /// The operand at this 1-based position after the verb (`kubectl create secret generic
+    /// NAME`: 2).
+    Index(usize),
+    /// A `key=value` operand (`rabbitmqadmin publish routing_key=K`).
+    Key(String),
+    /// The operand after this word, matched case-insensitively (`XREADGROUP ... STREAMS S`).
+    After(String),
+}
+
+/// An argument spec: where the value is, and how to read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArgSpec {
+    pub source: ArgSource,
+    /// The value is a regular expression the broker matches (Kafka `--whitelist`): simple ones
+    /// become globs, others an unknown name.
+    pub regex: bool,
+    /// The value is a glob the broker matches (`PSUBSCRIBE 'orders.*'`), quoted or not.
+    pub glob: bool,
+    /// For a body: the operands are `field value` pairs (`XADD s * f1 v1 f2 v2`), counted from
+    /// the position the source names.
+    pub pairs: bool,
+}
+
+/// What kind of resource a secret or queue row names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ResourceTarget {
+    Secret { provider: String },
+    Queue { broker: Broker },
+}
+
+/// One way a secret or queue command is used: selected by a verb (`LPUSH`), by options
+/// (`kcat -P`) or always, with the mode and where the name is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceUse {
+    /// Verbs that select this use, each as lower-case words (`declare queue`); empty means no
+    /// verb.
+    pub verbs: Vec<Vec<String>>,
+    /// The use applies only when one of these options is given; empty means always.
+    pub flags: FlagSet,
+    pub mode: Mode,
+    /// What a queue name names (queue rows only).
+    pub role: Option<QueueRole>,
+    /// Alternatives, the first that is present wins.
+    pub name: Vec<ArgSpec>,
+    pub exchange: Vec<ArgSpec>,
+    pub bound_queue: Vec<ArgSpec>,
+    pub body: Vec<ArgSpec>,
+}
+
+/// A command that accesses a secret or a queue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceModel {
+    pub syntax: OptionSyntax,
+    pub target: ResourceTarget,
+    /// The first use whose verb and options match, and whose name is present, applies.
+    pub uses: Vec<ResourceUse>,
+    /// Option values that are local paths (`--data-file F`, `--from-env-file F`).
+    pub flag_values: Vec<FlagValueRule>,
+}
+
+/// What a signal command's operands name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignalTarget {
+    /// Process ids: `$(cat F)` becomes the pid file `F`, `$(pgrep -f name)` the name.
+    Pid,
+    /// Process, unit or container names.
+    Name,
+}
+
+/// A command that sends a signal (or asks a service manager to start something).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignalModel {
+    pub syntax: OptionSyntax,
+    /// Options with which nothing is sent (`kill -l`).
+    pub inert_flags: FlagSet,
+    /// The signal this command always sends (`systemctl reload` sends `HUP`).
+    pub signal: Option<String>,
+    /// Options whose value is the signal (`-s HUP`, `--signal=SIGHUP`).
+    pub signal_flags: FlagSet,
+    /// The signal may be written as an option of its own: `-HUP`, `-SIGHUP`, `-1`.
+    pub dash_signal: bool,
+    /// The signal sent when none is given (`kill` sends `TERM`).
+    pub default_signal: Option<String>,
+    pub target: SignalTarget,
+    /// Options whose value is a pid file (`pkill -F F`).
+    pub pidfile_flags: FlagSet,
+}
+
+/// A command that listens for connections (`nc -l 8080`, `socat TCP-LISTEN:8080 ...`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListenerModel {
+    pub syntax: OptionSyntax,
+    /// Options that make it listen; empty with `listen_prefixes` set.
+    pub listen_flags: FlagSet,
+    /// Options whose value is the port (`nc -l -p 8080`).
+    pub port_flags: FlagSet,
+    /// Operand prefixes that make it listen, followed by the port or socket path.
+    pub listen_prefixes: Vec<String>,
+}
+
+/// The HTTP request a command (`curl`, `wget`, `http`) makes to its URL operands.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HttpModel {
+    /// Options whose value is the method (`-X POST`).
+    pub method_flags: FlagSet,
+    /// Options that imply a method (`-d` implies `POST`); later entries win.
+    pub implied: Vec<(FlagSet, String)>,
+    /// Options whose value is a URL (`--url U`).
+    pub url_flags: FlagSet,
+    /// The first operand may be the method (`http POST URL`).
+    pub method_operand: bool,
+    /// The method when nothing says otherwise.
+    pub default_method: Option<String>,
+}
+
+/// What the extractor knows about the shell itself, as data.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ShellModel {
+    /// Variables that are not configuration: a script that uses them does not read a
+    /// credential or a setting from its environment. A trailing `*` matches any rest.
+    pub env_ignore: Vec<String>,
+    /// `trap` conditions that are not signals another program can send (`EXIT`, `ERR`).
+    pub pseudo_signals: Vec<String>,
+}
+
+impl ShellModel {
+    /// Whether a variable name is in [`ShellModel::env_ignore`].
+    pub fn ignores_env(&self, name: &str) -> bool {
+        self.env_ignore.iter().any(|p| match p.strip_suffix('*') {
+            Some(prefix) => name.starts_with(prefix),
+            None => name == p,
+        })
+    }
+
+    pub fn is_pseudo_signal(&self, name: &str) -> bool {
+        self.pseudo_signals.iter().any(|p| p == name)
+    }
 }
 
 /// What a command name means to the extractor.
@@ -473,6 +846,9 @@ pub enum CommandModel {
     Find,
     Test(TestModel),
     Source,
+    Resource(ResourceModel),
+    Signal(SignalModel),
+    Listener(ListenerModel),
 }
 
 /// One `language = "bash"` model file, validated and compiled.
@@ -483,6 +859,7 @@ pub struct BashModelFile {
     pub commands: Vec<(Vec<String>, CommandModel)>,
     pub redirects: Vec<(String, Mode)>,
     pub ignore_paths: Vec<String>,
+    pub shell: ShellModel,
 }
 
 impl BashModelFile {
@@ -502,12 +879,24 @@ impl BashModelFile {
             .into_iter()
             .flat_map(|r| r.operators.into_iter().map(move |op| (op, r.mode.0)))
             .collect();
+        let shell = raw
+            .shell
+            .map(|s| ShellModel {
+                env_ignore: s.env_ignore,
+                pseudo_signals: s
+                    .pseudo_signals
+                    .iter()
+                    .map(|n| normalize_signal(n))
+                    .collect(),
+            })
+            .unwrap_or_default();
         Ok(BashModelFile {
             schema: raw.schema,
             language: raw.language,
             commands,
             redirects,
             ignore_paths: raw.ignore_paths,
+            shell,
         })
     }
 }
@@ -564,6 +953,8 @@ fn compile_command(row: &RawCommand) -> Result<CommandModel, String> {
                     also: compile_operands(&w.also),
                 })
                 .collect(),
+            http: row.http.as_ref().map(|h| Box::new(compile_http(h))),
+            watch_flags: FlagSet(row.watch_flags.clone()),
         }),
         Kind::Wrapper => CommandModel::Wrapper(WrapperModel {
             syntax,
@@ -588,9 +979,275 @@ fn compile_command(row: &RawCommand) -> Result<CommandModel, String> {
         Kind::Test => CommandModel::Test(TestModel {
             check_operators: row.check_operators.clone(),
             binary_check_operators: row.binary_check_operators.clone(),
+            env_check_operators: row.env_check_operators.clone(),
         }),
         Kind::Source => CommandModel::Source,
+        Kind::Secret | Kind::Queue => CommandModel::Resource(compile_resource(row, syntax)?),
+        Kind::Signal => CommandModel::Signal(compile_signal(row, syntax)?),
+        Kind::Listener => {
+            if row.listen_flags.is_empty() && row.listen_prefixes.is_empty() {
+                return Err(
+                    "a listener row needs `listen_flags` (`-l`) or `listen_prefixes` (`TCP-LISTEN:`)"
+                        .into(),
+                );
+            }
+            CommandModel::Listener(ListenerModel {
+                syntax,
+                listen_flags: FlagSet(row.listen_flags.clone()),
+                port_flags: FlagSet(row.port_flags.clone()),
+                listen_prefixes: row.listen_prefixes.clone(),
+            })
+        }
     })
+}
+
+/// The modes a secret or queue use may have.
+const SECRET_MODES: &[Mode] = &[
+    Mode::Read,
+    Mode::Set,
+    Mode::Rotate,
+    Mode::WaitFor,
+    Mode::Delete,
+];
+const QUEUE_MODES: &[Mode] = &[
+    Mode::Publish,
+    Mode::Consume,
+    Mode::Create,
+    Mode::Check,
+    Mode::Delete,
+];
+
+fn compile_resource(row: &RawCommand, syntax: OptionSyntax) -> Result<ResourceModel, String> {
+    let target = match (row.kind, &row.provider, row.broker) {
+        (Kind::Secret, Some(provider), _) if !provider.trim().is_empty() => {
+            ResourceTarget::Secret {
+                provider: provider.clone(),
+            }
+        }
+        (Kind::Secret, _, _) => {
+            return Err(
+                "a secret row needs `provider` (`aws-secretsmanager`, `vault`, ...)".into(),
+            );
+        }
+        (_, _, Some(broker)) => ResourceTarget::Queue { broker: broker.0 },
+        _ => return Err("a queue row needs `broker` (`kafka`, `redis`, `sqs`, ...)".into()),
+    };
+    if row.uses.is_empty() {
+        return Err("a secret or queue row needs at least one `[[command.use]]`".into());
+    }
+    let queue = matches!(target, ResourceTarget::Queue { .. });
+    let mut uses = Vec::with_capacity(row.uses.len());
+    for (index, raw) in row.uses.iter().enumerate() {
+        let n = index + 1;
+        let allowed = if queue { QUEUE_MODES } else { SECRET_MODES };
+        if !allowed.contains(&raw.mode.0) {
+            let names: Vec<&str> = allowed.iter().map(|m| m.as_str()).collect();
+            return Err(format!(
+                "use {n}: mode `{}` does not apply here (expected one of {})",
+                raw.mode.0,
+                names.join(", ")
+            ));
+        }
+        if raw.name.is_empty() {
+            return Err(format!(
+                "use {n} needs `name`, where the resource's name is"
+            ));
+        }
+        if queue && raw.role.is_none() {
+            return Err(format!(
+                "use {n} needs `role` (queue, topic, routing-key, binding-key, stream, channel or task)"
+            ));
+        }
+        let queue_only = raw.role.is_some()
+            || !raw.exchange.is_empty()
+            || !raw.bound_queue.is_empty()
+            || !raw.body.is_empty();
+        if !queue && queue_only {
+            return Err(format!(
+                "use {n}: `role`, `exchange`, `bound_queue` and `body` apply to queue rows only"
+            ));
+        }
+        let compile_args = |args: &[RawArg]| -> Result<Vec<ArgSpec>, String> {
+            args.iter()
+                .map(compile_arg)
+                .collect::<Result<Vec<_>, String>>()
+                .map_err(|e| format!("use {n}: {e}"))
+        };
+        uses.push(ResourceUse {
+            verbs: raw
+                .verbs
+                .iter()
+                .map(|v| {
+                    v.split_whitespace()
+                        .map(|w| w.to_ascii_lowercase())
+                        .collect()
+                })
+                .filter(|words: &Vec<String>| !words.is_empty())
+                .collect(),
+            flags: FlagSet(raw.flags.clone()),
+            mode: raw.mode.0,
+            role: raw.role.map(|r| r.0),
+            name: compile_args(&raw.name)?,
+            exchange: compile_args(&raw.exchange)?,
+            bound_queue: compile_args(&raw.bound_queue)?,
+            body: compile_args(&raw.body)?,
+        });
+    }
+    Ok(ResourceModel {
+        syntax,
+        target,
+        uses,
+        flag_values: compile_flag_values(&row.flag_values),
+    })
+}
+
+fn compile_arg(raw: &RawArg) -> Result<ArgSpec, String> {
+    let mut sources = Vec::new();
+    if !raw.flags.is_empty() {
+        sources.push(ArgSource::Flags(FlagSet(raw.flags.clone())));
+    }
+    if let Some(select) = raw.select {
+        sources.push(ArgSource::Operands(select));
+    }
+    if let Some(index) = raw.index {
+        if index == 0 {
+            return Err("`index` counts operands from 1".into());
+        }
+        sources.push(ArgSource::Index(index));
+    }
+    if let Some(key) = &raw.key {
+        sources.push(ArgSource::Key(key.clone()));
+    }
+    if let Some(after) = &raw.after {
+        sources.push(ArgSource::After(after.to_ascii_lowercase()));
+    }
+    if sources.len() != 1 {
+        return Err(
+            "an argument needs exactly one of `flags`, `select`, `index`, `key` or `after`".into(),
+        );
+    }
+    let source = sources.pop().ok_or("an argument needs a source")?;
+    if raw.regex && raw.glob {
+        return Err("an argument is a `regex` or a `glob`, not both".into());
+    }
+    Ok(ArgSpec {
+        source,
+        regex: raw.regex,
+        glob: raw.glob,
+        pairs: raw.pairs,
+    })
+}
+
+fn compile_signal(row: &RawCommand, syntax: OptionSyntax) -> Result<SignalModel, String> {
+    let target = row
+        .target
+        .ok_or("a signal row needs `target` (pid or name)")?;
+    if row.signal.is_none() && row.signal_flags.is_empty() && !row.dash_signal {
+        return Err(
+            "a signal row needs `signal`, `signal_flags` or `dash_signal` to know what it sends"
+                .into(),
+        );
+    }
+    Ok(SignalModel {
+        syntax,
+        inert_flags: FlagSet(row.inert_flags.clone()),
+        signal: row.signal.as_deref().map(normalize_signal),
+        signal_flags: FlagSet(row.signal_flags.clone()),
+        dash_signal: row.dash_signal,
+        default_signal: row.default_signal.as_deref().map(normalize_signal),
+        target,
+        pidfile_flags: FlagSet(row.pidfile_flags.clone()),
+    })
+}
+
+fn compile_http(raw: &RawHttp) -> HttpModel {
+    HttpModel {
+        method_flags: FlagSet(raw.method_flags.clone()),
+        implied: raw
+            .implied
+            .iter()
+            .map(|i| (FlagSet(i.flags.clone()), i.method.to_ascii_uppercase()))
+            .collect(),
+        url_flags: FlagSet(raw.url_flags.clone()),
+        method_operand: raw.method_operand,
+        default_method: raw.default_method.as_ref().map(|m| m.to_ascii_uppercase()),
+    }
+}
+
+/// Signal numbers of Linux (x86 and ARM), for `kill -1` and `trap '...' 15`.
+const SIGNAL_NUMBERS: &[(u32, &str)] = &[
+    (1, "HUP"),
+    (2, "INT"),
+    (3, "QUIT"),
+    (4, "ILL"),
+    (5, "TRAP"),
+    (6, "ABRT"),
+    (7, "BUS"),
+    (8, "FPE"),
+    (9, "KILL"),
+    (10, "USR1"),
+    (11, "SEGV"),
+    (12, "USR2"),
+    (13, "PIPE"),
+    (14, "ALRM"),
+    (15, "TERM"),
+    (17, "CHLD"),
+    (18, "CONT"),
+    (19, "STOP"),
+    (20, "TSTP"),
+    (21, "TTIN"),
+    (22, "TTOU"),
+    (23, "URG"),
+    (24, "XCPU"),
+    (25, "XFSZ"),
+    (26, "VTALRM"),
+    (27, "PROF"),
+    (28, "WINCH"),
+    (29, "IO"),
+    (30, "PWR"),
+    (31, "SYS"),
+];
+
+/// Signal names knockon recognises as options of their own (`kill -HUP`).
+const SIGNAL_NAMES: &[&str] = &[
+    "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "IOT", "BUS", "FPE", "KILL", "USR1", "SEGV",
+    "USR2", "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CLD", "CONT", "STOP", "TSTP", "TTIN",
+    "TTOU", "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "POLL", "PWR", "SYS", "RTMIN",
+    "RTMAX", "EXIT", "ERR", "DEBUG", "RETURN",
+];
+
+/// The short upper-case name of a signal: `SIGHUP`, `hup`, `HUP` and `1` are all `HUP`;
+/// unknown numbers stay as written.
+pub fn normalize_signal(text: &str) -> String {
+    let upper = text.trim().to_ascii_uppercase();
+    if let Ok(number) = upper.parse::<u32>() {
+        if number == 0 {
+            return "EXIT".to_string();
+        }
+        return SIGNAL_NUMBERS
+            .iter()
+            .find(|(n, _)| *n == number)
+            .map(|(_, name)| name.to_string())
+            .unwrap_or(upper);
+    }
+    let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+    match name {
+        "IOT" => "ABRT".to_string(),
+        "CLD" => "CHLD".to_string(),
+        "POLL" => "IO".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Whether text is a signal name or number (`HUP`, `SIGHUP`, `1`, `RTMIN+3`).
+pub fn is_signal(text: &str) -> bool {
+    let upper = text.trim().to_ascii_uppercase();
+    if !upper.is_empty() && upper.len() <= 3 && upper.chars().all(|c| c.is_ascii_digit()) {
+        return true;
+    }
+    let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+    let base = name.split(['+', '-']).next().unwrap_or(name);
+    SIGNAL_NAMES.contains(&base) && (base == name || base.starts_with("RT"))
 }
 
 fn compile_operands(raw: &[RawOperand]) -> Vec<OperandRule> {
@@ -620,6 +1277,7 @@ pub struct BashModels {
     commands: BTreeMap<String, CommandModel>,
     redirects: BTreeMap<String, Mode>,
     ignore_paths: Vec<String>,
+    shell: ShellModel,
 }
 
 impl BashModels {
@@ -636,6 +1294,31 @@ impl BashModels {
                 self.ignore_paths.push(path);
             }
         }
+        for name in file.shell.env_ignore {
+            if !self.shell.env_ignore.contains(&name) {
+                self.shell.env_ignore.push(name);
+            }
+        }
+        for name in file.shell.pseudo_signals {
+            if !self.shell.pseudo_signals.contains(&name) {
+                self.shell.pseudo_signals.push(name);
+            }
+        }
+    }
+
+    /// What the extractor knows about the shell itself (`[shell]`).
+    pub fn shell(&self) -> &ShellModel {
+        &self.shell
+    }
+
+    /// Whether some row names this program with subcommands (`aws s3 cp` for `aws`), so
+    /// leading global options may stand between the program and its subcommand.
+    pub fn has_subcommands(&self, program: &str) -> bool {
+        let prefix = format!("{program} ");
+        self.commands
+            .range(prefix.clone()..)
+            .next()
+            .is_some_and(|(name, _)| name.starts_with(&prefix))
     }
 
     /// The model for a command name as invoked (`rm`, `python3`).

@@ -1,0 +1,470 @@
+//! Environment variables: which variables a script reads from its environment, checks or sets.
+//!
+//! A script *reads* a variable from its environment when it uses it before (or without) giving
+//! it a value itself: `$TOKEN_FILE` with no assignment anywhere, or the self-default idiom
+//! `TOKEN_FILE="${TOKEN_FILE:-/run/secrets/api_token}"`. Uses are collected from every parse
+//! tree of the file (the script, `sh -c` strings, `trap` handlers, recovered lines) into a
+//! [`ShellLog`]; only when the whole text has been read are they compared with the file's
+//! bindings, because a function may use a global that is assigned further down.
+//!
+//! Encoding of a read's [`EnvTarget::value`] (what the resolver must know):
+//! - `Some(d)`: optional, with default `d` (`${X:-d}`, `${X-d}`, `${X:=d}`; `${X:-}` is
+//!   `Some("")`);
+//! - `None`: required — `${X:?msg}`, a plain use under `set -u`, or a guard such as
+//!   `[ -z "$X" ] && exit 1` / `if [ -z "$X" ]; then ... exit; fi`;
+//! - `Some(Expr::Hole { label: "unset", .. })`: optional with an unknown default — a plain `$X`
+//!   without `set -u` expands to nothing when unset, and the script may or may not cope.
+//!
+//! Only names that look like configuration are considered: upper-case letters, digits and
+//! underscores with at least one letter, and not in the `[shell] env_ignore` list of the models
+//! (`HOME`, `PATH`, `BASH*`, `LC_*`, ...). Positional and special parameters never are.
+
+use super::words::{ParameterUse, Translator, Word};
+use super::{Walker, contains_command};
+use crate::expr::{Expr, ScopeId};
+use crate::extract::{EnvTarget, FileFacts, RawAccess, RawResource, ScopeKind};
+use crate::model::Mode;
+use crate::rules::models::bash::ShellModel;
+use std::collections::{BTreeMap, BTreeSet};
+use tree_sitter::Node;
+
+/// Most nodes of one tree visited when collecting uses and function names.
+const MAX_SCAN_NODES: usize = 500_000;
+/// Label of the hole that stands for "unset, and the script does not say what then": the
+/// value of an optional environment read with no visible default (a plain `$X`).
+pub const UNSET_LABEL: &str = "unset";
+
+/// What a script does with a variable, as collected from all its parse trees.
+#[derive(Clone, Debug, Default)]
+pub(super) struct ShellLog {
+    uses: Vec<VarUse>,
+    /// Names given a value by `local X`, `declare X` and similar without `=`.
+    declared: Vec<(ScopeId, String, u32)>,
+    /// `set -u` / `set +u` by line.
+    nounset: Vec<(u32, bool)>,
+    /// Functions defined in the text, so that a command with their name is a call.
+    pub functions: BTreeSet<String>,
+    /// Variables assigned from a pid file or a process lookup (`PID=$(cat F)`), by name.
+    pid_vars: BTreeMap<String, Expr>,
+}
+
+/// One use of a variable.
+#[derive(Clone, Debug, PartialEq)]
+struct VarUse {
+    name: String,
+    scope: ScopeId,
+    line: u32,
+    kind: UseKind,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum UseKind {
+    Expansion(ParameterUse),
+    /// `[ -n "$X" ]`, `[ -z "${X:-}" ]`, `[[ -v X ]]`.
+    Check,
+    /// `[ -z "$X" ] && exit`: the script stops without it.
+    Guard,
+}
+
+impl ShellLog {
+    pub fn expansion(&mut self, name: String, scope: ScopeId, line: u32, kind: ParameterUse) {
+        self.uses.push(VarUse {
+            name,
+            scope,
+            line,
+            kind: UseKind::Expansion(kind),
+        });
+    }
+
+    pub fn check(&mut self, name: String, scope: ScopeId, line: u32) {
+        self.uses.push(VarUse {
+            name,
+            scope,
+            line,
+            kind: UseKind::Check,
+        });
+    }
+
+    pub fn guard(&mut self, name: String, scope: ScopeId, line: u32) {
+        self.uses.push(VarUse {
+            name,
+            scope,
+            line,
+            kind: UseKind::Guard,
+        });
+    }
+
+    pub fn declare(&mut self, scope: ScopeId, name: String, line: u32) {
+        self.declared.push((scope, name, line));
+    }
+
+    pub fn set_nounset(&mut self, line: u32, on: bool) {
+        self.nounset.push((line, on));
+    }
+
+    pub fn pid_var(&self, name: &str) -> Option<&Expr> {
+        self.pid_vars.get(name)
+    }
+
+    pub fn set_pid_var(&mut self, name: String, source: Option<Expr>) {
+        match source {
+            Some(source) => self.pid_vars.insert(name, source),
+            None => self.pid_vars.remove(&name),
+        };
+    }
+
+    /// Whether `set -u` is on at a line.
+    fn nounset_at(&self, line: u32) -> bool {
+        self.nounset
+            .iter()
+            .filter(|(l, _)| *l < line)
+            .max_by_key(|(l, _)| *l)
+            .is_some_and(|(_, on)| *on)
+    }
+
+    /// Turns the uses into `read` and `check` accesses of the environment.
+    pub fn finish(self, facts: &mut FileFacts, shell: &ShellModel) {
+        let mut assigned: BTreeMap<&str, Vec<(ScopeId, u32)>> = BTreeMap::new();
+        for b in &facts.bindings {
+            assigned
+                .entry(b.name.as_str())
+                .or_default()
+                .push((b.scope, b.line));
+        }
+        for (scope, name, line) in &self.declared {
+            assigned
+                .entry(name.as_str())
+                .or_default()
+                .push((*scope, *line));
+        }
+        let mut uses: Vec<&VarUse> = self
+            .uses
+            .iter()
+            .filter(|u| is_config_name(&u.name) && !shell.ignores_env(&u.name))
+            .filter(|u| {
+                let bindings = assigned.get(u.name.as_str()).map_or(&[][..], |v| v);
+                from_environment(u, bindings, facts)
+            })
+            .collect();
+        uses.sort_by_key(|u| u.line);
+        let required: BTreeSet<&str> = uses
+            .iter()
+            .filter(|u| {
+                matches!(
+                    u.kind,
+                    UseKind::Guard | UseKind::Expansion(ParameterUse::Required)
+                )
+            })
+            .map(|u| u.name.as_str())
+            .collect();
+        let mut read: BTreeSet<(ScopeId, &str)> = BTreeSet::new();
+        let mut checked: BTreeSet<(ScopeId, &str, u32)> = BTreeSet::new();
+        let mut accesses = Vec::new();
+        for u in uses {
+            match &u.kind {
+                UseKind::Check => {
+                    if checked.insert((u.scope, &u.name, u.line)) {
+                        accesses.push(env_access(u, Mode::Check, None, "test -n/-z"));
+                    }
+                }
+                UseKind::Guard => {}
+                UseKind::Expansion(kind) => {
+                    if !read.insert((u.scope, &u.name)) {
+                        continue;
+                    }
+                    let value = if required.contains(u.name.as_str()) {
+                        None
+                    } else {
+                        match kind {
+                            ParameterUse::Default(d) => Some(d.clone()),
+                            ParameterUse::Required => None,
+                            ParameterUse::Plain if self.nounset_at(u.line) => None,
+                            ParameterUse::Plain => Some(Expr::hole(UNSET_LABEL)),
+                        }
+                    };
+                    let via = match kind {
+                        ParameterUse::Plain => "$VAR",
+                        ParameterUse::Default(_) => "${VAR:-default}",
+                        ParameterUse::Required => "${VAR:?}",
+                    };
+                    accesses.push(env_access(u, Mode::Read, value, via));
+                }
+            }
+        }
+        facts.accesses.extend(accesses);
+    }
+}
+
+fn env_access(u: &VarUse, mode: Mode, value: Option<Expr>, via: &str) -> RawAccess {
+    RawAccess {
+        resource: RawResource::Env(EnvTarget {
+            name: Expr::lit(u.name.clone()),
+            value,
+        }),
+        mode,
+        line: u.line,
+        scope: u.scope,
+        via: via.to_string(),
+    }
+}
+
+/// Whether a use reads the variable from the environment, given where the file assigns it.
+/// At the top level: no assignment on an earlier line. In a function: every assignment is in
+/// that function, on the use's line or later (the self-default idiom), since a global
+/// assigned anywhere else may run before the function is called.
+fn from_environment(u: &VarUse, bindings: &[(ScopeId, u32)], facts: &FileFacts) -> bool {
+    if in_function(u.scope, facts) {
+        bindings
+            .iter()
+            .all(|(scope, line)| *scope == u.scope && *line >= u.line)
+    } else {
+        bindings.iter().all(|(_, line)| *line >= u.line)
+    }
+}
+
+fn in_function(scope: ScopeId, facts: &FileFacts) -> bool {
+    let mut current = Some(scope);
+    for _ in 0..64 {
+        let Some(s) = current.and_then(|id| facts.scopes.get(id)) else {
+            return false;
+        };
+        if s.kind == ScopeKind::Function {
+            return true;
+        }
+        current = s.parent;
+    }
+    false
+}
+
+/// Whether a name looks like configuration: upper-case letters, digits and underscores, with
+/// a letter, not starting with a digit.
+pub(crate) fn is_config_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_uppercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && name.chars().any(|c| c.is_ascii_uppercase())
+}
+
+/// Whether a variable set by the script or a crontab is worth recording as configuration.
+pub(crate) fn is_config_env(name: &str, shell: &ShellModel) -> bool {
+    is_config_name(name) && !shell.ignores_env(name)
+}
+
+/// Collects every parameter expansion of a tree as a use, in the scope of the function it is
+/// in (`function_scopes` maps a function definition's node id to its scope).
+pub(super) fn scan_uses(
+    root: Node,
+    tr: &Translator,
+    function_scopes: &BTreeMap<usize, ScopeId>,
+    log: &mut ShellLog,
+) {
+    let mut stack = vec![(root, tr.scope)];
+    let mut seen = 0usize;
+    while let Some((node, scope)) = stack.pop() {
+        seen += 1;
+        if seen > MAX_SCAN_NODES {
+            return;
+        }
+        let scope = match node.kind() {
+            "function_definition" => function_scopes.get(&node.id()).copied().unwrap_or(scope),
+            _ => scope,
+        };
+        if matches!(node.kind(), "simple_expansion" | "expansion") {
+            let t = Translator { scope, ..*tr };
+            if let Some((name, kind)) = t.parameter_use(node) {
+                log.expansion(name, scope, t.line(node), kind);
+            }
+        }
+        let mut cursor = node.walk();
+        let children: Vec<Node> = node.children(&mut cursor).collect();
+        stack.extend(children.into_iter().rev().map(|c| (c, scope)));
+    }
+}
+
+/// The names of the functions a tree defines.
+pub(super) fn function_names(root: Node, text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut stack = vec![root];
+    let mut seen = 0usize;
+    while let Some(node) = stack.pop() {
+        seen += 1;
+        if seen > MAX_SCAN_NODES {
+            break;
+        }
+        if node.kind() == "function_definition"
+            && let Some(name) = node
+                .child_by_field_name("name")
+                .and_then(|n| text.get(n.byte_range()))
+        {
+            names.push(name.to_string());
+        }
+        let mut cursor = node.walk();
+        stack.extend(node.named_children(&mut cursor));
+    }
+    names
+}
+
+/// `set -u`, `set -euo pipefail`, `set -o nounset` turn nounset on; `set +u` and
+/// `set +o nounset` turn it off. `None` when the command does not touch it.
+pub(super) fn nounset_change(args: &[String]) -> Option<bool> {
+    let mut change = None;
+    let mut iter = args.iter().peekable();
+    while let Some(arg) = iter.next() {
+        if arg == "--" {
+            break;
+        }
+        let (on, letters) = match (arg.strip_prefix('-'), arg.strip_prefix('+')) {
+            (Some(l), _) => (true, l),
+            (_, Some(l)) => (false, l),
+            _ => break,
+        };
+        if letters.contains('u') {
+            change = Some(on);
+        }
+        if letters.ends_with('o')
+            && let Some(option) = iter.peek()
+        {
+            if option.as_str() == "nounset" {
+                change = Some(on);
+            }
+            iter.next();
+        }
+    }
+    change
+}
+
+/// A shebang's options (`#!/bin/bash -eu`) that turn nounset on.
+pub(super) fn shebang_nounset(text: &str) -> bool {
+    let Some(first) = text.lines().next() else {
+        return false;
+    };
+    let Some(rest) = first.strip_prefix("#!") else {
+        return false;
+    };
+    let words: Vec<String> = rest
+        .split_whitespace()
+        .skip(1)
+        .filter(|w| w.starts_with(['-', '+']))
+        .map(str::to_string)
+        .collect();
+    nounset_change(&words) == Some(true)
+}
+
+impl Walker<'_> {
+    /// `[ -z "$X" ] && exit 1`, `[ -n "$X" ] || { echo "X?" >&2; exit 1; }`: the script
+    /// stops without X.
+    pub(super) fn guard_list(&mut self, node: Node) {
+        let mut current = node;
+        let mut tail: Vec<Node> = Vec::new();
+        for _ in 0..64 {
+            if current.kind() != "list" {
+                break;
+            }
+            let mut cursor = current.walk();
+            let children: Vec<Node> = current.children(&mut cursor).collect();
+            let [left, operator, right] = children.as_slice() else {
+                return;
+            };
+            tail.push(*right);
+            tail.push(*operator);
+            current = *left;
+        }
+        tail.reverse();
+        let Some(operator) = tail.first().map(|o| self.node_text(*o)) else {
+            return;
+        };
+        let Some((test, name)) = self.env_test(current) else {
+            return;
+        };
+        let stops = tail
+            .iter()
+            .skip(1)
+            .any(|n| n.is_named() && stops_script(*n, self.text));
+        if stops && matches!((test.as_str(), operator), ("-z", "&&") | ("-n", "||")) {
+            let line = self.line(current);
+            self.log.guard(name, self.scope, line);
+        }
+    }
+
+    /// `if [ -z "$X" ]; then ...; exit 1; fi` and `if [ -n "$X" ]; then ...; else exit; fi`.
+    pub(super) fn guard_if(&mut self, node: Node) {
+        let Some(condition) = node.child_by_field_name("condition") else {
+            return;
+        };
+        let Some((test, name)) = self.env_test(condition) else {
+            return;
+        };
+        let mut cursor = node.walk();
+        let children: Vec<Node> = node.named_children(&mut cursor).collect();
+        let stops = match test.as_str() {
+            "-z" => children
+                .iter()
+                .filter(|c| c.id() != condition.id() && c.kind() != "comment")
+                .filter(|c| !matches!(c.kind(), "elif_clause" | "else_clause"))
+                .any(|c| stops_script(*c, self.text)),
+            "-n" => children
+                .iter()
+                .filter(|c| c.kind() == "else_clause")
+                .any(|c| stops_script(*c, self.text)),
+            _ => false,
+        };
+        if stops {
+            let line = self.line(condition);
+            self.log.guard(name, self.scope, line);
+        }
+    }
+
+    /// A test of whether one variable is empty: (`-z` or `-n`, the variable's name).
+    fn env_test(&self, node: Node) -> Option<(String, String)> {
+        if node.kind() != "test_command" {
+            return None;
+        }
+        let mut cursor = node.walk();
+        let inner: Vec<Node> = node.named_children(&mut cursor).collect();
+        let [test] = inner.as_slice() else {
+            return None;
+        };
+        if test.kind() != "unary_expression" {
+            return None;
+        }
+        let op = test
+            .child_by_field_name("operator")
+            .map(|o| self.node_text(o))?;
+        if !matches!(op, "-z" | "-n") {
+            return None;
+        }
+        let last = u32::try_from(test.named_child_count().checked_sub(1)?).ok()?;
+        let operand = test.named_child(last)?;
+        let name = variable_name(&self.word(operand))?;
+        Some((op.to_string(), name))
+    }
+
+    /// Records a `[ -n "$X" ]`-style check of a variable (`-v X` names it bare).
+    pub(super) fn env_check(&mut self, op: &str, operand: &Word, line: u32) {
+        let name = if op == "-v" {
+            operand.lit()
+        } else {
+            variable_name(operand)
+        };
+        if let Some(name) = name {
+            self.log.check(name, self.scope, line);
+        }
+    }
+}
+
+/// The variable a word expands, when it is exactly one (`"$X"`, `${X:-}`).
+fn variable_name(word: &Word) -> Option<String> {
+    match word.expr() {
+        Expr::Var { name, .. } => Some(name),
+        _ => None,
+    }
+}
+
+/// Whether a statement leaves the script or function (`exit`, `return`, or a block that does).
+fn stops_script(node: Node, text: &str) -> bool {
+    contains_command(node, text, "exit") || contains_command(node, text, "return")
+}
