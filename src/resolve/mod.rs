@@ -506,6 +506,8 @@ fn run_targets<'a>(
             let rel = module.replace('.', "/");
             vec![format!("{rel}.py"), format!("{rel}/__main__.py")]
         }
+        // Linking a systemd unit name to its unit file is not done yet.
+        RunTarget::Unit { .. } => Vec::new(),
     };
     let mut best: Vec<FileRef<'a>> = Vec::new();
     let mut best_score = 0;

@@ -85,7 +85,7 @@ fn run_paths(f: &FileFacts) -> Vec<(u32, Expr)> {
         .iter()
         .filter_map(|r| match &r.target {
             RunTarget::Path { expr } => Some((r.line, expr.clone())),
-            RunTarget::PythonModule { .. } => None,
+            RunTarget::PythonModule { .. } | RunTarget::Unit { .. } => None,
         })
         .collect()
 }
