@@ -630,7 +630,7 @@ mod tests {
         ];
         let (text, first) = exec_text(&args).expect("text");
         assert_eq!(first, 3);
-        assert_eq!(text, "python -m \\\n \\\n \"--queue=${QUEUE_NAME}\"");
+        assert_eq!(text, "python -m \\\n \\\n\"--queue=${QUEUE_NAME}\"");
         assert_eq!(shell_script_index(&args), None);
         let sh = vec![
             Arg {

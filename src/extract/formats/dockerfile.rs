@@ -179,7 +179,9 @@ pub fn extract(path: &str, text: &str, models: &Models) -> FileFacts {
             }
             "WORKDIR" => {
                 let dir = common::unquote(args.trim()).to_string();
-                stage.workdir = Some(join_dir(stage.workdir.as_deref(), &dir));
+                let joined = join_dir(stage.workdir.as_deref(), &dir);
+                let trimmed = joined.trim_end_matches('/');
+                stage.workdir = Some(if trimmed.is_empty() { "/".to_string() } else { trimmed.to_string() });
             }
             "RUN" | "CMD" | "ENTRYPOINT" => {
                 command(&mut facts, &stage, &instruction.keyword, args, line, models)
@@ -338,15 +340,19 @@ fn json_array(args: &str) -> Option<Vec<(String, u32)>> {
     Some(out)
 }
 
-/// `WORKDIR` joins relative directories onto the previous one.
+/// `WORKDIR` joins relative directories onto the previous one (`.` and `./` are the same
+/// directory).
 fn join_dir(current: Option<&str>, dir: &str) -> String {
     if dir.starts_with('/') || dir.starts_with('$') {
         return dir.to_string();
     }
-    match current {
-        Some(base) => format!("{}/{dir}", base.trim_end_matches('/')),
-        None => format!("/{dir}"),
+    let dir = dir.trim_start_matches("./");
+    let dir = if dir == "." { "" } else { dir };
+    let base = current.unwrap_or("").trim_end_matches('/');
+    if dir.is_empty() {
+        return format!("{base}/");
     }
+    format!("{base}/{dir}")
 }
 
 /// `COPY [--chown=..] src... dest`: where each source lands in the image.
@@ -361,28 +367,24 @@ fn copy(facts: &mut FileFacts, stage: &Stage, keyword: &str, args: &str, line: u
     if words.is_empty() {
         return;
     }
-    let dest = if dest.starts_with('/') || dest.starts_with('$') {
-        dest
-    } else {
-        join_dir(stage.workdir.as_deref(), &dest)
-    };
+    let dest = join_dir(stage.workdir.as_deref(), &dest);
     let dest_is_dir = dest.ends_with('/') || words.len() > 1;
+    let dest_path = match dest.trim_end_matches('/') {
+        "" => "/".to_string(),
+        trimmed => trimmed.to_string(),
+    };
     let via = format!("Dockerfile {keyword}");
-    let mut targets = Vec::new();
+    let mut targets: Vec<(String, bool)> = Vec::new();
     for src in &words {
-        if src.contains("://") {
-            targets.push(dest.trim_end_matches('/').to_string());
-            continue;
-        }
+        let remote = src.contains("://");
         let src_is_dir = src.ends_with('/') || src == "." || common::has_glob(src);
-        let image_path = if dest_is_dir && !src_is_dir {
+        let image_path = if dest_is_dir && !src_is_dir && !remote {
             let base = src.rsplit('/').next().unwrap_or(src);
-            format!("{}/{base}", dest.trim_end_matches('/'))
+            format!("{}/{base}", dest_path.trim_end_matches('/'))
         } else {
-            let trimmed = dest.trim_end_matches('/');
-            if trimmed.is_empty() { "/".to_string() } else { trimmed.to_string() }
+            dest_path.clone()
         };
-        if !from_stage {
+        if !from_stage && !remote {
             let source = if common::has_glob(src) {
                 src.rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_else(|| ".".to_string())
             } else {
@@ -395,15 +397,13 @@ fn copy(facts: &mut FileFacts, stage: &Stage, keyword: &str, args: &str, line: u
                 line,
             });
         }
-        targets.push(image_path);
+        let tree = src_is_dir || (remote && dest_is_dir);
+        if !targets.iter().any(|(t, _)| *t == image_path) {
+            targets.push((image_path, tree));
+        }
     }
-    targets.dedup();
-    for target in targets {
-        let reach = if dest_is_dir || target == dest.trim_end_matches('/') && words.iter().any(|w| w.ends_with('/') || w == ".") {
-            Reach::Tree
-        } else {
-            Reach::Exact
-        };
+    for (target, tree) in targets {
+        let reach = if tree { Reach::Tree } else { Reach::Exact };
         path_access(facts, stage.scope, Expr::lit(target), Mode::MoveTo, reach, line, &via);
     }
 }

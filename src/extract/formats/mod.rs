@@ -36,6 +36,8 @@ pub mod keyvalue;
 pub mod logrotate;
 pub mod systemd;
 pub mod template;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod yaml;
 
 pub use template::TemplateEngine;

@@ -25,9 +25,11 @@ const MAX_ERRORS: usize = 20;
 pub(crate) struct Scalar {
     pub value: String,
     pub style: ScalarStyle,
-    /// First and last line of the scalar's source (for block scalars, from the indicator).
+    /// First and last line of the scalar's source (for block scalars, of the first line with
+    /// content, not the `|` indicator), and the column where it starts.
     pub line: u32,
     pub end_line: u32,
+    pub col: usize,
     /// Byte range of the scalar's source, when the parser gives it.
     pub bytes: Option<std::ops::Range<usize>>,
 }
@@ -55,6 +57,7 @@ impl Node {
                 style: ScalarStyle::Plain,
                 line,
                 end_line: line,
+                col: 0,
                 bytes: None,
             }),
         }
@@ -231,6 +234,7 @@ impl Builder {
                         style,
                         line,
                         end_line: line_u32(span.end.line()),
+                        col: span.start.col(),
                         bytes: span.byte_range(),
                     }),
                 };
@@ -398,17 +402,17 @@ fn size(node: &Node, limit: usize) -> usize {
 }
 
 /// Shell text for a scalar, laid out so that line N of the text is line `first + N - 1` of the
-/// file: literal blocks as they are; folded blocks and multi-line plain or single-quoted
+/// file: literal blocks as they are (leading blank lines counted back from the first content
+/// line, where the parser's span starts); folded blocks and multi-line plain or single-quoted
 /// scalars from their source lines, joined where YAML folds them with `\` continuations (the
 /// shell reads the same command); other scalars on their first line.
 pub(crate) fn shell_text(scalar: &Scalar, source: &str) -> (String, u32) {
+    let leading_blank = u32::try_from(scalar.value.bytes().take_while(|b| *b == b'\n').count())
+        .unwrap_or(0);
     match scalar.style {
-        ScalarStyle::Literal => (scalar.value.clone(), scalar.line.saturating_add(1)),
-        _ if scalar.end_line <= scalar.line && scalar.style != ScalarStyle::Folded => {
-            (scalar.value.clone(), scalar.line)
-        }
-        ScalarStyle::Folded => folded(scalar, source)
-            .unwrap_or_else(|| (scalar.value.clone(), scalar.line.saturating_add(1))),
+        ScalarStyle::Literal => (scalar.value.clone(), scalar.line.saturating_sub(leading_blank).max(1)),
+        ScalarStyle::Folded => folded(scalar, source).unwrap_or_else(|| (scalar.value.clone(), scalar.line)),
+        _ if scalar.end_line <= scalar.line => (scalar.value.clone(), scalar.line),
         ScalarStyle::Plain | ScalarStyle::SingleQuoted => multi_line(scalar, source)
             .unwrap_or_else(|| (scalar.value.clone(), scalar.line)),
         _ => (scalar.value.clone(), scalar.line),
@@ -422,20 +426,18 @@ fn source_lines<'s>(scalar: &Scalar, source: &'s str) -> Option<Vec<&'s str>> {
     Some(text.split('\n').collect())
 }
 
-/// A folded block (`>`): content lines from the line after the indicator, folded lines joined
-/// with continuations, more-indented and blank lines kept as they are.
+/// A folded block (`>`): its source lines from the first with content (where the span starts),
+/// dedented, folded lines joined with continuations, more-indented and blank lines kept.
 fn folded(scalar: &Scalar, source: &str) -> Option<(String, u32)> {
     let lines = source_lines(scalar, source)?;
-    let content = lines.get(1..)?;
-    let indent = content
+    let indent = scalar.col;
+    let dedented: Vec<&str> = lines
         .iter()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start().len())
-        .min()
-        .unwrap_or(0);
-    let dedented: Vec<&str> = content
-        .iter()
-        .map(|l| l.get(indent..).unwrap_or("").trim_end_matches('\r'))
+        .enumerate()
+        .map(|(i, l)| {
+            let l = if i == 0 { l } else { l.get(indent..).unwrap_or("") };
+            l.trim_end_matches('\r')
+        })
         .collect();
     let mut text = String::new();
     for (i, line) in dedented.iter().enumerate() {
@@ -448,7 +450,7 @@ fn folded(scalar: &Scalar, source: &str) -> Option<(String, u32)> {
             text.push_str(if folds { " \\\n" } else { "\n" });
         }
     }
-    Some((text, scalar.line.saturating_add(1)))
+    Some((text, scalar.line))
 }
 
 /// A plain or single-quoted scalar over several lines: line breaks fold into continuations.
@@ -496,6 +498,10 @@ mod tests {
         let c = second.get("c").and_then(Node::scalar).expect("c");
         assert_eq!(c.style, ScalarStyle::Literal);
         assert_eq!(shell_text(c, "a: 1\nb:\n  - x\n  - y\n---\nc: |\n  echo hi\n  rm /tmp/x\n"), ("echo hi\nrm /tmp/x\n".to_string(), 7));
+        let src = "k: |-\n\n  after blank\n";
+        let (d, _) = docs(src);
+        let k = d[0].root.as_ref().and_then(|r| r.get("k")).and_then(Node::scalar).expect("k");
+        assert_eq!(shell_text(k, src), ("\nafter blank".to_string(), 2));
     }
 
     #[test]
@@ -504,7 +510,7 @@ mod tests {
         let (d, _) = docs(src);
         let root = d[0].root.as_ref().expect("root");
         let run = root.get("run").and_then(Node::scalar).expect("run");
-        assert_eq!(shell_text(run, src), ("find /var/log \\\n-delete".to_string(), 2));
+        assert_eq!(shell_text(run, src), ("find /var/log \\\n-delete\n".to_string(), 2));
         let plain = root.get("plain").and_then(Node::scalar).expect("plain");
         assert_eq!(plain.value, "rm /tmp/a");
         assert_eq!(shell_text(plain, src), ("rm \\\n/tmp/a".to_string(), 4));
