@@ -13,6 +13,10 @@ use crate::model::Mode;
 use crate::rules::models::Models;
 use super::template::{Syntax, expression_expr, is_placeholder_name};
 
+/// Values longer than this are taken literally (no reference search, which is quadratic on
+/// hostile input).
+const MAX_INTERPOLATED: usize = 16 * 1024;
+
 /// 1-based line of a 0-based line index.
 pub(crate) fn line_of(index: usize) -> u32 {
     u32::try_from(index.saturating_add(1)).unwrap_or(u32::MAX)
@@ -232,6 +236,9 @@ fn quote_exec_arg(arg: &str) -> String {
 /// Kubernetes expands `$(VAR)` in `command`/`args` from the container's environment; the shell
 /// spelling of the same reference is `${VAR}`. `$$(VAR)` stays literal.
 pub(crate) fn kube_vars_to_shell(text: &str) -> String {
+    if text.len() > MAX_INTERPOLATED {
+        return text.to_string();
+    }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find("$(") {
@@ -390,6 +397,9 @@ impl Interpolation {
 /// variables or holes, and template placeholders (see `template.rs`) left in the text for the
 /// template pass to fill. `glob` marks values that the consuming program expands as globs.
 pub(crate) fn value_expr(text: &str, interpolation: Interpolation, glob: bool) -> Expr {
+    if text.len() > MAX_INTERPOLATED {
+        return Expr::lit(text);
+    }
     let mut parts: Vec<Expr> = Vec::new();
     let mut literal = String::new();
     let mut rest = text;

@@ -24,8 +24,7 @@ pub(crate) fn is_dotenv_path(lower_name: &str, ext: Option<&str>, dirs: &[&str])
     }
     let parent = dirs.first().copied().unwrap_or("");
     let env_dir = matches!(parent, "default" | "sysconfig" | "env" | "environment");
-    let plain_name = !lower_name.starts_with('.')
-        && (ext.is_none() || ext.is_some_and(|e| matches!(e, "conf" | "env")));
+    let plain_name = !lower_name.starts_with('.') && ext.is_none();
     (env_dir && plain_name) || (lower_name == "environment" && parent == "etc")
 }
 

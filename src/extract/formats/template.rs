@@ -52,6 +52,8 @@ const MAX_PLACEHOLDERS: usize = 10_000;
 /// Deepest expression walked when filling placeholders.
 const MAX_FILL_DEPTH: u32 = 64;
 const TOKEN_PREFIX: &str = "__tmpl_";
+/// Most warnings about unterminated tags per file.
+const MAX_WARNINGS: usize = 20;
 
 /// The file extensions of each engine; the inner format is read from what precedes them.
 pub(crate) fn engine_of_extension(ext: &str) -> Option<TemplateEngine> {
@@ -175,6 +177,7 @@ pub(crate) fn substitute(text: &str, options: Options) -> Substituted {
     let mut rest = text;
     let mut line: u32 = first_line;
     let mut raw_block = false;
+    let mut unclosed: Vec<&str> = Vec::new();
     while !rest.is_empty() {
         let Some((at, open)) = next_open(rest, engine, raw_block) else {
             result.push_str(rest);
@@ -184,11 +187,25 @@ pub(crate) fn substitute(text: &str, options: Options) -> Substituted {
         line = line.saturating_add(count_newlines(before));
         result.push_str(before);
         let after_open = &rest[at + open.len()..];
-        let Some(close_at) = after_open.find(close_of(open)) else {
-            out.warnings.push(ExtractWarning {
-                line,
-                message: format!("unterminated template tag `{open}`; the rest of its line was skipped"),
-            });
+        let close = close_of(open);
+        let found = if unclosed.contains(&close) {
+            None
+        } else {
+            after_open.find(close)
+        };
+        let Some(close_at) = found else {
+            // Nothing later closes this kind of tag either: later ones fail without a search.
+            if !unclosed.contains(&close) {
+                unclosed.push(close);
+            }
+            if out.warnings.len() < MAX_WARNINGS {
+                out.warnings.push(ExtractWarning {
+                    line,
+                    message: format!(
+                        "unterminated template tag `{open}`; the rest of its line was skipped"
+                    ),
+                });
+            }
             let skip = after_open.find('\n').unwrap_or(after_open.len());
             rest = &after_open[skip..];
             continue;
@@ -234,7 +251,8 @@ fn alone_on_line(after: &str, result: &str) -> bool {
     head_blank && tail.trim().is_empty()
 }
 
-/// The next opening delimiter: its offset and spelling.
+/// The next opening delimiter: its offset and spelling. One forward scan, so a file of many
+/// tags is read in linear time.
 fn next_open(text: &str, engine: TemplateEngine, raw_block: bool) -> Option<(usize, &'static str)> {
     let candidates: &[&'static str] = match (engine, raw_block) {
         (TemplateEngine::Jinja, true) => &["{%"],
@@ -242,10 +260,16 @@ fn next_open(text: &str, engine: TemplateEngine, raw_block: bool) -> Option<(usi
         (TemplateEngine::Erb, _) => &["<%"],
         (TemplateEngine::Go, _) => &["{{"],
     };
-    candidates
-        .iter()
-        .filter_map(|open| text.find(open).map(|at| (at, *open)))
-        .min_by_key(|(at, _)| *at)
+    let lead = if engine == TemplateEngine::Erb { '<' } else { '{' };
+    let mut from = 0;
+    while let Some(found) = text[from..].find(lead) {
+        let at = from + found;
+        if let Some(open) = candidates.iter().find(|c| text[at..].starts_with(**c)) {
+            return Some((at, open));
+        }
+        from = at + 1;
+    }
+    None
 }
 
 fn close_of(open: &str) -> &'static str {
@@ -734,8 +758,17 @@ pub(crate) fn fill(facts: &mut FileFacts, placeholders: &[Placeholder]) {
     let filler = Filler { placeholders };
     super::common::exprs_mut(facts, &mut |e| filler.expr(e, 0));
     facts.bindings.retain(|b| !is_placeholder_name(&b.name));
+    for access in &mut facts.accesses {
+        if let crate::extract::RawResource::Path(target) = &mut access.resource
+            && let Some(retention) = &mut target.retention
+        {
+            *retention = filler.text(retention);
+        }
+    }
     for schedule in &mut facts.schedules {
         schedule.command = filler.text(&schedule.command);
+        schedule.expression = filler.text(&schedule.expression);
+        schedule.description = filler.text(&schedule.description);
         for (_, value) in &mut schedule.env {
             *value = filler.text(value);
         }
