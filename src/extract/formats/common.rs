@@ -4,6 +4,7 @@
 //!
 //! Invariants: nothing here panics on any input; every function is linear in its input.
 
+use super::template::{Syntax, expression_expr, is_placeholder_name};
 use crate::expr::{Expr, ScopeId};
 use crate::extract::{
     Binding, FileFacts, PathTarget, RawAccess, RawResource, Reach, Scope, ScopeKind, bash,
@@ -11,7 +12,6 @@ use crate::extract::{
 use crate::extract::{EnvTarget, RunTarget, SecretTarget, SendKind, TriggerKind};
 use crate::model::Mode;
 use crate::rules::models::Models;
-use super::template::{Syntax, expression_expr, is_placeholder_name};
 
 /// Values longer than this are taken literally (no reference search, which is quadratic on
 /// hostile input).
@@ -527,7 +527,11 @@ fn braces_reference(text: &str, at: Interpolation) -> Option<(Expr, usize)> {
     let end = text[open..].find("}}")?;
     let inner = &text[open..open + end];
     let used = open + end + 2;
-    let syntax = if github { Syntax::Github } else { Syntax::Jinja };
+    let syntax = if github {
+        Syntax::Github
+    } else {
+        Syntax::Jinja
+    };
     Some((expression_expr(inner, syntax, at.scope, at.line), used))
 }
 
@@ -556,7 +560,10 @@ pub(crate) fn exprs_mut(facts: &mut FileFacts, f: &mut dyn FnMut(&mut Expr)) {
             RawResource::Secret(target) => f(&mut target.id),
             RawResource::Queue(target) => {
                 f(&mut target.name);
-                for e in [&mut target.exchange, &mut target.bound_queue].into_iter().flatten() {
+                for e in [&mut target.exchange, &mut target.bound_queue]
+                    .into_iter()
+                    .flatten()
+                {
                     f(e);
                 }
             }

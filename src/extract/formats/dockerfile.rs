@@ -156,7 +156,13 @@ pub fn extract(path: &str, text: &str, models: &Models) -> FileFacts {
                     [.., image] => image.to_string(),
                     [] => "image".to_string(),
                 };
-                let scope = push_scope(&mut facts, 0, ScopeKind::Function, format!("stage {name}"), line);
+                let scope = push_scope(
+                    &mut facts,
+                    0,
+                    ScopeKind::Function,
+                    format!("stage {name}"),
+                    line,
+                );
                 stage = Stage {
                     scope,
                     workdir: None,
@@ -181,14 +187,25 @@ pub fn extract(path: &str, text: &str, models: &Models) -> FileFacts {
                 let dir = common::unquote(args.trim()).to_string();
                 let joined = join_dir(stage.workdir.as_deref(), &dir);
                 let trimmed = joined.trim_end_matches('/');
-                stage.workdir = Some(if trimmed.is_empty() { "/".to_string() } else { trimmed.to_string() });
+                stage.workdir = Some(if trimmed.is_empty() {
+                    "/".to_string()
+                } else {
+                    trimmed.to_string()
+                });
             }
             "RUN" | "CMD" | "ENTRYPOINT" => {
                 command(&mut facts, &stage, &instruction.keyword, args, line, models)
             }
             "HEALTHCHECK" => {
                 if let Some(at) = args.find("CMD") {
-                    command(&mut facts, &stage, "HEALTHCHECK", &args[at + 3..], line, models);
+                    command(
+                        &mut facts,
+                        &stage,
+                        "HEALTHCHECK",
+                        &args[at + 3..],
+                        line,
+                        models,
+                    );
                 }
             }
             "COPY" | "ADD" => copy(&mut facts, &stage, &instruction.keyword, args, line),
@@ -198,7 +215,15 @@ pub fn extract(path: &str, text: &str, models: &Models) -> FileFacts {
                     .unwrap_or_else(|| common::split_values(args));
                 for p in paths {
                     let via = "Dockerfile VOLUME";
-                    path_access(&mut facts, stage.scope, Expr::lit(p), Mode::Create, Reach::Exact, line, via);
+                    path_access(
+                        &mut facts,
+                        stage.scope,
+                        Expr::lit(p),
+                        Mode::Create,
+                        Reach::Exact,
+                        line,
+                        via,
+                    );
                 }
             }
             _ => {}
@@ -264,7 +289,14 @@ fn raw_words(text: &str) -> Vec<String> {
 }
 
 /// A `RUN`/`CMD`/`ENTRYPOINT` in shell or exec form, analysed in a child scope.
-fn command(facts: &mut FileFacts, stage: &Stage, keyword: &str, args: &str, line: u32, models: &Models) {
+fn command(
+    facts: &mut FileFacts,
+    stage: &Stage,
+    keyword: &str,
+    args: &str,
+    line: u32,
+    models: &Models,
+) {
     let scope = push_scope(facts, stage.scope, ScopeKind::Function, keyword, line);
     let cwd = stage.workdir.as_deref();
     if let Some(items) = json_array(args) {
@@ -303,7 +335,10 @@ fn command(facts: &mut FileFacts, stage: &Stage, keyword: &str, args: &str, line
         return common::shell(facts, scope, &body, line.saturating_add(1), cwd, models);
     }
     if let Some(rest) = text.strip_prefix("--network=") {
-        text = rest.split_once(char::is_whitespace).map(|(_, r)| r.to_string()).unwrap_or_default();
+        text = rest
+            .split_once(char::is_whitespace)
+            .map(|(_, r)| r.to_string())
+            .unwrap_or_default();
     }
     common::shell(facts, scope, &text, line, cwd, models);
 }
@@ -332,7 +367,10 @@ fn json_array(args: &str) -> Option<Vec<(String, u32)>> {
     let mut search = 0;
     for value in values {
         let quoted = serde_json::to_string(&value).ok()?;
-        let at = cleaned[search..].find(&quoted).map(|i| i + search).unwrap_or(search);
+        let at = cleaned[search..]
+            .find(&quoted)
+            .map(|i| i + search)
+            .unwrap_or(search);
         let lines = cleaned[..at].matches('\n').count();
         out.push((value, u32::try_from(lines).unwrap_or(0)));
         search = at.saturating_add(quoted.len()).min(cleaned.len());
@@ -386,7 +424,9 @@ fn copy(facts: &mut FileFacts, stage: &Stage, keyword: &str, args: &str, line: u
         };
         if !from_stage && !remote {
             let source = if common::has_glob(src) {
-                src.rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_else(|| ".".to_string())
+                src.rsplit_once('/')
+                    .map(|(d, _)| d.to_string())
+                    .unwrap_or_else(|| ".".to_string())
             } else {
                 src.trim_end_matches('/').to_string()
             };
@@ -404,7 +444,15 @@ fn copy(facts: &mut FileFacts, stage: &Stage, keyword: &str, args: &str, line: u
     }
     for (target, tree) in targets {
         let reach = if tree { Reach::Tree } else { Reach::Exact };
-        path_access(facts, stage.scope, Expr::lit(target), Mode::MoveTo, reach, line, &via);
+        path_access(
+            facts,
+            stage.scope,
+            Expr::lit(target),
+            Mode::MoveTo,
+            reach,
+            line,
+            &via,
+        );
     }
 }
 

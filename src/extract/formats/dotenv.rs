@@ -48,7 +48,11 @@ pub fn extract(path: &str, text: &str, _models: &Models) -> FileFacts {
         };
         let name = name.trim();
         if !is_env_name(name) {
-            warn(&mut facts, line, &format!("`{name}` is not a variable name"));
+            warn(
+                &mut facts,
+                line,
+                &format!("`{name}` is not a variable name"),
+            );
             continue;
         }
         let value = value.trim_start();
@@ -74,7 +78,11 @@ fn read_value(value: &str, following: &[&str]) -> (Expr, usize) {
         dollar: true,
         ..Interpolation::default()
     };
-    let Some(quote) = value.chars().next().filter(|c| matches!(c, '"' | '\'' | '`')) else {
+    let Some(quote) = value
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '"' | '\'' | '`'))
+    else {
         let unquoted = match value.find(" #") {
             Some(at) => &value[..at],
             None => value,
@@ -96,7 +104,11 @@ fn read_value(value: &str, following: &[&str]) -> (Expr, usize) {
         consumed += 1;
     }
     let expr = if quote == '"' {
-        value_expr(&text.replace("\\\"", "\"").replace("\\n", "\n"), dollar, false)
+        value_expr(
+            &text.replace("\\\"", "\"").replace("\\n", "\n"),
+            dollar,
+            false,
+        )
     } else {
         Expr::lit(text)
     };
@@ -172,7 +184,11 @@ mod tests {
         );
         assert_eq!(f.warnings.len(), 1);
         assert_eq!(f.warnings[0].line, 7);
-        assert!(f.bindings.iter().any(|b| b.name == "QUEUE_NAME" && b.scope == 0));
+        assert!(
+            f.bindings
+                .iter()
+                .any(|b| b.name == "QUEUE_NAME" && b.scope == 0)
+        );
         assert!(f.accesses.iter().all(|a| a.via == "env file"));
     }
 

@@ -85,10 +85,47 @@ const NAMES: &[(&str, &str)] = &[
 
 /// First path segments that are file system roots (so `/var/x` is a file, `/api/x` a route).
 const ROOTS: &[&str] = &[
-    "var", "etc", "opt", "srv", "data", "home", "tmp", "usr", "mnt", "run", "root", "backup",
-    "backups", "logs", "log", "app", "storage", "media", "nfs", "export", "exports", "shared",
-    "scratch", "archive", "archives", "spool", "dev", "proc", "sys", "lib", "bin", "sbin",
-    "Users", "Volumes", "workspace", "work", "volumes", "secrets", "certs", "config", "cache",
+    "var",
+    "etc",
+    "opt",
+    "srv",
+    "data",
+    "home",
+    "tmp",
+    "usr",
+    "mnt",
+    "run",
+    "root",
+    "backup",
+    "backups",
+    "logs",
+    "log",
+    "app",
+    "storage",
+    "media",
+    "nfs",
+    "export",
+    "exports",
+    "shared",
+    "scratch",
+    "archive",
+    "archives",
+    "spool",
+    "dev",
+    "proc",
+    "sys",
+    "lib",
+    "bin",
+    "sbin",
+    "Users",
+    "Volumes",
+    "workspace",
+    "work",
+    "volumes",
+    "secrets",
+    "certs",
+    "config",
+    "cache",
 ];
 
 /// Whether the fallback reads a file.
@@ -96,7 +133,12 @@ pub(crate) fn is_generic_path(lower_name: &str, ext: Option<&str>, _dirs: &[&str
     if lower_name.contains(".min.") || lower_name.ends_with(".lock") {
         return false;
     }
-    const SKIPPED: &[&str] = &["package-lock.json", "composer.lock", "go.sum", "tsconfig.json"];
+    const SKIPPED: &[&str] = &[
+        "package-lock.json",
+        "composer.lock",
+        "go.sum",
+        "tsconfig.json",
+    ];
     if SKIPPED.contains(&lower_name) {
         return false;
     }
@@ -133,7 +175,15 @@ pub fn extract(path: &str, text: &str, models: &Models) -> FileFacts {
                 break;
             }
             if let Some(expr) = path_candidate(candidate) {
-                path_access(&mut facts, 0, expr, Mode::Unknown, Reach::Exact, line_no, &via);
+                path_access(
+                    &mut facts,
+                    0,
+                    expr,
+                    Mode::Unknown,
+                    Reach::Exact,
+                    line_no,
+                    &via,
+                );
                 count += 1;
             }
         }
@@ -187,8 +237,10 @@ fn candidates(line: &str, bare_words: bool) -> Vec<&str> {
     }
     if bare_words {
         out.extend(
-            line.split(|c: char| c.is_whitespace() || matches!(c, ';' | '(' | ')' | '=' | '"' | '\''))
-                .filter(|w| w.starts_with('/')),
+            line.split(|c: char| {
+                c.is_whitespace() || matches!(c, ';' | '(' | ')' | '=' | '"' | '\'')
+            })
+            .filter(|w| w.starts_with('/')),
         );
     }
     out
@@ -280,7 +332,9 @@ fn env_reads(line: &str, readers: &[String]) -> Vec<String> {
             };
             let upper_snake = name.len() >= 2
                 && name.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
-                && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
             if closed && upper_snake && !out.iter().any(|n| n == name) {
                 out.push(name.to_string());
             }
@@ -326,8 +380,14 @@ mod tests {
         let js = "const dir = process.env.DATA_DIR || `/data/${day}/x.csv`;\nconst s = System.getenv(\"lower\");\n";
         let f = extract("app/index.js", js, &models());
         let got = summary(&f);
-        assert!(got.iter().any(|s| s.contains("env Some(\"DATA_DIR\")")), "{got:?}");
-        assert!(got.iter().any(|s| s.contains("Hole { label: \"${day}\"")), "{got:?}");
+        assert!(
+            got.iter().any(|s| s.contains("env Some(\"DATA_DIR\")")),
+            "{got:?}"
+        );
+        assert!(
+            got.iter().any(|s| s.contains("Hole { label: \"${day}\"")),
+            "{got:?}"
+        );
         assert_eq!(got.len(), 2, "{got:?}");
     }
 

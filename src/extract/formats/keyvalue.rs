@@ -48,7 +48,12 @@ const NOT_FILES: &[&str] = &[
 /// Whether the path is a key-value configuration.
 pub(crate) fn is_key_value_path(lower_name: &str, ext: Option<&str>, dirs: &[&str]) -> bool {
     const EXTENSIONS: &[&str] = &["conf", "ini", "cfg", "cnf", "properties", "toml", "local"];
-    const NOT_CONFIG: &[&str] = &["cargo.toml", "pyproject.toml", "rust-toolchain.toml", "setup.cfg"];
+    const NOT_CONFIG: &[&str] = &[
+        "cargo.toml",
+        "pyproject.toml",
+        "rust-toolchain.toml",
+        "setup.cfg",
+    ];
     if NOT_CONFIG.contains(&lower_name) || lower_name.ends_with(".lock") {
         return false;
     }
@@ -169,7 +174,15 @@ impl Reader<'_> {
                 }
                 None if segments(token) >= 2 && self.generic < MAX_GENERIC => {
                     self.generic += 1;
-                    path_access(facts, self.scope, expr, Mode::Unknown, Reach::Exact, line, "generic: config");
+                    path_access(
+                        facts,
+                        self.scope,
+                        expr,
+                        Mode::Unknown,
+                        Reach::Exact,
+                        line,
+                        "generic: config",
+                    );
                 }
                 None => {}
             }
@@ -214,15 +227,43 @@ fn rsyslog(facts: &mut FileFacts, scope: ScopeId, line_text: &str, line: u32) ->
     let lower = line_text.to_ascii_lowercase();
     if lower.starts_with("action(") || lower.starts_with("input(") || lower.contains(" action(") {
         let file = attribute(line_text, "file");
-        if lower.contains("\"omfile\"") && let Some(file) = file {
-            path_access(facts, scope, common::path_expr(&file), Mode::Append, Reach::Exact, line, "rsyslog omfile");
-        } else if lower.contains("\"imfile\"") && let Some(file) = file {
-            path_access(facts, scope, common::path_expr(&file), Mode::Read, Reach::Exact, line, "rsyslog imfile");
+        if lower.contains("\"omfile\"")
+            && let Some(file) = file
+        {
+            path_access(
+                facts,
+                scope,
+                common::path_expr(&file),
+                Mode::Append,
+                Reach::Exact,
+                line,
+                "rsyslog omfile",
+            );
+        } else if lower.contains("\"imfile\"")
+            && let Some(file) = file
+        {
+            path_access(
+                facts,
+                scope,
+                common::path_expr(&file),
+                Mode::Read,
+                Reach::Exact,
+                line,
+                "rsyslog imfile",
+            );
         }
         return true;
     }
     if let Some(file) = line_text.strip_prefix("$InputFileName") {
-        path_access(facts, scope, common::path_expr(file.trim()), Mode::Read, Reach::Exact, line, "rsyslog imfile");
+        path_access(
+            facts,
+            scope,
+            common::path_expr(file.trim()),
+            Mode::Read,
+            Reach::Exact,
+            line,
+            "rsyslog imfile",
+        );
         return true;
     }
     let mut words = line_text.split_whitespace();
@@ -236,7 +277,15 @@ fn rsyslog(facts: &mut FileFacts, scope: ScopeId, line_text: &str, line: u32) ->
         || selector.starts_with(':');
     let file = target.trim_start_matches('-');
     if is_selector && file.starts_with('/') && !lower.starts_with("include") {
-        path_access(facts, scope, common::path_expr(file), Mode::Append, Reach::Exact, line, "rsyslog action");
+        path_access(
+            facts,
+            scope,
+            common::path_expr(file),
+            Mode::Append,
+            Reach::Exact,
+            line,
+            "rsyslog action",
+        );
         return true;
     }
     false

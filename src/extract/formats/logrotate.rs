@@ -18,7 +18,9 @@
 
 use super::common::{self, line_of, path_access, push_scope};
 use crate::expr::{Expr, ScopeId};
-use crate::extract::{ExtractWarning, FileFacts, PathTarget, RawAccess, RawResource, Reach, ScopeKind};
+use crate::extract::{
+    ExtractWarning, FileFacts, PathTarget, RawAccess, RawResource, Reach, ScopeKind,
+};
 use crate::model::Mode;
 use crate::rules::models::Models;
 
@@ -91,7 +93,13 @@ impl Settings {
 }
 
 /// Script directives, ended by `endscript`.
-const SCRIPTS: &[&str] = &["postrotate", "prerotate", "firstaction", "lastaction", "preremove"];
+const SCRIPTS: &[&str] = &[
+    "postrotate",
+    "prerotate",
+    "firstaction",
+    "lastaction",
+    "preremove",
+];
 
 /// Extracts the facts of a logrotate file.
 pub fn extract(path: &str, text: &str, models: &Models) -> FileFacts {
@@ -190,7 +198,10 @@ fn stanza(
         if SCRIPTS.contains(&directive) {
             let start = index;
             index = skip_script(lines, index);
-            let end = if lines.get(index.saturating_sub(1)).is_some_and(|l| l.trim() == "endscript") {
+            let end = if lines
+                .get(index.saturating_sub(1))
+                .is_some_and(|l| l.trim() == "endscript")
+            {
                 index - 1
             } else {
                 index
@@ -204,7 +215,8 @@ fn stanza(
     if !closed {
         facts.warnings.push(ExtractWarning {
             line,
-            message: "logrotate stanza is not closed with `}`; read to the end of the file".to_string(),
+            message: "logrotate stanza is not closed with `}`; read to the end of the file"
+                .to_string(),
         });
     }
     for path in paths {
@@ -217,16 +229,56 @@ fn stanza(
 fn rotation(facts: &mut FileFacts, scope: ScopeId, path: &str, line: u32, settings: &Settings) {
     let log = common::path_expr(path);
     if settings.copytruncate {
-        path_access(facts, scope, log.clone(), Mode::Read, Reach::Exact, line, "logrotate copytruncate");
-        path_access(facts, scope, log.clone(), Mode::Write, Reach::Exact, line, "logrotate copytruncate");
+        path_access(
+            facts,
+            scope,
+            log.clone(),
+            Mode::Read,
+            Reach::Exact,
+            line,
+            "logrotate copytruncate",
+        );
+        path_access(
+            facts,
+            scope,
+            log.clone(),
+            Mode::Write,
+            Reach::Exact,
+            line,
+            "logrotate copytruncate",
+        );
     } else {
-        path_access(facts, scope, log.clone(), Mode::MoveFrom, Reach::Exact, line, "logrotate");
+        path_access(
+            facts,
+            scope,
+            log.clone(),
+            Mode::MoveFrom,
+            Reach::Exact,
+            line,
+            "logrotate",
+        );
         if settings.create {
-            path_access(facts, scope, log, Mode::Write, Reach::Exact, line, "logrotate create");
+            path_access(
+                facts,
+                scope,
+                log,
+                Mode::Write,
+                Reach::Exact,
+                line,
+                "logrotate create",
+            );
         }
     }
     let rotated = rotated_names(path, settings);
-    path_access(facts, scope, rotated.clone(), Mode::MoveTo, Reach::Exact, line, "logrotate");
+    path_access(
+        facts,
+        scope,
+        rotated.clone(),
+        Mode::MoveTo,
+        Reach::Exact,
+        line,
+        "logrotate",
+    );
     facts.accesses.push(RawAccess {
         resource: RawResource::Path(PathTarget {
             expr: rotated,
@@ -249,7 +301,9 @@ fn rotated_names(path: &str, settings: &Settings) -> Expr {
     };
     let name = format!("{base}{suffix}");
     match &settings.olddir {
-        Some(old) if old.starts_with('/') => Expr::glob(format!("{}/{name}", old.trim_end_matches('/'))),
+        Some(old) if old.starts_with('/') => {
+            Expr::glob(format!("{}/{name}", old.trim_end_matches('/')))
+        }
         Some(old) => Expr::glob(format!("{dir}/{}/{name}", old.trim_end_matches('/'))),
         None => Expr::glob(format!("{dir}/{name}")),
     }

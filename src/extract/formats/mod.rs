@@ -79,7 +79,10 @@ pub fn detect(path: &str, content: &[u8]) -> Option<ConfigFormat> {
     }
     let name = path.rsplit('/').next().unwrap_or(path);
     let lower = name.to_ascii_lowercase();
-    let ext = lower.rsplit_once('.').map(|(_, e)| e).filter(|_| !lower.starts_with('.') || lower.matches('.').count() > 1);
+    let ext = lower
+        .rsplit_once('.')
+        .map(|(_, e)| e)
+        .filter(|_| !lower.starts_with('.') || lower.matches('.').count() > 1);
     let dirs: Vec<&str> = path.split('/').rev().skip(1).collect();
     if dockerfile::is_dockerfile(&lower) {
         return Some(ConfigFormat::Dockerfile);
@@ -126,7 +129,10 @@ pub fn extract(format: ConfigFormat, path: &str, text: &str, models: &Models) ->
         let mut facts = FileFacts::new(path, ScopeKind::Module);
         facts.warnings.push(ExtractWarning {
             line: 1,
-            message: format!("file of {} bytes is too large to read as configuration", text.len()),
+            message: format!(
+                "file of {} bytes is too large to read as configuration",
+                text.len()
+            ),
         });
         return facts;
     }
@@ -151,7 +157,10 @@ mod tests {
         let cases: &[(&str, Option<ConfigFormat>)] = &[
             ("deploy/docker-compose.yml", Some(ConfigFormat::Yaml)),
             ("k8s/worker.yaml", Some(ConfigFormat::Yaml)),
-            ("etc/systemd/system/cleanup.timer", Some(ConfigFormat::Systemd)),
+            (
+                "etc/systemd/system/cleanup.timer",
+                Some(ConfigFormat::Systemd),
+            ),
             ("systemd/cleanup.service", Some(ConfigFormat::Systemd)),
             ("etc/logrotate.d/app", Some(ConfigFormat::Logrotate)),
             ("ops/app.logrotate", Some(ConfigFormat::Logrotate)),
@@ -189,7 +198,8 @@ mod tests {
 
     #[test]
     fn helm_templates_are_go_templates_by_content() {
-        let helm = b"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n";
+        let helm =
+            b"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n";
         assert_eq!(
             detect("charts/worker/templates/deployment.yaml", helm),
             Some(ConfigFormat::Template(TemplateEngine::Go))
@@ -209,7 +219,9 @@ mod tests {
         assert_eq!(Language::detect("crontab", b""), Some(Language::Crontab));
         assert_eq!(
             Language::detect("etc/cron.d/backup.j2", b""),
-            Some(Language::Config(ConfigFormat::Template(TemplateEngine::Jinja)))
+            Some(Language::Config(ConfigFormat::Template(
+                TemplateEngine::Jinja
+            )))
         );
     }
 }

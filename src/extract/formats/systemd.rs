@@ -129,7 +129,11 @@ fn parse(text: &str, warnings: &mut Vec<ExtractWarning>) -> Vec<Entry> {
             continue;
         };
         let key = key.trim();
-        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        if key.is_empty()
+            || !key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
             if warnings.len() < MAX_WARNINGS {
                 warnings.push(ExtractWarning {
                     line,
@@ -163,8 +167,7 @@ pub fn extract(path: &str, text: &str, models: &Models) -> FileFacts {
     let unit = Unit::new(path);
     let working_dir = entries
         .iter()
-        .filter(|e| e.key == "WorkingDirectory")
-        .next_back()
+        .rfind(|e| e.key == "WorkingDirectory")
         .map(|e| unit.expand(e.value.trim_start_matches('-')))
         .map(|d| if d == "~" { "${HOME}".to_string() } else { d });
     for entry in &entries {
@@ -272,32 +275,79 @@ fn service_entry(
         "EnvironmentFile" => {
             let file = value.trim().trim_start_matches('-');
             if !file.is_empty() {
-                path_access(facts, 0, Expr::lit(file), Mode::Read, Reach::Exact, entry.line, &via);
+                path_access(
+                    facts,
+                    0,
+                    Expr::lit(file),
+                    Mode::Read,
+                    Reach::Exact,
+                    entry.line,
+                    &via,
+                );
             }
         }
         "LoadCredential" | "LoadCredentialEncrypted" => {
             if let Some((_, file)) = value.split_once(':')
                 && file.starts_with('/')
             {
-                path_access(facts, 0, Expr::lit(file.trim()), Mode::Read, Reach::Exact, entry.line, &via);
+                path_access(
+                    facts,
+                    0,
+                    Expr::lit(file.trim()),
+                    Mode::Read,
+                    Reach::Exact,
+                    entry.line,
+                    &via,
+                );
             }
         }
         "StandardOutput" | "StandardError" => {
-            let modes = [("append:", Mode::Append), ("file:", Mode::Write), ("truncate:", Mode::Write)];
+            let modes = [
+                ("append:", Mode::Append),
+                ("file:", Mode::Write),
+                ("truncate:", Mode::Write),
+            ];
             for (prefix, mode) in modes {
                 if let Some(file) = value.trim().strip_prefix(prefix) {
-                    path_access(facts, 0, Expr::lit(file), mode, Reach::Exact, entry.line, &via);
+                    path_access(
+                        facts,
+                        0,
+                        Expr::lit(file),
+                        mode,
+                        Reach::Exact,
+                        entry.line,
+                        &via,
+                    );
                 }
             }
         }
         "PIDFile" => {
-            path_access(facts, 0, Expr::lit(value.trim()), Mode::Write, Reach::Exact, entry.line, &via);
+            path_access(
+                facts,
+                0,
+                Expr::lit(value.trim()),
+                Mode::Write,
+                Reach::Exact,
+                entry.line,
+                &via,
+            );
         }
-        "ConditionPathExists" | "AssertPathExists" | "ConditionPathIsDirectory"
-        | "ConditionFileNotEmpty" | "ConditionDirectoryNotEmpty" => {
+        "ConditionPathExists"
+        | "AssertPathExists"
+        | "ConditionPathIsDirectory"
+        | "ConditionFileNotEmpty"
+        | "ConditionDirectoryNotEmpty" => {
             let file = value.trim().trim_start_matches(['!', '|']);
             if file.starts_with('/') {
-                path_access(facts, 0, Expr::lit(file), Mode::Check, Reach::Exact, entry.line, &via);
+                path_access(
+                    facts,
+                    0,
+                    Expr::lit(file),
+                    Mode::Check,
+                    Reach::Exact,
+                    entry.line,
+                    &via,
+                );
             }
         }
         _ => {
@@ -393,8 +443,7 @@ fn reload_signal(command: &str) -> Option<String> {
 fn target_unit(unit: &Unit, entries: &[Entry], section: &str) -> (String, Option<u32>) {
     entries
         .iter()
-        .filter(|e| e.section == section && e.key == "Unit")
-        .next_back()
+        .rfind(|e| e.section == section && e.key == "Unit")
         .map(|e| (e.value.trim().to_string(), Some(e.line)))
         .unwrap_or_else(|| (unit.default_target(), None))
 }
@@ -477,7 +526,15 @@ fn path_unit(facts: &mut FileFacts, unit: &Unit, entries: &[Entry]) {
             Expr::lit(value)
         };
         let via = format!("systemd {}", entry.key);
-        path_access(facts, scope, expr.clone(), Mode::Check, Reach::Exact, entry.line, &via);
+        path_access(
+            facts,
+            scope,
+            expr.clone(),
+            Mode::Check,
+            Reach::Exact,
+            entry.line,
+            &via,
+        );
         facts.triggers.push(TriggerFact {
             scope,
             line: entry.line,
@@ -569,7 +626,11 @@ pub(crate) fn calendar_to_cron(spec: &str) -> Option<String> {
                 [h, m, s] => (*h, *m, *s),
                 _ => return None,
             };
-            if second.trim_start_matches('0').trim_start_matches('.') != "" {
+            if !second
+                .trim_start_matches('0')
+                .trim_start_matches('.')
+                .is_empty()
+            {
                 return None;
             }
             (cron_field(hour, 0, 23)?, cron_field(minute, 0, 59)?)
@@ -645,7 +706,9 @@ pub(crate) fn describe_timespan(value: &str) -> Option<String> {
     let mut parts = Vec::new();
     let mut rest = value.trim();
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if digits == 0 {
             return None;
         }

@@ -79,7 +79,14 @@ pub(crate) fn looks_like_helm_template(path: &str, content: &[u8]) -> bool {
     let head = &content[..content.len().min(64 * 1024)];
     let text = String::from_utf8_lossy(head);
     [
-        "{{ .", "{{- .", "{{-", "{{ include", "{{ template", "{{ if .", "{{ $", "{{/*",
+        "{{ .",
+        "{{- .",
+        "{{-",
+        "{{ include",
+        "{{ template",
+        "{{ if .",
+        "{{ $",
+        "{{/*",
     ]
     .iter()
     .any(|m| text.contains(m))
@@ -260,7 +267,11 @@ fn next_open(text: &str, engine: TemplateEngine, raw_block: bool) -> Option<(usi
         (TemplateEngine::Erb, _) => &["<%"],
         (TemplateEngine::Go, _) => &["{{"],
     };
-    let lead = if engine == TemplateEngine::Erb { '<' } else { '{' };
+    let lead = if engine == TemplateEngine::Erb {
+        '<'
+    } else {
+        '{'
+    };
     let mut from = 0;
     while let Some(found) = text[from..].find(lead) {
         let at = from + found;
@@ -357,9 +368,21 @@ fn value_tag(expr: Expr) -> Tag {
 /// Expressions that render whole blocks of the output (included templates, serialised values),
 /// which stand for structure rather than a value when alone on their line.
 fn is_structural(body: &str) -> bool {
-    ["include", "template", "toYaml", "to_yaml", "to_nice_yaml", "nindent", "indent", "tpl", "toJson", "to_json", "lookup"]
-        .iter()
-        .any(|w| body.contains(w))
+    [
+        "include",
+        "template",
+        "toYaml",
+        "to_yaml",
+        "to_nice_yaml",
+        "nindent",
+        "indent",
+        "tpl",
+        "toJson",
+        "to_json",
+        "lookup",
+    ]
+    .iter()
+    .any(|w| body.contains(w))
 }
 
 /// Strips whitespace-control markers (`{{- x -}}`, `<%- x -%>`, `{%+ x +%}`) and spaces.
@@ -469,11 +492,7 @@ fn dotted_name(text: &str) -> Option<String> {
             rest = &after[end + 1..];
             continue;
         }
-        let rest_after_dot = if first {
-            rest
-        } else {
-            rest.strip_prefix('.')?
-        };
+        let rest_after_dot = if first { rest } else { rest.strip_prefix('.')? };
         let end = rest_after_dot
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
             .unwrap_or(rest_after_dot.len());
@@ -492,8 +511,17 @@ fn dotted_name(text: &str) -> Option<String> {
 }
 
 /// A quoted string: a literal, or for Ruby double quotes with `#{}`, a concatenation.
-fn string_literal(text: &str, syntax: Syntax, scope: ScopeId, line: u32, depth: u32) -> Option<Expr> {
-    let quote = text.chars().next().filter(|c| matches!(c, '"' | '\'' | '`'))?;
+fn string_literal(
+    text: &str,
+    syntax: Syntax,
+    scope: ScopeId,
+    line: u32,
+    depth: u32,
+) -> Option<Expr> {
+    let quote = text
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '"' | '\'' | '`'))?;
     let inner = text.strip_prefix(quote)?.strip_suffix(quote)?;
     if inner.contains(quote) && !inner.contains('\\') {
         return None;
@@ -518,7 +546,13 @@ fn ruby_interpolation(inner: &str, scope: ScopeId, line: u32, depth: u32) -> Exp
             rest = "";
             break;
         };
-        parts.push(translate(&after[..end], Syntax::Erb, scope, line, depth + 1));
+        parts.push(translate(
+            &after[..end],
+            Syntax::Erb,
+            scope,
+            line,
+            depth + 1,
+        ));
         rest = &after[end + 1..];
     }
     if !rest.is_empty() {
@@ -537,7 +571,16 @@ fn apply_filter(
     depth: u32,
 ) -> bool {
     const KEEPS_VALUE: &[&str] = &[
-        "quote", "squote", "string", "trim", "mandatory", "toString", "str", "safe", "e", "escape",
+        "quote",
+        "squote",
+        "string",
+        "trim",
+        "mandatory",
+        "toString",
+        "str",
+        "safe",
+        "e",
+        "escape",
     ];
     let (name, argument) = match filter.find(['(', ' ']) {
         Some(at) => (
@@ -559,7 +602,10 @@ fn apply_filter(
     if !matches!(name, "default" | "d") {
         return false;
     }
-    let argument = split_top(argument, ',').into_iter().next().unwrap_or_default();
+    let argument = split_top(argument, ',')
+        .into_iter()
+        .next()
+        .unwrap_or_default();
     let default = match syntax {
         Syntax::Go => go_head(argument, scope, line, depth + 1),
         _ => head_expr(argument, syntax, scope, line, depth + 1),
@@ -691,7 +737,12 @@ fn split_top(text: &str, separator: char) -> Vec<&str> {
 }
 
 /// Extracts a template file as the format it renders to (see the module doc).
-pub(crate) fn extract(engine: TemplateEngine, path: &str, text: &str, models: &Models) -> FileFacts {
+pub(crate) fn extract(
+    engine: TemplateEngine,
+    path: &str,
+    text: &str,
+    models: &Models,
+) -> FileFacts {
     let inner_path = strip_template_extension(path);
     let inner = inner_language(engine, path, &inner_path, text);
     let yaml = inner == Language::Config(ConfigFormat::Yaml);
@@ -840,11 +891,7 @@ impl Filler<'_> {
             return None;
         }
         let literal = |t: &str| {
-            if glob {
-                Expr::glob(t)
-            } else {
-                Expr::lit(t)
-            }
+            if glob { Expr::glob(t) } else { Expr::lit(t) }
         };
         let mut parts = Vec::new();
         let mut at = 0;
@@ -914,7 +961,8 @@ pub(crate) fn find_tokens(text: &str) -> Vec<(usize, usize, usize)> {
         let Ok(index) = text[digits_start..digits_end].parse::<usize>() else {
             continue;
         };
-        let dollar = start >= 2 && &text[start - 2..start] == "${" && text[digits_end..].starts_with('}');
+        let dollar =
+            start >= 2 && &text[start - 2..start] == "${" && text[digits_end..].starts_with('}');
         if dollar {
             out.push((start - 2, digits_end + 1, index));
         } else if text[digits_end..].starts_with("__") {

@@ -92,6 +92,10 @@ pub(crate) fn runs(facts: &FileFacts) -> Vec<String> {
 #[track_caller]
 pub(crate) fn assert_has(got: &[String], expected: &[&str]) {
     for e in expected {
-        assert!(got.iter().any(|g| g == e), "missing `{e}` in\n{}", got.join("\n"));
+        assert!(
+            got.iter().any(|g| g == e),
+            "missing `{e}` in\n{}",
+            got.join("\n")
+        );
     }
 }

@@ -169,7 +169,7 @@ pub struct AnsibleModule {
 impl AnsibleModule {
     /// The path arguments in effect for a task's arguments (`value_of` gives an argument's
     /// literal value).
-    pub fn paths_for<'a>(&'a self, value_of: impl Fn(&str) -> Option<String>) -> &'a [ArgRule] {
+    pub fn paths_for(&self, value_of: impl Fn(&str) -> Option<String>) -> &[ArgRule] {
         self.when
             .iter()
             .rev()
@@ -270,9 +270,8 @@ impl ConfigModels {
     /// The row for a key in a file: an exact name first, then the longest matching glob.
     pub fn key(&self, path: &str, key: &str) -> Option<&KeyModel> {
         let key = key.to_ascii_lowercase();
-        let in_file = |m: &&KeyModel| {
-            m.files.is_empty() || m.files.iter().any(|g| wildcard_match(g, path))
-        };
+        let in_file =
+            |m: &&KeyModel| m.files.is_empty() || m.files.iter().any(|g| wildcard_match(g, path));
         if let Some(exact) = self
             .keys
             .iter()
@@ -349,7 +348,9 @@ mod tests {
     fn builtin_rows_resolve_exact_names_before_globs() {
         let models = Models::builtin().expect("built-in models load");
         let config = &models.config;
-        let logpath = config.key("etc/fail2ban/jail.local", "logpath").expect("logpath");
+        let logpath = config
+            .key("etc/fail2ban/jail.local", "logpath")
+            .expect("logpath");
         assert_eq!(logpath.mode, Mode::Read);
         let access = config.key("nginx.conf", "access_log").expect("access_log");
         assert_eq!(access.mode, Mode::Append);
@@ -368,11 +369,15 @@ mod tests {
     fn user_rows_replace_builtin_rows_and_typos_are_errors() {
         let mut models = Models::builtin().expect("built-in models load");
         let user = "schema = 1\nlanguage = \"config\"\n[[key]]\nnames = [\"logpath\"]\nmode = \"unknown\"\n";
-        models.load_file("mine.toml", user).expect("user file loads");
+        models
+            .load_file("mine.toml", user)
+            .expect("user file loads");
         let row = models.config.key("jail.local", "logpath").expect("row");
         assert_eq!(row.mode, Mode::Unknown);
         let typo = "schema = 1\nlanguage = \"config\"\n[[key]]\nnames = [\"x\"]\nmode = \"reed\"\n";
-        let error = models.load_file("bad.toml", typo).expect_err("unknown mode");
+        let error = models
+            .load_file("bad.toml", typo)
+            .expect_err("unknown mode");
         assert_eq!(error.line, 5, "{error}");
         let unknown_key = "schema = 1\nlanguage = \"config\"\n[[key]]\nnames = [\"x\"]\nmode = \"read\"\nmodes = 1\n";
         assert!(models.load_file("bad.toml", unknown_key).is_err());

@@ -95,7 +95,12 @@ fn copy_from_another_stage_maps_nothing_and_garbage_is_skipped() {
 
 #[test]
 fn detection() {
-    for name in ["dockerfile", "containerfile", "dockerfile.worker", "worker.dockerfile"] {
+    for name in [
+        "dockerfile",
+        "containerfile",
+        "dockerfile.worker",
+        "worker.dockerfile",
+    ] {
         assert!(is_dockerfile(name), "{name}");
     }
     assert!(!is_dockerfile("dockerfiles.md"));

@@ -1,5 +1,5 @@
 use super::*;
-use crate::extract::formats::testing::{accesses, assert_has, models};
+use crate::extract::formats::testing::{accesses, models};
 
 #[test]
 fn fail2ban_jails_read_their_logpaths_including_continuations() {
@@ -79,16 +79,26 @@ fn fluent_bit_inputs_are_read() {
 
 #[test]
 fn long_and_binary_lines_are_skipped() {
-    let long = format!("log_file = /var/log/{}\nerror_log /var/log/x.log\n", "a".repeat(10_000));
+    let long = format!(
+        "log_file = /var/log/{}\nerror_log /var/log/x.log\n",
+        "a".repeat(10_000)
+    );
     let f = extract("x.conf", &long, &models());
-    assert_eq!(accesses(&f), vec!["L2 append /var/log/x.log @ via config error_log"]);
+    assert_eq!(
+        accesses(&f),
+        vec!["L2 append /var/log/x.log @ via config error_log"]
+    );
     let binary = String::from_utf8_lossy(&[b'[', 0xff, b'=', b'/', 0, b'\n', b'=']).to_string();
     let _ = extract("x.ini", &binary, &models());
 }
 
 #[test]
 fn detection() {
-    assert!(is_key_value_path("jail.local", Some("local"), &["fail2ban"]));
+    assert!(is_key_value_path(
+        "jail.local",
+        Some("local"),
+        &["fail2ban"]
+    ));
     assert!(is_key_value_path("app", None, &["sites-enabled"]));
     assert!(is_key_value_path("app.ini", Some("ini"), &[]));
     assert!(!is_key_value_path("cargo.toml", Some("toml"), &[]));

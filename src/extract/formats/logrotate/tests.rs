@@ -52,7 +52,11 @@ fn copytruncate_olddir_dateext_and_several_quoted_paths() {
             "L14 delete /srv/app/logs/tmp.log @logrotate /srv/app/logs/*.log via rm",
         ],
     );
-    assert!(!accesses(&f).iter().any(|a| a.contains("move-from /var/log/nginx")));
+    assert!(
+        !accesses(&f)
+            .iter()
+            .any(|a| a.contains("move-from /var/log/nginx"))
+    );
 }
 
 #[test]
@@ -76,7 +80,11 @@ fn unclosed_stanza_is_a_warning_and_still_read() {
 fn detection() {
     assert!(is_logrotate_path("app", None, &["logrotate.d", "etc"]));
     assert!(is_logrotate_path("logrotate.conf", Some("conf"), &[]));
-    assert!(is_logrotate_path("app.logrotate", Some("logrotate"), &["ops"]));
+    assert!(is_logrotate_path(
+        "app.logrotate",
+        Some("logrotate"),
+        &["ops"]
+    ));
     assert!(!is_logrotate_path("logrotate.yml", Some("yml"), &["tasks"]));
     assert!(!is_logrotate_path("logrotate.sh", Some("sh"), &[]));
 }

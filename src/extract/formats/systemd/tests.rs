@@ -32,7 +32,11 @@ WantedBy=timers.target
 
 #[test]
 fn cleanup_service_commands_environment_and_reload() {
-    let f = extract("etc/systemd/system/cleanup.service", CLEANUP_SERVICE, &models());
+    let f = extract(
+        "etc/systemd/system/cleanup.service",
+        CLEANUP_SERVICE,
+        &models(),
+    );
     assert!(f.warnings.is_empty(), "{:?}", f.warnings);
     let got = accesses(&f);
     assert_has(
@@ -46,11 +50,14 @@ fn cleanup_service_commands_environment_and_reload() {
             "L13 append /var/log/cleanup/cleanup.log @ via systemd StandardOutput",
         ],
     );
-    assert_has(&runs(&f), &["L12 /opt/host-ops/bin/report.sh @ExecStartPost"]);
+    assert_has(
+        &runs(&f),
+        &["L12 /opt/host-ops/bin/report.sh @ExecStartPost"],
+    );
     assert!(
-        f.bindings
-            .iter()
-            .any(|b| b.name == "TICKER_DIR" && b.scope == 0 && b.value == Expr::lit("/data/ticker"))
+        f.bindings.iter().any(|b| b.name == "TICKER_DIR"
+            && b.scope == 0
+            && b.value == Expr::lit("/data/ticker"))
     );
     assert_eq!(
         f.triggers,
@@ -99,7 +106,10 @@ fn timers_name_their_unit_and_combine_triggers() {
         s.description,
         "5 minutes after boot, and every 15 minutes (after the unit last started)"
     );
-    assert_eq!(runs(&f), vec!["L4 unit rotate-creds.service @timer rotate.timer"]);
+    assert_eq!(
+        runs(&f),
+        vec!["L4 unit rotate-creds.service @timer rotate.timer"]
+    );
 }
 
 #[test]
@@ -114,13 +124,19 @@ fn calendars_are_described_in_plain_words() {
         ("weekly", "at 00:00 on Monday"),
         ("*-*-01 04:00:00", "at 04:00 on day 1 of the month"),
         ("*-*-* 02:00:00 UTC", "every day at 02:00 (UTC)"),
-        ("2030-01-01 00:00:00", "at times matching the calendar `2030-01-01 00:00:00`"),
+        (
+            "2030-01-01 00:00:00",
+            "at times matching the calendar `2030-01-01 00:00:00`",
+        ),
         ("*:*:30", "at times matching the calendar `*:*:30`"),
     ];
     for (spec, words) in cases {
         assert_eq!(describe_calendar(spec), words, "{spec}");
     }
-    assert_eq!(describe_timespan("1h 30min").as_deref(), Some("1 hour 30 minutes"));
+    assert_eq!(
+        describe_timespan("1h 30min").as_deref(),
+        Some("1 hour 30 minutes")
+    );
     assert_eq!(describe_timespan("900").as_deref(), Some("900 seconds"));
     assert_eq!(describe_timespan("2 days").as_deref(), Some("2 days"));
     assert_eq!(describe_timespan("soon"), None);
@@ -130,7 +146,10 @@ fn calendars_are_described_in_plain_words() {
 fn path_units_trigger_the_service_they_activate() {
     let text = "[Path]\nPathExists=/var/spool/rotate/request\nPathChanged=/etc/app/creds.json\n";
     let f = extract("units/rotate.path", text, &models());
-    assert_eq!(runs(&f), vec!["L2 unit rotate.service @activates rotate.service"]);
+    assert_eq!(
+        runs(&f),
+        vec!["L2 unit rotate.service @activates rotate.service"]
+    );
     assert_eq!(f.triggers.len(), 2);
     assert_eq!(
         f.triggers[0].kind,
@@ -158,7 +177,11 @@ fn exec_prefixes_specifiers_and_shell_strings() {
             "L4 create /var/lib/app @ via systemd StateDirectory",
         ],
     );
-    assert!(runs(&f).iter().any(|r| r.starts_with("L2 /usr/bin/app")), "{:?}", runs(&f));
+    assert!(
+        runs(&f).iter().any(|r| r.starts_with("L2 /usr/bin/app")),
+        "{:?}",
+        runs(&f)
+    );
 }
 
 #[test]

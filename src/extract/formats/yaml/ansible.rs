@@ -23,12 +23,12 @@
 use super::Ctx;
 use super::tree::{Node, shell_text};
 use crate::expr::{Expr, ScopeId};
+use crate::extract::formats::TemplateEngine;
 use crate::extract::formats::common::{
     self, Interpolation, is_env_name, path_access, push_scope, set_env, value_expr,
 };
 use crate::extract::formats::keyvalue::reach;
 use crate::extract::formats::template::{self, Placeholder, TokenStyle};
-use crate::extract::formats::TemplateEngine;
 use crate::extract::{
     Binding, FileFacts, FindSpec, PathTarget, RawAccess, RawResource, Reach, RunRef, RunTarget,
     ScheduleFact, Scope, ScopeKind, cron,
@@ -41,18 +41,68 @@ const MAX_DEPTH: u32 = 16;
 
 /// Keys of a task that are not its module.
 const TASK_KEYWORDS: &[&str] = &[
-    "name", "when", "register", "loop", "loop_control", "with_items", "with_dict", "with_fileglob",
-    "with_list", "with_together", "with_nested", "with_first_found", "with_sequence",
-    "with_subelements", "with_indexed_items", "become", "become_user", "become_method", "tags",
-    "notify", "environment", "vars", "args", "ignore_errors", "changed_when", "failed_when",
-    "delegate_to", "delegate_facts", "run_once", "no_log", "until", "retries", "delay",
-    "check_mode", "diff", "listen", "async", "poll", "any_errors_fatal", "throttle", "timeout",
-    "debugger", "collections", "module_defaults", "connection", "remote_user", "port",
-    "ignore_unreachable", "become_flags", "block", "rescue", "always",
+    "name",
+    "when",
+    "register",
+    "loop",
+    "loop_control",
+    "with_items",
+    "with_dict",
+    "with_fileglob",
+    "with_list",
+    "with_together",
+    "with_nested",
+    "with_first_found",
+    "with_sequence",
+    "with_subelements",
+    "with_indexed_items",
+    "become",
+    "become_user",
+    "become_method",
+    "tags",
+    "notify",
+    "environment",
+    "vars",
+    "args",
+    "ignore_errors",
+    "changed_when",
+    "failed_when",
+    "delegate_to",
+    "delegate_facts",
+    "run_once",
+    "no_log",
+    "until",
+    "retries",
+    "delay",
+    "check_mode",
+    "diff",
+    "listen",
+    "async",
+    "poll",
+    "any_errors_fatal",
+    "throttle",
+    "timeout",
+    "debugger",
+    "collections",
+    "module_defaults",
+    "connection",
+    "remote_user",
+    "port",
+    "ignore_unreachable",
+    "become_flags",
+    "block",
+    "rescue",
+    "always",
 ];
 
 /// Keys that make a list item a play.
-const PLAY_KEYS: &[&str] = &["hosts", "import_playbook", "roles", "pre_tasks", "post_tasks"];
+const PLAY_KEYS: &[&str] = &[
+    "hosts",
+    "import_playbook",
+    "roles",
+    "pre_tasks",
+    "post_tasks",
+];
 
 /// Whether a document is an Ansible playbook or task list.
 pub(super) fn looks_like_ansible(root: &Node, models: &crate::rules::models::Models) -> bool {
@@ -96,7 +146,10 @@ pub(super) fn extract(ctx: &Ctx, facts: &mut FileFacts, root: &Node) {
         registered: HashMap::new(),
     };
     for item in root.seq() {
-        if item.pairs().any(|(k, _, _)| PLAY_KEYS.contains(&k) || k == "tasks") {
+        if item
+            .pairs()
+            .any(|(k, _, _)| PLAY_KEYS.contains(&k) || k == "tasks")
+        {
             reader.play(facts, item);
         } else {
             reader.task(facts, 0, item, 0);
@@ -125,7 +178,9 @@ fn bind_vars(facts: &mut FileFacts, scope: ScopeId, vars: Option<&Node>) {
 
 fn environment(facts: &mut FileFacts, scope: ScopeId, env: Option<&Node>) {
     for (name, key, value) in env.map(Node::pairs).into_iter().flatten() {
-        let value = value.text().map(|t| value_expr(&t, jinja(scope, key.line), false));
+        let value = value
+            .text()
+            .map(|t| value_expr(&t, jinja(scope, key.line), false));
         set_env(facts, scope, name, value, key.line, "ansible environment");
     }
 }
@@ -137,7 +192,13 @@ impl Reader<'_, '_> {
             .or_else(|| play.get("hosts"))
             .and_then(Node::str)
             .unwrap_or("play");
-        let scope = push_scope(facts, 0, ScopeKind::Function, format!("play {name}"), play.line);
+        let scope = push_scope(
+            facts,
+            0,
+            ScopeKind::Function,
+            format!("play {name}"),
+            play.line,
+        );
         bind_vars(facts, scope, play.get("vars"));
         environment(facts, scope, play.get("environment"));
         for key in ["pre_tasks", "tasks", "post_tasks", "handlers"] {
@@ -160,7 +221,13 @@ impl Reader<'_, '_> {
             .and_then(Node::str)
             .or(module.map(|(k, _)| k))
             .unwrap_or("block");
-        let scope = push_scope(facts, parent, ScopeKind::Function, format!("task {label}"), task.line);
+        let scope = push_scope(
+            facts,
+            parent,
+            ScopeKind::Function,
+            format!("task {label}"),
+            task.line,
+        );
         bind_vars(facts, scope, task.get("vars"));
         environment(facts, scope, task.get("environment"));
         self.bind_loop(facts, scope, task);
@@ -180,21 +247,36 @@ impl Reader<'_, '_> {
                 let rules = model.paths_for(|k| args.text(k).map(|t| t.to_ascii_lowercase()));
                 let deletes_found = self.found_loop(task);
                 for rule in rules {
-                    let Some((key, node_line)) = rule.keys.iter().find_map(|k| args.line(k).map(|l| (k, l))) else {
+                    let Some((key, node_line)) =
+                        rule.keys.iter().find_map(|k| args.line(k).map(|l| (k, l)))
+                    else {
                         continue;
                     };
-                    if rule.mode == Mode::Delete && let Some(found) = &deletes_found {
+                    if rule.mode == Mode::Delete
+                        && let Some(found) = &deletes_found
+                    {
                         self.delete_found(facts, scope, found, node_line, &via);
                         continue;
                     }
                     let Some(text) = args.text(key) else { continue };
                     let expr = value_expr(&text, jinja(scope, node_line), false);
-                    path_access(facts, scope, expr, rule.mode, reach(rule.reach), node_line, &via);
+                    path_access(
+                        facts,
+                        scope,
+                        expr,
+                        rule.mode,
+                        reach(rule.reach),
+                        node_line,
+                        &via,
+                    );
                 }
             }
             AnsibleKind::Shell => self.shell(facts, scope, &args, task.line),
             AnsibleKind::Script => {
-                let text = args.text("cmd").or_else(|| args.free.clone()).unwrap_or_default();
+                let text = args
+                    .text("cmd")
+                    .or_else(|| args.free.clone())
+                    .unwrap_or_default();
                 if let Some(script) = common::shell_words(&text).first() {
                     let expr = value_expr(script, jinja(scope, task.line), false);
                     facts.runs.push(RunRef {
@@ -227,7 +309,10 @@ impl Reader<'_, '_> {
         };
         let scalars: Vec<Expr> = items
             .iter()
-            .filter_map(|i| i.text().map(|t| value_expr(&t, jinja(scope, i.line), false)))
+            .filter_map(|i| {
+                i.text()
+                    .map(|t| value_expr(&t, jinja(scope, i.line), false))
+            })
             .collect();
         if !scalars.is_empty() {
             facts.bindings.push(Binding {
@@ -248,7 +333,11 @@ impl Reader<'_, '_> {
         for key in keys {
             let values: Vec<Expr> = items
                 .iter()
-                .filter_map(|i| i.get(key).and_then(Node::text).map(|t| value_expr(&t, jinja(scope, i.line), false)))
+                .filter_map(|i| {
+                    i.get(key)
+                        .and_then(Node::text)
+                        .map(|t| value_expr(&t, jinja(scope, i.line), false))
+                })
                 .collect();
             facts.bindings.push(Binding {
                 scope,
@@ -271,7 +360,14 @@ impl Reader<'_, '_> {
         self.registered.get(register).cloned()
     }
 
-    fn delete_found(&self, facts: &mut FileFacts, scope: ScopeId, found: &Found, line: u32, via: &str) {
+    fn delete_found(
+        &self,
+        facts: &mut FileFacts,
+        scope: ScopeId,
+        found: &Found,
+        line: u32,
+        via: &str,
+    ) {
         for path in &found.paths {
             facts.accesses.push(RawAccess {
                 resource: RawResource::Path(PathTarget {
@@ -304,7 +400,9 @@ impl Reader<'_, '_> {
 
     fn shell(&mut self, facts: &mut FileFacts, scope: ScopeId, args: &Args, task_line: u32) {
         let command_scope = push_scope(facts, scope, ScopeKind::Function, "command", task_line);
-        let chdir = args.text("chdir").map(|d| self.substitute(&d, task_line, scope));
+        let chdir = args
+            .text("chdir")
+            .map(|d| self.substitute(&d, task_line, scope));
         if let Some(argv) = args.node("argv") {
             let items: Vec<common::Arg> = argv
                 .seq()
@@ -316,7 +414,14 @@ impl Reader<'_, '_> {
                 })
                 .collect();
             if let Some((text, first)) = common::exec_text(&items) {
-                common::shell(facts, command_scope, &text, first, chdir.as_deref(), self.ctx.models);
+                common::shell(
+                    facts,
+                    command_scope,
+                    &text,
+                    first,
+                    chdir.as_deref(),
+                    self.ctx.models,
+                );
             }
             return;
         }
@@ -329,11 +434,20 @@ impl Reader<'_, '_> {
             (None, None) => return,
         };
         let text = self.substitute(&text, first, scope);
-        common::shell(facts, command_scope, &text, first, chdir.as_deref(), self.ctx.models);
+        common::shell(
+            facts,
+            command_scope,
+            &text,
+            first,
+            chdir.as_deref(),
+            self.ctx.models,
+        );
     }
 
     fn cron(&mut self, facts: &mut FileFacts, scope: ScopeId, args: &Args, task: &Node) {
-        if args.text("state").as_deref() == Some("absent") || args.text("env").is_some_and(|e| is_true(&e)) {
+        if args.text("state").as_deref() == Some("absent")
+            || args.text("env").is_some_and(|e| is_true(&e))
+        {
             return;
         }
         let Some(job) = args.text("job") else { return };
@@ -376,7 +490,10 @@ impl Reader<'_, '_> {
     }
 
     fn find(&mut self, facts: &mut FileFacts, scope: ScopeId, args: &Args, task: &Node, via: &str) {
-        let line = args.line("paths").or_else(|| args.line("path")).unwrap_or(task.line);
+        let line = args
+            .line("paths")
+            .or_else(|| args.line("path"))
+            .unwrap_or(task.line);
         let paths: Vec<Expr> = args
             .list("paths")
             .or_else(|| args.list("path"))
@@ -435,7 +552,10 @@ impl Reader<'_, '_> {
 }
 
 fn is_true(text: &str) -> bool {
-    matches!(text.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1")
+    matches!(
+        text.to_ascii_lowercase().as_str(),
+        "true" | "yes" | "on" | "1"
+    )
 }
 
 /// `age: 7d` -> "older than 7 days"; a negative age (younger than) is not a retention.
@@ -471,7 +591,11 @@ const FREE_FORM_OPTIONS: &[&str] = &["chdir", "creates", "removes", "executable"
 impl<'n> Args<'n> {
     fn new(value: &'n Node, extra: Option<&'n Node>) -> Args<'n> {
         let mut map: Vec<(&str, &Node)> = value.pairs().map(|(k, _, v)| (k, v)).collect();
-        map.extend(extra.map(|e| e.pairs().map(|(k, _, v)| (k, v)).collect::<Vec<_>>()).unwrap_or_default());
+        map.extend(
+            extra
+                .map(|e| e.pairs().map(|(k, _, v)| (k, v)).collect::<Vec<_>>())
+                .unwrap_or_default(),
+        );
         let mut args = Args {
             map,
             free_pairs: Vec::new(),
@@ -490,7 +614,9 @@ impl<'n> Args<'n> {
         let all_pairs = words.iter().all(|w| pair(w).is_some());
         let mut command = text.to_string();
         for word in words.iter().rev() {
-            let Some((key, value)) = pair(word) else { break };
+            let Some((key, value)) = pair(word) else {
+                break;
+            };
             if all_pairs || FREE_FORM_OPTIONS.contains(&key) {
                 self.free_pairs.push((key.to_string(), value.to_string()));
                 if let Some(at) = command.rfind(word.as_str()) {
@@ -502,7 +628,9 @@ impl<'n> Args<'n> {
         }
         if all_pairs {
             for word in &words {
-                if let Some((k, v)) = pair(word) && !self.free_pairs.iter().any(|(key, _)| key == k) {
+                if let Some((k, v)) = pair(word)
+                    && !self.free_pairs.iter().any(|(key, _)| key == k)
+                {
                     self.free_pairs.push((k.to_string(), v.to_string()));
                 }
             }
@@ -512,19 +640,30 @@ impl<'n> Args<'n> {
     }
 
     fn node(&self, key: &str) -> Option<&'n Node> {
-        self.map.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| *v)
+        self.map
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| *v)
     }
 
     fn text(&self, key: &str) -> Option<String> {
-        self.node(key)
-            .and_then(Node::text)
-            .or_else(|| self.free_pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
+        self.node(key).and_then(Node::text).or_else(|| {
+            self.free_pairs
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+        })
     }
 
     fn line(&self, key: &str) -> Option<u32> {
         match self.node(key) {
             Some(node) => Some(node.line),
-            None => self.free_pairs.iter().any(|(k, _)| k == key).then_some(self.free_line),
+            None => self
+                .free_pairs
+                .iter()
+                .any(|(k, _)| k == key)
+                .then_some(self.free_line),
         }
     }
 
@@ -535,14 +674,21 @@ impl<'n> Args<'n> {
         {
             return Some(node.seq().iter().filter_map(Node::text).collect());
         }
-        self.text(key)
-            .map(|t| t.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+        self.text(key).map(|t| {
+            t.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
     }
 }
 
 /// `key=value` with an identifier key.
 fn pair(word: &str) -> Option<(&str, &str)> {
     let (key, value) = word.split_once('=')?;
-    (is_env_name(key) && key.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit()))
-        .then_some((key, value))
+    (is_env_name(key)
+        && key
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit()))
+    .then_some((key, value))
 }

@@ -47,7 +47,9 @@ pub(super) fn github(ctx: &Ctx, facts: &mut FileFacts, root: &Node) {
         .unwrap_or_default();
     let first_index = facts.schedules.len();
     for (i, entry) in schedules.iter().enumerate() {
-        let Some((key, value)) = entry.entry("cron") else { continue };
+        let Some((key, value)) = entry.entry("cron") else {
+            continue;
+        };
         let expression = value.str().unwrap_or("").trim().to_string();
         let description = cron::describe_schedule(&expression)
             .map(|d| format!("{d} (UTC)"))
@@ -74,7 +76,13 @@ pub(super) fn github(ctx: &Ctx, facts: &mut FileFacts, root: &Node) {
     }
     let mut placeholders = Vec::new();
     for (name, key, job) in root.get("jobs").map(Node::pairs).into_iter().flatten() {
-        let scope = push_scope(facts, parent, ScopeKind::Function, format!("jobs.{name}"), key.line);
+        let scope = push_scope(
+            facts,
+            parent,
+            ScopeKind::Function,
+            format!("jobs.{name}"),
+            key.line,
+        );
         env_block(facts, scope, job.get("env"), "github env");
         let job_dir = job
             .at(&["defaults", "run", "working-directory"])
@@ -86,12 +94,21 @@ pub(super) fn github(ctx: &Ctx, facts: &mut FileFacts, root: &Node) {
                 .or_else(|| step.get("uses"))
                 .and_then(Node::str)
                 .unwrap_or("step");
-            let step_scope = push_scope(facts, scope, ScopeKind::Function, format!("step {label}"), step.line);
+            let step_scope = push_scope(
+                facts,
+                scope,
+                ScopeKind::Function,
+                format!("step {label}"),
+                step.line,
+            );
             env_block(facts, step_scope, step.get("env"), "github env");
             let Some(run) = step.get("run").and_then(Node::scalar) else {
                 continue;
             };
-            let cwd = step.get("working-directory").and_then(Node::str).or(job_dir);
+            let cwd = step
+                .get("working-directory")
+                .and_then(Node::str)
+                .or(job_dir);
             let (text, first) = shell_text(run, ctx.source);
             let text = github_expressions(&text, first, step_scope, &mut placeholders);
             common::shell(facts, step_scope, &text, first, cwd, ctx.models);
@@ -101,12 +118,19 @@ pub(super) fn github(ctx: &Ctx, facts: &mut FileFacts, root: &Node) {
 }
 
 /// Replaces `${{ expr }}` by placeholders (filled after the shell is analysed).
-fn github_expressions(text: &str, first_line: u32, scope: ScopeId, placeholders: &mut Vec<Placeholder>) -> String {
+fn github_expressions(
+    text: &str,
+    first_line: u32,
+    scope: ScopeId,
+    placeholders: &mut Vec<Placeholder>,
+) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     let mut line = first_line;
     while let Some(at) = rest.find("${{") {
-        let Some(end) = rest[at..].find("}}") else { break };
+        let Some(end) = rest[at..].find("}}") else {
+            break;
+        };
         let before = &rest[..at];
         line = line.saturating_add(u32::try_from(before.matches('\n').count()).unwrap_or(0));
         out.push_str(before);
@@ -128,8 +152,18 @@ fn github_expressions(text: &str, first_line: u32, scope: ScopeId, placeholders:
 
 /// Top-level GitLab keys that are not jobs.
 const GITLAB_RESERVED: &[&str] = &[
-    "image", "services", "stages", "variables", "default", "include", "workflow", "cache",
-    "before_script", "after_script", "types", "pages",
+    "image",
+    "services",
+    "stages",
+    "variables",
+    "default",
+    "include",
+    "workflow",
+    "cache",
+    "before_script",
+    "after_script",
+    "types",
+    "pages",
 ];
 
 pub(super) fn gitlab(ctx: &Ctx, facts: &mut FileFacts, root: &Node) {
@@ -152,7 +186,13 @@ pub(super) fn gitlab(ctx: &Ctx, facts: &mut FileFacts, root: &Node) {
         {
             continue;
         }
-        let scope = push_scope(facts, 0, ScopeKind::Function, format!("job {name}"), key.line);
+        let scope = push_scope(
+            facts,
+            0,
+            ScopeKind::Function,
+            format!("job {name}"),
+            key.line,
+        );
         env_block(facts, scope, job.get("variables"), "gitlab variables");
         for key in ["before_script", "script", "after_script"] {
             scripts(ctx, facts, scope, job.get(key));

@@ -13,10 +13,12 @@
 //! - `secrets`: a `move-to` on `/run/secrets/NAME` (compose puts the file there) and a binding
 //!   `volume:/run/secrets/NAME` to the secret's `file:` when the top-level `secrets` names one.
 
-use super::tree::Node;
 use super::Ctx;
+use super::tree::Node;
 use crate::expr::{Expr, ScopeId};
-use crate::extract::formats::common::{self, Interpolation, path_access, push_scope, set_env, value_expr};
+use crate::extract::formats::common::{
+    self, Interpolation, path_access, push_scope, set_env, value_expr,
+};
 use crate::extract::{Binding, FileFacts, Reach, ScopeKind};
 use crate::model::Mode;
 
@@ -34,7 +36,13 @@ pub(super) fn extract(ctx: &Ctx, facts: &mut FileFacts, root: &Node) {
     };
     let secret_files = root.get("secrets");
     for (name, key, service) in services.pairs() {
-        let scope = push_scope(facts, 0, ScopeKind::Function, format!("services.{name}"), key.line);
+        let scope = push_scope(
+            facts,
+            0,
+            ScopeKind::Function,
+            format!("services.{name}"),
+            key.line,
+        );
         environment(facts, scope, service.get("environment"));
         env_files(facts, scope, service.get("env_file"));
         volumes(facts, scope, service.get("volumes"));
@@ -103,7 +111,15 @@ fn env_files(facts: &mut FileFacts, scope: ScopeId, files: Option<&Node>) {
         }
     }
     for (file, line) in items {
-        path_access(facts, scope, Expr::lit(file), Mode::Read, Reach::Exact, line, "compose env_file");
+        path_access(
+            facts,
+            scope,
+            Expr::lit(file),
+            Mode::Read,
+            Reach::Exact,
+            line,
+            "compose env_file",
+        );
     }
 }
 
@@ -161,7 +177,15 @@ fn secrets(facts: &mut FileFacts, scope: ScopeId, secrets: Option<&Node>, define
         } else {
             format!("/run/secrets/{target}")
         };
-        path_access(facts, scope, Expr::lit(mount.clone()), Mode::MoveTo, Reach::Exact, item.line, "compose secret");
+        path_access(
+            facts,
+            scope,
+            Expr::lit(mount.clone()),
+            Mode::MoveTo,
+            Reach::Exact,
+            item.line,
+            "compose secret",
+        );
         let file = defined
             .and_then(|d| d.get(&source))
             .and_then(|s| s.get("file"))

@@ -18,7 +18,14 @@ pub(super) fn extract(facts: &mut FileFacts, root: &Node) {
     walk(facts, root, "values", root.line, 0, &mut count);
 }
 
-fn walk(facts: &mut FileFacts, node: &Node, name: &str, line: u32, depth: usize, count: &mut usize) {
+fn walk(
+    facts: &mut FileFacts,
+    node: &Node,
+    name: &str,
+    line: u32,
+    depth: usize,
+    count: &mut usize,
+) {
     if depth > MAX_DEPTH || *count >= MAX_BINDINGS {
         return;
     }
@@ -35,12 +42,26 @@ fn walk(facts: &mut FileFacts, node: &Node, name: &str, line: u32, depth: usize,
         }
         Kind::Map(_) => {
             for (key, key_node, value) in node.pairs() {
-                walk(facts, value, &format!("{name}.{key}"), key_node.line, depth + 1, count);
+                walk(
+                    facts,
+                    value,
+                    &format!("{name}.{key}"),
+                    key_node.line,
+                    depth + 1,
+                    count,
+                );
             }
         }
         Kind::Seq(items) => {
             for (index, item) in items.iter().enumerate() {
-                walk(facts, item, &format!("{name}.{index}"), item.line, depth + 1, count);
+                walk(
+                    facts,
+                    item,
+                    &format!("{name}.{index}"),
+                    item.line,
+                    depth + 1,
+                    count,
+                );
             }
         }
     }

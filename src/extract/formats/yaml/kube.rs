@@ -135,7 +135,9 @@ fn command_summary(pod_spec: &Node) -> String {
     };
     let mut words = Vec::new();
     for key in ["command", "args"] {
-        let Some(node) = container.get(key) else { continue };
+        let Some(node) = container.get(key) else {
+            continue;
+        };
         if let Some(text) = node.str() {
             words.push(text.trim().to_string());
         }
@@ -147,7 +149,11 @@ fn command_summary(pod_spec: &Node) -> String {
 /// `env[].value` literals of every container, for the schedule's environment.
 fn literal_env(pod_spec: &Node) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for container in pod_spec.get("containers").map(Node::seq).unwrap_or_default() {
+    for container in pod_spec
+        .get("containers")
+        .map(Node::seq)
+        .unwrap_or_default()
+    {
         for var in container.get("env").map(Node::seq).unwrap_or_default() {
             if let (Some(name), Some(value)) = (
                 var.get("name").and_then(Node::str),
@@ -164,15 +170,27 @@ fn pod(ctx: &Ctx, facts: &mut FileFacts, unit: ScopeId, spec: &Node) {
     let volumes = spec.get("volumes");
     for key in ["initContainers", "containers"] {
         for container in spec.get(key).map(Node::seq).unwrap_or_default() {
-            let name = container.get("name").and_then(Node::str).unwrap_or("unnamed");
-            let scope = push_scope(facts, unit, ScopeKind::Function, format!("container {name}"), container.line);
+            let name = container
+                .get("name")
+                .and_then(Node::str)
+                .unwrap_or("unnamed");
+            let scope = push_scope(
+                facts,
+                unit,
+                ScopeKind::Function,
+                format!("container {name}"),
+                container.line,
+            );
             env(facts, scope, container.get("env"));
             env_from(facts, scope, container.get("envFrom"));
             mounts(facts, scope, container.get("volumeMounts"), volumes);
             let command = container.entry("command");
             let args = container.entry("args");
             if command.is_some() || args.is_some() {
-                let line = command.or(args).map(|(k, _)| k.line).unwrap_or(container.line);
+                let line = command
+                    .or(args)
+                    .map(|(k, _)| k.line)
+                    .unwrap_or(container.line);
                 let command_scope = push_scope(facts, scope, ScopeKind::Function, "command", line);
                 let cwd = container.get("workingDir").and_then(Node::str);
                 ctx.command(
@@ -214,8 +232,23 @@ fn env(facts: &mut FileFacts, scope: ScopeId, env: Option<&Node>) {
                 let object = reference.get("name").and_then(Node::str).unwrap_or("?");
                 let key = reference.get("key").and_then(Node::str).unwrap_or("?");
                 let id = format!("{object}/{key}");
-                set_env(facts, scope, name, Some(Expr::hole(format!("{provider} {id}"))), line, "k8s env valueFrom");
-                secret_access(facts, scope, provider, Expr::lit(id), Mode::Read, reference.line, "k8s env valueFrom");
+                set_env(
+                    facts,
+                    scope,
+                    name,
+                    Some(Expr::hole(format!("{provider} {id}"))),
+                    line,
+                    "k8s env valueFrom",
+                );
+                secret_access(
+                    facts,
+                    scope,
+                    provider,
+                    Expr::lit(id),
+                    Mode::Read,
+                    reference.line,
+                    "k8s env valueFrom",
+                );
             }
             None => {
                 let field = from
@@ -223,7 +256,14 @@ fn env(facts: &mut FileFacts, scope: ScopeId, env: Option<&Node>) {
                     .or_else(|| from.at(&["resourceFieldRef", "resource"]))
                     .and_then(Node::str)
                     .unwrap_or("valueFrom");
-                set_env(facts, scope, name, Some(Expr::hole(field.to_string())), line, "k8s env valueFrom");
+                set_env(
+                    facts,
+                    scope,
+                    name,
+                    Some(Expr::hole(field.to_string())),
+                    line,
+                    "k8s env valueFrom",
+                );
             }
         }
     }
@@ -231,9 +271,24 @@ fn env(facts: &mut FileFacts, scope: ScopeId, env: Option<&Node>) {
 
 fn env_from(facts: &mut FileFacts, scope: ScopeId, env_from: Option<&Node>) {
     for source in env_from.map(Node::seq).unwrap_or_default() {
-        for (key, provider) in [("secretRef", "k8s-secret"), ("configMapRef", "k8s-configmap")] {
-            if let Some(name) = source.get(key).and_then(|r| r.get("name")).and_then(Node::str) {
-                secret_access(facts, scope, provider, Expr::glob(format!("{name}/*")), Mode::Read, source.line, "k8s envFrom");
+        for (key, provider) in [
+            ("secretRef", "k8s-secret"),
+            ("configMapRef", "k8s-configmap"),
+        ] {
+            if let Some(name) = source
+                .get(key)
+                .and_then(|r| r.get("name"))
+                .and_then(Node::str)
+            {
+                secret_access(
+                    facts,
+                    scope,
+                    provider,
+                    Expr::glob(format!("{name}/*")),
+                    Mode::Read,
+                    source.line,
+                    "k8s envFrom",
+                );
             }
         }
     }
@@ -258,7 +313,10 @@ fn mounts(facts: &mut FileFacts, scope: ScopeId, mounts: Option<&Node>, volumes:
             continue;
         };
         let line = mount.line;
-        let projected = [("secret", "secretName", "k8s secret volume"), ("configMap", "name", "k8s configmap volume")];
+        let projected = [
+            ("secret", "secretName", "k8s secret volume"),
+            ("configMap", "name", "k8s configmap volume"),
+        ];
         if let Some((source, via)) = projected
             .iter()
             .find_map(|(key, _, via)| volume.get(key).map(|s| (s, *via)))
@@ -273,7 +331,10 @@ fn mounts(facts: &mut FileFacts, scope: ScopeId, mounts: Option<&Node>, volumes:
             let targets: Vec<Expr> = match (sub_path, items.is_empty()) {
                 (Some(_), _) => vec![Expr::lit(path)],
                 (None, true) => vec![Expr::glob(format!("{path}/**"))],
-                (None, false) => items.iter().map(|i| Expr::lit(format!("{path}/{i}"))).collect(),
+                (None, false) => items
+                    .iter()
+                    .map(|i| Expr::lit(format!("{path}/{i}")))
+                    .collect(),
             };
             for target in targets {
                 path_access(facts, scope, target, Mode::MoveTo, Reach::Exact, line, via);
@@ -286,7 +347,10 @@ fn mounts(facts: &mut FileFacts, scope: ScopeId, mounts: Option<&Node>, volumes:
                 None => host.to_string(),
             };
             Expr::lit(host)
-        } else if let Some(claim) = volume.at(&["persistentVolumeClaim", "claimName"]).and_then(Node::str) {
+        } else if let Some(claim) = volume
+            .at(&["persistentVolumeClaim", "claimName"])
+            .and_then(Node::str)
+        {
             Expr::path_hole(format!("k8s volume claim {claim}"))
         } else {
             Expr::path_hole(format!("k8s volume {name}"))
@@ -311,17 +375,35 @@ fn embedded_language(key: &str, text: &str) -> Option<Language> {
 
 fn data(ctx: &Ctx, facts: &mut FileFacts, root: &Node, name: &str, provider: &str, via: &str) {
     for section in ["data", "stringData", "binaryData"] {
-        let Some(data) = root.get(section) else { continue };
+        let Some(data) = root.get(section) else {
+            continue;
+        };
         for (key, key_node, value) in data.pairs() {
-            secret_access(facts, 0, provider, Expr::lit(format!("{name}/{key}")), Mode::Set, key_node.line, via);
+            secret_access(
+                facts,
+                0,
+                provider,
+                Expr::lit(format!("{name}/{key}")),
+                Mode::Set,
+                key_node.line,
+                via,
+            );
             if provider != "k8s-configmap" || section == "binaryData" {
                 continue;
             }
-            let Some(scalar) = value.scalar() else { continue };
+            let Some(scalar) = value.scalar() else {
+                continue;
+            };
             let Some(language) = embedded_language(key, &scalar.value) else {
                 continue;
             };
-            let scope = push_scope(facts, 0, ScopeKind::Function, format!("ConfigMap/{name}/{key}"), key_node.line);
+            let scope = push_scope(
+                facts,
+                0,
+                ScopeKind::Function,
+                format!("ConfigMap/{name}/{key}"),
+                key_node.line,
+            );
             if language == Language::Bash {
                 ctx.shell_node(facts, scope, value, None);
                 continue;
@@ -384,7 +466,12 @@ fn merge(facts: &mut FileFacts, mut embedded: FileFacts, parent: ScopeId, line_o
 }
 
 /// Moves the scopes and lines of variables inside an expression (bounded depth).
-fn remap_expr(expr: &mut Expr, map: &dyn Fn(ScopeId) -> ScopeId, shift: &dyn Fn(u32) -> u32, depth: u32) {
+fn remap_expr(
+    expr: &mut Expr,
+    map: &dyn Fn(ScopeId) -> ScopeId,
+    shift: &dyn Fn(u32) -> u32,
+    depth: u32,
+) {
     if depth > 64 {
         return;
     }

@@ -53,7 +53,13 @@ pub(crate) struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// Analyses a scalar holding shell text in `scope`, each word at its own line.
-    pub fn shell_node(&self, facts: &mut FileFacts, scope: ScopeId, node: &Node, cwd: Option<&str>) {
+    pub fn shell_node(
+        &self,
+        facts: &mut FileFacts,
+        scope: ScopeId,
+        node: &Node,
+        cwd: Option<&str>,
+    ) {
         let Some(scalar) = node.scalar() else { return };
         let (text, first) = tree::shell_text(scalar, self.source);
         let text = bare_tokens_to_shell(&text);
@@ -77,7 +83,9 @@ impl Ctx<'_> {
             && single.scalar().is_some()
         {
             if compose_escapes {
-                let Some(scalar) = single.scalar() else { return };
+                let Some(scalar) = single.scalar() else {
+                    return;
+                };
                 let (text, first) = tree::shell_text(scalar, self.source);
                 let text = bare_tokens_to_shell(&text).replace("$$", "$");
                 return common::shell(facts, scope, &text, first, cwd, self.models);
@@ -166,15 +174,26 @@ fn kind_by_path(path: &str) -> Option<YamlKind> {
     if name.starts_with(".gitlab-ci") || lower.contains(".gitlab/ci/") {
         return Some(YamlKind::GitlabCi);
     }
-    if name.starts_with("docker-compose") || name.starts_with("compose.") || name.starts_with("compose-") {
+    if name.starts_with("docker-compose")
+        || name.starts_with("compose.")
+        || name.starts_with("compose-")
+    {
         return Some(YamlKind::Compose);
     }
-    if name == "values.yaml" || name == "values.yml" || name.starts_with("values-") || name.starts_with("values.") {
+    if name == "values.yaml"
+        || name == "values.yml"
+        || name.starts_with("values-")
+        || name.starts_with("values.")
+    {
         return Some(YamlKind::HelmValues);
     }
-    let vars_dir = dirs.first().is_some_and(|d| matches!(*d, "defaults" | "vars"))
+    let vars_dir = dirs
+        .first()
+        .is_some_and(|d| matches!(*d, "defaults" | "vars"))
         && dirs.len() >= 3
-        || dirs.iter().any(|d| matches!(*d, "group_vars" | "host_vars"));
+        || dirs
+            .iter()
+            .any(|d| matches!(*d, "group_vars" | "host_vars"));
     if vars_dir {
         return Some(YamlKind::AnsibleVars);
     }

@@ -24,7 +24,14 @@ pub(super) fn extract(ctx: &Ctx, facts: &mut FileFacts, root: &Node) {
     walk(ctx, facts, root, None, 0, &mut generic);
 }
 
-fn walk(ctx: &Ctx, facts: &mut FileFacts, node: &Node, key: Option<&str>, depth: u32, generic: &mut usize) {
+fn walk(
+    ctx: &Ctx,
+    facts: &mut FileFacts,
+    node: &Node,
+    key: Option<&str>,
+    depth: u32,
+    generic: &mut usize,
+) {
     if depth > MAX_DEPTH {
         return;
     }
@@ -49,15 +56,35 @@ fn walk(ctx: &Ctx, facts: &mut FileFacts, node: &Node, key: Option<&str>, depth:
             for token in common::split_values(text) {
                 if common::looks_like_path(&token) {
                     let via = model.via.clone().unwrap_or_else(|| format!("config {key}"));
-                    path_access(facts, 0, common::path_expr(&token), model.mode, reach(model.reach), node.line, &via);
+                    path_access(
+                        facts,
+                        0,
+                        common::path_expr(&token),
+                        model.mode,
+                        reach(model.reach),
+                        node.line,
+                        &via,
+                    );
                 }
             }
         }
         None => {
             let segments = text.split('/').filter(|s| !s.is_empty()).count();
-            if *generic < MAX_GENERIC && text.starts_with('/') && segments >= 2 && common::looks_like_path(text) {
+            if *generic < MAX_GENERIC
+                && text.starts_with('/')
+                && segments >= 2
+                && common::looks_like_path(text)
+            {
                 *generic += 1;
-                path_access(facts, 0, common::path_expr(text), Mode::Unknown, Reach::Exact, node.line, "generic: yaml");
+                path_access(
+                    facts,
+                    0,
+                    common::path_expr(text),
+                    Mode::Unknown,
+                    Reach::Exact,
+                    node.line,
+                    "generic: yaml",
+                );
             }
         }
     }

@@ -12,7 +12,15 @@ fn mappings(f: &FileFacts) -> Vec<String> {
     f.bindings
         .iter()
         .filter(|b| b.name.starts_with("volume:"))
-        .map(|b| format!("L{} {} <- {} @{}", b.line, b.name, render(&b.value), f.unit_name(b.scope)))
+        .map(|b| {
+            format!(
+                "L{} {} <- {} @{}",
+                b.line,
+                b.name,
+                render(&b.value),
+                f.unit_name(b.scope)
+            )
+        })
         .collect()
 }
 
@@ -79,8 +87,15 @@ fn compose_worker_environment_command_and_mappings() {
             "L19 volume:/run/secrets/db_password <- ./secrets/db_password.txt @services.worker",
         ]
     );
-    assert_has(&runs(&f), &["L4 python -m worker.main @services.worker.command"]);
-    let queue = f.bindings.iter().find(|b| b.name == "QUEUE_NAME").expect("bound");
+    assert_has(
+        &runs(&f),
+        &["L4 python -m worker.main @services.worker.command"],
+    );
+    let queue = f
+        .bindings
+        .iter()
+        .find(|b| b.name == "QUEUE_NAME")
+        .expect("bound");
     assert_eq!(f.unit_name(queue.scope), "services.worker");
 }
 
@@ -156,7 +171,10 @@ fn kubernetes_deployment_worker() {
             "L35 volume:/var/spool/worker <- <k8s volume claim worker-spool> @Deployment/worker.container worker",
         ]
     );
-    assert_has(&runs(&f), &["L12 /opt/worker/bin/worker @Deployment/worker.container worker.command"]);
+    assert_has(
+        &runs(&f),
+        &["L12 /opt/worker/bin/worker @Deployment/worker.container worker.command"],
+    );
 }
 
 const CRONJOB: &str = "\
@@ -190,11 +208,21 @@ fn kubernetes_cronjob_schedules_its_containers() {
     let s = &f.schedules[0];
     assert_eq!((s.line, s.expression.as_str()), (6, "30 4 * * *"));
     assert_eq!(s.description, "every day at 04:30");
-    assert_eq!(s.command, "/bin/sh -c find /var/log/app -name '*.log' -mtime +7 -delete");
-    assert_eq!(s.env, vec![("LOG_DIR".to_string(), "/var/log/app".to_string())]);
+    assert_eq!(
+        s.command,
+        "/bin/sh -c find /var/log/app -name '*.log' -mtime +7 -delete"
+    );
+    assert_eq!(
+        s.env,
+        vec![("LOG_DIR".to_string(), "/var/log/app".to_string())]
+    );
     assert_eq!(f.scopes[s.scope].kind, ScopeKind::CronEntry);
     assert_eq!(f.scopes[s.scope].job, Some(0));
-    let delete = f.accesses.iter().find(|a| a.mode == Mode::Delete).expect("delete");
+    let delete = f
+        .accesses
+        .iter()
+        .find(|a| a.mode == Mode::Delete)
+        .expect("delete");
     assert_eq!(delete.line, 17);
     let mut scope = Some(delete.scope);
     let mut inside = false;
@@ -205,13 +233,17 @@ fn kubernetes_cronjob_schedules_its_containers() {
     assert!(inside, "the delete runs under the CronJob's schedule");
     assert_has(
         &accesses(&f),
-        &["L17 delete /var/log/app find[*.log] (modified more than 7 days ago) @CronJob/log-cleanup.container cleanup.command via find -delete"],
+        &[
+            "L17 delete /var/log/app find[*.log] (modified more than 7 days ago) @CronJob/log-cleanup.container cleanup.command via find -delete",
+        ],
     );
 }
 
 #[test]
 fn multi_document_manifests_with_a_broken_document() {
-    let text = format!("{CRONJOB}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\ndata: [unclosed\n---\n{DEPLOYMENT}");
+    let text = format!(
+        "{CRONJOB}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\ndata: [unclosed\n---\n{DEPLOYMENT}"
+    );
     let f = yaml("k8s/all.yaml", &text);
     assert_eq!(f.warnings.len(), 1, "{:?}", f.warnings);
     assert!(f.warnings[0].message.contains("YAML syntax error"));
@@ -243,7 +275,10 @@ fn configmaps_and_secrets_set_keys_and_embedded_files_are_analysed() {
     assert_eq!(f.schedules.len(), 1);
     assert_eq!(f.schedules[0].line, 11);
     assert_eq!(f.scopes[f.schedules[0].scope].job, Some(0));
-    assert_has(&runs(&f), &["L11 /opt/bin/cleanup.sh @ConfigMap/cleanup/crontab.cron:1"]);
+    assert_has(
+        &runs(&f),
+        &["L11 /opt/bin/cleanup.sh @ConfigMap/cleanup/crontab.cron:1"],
+    );
 }
 
 #[test]
@@ -334,7 +369,10 @@ fn ansible_playbook_tasks() {
                 var("backup_root"),
                 var("prefix")
             ),
-            &format!("L29 delete {}/tmp/* (tree) @play workers.task purge.command via rm", var("backup_root")),
+            &format!(
+                "L29 delete {}/tmp/* (tree) @play workers.task purge.command via rm",
+                var("backup_root")
+            ),
             "L34 list /var/reports find[*.csv] (older than 30 days) @play workers.task find old reports via ansible find",
             "L40 delete /var/reports find[*.csv] (older than 30 days) @play workers.task remove old reports via ansible file (items of find)",
         ],
@@ -348,14 +386,25 @@ fn ansible_playbook_tasks() {
         s.command,
         "/usr/bin/find {{ backup_root }}/{{ prefix }}-backup -mtime +14 -delete"
     );
-    let root = f.bindings.iter().find(|b| b.name == "backup_root").expect("vars");
+    let root = f
+        .bindings
+        .iter()
+        .find(|b| b.name == "backup_root")
+        .expect("vars");
     assert_eq!(f.unit_name(root.scope), "play workers");
 }
 
 #[test]
 fn ansible_vars_files_are_bindings() {
-    let f = yaml("roles/backup/defaults/main.yml", "prefix: nightly\nbackup_root: \"{{ base }}/backups\"\n");
-    let got: Vec<String> = f.bindings.iter().map(|b| format!("{}={}", b.name, render(&b.value))).collect();
+    let f = yaml(
+        "roles/backup/defaults/main.yml",
+        "prefix: nightly\nbackup_root: \"{{ base }}/backups\"\n",
+    );
+    let got: Vec<String> = f
+        .bindings
+        .iter()
+        .map(|b| format!("{}={}", b.name, render(&b.value)))
+        .collect();
     assert_eq!(got, vec!["prefix=nightly", "backup_root={base}/backups"]);
 }
 
@@ -393,7 +442,10 @@ fn github_workflow_env_steps_and_schedule() {
             "L18 delete /tmp/<github.run_id>.lock @on.schedule.jobs.export.step export via rm",
         ],
     );
-    assert_has(&runs(&f), &["L17 tools/export.sh @on.schedule.jobs.export.step export"]);
+    assert_has(
+        &runs(&f),
+        &["L17 tools/export.sh @on.schedule.jobs.export.step export"],
+    );
     assert_eq!(f.schedules.len(), 1);
     assert_eq!(f.schedules[0].description, "every day at 02:15 (UTC)");
 }
@@ -431,10 +483,16 @@ fn log_shipper_yaml_and_generic_paths() {
 
 #[test]
 fn syntax_errors_are_warnings_and_garbage_does_not_panic() {
-    let f = yaml("docker-compose.yml", "services:\n  web:\n    environment:\n      - A=1\n    command: [unclosed\n");
+    let f = yaml(
+        "docker-compose.yml",
+        "services:\n  web:\n    environment:\n      - A=1\n    command: [unclosed\n",
+    );
     assert_eq!(f.warnings.len(), 1, "{:?}", f.warnings);
     assert!(f.warnings[0].line >= 5, "{:?}", f.warnings);
-    assert_has(&accesses(&f), &["L4 set env A=1 @services.web via compose environment"]);
+    assert_has(
+        &accesses(&f),
+        &["L4 set env A=1 @services.web via compose environment"],
+    );
     for garbage in [
         String::from_utf8_lossy(&[0xff, 0xfe, b':', 0, b'\n', b'-', b' ', b'&', b'*']).to_string(),
         "- [".repeat(5000),

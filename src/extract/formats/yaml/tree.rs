@@ -66,7 +66,12 @@ impl Node {
     /// The scalar's text (`None` for collections and for `null`/`~`).
     pub fn str(&self) -> Option<&str> {
         match &self.kind {
-            Kind::Scalar(s) if s.style == ScalarStyle::Plain && matches!(s.value.as_str(), "" | "~" | "null" | "Null" | "NULL") => None,
+            Kind::Scalar(s)
+                if s.style == ScalarStyle::Plain
+                    && matches!(s.value.as_str(), "" | "~" | "null" | "Null" | "NULL") =>
+            {
+                None
+            }
             Kind::Scalar(s) => Some(&s.value),
             _ => None,
         }
@@ -174,7 +179,10 @@ pub(crate) fn parse(text: &str, warnings: &mut Vec<ExtractWarning>) -> Vec<Docum
                 if errors <= MAX_ERRORS {
                     warnings.push(ExtractWarning {
                         line,
-                        message: format!("YAML syntax error: {}; the rest of this document was skipped", error.info()),
+                        message: format!(
+                            "YAML syntax error: {}; the rest of this document was skipped",
+                            error.info()
+                        ),
                     });
                 }
                 builder.finish_document();
@@ -258,7 +266,11 @@ impl Builder {
                 }
             }
             Event::Alias(id) => {
-                let node = self.anchors.get(&id).cloned().unwrap_or_else(|| Node::null(line));
+                let node = self
+                    .anchors
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| Node::null(line));
                 self.nodes = self.nodes.saturating_add(size(&node, MAX_NODES));
                 if self.nodes > MAX_NODES {
                     return std::ops::ControlFlow::Break(());
@@ -407,14 +419,20 @@ fn size(node: &Node, limit: usize) -> usize {
 /// scalars from their source lines, joined where YAML folds them with `\` continuations (the
 /// shell reads the same command); other scalars on their first line.
 pub(crate) fn shell_text(scalar: &Scalar, source: &str) -> (String, u32) {
-    let leading_blank = u32::try_from(scalar.value.bytes().take_while(|b| *b == b'\n').count())
-        .unwrap_or(0);
+    let leading_blank =
+        u32::try_from(scalar.value.bytes().take_while(|b| *b == b'\n').count()).unwrap_or(0);
     match scalar.style {
-        ScalarStyle::Literal => (scalar.value.clone(), scalar.line.saturating_sub(leading_blank).max(1)),
-        ScalarStyle::Folded => folded(scalar, source).unwrap_or_else(|| (scalar.value.clone(), scalar.line)),
+        ScalarStyle::Literal => (
+            scalar.value.clone(),
+            scalar.line.saturating_sub(leading_blank).max(1),
+        ),
+        ScalarStyle::Folded => {
+            folded(scalar, source).unwrap_or_else(|| (scalar.value.clone(), scalar.line))
+        }
         _ if scalar.end_line <= scalar.line => (scalar.value.clone(), scalar.line),
-        ScalarStyle::Plain | ScalarStyle::SingleQuoted => multi_line(scalar, source)
-            .unwrap_or_else(|| (scalar.value.clone(), scalar.line)),
+        ScalarStyle::Plain | ScalarStyle::SingleQuoted => {
+            multi_line(scalar, source).unwrap_or_else(|| (scalar.value.clone(), scalar.line))
+        }
         _ => (scalar.value.clone(), scalar.line),
     }
 }
@@ -435,7 +453,11 @@ fn folded(scalar: &Scalar, source: &str) -> Option<(String, u32)> {
         .iter()
         .enumerate()
         .map(|(i, l)| {
-            let l = if i == 0 { l } else { l.get(indent..).unwrap_or("") };
+            let l = if i == 0 {
+                l
+            } else {
+                l.get(indent..).unwrap_or("")
+            };
             l.trim_end_matches('\r')
         })
         .collect();
@@ -468,7 +490,11 @@ fn multi_line(scalar: &Scalar, source: &str) -> Option<(String, u32)> {
                 piece = piece.strip_suffix('\'').unwrap_or(piece);
             }
         }
-        let piece = if quoted { piece.replace("''", "'") } else { piece.to_string() };
+        let piece = if quoted {
+            piece.replace("''", "'")
+        } else {
+            piece.to_string()
+        };
         text.push_str(&piece);
         if i + 1 < lines.len() {
             text.push_str(if piece.is_empty() { "\n" } else { " \\\n" });
@@ -497,10 +523,21 @@ mod tests {
         let second = d[1].root.as_ref().expect("root");
         let c = second.get("c").and_then(Node::scalar).expect("c");
         assert_eq!(c.style, ScalarStyle::Literal);
-        assert_eq!(shell_text(c, "a: 1\nb:\n  - x\n  - y\n---\nc: |\n  echo hi\n  rm /tmp/x\n"), ("echo hi\nrm /tmp/x\n".to_string(), 7));
+        assert_eq!(
+            shell_text(
+                c,
+                "a: 1\nb:\n  - x\n  - y\n---\nc: |\n  echo hi\n  rm /tmp/x\n"
+            ),
+            ("echo hi\nrm /tmp/x\n".to_string(), 7)
+        );
         let src = "k: |-\n\n  after blank\n";
         let (d, _) = docs(src);
-        let k = d[0].root.as_ref().and_then(|r| r.get("k")).and_then(Node::scalar).expect("k");
+        let k = d[0]
+            .root
+            .as_ref()
+            .and_then(|r| r.get("k"))
+            .and_then(Node::scalar)
+            .expect("k");
         assert_eq!(shell_text(k, src), ("\nafter blank".to_string(), 2));
     }
 
@@ -510,7 +547,10 @@ mod tests {
         let (d, _) = docs(src);
         let root = d[0].root.as_ref().expect("root");
         let run = root.get("run").and_then(Node::scalar).expect("run");
-        assert_eq!(shell_text(run, src), ("find /var/log \\\n-delete\n".to_string(), 2));
+        assert_eq!(
+            shell_text(run, src),
+            ("find /var/log \\\n-delete\n".to_string(), 2)
+        );
         let plain = root.get("plain").and_then(Node::scalar).expect("plain");
         assert_eq!(plain.value, "rm /tmp/a");
         assert_eq!(shell_text(plain, src), ("rm \\\n/tmp/a".to_string(), 4));
@@ -523,7 +563,11 @@ mod tests {
         let (d, w) = docs("a: [1, 2\nb: 3\n---\nhealthy: true\n");
         assert_eq!(w.len(), 1, "{w:?}");
         assert!(w[0].message.contains("YAML syntax error"));
-        assert!(d.iter().any(|doc| doc.root.as_ref().is_some_and(|r| r.get("healthy").is_some())));
+        assert!(d.iter().any(|doc| {
+            doc.root
+                .as_ref()
+                .is_some_and(|r| r.get("healthy").is_some())
+        }));
     }
 
     #[test]
@@ -543,7 +587,10 @@ mod tests {
             text.push_str(&format!("a{i}: &a{i} [{prev}, {prev}, {prev}, {prev}, {prev}, {prev}, {prev}, {prev}, {prev}, {prev}]\n"));
         }
         let (_, w) = docs(&text);
-        assert!(w.iter().any(|w| w.message.contains("too many nodes")), "{w:?}");
+        assert!(
+            w.iter().any(|w| w.message.contains("too many nodes")),
+            "{w:?}"
+        );
     }
 
     #[test]
@@ -553,7 +600,9 @@ mod tests {
         let deep = "[".repeat(10_000);
         let (_, w) = docs(&deep);
         assert!(!w.is_empty());
-        let deep_block: String = (0..200).map(|i| format!("{}k{i}:\n", " ".repeat(i * 2))).collect();
+        let deep_block: String = (0..200)
+            .map(|i| format!("{}k{i}:\n", " ".repeat(i * 2)))
+            .collect();
         let _ = docs(&deep_block);
     }
 }
