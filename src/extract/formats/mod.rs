@@ -225,3 +225,124 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    //! Every format on hostile input: random bytes, truncations and splices of realistic
+    //! files, and large inputs. Nothing may panic, and everything must finish quickly.
+
+    use super::*;
+    use crate::extract::formats::testing::models;
+
+    /// A small deterministic generator (xorshift), so failures reproduce.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n.max(1) as u64) as usize
+        }
+    }
+
+    const SAMPLES: &[(&str, &str)] = &[
+        (
+            "docker-compose.yml",
+            "services:\n  w:\n    command: [\"sh\", \"-c\", \"rm -rf /tmp/x\"]\n    environment:\n      - A=${B:-c}\n    volumes: [\"./d:/d\"]\n",
+        ),
+        (
+            "k8s/job.yaml",
+            "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: x}\nspec:\n  schedule: '*/5 * * * *'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers:\n            - name: c\n              command: [sh, -c]\n              args: [\"find /x -delete\"]\n",
+        ),
+        (
+            "site.yml",
+            "- hosts: all\n  tasks:\n    - file: path=/x state=absent\n    - cron: {name: a, job: \"rm {{ x }}\"}\n    - shell: >\n        rm -rf\n        /y\n",
+        ),
+        (
+            "x.service",
+            "[Service]\nEnvironment=\"A=1\"\nExecStart=/bin/sh -c 'rm /x'\nExecReload=/bin/kill -HUP $MAINPID\n",
+        ),
+        ("x.timer", "[Timer]\nOnCalendar=Mon..Fri *-*-* 02:00\nOnBootSec=5min\n"),
+        (
+            "logrotate.d/app",
+            "/var/log/a/*.log \"/b c.log\" {\n rotate 3\n postrotate\n  kill -HUP 1\n endscript\n}\n",
+        ),
+        ("jail.local", "[a]\nlogpath = /var/log/a.log\n   /var/log/b.log\n"),
+        (
+            "Dockerfile",
+            "FROM a AS b\nENV A=1 B=\"2\"\nRUN x \\\n  && rm /y\nCOPY [\"a\", \"/b/\"]\nRUN <<EOF\nrm /z\nEOF\n",
+        ),
+        (".env", "export A=\"x\ny\"\nB='z'\n"),
+        (
+            "backup.cron.j2",
+            "{% if x %}\n0 3 * * * root find /b/{{ p | default('d') }}-x -delete\n{# c #}\n",
+        ),
+        ("app.conf.erb", "log_file = <%= \"#{@a}-b\" %>/x.log\n<% if @b %>\n"),
+        ("chart/templates/d.yaml", "kind: Pod\napiVersion: v1\nspec:\n  containers:\n    - name: {{ .Values.n }}\n      command: [\"{{ .Values.c }}\"]\n"),
+        ("src/x.php", "<?php $a = getenv('A_B'); $p = \"/var/log/%s/x.log\";\n"),
+    ];
+
+    fn run(models: &Models, path: &str, text: &str) {
+        if let Some(format) = detect(path, text.as_bytes()) {
+            let _ = extract(format, path, text, models);
+        }
+    }
+
+    #[test]
+    fn mutated_samples_never_panic() {
+        let models = models();
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for (path, text) in SAMPLES {
+            let bytes = text.as_bytes();
+            for cut in (0..bytes.len()).step_by(3) {
+                run(&models, path, &String::from_utf8_lossy(&bytes[..cut]));
+            }
+            for _ in 0..60 {
+                let mut mutated = bytes.to_vec();
+                for _ in 0..1 + rng.below(4) {
+                    let at = rng.below(mutated.len());
+                    match rng.below(4) {
+                        0 => mutated.insert(at, (rng.next() & 0xff) as u8),
+                        1 if !mutated.is_empty() => {
+                            mutated.remove(at.min(mutated.len() - 1));
+                        }
+                        2 => {
+                            let (other, _) = SAMPLES[rng.below(SAMPLES.len())];
+                            mutated.splice(at..at, other.bytes().take(40));
+                        }
+                        _ => {
+                            let special = [b'{', b'}', b'"', b'\'', b'\\', b'\n', b'%', b'$', b'[', b':', b'-', b'|'];
+                            mutated.insert(at, special[rng.below(special.len())]);
+                        }
+                    }
+                }
+                run(&models, path, &String::from_utf8_lossy(&mutated));
+            }
+        }
+    }
+
+    #[test]
+    fn random_bytes_and_large_inputs_never_panic() {
+        let models = models();
+        let mut rng = Rng(42);
+        for (path, text) in SAMPLES {
+            for len in [1usize, 7, 64, 512, 4096] {
+                let noise: Vec<u8> = (0..len).map(|_| (rng.next() & 0xff) as u8).collect();
+                run(&models, path, &String::from_utf8_lossy(&noise));
+            }
+            let large = text.repeat(2_000);
+            let start = std::time::Instant::now();
+            run(&models, path, &large);
+            assert!(start.elapsed().as_secs() < 30, "{path} took {:?}", start.elapsed());
+        }
+        let one_line = "x".repeat(1 << 20);
+        for (path, _) in SAMPLES {
+            run(&models, path, &one_line);
+        }
+    }
+}
