@@ -227,7 +227,18 @@ fn candidates(line: &str, bare_words: bool) -> Vec<&str> {
         match quote {
             Some(_) if c == '\\' => escaped = true,
             Some((q, start)) if c == q => {
-                out.push(&line[start..i]);
+                let literal = &line[start..i];
+                if literal.contains(char::is_whitespace) {
+                    // A command in a string (`sh 'rm -rf /var/x'`): its words.
+                    out.extend(
+                        literal
+                            .split_whitespace()
+                            .map(|w| w.trim_end_matches([';', ',', ')']))
+                            .filter(|w| w.starts_with('/')),
+                    );
+                } else {
+                    out.push(literal);
+                }
                 quote = None;
             }
             Some(_) => {}
@@ -389,6 +400,17 @@ mod tests {
             "{got:?}"
         );
         assert_eq!(got.len(), 2, "{got:?}");
+    }
+
+    #[test]
+    fn commands_inside_strings() {
+        let groovy =
+            "stage('clean') {\n  sh 'find /var/lib/jenkins/cache -mtime +3 -delete; ls'\n}\n";
+        let f = extract("Jenkinsfile", groovy, &models());
+        assert_eq!(
+            summary(&f),
+            vec!["L2 unknown Lit { text: \"/var/lib/jenkins/cache\" } generic: groovy"]
+        );
     }
 
     #[test]

@@ -267,12 +267,18 @@ mod robustness {
             "x.service",
             "[Service]\nEnvironment=\"A=1\"\nExecStart=/bin/sh -c 'rm /x'\nExecReload=/bin/kill -HUP $MAINPID\n",
         ),
-        ("x.timer", "[Timer]\nOnCalendar=Mon..Fri *-*-* 02:00\nOnBootSec=5min\n"),
+        (
+            "x.timer",
+            "[Timer]\nOnCalendar=Mon..Fri *-*-* 02:00\nOnBootSec=5min\n",
+        ),
         (
             "logrotate.d/app",
             "/var/log/a/*.log \"/b c.log\" {\n rotate 3\n postrotate\n  kill -HUP 1\n endscript\n}\n",
         ),
-        ("jail.local", "[a]\nlogpath = /var/log/a.log\n   /var/log/b.log\n"),
+        (
+            "jail.local",
+            "[a]\nlogpath = /var/log/a.log\n   /var/log/b.log\n",
+        ),
         (
             "Dockerfile",
             "FROM a AS b\nENV A=1 B=\"2\"\nRUN x \\\n  && rm /y\nCOPY [\"a\", \"/b/\"]\nRUN <<EOF\nrm /z\nEOF\n",
@@ -282,9 +288,18 @@ mod robustness {
             "backup.cron.j2",
             "{% if x %}\n0 3 * * * root find /b/{{ p | default('d') }}-x -delete\n{# c #}\n",
         ),
-        ("app.conf.erb", "log_file = <%= \"#{@a}-b\" %>/x.log\n<% if @b %>\n"),
-        ("chart/templates/d.yaml", "kind: Pod\napiVersion: v1\nspec:\n  containers:\n    - name: {{ .Values.n }}\n      command: [\"{{ .Values.c }}\"]\n"),
-        ("src/x.php", "<?php $a = getenv('A_B'); $p = \"/var/log/%s/x.log\";\n"),
+        (
+            "app.conf.erb",
+            "log_file = <%= \"#{@a}-b\" %>/x.log\n<% if @b %>\n",
+        ),
+        (
+            "chart/templates/d.yaml",
+            "kind: Pod\napiVersion: v1\nspec:\n  containers:\n    - name: {{ .Values.n }}\n      command: [\"{{ .Values.c }}\"]\n",
+        ),
+        (
+            "src/x.php",
+            "<?php $a = getenv('A_B'); $p = \"/var/log/%s/x.log\";\n",
+        ),
     ];
 
     fn run(models: &Models, path: &str, text: &str) {
@@ -316,7 +331,10 @@ mod robustness {
                             mutated.splice(at..at, other.bytes().take(40));
                         }
                         _ => {
-                            let special = [b'{', b'}', b'"', b'\'', b'\\', b'\n', b'%', b'$', b'[', b':', b'-', b'|'];
+                            let special = [
+                                b'{', b'}', b'"', b'\'', b'\\', b'\n', b'%', b'$', b'[', b':',
+                                b'-', b'|',
+                            ];
                             mutated.insert(at, special[rng.below(special.len())]);
                         }
                     }
@@ -338,7 +356,11 @@ mod robustness {
             let large = text.repeat(2_000);
             let start = std::time::Instant::now();
             run(&models, path, &large);
-            assert!(start.elapsed().as_secs() < 30, "{path} took {:?}", start.elapsed());
+            assert!(
+                start.elapsed().as_secs() < 30,
+                "{path} took {:?}",
+                start.elapsed()
+            );
         }
         let one_line = "x".repeat(1 << 20);
         for (path, _) in SAMPLES {

@@ -394,6 +394,12 @@ fn exec(
         });
         return;
     }
+    if command.trim().is_empty() {
+        // `ExecStart=` with no value resets the list.
+        return;
+    }
+    // systemd expands `$$` to `$` before the program (often `sh -c`) sees the line.
+    let command = command.replace("$$", "$");
     let scope = push_scope(facts, 0, ScopeKind::Function, key, line);
     common::shell(facts, scope, &command, line, working_dir, models);
 }
