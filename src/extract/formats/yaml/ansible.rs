@@ -1,8 +1,9 @@
 //! Ansible playbooks, task files and variable files -> tasks' file accesses, commands,
 //! schedules and environment, by the `[[ansible]]` models of `rules/models/config.toml`.
 //!
-//! Output: a scope per play (`play NAME`) and per task (`task NAME`, blocks nest); `vars:`
-//! and variable files (`defaults/`, `vars/`, `group_vars/`, `host_vars/`) as bindings, so
+//! Output: a scope per play (`play NAME`) and per task (`task NAME`, blocks nest); `vars:`,
+//! `set_fact` and variable files (`defaults/`, `vars/`, `group_vars/`, `host_vars/`) as
+//! bindings, so
 //! `{{ backup_dir }}` in a task resolves; `environment:` as `Env` sets; per modelled module:
 //! - path modules (`file`, `copy`, `template`, `lineinfile`, ...): the argument the row names
 //!   in the row's mode, with `state` variants (`file state=absent` deletes the tree);
@@ -237,6 +238,10 @@ impl Reader<'_, '_> {
             }
         }
         let Some((name, value)) = module else { return };
+        if matches!(name, "set_fact" | "ansible.builtin.set_fact") {
+            // Facts are variables of the play from here on.
+            return bind_vars(facts, parent, Some(value));
+        }
         let Some(model) = self.ctx.models.config.ansible(name) else {
             return;
         };
@@ -610,7 +615,7 @@ impl<'n> Args<'n> {
 
     /// Splits `path=/x state=absent` pairs from the command of a free-form value.
     fn free_form(&mut self, text: &str) {
-        let words = common::shell_words(text);
+        let words = ansible_words(text);
         let all_pairs = words.iter().all(|w| pair(w).is_some());
         let mut command = text.to_string();
         for word in words.iter().rev() {
@@ -681,6 +686,26 @@ impl<'n> Args<'n> {
                 .collect()
         })
     }
+}
+
+/// Splits free-form arguments like a shell, but keeps `{{ ... }}` expressions in one word, as
+/// Ansible's parser does.
+fn ansible_words(text: &str) -> Vec<String> {
+    let mut protected = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("{{") {
+        let Some(end) = rest[at..].find("}}") else {
+            break;
+        };
+        protected.push_str(&rest[..at]);
+        protected.push_str(&rest[at..at + end + 2].replace(' ', "\u{1}"));
+        rest = &rest[at + end + 2..];
+    }
+    protected.push_str(rest);
+    common::shell_words(&protected)
+        .into_iter()
+        .map(|w| w.replace('\u{1}', " "))
+        .collect()
 }
 
 /// `key=value` with an identifier key.

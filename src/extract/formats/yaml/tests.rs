@@ -395,6 +395,22 @@ fn ansible_playbook_tasks() {
 }
 
 #[test]
+fn ansible_set_fact_binds_in_the_play() {
+    let text = "- hosts: db\n  tasks:\n    - set_fact:\n        dump_dir: /var/backups/db\n    - name: purge dumps\n      file: path={{ dump_dir }}/old state=absent\n";
+    let f = yaml("db.yml", text);
+    let bound = f
+        .bindings
+        .iter()
+        .find(|b| b.name == "dump_dir")
+        .expect("bound");
+    assert_eq!(f.unit_name(bound.scope), "play db");
+    assert_has(
+        &accesses(&f),
+        &["L6 delete {dump_dir}/old (tree) @play db.task purge dumps via ansible file"],
+    );
+}
+
+#[test]
 fn ansible_vars_files_are_bindings() {
     let f = yaml(
         "roles/backup/defaults/main.yml",
