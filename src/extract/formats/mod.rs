@@ -87,7 +87,7 @@ pub fn detect(path: &str, content: &[u8]) -> Option<ConfigFormat> {
     if dockerfile::is_dockerfile(&lower) {
         return Some(ConfigFormat::Dockerfile);
     }
-    if systemd::is_unit_path(&lower, content) {
+    if systemd::is_unit_path(&lower, content) || systemd::is_drop_in(ext, &dirs) {
         return Some(ConfigFormat::Systemd);
     }
     if logrotate::is_logrotate_path(&lower, ext, &dirs) {
@@ -162,6 +162,10 @@ mod tests {
                 Some(ConfigFormat::Systemd),
             ),
             ("systemd/cleanup.service", Some(ConfigFormat::Systemd)),
+            (
+                "etc/systemd/system/cleanup.service.d/override.conf",
+                Some(ConfigFormat::Systemd),
+            ),
             ("etc/logrotate.d/app", Some(ConfigFormat::Logrotate)),
             ("ops/app.logrotate", Some(ConfigFormat::Logrotate)),
             ("logrotate.conf", Some(ConfigFormat::Logrotate)),

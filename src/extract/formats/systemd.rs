@@ -2,7 +2,7 @@
 //! watches.
 //!
 //! Input: a unit file (`cleanup.service`, `cleanup.timer`, `spool.path`, `app.socket`) in any
-//! directory. Output:
+//! directory, or a drop-in (`cleanup.timer.d/override.conf`) read as the unit it amends. Output:
 //! - `.service`: each `ExecStart=`/`ExecStartPre=`/`ExecStop=`/`ExecReload=`/... command
 //!   analysed as shell in a child scope named after its key (prefixes `-@:+!` stripped, `@`'s
 //!   argv[0] dropped, specifiers such as `%h` expanded), relative paths resolved against
@@ -91,6 +91,16 @@ pub(crate) fn is_unit_path(lower_name: &str, content: &[u8]) -> bool {
         }
         _ => false,
     }
+}
+
+/// A drop-in (`cleanup.service.d/override.conf`) amends the unit its directory names.
+pub(crate) fn is_drop_in(ext: Option<&str>, dirs: &[&str]) -> bool {
+    ext == Some("conf")
+        && dirs.first().is_some_and(|d| {
+            d.strip_suffix(".d")
+                .and_then(|unit| unit.rsplit_once('.'))
+                .is_some_and(|(_, kind)| UNIT_TYPES.contains(&kind))
+        })
 }
 
 /// One `Key=value` assignment: the section it is in, and the line it starts on. A value
@@ -189,7 +199,15 @@ struct Unit {
 
 impl Unit {
     fn new(path: &str) -> Unit {
-        let name = path.rsplit('/').next().unwrap_or(path).to_string();
+        let mut components = path.rsplit('/');
+        let file = components.next().unwrap_or(path);
+        // A drop-in's unit is its directory's name without `.d`.
+        let name = components
+            .next()
+            .and_then(|dir| dir.strip_suffix(".d"))
+            .filter(|_| file.ends_with(".conf"))
+            .unwrap_or(file)
+            .to_string();
         let kind = name
             .rsplit_once('.')
             .map(|(_, k)| k.to_ascii_lowercase())

@@ -205,3 +205,17 @@ fn units_are_detected_by_name_and_sockets_by_content() {
     assert!(!is_unit_path("class.path", b"com.example.Foo"));
     assert!(!is_unit_path("service", b""));
 }
+
+#[test]
+fn drop_ins_amend_the_unit_of_their_directory() {
+    let f = extract(
+        "etc/systemd/system/cleanup.timer.d/override.conf",
+        "[Timer]\nOnCalendar=\nOnCalendar=hourly\n",
+        &models(),
+    );
+    assert_eq!(f.schedules.len(), 1);
+    assert_eq!(f.schedules[0].command, "cleanup.service");
+    assert_eq!(f.schedules[0].description, "every hour at minute 0");
+    assert!(is_drop_in(Some("conf"), &["app.service.d", "system"]));
+    assert!(!is_drop_in(Some("conf"), &["conf.d"]));
+}
