@@ -180,6 +180,24 @@ fn classify(raw: &str) -> Line<'_> {
     })
 }
 
+/// Describes a schedule in plain words: five cron fields or an `@daily`-style macro (also used
+/// for Kubernetes CronJobs, Ansible `cron` tasks and systemd calendars converted to cron).
+/// `None` when the expression is not a valid schedule.
+pub(crate) fn describe_schedule(expression: &str) -> Option<String> {
+    let expression = expression.trim();
+    if expression.starts_with('@') {
+        return describe::describe_macro(&expression.to_ascii_lowercase()).map(str::to_string);
+    }
+    let raw: Vec<&str> = expression.split_whitespace().collect();
+    let raw: [&str; 5] = raw.try_into().ok()?;
+    let mut fields = Vec::with_capacity(5);
+    for (slot, text) in Slot::ALL.into_iter().zip(raw) {
+        fields.push(Field::parse(text, slot)?);
+    }
+    let fields: [Field; 5] = fields.try_into().ok()?;
+    Some(describe::describe(&fields, &raw))
+}
+
 /// `NAME=value` / `NAME = "value"` (cron allows spaces around `=` and strips matching quotes).
 fn env_assignment(line: &str) -> Option<(String, String)> {
     let (name, value) = line.split_once('=')?;

@@ -35,6 +35,10 @@ impl Language {
     /// Chooses the extractor for a file from its path and, for scripts without an extension, its
     /// shebang line. `None` for files knockon does not read.
     pub fn detect(path: &str, content: &[u8]) -> Option<Language> {
+        // `x.sh.j2`, `cron.d/backup.erb`: templates are analysed as what they render to.
+        if let Some(format) = formats::detect_template(path, content) {
+            return Some(Language::Config(format));
+        }
         let file_name = path.rsplit('/').next().unwrap_or(path);
         let ext = file_name.rsplit_once('.').map(|(_, e)| e);
         match ext {
@@ -431,8 +435,8 @@ pub enum RunTarget {
     Path { expr: Expr },
     /// A Python module run with `python -m`.
     PythonModule { module: String },
-    /// A systemd unit by name (a timer's `Unit=`, `systemctl start x.service`): the unit file
-    /// of that name in any repository.
+    /// A systemd unit started by name (a timer's `Unit=`, a `.path` unit's service):
+    /// `cleanup.service`. The resolver links it to the unit file of that name.
     Unit { name: String },
 }
 

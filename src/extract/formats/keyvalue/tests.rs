@@ -1,0 +1,106 @@
+use super::*;
+use crate::extract::formats::testing::{accesses, models};
+
+#[test]
+fn fail2ban_jails_read_their_logpaths_including_continuations() {
+    let text = "[DEFAULT]\nbantime = 1h\n\n[app-auth]\nenabled = true\nlogpath = /var/log/app/auth.log\n          /var/log/app/auth-*.log\nmaxretry = 5\n\n[sshd]\nlogpath = %(sshd_log)s\n";
+    let f = extract("etc/fail2ban/jail.local", text, &models());
+    assert_eq!(
+        accesses(&f),
+        vec![
+            "L6 read /var/log/app/auth.log @[app-auth] via fail2ban logpath",
+            "L7 read /var/log/app/auth-*.log @[app-auth] via fail2ban logpath",
+        ]
+    );
+}
+
+#[test]
+fn nginx_logs_certificates_and_url_paths() {
+    let text = "server {\n    listen 443 ssl;\n    access_log /var/log/nginx/app.access.log main;\n    error_log  /var/log/nginx/app.error.log warn;\n    ssl_certificate     /etc/ssl/app/fullchain.pem;\n    location /api/v1/ {\n        proxy_pass http://app;\n    }\n    root /var/www/app/public;\n}\n";
+    let f = extract("etc/nginx/sites-available/app", text, &models());
+    assert_eq!(
+        accesses(&f),
+        vec![
+            "L3 append /var/log/nginx/app.access.log @ via config access_log",
+            "L4 append /var/log/nginx/app.error.log @ via config error_log",
+            "L5 read /etc/ssl/app/fullchain.pem @ via config ssl_certificate",
+            "L9 unknown /var/www/app/public @ via generic: config",
+        ]
+    );
+}
+
+#[test]
+fn dnsmasq_rsyslog_and_app_ini() {
+    let text = "log-facility=/var/log/dnsmasq.log\nconf-file=/etc/dnsmasq.d/extra.conf\n";
+    let f = extract("etc/dnsmasq.conf", text, &models());
+    assert_eq!(
+        accesses(&f),
+        vec![
+            "L1 append /var/log/dnsmasq.log @ via config log-facility",
+            "L2 read /etc/dnsmasq.d/extra.conf @ via config conf-file",
+        ]
+    );
+    let text = "local0.*    -/var/log/app/app.log\n:programname, isequal, \"worker\" /var/log/app/worker.log\naction(type=\"omfile\" file=\"/var/log/app/json.log\")\ninput(type=\"imfile\" File=\"/srv/app/logs/*.log\" Tag=\"app\")\n";
+    let f = extract("etc/rsyslog.d/30-app.conf", text, &models());
+    assert_eq!(
+        accesses(&f),
+        vec![
+            "L1 append /var/log/app/app.log @ via rsyslog action",
+            "L2 append /var/log/app/worker.log @ via rsyslog action",
+            "L3 append /var/log/app/json.log @ via rsyslog omfile",
+            "L4 read /srv/app/logs/*.log @ via rsyslog imfile",
+        ]
+    );
+    let text = "[worker]\nqueue = jobs\nspool_dir = /var/spool/worker\nlog_file = \"/var/log/worker.log\"\npaths = [\n  \"/data/in\",\n]\n";
+    let f = extract("conf/worker.toml", text, &models());
+    assert_eq!(
+        accesses(&f),
+        vec![
+            "L3 create /var/spool/worker @[worker] via config spool_dir",
+            "L4 append /var/log/worker.log @[worker] via config log_file",
+            "L6 unknown /data/in @[worker] via generic: config",
+        ]
+    );
+}
+
+#[test]
+fn fluent_bit_inputs_are_read() {
+    let text = "[INPUT]\n    Name  tail\n    Path  /var/log/app/*.log, /var/log/worker.log\n    DB    /var/lib/fluent-bit/app.db\n";
+    let f = extract("etc/fluent-bit/fluent-bit.conf", text, &models());
+    assert_eq!(
+        accesses(&f),
+        vec![
+            "L3 read /var/log/app/*.log @[INPUT] via log shipper input",
+            "L3 read /var/log/worker.log @[INPUT] via log shipper input",
+            "L4 write /var/lib/fluent-bit/app.db @[INPUT] via log shipper state",
+        ]
+    );
+}
+
+#[test]
+fn long_and_binary_lines_are_skipped() {
+    let long = format!(
+        "log_file = /var/log/{}\nerror_log /var/log/x.log\n",
+        "a".repeat(10_000)
+    );
+    let f = extract("x.conf", &long, &models());
+    assert_eq!(
+        accesses(&f),
+        vec!["L2 append /var/log/x.log @ via config error_log"]
+    );
+    let binary = String::from_utf8_lossy(&[b'[', 0xff, b'=', b'/', 0, b'\n', b'=']).to_string();
+    let _ = extract("x.ini", &binary, &models());
+}
+
+#[test]
+fn detection() {
+    assert!(is_key_value_path(
+        "jail.local",
+        Some("local"),
+        &["fail2ban"]
+    ));
+    assert!(is_key_value_path("app", None, &["sites-enabled"]));
+    assert!(is_key_value_path("app.ini", Some("ini"), &[]));
+    assert!(!is_key_value_path("cargo.toml", Some("toml"), &[]));
+    assert!(!is_key_value_path("x.local", Some("local"), &[]));
+}

@@ -1,0 +1,995 @@
+//! Templates (Jinja2, ERB, Go templates) -> the facts of the file they render to.
+//!
+//! Input: a template file (`backup.cron.j2`, `app.conf.erb`, `x.service.tmpl`, a Helm chart's
+//! `templates/deployment.yaml`). The format it renders to is read from its inner extension
+//! (`backup.cron.j2` is a crontab), or is Kubernetes YAML for a Helm chart's templates.
+//!
+//! Each template expression is replaced by a placeholder token before the inner extractor runs
+//! (`${__tmpl_N}`, which shells, cron, systemd and INI files all carry as one word; `__tmpl_N__`
+//! inside YAML, where braces would be flow syntax), and afterwards every token in the facts is
+//! replaced by the expression it stands for: `{{ prefix }}` is `Var prefix`, `{{ .Values.a.b }}`
+//! is `Var values.a.b` (which the resolver binds through the chart's `values.yaml`), a filter
+//! `| default('x')` is the variable's default, and anything else is a hole labelled with the
+//! expression's text. Literal text around an expression stays, so `/backups/{{ prefix }}-backup`
+//! is `Concat["/backups/", Var prefix, "-backup"]` and a cleanup glob can still be matched.
+//! Control tags (`{% if %}`, `{{ end }}`, `<% code %>`) and comments are dropped.
+//!
+//! Invariants: every newline of the template is kept, so lines in the facts are the template's
+//! own lines; an unterminated tag is one warning and the rest of the file is still read;
+//! expression translation is bounded in depth.
+
+use super::ConfigFormat;
+use crate::expr::{Expr, ScopeId};
+use crate::extract::{ExtractWarning, FileFacts, Language, extract_as};
+use crate::rules::models::Models;
+
+/// The template languages knockon reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TemplateEngine {
+    /// Jinja2 (Ansible, Salt): `{{ expr }}`, `{% stmt %}`, `{# comment #}`.
+    Jinja,
+    /// Ruby ERB (Chef, Puppet): `<%= expr %>`, `<% code %>`, `<%# comment %>`.
+    Erb,
+    /// Go `text/template` (Helm, consul-template): `{{ .Values.x }}`, `{{ if }}`, `{{/* */}}`.
+    Go,
+}
+
+/// The expression syntaxes translated into [`Expr`]s (template engines, and GitHub Actions'
+/// `${{ }}` expressions met inside YAML).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Syntax {
+    Jinja,
+    Erb,
+    Go,
+    Github,
+}
+
+/// Deepest nesting of template expressions (Ruby `#{}` inside strings) translated.
+const MAX_EXPR_DEPTH: u32 = 8;
+/// Most placeholders per file; further expressions become empty text.
+const MAX_PLACEHOLDERS: usize = 10_000;
+/// Deepest expression walked when filling placeholders.
+const MAX_FILL_DEPTH: u32 = 64;
+const TOKEN_PREFIX: &str = "__tmpl_";
+/// Most warnings about unterminated tags per file.
+const MAX_WARNINGS: usize = 20;
+
+/// The file extensions of each engine; the inner format is read from what precedes them.
+pub(crate) fn engine_of_extension(ext: &str) -> Option<TemplateEngine> {
+    match ext {
+        "j2" | "jinja" | "jinja2" => Some(TemplateEngine::Jinja),
+        "erb" => Some(TemplateEngine::Erb),
+        "tmpl" | "gotmpl" => Some(TemplateEngine::Go),
+        _ => None,
+    }
+}
+
+/// Whether a YAML file under a chart's `templates/` is a Go template (Helm): it has template
+/// actions that are Go's, not Ansible's Jinja2 (`{{ .Values.x }}`, `{{- if }}`, `{{ include }}`).
+pub(crate) fn looks_like_helm_template(path: &str, content: &[u8]) -> bool {
+    let in_templates = path
+        .split('/')
+        .rev()
+        .skip(1)
+        .any(|c| c == "templates" || c == "crds");
+    if !in_templates {
+        return false;
+    }
+    let head = &content[..content.len().min(64 * 1024)];
+    let text = String::from_utf8_lossy(head);
+    [
+        "{{ .",
+        "{{- .",
+        "{{-",
+        "{{ include",
+        "{{ template",
+        "{{ if .",
+        "{{ $",
+        "{{/*",
+    ]
+    .iter()
+    .any(|m| text.contains(m))
+}
+
+/// Whether `${NAME}`'s `NAME` is a placeholder token's name.
+pub(crate) fn is_placeholder_name(name: &str) -> bool {
+    name.strip_prefix(TOKEN_PREFIX)
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// One replaced template expression.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Placeholder {
+    pub expr: Expr,
+    /// The tag as written, to render commands and names back for reviewers.
+    pub source: String,
+}
+
+/// How placeholder tokens are spelled in the substituted text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TokenStyle {
+    /// `${__tmpl_N}`: a shell variable, one word in every line-based format.
+    Dollar,
+    /// `__tmpl_N__`: plain text, safe in YAML flow collections.
+    Bare,
+}
+
+pub(crate) fn token(index: usize, style: TokenStyle) -> String {
+    match style {
+        TokenStyle::Dollar => format!("${{{TOKEN_PREFIX}{index}}}"),
+        TokenStyle::Bare => format!("{TOKEN_PREFIX}{index}__"),
+    }
+}
+
+/// A template with its tags replaced, and what each placeholder stands for.
+#[derive(Debug, Default)]
+pub(crate) struct Substituted {
+    pub text: String,
+    pub placeholders: Vec<Placeholder>,
+    pub warnings: Vec<ExtractWarning>,
+}
+
+/// What a tag is once classified.
+enum Tag {
+    /// Output nothing (a statement, a comment, a structural include on its own line).
+    Drop,
+    /// Output a placeholder standing for this expression.
+    Value(Expr),
+    /// Output this literal text (a string literal expression, an escaped delimiter).
+    Text(String),
+}
+
+/// Where substituted text sits and how tokens are spelled.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Options {
+    pub engine: TemplateEngine,
+    pub style: TokenStyle,
+    /// Expressions alone on their line are structural (Helm's `{{ toYaml .Values.x |
+    /// nindent 8 }}`) and dropped.
+    pub own_line_drops: bool,
+    /// The index of the first placeholder (snippets of one file share one numbering).
+    pub first_index: usize,
+    /// The file line of the text's first line, and the scope its variables are looked up in.
+    pub first_line: u32,
+    pub scope: ScopeId,
+}
+
+impl Options {
+    pub(crate) fn new(engine: TemplateEngine, style: TokenStyle) -> Options {
+        Options {
+            engine,
+            style,
+            own_line_drops: false,
+            first_index: 0,
+            first_line: 1,
+            scope: 0,
+        }
+    }
+}
+
+/// Replaces every tag of `text` (see the module doc); placeholders are numbered from
+/// `options.first_index`.
+pub(crate) fn substitute(text: &str, options: Options) -> Substituted {
+    let Options {
+        engine,
+        style,
+        own_line_drops,
+        first_index,
+        first_line,
+        scope,
+    } = options;
+    let mut out = Substituted::default();
+    let mut result = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut line: u32 = first_line;
+    let mut raw_block = false;
+    let mut unclosed: Vec<&str> = Vec::new();
+    while !rest.is_empty() {
+        let Some((at, open)) = next_open(rest, engine, raw_block) else {
+            result.push_str(rest);
+            break;
+        };
+        let before = &rest[..at];
+        line = line.saturating_add(count_newlines(before));
+        result.push_str(before);
+        let after_open = &rest[at + open.len()..];
+        let close = close_of(open);
+        let found = if unclosed.contains(&close) {
+            None
+        } else {
+            after_open.find(close)
+        };
+        let Some(close_at) = found else {
+            // Nothing later closes this kind of tag either: later ones fail without a search.
+            if !unclosed.contains(&close) {
+                unclosed.push(close);
+            }
+            if out.warnings.len() < MAX_WARNINGS {
+                out.warnings.push(ExtractWarning {
+                    line,
+                    message: format!(
+                        "unterminated template tag `{open}`; the rest of its line was skipped"
+                    ),
+                });
+            }
+            let skip = after_open.find('\n').unwrap_or(after_open.len());
+            rest = &after_open[skip..];
+            continue;
+        };
+        let inner = &after_open[..close_at];
+        let tag_source = &rest[at..at + open.len() + close_at + close_of(open).len()];
+        let tail = &after_open[close_at + close_of(open).len()..];
+        let alone = own_line_drops && alone_on_line(tail, &result);
+        let tag = classify(open, inner, engine, (scope, line), alone, &mut raw_block);
+        let newlines = count_newlines(tag_source);
+        match tag {
+            Tag::Drop => {}
+            Tag::Text(text) => result.push_str(&text),
+            Tag::Value(expr) => {
+                if out.placeholders.len() < MAX_PLACEHOLDERS {
+                    result.push_str(&token(first_index + out.placeholders.len(), style));
+                    out.placeholders.push(Placeholder {
+                        expr,
+                        source: tag_source.to_string(),
+                    });
+                }
+            }
+        }
+        for _ in 0..newlines {
+            result.push('\n');
+        }
+        line = line.saturating_add(newlines);
+        rest = &after_open[close_at + close_of(open).len()..];
+    }
+    out.text = result;
+    out
+}
+
+fn count_newlines(text: &str) -> u32 {
+    u32::try_from(text.bytes().filter(|b| *b == b'\n').count()).unwrap_or(u32::MAX)
+}
+
+/// Whether a tag has only whitespace before it on its line (in the output so far) and after it.
+fn alone_on_line(after: &str, result: &str) -> bool {
+    let line_start = result.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let head_blank = result[line_start..].trim().is_empty();
+    let tail = after.split('\n').next().unwrap_or("");
+    head_blank && tail.trim().is_empty()
+}
+
+/// The next opening delimiter: its offset and spelling. One forward scan, so a file of many
+/// tags is read in linear time.
+fn next_open(text: &str, engine: TemplateEngine, raw_block: bool) -> Option<(usize, &'static str)> {
+    let candidates: &[&'static str] = match (engine, raw_block) {
+        (TemplateEngine::Jinja, true) => &["{%"],
+        (TemplateEngine::Jinja, false) => &["{{", "{%", "{#"],
+        (TemplateEngine::Erb, _) => &["<%"],
+        (TemplateEngine::Go, _) => &["{{"],
+    };
+    let lead = if engine == TemplateEngine::Erb {
+        '<'
+    } else {
+        '{'
+    };
+    let mut from = 0;
+    while let Some(found) = text[from..].find(lead) {
+        let at = from + found;
+        if let Some(open) = candidates.iter().find(|c| text[at..].starts_with(**c)) {
+            return Some((at, open));
+        }
+        from = at + 1;
+    }
+    None
+}
+
+fn close_of(open: &str) -> &'static str {
+    match open {
+        "{{" => "}}",
+        "{%" => "%}",
+        "{#" => "#}",
+        _ => "%>",
+    }
+}
+
+fn classify(
+    open: &str,
+    inner: &str,
+    engine: TemplateEngine,
+    (scope, line): (ScopeId, u32),
+    alone: bool,
+    raw_block: &mut bool,
+) -> Tag {
+    match engine {
+        TemplateEngine::Jinja => {
+            let body = trim_markers(inner);
+            match open {
+                "{%" => {
+                    let keyword = body.split_whitespace().next().unwrap_or("");
+                    if *raw_block {
+                        if keyword == "endraw" {
+                            *raw_block = false;
+                            return Tag::Drop;
+                        }
+                        return Tag::Text(format!("{{%{inner}%}}"));
+                    }
+                    if keyword == "raw" {
+                        *raw_block = true;
+                    }
+                    Tag::Drop
+                }
+                "{#" => Tag::Drop,
+                _ if alone && is_structural(body) => Tag::Drop,
+                _ => value_tag(expression_expr(body, Syntax::Jinja, scope, line)),
+            }
+        }
+        TemplateEngine::Erb => {
+            if let Some(escaped) = inner.strip_prefix('%') {
+                return Tag::Text(format!("<%{escaped}%>"));
+            }
+            if inner.starts_with('#') {
+                return Tag::Drop;
+            }
+            match inner.strip_prefix('=') {
+                Some(expr) => {
+                    let body = trim_markers(expr);
+                    value_tag(expression_expr(body, Syntax::Erb, scope, line))
+                }
+                None => Tag::Drop,
+            }
+        }
+        TemplateEngine::Go => {
+            let body = trim_markers(inner);
+            if body.starts_with("/*") {
+                return Tag::Drop;
+            }
+            let keyword = body.split_whitespace().next().unwrap_or("");
+            const CONTROL: &[&str] = &[
+                "if", "else", "end", "range", "with", "define", "block", "break", "continue",
+            ];
+            if CONTROL.contains(&keyword) || (alone && is_structural(body)) {
+                return Tag::Drop;
+            }
+            if body.starts_with('$') && body.contains(":=") {
+                return Tag::Drop;
+            }
+            value_tag(expression_expr(body, Syntax::Go, scope, line))
+        }
+    }
+}
+
+fn value_tag(expr: Expr) -> Tag {
+    match expr {
+        Expr::Lit { text } => Tag::Text(text),
+        other => Tag::Value(other),
+    }
+}
+
+/// Expressions that render whole blocks of the output (included templates, serialised values),
+/// which stand for structure rather than a value when alone on their line.
+fn is_structural(body: &str) -> bool {
+    [
+        "include",
+        "template",
+        "toYaml",
+        "to_yaml",
+        "to_nice_yaml",
+        "nindent",
+        "indent",
+        "tpl",
+        "toJson",
+        "to_json",
+        "lookup",
+    ]
+    .iter()
+    .any(|w| body.contains(w))
+}
+
+/// Strips whitespace-control markers (`{{- x -}}`, `<%- x -%>`, `{%+ x +%}`) and spaces.
+fn trim_markers(inner: &str) -> &str {
+    inner
+        .trim()
+        .trim_start_matches(['-', '+', '~'])
+        .trim_end_matches(['-', '+', '~'])
+        .trim()
+}
+
+/// Translates one template expression into an [`Expr`]: a variable for a (dotted) name, a
+/// literal for a string, a concatenation for `a ~ "/x"` / Ruby `"#{a}-x"` / `printf`, the
+/// variable's default for `default` filters, and a hole labelled with the text otherwise.
+pub(crate) fn expression_expr(inner: &str, syntax: Syntax, scope: ScopeId, line: u32) -> Expr {
+    translate(trim_markers(inner), syntax, scope, line, 0)
+}
+
+fn translate(text: &str, syntax: Syntax, scope: ScopeId, line: u32, depth: u32) -> Expr {
+    let text = text.trim();
+    let hole = || Expr::hole(text.to_string());
+    if depth > MAX_EXPR_DEPTH || text.is_empty() {
+        return hole();
+    }
+    let stages = split_top(text, '|');
+    let Some((head, filters)) = stages.split_first() else {
+        return hole();
+    };
+    let mut expr = match syntax {
+        Syntax::Go => go_head(head, scope, line, depth),
+        _ => head_expr(head, syntax, scope, line, depth),
+    };
+    let Some(base) = expr.as_mut() else {
+        return hole();
+    };
+    for filter in filters {
+        if !apply_filter(base, filter.trim(), syntax, scope, line, depth) {
+            return hole();
+        }
+    }
+    expr.unwrap_or_else(hole)
+}
+
+/// The value part of an expression (before any filter/pipe).
+fn head_expr(head: &str, syntax: Syntax, scope: ScopeId, line: u32, depth: u32) -> Option<Expr> {
+    let head = head.trim();
+    if let Some(literal) = string_literal(head, syntax, scope, line, depth) {
+        return Some(literal);
+    }
+    for op in ['~', '+'] {
+        let parts = split_top(head, op);
+        if parts.len() > 1 {
+            let exprs: Option<Vec<Expr>> = parts
+                .iter()
+                .map(|p| head_expr(p, syntax, scope, line, depth + 1))
+                .collect();
+            return exprs.map(Expr::concat);
+        }
+    }
+    let name = match syntax {
+        Syntax::Erb => head.trim_start_matches('@'),
+        _ => head,
+    };
+    let name = name.strip_suffix(".to_s").unwrap_or(name);
+    let dotted = dotted_name(name)?;
+    if syntax == Syntax::Github {
+        return Some(github_name(&dotted));
+    }
+    Some(variable(dotted, scope, line))
+}
+
+/// GitHub Actions contexts: `env.X` is the environment; secrets, vars, matrix are unknown here.
+fn github_name(dotted: &str) -> Expr {
+    match dotted.strip_prefix("env.") {
+        Some(name) if super::common::is_env_name(name) => Expr::Env {
+            name: name.to_string(),
+            default: None,
+        },
+        _ => Expr::hole(dotted.to_string()),
+    }
+}
+
+fn variable(name: String, scope: ScopeId, line: u32) -> Expr {
+    Expr::Var {
+        name,
+        scope,
+        line,
+        env_fallback: false,
+        default: None,
+    }
+}
+
+/// `a`, `a.b`, `a['b']`, `a["b"]` -> `a.b`; `None` for anything else.
+fn dotted_name(text: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = text.trim();
+    let mut first = true;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('[') {
+            let end = after.find(']')?;
+            let key = super::common::unquote(&after[..end]);
+            if key.is_empty() || key == after[..end].trim() {
+                return None;
+            }
+            out.push('.');
+            out.push_str(key);
+            rest = &after[end + 1..];
+            continue;
+        }
+        let rest_after_dot = if first { rest } else { rest.strip_prefix('.')? };
+        let end = rest_after_dot
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest_after_dot.len());
+        let ident = &rest_after_dot[..end];
+        if ident.is_empty() || ident.starts_with(|c: char| c.is_ascii_digit()) {
+            return None;
+        }
+        if !first {
+            out.push('.');
+        }
+        out.push_str(ident);
+        rest = &rest_after_dot[end..];
+        first = false;
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// A quoted string: a literal, or for Ruby double quotes with `#{}`, a concatenation.
+fn string_literal(
+    text: &str,
+    syntax: Syntax,
+    scope: ScopeId,
+    line: u32,
+    depth: u32,
+) -> Option<Expr> {
+    let quote = text
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '"' | '\'' | '`'))?;
+    let inner = text.strip_prefix(quote)?.strip_suffix(quote)?;
+    if inner.contains(quote) && !inner.contains('\\') {
+        return None;
+    }
+    if syntax == Syntax::Erb && quote == '"' && inner.contains("#{") {
+        return Some(ruby_interpolation(inner, scope, line, depth));
+    }
+    Some(Expr::lit(inner.replace("\\\"", "\"").replace("\\'", "'")))
+}
+
+/// `#{prefix}-backup` -> `Concat[Var prefix, "-backup"]`.
+fn ruby_interpolation(inner: &str, scope: ScopeId, line: u32, depth: u32) -> Expr {
+    let mut parts = Vec::new();
+    let mut rest = inner;
+    while let Some(at) = rest.find("#{") {
+        if at > 0 {
+            parts.push(Expr::lit(&rest[..at]));
+        }
+        let after = &rest[at + 2..];
+        let Some(end) = after.find('}') else {
+            parts.push(Expr::lit(&rest[at..]));
+            rest = "";
+            break;
+        };
+        parts.push(translate(
+            &after[..end],
+            Syntax::Erb,
+            scope,
+            line,
+            depth + 1,
+        ));
+        rest = &after[end + 1..];
+    }
+    if !rest.is_empty() {
+        parts.push(Expr::lit(rest));
+    }
+    Expr::concat(parts)
+}
+
+/// Applies one filter or pipe stage to a value; false when its effect on the value is unknown.
+fn apply_filter(
+    base: &mut Expr,
+    filter: &str,
+    syntax: Syntax,
+    scope: ScopeId,
+    line: u32,
+    depth: u32,
+) -> bool {
+    const KEEPS_VALUE: &[&str] = &[
+        "quote",
+        "squote",
+        "string",
+        "trim",
+        "mandatory",
+        "toString",
+        "str",
+        "safe",
+        "e",
+        "escape",
+    ];
+    let (name, argument) = match filter.find(['(', ' ']) {
+        Some(at) => (
+            &filter[..at],
+            filter[at..]
+                .trim()
+                .trim_start_matches('(')
+                .trim_end_matches(')')
+                .trim(),
+        ),
+        None => (filter, ""),
+    };
+    if KEEPS_VALUE.contains(&name) {
+        return true;
+    }
+    if name == "required" {
+        return true;
+    }
+    if !matches!(name, "default" | "d") {
+        return false;
+    }
+    let argument = split_top(argument, ',')
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    let default = match syntax {
+        Syntax::Go => go_head(argument, scope, line, depth + 1),
+        _ => head_expr(argument, syntax, scope, line, depth + 1),
+    };
+    match (base, default) {
+        (Expr::Var { default: slot, .. }, Some(d)) => {
+            *slot = Some(Box::new(d));
+            true
+        }
+        _ => false,
+    }
+}
+
+/// A Go template pipeline's first command: `.Values.a.b`, `$.Values.a`, a string, or a function
+/// call that keeps a value (`default "x" .Values.a`, `quote .Values.a`, `printf "%s-x" .Values.a`).
+fn go_head(head: &str, scope: ScopeId, line: u32, depth: u32) -> Option<Expr> {
+    let words = go_words(head.trim());
+    let first = words.first()?;
+    if words.len() == 1 {
+        return go_operand(first, scope, line);
+    }
+    match first.as_str() {
+        "default" if words.len() == 3 => {
+            let mut value = go_operand(&words[2], scope, line)?;
+            let default = go_operand(&words[1], scope, line)?;
+            if let Expr::Var { default: slot, .. } = &mut value {
+                *slot = Some(Box::new(default));
+            }
+            Some(value)
+        }
+        "quote" | "squote" | "toString" | "trim" if words.len() == 2 => {
+            go_operand(&words[1], scope, line)
+        }
+        "required" if words.len() == 3 => go_operand(&words[2], scope, line),
+        "printf" => {
+            let format = words.get(1)?;
+            let format = format.strip_prefix('"')?.strip_suffix('"')?;
+            let mut args = words[2..].iter();
+            let mut parts = Vec::new();
+            let pieces: Vec<&str> = format.split('%').collect();
+            if let Some(first) = pieces.first().filter(|p| !p.is_empty()) {
+                parts.push(Expr::lit(*first));
+            }
+            for piece in pieces.iter().skip(1) {
+                let mut chars = piece.chars();
+                let verb = chars.next()?;
+                if !matches!(verb, 's' | 'v' | 'd') {
+                    return None;
+                }
+                parts.push(go_operand(args.next()?, scope, line)?);
+                let tail = chars.as_str();
+                if !tail.is_empty() {
+                    parts.push(Expr::lit(tail));
+                }
+            }
+            let _ = depth;
+            Some(Expr::concat(parts))
+        }
+        _ => None,
+    }
+}
+
+/// `.Values.a.b` / `$.Values.a.b` -> `Var values.a.b`; other fields of the root (`.Release.Name`)
+/// are holes; strings are literals.
+fn go_operand(word: &str, scope: ScopeId, line: u32) -> Option<Expr> {
+    if let Some(inner) = word.strip_prefix('"').and_then(|w| w.strip_suffix('"')) {
+        return Some(Expr::lit(inner));
+    }
+    let field = word.strip_prefix('$').unwrap_or(word);
+    let path = field.strip_prefix('.')?;
+    let dotted = dotted_name(path)?;
+    match dotted.strip_prefix("Values.") {
+        Some(rest) => Some(variable(format!("values.{rest}"), scope, line)),
+        None => Some(Expr::hole(format!(".{dotted}"))),
+    }
+}
+
+/// Splits a Go template command into words, keeping quoted strings whole.
+fn go_words(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for c in text.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                current.push(c);
+            }
+            c if c.is_whitespace() && !quoted => {
+                if !current.is_empty() {
+                    out.push(std::mem::take(&mut current));
+                }
+            }
+            c => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// Splits at a separator outside quotes and brackets.
+fn split_top(text: &str, separator: char) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '(' | '[' | '{') => depth += 1,
+            (None, ')' | ']' | '}') => depth -= 1,
+            (None, c) if c == separator && depth == 0 => {
+                // `||` is Ruby's or, not a Jinja filter.
+                if separator == '|' && text[i + 1..].starts_with('|') {
+                    continue;
+                }
+                out.push(&text[start..i]);
+                start = i + c.len_utf8();
+            }
+            _ => {}
+        }
+    }
+    out.push(&text[start..]);
+    out
+}
+
+/// Extracts a template file as the format it renders to (see the module doc).
+pub(crate) fn extract(
+    engine: TemplateEngine,
+    path: &str,
+    text: &str,
+    models: &Models,
+) -> FileFacts {
+    let inner_path = strip_template_extension(path);
+    let inner = inner_language(engine, path, &inner_path, text);
+    let yaml = inner == Language::Config(ConfigFormat::Yaml);
+    let style = if yaml {
+        TokenStyle::Bare
+    } else {
+        TokenStyle::Dollar
+    };
+    let substituted = substitute(
+        text,
+        Options {
+            own_line_drops: yaml,
+            ..Options::new(engine, style)
+        },
+    );
+    let mut facts = extract_as(inner, &inner_path, substituted.text.as_bytes(), models);
+    if let Some(file_scope) = facts.scopes.first_mut() {
+        file_scope.name = path.to_string();
+    }
+    fill(&mut facts, &substituted.placeholders);
+    let mut warnings = substituted.warnings;
+    warnings.append(&mut facts.warnings);
+    warnings.sort_by_key(|w| w.line);
+    facts.warnings = warnings;
+    facts
+}
+
+/// `backup.cron.j2` -> `backup.cron`; a Helm template keeps its path.
+fn strip_template_extension(path: &str) -> String {
+    let (dir, name) = match path.rsplit_once('/') {
+        Some((dir, name)) => (Some(dir), name),
+        None => (None, path),
+    };
+    let stripped = match name.rsplit_once('.') {
+        Some((stem, ext)) if engine_of_extension(&ext.to_ascii_lowercase()).is_some() => stem,
+        _ => name,
+    };
+    match dir {
+        Some(dir) => format!("{dir}/{stripped}"),
+        None => stripped.to_string(),
+    }
+}
+
+/// The language of the rendered file: by the inner path (never a template again), YAML for a
+/// Helm template, and the generic fallback when the inner name says nothing.
+fn inner_language(engine: TemplateEngine, path: &str, inner_path: &str, text: &str) -> Language {
+    if engine == TemplateEngine::Go && inner_path == path {
+        return Language::Config(ConfigFormat::Yaml);
+    }
+    match Language::detect(inner_path, text.as_bytes()) {
+        Some(Language::Config(ConfigFormat::Template(_))) | None => {
+            Language::Config(ConfigFormat::Generic)
+        }
+        Some(language) => language,
+    }
+}
+
+/// Replaces every placeholder token in the facts by the expression it stands for, and renders
+/// tokens in reviewer-facing text (commands, scope names) back to the template's own tags.
+pub(crate) fn fill(facts: &mut FileFacts, placeholders: &[Placeholder]) {
+    if placeholders.is_empty() {
+        return;
+    }
+    let filler = Filler { placeholders };
+    super::common::exprs_mut(facts, &mut |e| filler.expr(e, 0));
+    facts.bindings.retain(|b| !is_placeholder_name(&b.name));
+    for access in &mut facts.accesses {
+        if let crate::extract::RawResource::Path(target) = &mut access.resource
+            && let Some(retention) = &mut target.retention
+        {
+            *retention = filler.text(retention);
+        }
+    }
+    for schedule in &mut facts.schedules {
+        schedule.command = filler.text(&schedule.command);
+        schedule.expression = filler.text(&schedule.expression);
+        schedule.description = filler.text(&schedule.description);
+        for (_, value) in &mut schedule.env {
+            *value = filler.text(value);
+        }
+    }
+    for scope in &mut facts.scopes {
+        scope.name = filler.text(&scope.name);
+    }
+}
+
+struct Filler<'p> {
+    placeholders: &'p [Placeholder],
+}
+
+impl Filler<'_> {
+    fn lookup(&self, name: &str) -> Option<&Placeholder> {
+        let index: usize = name.strip_prefix(TOKEN_PREFIX)?.parse().ok()?;
+        self.placeholders.get(index)
+    }
+
+    fn expr(&self, expr: &mut Expr, depth: u32) {
+        if depth > MAX_FILL_DEPTH {
+            return;
+        }
+        match expr {
+            Expr::Var { name, .. } | Expr::Env { name, .. } if is_placeholder_name(name) => {
+                if let Some(p) = self.lookup(name) {
+                    *expr = p.expr.clone();
+                }
+            }
+            Expr::Var { default, .. } | Expr::Env { default, .. } => {
+                if let Some(d) = default {
+                    self.expr(d, depth + 1);
+                }
+            }
+            Expr::Lit { text } => {
+                if let Some(split) = self.split(text, false) {
+                    *expr = split;
+                }
+            }
+            Expr::Glob { text } => {
+                if let Some(split) = self.split(text, true) {
+                    *expr = split;
+                }
+            }
+            Expr::Concat { parts } | Expr::Join { parts } => {
+                drop_dollar_before_placeholders(parts);
+                for part in parts.iter_mut() {
+                    self.expr(part, depth + 1);
+                }
+            }
+            Expr::Alt { options } => {
+                for option in options.iter_mut() {
+                    self.expr(option, depth + 1);
+                }
+            }
+            Expr::Parent { of } => self.expr(of, depth + 1),
+            Expr::ReplaceName { of, name, .. } => {
+                self.expr(of, depth + 1);
+                self.expr(name, depth + 1);
+            }
+            Expr::Hole { .. } => {}
+        }
+    }
+
+    /// Splits literal text at placeholder tokens; `None` when it has none.
+    fn split(&self, text: &str, glob: bool) -> Option<Expr> {
+        let tokens = find_tokens(text);
+        if tokens.is_empty() {
+            return None;
+        }
+        let literal = |t: &str| {
+            if glob { Expr::glob(t) } else { Expr::lit(t) }
+        };
+        let mut parts = Vec::new();
+        let mut at = 0;
+        for (start, end, index) in tokens {
+            if start > at {
+                parts.push(literal(&text[at..start]));
+            }
+            match self.placeholders.get(index) {
+                Some(p) => parts.push(p.expr.clone()),
+                None => parts.push(literal(&text[start..end])),
+            }
+            at = end;
+        }
+        if at < text.len() {
+            parts.push(literal(&text[at..]));
+        }
+        Some(Expr::concat(parts))
+    }
+
+    /// Reviewer-facing text with tokens rendered back to the template's tags.
+    fn text(&self, text: &str) -> String {
+        let tokens = find_tokens(text);
+        if tokens.is_empty() {
+            return text.to_string();
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for (start, end, index) in tokens {
+            out.push_str(&text[at..start]);
+            match self.placeholders.get(index) {
+                Some(p) => out.push_str(&p.source),
+                None => out.push_str(&text[start..end]),
+            }
+            at = end;
+        }
+        out.push_str(&text[at..]);
+        out
+    }
+}
+
+/// A Python f-string `f"/x/${__tmpl_0}"` reads as `"/x/$" + {__tmpl_0}`: drop the stray `$`.
+fn drop_dollar_before_placeholders(parts: &mut [Expr]) {
+    for i in 1..parts.len() {
+        let placeholder_next =
+            matches!(&parts[i], Expr::Var { name, .. } if is_placeholder_name(name));
+        if let (true, Expr::Lit { text }) = (placeholder_next, &mut parts[i - 1])
+            && text.ends_with('$')
+        {
+            text.pop();
+        }
+    }
+}
+
+/// The placeholder tokens of a text (`${__tmpl_N}` and `__tmpl_N__`): start, end and index.
+pub(crate) fn find_tokens(text: &str) -> Vec<(usize, usize, usize)> {
+    let mut out = Vec::new();
+    let mut search = 0;
+    while let Some(found) = text[search..].find(TOKEN_PREFIX) {
+        let start = search + found;
+        let digits_start = start + TOKEN_PREFIX.len();
+        let digits_len = text[digits_start..]
+            .bytes()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let digits_end = digits_start + digits_len;
+        search = digits_end.max(start + 1);
+        let Ok(index) = text[digits_start..digits_end].parse::<usize>() else {
+            continue;
+        };
+        let dollar =
+            start >= 2 && &text[start - 2..start] == "${" && text[digits_end..].starts_with('}');
+        if dollar {
+            out.push((start - 2, digits_end + 1, index));
+        } else if text[digits_end..].starts_with("__") {
+            out.push((start, digits_end + 2, index));
+            search = digits_end + 2;
+        }
+    }
+    out
+}
+
+/// Converts bare tokens (`__tmpl_N__`, used in YAML) to shell variables (`${__tmpl_N}`), for
+/// shell text embedded in a YAML template.
+pub(crate) fn bare_tokens_to_shell(text: &str) -> std::borrow::Cow<'_, str> {
+    let tokens = find_tokens(text);
+    if tokens.is_empty() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut at = 0;
+    for (start, end, index) in tokens {
+        out.push_str(&text[at..start]);
+        out.push_str(&token(index, TokenStyle::Dollar));
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests;

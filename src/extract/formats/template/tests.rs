@@ -1,0 +1,225 @@
+use super::*;
+use crate::extract::formats::testing::{accesses, assert_has, models, render, runs};
+
+fn var(name: &str, line: u32) -> Expr {
+    Expr::Var {
+        name: name.into(),
+        scope: 0,
+        line,
+        env_fallback: false,
+        default: None,
+    }
+}
+
+#[test]
+fn jinja_cron_keeps_literal_parts_of_the_derived_name() {
+    let text = "# {{ ansible_managed }}\n{% if backups_enabled %}\nMAILTO=\"\"\n0 3 * * * root /usr/bin/find /backups/{{ prefix }}-backup -mtime +14 -delete\n{% endif %}\n";
+    let f = extract(
+        TemplateEngine::Jinja,
+        "roles/backup/templates/backup.cron.j2",
+        text,
+        &models(),
+    );
+    assert!(f.warnings.is_empty(), "{:?}", f.warnings);
+    assert_eq!(f.scopes[0].name, "roles/backup/templates/backup.cron.j2");
+    assert_eq!(f.schedules.len(), 1);
+    let s = &f.schedules[0];
+    assert_eq!((s.line, s.expression.as_str()), (4, "0 3 * * *"));
+    assert_eq!(s.description, "every day at 03:00");
+    assert_eq!(s.user.as_deref(), Some("root"));
+    assert_eq!(
+        s.command,
+        "/usr/bin/find /backups/{{ prefix }}-backup -mtime +14 -delete"
+    );
+    let delete = f
+        .accesses
+        .iter()
+        .find(|a| a.mode == crate::model::Mode::Delete)
+        .expect("the find deletes");
+    assert_eq!(delete.line, 4);
+    let target = delete.resource.as_path().expect("path");
+    assert_eq!(
+        target.expr,
+        Expr::concat(vec![
+            Expr::lit("/backups/"),
+            var("prefix", 4),
+            Expr::lit("-backup")
+        ])
+    );
+    assert_eq!(
+        target.retention.as_deref(),
+        Some("modified more than 14 days ago")
+    );
+}
+
+#[test]
+fn erb_ruby_interpolation_and_comments() {
+    let text = "<%# managed by chef %>\n[app]\nlog_file = <%= @log_dir %>/app.log\nbackup_dir = <%= \"#{@prefix}-backup\" %>\n<% if @debug -%>\ndebug_log = /var/log/app/debug.log\n<% end -%>\n";
+    let f = extract(
+        TemplateEngine::Erb,
+        "templates/default/app.conf.erb",
+        text,
+        &models(),
+    );
+    assert_eq!(
+        accesses(&f),
+        vec![
+            "L3 append {log_dir}/app.log @[app] via config log_file",
+            "L4 create {prefix}-backup @[app] via config backup_dir",
+            "L6 append /var/log/app/debug.log @[app] via config debug_log",
+        ]
+    );
+}
+
+#[test]
+fn helm_templates_are_kubernetes_yaml_with_values_variables() {
+    let text = "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: {{ .Release.Name }}-cleanup\n  labels:\n    {{- include \"chart.labels\" . | nindent 4 }}\nspec:\n  schedule: {{ .Values.cleanup.schedule | quote }}\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers:\n            - name: cleanup\n              image: \"{{ .Values.image }}\"\n              command: [\"sh\", \"-c\", \"find {{ .Values.logDir }} -name '*.log' -mtime +{{ .Values.days | default 7 }} -delete\"]\n              env:\n                - name: QUEUE_NAME\n                  value: {{ .Values.queue | default \"jobs\" }}\n";
+    let f = extract(
+        TemplateEngine::Go,
+        "charts/app/templates/cleanup.yaml",
+        text,
+        &models(),
+    );
+    assert!(f.warnings.is_empty(), "{:?}", f.warnings);
+    let got = accesses(&f);
+    assert_has(
+        &got,
+        &[
+            "L16 delete {values.logDir} find[*.log] (modified more than {{ .Values.days | default 7 }} days ago) @CronJob/{{ .Release.Name }}-cleanup.container cleanup.command via find -delete",
+            "L18 set env QUEUE_NAME={values.queue:-jobs} @CronJob/{{ .Release.Name }}-cleanup.container cleanup via k8s env",
+        ],
+    );
+    assert_eq!(f.schedules.len(), 1);
+    assert_eq!(
+        f.schedules[0].expression,
+        "{{ .Values.cleanup.schedule | quote }}"
+    );
+}
+
+#[test]
+fn shell_and_python_templates_fill_placeholders() {
+    let text = "#!/bin/bash\nset -e\ncd {{ app_root }}\nrm -rf ./cache/{{ env | default('prod') }}\n{# cleanup #}\ntar czf /backups/{{ name }}.tgz data\n";
+    let f = extract(
+        TemplateEngine::Jinja,
+        "templates/cleanup.sh.j2",
+        text,
+        &models(),
+    );
+    let got = accesses(&f);
+    assert_has(
+        &got,
+        &[
+            "L4 delete {app_root}/cache/{env:-prod} (tree) @ via rm",
+            "L6 write /backups/{name}.tgz @ via tar",
+        ],
+    );
+    let py = "OUT = \"/data/{{ feed }}/latest.csv\"\nopen(OUT, 'w')\n";
+    let f = extract(TemplateEngine::Jinja, "app/settings.py.j2", py, &models());
+    assert_has(&accesses(&f), &["L2 write {OUT} @ via open"]);
+    let out = f
+        .bindings
+        .iter()
+        .find(|b| b.name == "OUT")
+        .expect("OUT is bound");
+    assert_eq!(render(&out.value), "/data/{feed}/latest.csv");
+}
+
+#[test]
+fn unterminated_tags_are_warnings_and_the_rest_is_read() {
+    let text = "[app]\nlog_file = {{ log_dir\nerror_log = /var/log/app/error.log\n";
+    let f = extract(TemplateEngine::Jinja, "app.conf.j2", text, &models());
+    assert_eq!(f.warnings.len(), 1, "{:?}", f.warnings);
+    assert_eq!(f.warnings[0].line, 2);
+    assert_has(
+        &accesses(&f),
+        &["L3 append /var/log/app/error.log @[app] via config error_log"],
+    );
+    let f = extract(TemplateEngine::Erb, "x.sh.erb", "rm <%= @x\n", &models());
+    assert_eq!(f.warnings.len(), 1);
+}
+
+#[test]
+fn lines_survive_multi_line_tags_and_raw_blocks() {
+    let text = "{#\n long\n comment\n#}\n{% raw %}{{ not_a_var }}{% endraw %}\nrm /tmp/{{\n  name\n}}.lock\ntouch /tmp/after\n";
+    let substituted = substitute(
+        text,
+        Options::new(TemplateEngine::Jinja, TokenStyle::Dollar),
+    );
+    assert_eq!(
+        substituted.text.matches('\n').count(),
+        text.matches('\n').count()
+    );
+    assert!(substituted.text.contains("{{ not_a_var }}"));
+    let f = extract(TemplateEngine::Jinja, "x.sh.j2", text, &models());
+    assert_has(&accesses(&f), &["L9 write /tmp/after @ via touch"]);
+    assert!(runs(&f).is_empty());
+}
+
+#[test]
+fn expressions_translate_to_variables_defaults_and_holes() {
+    let cases = [
+        ("prefix", Syntax::Jinja, "{prefix}"),
+        ("cfg.dir", Syntax::Jinja, "{cfg.dir}"),
+        ("cfg['dir']", Syntax::Jinja, "{cfg.dir}"),
+        ("dir | default('/srv')", Syntax::Jinja, "{dir:-/srv}"),
+        ("base ~ '/x'", Syntax::Jinja, "{base}/x"),
+        ("items | join(',')", Syntax::Jinja, "<items | join(',')>"),
+        ("'literal'", Syntax::Jinja, "literal"),
+        ("@prefix", Syntax::Erb, "{prefix}"),
+        ("\"#{@prefix}-backup\"", Syntax::Erb, "{prefix}-backup"),
+        (".Values.a.b", Syntax::Go, "{values.a.b}"),
+        ("$.Values.a", Syntax::Go, "{values.a}"),
+        ("default \"x\" .Values.a", Syntax::Go, "{values.a:-x}"),
+        (
+            "printf \"%s-%s\" .Values.a .Values.b",
+            Syntax::Go,
+            "{values.a}-{values.b}",
+        ),
+        (".Release.Name", Syntax::Go, "<.Release.Name>"),
+        ("secrets.TOKEN", Syntax::Github, "<secrets.TOKEN>"),
+        ("env.QUEUE", Syntax::Github, "$QUEUE"),
+    ];
+    for (text, syntax, expected) in cases {
+        assert_eq!(
+            render(&expression_expr(text, syntax, 0, 1)),
+            expected,
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn tokens_are_found_and_converted() {
+    assert_eq!(
+        find_tokens("a${__tmpl_3}b__tmpl_12__c"),
+        vec![(1, 12, 3), (13, 24, 12)]
+    );
+    assert_eq!(find_tokens("__tmpl_x __tmpl_"), vec![]);
+    assert_eq!(bare_tokens_to_shell("rm __tmpl_0__/x"), "rm ${__tmpl_0}/x");
+    assert_eq!(strip_template_extension("a/b.cron.j2"), "a/b.cron");
+    assert_eq!(
+        strip_template_extension("templates/deploy.yaml"),
+        "templates/deploy.yaml"
+    );
+}
+
+#[test]
+fn binary_and_huge_templates_do_not_panic() {
+    let binary =
+        String::from_utf8_lossy(&[b'{', b'{', 0xff, b'}', b'}', 0, b'{', b'%']).to_string();
+    let _ = extract(TemplateEngine::Jinja, "x.conf.j2", &binary, &models());
+    let many = "{{ x }}".repeat(20_000);
+    let f = extract(TemplateEngine::Jinja, "x.conf.j2", &many, &models());
+    assert!(f.accesses.is_empty());
+}
+
+#[test]
+fn many_unterminated_tags_stay_linear() {
+    let text = "{{ x\n".repeat(50_000);
+    let substituted = substitute(
+        &text,
+        Options::new(TemplateEngine::Jinja, TokenStyle::Dollar),
+    );
+    assert_eq!(substituted.warnings.len(), MAX_WARNINGS);
+    assert_eq!(substituted.text.matches('\n').count(), 50_000);
+}

@@ -1,0 +1,202 @@
+//! docker-compose files -> per service: environment, command, env files, volumes, secrets.
+//!
+//! Output per service (a scope `services.NAME` at the service's key line):
+//! - `environment` (list `- X=v`, `- X` passed through, or map `X: v`): `Env` sets with the
+//!   value (`${VAR:-d}` interpolation as environment reads; a bare `X` is the host's `$X`) and
+//!   bindings of the same names in the service scope;
+//! - `command` / `entrypoint` (string or list, `["sh", "-c", "..."]` as shell): analysed in a
+//!   child scope `command`, relative paths against `working_dir`;
+//! - `env_file`: a `read` of each file (relative to the compose file's directory);
+//! - `volumes` (`host:container[:mode]` or the long syntax): a binding `volume:<container
+//!   path>` whose value is the host path as written, or a path hole `docker volume NAME` for a
+//!   named volume;
+//! - `secrets`: a `move-to` on `/run/secrets/NAME` (compose puts the file there) and a binding
+//!   `volume:/run/secrets/NAME` to the secret's `file:` when the top-level `secrets` names one.
+
+use super::Ctx;
+use super::tree::Node;
+use crate::expr::{Expr, ScopeId};
+use crate::extract::formats::common::{
+    self, Interpolation, path_access, push_scope, set_env, value_expr,
+};
+use crate::extract::{Binding, FileFacts, Reach, ScopeKind};
+use crate::model::Mode;
+
+fn interpolation(scope: ScopeId, line: u32) -> Interpolation {
+    Interpolation {
+        dollar: true,
+        ..Interpolation::default()
+    }
+    .at(scope, line)
+}
+
+pub(super) fn extract(ctx: &Ctx, facts: &mut FileFacts, root: &Node) {
+    let Some(services) = root.get("services") else {
+        return;
+    };
+    let secret_files = root.get("secrets");
+    for (name, key, service) in services.pairs() {
+        let scope = push_scope(
+            facts,
+            0,
+            ScopeKind::Function,
+            format!("services.{name}"),
+            key.line,
+        );
+        environment(facts, scope, service.get("environment"));
+        env_files(facts, scope, service.get("env_file"));
+        volumes(facts, scope, service.get("volumes"));
+        secrets(facts, scope, service.get("secrets"), secret_files);
+        let command = service.entry("command");
+        let entrypoint = service.entry("entrypoint");
+        if command.is_some() || entrypoint.is_some() {
+            let line = entrypoint
+                .or(command)
+                .map(|(k, _)| k.line)
+                .unwrap_or(key.line);
+            let command_scope = push_scope(facts, scope, ScopeKind::Function, "command", line);
+            let cwd = service.get("working_dir").and_then(Node::str);
+            ctx.command(
+                facts,
+                command_scope,
+                &[entrypoint.map(|(_, v)| v), command.map(|(_, v)| v)],
+                cwd,
+                true,
+            );
+        }
+    }
+}
+
+fn environment(facts: &mut FileFacts, scope: ScopeId, env: Option<&Node>) {
+    let Some(env) = env else { return };
+    let via = "compose environment";
+    for item in env.seq() {
+        let Some(text) = item.str() else { continue };
+        match text.split_once('=') {
+            Some((name, value)) => {
+                let value = value_expr(value, interpolation(scope, item.line), false);
+                set_env(facts, scope, name.trim(), Some(value), item.line, via);
+            }
+            None => {
+                let passed = Expr::Env {
+                    name: text.trim().to_string(),
+                    default: None,
+                };
+                set_env(facts, scope, text.trim(), Some(passed), item.line, via);
+            }
+        }
+    }
+    for (name, key, value) in env.pairs() {
+        let value = match value.text() {
+            Some(text) => value_expr(&text, interpolation(scope, key.line), false),
+            None => Expr::Env {
+                name: name.to_string(),
+                default: None,
+            },
+        };
+        set_env(facts, scope, name, Some(value), key.line, via);
+    }
+}
+
+fn env_files(facts: &mut FileFacts, scope: ScopeId, files: Option<&Node>) {
+    let Some(files) = files else { return };
+    let mut items: Vec<(&str, u32)> = Vec::new();
+    if let Some(text) = files.str() {
+        items.push((text, files.line));
+    }
+    for item in files.seq() {
+        match item.str().or_else(|| item.get("path").and_then(Node::str)) {
+            Some(text) => items.push((text, item.line)),
+            None => continue,
+        }
+    }
+    for (file, line) in items {
+        path_access(
+            facts,
+            scope,
+            Expr::lit(file),
+            Mode::Read,
+            Reach::Exact,
+            line,
+            "compose env_file",
+        );
+    }
+}
+
+fn volumes(facts: &mut FileFacts, scope: ScopeId, volumes: Option<&Node>) {
+    let Some(volumes) = volumes else { return };
+    for item in volumes.seq() {
+        let (source, target) = if let Some(text) = item.str() {
+            let mut parts = text.splitn(3, ':');
+            let (Some(source), Some(target)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            (source.to_string(), target.to_string())
+        } else {
+            let (Some(source), Some(target)) = (
+                item.get("source").and_then(Node::str),
+                item.get("target").and_then(Node::str),
+            ) else {
+                continue;
+            };
+            (source.to_string(), target.to_string())
+        };
+        facts.bindings.push(Binding {
+            scope,
+            name: format!("volume:{target}"),
+            value: host_path(&source, scope, item.line),
+            line: item.line,
+        });
+    }
+}
+
+/// The outside path of a mapping: a host path as written, or a named volume.
+fn host_path(source: &str, scope: ScopeId, line: u32) -> Expr {
+    if source.starts_with(['.', '/', '~', '$']) {
+        value_expr(source, interpolation(scope, line), false)
+    } else {
+        Expr::path_hole(format!("docker volume {source}"))
+    }
+}
+
+fn secrets(facts: &mut FileFacts, scope: ScopeId, secrets: Option<&Node>, defined: Option<&Node>) {
+    let Some(secrets) = secrets else { return };
+    for item in secrets.seq() {
+        let (source, target) = match item.str() {
+            Some(name) => (name.to_string(), name.to_string()),
+            None => {
+                let Some(source) = item.get("source").and_then(Node::str) else {
+                    continue;
+                };
+                let target = item.get("target").and_then(Node::str).unwrap_or(source);
+                (source.to_string(), target.to_string())
+            }
+        };
+        let mount = if target.starts_with('/') {
+            target
+        } else {
+            format!("/run/secrets/{target}")
+        };
+        path_access(
+            facts,
+            scope,
+            Expr::lit(mount.clone()),
+            Mode::MoveTo,
+            Reach::Exact,
+            item.line,
+            "compose secret",
+        );
+        let file = defined
+            .and_then(|d| d.get(&source))
+            .and_then(|s| s.get("file"))
+            .and_then(Node::str);
+        if let Some(file) = file {
+            facts.bindings.push(Binding {
+                scope,
+                name: format!("volume:{mount}"),
+                value: common::path_expr(file),
+                line: item.line,
+            });
+        }
+    }
+}
