@@ -3,14 +3,20 @@
 //!
 //! Input: the text (already decoded lossily by the caller) and the Bash models of
 //! `rules/models/bash.toml`. Output: the paths each command touches ([`RawAccess`] with a mode
-//! and the line where the command starts), the variables the script binds, the scripts it runs
-//! ([`RunRef`]), and one warning per region that did not parse.
+//! and the line where the command starts), the secrets and queues it uses, the environment
+//! variables it reads, checks and sets (`env.rs`), the variables the script binds, the scripts
+//! it runs ([`RunRef`]), the functions of the script it calls, how it can be made to act
+//! (`trap`, service loops, watched files, listeners) and what it sends to make others act
+//! (signals, HTTP requests; `signal.rs`), and one warning per region that did not parse.
 //!
 //! What a command does is read from the models, never hard-coded: the walker only knows shell
-//! syntax (statements, words, redirections, pipelines, functions, `cd`, `read`). Three idioms
-//! cross command boundaries and are followed here: a `find` (or `ls`) whose output is piped to
-//! `xargs CMD` or to a `while read f; do CMD "$f"; done` loop has its paths handled by `CMD`;
-//! a `find -exec CMD {} \;` likewise; and `cd DIR` rebases the relative paths that follow.
+//! syntax (statements, words, redirections, pipelines, functions, loops, `cd`, `read`, `set`,
+//! `trap`, `export`). Three idioms cross command boundaries and are followed here: a `find`
+//! (or `ls`) whose output is piped to `xargs CMD` or to a `while read f; do CMD "$f"; done`
+//! loop has its paths handled by `CMD`; a `find -exec CMD {} \;` likewise; and `cd DIR`
+//! rebases the relative paths that follow. Loops decide what checks and reads mean: in a short
+//! loop that sleeps they are waits (`wait-for`), in a loop that runs for ever they are what
+//! makes the script act.
 //!
 //! Invariants: never panics and never gives up on a file; a region that does not parse is a
 //! warning, and the well-formed statements inside and around it are still read (with a line-by-
@@ -23,6 +29,8 @@ mod resource;
 mod signal;
 mod words;
 
+#[cfg(test)]
+mod contract_tests;
 #[cfg(test)]
 mod tests;
 
@@ -1033,8 +1041,9 @@ impl<'a> Walker<'a> {
             (self.wait_mode, self.wait_reads, self.watch_mode) = (false, false, true);
         } else {
             let polling = body.is_some_and(|b| is_polling(b, self.text));
+            let over_items = self.read_loop_vars(node).is_some();
             self.wait_mode = self.wait_mode || polling;
-            self.wait_reads = self.wait_reads || polling;
+            self.wait_reads = self.wait_reads || (polling && !over_items);
             watch_conditions = !until && conditions.iter().any(|c| self.waits_for_change(*c));
         }
         for condition in conditions {

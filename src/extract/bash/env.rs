@@ -55,33 +55,45 @@ struct VarUse {
     scope: ScopeId,
     line: u32,
     kind: UseKind,
+    /// The use is inside the value of an assignment to the same variable
+    /// (`X="${X:-default}"`), so that assignment comes after it.
+    in_own_assignment: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 enum UseKind {
     Expansion(ParameterUse),
-    /// `[ -n "$X" ]`, `[ -z "${X:-}" ]`, `[[ -v X ]]`.
-    Check,
+    /// `[ -n "$X" ]`, `[ -z "${X:-}" ]`, `[[ -v X ]]`, with the operator.
+    Check(String),
     /// `[ -z "$X" ] && exit`: the script stops without it.
     Guard,
 }
 
 impl ShellLog {
-    pub fn expansion(&mut self, name: String, scope: ScopeId, line: u32, kind: ParameterUse) {
+    fn expansion(
+        &mut self,
+        name: String,
+        scope: ScopeId,
+        line: u32,
+        kind: ParameterUse,
+        own: bool,
+    ) {
         self.uses.push(VarUse {
             name,
             scope,
             line,
             kind: UseKind::Expansion(kind),
+            in_own_assignment: own,
         });
     }
 
-    pub fn check(&mut self, name: String, scope: ScopeId, line: u32) {
+    pub fn check(&mut self, name: String, op: &str, scope: ScopeId, line: u32) {
         self.uses.push(VarUse {
             name,
             scope,
             line,
-            kind: UseKind::Check,
+            kind: UseKind::Check(op.to_string()),
+            in_own_assignment: false,
         });
     }
 
@@ -91,6 +103,7 @@ impl ShellLog {
             scope,
             line,
             kind: UseKind::Guard,
+            in_own_assignment: false,
         });
     }
 
@@ -162,9 +175,9 @@ impl ShellLog {
         let mut accesses = Vec::new();
         for u in uses {
             match &u.kind {
-                UseKind::Check => {
+                UseKind::Check(op) => {
                     if checked.insert((u.scope, &u.name, u.line)) {
-                        accesses.push(env_access(u, Mode::Check, None, "test -n/-z"));
+                        accesses.push(env_access(u, Mode::Check, None, &format!("test {op}")));
                     }
                 }
                 UseKind::Guard => {}
@@ -209,16 +222,17 @@ fn env_access(u: &VarUse, mode: Mode, value: Option<Expr>, via: &str) -> RawAcce
 }
 
 /// Whether a use reads the variable from the environment, given where the file assigns it.
-/// At the top level: no assignment on an earlier line. In a function: every assignment is in
-/// that function, on the use's line or later (the self-default idiom), since a global
-/// assigned anywhere else may run before the function is called.
+/// At the top level: every assignment comes after the use (a later line, or the assignment
+/// the use is the value of: `X="${X:-d}"`). In a function: likewise, and every assignment is
+/// in that function, since a global assigned anywhere else may run before it is called.
 fn from_environment(u: &VarUse, bindings: &[(ScopeId, u32)], facts: &FileFacts) -> bool {
+    let after = |line: u32| line > u.line || (line == u.line && u.in_own_assignment);
     if in_function(u.scope, facts) {
         bindings
             .iter()
-            .all(|(scope, line)| *scope == u.scope && *line >= u.line)
+            .all(|(scope, line)| *scope == u.scope && after(*line))
     } else {
-        bindings.iter().all(|(_, line)| *line >= u.line)
+        bindings.iter().all(|(_, line)| after(*line))
     }
 }
 
@@ -262,26 +276,35 @@ pub(super) fn scan_uses(
     function_scopes: &BTreeMap<usize, ScopeId>,
     log: &mut ShellLog,
 ) {
-    let mut stack = vec![(root, tr.scope)];
+    let mut stack: Vec<(Node, ScopeId, Option<&str>)> = vec![(root, tr.scope, None)];
     let mut seen = 0usize;
-    while let Some((node, scope)) = stack.pop() {
+    while let Some((node, scope, assigning)) = stack.pop() {
         seen += 1;
         if seen > MAX_SCAN_NODES {
             return;
         }
-        let scope = match node.kind() {
-            "function_definition" => function_scopes.get(&node.id()).copied().unwrap_or(scope),
-            _ => scope,
+        let (scope, assigning) = match node.kind() {
+            "function_definition" => (
+                function_scopes.get(&node.id()).copied().unwrap_or(scope),
+                None,
+            ),
+            "variable_assignment" => (
+                scope,
+                node.child_by_field_name("name")
+                    .and_then(|n| tr.src.get(n.byte_range())),
+            ),
+            _ => (scope, assigning),
         };
         if matches!(node.kind(), "simple_expansion" | "expansion") {
             let t = Translator { scope, ..*tr };
             if let Some((name, kind)) = t.parameter_use(node) {
-                log.expansion(name, scope, t.line(node), kind);
+                let own = assigning == Some(name.as_str());
+                log.expansion(name, scope, t.line(node), kind, own);
             }
         }
         let mut cursor = node.walk();
         let children: Vec<Node> = node.children(&mut cursor).collect();
-        stack.extend(children.into_iter().rev().map(|c| (c, scope)));
+        stack.extend(children.into_iter().rev().map(|c| (c, scope, assigning)));
     }
 }
 
@@ -451,7 +474,7 @@ impl Walker<'_> {
             variable_name(operand)
         };
         if let Some(name) = name {
-            self.log.check(name, self.scope, line);
+            self.log.check(name, op, self.scope, line);
         }
     }
 }

@@ -141,7 +141,7 @@ impl Walker<'_> {
     }
 
     /// `curl -X POST URL`, `wget --post-data=... URL`, `http POST URL`: one request per URL.
-    pub(super) fn http(&mut self, m: &HttpModel, parsed: &Parsed, line: u32) {
+    pub(super) fn http(&mut self, m: &HttpModel, parsed: &Parsed, operands: &[Word], line: u32) {
         let mut method = m.default_method.clone();
         for (flags, implied) in &m.implied {
             if parsed.has(flags) {
@@ -151,7 +151,7 @@ impl Walker<'_> {
         if let Some(value) = parsed.value(&m.method_flags) {
             method = value.lit().map(|v| v.to_ascii_uppercase());
         }
-        let mut operands: Vec<&Word> = parsed.operands.iter().map(|o| &o.word).collect();
+        let mut operands: Vec<&Word> = operands.iter().collect();
         if m.method_operand {
             if let Some(first) = operands.first().and_then(|w| w.lit())
                 && is_method(&first)
