@@ -713,10 +713,36 @@ impl<'a> Walker<'a> {
                 self.item_loop(body, producer);
             } else {
                 self.statement(body);
+                self.read_from_file(body, &redirects);
             }
         }
         for redirect in redirects {
             self.redirect(redirect, line);
+        }
+    }
+
+    /// `read -r PID < /run/x.pid`: the variables hold what the file says, so a later
+    /// `kill -HUP "$PID"` signals the process of that pid file.
+    fn read_from_file(&mut self, body: Node, redirects: &[Node]) {
+        if body.kind() != "command" {
+            return;
+        }
+        let words: Vec<Word> = words::command_words(body)
+            .into_iter()
+            .map(|n| self.word(n))
+            .collect();
+        if words.first().and_then(Word::lit).as_deref() != Some("read") {
+            return;
+        }
+        let file = redirects.iter().find_map(|r| {
+            let operator = r.child(0).map(|o| self.node_text(o));
+            let destination = r.child_by_field_name("destination")?;
+            (r.kind() == "file_redirect" && operator == Some("<"))
+                .then(|| self.word(destination).expr())
+        });
+        let Some(file) = file else { return };
+        for var in command::read_vars(words.get(1..).unwrap_or_default()) {
+            self.log.set_pid_var(var, Some(file.clone()));
         }
     }
 
@@ -843,14 +869,15 @@ impl<'a> Walker<'a> {
         let keyword = node.child(0).map(|k| k.kind()).unwrap_or("");
         let mut cursor = node.walk();
         let children: Vec<Node> = node.named_children(&mut cursor).collect();
-        let exports = keyword == "export"
-            || children.iter().any(|c| {
-                let text = self.node_text(*c);
-                c.kind() == "word"
-                    && text.starts_with('-')
-                    && text.contains('x')
-                    && !text.starts_with("--")
-            });
+        let flags: Vec<&str> = children
+            .iter()
+            .filter(|c| c.kind() == "word")
+            .map(|c| self.node_text(*c))
+            .filter(|t| t.starts_with('-') && !t.starts_with("--"))
+            .collect();
+        // `export -n X` un-exports, `export -f f` exports a function.
+        let exports = (keyword == "export" || flags.iter().any(|f| f.contains('x')))
+            && !flags.iter().any(|f| f.contains(['n', 'f']));
         let line = self.line(node);
         for child in children {
             match child.kind() {

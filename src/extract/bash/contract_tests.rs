@@ -432,7 +432,9 @@ fn exports_and_command_environments_set_variables() {
          X_FLAG=1 /opt/run.sh\n\
          env A_B=2 C_D=\"$E_F\" /opt/run2.sh\n\
          export PATH=\"$PATH:/opt/bin\"\n\
-         export lower=1\n",
+         export lower=1\n\
+         export -n LOG_LEVEL\n\
+         export -f helper\n",
     );
     let sets: Vec<_> = env(&f).into_iter().filter(|e| e.0 == Mode::Set).collect();
     assert_eq!(
@@ -1059,7 +1061,9 @@ fn kill_targets_the_pid_file_or_the_process_name() {
          sleep 100 & child=$!\n\
          kill -9 $child\n\
          kill $!\n\
-         kill --signal=TERM $(pidof nginx)\n",
+         kill --signal=TERM $(pidof nginx)\n\
+         read -r RPID < /run/rotator.pid\n\
+         kill -HUP \"$RPID\"\n",
     );
     assert_eq!(
         signals(&f),
@@ -1073,6 +1077,7 @@ fn kill_targets_the_pid_file_or_the_process_name() {
             (11, "KILL".into(), var("child", 0, 11)),
             (12, "TERM".into(), Expr::hole("$!")),
             (13, "TERM".into(), lit("nginx")),
+            (15, "HUP".into(), lit("/run/rotator.pid")),
         ]
     );
     // The pid file is also read.
