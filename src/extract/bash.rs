@@ -68,6 +68,10 @@ const MAX_POLLING_LOOP_ROWS: usize = 40;
 const MAX_ERROR_WARNINGS: usize = 20;
 /// Most lines of parse-error regions that are retried one by one.
 const MAX_RECOVERED_LINES: usize = 5000;
+/// Most earlier bindings searched for a variable's value (`export X`, `sleep "$INTERVAL"`).
+const MAX_BINDINGS_SEARCHED: usize = 4096;
+/// Most triggers of one line compared to find a duplicate.
+const MAX_TRIGGERS_PER_LINE: usize = 64;
 
 /// Extracts the facts of a shell script; scope 0 is the script, named after its path.
 pub fn extract(path: &str, text: &str, models: &Models) -> FileFacts {
@@ -548,7 +552,16 @@ impl<'a> Walker<'a> {
             line,
             kind,
         };
-        if !self.facts.triggers.contains(&fact) {
+        // Triggers arrive in line order, so a duplicate is among the last ones of its line.
+        let seen = self
+            .facts
+            .triggers
+            .iter()
+            .rev()
+            .take(MAX_TRIGGERS_PER_LINE)
+            .take_while(|t| t.line == line)
+            .any(|t| *t == fact);
+        if !seen {
             self.facts.triggers.push(fact);
         }
     }
@@ -918,6 +931,7 @@ impl<'a> Walker<'a> {
             .bindings
             .iter()
             .rev()
+            .take(MAX_BINDINGS_SEARCHED)
             .find(|b| b.name == name && b.line <= line)
             .map(|b| b.value.clone());
         if let Some(value) = value {

@@ -1404,3 +1404,19 @@ fn malformed_contract_commands_do_not_panic() {
     }
     let _ = facts(&loops);
 }
+
+#[test]
+fn a_large_script_with_many_variables_is_read_in_linear_time() {
+    let mut src = String::from("#!/bin/bash\n");
+    for i in 0..5000 {
+        src.push_str(&format!(
+            "VAR_{i}=\"${{VAR_{i}:-x}}\"\necho \"$VAR_{i} $OTHER_{i}\"\nexport VAR_{i}\n"
+        ));
+    }
+    let started = std::time::Instant::now();
+    let f = facts(&src);
+    assert_eq!(env_names(&f, Mode::Read).len(), 10_000);
+    assert_eq!(env_names(&f, Mode::Set).len(), 5_000);
+    // Generous: a quadratic pass over 15 000 lines takes minutes in a debug build.
+    assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
+}

@@ -137,27 +137,25 @@ impl ShellLog {
 
     /// Turns the uses into `read` and `check` accesses of the environment.
     pub fn finish(self, facts: &mut FileFacts, shell: &ShellModel) {
-        let mut assigned: BTreeMap<&str, Vec<(ScopeId, u32)>> = BTreeMap::new();
-        for b in &facts.bindings {
-            assigned
-                .entry(b.name.as_str())
-                .or_default()
-                .push((b.scope, b.line));
-        }
-        for (scope, name, line) in &self.declared {
-            assigned
-                .entry(name.as_str())
-                .or_default()
-                .push((*scope, *line));
+        let mut assigned: BTreeMap<&str, Assignments> = BTreeMap::new();
+        let declared = self.declared.iter().map(|(s, n, l)| (*s, n.as_str(), *l));
+        let bound = facts
+            .bindings
+            .iter()
+            .map(|b| (b.scope, b.name.as_str(), b.line));
+        for (scope, name, line) in bound.chain(declared) {
+            let entry = assigned.entry(name).or_insert(Assignments {
+                first_line: line,
+                scopes: BTreeSet::new(),
+            });
+            entry.first_line = entry.first_line.min(line);
+            entry.scopes.insert(scope);
         }
         let mut uses: Vec<&VarUse> = self
             .uses
             .iter()
             .filter(|u| is_config_name(&u.name) && !shell.ignores_env(&u.name))
-            .filter(|u| {
-                let bindings = assigned.get(u.name.as_str()).map_or(&[][..], |v| v);
-                from_environment(u, bindings, facts)
-            })
+            .filter(|u| from_environment(u, assigned.get(u.name.as_str()), facts))
             .collect();
         uses.sort_by_key(|u| u.line);
         let required: BTreeSet<&str> = uses
@@ -221,18 +219,25 @@ fn env_access(u: &VarUse, mode: Mode, value: Option<Expr>, via: &str) -> RawAcce
     }
 }
 
+/// Where a file gives a variable a value: enough to decide whether a use comes first.
+struct Assignments {
+    first_line: u32,
+    scopes: BTreeSet<ScopeId>,
+}
+
 /// Whether a use reads the variable from the environment, given where the file assigns it.
 /// At the top level: every assignment comes after the use (a later line, or the assignment
 /// the use is the value of: `X="${X:-d}"`). In a function: likewise, and every assignment is
 /// in that function, since a global assigned anywhere else may run before it is called.
-fn from_environment(u: &VarUse, bindings: &[(ScopeId, u32)], facts: &FileFacts) -> bool {
-    let after = |line: u32| line > u.line || (line == u.line && u.in_own_assignment);
+fn from_environment(u: &VarUse, assigned: Option<&Assignments>, facts: &FileFacts) -> bool {
+    let Some(a) = assigned else {
+        return true;
+    };
+    let after = a.first_line > u.line || (a.first_line == u.line && u.in_own_assignment);
     if in_function(u.scope, facts) {
-        bindings
-            .iter()
-            .all(|(scope, line)| *scope == u.scope && after(*line))
+        after && a.scopes.len() == 1 && a.scopes.contains(&u.scope)
     } else {
-        bindings.iter().all(|(_, line)| after(*line))
+        after
     }
 }
 

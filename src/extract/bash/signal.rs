@@ -272,6 +272,7 @@ impl Walker<'_> {
                     .bindings
                     .iter()
                     .rev()
+                    .take(super::MAX_BINDINGS_SEARCHED)
                     .find(|b| b.name == *name && b.line < line);
                 bound
                     .and_then(|b| self.literal_of(&b.value, b.line, depth + 1))
