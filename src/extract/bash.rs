@@ -973,6 +973,9 @@ impl<'a> Walker<'a> {
         let saved_cwd = self.cwd.take();
         let saved_stack = std::mem::take(&mut self.dir_stack);
         let saved_items = std::mem::take(&mut self.item_vars);
+        // A function runs where it is called, not inside the loop that defines it.
+        let saved_modes = (self.wait_mode, self.wait_reads, self.watch_mode);
+        (self.wait_mode, self.wait_reads, self.watch_mode) = (false, false, false);
         let mut cursor = node.walk();
         let children: Vec<Node> = node.named_children(&mut cursor).skip(1).collect();
         for child in children {
@@ -982,6 +985,7 @@ impl<'a> Walker<'a> {
         self.cwd = saved_cwd;
         self.dir_stack = saved_stack;
         self.item_vars = saved_items;
+        (self.wait_mode, self.wait_reads, self.watch_mode) = saved_modes;
     }
 
     fn subshell(&mut self, node: Node) {

@@ -1,6 +1,6 @@
 //! Triggers and sends: how a script can be made to act now, and how it makes others act.
 //!
-//! Triggers ([`TriggerFact`]): `trap HANDLER SIG...` registers one signal handler per real
+//! Triggers ([`TriggerFact`](crate::extract::TriggerFact)): `trap HANDLER SIG...` registers one signal handler per real
 //! signal (`EXIT`, `ERR`, `DEBUG`, `RETURN` are not signals another program sends); a loop
 //! that runs for ever and sleeps acts every round ([`TriggerKind::Loop`], see
 //! `Walker::while_statement`); a listener (`nc -l 8080`, `socat TCP-LISTEN:8080`) acts on a
