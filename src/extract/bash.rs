@@ -3,14 +3,20 @@
 //!
 //! Input: the text (already decoded lossily by the caller) and the Bash models of
 //! `rules/models/bash.toml`. Output: the paths each command touches ([`RawAccess`] with a mode
-//! and the line where the command starts), the variables the script binds, the scripts it runs
-//! ([`RunRef`]), and one warning per region that did not parse.
+//! and the line where the command starts), the secrets and queues it uses, the environment
+//! variables it reads, checks and sets (`env.rs`), the variables the script binds, the scripts
+//! it runs ([`RunRef`]), the functions of the script it calls, how it can be made to act
+//! (`trap`, service loops, watched files, listeners) and what it sends to make others act
+//! (signals, HTTP requests; `signal.rs`), and one warning per region that did not parse.
 //!
 //! What a command does is read from the models, never hard-coded: the walker only knows shell
-//! syntax (statements, words, redirections, pipelines, functions, `cd`, `read`). Three idioms
-//! cross command boundaries and are followed here: a `find` (or `ls`) whose output is piped to
-//! `xargs CMD` or to a `while read f; do CMD "$f"; done` loop has its paths handled by `CMD`;
-//! a `find -exec CMD {} \;` likewise; and `cd DIR` rebases the relative paths that follow.
+//! syntax (statements, words, redirections, pipelines, functions, loops, `cd`, `read`, `set`,
+//! `trap`, `export`). Three idioms cross command boundaries and are followed here: a `find`
+//! (or `ls`) whose output is piped to `xargs CMD` or to a `while read f; do CMD "$f"; done`
+//! loop has its paths handled by `CMD`; a `find -exec CMD {} \;` likewise; and `cd DIR`
+//! rebases the relative paths that follow. Loops decide what checks and reads mean: in a short
+//! loop that sleeps they are waits (`wait-for`), in a loop that runs for ever they are what
+//! makes the script act.
 //!
 //! Invariants: never panics and never gives up on a file; a region that does not parse is a
 //! warning, and the well-formed statements inside and around it are still read (with a line-by-
@@ -23,6 +29,8 @@ mod resource;
 mod signal;
 mod words;
 
+#[cfg(test)]
+mod contract_tests;
 #[cfg(test)]
 mod tests;
 
@@ -60,6 +68,10 @@ const MAX_POLLING_LOOP_ROWS: usize = 40;
 const MAX_ERROR_WARNINGS: usize = 20;
 /// Most lines of parse-error regions that are retried one by one.
 const MAX_RECOVERED_LINES: usize = 5000;
+/// Most earlier bindings searched for a variable's value (`export X`, `sleep "$INTERVAL"`).
+const MAX_BINDINGS_SEARCHED: usize = 4096;
+/// Most triggers of one line compared to find a duplicate.
+const MAX_TRIGGERS_PER_LINE: usize = 64;
 
 /// Extracts the facts of a shell script; scope 0 is the script, named after its path.
 pub fn extract(path: &str, text: &str, models: &Models) -> FileFacts {
@@ -540,7 +552,16 @@ impl<'a> Walker<'a> {
             line,
             kind,
         };
-        if !self.facts.triggers.contains(&fact) {
+        // Triggers arrive in line order, so a duplicate is among the last ones of its line.
+        let seen = self
+            .facts
+            .triggers
+            .iter()
+            .rev()
+            .take(MAX_TRIGGERS_PER_LINE)
+            .take_while(|t| t.line == line)
+            .any(|t| *t == fact);
+        if !seen {
             self.facts.triggers.push(fact);
         }
     }
@@ -705,10 +726,36 @@ impl<'a> Walker<'a> {
                 self.item_loop(body, producer);
             } else {
                 self.statement(body);
+                self.read_from_file(body, &redirects);
             }
         }
         for redirect in redirects {
             self.redirect(redirect, line);
+        }
+    }
+
+    /// `read -r PID < /run/x.pid`: the variables hold what the file says, so a later
+    /// `kill -HUP "$PID"` signals the process of that pid file.
+    fn read_from_file(&mut self, body: Node, redirects: &[Node]) {
+        if body.kind() != "command" {
+            return;
+        }
+        let words: Vec<Word> = words::command_words(body)
+            .into_iter()
+            .map(|n| self.word(n))
+            .collect();
+        if words.first().and_then(Word::lit).as_deref() != Some("read") {
+            return;
+        }
+        let file = redirects.iter().find_map(|r| {
+            let operator = r.child(0).map(|o| self.node_text(o));
+            let destination = r.child_by_field_name("destination")?;
+            (r.kind() == "file_redirect" && operator == Some("<"))
+                .then(|| self.word(destination).expr())
+        });
+        let Some(file) = file else { return };
+        for var in command::read_vars(words.get(1..).unwrap_or_default()) {
+            self.log.set_pid_var(var, Some(file.clone()));
         }
     }
 
@@ -835,14 +882,15 @@ impl<'a> Walker<'a> {
         let keyword = node.child(0).map(|k| k.kind()).unwrap_or("");
         let mut cursor = node.walk();
         let children: Vec<Node> = node.named_children(&mut cursor).collect();
-        let exports = keyword == "export"
-            || children.iter().any(|c| {
-                let text = self.node_text(*c);
-                c.kind() == "word"
-                    && text.starts_with('-')
-                    && text.contains('x')
-                    && !text.starts_with("--")
-            });
+        let flags: Vec<&str> = children
+            .iter()
+            .filter(|c| c.kind() == "word")
+            .map(|c| self.node_text(*c))
+            .filter(|t| t.starts_with('-') && !t.starts_with("--"))
+            .collect();
+        // `export -n X` un-exports, `export -f f` exports a function.
+        let exports = (keyword == "export" || flags.iter().any(|f| f.contains('x')))
+            && !flags.iter().any(|f| f.contains(['n', 'f']));
         let line = self.line(node);
         for child in children {
             match child.kind() {
@@ -883,6 +931,7 @@ impl<'a> Walker<'a> {
             .bindings
             .iter()
             .rev()
+            .take(MAX_BINDINGS_SEARCHED)
             .find(|b| b.name == name && b.line <= line)
             .map(|b| b.value.clone());
         if let Some(value) = value {
@@ -924,6 +973,9 @@ impl<'a> Walker<'a> {
         let saved_cwd = self.cwd.take();
         let saved_stack = std::mem::take(&mut self.dir_stack);
         let saved_items = std::mem::take(&mut self.item_vars);
+        // A function runs where it is called, not inside the loop that defines it.
+        let saved_modes = (self.wait_mode, self.wait_reads, self.watch_mode);
+        (self.wait_mode, self.wait_reads, self.watch_mode) = (false, false, false);
         let mut cursor = node.walk();
         let children: Vec<Node> = node.named_children(&mut cursor).skip(1).collect();
         for child in children {
@@ -933,6 +985,7 @@ impl<'a> Walker<'a> {
         self.cwd = saved_cwd;
         self.dir_stack = saved_stack;
         self.item_vars = saved_items;
+        (self.wait_mode, self.wait_reads, self.watch_mode) = saved_modes;
     }
 
     fn subshell(&mut self, node: Node) {
@@ -1033,8 +1086,9 @@ impl<'a> Walker<'a> {
             (self.wait_mode, self.wait_reads, self.watch_mode) = (false, false, true);
         } else {
             let polling = body.is_some_and(|b| is_polling(b, self.text));
+            let over_items = self.read_loop_vars(node).is_some();
             self.wait_mode = self.wait_mode || polling;
-            self.wait_reads = self.wait_reads || polling;
+            self.wait_reads = self.wait_reads || (polling && !over_items);
             watch_conditions = !until && conditions.iter().any(|c| self.waits_for_change(*c));
         }
         for condition in conditions {

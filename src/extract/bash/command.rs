@@ -536,6 +536,10 @@ impl<'a> Walker<'a> {
                 })
                 .collect();
         }
+        let urls: Vec<Word> = match &m.http {
+            Some(_) => parsed.operands.iter().map(|o| o.word.clone()).collect(),
+            None => Vec::new(),
+        };
         let mut operands: Vec<Operand> = Vec::with_capacity(parsed.operands.len());
         for operand in std::mem::take(&mut parsed.operands) {
             let lead = operand.word.leading_lit();
@@ -587,7 +591,7 @@ impl<'a> Walker<'a> {
             }
         }
         if let Some(http) = &m.http {
-            self.http(http, &parsed, line);
+            self.http(http, &parsed, &urls, line);
         }
     }
 

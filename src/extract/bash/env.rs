@@ -55,33 +55,45 @@ struct VarUse {
     scope: ScopeId,
     line: u32,
     kind: UseKind,
+    /// The use is inside the value of an assignment to the same variable
+    /// (`X="${X:-default}"`), so that assignment comes after it.
+    in_own_assignment: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 enum UseKind {
     Expansion(ParameterUse),
-    /// `[ -n "$X" ]`, `[ -z "${X:-}" ]`, `[[ -v X ]]`.
-    Check,
+    /// `[ -n "$X" ]`, `[ -z "${X:-}" ]`, `[[ -v X ]]`, with the operator.
+    Check(String),
     /// `[ -z "$X" ] && exit`: the script stops without it.
     Guard,
 }
 
 impl ShellLog {
-    pub fn expansion(&mut self, name: String, scope: ScopeId, line: u32, kind: ParameterUse) {
+    fn expansion(
+        &mut self,
+        name: String,
+        scope: ScopeId,
+        line: u32,
+        kind: ParameterUse,
+        own: bool,
+    ) {
         self.uses.push(VarUse {
             name,
             scope,
             line,
             kind: UseKind::Expansion(kind),
+            in_own_assignment: own,
         });
     }
 
-    pub fn check(&mut self, name: String, scope: ScopeId, line: u32) {
+    pub fn check(&mut self, name: String, op: &str, scope: ScopeId, line: u32) {
         self.uses.push(VarUse {
             name,
             scope,
             line,
-            kind: UseKind::Check,
+            kind: UseKind::Check(op.to_string()),
+            in_own_assignment: false,
         });
     }
 
@@ -91,6 +103,7 @@ impl ShellLog {
             scope,
             line,
             kind: UseKind::Guard,
+            in_own_assignment: false,
         });
     }
 
@@ -124,27 +137,25 @@ impl ShellLog {
 
     /// Turns the uses into `read` and `check` accesses of the environment.
     pub fn finish(self, facts: &mut FileFacts, shell: &ShellModel) {
-        let mut assigned: BTreeMap<&str, Vec<(ScopeId, u32)>> = BTreeMap::new();
-        for b in &facts.bindings {
-            assigned
-                .entry(b.name.as_str())
-                .or_default()
-                .push((b.scope, b.line));
-        }
-        for (scope, name, line) in &self.declared {
-            assigned
-                .entry(name.as_str())
-                .or_default()
-                .push((*scope, *line));
+        let mut assigned: BTreeMap<&str, Assignments> = BTreeMap::new();
+        let declared = self.declared.iter().map(|(s, n, l)| (*s, n.as_str(), *l));
+        let bound = facts
+            .bindings
+            .iter()
+            .map(|b| (b.scope, b.name.as_str(), b.line));
+        for (scope, name, line) in bound.chain(declared) {
+            let entry = assigned.entry(name).or_insert(Assignments {
+                first_line: line,
+                scopes: BTreeSet::new(),
+            });
+            entry.first_line = entry.first_line.min(line);
+            entry.scopes.insert(scope);
         }
         let mut uses: Vec<&VarUse> = self
             .uses
             .iter()
             .filter(|u| is_config_name(&u.name) && !shell.ignores_env(&u.name))
-            .filter(|u| {
-                let bindings = assigned.get(u.name.as_str()).map_or(&[][..], |v| v);
-                from_environment(u, bindings, facts)
-            })
+            .filter(|u| from_environment(u, assigned.get(u.name.as_str()), facts))
             .collect();
         uses.sort_by_key(|u| u.line);
         let required: BTreeSet<&str> = uses
@@ -162,9 +173,9 @@ impl ShellLog {
         let mut accesses = Vec::new();
         for u in uses {
             match &u.kind {
-                UseKind::Check => {
+                UseKind::Check(op) => {
                     if checked.insert((u.scope, &u.name, u.line)) {
-                        accesses.push(env_access(u, Mode::Check, None, "test -n/-z"));
+                        accesses.push(env_access(u, Mode::Check, None, &format!("test {op}")));
                     }
                 }
                 UseKind::Guard => {}
@@ -208,17 +219,25 @@ fn env_access(u: &VarUse, mode: Mode, value: Option<Expr>, via: &str) -> RawAcce
     }
 }
 
+/// Where a file gives a variable a value: enough to decide whether a use comes first.
+struct Assignments {
+    first_line: u32,
+    scopes: BTreeSet<ScopeId>,
+}
+
 /// Whether a use reads the variable from the environment, given where the file assigns it.
-/// At the top level: no assignment on an earlier line. In a function: every assignment is in
-/// that function, on the use's line or later (the self-default idiom), since a global
-/// assigned anywhere else may run before the function is called.
-fn from_environment(u: &VarUse, bindings: &[(ScopeId, u32)], facts: &FileFacts) -> bool {
+/// At the top level: every assignment comes after the use (a later line, or the assignment
+/// the use is the value of: `X="${X:-d}"`). In a function: likewise, and every assignment is
+/// in that function, since a global assigned anywhere else may run before it is called.
+fn from_environment(u: &VarUse, assigned: Option<&Assignments>, facts: &FileFacts) -> bool {
+    let Some(a) = assigned else {
+        return true;
+    };
+    let after = a.first_line > u.line || (a.first_line == u.line && u.in_own_assignment);
     if in_function(u.scope, facts) {
-        bindings
-            .iter()
-            .all(|(scope, line)| *scope == u.scope && *line >= u.line)
+        after && a.scopes.len() == 1 && a.scopes.contains(&u.scope)
     } else {
-        bindings.iter().all(|(_, line)| *line >= u.line)
+        after
     }
 }
 
@@ -262,26 +281,35 @@ pub(super) fn scan_uses(
     function_scopes: &BTreeMap<usize, ScopeId>,
     log: &mut ShellLog,
 ) {
-    let mut stack = vec![(root, tr.scope)];
+    let mut stack: Vec<(Node, ScopeId, Option<&str>)> = vec![(root, tr.scope, None)];
     let mut seen = 0usize;
-    while let Some((node, scope)) = stack.pop() {
+    while let Some((node, scope, assigning)) = stack.pop() {
         seen += 1;
         if seen > MAX_SCAN_NODES {
             return;
         }
-        let scope = match node.kind() {
-            "function_definition" => function_scopes.get(&node.id()).copied().unwrap_or(scope),
-            _ => scope,
+        let (scope, assigning) = match node.kind() {
+            "function_definition" => (
+                function_scopes.get(&node.id()).copied().unwrap_or(scope),
+                None,
+            ),
+            "variable_assignment" => (
+                scope,
+                node.child_by_field_name("name")
+                    .and_then(|n| tr.src.get(n.byte_range())),
+            ),
+            _ => (scope, assigning),
         };
         if matches!(node.kind(), "simple_expansion" | "expansion") {
             let t = Translator { scope, ..*tr };
             if let Some((name, kind)) = t.parameter_use(node) {
-                log.expansion(name, scope, t.line(node), kind);
+                let own = assigning == Some(name.as_str());
+                log.expansion(name, scope, t.line(node), kind, own);
             }
         }
         let mut cursor = node.walk();
         let children: Vec<Node> = node.children(&mut cursor).collect();
-        stack.extend(children.into_iter().rev().map(|c| (c, scope)));
+        stack.extend(children.into_iter().rev().map(|c| (c, scope, assigning)));
     }
 }
 
@@ -451,7 +479,7 @@ impl Walker<'_> {
             variable_name(operand)
         };
         if let Some(name) = name {
-            self.log.check(name, self.scope, line);
+            self.log.check(name, op, self.scope, line);
         }
     }
 }

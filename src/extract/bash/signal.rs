@@ -1,6 +1,6 @@
 //! Triggers and sends: how a script can be made to act now, and how it makes others act.
 //!
-//! Triggers ([`TriggerFact`]): `trap HANDLER SIG...` registers one signal handler per real
+//! Triggers ([`TriggerFact`](crate::extract::TriggerFact)): `trap HANDLER SIG...` registers one signal handler per real
 //! signal (`EXIT`, `ERR`, `DEBUG`, `RETURN` are not signals another program sends); a loop
 //! that runs for ever and sleeps acts every round ([`TriggerKind::Loop`], see
 //! `Walker::while_statement`); a listener (`nc -l 8080`, `socat TCP-LISTEN:8080`) acts on a
@@ -141,7 +141,7 @@ impl Walker<'_> {
     }
 
     /// `curl -X POST URL`, `wget --post-data=... URL`, `http POST URL`: one request per URL.
-    pub(super) fn http(&mut self, m: &HttpModel, parsed: &Parsed, line: u32) {
+    pub(super) fn http(&mut self, m: &HttpModel, parsed: &Parsed, operands: &[Word], line: u32) {
         let mut method = m.default_method.clone();
         for (flags, implied) in &m.implied {
             if parsed.has(flags) {
@@ -151,7 +151,7 @@ impl Walker<'_> {
         if let Some(value) = parsed.value(&m.method_flags) {
             method = value.lit().map(|v| v.to_ascii_uppercase());
         }
-        let mut operands: Vec<&Word> = parsed.operands.iter().map(|o| &o.word).collect();
+        let mut operands: Vec<&Word> = operands.iter().collect();
         if m.method_operand {
             if let Some(first) = operands.first().and_then(|w| w.lit())
                 && is_method(&first)
@@ -272,6 +272,7 @@ impl Walker<'_> {
                     .bindings
                     .iter()
                     .rev()
+                    .take(super::MAX_BINDINGS_SEARCHED)
                     .find(|b| b.name == *name && b.line < line);
                 bound
                     .and_then(|b| self.literal_of(&b.value, b.line, depth + 1))

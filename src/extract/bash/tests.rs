@@ -3,8 +3,12 @@ use crate::expr::HoleShape;
 use crate::extract::FindSpec;
 use crate::rules::models::Models;
 
+/// The built-in models, parsed once for all tests (a fresh copy for tests that add rows).
 fn models() -> Models {
-    Models::builtin().expect("built-in models load")
+    static MODELS: std::sync::OnceLock<Models> = std::sync::OnceLock::new();
+    MODELS
+        .get_or_init(|| Models::builtin().expect("built-in models load"))
+        .clone()
 }
 
 fn facts(src: &str) -> FileFacts {
@@ -1401,37 +1405,4 @@ fn a_user_row_replaces_the_builtin_row_of_the_same_name() {
 fn long_brace_words_are_not_expanded() {
     let f = facts(&format!("rm /x{}", "{a,".repeat(3000)));
     assert_eq!(f.accesses.len(), 1);
-}
-
-#[test]
-#[ignore]
-fn zz_dump() {
-    let src = std::fs::read_to_string("/tmp/dump.sh").unwrap();
-    let tree = parse(&src).unwrap();
-    fn show(n: tree_sitter::Node, src: &str, d: usize) {
-        let t = &src[n.byte_range()];
-        let t: String = t.chars().take(40).collect();
-        let f = "";
-        println!(
-            "{}{} {:?}{}",
-            "  ".repeat(d),
-            n.kind(),
-            t.replace('\n', "\\n"),
-            f
-        );
-        let mut c = n.walk();
-        for (i, ch) in n.children(&mut c).enumerate() {
-            let field = n.field_name_for_child(i as u32).unwrap_or("");
-            print!(
-                "{}",
-                if field.is_empty() {
-                    String::new()
-                } else {
-                    format!("{}[{field}]\n", "  ".repeat(d + 1))
-                }
-            );
-            show(ch, src, d + 1);
-        }
-    }
-    show(tree.root_node(), &src, 0);
 }

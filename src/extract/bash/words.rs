@@ -757,18 +757,19 @@ impl Translator<'_> {
             return (operator == Some("<")).then(|| self.word_at(destination, depth + 1).expr());
         }
         let command = first_command(inner)?;
-        let words: Vec<Word> = command_words(command)
-            .into_iter()
-            .map(|n| self.word_at(n, depth + 1))
-            .collect();
-        let name = words.first().and_then(Word::lit)?;
-        let name = name.rsplit('/').next().unwrap_or(&name).to_string();
-        let args = words.get(1..).unwrap_or_default();
+        let nodes = command_words(command);
+        let (name, args) = nodes.split_first()?;
+        let name = self.text(*name);
+        let name = name.rsplit('/').next().unwrap_or(name);
+        if !matches!(name, "cat" | "head" | "tail" | "pgrep" | "pidof") {
+            return None;
+        }
+        let args: Vec<Word> = args.iter().map(|n| self.word_at(*n, depth + 1)).collect();
         let operands: Vec<&Word> = args
             .iter()
             .filter(|w| !w.leading_lit().starts_with('-') || w.leading_lit() == "-")
             .collect();
-        match name.as_str() {
+        match name {
             "cat" => operands.first().map(|w| w.expr()),
             "head" | "tail" => operands.last().map(|w| w.expr()),
             "pgrep" | "pidof" => operands.last().map(|w| w.expr()),

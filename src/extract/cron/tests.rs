@@ -3,8 +3,12 @@ use super::*;
 use crate::extract::{PathTarget, Reach, RunTarget};
 use crate::model::Mode;
 
+/// The built-in models, parsed once for all tests (a fresh copy for tests that add rows).
 fn models() -> Models {
-    Models::builtin().expect("built-in models load")
+    static MODELS: std::sync::OnceLock<Models> = std::sync::OnceLock::new();
+    MODELS
+        .get_or_init(|| Models::builtin().expect("built-in models load"))
+        .clone()
 }
 
 fn cron(path: &str, text: &str) -> FileFacts {
@@ -309,4 +313,121 @@ fn language_detection_claims_crontabs_but_not_scripts() {
         Some(Language::Bash)
     );
     assert_eq!(detect("host-ops/cron/notes", b"remember to rotate\n"), None);
+}
+
+/// (mode, line, scope, name, value) of every environment access.
+fn env(f: &FileFacts) -> Vec<(Mode, u32, usize, String, Option<Expr>)> {
+    f.accesses
+        .iter()
+        .filter_map(|a| match &a.resource {
+            crate::extract::RawResource::Env(t) => Some((
+                a.mode,
+                a.line,
+                a.scope,
+                t.name.as_lit().unwrap_or("?").to_string(),
+                t.value.clone(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn incident_crontab_sets_the_token_file_and_schedules_the_rotator() {
+    let text = "TOKEN_FILE=/run/secrets/api_token\n0 */8 * * * /opt/ops/bin/rotate_token.sh\n";
+    let f = cron("ops/crontab", text);
+    assert!(f.warnings.is_empty(), "{:?}", f.warnings);
+    assert_eq!(
+        env(&f),
+        vec![(
+            Mode::Set,
+            1,
+            0,
+            "TOKEN_FILE".to_string(),
+            Some(Expr::lit("/run/secrets/api_token"))
+        )]
+    );
+    assert_eq!(f.accesses[0].via, "crontab VAR=value");
+    let s = &f.schedules[0];
+    assert_eq!((s.line, s.expression.as_str()), (2, "0 */8 * * *"));
+    assert_eq!(s.description, "every 8 hours, at minute 0");
+    assert_eq!(
+        s.env,
+        vec![(
+            "TOKEN_FILE".to_string(),
+            "/run/secrets/api_token".to_string()
+        )]
+    );
+    assert_eq!(
+        f.runs[0].target,
+        RunTarget::Path {
+            expr: Expr::lit("/opt/ops/bin/rotate_token.sh")
+        }
+    );
+}
+
+#[test]
+fn cron_settings_and_shell_variables_are_not_configuration() {
+    let text = "SHELL=/bin/bash\nPATH=/usr/bin:/bin\nMAILTO=ops@example.com\nCRON_TZ=UTC\n\
+                lower=1\nAPI_URL = \"https://api\"\n0 * * * * /opt/a.sh\n";
+    let f = cron("crontab", text);
+    assert_eq!(
+        env(&f),
+        vec![(
+            Mode::Set,
+            6,
+            0,
+            "API_URL".to_string(),
+            Some(Expr::lit("https://api"))
+        )]
+    );
+}
+
+#[test]
+fn entry_commands_set_and_read_the_environment_in_their_scope() {
+    let text = "DATA_DIR=/data\n\
+                5 * * * * BATCH_SIZE=10 /opt/load.sh \"$DATA_DIR\"\n\
+                10 * * * * /opt/report.sh --to \"$REPORT_TO\"\n";
+    let f = cron("crontab", text);
+    assert_eq!(
+        env(&f),
+        vec![
+            (
+                Mode::Set,
+                1,
+                0,
+                "DATA_DIR".to_string(),
+                Some(Expr::lit("/data"))
+            ),
+            (
+                Mode::Set,
+                2,
+                1,
+                "BATCH_SIZE".to_string(),
+                Some(Expr::lit("10"))
+            ),
+            (
+                Mode::Read,
+                3,
+                2,
+                "REPORT_TO".to_string(),
+                Some(Expr::hole(crate::extract::bash::UNSET_LABEL))
+            ),
+        ]
+    );
+}
+
+#[test]
+fn entry_commands_send_signals_and_publish() {
+    let text = "0 */8 * * * systemctl start rotate-token.service\n\
+                */5 * * * * redis-cli LPUSH jobs tick\n";
+    let f = cron("crontab", text);
+    assert_eq!(f.sends.len(), 1);
+    assert_eq!((f.sends[0].scope, f.sends[0].line), (1, 1));
+    let queue = f
+        .accesses
+        .iter()
+        .find(|a| a.mode == Mode::Publish)
+        .expect("a publish");
+    assert_eq!((queue.scope, queue.line), (2, 2));
 }

@@ -22,6 +22,18 @@
 //! kind = "operands"                     # the default
 //! tree_flags = ["-r", "-R", "--recursive"]
 //! operands = [{ select = "all", mode = "delete" }]
+//!
+//! [[command]]
+//! names = ["redis-cli"]
+//! kind = "queue"
+//! broker = "redis"
+//! value_flags = ["-h", "-p", "-a", "-n"]
+//! [[command.use]]
+//! verbs = ["lpush", "rpush"]            # after the options, any case
+//! mode = "publish"
+//! role = "queue"
+//! name = [{ select = "first" }]
+//! body = [{ index = 2 }]                # a literal JSON object gives the message's fields
 //! ```
 
 use crate::extract::{Broker, QueueRole};
