@@ -2,6 +2,7 @@
 //! writing test data and rules.
 //!
 //!     cargo run --example scenario -- testdata/scenarios/completion-marker.scenario [--format json]
+//!     cargo run --example scenario -- rule:path.cleanup-misses-new-outputs:1   # a rule's example
 
 use clap::Parser;
 use knockon::scenario::Scenario;
@@ -24,7 +25,23 @@ fn main() -> ExitCode {
 }
 
 fn run(path: &str, extra: &[String]) -> anyhow::Result<u8> {
-    let scenario = Scenario::parse(&std::fs::read_to_string(path)?)?;
+    let text = match path.strip_prefix("rule:") {
+        Some(spec) => {
+            let (id, index) = spec.rsplit_once(':').unwrap_or((spec, "1"));
+            let index: usize = index.parse()?;
+            let rules = knockon::rules::impact::ImpactRules::builtin()?;
+            let rule = rules
+                .get(id)
+                .ok_or_else(|| anyhow::anyhow!("no rule {id}"))?;
+            rule.examples
+                .get(index.saturating_sub(1))
+                .ok_or_else(|| anyhow::anyhow!("{id} has no example {index}"))?
+                .scenario
+                .clone()
+        }
+        None => std::fs::read_to_string(path)?,
+    };
+    let scenario = Scenario::parse(&text)?;
     let dir = tempfile::tempdir()?;
     let built = scenario.build(dir.path())?;
     let mut args: Vec<String> = vec![

@@ -37,8 +37,15 @@ pub fn candidates(
                 } else {
                     (Mode::Consume, Side::Producer)
                 };
+                // A rename's new name is the rename rules' business: saying that nothing is on
+                // the other side of it yet would repeat them.
+                let renamed: Vec<&crate::model::Site> = deltas
+                    .names
+                    .iter()
+                    .flat_map(|c| c.replacements.iter().map(|r| &r.site))
+                    .collect();
                 for access in deltas.new_queue_uses.iter().filter(|a| a.mode == mode) {
-                    if is_binding(access) {
+                    if is_binding(access) || renamed.contains(&&access.site) {
                         continue;
                     }
                     if !counterparts(graph, access, other).is_empty() {

@@ -267,12 +267,22 @@ fn wait_candidates(
             group: (
                 producer.site.repo.clone(),
                 producer.unit.clone(),
-                wait.site.clone(),
+                waiter_key(&wait.site, &wait.unit),
             ),
             finding: parts.finish(rule, excerpts),
         });
     }
     out
+}
+
+/// Wait rules compete per (producer, waiting unit): the waiter's unit stands in for the change
+/// site, so a wait and the trigger sent before it get one finding, from the first rule in order.
+fn waiter_key(site: &Site, unit: &str) -> Site {
+    Site {
+        repo: site.repo.clone(),
+        path: format!("{}#{unit}", site.path),
+        line: 0,
+    }
 }
 
 /// A new signal or request to the producers of something the sender's unit waits for, that none
@@ -361,7 +371,7 @@ fn unheard(
                 group: (
                     producer.site.repo.clone(),
                     producer.unit.clone(),
-                    send.site.clone(),
+                    waiter_key(&send.site, &send.unit),
                 ),
                 finding: parts.finish(rule, excerpts),
             });

@@ -9,8 +9,26 @@ use knockon::scenario::Scenario;
 fn every_rule_example_behaves_as_documented() {
     let rules = ImpactRules::builtin().unwrap();
     assert!(!rules.rules.is_empty());
+    let mut failures = Vec::new();
     for rule in &rules.rules {
         for (index, example) in rule.examples.iter().enumerate() {
+            let result = std::panic::catch_unwind(|| check_example(rule, index, example));
+            if let Err(e) = result {
+                failures.push(
+                    e.downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                        .unwrap_or_default(),
+                );
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} failure(s):\n\n{}", failures.len(), failures.join("\n\n"));
+}
+
+fn check_example(rule: &knockon::rules::impact::ImpactRule, index: usize, example: &knockon::rules::impact::Example) {
+    {
+        {
             let name = format!("{} example {}", rule.id, index + 1);
             let scenario =
                 Scenario::parse(&example.scenario).unwrap_or_else(|e| panic!("{name}: {e}"));
