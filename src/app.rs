@@ -162,8 +162,18 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<Outcome> {
         context: args.context.clone(),
         rules_dirs: args.rules.clone(),
     };
-    let report = check(&request)?;
-    let output = report::render(&report, args.format);
+    let (models, rules) = load_rules(&request.rules_dirs)?;
+    let report = check_with_rules(&request, &models, &rules)?;
+    let color = args.color.enabled(
+        std::io::IsTerminal::is_terminal(&std::io::stdout()),
+        std::env::var_os("NO_COLOR").as_deref(),
+        std::env::var_os("TERM").as_deref(),
+    );
+    let options = report::RenderOptions {
+        rules: &rules,
+        color,
+    };
+    let output = report::render(&report, args.format, &options);
     Ok(Outcome {
         output,
         exit_code: exit_code(&report, args.fail_on),
@@ -241,10 +251,19 @@ fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) {
 /// Runs the whole pipeline for one change.
 pub fn check(request: &CheckRequest) -> Result<Report, Error> {
     let (models, rules) = load_rules(&request.rules_dirs)?;
+    check_with_rules(request, &models, &rules)
+}
+
+/// [`check`] with the models and rules already loaded (the caller renders with the same rules).
+pub fn check_with_rules(
+    request: &CheckRequest,
+    models: &Models,
+    rules: &ImpactRules,
+) -> Result<Report, Error> {
     let select = |path: &str, bytes: &[u8]| Language::detect(path, bytes).is_some();
     let workspace =
         load::load_workspace(&request.repo, &request.change, &request.context, &select)?;
-    let facts = extract_workspace(&workspace, &models);
+    let facts = extract_workspace(&workspace, models);
     let env = BTreeMap::new();
     let head_world = resolve::resolve(&facts.head_world(), &env);
     let base_world = resolve::resolve(&facts.base_world(), &env);
@@ -273,7 +292,7 @@ pub fn check(request: &CheckRequest) -> Result<Report, Error> {
     };
     let graph = Graph::build(head_world);
     let excerpts = |site: &Site, version: Version| excerpt(&workspace, site, version);
-    let findings = impact::evaluate(&deltas, &graph, &rules, &excerpts);
+    let findings = impact::evaluate(&deltas, &graph, rules, &excerpts);
     Ok(Report {
         findings,
         stats,
