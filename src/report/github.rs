@@ -1,6 +1,8 @@
 //! GitHub Actions workflow commands: one annotation per finding, then a notice with the summary.
 //!
-//!     ::error file=loader/write.py,line=13,title=knockon path.x: host-ops/cron/c.sh:8 needs a patch::...
+//! ```text
+//! ::error file=loader/write.py,line=13,title=knockon path.x%3A host-ops/c.sh%3A8 needs a patch::...
+//! ```
 //!
 //! Severity maps to `error`, `warning` and `notice`. GitHub can only annotate files of the
 //! checked-out repository (the changed one, checked out at the workspace root): a finding whose

@@ -114,10 +114,7 @@ fn header(report: &Report) -> String {
     match report.findings.len() {
         0 => {
             let _ = writeln!(out, "### ✅ knockon: no impact found\n");
-            let _ = writeln!(
-                out,
-                "Nothing outside this change depends on what it changed. {reach}\n"
-            );
+            let _ = writeln!(out, "No code found that this change breaks. {reach}\n");
         }
         n => {
             let _ = writeln!(
