@@ -37,8 +37,10 @@ pub const COMMENT_LIMIT: usize = 65_536;
 const MAX_FIELD: usize = 300;
 /// Longest label in a diagram.
 const MAX_LABEL: usize = 80;
-/// Unreadable files listed by name.
-const MAX_WARNINGS: usize = 20;
+/// Unreadable files listed by name, and the length of each name and message: the header and
+/// footer are never cut, so even text that escapes to six bytes a character must leave room.
+const MAX_WARNINGS: usize = 10;
+const MAX_WARNING_FIELD: usize = 150;
 
 /// Zero-width joiner: invisible, but GitHub no longer sees a mention or a link.
 const ZWJ: char = '\u{200D}';
@@ -59,29 +61,20 @@ pub fn render_within(report: &Report, limit: usize) -> String {
     let rows: Vec<String> = order.iter().map(|f| row(f)).collect();
     let details: Vec<String> = order.iter().map(|f| details(f)).collect();
     let fixed = head.len() + TABLE_HEAD.len() + foot.len() + 1;
-    let row_total: usize = rows.iter().map(String::len).sum();
+    let total = order.len();
+    let row_len = prefix_sums(&rows);
+    let details_len = prefix_sums(&details);
+    let size = |rows: usize, details: usize| {
+        fixed + row_len[rows] + details_len[details] + omitted(total, rows, details).len()
+    };
     // Most severe first: keep as many details as fit with every row, else as many rows as fit.
-    let mut kept_details = details.len();
-    let mut kept_rows = rows.len();
-    let details_len = |n: usize| details[..n].iter().map(String::len).sum::<usize>();
-    while kept_details > 0
-        && fixed
-            + row_total
-            + details_len(kept_details)
-            + omitted(order.len(), kept_rows, kept_details).len()
-            > limit
-    {
+    let mut kept_rows = total;
+    let mut kept_details = total;
+    while kept_details > 0 && size(kept_rows, kept_details) > limit {
         kept_details -= 1;
     }
-    if kept_details == 0 {
-        while kept_rows > 0
-            && fixed
-                + rows[..kept_rows].iter().map(String::len).sum::<usize>()
-                + omitted(order.len(), kept_rows, 0).len()
-                > limit
-        {
-            kept_rows -= 1;
-        }
+    while kept_rows > 0 && size(kept_rows, kept_details) > limit {
+        kept_rows -= 1;
     }
     let mut out = head;
     out.push_str(TABLE_HEAD);
@@ -95,6 +88,16 @@ pub fn render_within(report: &Report, limit: usize) -> String {
     }
     out.push_str(&foot);
     out
+}
+
+/// `sums[n]` is the total length of the first `n` parts.
+fn prefix_sums(parts: &[String]) -> Vec<usize> {
+    let mut sums = Vec::with_capacity(parts.len() + 1);
+    sums.push(0);
+    for part in parts {
+        sums.push(sums[sums.len() - 1] + part.len());
+    }
+    sums
 }
 
 const TABLE_HEAD: &str = "| Severity | Needs a patch | Why |\n|---|---|---|\n";
@@ -143,8 +146,11 @@ fn footer(report: &Report) -> String {
             let _ = writeln!(
                 out,
                 "- {}: {}",
-                text(&truncate(&site_of(&w.repo, &w.path, w.line), MAX_FIELD)),
-                text(&truncate(&w.message, MAX_FIELD))
+                text(&truncate(
+                    &site_of(&w.repo, &w.path, w.line),
+                    MAX_WARNING_FIELD
+                )),
+                text(&truncate(&w.message, MAX_WARNING_FIELD))
             );
         }
         if report.warnings.len() > MAX_WARNINGS {
@@ -484,6 +490,43 @@ mod tests {
     fn www_and_schemes_are_broken() {
         assert_eq!(text("www.x"), "w\u{200D}ww.x");
         assert_eq!(html("s3://b"), "s3:\u{200D}//b");
+    }
+
+    #[test]
+    fn worst_case_escaping_stays_under_githubs_limit() {
+        let hostile = "\"<".repeat(5000);
+        let findings = (0..500)
+            .map(|i| {
+                let mut f = super::super::tests::finding(i + 1, &hostile);
+                f.title = hostile.clone();
+                f.message = hostile.clone();
+                f.impacted.path = hostile.clone();
+                f.change.note = hostile.clone();
+                f.explanation = vec![hostile.clone(); 20];
+                f.resource.after = Some(hostile.clone());
+                f
+            })
+            .collect();
+        let warnings = (0..100)
+            .map(|i| super::super::ReportWarning {
+                repo: hostile.clone(),
+                path: format!("{i}{hostile}"),
+                line: 1,
+                message: hostile.clone(),
+            })
+            .collect();
+        let report = Report {
+            findings,
+            stats: super::super::Stats {
+                change: hostile.clone(),
+                ..Default::default()
+            },
+            warnings,
+        };
+        let out = render(&report);
+        assert!(out.len() <= COMMENT_LIMIT, "{}", out.len());
+        assert!(out.contains("Left out to stay under"));
+        assert!(out.matches("| 🟡 warning |").count() > 5);
     }
 
     #[test]
