@@ -205,8 +205,18 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<Outcome> {
         context: args.context.clone(),
         rules_dirs: args.rules.clone(),
     };
-    let report = check(&request)?;
-    let output = report::render(&report, args.format);
+    let setup = setup(&request)?;
+    let report = check_with(&request, &setup)?;
+    let color = args.color.enabled(
+        std::io::IsTerminal::is_terminal(&std::io::stdout()),
+        std::env::var_os("NO_COLOR").as_deref(),
+        std::env::var_os("TERM").as_deref(),
+    );
+    let options = report::RenderOptions {
+        rules: &setup.rules,
+        color,
+    };
+    let output = report::render(&report, args.format, &options);
     Ok(Outcome {
         output,
         exit_code: exit_code(&report, fail_on(args.fail_on, &report)),
@@ -295,6 +305,20 @@ fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// Runs the whole pipeline for one change.
 pub fn check(request: &CheckRequest) -> Result<Report, Error> {
+    let setup = setup(request)?;
+    check_with(request, &setup)
+}
+
+/// What a run reads besides the repositories: `knockon.toml`, the models and the rules (with the
+/// configuration's rule settings applied, so every report shows the effective severities).
+pub struct Setup {
+    pub config: Config,
+    pub models: Models,
+    pub rules: ImpactRules,
+}
+
+/// Reads the configuration of the changed repository and the models and rules.
+pub fn setup(request: &CheckRequest) -> Result<Setup, Error> {
     let root = load::open_repo(&request.repo)?
         .workdir()
         .map(Path::to_path_buf)
@@ -302,6 +326,16 @@ pub fn check(request: &CheckRequest) -> Result<Report, Error> {
     let config = Config::discover(&root)?;
     let (models, mut rules) = load_rules(&request.rules_dirs)?;
     config.apply_to(&mut rules)?;
+    Ok(Setup {
+        config,
+        models,
+        rules,
+    })
+}
+
+/// [`check`] with the setup already read (the caller renders with the same rules).
+pub fn check_with(request: &CheckRequest, setup: &Setup) -> Result<Report, Error> {
+    let config = &setup.config;
     let select = |path: &str, bytes: &[u8]| {
         !config.excludes(path) && Language::detect(path, bytes).is_some()
     };
@@ -311,7 +345,7 @@ pub fn check(request: &CheckRequest) -> Result<Report, Error> {
         request.context.clone()
     };
     let workspace = load::load_workspace(&request.repo, &request.change, &context, &select)?;
-    let facts = extract_workspace(&workspace, &models);
+    let facts = extract_workspace(&workspace, &setup.models);
     let env = config.env.clone();
     let head_world = resolve::resolve(&facts.head_world(), &env);
     let base_world = resolve::resolve(&facts.base_world(), &env);
@@ -351,7 +385,7 @@ pub fn check(request: &CheckRequest) -> Result<Report, Error> {
     };
     let graph = Graph::build(head_world);
     let excerpts = |site: &Site, version: Version| excerpt(&workspace, site, version);
-    let findings = impact::evaluate(&deltas, &graph, &rules, &excerpts);
+    let findings = impact::evaluate(&deltas, &graph, &setup.rules, &excerpts);
     let read_line = |location: &Location, changed: bool, line: u32| {
         let site = Site {
             repo: location.repo.clone(),

@@ -1,7 +1,7 @@
 //! The command line of DESIGN.md, parsed by clap. Validation beyond what clap checks happens in
 //! `app`, so that every error becomes the same one-line message and exit code 2.
 
-use crate::report::Format;
+use crate::report::{ColorChoice, Format};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -75,11 +75,15 @@ pub struct CheckArgs {
     /// A directory of model and rule files that add to or override the built-in ones (repeatable).
     #[arg(long = "rules", value_name = "DIR")]
     pub rules: Vec<PathBuf>,
-    /// Output format.
+    /// Output format (the exit code is the same for every format).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Exit with code 1 when a finding is at or above this severity [default: `fail_on` of
-    /// knockon.toml, else warning].
+    /// Colour the text report: `auto` when standard output is a terminal and NO_COLOR is not set.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Exit with code 1 when a finding is at or above this severity (error > warning > info;
+    /// `never`: 0 whatever is found), whatever the output format; 2 on bad usage or input
+    /// [default: `fail_on` of knockon.toml, else warning].
     #[arg(long = "fail-on", value_enum)]
     pub fail_on: Option<FailOn>,
 }

@@ -2,23 +2,54 @@
 //! then the changed site, each with its source line and what it does.
 //!
 //! Source lines come from analysed code: control characters are shown escaped so that a hostile
-//! file cannot drive the reader's terminal.
+//! file cannot drive the reader's terminal. Colour (when asked for) is added around text that is
+//! already clean, so the only escape sequences in the output are knockon's own.
 
 use super::Report;
 use crate::finding::{Finding, Location, Severity};
+use anstyle::{AnsiColor, Style};
 use std::fmt::Write;
 
-pub fn render(report: &Report) -> String {
+/// Styles of the text report, or none.
+#[derive(Clone, Copy)]
+struct Paint {
+    enabled: bool,
+}
+
+const BOLD: Style = Style::new().bold();
+const GUTTER: Style = AnsiColor::Blue.on_default().bold();
+const HELP: Style = AnsiColor::Cyan.on_default().bold();
+
+impl Paint {
+    fn paint(self, style: Style, text: &str) -> String {
+        if self.enabled {
+            format!("{}{text}{}", style.render(), style.render_reset())
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn severity(self, severity: Severity) -> Style {
+        match severity {
+            Severity::Error => AnsiColor::Red.on_default().bold(),
+            Severity::Warning => AnsiColor::Yellow.on_default().bold(),
+            Severity::Info => AnsiColor::Cyan.on_default().bold(),
+        }
+    }
+}
+
+pub fn render(report: &Report, color: bool) -> String {
+    let paint = Paint { enabled: color };
     let mut out = String::new();
     for finding in &report.findings {
-        render_finding(&mut out, finding);
+        render_finding(&mut out, finding, paint);
         out.push('\n');
     }
     if !report.warnings.is_empty() {
         let _ = writeln!(
             out,
             "note: {} file(s) could not be fully read; the rest was analysed:",
-            count_files(report)
+            super::unreadable_files(report)
         );
         for w in report.warnings.iter().take(20) {
             let _ = writeln!(
@@ -38,38 +69,13 @@ pub fn render(report: &Report) -> String {
     out
 }
 
-fn count_files(report: &Report) -> usize {
-    let mut files: Vec<(&str, &str)> = report
-        .warnings
-        .iter()
-        .map(|w| (w.repo.as_str(), w.path.as_str()))
-        .collect();
-    files.sort_unstable();
-    files.dedup();
-    files.len()
-}
-
 /// The last line: how many findings, and how much was read.
 pub fn summary(report: &Report) -> String {
-    let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
-    let mut parts = Vec::new();
-    for (s, name) in [
-        (Severity::Error, "error"),
-        (Severity::Warning, "warning"),
-        (Severity::Info, "info"),
-    ] {
-        let n = count(s);
-        if n > 0 {
-            parts.push(format!(
-                "{n} {name}{}",
-                if n == 1 || name == "info" { "" } else { "s" }
-            ));
-        }
-    }
+    let counts = super::Counts::of(&report.findings).describe();
     let findings = match report.findings.len() {
         0 => "no impact found".to_string(),
-        1 => format!("1 finding ({})", parts.join(", ")),
-        n => format!("{n} findings ({})", parts.join(", ")),
+        1 => format!("1 finding ({counts})"),
+        n => format!("{n} findings ({counts})"),
     };
     let stats = &report.stats;
     let skipped = stats.files_skipped.total();
@@ -92,22 +98,42 @@ pub fn summary(report: &Report) -> String {
     )
 }
 
-fn render_finding(out: &mut String, f: &Finding) {
-    let _ = writeln!(out, "{}[{}]: {}", f.severity, f.rule, clean(&f.title));
+fn render_finding(out: &mut String, f: &Finding, paint: Paint) {
+    let _ = writeln!(
+        out,
+        "{}: {}",
+        paint.paint(
+            paint.severity(f.severity),
+            &format!("{}[{}]", f.severity, f.rule)
+        ),
+        paint.paint(BOLD, &clean(&f.title))
+    );
     let width = f.impacted.line.max(f.change.line).to_string().len();
     let pad = " ".repeat(width);
-    let _ = writeln!(out, "{pad}--> {}", site(&f.impacted));
-    let _ = writeln!(out, "{pad} |");
-    excerpt(out, &f.impacted, width);
-    let _ = writeln!(out, "{pad} |");
-    let _ = writeln!(out, "{pad}::: {}  (changed)", site(&f.change));
-    excerpt(out, &f.change, width);
-    let _ = writeln!(out, "{pad} = {}", clean(&f.message));
+    let bar = paint.paint(GUTTER, &format!("{pad} |"));
+    let _ = writeln!(
+        out,
+        "{} {}",
+        paint.paint(GUTTER, &format!("{pad}-->")),
+        paint.paint(BOLD, &site(&f.impacted))
+    );
+    let _ = writeln!(out, "{bar}");
+    excerpt(out, &f.impacted, width, paint);
+    let _ = writeln!(out, "{bar}");
+    let _ = writeln!(
+        out,
+        "{} {}  (changed)",
+        paint.paint(GUTTER, &format!("{pad}:::")),
+        paint.paint(BOLD, &site(&f.change))
+    );
+    excerpt(out, &f.change, width, paint);
+    let eq = paint.paint(GUTTER, &format!("{pad} ="));
+    let _ = writeln!(out, "{eq} {}", clean(&f.message));
     for note in &f.notes {
-        let _ = writeln!(out, "{pad} = note: {}", clean(note));
+        let _ = writeln!(out, "{eq} {} {}", paint.paint(BOLD, "note:"), clean(note));
     }
     if let Some(help) = &f.help {
-        let _ = writeln!(out, "{pad} = help: {}", clean(help));
+        let _ = writeln!(out, "{eq} {} {}", paint.paint(HELP, "help:"), clean(help));
     }
 }
 
@@ -120,13 +146,15 @@ fn site(location: &Location) -> String {
     )
 }
 
-fn excerpt(out: &mut String, location: &Location, width: usize) {
+fn excerpt(out: &mut String, location: &Location, width: usize, paint: Paint) {
     let pad = " ".repeat(width);
     if let Some(line) = &location.excerpt {
-        let _ = writeln!(out, "{:>width$} | {}", location.line, clean(line));
+        let number = paint.paint(GUTTER, &format!("{:>width$} |", location.line));
+        let _ = writeln!(out, "{number} {}", clean(line));
     }
     if !location.note.is_empty() {
-        let _ = writeln!(out, "{pad} | {}", clean(&location.note));
+        let bar = paint.paint(GUTTER, &format!("{pad} |"));
+        let _ = writeln!(out, "{bar} {}", clean(&location.note));
     }
 }
 

@@ -1,8 +1,12 @@
 //! One integration test binary (see STYLE.md): scenarios from `testdata/`, the rules' own
-//! examples, and the command line's contract (errors, exit codes, formats).
+//! examples, the command line's contract (errors, exit codes, formats), every report format
+//! (snapshots, the SARIF schema, injection) and the CI examples.
 
+mod ci_examples;
 mod cli;
 mod config;
+mod injection;
+mod reports;
 mod rule_examples;
 mod scenarios;
 mod support;

@@ -23,10 +23,19 @@ fn every_rule_example_behaves_as_documented() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} failure(s):\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failure(s):\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
 
-fn check_example(rule: &knockon::rules::impact::ImpactRule, index: usize, example: &knockon::rules::impact::Example) {
+fn check_example(
+    rule: &knockon::rules::impact::ImpactRule,
+    index: usize,
+    example: &knockon::rules::impact::Example,
+) {
     {
         {
             let name = format!("{} example {}", rule.id, index + 1);
