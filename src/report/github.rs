@@ -117,6 +117,7 @@ mod tests {
     fn impacted_sites_elsewhere_are_annotated_at_the_change() {
         let f = super::super::tests::finding(8, "rm x");
         let report = Report {
+            config_fail_on: None,
             findings: vec![f],
             stats: super::super::Stats::default(),
             warnings: vec![],

@@ -516,6 +516,7 @@ mod tests {
             })
             .collect();
         let report = Report {
+            config_fail_on: None,
             findings,
             stats: super::super::Stats {
                 change: hostile.clone(),
@@ -543,6 +544,7 @@ mod tests {
             findings.push(f);
         }
         let report = Report {
+            config_fail_on: None,
             findings,
             stats: super::super::Stats::default(),
             warnings: vec![],

@@ -932,7 +932,7 @@ impl<'a> Extractor<'a> {
     ) -> Vec<FieldUse> {
         for _ in 0..PROPAGATION_PASSES {
             let before = taints.len();
-            for node in region.nodes.iter().copied() {
+            for node in region.nodes.iter() {
                 match node.kind() {
                     "assignment" => {
                         let (Some(left), Some(right)) = (
