@@ -208,7 +208,8 @@ fn match_on_an_environment_read_takes_the_fallback_arm() {
 fn f() -> String {
     let a = match env::var("A") { Ok(v) => v, Err(_) => "/etc/a".to_string() };
     let b = match env::var("B") { Ok(v) => v, Err(e) => panic!("{e}") };
-    a + &b
+    let c = match env::var("C").as_deref() { Err(_) | Ok("") => "c", Ok(v) => v, _ => panic!() };
+    a + &b + c
 }
 "#;
     let found = env_accesses(&facts(source));
@@ -217,6 +218,7 @@ fn f() -> String {
         vec![
             ("A".to_string(), Mode::Read, Some(lit("/etc/a")), 3),
             ("B".to_string(), Mode::Read, None, 4),
+            ("C".to_string(), Mode::Read, Some(lit("c")), 5),
         ]
     );
 }

@@ -78,6 +78,9 @@ impl Walker<'_> {
     pub(super) fn analyse_chain(&mut self, chain: &Chain<'_>, outer: &syn::Expr) {
         self.env_macro_read(chain, outer);
         for position in chain.positions() {
+            if !self.may_match_a_row(chain, position) {
+                continue;
+            }
             self.env_access(chain, position, outer);
             self.env_struct(chain, position, outer);
             self.secret_access(chain, position, outer);
@@ -92,6 +95,19 @@ impl Walker<'_> {
             self.watch(chain, position, outer);
             self.decode(chain, position, outer);
         }
+    }
+
+    /// Whether the call at `position` has a name some row matches (a cheap test before the
+    /// row lookups).
+    fn may_match_a_row(&self, chain: &Chain<'_>, position: Position) -> bool {
+        let name = match position {
+            Position::Root => chain
+                .root_call()
+                .and_then(|c| call_path(&c.func))
+                .and_then(|s| s.last().cloned()),
+            Position::Op(_) => chain.method_at(position).map(|m| m.method.to_string()),
+        };
+        name.is_some_and(|n| self.model_names.contains(&n))
     }
 
     /// Whether the file mentions an identifier (a crate, a type) anywhere.

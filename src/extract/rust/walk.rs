@@ -155,6 +155,9 @@ pub(super) struct Walker<'m> {
     pub(super) model_roots: HashSet<String>,
     /// Every function path of the models, for telling API calls from the repository's own.
     pub(super) modelled_functions: Vec<String>,
+    /// Last segments of the models' function paths and their method names: a call by another
+    /// name matches no row.
+    pub(super) model_names: HashSet<String>,
 }
 
 impl<'m> Walker<'m> {
@@ -188,6 +191,7 @@ impl<'m> Walker<'m> {
             function_state: FunctionState::default(),
             model_roots: super::calls::model_roots(models),
             modelled_functions: super::calls::modelled_functions(models),
+            model_names: super::calls::model_names(models),
         }
     }
 
