@@ -860,11 +860,17 @@ fn nats_subjects() {
             (
                 Broker::Nats,
                 QueueRole::Topic,
-                lit("orders.*"),
+                Expr::glob("orders.*"),
                 Mode::Consume,
                 3
             ),
         ]
+    );
+    let redis = "fn f(ps: &mut redis::PubSub) { ps.psubscribe(\"alerts.*\").ok(); ps.subscribe(\"a*\").ok(); }\n";
+    let channel = |name: Expr| (Broker::Redis, QueueRole::Channel, name, Mode::Consume, 1);
+    assert_eq!(
+        queues(&facts(redis)),
+        vec![channel(Expr::glob("alerts.*")), channel(lit("a*"))]
     );
 }
 

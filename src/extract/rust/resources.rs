@@ -10,7 +10,9 @@
 //!   `Some(Expr::hole("default"))` for a default the extractor cannot see (`#[serde(default)]`).
 //!   `.is_ok()`/`.is_some()` on a read is a `check`.
 //! - A queue subscription to a list is one access per topic; a Kafka topic starting with `^` is
-//!   a regular expression, recorded as an [`Expr::Glob`] when it is a simple one (`.*`, `.`, `\.`).
+//!   a regular expression, recorded as an [`Expr::Glob`] when it is a simple one (`.*`, `.`, `\.`)
+//!   and as `Expr::hole("topic pattern")` otherwise; Redis `PSUBSCRIBE` patterns are globs; NATS
+//!   wildcards `*` and `>` become glob `*` (which also matches dots: a superset).
 //! - An AMQP publish to the default exchange `""` names a queue (role `queue`, no exchange).
 //! - Vault ids are `mount/path`; secret and queue ids are otherwise as the code spells them.
 //! - A signal sent to a pid read from a file targets the pid file's path; `pkill`/`killall`
@@ -25,7 +27,7 @@ use crate::extract::{
 };
 use crate::model::Mode;
 use crate::rules::models::rust::resources::{
-    CallMatch, QueueModel, SignalCommandModel, SignalSource, TimerKind,
+    CallMatch, NamePattern, QueueModel, SignalCommandModel, SignalSource, TimerKind,
 };
 use syn::spanned::Spanned;
 
@@ -365,18 +367,29 @@ impl Walker<'_> {
         }
     }
 
-    /// A queue or topic name; a `^`-prefixed Kafka subscription is a pattern.
+    /// A queue or topic name; a literal in a row's pattern syntax is a glob.
     fn queue_name(&self, row: &QueueModel, expr: &syn::Expr) -> Expr {
-        if row.regex
-            && let Some(text) = string_literal(expr)
-            && let Some(regex) = text.strip_prefix('^')
-        {
-            return match regex_to_glob(regex) {
-                Some(glob) => Expr::glob(glob),
-                None => Expr::hole("topic pattern"),
-            };
+        let Some(text) = string_literal(expr) else {
+            return self.convert(expr);
+        };
+        match row.pattern {
+            Some(NamePattern::Regex) => match text.strip_prefix('^') {
+                Some(regex) => match regex_to_glob(regex) {
+                    Some(glob) => Expr::glob(glob),
+                    None => Expr::hole("topic pattern"),
+                },
+                None => Expr::lit(text),
+            },
+            Some(NamePattern::Glob) if text.contains(['*', '?', '[']) => Expr::glob(text),
+            Some(NamePattern::Nats) if text.split('.').any(|t| t == "*" || t == ">") => {
+                let tokens: Vec<&str> = text
+                    .split('.')
+                    .map(|t| if t == ">" { "*" } else { t })
+                    .collect();
+                Expr::glob(tokens.join("."))
+            }
+            _ => Expr::lit(text),
         }
-        self.convert(expr)
     }
 
     /// `get_queue_url().queue_name(n)`: the value of a chain that looks a queue up by name.
