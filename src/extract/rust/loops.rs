@@ -327,10 +327,15 @@ impl Walker<'_> {
     // --- durations ---------------------------------------------------------------------------
 
     /// A duration expression in words: "8 hours", "30 seconds".
-    pub(super) fn duration_words(&self, expr: &syn::Expr) -> Option<String> {
+    pub(super) fn duration_words(&self, mut expr: &syn::Expr) -> Option<String> {
+        for _ in 0..MAX_CONST_DEPTH {
+            match expr {
+                syn::Expr::Paren(e) => expr = &e.expr,
+                syn::Expr::Reference(e) => expr = &e.expr,
+                _ => break,
+            }
+        }
         match expr {
-            syn::Expr::Paren(e) => self.duration_words(&e.expr),
-            syn::Expr::Reference(e) => self.duration_words(&e.expr),
             syn::Expr::Path(_) => {
                 let name = last_segment(expr)?;
                 if let Some(words) =

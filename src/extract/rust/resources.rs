@@ -742,26 +742,32 @@ fn regex_to_glob(regex: &str) -> Option<String> {
 /// The short name of a signal expression: `SignalKind::hangup()`, `Signal::SIGHUP`,
 /// `libc::SIGHUP`, `SIGHUP as i32`, `1`.
 pub(super) fn signal_of(expr: &syn::Expr) -> Option<String> {
-    match expr {
-        syn::Expr::Call(call) => {
-            let segments = call_path(&call.func)?;
-            let function = segments.last()?;
-            match call.args.first() {
-                Some(arg) if function == "from_raw" => signal_of(arg),
-                _ => signal_kind(function).map(str::to_string),
+    let mut current = expr;
+    for _ in 0..16 {
+        current = match current {
+            syn::Expr::Call(call) => {
+                let segments = call_path(&call.func)?;
+                let function = segments.last()?;
+                match call.args.first() {
+                    Some(arg) if function == "from_raw" => arg,
+                    _ => return signal_kind(function).map(str::to_string),
+                }
             }
-        }
-        syn::Expr::Lit(l) => match &l.lit {
-            syn::Lit::Int(i) => signal_number(i.base10_parse().ok()?).map(str::to_string),
-            syn::Lit::Str(s) => signal_word(&s.value()),
-            _ => None,
-        },
-        syn::Expr::Paren(p) => signal_of(&p.expr),
-        syn::Expr::Cast(c) => signal_of(&c.expr),
-        syn::Expr::Reference(r) => signal_of(&r.expr),
-        syn::Expr::Path(_) => signal_word(&last_segment(expr)?),
-        _ => None,
+            syn::Expr::Lit(l) => {
+                return match &l.lit {
+                    syn::Lit::Int(i) => signal_number(i.base10_parse().ok()?).map(str::to_string),
+                    syn::Lit::Str(s) => signal_word(&s.value()),
+                    _ => None,
+                };
+            }
+            syn::Expr::Paren(p) => &p.expr,
+            syn::Expr::Cast(c) => &c.expr,
+            syn::Expr::Reference(r) => &r.expr,
+            syn::Expr::Path(_) => return signal_word(&last_segment(current)?),
+            _ => return None,
+        };
     }
+    None
 }
 
 /// `SIGHUP`/`HUP` (any case) -> `HUP`; other words are not signals.
