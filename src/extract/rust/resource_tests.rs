@@ -1364,7 +1364,8 @@ fn malformed_resource_code_does_not_panic() {
         "#[derive(clap::Parser)] struct D { #[arg(env = 1)] a: u8, #[arg(env =)] b: u8 }",
     ];
     for source in sources {
-        let _ = extract("src/x.rs", source, &models());
+        let facts = extract("src/x.rs", source, &models());
+        assert_eq!(facts.warnings, vec![], "{source}");
     }
 }
 
@@ -1376,11 +1377,13 @@ fn deeply_nested_loops_and_chains_stay_bounded() {
         "}".repeat(150)
     );
     let facts = extract("src/x.rs", &loops, &models());
+    assert_eq!(facts.warnings, vec![]);
     assert!(facts.triggers.len() <= 150);
     let chain = format!(
         "use rdkafka::x; fn f() {{ FutureRecord::to(\"t\"){}; }}",
         ".payload(&x)".repeat(300)
     );
     let facts = extract("src/x.rs", &chain, &models());
+    assert_eq!(facts.warnings, vec![]);
     assert!(facts.accesses.len() <= 1);
 }
