@@ -1086,8 +1086,8 @@ fn f() {
 }
 "#;
     let found = triggers(&facts(source));
-    let classic = super::loops::describe_cron("0 */8 * * *", &models().rust);
-    let at_230 = super::loops::describe_cron("30 2 * * *", &models().rust);
+    let classic = super::loops::describe_cron("0 */8 * * *");
+    let at_230 = super::loops::describe_cron("30 2 * * *");
     assert_eq!(
         found,
         vec![

@@ -618,7 +618,7 @@ impl Walker<'_> {
         else {
             return;
         };
-        let Some(description) = super::loops::describe_cron(&expression, models) else {
+        let Some(description) = super::loops::describe_cron(&expression) else {
             return;
         };
         self.trigger(
