@@ -34,6 +34,7 @@ impl Walker<'_> {
             self.let_types.insert(super::chain::key(&init.expr), name);
         }
         self.record_typed_local(local);
+        self.record_value_local(local);
         self.record_timer_local(local);
         if let Some(name) = pat_ident(&local.pat) {
             let source = local.init.as_ref().and_then(|i| self.pid_source(&i.expr));

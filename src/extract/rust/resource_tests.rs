@@ -686,6 +686,29 @@ async fn run(c: StreamConsumer) {
 }
 
 #[test]
+fn consumers_read_the_keys_of_untyped_messages() {
+    let source = r#"use redis::Commands;
+fn work(con: &mut redis::Connection, m: &std::collections::HashMap<String, String>) {
+    let (_, raw): (String, String) = con.brpop("jobs", 0.0).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    let id = v["id"].as_u64();
+    let region = v.get("region").and_then(|r| r.as_str()).unwrap_or("eu");
+    let other = m.get("not-a-field");
+}
+"#;
+    let facts = facts(source);
+    let found = queue_accesses(&facts);
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        found[0].0.fields,
+        vec![
+            field("id", 5, false, false),
+            field("region", 6, false, true)
+        ]
+    );
+}
+
+#[test]
 fn consumers_read_fields_decoded_by_a_handler_of_the_same_file() {
     let source = r#"use lapin::{Channel, options::*, types::FieldTable};
 #[derive(serde::Deserialize)]

@@ -136,6 +136,10 @@ pub(super) struct Walker<'m> {
     pub(super) typed: HashMap<(ScopeId, String), Message>,
     /// Values decoded from messages.
     pub(super) decodes: Vec<Decode>,
+    /// Variables holding an untyped decoded message (`serde_json::Value`).
+    pub(super) value_vars: HashSet<(ScopeId, String)>,
+    /// Keys read from untyped messages, by function.
+    pub(super) value_reads: Vec<(ScopeId, crate::extract::FieldUse)>,
     /// Variables holding what was read from a file, by that file's path (pid files).
     pub(super) read_sources: HashMap<(ScopeId, String), Expr>,
     /// Variables holding an interval ticker, with its period in words.
@@ -181,6 +185,8 @@ impl<'m> Walker<'m> {
             let_types: HashMap::new(),
             typed: HashMap::new(),
             decodes: Vec::new(),
+            value_vars: HashSet::new(),
+            value_reads: Vec::new(),
             read_sources: HashMap::new(),
             intervals: HashMap::new(),
             durations: HashMap::new(),
@@ -1037,7 +1043,18 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         visit::visit_expr_call(self, call);
     }
 
+    fn visit_expr_index(&mut self, expr: &'ast syn::ExprIndex) {
+        self.record_value_read(&expr.expr, &expr.index, false);
+        visit::visit_expr_index(self, expr);
+    }
+
     fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
+        if call.method == "get"
+            && let Some(key) = call.args.first()
+            && call.args.len() == 1
+        {
+            self.record_value_read(&call.receiver, key, true);
+        }
         self.bind_mutation(call);
         self.method_accesses(call);
         self.record_method_call(call);
