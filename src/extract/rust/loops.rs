@@ -138,7 +138,7 @@ impl Walker<'_> {
         let watched_files: Vec<crate::expr::Expr> = (frame.first_access..self.facts.accesses.len())
             .filter_map(|i| {
                 let access = self.facts.accesses.get(i)?;
-                let region = self.access_regions.get(i).copied().flatten()?;
+                let region = self.access_regions.get(i).copied()?;
                 let path = access.resource.as_path()?;
                 let watches = matches!(access.mode, Mode::Check | Mode::Read | Mode::Delete)
                     && frame.conditions.iter().any(|c| c.contains(region));
@@ -156,10 +156,7 @@ impl Walker<'_> {
 
     /// The mode an access gets inside the loops being walked: a read or check that decides
     /// when a paced loop ends is a wait.
-    pub(super) fn mode_in_loops(&mut self, mode: Mode, region: Option<Region>) -> Mode {
-        let Some(region) = region else {
-            return mode;
-        };
+    pub(super) fn mode_in_loops(&mut self, mode: Mode, region: Region) -> Mode {
         if !matches!(mode, Mode::Read | Mode::Check) {
             return mode;
         }

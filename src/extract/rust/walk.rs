@@ -152,7 +152,7 @@ pub(super) struct Walker<'m> {
     /// The loops being walked, innermost last.
     pub(super) loops: Vec<LoopFrame>,
     /// The region of each access's call, parallel to `facts.accesses`.
-    pub(super) access_regions: Vec<Option<Region>>,
+    pub(super) access_regions: Vec<Region>,
     pub(super) function_state: FunctionState,
     /// First segments of the models' function paths: calls into those crates are APIs, not
     /// the repository's own functions.
@@ -253,7 +253,7 @@ impl<'m> Walker<'m> {
         region: Region,
     ) {
         let mode = match resource {
-            RawResource::Path(_) | RawResource::Secret(_) => self.mode_in_loops(mode, Some(region)),
+            RawResource::Path(_) | RawResource::Secret(_) => self.mode_in_loops(mode, region),
             _ => mode,
         };
         self.facts.accesses.push(RawAccess {
@@ -263,7 +263,7 @@ impl<'m> Walker<'m> {
             scope: self.scope,
             via,
         });
-        self.access_regions.push(Some(region));
+        self.access_regions.push(region);
     }
 
     // --- names -------------------------------------------------------------------------------
