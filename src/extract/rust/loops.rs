@@ -14,7 +14,7 @@
 //! - A **service loop**: a paced loop that is neither bounded nor a wait (`loop { ..; sleep }`,
 //!   `while running { .. }`). It is a `Loop` trigger with the interval in words, and each path
 //!   checked, read or deleted in one of its conditions (`if Path::new(REQ).exists()`) is a
-//!   `WatchFile` trigger: the program acts when that file appears.
+//!   `WatchFile` trigger at the line that polls it: the program acts when that file appears.
 //!
 //! Intervals are words: `Duration::from_secs(8 * 3600)` is "8 hours", `from_secs(90)` is
 //! "90 seconds", `from_millis(500)` is "500 milliseconds"; constants of this file are followed.
@@ -135,21 +135,23 @@ impl Walker<'_> {
                 interval: frame.interval.clone(),
             },
         );
-        let watched_files: Vec<crate::expr::Expr> = (frame.first_access..self.facts.accesses.len())
+        // Each file polled in a condition of the loop, at the line that polls it.
+        let watched_files: Vec<(crate::expr::Expr, u32)> = (frame.first_access
+            ..self.facts.accesses.len())
             .filter_map(|i| {
                 let access = self.facts.accesses.get(i)?;
                 let region = self.access_regions.get(i).copied()?;
                 let path = access.resource.as_path()?;
                 let watches = matches!(access.mode, Mode::Check | Mode::Read | Mode::Delete)
                     && frame.conditions.iter().any(|c| c.contains(region));
-                watches.then(|| path.expr.clone())
+                watches.then(|| (path.expr.clone(), access.line))
             })
             .collect();
         let mut seen = Vec::new();
-        for path in watched_files {
+        for (path, line) in watched_files {
             if !seen.contains(&path) {
                 seen.push(path.clone());
-                self.trigger(frame.line, TriggerKind::WatchFile { path });
+                self.trigger(line, TriggerKind::WatchFile { path });
             }
         }
     }

@@ -1083,7 +1083,7 @@ fn watch(w: &mut notify::RecommendedWatcher) {
                 TriggerKind::WatchFile {
                     path: var("REQ", serve, 6)
                 },
-                5
+                6
             ),
             (
                 TriggerKind::WatchFile {
