@@ -5,6 +5,11 @@
 //! one class scope per `impl`ed type), bindings (`const`, `static`, `let`, assignments,
 //! `PathBuf::push`-style mutations, `for` loop variables, struct-literal fields), `use` imports,
 //! and the path accesses that model rows recognise, each with the unresolved [`Expr`] of its path.
+//! Beyond paths (`resources`, `messages`, `loops`, `calls`): environment variables read and set,
+//! secret-manager accesses, queue publishes, consumes, declarations and bindings with the message
+//! fields visible in the file, how the program is triggered (signal handlers, routes, schedules
+//! in code, paced loops, watched files), the signals and HTTP requests it sends, the waits of
+//! polling loops, and its calls of other functions ([`crate::extract::CallRef`]).
 //!
 //! Invariants:
 //! - It records what the file spells and resolves nothing across scopes or files: a name is an
@@ -29,6 +34,12 @@
 //! - Imports: `use a::b::c as d;` is `Import { local: "d", module: "a::b", name: Some("c") }`;
 //!   a single-segment `use regex;` has `name: None`; a glob `use a::b::*;` has local and name
 //!   `*`. `crate::`, `self::` and `super::` are kept as written; `level` is always 0.
+//! - Credentials, queues, triggers, sends: see `resources` (environment defaults, `unset` and
+//!   `default` holes, Vault ids, queue-name patterns, signal targets), `messages` (field flags,
+//!   which fields a consume gets), `loops` (waits at the read inside the loop, loop and watched-file
+//!   triggers, intervals in words) and `calls` (callee spelling). A trigger's scope is the
+//!   function that registers it (`main` for a paced loop in `main`, the handler for a route
+//!   attribute); clap and other derive-attribute reads are in the scope where the struct is.
 
 mod calls;
 mod chain;

@@ -18,7 +18,7 @@ use crate::expr::Expr;
 use crate::extract::{CallRef, EnvTarget, RawResource, TriggerKind};
 use crate::model::Mode;
 use crate::rules::models::rust::RustModels;
-use crate::rules::models::rust::resources::CallRow;
+use crate::rules::models::rust::resources::{CallMatch, CallPattern, CallRow};
 use std::collections::HashSet;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -34,6 +34,7 @@ impl Walker<'_> {
             self.let_types.insert(super::chain::key(&init.expr), name);
         }
         self.record_typed_local(local);
+        self.record_value_local(local);
         self.record_timer_local(local);
         if let Some(name) = pat_ident(&local.pat) {
             let source = local.init.as_ref().and_then(|i| self.pid_source(&i.expr));
@@ -60,12 +61,12 @@ impl Walker<'_> {
         if last == "timeout" || last == "timeout_at" {
             self.function_state.timeouts = true;
         }
-        if last.starts_with(|c: char| c.is_uppercase()) || self.is_modelled(&segments) {
+        if last.starts_with(|c: char| c.is_uppercase()) {
             return;
         }
         let resolved = self.resolve(&segments);
         let root = resolved.split("::").next().unwrap_or_default();
-        if self.model_roots.contains(root) {
+        if self.model_roots.contains(root) || self.is_modelled(&segments) {
             return;
         }
         let callee = match (segments.first(), &self.self_type) {
@@ -102,6 +103,10 @@ impl Walker<'_> {
     /// `std::thread::sleep` by suffix, like path rows).
     fn is_modelled(&self, segments: &[String]) -> bool {
         let models = self.models;
+        let last = segments.last().map(String::as_str).unwrap_or_default();
+        if !self.model_names.contains(last) {
+            return false;
+        }
         self.lookup(segments, |p| models.function(p)).is_some()
             || self.lookup(segments, |p| models.run(p)).is_some()
             || self.lookup(segments, |p| models.value(p)).is_some()
@@ -278,9 +283,11 @@ fn env_key(
     })
 }
 
-/// `Err(_)`, `Err(e)`, `None`, `_`: the arm taken when a variable is unset.
+/// `Err(_)`, `Err(e)`, `None`, `_`, `Err(_) | Ok("")`: an arm that can be taken when a
+/// variable is unset (the first one is).
 fn is_fallback_pattern(pat: &syn::Pat) -> bool {
     match pat {
+        syn::Pat::Or(p) => p.cases.iter().any(is_fallback_pattern),
         syn::Pat::Wild(_) => true,
         syn::Pat::Ident(p) => p.ident == "None",
         syn::Pat::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "None"),
@@ -301,6 +308,35 @@ pub(super) fn model_roots(models: &RustModels) -> HashSet<String> {
         }
     }
     roots
+}
+
+/// The last segments of every function path and the names of every method a model row
+/// names: a call whose name is not among them matches no row.
+pub(super) fn model_names(models: &RustModels) -> HashSet<String> {
+    let mut names: HashSet<String> = modelled_functions(models)
+        .iter()
+        .filter_map(|p| p.rsplit("::").next().map(str::to_string))
+        .collect();
+    let mut add = |call: &CallPattern| {
+        if let CallMatch::Method { method, .. } = &call.matcher {
+            names.insert(method.clone());
+        }
+    };
+    let r = &models.resources;
+    models.env.iter().for_each(|x| add(&x.call));
+    r.env_structs.iter().for_each(|x| add(&x.call));
+    r.secrets.iter().for_each(|x| add(&x.call));
+    r.queues.iter().for_each(|x| add(&x.call));
+    r.queue_names.iter().for_each(|x| add(&x.call));
+    r.signal_handlers.iter().for_each(|x| add(&x.call));
+    r.signal_sends.iter().for_each(|x| add(&x.call));
+    r.http.iter().for_each(|x| add(&x.call));
+    r.routes.iter().for_each(|x| add(&x.call));
+    r.schedules.iter().for_each(|x| add(&x.call));
+    r.timers.iter().for_each(|x| add(&x.call));
+    r.watches.iter().for_each(|x| add(&x.call));
+    r.codecs.iter().for_each(|x| add(&x.call));
+    names
 }
 
 /// Every function path a model row names.

@@ -255,37 +255,50 @@ impl Walker<'_> {
     }
 }
 
+/// Parentheses, groups and `&`, which keep a value what it is.
+fn peel(mut expr: &syn::Expr) -> &syn::Expr {
+    for _ in 0..MAX_CHAIN {
+        expr = match expr {
+            syn::Expr::Group(g) => &g.expr,
+            syn::Expr::Paren(p) => &p.expr,
+            syn::Expr::Reference(r) => &r.expr,
+            _ => return expr,
+        };
+    }
+    expr
+}
+
 /// The text of a string literal expression (through parentheses, `&` and `.into()`-style
 /// conversions that keep the text).
 pub(super) fn string_literal(expr: &syn::Expr) -> Option<String> {
-    match expr {
-        syn::Expr::Lit(l) => match &l.lit {
-            syn::Lit::Str(s) => Some(s.value()),
-            _ => None,
-        },
-        syn::Expr::Group(g) => string_literal(&g.expr),
-        syn::Expr::Paren(p) => string_literal(&p.expr),
-        syn::Expr::Reference(r) => string_literal(&r.expr),
-        syn::Expr::MethodCall(m)
-            if m.args.is_empty()
-                && matches!(
-                    m.method.to_string().as_str(),
-                    "into" | "to_string" | "to_owned" | "as_str"
-                ) =>
-        {
-            string_literal(&m.receiver)
+    let mut current = peel(expr);
+    for _ in 0..MAX_CHAIN {
+        match current {
+            syn::Expr::Lit(l) => {
+                return match &l.lit {
+                    syn::Lit::Str(s) => Some(s.value()),
+                    _ => None,
+                };
+            }
+            syn::Expr::MethodCall(m)
+                if m.args.is_empty()
+                    && matches!(
+                        m.method.to_string().as_str(),
+                        "into" | "to_string" | "to_owned" | "as_str"
+                    ) =>
+            {
+                current = peel(&m.receiver);
+            }
+            _ => return None,
         }
-        _ => None,
     }
+    None
 }
 
 /// The elements of a list literal (`[a, b]`, `&[a, b]`, `vec![a, b]`), if the expression is one.
 pub(super) fn list_elements(expr: &syn::Expr) -> Option<Vec<syn::Expr>> {
-    match expr {
+    match peel(expr) {
         syn::Expr::Array(a) => Some(a.elems.iter().cloned().collect()),
-        syn::Expr::Reference(r) => list_elements(&r.expr),
-        syn::Expr::Paren(p) => list_elements(&p.expr),
-        syn::Expr::Group(g) => list_elements(&g.expr),
         syn::Expr::Macro(m) if m.mac.path.is_ident("vec") => m
             .mac
             .parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated)
@@ -295,14 +308,15 @@ pub(super) fn list_elements(expr: &syn::Expr) -> Option<Vec<syn::Expr>> {
     }
 }
 
-/// The last segment of a path expression (`Signal::SIGHUP` -> `SIGHUP`).
+/// The last segment of a path expression (`Signal::SIGHUP` -> `SIGHUP`), through casts.
 pub(super) fn last_segment(expr: &syn::Expr) -> Option<String> {
-    match expr {
-        syn::Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
-        syn::Expr::Paren(p) => last_segment(&p.expr),
-        syn::Expr::Group(g) => last_segment(&g.expr),
-        syn::Expr::Reference(r) => last_segment(&r.expr),
-        syn::Expr::Cast(c) => last_segment(&c.expr),
-        _ => None,
+    let mut current = peel(expr);
+    for _ in 0..MAX_CHAIN {
+        match current {
+            syn::Expr::Path(p) => return p.path.segments.last().map(|s| s.ident.to_string()),
+            syn::Expr::Cast(c) => current = peel(&c.expr),
+            _ => return None,
+        }
     }
+    None
 }

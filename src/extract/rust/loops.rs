@@ -14,7 +14,7 @@
 //! - A **service loop**: a paced loop that is neither bounded nor a wait (`loop { ..; sleep }`,
 //!   `while running { .. }`). It is a `Loop` trigger with the interval in words, and each path
 //!   checked, read or deleted in one of its conditions (`if Path::new(REQ).exists()`) is a
-//!   `WatchFile` trigger: the program acts when that file appears.
+//!   `WatchFile` trigger at the line that polls it: the program acts when that file appears.
 //!
 //! Intervals are words: `Duration::from_secs(8 * 3600)` is "8 hours", `from_secs(90)` is
 //! "90 seconds", `from_millis(500)` is "500 milliseconds"; constants of this file are followed.
@@ -24,7 +24,6 @@ use super::walk::{Region, Walker, call_path, expr_ident};
 use crate::extract::TriggerKind;
 use crate::model::Mode;
 use crate::rules::models::Models;
-use crate::rules::models::rust::RustModels;
 use crate::rules::models::rust::resources::TimerKind;
 use quote::ToTokens;
 use std::collections::HashSet;
@@ -136,31 +135,30 @@ impl Walker<'_> {
                 interval: frame.interval.clone(),
             },
         );
-        let watched_files: Vec<crate::expr::Expr> = (frame.first_access..self.facts.accesses.len())
+        // Each file polled in a condition of the loop, at the line that polls it.
+        let watched_files: Vec<(crate::expr::Expr, u32)> = (frame.first_access
+            ..self.facts.accesses.len())
             .filter_map(|i| {
                 let access = self.facts.accesses.get(i)?;
-                let region = self.access_regions.get(i).copied().flatten()?;
+                let region = self.access_regions.get(i).copied()?;
                 let path = access.resource.as_path()?;
                 let watches = matches!(access.mode, Mode::Check | Mode::Read | Mode::Delete)
                     && frame.conditions.iter().any(|c| c.contains(region));
-                watches.then(|| path.expr.clone())
+                watches.then(|| (path.expr.clone(), access.line))
             })
             .collect();
         let mut seen = Vec::new();
-        for path in watched_files {
+        for (path, line) in watched_files {
             if !seen.contains(&path) {
                 seen.push(path.clone());
-                self.trigger(frame.line, TriggerKind::WatchFile { path });
+                self.trigger(line, TriggerKind::WatchFile { path });
             }
         }
     }
 
     /// The mode an access gets inside the loops being walked: a read or check that decides
     /// when a paced loop ends is a wait.
-    pub(super) fn mode_in_loops(&mut self, mode: Mode, region: Option<Region>) -> Mode {
-        let Some(region) = region else {
-            return mode;
-        };
+    pub(super) fn mode_in_loops(&mut self, mode: Mode, region: Region) -> Mode {
         if !matches!(mode, Mode::Read | Mode::Check) {
             return mode;
         }
@@ -327,10 +325,15 @@ impl Walker<'_> {
     // --- durations ---------------------------------------------------------------------------
 
     /// A duration expression in words: "8 hours", "30 seconds".
-    pub(super) fn duration_words(&self, expr: &syn::Expr) -> Option<String> {
+    pub(super) fn duration_words(&self, mut expr: &syn::Expr) -> Option<String> {
+        for _ in 0..MAX_CONST_DEPTH {
+            match expr {
+                syn::Expr::Paren(e) => expr = &e.expr,
+                syn::Expr::Reference(e) => expr = &e.expr,
+                _ => break,
+            }
+        }
         match expr {
-            syn::Expr::Paren(e) => self.duration_words(&e.expr),
-            syn::Expr::Reference(e) => self.duration_words(&e.expr),
             syn::Expr::Path(_) => {
                 let name = last_segment(expr)?;
                 if let Some(words) =
@@ -575,8 +578,7 @@ pub(super) fn file_idents(tokens: proc_macro2::TokenStream) -> HashSet<String> {
 /// A cron expression of the `cron` crate (seconds first, an optional year last) or a classic
 /// five-field one, described in words with the crontab describer; `None` when it is not a
 /// schedule.
-pub(super) fn describe_cron(expression: &str, models: &RustModels) -> Option<String> {
-    let _ = models;
+pub(super) fn describe_cron(expression: &str) -> Option<String> {
     let fields: Vec<&str> = expression.split_whitespace().collect();
     let (seconds, five) = match fields.as_slice() {
         [m, h, dom, mon, dow] => (None, [*m, *h, *dom, *mon, *dow]),
@@ -614,15 +616,14 @@ mod tests {
 
     #[test]
     fn cron_expressions_with_seconds_are_described() {
-        let models = RustModels::default();
-        let every_8h = describe_cron("0 0 */8 * * *", &models);
-        let classic = describe_cron("0 */8 * * *", &models);
-        assert!(every_8h.is_some());
+        let every_8h = describe_cron("0 0 */8 * * *");
+        let classic = describe_cron("0 */8 * * *");
+        assert_eq!(every_8h.as_deref(), Some("every 8 hours, at minute 0"));
         assert_eq!(every_8h, classic);
         assert_eq!(
-            describe_cron("*/10 * * * * *", &models).as_deref(),
+            describe_cron("*/10 * * * * *").as_deref(),
             Some("every 10 seconds")
         );
-        assert_eq!(describe_cron("not a schedule", &models), None);
+        assert_eq!(describe_cron("not a schedule"), None);
     }
 }

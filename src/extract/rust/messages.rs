@@ -6,7 +6,8 @@
 //! back to a struct literal `T { .. }`, a `let x: T`, a parameter `x: T`, or a
 //! `serde_json::json!({"k": v})` literal. A consumer's fields come from the values decoded
 //! (`from_slice::<T>`, `let x: T = from_slice(..)`) in the function that consumes, or in a
-//! function of this file that it calls; decodes of files (`from_str(&fs::read_to_string(p)?)`)
+//! function of this file that it calls, and from the keys read from an untyped message
+//! (`let v: serde_json::Value = from_slice(..)`, then `v["k"]`, or `v.get("k")` with a default); decodes of files (`from_str(&fs::read_to_string(p)?)`)
 //! are configuration, not messages, and are left out.
 //!
 //! Only structs defined in this file are known: a payload of a type defined elsewhere adds no
@@ -18,10 +19,11 @@
 //! copes with null and absence (`nullable` and `optional`), and `#[serde(default)]` (on the
 //! field or the struct) with absence. `#[serde(flatten)]` and skipped fields are left out.
 
-use super::walk::{Walker, line_of};
+use super::walk::{Walker, line_of, pat_ident};
 use crate::expr::ScopeId;
 use crate::extract::{FieldUse, RawResource};
 use crate::model::Mode;
+use crate::rules::models::rust::resources::Direction;
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use std::collections::HashMap;
 use syn::punctuated::Punctuated;
@@ -605,6 +607,54 @@ impl Walker<'_> {
         }
     }
 
+    /// `let v: serde_json::Value = serde_json::from_slice(..)?`: `v` holds an untyped message.
+    pub(super) fn record_value_local(&mut self, local: &syn::Local) {
+        let syn::Pat::Type(typed) = &local.pat else {
+            return;
+        };
+        let (Some(name), Some(init)) = (pat_ident(&typed.pat), &local.init) else {
+            return;
+        };
+        let is_value = type_name(&typed.ty).as_deref() == Some("Value");
+        let chain = super::chain::Chain::of(&init.expr);
+        let models = self.models;
+        let decodes = chain.positions().into_iter().any(|position| {
+            self.row_at(&models.resources.codecs, &chain, position)
+                .is_some_and(|row| row.direction == Direction::Decode)
+        });
+        let reads_file = chain
+            .args_at(super::chain::Position::Root)
+            .first()
+            .is_some_and(|input| self.reads_a_file(input));
+        let key = (self.scope, name);
+        if is_value && decodes && !reads_file {
+            self.value_vars.insert(key);
+        } else {
+            self.value_vars.remove(&key);
+        }
+    }
+
+    /// `v["region"]` (read, required) and `v.get("region")` (read, optional) on an untyped
+    /// message.
+    pub(super) fn record_value_read(&mut self, base: &syn::Expr, key: &syn::Expr, optional: bool) {
+        let Some(name) = super::walk::expr_ident(base) else {
+            return;
+        };
+        if !self.value_vars.contains(&(self.scope, name)) {
+            return;
+        }
+        let Some(field) = super::chain::string_literal(key) else {
+            return;
+        };
+        let use_ = FieldUse {
+            name: field,
+            line: super::walk::start_line(key),
+            nullable: false,
+            optional,
+        };
+        self.value_reads.push((self.scope, use_));
+    }
+
     /// Whether bytes come from a file (configuration), not a message.
     fn reads_a_file(&self, input: &syn::Expr) -> bool {
         self.pid_source(input).is_some()
@@ -625,15 +675,19 @@ impl Walker<'_> {
             let mut scopes = vec![scope];
             scopes.extend(self.called_scopes(scope));
             let mut fields: Vec<FieldUse> = Vec::new();
-            for decode in self.decodes.iter().filter(|d| scopes.contains(&d.scope)) {
-                for field in self
-                    .messages
-                    .consumed(&decode.type_name)
-                    .unwrap_or_default()
-                {
-                    if !fields.iter().any(|f| f.name == field.name) {
-                        fields.push(field);
-                    }
+            let decoded = self
+                .decodes
+                .iter()
+                .filter(|d| scopes.contains(&d.scope))
+                .flat_map(|d| self.messages.consumed(&d.type_name).unwrap_or_default());
+            let read = self
+                .value_reads
+                .iter()
+                .filter(|(s, _)| scopes.contains(s))
+                .map(|(_, f)| f.clone());
+            for field in decoded.chain(read) {
+                if !fields.iter().any(|f| f.name == field.name) {
+                    fields.push(field);
                 }
             }
             if let Some(access) = self.facts.accesses.get_mut(index)

@@ -208,7 +208,8 @@ fn match_on_an_environment_read_takes_the_fallback_arm() {
 fn f() -> String {
     let a = match env::var("A") { Ok(v) => v, Err(_) => "/etc/a".to_string() };
     let b = match env::var("B") { Ok(v) => v, Err(e) => panic!("{e}") };
-    a + &b
+    let c = match env::var("C").as_deref() { Err(_) | Ok("") => "c", Ok(v) => v, _ => panic!() };
+    a + &b + c
 }
 "#;
     let found = env_accesses(&facts(source));
@@ -217,6 +218,7 @@ fn f() -> String {
         vec![
             ("A".to_string(), Mode::Read, Some(lit("/etc/a")), 3),
             ("B".to_string(), Mode::Read, None, 4),
+            ("C".to_string(), Mode::Read, Some(lit("c")), 5),
         ]
     );
 }
@@ -684,6 +686,29 @@ async fn run(c: StreamConsumer) {
 }
 
 #[test]
+fn consumers_read_the_keys_of_untyped_messages() {
+    let source = r#"use redis::Commands;
+fn work(con: &mut redis::Connection, m: &std::collections::HashMap<String, String>) {
+    let (_, raw): (String, String) = con.brpop("jobs", 0.0).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    let id = v["id"].as_u64();
+    let region = v.get("region").and_then(|r| r.as_str()).unwrap_or("eu");
+    let other = m.get("not-a-field");
+}
+"#;
+    let facts = facts(source);
+    let found = queue_accesses(&facts);
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        found[0].0.fields,
+        vec![
+            field("id", 5, false, false),
+            field("region", 6, false, true)
+        ]
+    );
+}
+
+#[test]
 fn consumers_read_fields_decoded_by_a_handler_of_the_same_file() {
     let source = r#"use lapin::{Channel, options::*, types::FieldTable};
 #[derive(serde::Deserialize)]
@@ -858,11 +883,17 @@ fn nats_subjects() {
             (
                 Broker::Nats,
                 QueueRole::Topic,
-                lit("orders.*"),
+                Expr::glob("orders.*"),
                 Mode::Consume,
                 3
             ),
         ]
+    );
+    let redis = "fn f(ps: &mut redis::PubSub) { ps.psubscribe(\"alerts.*\").ok(); ps.subscribe(\"a*\").ok(); }\n";
+    let channel = |name: Expr| (Broker::Redis, QueueRole::Channel, name, Mode::Consume, 1);
+    assert_eq!(
+        queues(&facts(redis)),
+        vec![channel(Expr::glob("alerts.*")), channel(lit("a*"))]
     );
 }
 
@@ -1052,7 +1083,7 @@ fn watch(w: &mut notify::RecommendedWatcher) {
                 TriggerKind::WatchFile {
                     path: var("REQ", serve, 6)
                 },
-                5
+                6
             ),
             (
                 TriggerKind::WatchFile {
@@ -1078,8 +1109,8 @@ fn f() {
 }
 "#;
     let found = triggers(&facts(source));
-    let classic = super::loops::describe_cron("0 */8 * * *", &models().rust);
-    let at_230 = super::loops::describe_cron("30 2 * * *", &models().rust);
+    let classic = super::loops::describe_cron("0 */8 * * *");
+    let at_230 = super::loops::describe_cron("30 2 * * *");
     assert_eq!(
         found,
         vec![
@@ -1356,7 +1387,8 @@ fn malformed_resource_code_does_not_panic() {
         "#[derive(clap::Parser)] struct D { #[arg(env = 1)] a: u8, #[arg(env =)] b: u8 }",
     ];
     for source in sources {
-        let _ = extract("src/x.rs", source, &models());
+        let facts = extract("src/x.rs", source, &models());
+        assert_eq!(facts.warnings, vec![], "{source}");
     }
 }
 
@@ -1368,11 +1400,13 @@ fn deeply_nested_loops_and_chains_stay_bounded() {
         "}".repeat(150)
     );
     let facts = extract("src/x.rs", &loops, &models());
+    assert_eq!(facts.warnings, vec![]);
     assert!(facts.triggers.len() <= 150);
     let chain = format!(
         "use rdkafka::x; fn f() {{ FutureRecord::to(\"t\"){}; }}",
         ".payload(&x)".repeat(300)
     );
     let facts = extract("src/x.rs", &chain, &models());
+    assert_eq!(facts.warnings, vec![]);
     assert!(facts.accesses.len() <= 1);
 }

@@ -10,7 +10,9 @@
 //!   `Some(Expr::hole("default"))` for a default the extractor cannot see (`#[serde(default)]`).
 //!   `.is_ok()`/`.is_some()` on a read is a `check`.
 //! - A queue subscription to a list is one access per topic; a Kafka topic starting with `^` is
-//!   a regular expression, recorded as an [`Expr::Glob`] when it is a simple one (`.*`, `.`, `\.`).
+//!   a regular expression, recorded as an [`Expr::Glob`] when it is a simple one (`.*`, `.`, `\.`)
+//!   and as `Expr::hole("topic pattern")` otherwise; Redis `PSUBSCRIBE` patterns are globs; NATS
+//!   wildcards `*` and `>` become glob `*` (which also matches dots: a superset).
 //! - An AMQP publish to the default exchange `""` names a queue (role `queue`, no exchange).
 //! - Vault ids are `mount/path`; secret and queue ids are otherwise as the code spells them.
 //! - A signal sent to a pid read from a file targets the pid file's path; `pkill`/`killall`
@@ -25,7 +27,7 @@ use crate::extract::{
 };
 use crate::model::Mode;
 use crate::rules::models::rust::resources::{
-    CallMatch, QueueModel, SignalCommandModel, SignalSource, TimerKind,
+    CallMatch, NamePattern, QueueModel, SignalCommandModel, SignalSource, TimerKind,
 };
 use syn::spanned::Spanned;
 
@@ -78,6 +80,9 @@ impl Walker<'_> {
     pub(super) fn analyse_chain(&mut self, chain: &Chain<'_>, outer: &syn::Expr) {
         self.env_macro_read(chain, outer);
         for position in chain.positions() {
+            if !self.may_match_a_row(chain, position) {
+                continue;
+            }
             self.env_access(chain, position, outer);
             self.env_struct(chain, position, outer);
             self.secret_access(chain, position, outer);
@@ -92,6 +97,19 @@ impl Walker<'_> {
             self.watch(chain, position, outer);
             self.decode(chain, position, outer);
         }
+    }
+
+    /// Whether the call at `position` has a name some row matches (a cheap test before the
+    /// row lookups).
+    fn may_match_a_row(&self, chain: &Chain<'_>, position: Position) -> bool {
+        let name = match position {
+            Position::Root => chain
+                .root_call()
+                .and_then(|c| call_path(&c.func))
+                .and_then(|s| s.last().cloned()),
+            Position::Op(_) => chain.method_at(position).map(|m| m.method.to_string()),
+        };
+        name.is_some_and(|n| self.model_names.contains(&n))
     }
 
     /// Whether the file mentions an identifier (a crate, a type) anywhere.
@@ -349,18 +367,29 @@ impl Walker<'_> {
         }
     }
 
-    /// A queue or topic name; a `^`-prefixed Kafka subscription is a pattern.
+    /// A queue or topic name; a literal in a row's pattern syntax is a glob.
     fn queue_name(&self, row: &QueueModel, expr: &syn::Expr) -> Expr {
-        if row.regex
-            && let Some(text) = string_literal(expr)
-            && let Some(regex) = text.strip_prefix('^')
-        {
-            return match regex_to_glob(regex) {
-                Some(glob) => Expr::glob(glob),
-                None => Expr::hole("topic pattern"),
-            };
+        let Some(text) = string_literal(expr) else {
+            return self.convert(expr);
+        };
+        match row.pattern {
+            Some(NamePattern::Regex) => match text.strip_prefix('^') {
+                Some(regex) => match regex_to_glob(regex) {
+                    Some(glob) => Expr::glob(glob),
+                    None => Expr::hole("topic pattern"),
+                },
+                None => Expr::lit(text),
+            },
+            Some(NamePattern::Glob) if text.contains(['*', '?', '[']) => Expr::glob(text),
+            Some(NamePattern::Nats) if text.split('.').any(|t| t == "*" || t == ">") => {
+                let tokens: Vec<&str> = text
+                    .split('.')
+                    .map(|t| if t == ">" { "*" } else { t })
+                    .collect();
+                Expr::glob(tokens.join("."))
+            }
+            _ => Expr::lit(text),
         }
-        self.convert(expr)
     }
 
     /// `get_queue_url().queue_name(n)`: the value of a chain that looks a queue up by name.
@@ -589,7 +618,7 @@ impl Walker<'_> {
         else {
             return;
         };
-        let Some(description) = super::loops::describe_cron(&expression, models) else {
+        let Some(description) = super::loops::describe_cron(&expression) else {
             return;
         };
         self.trigger(
@@ -713,26 +742,32 @@ fn regex_to_glob(regex: &str) -> Option<String> {
 /// The short name of a signal expression: `SignalKind::hangup()`, `Signal::SIGHUP`,
 /// `libc::SIGHUP`, `SIGHUP as i32`, `1`.
 pub(super) fn signal_of(expr: &syn::Expr) -> Option<String> {
-    match expr {
-        syn::Expr::Call(call) => {
-            let segments = call_path(&call.func)?;
-            let function = segments.last()?;
-            match call.args.first() {
-                Some(arg) if function == "from_raw" => signal_of(arg),
-                _ => signal_kind(function).map(str::to_string),
+    let mut current = expr;
+    for _ in 0..16 {
+        current = match current {
+            syn::Expr::Call(call) => {
+                let segments = call_path(&call.func)?;
+                let function = segments.last()?;
+                match call.args.first() {
+                    Some(arg) if function == "from_raw" => arg,
+                    _ => return signal_kind(function).map(str::to_string),
+                }
             }
-        }
-        syn::Expr::Lit(l) => match &l.lit {
-            syn::Lit::Int(i) => signal_number(i.base10_parse().ok()?).map(str::to_string),
-            syn::Lit::Str(s) => signal_word(&s.value()),
-            _ => None,
-        },
-        syn::Expr::Paren(p) => signal_of(&p.expr),
-        syn::Expr::Cast(c) => signal_of(&c.expr),
-        syn::Expr::Reference(r) => signal_of(&r.expr),
-        syn::Expr::Path(_) => signal_word(&last_segment(expr)?),
-        _ => None,
+            syn::Expr::Lit(l) => {
+                return match &l.lit {
+                    syn::Lit::Int(i) => signal_number(i.base10_parse().ok()?).map(str::to_string),
+                    syn::Lit::Str(s) => signal_word(&s.value()),
+                    _ => None,
+                };
+            }
+            syn::Expr::Paren(p) => &p.expr,
+            syn::Expr::Cast(c) => &c.expr,
+            syn::Expr::Reference(r) => &r.expr,
+            syn::Expr::Path(_) => return signal_word(&last_segment(current)?),
+            _ => return None,
+        };
     }
+    None
 }
 
 /// `SIGHUP`/`HUP` (any case) -> `HUP`; other words are not signals.

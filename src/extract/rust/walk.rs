@@ -136,6 +136,10 @@ pub(super) struct Walker<'m> {
     pub(super) typed: HashMap<(ScopeId, String), Message>,
     /// Values decoded from messages.
     pub(super) decodes: Vec<Decode>,
+    /// Variables holding an untyped decoded message (`serde_json::Value`).
+    pub(super) value_vars: HashSet<(ScopeId, String)>,
+    /// Keys read from untyped messages, by function.
+    pub(super) value_reads: Vec<(ScopeId, crate::extract::FieldUse)>,
     /// Variables holding what was read from a file, by that file's path (pid files).
     pub(super) read_sources: HashMap<(ScopeId, String), Expr>,
     /// Variables holding an interval ticker, with its period in words.
@@ -148,13 +152,16 @@ pub(super) struct Walker<'m> {
     /// The loops being walked, innermost last.
     pub(super) loops: Vec<LoopFrame>,
     /// The region of each access's call, parallel to `facts.accesses`.
-    pub(super) access_regions: Vec<Option<Region>>,
+    pub(super) access_regions: Vec<Region>,
     pub(super) function_state: FunctionState,
     /// First segments of the models' function paths: calls into those crates are APIs, not
     /// the repository's own functions.
     pub(super) model_roots: HashSet<String>,
     /// Every function path of the models, for telling API calls from the repository's own.
     pub(super) modelled_functions: Vec<String>,
+    /// Last segments of the models' function paths and their method names: a call by another
+    /// name matches no row.
+    pub(super) model_names: HashSet<String>,
 }
 
 impl<'m> Walker<'m> {
@@ -178,6 +185,8 @@ impl<'m> Walker<'m> {
             let_types: HashMap::new(),
             typed: HashMap::new(),
             decodes: Vec::new(),
+            value_vars: HashSet::new(),
+            value_reads: Vec::new(),
             read_sources: HashMap::new(),
             intervals: HashMap::new(),
             durations: HashMap::new(),
@@ -188,6 +197,7 @@ impl<'m> Walker<'m> {
             function_state: FunctionState::default(),
             model_roots: super::calls::model_roots(models),
             modelled_functions: super::calls::modelled_functions(models),
+            model_names: super::calls::model_names(models),
         }
     }
 
@@ -243,7 +253,7 @@ impl<'m> Walker<'m> {
         region: Region,
     ) {
         let mode = match resource {
-            RawResource::Path(_) | RawResource::Secret(_) => self.mode_in_loops(mode, Some(region)),
+            RawResource::Path(_) | RawResource::Secret(_) => self.mode_in_loops(mode, region),
             _ => mode,
         };
         self.facts.accesses.push(RawAccess {
@@ -253,7 +263,7 @@ impl<'m> Walker<'m> {
             scope: self.scope,
             via,
         });
-        self.access_regions.push(Some(region));
+        self.access_regions.push(region);
     }
 
     // --- names -------------------------------------------------------------------------------
@@ -1033,7 +1043,18 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         visit::visit_expr_call(self, call);
     }
 
+    fn visit_expr_index(&mut self, expr: &'ast syn::ExprIndex) {
+        self.record_value_read(&expr.expr, &expr.index, false);
+        visit::visit_expr_index(self, expr);
+    }
+
     fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
+        if call.method == "get"
+            && let Some(key) = call.args.first()
+            && call.args.len() == 1
+        {
+            self.record_value_read(&call.receiver, key, true);
+        }
         self.bind_mutation(call);
         self.method_accesses(call);
         self.record_method_call(call);

@@ -181,8 +181,20 @@ pub struct QueueModel {
     pub bound_queue: Option<Locator>,
     /// The message a publish sends, whose fields are recorded when visible.
     pub payload: Option<Locator>,
-    /// A target starting with `^` is a regular expression (Kafka subscriptions).
-    pub regex: bool,
+    /// How a literal target is read as a pattern, if it can be one.
+    pub pattern: Option<NamePattern>,
+}
+
+/// The pattern syntax of a subscription's name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NamePattern {
+    /// A name starting with `^` is a regular expression (Kafka subscriptions).
+    Regex,
+    /// A glob (`*`, `?`, `[..]`): Redis `PSUBSCRIBE`.
+    Glob,
+    /// NATS subject wildcards: `*` one token, `>` the rest.
+    Nats,
 }
 
 /// A call whose result stands for a queue's name.
@@ -543,8 +555,7 @@ pub(super) struct RawQueue {
     exchange: Option<RawLocator>,
     bound_queue: Option<RawLocator>,
     payload: Option<RawLocator>,
-    #[serde(default)]
-    regex: bool,
+    pattern: Option<NamePattern>,
 }
 
 #[derive(Deserialize)]
@@ -1011,7 +1022,7 @@ fn queue(raw: RawQueue) -> RowResult<QueueModel> {
         exchange: raw.exchange.map(locator).transpose()?,
         bound_queue: raw.bound_queue.map(locator).transpose()?,
         payload: raw.payload.map(locator).transpose()?,
-        regex: raw.regex,
+        pattern: raw.pattern,
     })
 }
 
