@@ -119,8 +119,37 @@ fn triggered_by(graph: &Graph, producer: AccessId, job: &Job, triggers: &Trigger
             .writes
             .iter()
             .any(|w| w.mode == Mode::Publish && w.resource.display() == queue),
-        JobKind::Schedule { .. } | JobKind::Loop { .. } => false,
+        // `systemctl start x.service` runs a scheduled service now.
+        JobKind::Schedule { .. } => triggers.sends.iter().any(|s| match &s.target {
+            SendTarget::Signal { signal, target, .. } if signal == "START" || signal == "RESTART" => {
+                starts_job(graph, p, job, target)
+            }
+            _ => false,
+        }),
+        JobKind::Loop { .. } => false,
     }
+}
+
+/// Does starting the unit `target` run this scheduled job's producer? The unit's name is the
+/// job's own file (a `.timer`/`.service` pair shares a stem), or a unit file that launches the
+/// producer's file.
+fn starts_job(graph: &Graph, producer: &Access, job: &Job, target: &str) -> bool {
+    let stem = |name: &str| {
+        let base = name.rsplit('/').next().unwrap_or(name);
+        base.split('.').next().unwrap_or(base).to_string()
+    };
+    let unit = stem(target);
+    if unit.is_empty() || unit.starts_with('{') {
+        return false;
+    }
+    if stem(&job.declared_at.path) == unit {
+        return true;
+    }
+    let here = (producer.site.repo.clone(), producer.site.path.clone());
+    graph
+        .launches
+        .iter()
+        .any(|l| stem(&l.site.path) == unit && l.reaches.contains(&here))
 }
 
 /// Is the process a signal is sent to plausibly the producer? A pid file the producer's program
@@ -143,7 +172,9 @@ fn targets_producer(
                     .is_some_and(|set| set.patterns.iter().any(|p| pid_file.overlaps(p)))
         });
     }
-    let name = target.trim().trim_end_matches(".service").to_lowercase();
+    let name = target.trim().trim_end_matches(".service");
+    // `pkill -f /opt/ops/bin/rotate_token.sh`: the process is named by its script.
+    let name = name.rsplit('/').next().unwrap_or(name).to_lowercase();
     if name.is_empty() || name.starts_with('{') {
         return true;
     }

@@ -526,11 +526,35 @@ impl<'a> FileIndex<'a> {
         let tails: Vec<String> = match target {
             RunTarget::Path { expr } => {
                 let mut evaluator = Evaluator::new(lookup, env);
-                evaluator
-                    .eval(file, expr)
-                    .iter()
-                    .filter_map(literal_tail)
-                    .collect()
+                let values = evaluator.eval(file, expr);
+                // A command in a container names the repository's file through a volume or a
+                // COPY: `/app/bin/x.sh` -> `deploy/bin/x.sh`.
+                let mappings = lookup
+                    .facts(file)
+                    .map(|f| super::volumes::mappings(f, file.path))
+                    .unwrap_or_default();
+                let mut tails: Vec<String> = values.iter().filter_map(literal_tail).collect();
+                for value in &values {
+                    if let Some(Piece::Lit(text)) = value.first()
+                        && value.len() == 1
+                        && let Some(outside) = super::volumes::translate(text, &mappings)
+                        && !outside.starts_with('/')
+                    {
+                        let exact: Vec<FileRef<'a>> = self
+                            .by_name
+                            .get(outside.rsplit('/').next().unwrap_or(&outside))
+                            .into_iter()
+                            .flatten()
+                            .filter(|f| f.repo == file.repo && f.path == outside)
+                            .copied()
+                            .collect();
+                        if !exact.is_empty() {
+                            return exact;
+                        }
+                    }
+                }
+                tails.dedup();
+                tails
             }
             RunTarget::PythonModule { module } => {
                 let rel = module.replace('.', "/");

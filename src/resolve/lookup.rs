@@ -131,7 +131,35 @@ impl<'a> Lookup<'a> {
         {
             return self.find(file, 0, rest, u32::MAX);
         }
+        // A Helm template's `.Values.a.b`: the chart's values.yaml binds `values.a.b`.
+        if name.starts_with("values.")
+            && let Some(values_file) = self.chart_values(file)
+            && values_file != file
+        {
+            return self.find_in_module(values_file, name);
+        }
         Target::Unbound
+    }
+
+    /// The `values.yaml` of the Helm chart a template belongs to: in the nearest directory
+    /// above the file that has one.
+    fn chart_values(&self, file: FileRef<'a>) -> Option<FileRef<'a>> {
+        let repo = self.repos.get(file.repo)?;
+        let mut dir = file.path;
+        while let Some((parent, _)) = dir.rsplit_once('/') {
+            let candidate = format!("{parent}/values.yaml");
+            if let Some((path, _)) = repo.files.get_key_value(&candidate) {
+                return Some(FileRef {
+                    repo: file.repo,
+                    path,
+                });
+            }
+            dir = parent;
+        }
+        repo.files.get_key_value("values.yaml").map(|(path, _)| FileRef {
+            repo: file.repo,
+            path,
+        })
     }
 
     fn find_in_module(&self, module_file: FileRef<'a>, name: &str) -> Target<'a> {

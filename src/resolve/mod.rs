@@ -15,6 +15,7 @@ pub mod jobs;
 mod lookup;
 pub mod names;
 pub mod paths;
+mod volumes;
 
 use crate::extract::{FileFacts, RawResource, Reach, ScopeKind};
 use crate::model::{Mode, ResourceKind, Site};
@@ -188,6 +189,7 @@ pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved 
                     message: warning.message.clone(),
                 });
             }
+            let mappings = volumes::mappings(facts, path);
             for send in &facts.sends {
                 let env = file_env.cloned().unwrap_or_default();
                 let mut evaluator = Evaluator::new(&lookup, &env);
@@ -195,14 +197,17 @@ pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved 
                     crate::extract::SendKind::Signal { signal, target } => {
                         let values = evaluator.eval(file, target);
                         let shown = NameSet::from_values(&values, false).display;
-                        let absolute = values.iter().all(|v| {
-                            matches!(v.first(), Some(crate::pattern::Piece::Lit(t)) if t.starts_with('/'))
-                        });
+                        // A pid file is an absolute path that says so (`/run/x.pid`,
+                        // `/var/run/x/pid`); `pkill -f /opt/ops/bin/x.sh` names a process.
+                        let pid_file = !values.is_empty()
+                            && values.iter().all(|v| {
+                                matches!(v.first(), Some(crate::pattern::Piece::Lit(t)) if t.starts_with('/'))
+                            })
+                            && shown.to_ascii_lowercase().contains("pid");
                         SendTarget::Signal {
                             signal: signal.trim_start_matches("SIG").to_uppercase(),
                             target: shown,
-                            pid_file: (absolute && !values.is_empty())
-                                .then(|| paths::exact(values, false)),
+                            pid_file: pid_file.then(|| paths::exact(values, false)),
                         }
                     }
                     crate::extract::SendKind::Http { method, url } => SendTarget::Http {
@@ -235,7 +240,8 @@ pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved 
                 let mut evaluator = Evaluator::new(&lookup, &full_env);
                 let (resource, qualifiers) = match &raw.resource {
                     RawResource::Path(target) => {
-                        let (set, mut qualifiers) = resolve_path(&mut evaluator, file, target);
+                        let (set, mut qualifiers) =
+                            resolve_path(&mut evaluator, file, target, &mappings);
                         if let Some(retention) = &target.retention {
                             qualifiers.push(substitute_variables(
                                 &mut evaluator,
@@ -326,8 +332,9 @@ fn resolve_path<'a>(
     evaluator: &mut Evaluator<'a, '_>,
     file: FileRef<'a>,
     target: &'a crate::extract::PathTarget,
+    mappings: &[volumes::Mapping],
 ) -> (PathSet, Vec<String>) {
-    let values = evaluator.eval(file, &target.expr);
+    let values = volumes::host_alternatives(evaluator.eval(file, &target.expr), mappings);
     match &target.reach {
         Reach::Exact => (paths::exact(values, false), Vec::new()),
         Reach::Tree => (paths::exact(values, true), Vec::new()),
