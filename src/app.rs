@@ -3,7 +3,7 @@
 //! (reading the diff, choosing the format, the exit code).
 
 use crate::change;
-use crate::cli::{CheckArgs, Cli, Command, FailOn, WhoArgs, WhoFormat};
+use crate::cli::{CheckArgs, Cli, Command, FactsArgs, FailOn, WhoArgs, WhoFormat};
 use crate::config::Config;
 use crate::error::Error;
 use crate::exit_codes;
@@ -47,7 +47,29 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
     match &cli.command {
         Command::Check(args) => run_check(args),
         Command::Who(args) => run_who(args),
+        Command::Facts(args) => run_facts(args),
     }
+}
+
+fn run_facts(args: &FactsArgs) -> anyhow::Result<Outcome> {
+    let (models, _) = load_rules(&args.rules)?;
+    let mut out = serde_json::Map::new();
+    for file in &args.files {
+        let bytes =
+            std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let name = file.to_string_lossy().replace('\\', "/");
+        let facts = extract::extract(&name, &bytes, &models);
+        out.insert(
+            name,
+            serde_json::to_value(&facts).unwrap_or(serde_json::Value::Null),
+        );
+    }
+    let mut output = serde_json::to_string_pretty(&out).unwrap_or_default();
+    output.push('\n');
+    Ok(Outcome {
+        output,
+        exit_code: exit_codes::CLEAN,
+    })
 }
 
 fn run_who(args: &WhoArgs) -> anyhow::Result<Outcome> {

@@ -23,6 +23,19 @@ pub enum Command {
     /// Who produces and who consumes a path? Lists every access that may touch it, with the
     /// schedules that run it.
     Who(WhoArgs),
+    /// Print what knockon extracts from files, as JSON (for writing models and rules, and for
+    /// bug reports): accesses, bindings, imports, schedules, triggers, sends, calls.
+    Facts(FactsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FactsArgs {
+    /// Files to extract (their language is detected as in a repository).
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// A directory of model and rule files that add to or override the built-in ones (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

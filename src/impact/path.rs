@@ -224,7 +224,7 @@ fn build_finding(
             counterpart.site
         ),
         format!(
-            "at base, {} {} ({}), which that matches",
+            "at base, {} {} ({})",
             change.removed.unit,
             change.removed.describe(),
             change.removed.site

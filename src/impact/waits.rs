@@ -48,8 +48,19 @@ struct Triggers<'a> {
 }
 
 fn triggers_of<'a>(graph: &'a Graph, waiter: &Access) -> Triggers<'a> {
+    // The waiting unit, and for a wait inside a called helper, the helper too: a trigger sent
+    // by the helper before it polls counts.
     let near = |site: &Site, unit: &str| {
-        site.repo == waiter.site.repo && (unit == waiter.unit || site.path == waiter.site.path)
+        let direct =
+            site.repo == waiter.site.repo && (unit == waiter.unit || site.path == waiter.site.path);
+        let through_helper = waiter
+            .origin
+            .as_ref()
+            .is_some_and(|(origin_unit, origin_site)| {
+                site.repo == origin_site.repo
+                    && (unit == origin_unit || site.path == origin_site.path)
+            });
+        direct || through_helper
     };
     Triggers {
         sends: graph
@@ -121,7 +132,9 @@ fn triggered_by(graph: &Graph, producer: AccessId, job: &Job, triggers: &Trigger
             .any(|w| w.mode == Mode::Publish && w.resource.display() == queue),
         // `systemctl start x.service` runs a scheduled service now.
         JobKind::Schedule { .. } => triggers.sends.iter().any(|s| match &s.target {
-            SendTarget::Signal { signal, target, .. } if signal == "START" || signal == "RESTART" => {
+            SendTarget::Signal { signal, target, .. }
+                if signal == "START" || signal == "RESTART" =>
+            {
                 starts_job(graph, p, job, target)
             }
             _ => false,
@@ -243,7 +256,9 @@ fn wait_candidates(
             .filter(|j| j.on_demand())
             .map(|j| j.describe())
             .collect();
-        let sent: Vec<String> = triggers.sends.iter().map(|s| s.describe()).collect();
+        let mut sent: Vec<String> = triggers.sends.iter().map(|s| s.describe()).collect();
+        sent.sort();
+        sent.dedup();
         let trigger_text = if on_demand.is_empty() {
             "nothing: no signal handler, request file, queue or endpoint".to_string()
         } else {
@@ -371,7 +386,7 @@ fn unheard(
                 after: Some(wait.resource.display().to_string()),
                 change: send.site.clone(),
                 change_version: Version::Head,
-                change_note: send.describe(),
+                change_note: format!("sends {}", send.describe()),
                 impacted: producer.site.clone(),
                 impacted_version: Version::Head,
                 impacted_note: format!("{}; {}", producer.describe(), listens.join("; ")),
@@ -385,7 +400,7 @@ fn unheard(
                     ("trigger", listens.join("; ")),
                 ],
                 explanation: vec![
-                    format!("{} {} ({})", send.unit, send.describe(), send.site),
+                    format!("{} sends {} ({})", send.unit, send.describe(), send.site),
                     format!("{} {} ({})", wait.unit, wait.describe(), wait.site),
                     format!(
                         "{} {} ({})",

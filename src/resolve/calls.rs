@@ -54,6 +54,9 @@ pub fn propagate_waits(repos: &[RepoFacts], accesses: &mut Vec<Access>) {
                         let mut copy = (*wait).clone();
                         copy.notes
                             .push(format!("waits through {} ({})", callee_unit, wait.site));
+                        if copy.origin.is_none() {
+                            copy.origin = Some((callee_unit.clone(), wait.site.clone()));
+                        }
                         copy.site = site.clone();
                         copy.unit = caller_unit.clone();
                         copy.via = format!("calls {}", call.callee);

@@ -156,10 +156,12 @@ impl<'a> Lookup<'a> {
             }
             dir = parent;
         }
-        repo.files.get_key_value("values.yaml").map(|(path, _)| FileRef {
-            repo: file.repo,
-            path,
-        })
+        repo.files
+            .get_key_value("values.yaml")
+            .map(|(path, _)| FileRef {
+                repo: file.repo,
+                path,
+            })
     }
 
     fn find_in_module(&self, module_file: FileRef<'a>, name: &str) -> Target<'a> {

@@ -91,6 +91,9 @@ pub struct Access {
     pub jobs: Vec<JobId>,
     /// An environment variable read with no default: the program needs it to be set.
     pub required: bool,
+    /// For an access attributed to a call site (a wait inside a called helper): the callee's
+    /// unit and the access's own site there.
+    pub origin: Option<(String, Site)>,
 }
 
 impl Access {
@@ -144,12 +147,16 @@ pub enum SendTarget {
 }
 
 impl Send {
+    /// What is sent, for "sends ...": "SIGHUP to /run/rotator.pid", "POST http://x/rotate".
     pub fn describe(&self) -> String {
         match &self.target {
-            SendTarget::Signal { signal, target, .. } => format!("sends SIG{signal} to {target}"),
+            SendTarget::Signal { signal, target, .. } => match signal.as_str() {
+                "START" | "RESTART" => format!("a {} of {target}", signal.to_lowercase()),
+                _ => format!("SIG{signal} to {target}"),
+            },
             SendTarget::Http { method, url } => match method {
-                Some(m) => format!("sends {m} {url}"),
-                None => format!("requests {url}"),
+                Some(m) => format!("{m} {url}"),
+                None => format!("a request to {url}"),
             },
         }
     }
@@ -319,6 +326,7 @@ pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved 
                     jobs: jobs.into_iter().collect(),
                     required: matches!(&raw.resource, RawResource::Env(t) if t.value.is_none())
                         && raw.mode == Mode::Read,
+                    origin: None,
                 });
             }
         }

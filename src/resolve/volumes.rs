@@ -101,8 +101,14 @@ mod tests {
                 outside: "/srv/data".into(),
             },
         ];
-        assert_eq!(translate("/data/x.csv", &mappings).as_deref(), Some("/srv/data/x.csv"));
-        assert_eq!(translate("/data/cache/y", &mappings).as_deref(), Some("/srv/cache/y"));
+        assert_eq!(
+            translate("/data/x.csv", &mappings).as_deref(),
+            Some("/srv/data/x.csv")
+        );
+        assert_eq!(
+            translate("/data/cache/y", &mappings).as_deref(),
+            Some("/srv/cache/y")
+        );
         assert_eq!(translate("/database/x", &mappings), None);
     }
 }
