@@ -65,8 +65,8 @@ impl<'a> Extractor<'a> {
 
     // ---- argument values -----------------------------------------------------------------
 
-    /// The node a value spec names: the receiver, or the argument (or its fallback), or an
-    /// item of a dict literal argument.
+    /// The node a value spec names: the receiver, or the argument (or its fallback); with
+    /// `key`, the item of a dict literal argument (any other argument as it is).
     pub(super) fn spec_node<'t>(
         &mut self,
         m: &Matched<'_, 't>,
@@ -81,8 +81,8 @@ impl<'a> Extractor<'a> {
             },
         };
         match &spec.key {
-            Some(key) => self.dict_item(base, key, ctx),
-            None => Some(base),
+            Some(key) if base.kind() == "dictionary" => self.dict_item(base, key, ctx),
+            _ => Some(base),
         }
     }
 

@@ -109,6 +109,8 @@ pub(super) struct Extractor<'a> {
     pub pending_intervals: Vec<(usize, String)>,
     /// Names bound to numeric expressions (`INTERVAL = 5 * 60`), by (scope, name).
     pub numbers: HashMap<(ScopeId, String), String>,
+    /// What message-field analysis may still read in this file.
+    pub budget: super::messages::Budget,
     /// The file's syntax trees, to find a node's ancestors from its root.
     pub trees: Rc<Vec<tree_sitter::Tree>>,
     /// Celery tasks defined in this file, by function name.
@@ -167,6 +169,7 @@ impl<'a> Extractor<'a> {
             numbers: HashMap::new(),
             pending_intervals: Vec::new(),
             trees: Rc::default(),
+            budget: super::messages::Budget::default(),
             tasks: BTreeMap::new(),
             pending_jobs: Vec::new(),
         }

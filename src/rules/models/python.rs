@@ -255,7 +255,8 @@ pub struct ValueSpec {
     pub source: ArgSource,
     /// Every positional argument from `source`'s position on (`KafkaConsumer(*topics)`).
     pub rest: bool,
-    /// The value of this key of a dict literal argument (`request={"name": n}`).
+    /// The value of this key when the argument is a dict literal (`request={"name": n}`);
+    /// any other argument is taken as it is.
     pub key: Option<String>,
     /// The keys of a dict literal argument are the names (`xreadgroup(g, c, {stream: ">"})`).
     pub keys: bool,
