@@ -226,9 +226,7 @@ impl<'a> Extractor<'a> {
         if matches!(receiver.kind(), "string" | "concatenated_string") {
             return None;
         }
-        if models.methods(&method).next().is_none() {
-            return None;
-        }
+        models.methods(&method).next()?;
         let receiver_type = if method == "__call__" {
             self.type_of(receiver, ctx, depth)
         } else {

@@ -972,7 +972,7 @@ impl<'a> Extractor<'a> {
     ) -> Vec<FieldUse> {
         for _ in 0..PROPAGATION_PASSES {
             let before = taints.len();
-            for node in region.nodes(&self.budget).iter().copied() {
+            for node in region.nodes(&self.budget) {
                 match node.kind() {
                     "assignment" => {
                         let (Some(left), Some(right)) = (
