@@ -9,7 +9,12 @@
 //! - an AMQP publish to the default exchange (`exchange=""` or none) names the queue itself
 //!   (role `queue`, no exchange); to a named exchange, a routing key;
 //! - a Celery task without an explicit name is `module.function` (Celery's default), the
-//!   module being this file's dotted module name.
+//!   module being this file's dotted module name; `task.delay()` on a task imported from
+//!   another module publishes to `module.function` of the import (an explicit name given in
+//!   that module's decorator is not seen from here);
+//! - a trigger's scope: a signal handler's registering scope; a decorator route's or task's
+//!   decorated function; a schedule's job function when it is a function of this file;
+//!   a polled file's or service loop's loop scope.
 
 use super::calls::Matched;
 use super::parse::line_of;

@@ -61,6 +61,10 @@ const META_KEYS: &[&str] = &[
     "offset",
     "headers",
     "timestamp",
+    "ResponseMetadata",
+    "MessageGroupId",
+    "MessageDeduplicationId",
+    "SequenceNumber",
 ];
 /// Attributes of a record that are the message.
 const DATA_ATTRS: &[&str] = &["value", "body", "data", "payload"];
@@ -76,6 +80,8 @@ const POLL_METHODS: &[&str] = &[
     "receive_messages",
     "fetch",
     "iterator",
+    "items",
+    "values",
 ];
 
 /// What a value is, in a consumer.

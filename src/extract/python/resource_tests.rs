@@ -366,11 +366,11 @@ fn secrets_manager_calls_on_typed_clients() {
 #[test]
 fn client_types_follow_sessions_attributes_chains_and_annotations() {
     let f = facts(
-        "import boto3\nfrom mypy_boto3_secretsmanager import SecretsManagerClient\nclass Fetcher:\n    def __init__(self):\n        self.session = boto3.session.Session()\n        self.sm = self.session.client(service_name='secretsmanager')\n    def get(self):\n        return self.sm.get_secret_value(SecretId='a')\ndef g(client: SecretsManagerClient):\n    client.get_secret_value(SecretId='b')\nboto3.client('secretsmanager').get_secret_value(SecretId='c')\nwith boto3.client('secretsmanager') as c:\n    c.get_secret_value(SecretId='d')\n",
+        "import boto3\nfrom mypy_boto3_secretsmanager import SecretsManagerClient\nclass Fetcher:\n    def __init__(self):\n        self.session = boto3.session.Session()\n        self.sm = self.session.client(service_name='secretsmanager')\n    def get(self):\n        return self.sm.get_secret_value(SecretId='a')\ndef g(client: SecretsManagerClient):\n    client.get_secret_value(SecretId='b')\nboto3.client('secretsmanager').get_secret_value(SecretId='c')\nwith boto3.client('secretsmanager') as c:\n    c.get_secret_value(SecretId='d')\nclass K:\n    sm = boto3.client('secretsmanager')\n    def get(self):\n        self.sm.get_secret_value(SecretId='e')\n",
     );
     let ids: Vec<String> = secrets(&f);
-    assert_eq!(ids.len(), 4, "{ids:#?}");
-    for (line, id) in [(8, "a"), (10, "b"), (11, "c"), (13, "d")] {
+    assert_eq!(ids.len(), 5, "{ids:#?}");
+    for (line, id) in [(8, "a"), (10, "b"), (11, "c"), (13, "d"), (17, "e")] {
         assert_has(
             &ids,
             &format!(
