@@ -1131,3 +1131,18 @@ fn malformed_and_deep_resource_code_does_not_panic() {
     nested.push_str("os.path.exists('/x'); time.sleep(1)\n");
     let _ = facts(&nested);
 }
+
+#[test]
+fn imported_objects_match_typed_rows_but_not_path_rows() {
+    let f = facts(
+        "from app.cache import redis_client\nfrom app import storage\nfrom app.models import Order\nredis_client.lpush('jobs', 'x')\nstorage.rename(key)\nstorage.unlink()\nOrder.parse_raw(b)\n",
+    );
+    assert_eq!(queues(&f), vec![r#"L4 publish redis/queue "jobs""#]);
+    assert!(paths(&f).is_empty(), "{:?}", paths(&f));
+    assert_has(&calls(&f), "L5  app.storage.rename");
+    assert!(
+        !calls(&f).iter().any(|c| c.contains("parse_raw")),
+        "a codec row matched: {:?}",
+        calls(&f)
+    );
+}
