@@ -1146,3 +1146,31 @@ fn imported_objects_match_typed_rows_but_not_path_rows() {
         calls(&f)
     );
 }
+
+#[test]
+fn a_service_loop_with_a_stop_file_still_serves_its_request_file() {
+    let f = facts(
+        "import os, time\nwhile True:\n    if os.path.exists('/run/stop'):\n        break\n    if os.path.exists('/run/request'):\n        rotate()\n    time.sleep(5)\n",
+    );
+    assert_eq!(
+        triggers(&f),
+        vec![r#"L5  watch "/run/request""#, "L2  loop 5 seconds"]
+    );
+    assert_eq!(
+        paths(&f),
+        vec![
+            r#"L3 check "/run/stop""#,
+            r#"L5 check "/run/request""#,
+            r#"L3 wait-for "/run/stop""#,
+        ]
+    );
+}
+
+#[test]
+fn a_forever_loop_that_returns_on_change_is_a_wait() {
+    let f = facts(
+        "import os, time\ndef wait_change(p, before):\n    while True:\n        now = os.path.getmtime(p)\n        if now != before:\n            return now\n        time.sleep(1)\n",
+    );
+    assert_eq!(paths(&f), vec!["L4 check $p", "L4 wait-for $p"]);
+    assert!(f.triggers.is_empty(), "{:?}", triggers(&f));
+}
