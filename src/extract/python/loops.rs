@@ -177,7 +177,7 @@ impl<'a> Extractor<'a> {
         loop_node: Node<'_>,
     ) -> Vec<(std::ops::RangeInclusive<u32>, bool)> {
         let mut tests = Vec::new();
-        for node in body.nodes.iter().copied() {
+        for node in &body.nodes {
             if !matches!(node.kind(), "if_statement" | "elif_clause") {
                 continue;
             }
