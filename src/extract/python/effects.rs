@@ -656,6 +656,15 @@ impl<'a> Extractor<'a> {
         has_data: bool,
         ctx: &Ctx,
     ) -> (Expr, Option<String>) {
+        // `req = Request(url, method="POST"); urlopen(req)`.
+        if node.kind() == "identifier"
+            && let Some(value) = self.assigned_value(node)
+            && value.kind() == "call"
+            && let super::calls::Callee::Function { name, .. } = self.callee(value, ctx)
+            && name == "urllib.request.Request"
+        {
+            return self.request_target(value, has_data, ctx);
+        }
         if node.kind() == "call"
             && let super::calls::Callee::Function { name, .. } = self.callee(node, ctx)
             && name == "urllib.request.Request"

@@ -918,7 +918,7 @@ fn commands_that_signal_or_request() {
 #[test]
 fn http_requests() {
     let f = facts(
-        "import requests, httpx\nimport urllib.request\nfrom urllib.request import Request, urlopen\nrequests.post('http://rotator/rotate')\nhttpx.get(f'{BASE}/x')\nrequests.request('put', URL)\ns = requests.Session()\ns.post(URL, json={})\nurlopen(Request('http://r/a', method='POST'))\nurllib.request.urlopen('http://r/b', data=b'x')\nurlopen('http://r/c')\nwith httpx.Client() as c:\n    c.post('/d')\n",
+        "import requests, httpx\nimport urllib.request\nfrom urllib.request import Request, urlopen\nrequests.post('http://rotator/rotate')\nhttpx.get(f'{BASE}/x')\nrequests.request('put', URL)\ns = requests.Session()\ns.post(URL, json={})\nurlopen(Request('http://r/a', method='POST'))\nurllib.request.urlopen('http://r/b', data=b'x')\nurlopen('http://r/c')\nwith httpx.Client() as c:\n    c.post('/d')\ndef f():\n    req = Request(URL, data=b'x')\n    urlopen(req)\n",
     );
     assert_eq!(
         sends(&f),
@@ -931,6 +931,7 @@ fn http_requests() {
             r#"L10  http POST "http://r/b""#,
             r#"L11  http GET "http://r/c""#,
             r#"L13  http POST "/d""#,
+            "L16 f http POST $URL",
         ]
     );
 }
