@@ -3,15 +3,29 @@
 //! Input: the file's repository-relative path (which gives its dotted module name), its text,
 //! and the python API models (`rules/models/python.toml`). Output: scopes (the module, each
 //! `def` and `class`), bindings (assignments, loop variables, `self.x` in methods, parameter
-//! defaults), imports, and the accesses of every call a model row matches, each path as an
-//! unresolved [`crate::expr::Expr`].
+//! defaults), imports, and:
+//!
+//! - the accesses of every call a model row matches: paths (each as an unresolved
+//!   [`crate::expr::Expr`]), environment variables (also `os.environ[...]` items and
+//!   `BaseSettings` fields), secret-manager secrets, and queues with the message fields a
+//!   producer writes or a consumer reads (`python/messages.rs`);
+//! - triggers (signal handlers, routes, watched and polled files, in-code schedules, service
+//!   loops), sends (signals to pid files or process names, HTTP requests, `kill`/`pkill`/
+//!   `systemctl reload` commands), and `wait-for` accesses of polling loops (`python/loops.rs`);
+//! - calls of functions by name that no row matched, qualified through the imports.
+//!
+//! Methods of typed clients (`boto3.client("sqs").send_message`) match only rows for that
+//! type (`python/types.rs`). Conventions for the resolver are documented in
+//! `python/effects.rs` (optional versus required environment reads, the AMQP default
+//! exchange, Celery task names, trigger scopes) and `python/loops.rs` (where a `wait-for`
+//! line points).
 //!
 //! Invariants: a faithful translation, not a resolution — names stay `Var`s for the resolver,
 //! which substitutes them from `bindings` and `imports`. The only exception: a glob argument
 //! built from names bound in this file to text with glob syntax is inlined, because only the
 //! call knows that the text is a glob. A file that does not parse yields the facts of its
-//! well-formed statements and one warning per error region. No input panics the extractor, and
-//! recursion is bounded.
+//! well-formed statements and one warning per error region. No input panics the extractor,
+//! recursion is bounded, and the analyses of message fields share a per-file budget.
 
 mod calls;
 mod effects;

@@ -71,6 +71,11 @@ pub(super) enum Callee<'t> {
     Function {
         name: String,
         method: Option<(Node<'t>, String)>,
+        /// The method's receiver is a name imported with `from m import x` or defined in
+        /// this file (an object, a task, a class), not an attribute reached through a module:
+        /// only rows for typed objects and codecs are tried on it, so that an in-house
+        /// module's `storage.rename(key)` is not `Path.rename`.
+        imported_object: bool,
     },
     /// A method on a receiver whose type is not known (`out.parent.mkdir()`).
     Method {
@@ -104,6 +109,7 @@ impl<'a> Extractor<'a> {
             "identifier" => Callee::Function {
                 name: self.qualified(self.text(function)),
                 method: None,
+                imported_object: false,
             },
             "attribute" => {
                 let (Some(object), Some(attr)) = (
@@ -127,7 +133,12 @@ impl<'a> Extractor<'a> {
                         && (self.from_imported.contains(head) || self.local_defs.contains(head));
                     let method =
                         (object_parts > covered || object_import).then_some((object, method));
-                    return Callee::Function { name, method };
+                    let imported_object = object_import && object_parts == covered;
+                    return Callee::Function {
+                        name,
+                        method,
+                        imported_object,
+                    };
                 }
                 Callee::Method {
                     receiver: object,
@@ -201,8 +212,14 @@ impl<'a> Extractor<'a> {
         depth: u32,
     ) -> Option<Matched<'a, 't>> {
         let models = self.models;
+        let mut restricted = false;
         let (receiver, method) = match self.callee_of(function, ctx) {
-            Callee::Function { name, method } => {
+            Callee::Function {
+                name,
+                method,
+                imported_object,
+            } => {
+                restricted = imported_object;
                 if let Some(model) = models.function(&name)
                     && self.applies(model, &args, ctx, decorator)
                 {
@@ -236,7 +253,9 @@ impl<'a> Extractor<'a> {
             return None;
         }
         let model = models.methods(&method).find(|m| {
-            receiver_fits(m, receiver_type.as_deref()) && self.applies(m, &args, ctx, decorator)
+            (!restricted || m.receiver_type.is_some() || m.codec.is_some())
+                && receiver_fits(m, receiver_type.as_deref())
+                && self.applies(m, &args, ctx, decorator)
         })?;
         Some(Matched {
             model,

@@ -9,7 +9,12 @@
 //! - an AMQP publish to the default exchange (`exchange=""` or none) names the queue itself
 //!   (role `queue`, no exchange); to a named exchange, a routing key;
 //! - a Celery task without an explicit name is `module.function` (Celery's default), the
-//!   module being this file's dotted module name.
+//!   module being this file's dotted module name; `task.delay()` on a task imported from
+//!   another module publishes to `module.function` of the import (an explicit name given in
+//!   that module's decorator is not seen from here);
+//! - a trigger's scope: a signal handler's registering scope; a decorator route's or task's
+//!   decorated function; a schedule's job function when it is a function of this file;
+//!   a polled file's or service loop's loop scope.
 
 use super::calls::Matched;
 use super::parse::line_of;
@@ -65,8 +70,8 @@ impl<'a> Extractor<'a> {
 
     // ---- argument values -----------------------------------------------------------------
 
-    /// The node a value spec names: the receiver, or the argument (or its fallback), or an
-    /// item of a dict literal argument.
+    /// The node a value spec names: the receiver, or the argument (or its fallback); with
+    /// `key`, the item of a dict literal argument (any other argument as it is).
     pub(super) fn spec_node<'t>(
         &mut self,
         m: &Matched<'_, 't>,
@@ -81,8 +86,8 @@ impl<'a> Extractor<'a> {
             },
         };
         match &spec.key {
-            Some(key) => self.dict_item(base, key, ctx),
-            None => Some(base),
+            Some(key) if base.kind() == "dictionary" => self.dict_item(base, key, ctx),
+            _ => Some(base),
         }
     }
 
@@ -651,6 +656,15 @@ impl<'a> Extractor<'a> {
         has_data: bool,
         ctx: &Ctx,
     ) -> (Expr, Option<String>) {
+        // `req = Request(url, method="POST"); urlopen(req)`.
+        if node.kind() == "identifier"
+            && let Some(value) = self.assigned_value(node)
+            && value.kind() == "call"
+            && let super::calls::Callee::Function { name, .. } = self.callee(value, ctx)
+            && name == "urllib.request.Request"
+        {
+            return self.request_target(value, has_data, ctx);
+        }
         if node.kind() == "call"
             && let super::calls::Callee::Function { name, .. } = self.callee(node, ctx)
             && name == "urllib.request.Request"

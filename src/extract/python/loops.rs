@@ -4,15 +4,17 @@
 //! `sleep` (`time.sleep`, `asyncio.sleep`, `Event.wait`). A polling loop then is:
 //!
 //! - a **wait** when it can end on its own: a `while` whose condition is not constant and not a
-//!   stop flag set elsewhere (`while time.time() < deadline`, `while not os.path.exists(p)`), a
-//!   `for` over `range(...)`, or any loop with a `return` or `break` outside exception
-//!   handlers. Every path or secret it reads, checks or lists in its own scope is also
-//!   recorded as a `wait-for` access on the same resource, **at the line of the read inside
-//!   the loop** (the line of `os.path.getmtime(p)` in `if os.path.getmtime(p) != before:`);
-//! - otherwise a **service loop**: each path it checks is a watched file
-//!   ([`TriggerKind::WatchFile`]: the program acts when a request file appears), and at the top
-//!   of a program (module level or `main()`) the loop is a [`TriggerKind::Loop`] with the
-//!   sleep's interval when it is literal ("5 seconds").
+//!   stop flag set elsewhere (`while time.time() < deadline`, `while not os.path.exists(p)`) or
+//!   a `for` over `range(...)`: every path or secret it reads, checks or lists in its own scope
+//!   is also recorded as a `wait-for` access on the same resource, **at the line of the read
+//!   inside the loop** (the line of `os.path.getmtime(p)` in `if os.path.getmtime(p) !=
+//!   before:`). A loop that runs until a `return` or `break` (outside exception handlers)
+//!   waits for what the `if` that leaves it tests, and, when no other `if` of it serves a
+//!   request, for everything it reads;
+//! - otherwise a **service loop**: each path it checks in an `if` that does not leave the loop
+//!   (or lists) is a watched file ([`TriggerKind::WatchFile`]: the program acts when a request
+//!   file appears), and at the top of a program (module level or `main()`) the loop is a
+//!   [`TriggerKind::Loop`] with the sleep's interval when it is literal ("5 seconds").
 
 use super::calls::Callee;
 use super::parse::line_of;
@@ -37,11 +39,21 @@ struct LoopBody<'t> {
 
 impl<'t> LoopBody<'t> {
     fn new(node: Node<'t>) -> LoopBody<'t> {
-        let mut nodes = Vec::new();
-        let mut stack: Vec<Node<'t>> = ["condition", "body"]
+        let roots = ["condition", "body"]
             .into_iter()
             .filter_map(|f| node.child_by_field_name(f))
             .collect();
+        LoopBody::from_roots(roots)
+    }
+
+    /// The nodes of one branch of the loop.
+    fn of_block(block: Node<'t>) -> LoopBody<'t> {
+        LoopBody::from_roots(vec![block])
+    }
+
+    fn from_roots(roots: Vec<Node<'t>>) -> LoopBody<'t> {
+        let mut nodes = Vec::new();
+        let mut stack = roots;
         while let Some(n) = stack.pop() {
             if nodes.len() >= MAX_LOOP_NODES {
                 break;
@@ -92,8 +104,30 @@ impl<'a> Extractor<'a> {
                 })
             })
             .collect();
-        if ends || exits {
-            for i in polled {
+        let tests = self.condition_tests(&body, node);
+        let role = |line: u32| -> Role {
+            let mut role = Role::Other;
+            for (lines, leaves) in &tests {
+                if lines.contains(&line) {
+                    if *leaves {
+                        return Role::Awaited;
+                    }
+                    role = Role::Request;
+                }
+            }
+            role
+        };
+        // A loop that ends (a deadline, a retry count) waits for everything it reads. A loop
+        // that runs until something happens waits for what the test that leaves it reads;
+        // the other files it tests are requests it serves.
+        let lines: Vec<u32> = polled
+            .iter()
+            .filter_map(|i| self.facts.accesses.get(*i).map(|a| a.line))
+            .collect();
+        let serves = !ends && lines.iter().any(|l| role(*l) == Role::Request);
+        for (i, line) in polled.into_iter().zip(lines) {
+            let waits = ends || (exits && (role(line) == Role::Awaited || !serves));
+            if waits {
                 let Some(access) = self.facts.accesses.get(i).cloned() else {
                     continue;
                 };
@@ -101,26 +135,12 @@ impl<'a> Extractor<'a> {
                     mode: Mode::WaitFor,
                     ..access
                 });
+            } else if role(line) != Role::Awaited {
+                self.watched(i);
             }
-            return;
         }
-        for i in polled {
-            let Some(access) = self.facts.accesses.get(i) else {
-                continue;
-            };
-            let RawResource::Path(target) = &access.resource else {
-                continue;
-            };
-            // A checked request file, or a spool directory whose new entries are requests.
-            let path = match (access.mode, &target.reach) {
-                (Mode::Check, _) => target.expr.clone(),
-                (Mode::List, Reach::Children) => join(vec![target.expr.clone(), Expr::glob("*")]),
-                _ => continue,
-            };
-            let (line, scope) = (access.line, access.scope);
-            self.push_trigger(scope, line, TriggerKind::WatchFile { path });
-        }
-        if self.at_program_level(ctx) {
+        let pure_wait = ends || (exits && !serves);
+        if !pure_wait && self.at_program_level(ctx) {
             let words = interval.seconds.as_deref().map(seconds_words);
             let kind = TriggerKind::Loop { interval: words };
             let index = self.push_trigger(ctx.scope, line_of(node), kind);
@@ -129,6 +149,51 @@ impl<'a> Extractor<'a> {
                 self.pending_intervals.push((index, name));
             }
         }
+    }
+
+    /// A file that a service loop polls is a request: a checked file, or a spool directory
+    /// whose new entries are requests.
+    fn watched(&mut self, index: usize) {
+        let Some(access) = self.facts.accesses.get(index) else {
+            return;
+        };
+        let RawResource::Path(target) = &access.resource else {
+            return;
+        };
+        let path = match (access.mode, &target.reach) {
+            (Mode::Check, _) => target.expr.clone(),
+            (Mode::List, Reach::Children) => join(vec![target.expr.clone(), Expr::glob("*")]),
+            _ => return,
+        };
+        let (line, scope) = (access.line, access.scope);
+        self.push_trigger(scope, line, TriggerKind::WatchFile { path });
+    }
+
+    /// The tests of a loop's own `if`s: the lines of each condition, and whether its branch
+    /// leaves the loop (`if changed: return`).
+    fn condition_tests(
+        &self,
+        body: &LoopBody<'_>,
+        loop_node: Node<'_>,
+    ) -> Vec<(std::ops::RangeInclusive<u32>, bool)> {
+        let mut tests = Vec::new();
+        for node in &body.nodes {
+            if !matches!(node.kind(), "if_statement" | "elif_clause") {
+                continue;
+            }
+            let (Some(condition), Some(consequence)) = (
+                node.child_by_field_name("condition"),
+                node.child_by_field_name("consequence"),
+            ) else {
+                continue;
+            };
+            let leaves = LoopBody::of_block(consequence)
+                .nodes
+                .iter()
+                .any(|n| exits_loop(*n, loop_node));
+            tests.push((line_of(condition)..=end_line(condition), leaves));
+        }
+        tests
     }
 
     /// The first sleep of the loop's own body, with its seconds when they are a literal
@@ -309,6 +374,17 @@ impl<'a> Extractor<'a> {
     }
 }
 
+/// What a file a loop polls is to it, by the `if` that tests it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// Tested by an `if` that leaves the loop: what the loop waits for.
+    Awaited,
+    /// Tested by an `if` that acts and goes on: a request the loop serves.
+    Request,
+    /// Read outside any test.
+    Other,
+}
+
 /// A loop's sleep: its seconds when known, and the name it sleeps for.
 struct Sleep {
     seconds: Option<String>,
@@ -341,6 +417,11 @@ fn exits_loop(node: Node<'_>, loop_node: Node<'_>) -> bool {
         current = n.parent();
     }
     false
+}
+
+/// The 1-based line a node ends on.
+fn end_line(node: Node<'_>) -> u32 {
+    u32::try_from(node.end_position().row + 1).unwrap_or(u32::MAX)
 }
 
 /// "5 seconds", "1 second", "0.5 seconds".

@@ -26,12 +26,15 @@ use super::parse::line_of;
 use super::walk::{Ctx, Extractor, named};
 use crate::extract::FieldUse;
 use crate::rules::models::python::{CodecKind, QueueModel};
+use std::cell::{Cell, OnceCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use tree_sitter::{Node, Tree};
 
 /// Nodes of one function visited at most; the rest of a giant function is not analysed.
 const MAX_REGION_NODES: usize = 20_000;
+/// Nodes listed for message-field analysis in one file at most.
+const MAX_FILE_ANALYSIS_NODES: usize = 1_000_000;
 /// How far a value is followed through names and serialisers.
 const MAX_VALUE_DEPTH: u32 = 6;
 /// Passes of taint propagation over a function's assignments (chains longer than this in a
@@ -58,6 +61,10 @@ const META_KEYS: &[&str] = &[
     "offset",
     "headers",
     "timestamp",
+    "ResponseMetadata",
+    "MessageGroupId",
+    "MessageDeduplicationId",
+    "SequenceNumber",
 ];
 /// Attributes of a record that are the message.
 const DATA_ATTRS: &[&str] = &["value", "body", "data", "payload"];
@@ -73,6 +80,8 @@ const POLL_METHODS: &[&str] = &[
     "receive_messages",
     "fetch",
     "iterator",
+    "items",
+    "values",
 ];
 
 /// What a value is, in a consumer.
@@ -102,33 +111,70 @@ const CONDITIONAL: &[&str] = &[
 struct Region<'t> {
     /// The `function_definition`, or the module.
     def: Node<'t>,
-    /// Every node of the body, in source order, without nested functions, classes, lambdas.
-    nodes: Vec<Node<'t>>,
+    /// Every node of the body, in source order, without nested functions, classes, lambdas:
+    /// listed on first use, within the file's [`Budget`].
+    nodes: OnceCell<Vec<Node<'t>>>,
+}
+
+/// Nodes that message-field analysis may list in one file, so that a file with thousands of
+/// queue calls in one giant function costs a bounded amount of work.
+pub(super) struct Budget {
+    left: Cell<usize>,
+    /// Set when the budget ran out: the file gets one warning.
+    pub exhausted: Cell<bool>,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            left: Cell::new(MAX_FILE_ANALYSIS_NODES),
+            exhausted: Cell::new(false),
+        }
+    }
 }
 
 impl<'t> Region<'t> {
     fn new(def: Node<'t>) -> Region<'t> {
-        let body = match def.kind() {
-            "function_definition" => def.child_by_field_name("body"),
-            _ => Some(def),
-        };
-        let mut nodes = Vec::new();
-        let mut stack: Vec<Node<'t>> = body.into_iter().collect();
-        while let Some(node) = stack.pop() {
-            if nodes.len() >= MAX_REGION_NODES {
-                break;
-            }
-            nodes.push(node);
-            let mut children = named(node);
-            children.retain(|c| {
-                !matches!(
-                    c.kind(),
-                    "function_definition" | "class_definition" | "decorated_definition" | "lambda"
-                )
-            });
-            stack.extend(children.into_iter().rev());
+        Region {
+            def,
+            nodes: OnceCell::new(),
         }
-        Region { def, nodes }
+    }
+
+    fn nodes(&self, budget: &Budget) -> &[Node<'t>] {
+        self.nodes.get_or_init(|| {
+            let body = match self.def.kind() {
+                "function_definition" => self.def.child_by_field_name("body"),
+                _ => Some(self.def),
+            };
+            let limit = MAX_REGION_NODES.min(budget.left.get());
+            let mut nodes = Vec::new();
+            let mut stack: Vec<Node<'t>> = body.into_iter().collect();
+            while let Some(node) = stack.pop() {
+                if nodes.len() >= limit {
+                    if limit < MAX_REGION_NODES {
+                        budget.exhausted.set(true);
+                    }
+                    break;
+                }
+                nodes.push(node);
+                let mut children = named(node);
+                children.retain(|c| {
+                    !matches!(
+                        c.kind(),
+                        "function_definition"
+                            | "class_definition"
+                            | "decorated_definition"
+                            | "lambda"
+                    )
+                });
+                stack.extend(children.into_iter().rev());
+            }
+            budget
+                .left
+                .set(budget.left.get().saturating_sub(nodes.len()));
+            nodes
+        })
     }
 
     fn params(&self) -> Vec<Node<'t>> {
@@ -362,7 +408,7 @@ impl<'a> Extractor<'a> {
     ) -> Option<Vec<FieldUse>> {
         let name = self.text(name_node).as_bytes();
         let use_at = name_node.start_byte();
-        let creation = region.nodes.iter().rev().copied().find(|n| {
+        let creation = region.nodes(&self.budget).iter().rev().copied().find(|n| {
             n.kind() == "assignment"
                 && n.start_byte() < use_at
                 && !contains(*n, name_node)
@@ -371,7 +417,7 @@ impl<'a> Extractor<'a> {
         })?;
         let value = creation.child_by_field_name("right")?;
         let mut fields = self.value_fields(value, region, ctx, depth + 1)?;
-        for node in region.nodes.iter().copied() {
+        for node in region.nodes(&self.budget).iter().copied() {
             if node.start_byte() <= creation.end_byte() || node.start_byte() >= use_at {
                 continue;
             }
@@ -670,7 +716,7 @@ impl<'a> Extractor<'a> {
                 .is_some_and(|t| t.contains("Optional") || t.contains("None"));
             return annotated || default.is_some_and(|d| d.kind() == "none");
         }
-        region.nodes.iter().any(|n| {
+        region.nodes(&self.budget).iter().any(|n| {
             n.kind() == "assignment"
                 && !contains(*n, at)
                 && n.child_by_field_name("left")
@@ -932,7 +978,7 @@ impl<'a> Extractor<'a> {
     ) -> Vec<FieldUse> {
         for _ in 0..PROPAGATION_PASSES {
             let before = taints.len();
-            for node in region.nodes.iter() {
+            for node in region.nodes(&self.budget) {
                 match node.kind() {
                     "assignment" => {
                         let (Some(left), Some(right)) = (
@@ -1105,7 +1151,7 @@ impl<'a> Extractor<'a> {
     ) -> Vec<FieldUse> {
         let mut uses: Vec<(String, Node<'_>, bool)> = Vec::new();
         let mut present: BTreeSet<String> = BTreeSet::new();
-        for node in region.nodes.iter().copied() {
+        for node in region.nodes(&self.budget).iter().copied() {
             match node.kind() {
                 "subscript" if !is_store_target(node) => {
                     let (Some(object), Some(key)) = (
@@ -1246,7 +1292,7 @@ impl<'a> Extractor<'a> {
     /// Whether some use of a name in the region is tested for `None` or truth.
     fn name_checked(&self, name: &str, region: &Region<'_>) -> bool {
         region
-            .nodes
+            .nodes(&self.budget)
             .iter()
             .any(|n| n.kind() == "identifier" && self.text(*n) == name && self.tested(*n))
     }

@@ -288,10 +288,9 @@ fn interval(fields: &[(String, String)]) -> Option<(String, String)> {
     if parts.is_empty() {
         return None;
     }
-    let description = if words.len() == 1 && words[0].starts_with("1 ") {
-        format!("every {}", words[0].trim_start_matches("1 "))
-    } else {
-        format!("every {}", words.join(" and "))
+    let description = match words.as_slice() {
+        [one] if one.starts_with("1 ") => format!("every {}", one.trim_start_matches("1 ")),
+        _ => format!("every {}", words.join(" and ")),
     };
     Some((format!("interval {}", parts.join(" ")), description))
 }

@@ -216,13 +216,13 @@ impl<'a> Extractor<'a> {
         while let Some(first) = words.first().and_then(Word::lit) {
             let program = first.rsplit('/').next().unwrap_or(first);
             if matches!(program, "sudo" | "doas" | "nohup" | "exec" | "command") {
-                words = &words[1..];
+                words = words.get(1..).unwrap_or(&[]);
                 while words
                     .first()
                     .and_then(Word::lit)
                     .is_some_and(|w| w.starts_with('-'))
                 {
-                    words = &words[1..];
+                    words = words.get(1..).unwrap_or(&[]);
                 }
             } else {
                 break;
@@ -339,8 +339,8 @@ fn process_signal(rest: &[Word<'_>], killall: bool) -> Option<SendKind> {
 fn systemctl_send(rest: &[Word<'_>]) -> Option<SendKind> {
     let words: Vec<&str> = rest.iter().filter_map(Word::lit).collect();
     let verb_at = words.iter().position(|w| !w.starts_with('-'))?;
-    let verb = words[verb_at];
-    let operands = &words[verb_at + 1..];
+    let verb = *words.get(verb_at)?;
+    let operands = words.get(verb_at + 1..).unwrap_or(&[]);
     match verb {
         "reload" | "reload-or-restart" | "try-reload-or-restart" => {
             let unit = operands.iter().find(|w| !w.starts_with('-'))?;

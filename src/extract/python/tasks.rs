@@ -118,6 +118,13 @@ impl<'a> Extractor<'a> {
     /// scope exists (a job defined below its registration included).
     pub fn finish(&mut self) {
         self.finish_intervals();
+        if self.budget.exhausted.get() {
+            self.facts.warnings.push(crate::extract::ExtractWarning {
+                line: 1,
+                message: "too much code to follow every message's fields; some were not read"
+                    .to_string(),
+            });
+        }
         for (index, name) in std::mem::take(&mut self.pending_jobs) {
             let scopes = &self.facts.scopes;
             let found = scopes

@@ -8,12 +8,17 @@ use crate::expr::{Expr, HoleShape};
 use crate::extract::{Binding, RawAccess, Reach, ScopeKind};
 use crate::model::Mode;
 
+/// The built-in models, parsed once for all tests (parsing them is most of a small test's
+/// time in a debug build).
+static MODELS: std::sync::LazyLock<Models> =
+    std::sync::LazyLock::new(|| Models::builtin().expect("built-in models load"));
+
 pub(super) fn models() -> Models {
-    Models::builtin().expect("built-in models load")
+    MODELS.clone()
 }
 
 pub(super) fn facts(src: &str) -> FileFacts {
-    extract("loader/write.py", src, &models())
+    extract("loader/write.py", src, &MODELS)
 }
 
 pub(super) fn show(e: &Expr) -> String {

@@ -96,6 +96,16 @@ impl<'a> Extractor<'a> {
             return;
         };
         let name = self.normalize_self(&dotted, ctx);
+        // A class attribute is what methods read as `self.x`.
+        if let (Some(class), "identifier") = (ctx.class_body, target.kind()) {
+            let key = (class, format!("self.{name}"));
+            if found.is_some() || self.types.contains_key(&key) {
+                self.types
+                    .entry(key)
+                    .or_default()
+                    .push((ctx.line, found.clone()));
+            }
+        }
         let scope = match (name.starts_with("self."), ctx.self_class) {
             (true, Some(class)) => class,
             _ if ctx.globals.contains(&name) => 0,

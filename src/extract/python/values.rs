@@ -16,11 +16,17 @@ impl<'a> Extractor<'a> {
         let callee = self.callee(call, ctx);
         let args = self.args(call);
         let value = match &callee {
-            Callee::Function { name, method } => match self.function_value(name, &args, ctx, d) {
+            Callee::Function {
+                name,
+                method,
+                imported_object,
+            } => match self.function_value(name, &args, ctx, d) {
                 Some(v) => Some(v),
                 None => match method {
-                    Some((receiver, m)) => self.method_value(*receiver, m, &args, ctx, d),
-                    None => None,
+                    Some((receiver, m)) if !imported_object => {
+                        self.method_value(*receiver, m, &args, ctx, d)
+                    }
+                    _ => None,
                 },
             },
             Callee::Method { receiver, name } => self.method_value(*receiver, name, &args, ctx, d),

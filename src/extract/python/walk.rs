@@ -100,7 +100,7 @@ pub(super) struct Extractor<'a> {
     /// Names bound by `from m import name` (which may be objects, not modules).
     pub from_imported: BTreeSet<String>,
     /// Types of names, by (scope, dotted name): (line, type), `None` for an untyped rebinding.
-    pub types: HashMap<(ScopeId, String), Vec<(u32, Option<String>)>>,
+    pub types: TypeTable,
     /// The function whose decorators are being scanned.
     pub decorating: Option<Decorated>,
     /// The node id of the decorator expression being scanned (decorator rows match it only).
@@ -109,6 +109,8 @@ pub(super) struct Extractor<'a> {
     pub pending_intervals: Vec<(usize, String)>,
     /// Names bound to numeric expressions (`INTERVAL = 5 * 60`), by (scope, name).
     pub numbers: HashMap<(ScopeId, String), String>,
+    /// What message-field analysis may still read in this file.
+    pub budget: super::messages::Budget,
     /// The file's syntax trees, to find a node's ancestors from its root.
     pub trees: Rc<Vec<tree_sitter::Tree>>,
     /// Celery tasks defined in this file, by function name.
@@ -117,6 +119,10 @@ pub(super) struct Extractor<'a> {
     /// scope once every scope exists: (index in `facts.triggers`, function name).
     pub pending_jobs: Vec<(usize, String)>,
 }
+
+/// Types of names by (scope, dotted name): the lines where they were bound, each with its type
+/// (`None` for an untyped rebinding).
+pub(super) type TypeTable = HashMap<(ScopeId, String), Vec<(u32, Option<String>)>>;
 
 /// A function whose decorators are being scanned: effects of decorator rows belong to it.
 #[derive(Clone, Debug)]
@@ -167,6 +173,7 @@ impl<'a> Extractor<'a> {
             numbers: HashMap::new(),
             pending_intervals: Vec::new(),
             trees: Rc::default(),
+            budget: super::messages::Budget::default(),
             tasks: BTreeMap::new(),
             pending_jobs: Vec::new(),
         }

@@ -255,7 +255,8 @@ pub struct ValueSpec {
     pub source: ArgSource,
     /// Every positional argument from `source`'s position on (`KafkaConsumer(*topics)`).
     pub rest: bool,
-    /// The value of this key of a dict literal argument (`request={"name": n}`).
+    /// The value of this key when the argument is a dict literal (`request={"name": n}`);
+    /// any other argument is taken as it is.
     pub key: Option<String>,
     /// The keys of a dict literal argument are the names (`xreadgroup(g, c, {stream: ">"})`).
     pub keys: bool,
@@ -1307,5 +1308,54 @@ mod tests {
         let rows: Vec<_> = models.python.methods("unlink").collect();
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].accesses[0].mode, Mode::MoveFrom);
+    }
+
+    #[test]
+    fn builtin_resource_rows_compile() {
+        let models = Models::builtin().expect("built-in models load");
+        let py = &models.python;
+        assert!(py.is_environ("os.environ"));
+        assert!(py.is_settings_base("pydantic_settings.BaseSettings"));
+        assert!(py.is_value_key("QueueUrl"));
+        let getenv = py.function("os.getenv").expect("os.getenv");
+        assert_eq!(getenv.env[0].mode, Mode::Read);
+        assert!(!getenv.env[0].required);
+        let client = py.function("boto3.client").expect("boto3.client");
+        assert_eq!(client.returns.as_deref(), Some("boto3.{}"));
+        let publish = py.methods("basic_publish").next().expect("basic_publish");
+        assert_eq!(publish.queues[0].broker, Broker::Amqp);
+        assert_eq!(publish.queues[0].role, QueueRole::RoutingKey);
+        assert!(publish.untyped_receiver);
+        let send = py
+            .methods("send_message")
+            .find(|m| m.receiver_type.as_deref() == Some("boto3.sqs"))
+            .expect("SQS.send_message");
+        assert!(!send.untyped_receiver);
+        assert!(matches!(
+            py.function("signal.signal")
+                .and_then(|r| r.trigger.as_ref()),
+            Some(TriggerModel::Signal { .. })
+        ));
+        assert!(py.function("time.sleep").is_some_and(|r| r.sleep.is_some()));
+    }
+
+    #[test]
+    fn messages_from_the_receiver_only_for_methods() {
+        let text = "schema = 1\nlanguage = \"python\"\n[[function]]\nname = \"a.b\"\nqueue = [{ broker = \"kafka\", role = \"topic\", mode = \"consume\", name = { arg = 0 }, messages = \"receiver\" }]\n";
+        let err = PythonModelFile::parse("m.toml", text).unwrap_err();
+        assert!(err.message.contains("only for [[method]]"), "{err}");
+        assert_eq!(err.line, 5, "{err}");
+    }
+
+    #[test]
+    fn environ_and_settings_rows_merge() {
+        let mut models = Models::default();
+        let text = "schema = 1\nlanguage = \"python\"\n[[environ]]\nname = \"myenv.vars\"\n[[settings]]\nname = \"acme.Config\"\nnote = \"in-house settings\"\n";
+        models.load_file("user.toml", text).expect("user file");
+        assert!(models.python.is_environ("myenv.vars"));
+        assert!(models.python.is_settings_base("acme.Config"));
+        let bad = "schema = 1\nlanguage = \"python\"\n[[environ]]\nname = \"a..b\"\n";
+        let err = PythonModelFile::parse("m.toml", bad).unwrap_err();
+        assert_eq!(err.line, 3, "{err}");
     }
 }
