@@ -31,9 +31,7 @@ pub fn mappings(facts: &FileFacts, file_path: &str) -> Vec<Mapping> {
         let Some(outside) = binding.value.as_lit() else {
             continue;
         };
-        let outside = if outside.starts_with('/') {
-            normalize_literal_path(outside)
-        } else if dir.is_empty() {
+        let outside = if outside.starts_with('/') || dir.is_empty() {
             normalize_literal_path(outside)
         } else {
             normalize_literal_path(&format!("{dir}/{outside}"))
@@ -44,7 +42,7 @@ pub fn mappings(facts: &FileFacts, file_path: &str) -> Vec<Mapping> {
         }
     }
     // Longest container prefix first, so nested mounts win.
-    out.sort_by(|a, b| b.container.len().cmp(&a.container.len()));
+    out.sort_by_key(|m| std::cmp::Reverse(m.container.len()));
     out
 }
 
