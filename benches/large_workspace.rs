@@ -44,6 +44,7 @@ fn main() {
         },
         context: vec![root.join("ops"), root.join("apps")],
         rules_dirs: Vec::new(),
+        no_generic: false,
     };
     let mut times = Vec::new();
     let mut last = None;

@@ -34,6 +34,8 @@ pub struct CheckRequest {
     pub change: ChangeSpec,
     pub context: Vec<PathBuf>,
     pub rules_dirs: Vec<PathBuf>,
+    /// Skip the generic fallback for languages knockon does not parse.
+    pub no_generic: bool,
 }
 
 /// The rendered output and the exit code for it.
@@ -226,6 +228,7 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<Outcome> {
         change,
         context: args.context.clone(),
         rules_dirs: args.rules.clone(),
+        no_generic: args.no_generic,
     };
     let setup = setup(&request)?;
     let report = check_with(&request, &setup)?;
@@ -358,8 +361,14 @@ pub fn setup(request: &CheckRequest) -> Result<Setup, Error> {
 /// [`check`] with the setup already read (the caller renders with the same rules).
 pub fn check_with(request: &CheckRequest, setup: &Setup) -> Result<Report, Error> {
     let config = &setup.config;
+    let generic = !request.no_generic && config.generic;
     let select = |path: &str, bytes: &[u8]| {
-        !config.excludes(path) && Language::detect(path, bytes).is_some()
+        !config.excludes(path)
+            && match Language::detect(path, bytes) {
+                Some(Language::Config(extract::formats::ConfigFormat::Generic)) => generic,
+                Some(_) => true,
+                None => false,
+            }
     };
     let context = if request.context.is_empty() {
         config.context.clone()

@@ -88,6 +88,10 @@ pub struct CheckArgs {
     /// A directory of model and rule files that add to or override the built-in ones (repeatable).
     #[arg(long = "rules", value_name = "DIR")]
     pub rules: Vec<PathBuf>,
+    /// Do not read files of languages knockon does not parse (PHP, Ruby, Go, JS, JSON...) for
+    /// paths and variable names; their low-confidence findings go too.
+    #[arg(long = "no-generic")]
+    pub no_generic: bool,
     /// Output format (the exit code is the same for every format).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

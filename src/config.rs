@@ -27,6 +27,8 @@ struct RawConfig {
     #[serde(default)]
     fail_on: Option<String>,
     #[serde(default)]
+    generic: Option<bool>,
+    #[serde(default)]
     rules: BTreeMap<String, RawRuleSetting>,
 }
 
@@ -40,7 +42,7 @@ struct RawRuleSetting {
 }
 
 /// A validated configuration.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// Where the file was read from (for messages).
     pub source: Option<PathBuf>,
@@ -52,7 +54,23 @@ pub struct Config {
     pub exclude: Option<globset::GlobSet>,
     /// The threshold for exit code 1, unless `--fail-on` is given.
     pub fail_on: Option<String>,
+    /// Read languages knockon does not parse with the generic fallback (`--no-generic` wins).
+    pub generic: bool,
     rules: Vec<(String, Option<Severity>, Option<bool>, u32)>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            source: None,
+            context: Vec::new(),
+            env: BTreeMap::new(),
+            exclude: None,
+            fail_on: None,
+            generic: true,
+            rules: Vec::new(),
+        }
+    }
 }
 
 impl Config {
@@ -123,6 +141,7 @@ impl Config {
             env: raw.env,
             exclude,
             fail_on: raw.fail_on,
+            generic: raw.generic.unwrap_or(true),
             rules,
         })
     }

@@ -52,7 +52,8 @@ pub enum Mode {
     Write,
     /// Appends to a file (creating it if needed).
     Append,
-    /// Creates a directory.
+    /// Creates a directory or an empty file (`mkdir`, logrotate's `create`): the path exists,
+    /// with no content of the creator's.
     Create,
     /// Reads a file's content.
     Read,

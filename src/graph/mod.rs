@@ -205,17 +205,39 @@ impl Graph {
         ids
     }
 
-    /// Accesses that produce something `pattern` could name.
+    /// Accesses that produce content something `pattern` could name. Creating an empty file or
+    /// a directory (`mkdir`, logrotate's `create`) produces no content and does not count.
+    ///
+    /// Likewise a rotation: a unit that moves the queried files away and moves them to another
+    /// name (`app.log` -> `app.log.1`) only renames old content.
     pub fn producers_touching(&self, pattern: &Pattern, repo: &str) -> Vec<AccessId> {
-        self.path_candidates(pattern, repo)
+        let candidates = self.path_candidates(pattern, repo);
+        let touches = |access: &Access| {
+            access
+                .resource
+                .as_path()
+                .is_some_and(|set| set.overlaps(pattern))
+        };
+        let rotators: Vec<(&str, &str, &str)> = candidates
+            .iter()
+            .map(|id| &self.accesses[id.0])
+            .filter(|a| a.mode == Mode::MoveFrom && touches(a))
+            .map(|a| (a.site.repo.as_str(), a.site.path.as_str(), a.unit.as_str()))
+            .collect();
+        candidates
             .into_iter()
             .filter(|id| {
                 let access = &self.accesses[id.0];
+                let rotation = access.mode == Mode::MoveTo
+                    && rotators.contains(&(
+                        access.site.repo.as_str(),
+                        access.site.path.as_str(),
+                        access.unit.as_str(),
+                    ));
                 access.mode.produces()
-                    && access
-                        .resource
-                        .as_path()
-                        .is_some_and(|set| set.overlaps(pattern))
+                    && access.mode != Mode::Create
+                    && !rotation
+                    && touches(access)
             })
             .collect()
     }

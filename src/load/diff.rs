@@ -342,7 +342,14 @@ impl FilePatch {
                 hunk.old_start
             };
             let expected = (stated.saturating_sub(1) as isize + offset).max(0) as usize;
-            let at = find_block(&lines, &from, expected).ok_or_else(|| ApplyError {
+            // Like `git apply`: a hunk without leading context at line 1 must match at the start
+            // of the file, and a hunk without trailing context must match at its end. Without
+            // this, a pure addition at either end applies again to a file that already has it.
+            let anchors = Anchors {
+                start: stated <= 1 && hunk.leading_context() == 0,
+                end: hunk.trailing_context() == 0,
+            };
+            let at = find_block(&lines, &from, expected, anchors).ok_or_else(|| ApplyError {
                 path: self.display_path().to_string(),
                 hunk: index + 1,
                 line: stated,
@@ -359,7 +366,31 @@ impl FilePatch {
     }
 }
 
+/// Where a hunk must match.
+#[derive(Clone, Copy)]
+struct Anchors {
+    start: bool,
+    end: bool,
+}
+
 impl Hunk {
+    /// Context lines before the first change.
+    fn leading_context(&self) -> usize {
+        self.lines
+            .iter()
+            .take_while(|l| matches!(l, HunkLine::Context(_)))
+            .count()
+    }
+
+    /// Context lines after the last change.
+    fn trailing_context(&self) -> usize {
+        self.lines
+            .iter()
+            .rev()
+            .take_while(|l| matches!(l, HunkLine::Context(_)))
+            .count()
+    }
+
     fn sides(&self, reverse: bool) -> (Vec<&str>, Vec<&str>) {
         let mut old = Vec::new();
         let mut new = Vec::new();
@@ -378,15 +409,30 @@ impl Hunk {
 }
 
 /// Finds `block` in `lines`, nearest to `expected` first.
-fn find_block(lines: &[String], block: &[&str], expected: usize) -> Option<usize> {
+fn find_block(
+    lines: &[String],
+    block: &[&str],
+    expected: usize,
+    anchors: Anchors,
+) -> Option<usize> {
     if block.is_empty() {
-        return Some(expected.min(lines.len()));
+        return Some(if anchors.end {
+            lines.len()
+        } else if anchors.start {
+            0
+        } else {
+            expected.min(lines.len())
+        });
     }
     if block.len() > lines.len() {
         return None;
     }
     let last_start = lines.len() - block.len();
-    let matches_at = |at: usize| block.iter().zip(&lines[at..]).all(|(b, l)| l == b);
+    let matches_at = |at: usize| {
+        (!anchors.start || at == 0)
+            && (!anchors.end || at == last_start)
+            && block.iter().zip(&lines[at..]).all(|(b, l)| l == b)
+    };
     let expected = expected.min(last_start);
     for distance in 0..=last_start {
         let below = expected.checked_sub(distance);
@@ -459,6 +505,17 @@ index 111..222 100644
         assert!(parse("--- a/x\n+++ b/x\n@@ -1,5 +1,5 @@\n x\n").is_err());
         assert!(parse("--- a/x\n").is_err());
         assert!(parse("--- a/x\n+++ b/x\n@@ -1 +1 @@\n*x\n").is_err());
+    }
+
+    #[test]
+    fn an_addition_at_the_end_does_not_apply_twice() {
+        let diff = "--- a/w.py\n+++ b/w.py\n@@ -1,2 +1,3 @@\n import os\n X = 1\n+Y = 2\n";
+        let patches = parse(diff).unwrap();
+        let base = "import os\nX = 1\n";
+        let head = patches[0].apply(base).unwrap();
+        assert_eq!(head, "import os\nX = 1\nY = 2\n");
+        assert!(patches[0].apply(&head).is_err(), "applied twice");
+        assert_eq!(patches[0].unapply(&head).unwrap(), base);
     }
 
     #[test]

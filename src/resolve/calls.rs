@@ -156,14 +156,15 @@ impl FunctionIndex {
                 }
             }
         }
-        // A function of the same file.
-        let same_file = if root.is_empty() {
-            format!("{}:{last}", path)
-        } else {
-            format!("{root}.{last}")
-        };
-        if let Some(unit) = self.by_name.get(&key(normalise(&same_file))) {
-            return Some(unit.clone());
+        // A function of the same file, by its own name.
+        let same_file = facts
+            .scopes
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.kind == ScopeKind::Function && s.name == last)
+            .map(|(id, _)| unit_name(facts, id, path));
+        if same_file.is_some() {
+            return same_file;
         }
         // A unique suffix match.
         let candidates: Vec<&(String, String)> = self

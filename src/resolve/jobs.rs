@@ -333,12 +333,10 @@ fn launches<'a>(
                         }
                         i += 1;
                     }
-                    let mut passes: Vec<String> = env.keys().cloned().collect();
-                    if let Some(inherited) = file_env.get(&(to.repo, to.path)) {
-                        passes.extend(inherited.keys().cloned());
-                    }
-                    passes.sort();
-                    passes.dedup();
+                    // What this launch passes: its scope's own variables, what the launching
+                    // file inherits, and the user's bindings — not what other launches of the
+                    // same program pass.
+                    let passes: Vec<String> = env.keys().cloned().collect();
                     out.push(Launch {
                         site: Site {
                             repo: repo.name.clone(),

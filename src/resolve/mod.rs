@@ -108,7 +108,17 @@ impl Access {
 
     /// "deletes /data/ticker/ticker_*.csv (depth 1, modified more than 3 days ago)".
     pub fn describe(&self) -> String {
-        let mut text = format!("{} {}", self.mode.verb(), self.resource.display());
+        // A `mv`/`cp` destination may be a directory, so its reach is a subtree; reviewers read
+        // the path itself.
+        let shown = match (&self.resource, self.mode) {
+            (Resource::Path(set), Mode::MoveTo) if set.patterns.iter().any(|p| p.is_subtree()) => {
+                let mut bases: Vec<&str> = set.patterns.iter().map(|p| p.base_display()).collect();
+                bases.dedup();
+                bases.join(", ")
+            }
+            (resource, _) => resource.display().to_string(),
+        };
+        let mut text = format!("{} {shown}", self.mode.verb());
         if !self.qualifiers.is_empty() {
             text.push_str(&format!(" ({})", self.qualifiers.join(", ")));
         }
@@ -480,18 +490,41 @@ pub(crate) fn unit_name(facts: &FileFacts, scope: usize, path: &str) -> String {
     let Some(s) = facts.scopes.get(scope) else {
         return path.to_string();
     };
+    // Python and Rust units are dotted like the code names them; everything else (scripts,
+    // crontabs, deployment files) is the file with the scopes inside it.
+    let code = path.ends_with(".py") || path.ends_with(".pyw") || path.ends_with(".rs");
     if scope == 0 {
         return match s.kind {
-            ScopeKind::Module if !s.name.is_empty() => s.name.clone(),
+            ScopeKind::Module if code && !s.name.is_empty() => s.name.clone(),
             _ => path.to_string(),
         };
     }
-    let name = facts.unit_name(scope);
+    if s.kind == ScopeKind::CronEntry {
+        return format!("{path}:{}", s.line);
+    }
     match facts.scopes.first() {
-        Some(root) if root.kind == ScopeKind::Module && !root.name.is_empty() => {
-            format!("{}.{name}", root.name)
+        Some(root) if code && root.kind == ScopeKind::Module && !root.name.is_empty() => {
+            format!("{}.{}", root.name, facts.unit_name(scope))
         }
-        _ if s.kind == ScopeKind::CronEntry => format!("{path}:{}", s.line),
-        _ => format!("{path}:{name}"),
+        _ if code => format!("{path}:{}", facts.unit_name(scope)),
+        _ => {
+            let mut names = Vec::new();
+            let mut current = Some(scope);
+            while let Some(id) = current {
+                let Some(sc) = facts.scopes.get(id) else {
+                    break;
+                };
+                if id != 0 && sc.name != "command" {
+                    names.push(sc.name.clone());
+                }
+                current = sc.parent;
+            }
+            names.reverse();
+            if names.is_empty() {
+                path.to_string()
+            } else {
+                format!("{path} ({})", names.join(" / "))
+            }
+        }
     }
 }

@@ -26,7 +26,7 @@ fn app_stanza_moves_creates_and_deletes_rotated_logs() {
         accesses(&f),
         vec![
             "L2 move-from /var/log/app/*.log @logrotate /var/log/app/*.log via logrotate",
-            "L2 write /var/log/app/*.log @logrotate /var/log/app/*.log via logrotate create",
+            "L2 create /var/log/app/*.log @logrotate /var/log/app/*.log via logrotate create",
             "L2 move-to /var/log/app/*.log.* @logrotate /var/log/app/*.log via logrotate",
             "L2 delete /var/log/app/*.log.* (beyond 7 rotations, rotated daily) @logrotate /var/log/app/*.log via logrotate rotate",
         ]
@@ -45,7 +45,7 @@ fn copytruncate_olddir_dateext_and_several_quoted_paths() {
         &accesses(&f),
         &[
             "L4 read /var/log/nginx/access.log @logrotate /var/log/nginx/access.log /var/log/nginx/error.log via logrotate copytruncate",
-            "L4 write /var/log/nginx/error.log @logrotate /var/log/nginx/access.log /var/log/nginx/error.log via logrotate copytruncate",
+            "L4 create /var/log/nginx/error.log @logrotate /var/log/nginx/access.log /var/log/nginx/error.log via logrotate copytruncate",
             "L4 delete /var/log/nginx/old/access.log-* (beyond 4 rotations or older than 30 days) @logrotate /var/log/nginx/access.log /var/log/nginx/error.log via logrotate rotate",
             "L11 move-from /srv/app/logs/*.log @logrotate /srv/app/logs/*.log via logrotate",
             "L11 delete /srv/app/logs/archive/*.log.* (beyond 4 rotations) @logrotate /srv/app/logs/*.log via logrotate rotate",
