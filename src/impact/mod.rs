@@ -68,9 +68,25 @@ fn finalize(candidates: Vec<Candidate>) -> Vec<Finding> {
         let best = best_rule.entry(&c.group).or_insert(c.order);
         *best = (*best).min(c.order);
     }
+    // Within a group, the winning rule reports its first impacted site: one patch per unit.
+    let mut first_site: BTreeMap<&(String, String, Site), (String, u32)> = BTreeMap::new();
+    for c in &candidates {
+        if best_rule.get(&c.group) != Some(&c.order) {
+            continue;
+        }
+        let here = (c.finding.impacted.path.clone(), c.finding.impacted.line);
+        let first = first_site.entry(&c.group).or_insert_with(|| here.clone());
+        if here < *first {
+            *first = here;
+        }
+    }
     let mut findings: BTreeMap<(String, Site, Site), Finding> = BTreeMap::new();
     for c in &candidates {
         if best_rule.get(&c.group) != Some(&c.order) {
+            continue;
+        }
+        let here = (c.finding.impacted.path.clone(), c.finding.impacted.line);
+        if first_site.get(&c.group) != Some(&here) {
             continue;
         }
         let f = &c.finding;

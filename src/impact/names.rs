@@ -174,6 +174,28 @@ fn renamed(
             impacted_note.push_str("; ");
             impacted_note.push_str(j);
         }
+        // When the old name comes from a launcher's environment (a deployment that sets
+        // QUEUE_NAME=orders), that setting is what needs a patch.
+        let (impacted_site, impacted_note, group_unit) = match &counterpart.launched_by {
+            Some(origin) if !origin.sets.is_empty() => {
+                let (variable, value, site) = &origin.sets[0];
+                (
+                    site.clone(),
+                    format!(
+                        "sets {variable}={value} for {}, which {} ({})",
+                        counterpart.unit,
+                        counterpart.describe(),
+                        counterpart.site
+                    ),
+                    format!("{}#{}", origin.launcher_unit, counterpart.unit),
+                )
+            }
+            _ => (
+                counterpart.site.clone(),
+                impacted_note,
+                counterpart.unit.clone(),
+            ),
+        };
         let change_note = if after.is_empty() {
             format!("no longer {} {before}", change.removed.mode.verb())
         } else {
@@ -189,7 +211,7 @@ fn renamed(
             change: change_site,
             change_version: version,
             change_note,
-            impacted: counterpart.site.clone(),
+            impacted: impacted_site.clone(),
             impacted_version: Version::Head,
             impacted_note,
             values: vec![
@@ -241,8 +263,8 @@ fn renamed(
         out.push(Candidate {
             order,
             group: (
-                counterpart.site.repo.clone(),
-                counterpart.unit.clone(),
+                impacted_site.repo.clone(),
+                group_unit,
                 change.removed.site.clone(),
             ),
             finding: parts.finish(rule, excerpts),

@@ -26,6 +26,9 @@ pub struct Evaluator<'a, 'e> {
     pub env: &'e BTreeMap<String, String>,
     /// Assumptions made, for the explanation: "$TICKER_DIR unset: default /data/ticker".
     pub notes: Vec<String>,
+    /// Environment variables the evaluated expressions read, so that a value can be
+    /// re-evaluated for each way the program is launched.
+    pub used_env: Vec<String>,
     depth: usize,
 }
 
@@ -35,6 +38,7 @@ impl<'a, 'e> Evaluator<'a, 'e> {
             lookup,
             env,
             notes: Vec::new(),
+            used_env: Vec::new(),
             depth: 0,
         }
     }
@@ -132,6 +136,9 @@ impl<'a, 'e> Evaluator<'a, 'e> {
         name: &str,
         default: Option<&'a Expr>,
     ) -> Vec<Value> {
+        if !self.used_env.iter().any(|n| n == name) {
+            self.used_env.push(name.to_string());
+        }
         if let Some(value) = self.env.get(name) {
             return vec![vec![Piece::Lit(value.clone())]];
         }

@@ -107,6 +107,20 @@ pub struct Launch {
     pub passes: Vec<String>,
 }
 
+/// One way a program is launched with its own environment: a deployment file, a unit, a
+/// crontab entry that sets variables. A program started by two deployments that set a variable
+/// differently resolves differently in each.
+#[derive(Clone, Debug)]
+pub struct EnvVariant {
+    /// The launching line.
+    pub launcher: Site,
+    pub launcher_unit: String,
+    /// Everything the program receives from this launch.
+    pub env: BTreeMap<String, String>,
+    /// Where the launching scope sets each of its own variables.
+    pub set_at: BTreeMap<String, Site>,
+}
+
 /// What linking found.
 pub struct Linked<'a> {
     /// Jobs that apply to each file.
@@ -116,6 +130,8 @@ pub struct Linked<'a> {
     /// The job of each crontab-entry scope (its inline commands run under it).
     pub scope_jobs: BTreeMap<(usize, &'a str, usize), JobId>,
     pub launches: Vec<Launch>,
+    /// Per file, the launches that give it an environment of their own.
+    pub variants: BTreeMap<(String, String), Vec<EnvVariant>>,
 }
 
 impl<'a> Linked<'a> {
@@ -151,6 +167,7 @@ pub fn link<'a>(
         file_env: BTreeMap::new(),
         scope_jobs: BTreeMap::new(),
         launches: Vec::new(),
+        variants: BTreeMap::new(),
     };
     // Environments flow along launches, iterated until nothing new is learned (bounded).
     let mut edges: BTreeMap<FileRef<'a>, Vec<Edge<'a>>> = BTreeMap::new();
@@ -283,7 +300,9 @@ pub fn link<'a>(
             }
         }
     }
-    linked.launches = launches(lookup, &files, &linked.file_env, user_env);
+    let (launched, variants) = launches(lookup, &files, &linked.file_env, user_env);
+    linked.launches = launched;
+    linked.variants = variants;
     while let Some((file, job)) = queue.pop_front() {
         let entry = linked.file_jobs.entry((file.repo, file.path)).or_default();
         if !entry.insert(job) {
@@ -299,13 +318,16 @@ pub fn link<'a>(
 }
 
 /// Every launch with what it passes, and the code it reaches through imports.
+type Variants = BTreeMap<(String, String), Vec<EnvVariant>>;
+
 fn launches<'a>(
     lookup: &Lookup<'a>,
     files: &FileIndex<'a>,
     file_env: &BTreeMap<(usize, &'a str), BTreeMap<String, String>>,
     user_env: &BTreeMap<String, String>,
-) -> Vec<Launch> {
+) -> (Vec<Launch>, Variants) {
     let mut out = Vec::new();
+    let mut variants: Variants = BTreeMap::new();
     for (repo_index, repo) in lookup.repos.iter().enumerate() {
         for (path, facts) in &repo.files {
             let file = FileRef {
@@ -337,6 +359,27 @@ fn launches<'a>(
                     // file inherits, and the user's bindings — not what other launches of the
                     // same program pass.
                     let passes: Vec<String> = env.keys().cloned().collect();
+                    if !sets.is_empty() {
+                        let set_at = set_sites(lookup, file, facts, run.scope, &repo.name, path);
+                        let variant = EnvVariant {
+                            launcher: Site {
+                                repo: repo.name.clone(),
+                                path: path.clone(),
+                                line: run.line,
+                            },
+                            launcher_unit: super::unit_name(facts, run.scope, path),
+                            env: env.clone(),
+                            set_at,
+                        };
+                        for reached in &reaches {
+                            if let Some(r) = lookup.repos.get(reached.repo) {
+                                variants
+                                    .entry((r.name.clone(), reached.path.to_string()))
+                                    .or_default()
+                                    .push(variant.clone());
+                            }
+                        }
+                    }
                     out.push(Launch {
                         site: Site {
                             repo: repo.name.clone(),
@@ -358,6 +401,36 @@ fn launches<'a>(
                     });
                 }
             }
+        }
+    }
+    (out, variants)
+}
+
+/// Where a scope (and the scopes around it) sets each variable it sets.
+fn set_sites<'a>(
+    lookup: &Lookup<'a>,
+    file: FileRef<'a>,
+    facts: &FileFacts,
+    scope: usize,
+    repo: &str,
+    path: &str,
+) -> BTreeMap<String, Site> {
+    let empty = BTreeMap::new();
+    let mut evaluator = Evaluator::new(lookup, &empty);
+    let mut out = BTreeMap::new();
+    for access in &facts.accesses {
+        if access.mode != Mode::Set || !in_scope(facts, scope, access.scope) {
+            continue;
+        }
+        let RawResource::Env(target) = &access.resource else {
+            continue;
+        };
+        if let Some(name) = literal_value(&evaluator.eval(file, &target.name)) {
+            out.entry(name).or_insert_with(|| Site {
+                repo: repo.to_string(),
+                path: path.to_string(),
+                line: access.line,
+            });
         }
     }
     out

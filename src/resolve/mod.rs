@@ -20,7 +20,7 @@ mod volumes;
 use crate::extract::{FileFacts, RawResource, Reach, ScopeKind};
 use crate::model::{Mode, ResourceKind, Site};
 use eval::{Evaluator, Value};
-pub use jobs::{Job, JobId, JobKind, Launch};
+pub use jobs::{EnvVariant, Job, JobId, JobKind, Launch};
 use lookup::{FileRef, Lookup};
 pub use names::{NameSet, QueueSet};
 pub use paths::PathSet;
@@ -94,6 +94,17 @@ pub struct Access {
     /// For an access attributed to a call site (a wait inside a called helper): the callee's
     /// unit and the access's own site there.
     pub origin: Option<(String, Site)>,
+    /// For an access that resolves differently per launcher: the launcher this variant is for.
+    pub launched_by: Option<LaunchOrigin>,
+}
+
+/// The launch an access variant belongs to, and the variables it set that decided the value.
+#[derive(Clone, Debug)]
+pub struct LaunchOrigin {
+    pub launcher: Site,
+    pub launcher_unit: String,
+    /// (variable, value, where the launcher sets it).
+    pub sets: Vec<(String, String, Site)>,
 }
 
 impl Access {
@@ -254,75 +265,12 @@ pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved 
                 for (k, v) in env {
                     full_env.insert(k.clone(), v.clone());
                 }
-                let mut evaluator = Evaluator::new(&lookup, &full_env);
-                let (resource, qualifiers) = match &raw.resource {
-                    RawResource::Path(target) => {
-                        let (set, mut qualifiers) =
-                            resolve_path(&mut evaluator, file, target, &mappings);
-                        if let Some(retention) = &target.retention {
-                            qualifiers.push(substitute_variables(
-                                &mut evaluator,
-                                file,
-                                raw.scope,
-                                raw.line,
-                                retention,
-                            ));
-                        }
-                        (Resource::Path(set), qualifiers)
-                    }
-                    RawResource::Env(target) => {
-                        let names = evaluator.eval(file, &target.name);
-                        let mut qualifiers = Vec::new();
-                        if raw.mode == Mode::Set
-                            && let Some(value) = &target.value
-                        {
-                            let shown = NameSet::from_values(&evaluator.eval(file, value), false);
-                            qualifiers.push(format!("= {}", shown.display));
-                        }
-                        (
-                            Resource::Env(NameSet::from_values(&names, false)),
-                            qualifiers,
-                        )
-                    }
-                    RawResource::Secret(target) => {
-                        let ids = evaluator.eval(file, &target.id);
-                        (
-                            Resource::Secret {
-                                provider: target.provider.clone(),
-                                ids: NameSet::from_values(&ids, false),
-                            },
-                            Vec::new(),
-                        )
-                    }
-                    RawResource::Queue(target) => {
-                        let dotted = names::is_dotted(target.broker, target.role);
-                        let queue_names = evaluator.eval(file, &target.name);
-                        let exchange = target.exchange.as_ref().map(|e| {
-                            let values = evaluator.eval(file, e);
-                            NameSet::from_values(&values, false).display
-                        });
-                        let bound_queue = target.bound_queue.as_ref().map(|q| {
-                            let values = evaluator.eval(file, q);
-                            NameSet::from_values(&values, false)
-                        });
-                        (
-                            Resource::Queue(QueueSet {
-                                broker: target.broker,
-                                role: target.role,
-                                names: NameSet::from_values(&queue_names, dotted),
-                                exchange,
-                                bound_queue,
-                                fields: target.fields.clone(),
-                            }),
-                            Vec::new(),
-                        )
-                    }
-                };
-                if is_pseudo_file(&resource) {
+                let converted = convert(&lookup, file, raw, &full_env, &mappings);
+                if is_pseudo_file(&converted.resource) {
                     continue;
                 }
-                resolved.accesses.push(Access {
-                    resource,
+                let base = Access {
+                    resource: converted.resource,
                     mode: raw.mode,
                     site: Site {
                         repo: repo.name.clone(),
@@ -331,19 +279,166 @@ pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved 
                     },
                     unit: unit_name(facts, raw.scope, path),
                     via: raw.via.clone(),
-                    qualifiers,
-                    notes: evaluator.notes,
+                    qualifiers: converted.qualifiers,
+                    notes: converted.notes,
                     jobs: jobs.into_iter().collect(),
                     required: matches!(&raw.resource, RawResource::Env(t) if t.value.is_none())
                         && raw.mode == Mode::Read,
                     origin: None,
-                });
+                    launched_by: None,
+                };
+                // A program launched by several deployments that set a variable it reads
+                // differently: one access per distinct value, each knowing its launcher.
+                let variants = linked
+                    .variants
+                    .get(&(repo.name.clone(), path.clone()))
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                let relevant = variants.len() > 1
+                    && converted
+                        .used_env
+                        .iter()
+                        .any(|name| variants.iter().any(|v| v.set_at.contains_key(name)));
+                if !relevant {
+                    resolved.accesses.push(base);
+                    continue;
+                }
+                let mut split: Vec<Access> = Vec::new();
+                for variant in variants {
+                    let mut variant_env = variant.env.clone();
+                    for (k, v) in env {
+                        variant_env.insert(k.clone(), v.clone());
+                    }
+                    let c = convert(&lookup, file, raw, &variant_env, &mappings);
+                    let sets: Vec<(String, String, Site)> = c
+                        .used_env
+                        .iter()
+                        .filter_map(|name| {
+                            let site = variant.set_at.get(name)?;
+                            Some((name.clone(), variant_env.get(name)?.clone(), site.clone()))
+                        })
+                        .collect();
+                    if split
+                        .iter()
+                        .any(|a| a.resource.display() == c.resource.display())
+                    {
+                        continue;
+                    }
+                    let mut access = base.clone();
+                    access.resource = c.resource;
+                    access.qualifiers = c.qualifiers;
+                    let shown: Vec<String> =
+                        sets.iter().map(|(n, v, _)| format!("{n}={v}")).collect();
+                    access.notes = c.notes;
+                    access.notes.push(format!(
+                        "when started by {} ({})",
+                        variant.launcher,
+                        shown.join(", ")
+                    ));
+                    access.launched_by = Some(LaunchOrigin {
+                        launcher: variant.launcher.clone(),
+                        launcher_unit: variant.launcher_unit.clone(),
+                        sets,
+                    });
+                    split.push(access);
+                }
+                if split.len() > 1 {
+                    resolved.accesses.extend(split);
+                } else {
+                    resolved.accesses.push(base);
+                }
             }
         }
     }
     resolved.launches = std::mem::take(&mut linked.launches);
     calls::propagate_waits(repos, &mut resolved.accesses);
     resolved
+}
+
+/// An access's resource under one environment.
+struct Converted {
+    resource: Resource,
+    qualifiers: Vec<String>,
+    notes: Vec<String>,
+    used_env: Vec<String>,
+}
+
+fn convert<'a>(
+    lookup: &'a Lookup<'a>,
+    file: FileRef<'a>,
+    raw: &'a crate::extract::RawAccess,
+    env: &BTreeMap<String, String>,
+    mappings: &[volumes::Mapping],
+) -> Converted {
+    let mut evaluator = Evaluator::new(lookup, env);
+    let (resource, qualifiers) = match &raw.resource {
+        RawResource::Path(target) => {
+            let (set, mut qualifiers) = resolve_path(&mut evaluator, file, target, mappings);
+            if let Some(retention) = &target.retention {
+                qualifiers.push(substitute_variables(
+                    &mut evaluator,
+                    file,
+                    raw.scope,
+                    raw.line,
+                    retention,
+                ));
+            }
+            (Resource::Path(set), qualifiers)
+        }
+        RawResource::Env(target) => {
+            let names = evaluator.eval(file, &target.name);
+            let mut qualifiers = Vec::new();
+            if raw.mode == Mode::Set
+                && let Some(value) = &target.value
+            {
+                let shown = NameSet::from_values(&evaluator.eval(file, value), false);
+                qualifiers.push(format!("= {}", shown.display));
+            }
+            (
+                Resource::Env(NameSet::from_values(&names, false)),
+                qualifiers,
+            )
+        }
+        RawResource::Secret(target) => {
+            let ids = evaluator.eval(file, &target.id);
+            (
+                Resource::Secret {
+                    provider: target.provider.clone(),
+                    ids: NameSet::from_values(&ids, false),
+                },
+                Vec::new(),
+            )
+        }
+        RawResource::Queue(target) => {
+            let dotted = names::is_dotted(target.broker, target.role);
+            let queue_names = evaluator.eval(file, &target.name);
+            let exchange = target.exchange.as_ref().map(|e| {
+                let values = evaluator.eval(file, e);
+                NameSet::from_values(&values, false).display
+            });
+            let bound_queue = target.bound_queue.as_ref().map(|q| {
+                let values = evaluator.eval(file, q);
+                NameSet::from_values(&values, false)
+            });
+            (
+                Resource::Queue(QueueSet {
+                    broker: target.broker,
+                    role: target.role,
+                    names: NameSet::from_values(&queue_names, dotted),
+                    exchange,
+                    bound_queue,
+                    fields: target.fields.clone(),
+                }),
+                Vec::new(),
+            )
+        }
+    };
+    Converted {
+        resource,
+        qualifiers,
+        notes: evaluator.notes,
+        used_env: evaluator.used_env,
+    }
 }
 
 fn resolve_path<'a>(
