@@ -270,8 +270,34 @@ impl ConfigModels {
     /// The row for a key in a file: an exact name first, then the longest matching glob.
     pub fn key(&self, path: &str, key: &str) -> Option<&KeyModel> {
         let key = key.to_ascii_lowercase();
-        let in_file =
-            |m: &&KeyModel| m.files.is_empty() || m.files.iter().any(|g| wildcard_match(g, path));
+        // Which rows apply to this file is the same for every key of the file: remember it for
+        // the last file seen on this thread (the extractors ask key after key).
+        thread_local! {
+            static APPLIES: std::cell::RefCell<(String, usize, Vec<bool>)> =
+                const { std::cell::RefCell::new((String::new(), 0, Vec::new())) };
+        }
+        let applies: Vec<bool> = APPLIES.with(|cell| {
+            let mut cache = cell.borrow_mut();
+            let identity = self as *const ConfigModels as usize;
+            if cache.0 != path || cache.1 != identity || cache.2.len() != self.keys.len() {
+                cache.0 = path.to_string();
+                cache.1 = identity;
+                cache.2 = self
+                    .keys
+                    .iter()
+                    .map(|m| m.files.is_empty() || m.files.iter().any(|g| wildcard_match(g, path)))
+                    .collect();
+            }
+            cache.2.clone()
+        });
+        let index_of = |m: &KeyModel| {
+            self.keys
+                .iter()
+                .position(|k| std::ptr::eq(k, m))
+                .and_then(|i| applies.get(i).copied())
+                .unwrap_or(false)
+        };
+        let in_file = |m: &&KeyModel| index_of(m);
         if let Some(exact) = self
             .keys
             .iter()
@@ -317,12 +343,14 @@ impl ConfigModels {
 /// `*` matches any run of characters (including `/`); everything else literally. Linear in
 /// practice: patterns are short, and the match keeps one backtrack point.
 pub fn wildcard_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
+    // Byte-wise: `*` is ASCII and literal runs are whole UTF-8 sequences, so comparing bytes
+    // gives the same answer as comparing characters, without allocating (this runs for every
+    // key of every configuration file).
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && p[pi] == '*' {
+        if pi < p.len() && p[pi] == b'*' {
             star = Some((pi, ti));
             pi += 1;
         } else if pi < p.len() && p[pi] == t[ti] {
@@ -336,7 +364,7 @@ pub fn wildcard_match(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    p[pi..].iter().all(|c| *c == '*')
+    p[pi..].iter().all(|c| *c == b'*')
 }
 
 #[cfg(test)]
