@@ -51,7 +51,13 @@ impl Language {
         if cron::looks_like_cron_path(path) {
             return Some(Language::Crontab);
         }
-        if ext.is_none() || path.contains("/bin/") || path.starts_with("bin/") {
+        // A shebang names the language of any file the extensions above did not claim
+        // (`x.cgi`, an init script called `x.service`), and of extensionless scripts.
+        if content.starts_with(b"#!")
+            || ext.is_none()
+            || path.contains("/bin/")
+            || path.starts_with("bin/")
+        {
             let first_line = content.split(|b| *b == b'\n').next().unwrap_or(&[]);
             let first_line = String::from_utf8_lossy(first_line);
             if first_line.starts_with("#!") {

@@ -92,7 +92,19 @@ impl<'a, 'e> Evaluator<'a, 'e> {
                 env_fallback,
                 default,
             } => match self.lookup.find(file, *scope, name, *line) {
-                Target::Binding(at, binding) => self.eval(at, &binding.value),
+                Target::Binding(at, binding) => {
+                    let bound = self.eval(at, &binding.value);
+                    // `${X:-d}` with X bound to something unknown (`X=$(lookup)`): X may be
+                    // empty, so the value is X's or the default.
+                    match default {
+                        Some(default) if bound.iter().any(|v| !is_known(v)) => {
+                            let mut both = bound;
+                            both.extend(self.eval(file, default));
+                            cap(both)
+                        }
+                        _ => bound,
+                    }
+                }
                 Target::Unbound if *env_fallback => self.env_value(file, name, default.as_deref()),
                 Target::Unbound => vec![vec![Piece::Hole {
                     label: short_label(name),
@@ -325,6 +337,11 @@ fn hole_for(expr: &Expr) -> Piece {
         label,
         shape: HoleShape::Segment,
     }
+}
+
+/// A value with no unknown part: literals, globs and environment symbols only.
+fn is_known(value: &Value) -> bool {
+    !value.is_empty() && value.iter().all(|p| !matches!(p, Piece::Hole { .. }))
 }
 
 /// `self.out_dir` -> `out_dir`; `config::OUT` -> `OUT`.

@@ -66,11 +66,23 @@ pub fn exact(values: Vec<Value>, subtree: bool) -> PathSet {
         .iter()
         .map(|v| Pattern::from_pieces(v, subtree))
         .collect();
+    let patterns = known_alternatives(patterns);
     let display = join_displays(&patterns);
     PathSet {
         patterns,
         filters: Vec::new(),
         display,
+    }
+}
+
+/// When some alternatives of a path are anchored and others are entirely unknown (`X` is
+/// `$(lookup)` or its default), the unknown ones are dropped: they would overlap everything and
+/// say nothing about where the path is.
+fn known_alternatives(patterns: Vec<Pattern>) -> Vec<Pattern> {
+    if patterns.iter().any(is_anchored) && !patterns.iter().all(is_anchored) {
+        patterns.into_iter().filter(is_anchored).collect()
+    } else {
+        patterns
     }
 }
 
@@ -131,6 +143,7 @@ pub fn find(starts: Vec<Value>, names: Vec<Value>, paths: Vec<Value>, spec: &Fin
         .iter()
         .map(|v| Pattern::from_pieces(v, spec.tree))
         .collect();
+    let patterns = known_alternatives(patterns);
     let filters: Vec<Pattern> = paths
         .into_iter()
         .map(|v| {

@@ -82,7 +82,8 @@ pub(crate) fn is_unit_path(lower_name: &str, content: &[u8]) -> bool {
         return false;
     };
     match ext {
-        "service" | "timer" => true,
+        // A SysV init script named `x.service` is a script, not a unit.
+        "service" | "timer" => !content.starts_with(b"#!"),
         "socket" | "path" => {
             let head = String::from_utf8_lossy(&content[..content.len().min(16 * 1024)]);
             ["[Unit]", "[Socket]", "[Path]", "[Install]"]
