@@ -281,6 +281,19 @@ impl ChangedLines {
         ranges.get(i).is_some_and(|&(start, _)| start <= last)
     }
 
+    /// Did the change write this very line of the head version? Unlike [`ChangedLines::touches`]
+    /// there is no statement span: an unchanged consumer just above an edit is still unchanged.
+    pub fn wrote_head_line(&self, repo: &str, path: &str, line: u32) -> bool {
+        if repo != self.repo {
+            return false;
+        }
+        let Some(file) = self.files.get(path) else {
+            return false;
+        };
+        let i = file.head.partition_point(|&(_, end)| end < line);
+        file.head.get(i).is_some_and(|&(start, _)| start <= line)
+    }
+
     /// [`ChangedLines::touches`] on either side: for a finding, whose change site may name the
     /// head version or, for removed code, the base version.
     pub fn touches_either(&self, path: &str, line: u32) -> bool {

@@ -97,7 +97,9 @@ pub fn compute(sides: &Sides<'_>) -> Deltas {
 }
 
 /// What replaced `removed`: new accesses of the same unit, else of the same file, else of the
-/// changed files.
+/// other changed files when they are plainly its successor — the same function moved to another
+/// module, or (for paths) an output in the removed one's directory or below. A large change
+/// writes many unrelated new files; without that relation, nothing replaced the output.
 fn replacements_for(removed: &Access, new: &[&Access], lines: &ChangedLines) -> Vec<Access> {
     let same_unit: Vec<Access> = new
         .iter()
@@ -116,7 +118,31 @@ fn replacements_for(removed: &Access, new: &[&Access], lines: &ChangedLines) -> 
         return same_file;
     }
     new.iter()
-        .filter(|a| lines.is_changed_path(&a.site.path))
+        .filter(|a| lines.is_changed_path(&a.site.path) && successor(removed, a))
         .map(|a| (*a).clone())
         .collect()
+}
+
+/// Is `new`, in another file, plainly what became of `removed`?
+fn successor(removed: &Access, new: &Access) -> bool {
+    let function = |unit: &str| {
+        unit.rsplit(['.', ':', '/'])
+            .next()
+            .unwrap_or(unit)
+            .to_string()
+    };
+    if function(&removed.unit) == function(&new.unit) {
+        return true;
+    }
+    let (Some(old), Some(now)) = (removed.resource.as_path(), new.resource.as_path()) else {
+        return false;
+    };
+    old.patterns.iter().any(|o| {
+        let dir = o.literal_prefix();
+        dir.len() > 1
+            && now
+                .patterns
+                .iter()
+                .any(|n| n.literal_prefix().starts_with(dir))
+    })
 }

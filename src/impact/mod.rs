@@ -55,11 +55,19 @@ pub fn evaluate(
     candidates.extend(waits::candidates(deltas, graph, &enabled, excerpts));
     candidates.extend(env::candidates(deltas, graph, &enabled, excerpts));
     // What the change did not touch, the change did not cause: a finding whose change site is
-    // outside the changed lines is never reported, whichever evaluator made it.
+    // outside the changed lines is never reported, whichever evaluator made it. And code the
+    // change itself wrote is not "left behind": the author has it in front of them in the diff
+    // (a restructuring that moves a reader and its writer to new files is one change, not a
+    // reader of a vanished output). Findings about the changed line itself ("nothing consumes
+    // the new queue") are reported there by design.
     let lines = &deltas.changed_lines;
     candidates.retain(|c| {
-        let at = &c.finding.change;
+        let (at, impacted) = (&c.finding.change, &c.finding.impacted);
+        let about_itself =
+            (&at.repo, &at.path, at.line) == (&impacted.repo, &impacted.path, impacted.line);
         lines.contains_site(&at.repo, &at.path, at.line)
+            && (about_itself
+                || !lines.wrote_head_line(&impacted.repo, &impacted.path, impacted.line))
     });
     finalize(candidates)
 }

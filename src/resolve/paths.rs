@@ -48,9 +48,14 @@ impl PathSet {
     }
 }
 
-/// Anchored patterns start at `/`, at an environment symbol, or with a literal segment.
+/// Anchored patterns start at `/`, at an environment symbol, or with a literal segment. The
+/// whole tree under `/` (`cp -r x /`, `COPY x /`) is not: a write "somewhere under /" says
+/// nothing about which files exist, and would link every path in every repository.
 pub fn is_anchored(pattern: &Pattern) -> bool {
     let text = pattern.base_display();
+    if pattern.is_subtree() && (text == "/" || text.is_empty()) {
+        return false;
+    }
     if pattern.is_absolute() {
         // `/{dir}/x` is as unknown as `{dir}/x`.
         return !text.starts_with("/{") && !text.starts_with("/*");
@@ -249,4 +254,23 @@ pub fn describe_find(spec: &FindSpec) -> Option<String> {
 /// For explanations: a value shown as reviewers read it.
 pub fn show(value: &Value) -> String {
     display_value(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pattern::Piece;
+
+    fn lit(text: &str) -> Value {
+        vec![Piece::Lit(text.into())]
+    }
+
+    #[test]
+    fn the_whole_root_tree_is_not_anchored() {
+        // `cp -r "$CACHEDIR"/{etc,usr} /`, `COPY x /`: somewhere under /, which links nothing.
+        assert!(!exact(vec![lit("/")], true).is_anchored());
+        assert!(exact(vec![lit("/")], false).is_anchored());
+        assert!(exact(vec![lit("/var/cache")], true).is_anchored());
+        assert!(exact(vec![lit("/etc/motd")], false).is_anchored());
+    }
 }
