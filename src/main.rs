@@ -38,14 +38,16 @@ fn main() -> ExitCode {
     }
 }
 
-/// clap's message as clap prints it, unless it quotes an argument with control characters in it:
-/// then plain, line by line, with those escaped.
+/// clap's message as clap prints it, unless an argument has control characters in it (clap may
+/// quote it): then without styles, each line with its controls escaped.
 fn print_clap_error(e: &clap::Error) {
-    let text = e.render().to_string();
-    if !text.chars().any(|c| c.is_control() && c != '\n') {
+    let hostile =
+        std::env::args_os().any(|arg| arg.to_string_lossy().chars().any(char::is_control));
+    if !hostile {
         let _ = e.print();
         return;
     }
+    let text = e.render().to_string();
     let lines: Vec<String> = text.lines().map(escape_controls).collect();
     let out = lines.join("\n");
     if e.use_stderr() {
