@@ -5,9 +5,11 @@
 //! that differ; for each context repository, its working tree.
 //!
 //! This is the only stage that touches the disk or git. Invariants: every path is relative to its
-//! repository and uses `/`; nothing outside the given directories is read (symlinks are not
-//! followed); binary, vendored and oversized files are skipped and counted, not read; every file
-//! carries a content key (its git blob id) so later stages can cache by content.
+//! repository, uses `/` and names the file losslessly ([`path_from_bytes`]); nothing outside the
+//! given directories is read (symlinks are not followed, submodules are not descended into, a
+//! diff's paths must stay inside the repository); only regular files are read; binary, vendored
+//! and oversized files are skipped and counted, not read — files a diff creates included; every
+//! file carries a content key (its git blob id) so later stages can cache by content.
 
 pub mod diff;
 mod git;
