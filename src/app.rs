@@ -395,7 +395,7 @@ pub fn check_with(request: &CheckRequest, setup: &Setup) -> Result<Report, Error
     let head_world = resolve::resolve(&facts.head_world(), &env);
     let base_world = resolve::resolve(&facts.base_world(), &env);
     let changed_name = &workspace.changed.name;
-    let changed_paths: Vec<String> = workspace.changed.changed_paths.iter().cloned().collect();
+    let changed_lines = &workspace.changed.changed_lines;
     let of_changed = |r: &Resolved| -> Vec<resolve::Access> {
         r.accesses
             .iter()
@@ -417,9 +417,19 @@ pub fn check_with(request: &CheckRequest, setup: &Setup) -> Result<Report, Error
         head: &head_accesses,
         base_sends: &base_sends,
         head_sends: &head_sends,
-        changed_paths: &changed_paths,
+        changed_lines,
     });
-    let mut warnings = collect_warnings(&head_world, &base_world, changed_name, &changed_paths);
+    let mut warnings = collect_warnings(&head_world, &base_world, changed_name, changed_lines);
+    warnings.extend(deltas.undecided.iter().map(|a| ReportWarning {
+        repo: a.site.repo.clone(),
+        path: a.site.path.clone(),
+        line: a.site.line,
+        message: format!(
+            "could not decide whether the change still {} (the patterns are too complex to \
+             compare); no finding is made from it",
+            a.describe()
+        ),
+    }));
     warnings.extend(workspace.warnings.iter().map(|w| ReportWarning {
         repo: w.repo.clone(),
         path: w.path.clone(),
@@ -450,13 +460,13 @@ pub fn check_with(request: &CheckRequest, setup: &Setup) -> Result<Report, Error
                 .flatten()
         })
     };
-    let scanned: Vec<(String, String, String)> = changed_paths
-        .iter()
+    let scanned: Vec<(String, String, String)> = changed_lines
+        .paths()
         .filter_map(|path| {
             let content = workspace.changed.head.files.get(path)?;
             Some((
                 changed_name.clone(),
-                path.clone(),
+                path.to_string(),
                 content.text().into_owned(),
             ))
         })
@@ -475,12 +485,12 @@ fn collect_warnings(
     head: &Resolved,
     base: &Resolved,
     changed_repo: &str,
-    changed_paths: &[String],
+    changed_lines: &crate::model::ChangedLines,
 ) -> Vec<ReportWarning> {
     let base_only = base
         .warnings
         .iter()
-        .filter(|w| w.site.repo == changed_repo && changed_paths.contains(&w.site.path));
+        .filter(|w| w.site.repo == changed_repo && changed_lines.is_changed_path(&w.site.path));
     let mut out: Vec<ReportWarning> = head
         .warnings
         .iter()

@@ -200,3 +200,90 @@ pub enum Trigger {
     /// Runs forever, acting every `interval` (a loop with a sleep).
     Loop { interval: String, declared_at: Site },
 }
+
+/// The lines a change touched in the changed repository, per file and side, so that every stage
+/// after `load` can tell whether a site lies in the change (DESIGN: a finding's change site is
+/// always in what the change changed).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChangedLines {
+    /// The changed repository's name: sites of other repositories are never in the change.
+    pub repo: String,
+    files: std::collections::BTreeMap<String, FileLines>,
+}
+
+/// Touched lines of one file: 1-based inclusive ranges in the base and head versions, sorted.
+/// A side with no content (an added or a deleted file) has one range over all of its lines
+/// (`1..=u32::MAX`), so any site there is in the change.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileLines {
+    pub base: Vec<(u32, u32)>,
+    pub head: Vec<(u32, u32)>,
+}
+
+/// A statement may span lines below the one its access is reported at (a call with its
+/// arguments on the next lines): a change this many lines below a site still touches it.
+pub const STATEMENT_SPAN: u32 = 3;
+
+/// Which version of the changed repository a site refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Version {
+    Base,
+    Head,
+}
+
+impl ChangedLines {
+    pub fn new(repo: impl Into<String>) -> ChangedLines {
+        ChangedLines {
+            repo: repo.into(),
+            files: Default::default(),
+        }
+    }
+
+    /// Is a finding's change site (head version, or base version for removed code) in the
+    /// change?
+    pub fn contains_site(&self, repo: &str, path: &str, line: u32) -> bool {
+        repo == self.repo && self.touches_either(path, line)
+    }
+
+    /// Records the touched ranges of one changed file.
+    pub fn insert(&mut self, path: String, lines: FileLines) {
+        self.files.insert(path, lines);
+    }
+
+    /// Is this path one the change added, removed or modified?
+    pub fn is_changed_path(&self, path: &str) -> bool {
+        self.files.contains_key(path)
+    }
+
+    /// Changed paths in order.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.files.keys().map(String::as_str)
+    }
+
+    /// The touched ranges of a file, if the change touched it.
+    pub fn file(&self, path: &str) -> Option<&FileLines> {
+        self.files.get(path)
+    }
+
+    /// Does the statement at `line` of `path`, in that version, lie in the change? It does
+    /// when a touched line is at it or at most [`STATEMENT_SPAN`] lines below it.
+    pub fn touches(&self, path: &str, line: u32, version: Version) -> bool {
+        let Some(file) = self.files.get(path) else {
+            return false;
+        };
+        let ranges = match version {
+            Version::Base => &file.base,
+            Version::Head => &file.head,
+        };
+        let last = line.saturating_add(STATEMENT_SPAN);
+        // Ranges are sorted and disjoint: the first range that ends at or after `line` decides.
+        let i = ranges.partition_point(|&(_, end)| end < line);
+        ranges.get(i).is_some_and(|&(start, _)| start <= last)
+    }
+
+    /// [`ChangedLines::touches`] on either side: for a finding, whose change site may name the
+    /// head version or, for removed code, the base version.
+    pub fn touches_either(&self, path: &str, line: u32) -> bool {
+        self.touches(path, line, Version::Head) || self.touches(path, line, Version::Base)
+    }
+}

@@ -9,11 +9,24 @@
 //! it, and new when nothing at base covered it, so renaming a variable or moving code changes
 //! nothing. Because the whole repository is resolved at both revisions, a change to a constant in
 //! one module is seen at every access that uses it.
+//!
+//! Invariants: a comparison the algebra cannot decide makes no delta (it is listed in
+//! [`Deltas::undecided`] instead); the cost grows with what the change altered, not with the size
+//! of the repository (see `cover`); and every delta's access is anchored in the change — its
+//! site is moved to the changed line its value was built on when its own line is untouched
+//! (see `anchor`), and the impact stage drops whatever still lies outside the change.
 
+mod anchor;
+mod cover;
 mod names;
 mod paths;
+#[cfg(test)]
+mod tests;
 mod waits;
 
+pub use cover::{Coverage, Covering};
+
+use crate::model::ChangedLines;
 use crate::resolve::{Access, Send};
 pub use names::{
     FieldChange, NameChange, Side, name_group, names_of as names_of_access,
@@ -45,6 +58,11 @@ pub struct Deltas {
     pub new_requirements: Vec<Access>,
     /// Queue publishes and consumes on names that the repository did not use at base.
     pub new_queue_uses: Vec<Access>,
+    /// Accesses at base whose coverage at head could not be decided: no delta is made of them,
+    /// and the report says so.
+    pub undecided: Vec<Access>,
+    /// The lines the change touched: every finding's change site must lie in them.
+    pub changed_lines: ChangedLines,
 }
 
 /// The two sides of the changed repository.
@@ -53,26 +71,34 @@ pub struct Sides<'a> {
     pub head: &'a [Access],
     pub base_sends: &'a [Send],
     pub head_sends: &'a [Send],
-    pub changed_paths: &'a [String],
+    pub changed_lines: &'a ChangedLines,
 }
 
 /// Compares the changed repository at base and head.
 pub fn compute(sides: &Sides<'_>) -> Deltas {
-    let (names, new_queue_uses) = names::name_changes(sides.base, sides.head, sides.changed_paths);
-    Deltas {
-        outputs: paths::output_changes(sides.base, sides.head, sides.changed_paths),
-        names,
+    let lines = sides.changed_lines;
+    let mut undecided = Vec::new();
+    let names = names::name_changes(sides.base, sides.head, lines);
+    undecided.extend(names.undecided);
+    let outputs = paths::output_changes(sides.base, sides.head, lines);
+    undecided.extend(outputs.undecided);
+    let deltas = Deltas {
+        outputs: outputs.changes,
+        names: names.changes,
         fields: names::field_changes(sides.base, sides.head),
         new_waits: waits::new_waits(sides.base, sides.head),
         new_sends: waits::new_sends(sides.base_sends, sides.head_sends),
         new_requirements: waits::new_requirements(sides.base, sides.head),
-        new_queue_uses,
-    }
+        new_queue_uses: names.new_queue_uses,
+        undecided,
+        changed_lines: lines.clone(),
+    };
+    anchor::anchor_deltas(deltas)
 }
 
 /// What replaced `removed`: new accesses of the same unit, else of the same file, else of the
 /// changed files.
-fn replacements_for(removed: &Access, new: &[&Access], changed_paths: &[String]) -> Vec<Access> {
+fn replacements_for(removed: &Access, new: &[&Access], lines: &ChangedLines) -> Vec<Access> {
     let same_unit: Vec<Access> = new
         .iter()
         .filter(|a| a.unit == removed.unit && a.site.path == removed.site.path)
@@ -90,7 +116,7 @@ fn replacements_for(removed: &Access, new: &[&Access], changed_paths: &[String])
         return same_file;
     }
     new.iter()
-        .filter(|a| changed_paths.contains(&a.site.path))
+        .filter(|a| lines.is_changed_path(&a.site.path))
         .map(|a| (*a).clone())
         .collect()
 }

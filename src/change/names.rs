@@ -5,12 +5,13 @@
 //! and, for AMQP, whether the name is a queue or a routing/binding key and on which exchange. A
 //! name is gone when no access of the same side and group covers it at head.
 
-use super::replacements_for;
+use super::{Coverage, Covering, replacements_for};
 use crate::extract::{FieldUse, QueueRole};
 use crate::graph::namespace;
-use crate::model::Mode;
-use crate::pattern::{Pattern, covers};
+use crate::model::{ChangedLines, Mode};
+use crate::pattern::Pattern;
 use crate::resolve::{Access, NameSet, Resource};
+use std::collections::BTreeMap;
 
 /// Which side of a name an access is on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -89,57 +90,76 @@ fn key(access: &Access) -> Option<(Side, String)> {
     Some((side_of(access)?, name_group(access)?))
 }
 
-fn patterns_with_key(accesses: &[Access], wanted: &(Side, String)) -> Vec<Pattern> {
-    accesses
-        .iter()
-        .filter(|a| key(a).as_ref() == Some(wanted))
-        .filter_map(names_of)
-        .flat_map(|n| n.patterns.iter().cloned())
-        .collect()
+/// Name changes of one change: names dropped, queue names newly used, and comparisons that could
+/// not be decided.
+pub struct Names {
+    pub changes: Vec<NameChange>,
+    pub new_queue_uses: Vec<Access>,
+    pub undecided: Vec<Access>,
 }
 
 /// Names that producers or consumers of the changed repository stop using, and queue names it
-/// starts using.
-pub fn name_changes(
-    base: &[Access],
-    head: &[Access],
-    changed_paths: &[String],
-) -> (Vec<NameChange>, Vec<Access>) {
-    let mut changes = Vec::new();
-    let mut new_queue_uses = Vec::new();
-    let mut keys: Vec<(Side, String)> = base.iter().chain(head).filter_map(key).collect();
-    keys.sort();
-    keys.dedup();
-    for wanted in keys {
-        let base_patterns = patterns_with_key(base, &wanted);
-        let head_patterns = patterns_with_key(head, &wanted);
-        let new: Vec<&Access> = head
+/// starts using. Accesses are grouped by side and group once, so each is compared only with its
+/// own group.
+pub fn name_changes(base: &[Access], head: &[Access], lines: &ChangedLines) -> Names {
+    type Groups<'a> = BTreeMap<(Side, String), (Vec<&'a Access>, Vec<&'a Access>)>;
+    let mut groups: Groups<'_> = BTreeMap::new();
+    for a in base {
+        if let Some(k) = key(a) {
+            groups.entry(k).or_default().0.push(a);
+        }
+    }
+    for a in head {
+        if let Some(k) = key(a) {
+            groups.entry(k).or_default().1.push(a);
+        }
+    }
+    let mut out = Names {
+        changes: Vec::new(),
+        new_queue_uses: Vec::new(),
+        undecided: Vec::new(),
+    };
+    let patterns = |accesses: &[&Access]| -> Covering {
+        Covering::new(
+            accesses
+                .iter()
+                .filter_map(|a| names_of(a))
+                .flat_map(|n| n.patterns.iter().cloned())
+                .collect::<Vec<Pattern>>(),
+        )
+    };
+    for ((side, _), (at_base, at_head)) in groups {
+        let base_side = patterns(&at_base);
+        let head_side = patterns(&at_head);
+        let new: Vec<&Access> = at_head
             .iter()
-            .filter(|a| key(a).as_ref() == Some(&wanted))
+            .copied()
             .filter(|a| {
-                names_of(a).is_some_and(|n| !n.patterns.iter().all(|p| covers(&base_patterns, p)))
+                names_of(a)
+                    .is_some_and(|n| base_side.covers_all(&n.patterns) == Coverage::NotCovered)
             })
             .collect();
         for access in &new {
             if matches!(access.resource, Resource::Queue(_)) {
-                new_queue_uses.push((*access).clone());
+                out.new_queue_uses.push((*access).clone());
             }
         }
-        for removed in base.iter().filter(|a| key(a).as_ref() == Some(&wanted)) {
+        for removed in at_base {
             let Some(names) = names_of(removed) else {
                 continue;
             };
-            if names.patterns.iter().all(|p| covers(&head_patterns, p)) {
-                continue;
+            match head_side.covers_all(&names.patterns) {
+                Coverage::Covered => {}
+                Coverage::Undecided => out.undecided.push(removed.clone()),
+                Coverage::NotCovered => out.changes.push(NameChange {
+                    side,
+                    removed: removed.clone(),
+                    replacements: replacements_for(removed, &new, lines),
+                }),
             }
-            changes.push(NameChange {
-                side: wanted.0,
-                removed: removed.clone(),
-                replacements: replacements_for(removed, &new, changed_paths),
-            });
         }
     }
-    (changes, new_queue_uses)
+    out
 }
 
 /// Publishes whose message lost fields or gained nullable ones.

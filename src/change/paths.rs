@@ -2,46 +2,50 @@
 //!
 //! An output is removed when no output at head covers it (so renaming a variable, moving a line
 //! or splitting a function changes nothing), and an output is new when no output at base covered
-//! it.
+//! it. Undecided comparisons are neither.
 
-use super::{OutputChange, replacements_for};
-use crate::model::Mode;
-use crate::pattern::covers;
+use super::{Coverage, Covering, OutputChange, replacements_for};
+use crate::model::{ChangedLines, Mode};
 use crate::resolve::{Access, Resource};
 
+/// Outputs removed by the change, with their replacements, and those that could not be decided.
+pub struct Outputs {
+    pub changes: Vec<OutputChange>,
+    pub undecided: Vec<Access>,
+}
+
 /// Outputs removed by the change, with their replacements.
-pub fn output_changes(
-    base: &[Access],
-    head: &[Access],
-    changed_paths: &[String],
-) -> Vec<OutputChange> {
+pub fn output_changes(base: &[Access], head: &[Access], lines: &ChangedLines) -> Outputs {
     let base_outputs: Vec<&Access> = base.iter().filter(|a| is_path_output(a)).collect();
     let head_outputs: Vec<&Access> = head.iter().filter(|a| is_path_output(a)).collect();
-    let head_patterns: Vec<crate::pattern::Pattern> = head_outputs
-        .iter()
-        .flat_map(|a| path_patterns(a).iter().cloned())
-        .collect();
-    let base_patterns: Vec<crate::pattern::Pattern> = base_outputs
-        .iter()
-        .flat_map(|a| path_patterns(a).iter().cloned())
-        .collect();
+    let at_head = Covering::new(
+        head_outputs
+            .iter()
+            .flat_map(|a| path_patterns(a).iter().cloned()),
+    );
+    let at_base = Covering::new(
+        base_outputs
+            .iter()
+            .flat_map(|a| path_patterns(a).iter().cloned()),
+    );
     let new_outputs: Vec<&Access> = head_outputs
         .iter()
         .copied()
-        .filter(|a| !path_patterns(a).iter().all(|p| covers(&base_patterns, p)))
+        .filter(|a| at_base.covers_all(path_patterns(a)) == Coverage::NotCovered)
         .collect();
-    let mut out = Vec::new();
+    let mut out = Outputs {
+        changes: Vec::new(),
+        undecided: Vec::new(),
+    };
     for removed in base_outputs {
-        if path_patterns(removed)
-            .iter()
-            .all(|p| covers(&head_patterns, p))
-        {
-            continue;
+        match at_head.covers_all(path_patterns(removed)) {
+            Coverage::Covered => {}
+            Coverage::Undecided => out.undecided.push(removed.clone()),
+            Coverage::NotCovered => out.changes.push(OutputChange {
+                removed: removed.clone(),
+                replacements: replacements_for(removed, &new_outputs, lines),
+            }),
         }
-        out.push(OutputChange {
-            removed: removed.clone(),
-            replacements: replacements_for(removed, &new_outputs, changed_paths),
-        });
     }
     out
 }

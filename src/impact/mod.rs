@@ -22,12 +22,7 @@ use crate::model::{ResourceKind, Site};
 use crate::rules::impact::{ImpactRule, ImpactRules, render};
 use std::collections::BTreeMap;
 
-/// Which version of a file a site refers to, for excerpts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Version {
-    Base,
-    Head,
-}
+pub use crate::model::Version;
 
 /// Reads one source line of a site, for excerpts.
 pub type Excerpts<'a> = &'a dyn Fn(&Site, Version) -> Option<String>;
@@ -59,6 +54,13 @@ pub fn evaluate(
     candidates.extend(fields::candidates(deltas, graph, &enabled, excerpts));
     candidates.extend(waits::candidates(deltas, graph, &enabled, excerpts));
     candidates.extend(env::candidates(deltas, graph, &enabled, excerpts));
+    // What the change did not touch, the change did not cause: a finding whose change site is
+    // outside the changed lines is never reported, whichever evaluator made it.
+    let lines = &deltas.changed_lines;
+    candidates.retain(|c| {
+        let at = &c.finding.change;
+        lines.contains_site(&at.repo, &at.path, at.line)
+    });
     finalize(candidates)
 }
 

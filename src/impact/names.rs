@@ -134,12 +134,15 @@ fn renamed(
         Side::Consumer => Side::Producer,
     };
     // A consumer that moved to a name something provides is fine: leftovers of the old name are
-    // harmless. The finding is about a move to a name nothing provides.
+    // harmless. The finding is about a move to a name nothing provides — and a consumer that
+    // stopped reading altogether (deleted code) moved nowhere: a provider left setting an unread
+    // name wastes nothing that breaks.
     if change.side == Side::Consumer
-        && change
-            .replacements
-            .iter()
-            .any(|r| !counterparts(graph, r, Side::Producer).is_empty())
+        && (change.replacements.is_empty()
+            || change
+                .replacements
+                .iter()
+                .any(|r| !counterparts(graph, r, Side::Producer).is_empty()))
     {
         return Vec::new();
     }

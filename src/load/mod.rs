@@ -13,6 +13,7 @@
 
 pub mod diff;
 mod git;
+mod lines;
 mod worktree;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -136,6 +137,8 @@ pub struct ChangedRepo {
     pub head: Snapshot,
     /// Paths whose content differs between base and head (added, removed or modified).
     pub changed_paths: BTreeSet<String>,
+    /// The lines of those paths that the change touched, on each side.
+    pub changed_lines: crate::model::ChangedLines,
     /// How the change was given, for the report: `abc123..def456`, `abc123..working tree`, a diff.
     pub description: String,
 }
@@ -248,6 +251,7 @@ pub fn load_workspace(
         }
     };
     let changed_paths = changed_paths(&base, &head);
+    let changed_lines = lines::changed_lines(&name, &base, &head, &changed_paths);
     let (context, s) = load_directories(context_dirs, &[(name.clone(), root.clone())], select)?;
     skipped.add(s);
     Ok(Workspace {
@@ -257,6 +261,7 @@ pub fn load_workspace(
             base,
             head,
             changed_paths,
+            changed_lines,
             description,
         },
         context,

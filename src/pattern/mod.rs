@@ -225,8 +225,21 @@ pub fn covers(a: &[Pattern], b: &Pattern) -> bool {
 /// Does the union of `a` match every path `b` names? `None` when the patterns are too complex
 /// to decide within the search budget, so that a caller can report "unknown" rather than guess.
 pub fn try_covers(a: &[Pattern], b: &Pattern) -> Option<bool> {
-    automaton::included(&b.nfa, relevant(a, b).map(|p| &p.nfa)).ok()
+    if a.len() <= SMALL_UNION {
+        return automaton::included(&b.nfa, relevant(a, b).map(|p| &p.nfa)).ok();
+    }
+    // A pattern that shares no path with `b` cannot help cover it: leaving it out of the union
+    // keeps the subset search as small as the patterns that matter, so the budget does not
+    // depend on how many unrelated outputs a repository has. Undecided overlaps stay in.
+    let touching: Vec<&Pattern> = relevant(a, b)
+        .filter(|p| try_overlaps(p, b) != Some(false))
+        .collect();
+    automaton::included(&b.nfa, touching.iter().map(|p| &p.nfa)).ok()
 }
+
+/// Unions up to this size go to the inclusion search whole; larger ones are first narrowed to
+/// the patterns that overlap the one being covered.
+const SMALL_UNION: usize = 4;
 
 /// Do `a` and `b` share at least one path? `false` when undecided (see [`try_overlaps`]).
 pub fn overlaps(a: &Pattern, b: &Pattern) -> bool {

@@ -9,6 +9,7 @@
 
 use super::lookup::{FileRef, Lookup, Target};
 use crate::expr::{Expr, HoleShape};
+use crate::model::Site;
 use crate::pattern::Piece;
 use std::collections::BTreeMap;
 
@@ -16,6 +17,8 @@ use std::collections::BTreeMap;
 const MAX_ALTERNATIVES: usize = 16;
 /// Nested substitutions beyond this are treated as unknown (and break cycles).
 const MAX_DEPTH: usize = 24;
+/// Origins kept per evaluation: the nearest ones are what a reviewer needs.
+const MAX_ORIGINS: usize = 16;
 
 /// One alternative value: a sequence of pieces.
 pub type Value = Vec<Piece>;
@@ -29,6 +32,10 @@ pub struct Evaluator<'a, 'e> {
     /// Environment variables the evaluated expressions read, so that a value can be
     /// re-evaluated for each way the program is launched.
     pub used_env: Vec<String>,
+    /// Where the values were built: the binding of each name substituted, in the order met
+    /// (the use's own variable first, then what its value was built from). A change to any of
+    /// these lines changes the value, so the change stage can point at the line that did.
+    pub origins: Vec<Site>,
     depth: usize,
 }
 
@@ -39,6 +46,7 @@ impl<'a, 'e> Evaluator<'a, 'e> {
             env,
             notes: Vec::new(),
             used_env: Vec::new(),
+            origins: Vec::new(),
             depth: 0,
         }
     }
@@ -93,6 +101,7 @@ impl<'a, 'e> Evaluator<'a, 'e> {
                 default,
             } => match self.lookup.find(file, *scope, name, *line) {
                 Target::Binding(at, binding) => {
+                    self.record_origin(at, binding.line);
                     let bound = self.eval(at, &binding.value);
                     // `${X:-d}` with X bound to something unknown (`X=$(lookup)`): X may be
                     // empty, so the value is X's or the default.
@@ -139,6 +148,23 @@ impl<'a, 'e> Evaluator<'a, 'e> {
                 }
                 cap(out)
             }
+        }
+    }
+
+    fn record_origin(&mut self, file: FileRef<'a>, line: u32) {
+        if self.origins.len() >= MAX_ORIGINS {
+            return;
+        }
+        let Some(repo) = self.lookup.repos.get(file.repo) else {
+            return;
+        };
+        let site = Site {
+            repo: repo.name.clone(),
+            path: file.path.to_string(),
+            line,
+        };
+        if !self.origins.contains(&site) {
+            self.origins.push(site);
         }
     }
 

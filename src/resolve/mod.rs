@@ -96,6 +96,9 @@ pub struct Access {
     pub origin: Option<(String, Site)>,
     /// For an access that resolves differently per launcher: the launcher this variant is for.
     pub launched_by: Option<LaunchOrigin>,
+    /// Where the value it uses was built, nearest first: the bindings of the names its path or
+    /// name expression substitutes (DESIGN's `origins`).
+    pub origins: Vec<Site>,
 }
 
 /// The launch an access variant belongs to, and the variables it set that decided the value.
@@ -286,6 +289,7 @@ pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved 
                         && raw.mode == Mode::Read,
                     origin: None,
                     launched_by: None,
+                    origins: converted.origins,
                 };
                 // A program launched by several deployments that set a variable it reads
                 // differently: one access per distinct value, each knowing its launcher.
@@ -330,6 +334,10 @@ pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved 
                     let shown: Vec<String> =
                         sets.iter().map(|(n, v, _)| format!("{n}={v}")).collect();
                     access.notes = c.notes;
+                    access.origins = c.origins;
+                    access
+                        .origins
+                        .extend(sets.iter().map(|(_, _, site)| site.clone()));
                     access.notes.push(format!(
                         "when started by {} ({})",
                         variant.launcher,
@@ -361,6 +369,7 @@ struct Converted {
     qualifiers: Vec<String>,
     notes: Vec<String>,
     used_env: Vec<String>,
+    origins: Vec<Site>,
 }
 
 fn convert<'a>(
@@ -438,6 +447,7 @@ fn convert<'a>(
         qualifiers,
         notes: evaluator.notes,
         used_env: evaluator.used_env,
+        origins: evaluator.origins,
     }
 }
 

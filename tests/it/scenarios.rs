@@ -55,3 +55,31 @@ fn controls_are_at_least_four_and_incident_is_present() {
     assert!(controls >= 4, "only {controls} control scenarios");
     assert!(all.iter().any(|(n, _)| n == "sharded-ticker.scenario"));
 }
+
+/// A revision compared with itself changes nothing, so nothing can need a patch — whatever
+/// standing mismatches the repositories hold (they are the audit's business, not a change's).
+#[test]
+fn no_scenario_reports_anything_when_base_equals_head() {
+    let mut failures = Vec::new();
+    for (name, scenario) in scenarios() {
+        let dir = tempfile::tempdir().unwrap();
+        let built = scenario.build(dir.path()).unwrap();
+        for rev in [&built.base, &built.head] {
+            let mut cmd = crate::support::knockon();
+            cmd.arg("check").arg("--repo").arg(&built.changed_repo);
+            for context in &built.context {
+                cmd.arg("--context").arg(context);
+            }
+            let output = cmd
+                .args(["--format", "json", "--base", rev, "--head", rev])
+                .output()
+                .unwrap();
+            let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+            let findings = json["findings"].as_array().map_or(0, Vec::len);
+            if findings != 0 || output.status.code() != Some(0) {
+                failures.push(format!("{name} at {rev}: {findings} finding(s)"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -1,0 +1,149 @@
+//! Which lines a change touched: the hunks between each changed file's base and head content,
+//! computed the way `git diff` computes them (libgit2's diff of the two buffers, no context), so
+//! that later stages can hold every finding's change site to lines the change really touched.
+
+use super::Snapshot;
+use crate::model::{ChangedLines, FileLines};
+use std::collections::BTreeSet;
+
+/// The whole of a side that was added or removed.
+const WHOLE_FILE: (u32, u32) = (1, u32::MAX);
+
+/// Touched lines of every changed path.
+pub fn changed_lines(
+    repo: &str,
+    base: &Snapshot,
+    head: &Snapshot,
+    changed_paths: &BTreeSet<String>,
+) -> ChangedLines {
+    let mut out = ChangedLines::new(repo);
+    for path in changed_paths {
+        let lines = match (base.files.get(path), head.files.get(path)) {
+            (Some(old), Some(new)) => file_lines(&old.bytes, &new.bytes),
+            (None, Some(_)) => FileLines {
+                base: Vec::new(),
+                head: vec![WHOLE_FILE],
+            },
+            (Some(_), None) => FileLines {
+                base: vec![WHOLE_FILE],
+                head: Vec::new(),
+            },
+            (None, None) => continue,
+        };
+        out.insert(path.clone(), lines);
+    }
+    out
+}
+
+/// The hunks of one modified file. A pure insertion touches no base line, and a pure deletion
+/// no head line; each is recorded as the line on either side of where it happened, so that code
+/// next to a removed argument or an inserted line still counts as touched. When libgit2 cannot
+/// diff the buffers (it judged them binary), the whole file counts as touched.
+fn file_lines(old: &[u8], new: &[u8]) -> FileLines {
+    let mut options = git2::DiffOptions::new();
+    options.context_lines(0).force_text(true);
+    let Ok(patch) = git2::Patch::from_buffers(old, None, new, None, Some(&mut options)) else {
+        return FileLines {
+            base: vec![WHOLE_FILE],
+            head: vec![WHOLE_FILE],
+        };
+    };
+    let mut lines = FileLines::default();
+    for i in 0..patch.num_hunks() {
+        let Ok((hunk, _)) = patch.hunk(i) else {
+            continue;
+        };
+        lines.base.push(range(hunk.old_start(), hunk.old_lines()));
+        lines.head.push(range(hunk.new_start(), hunk.new_lines()));
+    }
+    lines.base = merged(lines.base);
+    lines.head = merged(lines.head);
+    lines
+}
+
+/// `count` lines from `start`; an empty side (`start` is the line before the edit) becomes the
+/// lines just before and after the edit.
+fn range(start: u32, count: u32) -> (u32, u32) {
+    if count == 0 {
+        (start.max(1), start.saturating_add(1))
+    } else {
+        (start, start.saturating_add(count - 1))
+    }
+}
+
+/// Sorted, with overlapping or adjacent ranges merged, as `ChangedLines::touches` expects.
+fn merged(mut ranges: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
+    ranges.sort_unstable();
+    let mut out: Vec<(u32, u32)> = Vec::with_capacity(ranges.len());
+    for (start, end) in ranges {
+        match out.last_mut() {
+            Some(last) if start <= last.1.saturating_add(1) => last.1 = last.1.max(end),
+            _ => out.push((start, end)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Version;
+
+    fn lines(old: &str, new: &str) -> FileLines {
+        file_lines(old.as_bytes(), new.as_bytes())
+    }
+
+    #[test]
+    fn modified_line_is_touched_on_both_sides() {
+        let l = lines("a\nb\nc\n", "a\nB\nc\n");
+        assert_eq!(l.base, vec![(2, 2)]);
+        assert_eq!(l.head, vec![(2, 2)]);
+    }
+
+    #[test]
+    fn insertion_touches_its_neighbours_at_base() {
+        let l = lines("a\nc\n", "a\nb\nc\n");
+        assert_eq!(l.head, vec![(2, 2)]);
+        assert_eq!(l.base, vec![(1, 2)]);
+    }
+
+    #[test]
+    fn deletion_touches_its_neighbours_at_head() {
+        let l = lines("a\nb\nc\n", "a\nc\n");
+        assert_eq!(l.base, vec![(2, 2)]);
+        assert_eq!(l.head, vec![(1, 2)]);
+    }
+
+    #[test]
+    fn statement_span_reaches_lines_below_a_site() {
+        let mut changed = ChangedLines::new("r");
+        changed.insert(
+            "x.py".into(),
+            lines("a\nb\nc\nd\ne\nf\ng\n", "a\nb\nc\nd\nE\nf\ng\n"),
+        );
+        assert!(changed.touches("x.py", 5, Version::Head));
+        assert!(changed.touches("x.py", 2, Version::Head));
+        assert!(!changed.touches("x.py", 1, Version::Head));
+        assert!(!changed.touches("x.py", 6, Version::Head));
+        assert!(!changed.touches("y.py", 5, Version::Head));
+    }
+
+    #[test]
+    fn added_and_removed_files_are_touched_everywhere() {
+        let mut base = Snapshot::default();
+        let mut head = Snapshot::default();
+        base.files.insert(
+            "old.sh".into(),
+            super::super::FileContent::new(b"rm x\n".to_vec()),
+        );
+        head.files.insert(
+            "new.sh".into(),
+            super::super::FileContent::new(b"rm y\n".to_vec()),
+        );
+        let paths: BTreeSet<String> = ["old.sh", "new.sh"].map(String::from).into();
+        let changed = changed_lines("r", &base, &head, &paths);
+        assert!(changed.touches("new.sh", 900, Version::Head));
+        assert!(!changed.touches("new.sh", 1, Version::Base));
+        assert!(changed.touches("old.sh", 1, Version::Base));
+    }
+}
