@@ -268,7 +268,7 @@ fn git_header_paths(rest: &str, number: usize) -> Result<(String, String), DiffP
         (a, b)
     } else if let Some(at) = rest.find(" \"") {
         let (b, _) = unquote(&rest[at + 1..], number)?;
-        (rest[..at].as_bytes().to_vec(), b)
+        (rest.as_bytes()[..at].to_vec(), b)
     } else {
         // `a/X b/X`, or `X X` without prefixes: the same name on both sides.
         let half = rest.len() / 2;
@@ -285,8 +285,8 @@ fn git_header_paths(rest: &str, number: usize) -> Result<(String, String), DiffP
         };
         match at {
             Some(at) => (
-                rest[..at].as_bytes().to_vec(),
-                rest[at + 1..].as_bytes().to_vec(),
+                rest.as_bytes()[..at].to_vec(),
+                rest.as_bytes()[at + 1..].to_vec(),
             ),
             None => {
                 return Err(DiffParseError {

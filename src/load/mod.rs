@@ -448,9 +448,8 @@ fn apply_all(
             },
             None => None,
         };
-        let creates = if patch.copy && !reverse {
-            to.as_ref()
-        } else if current.is_none() {
+        // A new file, or a copy, must not be there yet.
+        let creates = if (patch.copy && !reverse) || current.is_none() {
             to.as_ref()
         } else {
             None
