@@ -12,7 +12,11 @@
 use super::{
     LoadError, MAX_FILE_BYTES, Regular, Selector, SkipCounts, Snapshot, git, path_from_bytes,
 };
+use ignore::Match;
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// The files under `root`, skipping ignored, vendored, binary and oversized files.
 pub fn snapshot(root: &Path, select: Selector<'_>) -> Result<(Snapshot, SkipCounts), LoadError> {
@@ -27,12 +31,16 @@ pub fn snapshot(root: &Path, select: Selector<'_>) -> Result<(Snapshot, SkipCoun
         select,
     };
     let walk_root = root.to_path_buf();
+    let rules = IgnoreRules::new(root);
+    // The walker's own ignore-file reading is off: it opens `.gitignore` files with a plain
+    // `open`, which blocks forever on a FIFO of that name. `IgnoreRules` reads them as any file.
     let walker = ignore::WalkBuilder::new(root)
-        .hidden(false)
+        .standard_filters(false)
         .follow_links(false)
-        .require_git(false)
         .filter_entry(move |entry| {
-            entry.file_name() != ".git" && !is_nested_repository(&walk_root, entry)
+            entry.file_name() != ".git"
+                && !is_nested_repository(&walk_root, entry)
+                && !rules.ignores(entry)
         })
         .build();
     let mut repositories: Vec<PathBuf> = Vec::new();
@@ -63,6 +71,87 @@ pub fn snapshot(root: &Path, select: Selector<'_>) -> Result<(Snapshot, SkipCoun
         reader.add_tracked(root, repository);
     }
     Ok((reader.snapshot, reader.skipped))
+}
+
+/// `.gitignore` files (each directory's own, deeper ones first), then a repository's
+/// `.git/info/exclude`, then the user's global excludes file: git's order of precedence. A
+/// directory that is ignored is not entered, so nothing under it is re-included, as in git.
+struct IgnoreRules {
+    root: PathBuf,
+    global: Gitignore,
+    per_dir: Mutex<HashMap<PathBuf, Option<Arc<Gitignore>>>>,
+}
+
+impl IgnoreRules {
+    fn new(root: &Path) -> IgnoreRules {
+        IgnoreRules {
+            root: root.to_path_buf(),
+            global: GitignoreBuilder::new(root).build_global().0,
+            per_dir: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn ignores(&self, entry: &ignore::DirEntry) -> bool {
+        if entry.depth() == 0 {
+            return false;
+        }
+        let path = entry.path();
+        let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+        for dir in path.ancestors().skip(1) {
+            if !dir.starts_with(&self.root) {
+                break;
+            }
+            if let Some(rules) = self.rules_of(dir) {
+                match rules.matched(path, is_dir) {
+                    Match::Ignore(_) => return true,
+                    Match::Whitelist(_) => return false,
+                    Match::None => {}
+                }
+            }
+        }
+        let relative = path.strip_prefix(&self.root).unwrap_or(path);
+        self.global.matched(relative, is_dir).is_ignore()
+    }
+
+    /// The rules a directory's own files give, read once.
+    fn rules_of(&self, dir: &Path) -> Option<Arc<Gitignore>> {
+        let mut cache = self
+            .per_dir
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache
+            .entry(dir.to_path_buf())
+            .or_insert_with(|| read_rules(dir))
+            .clone()
+    }
+}
+
+/// A directory's `.git/info/exclude` (when `.git` is a directory) and `.gitignore`, later lines
+/// winning. Files that are not regular, too large or unreadable give no rules.
+fn read_rules(dir: &Path) -> Option<Arc<Gitignore>> {
+    let mut builder = GitignoreBuilder::new(dir);
+    let mut any = false;
+    let git_dir = dir.join(".git");
+    let exclude = std::fs::symlink_metadata(&git_dir)
+        .is_ok_and(|m| m.is_dir())
+        .then(|| git_dir.join("info").join("exclude"));
+    for file in exclude.into_iter().chain([dir.join(".gitignore")]) {
+        if !std::fs::symlink_metadata(&file).is_ok_and(|m| m.is_file()) {
+            continue;
+        }
+        let Ok(Regular::Bytes(bytes)) = super::read_regular_file(&file, MAX_FILE_BYTES) else {
+            continue;
+        };
+        for line in String::from_utf8_lossy(&bytes).lines() {
+            // A malformed pattern is left out, as git leaves it out.
+            let _ = builder.add_line(Some(file.clone()), line);
+            any = true;
+        }
+    }
+    if !any {
+        return None;
+    }
+    builder.build().ok().map(Arc::new)
 }
 
 struct Reader<'a> {
@@ -225,4 +314,77 @@ fn relative_name(root: &Path, path: &Path) -> Option<String> {
         })
         .collect();
     Some(names.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(root: &Path) -> Vec<String> {
+        let select = |_: &str, _: &[u8]| true;
+        let (snapshot, _) = snapshot(root, &select).unwrap();
+        snapshot.files.keys().cloned().collect()
+    }
+
+    fn put(root: &Path, path: &str, text: &str) {
+        let full = root.join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, text).unwrap();
+    }
+
+    #[test]
+    fn ignore_rules_follow_git_precedence() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        put(root, ".gitignore", "*.log\nbuild/\n!keep.log\n/top.txt\n");
+        put(root, "a.log", "");
+        put(root, "keep.log", "");
+        put(root, "top.txt", "");
+        put(root, "sub/top.txt", "");
+        put(root, "build/x.sh", "");
+        // A deeper `.gitignore` wins over its parent's.
+        put(root, "sub/.gitignore", "!again.log\n");
+        put(root, "sub/again.log", "");
+        put(root, "sub/other.log", "");
+        assert_eq!(
+            files(root),
+            [
+                ".gitignore",
+                "keep.log",
+                "sub/.gitignore",
+                "sub/again.log",
+                "sub/top.txt"
+            ]
+        );
+    }
+
+    #[test]
+    fn info_exclude_and_nested_repositories() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git2::Repository::init(root).unwrap();
+        put(root, ".git/info/exclude", "*.tmp\n");
+        put(root, "a.tmp", "");
+        put(root, "a.sh", "");
+        // An embedded repository is not descended into; in a directory that is not a
+        // repository, a repository is read like any directory.
+        git2::Repository::init(root.join("inner")).unwrap();
+        put(root, "inner/x.sh", "");
+        assert_eq!(files(root), ["a.sh"]);
+        let plain = tempfile::tempdir().unwrap();
+        git2::Repository::init(plain.path().join("one")).unwrap();
+        put(plain.path(), "one/y.sh", "");
+        assert_eq!(files(plain.path()), ["one/y.sh"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_are_kept_apart() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        for name in [&b"x\xff.sh"[..], b"x\xfe.sh", b"x\\xff.sh"] {
+            std::fs::write(dir.path().join(std::ffi::OsStr::from_bytes(name)), "").unwrap();
+        }
+        assert_eq!(files(dir.path()), ["x\\\\xff.sh", "x\\xfe.sh", "x\\xff.sh"]);
+    }
 }

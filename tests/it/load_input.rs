@@ -829,13 +829,17 @@ fn only_regular_files_are_read() {
             .status()
             .is_ok_and(|s| s.success())
     };
-    // FIFOs where a file would be read: in the working trees, and as knockon.toml.
+    // FIFOs where a file would be read: in the working trees, as knockon.toml, and as the
+    // `.gitignore` of a directory (which the walk reads before anything else in it).
     if !mkfifo(&loader.join("pipe.py")) {
         eprintln!("mkfifo is not available; skipping");
         return;
     }
     assert!(mkfifo(&loader.join("knockon.toml")));
     assert!(mkfifo(&ops.join("cron/pipe.sh")));
+    assert!(mkfifo(&ops.join("cron/.gitignore")));
+    std::fs::create_dir_all(loader.join("docs")).unwrap();
+    assert!(mkfifo(&loader.join("docs/.gitignore")));
     let mut cmd = knockon();
     cmd.arg("check")
         .arg("--repo")
