@@ -565,9 +565,15 @@ pub fn read_regular_file(path: &Path, limit: u64) -> std::io::Result<Regular> {
 #[cfg(target_os = "linux")]
 fn on_pseudo_file_system(metadata: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::MetadataExt;
-    ["/proc", "/sys"]
-        .iter()
-        .any(|mount| std::fs::metadata(mount).is_ok_and(|m| m.dev() == metadata.dev()))
+    static DEVICES: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
+    DEVICES
+        .get_or_init(|| {
+            ["/proc", "/sys"]
+                .iter()
+                .filter_map(|mount| std::fs::metadata(mount).ok().map(|m| m.dev()))
+                .collect()
+        })
+        .contains(&metadata.dev())
 }
 
 #[cfg(not(target_os = "linux"))]
