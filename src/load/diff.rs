@@ -24,6 +24,8 @@ pub struct FilePatch<'a> {
     pub copy: bool,
     /// A binary change (`Binary files ... differ`, `GIT binary patch`): not applied.
     pub binary: bool,
+    /// A submodule's commit changes (mode 160000): another repository's, not applied.
+    pub submodule: bool,
     pub hunks: Vec<Hunk<'a>>,
 }
 
@@ -88,6 +90,8 @@ struct Header {
     copy_from: Option<String>,
     copy_to: Option<String>,
     binary: bool,
+    /// Mode 160000: the path is a submodule.
+    submodule: bool,
 }
 
 impl Header {
@@ -118,6 +122,7 @@ impl Header {
             new_path,
             copy: self.copy(),
             binary: self.binary,
+            submodule: self.submodule,
             hunks: Vec::new(),
         };
         if let Some((from, to)) = self.moved() {
@@ -128,7 +133,7 @@ impl Header {
             Some(patch(None, Some(b)))
         } else if self.deleted {
             Some(patch(Some(a), None))
-        } else if self.binary {
+        } else if self.binary || self.submodule {
             Some(patch(Some(a), Some(b)))
         } else {
             None
@@ -157,6 +162,9 @@ pub fn parse(text: &str) -> Result<Vec<FilePatch<'_>>, DiffParseError> {
             continue;
         }
         if let Some(h) = header.as_mut() {
+            if line.starts_with("index ") || line.contains(" file mode ") {
+                h.submodule |= line.ends_with(" 160000");
+            }
             if line.starts_with("new file mode") {
                 h.new = true;
             } else if line.starts_with("deleted file mode") {
@@ -211,6 +219,7 @@ pub fn parse(text: &str) -> Result<Vec<FilePatch<'_>>, DiffParseError> {
                 new_path,
                 copy: h.copy(),
                 binary: false,
+                submodule: h.submodule,
                 hunks,
             });
             continue;
@@ -867,6 +876,14 @@ index 111..222 100644
         assert!(patches[0].binary && patches[1].binary && !patches[2].binary);
         assert_eq!(patches[1].old_path, None);
         assert_eq!(patches[2].display_path(), "w.py");
+    }
+
+    #[test]
+    fn submodule_changes_are_marked() {
+        let diff = "diff --git a/lib/sub b/lib/sub\nindex 1111111..2222222 160000\n--- a/lib/sub\n+++ b/lib/sub\n@@ -1 +1 @@\n-Subproject commit 1111111\n+Subproject commit 2222222\ndiff --git a/new b/new\nnew file mode 160000\nindex 0000000..3333333\n--- /dev/null\n+++ b/new\n@@ -0,0 +1 @@\n+Subproject commit 3333333\ndiff --git a/w.py b/w.py\nindex 1..2 100644\n--- a/w.py\n+++ b/w.py\n@@ -1 +1 @@\n-a\n+b\n";
+        let patches = parse(diff).unwrap();
+        let marked: Vec<bool> = patches.iter().map(|p| p.submodule).collect();
+        assert_eq!(marked, [true, true, false]);
     }
 
     #[test]

@@ -92,7 +92,10 @@ pub fn snapshot_at(
     })?;
     let mut snapshot = Snapshot::default();
     let mut skipped = SkipCounts::default();
-    for (path, oid, filemode) in blobs(repo, tree, &mut skipped) {
+    let (blobs, submodules) = blobs(repo, tree, &mut skipped);
+    // Listed so that a diff that changes a submodule's commit is recognised as irrelevant.
+    snapshot.unread.extend(submodules);
+    for (path, oid, filemode) in blobs {
         // Symlinks (mode 120000) are stored as blobs holding the target path: never follow them.
         if filemode == 0o120000 {
             snapshot.unread.insert(path);
@@ -137,7 +140,7 @@ pub fn snapshot_at(
     Ok((snapshot, skipped))
 }
 
-/// Every blob of `tree` as (path, id, mode). Names are bytes in git, so they go through
+/// Every blob of `tree` as (path, id, mode), and the paths of its submodules. Names are bytes in git, so they go through
 /// [`super::path_from_bytes`] (`Tree::walk` stops at the first name that is not UTF-8). An
 /// entry whose name could not be a file of a checkout (empty, `.`, `..`, with a `/`) and a
 /// subtree that cannot be read are counted unreadable.
@@ -145,8 +148,9 @@ fn blobs(
     repo: &git2::Repository,
     tree: git2::Tree<'_>,
     skipped: &mut SkipCounts,
-) -> Vec<(String, git2::Oid, i32)> {
+) -> (Vec<(String, git2::Oid, i32)>, Vec<String>) {
     let mut out = Vec::new();
+    let mut submodules = Vec::new();
     let mut pending = vec![(String::new(), tree)];
     while let Some((prefix, tree)) = pending.pop() {
         for entry in tree.iter() {
@@ -163,9 +167,10 @@ fn blobs(
                     Err(_) => skipped.unreadable += 1,
                 },
                 // A submodule: its commit is another repository's, which is not read.
+                Some(git2::ObjectType::Commit) => submodules.push(path),
                 _ => {}
             }
         }
     }
-    out
+    (out, submodules)
 }

@@ -424,12 +424,21 @@ fn apply_all(
 ) -> Result<(Snapshot, SkipCounts), String> {
     let mut out = worktree.clone();
     let mut skipped = SkipCounts::default();
-    for patch in patches.iter().filter(|p| !p.binary) {
+    // Binary changes are reported by the caller; submodules are never read.
+    for patch in patches.iter().filter(|p| !p.binary && !p.submodule) {
         let (from, to) = if reverse {
             (&patch.new_path, &patch.old_path)
         } else {
             (&patch.old_path, &patch.new_path)
         };
+        // `git diff --submodule=diff` writes a submodule's own files under its path.
+        if [from, to]
+            .into_iter()
+            .flatten()
+            .any(|path| in_unread_directory(worktree, path))
+        {
+            continue;
+        }
         let current = match from {
             Some(path) => match worktree.files.get(path) {
                 Some(content) => Some(content.text()),
@@ -497,6 +506,12 @@ fn apply_all(
         }
     }
     Ok((out, skipped))
+}
+
+/// Is a directory above `path` one that is not read (a submodule)?
+fn in_unread_directory(snapshot: &Snapshot, path: &str) -> bool {
+    path.match_indices('/')
+        .any(|(at, _)| snapshot.unread.contains(&path[..at]))
 }
 
 /// [`MAX_FILE_BYTES`] as a length in memory.

@@ -216,11 +216,12 @@ impl Reader<'_> {
             _ => String::new(),
         };
         for entry in index.iter() {
-            // Submodules (gitlinks) are other repositories.
+            let name = format!("{prefix}{}", path_from_bytes(&entry.path));
+            // Submodules (gitlinks) are other repositories: listed, not read.
             if entry.mode & 0o170000 == 0o160000 {
+                self.snapshot.unread.insert(name);
                 continue;
             }
-            let name = format!("{prefix}{}", path_from_bytes(&entry.path));
             if self.seen(&name) {
                 continue;
             }

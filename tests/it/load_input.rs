@@ -561,11 +561,18 @@ fn submodules_are_not_descended_into_in_any_mode() {
         ],
     );
     assert!(loader.join("lib/old/legacy.py").is_file());
+    // The change also moves the submodule to a new commit of its own.
     let Some(change) = Change::commit(&loader, &[], |d| {
         write(d, b"write.py", NEW_WRITER.as_bytes());
+        let sub = d.join("lib/old");
+        write(&sub, b"more.py", OLD_WRITER.as_bytes());
+        commit(&git2::Repository::open(&sub).unwrap(), "more", false);
+        git(d, &["add", "lib/old"]);
     }) else {
         return;
     };
+    let text = std::fs::read_to_string(&change.diff).unwrap();
+    assert!(text.contains("+Subproject commit"), "{text}");
     for mode in ALL_MODES {
         let out = change.run(mode, &[&ops], &[]);
         let json = json(&out);
@@ -576,6 +583,23 @@ fn submodules_are_not_descended_into_in_any_mode() {
             stderr(&out)
         );
         assert_eq!(json["stats"]["files_analysed"], 2, "{mode:?}: {json:#}");
+    }
+    // `git diff --submodule=diff` writes the submodule's own files under its path.
+    let inner = git(
+        &loader,
+        &["diff", "--submodule=diff", &change.base, &change.head],
+    )
+    .unwrap();
+    assert!(String::from_utf8_lossy(&inner).contains("lib/old/more.py"));
+    std::fs::write(&change.diff, inner).unwrap();
+    for mode in [Mode::DiffNotApplied, Mode::DiffApplied] {
+        let out = change.run(mode, &[&ops], &[]);
+        assert_eq!(
+            cleanup_changes(&json(&out)),
+            ["write.py"],
+            "{mode:?}: {}",
+            stderr(&out)
+        );
     }
     // The same as a context repository.
     let out = knockon()
