@@ -907,6 +907,34 @@ index 111..222 100644
         assert_eq!(patch.apply_within("", false, 21).unwrap(), None);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+
+        /// Hostile diffs: any text built from diff-like pieces parses or is refused, and what
+        /// parses applies or is refused, in both directions, without a panic.
+        #[test]
+        fn hostile_diffs_never_panic(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "diff --git a/x b/x\n", "diff --git \"a/\\303\\251\" \"b/\\303\\251\"\n",
+                "--- a/x\n", "+++ b/x\n", "--- /dev/null\n", "+++ /dev/null\n",
+                "@@ -1 +1 @@\n", "@@ -0,0 +1,2 @@\n", "@@ -2,3 +1 @@ f\n", "@@ -1,2 +3,4\n",
+                " a\n", "-a\n", "+b\n", "\n", "\\ No newline at end of file\n", "é\n",
+                "new file mode 100644\n", "deleted file mode 100644\n", "copy from x\n",
+                "copy to y\n", "rename from ../z\n", "rename to z\n", "index 1..2 160000\n",
+                "GIT binary patch\n", "Binary files a/x and b/x differ\n", "\r\n", " a\r\n",
+            ]), 0..24),
+            content in "(a|b|é|\r)?(\n(a|b))*\n?",
+        ) {
+            let text: String = pieces.concat();
+            if let Ok(patches) = parse(&text) {
+                for patch in &patches {
+                    let _ = patch.apply_within(&content, false, 64);
+                    let _ = patch.apply_within(&content, true, usize::MAX);
+                }
+            }
+        }
+    }
+
     #[test]
     fn hunks_apply_in_order() {
         // The second hunk's block also occurs before the first hunk: it must not be used.
