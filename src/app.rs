@@ -57,8 +57,22 @@ fn run_facts(args: &FactsArgs) -> anyhow::Result<Outcome> {
     let (models, _) = load_rules(&args.rules)?;
     let mut out = serde_json::Map::new();
     for file in &args.files {
-        let bytes =
-            std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+        // The same limits as files in a repository: a FIFO or device would block or never end.
+        let read = load::read_regular_file(file, load::MAX_FILE_BYTES)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let bytes = match read {
+            load::Regular::Bytes(bytes) => bytes,
+            load::Regular::NotRegular => {
+                anyhow::bail!("cannot read {}: not a regular file", file.display())
+            }
+            load::Regular::TooLarge => {
+                crate::error::print_line(&format!(
+                    "{}: skipped, larger than 1 MiB (knockon does not read files that large)",
+                    file.display()
+                ));
+                continue;
+            }
+        };
         let name = file.to_string_lossy().replace('\\', "/");
         let facts = extract::extract(&name, &bytes, &models);
         out.insert(
@@ -415,6 +429,12 @@ pub fn check_with(request: &CheckRequest, setup: &Setup) -> Result<Report, Error
              compare); no finding is made from it",
             a.describe()
         ),
+    }));
+    warnings.extend(workspace.warnings.iter().map(|w| ReportWarning {
+        repo: w.repo.clone(),
+        path: w.path.clone(),
+        line: 1,
+        message: w.message.clone(),
     }));
     let stats = Stats {
         change: workspace.changed.description.clone(),

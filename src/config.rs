@@ -74,15 +74,35 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Reads `knockon.toml` from a repository root, if there is one.
+    /// Reads `knockon.toml` from a repository root, if there is one. The repository is
+    /// untrusted: a `knockon.toml` that is a symlink leading out of the repository, or that is
+    /// not a regular file (a FIFO would block the run), is treated as absent, so the checked
+    /// change cannot make knockon read files elsewhere on the machine.
     pub fn discover(repo_root: &Path) -> Result<Config, RulesError> {
         let path = repo_root.join(CONFIG_FILE);
-        if !path.is_file() {
+        let Ok(metadata) = std::fs::symlink_metadata(&path) else {
             return Ok(Config::default());
+        };
+        if metadata.file_type().is_symlink() {
+            let inside = match (path.canonicalize(), repo_root.canonicalize()) {
+                (Ok(target), Ok(root)) => target.starts_with(root),
+                _ => false,
+            };
+            if !inside {
+                return Ok(Config::default());
+            }
         }
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| RulesError::at(&name, 1, format!("cannot read: {e}")))?;
+        let bytes = match crate::load::read_regular_file(&path, crate::load::MAX_FILE_BYTES) {
+            Ok(crate::load::Regular::Bytes(bytes)) => bytes,
+            Ok(crate::load::Regular::NotRegular) => return Ok(Config::default()),
+            Ok(crate::load::Regular::TooLarge) => {
+                return Err(RulesError::at(&name, 1, "larger than 1 MiB"));
+            }
+            Err(e) => return Err(RulesError::at(&name, 1, format!("cannot read: {e}"))),
+        };
+        let text =
+            String::from_utf8(bytes).map_err(|_| RulesError::at(&name, 1, "not UTF-8 text"))?;
         Config::parse(&name, &text, repo_root)
     }
 

@@ -1,4 +1,5 @@
 use clap::Parser;
+use knockon::error::{escape_controls, print_line};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -11,7 +12,7 @@ fn main() -> ExitCode {
             } else {
                 0
             };
-            let _ = e.print();
+            print_clap_error(&e);
             return ExitCode::from(code);
         }
     };
@@ -25,14 +26,33 @@ fn main() -> ExitCode {
                 Ok(()) => ExitCode::from(outcome.exit_code),
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(0),
                 Err(e) => {
-                    eprintln!("knockon: cannot write the report: {e}");
+                    print_line(&format!("cannot write the report: {e}"));
                     ExitCode::from(knockon::exit_codes::ERROR)
                 }
             }
         }
         Err(e) => {
-            eprintln!("knockon: {e:#}");
+            print_line(&format!("{e:#}"));
             ExitCode::from(knockon::exit_codes::ERROR)
         }
+    }
+}
+
+/// clap's message as clap prints it, unless an argument has control characters in it (clap may
+/// quote it): then without styles, each line with its controls escaped.
+fn print_clap_error(e: &clap::Error) {
+    let hostile =
+        std::env::args_os().any(|arg| arg.to_string_lossy().chars().any(char::is_control));
+    if !hostile {
+        let _ = e.print();
+        return;
+    }
+    let text = e.render().to_string();
+    let lines: Vec<String> = text.lines().map(escape_controls).collect();
+    let out = lines.join("\n");
+    if e.use_stderr() {
+        eprintln!("{out}");
+    } else {
+        println!("{out}");
     }
 }

@@ -1,4 +1,9 @@
 //! Revisions and trees through git2.
+//!
+//! Repositories are opened so that a broken global git configuration (a `~/.gitconfig` that does
+//! not parse or cannot be read) does not make a repository look like none: knockon needs nothing
+//! from it, so on such a failure the global, XDG and system configurations are left out and the
+//! repository is opened again.
 
 use super::{FileContent, LoadError, MAX_FILE_BYTES, Selector, SkipCounts, Snapshot};
 use std::path::Path;
@@ -10,13 +15,58 @@ pub fn open_repo(dir: &Path) -> Result<git2::Repository, LoadError> {
             path: dir.display().to_string(),
         });
     }
-    git2::Repository::discover(dir).map_err(|e| LoadError::NotARepo {
+    tolerant(|| git2::Repository::discover(dir)).map_err(|e| LoadError::NotARepo {
         path: dir.display().to_string(),
         reason: e.message().to_string(),
     })
 }
 
-/// The files of the tree at `rev`.
+/// The repository whose root is `dir`, when it is a bare one (a mirror); `None` otherwise.
+pub fn open_bare(dir: &Path) -> Option<git2::Repository> {
+    open_root(dir).filter(git2::Repository::is_bare)
+}
+
+/// The repository whose root (working tree, or git directory when bare) is exactly `dir`.
+pub fn open_root(dir: &Path) -> Option<git2::Repository> {
+    let no_parents: [&std::ffi::OsStr; 0] = [];
+    tolerant(|| git2::Repository::open_ext(dir, git2::RepositoryOpenFlags::NO_SEARCH, no_parents))
+        .ok()
+}
+
+/// Runs `open`; when it fails for another reason than "no repository here" or "not yours", runs
+/// it again with the global, XDG and system configurations left out.
+fn tolerant(
+    open: impl Fn() -> Result<git2::Repository, git2::Error>,
+) -> Result<git2::Repository, git2::Error> {
+    match open() {
+        Ok(repo) => Ok(repo),
+        Err(e) if matches!(e.code(), git2::ErrorCode::NotFound | git2::ErrorCode::Owner) => Err(e),
+        Err(e) => {
+            ignore_global_config();
+            open().map_err(|_| e)
+        }
+    }
+}
+
+/// Leaves the configuration files outside repositories out of every later libgit2 call.
+fn ignore_global_config() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        for level in [
+            git2::ConfigLevel::Global,
+            git2::ConfigLevel::XDG,
+            git2::ConfigLevel::System,
+            git2::ConfigLevel::ProgramData,
+        ] {
+            // SAFETY: libgit2's search paths are process-wide; `Once` keeps two knockon threads
+            // from setting them at the same time. This runs only after an open failed, which the
+            // CLI does first thing, before it starts any other thread.
+            let _ = unsafe { git2::opts::set_search_path(level, "") };
+        }
+    });
+}
+
+/// The files of the tree at `rev`. Submodules (commit entries) are not descended into.
 pub fn snapshot_at(
     repo: &git2::Repository,
     repo_name: &str,
@@ -42,21 +92,10 @@ pub fn snapshot_at(
     })?;
     let mut snapshot = Snapshot::default();
     let mut skipped = SkipCounts::default();
-    let mut entries = Vec::new();
-    tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
-        if entry.kind() == Some(git2::ObjectType::Blob)
-            && let Ok(name) = entry.name()
-        {
-            entries.push((format!("{dir}{name}"), entry.id(), entry.filemode()));
-        }
-        git2::TreeWalkResult::Ok
-    })
-    .map_err(|e| LoadError::Git {
-        repo: repo_name.to_string(),
-        what: format!("the tree of {rev}"),
-        reason: e.message().to_string(),
-    })?;
-    for (path, oid, filemode) in entries {
+    let (blobs, submodules) = blobs(repo, tree, &mut skipped);
+    // Listed so that a diff that changes a submodule's commit is recognised as irrelevant.
+    snapshot.unread.extend(submodules);
+    for (path, oid, filemode) in blobs {
         // Symlinks (mode 120000) are stored as blobs holding the target path: never follow them.
         if filemode == 0o120000 {
             snapshot.unread.insert(path);
@@ -99,4 +138,39 @@ pub fn snapshot_at(
         );
     }
     Ok((snapshot, skipped))
+}
+
+/// Every blob of `tree` as (path, id, mode), and the paths of its submodules. Names are bytes in git, so they go through
+/// [`super::path_from_bytes`] (`Tree::walk` stops at the first name that is not UTF-8). An
+/// entry whose name could not be a file of a checkout (empty, `.`, `..`, with a `/`) and a
+/// subtree that cannot be read are counted unreadable.
+fn blobs(
+    repo: &git2::Repository,
+    tree: git2::Tree<'_>,
+    skipped: &mut SkipCounts,
+) -> (Vec<(String, git2::Oid, i32)>, Vec<String>) {
+    let mut out = Vec::new();
+    let mut submodules = Vec::new();
+    let mut pending = vec![(String::new(), tree)];
+    while let Some((prefix, tree)) = pending.pop() {
+        for entry in tree.iter() {
+            let name = entry.name_bytes();
+            if matches!(name, b"" | b"." | b"..") || name.contains(&b'/') {
+                skipped.unreadable += 1;
+                continue;
+            }
+            let path = format!("{prefix}{}", super::path_from_bytes(name));
+            match entry.kind() {
+                Some(git2::ObjectType::Blob) => out.push((path, entry.id(), entry.filemode())),
+                Some(git2::ObjectType::Tree) => match repo.find_tree(entry.id()) {
+                    Ok(subtree) => pending.push((format!("{path}/"), subtree)),
+                    Err(_) => skipped.unreadable += 1,
+                },
+                // A submodule: its commit is another repository's, which is not read.
+                Some(git2::ObjectType::Commit) => submodules.push(path),
+                _ => {}
+            }
+        }
+    }
+    (out, submodules)
 }

@@ -5,9 +5,11 @@
 //! that differ; for each context repository, its working tree.
 //!
 //! This is the only stage that touches the disk or git. Invariants: every path is relative to its
-//! repository and uses `/`; nothing outside the given directories is read (symlinks are not
-//! followed); binary, vendored and oversized files are skipped and counted, not read; every file
-//! carries a content key (its git blob id) so later stages can cache by content.
+//! repository, uses `/` and names the file losslessly ([`path_from_bytes`]); nothing outside the
+//! given directories is read (symlinks are not followed, submodules are not descended into, a
+//! diff's paths must stay inside the repository); only regular files are read; binary, vendored
+//! and oversized files are skipped and counted, not read — files a diff creates included; every
+//! file carries a content key (its git blob id) so later stages can cache by content.
 
 pub mod diff;
 mod git;
@@ -62,6 +64,8 @@ pub enum LoadError {
     Io { path: String, reason: String },
     #[error("diff {source_name}: {reason}")]
     BadDiff { source_name: String, reason: String },
+    #[error("{path} is a bare repository: {advice}")]
+    BareRepo { path: String, advice: String },
 }
 
 /// One file's bytes with a content key (the git blob id of the bytes).
@@ -153,6 +157,17 @@ pub struct Workspace {
     pub changed: ChangedRepo,
     pub context: Vec<ContextRepo>,
     pub skipped: SkipCounts,
+    /// Parts of the input that were left out while the rest was analysed (a diff's binary
+    /// changes), for the report's warnings.
+    pub warnings: Vec<LoadWarning>,
+}
+
+/// A file of a repository that was not read, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadWarning {
+    pub repo: String,
+    pub path: String,
+    pub message: String,
 }
 
 /// How the change is given on the command line.
@@ -176,12 +191,29 @@ pub fn load_workspace(
     select: Selector<'_>,
 ) -> Result<Workspace, LoadError> {
     let mut skipped = SkipCounts::default();
+    let mut warnings = Vec::new();
     let repo = open_repo(repo_dir)?;
     let name = repo_name(repo_dir);
     let root = repo
         .workdir()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| repo_dir.to_path_buf());
+    // A bare repository has no working tree: the change must name both its ends.
+    if repo.is_bare() {
+        let advice = match change {
+            ChangeSpec::Revisions { head: None, .. } => Some("give --head REV"),
+            ChangeSpec::Diff { .. } => {
+                Some("a diff applies to a working tree; give --base REV --head REV")
+            }
+            ChangeSpec::Revisions { head: Some(_), .. } => None,
+        };
+        if let Some(advice) = advice {
+            return Err(LoadError::BareRepo {
+                path: repo_dir.display().to_string(),
+                advice: advice.to_string(),
+            });
+        }
+    }
     let (base, head, description) = match change {
         ChangeSpec::Revisions { base, head } => {
             let (base_snap, s1) = git::snapshot_at(&repo, &name, base, select)?;
@@ -202,7 +234,14 @@ pub fn load_workspace(
         ChangeSpec::Diff { text, source_name } => {
             let (snap, s) = worktree::snapshot(&root, select)?;
             skipped.add(s);
-            let (base, head, applied) = apply_diff(&snap, text, source_name, select)?;
+            let applied = apply_diff(&snap, text, source_name, select)?;
+            skipped.add(applied.skipped);
+            warnings.extend(applied.binary.into_iter().map(|path| LoadWarning {
+                repo: name.clone(),
+                path,
+                message: "a binary change in the diff, skipped".to_string(),
+            }));
+            let (base, head, applied) = (applied.base, applied.head, applied.applied);
             let state = if applied {
                 "applied"
             } else {
@@ -227,6 +266,7 @@ pub fn load_workspace(
         },
         context,
         skipped,
+        warnings,
     })
 }
 
@@ -256,7 +296,7 @@ pub fn load_directories(
             continue;
         }
         seen.push(canonical);
-        let (snapshot, s) = worktree::snapshot(dir, select)?;
+        let (snapshot, s) = context_snapshot(dir, select)?;
         skipped.add(s);
         let base_name = repo_name(dir);
         let mut name = base_name.clone();
@@ -273,6 +313,23 @@ pub fn load_directories(
         });
     }
     Ok((repos, skipped))
+}
+
+/// A context directory's files: its working tree, or, for a bare repository (a mirror), its
+/// tree at HEAD.
+fn context_snapshot(dir: &Path, select: Selector<'_>) -> Result<(Snapshot, SkipCounts), LoadError> {
+    match git::open_bare(dir) {
+        Some(repo) => {
+            if repo.head().is_err() {
+                return Err(LoadError::BareRepo {
+                    path: dir.display().to_string(),
+                    advice: "its HEAD names no commit to read".to_string(),
+                });
+            }
+            git::snapshot_at(&repo, &repo_name(dir), "HEAD", select)
+        }
+        None => worktree::snapshot(dir, select),
+    }
 }
 
 /// A repository's name: its directory's basename.
@@ -302,78 +359,241 @@ fn changed_paths(base: &Snapshot, head: &Snapshot) -> BTreeSet<String> {
     out
 }
 
-/// Applies a diff to the working tree in whichever direction fits. Returns (base, head, applied).
+/// A diff applied to the working tree.
+struct AppliedDiff {
+    base: Snapshot,
+    head: Snapshot,
+    /// The working tree is head (the diff is applied), not base.
+    applied: bool,
+    /// Files the diff creates or changes that are not read (oversized, binary, vendored).
+    skipped: SkipCounts,
+    /// Paths of binary changes, which are not applied.
+    binary: Vec<String>,
+}
+
+/// Applies a diff to the working tree in whichever direction fits.
 fn apply_diff(
     worktree: &Snapshot,
     text: &str,
     source_name: &str,
     select: Selector<'_>,
-) -> Result<(Snapshot, Snapshot, bool), LoadError> {
+) -> Result<AppliedDiff, LoadError> {
     let bad = |reason: String| LoadError::BadDiff {
         source_name: source_name.to_string(),
         reason,
     };
     let patches = diff::parse(text).map_err(|e| bad(e.to_string()))?;
-    let forward = apply_all(worktree, &patches, false, select);
-    let forward_error = match forward {
-        Ok(head) => return Ok((worktree.clone(), head, false)),
+    let binary: Vec<String> = patches
+        .iter()
+        .filter(|p| p.binary)
+        .map(|p| p.display_path().to_string())
+        .collect();
+    let forward_error = match apply_all(worktree, &patches, false, select) {
+        Ok((head, skipped)) => {
+            return Ok(AppliedDiff {
+                base: worktree.clone(),
+                head,
+                applied: false,
+                skipped,
+                binary,
+            });
+        }
         Err(e) => e,
     };
     match apply_all(worktree, &patches, true, select) {
-        Ok(base) => Ok((base, worktree.clone(), true)),
+        Ok((base, skipped)) => Ok(AppliedDiff {
+            base,
+            head: worktree.clone(),
+            applied: true,
+            skipped,
+            binary,
+        }),
         Err(_) => Err(bad(format!(
             "applies to the working tree in neither direction: {forward_error}"
         ))),
     }
 }
 
+/// Applies every patch in one direction to the working tree's files. A copy reads its source as
+/// the working tree has it and leaves it in place; reversed, it removes the copy.
 fn apply_all(
     worktree: &Snapshot,
-    patches: &[diff::FilePatch],
+    patches: &[diff::FilePatch<'_>],
     reverse: bool,
     select: Selector<'_>,
-) -> Result<Snapshot, String> {
+) -> Result<(Snapshot, SkipCounts), String> {
     let mut out = worktree.clone();
-    for patch in patches {
+    let mut skipped = SkipCounts::default();
+    // Binary changes are reported by the caller; submodules are never read.
+    for patch in patches.iter().filter(|p| !p.binary && !p.submodule) {
         let (from, to) = if reverse {
             (&patch.new_path, &patch.old_path)
         } else {
             (&patch.old_path, &patch.new_path)
         };
+        // `git diff --submodule=diff` writes a submodule's own files under its path.
+        if [from, to]
+            .into_iter()
+            .flatten()
+            .any(|path| in_unread_directory(worktree, path))
+        {
+            continue;
+        }
         let current = match from {
             Some(path) => match worktree.files.get(path) {
-                Some(content) => Some(content.text().into_owned()),
+                Some(content) => Some(content.text()),
                 // A file the loader skipped (binary, vendored, not a format knockon reads) is
-                // not part of the analysis; its patch is irrelevant.
-                None if worktree.unread.contains(path) => continue,
+                // not part of the analysis; its patch is irrelevant, and so is what it creates.
+                None if worktree.unread.contains(path) => {
+                    if let Some(to) = to
+                        && !(patch.copy && reverse)
+                    {
+                        out.files.remove(to);
+                        out.unread.insert(to.clone());
+                    }
+                    continue;
+                }
                 None => return Err(format!("{path} does not exist in the working tree")),
             },
             None => None,
         };
-        if current.is_none()
-            && let Some(path) = to
-            && worktree.files.contains_key(path)
+        // A new file, or a copy, must not be there yet.
+        let creates = if (patch.copy && !reverse) || current.is_none() {
+            to.as_ref()
+        } else {
+            None
+        };
+        if let Some(path) = creates
+            && (worktree.files.contains_key(path) || worktree.unread.contains(path))
         {
             return Err(format!("{path} already exists in the working tree"));
         }
-        let old_text = current.unwrap_or_default();
-        let result = if reverse {
-            patch.unapply(&old_text)
-        } else {
-            patch.apply(&old_text)
+        let result = patch
+            .apply_within(current.as_deref().unwrap_or_default(), reverse, limit())
+            .map_err(|e| e.to_string())?;
+        if patch.copy && reverse {
+            // Undoing a copy: the copy goes, its source (the other side) stays as it is.
+            if let Some(path) = from {
+                out.files.remove(path);
+            }
+            continue;
         }
-        .map_err(|e| e.to_string())?;
-        if let Some(path) = from {
-            out.files.remove(path);
-        }
-        if let Some(path) = to
-            && select(path, result.as_bytes())
+        if let Some(path) = from
+            && !patch.copy
         {
-            out.files
-                .insert(path.clone(), FileContent::new(result.into_bytes()));
+            out.files.remove(path);
+            out.unread.remove(path);
+        }
+        let Some(path) = to else { continue };
+        out.files.remove(path);
+        let Some(result) = result else {
+            skipped.oversized += 1;
+            out.unread.insert(path.clone());
+            continue;
+        };
+        let bytes = result.into_bytes();
+        if is_vendored(path) {
+            skipped.vendored += 1;
+            out.unread.insert(path.clone());
+        } else if !select(path, &bytes) {
+            out.unread.insert(path.clone());
+        } else if looks_binary(&bytes) {
+            skipped.binary += 1;
+            out.unread.insert(path.clone());
+        } else {
+            out.unread.remove(path);
+            out.files.insert(path.clone(), FileContent::new(bytes));
         }
     }
-    Ok(out)
+    Ok((out, skipped))
+}
+
+/// Is a directory above `path` one that is not read (a submodule)?
+fn in_unread_directory(snapshot: &Snapshot, path: &str) -> bool {
+    path.match_indices('/')
+        .any(|(at, _)| snapshot.unread.contains(&path[..at]))
+}
+
+/// [`MAX_FILE_BYTES`] as a length in memory.
+fn limit() -> usize {
+    usize::try_from(MAX_FILE_BYTES).unwrap_or(usize::MAX)
+}
+
+/// A file name from its raw bytes (git trees and indexes, Unix file names and diffs are bytes).
+/// A name that is UTF-8 with no `\` in it is used as it is; any other has each backslash
+/// written `\\` and each byte that is not part of UTF-8 written `\xNN`. Two different names
+/// never get the same string, so a file is never dropped or merged with another for its name,
+/// and the working tree, the trees and a diff name the same file the same way.
+pub fn path_from_bytes(bytes: &[u8]) -> String {
+    if let Ok(text) = std::str::from_utf8(bytes)
+        && !text.contains('\\')
+    {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(&chunk.valid().replace('\\', "\\\\"));
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    out
+}
+
+/// What [`read_regular_file`] found.
+#[derive(Debug)]
+pub enum Regular {
+    Bytes(Vec<u8>),
+    /// Larger than the limit (by its size, or by what reading it gave).
+    TooLarge,
+    /// A FIFO, socket, device, directory or a file of a kernel pseudo-file system (`/proc`,
+    /// `/sys`): reading it could block, never end, or read the machine rather than a repository.
+    NotRegular,
+}
+
+/// Reads a file only if it is a regular file of at most `limit` bytes. The type is checked
+/// before opening (opening a FIFO blocks until a writer comes) and again on the opened handle,
+/// and at most `limit + 1` bytes are read whatever the size claimed.
+pub fn read_regular_file(path: &Path, limit: u64) -> std::io::Result<Regular> {
+    use std::io::Read;
+    if !std::fs::metadata(path)?.is_file() {
+        return Ok(Regular::NotRegular);
+    }
+    let file = std::fs::File::open(path)?;
+    let metadata = file.metadata()?;
+    if !metadata.is_file() || on_pseudo_file_system(&metadata) {
+        return Ok(Regular::NotRegular);
+    }
+    if metadata.len() > limit {
+        return Ok(Regular::TooLarge);
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Ok(Regular::TooLarge);
+    }
+    Ok(Regular::Bytes(bytes))
+}
+
+/// Is this file on the file system mounted at `/proc` or `/sys` (same device)? Their entries
+/// claim to be regular files but describe the running machine.
+#[cfg(target_os = "linux")]
+fn on_pseudo_file_system(metadata: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    static DEVICES: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
+    DEVICES
+        .get_or_init(|| {
+            ["/proc", "/sys"]
+                .iter()
+                .filter_map(|mount| std::fs::metadata(mount).ok().map(|m| m.dev()))
+                .collect()
+        })
+        .contains(&metadata.dev())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn on_pseudo_file_system(_metadata: &std::fs::Metadata) -> bool {
+    false
 }
 
 /// Is this relative path inside a vendored directory?

@@ -1,7 +1,22 @@
-//! Working trees: every file a `git status` would consider, honouring `.gitignore`.
+//! Working trees: the files git considers part of a working tree.
+//!
+//! That is every file `.gitignore` does not exclude, and every tracked file even when an ignore
+//! pattern matches it: git tracks it, so it is part of the repository in every change mode (a
+//! revision's tree has it too). A directory inside a repository's working tree that is another
+//! repository (a submodule, or an embedded clone) is not descended into, as a submodule is only a
+//! commit id in a revision's tree. A directory that is not a repository is read the same way,
+//! without tracking; a repository found inside it starts a working tree of its own.
+//!
+//! Only regular files are read: symlinks, FIFOs, sockets and devices are listed as unread.
 
-use super::{FileContent, LoadError, MAX_FILE_BYTES, Selector, SkipCounts, Snapshot};
-use std::path::Path;
+use super::{
+    LoadError, MAX_FILE_BYTES, Regular, Selector, SkipCounts, Snapshot, git, path_from_bytes,
+};
+use ignore::Match;
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// The files under `root`, skipping ignored, vendored, binary and oversized files.
 pub fn snapshot(root: &Path, select: Selector<'_>) -> Result<(Snapshot, SkipCounts), LoadError> {
@@ -10,59 +25,367 @@ pub fn snapshot(root: &Path, select: Selector<'_>) -> Result<(Snapshot, SkipCoun
             path: root.display().to_string(),
         });
     }
-    let mut snapshot = Snapshot::default();
-    let mut skipped = SkipCounts::default();
+    let mut reader = Reader {
+        snapshot: Snapshot::default(),
+        skipped: SkipCounts::default(),
+        select,
+    };
+    let walk_root = root.to_path_buf();
+    let rules = IgnoreRules::new(root);
+    // The walker's own ignore-file reading is off: it opens `.gitignore` files with a plain
+    // `open`, which blocks forever on a FIFO of that name. `IgnoreRules` reads them as any file.
     let walker = ignore::WalkBuilder::new(root)
-        .hidden(false)
+        .standard_filters(false)
         .follow_links(false)
-        .require_git(false)
-        .filter_entry(|entry| entry.file_name() != ".git")
+        .filter_entry(move |entry| {
+            entry.file_name() != ".git"
+                && !is_nested_repository(&walk_root, entry)
+                && !rules.ignores(entry)
+        })
         .build();
+    let mut repositories: Vec<PathBuf> = Vec::new();
     for entry in walker {
         let Ok(entry) = entry else {
-            skipped.unreadable += 1;
+            reader.skipped.unreadable += 1;
             continue;
         };
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
+        let Some(file_type) = entry.file_type() else {
+            continue;
+        };
+        if file_type.is_dir() {
+            if has_git(entry.path()) {
+                repositories.push(entry.path().to_path_buf());
+            }
             continue;
         }
-        let Ok(relative) = entry.path().strip_prefix(root) else {
+        let Some(path) = relative_name(root, entry.path()) else {
             continue;
         };
-        let path = relative
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/");
+        if file_type.is_file() {
+            reader.read(path, entry.path());
+        } else {
+            reader.snapshot.unread.insert(path);
+        }
+    }
+    for repository in &repositories {
+        reader.add_tracked(root, repository);
+    }
+    Ok((reader.snapshot, reader.skipped))
+}
+
+/// `.gitignore` files (each directory's own, deeper ones first), then a repository's
+/// `.git/info/exclude`, then the user's global excludes file: git's order of precedence. A
+/// directory that is ignored is not entered, so nothing under it is re-included, as in git.
+struct IgnoreRules {
+    root: PathBuf,
+    global: Gitignore,
+    per_dir: Mutex<HashMap<PathBuf, Option<Arc<Gitignore>>>>,
+}
+
+impl IgnoreRules {
+    fn new(root: &Path) -> IgnoreRules {
+        IgnoreRules {
+            root: root.to_path_buf(),
+            global: GitignoreBuilder::new(root).build_global().0,
+            per_dir: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn ignores(&self, entry: &ignore::DirEntry) -> bool {
+        if entry.depth() == 0 {
+            return false;
+        }
+        let path = entry.path();
+        let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+        for dir in path.ancestors().skip(1) {
+            if !dir.starts_with(&self.root) {
+                break;
+            }
+            if let Some(rules) = self.rules_of(dir) {
+                match rules.matched(path, is_dir) {
+                    Match::Ignore(_) => return true,
+                    Match::Whitelist(_) => return false,
+                    Match::None => {}
+                }
+            }
+        }
+        let relative = path.strip_prefix(&self.root).unwrap_or(path);
+        self.global.matched(relative, is_dir).is_ignore()
+    }
+
+    /// The rules a directory's own files give, read once.
+    fn rules_of(&self, dir: &Path) -> Option<Arc<Gitignore>> {
+        let mut cache = self
+            .per_dir
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache
+            .entry(dir.to_path_buf())
+            .or_insert_with(|| read_rules(dir))
+            .clone()
+    }
+}
+
+/// A directory's `.git/info/exclude` (when `.git` is a directory) and `.gitignore`, later lines
+/// winning. Files that are not regular, too large or unreadable give no rules.
+fn read_rules(dir: &Path) -> Option<Arc<Gitignore>> {
+    let mut builder = GitignoreBuilder::new(dir);
+    let mut any = false;
+    let git_dir = dir.join(".git");
+    let exclude = std::fs::symlink_metadata(&git_dir)
+        .is_ok_and(|m| m.is_dir())
+        .then(|| git_dir.join("info").join("exclude"));
+    for file in exclude.into_iter().chain([dir.join(".gitignore")]) {
+        if !std::fs::symlink_metadata(&file).is_ok_and(|m| m.is_file()) {
+            continue;
+        }
+        let Ok(Regular::Bytes(bytes)) = super::read_regular_file(&file, MAX_FILE_BYTES) else {
+            continue;
+        };
+        for line in String::from_utf8_lossy(&bytes).lines() {
+            // A malformed pattern is left out, as git leaves it out.
+            let _ = builder.add_line(Some(file.clone()), line);
+            any = true;
+        }
+    }
+    if !any {
+        return None;
+    }
+    builder.build().ok().map(Arc::new)
+}
+
+struct Reader<'a> {
+    snapshot: Snapshot,
+    skipped: SkipCounts,
+    select: Selector<'a>,
+}
+
+impl Reader<'_> {
+    fn seen(&self, path: &str) -> bool {
+        self.snapshot.files.contains_key(path) || self.snapshot.unread.contains(path)
+    }
+
+    /// Reads one regular file the walk or the index found.
+    fn read(&mut self, path: String, file: &Path) {
         if super::is_vendored(&path) {
-            skipped.vendored += 1;
-            snapshot.unread.insert(path);
-            continue;
+            self.skipped.vendored += 1;
+            self.snapshot.unread.insert(path);
+            return;
         }
-        let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
-        if size > MAX_FILE_BYTES {
-            skipped.oversized += 1;
-            snapshot.unread.insert(path);
-            continue;
-        }
-        let bytes = match std::fs::read(entry.path()) {
-            Ok(bytes) => bytes,
-            Err(_) => {
-                skipped.unreadable += 1;
-                snapshot.unread.insert(path);
-                continue;
+        let bytes = match super::read_regular_file(file, MAX_FILE_BYTES) {
+            Ok(Regular::Bytes(bytes)) => bytes,
+            Ok(Regular::TooLarge) => {
+                self.skipped.oversized += 1;
+                self.snapshot.unread.insert(path);
+                return;
+            }
+            Ok(Regular::NotRegular) | Err(_) => {
+                self.skipped.unreadable += 1;
+                self.snapshot.unread.insert(path);
+                return;
             }
         };
-        if !select(&path, &bytes) {
-            snapshot.unread.insert(path);
-            continue;
+        if !(self.select)(&path, &bytes) {
+            self.snapshot.unread.insert(path);
+            return;
         }
         if super::looks_binary(&bytes) {
-            skipped.binary += 1;
-            snapshot.unread.insert(path);
-            continue;
+            self.skipped.binary += 1;
+            self.snapshot.unread.insert(path);
+            return;
         }
-        snapshot.files.insert(path, FileContent::new(bytes));
+        self.snapshot
+            .files
+            .insert(path, super::FileContent::new(bytes));
     }
-    Ok((snapshot, skipped))
+
+    /// Reads the files of the repository at `repository` that git tracks but the walk left out
+    /// because an ignore pattern matches them.
+    fn add_tracked(&mut self, root: &Path, repository: &Path) {
+        let Some(repo) = git::open_root(repository) else {
+            return;
+        };
+        if repo.is_bare() {
+            return;
+        }
+        let Ok(index) = repo.index() else {
+            return;
+        };
+        let prefix = match relative_name(root, repository) {
+            Some(p) if !p.is_empty() => format!("{p}/"),
+            _ => String::new(),
+        };
+        for entry in index.iter() {
+            let name = format!("{prefix}{}", path_from_bytes(&entry.path));
+            // Submodules (gitlinks) are other repositories: listed, not read.
+            if entry.mode & 0o170000 == 0o160000 {
+                self.snapshot.unread.insert(name);
+                continue;
+            }
+            if self.seen(&name) {
+                continue;
+            }
+            match regular_inside(repository, &entry.path) {
+                Some(Inside::File(file)) => self.read(name, &file),
+                Some(Inside::Other) => {
+                    self.snapshot.unread.insert(name);
+                }
+                // Deleted in the working tree, or reached only through a symlink.
+                None => {}
+            }
+        }
+    }
+}
+
+enum Inside {
+    File(PathBuf),
+    Other,
+}
+
+/// Where a tracked path is on disk, if it is there and every directory on the way is a real
+/// directory of the repository (not a symlink that would lead out of it).
+fn regular_inside(repository: &Path, tracked: &[u8]) -> Option<Inside> {
+    let mut at = repository.to_path_buf();
+    let segments: Vec<&[u8]> = tracked.split(|b| *b == b'/').collect();
+    let (last, dirs) = segments.split_last()?;
+    for segment in dirs {
+        at.push(segment_path(segment)?);
+        if !std::fs::symlink_metadata(&at).ok()?.is_dir() {
+            return None;
+        }
+    }
+    at.push(segment_path(last)?);
+    let metadata = std::fs::symlink_metadata(&at).ok()?;
+    Some(if metadata.is_file() {
+        Inside::File(at)
+    } else {
+        Inside::Other
+    })
+}
+
+fn segment_path(segment: &[u8]) -> Option<PathBuf> {
+    if matches!(segment, b"" | b"." | b"..") {
+        return None;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        Some(PathBuf::from(std::ffi::OsStr::from_bytes(segment)))
+    }
+    #[cfg(not(unix))]
+    {
+        std::str::from_utf8(segment).ok().map(PathBuf::from)
+    }
+}
+
+/// Does this directory hold a repository (`.git` directory, or file for a submodule)?
+fn has_git(dir: &Path) -> bool {
+    std::fs::symlink_metadata(dir.join(".git")).is_ok()
+}
+
+/// A directory below `root` that holds a repository and lies in another repository's working
+/// tree (one of its ancestors up to `root` holds one too).
+fn is_nested_repository(root: &Path, entry: &ignore::DirEntry) -> bool {
+    entry.depth() > 0
+        && entry.file_type().is_some_and(|t| t.is_dir())
+        && has_git(entry.path())
+        && entry
+            .path()
+            .ancestors()
+            .skip(1)
+            .take_while(|dir| dir.starts_with(root))
+            .any(has_git)
+}
+
+/// `path` relative to `root`, `/`-separated, each name as [`path_from_bytes`] writes it.
+fn relative_name(root: &Path, path: &Path) -> Option<String> {
+    let relative = path.strip_prefix(root).ok()?;
+    let names: Vec<String> = relative
+        .components()
+        .map(|c| {
+            #[cfg(unix)]
+            {
+                use std::os::unix::ffi::OsStrExt;
+                path_from_bytes(c.as_os_str().as_bytes())
+            }
+            #[cfg(not(unix))]
+            {
+                c.as_os_str().to_string_lossy().into_owned()
+            }
+        })
+        .collect();
+    Some(names.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(root: &Path) -> Vec<String> {
+        let select = |_: &str, _: &[u8]| true;
+        let (snapshot, _) = snapshot(root, &select).unwrap();
+        snapshot.files.keys().cloned().collect()
+    }
+
+    fn put(root: &Path, path: &str, text: &str) {
+        let full = root.join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, text).unwrap();
+    }
+
+    #[test]
+    fn ignore_rules_follow_git_precedence() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        put(root, ".gitignore", "*.log\nbuild/\n!keep.log\n/top.txt\n");
+        put(root, "a.log", "");
+        put(root, "keep.log", "");
+        put(root, "top.txt", "");
+        put(root, "sub/top.txt", "");
+        put(root, "build/x.sh", "");
+        // A deeper `.gitignore` wins over its parent's.
+        put(root, "sub/.gitignore", "!again.log\n");
+        put(root, "sub/again.log", "");
+        put(root, "sub/other.log", "");
+        assert_eq!(
+            files(root),
+            [
+                ".gitignore",
+                "keep.log",
+                "sub/.gitignore",
+                "sub/again.log",
+                "sub/top.txt"
+            ]
+        );
+    }
+
+    #[test]
+    fn info_exclude_and_nested_repositories() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git2::Repository::init(root).unwrap();
+        put(root, ".git/info/exclude", "*.tmp\n");
+        put(root, "a.tmp", "");
+        put(root, "a.sh", "");
+        // An embedded repository is not descended into; in a directory that is not a
+        // repository, a repository is read like any directory.
+        git2::Repository::init(root.join("inner")).unwrap();
+        put(root, "inner/x.sh", "");
+        assert_eq!(files(root), ["a.sh"]);
+        let plain = tempfile::tempdir().unwrap();
+        git2::Repository::init(plain.path().join("one")).unwrap();
+        put(plain.path(), "one/y.sh", "");
+        assert_eq!(files(plain.path()), ["one/y.sh"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_are_kept_apart() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        for name in [&b"x\xff.sh"[..], b"x\xfe.sh", b"x\\xff.sh"] {
+            std::fs::write(dir.path().join(std::ffi::OsStr::from_bytes(name)), "").unwrap();
+        }
+        assert_eq!(files(dir.path()), ["x\\\\xff.sh", "x\\xfe.sh", "x\\xff.sh"]);
+    }
 }

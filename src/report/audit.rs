@@ -70,9 +70,22 @@ pub fn render_text(audit: &Audit) -> String {
             }
         }
     }
+    let skipped = &audit.files_skipped;
+    let skipped_text = if skipped.total() > 0 {
+        format!(
+            ", {} skipped ({} binary, {} vendored, {} oversized, {} unreadable)",
+            skipped.total(),
+            skipped.binary,
+            skipped.vendored,
+            skipped.oversized,
+            skipped.unreadable
+        )
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "knockon: {} access(es) · {} repositories, {} files analysed",
+        "knockon: {} access(es) · {} repositories, {} files analysed{skipped_text}",
         audit.entries.len(),
         audit.repositories,
         audit.files_analysed

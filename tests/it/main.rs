@@ -6,6 +6,7 @@ mod ci_examples;
 mod cli;
 mod config;
 mod injection;
+mod load_input;
 mod reports;
 mod rule_examples;
 mod scenarios;
