@@ -1420,3 +1420,51 @@ fn a_large_script_with_many_variables_is_read_in_linear_time() {
     // Generous: a quadratic pass over 15 000 lines takes minutes in a debug build.
     assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
 }
+
+#[test]
+fn presence_tests_and_fallbacks_make_reads_optional_under_nounset() {
+    let f = facts(
+        "set -euo pipefail\n\
+         if [[ -v RELAY ]]; then echo \"$RELAY\"; fi\n\
+         if [ -n \"${OPTS:-}\" ]; then echo \"$OPTS\"; fi\n\
+         NEW_NAME=\"${MAIL_HOST:-$SMTP_HOST}\"\n\
+         Q=\"${QUEUE:-${LEGACY_QUEUE:?}}\"\n\
+         echo \"$NEED\"\n",
+    );
+    let reads: Vec<(String, bool)> = env(&f)
+        .into_iter()
+        .filter(|(mode, ..)| *mode == Mode::Read)
+        .map(|(_, _, _, name, value)| (name, value.is_none()))
+        .collect();
+    for (name, required) in &reads {
+        assert_eq!(*required, name == "NEED", "{name}: {reads:?}");
+    }
+    let names: Vec<&str> = reads.iter().map(|(n, _)| n.as_str()).collect();
+    for name in [
+        "RELAY",
+        "OPTS",
+        "MAIL_HOST",
+        "SMTP_HOST",
+        "QUEUE",
+        "LEGACY_QUEUE",
+        "NEED",
+    ] {
+        assert!(names.contains(&name), "{name}: {reads:?}");
+    }
+}
+
+#[test]
+fn a_guard_that_exits_still_requires_under_nounset() {
+    let f = facts(
+        "set -u\n[ -n \"${TOKEN:-}\" ] || { echo 'TOKEN?'; exit 1; }\ncurl -H \"$TOKEN\" x\n",
+    );
+    assert!(
+        env(&f)
+            .iter()
+            .any(|(mode, _, _, name, value)| *mode == Mode::Read
+                && name == "TOKEN"
+                && value.is_none()),
+        "{:?}",
+        env(&f)
+    );
+}

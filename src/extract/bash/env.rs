@@ -10,10 +10,12 @@
 //! Encoding of a read's [`EnvTarget::value`] (what the resolver must know):
 //! - `Some(d)`: optional, with default `d` (`${X:-d}`, `${X-d}`, `${X:=d}`; `${X:-}` is
 //!   `Some("")`);
-//! - `None`: required — `${X:?msg}`, a plain use under `set -u`, or a guard such as
-//!   `[ -z "$X" ] && exit 1` / `if [ -z "$X" ]; then ... exit; fi`;
+//! - `None`: required — `${X:?msg}`, a plain use under `set -u` (unless the script tests
+//!   whether X is set and goes on without it: `[[ -v X ]]`, `[ -n "${X:-}" ]`), or a guard such
+//!   as `[ -z "$X" ] && exit 1` / `if [ -z "$X" ]; then ... exit; fi`;
 //! - `Some(Expr::Hole { label: "unset", .. })`: optional with an unknown default — a plain `$X`
-//!   without `set -u` expands to nothing when unset, and the script may or may not cope.
+//!   without `set -u` expands to nothing when unset, and the script may or may not cope; a use
+//!   inside another variable's default (`${NEW:-$OLD}`) is expanded only when that one is unset.
 //!
 //! Only names that look like configuration are considered: upper-case letters, digits and
 //! underscores with at least one letter, and not in the `[shell] env_ignore` list of the models
@@ -158,7 +160,7 @@ impl ShellLog {
             .filter(|u| from_environment(u, assigned.get(u.name.as_str()), facts))
             .collect();
         uses.sort_by_key(|u| u.line);
-        let required: BTreeSet<&str> = uses
+        let guarded: BTreeSet<&str> = uses
             .iter()
             .filter(|u| {
                 matches!(
@@ -168,6 +170,25 @@ impl ShellLog {
             })
             .map(|u| u.name.as_str())
             .collect();
+        // A script that tests whether a variable is set (`[[ -v X ]]`, `[ -n "${X:-}" ]`,
+        // `[ -z "$X" ] && X=d`) and does not stop without it copes with its absence: its plain
+        // uses, even under `set -u`, are on the branch where the test said it is set.
+        let presence_tested: BTreeSet<&str> = uses
+            .iter()
+            .filter(|u| matches!(u.kind, UseKind::Check(_)))
+            .map(|u| u.name.as_str())
+            .filter(|name| !guarded.contains(name))
+            .collect();
+        // Required anywhere makes every read of the variable a requirement (one read per
+        // scope is reported, at the first use).
+        let mut required = guarded.clone();
+        required.extend(
+            uses.iter()
+                .filter(|u| matches!(u.kind, UseKind::Expansion(ParameterUse::Plain)))
+                .filter(|u| self.nounset_at(u.line))
+                .map(|u| u.name.as_str())
+                .filter(|name| !presence_tested.contains(name)),
+        );
         let mut read: BTreeSet<(ScopeId, &str)> = BTreeSet::new();
         let mut checked: BTreeSet<(ScopeId, &str, u32)> = BTreeSet::new();
         let mut accesses = Vec::new();
@@ -189,7 +210,6 @@ impl ShellLog {
                         match kind {
                             ParameterUse::Default(d) => Some(d.clone()),
                             ParameterUse::Required => None,
-                            ParameterUse::Plain if self.nounset_at(u.line) => None,
                             ParameterUse::Plain => Some(Expr::hole(UNSET_LABEL)),
                         }
                     };
@@ -281,9 +301,11 @@ pub(super) fn scan_uses(
     function_scopes: &BTreeMap<usize, ScopeId>,
     log: &mut ShellLog,
 ) {
-    let mut stack: Vec<(Node, ScopeId, Option<&str>)> = vec![(root, tr.scope, None)];
+    // The bool: the node is in the alternative word of an enclosing `${X:-word}`, which is
+    // expanded only when X is unset (or set, for `:+`).
+    let mut stack: Vec<(Node, ScopeId, Option<&str>, bool)> = vec![(root, tr.scope, None, false)];
     let mut seen = 0usize;
-    while let Some((node, scope, assigning)) = stack.pop() {
+    while let Some((node, scope, assigning, conditional)) = stack.pop() {
         seen += 1;
         if seen > MAX_SCAN_NODES {
             return;
@@ -304,12 +326,26 @@ pub(super) fn scan_uses(
             let t = Translator { scope, ..*tr };
             if let Some((name, kind)) = t.parameter_use(node) {
                 let own = assigning == Some(name.as_str());
+                // A fallback (`${NEW:-$OLD}`, `${NEW:-${OLD:?}}`) is needed only when the
+                // outer variable is unset: never a requirement of its own.
+                let kind = match kind {
+                    ParameterUse::Plain | ParameterUse::Required if conditional => {
+                        ParameterUse::Default(Expr::hole(UNSET_LABEL))
+                    }
+                    kind => kind,
+                };
                 log.expansion(name, scope, t.line(node), kind, own);
             }
         }
+        let conditional = conditional || tr.expands_conditionally(node);
         let mut cursor = node.walk();
         let children: Vec<Node> = node.children(&mut cursor).collect();
-        stack.extend(children.into_iter().rev().map(|c| (c, scope, assigning)));
+        stack.extend(
+            children
+                .into_iter()
+                .rev()
+                .map(|c| (c, scope, assigning, conditional)),
+        );
     }
 }
 

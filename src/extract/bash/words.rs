@@ -627,6 +627,17 @@ impl Translator<'_> {
         }
     }
 
+    /// Whether the words inside an `${X:-word}`-style expansion are expanded only on one
+    /// branch (`:-`, `-`, `:=`, `=`, `:+`, `+`): `${NEW:-$OLD}` expands `$OLD` only when NEW is
+    /// unset, so `$OLD` is not needed when NEW is given.
+    pub fn expands_conditionally(&self, node: Node) -> bool {
+        node.kind() == "expansion"
+            && matches!(
+                self.expansion_parts(node).operator.as_deref(),
+                Some(":-" | "-" | ":=" | "=" | ":+" | "+")
+            )
+    }
+
     /// `${...}`: defaults, `${x%/*}` as the parent directory; other operators make a hole.
     fn expansion(&self, node: Node, depth: u32) -> Expr {
         let ExpansionParts {

@@ -20,6 +20,13 @@
 //!   outside path in the unit's scope (for `COPY`, the file scope). A relative outside path is
 //!   relative to the directory of the file that declares it, as Docker reads it; a named volume
 //!   is a path hole labelled `docker volume NAME`.
+//! - **Environment files.** Where a unit takes variables from a file or a map (compose
+//!   `env_file:`, systemd `EnvironmentFile=`, Kubernetes `envFrom:`), a
+//!   [`Binding`](crate::extract::Binding) named [`ENV_FILE_PREFIX`]`<source>` in the unit's
+//!   scope holds the file's path as written (relative to the declaring file's directory), or a
+//!   hole for a map. The resolver passes what that file sets to what the unit launches; when
+//!   the file is in no repository, is templated, or is a map, the unit's environment is open
+//!   (it may set any variable).
 //! - **Schedules.** A schedule's scope is a [`ScopeKind::CronEntry`](crate::extract::ScopeKind)
 //!   whose subtree holds what it runs; a systemd timer's scope holds a
 //!   [`RunTarget::Unit`](crate::extract::RunTarget) naming the service it starts.
@@ -45,6 +52,9 @@ pub use template::TemplateEngine;
 use crate::extract::{ExtractWarning, FileFacts, ScopeKind};
 use crate::rules::models::Models;
 use serde::Serialize;
+
+/// The name prefix of environment-file bindings (see the module doc).
+pub const ENV_FILE_PREFIX: &str = "env-file:";
 
 /// Files larger than this are not read as configuration (generated data, not a config file).
 const MAX_CONFIG_BYTES: usize = 4 << 20;

@@ -7,9 +7,10 @@
 //!   analysed as shell in a child scope named after its key (prefixes `-@:+!` stripped, `@`'s
 //!   argv[0] dropped, specifiers such as `%h` expanded), relative paths resolved against
 //!   `WorkingDirectory=` (as if `cd`); `Environment=` as `Env` sets with values (and bindings
-//!   in the file scope, so `$VAR` in the commands resolves); `EnvironmentFile=`,
-//!   `LoadCredential=` as reads; `StandardOutput=append:` as appends; `StateDirectory=` and
-//!   friends as directory creations; `ExecReload=/bin/kill -HUP $MAINPID` as a
+//!   in the file scope, so `$VAR` in the commands resolves); `EnvironmentFile=` as a read and
+//!   an environment-file binding (see [`super::ENV_FILE_PREFIX`]); `LoadCredential=` as a
+//!   read; `StandardOutput=append:` as appends; `StateDirectory=` and friends as directory
+//!   creations; `ExecReload=/bin/kill -HUP $MAINPID` as a
 //!   [`TriggerKind::Signal`] of the service (it can be told to reload).
 //! - `.timer`: one [`ScheduleFact`] for all of `OnCalendar=`/`OnBootSec=`/`OnUnitActiveSec=`...,
 //!   each as written and described in plain words, in a [`ScopeKind::CronEntry`] scope holding
@@ -294,6 +295,12 @@ fn service_entry(
         "EnvironmentFile" => {
             let file = value.trim().trim_start_matches('-');
             if !file.is_empty() {
+                facts.bindings.push(crate::extract::Binding {
+                    scope: 0,
+                    name: format!("{}{file}", crate::extract::formats::ENV_FILE_PREFIX),
+                    value: Expr::lit(file),
+                    line: entry.line,
+                });
                 path_access(
                     facts,
                     0,
