@@ -374,7 +374,86 @@ fn for_loop_binds_the_alternatives_of_its_words() {
 fn for_loop_over_a_glob_binds_the_glob() {
     let f = facts("for f in /data/*.csv; do gzip \"$f\"; done\n");
     assert_eq!(binding(&f, "f").value, glob("/data/*.csv"));
-    assert_eq!(path(only(&f, Mode::MoveFrom)).expr, var("f", 1));
+    assert_eq!(path(only(&f, Mode::MoveFrom)).expr, glob("/data/*.csv"));
+}
+
+#[test]
+fn a_loop_variable_takes_its_values_from_its_own_loop() {
+    let f = facts(
+        "for f in /var/a /var/b; do chmod 600 \"$f\"; done\n\
+         for f in $(cat /etc/list); do rm \"$f\"; done\n\
+         while read -r f; do gzip \"$f\"; done < /etc/other\n\
+         for f in /x /y; do f=\"$f.bak\"; touch \"$f\"; done\n\
+         rm \"$f\"\n",
+    );
+    let deletes: Vec<(u32, Expr)> = with_mode(&f, Mode::Delete)
+        .iter()
+        .map(|a| (a.line, path(a).expr.clone()))
+        .collect();
+    assert_eq!(
+        deletes,
+        vec![(2, Expr::path_hole("$(cat)")), (5, var("f", 5))]
+    );
+    assert_eq!(
+        path(only(&f, Mode::MoveFrom)).expr,
+        Expr::path_hole("read f")
+    );
+    let alt = Expr::Alt {
+        options: vec![lit("/x"), lit("/y")],
+    };
+    assert_eq!(
+        path(only(&f, Mode::Write)).expr,
+        concat(vec![alt, lit(".bak")])
+    );
+}
+
+#[test]
+fn after_its_loop_a_variable_is_found_by_its_last_binding() {
+    let f = facts("for f in /var/a /var/b; do\n  :\ndone\nrm \"$f\"\n");
+    assert_eq!(path(only(&f, Mode::Delete)).expr, var("f", 4));
+}
+
+#[test]
+fn unquoted_lists_are_split_into_words() {
+    let f = facts(
+        "DIRS=\"/var/a /var/b\"\n\
+         for d in $DIRS; do rm -r \"$d\"; done\n\
+         LIST=\"/var/c   /var/d\"\n\
+         rm $LIST ${LIST}\n\
+         rm \"$LIST\"\n\
+         BASE=/srv\n\
+         SUBS=\"$BASE/x $BASE/y\"\n\
+         for s in $SUBS; do touch \"$s\"; done\n",
+    );
+    let deletes: Vec<(u32, Expr)> = with_mode(&f, Mode::Delete)
+        .iter()
+        .map(|a| (a.line, path(a).expr.clone()))
+        .collect();
+    assert_eq!(
+        deletes,
+        vec![
+            (
+                2,
+                Expr::Alt {
+                    options: vec![lit("/var/a"), lit("/var/b")]
+                }
+            ),
+            (4, lit("/var/c")),
+            (4, lit("/var/d")),
+            (4, lit("/var/c")),
+            (4, lit("/var/d")),
+            (5, var("LIST", 5)),
+        ]
+    );
+    assert_eq!(
+        binding(&f, "s").value,
+        Expr::Alt {
+            options: vec![
+                concat(vec![var("BASE", 7), lit("/x")]),
+                concat(vec![var("BASE", 7), lit("/y")]),
+            ]
+        }
+    );
 }
 
 #[test]
