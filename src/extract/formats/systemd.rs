@@ -83,8 +83,9 @@ pub(crate) fn is_unit_path(lower_name: &str, content: &[u8]) -> bool {
         return false;
     };
     match ext {
-        // A SysV init script named `x.service` is a script, not a unit.
-        "service" | "timer" => !content.starts_with(b"#!"),
+        // A SysV init script named `x.service` is a script, and an Avahi service definition
+        // (`/etc/avahi/services/x.service`) is XML: neither is a unit.
+        "service" | "timer" => !content.starts_with(b"#!") && !is_markup(content),
         "socket" | "path" => {
             let head = String::from_utf8_lossy(&content[..content.len().min(16 * 1024)]);
             ["[Unit]", "[Socket]", "[Path]", "[Install]"]
@@ -93,6 +94,14 @@ pub(crate) fn is_unit_path(lower_name: &str, content: &[u8]) -> bool {
         }
         _ => false,
     }
+}
+
+/// Whether the text starts (after blank space) with markup: `<?xml`, `<!DOCTYPE`, `<service-group>`.
+fn is_markup(content: &[u8]) -> bool {
+    content
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'<')
 }
 
 /// A drop-in (`cleanup.service.d/override.conf`) amends the unit its directory names.
