@@ -59,10 +59,10 @@ pub(super) fn split_fields(value: &Expr) -> Option<Vec<Expr>> {
                 let make = |t: &str| if glob { Expr::glob(t) } else { Expr::lit(t) };
                 let mut pieces = text.split([' ', '\t', '\n']).peekable();
                 while let Some(piece) = pieces.next() {
-                    if !piece.is_empty() {
-                        if let Some(current) = out.last_mut() {
-                            current.push(make(piece));
-                        }
+                    if !piece.is_empty()
+                        && let Some(current) = out.last_mut()
+                    {
+                        current.push(make(piece));
                     }
                     // A separator ends the field (empty fields are dropped below).
                     if pieces.peek().is_some() {

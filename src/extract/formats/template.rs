@@ -891,11 +891,10 @@ fn is_block_tag(open: &str, inner: &str, engine: TemplateEngine) -> bool {
     match engine {
         TemplateEngine::Jinja => {
             open == "{%"
-                && matches!(
+                && (matches!(
                     keyword,
                     "if" | "for" | "macro" | "block" | "filter" | "with" | "call"
-                )
-                || open == "{%" && keyword.starts_with("end")
+                ) || keyword.starts_with("end"))
         }
         TemplateEngine::Go => {
             matches!(
