@@ -53,7 +53,7 @@ pub fn render(report: &Report, color: bool) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "{}: {files} {} in {} could not be parsed fully ({}); the rest was analysed, see --format json",
+            "{}: {files} {} in {} could not be parsed fully ({}); see --format json",
             paint.paint(paint.severity(Severity::Warning), "warning"),
             if files == 1 { "file" } else { "files" },
             clean(repo),
@@ -218,8 +218,8 @@ mod tests {
         assert_eq!(
             lines[..3],
             [
-                "warning: 12 files in chef-repo could not be parsed fully (erb: 10, sh: 2); the rest was analysed, see --format json",
-                "warning: 1 file in other could not be parsed fully (other: 1); the rest was analysed, see --format json",
+                "warning: 12 files in chef-repo could not be parsed fully (erb: 10, sh: 2); see --format json",
+                "warning: 1 file in other could not be parsed fully (other: 1); see --format json",
                 "note: 2 templates in chef-repo render to a format knockon does not read and were skipped",
             ],
             "{out}"

@@ -769,9 +769,8 @@ impl<'a> FileIndex<'a> {
             return Vec::new();
         };
         repo.files
-            .keys()
-            .find(|p| p.as_str() == joined)
-            .map(|p| FileRef {
+            .get_key_value(joined)
+            .map(|(p, _)| FileRef {
                 repo: file.repo,
                 path: p,
             })
