@@ -1458,6 +1458,16 @@ fn a_guard_that_exits_still_requires_under_nounset() {
     let f = facts(
         "set -u\n[ -n \"${TOKEN:-}\" ] || { echo 'TOKEN?'; exit 1; }\ncurl -H \"$TOKEN\" x\n",
     );
+    let g = facts("set -u\n[[ -v TOKEN ]] || exit 1\ncurl -H \"$TOKEN\" x\n");
+    assert!(
+        env(&g)
+            .iter()
+            .any(|(mode, _, _, name, value)| *mode == Mode::Read
+                && name == "TOKEN"
+                && value.is_none()),
+        "{:?}",
+        env(&g)
+    );
     assert!(
         env(&f)
             .iter()

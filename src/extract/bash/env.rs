@@ -482,7 +482,8 @@ impl Walker<'_> {
         }
     }
 
-    /// A test of whether one variable is empty: (`-z` or `-n`, the variable's name).
+    /// A test of whether one variable is empty or set: (`-z` or `-n`, the variable's name);
+    /// `-v X` counts as `-n "$X"`.
     fn env_test(&self, node: Node) -> Option<(String, String)> {
         if node.kind() != "test_command" {
             return None;
@@ -498,11 +499,16 @@ impl Walker<'_> {
         let op = test
             .child_by_field_name("operator")
             .map(|o| self.node_text(o))?;
-        if !matches!(op, "-z" | "-n") {
+        if !matches!(op, "-z" | "-n" | "-v") {
             return None;
         }
         let last = u32::try_from(test.named_child_count().checked_sub(1)?).ok()?;
         let operand = test.named_child(last)?;
+        // `-v X` names the variable bare, and is true when it is set, as `-n "$X"`.
+        if op == "-v" {
+            let name = self.word(operand).lit()?;
+            return Some(("-n".to_string(), name));
+        }
         let name = variable_name(&self.word(operand))?;
         Some((op.to_string(), name))
     }
