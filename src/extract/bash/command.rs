@@ -386,6 +386,14 @@ impl<'a> Walker<'a> {
                     .unwrap_or_else(|| Some(Expr::path_hole("popd")));
                 return;
             }
+            // `while getopts "ab:" OPT`: OPT holds each option letter.
+            "getopts" => {
+                if let Some(var) = args.get(1).and_then(Word::lit) {
+                    let hole = Expr::hole(format!("getopts {var}"));
+                    self.bind(var, hole, line);
+                }
+                return;
+            }
             "read" | "mapfile" | "readarray" => {
                 for var in read_vars(args) {
                     let hole = Expr::path_hole(format!("{name} {var}"));
@@ -968,6 +976,7 @@ impl<'a> Walker<'a> {
     /// `source FILE`: reads the file and runs it in this shell.
     fn source(&mut self, via: &str, args: &[Word], line: u32) {
         let Some(file) = args.first() else { return };
+        self.log.sourced();
         let expr = file.expr();
         self.emit(
             expr.clone(),

@@ -1478,3 +1478,26 @@ fn a_guard_that_exits_still_requires_under_nounset() {
         env(&f)
     );
 }
+
+#[test]
+fn skipping_an_optional_step_or_sourcing_settings_is_no_requirement() {
+    let f = facts(
+        "set -u\n\
+         setup_tz() {\n  [[ -n ${TZ_NAME} ]] || return 0\n  ln -sf \"$TZ_NAME\" /etc/localtime\n}\n\
+         relay() {\n  [[ -z ${RELAY} ]] && return 1\n  echo \"$RELAY\"\n}\n\
+         while getopts ':c:' OPT; do case ${OPT} in c) ;; esac; done\n\
+         [ -n \"${TOKEN:-}\" ] || exit 3\n",
+    );
+    let required: Vec<String> = env(&f)
+        .into_iter()
+        .filter(|(mode, _, _, _, value)| *mode == Mode::Read && value.is_none())
+        .map(|(_, _, _, name, _)| name)
+        .collect();
+    assert_eq!(required, vec!["TOKEN".to_string()], "{:?}", env(&f));
+    let f = facts("set -u\nsource /etc/app/settings\necho \"$COLOUR\"\n");
+    assert!(
+        env(&f).iter().all(|(_, _, _, _, value)| value.is_some()),
+        "{:?}",
+        env(&f)
+    );
+}

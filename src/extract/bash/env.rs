@@ -11,8 +11,10 @@
 //! - `Some(d)`: optional, with default `d` (`${X:-d}`, `${X-d}`, `${X:=d}`; `${X:-}` is
 //!   `Some("")`);
 //! - `None`: required — `${X:?msg}`, a plain use under `set -u` (unless the script tests
-//!   whether X is set and goes on without it: `[[ -v X ]]`, `[ -n "${X:-}" ]`), or a guard such
-//!   as `[ -z "$X" ] && exit 1` / `if [ -z "$X" ]; then ... exit; fi`;
+//!   whether X is set and goes on without it: `[[ -v X ]]`, `[ -n "${X:-}" ]`, or sources a
+//!   file that may set it), or a guard that fails without it, such as `[ -z "$X" ] && exit 1`
+//!   / `if [ -z "$X" ]; then ... exit 1; fi` (a function's `|| return` only skips an
+//!   optional step);
 //! - `Some(Expr::Hole { label: "unset", .. })`: optional with an unknown default — a plain `$X`
 //!   without `set -u` expands to nothing when unset, and the script may or may not cope; a use
 //!   inside another variable's default (`${NEW:-$OLD}`) is expanded only when that one is unset.
@@ -21,8 +23,8 @@
 //! underscores with at least one letter, and not in the `[shell] env_ignore` list of the models
 //! (`HOME`, `PATH`, `BASH*`, `LC_*`, ...). Positional and special parameters never are.
 
+use super::Walker;
 use super::words::{ParameterUse, Translator, Word};
-use super::{Walker, contains_command};
 use crate::expr::{Expr, ScopeId};
 use crate::extract::{EnvTarget, FileFacts, RawAccess, RawResource, ScopeKind};
 use crate::model::Mode;
@@ -48,6 +50,9 @@ pub(super) struct ShellLog {
     pub functions: BTreeSet<String>,
     /// Variables assigned from a pid file or a process lookup (`PID=$(cat F)`), by name.
     pid_vars: BTreeMap<String, Expr>,
+    /// The script reads another file into itself (`source F`, `. F`), which may set any
+    /// variable: a plain use under `set -u` is then no proof the environment must.
+    sources: bool,
 }
 
 /// One use of a variable.
@@ -111,6 +116,10 @@ impl ShellLog {
 
     pub fn declare(&mut self, scope: ScopeId, name: String, line: u32) {
         self.declared.push((scope, name, line));
+    }
+
+    pub fn sourced(&mut self) {
+        self.sources = true;
     }
 
     pub fn set_nounset(&mut self, line: u32, on: bool) {
@@ -185,7 +194,7 @@ impl ShellLog {
         required.extend(
             uses.iter()
                 .filter(|u| matches!(u.kind, UseKind::Expansion(ParameterUse::Plain)))
-                .filter(|u| self.nounset_at(u.line))
+                .filter(|u| self.nounset_at(u.line) && !self.sources)
                 .map(|u| u.name.as_str())
                 .filter(|name| !presence_tested.contains(name)),
         );
@@ -535,6 +544,33 @@ fn variable_name(word: &Word) -> Option<String> {
 }
 
 /// Whether a statement leaves the script or function (`exit`, `return`, or a block that does).
+/// Whether a statement stops the script with a failure: `exit 1`, `exit "$rc"`, a bare `exit`.
+/// `exit 0` ends it successfully, and a function's `return` (`[[ -n ${TZ} ]] || return 0`,
+/// `[[ -z ${RELAY} ]] && return 1`) answers its caller, which goes on: the step is optional,
+/// and the variable is not required.
 fn stops_script(node: Node, text: &str) -> bool {
-    contains_command(node, text, "exit") || contains_command(node, text, "return")
+    let mut stack = vec![node];
+    let mut seen = 0;
+    while let Some(n) = stack.pop() {
+        seen += 1;
+        if seen > 20_000 {
+            return false;
+        }
+        if n.kind() == "command"
+            && let Some(name) = n
+                .child_by_field_name("name")
+                .and_then(|c| text.get(c.byte_range()))
+            && name == "exit"
+        {
+            let status = n
+                .child_by_field_name("argument")
+                .and_then(|a| text.get(a.byte_range()));
+            if status.is_none_or(|s| s.trim_matches(['"', '\'']) != "0") {
+                return true;
+            }
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.named_children(&mut cursor));
+    }
+    false
 }
