@@ -1486,14 +1486,20 @@ fn skipping_an_optional_step_or_sourcing_settings_is_no_requirement() {
          setup_tz() {\n  [[ -n ${TZ_NAME} ]] || return 0\n  ln -sf \"$TZ_NAME\" /etc/localtime\n}\n\
          relay() {\n  [[ -z ${RELAY} ]] && return 1\n  echo \"$RELAY\"\n}\n\
          while getopts ':c:' OPT; do case ${OPT} in c) ;; esac; done\n\
-         [ -n \"${TOKEN:-}\" ] || exit 3\n",
+         [ -n \"${TOKEN:-}\" ] || exit 3\n\
+         if [[ -z \"$NO_XMPP\" ]]; then\n  if [[ -z \"$XMPP_PASSWORD\" ]]; then\n    exit 1\n  fi\nfi\n",
     );
     let required: Vec<String> = env(&f)
         .into_iter()
         .filter(|(mode, _, _, _, value)| *mode == Mode::Read && value.is_none())
         .map(|(_, _, _, name, _)| name)
         .collect();
-    assert_eq!(required, vec!["TOKEN".to_string()], "{:?}", env(&f));
+    assert_eq!(
+        required,
+        vec!["TOKEN".to_string(), "XMPP_PASSWORD".to_string()],
+        "{:?}",
+        env(&f)
+    );
     let f = facts("set -u\nsource /etc/app/settings\necho \"$COLOUR\"\n");
     assert!(
         env(&f).iter().all(|(_, _, _, _, value)| value.is_some()),

@@ -569,6 +569,19 @@ fn stops_script(node: Node, text: &str) -> bool {
                 return true;
             }
         }
+        // An exit inside a nested condition or loop is about something else
+        // (`if [[ -z $A ]]; then if [[ -z $B ]]; then exit 1; fi; fi` requires B, not A).
+        if matches!(
+            n.kind(),
+            "if_statement"
+                | "case_statement"
+                | "while_statement"
+                | "for_statement"
+                | "c_style_for_statement"
+                | "function_definition"
+        ) {
+            continue;
+        }
         let mut cursor = n.walk();
         stack.extend(n.named_children(&mut cursor));
     }
