@@ -761,6 +761,18 @@ impl<'a> Walker<'a> {
                                 tail.push(make(text));
                             }
                         }
+                        // One segment's worth of text: a brace expansion of names (`*.{crt,key}`),
+                        // a date or other one-segment hole.
+                        Expr::Alt { options }
+                            if options.iter().all(|o| {
+                                matches!(o, Expr::Lit { text } | Expr::Glob { text } if !text.contains('/'))
+                            }) =>
+                        {
+                            tail.push(last.clone());
+                        }
+                        Expr::Hole { shape, .. } if *shape != crate::expr::HoleShape::Path => {
+                            tail.push(last.clone());
+                        }
                         other => {
                             // A variable in the name: its value decides, and without one in
                             // this file, the whole name is unknown (it may hold a `/`).

@@ -1506,7 +1506,8 @@ fn copy_and_install_destinations_name_the_files_written() {
          cp single /srv/maybe\n\
          cp -T src /srv/dst\n\
          ln -s /opt/app/bin/app /usr/local/bin/\n\
-         cp -r /opt/site /var/www/\n",
+         cp -r /opt/site /var/www/\n\
+         mv \"$DATA\"/*.{crt,key} /run/certs/\n",
     );
     let written: Vec<(u32, Expr)> = path_accesses(&f)
         .into_iter()
@@ -1529,6 +1530,16 @@ fn copy_and_install_destinations_name_the_files_written() {
             (8, lit("/srv/dst")),
             (9, lit("/usr/local/bin/app")),
             (10, lit("/var/www/site")),
+            (
+                11,
+                concat(vec![
+                    lit("/run/certs/"),
+                    glob("*."),
+                    Expr::Alt {
+                        options: vec![lit("crt"), lit("key")]
+                    }
+                ])
+            ),
         ]
     );
 }
