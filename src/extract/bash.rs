@@ -196,6 +196,7 @@ fn walk_tree(
         scope,
         line_base,
         item_vars: &[],
+        loop_vars: &[],
         cwd: None,
     };
     env::scan_uses(root, &tr, &function_scopes, log);
@@ -353,6 +354,9 @@ struct Walker<'a> {
     dir_stack: Vec<Option<Expr>>,
     /// Loop variables that stand for the items of a producer (`find ... | while read f`).
     item_vars: Vec<String>,
+    /// Variables of the enclosing `for`/`while read` loops and their values (see
+    /// [`Translator::loop_vars`]); an assignment in the body gives the name its new value.
+    loop_vars: Vec<(String, Expr)>,
     /// Accesses to the placeholder, collected while a consumer is walked.
     capture: Option<Vec<Captured>>,
     /// What the consumer of the next command's output does to each item.
@@ -393,6 +397,7 @@ impl<'a> Walker<'a> {
             cwd: host.cwd,
             dir_stack: Vec::new(),
             item_vars: Vec::new(),
+            loop_vars: Vec::new(),
             capture: None,
             feed: None,
             wait_mode: false,
@@ -413,6 +418,7 @@ impl<'a> Walker<'a> {
             scope: self.scope,
             line_base: self.line_base,
             item_vars: &self.item_vars,
+            loop_vars: &self.loop_vars,
             cwd: self.cwd.as_ref(),
         }
     }
@@ -676,6 +682,14 @@ impl<'a> Walker<'a> {
                     if let Some(inner) = self.path_substitution(child) {
                         words.push(Word::placeholder(self.line(child)));
                         sources.push(inner);
+                    } else if let Some(fields) = self.split_unquoted(child) {
+                        let (line, source) = (self.line(child), self.node_text(child));
+                        words.extend(
+                            fields
+                                .iter()
+                                .map(|f| Word::from_field(f, line, self.scope, source)),
+                        );
+                        self.statement(child);
                     } else {
                         words.push(self.word(child));
                         self.statement(child);
@@ -865,8 +879,16 @@ impl<'a> Walker<'a> {
     }
 
     fn bind(&mut self, name: String, value: Expr, line: u32) {
+        // From here on in the loop's body the variable holds this value (whatever line it is
+        // on), and outside the body the last binding decides as usual.
         if contains_placeholder(&value) {
+            self.loop_vars.retain(|(v, _)| *v != name);
             return;
+        }
+        for (v, held) in self.loop_vars.iter_mut() {
+            if *v == name {
+                *held = value.clone();
+            }
         }
         self.facts.bindings.push(Binding {
             scope: self.scope,
@@ -973,6 +995,7 @@ impl<'a> Walker<'a> {
         let saved_cwd = self.cwd.take();
         let saved_stack = std::mem::take(&mut self.dir_stack);
         let saved_items = std::mem::take(&mut self.item_vars);
+        let saved_loops = std::mem::take(&mut self.loop_vars);
         // A function runs where it is called, not inside the loop that defines it.
         let saved_modes = (self.wait_mode, self.wait_reads, self.watch_mode);
         (self.wait_mode, self.wait_reads, self.watch_mode) = (false, false, false);
@@ -985,6 +1008,7 @@ impl<'a> Walker<'a> {
         self.cwd = saved_cwd;
         self.dir_stack = saved_stack;
         self.item_vars = saved_items;
+        self.loop_vars = saved_loops;
         (self.wait_mode, self.wait_reads, self.watch_mode) = saved_modes;
     }
 
@@ -1025,21 +1049,75 @@ impl<'a> Walker<'a> {
         let value = if values.is_empty() {
             Expr::hole("$@")
         } else {
-            let mut options: Vec<Expr> = values.iter().map(|v| self.word(*v).expr()).collect();
+            let mut options: Vec<Expr> = values.iter().flat_map(|v| self.fields(*v)).collect();
             if options.len() == 1 {
                 options.pop().unwrap_or_else(|| Expr::lit(""))
             } else {
                 Expr::Alt { options }
             }
         };
-        self.bind(var, value, line);
+        self.bind(var.clone(), value.clone(), line);
         let counted = values.iter().all(|v| is_count(self.node_text(*v)));
         for value in values {
             self.statement(value);
         }
         if let Some(body) = body {
+            let depth = self.loop_vars.len();
+            self.loop_vars.push((var, value));
             self.polling_body(body, counted);
+            self.loop_vars.truncate(depth);
         }
+    }
+
+    /// The words an argument gives after word splitting: an unquoted `$LIST` whose value in
+    /// this file is `"/var/a /var/b"` is two words; anything else is the word itself.
+    fn fields(&self, node: Node) -> Vec<Expr> {
+        let word = self.word(node);
+        match self.split_unquoted(node) {
+            Some(fields) => fields,
+            None => vec![word.expr()],
+        }
+    }
+
+    /// The fields of an argument that is one unquoted plain expansion (`$X`, `${X}`) of a
+    /// variable this file gives a value that splits (see [`words::split_fields`]).
+    fn split_unquoted(&self, node: Node) -> Option<Vec<Expr>> {
+        if !matches!(node.kind(), "simple_expansion" | "expansion") {
+            return None;
+        }
+        let tr = self.tr();
+        let (name, words::ParameterUse::Plain) = tr.parameter_use(node)? else {
+            return None;
+        };
+        if node.kind() == "expansion" && self.node_text(node) != format!("${{{name}}}") {
+            return None;
+        }
+        let value = match self.loop_vars.iter().rev().find(|(v, _)| *v == name) {
+            Some((_, value)) => value.clone(),
+            None => self.value_in_file(&name)?,
+        };
+        words::split_fields(&value)
+    }
+
+    /// The value the last binding of `name` walked so far gives it, in this scope or an
+    /// enclosing one.
+    fn value_in_file(&self, name: &str) -> Option<Expr> {
+        let mut visible = vec![self.scope];
+        let mut current = self.facts.scopes.get(self.scope).and_then(|s| s.parent);
+        while let Some(scope) = current {
+            if visible.len() > 64 {
+                break;
+            }
+            visible.push(scope);
+            current = self.facts.scopes.get(scope).and_then(|s| s.parent);
+        }
+        self.facts
+            .bindings
+            .iter()
+            .rev()
+            .take(MAX_BINDINGS_SEARCHED)
+            .find(|b| b.name == name && visible.contains(&b.scope))
+            .map(|b| b.value.clone())
     }
 
     /// A loop body that sleeps polls: its checks are waits, and so are its reads when the
@@ -1097,9 +1175,17 @@ impl<'a> Walker<'a> {
             self.statement(condition);
             self.watch_mode = saved_watch;
         }
+        // `while read -r f; do ...; done`: in the body, `$f` is what was read, also when the
+        // loop is on one line after an earlier binding of `f`.
+        let depth = self.loop_vars.len();
+        for var in self.read_loop_vars(node).unwrap_or_default() {
+            let value = Expr::path_hole(format!("read {var}"));
+            self.loop_vars.push((var, value));
+        }
         if let Some(body) = body {
             self.statement(body);
         }
+        self.loop_vars.truncate(depth);
         (self.wait_mode, self.wait_reads, self.watch_mode) = saved;
     }
 

@@ -32,12 +32,23 @@ pub enum Language {
 }
 
 impl Language {
-    /// Chooses the extractor for a file from its path and, for scripts without an extension, its
-    /// shebang line. `None` for files knockon does not read.
+    /// Chooses the extractor for a file from its path and its content: a template is read as
+    /// what it renders to; a script's shebang (`#!/bin/sh`, `#!/usr/bin/env python3`) names its
+    /// language whatever the file is called (an init script named `x.service`, a `.cgi`, a
+    /// script without an extension); then the extension, then the configuration formats.
+    /// `None` for files knockon does not read.
     pub fn detect(path: &str, content: &[u8]) -> Option<Language> {
         // `x.sh.j2`, `cron.d/backup.erb`: templates are analysed as what they render to.
         if let Some(format) = formats::detect_template(path, content) {
             return Some(Language::Config(format));
+        }
+        Language::detect_plain(path, content)
+    }
+
+    /// [`Language::detect`] for a file known not to be a template (a template's rendered text).
+    pub fn detect_plain(path: &str, content: &[u8]) -> Option<Language> {
+        if let Some(language) = shebang_language(content) {
+            return Some(language);
         }
         let file_name = path.rsplit('/').next().unwrap_or(path);
         let ext = file_name.rsplit_once('.').map(|(_, e)| e);
@@ -51,29 +62,42 @@ impl Language {
         if cron::looks_like_cron_path(path) {
             return Some(Language::Crontab);
         }
-        // A shebang names the language of any file the extensions above did not claim
-        // (`x.cgi`, an init script called `x.service`), and of extensionless scripts.
-        if content.starts_with(b"#!")
-            || ext.is_none()
-            || path.contains("/bin/")
-            || path.starts_with("bin/")
-        {
-            let first_line = content.split(|b| *b == b'\n').next().unwrap_or(&[]);
-            let first_line = String::from_utf8_lossy(first_line);
-            if first_line.starts_with("#!") {
-                if first_line.contains("python") {
-                    return Some(Language::Python);
-                }
-                if first_line.contains("sh") {
-                    return Some(Language::Bash);
-                }
-            }
-        }
         if cron::looks_like_crontab(path, content) {
             return Some(Language::Crontab);
         }
-        formats::detect(path, content).map(Language::Config)
+        formats::detect_plain(path, content).map(Language::Config)
     }
+}
+
+/// The language a shebang line names: the shells (`sh`, `bash`, `dash`, `ksh`, `zsh`, `ash`)
+/// and Python (`python`, `python3.11`, `pypy3`), also through a launcher that runs the
+/// interpreter named after it (`/usr/bin/env -S bash -e`, `/command/with-contenv bash`,
+/// `/bin/busybox sh`). `None` without a shebang (a Rust `#![attr]` is none) or for other
+/// interpreters, whose files are then judged by their name.
+fn shebang_language(content: &[u8]) -> Option<Language> {
+    const SHELLS: &[&str] = &[
+        "sh", "bash", "dash", "ash", "ksh", "mksh", "pdksh", "zsh", "bashio",
+    ];
+    let rest = content.strip_prefix(b"#!")?;
+    let first_line = rest.split(|b| *b == b'\n').next().unwrap_or(&[]);
+    let first_line = String::from_utf8_lossy(&first_line[..first_line.len().min(512)]);
+    let line = first_line.trim();
+    if !line.starts_with('/') {
+        return None;
+    }
+    line.split_whitespace()
+        .filter(|w| !w.starts_with('-') && !w.contains('='))
+        .map(|w| w.rsplit('/').next().unwrap_or(w))
+        .find_map(|program| {
+            if SHELLS.contains(&program) {
+                return Some(Language::Bash);
+            }
+            let python = program
+                .strip_prefix("python")
+                .or_else(|| program.strip_prefix("pypy"))
+                .is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.'));
+            python.then_some(Language::Python)
+        })
 }
 
 /// Everything knockon learns from one file, before resolution.

@@ -3,7 +3,10 @@
 //!
 //! Only launchers that configure the environment themselves (they set at least one variable) are
 //! judged: a launcher that sets nothing presumably inherits the environment from somewhere
-//! knockon cannot see.
+//! knockon cannot see. Likewise a launcher whose environment is open (an environment file in no
+//! repository, templated, or a Kubernetes `envFrom` map) may set the variable, and is not
+//! judged. A variable passed from the host (`- X`, `X: ${X}`) or set by an environment file
+//! that is in a repository counts as passed.
 
 use super::{Candidate, Excerpts, Parts, Version};
 use crate::change::Deltas;
@@ -28,7 +31,8 @@ pub fn candidates(
                 if !launch.reaches.contains(&here) || launch.sets.is_empty() {
                     continue;
                 }
-                if launch.passes.contains(&variable) {
+                // An environment file knockon cannot read may set it.
+                if launch.passes.contains(&variable) || launch.open_env {
                     continue;
                 }
                 let parts = Parts {

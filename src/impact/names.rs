@@ -157,6 +157,21 @@ fn renamed(
         if !counterparts(graph, counterpart, change.side).is_empty() {
             continue;
         }
+        // A consumer that also reads the new name (`get("NEW") or get("OLD")`,
+        // `${NEW:-${OLD:-}}`) falls back to the old one deliberately: the rename is what it
+        // was written for. (The same program started by another launcher with another value
+        // is another consumer.)
+        let launcher = |a: &Access| a.launched_by.as_ref().map(|o| o.launcher.clone());
+        if change.side == Side::Producer
+            && change.replacements.iter().any(|r| {
+                counterparts(graph, r, Side::Consumer).into_iter().any(|c| {
+                    let other = graph.access(c);
+                    same_unit(other, counterpart) && launcher(other) == launcher(counterpart)
+                })
+            })
+        {
+            continue;
+        }
         let before = change.removed.resource.display().to_string();
         let after = join_unique(
             change

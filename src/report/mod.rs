@@ -24,6 +24,7 @@ use crate::finding::{Finding, Location, Severity};
 use crate::load::SkipCounts;
 use crate::rules::impact::ImpactRules;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::ffi::OsStr;
 
 /// Where knockon lives: rule documentation links and SARIF's `informationUri` start here.
@@ -62,6 +63,76 @@ pub struct ReportWarning {
     pub path: String,
     pub line: u32,
     pub message: String,
+}
+
+impl ReportWarning {
+    /// A template that renders to a format knockon does not read: counted, not a warning.
+    pub fn is_unread_template(&self) -> bool {
+        self.message == crate::extract::formats::template::UNKNOWN_INNER_FORMAT
+    }
+
+    /// The kind of file, for summaries: its extension (`erb`, `sh`, `yml`), or `other`.
+    pub fn kind(&self) -> String {
+        let name = self.path.rsplit('/').next().unwrap_or(&self.path);
+        match name.rsplit_once('.') {
+            Some((stem, ext))
+                if !stem.is_empty()
+                    && (1..=10).contains(&ext.len())
+                    && ext.chars().all(|c| c.is_ascii_alphanumeric()) =>
+            {
+                ext.to_ascii_lowercase()
+            }
+            _ => "other".to_string(),
+        }
+    }
+}
+
+impl Report {
+    /// The warnings about files that could not be fully read (not the templates of an unknown
+    /// format, which are only counted).
+    pub fn parse_warnings(&self) -> impl Iterator<Item = &ReportWarning> {
+        self.warnings.iter().filter(|w| !w.is_unread_template())
+    }
+
+    /// Per repository, how many templates render to a format knockon does not read.
+    pub fn unread_templates(&self) -> BTreeMap<&str, usize> {
+        let mut out: BTreeMap<&str, usize> = BTreeMap::new();
+        for w in self.warnings.iter().filter(|w| w.is_unread_template()) {
+            *out.entry(w.repo.as_str()).or_default() += 1;
+        }
+        out
+    }
+
+    /// Per repository, the files with parse warnings by kind (`erb` -> 10 files), so that a
+    /// repository of a thousand templates is one line, not a thousand.
+    pub fn warnings_by_repo(&self) -> BTreeMap<&str, BTreeMap<String, usize>> {
+        let mut files: BTreeMap<&str, BTreeMap<&str, String>> = BTreeMap::new();
+        for w in self.parse_warnings() {
+            files
+                .entry(w.repo.as_str())
+                .or_default()
+                .entry(w.path.as_str())
+                .or_insert_with(|| w.kind());
+        }
+        files
+            .into_iter()
+            .map(|(repo, paths)| {
+                let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+                for kind in paths.into_values() {
+                    *kinds.entry(kind).or_default() += 1;
+                }
+                (repo, kinds)
+            })
+            .collect()
+    }
+
+    /// The report without the counted-only notes, for formats that list every warning.
+    fn with_parse_warnings_only(&self) -> Report {
+        Report {
+            warnings: self.parse_warnings().cloned().collect(),
+            ..self.clone()
+        }
+    }
 }
 
 /// Output formats of `knockon check`.
@@ -125,6 +196,11 @@ pub struct RenderOptions<'a> {
 
 /// Renders a report in a format.
 pub fn render(report: &Report, format: Format, options: &RenderOptions<'_>) -> String {
+    if !matches!(format, Format::Text | Format::Json)
+        && report.warnings.iter().any(|w| w.is_unread_template())
+    {
+        return render(&report.with_parse_warnings_only(), format, options);
+    }
     match format {
         Format::Text => text::render(report, options.color),
         Format::Json => json::render(report),
@@ -176,8 +252,7 @@ impl Counts {
 /// The distinct files of the report's warnings.
 pub fn unreadable_files(report: &Report) -> usize {
     let mut files: Vec<(&str, &str)> = report
-        .warnings
-        .iter()
+        .parse_warnings()
         .map(|w| (w.repo.as_str(), w.path.as_str()))
         .collect();
     files.sort_unstable();

@@ -45,25 +45,30 @@ pub fn render(report: &Report, color: bool) -> String {
         render_finding(&mut out, finding, paint);
         out.push('\n');
     }
-    if !report.warnings.is_empty() {
+    for (repo, kinds) in report.warnings_by_repo() {
+        let files: usize = kinds.values().sum();
+        let by_kind: Vec<String> = kinds
+            .iter()
+            .map(|(k, n)| format!("{}: {n}", clean(k)))
+            .collect();
         let _ = writeln!(
             out,
-            "note: {} file(s) could not be fully read; the rest was analysed:",
-            super::unreadable_files(report)
+            "{}: {files} {} in {} could not be parsed fully ({}); see --format json",
+            paint.paint(paint.severity(Severity::Warning), "warning"),
+            if files == 1 { "file" } else { "files" },
+            clean(repo),
+            by_kind.join(", ")
         );
-        for w in report.warnings.iter().take(20) {
-            let _ = writeln!(
-                out,
-                "  {}/{}:{}: {}",
-                clean(&w.repo),
-                clean(&w.path),
-                w.line,
-                clean(&w.message)
-            );
-        }
-        if report.warnings.len() > 20 {
-            let _ = writeln!(out, "  ... and {} more", report.warnings.len() - 20);
-        }
+    }
+    for (repo, count) in report.unread_templates() {
+        let _ = writeln!(
+            out,
+            "note: {count} {} in {} {} to a format knockon does not read and {} skipped",
+            if count == 1 { "template" } else { "templates" },
+            clean(repo),
+            if count == 1 { "renders" } else { "render" },
+            if count == 1 { "was" } else { "were" },
+        );
     }
     let _ = writeln!(out, "{}", summary(report));
     out
@@ -178,6 +183,54 @@ pub fn clean(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::clean;
+    use crate::report::{Report, ReportWarning, Stats};
+
+    fn warning(repo: &str, path: &str, line: u32, message: &str) -> ReportWarning {
+        ReportWarning {
+            repo: repo.into(),
+            path: path.into(),
+            line,
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn parse_warnings_are_summarised_per_repository_and_kind() {
+        let unread = crate::extract::formats::template::UNKNOWN_INNER_FORMAT;
+        let mut warnings = Vec::new();
+        for i in 0..10 {
+            warnings.push(warning("chef-repo", &format!("t/{i}.conf.erb"), 3, "x"));
+            warnings.push(warning("chef-repo", &format!("t/{i}.conf.erb"), 9, "y"));
+        }
+        warnings.push(warning("chef-repo", "bin/a.sh", 1, "parse error"));
+        warnings.push(warning("chef-repo", "bin/b.sh", 1, "parse error"));
+        warnings.push(warning("chef-repo", "t/motd.erb", 1, unread));
+        warnings.push(warning("chef-repo", "t/issue.erb", 1, unread));
+        warnings.push(warning("other", "bin/tool", 4, "parse error"));
+        let report = Report {
+            findings: vec![],
+            stats: Stats::default(),
+            warnings,
+            config_fail_on: None,
+        };
+        let out = super::render(&report, false);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines[..3],
+            [
+                "warning: 12 files in chef-repo could not be parsed fully (erb: 10, sh: 2); see --format json",
+                "warning: 1 file in other could not be parsed fully (other: 1); see --format json",
+                "note: 2 templates in chef-repo render to a format knockon does not read and were skipped",
+            ],
+            "{out}"
+        );
+        assert_eq!(lines.len(), 4, "{out}");
+        let json: serde_json::Value =
+            serde_json::from_str(&crate::report::json::render(&report)).expect("json");
+        assert_eq!(json["warnings"].as_array().map(Vec::len), Some(23));
+        assert_eq!(json["warnings"][0]["kind"], "erb");
+        assert_eq!(json["unread_templates"]["chef-repo"], 2);
+    }
 
     #[test]
     fn escapes_terminal_controls() {

@@ -6,6 +6,9 @@
 //!
 //! - **environment**: `VAR=` lines of a crontab, `Environment=` of a unit, `environment:` of a
 //!   compose service, `export` before a launch — the launched file resolves `$VAR` with them;
+//!   the variables of environment files (`env_file:`, `EnvironmentFile=`) are passed too, and a
+//!   launch whose environment file cannot be read (in no repository, templated, an `envFrom`
+//!   map) has an open environment: it may pass any variable;
 //! - **jobs**: every way a program can be started or made to act — schedules (crontab, timers,
 //!   CronJobs, in-code schedulers), signal handlers, watched request files, HTTP routes, queues it
 //!   consumes, long-running loops. A job declared in a file applies to that file and to what it
@@ -15,9 +18,10 @@ use super::eval::{Evaluator, Value};
 use super::lookup::{FileRef, Lookup};
 use super::names::NameSet;
 use super::paths::{self, PathSet};
+use crate::extract::formats::ENV_FILE_PREFIX;
 use crate::extract::{FileFacts, RawResource, RunTarget, TriggerKind};
 use crate::model::{Mode, Schedule, Site};
-use crate::pattern::Piece;
+use crate::pattern::{Piece, normalize_literal_path};
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 /// Index of a job in [`super::Resolved::jobs`].
@@ -105,6 +109,9 @@ pub struct Launch {
     pub sets: Vec<String>,
     /// Every variable the launched program receives from this launch (set, inherited, bound).
     pub passes: Vec<String>,
+    /// The launch also passes variables knockon cannot list — an environment file that is in
+    /// no repository or is templated, a Kubernetes `envFrom` map — so it may pass any variable.
+    pub open_env: bool,
 }
 
 /// One way a program is launched with its own environment: a deployment file, a unit, a
@@ -132,6 +139,11 @@ pub struct Linked<'a> {
     pub launches: Vec<Launch>,
     /// Per file, the launches that give it an environment of their own.
     pub variants: BTreeMap<(String, String), Vec<EnvVariant>>,
+    /// The names of every variable each file receives, whatever its value (a value that is not
+    /// literal is missing from `file_env`, but the variable is still set).
+    pub file_names: BTreeMap<(usize, &'a str), BTreeSet<String>>,
+    /// Files launched with an open environment (see [`Launch::open_env`]).
+    pub file_open: BTreeSet<(usize, &'a str)>,
 }
 
 impl<'a> Linked<'a> {
@@ -152,6 +164,8 @@ impl<'a> Linked<'a> {
 struct Edge<'a> {
     to: FileRef<'a>,
     env: BTreeMap<String, String>,
+    /// The names the launching scope sets, whatever their values (see [`ScopeNames`]).
+    names: ScopeNames,
 }
 
 /// Links every program: environments first (they decide what launch targets resolve to), then
@@ -168,6 +182,8 @@ pub fn link<'a>(
         scope_jobs: BTreeMap::new(),
         launches: Vec::new(),
         variants: BTreeMap::new(),
+        file_names: BTreeMap::new(),
+        file_open: BTreeSet::new(),
     };
     // Environments flow along launches, iterated until nothing new is learned (bounded).
     let mut edges: BTreeMap<FileRef<'a>, Vec<Edge<'a>>> = BTreeMap::new();
@@ -175,17 +191,30 @@ pub fn link<'a>(
         edges = build_edges(lookup, &files, &linked.file_env, user_env);
         let mut changed = false;
         for (from, out) in &edges {
-            let inherited = linked.file_env.get(&(from.repo, from.path)).cloned();
+            let from_key = (from.repo, from.path);
+            let inherited = linked.file_env.get(&from_key).cloned();
+            let inherited_names = linked.file_names.get(&from_key).cloned();
+            let inherited_open = linked.file_open.contains(&from_key);
             for edge in out {
-                let target = linked
-                    .file_env
-                    .entry((edge.to.repo, edge.to.path))
-                    .or_default();
+                let to_key = (edge.to.repo, edge.to.path);
+                let target = linked.file_env.entry(to_key).or_default();
                 for (k, v) in edge.env.iter().chain(inherited.iter().flatten()) {
                     if !target.contains_key(k) {
                         target.insert(k.clone(), v.clone());
                         changed = true;
                     }
+                }
+                let names = linked.file_names.entry(to_key).or_default();
+                for k in edge
+                    .names
+                    .names
+                    .iter()
+                    .chain(inherited_names.iter().flatten())
+                {
+                    changed |= names.insert(k.clone());
+                }
+                if edge.names.open || inherited_open {
+                    changed |= linked.file_open.insert(to_key);
                 }
             }
         }
@@ -300,7 +329,7 @@ pub fn link<'a>(
             }
         }
     }
-    let (launched, variants) = launches(lookup, &files, &linked.file_env, user_env);
+    let (launched, variants) = launches(lookup, &files, &linked, user_env);
     linked.launches = launched;
     linked.variants = variants;
     while let Some((file, job)) = queue.pop_front() {
@@ -323,9 +352,10 @@ type Variants = BTreeMap<(String, String), Vec<EnvVariant>>;
 fn launches<'a>(
     lookup: &Lookup<'a>,
     files: &FileIndex<'a>,
-    file_env: &BTreeMap<(usize, &'a str), BTreeMap<String, String>>,
+    linked: &Linked<'a>,
     user_env: &BTreeMap<String, String>,
 ) -> (Vec<Launch>, Variants) {
+    let file_env = &linked.file_env;
     let mut out = Vec::new();
     let mut variants: Variants = BTreeMap::new();
     for (repo_index, repo) in lookup.repos.iter().enumerate() {
@@ -334,11 +364,18 @@ fn launches<'a>(
                 repo: repo_index,
                 path,
             };
+            let inherited_names = linked.file_names.get(&(repo_index, path.as_str()));
+            let inherited_open = linked.file_open.contains(&(repo_index, path.as_str()));
             for run in &facts.runs {
                 let env = scope_env(lookup, file, facts, run.scope, user_env, file_env);
-                let sets: Vec<String> = own_scope_env(lookup, file, facts, run.scope)
+                let literal_sets: Vec<String> = own_scope_env(lookup, file, facts, run.scope)
                     .into_keys()
                     .collect();
+                let own = scope_names(lookup, files, file, facts, run.scope);
+                let mut sets: BTreeSet<String> = literal_sets.iter().cloned().collect();
+                sets.extend(own.names.iter().cloned());
+                let sets: Vec<String> = sets.into_iter().collect();
+                let open_env = own.open || inherited_open;
                 for to in files.targets(lookup, file, &run.target, &env) {
                     let mut reaches = vec![to];
                     let mut i = 0;
@@ -358,8 +395,11 @@ fn launches<'a>(
                     // What this launch passes: its scope's own variables, what the launching
                     // file inherits, and the user's bindings — not what other launches of the
                     // same program pass.
-                    let passes: Vec<String> = env.keys().cloned().collect();
-                    if !sets.is_empty() {
+                    let mut passes: BTreeSet<String> = env.keys().cloned().collect();
+                    passes.extend(sets.iter().cloned());
+                    passes.extend(inherited_names.into_iter().flatten().cloned());
+                    let passes: Vec<String> = passes.into_iter().collect();
+                    if !literal_sets.is_empty() {
                         let set_at = set_sites(lookup, file, facts, run.scope, &repo.name, path);
                         let variant = EnvVariant {
                             launcher: Site {
@@ -398,6 +438,7 @@ fn launches<'a>(
                             .collect(),
                         sets: sets.clone(),
                         passes,
+                        open_env,
                     });
                 }
             }
@@ -458,6 +499,7 @@ fn build_edges<'a>(
                         out.push(Edge {
                             to,
                             env: own_scope_env(lookup, file, facts, run.scope),
+                            names: scope_names(lookup, files, file, facts, run.scope),
                         });
                     }
                 }
@@ -468,6 +510,7 @@ fn build_edges<'a>(
                         out.push(Edge {
                             to,
                             env: BTreeMap::new(),
+                            names: ScopeNames::default(),
                         });
                     }
                 }
@@ -537,6 +580,70 @@ fn own_scope_env<'a>(
         }
     }
     env
+}
+
+/// The variables a scope (and the scopes around it) gives what it launches, whatever their
+/// values: `environment:` entries passed from the host (`- X`, `X: ${X}`) count as much as
+/// literal ones, and so does every variable an environment file sets.
+#[derive(Clone, Debug, Default)]
+struct ScopeNames {
+    names: BTreeSet<String>,
+    /// An environment file or map whose variables cannot be listed.
+    open: bool,
+}
+
+fn scope_names<'a>(
+    lookup: &Lookup<'a>,
+    files: &FileIndex<'a>,
+    file: FileRef<'a>,
+    facts: &FileFacts,
+    scope: usize,
+) -> ScopeNames {
+    let mut out = ScopeNames::default();
+    let empty = BTreeMap::new();
+    let mut evaluator = Evaluator::new(lookup, &empty);
+    for access in &facts.accesses {
+        if access.mode != Mode::Set || !in_scope(facts, scope, access.scope) {
+            continue;
+        }
+        if let RawResource::Env(target) = &access.resource
+            && let Some(name) = literal_value(&evaluator.eval(file, &target.name))
+        {
+            out.names.insert(name);
+        }
+    }
+    for binding in &facts.bindings {
+        if !binding.name.starts_with(ENV_FILE_PREFIX) || !in_scope(facts, scope, binding.scope) {
+            continue;
+        }
+        let Some(written) = literal_value(&evaluator.eval(file, &binding.value)) else {
+            out.open = true;
+            continue;
+        };
+        let found = files.env_file(lookup, file, &written);
+        let mut any = false;
+        for env_file in found {
+            let Some(env_facts) = lookup.facts(env_file) else {
+                continue;
+            };
+            for access in &env_facts.accesses {
+                if access.mode != Mode::Set {
+                    continue;
+                }
+                if let RawResource::Env(target) = &access.resource
+                    && let Some(name) = literal_value(&evaluator.eval(env_file, &target.name))
+                {
+                    out.names.insert(name);
+                    any = true;
+                }
+            }
+        }
+        // Not in any repository, or not read as an environment file: it may set anything.
+        if !any {
+            out.open = true;
+        }
+    }
+    out
 }
 
 /// The text of a value made of literals only.
@@ -641,9 +748,41 @@ impl<'a> FileIndex<'a> {
                 return found;
             }
         };
+        self.by_suffix(&tails)
+    }
+
+    /// The environment files an `env-file:` binding names: a relative path in the declaring
+    /// file's repository, relative to its directory; an absolute path (`/etc/default/app`) by
+    /// the longest path suffix in any repository.
+    fn env_file(&self, lookup: &Lookup<'a>, file: FileRef<'a>, written: &str) -> Vec<FileRef<'a>> {
+        if written.starts_with('/') {
+            return self.by_suffix(&[written.to_string()]);
+        }
+        let dir = file.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        let joined = if dir.is_empty() {
+            normalize_literal_path(written)
+        } else {
+            normalize_literal_path(&format!("{dir}/{written}"))
+        };
+        let joined = joined.trim_start_matches("./");
+        let Some(repo) = lookup.repos.get(file.repo) else {
+            return Vec::new();
+        };
+        repo.files
+            .get_key_value(joined)
+            .map(|(p, _)| FileRef {
+                repo: file.repo,
+                path: p,
+            })
+            .into_iter()
+            .collect()
+    }
+
+    /// Repository files whose path ends with one of `tails` (see [`Self::targets`]).
+    fn by_suffix(&self, tails: &[String]) -> Vec<FileRef<'a>> {
         let mut best: Vec<FileRef<'a>> = Vec::new();
         let mut best_score = 0;
-        for tail in &tails {
+        for tail in tails {
             let tail_segments: Vec<&str> = tail
                 .split('/')
                 .filter(|s| !s.is_empty() && *s != ".")

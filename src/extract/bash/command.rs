@@ -8,7 +8,7 @@ use crate::expr::Expr;
 use crate::extract::{CallRef, Reach, RunRef, RunTarget};
 use crate::model::Mode;
 use crate::rules::models::bash::{
-    CommandModel, Flag, FlagSet, InterpreterModel, OperandsModel, OptionSyntax, ReachKind,
+    CommandModel, Dest, Flag, FlagSet, InterpreterModel, OperandsModel, OptionSyntax, ReachKind,
     ScriptLanguage, Select, TestModel, WrapperModel, XargsModel,
 };
 use tree_sitter::Node;
@@ -189,6 +189,34 @@ fn ends_with_glob(expr: &Expr) -> bool {
     }
 }
 
+/// The name each item of a producer keeps when copied into a directory (`xargs cp -t DIR`).
+const EACH_ITEM_NAME: &str = "name of each item";
+
+/// Deepest chain of variables followed to find a file name.
+const MAX_NAME_DEPTH: u32 = 8;
+
+/// Whether a destination is written with a trailing `/` (`cp x /srv/`): then it is a directory.
+fn ends_with_slash(expr: &Expr) -> bool {
+    match expr {
+        Expr::Lit { text } | Expr::Glob { text } => text.ends_with('/'),
+        Expr::Concat { parts } => parts.last().is_some_and(ends_with_slash),
+        _ => false,
+    }
+}
+
+/// A short text for a hole's label: the variable's name, or the literal text.
+fn describe(expr: &Expr) -> String {
+    match expr {
+        Expr::Lit { text } | Expr::Glob { text } => text.clone(),
+        Expr::Var { name, .. } | Expr::Env { name, .. } => format!("${name}"),
+        Expr::Hole { label, .. } => label.clone(),
+        Expr::Concat { parts } | Expr::Join { parts } => {
+            parts.iter().map(describe).collect::<Vec<_>>().join("")
+        }
+        _ => "source".to_string(),
+    }
+}
+
 fn reach(kind: ReachKind, tree: bool, expr: &Expr) -> Reach {
     if tree {
         return Reach::Tree;
@@ -356,6 +384,14 @@ impl<'a> Walker<'a> {
                     .dir_stack
                     .pop()
                     .unwrap_or_else(|| Some(Expr::path_hole("popd")));
+                return;
+            }
+            // `while getopts "ab:" OPT`: OPT holds each option letter.
+            "getopts" => {
+                if let Some(var) = args.get(1).and_then(Word::lit) {
+                    let hole = Expr::hole(format!("getopts {var}"));
+                    self.bind(var, hole, line);
+                }
                 return;
             }
             "read" | "mapfile" | "readarray" => {
@@ -562,6 +598,16 @@ impl<'a> Walker<'a> {
         }
         let saved_watching = self.watching;
         self.watching = saved_watching || parsed.has(&m.watch_flags);
+        let source_exprs = |except: Option<usize>| -> Vec<Expr> {
+            operands
+                .iter()
+                .filter(|o| Some(o.index) != except)
+                .map(|o| match &o.base {
+                    Some(base) => rebase_on(base, o.word.expr()),
+                    None => o.word.expr(),
+                })
+                .collect()
+        };
         for rule in &rules {
             for operand in select(rule.select, &operands) {
                 if is_remote(&operand.word, m.remote_operands) {
@@ -574,8 +620,15 @@ impl<'a> Walker<'a> {
                 if let Some(suffix) = &rule.suffix {
                     expr = normalize_concat(vec![expr, Expr::lit(suffix.clone())]);
                 }
-                let reach = reach(rule.reach, tree, &expr);
-                self.emit_fed(expr, rule.mode, reach, line, via, feed);
+                let targets = if rule.dest == Dest::Path {
+                    vec![expr]
+                } else {
+                    self.destinations(rule.dest, expr, &source_exprs(Some(operand.index)))
+                };
+                for expr in targets {
+                    let reach = reach(rule.reach, tree, &expr);
+                    self.emit_fed(expr, rule.mode, reach, line, via, feed);
+                }
             }
         }
         self.watching = saved_watching;
@@ -586,12 +639,166 @@ impl<'a> Walker<'a> {
                     continue;
                 }
                 let expr = value.expr();
-                let reach = reach(rule.reach, false, &expr);
-                self.emit(expr, rule.mode, reach, None, line, via.to_string());
+                let targets = if rule.dest == Dest::Path {
+                    vec![expr]
+                } else {
+                    self.destinations(rule.dest, expr, &source_exprs(None))
+                };
+                for expr in targets {
+                    let reach = reach(rule.reach, tree && rule.dest != Dest::Path, &expr);
+                    self.emit(expr, rule.mode, reach, None, line, via.to_string());
+                }
             }
         }
         if let Some(http) = &m.http {
             self.http(http, &parsed, &urls, line);
+        }
+    }
+
+    /// What a destination names: the path itself, or, when it is a directory (see [`Dest`]),
+    /// `DIR/<name of each source>`.
+    fn destinations(&self, dest: Dest, target: Expr, sources: &[Expr]) -> Vec<Expr> {
+        let directory = match dest {
+            Dest::Path => false,
+            Dest::Directory => true,
+            Dest::Auto => sources.len() > 1 || ends_with_slash(&target),
+        };
+        if !directory || sources.is_empty() {
+            return vec![target];
+        }
+        let dir = match target {
+            Expr::Lit { text } if text.len() > 1 && text.ends_with('/') => {
+                Expr::lit(text.trim_end_matches('/').to_string())
+            }
+            other => other,
+        };
+        let mut out: Vec<Expr> = Vec::new();
+        for source in sources {
+            let name = self.file_name(source, 0);
+            let path = normalize_concat(vec![dir.clone(), Expr::lit("/"), name]);
+            if !out.contains(&path) {
+                out.push(path);
+            }
+        }
+        out
+    }
+
+    /// The last path segment of an expression (`basename`): literal where the text says it, a
+    /// variable's in-file value where this script gives one, and otherwise a one-segment hole
+    /// named after the source, so that `cp "$f" /srv/` writes some file directly in `/srv`.
+    fn file_name(&self, expr: &Expr, depth: u32) -> Expr {
+        if *expr == placeholder() {
+            return Expr::hole(EACH_ITEM_NAME);
+        }
+        let unknown = || Expr::hole(format!("name of {}", describe(expr)));
+        if depth > MAX_NAME_DEPTH {
+            return unknown();
+        }
+        let last_segment = |text: &str, glob: bool| {
+            let trimmed = text.trim_end_matches('/');
+            let name = trimmed.rsplit('/').next().unwrap_or(trimmed);
+            if name.is_empty() || name == "." || name == ".." {
+                None
+            } else if glob {
+                Some(Expr::glob(name))
+            } else {
+                Some(Expr::lit(name))
+            }
+        };
+        match expr {
+            Expr::Lit { text } => last_segment(text, false).unwrap_or_else(unknown),
+            Expr::Glob { text } => last_segment(text, true).unwrap_or_else(unknown),
+            Expr::Var { name, default, .. } => match self.value_in_file(name) {
+                Some(value) => self.file_name(&value, depth + 1),
+                None => match default.as_deref() {
+                    // `${X:-/etc/app.conf}`: the name when the default is taken is one
+                    // possibility, the variable's another.
+                    Some(d) => Expr::Alt {
+                        options: vec![self.file_name(d, depth + 1), unknown()],
+                    },
+                    None => unknown(),
+                },
+            },
+            Expr::Hole { label, shape } => match shape {
+                crate::expr::HoleShape::Path => Expr::hole(format!("name of {label}")),
+                _ => expr.clone(),
+            },
+            Expr::Alt { options } => Expr::Alt {
+                options: options
+                    .iter()
+                    .map(|o| self.file_name(o, depth + 1))
+                    .collect(),
+            },
+            Expr::Join { parts } => match parts.last() {
+                Some(last) => self.file_name(last, depth + 1),
+                None => unknown(),
+            },
+            Expr::Concat { parts } => {
+                // From the end, the parts after the last `/`.
+                let mut tail: Vec<Expr> = Vec::new();
+                let mut rest = parts.as_slice();
+                let mut first = true;
+                while let Some((last, before)) = rest.split_last() {
+                    match last {
+                        Expr::Lit { text } | Expr::Glob { text } => {
+                            let glob = matches!(last, Expr::Glob { .. });
+                            let text = if first {
+                                text.trim_end_matches('/')
+                            } else {
+                                text
+                            };
+                            let make = |t: &str| {
+                                if glob { Expr::glob(t) } else { Expr::lit(t) }
+                            };
+                            if let Some((_, name)) = text.rsplit_once('/') {
+                                if !name.is_empty() {
+                                    tail.push(make(name));
+                                }
+                                rest = &[];
+                                break;
+                            }
+                            if !text.is_empty() {
+                                tail.push(make(text));
+                            }
+                        }
+                        // One segment's worth of text: a brace expansion of names (`*.{crt,key}`),
+                        // a date or other one-segment hole.
+                        Expr::Alt { options }
+                            if options.iter().all(|o| {
+                                matches!(o, Expr::Lit { text } | Expr::Glob { text } if !text.contains('/'))
+                            }) =>
+                        {
+                            tail.push(last.clone());
+                        }
+                        Expr::Hole { shape, .. } if *shape != crate::expr::HoleShape::Path => {
+                            tail.push(last.clone());
+                        }
+                        other => {
+                            // A variable in the name: its value decides, and without one in
+                            // this file, the whole name is unknown (it may hold a `/`).
+                            let value = match other {
+                                Expr::Var { name, .. } => self.value_in_file(name),
+                                _ => None,
+                            };
+                            let Some(value) = value else {
+                                return unknown();
+                            };
+                            let mut substituted = before.to_vec();
+                            substituted.push(value);
+                            substituted.extend(tail.into_iter().rev());
+                            return self.file_name(&normalize_concat(substituted), depth + 1);
+                        }
+                    }
+                    first = false;
+                    rest = before;
+                }
+                if !rest.is_empty() || tail.is_empty() {
+                    return unknown();
+                }
+                tail.reverse();
+                normalize_concat(tail)
+            }
+            Expr::Env { .. } | Expr::Parent { .. } | Expr::ReplaceName { .. } => unknown(),
         }
     }
 
@@ -781,6 +988,7 @@ impl<'a> Walker<'a> {
     /// `source FILE`: reads the file and runs it in this shell.
     fn source(&mut self, via: &str, args: &[Word], line: u32) {
         let Some(file) = args.first() else { return };
+        self.log.sourced();
         let expr = file.expr();
         self.emit(
             expr.clone(),

@@ -1420,3 +1420,90 @@ fn a_large_script_with_many_variables_is_read_in_linear_time() {
     // Generous: a quadratic pass over 15 000 lines takes minutes in a debug build.
     assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
 }
+
+#[test]
+fn presence_tests_and_fallbacks_make_reads_optional_under_nounset() {
+    let f = facts(
+        "set -euo pipefail\n\
+         if [[ -v RELAY ]]; then echo \"$RELAY\"; fi\n\
+         if [ -n \"${OPTS:-}\" ]; then echo \"$OPTS\"; fi\n\
+         NEW_NAME=\"${MAIL_HOST:-$SMTP_HOST}\"\n\
+         Q=\"${QUEUE:-${LEGACY_QUEUE:?}}\"\n\
+         echo \"$NEED\"\n",
+    );
+    let reads: Vec<(String, bool)> = env(&f)
+        .into_iter()
+        .filter(|(mode, ..)| *mode == Mode::Read)
+        .map(|(_, _, _, name, value)| (name, value.is_none()))
+        .collect();
+    for (name, required) in &reads {
+        assert_eq!(*required, name == "NEED", "{name}: {reads:?}");
+    }
+    let names: Vec<&str> = reads.iter().map(|(n, _)| n.as_str()).collect();
+    for name in [
+        "RELAY",
+        "OPTS",
+        "MAIL_HOST",
+        "SMTP_HOST",
+        "QUEUE",
+        "LEGACY_QUEUE",
+        "NEED",
+    ] {
+        assert!(names.contains(&name), "{name}: {reads:?}");
+    }
+}
+
+#[test]
+fn a_guard_that_exits_still_requires_under_nounset() {
+    let f = facts(
+        "set -u\n[ -n \"${TOKEN:-}\" ] || { echo 'TOKEN?'; exit 1; }\ncurl -H \"$TOKEN\" x\n",
+    );
+    let g = facts("set -u\n[[ -v TOKEN ]] || exit 1\ncurl -H \"$TOKEN\" x\n");
+    assert!(
+        env(&g)
+            .iter()
+            .any(|(mode, _, _, name, value)| *mode == Mode::Read
+                && name == "TOKEN"
+                && value.is_none()),
+        "{:?}",
+        env(&g)
+    );
+    assert!(
+        env(&f)
+            .iter()
+            .any(|(mode, _, _, name, value)| *mode == Mode::Read
+                && name == "TOKEN"
+                && value.is_none()),
+        "{:?}",
+        env(&f)
+    );
+}
+
+#[test]
+fn skipping_an_optional_step_or_sourcing_settings_is_no_requirement() {
+    let f = facts(
+        "set -u\n\
+         setup_tz() {\n  [[ -n ${TZ_NAME} ]] || return 0\n  ln -sf \"$TZ_NAME\" /etc/localtime\n}\n\
+         relay() {\n  [[ -z ${RELAY} ]] && return 1\n  echo \"$RELAY\"\n}\n\
+         while getopts ':c:' OPT; do case ${OPT} in c) ;; esac; done\n\
+         [ -n \"${TOKEN:-}\" ] || exit 3\n\
+         if [[ -z \"$NO_XMPP\" ]]; then\n  if [[ -z \"$XMPP_PASSWORD\" ]]; then\n    exit 1\n  fi\nfi\n",
+    );
+    let required: Vec<String> = env(&f)
+        .into_iter()
+        .filter(|(mode, _, _, _, value)| *mode == Mode::Read && value.is_none())
+        .map(|(_, _, _, name, _)| name)
+        .collect();
+    assert_eq!(
+        required,
+        vec!["TOKEN".to_string(), "XMPP_PASSWORD".to_string()],
+        "{:?}",
+        env(&f)
+    );
+    let f = facts("set -u\nsource /etc/app/settings\necho \"$COLOUR\"\n");
+    assert!(
+        env(&f).iter().all(|(_, _, _, _, value)| value.is_some()),
+        "{:?}",
+        env(&f)
+    );
+}

@@ -10,17 +10,21 @@
 //! Encoding of a read's [`EnvTarget::value`] (what the resolver must know):
 //! - `Some(d)`: optional, with default `d` (`${X:-d}`, `${X-d}`, `${X:=d}`; `${X:-}` is
 //!   `Some("")`);
-//! - `None`: required — `${X:?msg}`, a plain use under `set -u`, or a guard such as
-//!   `[ -z "$X" ] && exit 1` / `if [ -z "$X" ]; then ... exit; fi`;
+//! - `None`: required — `${X:?msg}`, a plain use under `set -u` (unless the script tests
+//!   whether X is set and goes on without it: `[[ -v X ]]`, `[ -n "${X:-}" ]`, or sources a
+//!   file that may set it), or a guard that fails without it, such as `[ -z "$X" ] && exit 1`
+//!   / `if [ -z "$X" ]; then ... exit 1; fi` (a function's `|| return` only skips an
+//!   optional step);
 //! - `Some(Expr::Hole { label: "unset", .. })`: optional with an unknown default — a plain `$X`
-//!   without `set -u` expands to nothing when unset, and the script may or may not cope.
+//!   without `set -u` expands to nothing when unset, and the script may or may not cope; a use
+//!   inside another variable's default (`${NEW:-$OLD}`) is expanded only when that one is unset.
 //!
 //! Only names that look like configuration are considered: upper-case letters, digits and
 //! underscores with at least one letter, and not in the `[shell] env_ignore` list of the models
 //! (`HOME`, `PATH`, `BASH*`, `LC_*`, ...). Positional and special parameters never are.
 
+use super::Walker;
 use super::words::{ParameterUse, Translator, Word};
-use super::{Walker, contains_command};
 use crate::expr::{Expr, ScopeId};
 use crate::extract::{EnvTarget, FileFacts, RawAccess, RawResource, ScopeKind};
 use crate::model::Mode;
@@ -46,6 +50,9 @@ pub(super) struct ShellLog {
     pub functions: BTreeSet<String>,
     /// Variables assigned from a pid file or a process lookup (`PID=$(cat F)`), by name.
     pid_vars: BTreeMap<String, Expr>,
+    /// The script reads another file into itself (`source F`, `. F`), which may set any
+    /// variable: a plain use under `set -u` is then no proof the environment must.
+    sources: bool,
 }
 
 /// One use of a variable.
@@ -111,6 +118,10 @@ impl ShellLog {
         self.declared.push((scope, name, line));
     }
 
+    pub fn sourced(&mut self) {
+        self.sources = true;
+    }
+
     pub fn set_nounset(&mut self, line: u32, on: bool) {
         self.nounset.push((line, on));
     }
@@ -158,7 +169,7 @@ impl ShellLog {
             .filter(|u| from_environment(u, assigned.get(u.name.as_str()), facts))
             .collect();
         uses.sort_by_key(|u| u.line);
-        let required: BTreeSet<&str> = uses
+        let guarded: BTreeSet<&str> = uses
             .iter()
             .filter(|u| {
                 matches!(
@@ -168,6 +179,25 @@ impl ShellLog {
             })
             .map(|u| u.name.as_str())
             .collect();
+        // A script that tests whether a variable is set (`[[ -v X ]]`, `[ -n "${X:-}" ]`,
+        // `[ -z "$X" ] && X=d`) and does not stop without it copes with its absence: its plain
+        // uses, even under `set -u`, are on the branch where the test said it is set.
+        let presence_tested: BTreeSet<&str> = uses
+            .iter()
+            .filter(|u| matches!(u.kind, UseKind::Check(_)))
+            .map(|u| u.name.as_str())
+            .filter(|name| !guarded.contains(name))
+            .collect();
+        // Required anywhere makes every read of the variable a requirement (one read per
+        // scope is reported, at the first use).
+        let mut required = guarded.clone();
+        required.extend(
+            uses.iter()
+                .filter(|u| matches!(u.kind, UseKind::Expansion(ParameterUse::Plain)))
+                .filter(|u| self.nounset_at(u.line) && !self.sources)
+                .map(|u| u.name.as_str())
+                .filter(|name| !presence_tested.contains(name)),
+        );
         let mut read: BTreeSet<(ScopeId, &str)> = BTreeSet::new();
         let mut checked: BTreeSet<(ScopeId, &str, u32)> = BTreeSet::new();
         let mut accesses = Vec::new();
@@ -189,7 +219,6 @@ impl ShellLog {
                         match kind {
                             ParameterUse::Default(d) => Some(d.clone()),
                             ParameterUse::Required => None,
-                            ParameterUse::Plain if self.nounset_at(u.line) => None,
                             ParameterUse::Plain => Some(Expr::hole(UNSET_LABEL)),
                         }
                     };
@@ -281,9 +310,11 @@ pub(super) fn scan_uses(
     function_scopes: &BTreeMap<usize, ScopeId>,
     log: &mut ShellLog,
 ) {
-    let mut stack: Vec<(Node, ScopeId, Option<&str>)> = vec![(root, tr.scope, None)];
+    // The bool: the node is in the alternative word of an enclosing `${X:-word}`, which is
+    // expanded only when X is unset (or set, for `:+`).
+    let mut stack: Vec<(Node, ScopeId, Option<&str>, bool)> = vec![(root, tr.scope, None, false)];
     let mut seen = 0usize;
-    while let Some((node, scope, assigning)) = stack.pop() {
+    while let Some((node, scope, assigning, conditional)) = stack.pop() {
         seen += 1;
         if seen > MAX_SCAN_NODES {
             return;
@@ -304,12 +335,26 @@ pub(super) fn scan_uses(
             let t = Translator { scope, ..*tr };
             if let Some((name, kind)) = t.parameter_use(node) {
                 let own = assigning == Some(name.as_str());
+                // A fallback (`${NEW:-$OLD}`, `${NEW:-${OLD:?}}`) is needed only when the
+                // outer variable is unset: never a requirement of its own.
+                let kind = match kind {
+                    ParameterUse::Plain | ParameterUse::Required if conditional => {
+                        ParameterUse::Default(Expr::hole(UNSET_LABEL))
+                    }
+                    kind => kind,
+                };
                 log.expansion(name, scope, t.line(node), kind, own);
             }
         }
+        let conditional = conditional || tr.expands_conditionally(node);
         let mut cursor = node.walk();
         let children: Vec<Node> = node.children(&mut cursor).collect();
-        stack.extend(children.into_iter().rev().map(|c| (c, scope, assigning)));
+        stack.extend(
+            children
+                .into_iter()
+                .rev()
+                .map(|c| (c, scope, assigning, conditional)),
+        );
     }
 }
 
@@ -446,7 +491,8 @@ impl Walker<'_> {
         }
     }
 
-    /// A test of whether one variable is empty: (`-z` or `-n`, the variable's name).
+    /// A test of whether one variable is empty or set: (`-z` or `-n`, the variable's name);
+    /// `-v X` counts as `-n "$X"`.
     fn env_test(&self, node: Node) -> Option<(String, String)> {
         if node.kind() != "test_command" {
             return None;
@@ -462,11 +508,16 @@ impl Walker<'_> {
         let op = test
             .child_by_field_name("operator")
             .map(|o| self.node_text(o))?;
-        if !matches!(op, "-z" | "-n") {
+        if !matches!(op, "-z" | "-n" | "-v") {
             return None;
         }
         let last = u32::try_from(test.named_child_count().checked_sub(1)?).ok()?;
         let operand = test.named_child(last)?;
+        // `-v X` names the variable bare, and is true when it is set, as `-n "$X"`.
+        if op == "-v" {
+            let name = self.word(operand).lit()?;
+            return Some(("-n".to_string(), name));
+        }
         let name = variable_name(&self.word(operand))?;
         Some((op.to_string(), name))
     }
@@ -493,6 +544,46 @@ fn variable_name(word: &Word) -> Option<String> {
 }
 
 /// Whether a statement leaves the script or function (`exit`, `return`, or a block that does).
+/// Whether a statement stops the script with a failure: `exit 1`, `exit "$rc"`, a bare `exit`.
+/// `exit 0` ends it successfully, and a function's `return` (`[[ -n ${TZ} ]] || return 0`,
+/// `[[ -z ${RELAY} ]] && return 1`) answers its caller, which goes on: the step is optional,
+/// and the variable is not required.
 fn stops_script(node: Node, text: &str) -> bool {
-    contains_command(node, text, "exit") || contains_command(node, text, "return")
+    let mut stack = vec![node];
+    let mut seen = 0;
+    while let Some(n) = stack.pop() {
+        seen += 1;
+        if seen > 20_000 {
+            return false;
+        }
+        if n.kind() == "command"
+            && let Some(name) = n
+                .child_by_field_name("name")
+                .and_then(|c| text.get(c.byte_range()))
+            && name == "exit"
+        {
+            let status = n
+                .child_by_field_name("argument")
+                .and_then(|a| text.get(a.byte_range()));
+            if status.is_none_or(|s| s.trim_matches(['"', '\'']) != "0") {
+                return true;
+            }
+        }
+        // An exit inside a nested condition or loop is about something else
+        // (`if [[ -z $A ]]; then if [[ -z $B ]]; then exit 1; fi; fi` requires B, not A).
+        if matches!(
+            n.kind(),
+            "if_statement"
+                | "case_statement"
+                | "while_statement"
+                | "for_statement"
+                | "c_style_for_statement"
+                | "function_definition"
+        ) {
+            continue;
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.named_children(&mut cursor));
+    }
+    false
 }

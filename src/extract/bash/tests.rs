@@ -374,7 +374,86 @@ fn for_loop_binds_the_alternatives_of_its_words() {
 fn for_loop_over_a_glob_binds_the_glob() {
     let f = facts("for f in /data/*.csv; do gzip \"$f\"; done\n");
     assert_eq!(binding(&f, "f").value, glob("/data/*.csv"));
-    assert_eq!(path(only(&f, Mode::MoveFrom)).expr, var("f", 1));
+    assert_eq!(path(only(&f, Mode::MoveFrom)).expr, glob("/data/*.csv"));
+}
+
+#[test]
+fn a_loop_variable_takes_its_values_from_its_own_loop() {
+    let f = facts(
+        "for f in /var/a /var/b; do chmod 600 \"$f\"; done\n\
+         for f in $(cat /etc/list); do rm \"$f\"; done\n\
+         while read -r f; do gzip \"$f\"; done < /etc/other\n\
+         for f in /x /y; do f=\"$f.bak\"; touch \"$f\"; done\n\
+         rm \"$f\"\n",
+    );
+    let deletes: Vec<(u32, Expr)> = with_mode(&f, Mode::Delete)
+        .iter()
+        .map(|a| (a.line, path(a).expr.clone()))
+        .collect();
+    assert_eq!(
+        deletes,
+        vec![(2, Expr::path_hole("$(cat)")), (5, var("f", 5))]
+    );
+    assert_eq!(
+        path(only(&f, Mode::MoveFrom)).expr,
+        Expr::path_hole("read f")
+    );
+    let alt = Expr::Alt {
+        options: vec![lit("/x"), lit("/y")],
+    };
+    assert_eq!(
+        path(only(&f, Mode::Write)).expr,
+        concat(vec![alt, lit(".bak")])
+    );
+}
+
+#[test]
+fn after_its_loop_a_variable_is_found_by_its_last_binding() {
+    let f = facts("for f in /var/a /var/b; do\n  :\ndone\nrm \"$f\"\n");
+    assert_eq!(path(only(&f, Mode::Delete)).expr, var("f", 4));
+}
+
+#[test]
+fn unquoted_lists_are_split_into_words() {
+    let f = facts(
+        "DIRS=\"/var/a /var/b\"\n\
+         for d in $DIRS; do rm -r \"$d\"; done\n\
+         LIST=\"/var/c   /var/d\"\n\
+         rm $LIST ${LIST}\n\
+         rm \"$LIST\"\n\
+         BASE=/srv\n\
+         SUBS=\"$BASE/x $BASE/y\"\n\
+         for s in $SUBS; do touch \"$s\"; done\n",
+    );
+    let deletes: Vec<(u32, Expr)> = with_mode(&f, Mode::Delete)
+        .iter()
+        .map(|a| (a.line, path(a).expr.clone()))
+        .collect();
+    assert_eq!(
+        deletes,
+        vec![
+            (
+                2,
+                Expr::Alt {
+                    options: vec![lit("/var/a"), lit("/var/b")]
+                }
+            ),
+            (4, lit("/var/c")),
+            (4, lit("/var/d")),
+            (4, lit("/var/c")),
+            (4, lit("/var/d")),
+            (5, var("LIST", 5)),
+        ]
+    );
+    assert_eq!(
+        binding(&f, "s").value,
+        Expr::Alt {
+            options: vec![
+                concat(vec![var("BASE", 7), lit("/x")]),
+                concat(vec![var("BASE", 7), lit("/y")]),
+            ]
+        }
+    );
 }
 
 #[test]
@@ -499,9 +578,10 @@ fn mv_moves_sources_to_the_destination() {
         vec![
             (Mode::MoveFrom, 1, lit("/in/a.csv"), Reach::Tree),
             (Mode::MoveFrom, 1, lit("/in/b.csv"), Reach::Tree),
-            (Mode::MoveTo, 1, lit("/archive/"), Reach::Tree),
+            (Mode::MoveTo, 1, lit("/archive/a.csv"), Reach::Tree),
+            (Mode::MoveTo, 1, lit("/archive/b.csv"), Reach::Tree),
             (Mode::MoveFrom, 2, lit("/in/c.csv"), Reach::Tree),
-            (Mode::MoveTo, 2, lit("/archive"), Reach::Tree),
+            (Mode::MoveTo, 2, lit("/archive/c.csv"), Reach::Tree),
         ]
     );
 }
@@ -515,10 +595,11 @@ fn cp_copies_and_recursive_copies_trees() {
             (Mode::CopyFrom, 1, lit("/a"), Reach::Exact),
             (Mode::MoveTo, 1, lit("/b"), Reach::Exact),
             (Mode::CopyFrom, 2, lit("/src/"), Reach::Tree),
-            (Mode::MoveTo, 2, lit("/dst/"), Reach::Tree),
+            (Mode::MoveTo, 2, lit("/dst/src"), Reach::Tree),
             (Mode::CopyFrom, 3, lit("/x"), Reach::Exact),
             (Mode::CopyFrom, 3, lit("/y"), Reach::Exact),
-            (Mode::MoveTo, 3, lit("/dst"), Reach::Exact),
+            (Mode::MoveTo, 3, lit("/dst/x"), Reach::Exact),
+            (Mode::MoveTo, 3, lit("/dst/y"), Reach::Exact),
         ]
     );
 }
@@ -844,7 +925,10 @@ fn xargs_with_a_replace_string_and_destination() {
     let from = only(&f, Mode::MoveFrom);
     assert_eq!((path(from).expr.clone(), from.line), (lit("/in"), 1));
     assert_eq!(find_spec(from).names, vec![glob("*.csv")]);
-    assert_eq!(path(only(&f, Mode::MoveTo)).expr, lit("/archive/"));
+    assert_eq!(
+        path(only(&f, Mode::MoveTo)).expr,
+        concat(vec![lit("/archive/"), Expr::hole("name of each item")])
+    );
 }
 
 #[test]
@@ -1005,7 +1089,10 @@ fn find_exec_mv_moves_to_the_destination() {
     let from = only(&f, Mode::MoveFrom);
     assert_eq!(path(from).expr, lit("/in"));
     assert_eq!(find_spec(from).names, vec![glob("*.done")]);
-    assert_eq!(path(only(&f, Mode::MoveTo)).expr, lit("/archive/"));
+    assert_eq!(
+        path(only(&f, Mode::MoveTo)).expr,
+        concat(vec![lit("/archive/"), Expr::hole("name of each item")])
+    );
 }
 
 #[test]
@@ -1405,4 +1492,54 @@ fn a_user_row_replaces_the_builtin_row_of_the_same_name() {
 fn long_brace_words_are_not_expanded() {
     let f = facts(&format!("rm /x{}", "{a,".repeat(3000)));
     assert_eq!(f.accesses.len(), 1);
+}
+
+#[test]
+fn copy_and_install_destinations_name_the_files_written() {
+    let f = facts(
+        "install -m 644 -t /etc/app a.conf files/b.conf\n\
+         install -D build/app.conf /etc/app/app.conf\n\
+         install -d /var/lib/app\n\
+         CONF=/opt/app/main.conf\n\
+         install -m 644 \"$CONF\" /etc/app/\n\
+         cp \"$UNKNOWN\" /srv/drop/\n\
+         cp single /srv/maybe\n\
+         cp -T src /srv/dst\n\
+         ln -s /opt/app/bin/app /usr/local/bin/\n\
+         cp -r /opt/site /var/www/\n\
+         mv \"$DATA\"/*.{crt,key} /run/certs/\n",
+    );
+    let written: Vec<(u32, Expr)> = path_accesses(&f)
+        .into_iter()
+        .filter(|a| matches!(a.mode, Mode::MoveTo | Mode::Create))
+        .map(|a| (a.line, path(a).expr.clone()))
+        .collect();
+    assert_eq!(
+        written,
+        vec![
+            (1, lit("/etc/app/a.conf")),
+            (1, lit("/etc/app/b.conf")),
+            (2, lit("/etc/app/app.conf")),
+            (3, lit("/var/lib/app")),
+            (5, lit("/etc/app/main.conf")),
+            (
+                6,
+                concat(vec![lit("/srv/drop/"), Expr::hole("name of $UNKNOWN")])
+            ),
+            (7, lit("/srv/maybe")),
+            (8, lit("/srv/dst")),
+            (9, lit("/usr/local/bin/app")),
+            (10, lit("/var/www/site")),
+            (
+                11,
+                concat(vec![
+                    lit("/run/certs/"),
+                    glob("*."),
+                    Expr::Alt {
+                        options: vec![lit("crt"), lit("key")]
+                    }
+                ])
+            ),
+        ]
+    );
 }

@@ -44,6 +44,62 @@ pub(super) struct Word {
     pub reads: Option<Expr>,
 }
 
+/// The fields an unquoted expansion of a value gives: the value split at the whitespace in its
+/// literal text (`"/var/a /var/b"` -> `/var/a`, `/var/b`; `"$BASE/a $BASE/b"` -> `$BASE/a`,
+/// `$BASE/b`); an `Alt` splits each option. `None` when there is nothing to split (one field),
+/// or the value is not built of literals, variables and holes.
+pub(super) fn split_fields(value: &Expr) -> Option<Vec<Expr>> {
+    fn fields_of(value: &Expr, out: &mut Vec<Vec<Expr>>, depth: u32) -> bool {
+        if depth > MAX_WORD_DEPTH {
+            return false;
+        }
+        match value {
+            Expr::Lit { text } | Expr::Glob { text } => {
+                let glob = matches!(value, Expr::Glob { .. });
+                let make = |t: &str| if glob { Expr::glob(t) } else { Expr::lit(t) };
+                let mut pieces = text.split([' ', '\t', '\n']).peekable();
+                while let Some(piece) = pieces.next() {
+                    if !piece.is_empty()
+                        && let Some(current) = out.last_mut()
+                    {
+                        current.push(make(piece));
+                    }
+                    // A separator ends the field (empty fields are dropped below).
+                    if pieces.peek().is_some() {
+                        out.push(Vec::new());
+                    }
+                }
+                true
+            }
+            Expr::Concat { parts } => parts.iter().all(|p| fields_of(p, out, depth + 1)),
+            Expr::Var { .. } | Expr::Env { .. } | Expr::Hole { .. } => {
+                if let Some(current) = out.last_mut() {
+                    current.push(value.clone());
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+    let options: Vec<&Expr> = match value {
+        Expr::Alt { options } => options.iter().collect(),
+        other => vec![other],
+    };
+    let mut result = Vec::new();
+    let mut split = false;
+    for option in options {
+        let mut fields: Vec<Vec<Expr>> = vec![Vec::new()];
+        if !fields_of(option, &mut fields, 0) {
+            result.push(option.clone());
+            continue;
+        }
+        let fields: Vec<Vec<Expr>> = fields.into_iter().filter(|f| !f.is_empty()).collect();
+        split |= fields.len() > 1;
+        result.extend(fields.into_iter().map(normalize_concat));
+    }
+    (split && !result.is_empty()).then_some(result)
+}
+
 /// The expression standing for each item a producer yields.
 pub(super) fn placeholder() -> Expr {
     Expr::Hole {
@@ -80,6 +136,32 @@ impl Word {
             line,
             scope: 0,
             source: text.to_string(),
+            reads: None,
+        }
+    }
+
+    /// One field of a split expansion (see [`split_fields`]) as a word: literal text stays
+    /// literal, glob text stays glob, variables and holes stay expansions.
+    pub fn from_field(field: &Expr, line: u32, scope: ScopeId, source: &str) -> Word {
+        fn atoms_of(e: &Expr, out: &mut Vec<Atom>) {
+            match e {
+                Expr::Lit { text } => {
+                    out.extend(text.chars().map(|c| Atom::Char { c, quoted: true }))
+                }
+                Expr::Glob { text } => {
+                    out.extend(text.chars().map(|c| Atom::Char { c, quoted: false }))
+                }
+                Expr::Concat { parts } => parts.iter().for_each(|p| atoms_of(p, out)),
+                other => out.push(Atom::Expr(other.clone())),
+            }
+        }
+        let mut atoms = Vec::new();
+        atoms_of(field, &mut atoms);
+        Word {
+            atoms,
+            line,
+            scope,
+            source: source.to_string(),
             reads: None,
         }
     }
@@ -401,6 +483,11 @@ pub(super) struct Translator<'a> {
     pub scope: ScopeId,
     pub line_base: u32,
     pub item_vars: &'a [String],
+    /// Variables of the loops the text is inside, innermost last, with the values the loop
+    /// gives them: inside its body a loop variable is the loop's own, whatever line an earlier
+    /// binding of the same name is on (`for f in a b; do ...; done; for f in $(cat l); do rm
+    /// "$f"; done` on one line each).
+    pub loop_vars: &'a [(String, Expr)],
     pub cwd: Option<&'a Expr>,
 }
 
@@ -543,6 +630,9 @@ impl Translator<'_> {
         if self.item_vars.iter().any(|v| v == name) {
             return placeholder();
         }
+        if let Some((_, value)) = self.loop_vars.iter().rev().find(|(v, _)| v == name) {
+            return value.clone();
+        }
         let special = name.is_empty()
             || name.chars().all(|c| c.is_ascii_digit())
             || matches!(name, "@" | "*" | "#" | "?" | "$" | "!" | "-" | "_");
@@ -625,6 +715,17 @@ impl Translator<'_> {
             }
             _ => None,
         }
+    }
+
+    /// Whether the words inside an `${X:-word}`-style expansion are expanded only on one
+    /// branch (`:-`, `-`, `:=`, `=`, `:+`, `+`): `${NEW:-$OLD}` expands `$OLD` only when NEW is
+    /// unset, so `$OLD` is not needed when NEW is given.
+    pub fn expands_conditionally(&self, node: Node) -> bool {
+        node.kind() == "expansion"
+            && matches!(
+                self.expansion_parts(node).operator.as_deref(),
+                Some(":-" | "-" | ":=" | "=" | ":+" | "+")
+            )
     }
 
     /// `${...}`: defaults, `${x%/*}` as the parent directory; other operators make a hole.

@@ -17,15 +17,61 @@ use crate::rules::models::Models;
 
 const MAX_WARNINGS: usize = 20;
 
-/// Whether the path is an environment file.
-pub(crate) fn is_dotenv_path(lower_name: &str, ext: Option<&str>, dirs: &[&str]) -> bool {
+/// Whether the path is an environment file: by its name (`.env`, `x.env`), or, for a plain
+/// file in a directory that usually holds them (`/etc/default/app`, `sysconfig/`, `env/`), by
+/// its content too — a `README` there, or an Ansible role named `environment`, is not one.
+pub(crate) fn is_dotenv_path(
+    lower_name: &str,
+    ext: Option<&str>,
+    dirs: &[&str],
+    content: &[u8],
+) -> bool {
     if lower_name == ".env" || lower_name.starts_with(".env.") || ext == Some("env") {
         return true;
     }
     let parent = dirs.first().copied().unwrap_or("");
     let env_dir = matches!(parent, "default" | "sysconfig" | "env" | "environment");
     let plain_name = !lower_name.starts_with('.') && ext.is_none();
-    (env_dir && plain_name) || (lower_name == "environment" && parent == "etc")
+    let by_place = (env_dir && plain_name) || (lower_name == "environment" && parent == "etc");
+    by_place && looks_like_assignments(content)
+}
+
+/// Whether the first lines of a text are assignments (`KEY=value`, `export KEY=value`),
+/// comments and blank lines only, with at least one assignment. An empty file counts: it sets
+/// nothing, but it is where the settings go.
+fn looks_like_assignments(content: &[u8]) -> bool {
+    let head = String::from_utf8_lossy(&content[..content.len().min(16 * 1024)]);
+    let mut assignments = 0;
+    let mut in_quote = false;
+    for raw in head.lines().take(200) {
+        let line = raw.trim();
+        if in_quote {
+            // A quoted value spanning lines ends at a line with its closing quote.
+            in_quote = !(line.contains('"') || line.contains('\''));
+            continue;
+        }
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((name, value)) = line.split_once('=') else {
+            return false;
+        };
+        let name = name.trim();
+        let identifier = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        // A template's `{{ key }}={{ value }}` line, as rendered text.
+        let templated = !super::template::find_tokens(name).is_empty();
+        if !identifier && !templated {
+            return false;
+        }
+        let value = value.trim();
+        in_quote = value.starts_with(['"', '\'']) && value.len() == 1
+            || (value.starts_with('"') && !value[1..].contains('"'))
+            || (value.starts_with('\'') && !value[1..].contains('\''));
+        assignments += 1;
+    }
+    assignments > 0 || head.trim().is_empty()
 }
 
 /// Extracts the assignments of an environment file.

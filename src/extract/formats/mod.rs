@@ -20,6 +20,13 @@
 //!   outside path in the unit's scope (for `COPY`, the file scope). A relative outside path is
 //!   relative to the directory of the file that declares it, as Docker reads it; a named volume
 //!   is a path hole labelled `docker volume NAME`.
+//! - **Environment files.** Where a unit takes variables from a file or a map (compose
+//!   `env_file:`, systemd `EnvironmentFile=`, Kubernetes `envFrom:`), a
+//!   [`Binding`](crate::extract::Binding) named [`ENV_FILE_PREFIX`]`<source>` in the unit's
+//!   scope holds the file's path as written (relative to the declaring file's directory), or a
+//!   hole for a map. The resolver passes what that file sets to what the unit launches; when
+//!   the file is in no repository, is templated, or is a map, the unit's environment is open
+//!   (it may set any variable).
 //! - **Schedules.** A schedule's scope is a [`ScopeKind::CronEntry`](crate::extract::ScopeKind)
 //!   whose subtree holds what it runs; a systemd timer's scope holds a
 //!   [`RunTarget::Unit`](crate::extract::RunTarget) naming the service it starts.
@@ -45,6 +52,9 @@ pub use template::TemplateEngine;
 use crate::extract::{ExtractWarning, FileFacts, ScopeKind};
 use crate::rules::models::Models;
 use serde::Serialize;
+
+/// The name prefix of environment-file bindings (see the module doc).
+pub const ENV_FILE_PREFIX: &str = "env-file:";
 
 /// Files larger than this are not read as configuration (generated data, not a config file).
 const MAX_CONFIG_BYTES: usize = 4 << 20;
@@ -77,6 +87,11 @@ pub fn detect(path: &str, content: &[u8]) -> Option<ConfigFormat> {
     if let Some(format) = detect_template(path, content) {
         return Some(format);
     }
+    detect_plain(path, content)
+}
+
+/// [`detect`] for a file known not to be a template (a template's rendered text).
+pub fn detect_plain(path: &str, content: &[u8]) -> Option<ConfigFormat> {
     let name = path.rsplit('/').next().unwrap_or(path);
     let lower = name.to_ascii_lowercase();
     let ext = lower
@@ -96,7 +111,7 @@ pub fn detect(path: &str, content: &[u8]) -> Option<ConfigFormat> {
     if matches!(ext, Some("yml" | "yaml")) {
         return Some(ConfigFormat::Yaml);
     }
-    if dotenv::is_dotenv_path(&lower, ext, &dirs) {
+    if dotenv::is_dotenv_path(&lower, ext, &dirs, content) {
         return Some(ConfigFormat::DotEnv);
     }
     if keyvalue::is_key_value_path(&lower, ext, &dirs) {
@@ -108,8 +123,10 @@ pub fn detect(path: &str, content: &[u8]) -> Option<ConfigFormat> {
     None
 }
 
-/// A template by its extension (`x.conf.j2`, `x.erb`, `x.tmpl`) or a Helm chart's template;
-/// checked before every other language, since `x.sh.j2` is not a script until rendered.
+/// A template by its extension (`x.conf.j2`, `x.erb`, `x.tmpl`), a Helm chart's template, or a
+/// file under a `templates/` directory whose content has Jinja tags (an Ansible role's
+/// `templates/settings.py`); checked before every other language, since `x.sh.j2` is not a
+/// script until rendered.
 pub fn detect_template(path: &str, content: &[u8]) -> Option<ConfigFormat> {
     let name = path.rsplit('/').next().unwrap_or(path);
     let lower = name.to_ascii_lowercase();
@@ -119,8 +136,11 @@ pub fn detect_template(path: &str, content: &[u8]) -> Option<ConfigFormat> {
         return Some(ConfigFormat::Template(engine));
     }
     let yaml = lower.ends_with(".yaml") || lower.ends_with(".yml");
-    (yaml && template::looks_like_helm_template(path, content))
-        .then_some(ConfigFormat::Template(TemplateEngine::Go))
+    if yaml && template::looks_like_helm_template(path, content) {
+        return Some(ConfigFormat::Template(TemplateEngine::Go));
+    }
+    template::looks_like_jinja_template(path, content)
+        .then_some(ConfigFormat::Template(TemplateEngine::Jinja))
 }
 
 /// Extracts the facts of a configuration file. Never fails.
@@ -197,6 +217,116 @@ mod tests {
         ];
         for (path, expected) in cases {
             assert_eq!(detect(path, b""), *expected, "{path}");
+        }
+    }
+
+    #[test]
+    fn files_are_read_as_what_their_content_says() {
+        use crate::extract::Language;
+        let cases: &[(&str, &[u8], Option<Language>)] = &[
+            // A shebang wins over the extension, also through a launcher.
+            (
+                "init/janitor.service",
+                b"#!/bin/sh\nrm -f /x\n",
+                Some(Language::Bash),
+            ),
+            (
+                "etc/s6-overlay/scripts/config",
+                b"#!/command/with-contenv bash\n",
+                Some(Language::Bash),
+            ),
+            (
+                "tools/x.sh",
+                b"#!/usr/bin/env python3\n",
+                Some(Language::Python),
+            ),
+            (
+                "hooks/x.cgi",
+                b"#!/usr/bin/env -S bash -e\n",
+                Some(Language::Bash),
+            ),
+            (
+                "src/lib.rs",
+                b"#![allow(dead_code)]\n",
+                Some(Language::Rust),
+            ),
+            ("bin/tool", b"#!/usr/bin/perl\n", None),
+            // Markup named `.service` is no unit (Avahi).
+            (
+                "avahi/x.service",
+                b"<?xml version=\"1.0\"?>\n<service-group/>\n",
+                None,
+            ),
+            (
+                "units/x.service",
+                b"[Service]\nExecStart=/bin/true\n",
+                Some(Language::Config(ConfigFormat::Systemd)),
+            ),
+            // Prose in a directory of environment files is not one.
+            (
+                "etc/sysconfig/README",
+                b"These files are read by the units.\n",
+                None,
+            ),
+            (
+                "etc/sysconfig/app",
+                b"# app\nAPP_OPTS=\"-v\"\nexport LEVEL=2\n",
+                Some(Language::Config(ConfigFormat::DotEnv)),
+            ),
+            // Jinja by content under `templates/`, whatever the name; Go templates are not.
+            (
+                "roles/app/templates/settings.py",
+                b"DEBUG = {{ app_debug }}\n{% if x %}\nA = 1\n{% endif %}\n",
+                Some(Language::Config(ConfigFormat::Template(
+                    TemplateEngine::Jinja,
+                ))),
+            ),
+            ("web/templates/index.html", b"<h1>{{ .Title }}</h1>\n", None),
+            (
+                ".github/workflows/templates/ci.sh",
+                b"echo ${{ github.sha }}\n",
+                Some(Language::Bash),
+            ),
+        ];
+        for (path, content, expected) in cases {
+            assert_eq!(Language::detect(path, content), *expected, "{path}");
+        }
+    }
+
+    #[test]
+    fn templates_of_any_inner_format_are_read_as_it() {
+        use crate::extract::formats::testing::models;
+        let models = models();
+        let read = |path: &str, text: &str| crate::extract::extract(path, text.as_bytes(), &models);
+        let sh = read(
+            "templates/default/purge.sh.erb",
+            "#!/bin/bash\n<% if @on %>\nrm -f /srv/x/<%= @name %>.csv\n<% end %>\n",
+        )
+        .expect("read");
+        assert_eq!(sh.accesses.len(), 1, "{:?}", sh.accesses);
+        assert!(sh.warnings.is_empty(), "{:?}", sh.warnings);
+        let conf = read(
+            "templates/default/nginx.conf.erb",
+            "error_log <%= @log_dir %>/error.log;\naccess_log /var/log/nginx/access.log;\n",
+        )
+        .expect("read");
+        assert!(!conf.accesses.is_empty());
+        let yaml = read(
+            "roles/x/templates/config.yml.j2",
+            "log:\n  file: /var/log/x/{{ name }}.log\n",
+        )
+        .expect("read");
+        assert!(yaml.warnings.is_empty(), "{:?}", yaml.warnings);
+        // What a template renders to is unknown: nothing is read, and the one note says so.
+        for path in [
+            "templates/default/motd.erb",
+            "templates/foo.j2",
+            "t/page.html.jinja2",
+        ] {
+            let facts = read(path, "Hello <%= @x %> {{ y }}\nWorld\n").expect("read");
+            assert!(facts.accesses.is_empty(), "{path}");
+            let messages: Vec<&str> = facts.warnings.iter().map(|w| w.message.as_str()).collect();
+            assert_eq!(messages, vec![template::UNKNOWN_INNER_FORMAT], "{path}");
         }
     }
 

@@ -7,9 +7,10 @@
 //!   analysed as shell in a child scope named after its key (prefixes `-@:+!` stripped, `@`'s
 //!   argv[0] dropped, specifiers such as `%h` expanded), relative paths resolved against
 //!   `WorkingDirectory=` (as if `cd`); `Environment=` as `Env` sets with values (and bindings
-//!   in the file scope, so `$VAR` in the commands resolves); `EnvironmentFile=`,
-//!   `LoadCredential=` as reads; `StandardOutput=append:` as appends; `StateDirectory=` and
-//!   friends as directory creations; `ExecReload=/bin/kill -HUP $MAINPID` as a
+//!   in the file scope, so `$VAR` in the commands resolves); `EnvironmentFile=` as a read and
+//!   an environment-file binding (see [`super::ENV_FILE_PREFIX`]); `LoadCredential=` as a
+//!   read; `StandardOutput=append:` as appends; `StateDirectory=` and friends as directory
+//!   creations; `ExecReload=/bin/kill -HUP $MAINPID` as a
 //!   [`TriggerKind::Signal`] of the service (it can be told to reload).
 //! - `.timer`: one [`ScheduleFact`] for all of `OnCalendar=`/`OnBootSec=`/`OnUnitActiveSec=`...,
 //!   each as written and described in plain words, in a [`ScopeKind::CronEntry`] scope holding
@@ -82,8 +83,9 @@ pub(crate) fn is_unit_path(lower_name: &str, content: &[u8]) -> bool {
         return false;
     };
     match ext {
-        // A SysV init script named `x.service` is a script, not a unit.
-        "service" | "timer" => !content.starts_with(b"#!"),
+        // A SysV init script named `x.service` is a script, and an Avahi service definition
+        // (`/etc/avahi/services/x.service`) is XML: neither is a unit.
+        "service" | "timer" => !content.starts_with(b"#!") && !is_markup(content),
         "socket" | "path" => {
             let head = String::from_utf8_lossy(&content[..content.len().min(16 * 1024)]);
             ["[Unit]", "[Socket]", "[Path]", "[Install]"]
@@ -92,6 +94,14 @@ pub(crate) fn is_unit_path(lower_name: &str, content: &[u8]) -> bool {
         }
         _ => false,
     }
+}
+
+/// Whether the text starts (after blank space) with markup: `<?xml`, `<!DOCTYPE`, `<service-group>`.
+fn is_markup(content: &[u8]) -> bool {
+    content
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'<')
 }
 
 /// A drop-in (`cleanup.service.d/override.conf`) amends the unit its directory names.
@@ -294,6 +304,12 @@ fn service_entry(
         "EnvironmentFile" => {
             let file = value.trim().trim_start_matches('-');
             if !file.is_empty() {
+                facts.bindings.push(crate::extract::Binding {
+                    scope: 0,
+                    name: format!("{}{file}", crate::extract::formats::ENV_FILE_PREFIX),
+                    value: Expr::lit(file),
+                    line: entry.line,
+                });
                 path_access(
                     facts,
                     0,

@@ -52,6 +52,10 @@ const MAX_PLACEHOLDERS: usize = 10_000;
 /// Deepest expression walked when filling placeholders.
 const MAX_FILL_DEPTH: u32 = 64;
 const TOKEN_PREFIX: &str = "__tmpl_";
+/// The one note a template gets when what it renders to is unknown (`foo.erb`, `page.html.j2`):
+/// the report counts such files and does not warn about them.
+pub const UNKNOWN_INNER_FORMAT: &str = "template of an unknown format: not read";
+
 /// Most warnings about unterminated tags per file.
 const MAX_WARNINGS: usize = 20;
 
@@ -90,6 +94,46 @@ pub(crate) fn looks_like_helm_template(path: &str, content: &[u8]) -> bool {
     ]
     .iter()
     .any(|m| text.contains(m))
+}
+
+/// Whether a file under a `templates/` directory (Ansible roles, Salt states, cookiecutters)
+/// is a Jinja template by content: it has a statement tag (`{% if %}`) or an expression tag
+/// (`{{ name }}`) at the start of its text or after a space, `=`, quote or `/`, as templates
+/// write them. Whatever the file is called, it is not what its extension says until rendered.
+pub(crate) fn looks_like_jinja_template(path: &str, content: &[u8]) -> bool {
+    let in_templates = path
+        .split('/')
+        .rev()
+        .skip(1)
+        .any(|c| c == "templates" || c == "template");
+    if !in_templates {
+        return false;
+    }
+    let head = &content[..content.len().min(64 * 1024)];
+    let text = String::from_utf8_lossy(head);
+    if text.contains("{%") && text.contains("%}") {
+        return true;
+    }
+    // Ansible's own YAML (tasks, vars) holds `{{ }}` in its values and is read as YAML.
+    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    if name.ends_with(".yml") || name.ends_with(".yaml") {
+        return false;
+    }
+    let mut from = 0;
+    while let Some(found) = text[from..].find("{{") {
+        let at = from + found;
+        let before = text[..at].chars().next_back();
+        let opens = before.is_none_or(|c| c.is_whitespace() || "=\"'/:(,[".contains(c));
+        // `{{ name }}`, `{{name}}`: a name (or a string) follows, and the tag closes.
+        let after = text[at + 2..].trim_start();
+        let expression = after
+            .starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == '\'' || c == '"');
+        if opens && expression && text[at..].contains("}}") {
+            return true;
+        }
+        from = at + 2;
+    }
+    false
 }
 
 /// Whether `${NAME}`'s `NAME` is a placeholder token's name.
@@ -744,7 +788,16 @@ pub(crate) fn extract(
     models: &Models,
 ) -> FileFacts {
     let inner_path = strip_template_extension(path);
-    let inner = inner_language(engine, path, &inner_path, text);
+    let Some(inner) = inner_language(engine, path, &inner_path, text) else {
+        // Rendered to a format knockon does not read (`foo.erb`, an HTML page): nothing to
+        // analyse, and nothing wrong with the file.
+        let mut facts = FileFacts::new(path, crate::extract::ScopeKind::Module);
+        facts.warnings.push(ExtractWarning {
+            line: 1,
+            message: UNKNOWN_INNER_FORMAT.to_string(),
+        });
+        return facts;
+    };
     let yaml = inner == Language::Config(ConfigFormat::Yaml);
     let style = if yaml {
         TokenStyle::Bare
@@ -763,11 +816,101 @@ pub(crate) fn extract(
         file_scope.name = path.to_string();
     }
     fill(&mut facts, &substituted.placeholders);
+    // What the inner format could not read on a line the template writes with a tag (a whole
+    // line from `{{ key }}={{ value }}`, a schedule from a variable) is a line only rendering
+    // decides: not a defect of the file. A template with blocks (`{% if %}`, `{% for %}`) is
+    // several files at once, and the text read (every branch, each loop body once) need not
+    // parse as any of them: what its inner format could not read is not reported either.
+    let (tagged, blocks) = tag_lines(text, engine);
     let mut warnings = substituted.warnings;
-    warnings.append(&mut facts.warnings);
+    let inner_warnings = std::mem::take(&mut facts.warnings);
+    if !blocks {
+        warnings.extend(
+            inner_warnings
+                .into_iter()
+                .filter(|w| !tagged.contains(&w.line)),
+        );
+    }
     warnings.sort_by_key(|w| w.line);
     facts.warnings = warnings;
     facts
+}
+
+/// The lines (1-based) a tag of the template is on, from its opening to its closing delimiter,
+/// and whether the template has blocks (`{% if %}`, `<% if %>`); a block taints the lines up
+/// to its end, since what they hold depends on it. Bounded by the text's size.
+fn tag_lines(text: &str, engine: TemplateEngine) -> (std::collections::BTreeSet<u32>, bool) {
+    let mut blocks = false;
+    let mut lines = std::collections::BTreeSet::new();
+    let mut rest = text;
+    let mut line: u32 = 1;
+    let mut open_blocks: u32 = 0;
+    let mut block_start: u32 = 0;
+    while !rest.is_empty() {
+        let Some((at, open)) = next_open(rest, engine, false) else {
+            break;
+        };
+        let start_line = line.saturating_add(count_newlines(&rest[..at]));
+        let after_open = &rest[at + open.len()..];
+        let Some(close_at) = after_open.find(close_of(open)) else {
+            lines.insert(start_line);
+            break;
+        };
+        let inner = &after_open[..close_at];
+        let end_line = start_line.saturating_add(count_newlines(inner));
+        lines.extend(start_line..=end_line);
+        if is_block_tag(open, inner, engine) {
+            blocks = true;
+            let keyword = trim_markers(inner).split_whitespace().next().unwrap_or("");
+            if keyword.starts_with("end") || keyword == "end" {
+                open_blocks = open_blocks.saturating_sub(1);
+                if open_blocks == 0 {
+                    lines.extend(block_start..=end_line);
+                }
+            } else if !matches!(keyword, "else" | "elif" | "elsif" | "when") {
+                if open_blocks == 0 {
+                    block_start = start_line;
+                }
+                open_blocks = open_blocks.saturating_add(1);
+            }
+        }
+        let consumed = at + open.len() + close_at + close_of(open).len();
+        line = start_line.saturating_add(count_newlines(&rest[at..consumed]));
+        rest = &rest[consumed..];
+    }
+    if open_blocks > 0 {
+        lines.extend(block_start..=line);
+    }
+    (lines, blocks)
+}
+
+/// Whether a tag opens or closes a block whose lines depend on it.
+fn is_block_tag(open: &str, inner: &str, engine: TemplateEngine) -> bool {
+    let body = trim_markers(inner);
+    let keyword = body.split_whitespace().next().unwrap_or("");
+    match engine {
+        TemplateEngine::Jinja => {
+            open == "{%"
+                && (matches!(
+                    keyword,
+                    "if" | "for" | "macro" | "block" | "filter" | "with" | "call"
+                ) || keyword.starts_with("end"))
+        }
+        TemplateEngine::Go => {
+            matches!(
+                keyword,
+                "if" | "range" | "with" | "define" | "block" | "end"
+            )
+        }
+        TemplateEngine::Erb => {
+            !inner.starts_with('=')
+                && (body.starts_with("if ")
+                    || body.starts_with("unless ")
+                    || body.contains(" do")
+                    || body.starts_with("case ")
+                    || body == "end")
+        }
+    }
 }
 
 /// `backup.cron.j2` -> `backup.cron`; a Helm template keeps its path.
@@ -786,17 +929,31 @@ fn strip_template_extension(path: &str) -> String {
     }
 }
 
-/// The language of the rendered file: by the inner path (never a template again), YAML for a
-/// Helm template, and the generic fallback when the inner name says nothing.
-fn inner_language(engine: TemplateEngine, path: &str, inner_path: &str, text: &str) -> Language {
+/// The language of the rendered file: by the inner path and the text's shebang (never a
+/// template again), YAML for a Helm template; `None` when nothing says what it renders to (the
+/// generic fallback is not guessed from a name without an extension: `foo.erb` could be
+/// anything).
+fn inner_language(
+    engine: TemplateEngine,
+    path: &str,
+    inner_path: &str,
+    text: &str,
+) -> Option<Language> {
     if engine == TemplateEngine::Go && inner_path == path {
-        return Language::Config(ConfigFormat::Yaml);
+        return Some(Language::Config(ConfigFormat::Yaml));
     }
-    match Language::detect(inner_path, text.as_bytes()) {
-        Some(Language::Config(ConfigFormat::Template(_))) | None => {
-            Language::Config(ConfigFormat::Generic)
-        }
-        Some(language) => language,
+    // The content is sniffed as rendered (a shebang or markup after a leading `{# comment #}`):
+    // tags dropped, leading blank lines gone. A file found to be a template by its content
+    // keeps its name: what it renders to is what its name says, but it is not a template again.
+    let rendered = substitute(text, Options::new(engine, TokenStyle::Dollar));
+    let sniffed = rendered.text.trim_start_matches(['\n', '\r', ' ', '\t']);
+    let name = inner_path.rsplit('/').next().unwrap_or(inner_path);
+    let named_format = name.trim_start_matches('.').contains('.');
+    match Language::detect_plain(inner_path, sniffed.as_bytes()) {
+        Some(Language::Config(ConfigFormat::Template(_))) | None => None,
+        // The fallback reader only for a name that says what the file is (`config.php.j2`).
+        Some(Language::Config(ConfigFormat::Generic)) if !named_format => None,
+        Some(language) => Some(language),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Environment variables that are not calls: items of an `[[environ]]` mapping
-//! (`os.environ["X"]` reads and requires X, `"X" in os.environ` checks it,
+//! (`os.environ["X"]` reads and requires X — unless it is read on a branch of a test whether X
+//! is set, `if "X" in os.environ:` —, `"X" in os.environ` checks it,
 //! `os.environ["X"] = v` sets it) and the fields of `[[settings]]` classes (pydantic
 //! `BaseSettings`: each annotated field is read from the variable of its upper-cased name with
 //! the class's `env_prefix`, required unless it has a default).
@@ -11,6 +12,11 @@ use crate::expr::{Expr, ScopeId};
 use crate::extract::{EnvTarget, RawAccess, RawResource};
 use crate::model::Mode;
 use tree_sitter::Node;
+
+/// Most enclosing nodes searched for a presence test around an `os.environ["X"]` read.
+const MAX_GUARD_DEPTH: usize = 64;
+/// Most nodes of one condition searched for a presence test.
+const MAX_GUARD_NODES: usize = 2_000;
 
 impl<'a> Extractor<'a> {
     /// The qualified mapping a node names, if it is an environment mapping.
@@ -54,7 +60,100 @@ impl<'a> Extractor<'a> {
             return;
         };
         let name = self.translate(key, ctx);
-        self.push_env(name, None, Mode::Read, line_of(node), ctx.scope, &mapping);
+        // Under `if "X" in os.environ:` (or `... if os.environ.get("X") else ...`) the item is
+        // read only when it is set: optional, with no visible default.
+        let value = self
+            .under_presence_test(node, self.text(key), ctx)
+            .then(|| Expr::hole(NO_DEFAULT));
+        self.push_env(name, value, Mode::Read, line_of(node), ctx.scope, &mapping);
+    }
+
+    /// Whether `node` is on a branch of a test of whether the variable `key` (its source text)
+    /// is set: the body or else-branch of an `if`/`elif`/`while`, a conditional expression,
+    /// or the right operand of `and`/`or`, whose condition is `key in <environ>` (or `not in`),
+    /// `<environ>.get(key)` or `os.getenv(key)`. Stops at the enclosing function or class.
+    fn under_presence_test(&self, node: Node<'_>, key: &str, ctx: &Ctx) -> bool {
+        let mut child = node;
+        for _ in 0..MAX_GUARD_DEPTH {
+            let Some(parent) = child.parent() else {
+                return false;
+            };
+            let condition = match parent.kind() {
+                "if_statement" | "elif_clause" | "while_statement" => {
+                    parent.child_by_field_name("condition")
+                }
+                "conditional_expression" => parent.named_child(1),
+                "boolean_operator" => parent.child_by_field_name("left"),
+                "function_definition" | "class_definition" | "lambda" | "module" => {
+                    return false;
+                }
+                _ => None,
+            };
+            if let Some(condition) = condition
+                && condition.id() != child.id()
+                && self.tests_presence(condition, key, ctx)
+            {
+                return true;
+            }
+            child = parent;
+        }
+        false
+    }
+
+    /// Whether an expression tests whether the variable `key` is set (see
+    /// [`Self::under_presence_test`]).
+    fn tests_presence(&self, condition: Node<'_>, key: &str, ctx: &Ctx) -> bool {
+        let mut stack = vec![condition];
+        let mut seen = 0;
+        while let Some(n) = stack.pop() {
+            seen += 1;
+            if seen > MAX_GUARD_NODES {
+                return false;
+            }
+            match n.kind() {
+                "comparison_operator" => {
+                    let parts = named(n);
+                    if let [left, right] = parts.as_slice()
+                        && self.text(*left) == key
+                        && self.environ_mapping(*right, ctx).is_some()
+                    {
+                        return true;
+                    }
+                }
+                "call" => {
+                    let first_arg = n
+                        .child_by_field_name("arguments")
+                        .and_then(|a| a.named_child(0));
+                    let function = n.child_by_field_name("function");
+                    if let (Some(arg), Some(function)) = (first_arg, function)
+                        && self.text(arg) == key
+                        && self.is_env_lookup(function, ctx)
+                    {
+                        return true;
+                    }
+                }
+                _ => {}
+            }
+            stack.extend(named(n));
+        }
+        false
+    }
+
+    /// `os.environ.get`, `os.getenv` (after imports): calls that return None for an unset
+    /// variable.
+    fn is_env_lookup(&self, function: Node<'_>, ctx: &Ctx) -> bool {
+        if function.kind() == "attribute"
+            && let (Some(object), Some(attr)) = (
+                function.child_by_field_name("object"),
+                function.child_by_field_name("attribute"),
+            )
+            && self.text(attr) == "get"
+            && self.environ_mapping(object, ctx).is_some()
+        {
+            return true;
+        }
+        self.dotted(function)
+            .is_some_and(|d| matches!(self.qualified(&d).as_str(), "os.getenv" | "os.getenvb"))
     }
 
     /// `"X" in os.environ`, `"X" not in os.environ`: a check.
@@ -268,5 +367,75 @@ impl<'a> Extractor<'a> {
             }
         }
         String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{facts, show};
+    use crate::extract::RawResource;
+
+    /// `L<line> <mode> <name> = <default>|required` of each environment access.
+    fn envs(src: &str) -> Vec<String> {
+        facts(src)
+            .accesses
+            .iter()
+            .filter_map(|a| match &a.resource {
+                RawResource::Env(e) => Some(format!(
+                    "L{} {} {} = {}",
+                    a.line,
+                    a.mode,
+                    show(&e.name),
+                    e.value.as_ref().map_or("required".to_string(), show)
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reads_behind_a_presence_test_are_optional() {
+        let got = envs(
+            "import os\n\
+             if 'A' in os.environ:\n    a = os.environ['A']\n\
+             b = os.environ['B'] if 'B' in os.environ else 'x'\n\
+             if os.environ.get('C') is not None:\n    c = os.environ['C']\n\
+             elif os.getenv('D'):\n    d = os.environ['D']\n\
+             e = 'E' in os.environ and os.environ['E']\n",
+        );
+        for name in ["A", "B", "C", "D", "E"] {
+            let reads: Vec<&String> = got
+                .iter()
+                .filter(|l| l.contains(&format!("read \"{name}\"")))
+                .collect();
+            assert!(!reads.is_empty(), "{name}: {got:?}");
+            assert!(
+                reads.iter().all(|l| !l.ends_with("required")),
+                "{name}: {got:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn reads_after_a_guard_or_of_another_variable_stay_required() {
+        let got = envs(
+            "import os, sys\n\
+             if 'A' not in os.environ:\n    sys.exit('A?')\n\
+             a = os.environ['A']\n\
+             if 'B' in os.environ:\n    c = os.environ['C']\n\
+             def f():\n    if 'D' in os.environ:\n        def g():\n            return os.environ['D']\n",
+        );
+        assert!(
+            got.contains(&r#"L4 read "A" = required"#.to_string()),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&r#"L6 read "C" = required"#.to_string()),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&r#"L10 read "D" = required"#.to_string()),
+            "{got:?}"
+        );
     }
 }

@@ -258,6 +258,7 @@ fn environment_reads_required_optional_and_defaulted() {
             r#"L8 read "F" = $G"#,
             r#"L9 read "H" = required"#,
             r#"L10 read "I" = "3""#,
+            r#"L10 set "I" = "3""#,
             r#"L11 read "J" = required"#,
         ]
     );

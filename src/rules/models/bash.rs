@@ -139,6 +139,22 @@ pub enum Select {
     Rest,
 }
 
+/// What a destination operand (or option value) names: the path written, or a directory that
+/// each source is written into under its own name (`cp a b /srv/` writes `/srv/a`, `/srv/b`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Dest {
+    /// The operand is the path accessed.
+    #[default]
+    Path,
+    /// The operand is a directory: the accesses are `DIR/<name of each source>`, the sources
+    /// being the row's other operands (`cp -t DIR SRC...`, `install -t DIR SRC...`).
+    Directory,
+    /// A directory when there are several sources or the operand ends with `/` (`cp a b DIR`,
+    /// `mv x DIR/`), otherwise the path itself (`cp a b` may name a file or a directory).
+    Auto,
+}
+
 /// How far an access reaches from the operand's path.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -421,6 +437,8 @@ struct RawOperand {
     #[serde(default)]
     reach: ReachKind,
     suffix: Option<String>,
+    #[serde(default)]
+    dest: Dest,
 }
 
 #[derive(Deserialize)]
@@ -430,6 +448,8 @@ struct RawFlagValue {
     mode: ModeName,
     #[serde(default)]
     reach: ReachKind,
+    #[serde(default)]
+    dest: Dest,
 }
 
 #[derive(Deserialize)]
@@ -590,6 +610,8 @@ pub struct OperandRule {
     pub reach: ReachKind,
     /// Appended to the operand's path (`gzip x` writes `x.gz`).
     pub suffix: Option<String>,
+    /// Whether the operand is the path or a directory the sources go into.
+    pub dest: Dest,
 }
 
 /// The value of an option and what the command does to it (`tar -f ARCHIVE`, `mv -t DIR`).
@@ -598,6 +620,8 @@ pub struct FlagValueRule {
     pub flags: FlagSet,
     pub mode: Mode,
     pub reach: ReachKind,
+    /// Whether the value is the path or a directory the operands go into (`-t DIR`).
+    pub dest: Dest,
 }
 
 /// A `key=path` operand (`dd if=... of=...`).
@@ -1269,6 +1293,7 @@ fn compile_operands(raw: &[RawOperand]) -> Vec<OperandRule> {
             mode: o.mode.0,
             reach: o.reach,
             suffix: o.suffix.clone(),
+            dest: o.dest,
         })
         .collect()
 }
@@ -1279,6 +1304,7 @@ fn compile_flag_values(raw: &[RawFlagValue]) -> Vec<FlagValueRule> {
             flags: FlagSet(f.flags.clone()),
             mode: f.mode.0,
             reach: f.reach,
+            dest: f.dest,
         })
         .collect()
 }

@@ -223,3 +223,21 @@ fn many_unterminated_tags_stay_linear() {
     assert_eq!(substituted.warnings.len(), MAX_WARNINGS);
     assert_eq!(substituted.text.matches('\n').count(), 50_000);
 }
+
+#[test]
+fn what_only_rendering_decides_is_not_a_warning() {
+    // A line written by expressions only, and a schedule from a variable.
+    let cron = "{{ '{}={}'.format(key, value) }}\n{{ minute }} 3 * * * root /usr/bin/true\n";
+    let f = extract(TemplateEngine::Jinja, "etc/cron.d/x.j2", cron, &models());
+    assert!(f.warnings.is_empty(), "{:?}", f.warnings);
+    let env = "{{ name }}={{ value }}\nLEVEL=2\n";
+    let f = extract(TemplateEngine::Jinja, "etc/default/app.j2", env, &models());
+    assert!(f.warnings.is_empty(), "{:?}", f.warnings);
+    // Blocks make text that need not parse (a Python list with `{% if %}` items).
+    let py = "urls = [\n    a,\n    {% if b %}\n    b,\n    {% endif %}\n]\n";
+    let f = extract(TemplateEngine::Jinja, "templates/urls.py.j2", py, &models());
+    assert!(f.warnings.is_empty(), "{:?}", f.warnings);
+    // A real defect of the template itself is still reported.
+    let f = extract(TemplateEngine::Jinja, "x.conf.j2", "a = {{ b\n", &models());
+    assert_eq!(f.warnings.len(), 1, "{:?}", f.warnings);
+}

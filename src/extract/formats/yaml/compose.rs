@@ -6,7 +6,8 @@
 //!   bindings of the same names in the service scope;
 //! - `command` / `entrypoint` (string or list, `["sh", "-c", "..."]` as shell): analysed in a
 //!   child scope `command`, relative paths against `working_dir`;
-//! - `env_file`: a `read` of each file (relative to the compose file's directory);
+//! - `env_file`: a `read` of each file (relative to the compose file's directory) and an
+//!   environment-file binding (see [`super::super::ENV_FILE_PREFIX`]);
 //! - `volumes` (`host:container[:mode]` or the long syntax): a binding `volume:<container
 //!   path>` whose value is the host path as written, or a path hole `docker volume NAME` for a
 //!   named volume;
@@ -111,6 +112,15 @@ fn env_files(facts: &mut FileFacts, scope: ScopeId, files: Option<&Node>) {
         }
     }
     for (file, line) in items {
+        // What the file sets is passed to what the service runs; the resolver reads it when
+        // it is in a repository (relative to this file's directory), and otherwise treats the
+        // service's environment as open.
+        facts.bindings.push(Binding {
+            scope,
+            name: format!("{}{file}", crate::extract::formats::ENV_FILE_PREFIX),
+            value: value_expr(file, interpolation(scope, line), false),
+            line,
+        });
         path_access(
             facts,
             scope,

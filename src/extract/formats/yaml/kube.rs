@@ -280,6 +280,17 @@ fn env_from(facts: &mut FileFacts, scope: ScopeId, env_from: Option<&Node>) {
                 .and_then(|r| r.get("name"))
                 .and_then(Node::str)
             {
+                // Every key of the map becomes a variable: the container's environment holds
+                // variables no file here lists.
+                facts.bindings.push(crate::extract::Binding {
+                    scope,
+                    name: format!(
+                        "{}{provider}:{name}",
+                        crate::extract::formats::ENV_FILE_PREFIX
+                    ),
+                    value: Expr::hole(format!("{provider} {name}")),
+                    line: source.line,
+                });
                 secret_access(
                     facts,
                     scope,
