@@ -668,11 +668,22 @@ impl PathKeyed for AliasModel {
 
 /// Adds rows, replacing in place a row with the same id so that order (and with it the
 /// precedence of suffix matches) stays that of first definition.
+/// One map of keys to positions serves the whole merge: a search per row made merging a large
+/// file quadratic.
 fn merge_rows<T: PathKeyed>(into: &mut Vec<T>, rows: Vec<T>) {
+    let mut position: std::collections::HashMap<String, usize> = into
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.key().to_string(), i))
+        .rev()
+        .collect();
     for row in rows {
-        match into.iter_mut().find(|r| r.key() == row.key()) {
+        match position.get(row.key()).and_then(|i| into.get_mut(*i)) {
             Some(existing) => *existing = row,
-            None => into.push(row),
+            None => {
+                position.insert(row.key().to_string(), into.len());
+                into.push(row);
+            }
         }
     }
 }
