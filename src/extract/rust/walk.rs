@@ -156,12 +156,10 @@ pub(super) struct Walker<'m> {
     pub(super) function_state: FunctionState,
     /// First segments of the models' function paths: calls into those crates are APIs, not
     /// the repository's own functions.
-    pub(super) model_roots: HashSet<String>,
-    /// Every function path of the models, for telling API calls from the repository's own.
-    pub(super) modelled_functions: Vec<String>,
+    pub(super) model_roots: &'m HashSet<String>,
     /// Last segments of the models' function paths and their method names: a call by another
     /// name matches no row.
-    pub(super) model_names: HashSet<String>,
+    pub(super) model_names: &'m HashSet<String>,
 }
 
 impl<'m> Walker<'m> {
@@ -195,9 +193,8 @@ impl<'m> Walker<'m> {
             loops: Vec::new(),
             access_regions: Vec::new(),
             function_state: FunctionState::default(),
-            model_roots: super::calls::model_roots(models),
-            modelled_functions: super::calls::modelled_functions(models),
-            model_names: super::calls::model_names(models),
+            model_roots: models.model_roots(),
+            model_names: models.model_names(),
         }
     }
 
