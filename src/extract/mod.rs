@@ -479,11 +479,67 @@ pub fn extract(path: &str, content: &[u8], models: &Models) -> Option<FileFacts>
 /// Extracts with a known language (used for commands embedded in other files).
 pub fn extract_as(language: Language, path: &str, content: &[u8], models: &Models) -> FileFacts {
     let text = String::from_utf8_lossy(content);
-    match language {
+    let mut facts = match language {
         Language::Python => python::extract(path, &text, models),
         Language::Bash => bash::extract(path, &text, models),
         Language::Rust => rust::extract(path, &text, models),
         Language::Crontab => cron::extract(path, &text, models),
         Language::Config(format) => formats::extract(format, path, &text, models),
+    };
+    bound_exprs(&mut facts);
+    facts
+}
+
+/// Bounds every expression of a file's facts ([`Expr::bounded`]), so that what the resolver
+/// does with a fact does not grow with what a hostile file spells.
+fn bound_exprs(facts: &mut FileFacts) {
+    fn bound(expr: &mut Expr) {
+        if !expr.is_bounded() {
+            let taken = std::mem::replace(expr, Expr::lit(""));
+            *expr = taken.bounded();
+        }
+    }
+    fn bound_all<'e>(exprs: impl IntoIterator<Item = &'e mut Expr>) {
+        exprs.into_iter().for_each(bound);
+    }
+    for binding in &mut facts.bindings {
+        bound(&mut binding.value);
+    }
+    for access in &mut facts.accesses {
+        match &mut access.resource {
+            RawResource::Path(target) => {
+                bound(&mut target.expr);
+                if let Reach::Find(spec) = &mut target.reach {
+                    bound_all(&mut spec.names);
+                    bound_all(&mut spec.paths);
+                }
+            }
+            RawResource::Env(target) => {
+                bound(&mut target.name);
+                bound_all(&mut target.value);
+            }
+            RawResource::Secret(target) => bound(&mut target.id),
+            RawResource::Queue(target) => {
+                bound(&mut target.name);
+                bound_all(&mut target.exchange);
+                bound_all(&mut target.bound_queue);
+            }
+        }
+    }
+    for run in &mut facts.runs {
+        if let RunTarget::Path { expr } = &mut run.target {
+            bound(expr);
+        }
+    }
+    for trigger in &mut facts.triggers {
+        if let TriggerKind::WatchFile { path } = &mut trigger.kind {
+            bound(path);
+        }
+    }
+    for send in &mut facts.sends {
+        match &mut send.kind {
+            SendKind::Signal { target, .. } => bound(target),
+            SendKind::Http { url, .. } => bound(url),
+        }
     }
 }
