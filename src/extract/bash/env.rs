@@ -46,6 +46,8 @@ pub(super) struct ShellLog {
     pub functions: BTreeSet<String>,
     /// Variables assigned from a pid file or a process lookup (`PID=$(cat F)`), by name.
     pid_vars: BTreeMap<String, Expr>,
+    /// The work left for the whole text, its recovered lines and its snippets.
+    pub budget: crate::extract::Budget,
 }
 
 /// One use of a variable.
