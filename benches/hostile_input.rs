@@ -137,11 +137,11 @@ fn rules_bench(root: &Path) {
     println!();
     println!("{:<36} {:>9} {:>9}", "rules", "bytes", "load");
     let tables: [(&str, usize, Make); 5] = [
-        ("impact rules", 20_000, impact_rules),
-        ("python model rows", 50_000, python_rows),
-        ("bash model rows", 50_000, bash_rows),
-        ("rust model rows", 50_000, rust_rows),
-        ("config key rows", 50_000, config_rows),
+        ("impact rules", 20_000, inputs::impact_rules),
+        ("python model rows", 50_000, inputs::python_rows),
+        ("bash model rows", 50_000, inputs::bash_rows),
+        ("rust model rows", 50_000, inputs::rust_rows),
+        ("config key rows", 50_000, inputs::config_rows),
     ];
     for (what, count, make) in tables {
         let dir = root.join("rules").join(what.replace(' ', "-"));
@@ -182,72 +182,6 @@ fn rules_bench(root: &Path) {
             );
         }
     }
-}
-
-fn impact_rules(count: usize) -> String {
-    let mut text = String::from("schema = 1\n");
-    for i in 0..count {
-        text.push_str(&format!(
-            "\n[[rule]]\nid = \"gen.rule-{i}\"\nkind = \"path\"\nseverity = \"info\"\nwhen = \"output-replaced\"\ncounterpart_modes = [\"delete\"]\nbefore = \"intersects\"\nafter = \"misses-replacement\"\ntitle = \"generated {i}\"\nmessage = \"{{counterpart}} generated {i}\"\ndoc = \"generated\"\n"
-        ));
-    }
-    text
-}
-
-fn python_rows(count: usize) -> String {
-    let mut text = String::from("schema = 1\nlanguage = \"python\"\n");
-    for i in 0..count {
-        if i % 2 == 1 {
-            text.push_str(&format!(
-                "\n[[function]]\nname = \"genmod{i}.write_{i}\"\naccess = [{{ arg = 0, mode = \"write\" }}]\n"
-            ));
-        } else {
-            text.push_str(&format!(
-                "\n[[method]]\nname = \"Gen{i}.m{i}\"\naccess = [{{ arg = 0, mode = \"read\" }}]\n"
-            ));
-        }
-    }
-    text
-}
-
-fn bash_rows(count: usize) -> String {
-    let mut text = String::from("schema = 1\nlanguage = \"bash\"\n");
-    for i in 0..count {
-        text.push_str(&format!(
-            "\n[[command]]\nnames = [\"gencmd{i}\"]\noperands = [{{ select = \"all\", mode = \"delete\" }}]\n"
-        ));
-    }
-    text
-}
-
-fn rust_rows(count: usize) -> String {
-    let mut text = String::from("schema = 1\nlanguage = \"rust\"\n");
-    for i in 0..count {
-        text.push_str(&format!(
-            "\n[[function]]\npath = \"gen{i}::fs::write_{i}\"\nargs = [{{ arg = 0, mode = \"write\" }}]\n"
-        ));
-    }
-    text
-}
-
-fn config_rows(count: usize) -> String {
-    let mut text = String::from("schema = 1\nlanguage = \"config\"\n");
-    for i in 0..count {
-        let name = if i % 2 == 1 {
-            format!("*_gen{i}")
-        } else {
-            format!("genkey{i}")
-        };
-        let files = if i % 3 == 0 {
-            format!("files = [\"*gen{i}*\"]\n")
-        } else {
-            String::new()
-        };
-        text.push_str(&format!(
-            "\n[[key]]\nnames = [\"{name}\"]\nmode = \"read\"\n{files}"
-        ));
-    }
-    text
 }
 
 fn python_calls(count: usize) -> String {

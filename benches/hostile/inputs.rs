@@ -181,6 +181,14 @@ pub fn all() -> Vec<Generator> {
     ]
 }
 
+/// The generator of that name (a test's shorthand); panics on a name that does not exist.
+pub fn all_named(name: &str) -> Generator {
+    match all().into_iter().find(|g| g.name == name) {
+        Some(generator) => generator,
+        None => panic!("no generator named {name}"),
+    }
+}
+
 /// `p = f"/data/lit0/{x0}lit1/{x1}..."` of about `bytes` bytes, then `open(p, "w")`.
 pub fn py_fstring(bytes: usize) -> String {
     let mut body = String::new();
@@ -413,4 +421,78 @@ pub fn crontab_lines(lines: usize) -> String {
             )
         })
         .collect()
+}
+
+// ---- rule and model files -------------------------------------------------------------------
+
+/// An impact rule file of `count` rules.
+pub fn impact_rules(count: usize) -> String {
+    let mut text = String::from("schema = 1\n");
+    for i in 0..count {
+        text.push_str(&format!(
+            "\n[[rule]]\nid = \"gen.rule-{i}\"\nkind = \"path\"\nseverity = \"info\"\nwhen = \"output-replaced\"\ncounterpart_modes = [\"delete\"]\nbefore = \"intersects\"\nafter = \"misses-replacement\"\ntitle = \"generated {i}\"\nmessage = \"{{counterpart}} generated {i}\"\ndoc = \"generated\"\n"
+        ));
+    }
+    text
+}
+
+/// A Python model file of `count` rows, functions and methods.
+pub fn python_rows(count: usize) -> String {
+    let mut text = String::from("schema = 1\nlanguage = \"python\"\n");
+    for i in 0..count {
+        if i % 2 == 1 {
+            text.push_str(&format!(
+                "\n[[function]]\nname = \"genmod{i}.write_{i}\"\naccess = [{{ arg = 0, mode = \"write\" }}]\n"
+            ));
+        } else {
+            text.push_str(&format!(
+                "\n[[method]]\nname = \"Gen{i}.m{i}\"\naccess = [{{ arg = 0, mode = \"read\" }}]\n"
+            ));
+        }
+    }
+    text
+}
+
+/// A shell model file of `count` command rows.
+pub fn bash_rows(count: usize) -> String {
+    let mut text = String::from("schema = 1\nlanguage = \"bash\"\n");
+    for i in 0..count {
+        text.push_str(&format!(
+            "\n[[command]]\nnames = [\"gencmd{i}\"]\noperands = [{{ select = \"all\", mode = \"delete\" }}]\n"
+        ));
+    }
+    text
+}
+
+/// A Rust model file of `count` function rows.
+pub fn rust_rows(count: usize) -> String {
+    let mut text = String::from("schema = 1\nlanguage = \"rust\"\n");
+    for i in 0..count {
+        text.push_str(&format!(
+            "\n[[function]]\npath = \"gen{i}::fs::write_{i}\"\nargs = [{{ arg = 0, mode = \"write\" }}]\n"
+        ));
+    }
+    text
+}
+
+/// A configuration model file of `count` key rows: exact names, `*` globs, some limited to
+/// files.
+pub fn config_rows(count: usize) -> String {
+    let mut text = String::from("schema = 1\nlanguage = \"config\"\n");
+    for i in 0..count {
+        let name = if i % 2 == 1 {
+            format!("*_gen{i}")
+        } else {
+            format!("genkey{i}")
+        };
+        let files = if i % 3 == 0 {
+            format!("files = [\"*gen{i}*\"]\n")
+        } else {
+            String::new()
+        };
+        text.push_str(&format!(
+            "\n[[key]]\nnames = [\"{name}\"]\nmode = \"read\"\n{files}"
+        ));
+    }
+    text
 }
