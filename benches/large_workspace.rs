@@ -2,12 +2,20 @@
 //!
 //!     cargo bench --bench large_workspace            # default size
 //!     cargo bench --bench large_workspace -- 20000   # files per context repository
+//!     cargo bench --bench large_workspace -- --changed 1000,5000,10000,20000
+//!                                                    # files in the changed repository
 //!
 //! Generates (once per size, under target/bench-workspace/) a changed repository with the
 //! incident's loader change plus filler modules, and two context repositories full of Python
 //! modules and shell scripts that read, write and delete paths, with crontabs; then times the
-//! whole pipeline in-process (load, extract, resolve twice, graph, impact) over several runs and
-//! prints wall time, throughput and peak memory (VmHWM). Figures go in the README.
+//! whole pipeline in-process (load, extract, resolve twice, graph, change, impact) over several
+//! runs and prints wall time, throughput and peak memory (VmHWM). Figures go in the README.
+//!
+//! By default the changed repository holds a tenth as many files as a context repository. With
+//! `--changed`, the workspace is generated and timed once per listed size of the changed
+//! repository (Python modules and shell scripts like the context's), with a one-line change
+//! (the loader's output name), so that the stages that grow with the changed repository (the
+//! change stage compares all of its accesses at base and head) show how they scale.
 
 use knockon::app::{CheckRequest, check};
 use knockon::load::ChangeSpec;
@@ -16,18 +24,50 @@ use std::path::Path;
 use std::time::Instant;
 
 fn main() {
-    let per_repo: usize = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(5000);
-    let root =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-workspace/{per_repo}"));
+    let mut per_repo = 5000;
+    let mut changed_sizes: Vec<usize> = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--changed" {
+            let list = args.next().unwrap_or_default();
+            changed_sizes = list
+                .split(',')
+                .filter_map(|n| n.trim().parse().ok())
+                .collect();
+        } else if let Ok(n) = arg.parse() {
+            per_repo = n;
+        }
+    }
+    if changed_sizes.is_empty() {
+        run(per_repo, None);
+        return;
+    }
+    let mut summary = Vec::new();
+    for size in changed_sizes {
+        let median = run(per_repo, Some(size));
+        summary.push((size, median));
+    }
+    println!(
+        "\nchanged repository size -> median check time ({per_repo} files per context repository, one-line change):"
+    );
+    for (size, median) in summary {
+        println!("  {size:>6} files: {median:.2}s");
+    }
+}
+
+/// Generates (or reuses) one workspace and times checks of it; returns the median time.
+fn run(per_repo: usize, changed_files: Option<usize>) -> f64 {
+    let name = match changed_files {
+        Some(n) => format!("target/bench-workspace/{per_repo}-changed-{n}"),
+        None => format!("target/bench-workspace/{per_repo}"),
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(name);
     let built_marker = root.join(".built");
     if !built_marker.exists() {
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(&root).expect("create bench dir");
         let started = Instant::now();
-        let scenario = generate(per_repo);
+        let scenario = generate(per_repo, changed_files);
         let built = scenario.build(&root).expect("build repos");
         std::fs::write(&built_marker, format!("{}\n{}\n", built.base, built.head)).expect("marker");
         eprintln!("generated in {:.1}s", started.elapsed().as_secs_f64());
@@ -58,6 +98,9 @@ fn main() {
     times.sort_by(|a, b| a.total_cmp(b));
     let median = times[times.len() / 2];
     let files = report.stats.files_analysed;
+    if let Some(n) = changed_files {
+        println!("changed repository: {n} files");
+    }
     println!(
         "files analysed: {files}, accesses: {}, jobs: {}, findings: {}",
         report.stats.accesses,
@@ -73,6 +116,7 @@ fn main() {
         files as f64 / median
     );
     println!("peak memory (VmHWM): {}", peak_rss());
+    median
 }
 
 fn peak_rss() -> String {
@@ -86,7 +130,7 @@ fn peak_rss() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-fn generate(per_repo: usize) -> Scenario {
+fn generate(per_repo: usize, changed_files: Option<usize>) -> Scenario {
     let mut loader = ScenarioRepo {
         name: "loader".into(),
         changed: true,
@@ -96,16 +140,43 @@ fn generate(per_repo: usize) -> Scenario {
         "loader/write.py".into(),
         "from pathlib import Path\nOUT = Path('/data/ticker')\n\ndef write(day, df):\n    df.to_csv(OUT / f'ticker_{day}.csv')\n".into(),
     );
-    loader.head.insert(
-        "loader/write.py".into(),
-        "from pathlib import Path\nOUT = Path('/data/ticker')\n\ndef write(day, ex, df):\n    df.to_csv(OUT / day / f'{ex}.csv')\n".into(),
-    );
-    for i in 0..per_repo / 10 {
-        let module = python_module(i);
-        loader
-            .base
-            .insert(format!("loader/mod_{i}.py"), module.clone());
-        loader.head.insert(format!("loader/mod_{i}.py"), module);
+    let head_write = match changed_files {
+        // One changed line: the output's name.
+        Some(_) => {
+            "from pathlib import Path\nOUT = Path('/data/ticker')\n\ndef write(day, df):\n    df.to_csv(OUT / day / f'{day}.csv')\n"
+        }
+        None => {
+            "from pathlib import Path\nOUT = Path('/data/ticker')\n\ndef write(day, ex, df):\n    df.to_csv(OUT / day / f'{ex}.csv')\n"
+        }
+    };
+    loader
+        .head
+        .insert("loader/write.py".into(), head_write.into());
+    match changed_files {
+        // Like the context repositories: Python modules, and a shell script in every fifth.
+        Some(n) => {
+            for i in 0..n.saturating_sub(1) {
+                let (path, text) = if i % 5 == 4 {
+                    (format!("loader/bin/job_{i}.sh"), shell_script(i))
+                } else {
+                    (
+                        format!("loader/pkg_{}/mod_{i}.py", i % 50),
+                        python_module(i),
+                    )
+                };
+                loader.base.insert(path.clone(), text.clone());
+                loader.head.insert(path, text);
+            }
+        }
+        None => {
+            for i in 0..per_repo / 10 {
+                let module = python_module(i);
+                loader
+                    .base
+                    .insert(format!("loader/mod_{i}.py"), module.clone());
+                loader.head.insert(format!("loader/mod_{i}.py"), module);
+            }
+        }
     }
     let mut ops = ScenarioRepo {
         name: "ops".into(),

@@ -75,8 +75,19 @@ const MAX_TRIGGERS_PER_LINE: usize = 64;
 
 /// Extracts the facts of a shell script; scope 0 is the script, named after its path.
 pub fn extract(path: &str, text: &str, models: &Models) -> FileFacts {
+    extract_within(path, text, models, crate::extract::Budget::default())
+}
+
+/// [`extract`] with a given budget of work.
+pub(crate) fn extract_within(
+    path: &str,
+    text: &str,
+    models: &Models,
+    budget: crate::extract::Budget,
+) -> FileFacts {
     let mut facts = FileFacts::new(path, ScopeKind::Script);
     let mut log = ShellLog::default();
+    log.budget = budget;
     if env::shebang_nounset(text) {
         log.set_nounset(0, true);
     }
@@ -113,6 +124,7 @@ fn extract_with(
         nesting: 0,
     };
     analyse(text, facts, &models.bash, host, &mut log);
+    facts.warnings.extend(log.budget.warning());
     log.finish(facts, models.bash.shell());
 }
 
@@ -454,7 +466,7 @@ impl<'a> Walker<'a> {
 
     fn statement(&mut self, node: Node) {
         let line = self.line(node);
-        if !self.enter(line) {
+        if !self.log.budget.spend(|| line) || !self.enter(line) {
             return;
         }
         match node.kind() {

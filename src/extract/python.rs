@@ -54,16 +54,29 @@ use crate::rules::models::Models;
 
 /// Extracts the facts of one Python file.
 pub fn extract(path: &str, text: &str, models: &Models) -> FileFacts {
+    extract_within(path, text, models, crate::extract::Budget::default())
+}
+
+/// [`extract`] with a given budget of work.
+pub(crate) fn extract_within(
+    path: &str,
+    text: &str,
+    models: &Models,
+    work: crate::extract::Budget,
+) -> FileFacts {
     let (module, is_package) = module_name(path);
     let parsed = parse::parse(text);
     let top = parsed.top_nodes();
     let mut extractor = walk::Extractor::new(text.as_bytes(), module, is_package, &models.python);
     extractor.trees = std::rc::Rc::new(parsed.trees());
+    extractor.work = work;
     extractor.collect_names(&top);
     extractor.collect_tasks(&top);
     extractor.run(&top);
     extractor.finish();
+    let stopped = extractor.work.warning();
     let mut facts = extractor.facts;
+    facts.warnings.extend(stopped);
     let mut warnings = parsed.warnings.clone();
     warnings.append(&mut facts.warnings);
     facts.warnings = warnings;

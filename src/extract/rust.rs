@@ -79,6 +79,16 @@ const PARSER_STACK_BYTES: usize = if cfg!(debug_assertions) {
 
 /// Extracts the facts of one Rust file. Never fails: what cannot be read is a warning.
 pub fn extract(path: &str, text: &str, models: &Models) -> FileFacts {
+    extract_within(path, text, models, crate::extract::Budget::default())
+}
+
+/// [`extract`] with a given budget of work.
+pub(crate) fn extract_within(
+    path: &str,
+    text: &str,
+    models: &Models,
+    work: crate::extract::Budget,
+) -> FileFacts {
     let module = module_name(path);
     if text.len() > MAX_SOURCE_BYTES {
         let message = format!(
@@ -92,7 +102,7 @@ pub fn extract(path: &str, text: &str, models: &Models) -> FileFacts {
         std::thread::Builder::new()
             .name("knockon-rust-extract".to_string())
             .stack_size(PARSER_STACK_BYTES)
-            .spawn_scoped(s, || extract_on_this_thread(&module, text, rust))
+            .spawn_scoped(s, || extract_on_this_thread(&module, text, rust, work))
             .map(|handle| handle.join())
     });
     match outcome {
@@ -112,15 +122,25 @@ pub fn extract(path: &str, text: &str, models: &Models) -> FileFacts {
 
 /// Lexes, bounds, parses and walks the file. Runs on the big-stack thread, which also owns and
 /// drops the syntax tree (dropping is recursive too).
-fn extract_on_this_thread(module: &str, text: &str, models: &RustModels) -> FileFacts {
-    let facts = parse_and_walk(module, text, models);
+fn extract_on_this_thread(
+    module: &str,
+    text: &str,
+    models: &RustModels,
+    work: crate::extract::Budget,
+) -> FileFacts {
+    let facts = parse_and_walk(module, text, models, work);
     // Every line number has been copied out of the spans by now; the thread-local span table
     // would otherwise grow with every file this thread ever lexed.
     proc_macro2::extra::invalidate_current_thread_spans();
     facts
 }
 
-fn parse_and_walk(module: &str, text: &str, models: &RustModels) -> FileFacts {
+fn parse_and_walk(
+    module: &str,
+    text: &str,
+    models: &RustModels,
+    work: crate::extract::Budget,
+) -> FileFacts {
     let source = lexable_source(text);
     let tokens = match TokenStream::from_str(&source) {
         Ok(tokens) => tokens,
@@ -139,7 +159,7 @@ fn parse_and_walk(module: &str, text: &str, models: &RustModels) -> FileFacts {
     }
     let idents = loops::file_idents(tokens.clone());
     match syn::parse2::<syn::File>(tokens) {
-        Ok(file) => walk::walk_file(module, &file, models, idents),
+        Ok(file) => walk::walk_file(module, &file, models, idents, work),
         Err(error) => {
             let line = walk::line_of(error.span());
             let message = format!("does not parse as Rust: {error}");

@@ -4,8 +4,9 @@
 //! sequence of [`Piece`]s. Names are substituted through [`Lookup`]; environment variables
 //! through the run's environment (job `VAR=` lines, configuration), then their defaults, else
 //! they stay opaque symbols. Whatever cannot be known becomes a hole named after what it stands
-//! for. Evaluation is bounded (depth and number of alternatives), so hostile input cannot make it
-//! loop or explode.
+//! for. Evaluation is bounded — depth, number of alternatives, size of each value and the number
+//! of expression nodes one evaluation visits — and linear in the size of what it builds, so
+//! hostile input cannot make it loop, explode or stall.
 
 use super::lookup::{FileRef, Lookup, Target};
 use crate::expr::{Expr, HoleShape};
@@ -19,6 +20,13 @@ const MAX_ALTERNATIVES: usize = 16;
 const MAX_DEPTH: usize = 24;
 /// Origins kept per evaluation: the nearest ones are what a reviewer needs.
 const MAX_ORIGINS: usize = 16;
+/// Expression nodes one top-level evaluation visits; beyond this, what is left is unknown.
+/// Bounds `X2="$X1$X1"; X3="$X2$X2"; ...`, which doubles the work per name within the depth.
+const MAX_STEPS: usize = 20_000;
+/// Pieces of one value beyond this, or text beyond [`MAX_VALUE_BYTES`]: the middle of the value
+/// becomes a hole, keeping its start and end (which say the most about a path).
+const MAX_PIECES: usize = 128;
+const MAX_VALUE_BYTES: usize = 4096;
 
 /// One alternative value: a sequence of pieces.
 pub type Value = Vec<Piece>;
@@ -37,6 +45,8 @@ pub struct Evaluator<'a, 'e> {
     /// these lines changes the value, so the change stage can point at the line that did.
     pub origins: Vec<Site>,
     depth: usize,
+    /// Expression nodes visited by the current top-level evaluation.
+    steps: usize,
 }
 
 impl<'a, 'e> Evaluator<'a, 'e> {
@@ -48,18 +58,30 @@ impl<'a, 'e> Evaluator<'a, 'e> {
             used_env: Vec::new(),
             origins: Vec::new(),
             depth: 0,
+            steps: 0,
         }
     }
 
     /// The alternatives an expression stands for, in `file`.
     pub fn eval(&mut self, file: FileRef<'a>, expr: &'a Expr) -> Vec<Value> {
-        if self.depth >= MAX_DEPTH {
+        if self.depth == 0 {
+            self.steps = 0;
+        }
+        self.steps += 1;
+        if self.steps == MAX_STEPS {
+            let note = "the value is built in too many steps to follow; the rest of it is unknown"
+                .to_string();
+            if !self.notes.contains(&note) {
+                self.notes.push(note);
+            }
+        }
+        if self.depth >= MAX_DEPTH || self.steps >= MAX_STEPS {
             return vec![vec![hole_for(expr)]];
         }
         self.depth += 1;
         let out = self.eval_inner(file, expr);
         self.depth -= 1;
-        out
+        out.into_iter().map(bounded).collect()
     }
 
     fn eval_inner(&mut self, file: FileRef<'a>, expr: &'a Expr) -> Vec<Value> {
@@ -72,11 +94,7 @@ impl<'a, 'e> Evaluator<'a, 'e> {
             }]],
             Expr::Concat { parts } => {
                 let evaluated: Vec<Vec<Value>> = parts.iter().map(|p| self.eval(file, p)).collect();
-                product(evaluated, |acc, next| {
-                    let mut v = acc.clone();
-                    v.extend(next.iter().cloned());
-                    v
-                })
+                product(evaluated, |acc, next| acc.extend(next.iter().cloned()))
             }
             Expr::Join { parts } => {
                 let evaluated: Vec<Vec<Value>> = parts
@@ -91,7 +109,7 @@ impl<'a, 'e> Evaluator<'a, 'e> {
                         }
                     })
                     .collect();
-                product(evaluated, join_values)
+                product(evaluated, join_onto)
             }
             Expr::Var {
                 name,
@@ -201,8 +219,12 @@ impl<'a, 'e> Evaluator<'a, 'e> {
     }
 }
 
-/// The cartesian product of the parts' alternatives, combined left to right.
-fn product(parts: Vec<Vec<Value>>, combine: impl Fn(&Value, &Value) -> Value) -> Vec<Value> {
+/// The cartesian product of the parts' alternatives, combined left to right by `combine`
+/// (which appends its second argument to its first). A part with one alternative extends every
+/// value in place, so that a long concatenation or join costs time linear in its length; values
+/// are copied only for a part with several alternatives, which happens a bounded number of
+/// times because the product never exceeds [`MAX_ALTERNATIVES`].
+fn product(parts: Vec<Vec<Value>>, combine: impl Fn(&mut Value, &Value)) -> Vec<Value> {
     let mut acc: Vec<Value> = vec![Vec::new()];
     for (index, alternatives) in parts.into_iter().enumerate() {
         let alternatives = if acc.len() * alternatives.len().max(1) > MAX_ALTERNATIVES {
@@ -213,15 +235,94 @@ fn product(parts: Vec<Vec<Value>>, combine: impl Fn(&Value, &Value) -> Value) ->
         } else {
             alternatives
         };
-        let mut next = Vec::with_capacity(acc.len() * alternatives.len());
-        for a in &acc {
-            for b in &alternatives {
-                next.push(if index == 0 { b.clone() } else { combine(a, b) });
+        if index == 0 {
+            acc = alternatives;
+        } else if let [only] = alternatives.as_slice() {
+            for a in &mut acc {
+                combine(a, only);
             }
+        } else {
+            let mut next = Vec::with_capacity(acc.len() * alternatives.len());
+            for a in &acc {
+                for b in &alternatives {
+                    let mut v = a.clone();
+                    combine(&mut v, b);
+                    next.push(v);
+                }
+            }
+            acc = next;
         }
-        acc = next;
     }
     acc.into_iter().map(merge_literals).collect()
+}
+
+/// A value within [`MAX_PIECES`] and [`MAX_VALUE_BYTES`]: an oversized one keeps as much of its
+/// start and end as fits in half the bounds each, with a path hole between them, so that what
+/// it stands for still includes every path the whole value names.
+fn bounded(value: Value) -> Value {
+    let size = |p: &Piece| match p {
+        Piece::Lit(t) | Piece::Symbol(t) => t.len(),
+        Piece::Glob { text, .. } => text.len(),
+        Piece::Hole { label, .. } => label.len(),
+    };
+    if value.len() <= MAX_PIECES && value.iter().map(size).sum::<usize>() <= MAX_VALUE_BYTES {
+        return value;
+    }
+    let (half_pieces, half_bytes) = (MAX_PIECES / 2, MAX_VALUE_BYTES / 2);
+    let mut head = Vec::new();
+    let mut used = 0;
+    let mut next = 0;
+    // A literal cut by the head: its index and how much of it the head took.
+    let mut cut_in_head = None;
+    while let Some(piece) = value.get(next)
+        && head.len() < half_pieces
+    {
+        if used + size(piece) <= half_bytes {
+            head.push(piece.clone());
+            used += size(piece);
+            next += 1;
+            continue;
+        }
+        if let Piece::Lit(text) = piece {
+            let cut = text.floor_char_boundary(half_bytes - used);
+            if cut > 0 {
+                head.push(Piece::Lit(text[..cut].to_string()));
+            }
+            cut_in_head = Some((next, cut));
+        }
+        break;
+    }
+    let mut tail = Vec::new();
+    let mut used = 0;
+    let mut last = value.len();
+    while last > next && tail.len() < half_pieces {
+        let piece = &value[last - 1];
+        let taken_by_head = match cut_in_head {
+            Some((index, cut)) if index == last - 1 => cut,
+            _ => 0,
+        };
+        if taken_by_head == 0 && used + size(piece) <= half_bytes {
+            tail.push(piece.clone());
+            used += size(piece);
+            last -= 1;
+            continue;
+        }
+        if let Piece::Lit(text) = piece {
+            let start = text
+                .ceil_char_boundary(text.len().saturating_sub(half_bytes - used))
+                .max(taken_by_head);
+            if start < text.len() {
+                tail.push(Piece::Lit(text[start..].to_string()));
+            }
+        }
+        break;
+    }
+    head.push(Piece::Hole {
+        label: "…".into(),
+        shape: HoleShape::Path,
+    });
+    head.extend(tail.into_iter().rev());
+    head
 }
 
 fn cap(mut values: Vec<Value>) -> Vec<Value> {
@@ -235,18 +336,17 @@ fn cap(mut values: Vec<Value>) -> Vec<Value> {
     values
 }
 
-/// Joins two path values: an absolute right side restarts the path.
-fn join_values(left: &Value, right: &Value) -> Value {
+/// Joins a path value onto another: an absolute right side restarts the path.
+fn join_onto(left: &mut Value, right: &Value) {
     if starts_absolute(right) || left.is_empty() {
-        return right.clone();
+        *left = right.clone();
+        return;
     }
-    let mut out = left.clone();
-    let left_ends_slash = matches!(out.last(), Some(Piece::Lit(t)) if t.ends_with('/'));
+    let left_ends_slash = matches!(left.last(), Some(Piece::Lit(t)) if t.ends_with('/'));
     if !left_ends_slash {
-        out.push(Piece::Lit("/".into()));
+        left.push(Piece::Lit("/".into()));
     }
-    out.extend(right.iter().cloned());
-    out
+    left.extend(right.iter().cloned());
 }
 
 fn starts_absolute(value: &Value) -> bool {
@@ -424,16 +524,50 @@ mod tests {
         assert_eq!(display_value(&parent_of(with_hole)), "/data/{day}");
     }
 
+    fn joined(left: Value, right: Value) -> Value {
+        let mut left = left;
+        join_onto(&mut left, &right);
+        left
+    }
+
     #[test]
     fn join_restarts_at_absolute() {
         assert_eq!(
-            join_values(&vec![lit("/a")], &vec![lit("b")]),
+            joined(vec![lit("/a")], vec![lit("b")]),
             vec![lit("/a"), lit("/"), lit("b")]
         );
-        assert_eq!(
-            join_values(&vec![lit("/a")], &vec![lit("/b")]),
-            vec![lit("/b")]
+        assert_eq!(joined(vec![lit("/a")], vec![lit("/b")]), vec![lit("/b")]);
+    }
+
+    #[test]
+    fn oversized_values_keep_their_ends_around_a_hole() {
+        let mut parts = vec![lit("/data/")];
+        for i in 0..1000 {
+            parts.push(Piece::Hole {
+                label: format!("x{i}"),
+                shape: HoleShape::Segment,
+            });
+            parts.push(lit("/"));
+        }
+        parts.push(lit("out.csv"));
+        let value = bounded(parts);
+        assert!(value.len() <= MAX_PIECES + 1, "{}", value.len());
+        let shown = display_value(&value);
+        assert!(shown.starts_with("/data/{x0}/"), "{shown}");
+        assert!(shown.contains("{…}"), "{shown}");
+        assert!(shown.ends_with("{x999}/out.csv"), "{shown}");
+
+        let long = format!("/data/{}.csv", "é".repeat(10_000));
+        let value = bounded(vec![Piece::Lit(long)]);
+        let shown = display_value(&value);
+        assert!(shown.len() <= MAX_VALUE_BYTES + 8, "{}", shown.len());
+        assert!(
+            shown.starts_with("/data/é") && shown.ends_with("é.csv"),
+            "{shown}"
         );
+        assert!(shown.contains("{…}"), "{shown}");
+        // Within bounds, a value is untouched.
+        assert_eq!(bounded(vec![lit("/a/b")]), vec![lit("/a/b")]);
     }
 
     #[test]

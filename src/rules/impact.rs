@@ -15,6 +15,7 @@ use super::RulesError;
 use crate::finding::Severity;
 use crate::model::{Mode, ResourceKind};
 use serde::Deserialize;
+use std::collections::HashMap;
 
 /// The schema version of impact rule files.
 pub const IMPACT_SCHEMA: u32 = 1;
@@ -234,12 +235,26 @@ impl ImpactRules {
                 ),
             ));
         }
+        // One map of ids to positions for the whole file, and a rule's line found only for an
+        // error: a search of the rules and a scan of the text per rule made loading a large
+        // file quadratic.
+        let mut position: HashMap<String, usize> = self
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.clone(), i))
+            .rev()
+            .collect();
         for rule in raw.rule {
-            let line = line_of_id(text, &rule.id);
-            let compiled = compile(rule, name, line)?;
-            match self.rules.iter_mut().find(|r| r.id == compiled.id) {
+            let id = rule.id.clone();
+            let compiled = compile(rule, name)
+                .map_err(|message| RulesError::at(name, line_of_id(text, &id), message))?;
+            match position.get(&id).and_then(|i| self.rules.get_mut(*i)) {
                 Some(existing) => *existing = compiled,
-                None => self.rules.push(compiled),
+                None => {
+                    position.insert(id, self.rules.len());
+                    self.rules.push(compiled);
+                }
             }
         }
         Ok(())
@@ -262,8 +277,9 @@ fn line_of_id(text: &str, id: &str) -> u32 {
         .unwrap_or(1)
 }
 
-fn compile(raw: RawRule, file: &str, line: u32) -> Result<ImpactRule, RulesError> {
-    let err = |message: String| RulesError::at(file, line, format!("rule `{}`: {message}", raw.id));
+/// Validates one rule; the error is the message, which the caller places at the rule's line.
+fn compile(raw: RawRule, file: &str) -> Result<ImpactRule, String> {
+    let err = |message: String| format!("rule `{}`: {message}", raw.id);
     if raw.id.is_empty()
         || !raw
             .id

@@ -5,6 +5,7 @@
 mod ci_examples;
 mod cli;
 mod config;
+mod hostile;
 mod injection;
 mod load_input;
 mod reports;

@@ -53,6 +53,8 @@ pub(super) struct ShellLog {
     /// The script reads another file into itself (`source F`, `. F`), which may set any
     /// variable: a plain use under `set -u` is then no proof the environment must.
     sources: bool,
+    /// The work left for the whole text, its recovered lines and its snippets.
+    pub budget: crate::extract::Budget,
 }
 
 /// One use of a variable.

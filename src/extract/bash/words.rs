@@ -13,6 +13,10 @@ use tree_sitter::Node;
 
 /// Deepest nesting of expansions inside a word that is translated; deeper parts become holes.
 const MAX_WORD_DEPTH: u32 = 48;
+/// Nesting of expansions read in the default of a use ([`Translator::parameter_use`]). Uses
+/// are collected for every expansion of a file, so the default of each nested `${a:-${b:-...}}`
+/// is read again inside every enclosing one: a small depth keeps that linear in the file.
+const MAX_USE_DEFAULT_DEPTH: u32 = 12;
 /// Longest word searched for brace expansions (the search is quadratic).
 const MAX_BRACE_WORD: usize = 2048;
 /// Largest numeric brace range (`{1..31}`) expanded into alternatives.
@@ -705,9 +709,9 @@ impl Translator<'_> {
                     return None;
                 }
                 let kind = match parts.operator.as_deref() {
-                    Some(":-") | Some("-") | Some(":=") | Some("=") => {
-                        ParameterUse::Default(self.value_of(&parts.values, 0))
-                    }
+                    Some(":-") | Some("-") | Some(":=") | Some("=") => ParameterUse::Default(
+                        self.value_of(&parts.values, MAX_WORD_DEPTH - MAX_USE_DEFAULT_DEPTH),
+                    ),
                     Some(":?") | Some("?") => ParameterUse::Required,
                     _ => ParameterUse::Plain,
                 };
@@ -766,7 +770,7 @@ impl Translator<'_> {
 
     /// The default of `${VAR:-default}`, possibly several nodes.
     fn value_of(&self, nodes: &[Node], depth: u32) -> Expr {
-        let (Some(first), Some(last)) = (nodes.first(), nodes.last()) else {
+        let Some(first) = nodes.first() else {
             return Expr::lit("");
         };
         let mut atoms = Vec::new();
@@ -776,15 +780,14 @@ impl Translator<'_> {
             self.atoms(*node, &mut atoms, depth + 1);
             pos = node.end_byte();
         }
+        // Only the expression is wanted, so the source text is not copied: a default holds
+        // the default inside it, and copying each one's text made nested `${a:-${b:-...}}`
+        // quadratic in the file's size.
         let word = Word {
             atoms,
             line: self.line(*first),
             scope: self.scope,
-            source: self
-                .src
-                .get(first.start_byte()..last.end_byte())
-                .unwrap_or("")
-                .to_string(),
+            source: String::new(),
             reads: None,
         };
         word.expr()

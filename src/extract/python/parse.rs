@@ -61,8 +61,68 @@ impl Parsed {
     }
 }
 
+/// Distinct indentation widths beyond which the rest of a file is not parsed. The grammar's
+/// scanner saves its stack of indentation widths (two bytes each, after up to 257 bytes of
+/// string delimiters) in tree-sitter's 1024-byte buffer, and a deeper stack fails an assertion
+/// that aborts the process. Each width on the stack is the indentation of some line, so a file
+/// whose lines have at most this many distinct widths cannot overflow it.
+const MAX_INDENT_WIDTHS: usize = 380;
+
+/// The part of `text` the parser can take without overflowing its scanner's state (see
+/// [`MAX_INDENT_WIDTHS`]), and a warning when that is not all of it.
+fn parseable_prefix(text: &str) -> (&str, Option<ExtractWarning>) {
+    let bytes = text.as_bytes();
+    let mut seen = vec![false; usize::from(u16::MAX) + 1];
+    let mut distinct = 0usize;
+    let mut line = 1u32;
+    let mut at = 0;
+    while at < bytes.len() {
+        // The indentation after a line break, measured as the scanner does (a tab is 8, the
+        // width is 16 bits); any of `\n`, `\r`, `\f` may start it.
+        let start = at;
+        let mut width = 0u16;
+        while let Some(b) = bytes.get(at) {
+            match b {
+                b' ' => width = width.wrapping_add(1),
+                b'\t' => width = width.wrapping_add(8),
+                _ => break,
+            }
+            at += 1;
+        }
+        if width > 0 && !seen[usize::from(width)] {
+            seen[usize::from(width)] = true;
+            distinct += 1;
+            if distinct > MAX_INDENT_WIDTHS {
+                return (
+                    text.get(..start).unwrap_or(""),
+                    Some(warning(
+                        line,
+                        &format!(
+                            "analysis stopped: indented more than {MAX_INDENT_WIDTHS} different ways (deeper than the Python parser can follow); facts from line {line} on are not read"
+                        ),
+                    )),
+                );
+            }
+        }
+        match bytes[at..]
+            .iter()
+            .position(|b| matches!(b, b'\n' | b'\r' | 0x0c))
+        {
+            Some(offset) => {
+                if bytes[at + offset] == b'\n' {
+                    line += 1;
+                }
+                at += offset + 1;
+            }
+            None => break,
+        }
+    }
+    (text, None)
+}
+
 /// Parses a file, isolating syntax errors to the smallest top-level chunks that contain them.
 pub(super) fn parse(text: &str) -> Parsed {
+    let (text, cut) = parseable_prefix(text);
     let mut parsed = Parsed {
         main: None,
         replaced: Vec::new(),
@@ -113,6 +173,7 @@ pub(super) fn parse(text: &str) -> Parsed {
     }
     parsed.main = Some(main);
     parsed.warnings = syntax_warnings(&parsed);
+    parsed.warnings.extend(cut);
     parsed
 }
 

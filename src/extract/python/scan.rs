@@ -198,6 +198,9 @@ impl<'a> Extractor<'a> {
     pub fn scan(&mut self, node: Node<'_>, ctx: &Ctx) {
         let mut stack = vec![node];
         while let Some(n) = stack.pop() {
+            if !self.work.spend(|| line_of(n)) {
+                return;
+            }
             match n.kind() {
                 "call" => self.call_site(n, ctx),
                 "subscript" => self.environ_subscript(n, ctx),

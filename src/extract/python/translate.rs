@@ -152,6 +152,9 @@ impl<'a> Extractor<'a> {
     }
 
     pub(super) fn tr(&mut self, node: Node<'_>, ctx: &Ctx, depth: u32) -> Expr {
+        if !self.work.spend(|| line_of(node)) {
+            return Expr::hole(self.label(node));
+        }
         if depth > MAX_DEPTH {
             self.warn_deep(line_of(node));
             return Expr::hole(self.label(node));

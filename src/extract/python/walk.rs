@@ -111,6 +111,9 @@ pub(super) struct Extractor<'a> {
     pub numbers: HashMap<(ScopeId, String), String>,
     /// What message-field analysis may still read in this file.
     pub budget: super::messages::Budget,
+    /// The work left for the whole file: a step per statement, scanned node and translated
+    /// expression.
+    pub work: crate::extract::Budget,
     /// The file's syntax trees, to find a node's ancestors from its root.
     pub trees: Rc<Vec<tree_sitter::Tree>>,
     /// Celery tasks defined in this file, by function name.
@@ -174,6 +177,7 @@ impl<'a> Extractor<'a> {
             pending_intervals: Vec::new(),
             trees: Rc::default(),
             budget: super::messages::Budget::default(),
+            work: crate::extract::Budget::default(),
             tasks: BTreeMap::new(),
             pending_jobs: Vec::new(),
         }
@@ -251,6 +255,9 @@ impl<'a> Extractor<'a> {
     }
 
     fn visit_stmt(&mut self, node: Node<'_>, ctx: &Ctx) {
+        if !self.work.spend(|| line_of(node)) {
+            return;
+        }
         if ctx.depth > MAX_DEPTH {
             self.warn_deep(line_of(node));
             return;

@@ -17,9 +17,6 @@ use super::walk::{Walker, call_path, expr_ident, line_of, pat_ident, start_line}
 use crate::expr::Expr;
 use crate::extract::{CallRef, EnvTarget, RawResource, TriggerKind};
 use crate::model::Mode;
-use crate::rules::models::rust::RustModels;
-use crate::rules::models::rust::resources::{CallMatch, CallPattern, CallRow};
-use std::collections::HashSet;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 
@@ -112,9 +109,7 @@ impl Walker<'_> {
             || self.lookup(segments, |p| models.value(p)).is_some()
             || self
                 .lookup(segments, |p| {
-                    models
-                        .path_matches(p, &self.modelled_functions)
-                        .then_some(())
+                    models.names_modelled_function(p).then_some(())
                 })
                 .is_some()
     }
@@ -294,84 +289,4 @@ fn is_fallback_pattern(pat: &syn::Pat) -> bool {
         syn::Pat::TupleStruct(p) => p.path.segments.last().is_some_and(|s| s.ident == "Err"),
         _ => false,
     }
-}
-
-/// The first segments of the models' function paths (and `std`, `core`, `alloc`).
-pub(super) fn model_roots(models: &RustModels) -> HashSet<String> {
-    let mut roots: HashSet<String> = ["std", "core", "alloc"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    for path in modelled_functions(models) {
-        if let Some(root) = path.split("::").next() {
-            roots.insert(root.to_string());
-        }
-    }
-    roots
-}
-
-/// The last segments of every function path and the names of every method a model row
-/// names: a call whose name is not among them matches no row.
-pub(super) fn model_names(models: &RustModels) -> HashSet<String> {
-    let mut names: HashSet<String> = modelled_functions(models)
-        .iter()
-        .filter_map(|p| p.rsplit("::").next().map(str::to_string))
-        .collect();
-    let mut add = |call: &CallPattern| {
-        if let CallMatch::Method { method, .. } = &call.matcher {
-            names.insert(method.clone());
-        }
-    };
-    let r = &models.resources;
-    models.env.iter().for_each(|x| add(&x.call));
-    r.env_structs.iter().for_each(|x| add(&x.call));
-    r.secrets.iter().for_each(|x| add(&x.call));
-    r.queues.iter().for_each(|x| add(&x.call));
-    r.queue_names.iter().for_each(|x| add(&x.call));
-    r.signal_handlers.iter().for_each(|x| add(&x.call));
-    r.signal_sends.iter().for_each(|x| add(&x.call));
-    r.http.iter().for_each(|x| add(&x.call));
-    r.routes.iter().for_each(|x| add(&x.call));
-    r.schedules.iter().for_each(|x| add(&x.call));
-    r.timers.iter().for_each(|x| add(&x.call));
-    r.watches.iter().for_each(|x| add(&x.call));
-    r.codecs.iter().for_each(|x| add(&x.call));
-    names
-}
-
-/// Every function path a model row names.
-pub(super) fn modelled_functions(models: &RustModels) -> Vec<String> {
-    let mut paths: Vec<String> = Vec::new();
-    let mut add = |path: &str| paths.push(path.to_string());
-    models.functions.iter().for_each(|r| add(&r.path));
-    models.runs.iter().for_each(|r| add(&r.path));
-    models.values.iter().for_each(|r| add(&r.path));
-    models.aliases.iter().for_each(|r| add(&r.module));
-    models
-        .env
-        .iter()
-        .filter_map(|r| r.call.function())
-        .for_each(&mut add);
-    let r = &models.resources;
-    let functions = r
-        .env_structs
-        .iter()
-        .map(|x| x.call())
-        .chain(r.secrets.iter().map(|x| x.call()))
-        .chain(r.queues.iter().map(|x| x.call()))
-        .chain(r.queue_names.iter().map(|x| x.call()))
-        .chain(r.signal_handlers.iter().map(|x| x.call()))
-        .chain(r.signal_sends.iter().map(|x| x.call()))
-        .chain(r.http.iter().map(|x| x.call()))
-        .chain(r.routes.iter().map(|x| x.call()))
-        .chain(r.schedules.iter().map(|x| x.call()))
-        .chain(r.timers.iter().map(|x| x.call()))
-        .chain(r.watches.iter().map(|x| x.call()))
-        .chain(r.codecs.iter().map(|x| x.call()));
-    for call in functions {
-        if let Some(path) = call.function() {
-            add(path);
-        }
-    }
-    paths
 }

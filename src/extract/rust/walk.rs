@@ -46,14 +46,18 @@ pub(super) fn walk_file(
     file: &syn::File,
     models: &RustModels,
     idents: HashSet<String>,
+    work: crate::extract::Budget,
 ) -> FileFacts {
     let mut walker = Walker::new(module, models);
     walker.idents = idents;
+    walker.work = work;
     walker.messages = Messages::collect(file);
     walker.collect_constants(&file.items, 0);
     walker.visit_file(file);
     walker.finish_function();
     walker.attach_consumed_fields();
+    let stopped = walker.work.warning();
+    walker.facts.warnings.extend(stopped);
     walker.facts
 }
 
@@ -156,12 +160,12 @@ pub(super) struct Walker<'m> {
     pub(super) function_state: FunctionState,
     /// First segments of the models' function paths: calls into those crates are APIs, not
     /// the repository's own functions.
-    pub(super) model_roots: HashSet<String>,
-    /// Every function path of the models, for telling API calls from the repository's own.
-    pub(super) modelled_functions: Vec<String>,
+    pub(super) model_roots: &'m HashSet<String>,
     /// Last segments of the models' function paths and their method names: a call by another
     /// name matches no row.
-    pub(super) model_names: HashSet<String>,
+    pub(super) model_names: &'m HashSet<String>,
+    /// The work left for the file: a step per expression visited.
+    pub(super) work: crate::extract::Budget,
 }
 
 impl<'m> Walker<'m> {
@@ -195,9 +199,9 @@ impl<'m> Walker<'m> {
             loops: Vec::new(),
             access_regions: Vec::new(),
             function_state: FunctionState::default(),
-            model_roots: super::calls::model_roots(models),
-            modelled_functions: super::calls::modelled_functions(models),
-            model_names: super::calls::model_names(models),
+            model_roots: models.model_roots(),
+            model_names: models.model_names(),
+            work: crate::extract::Budget::default(),
         }
     }
 
@@ -927,7 +931,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     }
 
     fn visit_expr(&mut self, expr: &'ast syn::Expr) {
-        if self.depth >= MAX_VISIT_DEPTH {
+        if self.depth >= MAX_VISIT_DEPTH || !self.work.spend(|| start_line(expr)) {
             return;
         }
         self.depth += 1;

@@ -904,10 +904,12 @@ impl BashModelFile {
         let raw: RawFile = toml::from_str(text).map_err(|e| RulesError::toml(name, text, &e))?;
         let mut commands = Vec::with_capacity(raw.command.len());
         for row in raw.command {
-            let line = line_of_offset(text, row.span().start);
+            // The line is found only for an error: a scan of the text per row made loading a
+            // large file quadratic.
+            let start = row.span().start;
             let row = row.into_inner();
-            let model =
-                compile_command(&row).map_err(|message| RulesError::at(name, line, message))?;
+            let model = compile_command(&row)
+                .map_err(|message| RulesError::at(name, line_of_offset(text, start), message))?;
             commands.push((row.names, model));
         }
         let redirects = raw
@@ -1309,6 +1311,17 @@ fn compile_flag_values(raw: &[RawFlagValue]) -> Vec<FlagValueRule> {
         .collect()
 }
 
+/// Appends the items not already in `list`, in order, with one set for the whole merge (a
+/// `contains` per item made merging long lists quadratic).
+fn push_new(list: &mut Vec<String>, items: Vec<String>) {
+    let mut seen: std::collections::HashSet<String> = list.iter().cloned().collect();
+    for item in items {
+        if seen.insert(item.clone()) {
+            list.push(item);
+        }
+    }
+}
+
 /// The merged bash models the extractor reads.
 #[derive(Clone, Debug, Default)]
 pub struct BashModels {
@@ -1327,21 +1340,9 @@ impl BashModels {
             }
         }
         self.redirects.extend(file.redirects);
-        for path in file.ignore_paths {
-            if !self.ignore_paths.contains(&path) {
-                self.ignore_paths.push(path);
-            }
-        }
-        for name in file.shell.env_ignore {
-            if !self.shell.env_ignore.contains(&name) {
-                self.shell.env_ignore.push(name);
-            }
-        }
-        for name in file.shell.pseudo_signals {
-            if !self.shell.pseudo_signals.contains(&name) {
-                self.shell.pseudo_signals.push(name);
-            }
-        }
+        push_new(&mut self.ignore_paths, file.ignore_paths);
+        push_new(&mut self.shell.env_ignore, file.shell.env_ignore);
+        push_new(&mut self.shell.pseudo_signals, file.shell.pseudo_signals);
     }
 
     /// What the extractor knows about the shell itself (`[shell]`).

@@ -30,7 +30,8 @@ use crate::model::Mode;
 use crate::rules::RulesError;
 use crate::rules::models::bash::ReachKind;
 use serde::{Deserialize, Deserializer, de::Error as _};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A mode name from a model file, checked against [`Mode::ALL`] where it is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -244,6 +245,65 @@ pub struct ConfigModels {
     keys: Vec<KeyModel>,
     ansible: BTreeMap<String, AnsibleModule>,
     env_readers: Vec<String>,
+    /// Lookup tables over `keys`, rebuilt by every merge.
+    index: KeyIndex,
+}
+
+/// Where [`ConfigModels::key`] finds the rows for a key without trying every row: the
+/// extractors ask for every key of every configuration file, and a user's table may hold tens
+/// of thousands of rows.
+#[derive(Clone, Debug, Default)]
+struct KeyIndex {
+    /// Distinguishes this table from every other one (clones share it, having the same rows),
+    /// for the per-file cache of which rows apply.
+    generation: u64,
+    /// Exact name -> the rows that have it, in row order.
+    exact: HashMap<String, Vec<usize>>,
+    /// `*tail` globs (one star, leading) by their tail -> (row, name length).
+    suffixes: HashMap<String, Vec<(usize, usize)>>,
+    longest_suffix: usize,
+    /// `head*` globs (one star, trailing) by their head -> (row, name length).
+    prefixes: HashMap<String, Vec<(usize, usize)>>,
+    longest_prefix: usize,
+    /// Every other glob: (row, index of the name in the row).
+    other: Vec<(usize, usize)>,
+    /// Rows limited to some files (`files`); the others apply to every file.
+    scoped: Vec<usize>,
+}
+
+impl KeyIndex {
+    fn build(keys: &[KeyModel]) -> KeyIndex {
+        static GENERATION: AtomicU64 = AtomicU64::new(1);
+        let mut index = KeyIndex {
+            generation: GENERATION.fetch_add(1, Ordering::Relaxed),
+            ..KeyIndex::default()
+        };
+        for (row, model) in keys.iter().enumerate() {
+            if !model.files.is_empty() {
+                index.scoped.push(row);
+            }
+            for (at, name) in model.names.iter().enumerate() {
+                let stars = name.bytes().filter(|b| *b == b'*').count();
+                if stars == 0 {
+                    let rows = index.exact.entry(name.clone()).or_default();
+                    if rows.last() != Some(&row) {
+                        rows.push(row);
+                    }
+                } else if let Some(tail) = name.strip_prefix('*').filter(|_| stars == 1) {
+                    index.longest_suffix = index.longest_suffix.max(tail.len());
+                    let entry = index.suffixes.entry(tail.to_string()).or_default();
+                    entry.push((row, name.len()));
+                } else if let Some(head) = name.strip_suffix('*').filter(|_| stars == 1) {
+                    index.longest_prefix = index.longest_prefix.max(head.len());
+                    let entry = index.prefixes.entry(head.to_string()).or_default();
+                    entry.push((row, name.len()));
+                } else {
+                    index.other.push((row, at));
+                }
+            }
+        }
+        index
+    }
 }
 
 impl ConfigModels {
@@ -251,74 +311,105 @@ impl ConfigModels {
     pub fn merge(&mut self, file: ConfigModelFile) {
         // Rows of one file may share names (a row limited to some files, a general one);
         // only rows of earlier files are replaced.
-        let incoming: Vec<&String> = file.keys.iter().flat_map(|k| &k.names).collect();
+        let incoming: std::collections::HashSet<&String> =
+            file.keys.iter().flat_map(|k| &k.names).collect();
         self.keys
-            .retain(|k| !k.names.iter().any(|n| incoming.contains(&n)));
+            .retain(|k| !k.names.iter().any(|n| incoming.contains(n)));
         self.keys.extend(file.keys);
+        self.index = KeyIndex::build(&self.keys);
         for (names, module) in file.ansible {
             for name in names {
                 self.ansible.insert(name, module.clone());
             }
         }
+        let mut seen: std::collections::HashSet<String> =
+            self.env_readers.iter().cloned().collect();
         for reader in file.env_readers {
-            if !self.env_readers.contains(&reader) {
+            if seen.insert(reader.clone()) {
                 self.env_readers.push(reader);
             }
         }
     }
 
-    /// The row for a key in a file: an exact name first, then the longest matching glob.
+    /// The row for a key in a file: an exact name first, then the longest matching glob (of
+    /// equally long ones, the last row's).
     pub fn key(&self, path: &str, key: &str) -> Option<&KeyModel> {
         let key = key.to_ascii_lowercase();
-        // Which rows apply to this file is the same for every key of the file: remember it for
-        // the last file seen on this thread (the extractors ask key after key).
+        let row = self.with_excluded(path, |excluded| self.select(&key, excluded));
+        row.and_then(|row| self.keys.get(row))
+    }
+
+    /// Calls `f` with the rows that do not apply to the file at `path`, sorted. Which rows
+    /// apply is the same for every key of a file: it is remembered for the last file seen on
+    /// this thread (the extractors ask key after key).
+    fn with_excluded<T>(&self, path: &str, f: impl FnOnce(&[usize]) -> T) -> T {
         thread_local! {
-            static APPLIES: std::cell::RefCell<(String, usize, Vec<bool>)> =
+            static EXCLUDED: std::cell::RefCell<(String, u64, Vec<usize>)> =
                 const { std::cell::RefCell::new((String::new(), 0, Vec::new())) };
         }
-        let applies: Vec<bool> = APPLIES.with(|cell| {
+        EXCLUDED.with(|cell| {
             let mut cache = cell.borrow_mut();
-            let identity = self as *const ConfigModels as usize;
-            if cache.0 != path || cache.1 != identity || cache.2.len() != self.keys.len() {
+            if cache.0 != path || cache.1 != self.index.generation {
                 cache.0 = path.to_string();
-                cache.1 = identity;
+                cache.1 = self.index.generation;
                 cache.2 = self
-                    .keys
+                    .index
+                    .scoped
                     .iter()
-                    .map(|m| m.files.is_empty() || m.files.iter().any(|g| wildcard_match(g, path)))
+                    .copied()
+                    .filter(|row| {
+                        self.keys
+                            .get(*row)
+                            .is_some_and(|m| !m.files.iter().any(|g| wildcard_match(g, path)))
+                    })
                     .collect();
             }
-            cache.2.clone()
-        });
-        let index_of = |m: &KeyModel| {
-            self.keys
-                .iter()
-                .position(|k| std::ptr::eq(k, m))
-                .and_then(|i| applies.get(i).copied())
-                .unwrap_or(false)
-        };
-        let in_file = |m: &&KeyModel| index_of(m);
-        if let Some(exact) = self
-            .keys
-            .iter()
-            .filter(in_file)
-            .find(|m| m.names.iter().any(|n| !n.contains('*') && *n == key))
+            f(&cache.2)
+        })
+    }
+
+    /// The row for a lower-case key, given the rows that do not apply.
+    fn select(&self, key: &str, excluded: &[usize]) -> Option<usize> {
+        let applies = |row: &usize| excluded.binary_search(row).is_err();
+        let index = &self.index;
+        if let Some(row) = index
+            .exact
+            .get(key)
+            .and_then(|rows| rows.iter().copied().find(applies))
         {
-            return Some(exact);
+            return Some(row);
         }
-        self.keys
-            .iter()
-            .filter(in_file)
-            .filter_map(|m| {
-                m.names
-                    .iter()
-                    .filter(|n| n.contains('*') && wildcard_match(n, &key))
-                    .map(|n| n.len())
-                    .max()
-                    .map(|len| (len, m))
-            })
-            .max_by_key(|(len, _)| *len)
-            .map(|(_, m)| m)
+        // The longest matching glob; of equally long ones, the last row's.
+        let mut best: Option<(usize, usize)> = None;
+        let mut consider = |row: usize, len: usize| {
+            if applies(&row) && best.is_none_or(|b| (len, row) > b) {
+                best = Some((len, row));
+            }
+        };
+        for n in 0..=index.longest_suffix.min(key.len()) {
+            let Some(tail) = key.get(key.len() - n..) else {
+                continue;
+            };
+            for (row, len) in index.suffixes.get(tail).into_iter().flatten() {
+                consider(*row, *len);
+            }
+        }
+        for n in 0..=index.longest_prefix.min(key.len()) {
+            let Some(head) = key.get(..n) else {
+                continue;
+            };
+            for (row, len) in index.prefixes.get(head).into_iter().flatten() {
+                consider(*row, *len);
+            }
+        }
+        for (row, at) in &index.other {
+            if let Some(name) = self.keys.get(*row).and_then(|m| m.names.get(*at))
+                && wildcard_match(name, key)
+            {
+                consider(*row, name.len());
+            }
+        }
+        best.map(|(_, row)| row)
     }
 
     /// The model of an Ansible module, by its full name (`ansible.builtin.copy`) or short name.
@@ -409,6 +500,90 @@ mod tests {
         assert_eq!(error.line, 5, "{error}");
         let unknown_key = "schema = 1\nlanguage = \"config\"\n[[key]]\nnames = [\"x\"]\nmode = \"read\"\nmodes = 1\n";
         assert!(models.load_file("bad.toml", unknown_key).is_err());
+    }
+
+    /// The indexed lookup picks what trying every row in order picks: an exact name first
+    /// (the first row that has it), else the longest matching glob (the last row of equally
+    /// long ones), among the rows that apply to the file.
+    #[test]
+    fn indexed_key_lookup_agrees_with_trying_every_row() {
+        let names = [
+            "log",
+            "*_log",
+            "log_*",
+            "*log*",
+            "*",
+            "*_dir",
+            "data_*_dir",
+            "x*y*z",
+            "*_log_file",
+            "log_file",
+            "a*",
+            "*a",
+        ];
+        let mut rows = String::from("schema = 1\nlanguage = \"config\"\n");
+        for (i, name) in names.iter().enumerate() {
+            let files = if i % 3 == 0 {
+                "files = [\"*app*\"]\n"
+            } else {
+                ""
+            };
+            let mode = ["read", "write", "append", "delete"][i % 4];
+            rows.push_str(&format!(
+                "[[key]]\nnames = [\"{name}\", \"n{i}\"]\nmode = \"{mode}\"\nvia = \"row {i}\"\n{files}"
+            ));
+        }
+        let mut models = ConfigModels::default();
+        models.merge(ConfigModelFile::parse("t.toml", &rows).expect("rows parse"));
+        let reference = |path: &str, key: &str| -> Option<usize> {
+            let applies = |m: &KeyModel| {
+                m.files.is_empty() || m.files.iter().any(|g| wildcard_match(g, path))
+            };
+            let rows = &models.keys;
+            if let Some(i) = (0..rows.len()).find(|i| {
+                applies(&rows[*i]) && rows[*i].names.iter().any(|n| !n.contains('*') && n == key)
+            }) {
+                return Some(i);
+            }
+            (0..rows.len())
+                .filter(|i| applies(&rows[*i]))
+                .filter_map(|i| {
+                    rows[i]
+                        .names
+                        .iter()
+                        .filter(|n| n.contains('*') && wildcard_match(n, key))
+                        .map(|n| n.len())
+                        .max()
+                        .map(|len| (len, i))
+                })
+                .max_by_key(|(len, _)| *len)
+                .map(|(_, i)| i)
+        };
+        let keys = [
+            "log",
+            "error_log",
+            "log_dir",
+            "data_x_dir",
+            "xayaz",
+            "a",
+            "ba",
+            "ab",
+            "log_file",
+            "my_log_file",
+            "n3",
+            "n0",
+            "",
+            "zzz",
+            "é_log",
+            "logé",
+        ];
+        for path in ["app.ini", "other.conf"] {
+            for key in keys {
+                let expected = reference(path, key).and_then(|i| models.keys[i].via.clone());
+                let got = models.key(path, key).and_then(|m| m.via.clone());
+                assert_eq!(got, expected, "{path}: {key}");
+            }
+        }
     }
 
     #[test]

@@ -45,7 +45,7 @@ use crate::extract::{Broker, QueueRole};
 use crate::model::Mode;
 use crate::rules::{RulesError, line_of_offset};
 use serde::Deserialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use toml::Spanned;
 
 /// One `language = "python"` model file, validated.
@@ -74,14 +74,19 @@ impl PythonModelFile {
             (CallKind::Function, raw.function, &mut file.functions),
             (CallKind::Method, raw.method, &mut file.methods),
         ] {
+            // Lines are computed only for an error: finding a line scans the text, and doing
+            // that for every row made loading a large file quadratic.
+            let line = |offset: usize| line_of_offset(text, offset);
+            let mut seen = HashSet::with_capacity(rows.len());
             for row in rows {
-                let line = line_of_offset(text, row.span().start);
-                let model = compile_row(kind, row.into_inner(), text)
-                    .map_err(|(l, message)| RulesError::at(name, l.unwrap_or(line), message))?;
-                if out.iter().any(|m: &CallModel| m.name == model.name) {
+                let start = row.span().start;
+                let model = compile_row(kind, row.into_inner()).map_err(|(at, message)| {
+                    RulesError::at(name, line(at.unwrap_or(start)), message)
+                })?;
+                if !seen.insert(model.name.clone()) {
                     return Err(RulesError::at(
                         name,
-                        line,
+                        line(start),
                         format!(
                             "`{}` is defined twice in this file; keep one row",
                             model.name
@@ -96,12 +101,12 @@ impl PythonModelFile {
             (raw.settings, &mut file.settings),
         ] {
             for row in rows {
-                let line = line_of_offset(text, row.span().start);
+                let start = row.span().start;
                 let named = row.into_inner().name.trim().to_string();
                 if named.is_empty() || named.split('.').any(str::is_empty) {
                     return Err(RulesError::at(
                         name,
-                        line,
+                        line_of_offset(text, start),
                         format!("`{named}` is not a dotted name"),
                     ));
                 }
@@ -440,10 +445,22 @@ impl PythonModels {
         for row in file.functions {
             self.functions.insert(row.name.clone(), row);
         }
+        let mut position: HashMap<String, usize> = self
+            .methods
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.name.clone(), i))
+            .collect();
         for row in file.methods {
-            match self.methods.iter_mut().find(|m| m.name == row.name) {
+            match position
+                .get(&row.name)
+                .and_then(|i| self.methods.get_mut(*i))
+            {
                 Some(existing) => *existing = row,
-                None => self.methods.push(row),
+                None => {
+                    position.insert(row.name.clone(), self.methods.len());
+                    self.methods.push(row);
+                }
             }
         }
         self.environ.extend(file.environ);
@@ -741,10 +758,11 @@ struct RawCodec {
 
 // ---- compilation -----------------------------------------------------------------------------
 
-/// A compile error: the line (if more precise than the row's) and the message.
-type CompileError = (Option<u32>, String);
+/// A compile error: the byte offset of the offending part (if more precise than the row's) and
+/// the message.
+type CompileError = (Option<usize>, String);
 
-fn compile_row(kind: CallKind, raw: RawRow, text: &str) -> Result<CallModel, CompileError> {
+fn compile_row(kind: CallKind, raw: RawRow) -> Result<CallModel, CompileError> {
     let name = raw.name.trim().to_string();
     if name.is_empty() || name.split('.').any(|part| part.is_empty()) {
         return Err((None, format!("`{}` is not a dotted name", raw.name)));
@@ -781,33 +799,33 @@ fn compile_row(kind: CallKind, raw: RawRow, text: &str) -> Result<CallModel, Com
     };
     let row_error = |m: String| (None, m);
     for access in raw.access {
-        let line = line_of_offset(text, access.span().start);
-        let compiled = compile_access(kind, access.into_inner()).map_err(|m| (Some(line), m))?;
+        let at = access.span().start;
+        let compiled = compile_access(kind, access.into_inner()).map_err(|m| (Some(at), m))?;
         model.accesses.push(compiled);
     }
     for env in raw.env {
-        let line = line_of_offset(text, env.span().start);
-        let compiled = compile_env(kind, env.into_inner()).map_err(|m| (Some(line), m))?;
+        let at = env.span().start;
+        let compiled = compile_env(kind, env.into_inner()).map_err(|m| (Some(at), m))?;
         model.env.push(compiled);
     }
     for secret in raw.secret {
-        let line = line_of_offset(text, secret.span().start);
-        let compiled = compile_secret(kind, secret.into_inner()).map_err(|m| (Some(line), m))?;
+        let at = secret.span().start;
+        let compiled = compile_secret(kind, secret.into_inner()).map_err(|m| (Some(at), m))?;
         model.secrets.push(compiled);
     }
     for queue in raw.queue {
-        let line = line_of_offset(text, queue.span().start);
-        let compiled = compile_queue(kind, queue.into_inner()).map_err(|m| (Some(line), m))?;
+        let at = queue.span().start;
+        let compiled = compile_queue(kind, queue.into_inner()).map_err(|m| (Some(at), m))?;
         model.queues.push(compiled);
     }
     if let Some(trigger) = raw.trigger {
-        let line = line_of_offset(text, trigger.span().start);
+        let at = trigger.span().start;
         model.trigger =
-            Some(compile_trigger(kind, trigger.into_inner()).map_err(|m| (Some(line), m))?);
+            Some(compile_trigger(kind, trigger.into_inner()).map_err(|m| (Some(at), m))?);
     }
     if let Some(send) = raw.send {
-        let line = line_of_offset(text, send.span().start);
-        model.send = Some(compile_send(kind, send.into_inner()).map_err(|m| (Some(line), m))?);
+        let at = send.span().start;
+        model.send = Some(compile_send(kind, send.into_inner()).map_err(|m| (Some(at), m))?);
     }
     if let Some(fill) = raw.returns_fill {
         if !raw.returns.as_deref().is_some_and(|r| r.contains("{}")) {

@@ -40,8 +40,10 @@ use crate::expr::{Expr, HoleShape};
 use crate::extract::Reach;
 use crate::model::Mode;
 use crate::rules::{RulesError, line_of_offset};
+use resources::CallRow;
 pub use resources::{EnvModel, ResourceModels};
 use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
 use toml::Spanned;
 
 /// The largest argument index a row may name; calls with more arguments are not APIs we model.
@@ -623,6 +625,46 @@ pub struct RustModels {
     pub values: Vec<ValueModel>,
     pub aliases: Vec<AliasModel>,
     pub resources: ResourceModels,
+    /// Lookup tables, rebuilt by every merge: a call is looked up in every table, and a
+    /// linear search per call made a file of many calls slow against a large table.
+    index: RustIndex,
+}
+
+#[derive(Clone, Debug, Default)]
+struct RustIndex {
+    functions: PathIndex,
+    runs: PathIndex,
+    values: PathIndex,
+    /// Every function path any row names ([`RustModels::modelled_function_paths`]).
+    modelled: PathIndex,
+    roots: HashSet<String>,
+    names: HashSet<String>,
+}
+
+/// The rows of a table by key, and by each tail of a key at a `::` boundary; each entry is the
+/// first row in table order, as the linear search it replaces found.
+#[derive(Clone, Debug, Default)]
+struct PathIndex {
+    exact: HashMap<String, usize>,
+    tails: HashMap<String, usize>,
+}
+
+impl PathIndex {
+    fn build<'k>(keys: impl Iterator<Item = &'k str>) -> PathIndex {
+        let mut index = PathIndex::default();
+        for (row, key) in keys.enumerate() {
+            index.exact.entry(key.to_string()).or_insert(row);
+            let bytes = key.as_bytes();
+            for at in 2..bytes.len() {
+                if &bytes[at - 2..at] == b"::"
+                    && let Some(tail) = key.get(at..)
+                {
+                    index.tails.entry(tail.to_string()).or_insert(row);
+                }
+            }
+        }
+        index
+    }
 }
 
 /// Rows that a call path selects.
@@ -668,11 +710,22 @@ impl PathKeyed for AliasModel {
 
 /// Adds rows, replacing in place a row with the same id so that order (and with it the
 /// precedence of suffix matches) stays that of first definition.
+/// One map of keys to positions serves the whole merge: a search per row made merging a large
+/// file quadratic.
 fn merge_rows<T: PathKeyed>(into: &mut Vec<T>, rows: Vec<T>) {
+    let mut position: std::collections::HashMap<String, usize> = into
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.key().to_string(), i))
+        .rev()
+        .collect();
     for row in rows {
-        match into.iter_mut().find(|r| r.key() == row.key()) {
+        match position.get(row.key()).and_then(|i| into.get_mut(*i)) {
             Some(existing) => *existing = row,
-            None => into.push(row),
+            None => {
+                position.insert(row.key().to_string(), into.len());
+                into.push(row);
+            }
         }
     }
 }
@@ -688,13 +741,54 @@ impl RustModels {
         merge_rows(&mut self.values, file.values);
         merge_rows(&mut self.aliases, file.aliases);
         self.resources.merge(file.resources);
+        let modelled = self.modelled_function_paths();
+        let mut roots: HashSet<String> = ["std", "core", "alloc"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        roots.extend(
+            modelled
+                .iter()
+                .filter_map(|p| p.split("::").next().map(str::to_string)),
+        );
+        let mut names: HashSet<String> = modelled
+            .iter()
+            .filter_map(|p| p.rsplit("::").next().map(str::to_string))
+            .collect();
+        let mut add = |call: &resources::CallPattern| {
+            if let resources::CallMatch::Method { method, .. } = &call.matcher {
+                names.insert(method.clone());
+            }
+        };
+        let r = &self.resources;
+        self.env.iter().for_each(|x| add(&x.call));
+        r.env_structs.iter().for_each(|x| add(x.call()));
+        r.secrets.iter().for_each(|x| add(x.call()));
+        r.queues.iter().for_each(|x| add(x.call()));
+        r.queue_names.iter().for_each(|x| add(x.call()));
+        r.signal_handlers.iter().for_each(|x| add(x.call()));
+        r.signal_sends.iter().for_each(|x| add(x.call()));
+        r.http.iter().for_each(|x| add(x.call()));
+        r.routes.iter().for_each(|x| add(x.call()));
+        r.schedules.iter().for_each(|x| add(x.call()));
+        r.timers.iter().for_each(|x| add(x.call()));
+        r.watches.iter().for_each(|x| add(x.call()));
+        r.codecs.iter().for_each(|x| add(x.call()));
+        self.index = RustIndex {
+            functions: PathIndex::build(self.functions.iter().map(PathKeyed::key)),
+            runs: PathIndex::build(self.runs.iter().map(PathKeyed::key)),
+            values: PathIndex::build(self.values.iter().map(PathKeyed::key)),
+            modelled: PathIndex::build(modelled.iter().map(String::as_str)),
+            roots,
+            names,
+        };
     }
 
     /// The function row for a call path (already resolved through `use`), and the name to
     /// report as the access's `via`: the row's path, or the path the call spelled when it
     /// reached the row through an alias (`tokio::fs::write`).
     pub fn function<'a>(&'a self, path: &str) -> Option<(&'a FunctionModel, String)> {
-        self.find(&self.functions, path)
+        self.find_indexed(&self.functions, &self.index.functions, path)
     }
 
     /// The environment-reading function row for a call path (whose result is the variable's
@@ -716,12 +810,67 @@ impl RustModels {
 
     /// The program-starting row for a call path.
     pub fn run<'a>(&'a self, path: &str) -> Option<(&'a RunModel, String)> {
-        self.find(&self.runs, path)
+        self.find_indexed(&self.runs, &self.index.runs, path)
     }
 
     /// The fixed-value row for a call path.
     pub fn value<'a>(&'a self, path: &str) -> Option<(&'a ValueModel, String)> {
-        self.find(&self.values, path)
+        self.find_indexed(&self.values, &self.index.values, path)
+    }
+
+    /// Whether `path` names a function that some row names (with the same matching as
+    /// function rows): a call of it is analysed by the rows, not recorded as a plain call.
+    pub fn names_modelled_function(&self, path: &str) -> bool {
+        self.lookup(&self.index.modelled, path).is_some()
+    }
+
+    /// The first segments of the rows' function paths (and `std`, `core`, `alloc`): calls into
+    /// those crates are APIs, not the repository's own functions.
+    pub fn model_roots(&self) -> &HashSet<String> {
+        &self.index.roots
+    }
+
+    /// The last segments of every function path and the names of every method a row names: a
+    /// call whose name is not among them matches no row.
+    pub fn model_names(&self) -> &HashSet<String> {
+        &self.index.names
+    }
+
+    /// Every function path a row names: function, run and value rows, aliased modules, and
+    /// the function calls of environment and resource rows.
+    pub fn modelled_function_paths(&self) -> Vec<String> {
+        let mut paths: Vec<String> = Vec::new();
+        let mut add = |path: &str| paths.push(path.to_string());
+        self.functions.iter().for_each(|r| add(&r.path));
+        self.runs.iter().for_each(|r| add(&r.path));
+        self.values.iter().for_each(|r| add(&r.path));
+        self.aliases.iter().for_each(|r| add(&r.module));
+        self.env
+            .iter()
+            .filter_map(|r| r.call.function())
+            .for_each(&mut add);
+        let r = &self.resources;
+        let functions = r
+            .env_structs
+            .iter()
+            .map(|x| x.call())
+            .chain(r.secrets.iter().map(|x| x.call()))
+            .chain(r.queues.iter().map(|x| x.call()))
+            .chain(r.queue_names.iter().map(|x| x.call()))
+            .chain(r.signal_handlers.iter().map(|x| x.call()))
+            .chain(r.signal_sends.iter().map(|x| x.call()))
+            .chain(r.http.iter().map(|x| x.call()))
+            .chain(r.routes.iter().map(|x| x.call()))
+            .chain(r.schedules.iter().map(|x| x.call()))
+            .chain(r.timers.iter().map(|x| x.call()))
+            .chain(r.watches.iter().map(|x| x.call()))
+            .chain(r.codecs.iter().map(|x| x.call()));
+        for call in functions {
+            if let Some(path) = call.function() {
+                add(path);
+            }
+        }
+        paths
     }
 
     /// Whether `path` names one of `starts` (with the same matching as function rows).
@@ -748,6 +897,47 @@ impl RustModels {
     /// Exact match, then through an alias, then by suffix (two segments or more).
     fn find<'a, T: PathKeyed>(&self, rows: &'a [T], path: &str) -> Option<(&'a T, String)> {
         self.find_by(rows.iter(), |r| Some(r.key()), path)
+    }
+
+    /// [`Self::find`] through the table's index.
+    fn find_indexed<'a, T: PathKeyed>(
+        &self,
+        rows: &'a [T],
+        index: &PathIndex,
+        path: &str,
+    ) -> Option<(&'a T, String)> {
+        let (row, through_alias) = self.lookup(index, path)?;
+        let row = rows.get(row)?;
+        let via = if through_alias {
+            path.trim_start_matches("::").to_string()
+        } else {
+            row.key().to_string()
+        };
+        Some((row, via))
+    }
+
+    /// The row a path selects in an index (exact, through an alias, by tail), and whether it
+    /// was reached through an alias.
+    fn lookup(&self, index: &PathIndex, path: &str) -> Option<(usize, bool)> {
+        let path = path.trim_start_matches("::");
+        if let Some(row) = index.exact.get(path) {
+            return Some((*row, false));
+        }
+        for alias in &self.aliases {
+            let Some(rest) = path
+                .strip_prefix(alias.module.as_str())
+                .and_then(|r| r.strip_prefix("::"))
+            else {
+                continue;
+            };
+            if let Some(row) = index.exact.get(&format!("{}::{rest}", alias.like)) {
+                return Some((*row, true));
+            }
+        }
+        if !path.contains("::") {
+            return None;
+        }
+        index.tails.get(path).map(|row| (*row, false))
     }
 
     /// [`Self::find`] over rows whose key (if any) `key` gives.

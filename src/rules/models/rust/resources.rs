@@ -417,12 +417,23 @@ impl Named for SignalCommandModel {
 }
 
 /// Adds rows, replacing in place a row with the same id.
+/// One map of ids to positions serves the whole merge: a search per row made merging a large
+/// file quadratic.
 fn merge_named<T: Named>(into: &mut Vec<T>, rows: Vec<T>) {
+    let mut position: std::collections::HashMap<String, usize> = into
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id(), i))
+        .rev()
+        .collect();
     for row in rows {
         let id = row.id();
-        match into.iter_mut().find(|r| r.id() == id) {
+        match position.get(&id).and_then(|i| into.get_mut(*i)) {
             Some(existing) => *existing = row,
-            None => into.push(row),
+            None => {
+                position.insert(id, into.len());
+                into.push(row);
+            }
         }
     }
 }
