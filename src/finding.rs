@@ -61,6 +61,57 @@ pub struct Location {
     /// What the code there does, in words: "deletes /data/ticker/ticker_*.csv (depth 1)".
     #[serde(skip_serializing_if = "String::is_empty")]
     pub note: String,
+    /// Where the value used here was built, nearest first (the assignment, then what it was
+    /// built from). Empty when the value is written at the site itself.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub origins: Vec<OriginLocation>,
+}
+
+/// A line that built the value used at a site: where the literal or the variable's value is
+/// written down, which is usually the line a fix changes.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct OriginLocation {
+    pub repo: String,
+    pub path: String,
+    pub line: u32,
+    /// What the line contributes: "sets APP_LOG".
+    pub note: String,
+    /// The source line, as written (untrusted: reports escape it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub excerpt: Option<String>,
+}
+
+/// Origins shown in a sentence; the JSON keeps them all.
+const ORIGINS_IN_WORDS: usize = 4;
+
+impl Location {
+    /// "the value used here is built at cron/x.sh:5 (sets DIR), from ..." — where a reviewer
+    /// goes to patch, when that is not the line itself. None when the value is written here.
+    pub fn origins_sentence(&self) -> Option<String> {
+        let (first, rest) = self.origins.split_first()?;
+        let at = |o: &OriginLocation| {
+            if o.repo == self.repo {
+                format!("{}:{} ({})", o.path, o.line, o.note)
+            } else {
+                format!("{}/{}:{} ({})", o.repo, o.path, o.line, o.note)
+            }
+        };
+        let mut text = format!(
+            "the value used at {}:{} is built at {}",
+            self.path,
+            self.line,
+            at(first)
+        );
+        let shown: Vec<String> = rest.iter().take(ORIGINS_IN_WORDS - 1).map(at).collect();
+        if !shown.is_empty() {
+            text.push_str(", from ");
+            text.push_str(&shown.join(", "));
+        }
+        if rest.len() >= ORIGINS_IN_WORDS {
+            text.push_str(&format!(" and {} more", rest.len() + 1 - ORIGINS_IN_WORDS));
+        }
+        Some(text)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -93,5 +144,58 @@ impl Finding {
             self.impacted.line,
             &self.rule,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin(repo: &str, path: &str, line: u32, note: &str) -> OriginLocation {
+        OriginLocation {
+            repo: repo.into(),
+            path: path.into(),
+            line,
+            note: note.into(),
+            excerpt: None,
+        }
+    }
+
+    #[test]
+    fn origins_read_nearest_first_and_name_other_repositories() {
+        let mut at = Location {
+            repo: "ops".into(),
+            path: "bin/debug.sh".into(),
+            line: 131,
+            excerpt: None,
+            note: String::new(),
+            origins: Vec::new(),
+        };
+        assert_eq!(at.origins_sentence(), None);
+        at.origins = vec![
+            origin("ops", "bin/debug.sh", 129, "sets APP_LOG"),
+            origin("ops", "bin/debug.sh", 69, "sets LOG_DIRECTORY"),
+            origin(
+                "deploy",
+                "crontab",
+                3,
+                "sets LOG_ROOT=/var/log for this launch",
+            ),
+        ];
+        assert_eq!(
+            at.origins_sentence().as_deref(),
+            Some(
+                "the value used at bin/debug.sh:131 is built at bin/debug.sh:129 (sets APP_LOG), \
+                 from bin/debug.sh:69 (sets LOG_DIRECTORY), \
+                 deploy/crontab:3 (sets LOG_ROOT=/var/log for this launch)"
+            )
+        );
+        at.origins
+            .extend((1..=3).map(|i| origin("ops", "lib.sh", i, "sets X")));
+        assert!(
+            at.origins_sentence()
+                .unwrap_or_default()
+                .ends_with(" and 2 more")
+        );
     }
 }

@@ -23,6 +23,16 @@ impl fmt::Display for Site {
     }
 }
 
+/// A line that built part of a resolved value (an assignment, a launcher's `Environment=`, the
+/// fields of a message), with what it contributes: the line a fix usually changes is here, not
+/// at the use.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Origin {
+    pub site: Site,
+    /// "sets APP_LOG", "sets DUMP_DIR=/srv/dumps when started by ops/crontab".
+    pub note: String,
+}
+
 /// The three kinds of shared resource; the JSON contract spells them in lower case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -124,6 +124,7 @@ pub fn apply(
                 line: number,
                 excerpt: Some(line.to_string()),
                 note: format!("suppresses {what}"),
+                origins: Vec::new(),
             };
             kept.push(Finding {
                 rule: UNUSED_SUPPRESSION.to_string(),

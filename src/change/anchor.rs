@@ -9,7 +9,7 @@
 //! the change did not cause.
 
 use super::Deltas;
-use crate::model::{ChangedLines, Site, Version};
+use crate::model::{ChangedLines, Origin, Site, Version};
 use crate::resolve::{Access, Resource};
 
 /// Anchors every access of the deltas.
@@ -34,13 +34,16 @@ pub fn anchor_deltas(mut deltas: Deltas) -> Deltas {
     }
     for change in &mut deltas.fields {
         // A message's shape is written where its fields are, often lines above the publish.
-        let fields: Vec<Site> = match &change.head.resource {
+        let fields: Vec<Origin> = match &change.head.resource {
             Resource::Queue(queue) => queue
                 .fields
                 .iter()
-                .map(|f| Site {
-                    line: f.line,
-                    ..change.head.site.clone()
+                .map(|f| Origin {
+                    site: Site {
+                        line: f.line,
+                        ..change.head.site.clone()
+                    },
+                    note: format!("sends field {}", f.name),
                 })
                 .collect(),
             _ => Vec::new(),
@@ -67,8 +70,8 @@ pub fn anchor(access: &mut Access, version: Version, lines: &ChangedLines) -> bo
     let Some(origin) = access
         .origins
         .iter()
-        .find(|o| o.repo == lines.repo && lines.touches(&o.path, o.line, version))
-        .cloned()
+        .find(|o| o.site.repo == lines.repo && lines.touches(&o.site.path, o.site.line, version))
+        .map(|o| o.site.clone())
     else {
         return false;
     };
@@ -104,7 +107,13 @@ mod tests {
             required: false,
             origin: None,
             launched_by: None,
-            origins: origins.iter().map(|l| site(*l)).collect(),
+            origins: origins
+                .iter()
+                .map(|l| Origin {
+                    site: site(*l),
+                    note: String::new(),
+                })
+                .collect(),
         }
     }
 

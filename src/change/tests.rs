@@ -1,7 +1,7 @@
 //! The change stage on hand-built accesses: what makes a delta and what must not.
 
 use super::*;
-use crate::model::{ChangedLines, FileLines, Mode, Site};
+use crate::model::{ChangedLines, FileLines, Mode, Origin, Site};
 use crate::pattern::Pattern;
 use crate::resolve::{PathSet, Resource};
 
@@ -94,10 +94,13 @@ fn a_delta_is_anchored_at_the_origin_the_change_touched() {
     let mut before = write("/data/etl/*.done", "run.sh", 40);
     let mut after = write("/data/etl2/*.done", "run.sh", 40);
     for a in [&mut before, &mut after] {
-        a.origins.push(Site {
-            repo: "builder".into(),
-            path: "run.sh".into(),
-            line: 3,
+        a.origins.push(Origin {
+            site: Site {
+                repo: "builder".into(),
+                path: "run.sh".into(),
+                line: 3,
+            },
+            note: "sets ETL_DIR".into(),
         });
     }
     let d = deltas(&[before], &[after], &touched("run.sh", 3));

@@ -44,6 +44,8 @@ pub fn candidates(
                     change_note: format!("now requires {variable} (read without a default)"),
                     impacted: launch.site.clone(),
                     impacted_version: Version::Head,
+                    change_origins: requirement.origins.clone(),
+                    impacted_origins: Vec::new(),
                     impacted_note: format!(
                         "starts {} with {} but not {variable}",
                         requirement.site.path,

@@ -105,6 +105,8 @@ fn field_candidates(
             change_note,
             impacted,
             impacted_version: Version::Head,
+            change_origins: change.head.origins.clone(),
+            impacted_origins: consumer.origins.clone(),
             impacted_note: format!(
                 "reads `{}` {how} from messages of {}",
                 field.name,

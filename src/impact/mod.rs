@@ -16,9 +16,9 @@ mod path;
 mod waits;
 
 use crate::change::Deltas;
-use crate::finding::{Finding, Location, ResourceChange};
+use crate::finding::{Finding, Location, OriginLocation, ResourceChange};
 use crate::graph::Graph;
-use crate::model::{ResourceKind, Site};
+use crate::model::{Origin, ResourceKind, Site};
 use crate::rules::impact::{ImpactRule, ImpactRules, render};
 use std::collections::BTreeMap;
 
@@ -136,6 +136,9 @@ pub struct Parts {
     pub impacted: Site,
     pub impacted_version: Version,
     pub impacted_note: String,
+    /// Where the values used at the two sites were built, nearest first.
+    pub change_origins: Vec<Origin>,
+    pub impacted_origins: Vec<Origin>,
     pub values: Vec<(&'static str, String)>,
     pub explanation: Vec<String>,
     pub notes: Vec<String>,
@@ -144,6 +147,18 @@ pub struct Parts {
 impl Parts {
     pub fn finish(self, rule: &ImpactRule, excerpts: Excerpts<'_>) -> Finding {
         let values = &self.values;
+        let change_origins = origin_locations(
+            &self.change_origins,
+            &self.change,
+            self.change_version,
+            excerpts,
+        );
+        let impacted_origins = origin_locations(
+            &self.impacted_origins,
+            &self.impacted,
+            self.impacted_version,
+            excerpts,
+        );
         Finding {
             rule: rule.id.clone(),
             severity: rule.severity,
@@ -160,6 +175,7 @@ impl Parts {
                 path: self.change.path,
                 line: self.change.line,
                 note: self.change_note,
+                origins: change_origins,
             },
             impacted: Location {
                 excerpt: excerpts(&self.impacted, self.impacted_version),
@@ -167,12 +183,48 @@ impl Parts {
                 path: self.impacted.path,
                 line: self.impacted.line,
                 note: self.impacted_note,
+                origins: impacted_origins,
             },
             explanation: self.explanation,
             notes: dedup(self.notes),
             help: rule.help.as_ref().map(|h| render(h, values)),
         }
     }
+}
+
+/// The origins of a site's value as findings show them: the site itself left out (a literal
+/// written where it is used has no other origin), each line once, nearest first. Origins in the
+/// changed repository are read in the site's version; others (a launcher elsewhere) at head.
+pub fn origin_locations(
+    origins: &[Origin],
+    site: &Site,
+    version: Version,
+    excerpts: Excerpts<'_>,
+) -> Vec<OriginLocation> {
+    let mut out: Vec<OriginLocation> = Vec::new();
+    for origin in origins {
+        let at = &origin.site;
+        if at == site
+            || out
+                .iter()
+                .any(|o| (&o.repo, &o.path, o.line) == (&at.repo, &at.path, at.line))
+        {
+            continue;
+        }
+        let version = if at.repo == site.repo {
+            version
+        } else {
+            Version::Head
+        };
+        out.push(OriginLocation {
+            repo: at.repo.clone(),
+            path: at.path.clone(),
+            line: at.line,
+            note: origin.note.clone(),
+            excerpt: excerpts(at, version),
+        });
+    }
+    out
 }
 
 fn dedup(items: Vec<String>) -> Vec<String> {

@@ -179,9 +179,13 @@ fn renamed(
                 .iter()
                 .map(|a| a.resource.display().to_string()),
         );
-        let (change_site, version) = match change.replacements.first() {
-            Some(a) => (a.site.clone(), Version::Head),
-            None => (change.removed.site.clone(), Version::Base),
+        let (change_site, version, change_origins) = match change.replacements.first() {
+            Some(a) => (a.site.clone(), Version::Head, &a.origins),
+            None => (
+                change.removed.site.clone(),
+                Version::Base,
+                &change.removed.origins,
+            ),
         };
         let job = graph
             .jobs_of(id)
@@ -231,6 +235,12 @@ fn renamed(
             change_note,
             impacted: impacted_site.clone(),
             impacted_version: Version::Head,
+            change_origins: change_origins.clone(),
+            impacted_origins: if impacted_site == counterpart.site {
+                counterpart.origins.clone()
+            } else {
+                Vec::new()
+            },
             impacted_note,
             values: vec![
                 ("producer", change.removed.unit.clone()),
@@ -303,6 +313,8 @@ fn lonely(rule: &ImpactRule, order: usize, access: &Access, excerpts: Excerpts<'
         change_note: access.describe(),
         impacted: access.site.clone(),
         impacted_version: Version::Head,
+        change_origins: access.origins.clone(),
+        impacted_origins: access.origins.clone(),
         impacted_note: access.describe(),
         values: vec![
             ("producer", access.unit.clone()),

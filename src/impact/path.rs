@@ -199,9 +199,13 @@ fn build_finding(
         ("counterpart_unit", counterpart.unit.clone()),
         ("schedule", schedule.clone()),
     ];
-    let (change_site, change_version) = match after.first() {
-        Some(a) => (a.site.clone(), Version::Head),
-        None => (change.removed.site.clone(), Version::Base),
+    let (change_site, change_version, change_origins) = match after.first() {
+        Some(a) => (a.site.clone(), Version::Head, &a.origins),
+        None => (
+            change.removed.site.clone(),
+            Version::Base,
+            &change.removed.origins,
+        ),
     };
     let change_note = if after.is_empty() {
         format!("no longer {} {before_display}", change.removed.mode.verb())
@@ -249,6 +253,8 @@ fn build_finding(
             notes.push(note.clone());
         }
     }
+    let change_origins =
+        super::origin_locations(change_origins, &change_site, change_version, excerpts);
     Finding {
         rule: rule.id.clone(),
         severity: rule.severity,
@@ -265,6 +271,7 @@ fn build_finding(
             path: change_site.path,
             line: change_site.line,
             note: change_note,
+            origins: change_origins,
         },
         impacted: Location {
             excerpt: excerpts(&counterpart.site, Version::Head),
@@ -272,6 +279,12 @@ fn build_finding(
             path: counterpart.site.path.clone(),
             line: counterpart.site.line,
             note: impacted_note,
+            origins: super::origin_locations(
+                &counterpart.origins,
+                &counterpart.site,
+                Version::Head,
+                excerpts,
+            ),
         },
         explanation,
         notes,

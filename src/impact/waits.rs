@@ -294,6 +294,8 @@ fn wait_candidates(
             change_note: wait.describe(),
             impacted: producer.site.clone(),
             impacted_version: Version::Head,
+            change_origins: wait.origins.clone(),
+            impacted_origins: producer.origins.clone(),
             impacted_note,
             values: vec![
                 ("waiter", wait.unit.clone()),
@@ -389,6 +391,8 @@ fn unheard(
                 change_note: format!("sends {}", send.describe()),
                 impacted: producer.site.clone(),
                 impacted_version: Version::Head,
+                change_origins: Vec::new(),
+                impacted_origins: producer.origins.clone(),
                 impacted_note: format!("{}; {}", producer.describe(), listens.join("; ")),
                 values: vec![
                     ("waiter", send.unit.clone()),

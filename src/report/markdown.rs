@@ -242,7 +242,8 @@ fn details(f: &Finding) -> String {
     if !f.explanation.is_empty() {
         out.push('\n');
     }
-    for note in &f.notes {
+    let origins = [&f.impacted, &f.change].map(Location::origins_sentence);
+    for note in origins.iter().flatten().chain(&f.notes) {
         let _ = writeln!(out, "**Note:** {}\n", text(&truncate(note, MAX_FIELD)));
     }
     if let Some(help) = &f.help {

@@ -388,6 +388,7 @@ mod tests {
                 line: 3,
                 excerpt: None,
                 note: String::new(),
+                origins: Vec::new(),
             },
             impacted: Location {
                 repo: "ops".into(),
@@ -395,6 +396,7 @@ mod tests {
                 line: impacted_line,
                 excerpt: Some(excerpt.into()),
                 note: String::new(),
+                origins: Vec::new(),
             },
             title: "t".into(),
             explanation: vec![],

@@ -103,16 +103,50 @@ fn level(severity: Severity) -> &'static str {
 }
 
 fn result(f: &Finding, fingerprint: &str, rules: &ImpactRules) -> Value {
+    let mut related = vec![json!({
+        "id": 1,
+        "physicalLocation": physical(&f.change),
+        "message": {"text": changed_note(&f.change)},
+    })];
+    // Where the values were built: related locations, and one thread per site from its
+    // nearest origin to its use, as a code flow.
+    let mut threads: Vec<Value> = Vec::new();
+    for location in [&f.impacted, &f.change] {
+        if location.origins.is_empty() {
+            continue;
+        }
+        let mut steps: Vec<Value> = Vec::new();
+        for origin in location.origins.iter().rev() {
+            let origin_site = Location {
+                repo: origin.repo.clone(),
+                path: origin.path.clone(),
+                line: origin.line,
+                excerpt: origin.excerpt.clone(),
+                note: String::new(),
+                origins: Vec::new(),
+            };
+            related.push(json!({
+                "id": related.len() + 1,
+                "physicalLocation": physical(&origin_site),
+                "message": {"text": clean(&origin.note)},
+            }));
+            steps.push(json!({"location": {
+                "physicalLocation": physical(&origin_site),
+                "message": {"text": clean(&origin.note)},
+            }}));
+        }
+        steps.push(json!({"location": {
+            "physicalLocation": physical(location),
+            "message": {"text": if location.note.is_empty() { "used here".to_string() } else { clean(&location.note) }},
+        }}));
+        threads.push(json!({"locations": steps}));
+    }
     let mut result = json!({
         "ruleId": f.rule,
         "level": level(f.severity),
         "message": {"text": message(f)},
         "locations": [{"physicalLocation": physical(&f.impacted)}],
-        "relatedLocations": [{
-            "id": 1,
-            "physicalLocation": physical(&f.change),
-            "message": {"text": changed_note(&f.change)},
-        }],
+        "relatedLocations": related,
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
         "properties": {
             "resource": {
@@ -125,6 +159,9 @@ fn result(f: &Finding, fingerprint: &str, rules: &ImpactRules) -> Value {
             "help": f.help.as_deref().map(clean),
         },
     });
+    if let (false, Some(object)) = (threads.is_empty(), result.as_object_mut()) {
+        object.insert("codeFlows".into(), json!([{ "threadFlows": threads }]));
+    }
     let index = rules.rules.iter().position(|r| r.id == f.rule);
     if let (Some(index), Some(object)) = (index, result.as_object_mut()) {
         object.insert("ruleIndex".into(), json!(index));
@@ -233,6 +270,7 @@ fn notification(warning: &ReportWarning) -> Value {
         line: warning.line,
         excerpt: None,
         note: String::new(),
+        origins: Vec::new(),
     };
     json!({
         "level": "warning",

@@ -134,7 +134,8 @@ fn render_finding(out: &mut String, f: &Finding, paint: Paint) {
     excerpt(out, &f.change, width, paint);
     let eq = paint.paint(GUTTER, &format!("{pad} ="));
     let _ = writeln!(out, "{eq} {}", clean(&f.message));
-    for note in &f.notes {
+    let origins = [&f.impacted, &f.change].map(Location::origins_sentence);
+    for note in origins.iter().flatten().chain(&f.notes) {
         let _ = writeln!(out, "{eq} {} {}", paint.paint(BOLD, "note:"), clean(note));
     }
     if let Some(help) = &f.help {

@@ -10,7 +10,7 @@
 
 use super::lookup::{FileRef, Lookup, Target};
 use crate::expr::{Expr, HoleShape};
-use crate::model::Site;
+use crate::model::{Origin, Site};
 use crate::pattern::Piece;
 use std::collections::BTreeMap;
 
@@ -43,7 +43,7 @@ pub struct Evaluator<'a, 'e> {
     /// Where the values were built: the binding of each name substituted, in the order met
     /// (the use's own variable first, then what its value was built from). A change to any of
     /// these lines changes the value, so the change stage can point at the line that did.
-    pub origins: Vec<Site>,
+    pub origins: Vec<Origin>,
     depth: usize,
     /// Expression nodes visited by the current top-level evaluation.
     steps: usize,
@@ -119,7 +119,7 @@ impl<'a, 'e> Evaluator<'a, 'e> {
                 default,
             } => match self.lookup.find(file, *scope, name, *line) {
                 Target::Binding(at, binding) => {
-                    self.record_origin(at, binding.line);
+                    self.record_origin(at, binding.line, name);
                     let bound = self.eval(at, &binding.value);
                     // `${X:-d}` with X bound to something unknown (`X=$(lookup)`): X may be
                     // empty, so the value is X's or the default.
@@ -169,7 +169,7 @@ impl<'a, 'e> Evaluator<'a, 'e> {
         }
     }
 
-    fn record_origin(&mut self, file: FileRef<'a>, line: u32) {
+    fn record_origin(&mut self, file: FileRef<'a>, line: u32, name: &str) {
         if self.origins.len() >= MAX_ORIGINS {
             return;
         }
@@ -181,8 +181,11 @@ impl<'a, 'e> Evaluator<'a, 'e> {
             path: file.path.to_string(),
             line,
         };
-        if !self.origins.contains(&site) {
-            self.origins.push(site);
+        if !self.origins.iter().any(|o| o.site == site) {
+            self.origins.push(Origin {
+                site,
+                note: format!("sets {name}"),
+            });
         }
     }
 

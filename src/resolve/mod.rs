@@ -18,7 +18,7 @@ pub mod paths;
 mod volumes;
 
 use crate::extract::{FileFacts, RawResource, Reach, ScopeKind};
-use crate::model::{Mode, ResourceKind, Site};
+use crate::model::{Mode, Origin, ResourceKind, Site};
 use eval::{Evaluator, Value};
 pub use jobs::{EnvVariant, Job, JobId, JobKind, Launch};
 use lookup::{FileRef, Lookup};
@@ -98,7 +98,7 @@ pub struct Access {
     pub launched_by: Option<LaunchOrigin>,
     /// Where the value it uses was built, nearest first: the bindings of the names its path or
     /// name expression substitutes (DESIGN's `origins`).
-    pub origins: Vec<Site>,
+    pub origins: Vec<Origin>,
 }
 
 /// The launch an access variant belongs to, and the variables it set that decided the value.
@@ -337,7 +337,10 @@ pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved 
                     access.origins = c.origins;
                     access
                         .origins
-                        .extend(sets.iter().map(|(_, _, site)| site.clone()));
+                        .extend(sets.iter().map(|(name, value, site)| Origin {
+                            site: site.clone(),
+                            note: format!("sets {name}={value} for this launch"),
+                        }));
                     access.notes.push(format!(
                         "when started by {} ({})",
                         variant.launcher,
@@ -369,7 +372,7 @@ struct Converted {
     qualifiers: Vec<String>,
     notes: Vec<String>,
     used_env: Vec<String>,
-    origins: Vec<Site>,
+    origins: Vec<Origin>,
 }
 
 fn convert<'a>(
