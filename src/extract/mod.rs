@@ -126,6 +126,34 @@ pub struct FileFacts {
     pub sends: Vec<SendFact>,
     /// Calls of functions by name.
     pub calls: Vec<CallRef>,
+    /// The parameters of each function that has some, so that a call's arguments can be bound
+    /// to them: a path passed as `dump(conn, "/srv/dumps")` is the callee's `out_dir`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub params: Vec<FunctionParams>,
+}
+
+/// The positional parameters of a function, in order; `self`/`cls` of a method left out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FunctionParams {
+    pub scope: ScopeId,
+    pub names: Vec<String>,
+    /// Shell functions take `$1`…`$9`: parameter `i` is the `i+1`th word of the call.
+    pub positional_only: bool,
+}
+
+impl FileFacts {
+    /// The parameter list of a function scope.
+    pub fn params_of(&self, scope: ScopeId) -> Option<&FunctionParams> {
+        self.params.iter().find(|p| p.scope == scope)
+    }
+}
+
+/// One argument of a call: by position (`keyword` none) or by name (`out_dir=...`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CallArg {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keyword: Option<String>,
+    pub value: Expr,
 }
 
 impl FileFacts {
@@ -399,6 +427,9 @@ pub struct CallRef {
     /// The callee as written, qualified through the file's imports where possible
     /// (`auth.wait_for_refresh`, `self.wait`, `crate::auth::wait`).
     pub callee: String,
+    /// The arguments, as far as they can be told apart (none after a `*args` spread).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<CallArg>,
 }
 
 /// A path expression and how far the access reaches from it.

@@ -9,6 +9,8 @@
 //! hostile input cannot make it loop, explode or stall.
 
 use super::lookup::{FileRef, Lookup, Target};
+use super::params;
+use crate::expr::ScopeId;
 use crate::expr::{Expr, HoleShape};
 use crate::model::{Origin, Site};
 use crate::pattern::Piece;
@@ -32,7 +34,7 @@ const MAX_VALUE_BYTES: usize = 4096;
 pub type Value = Vec<Piece>;
 
 pub struct Evaluator<'a, 'e> {
-    pub lookup: &'a Lookup<'a>,
+    pub lookup: &'e Lookup<'a>,
     /// Environment variables known to be set for this code (from jobs and configuration).
     pub env: &'e BTreeMap<String, String>,
     /// Assumptions made, for the explanation: "$TICKER_DIR unset: default /data/ticker".
@@ -50,7 +52,7 @@ pub struct Evaluator<'a, 'e> {
 }
 
 impl<'a, 'e> Evaluator<'a, 'e> {
-    pub fn new(lookup: &'a Lookup<'a>, env: &'e BTreeMap<String, String>) -> Self {
+    pub fn new(lookup: &'e Lookup<'a>, env: &'e BTreeMap<String, String>) -> Self {
         Evaluator {
             lookup,
             env,
@@ -118,6 +120,10 @@ impl<'a, 'e> Evaluator<'a, 'e> {
                 env_fallback,
                 default,
             } => match self.lookup.find(file, *scope, name, *line) {
+                // A parameter, unbound or bound to its default: what the callers pass.
+                target if let Some(values) = self.parameter_value(file, *scope, name, &target) => {
+                    values
+                }
                 Target::Binding(at, binding) => {
                     self.record_origin(at, binding.line, name);
                     let bound = self.eval(at, &binding.value);
@@ -169,7 +175,77 @@ impl<'a, 'e> Evaluator<'a, 'e> {
         }
     }
 
+    /// The value of parameter `name` of the function around `scope`, when the name is one
+    /// and `target` is no binding but its default: the union of what the function's call
+    /// sites pass (the default, or an unknown, where a call leaves it out or hides it in a
+    /// spread). None when the name is no parameter or the function has no known caller.
+    fn parameter_value(
+        &mut self,
+        file: FileRef<'a>,
+        scope: ScopeId,
+        name: &str,
+        target: &Target<'a>,
+    ) -> Option<Vec<Value>> {
+        let function = self.lookup.parameter_scope(file, scope, name)?;
+        let facts = self.lookup.facts(file)?;
+        let def_line = facts.scopes.get(function)?.line;
+        let default = match target {
+            Target::Unbound => None,
+            Target::Binding(at, b) if *at == file && b.scope == function && b.line == def_line => {
+                Some(*b)
+            }
+            Target::Binding(..) => return None,
+        };
+        let all = self.lookup.callers_of(file, function);
+        let more = all.len() > params::MAX_CALLERS;
+        let callers: Vec<(FileRef<'a>, &'a crate::extract::CallRef)> =
+            all.iter().take(params::MAX_CALLERS).copied().collect();
+        if callers.is_empty() {
+            return None;
+        }
+        let position = facts
+            .params_of(function)
+            .and_then(|p| p.names.iter().position(|n| n == name));
+        let unknown = || {
+            vec![Piece::Hole {
+                label: short_label(name),
+                shape: HoleShape::Segment,
+            }]
+        };
+        let mut out: Vec<Value> = Vec::new();
+        for (caller, call) in callers {
+            match params::argument(call, name, position) {
+                Some(Some(arg)) => {
+                    self.record_origin_note(caller, call.line, format!("passes {name}"));
+                    out.extend(self.eval(caller, &arg.value));
+                }
+                Some(None) => match default {
+                    Some(b) => {
+                        self.record_origin(file, b.line, name);
+                        out.extend(self.eval(file, &b.value));
+                    }
+                    None => out.push(unknown()),
+                },
+                None => out.push(unknown()),
+            }
+        }
+        if more {
+            out.push(unknown());
+        }
+        let mut unique: Vec<Value> = Vec::new();
+        for v in out {
+            if !unique.contains(&v) {
+                unique.push(v);
+            }
+        }
+        Some(cap(unique))
+    }
+
     fn record_origin(&mut self, file: FileRef<'a>, line: u32, name: &str) {
+        self.record_origin_note(file, line, format!("sets {name}"));
+    }
+
+    fn record_origin_note(&mut self, file: FileRef<'a>, line: u32, note: String) {
         if self.origins.len() >= MAX_ORIGINS {
             return;
         }
@@ -182,10 +258,7 @@ impl<'a, 'e> Evaluator<'a, 'e> {
             line,
         };
         if !self.origins.iter().any(|o| o.site == site) {
-            self.origins.push(Origin {
-                site,
-                note: format!("sets {name}"),
-            });
+            self.origins.push(Origin { site, note });
         }
     }
 

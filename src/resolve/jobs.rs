@@ -451,7 +451,7 @@ fn launches<'a>(
 fn set_sites<'a>(
     lookup: &Lookup<'a>,
     file: FileRef<'a>,
-    facts: &FileFacts,
+    facts: &'a FileFacts,
     scope: usize,
     repo: &str,
     path: &str,
@@ -528,7 +528,7 @@ fn build_edges<'a>(
 fn scope_env<'a>(
     lookup: &Lookup<'a>,
     file: FileRef<'a>,
-    facts: &FileFacts,
+    facts: &'a FileFacts,
     scope: usize,
     user_env: &BTreeMap<String, String>,
     file_env: &BTreeMap<(usize, &'a str), BTreeMap<String, String>>,
@@ -549,7 +549,7 @@ fn scope_env<'a>(
 fn own_scope_env<'a>(
     lookup: &Lookup<'a>,
     file: FileRef<'a>,
-    facts: &FileFacts,
+    facts: &'a FileFacts,
     scope: usize,
 ) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
@@ -596,7 +596,7 @@ fn scope_names<'a>(
     lookup: &Lookup<'a>,
     files: &FileIndex<'a>,
     file: FileRef<'a>,
-    facts: &FileFacts,
+    facts: &'a FileFacts,
     scope: usize,
 ) -> ScopeNames {
     let mut out = ScopeNames::default();

@@ -28,6 +28,8 @@ pub struct Lookup<'a> {
     pub repos: &'a [RepoFacts],
     /// Nesting of `find` through imports: bounded, so import cycles cannot recurse forever.
     depth: std::cell::Cell<usize>,
+    /// Call sites of functions, built on the first parameter that needs them.
+    callers: std::cell::OnceCell<super::params::CallerIndex<'a>>,
 }
 
 /// Imports followed through more modules than this are treated as unbound.
@@ -38,7 +40,51 @@ impl<'a> Lookup<'a> {
         Lookup {
             repos,
             depth: std::cell::Cell::new(0),
+            callers: std::cell::OnceCell::new(),
         }
+    }
+
+    /// The call sites of function `scope` of `file`, in every file of its repository.
+    pub fn callers_of<'s>(
+        &'s self,
+        file: FileRef<'a>,
+        scope: ScopeId,
+    ) -> &'s [(FileRef<'a>, &'a crate::extract::CallRef)] {
+        self.callers
+            .get_or_init(|| super::params::CallerIndex::new(self.repos))
+            .of(file, scope)
+    }
+
+    /// The function scope, in `scope` or around it, that declares `name` as a parameter.
+    pub fn parameter_scope(
+        &self,
+        file: FileRef<'a>,
+        scope: ScopeId,
+        name: &str,
+    ) -> Option<ScopeId> {
+        let facts = self.facts(file)?;
+        let mut current = Some(scope);
+        while let Some(s) = current {
+            let sc = facts.scopes.get(s)?;
+            if sc.kind == ScopeKind::Function {
+                if facts
+                    .params_of(s)
+                    .is_some_and(|p| p.names.iter().any(|n| n == name))
+                {
+                    return Some(s);
+                }
+                // A local binding of the function shadows the enclosing one's parameter.
+                if facts
+                    .bindings
+                    .iter()
+                    .any(|b| b.scope == s && b.name == name)
+                {
+                    return None;
+                }
+            }
+            current = sc.parent;
+        }
+        None
     }
 
     pub fn facts(&self, file: FileRef<'a>) -> Option<&'a FileFacts> {

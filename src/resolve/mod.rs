@@ -14,6 +14,7 @@ mod eval;
 pub mod jobs;
 mod lookup;
 pub mod names;
+mod params;
 pub mod paths;
 mod volumes;
 

@@ -424,6 +424,7 @@ impl<'a> Walker<'a> {
                 scope: self.scope,
                 line,
                 callee: name,
+                args: Vec::new(),
             });
             return;
         }

@@ -185,6 +185,7 @@ fn calls(f: &FileFacts) -> Vec<(u32, ScopeId, String)> {
                  scope,
                  line,
                  callee,
+                 ..
              }| (*line, *scope, callee.clone()),
         )
         .collect()

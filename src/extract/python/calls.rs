@@ -521,10 +521,61 @@ impl Extractor<'_> {
             }
             _ => return,
         };
+        let args = self.call_args(call, ctx);
         self.facts.calls.push(CallRef {
             scope: ctx.scope,
             line: line_of(call),
             callee,
+            args,
         });
+    }
+
+    /// A call's arguments as values: positional ones until a `*spread` (after which positions
+    /// are unknown), and keyword ones by name. Bounded, like any value.
+    fn call_args(&mut self, call: Node<'_>, ctx: &Ctx) -> Vec<crate::extract::CallArg> {
+        const MAX_ARGS: usize = 16;
+        let Some(list) = call.child_by_field_name("arguments") else {
+            return Vec::new();
+        };
+        let mut args = Vec::new();
+        let mut positional = true;
+        for arg in super::walk::named(list).into_iter().take(MAX_ARGS) {
+            match arg.kind() {
+                "keyword_argument" => {
+                    let (Some(name), Some(value)) = (
+                        arg.child_by_field_name("name"),
+                        arg.child_by_field_name("value"),
+                    ) else {
+                        continue;
+                    };
+                    let keyword = Some(self.text(name).to_string());
+                    let value = self.translate(value, ctx);
+                    args.push(crate::extract::CallArg { keyword, value });
+                }
+                // Spreads hide what they pass: marked, so a parameter they may fill is unknown.
+                "list_splat" | "dictionary_splat" => {
+                    positional = false;
+                    let keyword = if arg.kind() == "list_splat" {
+                        "*"
+                    } else {
+                        "**"
+                    };
+                    args.push(crate::extract::CallArg {
+                        keyword: Some(keyword.to_string()),
+                        value: crate::expr::Expr::hole(keyword),
+                    });
+                }
+                "comment" => {}
+                _ if positional => {
+                    let value = self.translate(arg, ctx);
+                    args.push(crate::extract::CallArg {
+                        keyword: None,
+                        value,
+                    });
+                }
+                _ => {}
+            }
+        }
+        args
     }
 }

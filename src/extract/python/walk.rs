@@ -534,6 +534,8 @@ impl<'a> Extractor<'a> {
             line,
         });
         let mut first_param = None;
+        let mut names: Vec<String> = Vec::new();
+        let mut positional = true;
         if let Some(params) = node.child_by_field_name("parameters") {
             self.parameter_types(params, scope, line);
             for (i, param) in named(params).into_iter().enumerate() {
@@ -541,11 +543,33 @@ impl<'a> Extractor<'a> {
                 if i == 0 {
                     first_param.clone_from(&name);
                 }
+                // After `*args` or a bare `*`, names are keyword-only: their positions mean
+                // nothing, so the list stops there.
+                if matches!(
+                    param.kind(),
+                    "list_splat_pattern" | "dictionary_splat_pattern" | "keyword_separator"
+                ) {
+                    positional = false;
+                }
                 if let Some(name) = name {
+                    if positional {
+                        names.push(name.clone());
+                    }
                     self.params.insert((scope, name));
                 }
                 self.parameter_default(param, scope, ctx);
             }
+        }
+        // A method's first parameter is its receiver, which no call site writes as an argument.
+        if ctx.class_body.is_some() && !is_static && !names.is_empty() {
+            names.remove(0);
+        }
+        if !names.is_empty() {
+            self.facts.params.push(crate::extract::FunctionParams {
+                scope,
+                names,
+                positional_only: false,
+            });
         }
         let (self_class, self_name) = match ctx.class_body {
             Some(class) if !is_static => (Some(class), first_param.map(Rc::from)),

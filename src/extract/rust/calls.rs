@@ -78,6 +78,7 @@ impl Walker<'_> {
             scope: self.scope,
             line: start_line(&call.func),
             callee,
+            args: Vec::new(),
         });
     }
 
@@ -93,6 +94,7 @@ impl Walker<'_> {
             scope: self.scope,
             line: start_line(&call.receiver),
             callee: format!("self.{}", call.method),
+            args: Vec::new(),
         });
     }
 

@@ -1,0 +1,240 @@
+//! Parameters bound at call sites: `dump(conn, out_dir, region)` builds its path from whatever
+//! its callers pass as `out_dir`, so the value of a parameter is the union of the arguments at
+//! the calls of its function in the repository (and its default where a call leaves it out).
+//!
+//! The index from functions to their call sites is built once per resolution, on first use, in
+//! time linear in the calls (each resolved with the same rules as the calls that carry waits).
+//! Evaluation stays bounded: at most [`MAX_CALLERS`] call sites per parameter (more make the
+//! value partly unknown), and the evaluator's depth and step limits end recursion and cycles.
+
+use super::lookup::FileRef;
+use super::{RepoFacts, unit_name};
+use crate::expr::ScopeId;
+use crate::extract::{CallArg, CallRef, FileFacts, ScopeKind};
+use std::collections::HashMap;
+
+/// Call sites followed per parameter; beyond this the value also has an unknown alternative.
+pub const MAX_CALLERS: usize = 8;
+
+/// Marks in [`CallRef::args`] for a `*args` / `**kwargs` spread: what follows is unknown.
+pub const SPREAD: &str = "*";
+pub const KEYWORD_SPREAD: &str = "**";
+
+/// A function: repository index, file and scope.
+type FunctionKey<'a> = (usize, &'a str, ScopeId);
+
+/// Every call site of every repository function that takes parameters.
+pub struct CallerIndex<'a> {
+    callers: HashMap<FunctionKey<'a>, Vec<(FileRef<'a>, &'a CallRef)>>,
+}
+
+/// Functions with parameters by qualified name (a class by its name too, standing for its
+/// `__init__`), per repository; and by last name segment, for suffix matches.
+struct Functions<'a> {
+    by_name: HashMap<(usize, String), (&'a str, ScopeId)>,
+    by_last: HashMap<(usize, String), Vec<String>>,
+}
+
+impl<'a> Functions<'a> {
+    fn new(repos: &'a [RepoFacts]) -> Functions<'a> {
+        let mut by_name = HashMap::new();
+        let mut by_last: HashMap<(usize, String), Vec<String>> = HashMap::new();
+        for (r, repo) in repos.iter().enumerate() {
+            for (path, facts) in &repo.files {
+                for params in &facts.params {
+                    let Some(scope) = facts.scopes.get(params.scope) else {
+                        continue;
+                    };
+                    if scope.kind != ScopeKind::Function {
+                        continue;
+                    }
+                    let mut names = vec![normalise(&unit_name(facts, params.scope, path))];
+                    // `Exporter(...)` runs `Exporter.__init__`.
+                    if scope.name == "__init__"
+                        && let Some(class) = scope.class
+                    {
+                        names.push(normalise(&unit_name(facts, class, path)));
+                    }
+                    for name in names {
+                        let last = name.rsplit('.').next().unwrap_or(&name).to_string();
+                        by_last.entry((r, last)).or_default().push(name.clone());
+                        by_name.insert((r, name), (path.as_str(), params.scope));
+                    }
+                }
+            }
+        }
+        Functions { by_name, by_last }
+    }
+
+    /// The function a call refers to: its qualified name, a method of the caller's class
+    /// (`self.x`), or the one function whose qualified name ends with the callee's dotted
+    /// name. A bare or receiver-qualified name that matches nothing exactly (`conn.fetch`,
+    /// `fh.write`) is not guessed.
+    fn resolve(&self, r: usize, facts: &FileFacts, call: &CallRef) -> Option<(&'a str, ScopeId)> {
+        let callee = normalise(&call.callee);
+        if let Some(found) = self.by_name.get(&(r, callee.clone())) {
+            return Some(*found);
+        }
+        let root = facts
+            .scopes
+            .first()
+            .map(|s| normalise(&s.name))
+            .unwrap_or_default();
+        if let Some(method) = callee.strip_prefix("self.") {
+            let class = facts
+                .scopes
+                .get(call.scope)
+                .and_then(|s| s.class)
+                .and_then(|c| facts.scopes.get(c))?;
+            let qualified = if root.is_empty() {
+                format!("{}.{method}", class.name)
+            } else {
+                format!("{root}.{}.{method}", class.name)
+            };
+            return self.by_name.get(&(r, qualified)).copied();
+        }
+        let (_, last) = callee.rsplit_once('.')?;
+        let suffix = format!(".{callee}");
+        let candidates: Vec<&String> = self
+            .by_last
+            .get(&(r, last.to_string()))?
+            .iter()
+            .filter(|name| name.ends_with(&suffix))
+            .collect();
+        match candidates.as_slice() {
+            [name] => self.by_name.get(&(r, (*name).clone())).copied(),
+            _ => None,
+        }
+    }
+}
+
+impl<'a> CallerIndex<'a> {
+    pub fn new(repos: &'a [RepoFacts]) -> CallerIndex<'a> {
+        let functions = Functions::new(repos);
+        let mut callers: HashMap<FunctionKey<'a>, Vec<(FileRef<'a>, &'a CallRef)>> = HashMap::new();
+        if functions.by_name.is_empty() {
+            return CallerIndex { callers };
+        }
+        for (r, repo) in repos.iter().enumerate() {
+            for (path, facts) in &repo.files {
+                for call in &facts.calls {
+                    let Some((callee_path, scope)) = functions.resolve(r, facts, call) else {
+                        continue;
+                    };
+                    let caller = FileRef {
+                        repo: r,
+                        path: path.as_str(),
+                    };
+                    callers
+                        .entry((r, callee_path, scope))
+                        .or_default()
+                        .push((caller, call));
+                }
+            }
+        }
+        CallerIndex { callers }
+    }
+
+    /// The call sites of the function `scope` of `file`.
+    pub fn of(&self, file: FileRef<'a>, scope: ScopeId) -> &[(FileRef<'a>, &'a CallRef)] {
+        self.callers
+            .get(&(file.repo, file.path, scope))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+}
+
+/// `crate::auth::wait` and `auth.wait` name the same thing.
+fn normalise(name: &str) -> String {
+    name.trim_start_matches("crate::")
+        .replace("::", ".")
+        .trim_start_matches('.')
+        .to_string()
+}
+
+/// What a call passes for parameter `position`/`name`: `Some(None)` when the call leaves it out
+/// (the default applies), `None` when a spread hides it (unknown).
+pub fn argument<'c>(
+    call: &'c CallRef,
+    name: &str,
+    position: Option<usize>,
+) -> Option<Option<&'c CallArg>> {
+    if let Some(arg) = call
+        .args
+        .iter()
+        .find(|a| a.keyword.as_deref() == Some(name))
+    {
+        return Some(Some(arg));
+    }
+    if let Some(position) = position {
+        let mut index = 0;
+        for arg in &call.args {
+            match arg.keyword.as_deref() {
+                None if index == position => return Some(Some(arg)),
+                None => index += 1,
+                Some(SPREAD) => return None,
+                Some(_) => {}
+            }
+        }
+    }
+    if call
+        .args
+        .iter()
+        .any(|a| matches!(a.keyword.as_deref(), Some(SPREAD) | Some(KEYWORD_SPREAD)))
+    {
+        return None;
+    }
+    Some(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::Expr;
+
+    fn call(args: &[(Option<&str>, &str)]) -> CallRef {
+        CallRef {
+            scope: 0,
+            line: 1,
+            callee: "f".into(),
+            args: args
+                .iter()
+                .map(|(keyword, text)| CallArg {
+                    keyword: keyword.map(str::to_string),
+                    value: Expr::lit(*text),
+                })
+                .collect(),
+        }
+    }
+
+    fn passed(c: &CallRef, name: &str, position: usize) -> Option<Option<String>> {
+        argument(c, name, Some(position)).map(|a| {
+            a.map(|a| match &a.value {
+                Expr::Lit { text } => text.clone(),
+                other => format!("{other:?}"),
+            })
+        })
+    }
+
+    #[test]
+    fn keyword_then_position_then_default() {
+        let c = call(&[
+            (None, "conn"),
+            (Some("region"), "eu"),
+            (Some("out_dir"), "/srv"),
+        ]);
+        assert_eq!(passed(&c, "out_dir", 1), Some(Some("/srv".into())));
+        assert_eq!(passed(&c, "conn", 0), Some(Some("conn".into())));
+        // Left out: the default applies.
+        assert_eq!(passed(&c, "stamp", 3), Some(None));
+    }
+
+    #[test]
+    fn a_spread_hides_what_follows() {
+        let c = call(&[(None, "conn"), (Some(SPREAD), "*")]);
+        assert_eq!(passed(&c, "out_dir", 1), None);
+        assert_eq!(passed(&c, "conn", 0), Some(Some("conn".into())));
+        let k = call(&[(None, "conn"), (Some(KEYWORD_SPREAD), "**")]);
+        assert_eq!(passed(&k, "out_dir", 1), None);
+    }
+}
