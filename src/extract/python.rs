@@ -34,6 +34,7 @@ mod loops;
 mod messages;
 mod names;
 mod parse;
+mod returns;
 mod scan;
 mod schedule;
 mod sends;

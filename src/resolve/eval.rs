@@ -139,6 +139,10 @@ impl<'a, 'e> Evaluator<'a, 'e> {
                     }
                 }
                 Target::Unbound if *env_fallback => self.env_value(file, name, default.as_deref()),
+                // A name that may be bound elsewhere and stands for something known otherwise
+                // (a call of a function that may be the repository's: its returns, else what
+                // the call was before).
+                Target::Unbound if let Some(default) = default => self.eval(file, default),
                 Target::Unbound => vec![vec![Piece::Hole {
                     label: short_label(name),
                     shape: HoleShape::Segment,

@@ -150,6 +150,16 @@ impl<'a> Lookup<'a> {
             {
                 return t;
             }
+            // `log_path()` after `from app.paths import log_path`: the returns of `log_path`
+            // in that module.
+            if let Some(stem) = name.strip_suffix("()")
+                && let Some(import) = find_import(facts, s, stem)
+                && let Some(imported) = &import.name
+                && let Some(module_file) = self.module_file(file, import, false)
+                && module_file != file
+            {
+                return self.find_in_module(module_file, &format!("{imported}()"));
+            }
             first = false;
             current = facts.scopes.get(s).and_then(|sc| sc.parent);
         }

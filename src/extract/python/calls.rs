@@ -419,6 +419,11 @@ impl<'a> Extractor<'a> {
 }
 
 /// Builtins whose calls are never the repository's own functions.
+/// Python's builtins: calls of them are never calls of a repository function.
+pub(super) fn is_builtin(name: &str) -> bool {
+    BUILTINS.contains(&name)
+}
+
 const BUILTINS: &[&str] = &[
     "abs",
     "all",

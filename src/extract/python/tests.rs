@@ -728,15 +728,16 @@ fn home_directory_and_temporary_directories() {
 }
 
 #[test]
-fn anything_else_is_a_labelled_hole() {
+fn calls_of_unknown_functions_name_their_returns_anything_else_is_a_labelled_hole() {
     let f = facts(
         "A = compute_dir()\nB = self.get_path(x)\nC = sys.argv[1]\nD = a if c else b\nE = x and y\nF = None\nG = lambda: 1\n",
     );
     assert_eq!(
         bindings(&f),
         vec![
-            "A = {compute_dir}",
-            "B = {self.get_path}",
+            // Looked up as the returns of a repository function at resolution (else a hole).
+            "A = $compute_dir()",
+            "B = $self.get_path()",
             "C = {sys.argv[1]}",
             "D = alt($a, $b)",
             "E = {x and y}",

@@ -34,7 +34,9 @@ impl<'a> Extractor<'a> {
             "call" => {
                 let function = node.child_by_field_name("function")?;
                 let args = self.args(node);
-                let matched = self.match_parts(function, args, ctx, false, depth + 1)?;
+                let Some(matched) = self.match_parts(function, args, ctx, false, depth + 1) else {
+                    return self.returned_type(node, ctx);
+                };
                 let returns = matched.model.returns.as_deref()?;
                 let Some(fill) = &matched.model.returns_fill else {
                     return Some(returns.to_string());

@@ -42,11 +42,12 @@ impl<'a> Extractor<'a> {
             Some(Element::One(e) | Element::Entries(e)) => e,
             _ => {
                 let label = self.label(call);
-                if label.starts_with("tempfile.") {
+                let unknown = if label.starts_with("tempfile.") {
                     Expr::path_hole(label)
                 } else {
                     Expr::hole(label)
-                }
+                };
+                self.returned_value(call, ctx, unknown)
             }
         }
     }

@@ -101,6 +101,8 @@ pub(super) struct Extractor<'a> {
     pub from_imported: BTreeSet<String>,
     /// Types of names, by (scope, dotted name): (line, type), `None` for an untyped rebinding.
     pub types: TypeTable,
+    /// Types returned by functions of this file, by call name (`_sm()`, `self.client()`).
+    pub return_types: HashMap<String, String>,
     /// The function whose decorators are being scanned.
     pub decorating: Option<Decorated>,
     /// The node id of the decorator expression being scanned (decorator rows match it only).
@@ -171,6 +173,7 @@ impl<'a> Extractor<'a> {
             deep_warned: false,
             from_imported: BTreeSet::new(),
             types: HashMap::new(),
+            return_types: HashMap::new(),
             decorating: None,
             current_decorator: None,
             numbers: HashMap::new(),
@@ -302,6 +305,10 @@ impl<'a> Extractor<'a> {
             | "break_statement"
             | "continue_statement" => {}
             "block" => self.visit_block(node, ctx),
+            "return_statement" => {
+                self.return_statement(node, ctx);
+                self.generic(node, ctx);
+            }
             kind if is_statement_like(kind) => self.generic(node, ctx),
             // An expression where a statement was expected (error recovery).
             _ => self.scan(node, ctx),
