@@ -4,7 +4,7 @@
 
 use super::Snapshot;
 use crate::model::{ChangedLines, FileLines};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// The whole of a side that was added or removed.
 const WHOLE_FILE: (u32, u32) = (1, u32::MAX);
@@ -17,12 +17,24 @@ pub fn changed_lines(
     changed_paths: &BTreeSet<String>,
 ) -> ChangedLines {
     let mut out = ChangedLines::new(repo);
+    let renamed = renames(base, head, changed_paths);
     for path in changed_paths {
         let lines = match (base.files.get(path), head.files.get(path)) {
             (Some(old), Some(new)) => file_lines(&old.bytes, &new.bytes),
-            (None, Some(_)) => FileLines {
-                base: Vec::new(),
-                head: vec![WHOLE_FILE],
+            // A file moved (and maybe edited): only what differs from where it came from was
+            // written by the change.
+            (None, Some(new)) => match renamed
+                .get(path.as_str())
+                .and_then(|from| base.files.get(*from))
+            {
+                Some(old) => FileLines {
+                    base: Vec::new(),
+                    head: file_lines(&old.bytes, &new.bytes).head,
+                },
+                None => FileLines {
+                    base: Vec::new(),
+                    head: vec![WHOLE_FILE],
+                },
             },
             (Some(_), None) => FileLines {
                 base: vec![WHOLE_FILE],
@@ -31,6 +43,52 @@ pub fn changed_lines(
             (None, None) => continue,
         };
         out.insert(path.clone(), lines);
+    }
+    out
+}
+
+/// Added paths that are a removed file moved: the same content, else the only removed file of
+/// the same name when it is the only added one of that name. Linear in the changed paths.
+fn renames<'p>(
+    base: &Snapshot,
+    head: &Snapshot,
+    changed_paths: &'p BTreeSet<String>,
+) -> HashMap<&'p str, &'p str> {
+    let file_name = |p: &'p str| p.rsplit('/').next().unwrap_or(p);
+    let mut removed_by_content: HashMap<&[u8], &'p str> = HashMap::new();
+    let mut removed_by_name: HashMap<&'p str, Vec<&'p str>> = HashMap::new();
+    let mut added_by_name: HashMap<&'p str, usize> = HashMap::new();
+    for path in changed_paths {
+        match (base.files.get(path), head.files.get(path)) {
+            (Some(old), None) => {
+                removed_by_content.entry(&old.bytes).or_insert(path);
+                removed_by_name
+                    .entry(file_name(path))
+                    .or_default()
+                    .push(path);
+            }
+            (None, Some(_)) => *added_by_name.entry(file_name(path)).or_default() += 1,
+            _ => {}
+        }
+    }
+    let mut out = HashMap::new();
+    for path in changed_paths {
+        let (None, Some(new)) = (base.files.get(path), head.files.get(path)) else {
+            continue;
+        };
+        let name = file_name(path);
+        let from = removed_by_content.get(&*new.bytes).copied().or_else(|| {
+            match (
+                removed_by_name.get(name).map(Vec::as_slice),
+                added_by_name.get(name),
+            ) {
+                (Some([only]), Some(1)) => Some(*only),
+                _ => None,
+            }
+        });
+        if let Some(from) = from {
+            out.insert(path.as_str(), from);
+        }
     }
     out
 }
@@ -145,5 +203,49 @@ mod tests {
         assert!(changed.touches("new.sh", 900, Version::Head));
         assert!(!changed.touches("new.sh", 1, Version::Base));
         assert!(changed.touches("old.sh", 1, Version::Base));
+    }
+
+    fn snapshot(files: &[(&str, &str)]) -> Snapshot {
+        let mut snapshot = Snapshot::default();
+        for (path, text) in files {
+            snapshot.files.insert(
+                (*path).into(),
+                super::super::FileContent::new(text.as_bytes().to_vec()),
+            );
+        }
+        snapshot
+    }
+
+    /// A moved file is not code the change wrote: only its edits are (iiab commit 4462652d moved
+    /// a script unchanged, and its stale reader must still be reported).
+    #[test]
+    fn a_moved_file_is_touched_only_where_it_was_edited() {
+        let base = snapshot(&[
+            (
+                "roles/a/gen-iptables",
+                "#!/bin/sh\ncat /etc/xs_wan_device\n",
+            ),
+            ("old/run.sh", "a\nb\nc\n"),
+        ]);
+        let head = snapshot(&[
+            (
+                "roles/b/gen-iptables",
+                "#!/bin/sh\ncat /etc/xs_wan_device\n",
+            ),
+            ("new/run.sh", "a\nB\nc\n"),
+        ]);
+        let paths: BTreeSet<String> = [
+            "roles/a/gen-iptables",
+            "roles/b/gen-iptables",
+            "old/run.sh",
+            "new/run.sh",
+        ]
+        .map(String::from)
+        .into();
+        let changed = changed_lines("r", &base, &head, &paths);
+        assert!(!changed.wrote_head_line("r", "roles/b/gen-iptables", 2));
+        assert!(changed.wrote_head_line("r", "new/run.sh", 2));
+        assert!(!changed.wrote_head_line("r", "new/run.sh", 1));
+        assert!(changed.touches("roles/a/gen-iptables", 2, Version::Base));
     }
 }
