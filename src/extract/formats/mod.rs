@@ -139,8 +139,11 @@ pub fn detect_template(path: &str, content: &[u8]) -> Option<ConfigFormat> {
     if yaml && template::looks_like_helm_template(path, content) {
         return Some(ConfigFormat::Template(TemplateEngine::Go));
     }
-    template::looks_like_jinja_template(path, content)
-        .then_some(ConfigFormat::Template(TemplateEngine::Jinja))
+    if template::looks_like_jinja_template(path, content) {
+        return Some(ConfigFormat::Template(TemplateEngine::Jinja));
+    }
+    template::looks_like_go_env_template(content)
+        .then_some(ConfigFormat::Template(TemplateEngine::Go))
 }
 
 /// Extracts the facts of a configuration file. Never fails.

@@ -136,6 +136,66 @@ pub(crate) fn looks_like_jinja_template(path: &str, content: &[u8]) -> bool {
     false
 }
 
+/// Whether a file of any name is a Go template rendered from the environment at container
+/// start (frep, dockerize, gomplate, `tpl`): its tags read `.Env.NAME`. It renders to what its
+/// own name says (`meet.conf`, `settings-config.js`).
+pub(crate) fn looks_like_go_env_template(content: &[u8]) -> bool {
+    let head = &content[..content.len().min(64 * 1024)];
+    let text = String::from_utf8_lossy(head);
+    go_env_uses(&text).next().is_some()
+}
+
+/// Every `.Env.NAME` inside a `{{ }}` tag: (byte offset of the name, name, its default when the
+/// tag gives one with `default "x"`).
+fn go_env_uses(text: &str) -> impl Iterator<Item = (usize, &str, Option<&str>)> {
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        loop {
+            let open = from + text.get(from..)?.find("{{")?;
+            let close = open + 2 + text.get(open + 2..)?.find("}}")?;
+            from = close + 2;
+            let tag = &text[open + 2..close];
+            if let Some(found) = tag.find(".Env.") {
+                let start = open + 2 + found + ".Env.".len();
+                let name_len = text[start..]
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(text.len() - start);
+                if name_len == 0 {
+                    continue;
+                }
+                let name = &text[start..start + name_len];
+                let default = tag.find("default \"").and_then(|at| {
+                    let rest = &tag[at + "default \"".len()..];
+                    rest.find('"').map(|end| &rest[..end])
+                });
+                return Some((start, name, default));
+            }
+        }
+    })
+}
+
+/// The environment variables a Go template reads (`{{ .Env.X }}`, also in `{{ if }}` tags), at
+/// their lines, with the default the tag gives; a read without a default requires the variable.
+fn env_reads(text: &str, facts: &mut FileFacts) {
+    const MAX_READS: usize = 1_000;
+    for (offset, name, default) in go_env_uses(text).take(MAX_READS) {
+        if !super::common::is_env_name(name) {
+            continue;
+        }
+        let line = 1 + count_newlines(&text[..offset]);
+        facts.accesses.push(crate::extract::RawAccess {
+            resource: crate::extract::RawResource::Env(crate::extract::EnvTarget {
+                name: Expr::lit(name),
+                value: default.map(Expr::lit),
+            }),
+            mode: crate::model::Mode::Read,
+            line,
+            scope: 0,
+            via: "template .Env".to_string(),
+        });
+    }
+}
+
 /// Whether `${NAME}`'s `NAME` is a placeholder token's name.
 pub(crate) fn is_placeholder_name(name: &str) -> bool {
     name.strip_prefix(TOKEN_PREFIX)
@@ -655,7 +715,7 @@ fn apply_filter(
         _ => head_expr(argument, syntax, scope, line, depth + 1),
     };
     match (base, default) {
-        (Expr::Var { default: slot, .. }, Some(d)) => {
+        (Expr::Var { default: slot, .. } | Expr::Env { default: slot, .. }, Some(d)) => {
             *slot = Some(Box::new(d));
             true
         }
@@ -675,7 +735,7 @@ fn go_head(head: &str, scope: ScopeId, line: u32, depth: u32) -> Option<Expr> {
         "default" if words.len() == 3 => {
             let mut value = go_operand(&words[2], scope, line)?;
             let default = go_operand(&words[1], scope, line)?;
-            if let Expr::Var { default: slot, .. } = &mut value {
+            if let Expr::Var { default: slot, .. } | Expr::Env { default: slot, .. } = &mut value {
                 *slot = Some(Box::new(default));
             }
             Some(value)
@@ -721,10 +781,19 @@ fn go_operand(word: &str, scope: ScopeId, line: u32) -> Option<Expr> {
     let field = word.strip_prefix('$').unwrap_or(word);
     let path = field.strip_prefix('.')?;
     let dotted = dotted_name(path)?;
-    match dotted.strip_prefix("Values.") {
-        Some(rest) => Some(variable(format!("values.{rest}"), scope, line)),
-        None => Some(Expr::hole(format!(".{dotted}"))),
+    if let Some(rest) = dotted.strip_prefix("Values.") {
+        return Some(variable(format!("values.{rest}"), scope, line));
     }
+    // frep / dockerize / gomplate / tpl: `.Env.NAME` is the environment variable.
+    if let Some(name) = dotted.strip_prefix("Env.")
+        && super::common::is_env_name(name)
+    {
+        return Some(Expr::Env {
+            name: name.to_string(),
+            default: None,
+        });
+    }
+    Some(Expr::hole(format!(".{dotted}")))
 }
 
 /// Splits a Go template command into words, keeping quoted strings whole.
@@ -796,6 +865,10 @@ pub(crate) fn extract(
             line: 1,
             message: UNKNOWN_INNER_FORMAT.to_string(),
         });
+        // What it reads from the environment is known whatever it renders to.
+        if engine == TemplateEngine::Go {
+            env_reads(text, &mut facts);
+        }
         return facts;
     };
     let yaml = inner == Language::Config(ConfigFormat::Yaml);
@@ -816,6 +889,9 @@ pub(crate) fn extract(
         file_scope.name = path.to_string();
     }
     fill(&mut facts, &substituted.placeholders);
+    if engine == TemplateEngine::Go {
+        env_reads(text, &mut facts);
+    }
     // What the inner format could not read on a line the template writes with a tag (a whole
     // line from `{{ key }}={{ value }}`, a schedule from a variable) is a line only rendering
     // decides: not a defect of the file. A template with blocks (`{% if %}`, `{% for %}`) is
@@ -939,7 +1015,11 @@ fn inner_language(
     inner_path: &str,
     text: &str,
 ) -> Option<Language> {
-    if engine == TemplateEngine::Go && inner_path == path {
+    let lower = path.to_ascii_lowercase();
+    if engine == TemplateEngine::Go
+        && inner_path == path
+        && (lower.ends_with(".yaml") || lower.ends_with(".yml"))
+    {
         return Some(Language::Config(ConfigFormat::Yaml));
     }
     // The content is sniffed as rendered (a shebang or markup after a leading `{# comment #}`):

@@ -241,3 +241,89 @@ fn what_only_rendering_decides_is_not_a_warning() {
     let f = extract(TemplateEngine::Jinja, "x.conf.j2", "a = {{ b\n", &models());
     assert_eq!(f.warnings.len(), 1, "{:?}", f.warnings);
 }
+
+/// frep/tpl/dockerize templates are named for what they render to and read `.Env.X`.
+#[test]
+fn go_env_templates_are_sniffed_and_read_the_environment() {
+    let conf = "server {\n  access_log /var/log/nginx/{{ .Env.SITE | default \"meet\" }}.log;\n}\n";
+    assert_eq!(
+        crate::extract::formats::detect_template("web/rootfs/defaults/meet.conf", conf.as_bytes()),
+        Some(ConfigFormat::Template(TemplateEngine::Go))
+    );
+    let f = extract(
+        TemplateEngine::Go,
+        "web/rootfs/defaults/meet.conf",
+        conf,
+        &models(),
+    );
+    let reads: Vec<(u32, String)> = f
+        .accesses
+        .iter()
+        .filter_map(|a| match &a.resource {
+            crate::extract::RawResource::Env(t) => Some((
+                a.line,
+                format!(
+                    "{:?}={:?}",
+                    t.name.as_lit(),
+                    t.value.as_ref().and_then(Expr::as_lit)
+                ),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        reads,
+        vec![(2, "Some(\"SITE\")=Some(\"meet\")".to_string())]
+    );
+    // The log path is built from the environment, with the tag's default.
+    let log = f
+        .accesses
+        .iter()
+        .find_map(|a| a.resource.as_path())
+        .expect("the access_log path");
+    assert_eq!(
+        render(&log.expr),
+        render(&Expr::concat(vec![
+            Expr::lit("/var/log/nginx/"),
+            Expr::Env {
+                name: "SITE".into(),
+                default: Some(Box::new(Expr::lit("meet"))),
+            },
+            Expr::lit(".log"),
+        ]))
+    );
+    // A read in a control tag, with no default, and a script in an unknown format still reads.
+    let lua = "{{ if .Env.ENABLE_JWT | default \"0\" | toBool }}\nauth = \"{{ .Env.AUTH_URL }}\"\n{{ end }}\n";
+    let f = extract(
+        TemplateEngine::Go,
+        "conf.d/site.cfg.unknownext",
+        lua,
+        &models(),
+    );
+    let names: Vec<(u32, Option<&str>, bool)> = f
+        .accesses
+        .iter()
+        .filter_map(|a| match &a.resource {
+            crate::extract::RawResource::Env(t) => {
+                Some((a.line, t.name.as_lit(), t.value.is_none()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        names,
+        vec![(1, Some("ENABLE_JWT"), false), (2, Some("AUTH_URL"), true)]
+    );
+}
+
+#[test]
+fn files_with_other_braces_are_not_go_env_templates() {
+    for text in [
+        "{{ .Values.image }}\n",
+        "name: {{ app_name }}\n",
+        "const x = {{a: 1}};\n",
+        "echo '{{' .Env.X\n",
+    ] {
+        assert!(!looks_like_go_env_template(text.as_bytes()), "{text}");
+    }
+}
