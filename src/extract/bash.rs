@@ -210,6 +210,7 @@ fn walk_tree(
         item_vars: &[],
         loop_vars: &[],
         cwd: None,
+        positional: false,
     };
     env::scan_uses(root, &tr, &function_scopes, log);
 }
@@ -387,6 +388,8 @@ struct Walker<'a> {
     log: &'a mut ShellLog,
     /// The scope given to each function definition walked, by node id.
     function_scopes: BTreeMap<usize, ScopeId>,
+    /// In a function whose `$1`…`$9` are its call sites' arguments (see [`Translator`]).
+    positional: bool,
     depth: u32,
     depth_warned: bool,
     nesting: u32,
@@ -410,6 +413,7 @@ impl<'a> Walker<'a> {
             dir_stack: Vec::new(),
             item_vars: Vec::new(),
             loop_vars: Vec::new(),
+            positional: false,
             capture: None,
             feed: None,
             wait_mode: false,
@@ -432,6 +436,7 @@ impl<'a> Walker<'a> {
             item_vars: &self.item_vars,
             loop_vars: &self.loop_vars,
             cwd: self.cwd.as_ref(),
+            positional: self.positional,
         }
     }
 
@@ -1003,6 +1008,21 @@ impl<'a> Walker<'a> {
             line: self.line(node),
         });
         self.function_scopes.insert(node.id(), scope);
+        // `shift` and `set --` renumber the parameters: then `$1` stays unknown.
+        let body = self.node_text(node);
+        let renumbered = body
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .any(|w| w == "shift")
+            || body.contains("set --");
+        let positional = !renumbered;
+        if positional {
+            self.facts.params.push(crate::extract::FunctionParams {
+                scope,
+                names: (1..=9).map(|n| n.to_string()).collect(),
+                positional_only: true,
+            });
+        }
+        let saved_positional = std::mem::replace(&mut self.positional, positional);
         let saved_scope = std::mem::replace(&mut self.scope, scope);
         let saved_cwd = self.cwd.take();
         let saved_stack = std::mem::take(&mut self.dir_stack);
@@ -1017,6 +1037,7 @@ impl<'a> Walker<'a> {
             self.statement(child);
         }
         self.scope = saved_scope;
+        self.positional = saved_positional;
         self.cwd = saved_cwd;
         self.dir_stack = saved_stack;
         self.item_vars = saved_items;

@@ -121,7 +121,10 @@ impl<'a, 'e> Evaluator<'a, 'e> {
                 default,
             } => match self.lookup.find(file, *scope, name, *line) {
                 // A parameter, unbound or bound to its default: what the callers pass.
-                target if let Some(values) = self.parameter_value(file, *scope, name, &target) => {
+                target
+                    if let Some(values) =
+                        self.parameter_value(file, *scope, name, &target, default.as_deref()) =>
+                {
                     values
                 }
                 Target::Binding(at, binding) => {
@@ -189,6 +192,7 @@ impl<'a, 'e> Evaluator<'a, 'e> {
         scope: ScopeId,
         name: &str,
         target: &Target<'a>,
+        use_default: Option<&'a Expr>,
     ) -> Option<Vec<Value>> {
         let function = self.lookup.parameter_scope(file, scope, name)?;
         let facts = self.lookup.facts(file)?;
@@ -220,15 +224,23 @@ impl<'a, 'e> Evaluator<'a, 'e> {
         for (caller, call) in callers {
             match params::argument(call, name, position) {
                 Some(Some(arg)) => {
-                    self.record_origin_note(caller, call.line, format!("passes {name}"));
+                    let shown = if name.bytes().all(|b| b.is_ascii_digit()) {
+                        format!("${name}")
+                    } else {
+                        name.to_string()
+                    };
+                    self.record_origin_note(caller, call.line, format!("passes {shown}"));
                     out.extend(self.eval(caller, &arg.value));
                 }
-                Some(None) => match default {
-                    Some(b) => {
+                // Left out: the parameter's default (`def f(x=d)`), else the use's own
+                // (`${2:-d}`), else unknown.
+                Some(None) => match (default, use_default) {
+                    (Some(b), _) => {
                         self.record_origin(file, b.line, name);
                         out.extend(self.eval(file, &b.value));
                     }
-                    None => out.push(unknown()),
+                    (None, Some(d)) => out.extend(self.eval(file, d)),
+                    (None, None) => out.push(unknown()),
                 },
                 None => out.push(unknown()),
             }

@@ -70,7 +70,13 @@ impl<'a> Functions<'a> {
     /// (`self.x`), or the one function whose qualified name ends with the callee's dotted
     /// name. A bare or receiver-qualified name that matches nothing exactly (`conn.fetch`,
     /// `fh.write`) is not guessed.
-    fn resolve(&self, r: usize, facts: &FileFacts, call: &CallRef) -> Option<(&'a str, ScopeId)> {
+    fn resolve(
+        &self,
+        r: usize,
+        path: &'a str,
+        facts: &FileFacts,
+        call: &CallRef,
+    ) -> Option<(&'a str, ScopeId)> {
         let callee = normalise(&call.callee);
         if let Some(found) = self.by_name.get(&(r, callee.clone())) {
             return Some(*found);
@@ -92,6 +98,18 @@ impl<'a> Functions<'a> {
                 format!("{root}.{}.{method}", class.name)
             };
             return self.by_name.get(&(r, qualified)).copied();
+        }
+        // A shell function of the same file, called by its bare name.
+        if !callee.contains('.')
+            && let Some(found) = facts.params.iter().find(|p| {
+                p.positional_only
+                    && facts
+                        .scopes
+                        .get(p.scope)
+                        .is_some_and(|s| s.kind == ScopeKind::Function && s.name == callee)
+            })
+        {
+            return Some((path, found.scope));
         }
         let (_, last) = callee.rsplit_once('.')?;
         let suffix = format!(".{callee}");
@@ -118,7 +136,7 @@ impl<'a> CallerIndex<'a> {
         for (r, repo) in repos.iter().enumerate() {
             for (path, facts) in &repo.files {
                 for call in &facts.calls {
-                    let Some((callee_path, scope)) = functions.resolve(r, facts, call) else {
+                    let Some((callee_path, scope)) = functions.resolve(r, path, facts, call) else {
                         continue;
                     };
                     let caller = FileRef {

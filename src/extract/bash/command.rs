@@ -420,11 +420,24 @@ impl<'a> Walker<'a> {
         }
         // A function defined in the script shadows any program of the same name.
         if self.log.functions.contains(&name) {
+            let args = args
+                .iter()
+                .take(9)
+                .map(|word| {
+                    let value = word.expr();
+                    // `"$@"`: the caller's own arguments, positions unknown from here on.
+                    let spread = matches!(&value, Expr::Hole { label, .. } if label == "$@" || label == "$*");
+                    crate::extract::CallArg {
+                        keyword: spread.then(|| "*".to_string()),
+                        value,
+                    }
+                })
+                .collect();
             self.facts.calls.push(CallRef {
                 scope: self.scope,
                 line,
                 callee: name,
-                args: Vec::new(),
+                args,
             });
             return;
         }

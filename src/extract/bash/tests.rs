@@ -1543,3 +1543,38 @@ fn copy_and_install_destinations_name_the_files_written() {
         ]
     );
 }
+
+/// `$1`…`$9` of a function are its parameters, bound at its calls; `shift` renumbers them.
+#[test]
+fn function_parameters_and_call_arguments() {
+    let f = facts(
+        "dump() {\n  local name=\"$1\"\n  pg_dump > \"${2:-/srv}/$name.sql\"\n}\nup() {\n  shift\n  cp \"$1\" /mnt/\n}\ndump shop /data\n",
+    );
+    let dump = f
+        .scopes
+        .iter()
+        .position(|s| s.name == "dump")
+        .expect("dump's scope");
+    let params = f.params_of(dump).expect("dump takes parameters");
+    assert!(params.positional_only);
+    assert_eq!(params.names[0], "1");
+    let up = f
+        .scopes
+        .iter()
+        .position(|s| s.name == "up")
+        .expect("up's scope");
+    assert!(f.params_of(up).is_none(), "shift renumbers: no parameters");
+    let name = f
+        .bindings
+        .iter()
+        .find(|b| b.name == "name")
+        .expect("local name");
+    assert!(matches!(&name.value, Expr::Var { name, scope, .. } if name == "1" && *scope == dump));
+    let call = f
+        .calls
+        .iter()
+        .find(|c| c.callee == "dump")
+        .expect("the call");
+    let args: Vec<Option<&str>> = call.args.iter().map(|a| a.value.as_lit()).collect();
+    assert_eq!(args, vec![Some("shop"), Some("/data")]);
+}

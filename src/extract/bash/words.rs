@@ -493,6 +493,9 @@ pub(super) struct Translator<'a> {
     /// "$f"; done` on one line each).
     pub loop_vars: &'a [(String, Expr)],
     pub cwd: Option<&'a Expr>,
+    /// In a function whose positional parameters keep their meaning (no `shift`, no `set --`):
+    /// `$1`…`$9` are its parameters, bound at its call sites.
+    pub positional: bool,
 }
 
 impl Translator<'_> {
@@ -640,6 +643,15 @@ impl Translator<'_> {
         let special = name.is_empty()
             || name.chars().all(|c| c.is_ascii_digit())
             || matches!(name, "@" | "*" | "#" | "?" | "$" | "!" | "-" | "_");
+        if self.positional && name.len() == 1 && matches!(name.as_bytes()[0], b'1'..=b'9') {
+            return Expr::Var {
+                name: name.to_string(),
+                scope: self.scope,
+                line,
+                env_fallback: false,
+                default: default.map(Box::new),
+            };
+        }
         if special {
             let hole = if name == "0" {
                 Expr::path_hole("$0")
