@@ -211,6 +211,7 @@ fn walk_tree(
         loop_vars: &[],
         cwd: None,
         positional: false,
+        functions: None,
     };
     env::scan_uses(root, &tr, &function_scopes, log);
 }
@@ -437,6 +438,7 @@ impl<'a> Walker<'a> {
             loop_vars: &self.loop_vars,
             cwd: self.cwd.as_ref(),
             positional: self.positional,
+            functions: Some(&self.log.functions),
         }
     }
 
@@ -716,6 +718,13 @@ impl<'a> Walker<'a> {
                 _ => {}
             }
         }
+        // What a function prints is what `$(function ...)` gives its caller.
+        let piped = node
+            .parent()
+            .is_some_and(|p| matches!(p.kind(), "pipeline" | "redirected_statement"));
+        if redirects.is_empty() && !piped {
+            self.function_output(&words, line);
+        }
         if sources.is_empty() {
             self.run(&words, line, feed.as_deref());
         } else {
@@ -992,6 +1001,74 @@ impl<'a> Walker<'a> {
         };
         let name = self.node_text(name);
         self.emit_env(name, Mode::Set, Some(value), line, "VAR=value command");
+    }
+
+    /// `echo VALUE` / `printf '%s\n' VALUE` in a function (not redirected, not piped): one more
+    /// alternative of what a command substitution of the function gives, bound as `name()` in
+    /// the scope that holds the function.
+    fn function_output(&mut self, words: &[Word], line: u32) {
+        const MAX_OUTPUTS: usize = 16;
+        let Some((first, args)) = words.split_first() else {
+            return;
+        };
+        let value = match first.lit().as_deref() {
+            Some("echo") => {
+                let operands: Vec<&Word> = args
+                    .iter()
+                    .skip_while(|w| matches!(w.lit().as_deref(), Some("-n" | "-e" | "-ne" | "-en")))
+                    .collect();
+                match operands.as_slice() {
+                    [one] => one.expr(),
+                    _ => return,
+                }
+            }
+            Some("printf") => match args {
+                [format, value] if matches!(format.lit().as_deref(), Some("%s" | "%s\n")) => {
+                    value.expr()
+                }
+                _ => return,
+            },
+            _ => return,
+        };
+        let Some(function) = self.facts.scopes.get(self.scope) else {
+            return;
+        };
+        if function.kind != ScopeKind::Function || function.name.is_empty() {
+            return;
+        }
+        let (Some(holder), def_line) = (function.parent, function.line) else {
+            return;
+        };
+        let name = format!("{}()", function.name);
+        let existing = self
+            .facts
+            .bindings
+            .iter_mut()
+            .rev()
+            .find(|b| b.scope == holder && b.name == name && b.line >= def_line);
+        match existing {
+            Some(binding) => {
+                let previous = std::mem::replace(&mut binding.value, Expr::hole("output"));
+                binding.value = match previous {
+                    Expr::Alt { mut options } => {
+                        if options.len() < MAX_OUTPUTS && !options.contains(&value) {
+                            options.push(value);
+                        }
+                        Expr::Alt { options }
+                    }
+                    other if other == value => other,
+                    other => Expr::Alt {
+                        options: vec![other, value],
+                    },
+                };
+            }
+            None => self.facts.bindings.push(crate::extract::Binding {
+                scope: holder,
+                name,
+                value,
+                line,
+            }),
+        }
     }
 
     fn function(&mut self, node: Node) {

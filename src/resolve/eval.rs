@@ -258,7 +258,11 @@ impl<'a, 'e> Evaluator<'a, 'e> {
     }
 
     fn record_origin(&mut self, file: FileRef<'a>, line: u32, name: &str) {
-        self.record_origin_note(file, line, format!("sets {name}"));
+        let note = match name.strip_suffix("()") {
+            Some(function) => format!("{function}() returns it"),
+            None => format!("sets {name}"),
+        };
+        self.record_origin_note(file, line, note);
     }
 
     fn record_origin_note(&mut self, file: FileRef<'a>, line: u32, note: String) {

@@ -1578,3 +1578,28 @@ fn function_parameters_and_call_arguments() {
     let args: Vec<Option<&str>> = call.args.iter().map(|a| a.value.as_lit()).collect();
     assert_eq!(args, vec![Some("shop"), Some("/data")]);
 }
+
+/// What a function prints is what `$(function ...)` gives; messages to stderr or into a pipe
+/// are not part of it.
+#[test]
+fn a_function_prints_its_value_for_command_substitutions() {
+    let f = facts(
+        "conf() {\n  echo \"missing\" >&2\n  echo \"$1\" | tr a b\n  echo \"$2\"\n}\nLOG=\"$(conf LOGFILE /var/log/x.log)\"\nOTHER=\"$(cat /etc/x)\"\n",
+    );
+    let printed: Vec<&Binding> = f.bindings.iter().filter(|b| b.name == "conf()").collect();
+    assert_eq!(printed.len(), 1);
+    assert_eq!(printed[0].scope, 0);
+    assert!(matches!(&printed[0].value, Expr::Var { name, .. } if name == "2"));
+    let log = f.bindings.iter().find(|b| b.name == "LOG").expect("LOG");
+    assert!(matches!(&log.value, Expr::Var { name, .. } if name == "conf()"));
+    let other = f
+        .bindings
+        .iter()
+        .find(|b| b.name == "OTHER")
+        .expect("OTHER");
+    assert!(
+        matches!(&other.value, Expr::Hole { .. }),
+        "{:?}",
+        other.value
+    );
+}

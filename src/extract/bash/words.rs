@@ -496,6 +496,8 @@ pub(super) struct Translator<'a> {
     /// In a function whose positional parameters keep their meaning (no `shift`, no `set --`):
     /// `$1`…`$9` are its parameters, bound at its call sites.
     pub positional: bool,
+    /// The functions the text defines: `$(name ...)` of one of them gives what it prints.
+    pub functions: Option<&'a std::collections::BTreeSet<String>>,
 }
 
 impl Translator<'_> {
@@ -843,6 +845,14 @@ impl Translator<'_> {
             "pwd" => self.cwd.cloned().unwrap_or_else(|| Expr::path_hole(label)),
             "basename" | "hostname" | "whoami" | "id" | "uname" | "logname" | "hostid"
             | "nproc" => Expr::hole(label),
+            // A function of the script gives what it prints (its `name()` binding).
+            _ if self.functions.is_some_and(|f| f.contains(&name)) => Expr::Var {
+                name: format!("{name}()"),
+                scope: self.scope,
+                line: words.first().map_or(0, |w| w.line),
+                env_fallback: false,
+                default: Some(Box::new(Expr::path_hole(label))),
+            },
             _ => Expr::path_hole(label),
         }
     }
