@@ -28,8 +28,28 @@ pub struct Lookup<'a> {
     pub repos: &'a [RepoFacts],
     /// Nesting of `find` through imports: bounded, so import cycles cannot recurse forever.
     depth: std::cell::Cell<usize>,
+    /// Repository files by file name, for sourced files; built on first use.
+    by_name: std::cell::OnceCell<std::collections::HashMap<(usize, &'a str), Vec<&'a str>>>,
     /// Call sites of functions, built on the first parameter that needs them.
     callers: std::cell::OnceCell<super::params::CallerIndex<'a>>,
+}
+
+/// Star imports and sourced files searched per scope, nearest first.
+const MAX_STAR_IMPORTS: usize = 16;
+
+/// `a/b/../c/./d` -> `a/c/d`: a sourced path joined onto the script's directory.
+fn normalize(path: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            s => out.push(s),
+        }
+    }
+    out.join("/")
 }
 
 /// Imports followed through more modules than this are treated as unbound.
@@ -41,6 +61,7 @@ impl<'a> Lookup<'a> {
             repos,
             depth: std::cell::Cell::new(0),
             callers: std::cell::OnceCell::new(),
+            by_name: std::cell::OnceCell::new(),
         }
     }
 
@@ -150,6 +171,11 @@ impl<'a> Lookup<'a> {
             {
                 return t;
             }
+            // `. lib/config.sh`, `source "$(dirname "$0")/env"`, `from app.config import *`:
+            // what the sourced file or module binds, the last source before the use first.
+            if let Some(t) = self.find_in_star_imports(file, facts, s, name, before) {
+                return t;
+            }
             // `log_path()` after `from app.paths import log_path`: the returns of `log_path`
             // in that module.
             if let Some(stem) = name.strip_suffix("()")
@@ -195,6 +221,98 @@ impl<'a> Lookup<'a> {
             return self.find_in_module(values_file, name);
         }
         Target::Unbound
+    }
+
+    /// A name bound by a file this scope sources (shell) or star-imports (Python), before
+    /// `before` when given.
+    fn find_in_star_imports(
+        &self,
+        file: FileRef<'a>,
+        facts: &'a FileFacts,
+        scope: ScopeId,
+        name: &str,
+        before: Option<u32>,
+    ) -> Option<Target<'a>> {
+        let mut stars: Vec<&'a Import> = facts
+            .imports
+            .iter()
+            .filter(|i| i.scope == scope && i.local == "*")
+            .filter(|i| before.is_none_or(|line| i.line < line))
+            .collect();
+        stars.sort_by_key(|i| std::cmp::Reverse(i.line));
+        for import in stars.into_iter().take(MAX_STAR_IMPORTS) {
+            let target = if file.path.ends_with(".py") {
+                self.module_file(file, import, false)
+            } else {
+                self.sourced_file(file, &import.module)
+            };
+            let Some(target) = target.filter(|t| *t != file) else {
+                continue;
+            };
+            if let found @ Target::Binding(..) = self.find_in_module(target, name) {
+                return Some(found);
+            }
+        }
+        None
+    }
+
+    /// The repository file a shell `source` names (see `sourced_module` in the bash extractor):
+    /// relative to the script's directory, else the repository file whose path is the longest
+    /// suffix of the written path (at least its last two segments, as for launched scripts).
+    fn sourced_file(&self, file: FileRef<'a>, module: &str) -> Option<FileRef<'a>> {
+        let repo = self.repos.get(file.repo)?;
+        if let Some(relative) = module.strip_prefix("@script/") {
+            let dir = file.path.rsplit_once('/').map_or("", |(d, _)| d);
+            let joined = normalize(&format!("{dir}/{relative}"));
+            return repo
+                .files
+                .get_key_value(joined.trim_start_matches('/'))
+                .map(|(path, _)| FileRef {
+                    repo: file.repo,
+                    path,
+                });
+        }
+        let written = module.trim_start_matches('*');
+        let name = written.rsplit('/').next().unwrap_or(written);
+        let index = self.by_name.get_or_init(|| {
+            let mut index: std::collections::HashMap<(usize, &'a str), Vec<&'a str>> =
+                std::collections::HashMap::new();
+            for (r, repo) in self.repos.iter().enumerate() {
+                for path in repo.files.keys() {
+                    let base = path.rsplit('/').next().unwrap_or(path);
+                    index.entry((r, base)).or_default().push(path.as_str());
+                }
+            }
+            index
+        });
+        let candidates = index.get(&(file.repo, name))?;
+        // After an unknown directory (`"$LIB/config.sh"`): the one file with that tail.
+        if module.starts_with('*') {
+            let tail = written.trim_start_matches('/');
+            let mut matching = candidates
+                .iter()
+                .filter(|path| **path == tail || path.ends_with(&format!("/{tail}")));
+            return match (matching.next(), matching.next()) {
+                (Some(path), None) => Some(FileRef {
+                    repo: file.repo,
+                    path,
+                }),
+                _ => None,
+            };
+        }
+        let relative = !written.starts_with('/');
+        candidates
+            .iter()
+            .filter(|path| {
+                let segments = path.matches('/').count() + 1;
+                let suffix = written.ends_with(&format!("/{path}")) || written == **path;
+                suffix && (segments >= 2 || relative || written == **path)
+            })
+            .max_by_key(|path| path.len())
+            .map(|path| FileRef {
+                repo: file.repo,
+                path,
+            })
     }
 
     /// The `values.yaml` of the Helm chart a template belongs to: in the nearest directory
@@ -423,6 +541,12 @@ mod tests {
             "pkg/config.py"
         );
         assert_eq!(python_module_candidates("m.py", "a.b", 0)[0].0, "a/b.py");
+    }
+
+    #[test]
+    fn sourced_paths_are_normalized() {
+        assert_eq!(normalize("bin/../lib/./config.sh"), "lib/config.sh");
+        assert_eq!(normalize("/a/b/../../c"), "c");
     }
 
     #[test]

@@ -144,6 +144,37 @@ pub(super) fn parse_args(syntax: &OptionSyntax, args: &[Word], cwd_flags: &FlagS
 }
 
 /// `czf` as the first word of `tar czf out.tgz dir`.
+/// How a sourced file is found from the path written: `@script/REL` for a path relative to the
+/// script's own directory (`"$(dirname "$0")/lib.sh"`), the path itself when literal, and
+/// `*TAIL` for a literal tail after an unknown directory (`"$LIB_DIR/config.sh"`).
+pub(super) fn sourced_module(expr: &Expr) -> Option<String> {
+    let parts: Vec<&Expr> = match expr {
+        Expr::Lit { text } => return Some(text.clone()),
+        Expr::Concat { parts } => parts.iter().collect(),
+        _ => return None,
+    };
+    let tail_start = parts
+        .iter()
+        .rposition(|p| !matches!(p, Expr::Lit { .. }))
+        .map_or(0, |i| i + 1);
+    let tail: String = parts[tail_start..]
+        .iter()
+        .filter_map(|p| p.as_lit())
+        .collect();
+    if tail.trim_matches('/').is_empty() {
+        return None;
+    }
+    if tail_start == 1
+        && matches!(parts.first(), Some(Expr::Hole { label, .. }) if label == "script dir")
+    {
+        return Some(format!("@script/{}", tail.trim_start_matches('/')));
+    }
+    if tail_start == 0 {
+        return Some(tail);
+    }
+    Some(format!("*{tail}"))
+}
+
 fn is_bare_cluster(word: &Word) -> bool {
     word.lit().is_some_and(|l| {
         !l.is_empty() && l.len() <= 12 && l.chars().all(|c| c.is_ascii_alphabetic())
@@ -1012,6 +1043,17 @@ impl<'a> Walker<'a> {
             line,
             via.to_string(),
         );
+        if let Some(module) = sourced_module(&expr) {
+            // Everything the sourced file binds is visible after this line: a star import.
+            self.facts.imports.push(crate::extract::Import {
+                scope: self.scope,
+                local: "*".to_string(),
+                module,
+                name: Some("*".to_string()),
+                level: 0,
+                line,
+            });
+        }
         self.run_ref(expr, line);
     }
 

@@ -1603,3 +1603,25 @@ fn a_function_prints_its_value_for_command_substitutions() {
         other.value
     );
 }
+
+/// `source F`: how the sourced file is found from what is written.
+#[test]
+fn sourced_files_are_star_imports() {
+    let f = facts(
+        ". \"$(dirname \"$0\")/../lib/config.sh\"\nsource /opt/app/lib/env.sh\n. \"$LIB/common.sh\"\n. \"$X\"\n",
+    );
+    let modules: Vec<(u32, &str)> = f
+        .imports
+        .iter()
+        .filter(|i| i.local == "*")
+        .map(|i| (i.line, i.module.as_str()))
+        .collect();
+    assert_eq!(
+        modules,
+        vec![
+            (1, "@script/../lib/config.sh"),
+            (2, "/opt/app/lib/env.sh"),
+            (3, "*/common.sh"),
+        ]
+    );
+}
