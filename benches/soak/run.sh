@@ -9,7 +9,8 @@
 #
 # Environment: SOAK_DIR (clones, default ./target/soak), OUT (default $SOAK_DIR/out), COMMITS
 # (default 40), ONLY (one repository name), SOAK_PY (default ../shared/soak/soak.py),
-# KNOCKON_MIRRORS (local mirrors), TIMEOUT (seconds per check, default 120).
+# KNOCKON_MIRRORS (local mirrors), TIMEOUT (seconds per check, default 120), KNOCKON_BIN (a
+# prebuilt binary instead of building this tree).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -21,7 +22,11 @@ soak_py=${SOAK_PY:-$root/../shared/soak/soak.py}
 mirrors=${KNOCKON_MIRRORS:-/work/.mirror}
 
 [[ -f $soak_py ]] || { echo "soak: $soak_py not found (set SOAK_PY)" >&2; exit 2; }
-cargo build --release --locked -q
+bin=${KNOCKON_BIN:-}
+if [[ -z $bin ]]; then
+    cargo build --release --locked -q
+    bin=target/release/knockon
+fi
 mkdir -p "$soak_dir/repos" "$out"
 
 # Clone and pin every repository the plan names (as a subject or as context).
@@ -55,5 +60,5 @@ print(json.dumps([
     for e in plan if not only or e["name"] == only], indent=1))
 EOF
 
-exec python3 "$soak_py" --bin target/release/knockon --plan "$soak_dir/plan.json" \
+exec python3 "$soak_py" --bin "$bin" --plan "$soak_dir/plan.json" \
     --commits "$commits" --timeout "${TIMEOUT:-120}" --out "$out"
