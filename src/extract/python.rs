@@ -33,6 +33,7 @@ mod environ;
 mod loops;
 mod messages;
 mod names;
+mod options;
 mod parse;
 mod returns;
 mod scan;

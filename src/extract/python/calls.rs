@@ -526,6 +526,9 @@ impl Extractor<'_> {
             }
             _ => return,
         };
+        if callee.ends_with(".add_argument") {
+            self.argparse_option(call, ctx);
+        }
         let args = self.call_args(call, ctx);
         self.facts.calls.push(CallRef {
             scope: ctx.scope,

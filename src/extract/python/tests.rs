@@ -1286,3 +1286,26 @@ fn throughput_on_a_large_file() {
         f.bindings.len()
     );
 }
+
+/// argparse and click defaults are the values of the options a deployment does not pass.
+#[test]
+fn command_line_option_defaults_are_values() {
+    let f = facts(
+        "import argparse\nimport click\n\ndef main():\n    p = argparse.ArgumentParser()\n    p.add_argument(\"--out-dir\", default=\"/srv/out\")\n    p.add_argument(\"-l\", \"--log\", dest=\"logfile\", default=\"/var/log/x.log\")\n    p.add_argument(\"--day\", required=True)\n    args = p.parse_args()\n\n@click.command()\n@click.option(\"--spool\", default=\"/var/spool/x\", envvar=\"X_SPOOL\")\ndef worker(spool):\n    pass\n",
+    );
+    let out = binding(&f, "args.out_dir");
+    assert_eq!(
+        (out.line, show(&out.value)),
+        (6, "\"/srv/out\"".to_string())
+    );
+    assert_eq!(
+        show(&binding(&f, "args.logfile").value),
+        "\"/var/log/x.log\""
+    );
+    assert!(
+        f.bindings.iter().all(|b| b.name != "args.day"),
+        "no default: unknown"
+    );
+    let spool = binding(&f, "spool");
+    assert_eq!(show(&spool.value), "env(X_SPOOL, \"/var/spool/x\")");
+}

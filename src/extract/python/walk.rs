@@ -103,6 +103,8 @@ pub(super) struct Extractor<'a> {
     pub types: TypeTable,
     /// Types returned by functions of this file, by call name (`_sm()`, `self.client()`).
     pub return_types: HashMap<String, String>,
+    /// Options declared with `add_argument`, for `args = parser.parse_args()`.
+    pub option_defaults: Vec<super::options::OptionDefault>,
     /// The function whose decorators are being scanned.
     pub decorating: Option<Decorated>,
     /// The node id of the decorator expression being scanned (decorator rows match it only).
@@ -174,6 +176,7 @@ impl<'a> Extractor<'a> {
             from_imported: BTreeSet::new(),
             types: HashMap::new(),
             return_types: HashMap::new(),
+            option_defaults: Vec::new(),
             decorating: None,
             current_decorator: None,
             numbers: HashMap::new(),
@@ -346,6 +349,7 @@ impl<'a> Extractor<'a> {
                 Some(right) => {
                     for target in targets {
                         self.bind_target(target, right, ctx);
+                        self.bind_parsed_args(target, right, ctx);
                     }
                     self.scan(right, ctx);
                     return;
@@ -510,6 +514,9 @@ impl<'a> Extractor<'a> {
                     && self.decorating.is_some()
                 {
                     self.bare_decorator(expr, ctx);
+                }
+                if let (Some(expr), Some(def)) = (expr, definition) {
+                    self.click_option(expr, ctx, line_of(def));
                 }
                 self.scan(child, ctx);
                 self.current_decorator = None;
