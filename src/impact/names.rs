@@ -122,6 +122,10 @@ fn is_binding(access: &Access) -> bool {
 }
 
 /// A name the changed side stopped using, with counterparts still on it.
+/// How far apart a read of the new name and one of the old may be to count as one lookup with a
+/// fallback.
+const FALLBACK_LINES: u32 = 5;
+
 fn renamed(
     rule: &ImpactRule,
     order: usize,
@@ -157,16 +161,21 @@ fn renamed(
         if !counterparts(graph, counterpart, change.side).is_empty() {
             continue;
         }
-        // A consumer that also reads the new name (`get("NEW") or get("OLD")`,
-        // `${NEW:-${OLD:-}}`) falls back to the old one deliberately: the rename is what it
-        // was written for. (The same program started by another launcher with another value
-        // is another consumer.)
+        // A consumer that also reads the new name right there (`get("NEW") or get("OLD")`,
+        // `${NEW:-${OLD:-}}`, a second lookup on the next lines) falls back to the old one
+        // deliberately: the rename is what it was written for. A read of the new name elsewhere
+        // in the same file or template is not a fallback (jitsi 8da61612: a template reading
+        // AUTH_TYPE at the top kept testing JWT_ENABLE_TOKEN_AUTH 70 lines below). (The same
+        // program started by another launcher with another value is another consumer.)
         let launcher = |a: &Access| a.launched_by.as_ref().map(|o| o.launcher.clone());
         if change.side == Side::Producer
             && change.replacements.iter().any(|r| {
                 counterparts(graph, r, Side::Consumer).into_iter().any(|c| {
                     let other = graph.access(c);
-                    same_unit(other, counterpart) && launcher(other) == launcher(counterpart)
+                    same_unit(other, counterpart)
+                        && other.site.path == counterpart.site.path
+                        && other.site.line.abs_diff(counterpart.site.line) <= FALLBACK_LINES
+                        && launcher(other) == launcher(counterpart)
                 })
             })
         {
