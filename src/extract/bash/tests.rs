@@ -877,6 +877,34 @@ fn wrappers_are_seen_through() {
     );
 }
 
+/// Container entry points and supervisors drop privileges or reap children, then run the
+/// command: `gosu app touch /x` creates `/x`.
+#[test]
+fn container_and_supervisor_wrappers_are_seen_through() {
+    let f = facts(
+        "gosu app rm /a\nsu-exec app:app rm /b\ns6-setuidgid app rm /c\nchpst -u app -n 5 rm /d\n\
+         setpriv --reuid 1000 --regid 1000 --init-groups rm /e\ntini -- rm /f\ndumb-init rm /g\n",
+    );
+    let deletes: Vec<(u32, Expr)> = with_mode(&f, Mode::Delete)
+        .iter()
+        .map(|a| (a.line, path(a).expr.clone()))
+        .collect();
+    assert_eq!(
+        deletes,
+        vec![
+            (1, lit("/a")),
+            (2, lit("/b")),
+            (3, lit("/c")),
+            (4, lit("/d")),
+            (5, lit("/e")),
+            (6, lit("/f")),
+            (7, lit("/g")),
+        ]
+    );
+    // Not a wrapper's user: `gosu app` alone runs nothing.
+    assert!(with_mode(&facts("gosu app\n"), Mode::Delete).is_empty());
+}
+
 #[test]
 fn system_paths_of_known_commands_use_the_model() {
     let f = facts("/bin/rm -f /a\n/usr/bin/find /b -delete\n");
