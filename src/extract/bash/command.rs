@@ -440,6 +440,7 @@ impl<'a> Walker<'a> {
                 return;
             }
             "trap" => return self.trap(args, line),
+            "start-stop-daemon" => return self.start_stop_daemon(args, line, feed),
             "set" => {
                 let words: Vec<String> = args.iter().map_while(Word::lit).collect();
                 if let Some(on) = super::env::nounset_change(&words) {
@@ -1055,6 +1056,41 @@ impl<'a> Walker<'a> {
             });
         }
         self.run_ref(expr, line);
+    }
+
+    /// `start-stop-daemon --start --exec PROG -- ARGS...` runs `PROG ARGS...` (the daemon of
+    /// many init scripts, often `--exec /bin/bash -- -c "daemon >> /var/log/x.log"`); with
+    /// `--startas` that program is what runs. `--stop` and `--status` run nothing.
+    fn start_stop_daemon(&mut self, args: &[Word], line: u32, feed: Option<&[Captured]>) {
+        let flag = |w: &Word| w.lit().unwrap_or_default();
+        let starts = args
+            .iter()
+            .any(|w| matches!(flag(w).as_str(), "--start" | "-S"));
+        if !starts {
+            return;
+        }
+        let mut program: Option<&Word> = None;
+        let mut startas: Option<&Word> = None;
+        let mut rest: &[Word] = &[];
+        let mut i = 0;
+        while i < args.len() {
+            match flag(&args[i]).as_str() {
+                "--" => {
+                    rest = &args[i + 1..];
+                    break;
+                }
+                "--exec" | "-x" => program = args.get(i + 1),
+                "--startas" | "-a" => startas = args.get(i + 1),
+                _ => {}
+            }
+            i += 1;
+        }
+        let Some(program) = startas.or(program) else {
+            return;
+        };
+        let mut words = vec![program.clone()];
+        words.extend(rest.iter().cloned());
+        self.run(&words, line, feed);
     }
 
     fn cd(&mut self, args: &[Word], line: u32, push: bool) {

@@ -905,6 +905,25 @@ fn container_and_supervisor_wrappers_are_seen_through() {
     assert!(with_mode(&facts("gosu app\n"), Mode::Delete).is_empty());
 }
 
+/// Init scripts start daemons through `start-stop-daemon`; what runs is `--exec`/`--startas`
+/// with the words after `--`, a shell's `-c` string included.
+#[test]
+fn start_stop_daemon_runs_its_program() {
+    let f = facts(
+        "start-stop-daemon --start --background --exec /bin/bash -- -c \"/usr/bin/api >> /var/log/api.log 2>&1\"\n\
+         start-stop-daemon --stop --exec /bin/rm -- /should-not\n",
+    );
+    let appends: Vec<(u32, Expr)> = with_mode(&f, Mode::Append)
+        .iter()
+        .map(|a| (a.line, path(a).expr.clone()))
+        .collect();
+    assert_eq!(appends, vec![(1, lit("/var/log/api.log"))]);
+    assert!(
+        with_mode(&f, Mode::Delete).is_empty(),
+        "--stop runs nothing"
+    );
+}
+
 #[test]
 fn system_paths_of_known_commands_use_the_model() {
     let f = facts("/bin/rm -f /a\n/usr/bin/find /b -delete\n");
