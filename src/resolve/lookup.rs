@@ -203,6 +203,17 @@ impl<'a> Lookup<'a> {
                 {
                     return self.find_in_module(module_file, rest);
                 }
+                // `Settings.out_dir` after `from app.config import Settings`: the class
+                // attribute in that module.
+                if let Some(import) = find_import(facts, s, head)
+                    && let Some(imported) = &import.name
+                    && let Some(module_file) = self.module_file(file, import, false)
+                    && module_file != file
+                    && let found @ Target::Binding(..) =
+                        self.find_in_module(module_file, &format!("{imported}.{rest}"))
+                {
+                    return found;
+                }
                 current = facts.scopes.get(s).and_then(|sc| sc.parent);
             }
         }
@@ -212,6 +223,22 @@ impl<'a> Lookup<'a> {
             && rest != name
         {
             return self.find(file, 0, rest, u32::MAX);
+        }
+        // `settings.out_dir` with `settings = Settings()`: the attribute of the class (a field's
+        // default, a settings variable, a class constant).
+        if let Some((head, attribute)) = name.rsplit_once('.')
+            && !attribute.ends_with("()")
+            && let Target::Binding(at, binding) = self.find(file, scope, head, line)
+            && let crate::expr::Expr::Var { name: call, .. } = &binding.value
+            && let Some(class) = call.strip_suffix("()")
+            && class
+                .rsplit('.')
+                .next()
+                .is_some_and(|c| c.starts_with(char::is_uppercase))
+            && let found @ Target::Binding(..) =
+                self.find(at, binding.scope, &format!("{class}.{attribute}"), u32::MAX)
+        {
+            return found;
         }
         // A Helm template's `.Values.a.b`: the chart's values.yaml binds `values.a.b`.
         if name.starts_with("values.")

@@ -215,10 +215,18 @@ impl<'a> Extractor<'a> {
         })
     }
 
-    /// The environment reads of a settings class's fields, in its scope (`inner`).
-    pub(super) fn settings_fields(&mut self, class: Node<'_>, base: &str, inner: &Ctx) {
+    /// The environment reads of a settings class's fields, in its scope (`inner`), and each
+    /// field's value as the class gives it: the variable, with the field's default (for
+    /// `settings.out_dir` once the class body's own bindings are made).
+    pub(super) fn settings_fields(
+        &mut self,
+        class: Node<'_>,
+        base: &str,
+        inner: &Ctx,
+    ) -> Vec<(String, Expr, u32)> {
+        let mut values = Vec::new();
         let Some(body) = class.child_by_field_name("body") else {
-            return;
+            return values;
         };
         let prefix = self.env_prefix(body, inner);
         for statement in named(body) {
@@ -249,6 +257,14 @@ impl<'a> Extractor<'a> {
                 None => (None, None),
             };
             let name = alias.unwrap_or_else(|| format!("{prefix}{field}").to_ascii_uppercase());
+            values.push((
+                field.to_string(),
+                Expr::Env {
+                    name: name.clone(),
+                    default: value.clone().map(Box::new),
+                },
+                line_of(statement),
+            ));
             self.push_env(
                 Expr::lit(name),
                 value,
@@ -258,6 +274,7 @@ impl<'a> Extractor<'a> {
                 base,
             );
         }
+        values
     }
 
     /// A field's explicit variable name and its default: `= "x"`, `= None`,

@@ -1309,3 +1309,16 @@ fn command_line_option_defaults_are_values() {
     let spool = binding(&f, "spool");
     assert_eq!(show(&spool.value), "env(X_SPOOL, \"/var/spool/x\")");
 }
+
+/// A settings class's field is its environment variable with the field's default, as an
+/// instance attribute (`settings.out_dir`) reads it.
+#[test]
+fn settings_fields_are_their_variables() {
+    let f = facts(
+        "from pydantic_settings import BaseSettings\n\nclass Settings(BaseSettings):\n    out_dir: str = \"/srv/out\"\n\nsettings = Settings()\n",
+    );
+    assert_eq!(
+        show(&binding(&f, "Settings.out_dir").value),
+        "env(OUT_DIR, \"/srv/out\")"
+    );
+}

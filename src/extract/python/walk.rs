@@ -687,10 +687,14 @@ impl<'a> Extractor<'a> {
             line: ctx.line,
             depth: ctx.depth,
         };
-        if let Some(base) = self.settings_base(node) {
-            self.settings_fields(node, &base, &inner);
-        }
+        let fields = match self.settings_base(node) {
+            Some(base) => self.settings_fields(node, &base, &inner),
+            None => Vec::new(),
+        };
         self.visit_block(body, &inner);
+        for (field, value, line) in fields {
+            self.bind_class_attribute(scope, &field, &value, line);
+        }
     }
 
     // ---- imports -----------------------------------------------------------------------
