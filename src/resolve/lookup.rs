@@ -217,6 +217,17 @@ impl<'a> Lookup<'a> {
                 current = facts.scopes.get(s).and_then(|sc| sc.parent);
             }
         }
+        // Rust paths to items of other modules: `crate::paths::SPOOL_DIR`, `paths::LOG_FILE`
+        // after `mod paths;`, `super::config::DIR`.
+        if file.path.ends_with(".rs")
+            && name.contains("::")
+            && let Some((module, item)) = normalized.rsplit_once('.')
+            && let Some(module_file) = self.rust_module_file(file, module)
+            && module_file != file
+            && let found @ Target::Binding(..) = self.find_in_module(module_file, item)
+        {
+            return found;
+        }
         // `Self::DIR`, `crate::NAME`, `self.NAME` at module level within the same file.
         if let Some((head, rest)) = normalized.split_once('.')
             && matches!(head, "Self" | "self" | "crate" | "super")
@@ -340,6 +351,37 @@ impl<'a> Lookup<'a> {
                 repo: file.repo,
                 path,
             })
+    }
+
+    /// The file of a Rust module path as written in `file`: a child module of the file's
+    /// directory first (`mod paths;` in `src/main.rs` is `src/paths.rs`), then the crate's.
+    fn rust_module_file(&self, file: FileRef<'a>, module: &str) -> Option<FileRef<'a>> {
+        let repo = self.repos.get(file.repo)?;
+        let mut candidates: Vec<(String, bool)> = Vec::new();
+        let first = module.split('.').next().unwrap_or(module);
+        if !matches!(first, "crate" | "super" | "self" | "Self") {
+            let dir = file.path.rsplit_once('/').map_or("", |(d, _)| d);
+            let rel = module.replace('.', "/");
+            let prefix = if dir.is_empty() {
+                String::new()
+            } else {
+                format!("{dir}/")
+            };
+            candidates.push((format!("{prefix}{rel}.rs"), true));
+            candidates.push((format!("{prefix}{rel}/mod.rs"), true));
+        }
+        candidates.extend(rust_module_candidates(file.path, module));
+        for (path, anchored) in candidates {
+            if anchored {
+                if let Some((found, _)) = repo.files.get_key_value(&path) {
+                    return Some(FileRef {
+                        repo: file.repo,
+                        path: found,
+                    });
+                }
+            }
+        }
+        None
     }
 
     /// The `values.yaml` of the Helm chart a template belongs to: in the nearest directory

@@ -99,14 +99,14 @@ impl<'a> Functions<'a> {
             };
             return self.by_name.get(&(r, qualified)).copied();
         }
-        // A shell function of the same file, called by its bare name.
+        // A function of the same file called by its bare name (a shell function, a Rust `fn`,
+        // a nested Python function).
         if !callee.contains('.')
             && let Some(found) = facts.params.iter().find(|p| {
-                p.positional_only
-                    && facts
-                        .scopes
-                        .get(p.scope)
-                        .is_some_and(|s| s.kind == ScopeKind::Function && s.name == callee)
+                facts
+                    .scopes
+                    .get(p.scope)
+                    .is_some_and(|s| s.kind == ScopeKind::Function && s.name == callee)
             })
         {
             return Some((path, found.scope));

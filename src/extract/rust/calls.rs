@@ -74,11 +74,20 @@ impl Walker<'_> {
             }
             _ => resolved,
         };
+        let args = call
+            .args
+            .iter()
+            .take(16)
+            .map(|arg| crate::extract::CallArg {
+                keyword: None,
+                value: self.convert(arg),
+            })
+            .collect();
         self.facts.calls.push(CallRef {
             scope: self.scope,
             line: start_line(&call.func),
             callee,
-            args: Vec::new(),
+            args,
         });
     }
 

@@ -430,13 +430,26 @@ impl<'m> Walker<'m> {
             job: None,
             line,
         });
+        let mut params: Vec<String> = Vec::new();
         for input in &sig.inputs {
-            if let syn::FnArg::Typed(arg) = input
-                && is_path_type(&arg.ty)
-                && let Some(name) = pat_ident(&arg.pat)
-            {
-                self.path_vars.insert((id, name));
+            if let syn::FnArg::Typed(arg) = input {
+                // A parameter that is not a plain name (`(a, b): (T, U)`) ends the list:
+                // positions after it would be wrong.
+                let Some(name) = pat_ident(&arg.pat) else {
+                    break;
+                };
+                params.push(name.clone());
+                if is_path_type(&arg.ty) {
+                    self.path_vars.insert((id, name));
+                }
             }
+        }
+        if !params.is_empty() {
+            self.facts.params.push(crate::extract::FunctionParams {
+                scope: id,
+                names: params,
+                positional_only: false,
+            });
         }
         let saved = std::mem::replace(&mut self.scope, id);
         let saved_state = std::mem::take(&mut self.function_state);
