@@ -372,13 +372,11 @@ impl<'a> Lookup<'a> {
         }
         candidates.extend(rust_module_candidates(file.path, module));
         for (path, anchored) in candidates {
-            if anchored {
-                if let Some((found, _)) = repo.files.get_key_value(&path) {
-                    return Some(FileRef {
-                        repo: file.repo,
-                        path: found,
-                    });
-                }
+            if anchored && let Some((found, _)) = repo.files.get_key_value(&path) {
+                return Some(FileRef {
+                    repo: file.repo,
+                    path: found,
+                });
             }
         }
         None
