@@ -255,6 +255,21 @@ impl ChangedLines {
         repo == self.repo && self.touches_either(path, line)
     }
 
+    /// A change that touched one line of one file, on both sides: for tests of the stages
+    /// that hold sites to the change.
+    #[cfg(test)]
+    pub fn one_line(repo: &str, path: &str, line: u32) -> ChangedLines {
+        let mut lines = ChangedLines::new(repo);
+        lines.insert(
+            path.into(),
+            FileLines {
+                base: vec![(line, line)],
+                head: vec![(line, line)],
+            },
+        );
+        lines
+    }
+
     /// Records the touched ranges of one changed file.
     pub fn insert(&mut self, path: String, lines: FileLines) {
         self.files.insert(path, lines);

@@ -86,7 +86,7 @@ pub fn anchor(access: &mut Access, version: Version, lines: &ChangedLines) -> bo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{FileLines, Mode};
+    use crate::model::Mode;
     use crate::resolve::{PathSet, Resource};
 
     fn access(line: u32, origins: &[u32]) -> Access {
@@ -118,15 +118,7 @@ mod tests {
     }
 
     fn changed_at(line: u32) -> ChangedLines {
-        let mut lines = ChangedLines::new("etl");
-        lines.insert(
-            "run.sh".into(),
-            FileLines {
-                base: vec![(line, line)],
-                head: vec![(line, line)],
-            },
-        );
-        lines
+        ChangedLines::one_line("etl", "run.sh", line)
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The change stage on hand-built accesses: what makes a delta and what must not.
 
 use super::*;
-use crate::model::{ChangedLines, FileLines, Mode, Origin, Site};
+use crate::model::{ChangedLines, Mode, Origin, Site};
 use crate::pattern::Pattern;
 use crate::resolve::{PathSet, Resource};
 
@@ -42,15 +42,7 @@ fn deltas(base: &[Access], head: &[Access], lines: &ChangedLines) -> Deltas {
 }
 
 fn touched(path: &str, line: u32) -> ChangedLines {
-    let mut lines = ChangedLines::new("builder");
-    lines.insert(
-        path.into(),
-        FileLines {
-            base: vec![(line, line)],
-            head: vec![(line, line)],
-        },
-    );
-    lines
+    ChangedLines::one_line("builder", path, line)
 }
 
 /// Thousands of outputs beside a write to `/**` (`cp -r "$CACHEDIR"/{etc,usr} /`): with nothing

@@ -1630,15 +1630,35 @@ fn is_polling(body: Node, text: &str) -> bool {
 
 /// Whether a simple command named `name` occurs under `node` (bounded search).
 fn contains_command(node: Node, text: &str, name: &str) -> bool {
+    any_node(
+        node,
+        |n| n.kind() == "command_name" && text.get(n.byte_range()) == Some(name),
+        |_| false,
+    )
+}
+
+/// Nodes searched under one node before giving up (answering `false`).
+const MAX_SEARCHED_NODES: usize = 20_000;
+
+/// Whether some node under `node` (itself included) is `found`, not descending below nodes
+/// that `prune` (which are still tested); bounded by [`MAX_SEARCHED_NODES`].
+pub(super) fn any_node(
+    node: Node,
+    mut found: impl FnMut(Node) -> bool,
+    prune: impl Fn(Node) -> bool,
+) -> bool {
     let mut stack = vec![node];
     let mut seen = 0;
     while let Some(n) = stack.pop() {
         seen += 1;
-        if seen > 20_000 {
+        if seen > MAX_SEARCHED_NODES {
             return false;
         }
-        if n.kind() == "command_name" && text.get(n.byte_range()) == Some(name) {
+        if found(n) {
             return true;
+        }
+        if prune(n) {
+            continue;
         }
         let mut cursor = n.walk();
         stack.extend(n.named_children(&mut cursor));

@@ -551,29 +551,19 @@ fn variable_name(word: &Word) -> Option<String> {
 /// `[[ -z ${RELAY} ]] && return 1`) answers its caller, which goes on: the step is optional,
 /// and the variable is not required.
 fn stops_script(node: Node, text: &str) -> bool {
-    let mut stack = vec![node];
-    let mut seen = 0;
-    while let Some(n) = stack.pop() {
-        seen += 1;
-        if seen > 20_000 {
-            return false;
-        }
-        if n.kind() == "command"
-            && let Some(name) = n
-                .child_by_field_name("name")
+    let failing_exit = |n: Node| {
+        n.kind() == "command"
+            && n.child_by_field_name("name")
                 .and_then(|c| text.get(c.byte_range()))
-            && name == "exit"
-        {
-            let status = n
-                .child_by_field_name("argument")
-                .and_then(|a| text.get(a.byte_range()));
-            if status.is_none_or(|s| s.trim_matches(['"', '\'']) != "0") {
-                return true;
-            }
-        }
-        // An exit inside a nested condition or loop is about something else
-        // (`if [[ -z $A ]]; then if [[ -z $B ]]; then exit 1; fi; fi` requires B, not A).
-        if matches!(
+                == Some("exit")
+            && n.child_by_field_name("argument")
+                .and_then(|a| text.get(a.byte_range()))
+                .is_none_or(|s| s.trim_matches(['"', '\'']) != "0")
+    };
+    // An exit inside a nested condition or loop is about something else
+    // (`if [[ -z $A ]]; then if [[ -z $B ]]; then exit 1; fi; fi` requires B, not A).
+    let nested = |n: Node| {
+        matches!(
             n.kind(),
             "if_statement"
                 | "case_statement"
@@ -581,11 +571,7 @@ fn stops_script(node: Node, text: &str) -> bool {
                 | "for_statement"
                 | "c_style_for_statement"
                 | "function_definition"
-        ) {
-            continue;
-        }
-        let mut cursor = n.walk();
-        stack.extend(n.named_children(&mut cursor));
-    }
-    false
+        )
+    };
+    super::any_node(node, failing_exit, nested)
 }

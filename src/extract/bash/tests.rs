@@ -858,23 +858,23 @@ fn wrappers_are_seen_through() {
         "sudo -u app rm /a\nnohup rm /b &\ntimeout 30 rm /c\nnice -n 10 ionice -c2 -n7 rm /d\n\
          env -i A=1 B=2 rm /e\nexec rm /f\ncommand rm /g\ntime rm /h\ncommand -v rm\n",
     );
-    let deletes: Vec<(u32, Expr)> = with_mode(&f, Mode::Delete)
+    assert_eq!(deletes(&f), one_per_line("abcdefgh"));
+}
+
+/// `(line, path)` of every delete.
+fn deletes(f: &FileFacts) -> Vec<(u32, Expr)> {
+    with_mode(f, Mode::Delete)
         .iter()
         .map(|a| (a.line, path(a).expr.clone()))
-        .collect();
-    assert_eq!(
-        deletes,
-        vec![
-            (1, lit("/a")),
-            (2, lit("/b")),
-            (3, lit("/c")),
-            (4, lit("/d")),
-            (5, lit("/e")),
-            (6, lit("/f")),
-            (7, lit("/g")),
-            (8, lit("/h")),
-        ]
-    );
+        .collect()
+}
+
+/// `(1, "/a")`, `(2, "/b")`, …: one delete of `/<letter>` per line.
+fn one_per_line(letters: &str) -> Vec<(u32, Expr)> {
+    (1..)
+        .zip(letters.chars())
+        .map(|(line, c)| (line, lit(&format!("/{c}"))))
+        .collect()
 }
 
 /// Container entry points and supervisors drop privileges or reap children, then run the
@@ -885,22 +885,7 @@ fn container_and_supervisor_wrappers_are_seen_through() {
         "gosu app rm /a\nsu-exec app:app rm /b\ns6-setuidgid app rm /c\nchpst -u app -n 5 rm /d\n\
          setpriv --reuid 1000 --regid 1000 --init-groups rm /e\ntini -- rm /f\ndumb-init rm /g\n",
     );
-    let deletes: Vec<(u32, Expr)> = with_mode(&f, Mode::Delete)
-        .iter()
-        .map(|a| (a.line, path(a).expr.clone()))
-        .collect();
-    assert_eq!(
-        deletes,
-        vec![
-            (1, lit("/a")),
-            (2, lit("/b")),
-            (3, lit("/c")),
-            (4, lit("/d")),
-            (5, lit("/e")),
-            (6, lit("/f")),
-            (7, lit("/g")),
-        ]
-    );
+    assert_eq!(deletes(&f), one_per_line("abcdefg"));
     // Not a wrapper's user: `gosu app` alone runs nothing.
     assert!(with_mode(&facts("gosu app\n"), Mode::Delete).is_empty());
 }

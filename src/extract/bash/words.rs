@@ -645,7 +645,7 @@ impl Translator<'_> {
         let special = name.is_empty()
             || name.chars().all(|c| c.is_ascii_digit())
             || matches!(name, "@" | "*" | "#" | "?" | "$" | "!" | "-" | "_");
-        if self.positional && name.len() == 1 && matches!(name.as_bytes()[0], b'1'..=b'9') {
+        if self.positional && matches!(name.as_bytes(), [b'1'..=b'9']) {
             return Expr::Var {
                 name: name.to_string(),
                 scope: self.scope,

@@ -389,25 +389,12 @@ impl<'a> Extractor<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{facts, show};
-    use crate::extract::RawResource;
+    use super::super::resource_tests;
+    use super::super::tests::facts;
 
     /// `L<line> <mode> <name> = <default>|required` of each environment access.
     fn envs(src: &str) -> Vec<String> {
-        facts(src)
-            .accesses
-            .iter()
-            .filter_map(|a| match &a.resource {
-                RawResource::Env(e) => Some(format!(
-                    "L{} {} {} = {}",
-                    a.line,
-                    a.mode,
-                    show(&e.name),
-                    e.value.as_ref().map_or("required".to_string(), show)
-                )),
-                _ => None,
-            })
-            .collect()
+        resource_tests::envs(&facts(src))
     }
 
     #[test]

@@ -8,7 +8,7 @@ use super::*;
 use crate::extract::{FieldUse, RawResource, SendKind, TriggerKind};
 
 /// Environment accesses: `L<line> <mode> <name> = <value>|required`.
-fn envs(f: &FileFacts) -> Vec<String> {
+pub(super) fn envs(f: &FileFacts) -> Vec<String> {
     f.accesses
         .iter()
         .filter_map(|a| match &a.resource {
