@@ -81,6 +81,32 @@ impl Expr {
     }
 
     /// A hole for a single segment, named after what it stands for.
+    /// One more value this expression may have (another `return` of a function, another line
+    /// it prints): alternatives, each once, at most `max`.
+    pub fn add_alternative(&mut self, option: Expr, max: usize) {
+        if *self == option {
+            return;
+        }
+        match self {
+            Expr::Alt { options } => {
+                if options.len() < max && !options.contains(&option) {
+                    options.push(option);
+                }
+            }
+            _ => {
+                let first = std::mem::replace(
+                    self,
+                    Expr::Alt {
+                        options: Vec::new(),
+                    },
+                );
+                *self = Expr::Alt {
+                    options: vec![first, option],
+                };
+            }
+        }
+    }
+
     pub fn hole(label: impl Into<String>) -> Expr {
         Expr::Hole {
             label: label.into(),
@@ -409,5 +435,25 @@ mod tests {
             options: (0..1000).map(|i| Expr::lit(format!("/d{i}"))).collect(),
         };
         assert!(alternatives.bounded().is_bounded());
+    }
+}
+
+#[cfg(test)]
+mod alternative_tests {
+    use super::Expr;
+
+    #[test]
+    fn alternatives_are_added_once_and_bounded() {
+        let mut e = Expr::lit("/a");
+        e.add_alternative(Expr::lit("/a"), 4);
+        assert_eq!(e, Expr::lit("/a"));
+        for path in ["/b", "/b", "/c", "/d", "/e"] {
+            e.add_alternative(Expr::lit(path), 4);
+        }
+        let Expr::Alt { options } = e else {
+            panic!("alternatives expected");
+        };
+        let texts: Vec<Option<&str>> = options.iter().map(Expr::as_lit).collect();
+        assert_eq!(texts, vec![Some("/a"), Some("/b"), Some("/c"), Some("/d")]);
     }
 }

@@ -293,6 +293,11 @@ impl ChangedLines {
     /// Does the statement at `line` of `path`, in that version, lie in the change? It does
     /// when a touched line is at it or at most [`STATEMENT_SPAN`] lines below it.
     pub fn touches(&self, path: &str, line: u32, version: Version) -> bool {
+        self.touches_within(path, line, version, STATEMENT_SPAN)
+    }
+
+    /// Whether a touched line is at `line` or at most `span` lines below it.
+    fn touches_within(&self, path: &str, line: u32, version: Version, span: u32) -> bool {
         let Some(file) = self.files.get(path) else {
             return false;
         };
@@ -300,7 +305,7 @@ impl ChangedLines {
             Version::Base => &file.base,
             Version::Head => &file.head,
         };
-        let last = line.saturating_add(STATEMENT_SPAN);
+        let last = line.saturating_add(span);
         // Ranges are sorted and disjoint: the first range that ends at or after `line` decides.
         let i = ranges.partition_point(|&(_, end)| end < line);
         ranges.get(i).is_some_and(|&(start, _)| start <= last)
@@ -309,14 +314,7 @@ impl ChangedLines {
     /// Did the change write this very line of the head version? Unlike [`ChangedLines::touches`]
     /// there is no statement span: an unchanged consumer just above an edit is still unchanged.
     pub fn wrote_head_line(&self, repo: &str, path: &str, line: u32) -> bool {
-        if repo != self.repo {
-            return false;
-        }
-        let Some(file) = self.files.get(path) else {
-            return false;
-        };
-        let i = file.head.partition_point(|&(_, end)| end < line);
-        file.head.get(i).is_some_and(|&(start, _)| start <= line)
+        repo == self.repo && self.touches_within(path, line, Version::Head, 0)
     }
 
     /// [`ChangedLines::touches`] on either side: for a finding, whose change site may name the

@@ -1048,19 +1048,7 @@ impl<'a> Walker<'a> {
             .find(|b| b.scope == holder && b.name == name && b.line >= def_line);
         match existing {
             Some(binding) => {
-                let previous = std::mem::replace(&mut binding.value, Expr::hole("output"));
-                binding.value = match previous {
-                    Expr::Alt { mut options } => {
-                        if options.len() < MAX_OUTPUTS && !options.contains(&value) {
-                            options.push(value);
-                        }
-                        Expr::Alt { options }
-                    }
-                    other if other == value => other,
-                    other => Expr::Alt {
-                        options: vec![other, value],
-                    },
-                };
+                binding.value.add_alternative(value, MAX_OUTPUTS);
             }
             None => self.facts.bindings.push(crate::extract::Binding {
                 scope: holder,

@@ -194,8 +194,18 @@ impl<'a, 'e> Evaluator<'a, 'e> {
         target: &Target<'a>,
         use_default: Option<&'a Expr>,
     ) -> Option<Vec<Value>> {
-        let function = self.lookup.parameter_scope(file, scope, name)?;
         let facts = self.lookup.facts(file)?;
+        // Most names are bound by an assignment: answered before any scope is searched.
+        if let Target::Binding(at, b) = target {
+            let is_default = *at == file
+                && facts.scopes.get(b.scope).is_some_and(|s| {
+                    s.kind == crate::extract::ScopeKind::Function && s.line == b.line
+                });
+            if !is_default {
+                return None;
+            }
+        }
+        let function = self.lookup.parameter_scope(file, scope, name)?;
         let def_line = facts.scopes.get(function)?.line;
         let default = match target {
             Target::Unbound => None,

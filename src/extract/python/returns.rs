@@ -30,19 +30,7 @@ impl Extractor<'_> {
             && let Some(binding) = self.facts.bindings.get_mut(last)
             && binding.line >= def_line
         {
-            let previous = std::mem::replace(&mut binding.value, Expr::hole("return"));
-            binding.value = match previous {
-                Expr::Alt { mut options } => {
-                    if options.len() < MAX_RETURNS && !options.contains(&expr) {
-                        options.push(expr);
-                    }
-                    Expr::Alt { options }
-                }
-                other if other == expr => other,
-                other => Expr::Alt {
-                    options: vec![other, expr],
-                },
-            };
+            binding.value.add_alternative(expr, MAX_RETURNS);
             return;
         }
         // At the first return's line: the line a fix of the value changes.
