@@ -325,8 +325,23 @@ fn remove_files_not_in(
 }
 
 fn commit_all(repo: &git2::Repository, message: &str) -> Result<git2::Oid, git2::Error> {
+    commit_tree(repo, message, false)
+}
+
+/// Stages the working tree (with `force`, ignored files too) and commits it on HEAD with a
+/// fixed author and time, so that scenario repositories are the same on every run.
+pub fn commit_tree(
+    repo: &git2::Repository,
+    message: &str,
+    force: bool,
+) -> Result<git2::Oid, git2::Error> {
+    let option = if force {
+        git2::IndexAddOption::FORCE
+    } else {
+        git2::IndexAddOption::DEFAULT
+    };
     let mut index = repo.index()?;
-    index.add_all(["*"].iter(), git2::IndexAddOption::DEFAULT, None)?;
+    index.add_all(["*"].iter(), option, None)?;
     index.update_all(["*"].iter(), None)?;
     index.write()?;
     let tree_id = index.write_tree()?;

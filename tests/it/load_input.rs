@@ -60,34 +60,9 @@ fn write(dir: &Path, path: &[u8], content: &[u8]) {
 
 /// Stages the working tree (`force`: ignored files too) and commits it.
 fn commit(repo: &git2::Repository, message: &str, force: bool) -> String {
-    let mut index = repo.index().unwrap();
-    let option = if force {
-        git2::IndexAddOption::FORCE
-    } else {
-        git2::IndexAddOption::DEFAULT
-    };
-    index.add_all(["*"].iter(), option, None).unwrap();
-    index.update_all(["*"].iter(), None).unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let signature = git2::Signature::new(
-        "knockon",
-        "knockon@example.invalid",
-        &git2::Time::new(1_700_000_000, 0),
-    )
-    .unwrap();
-    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
-    let parents: Vec<&git2::Commit> = parent.iter().collect();
-    repo.commit(
-        Some("HEAD"),
-        &signature,
-        &signature,
-        message,
-        &tree,
-        &parents,
-    )
-    .unwrap()
-    .to_string()
+    knockon::scenario::commit_tree(repo, message, force)
+        .unwrap()
+        .to_string()
 }
 
 /// A repository at `dir` holding `files`, all of them tracked (ignored ones included).
