@@ -32,6 +32,8 @@ mod words;
 #[cfg(test)]
 mod contract_tests;
 #[cfg(test)]
+mod launch_tests;
+#[cfg(test)]
 mod tests;
 
 use crate::expr::{Expr, ScopeId};

@@ -130,6 +130,9 @@ pub struct FileFacts {
     /// to them: a path passed as `dump(conn, "/srv/dumps")` is the callee's `out_dir`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub params: Vec<FunctionParams>,
+    /// Programs this file declares (a package manifest's console scripts and binaries).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub programs: Vec<ProgramFact>,
 }
 
 /// The positional parameters of a function, in order; `self`/`cls` of a method left out.
@@ -504,6 +507,29 @@ pub enum RunTarget {
     /// A systemd unit started by name (a timer's `Unit=`, a `.path` unit's service):
     /// `cleanup.service`. The resolver links it to the unit file of that name.
     Unit { name: String },
+    /// A program started by its bare name (`crm-sync --once`), which no model knows: the
+    /// resolver links it to the code a repository declares under that name (a console script,
+    /// a Cargo binary), and drops it when none does.
+    Program { name: String },
+}
+
+/// A program a repository declares, so that a launch by its name reaches its code: a console
+/// script of `pyproject.toml` / `setup.cfg` / `setup.py`, a Cargo binary.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProgramFact {
+    /// The command name it is installed as.
+    pub name: String,
+    pub line: u32,
+    pub target: ProgramTarget,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ProgramTarget {
+    /// A console script's `module:function` (the module; the function is not needed to link).
+    PythonModule { module: String },
+    /// A binary's source file, relative to the repository root (`src/main.rs`).
+    File { path: String },
 }
 
 /// One schedule entry (a crontab line): what runs, when, as whom, with which environment.
@@ -608,7 +634,13 @@ pub fn extract(path: &str, content: &[u8], models: &Models) -> Option<FileFacts>
 pub fn extract_as(language: Language, path: &str, content: &[u8], models: &Models) -> FileFacts {
     let text = String::from_utf8_lossy(content);
     let mut facts = match language {
-        Language::Python => python::extract(path, &text, models),
+        Language::Python => {
+            let mut facts = python::extract(path, &text, models);
+            if path == "setup.py" || path.ends_with("/setup.py") {
+                facts.programs = formats::manifest::setup_py_programs(&text);
+            }
+            facts
+        }
         Language::Bash => bash::extract(path, &text, models),
         Language::Rust => rust::extract(path, &text, models),
         Language::Crontab => cron::extract(path, &text, models),

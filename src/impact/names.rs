@@ -109,6 +109,35 @@ pub fn counterparts(graph: &Graph, access: &Access, side: Side) -> Vec<AccessId>
     out
 }
 
+/// Whether every launch the provider's file makes with the name reaches code, and none reaches
+/// the reader's file. A provider with no resolved launch (a deployment of an outside image, a
+/// crontab running an unknown binary) may be providing it to the reader: that stays a finding.
+fn provides_only_to_others(graph: &Graph, provider: &Access, reader: &Access) -> bool {
+    let Resource::Env(names) = &provider.resource else {
+        return false;
+    };
+    let Some(name) = names.literal() else {
+        return false;
+    };
+    let launches: Vec<&crate::resolve::Launch> = graph
+        .launches
+        .iter()
+        .filter(|l| {
+            l.site.repo == provider.site.repo
+                && l.site.path == provider.site.path
+                && l.passes.iter().any(|p| p == name)
+        })
+        .collect();
+    !launches.is_empty()
+        && launches.iter().all(|l| {
+            !l.reaches.is_empty()
+                && !l
+                    .reaches
+                    .iter()
+                    .any(|(repo, path)| *repo == reader.site.repo && *path == reader.site.path)
+        })
+}
+
 fn names(access: &Access) -> Option<&NameSet> {
     crate::change::names_of_access(access)
 }
@@ -159,6 +188,14 @@ fn renamed(
         }
         // Still served at head by someone else?
         if !counterparts(graph, counterpart, change.side).is_empty() {
+            continue;
+        }
+        // A provider that launches known code, none of which is the renamed reader, provides
+        // the name to another program (`export CRM_TOKEN; exec crm-report` when only crm.sync
+        // imports the configuration): it is not left behind by this change.
+        if change.side == Side::Consumer
+            && provides_only_to_others(graph, counterpart, &change.removed)
+        {
             continue;
         }
         // A consumer that also reads the new name right there (`get("NEW") or get("OLD")`,

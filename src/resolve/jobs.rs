@@ -19,7 +19,7 @@ use super::lookup::{FileRef, Lookup};
 use super::names::NameSet;
 use super::paths::{self, PathSet};
 use crate::extract::formats::ENV_FILE_PREFIX;
-use crate::extract::{FileFacts, RawResource, RunTarget, TriggerKind};
+use crate::extract::{FileFacts, ProgramTarget, RawResource, RunTarget, TriggerKind};
 use crate::model::{Mode, Schedule, Site};
 use crate::pattern::{Piece, normalize_literal_path};
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -675,6 +675,8 @@ pub fn in_scope(facts: &FileFacts, scope: usize, ancestor: usize) -> bool {
 /// Every file of the world by its last path segment, for suffix matching.
 struct FileIndex<'a> {
     by_name: HashMap<&'a str, Vec<FileRef<'a>>>,
+    /// Programs the repositories' manifests declare, by command name: the files they run.
+    programs: HashMap<&'a str, Vec<FileRef<'a>>>,
 }
 
 impl<'a> FileIndex<'a> {
@@ -689,7 +691,83 @@ impl<'a> FileIndex<'a> {
                 });
             }
         }
-        FileIndex { by_name }
+        let mut index = FileIndex {
+            by_name,
+            programs: HashMap::new(),
+        };
+        let mut programs: HashMap<&'a str, Vec<FileRef<'a>>> = HashMap::new();
+        for (repo_index, repo) in lookup.repos.iter().enumerate() {
+            for facts in repo.files.values() {
+                for program in &facts.programs {
+                    let files = match &program.target {
+                        ProgramTarget::PythonModule { module } => {
+                            index.module_files(repo_index, module)
+                        }
+                        ProgramTarget::File { path } => repo
+                            .files
+                            .get_key_value(path.as_str())
+                            .map(|(p, _)| FileRef {
+                                repo: repo_index,
+                                path: p,
+                            })
+                            .into_iter()
+                            .collect(),
+                    };
+                    let entry = programs.entry(program.name.as_str()).or_default();
+                    for file in files {
+                        if !entry.contains(&file) {
+                            entry.push(file);
+                        }
+                    }
+                }
+            }
+        }
+        index.programs = programs;
+        index
+    }
+
+    /// The files of a Python module in one repository, wherever its package root is
+    /// (`crm.sync` is `crm/sync.py` or `src/crm/sync.py`, or a package's `__main__`/`__init__`).
+    fn module_files(&self, repo: usize, module: &str) -> Vec<FileRef<'a>> {
+        let rel = module.replace('.', "/");
+        let last = rel.rsplit('/').next().unwrap_or(&rel);
+        let mut out = Vec::new();
+        let candidates = [
+            (format!("{last}.py"), format!("{rel}.py")),
+            ("__main__.py".to_string(), format!("{rel}/__main__.py")),
+            ("__init__.py".to_string(), format!("{rel}/__init__.py")),
+        ];
+        for (name, suffix) in candidates {
+            for candidate in self.by_name.get(name.as_str()).into_iter().flatten() {
+                if candidate.repo == repo
+                    && (candidate.path == suffix || candidate.path.ends_with(&format!("/{suffix}")))
+                    && !out.contains(candidate)
+                {
+                    out.push(*candidate);
+                }
+            }
+        }
+        out
+    }
+
+    /// The code a program name runs: what a manifest declares under that name, and a Cargo
+    /// package's `src/bin/NAME.rs` / `src/bin/NAME/main.rs`.
+    fn program(&self, name: &str) -> Vec<FileRef<'a>> {
+        let mut out: Vec<FileRef<'a>> = self.programs.get(name).cloned().unwrap_or_default();
+        let bins = [
+            (format!("{name}.rs"), format!("src/bin/{name}.rs")),
+            ("main.rs".to_string(), format!("src/bin/{name}/main.rs")),
+        ];
+        for (file_name, suffix) in bins {
+            for candidate in self.by_name.get(file_name.as_str()).into_iter().flatten() {
+                if (candidate.path == suffix || candidate.path.ends_with(&format!("/{suffix}")))
+                    && !out.contains(candidate)
+                {
+                    out.push(*candidate);
+                }
+            }
+        }
+        out
     }
 
     /// Repository files a run target names: the longest matching path suffix (at least two
@@ -732,12 +810,32 @@ impl<'a> FileIndex<'a> {
                     }
                 }
                 tails.dedup();
-                tails
+                let found = self.by_suffix(&tails);
+                if !found.is_empty() {
+                    return found;
+                }
+                // `/opt/crm/venv/bin/crm-sync`, `/usr/local/bin/spooler`: a declared program
+                // installed under its name.
+                let mut programs = Vec::new();
+                for tail in &tails {
+                    let name = tail.rsplit('/').next().unwrap_or(tail);
+                    for file in self.program(name) {
+                        if !programs.contains(&file) {
+                            programs.push(file);
+                        }
+                    }
+                }
+                return programs;
             }
             RunTarget::PythonModule { module } => {
                 let rel = module.replace('.', "/");
-                vec![format!("{rel}.py"), format!("{rel}/__main__.py")]
+                vec![
+                    format!("{rel}.py"),
+                    format!("{rel}/__main__.py"),
+                    format!("{rel}/__init__.py"),
+                ]
             }
+            RunTarget::Program { name } => return self.program(name),
             RunTarget::Unit { name } => {
                 let mut found: Vec<FileRef<'a>> =
                     self.by_name.get(name.as_str()).cloned().unwrap_or_default();

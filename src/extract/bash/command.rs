@@ -473,10 +473,21 @@ impl<'a> Walker<'a> {
             });
             return;
         }
+        let all_args = args;
         let (name, args) = self.subcommand(name, args);
         match self.lookup(&name) {
+            // `celery -A proj worker`: the application option comes before the subcommand.
+            Lookup::Model(_, CommandModel::Interpreter(m)) if !m.app_flags.is_empty() => {
+                self.interpreter(m, all_args, line)
+            }
             Lookup::Model(via, model) => self.apply(model, &via, args, line, feed),
             Lookup::Script => self.run_ref(first.expr(), line),
+            // A program no model knows may be one a repository declares (`crm-sync`).
+            Lookup::Unknown if is_program_name(&name) => self.facts.runs.push(RunRef {
+                scope: self.scope,
+                line,
+                target: RunTarget::Program { name },
+            }),
             Lookup::Unknown => {}
         }
     }
@@ -520,10 +531,22 @@ impl<'a> Walker<'a> {
             {
                 return Lookup::Model(base.to_string(), model);
             }
+            // A virtualenv's or a custom install's interpreter: `/opt/app/venv/bin/python3`.
+            if is_python_name(base)
+                && let Some(model) = models.command("python3")
+            {
+                return Lookup::Model(base.to_string(), model);
+            }
+            // A known program installed in another `bin` directory: `/opt/app/venv/bin/gunicorn`.
+            if dir.starts_with('/')
+                && (dir.ends_with("/bin") || dir.ends_with("/sbin"))
+                && let Some(model) = models.command(base)
+            {
+                return Lookup::Model(base.to_string(), model);
+            }
             return Lookup::Script;
         }
-        if let Some(version) = name.strip_prefix("python")
-            && version.chars().all(|c| c.is_ascii_digit() || c == '.')
+        if is_python_name(name)
             && let Some(model) = models.command("python3")
         {
             return Lookup::Model(name.to_string(), model);
@@ -559,6 +582,23 @@ impl<'a> Walker<'a> {
             && let Some(model) = self.models.command("python3")
         {
             return self.apply(model, name, args, line, None);
+        }
+        // `"$VENV/bin/python" -m crm.sync`, `"$VENV/bin/gunicorn" app:app`: the interpreter or a
+        // known program of a virtualenv somewhere.
+        if let Expr::Concat { parts } = &expr
+            && let Some(Expr::Lit { text }) = parts.last()
+            && let Some((dir, base)) = text.rsplit_once('/')
+        {
+            let model = if is_python_name(base) {
+                self.models.command("python3")
+            } else if dir.ends_with("/bin") || dir.ends_with("/sbin") || dir == "bin" {
+                self.models.command(base)
+            } else {
+                None
+            };
+            if let Some(model) = model {
+                return self.apply(model, base, args, line, None);
+            }
         }
         self.run_ref(expr, line);
     }
@@ -912,6 +952,9 @@ impl<'a> Walker<'a> {
 
     fn interpreter(&mut self, m: &InterpreterModel, args: &[Word], line: u32) {
         let parsed = parse_args(&m.syntax, args, &FlagSet::default());
+        if !m.app_flags.is_empty() || m.app_operand {
+            return self.app_server(m, &parsed, line);
+        }
         if let Some(module) = parsed.value(&m.module_flags) {
             if let Some(module) = module.lit() {
                 self.facts.runs.push(RunRef {
@@ -940,6 +983,45 @@ impl<'a> Walker<'a> {
         }
         if let Some(script) = parsed.operands.first() {
             self.run_ref(script.word.expr(), line);
+        }
+    }
+
+    /// `gunicorn pkg.wsgi:app`, `uvicorn pkg.main:app`, `celery -A pkg worker`: the server
+    /// imports the application's module, so it runs that code with the server's environment.
+    /// `celery -A proj` also finds `proj.celery` and `proj.app`, which are linked when they exist.
+    fn app_server(&mut self, m: &InterpreterModel, parsed: &Parsed, line: u32) {
+        let mut modules: Vec<String> = Vec::new();
+        if let Some(value) = parsed.value(&m.app_flags).and_then(|w| w.lit())
+            && let Some(module) = app_module(&value)
+        {
+            if !value.contains(':') {
+                modules.push(format!("{module}.celery"));
+                modules.push(format!("{module}.app"));
+            }
+            modules.insert(0, module);
+        }
+        if m.app_operand && modules.is_empty() {
+            // The application is the operand spelled `module:attribute`; without one, a
+            // dotted module name (`uvicorn main:app` vs. a worker count left as an operand).
+            let operands: Vec<String> = parsed
+                .operands
+                .iter()
+                .filter_map(|o| o.word.lit())
+                .collect();
+            let chosen = operands
+                .iter()
+                .find(|o| o.contains(':'))
+                .or_else(|| operands.iter().find(|o| o.contains('.')));
+            if let Some(module) = chosen.and_then(|o| app_module(o)) {
+                modules.push(module);
+            }
+        }
+        for module in modules {
+            self.facts.runs.push(RunRef {
+                scope: self.scope,
+                line,
+                target: RunTarget::PythonModule { module },
+            });
         }
     }
 
@@ -1159,4 +1241,35 @@ impl<'a> Walker<'a> {
             _ => false,
         }
     }
+}
+
+/// `python`, `python3`, `python3.11`, `pypy3`: a Python interpreter's file name.
+fn is_python_name(name: &str) -> bool {
+    name.strip_prefix("python")
+        .or_else(|| name.strip_prefix("pypy"))
+        .is_some_and(|version| version.chars().all(|c| c.is_ascii_digit() || c == '.'))
+}
+
+/// A command name that could be a program a repository declares (`crm-sync`, `spool_gc`):
+/// letters, digits, `-`, `_`, `.`, starting with a letter.
+fn is_program_name(name: &str) -> bool {
+    name.len() <= 128
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// The module of an application reference: `pkg.wsgi:app`, `pkg.main:create_app()`,
+/// `pkg.celery_app`; `None` for anything that is not a dotted Python name.
+fn app_module(value: &str) -> Option<String> {
+    let module = value.split(':').next().unwrap_or(value);
+    let valid = !module.is_empty()
+        && module.split('.').all(|part| {
+            part.chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
+                && part.chars().all(|c| c.is_alphanumeric() || c == '_')
+        });
+    valid.then(|| module.to_string())
 }

@@ -101,7 +101,9 @@ fn run_paths(f: &FileFacts) -> Vec<(u32, Expr)> {
         .iter()
         .filter_map(|r| match &r.target {
             RunTarget::Path { expr } => Some((r.line, expr.clone())),
-            RunTarget::PythonModule { .. } | RunTarget::Unit { .. } => None,
+            RunTarget::PythonModule { .. } | RunTarget::Unit { .. } | RunTarget::Program { .. } => {
+                None
+            }
         })
         .collect()
 }

@@ -41,6 +41,7 @@ pub mod dotenv;
 pub mod generic;
 pub mod keyvalue;
 pub mod logrotate;
+pub mod manifest;
 pub mod systemd;
 pub mod template;
 #[cfg(test)]
@@ -76,6 +77,9 @@ pub enum ConfigFormat {
     DotEnv,
     /// A template, analysed as the format it renders to.
     Template(TemplateEngine),
+    /// A package manifest (`pyproject.toml`, `setup.cfg`, `Cargo.toml`): the programs it
+    /// declares.
+    Manifest,
     /// Any other text file: absolute paths and environment reads, at low confidence. An app
     /// that wants no low-confidence facts filters this variant out.
     Generic,
@@ -99,6 +103,9 @@ pub fn detect_plain(path: &str, content: &[u8]) -> Option<ConfigFormat> {
         .map(|(_, e)| e)
         .filter(|_| !lower.starts_with('.') || lower.matches('.').count() > 1);
     let dirs: Vec<&str> = path.split('/').rev().skip(1).collect();
+    if manifest::is_manifest_name(&lower) {
+        return Some(ConfigFormat::Manifest);
+    }
     if dockerfile::is_dockerfile(&lower) {
         return Some(ConfigFormat::Dockerfile);
     }
@@ -167,6 +174,7 @@ pub fn extract(format: ConfigFormat, path: &str, text: &str, models: &Models) ->
         ConfigFormat::Dockerfile => dockerfile::extract(path, text, models),
         ConfigFormat::DotEnv => dotenv::extract(path, text, models),
         ConfigFormat::Template(engine) => template::extract(engine, path, text, models),
+        ConfigFormat::Manifest => manifest::extract(path, text),
         ConfigFormat::Generic => generic::extract(path, text, models),
     }
 }

@@ -82,6 +82,7 @@ pub(crate) fn runs(facts: &FileFacts) -> Vec<String> {
                 RunTarget::Path { expr } => render(expr),
                 RunTarget::PythonModule { module } => format!("python -m {module}"),
                 RunTarget::Unit { name } => format!("unit {name}"),
+                RunTarget::Program { name } => format!("program {name}"),
             };
             format!("L{} {} @{}", r.line, target, facts.unit_name(r.scope))
         })

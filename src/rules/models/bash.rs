@@ -252,7 +252,14 @@ impl Kind {
                 "inert_flags",
                 "command_flags",
             ],
-            Kind::Interpreter => &["value_flags", "script", "command_flags", "module_flags"],
+            Kind::Interpreter => &[
+                "value_flags",
+                "script",
+                "command_flags",
+                "module_flags",
+                "app_flags",
+                "app_operand",
+            ],
             Kind::Xargs => &["value_flags", "replace_flags"],
             Kind::Find | Kind::Source => &[],
             Kind::Test => &[
@@ -348,6 +355,10 @@ struct RawCommand {
     command_flags: Vec<Flag>,
     #[serde(default)]
     module_flags: Vec<Flag>,
+    #[serde(default)]
+    app_flags: Vec<Flag>,
+    #[serde(default)]
+    app_operand: bool,
     script: Option<ScriptLanguage>,
     #[serde(default)]
     replace_flags: Vec<Flag>,
@@ -402,6 +413,8 @@ impl RawCommand {
             ("inert_flags", !self.inert_flags.is_empty()),
             ("command_flags", !self.command_flags.is_empty()),
             ("module_flags", !self.module_flags.is_empty()),
+            ("app_flags", !self.app_flags.is_empty()),
+            ("app_operand", self.app_operand),
             ("script", self.script.is_some()),
             ("replace_flags", !self.replace_flags.is_empty()),
             ("check_operators", !self.check_operators.is_empty()),
@@ -692,6 +705,11 @@ pub struct InterpreterModel {
     pub command_flags: FlagSet,
     /// Options whose value is a module to run (`python3 -m pkg.mod`).
     pub module_flags: FlagSet,
+    /// Options whose value names an application a server imports (`celery -A pkg`,
+    /// `flask --app pkg`): the module, or `module:attribute`.
+    pub app_flags: FlagSet,
+    /// An operand names the application (`gunicorn pkg.wsgi:app`, `uvicorn pkg.main:app`).
+    pub app_operand: bool,
 }
 
 /// `xargs`: runs its operands as a command with its input lines as extra operands.
@@ -1008,6 +1026,8 @@ fn compile_command(row: &RawCommand) -> Result<CommandModel, String> {
                 .ok_or("an interpreter row needs `script` (shell, python or other)")?,
             command_flags: FlagSet(row.command_flags.clone()),
             module_flags: FlagSet(row.module_flags.clone()),
+            app_flags: FlagSet(row.app_flags.clone()),
+            app_operand: row.app_operand,
         }),
         Kind::Xargs => CommandModel::Xargs(XargsModel {
             syntax,
