@@ -496,9 +496,13 @@ fn build_edges<'a>(
                 let env = scope_env(lookup, file, facts, run.scope, user_env, file_env);
                 for to in files.targets(lookup, file, &run.target, &env) {
                     if to != file {
+                        let mut env = own_scope_env(lookup, file, facts, run.scope);
+                        for (k, v) in env_file_values(lookup, files, file, facts, run.scope) {
+                            env.entry(k).or_insert(v);
+                        }
                         out.push(Edge {
                             to,
-                            env: own_scope_env(lookup, file, facts, run.scope),
+                            env,
                             names: scope_names(lookup, files, file, facts, run.scope),
                         });
                     }
@@ -577,6 +581,37 @@ fn own_scope_env<'a>(
         };
         if let Some(value) = literal_value(&evaluator.eval(file, value_expr)) {
             env.entry(name).or_insert(value);
+        }
+    }
+    env
+}
+
+/// Literal values the environment files of a scope set (`EnvironmentFile=`, `env_file:`), found
+/// in a repository directly or where a repository installs them: what the launched program
+/// resolves its variables with, after the scope's own settings.
+fn env_file_values<'a>(
+    lookup: &Lookup<'a>,
+    files: &FileIndex<'a>,
+    file: FileRef<'a>,
+    facts: &'a FileFacts,
+    scope: usize,
+) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    let empty = BTreeMap::new();
+    let mut evaluator = Evaluator::new(lookup, &empty);
+    for binding in &facts.bindings {
+        if !binding.name.starts_with(ENV_FILE_PREFIX) || !in_scope(facts, scope, binding.scope) {
+            continue;
+        }
+        let Some(written) = literal_value(&evaluator.eval(file, &binding.value)) else {
+            continue;
+        };
+        for env_file in files.env_file(lookup, file, &written) {
+            if let Some(env_facts) = lookup.facts(env_file) {
+                for (k, v) in own_scope_env(lookup, env_file, env_facts, 0) {
+                    env.entry(k).or_insert(v);
+                }
+            }
         }
     }
     env
@@ -810,6 +845,20 @@ impl<'a> FileIndex<'a> {
                     }
                 }
                 tails.dedup();
+                // `/usr/local/bin/backup.sh` that a repository installs there.
+                let mut installed: Vec<FileRef<'a>> = Vec::new();
+                for value in &values {
+                    if let [Piece::Lit(text)] = value.as_slice() {
+                        for f in lookup.installs().at(text) {
+                            if !installed.contains(f) {
+                                installed.push(*f);
+                            }
+                        }
+                    }
+                }
+                if !installed.is_empty() {
+                    return installed;
+                }
                 let found = self.by_suffix(&tails);
                 if !found.is_empty() {
                     return found;
@@ -854,6 +903,10 @@ impl<'a> FileIndex<'a> {
     /// the longest path suffix in any repository.
     fn env_file(&self, lookup: &Lookup<'a>, file: FileRef<'a>, written: &str) -> Vec<FileRef<'a>> {
         if written.starts_with('/') {
+            let installed = lookup.installs().at(written);
+            if !installed.is_empty() {
+                return installed.to_vec();
+            }
             return self.by_suffix(&[written.to_string()]);
         }
         let dir = file.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");

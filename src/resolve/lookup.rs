@@ -32,6 +32,8 @@ pub struct Lookup<'a> {
     by_name: std::cell::OnceCell<std::collections::HashMap<(usize, &'a str), Vec<&'a str>>>,
     /// Call sites of functions, built on the first parameter that needs them.
     callers: std::cell::OnceCell<super::params::CallerIndex<'a>>,
+    /// Repository files by the absolute path another repository installs them at.
+    installs: std::cell::OnceCell<super::installs::Installs<'a>>,
 }
 
 /// Star imports and sourced files searched per scope, nearest first.
@@ -62,7 +64,14 @@ impl<'a> Lookup<'a> {
             depth: std::cell::Cell::new(0),
             callers: std::cell::OnceCell::new(),
             by_name: std::cell::OnceCell::new(),
+            installs: std::cell::OnceCell::new(),
         }
+    }
+
+    /// Where repository files are installed (`install`, `cp`, Ansible `copy`/`template`).
+    pub fn installs(&self) -> &super::installs::Installs<'a> {
+        self.installs
+            .get_or_init(|| super::installs::Installs::build(self.repos))
     }
 
     /// The call sites of function `scope` of `file`, in every file of its repository.
@@ -311,6 +320,17 @@ impl<'a> Lookup<'a> {
                 });
         }
         let written = module.trim_start_matches('*');
+        // `. /etc/default/app` that a repository installs there (nearest: the same repository).
+        if module.starts_with('/') {
+            let installed = self.installs().at(written);
+            if let Some(found) = installed
+                .iter()
+                .find(|f| f.repo == file.repo)
+                .or(installed.first())
+            {
+                return Some(*found);
+            }
+        }
         let name = written.rsplit('/').next().unwrap_or(written);
         let index = self.by_name.get_or_init(|| {
             let mut index: std::collections::HashMap<(usize, &'a str), Vec<&'a str>> =

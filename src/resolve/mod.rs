@@ -11,6 +11,7 @@
 
 mod calls;
 mod eval;
+pub mod installs;
 pub mod jobs;
 mod lookup;
 pub mod names;

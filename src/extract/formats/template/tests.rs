@@ -152,7 +152,13 @@ fn lines_survive_multi_line_tags_and_raw_blocks() {
     assert!(substituted.text.contains("{{ not_a_var }}"));
     let f = extract(TemplateEngine::Jinja, "x.sh.j2", text, &models());
     assert_has(&accesses(&f), &["L9 write /tmp/after @ via touch"]);
-    assert!(runs(&f).is_empty());
+    // The raw block's text is shell text `{{ not_a_var }}`: at most the name of a program no
+    // manifest declares, which links nothing; never a script or module.
+    assert!(
+        runs(&f).iter().all(|r| r.contains("program not_a_var")),
+        "{:?}",
+        runs(&f)
+    );
 }
 
 #[test]
