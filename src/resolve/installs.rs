@@ -82,12 +82,15 @@ fn is_ansible_install(via: &str) -> bool {
     matches!(module, "copy" | "template")
 }
 
+/// The sources and the destinations of one statement.
+type Statement<'f> = (Vec<&'f Expr>, Vec<&'f Expr>);
+
 /// The (source, destination) expressions of each install statement of a file.
 fn install_pairs(facts: &FileFacts) -> Vec<(&Expr, &Expr)> {
     let mut out = Vec::new();
     // Statements: accesses grouped by scope and line (scripts) or by scope and model (Ansible
     // tasks, whose src and dest are on different lines).
-    let mut groups: HashMap<(usize, u32, &str), (Vec<&Expr>, Vec<&Expr>)> = HashMap::new();
+    let mut groups: HashMap<(usize, u32, &str), Statement<'_>> = HashMap::new();
     for access in &facts.accesses {
         let Some(expr) = path_expr(access) else {
             continue;
