@@ -56,6 +56,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
 fn run_facts(args: &FactsArgs) -> anyhow::Result<Outcome> {
     let (models, _) = load_rules(&args.rules)?;
     let mut out = serde_json::Map::new();
+    let mut given: BTreeMap<String, Arc<FileFacts>> = BTreeMap::new();
     for file in &args.files {
         // The same limits as files in a repository: a FIFO or device would block or never end.
         let read = load::read_regular_file(file, load::MAX_FILE_BYTES)
@@ -76,9 +77,30 @@ fn run_facts(args: &FactsArgs) -> anyhow::Result<Outcome> {
         let name = file.to_string_lossy().replace('\\', "/");
         let facts = extract::extract(&name, &bytes, &models);
         out.insert(
-            name,
+            name.clone(),
             serde_json::to_value(&facts).unwrap_or(serde_json::Value::Null),
         );
+        if let Some(facts) = facts {
+            given.insert(name, Arc::new(facts));
+        }
+    }
+    // The given files resolved together, as one repository: what each access comes to and the
+    // lines that built its value (the same resolution a check makes).
+    let repos = vec![RepoFacts {
+        name: "files".to_string(),
+        files: given,
+    }];
+    let resolved = resolve::resolve(&repos, &BTreeMap::new());
+    for access in &resolved.accesses {
+        let Some(serde_json::Value::Object(entry)) = out.get_mut(&access.site.path) else {
+            continue;
+        };
+        let list = entry
+            .entry("resolved")
+            .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+        if let serde_json::Value::Array(list) = list {
+            list.push(resolved_access_json(access));
+        }
     }
     let mut output = serde_json::to_string_pretty(&out).unwrap_or_default();
     output.push('\n');
@@ -86,6 +108,44 @@ fn run_facts(args: &FactsArgs) -> anyhow::Result<Outcome> {
         output,
         exit_code: exit_codes::CLEAN,
     })
+}
+
+/// One resolved access for `knockon facts`: its line, what it does to which resource, and the
+/// lines its value was built from, nearest first.
+fn resolved_access_json(access: &resolve::Access) -> serde_json::Value {
+    let origins: Vec<serde_json::Value> = access
+        .origins
+        .iter()
+        .map(|o| {
+            serde_json::json!({
+                "path": o.site.path,
+                "line": o.site.line,
+                "note": o.note,
+            })
+        })
+        .collect();
+    let mut value = serde_json::json!({
+        "line": access.site.line,
+        "mode": access.mode,
+        "resource": access.resource.display().to_string(),
+        "unit": access.unit,
+        "via": access.via,
+        "origins": origins,
+    });
+    if !access.notes.is_empty()
+        && let serde_json::Value::Object(map) = &mut value
+    {
+        map.insert("notes".to_string(), serde_json::json!(access.notes));
+    }
+    if let Some(launch) = &access.launched_by
+        && let serde_json::Value::Object(map) = &mut value
+    {
+        map.insert(
+            "launched_by".to_string(),
+            serde_json::json!({"path": launch.launcher.path, "line": launch.launcher.line}),
+        );
+    }
+    value
 }
 
 fn run_who(args: &WhoArgs) -> anyhow::Result<Outcome> {

@@ -24,7 +24,9 @@ pub enum Command {
     /// schedules that run it.
     Who(WhoArgs),
     /// Print what knockon extracts from files, as JSON (for writing models and rules, and for
-    /// bug reports): accesses, bindings, imports, schedules, triggers, sends, calls.
+    /// bug reports): accesses, bindings, imports, schedules, triggers, sends, calls — and
+    /// `resolved`: each access resolved with the given files as one repository, with the lines
+    /// its value was built from (`origins`, nearest first).
     Facts(FactsArgs),
 }
 

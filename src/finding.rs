@@ -132,6 +132,21 @@ pub struct Finding {
     pub notes: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
+    /// Where to make the fix when the impacted use takes its value from another file of its
+    /// repository: that origin, unless it also feeds uses this change does not impact (then the
+    /// use itself). Absent when the use and its value are in one file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patch: Option<PatchAdvice>,
+}
+
+/// The line a fix should change, and why that one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PatchAdvice {
+    pub repo: String,
+    pub path: String,
+    pub line: u32,
+    /// In words, for reports: "DUMP_DIR is written there and feeds no other use".
+    pub reason: String,
 }
 
 impl Finding {

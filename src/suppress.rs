@@ -141,6 +141,7 @@ pub fn apply(
                 explanation: Vec::new(),
                 notes: Vec::new(),
                 help: Some("delete the comment, or fix the rule id it names".to_string()),
+                patch: None,
             });
         }
     }

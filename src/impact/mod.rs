@@ -69,7 +69,103 @@ pub fn evaluate(
             && (about_itself
                 || !lines.wrote_head_line(&impacted.repo, &impacted.path, impacted.line))
     });
-    finalize(candidates)
+    let mut findings = finalize(candidates);
+    advise_patches(&mut findings, graph);
+    findings
+}
+
+/// Uses of a value by the line that built it: (repo, path, line) of an origin -> use sites.
+type UsesByOrigin<'g> = BTreeMap<(&'g str, &'g str, u32), Vec<&'g Site>>;
+
+/// Says which line to patch when an impacted use takes its value from another file of its
+/// repository (a path set in a sourced config, a constant in a settings module): the origin,
+/// where the value is written down, unless that origin also feeds uses this change does not
+/// impact — then changing it would move them too, and the use is the line to patch.
+fn advise_patches(findings: &mut [Finding], graph: &Graph) {
+    if findings.iter().all(|f| f.impacted.origins.is_empty()) {
+        return;
+    }
+    let mut uses: UsesByOrigin<'_> = BTreeMap::new();
+    for access in &graph.accesses {
+        for origin in &access.origins {
+            let key = (
+                origin.site.repo.as_str(),
+                origin.site.path.as_str(),
+                origin.site.line,
+            );
+            let sites = uses.entry(key).or_default();
+            if !sites.contains(&&access.site) {
+                sites.push(&access.site);
+            }
+        }
+    }
+    let impacted: Vec<(String, String, u32)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f.impacted.repo.clone(),
+                f.impacted.path.clone(),
+                f.impacted.line,
+            )
+        })
+        .collect();
+    for finding in findings.iter_mut() {
+        let at = &finding.impacted;
+        let Some(origin) = at.origins.first() else {
+            continue;
+        };
+        if origin.repo != at.repo || origin.path == at.path {
+            continue;
+        }
+        let others: Vec<&Site> = uses
+            .get(&(origin.repo.as_str(), origin.path.as_str(), origin.line))
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|use_site| {
+                let key = (use_site.repo.clone(), use_site.path.clone(), use_site.line);
+                !impacted.contains(&key)
+            })
+            .collect();
+        let advice = if others.is_empty() {
+            crate::finding::PatchAdvice {
+                repo: origin.repo.clone(),
+                path: origin.path.clone(),
+                line: origin.line,
+                reason: format!(
+                    "patch {}:{} ({}), where the value used at {}:{} is written; it feeds no use this change leaves alone",
+                    origin.path, origin.line, origin.note, at.path, at.line
+                ),
+            }
+        } else {
+            let listed: Vec<String> = others
+                .iter()
+                .take(3)
+                .map(|s| format!("{}:{}", s.path, s.line))
+                .collect();
+            let more = if others.len() > 3 {
+                format!(" and {} more", others.len() - 3)
+            } else {
+                String::new()
+            };
+            crate::finding::PatchAdvice {
+                repo: at.repo.clone(),
+                path: at.path.clone(),
+                line: at.line,
+                reason: format!(
+                    "patch {}:{} itself: its value comes from {}:{} ({}), which also feeds {}{more}, not impacted by this change",
+                    at.path,
+                    at.line,
+                    origin.path,
+                    origin.line,
+                    origin.note,
+                    listed.join(", ")
+                ),
+            }
+        };
+        finding.notes.push(advice.reason.clone());
+        finding.patch = Some(advice);
+    }
 }
 
 fn finalize(candidates: Vec<Candidate>) -> Vec<Finding> {
@@ -188,6 +284,7 @@ impl Parts {
             explanation: self.explanation,
             notes: dedup(self.notes),
             help: rule.help.as_ref().map(|h| render(h, values)),
+            patch: None,
         }
     }
 }

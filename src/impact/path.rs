@@ -289,6 +289,7 @@ fn build_finding(
         explanation,
         notes,
         help: rule.help.as_ref().map(|h| render(h, &values)),
+        patch: None,
     }
 }
 

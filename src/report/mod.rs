@@ -402,6 +402,7 @@ mod tests {
             explanation: vec![],
             notes: vec![],
             help: None,
+            patch: None,
         }
     }
 

@@ -296,3 +296,89 @@ fn who_on_a_missing_directory_is_an_error() {
         .unwrap();
     assert_usage_error(&out, "/nonexistent/dir");
 }
+
+#[test]
+fn facts_resolves_accesses_with_their_origins() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("lib.sh"), "LOG_DIR=\"/var/log\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("run.sh"),
+        "#!/bin/bash\n. \"$(dirname \"$0\")/lib.sh\"\nAPP_LOG=\"${LOG_DIR}/app.log\"\nhead -n 20 \"${APP_LOG}\"\n",
+    )
+    .unwrap();
+    let out = knockon()
+        .current_dir(dir.path())
+        .args(["facts", "run.sh", "lib.sh"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let resolved = json["run.sh"]["resolved"].as_array().unwrap();
+    let head = resolved
+        .iter()
+        .find(|a| a["line"] == 4)
+        .expect("the read of APP_LOG is resolved");
+    assert_eq!(head["resource"], "/var/log/app.log");
+    let origins: Vec<(String, u64)> = head["origins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["path"].as_str().unwrap().to_string(),
+                o["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        origins,
+        [("run.sh".to_string(), 3), ("lib.sh".to_string(), 1)]
+    );
+    // Extraction alone still says what was written, unresolved.
+    assert_eq!(json["run.sh"]["accesses"].as_array().unwrap().len(), 3);
+}
+
+/// The `patch` advice of the cleanup finding of the installed-config scenario, with `edit`
+/// applied to the scenario text first.
+fn cleanup_patch(edit: impl Fn(String) -> String) -> serde_json::Value {
+    let text = std::fs::read_to_string(testdata(
+        "scenarios/installed-config-sourced-elsewhere.scenario",
+    ))
+    .unwrap();
+    let scenario = Scenario::parse(&edit(text)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let built = scenario.build(dir.path()).unwrap();
+    let out = run_built(&built, Mode::Revisions, &[]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = json["findings"].as_array().unwrap();
+    let cleanup = findings
+        .iter()
+        .find(|f| f["rule"] == "path.cleanup-misses-new-outputs")
+        .expect("the cleanup is reported");
+    cleanup["patch"].clone()
+}
+
+#[test]
+fn findings_say_which_line_to_patch() {
+    // DUMP_DIR of conf/backup.env also feeds the `*.sql.gz` cleanup, which this change leaves
+    // alone: moving DUMP_DIR would move it too, so the use is the line to patch.
+    let patch = cleanup_patch(|t| t);
+    assert_eq!(patch["path"], "cron/prune-dumps.sh");
+    assert_eq!(patch["line"], 3);
+    assert!(
+        patch["reason"]
+            .as_str()
+            .unwrap()
+            .contains("also feeds cron/prune-dumps.sh:4"),
+        "{patch}"
+    );
+    // Without that second use, the origin is the line to patch.
+    let patch = cleanup_patch(|t| {
+        t.replace(
+            "find \"$DUMP_DIR\" -maxdepth 1 -name '*.sql.gz' -mtime +14 -delete\n",
+            "",
+        )
+    });
+    assert_eq!(patch["path"], "conf/backup.env");
+    assert_eq!(patch["line"], 1);
+}
