@@ -71,7 +71,45 @@ pub fn evaluate(
     });
     let mut findings = finalize(candidates);
     advise_patches(&mut findings, graph);
+    for finding in &mut findings {
+        name_unknown_values(finding);
+    }
     findings
+}
+
+/// Values in a finding's paths that resolution left open (`{region}`: a parameter no call
+/// binds, `{date}`: a timestamp, `{$(hostname)}`: a command's output) — the finding holds for
+/// any value there, and says which ones it did not know.
+fn name_unknown_values(finding: &mut Finding) {
+    let mut labels: Vec<&str> = Vec::new();
+    let texts = [
+        finding.resource.before.as_deref(),
+        finding.resource.after.as_deref(),
+    ];
+    for text in texts.into_iter().flatten() {
+        let mut rest = text;
+        while let Some(start) = rest.find('{') {
+            let after = &rest[start + 1..];
+            let Some(end) = after.find('}') else {
+                break;
+            };
+            let label = &after[..end];
+            // `{a,b}` is an alternation of known values, not an unknown one.
+            if !label.is_empty() && !label.contains(',') && !labels.contains(&label) {
+                labels.push(label);
+            }
+            rest = &after[end + 1..];
+        }
+    }
+    if labels.is_empty() || finding.resource.kind != ResourceKind::Path {
+        return;
+    }
+    let listed: Vec<String> = labels.iter().take(6).map(|l| format!("{{{l}}}")).collect();
+    finding.notes.push(format!(
+        "not known before run time: {} — compared as any value in that place, so the finding holds whatever {} at run time",
+        listed.join(", "),
+        if labels.len() == 1 { "it is" } else { "they are" }
+    ));
 }
 
 /// Uses of a value by the line that built it: (repo, path, line) of an origin -> use sites.
