@@ -472,12 +472,24 @@ pub fn check_with(request: &CheckRequest, setup: &Setup) -> Result<Report, Error
     };
     let (base_accesses, head_accesses) = (of_changed(&base_world), of_changed(&head_world));
     let (base_sends, head_sends) = (sends_of(&base_world), sends_of(&head_world));
+    let changed = &workspace.changed;
+    let tree = change::TreeChange {
+        removed: load::removed_files(&changed.base, &changed.head, &changed.changed_paths),
+        head: changed
+            .head
+            .files
+            .keys()
+            .chain(&changed.head.unread)
+            .cloned()
+            .collect(),
+    };
     let deltas = change::compute(&change::Sides {
         base: &base_accesses,
         head: &head_accesses,
         base_sends: &base_sends,
         head_sends: &head_sends,
         changed_lines,
+        tree: &tree,
     });
     let mut warnings = collect_warnings(&head_world, &base_world, changed_name, changed_lines);
     warnings.extend(deltas.undecided.iter().map(|a| ReportWarning {

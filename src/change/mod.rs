@@ -22,9 +22,11 @@ mod names;
 mod paths;
 #[cfg(test)]
 mod tests;
+mod tree;
 mod waits;
 
 pub use cover::{Coverage, Covering};
+pub use tree::{RemovedFileReference, TreeChange};
 
 use crate::model::ChangedLines;
 use crate::resolve::{Access, Send};
@@ -63,6 +65,8 @@ pub struct Deltas {
     pub undecided: Vec<Access>,
     /// The lines the change touched: every finding's change site must lie in them.
     pub changed_lines: ChangedLines,
+    /// References left on repository files the change deleted or moved.
+    pub removed_file_references: Vec<RemovedFileReference>,
 }
 
 /// The two sides of the changed repository.
@@ -72,6 +76,8 @@ pub struct Sides<'a> {
     pub base_sends: &'a [Send],
     pub head_sends: &'a [Send],
     pub changed_lines: &'a ChangedLines,
+    /// The files the change removed from the repository tree, and the head tree.
+    pub tree: &'a TreeChange,
 }
 
 /// Compares the changed repository at base and head.
@@ -92,6 +98,7 @@ pub fn compute(sides: &Sides<'_>) -> Deltas {
         new_queue_uses: names.new_queue_uses,
         undecided,
         changed_lines: lines.clone(),
+        removed_file_references: tree::removed_file_references(sides.head, sides.tree),
     };
     anchor::anchor_deltas(deltas)
 }

@@ -38,6 +38,7 @@ fn deltas(base: &[Access], head: &[Access], lines: &ChangedLines) -> Deltas {
         base_sends: &[],
         head_sends: &[],
         changed_lines: lines,
+        tree: &TreeChange::default(),
     })
 }
 

@@ -13,6 +13,7 @@ mod env;
 mod fields;
 mod names;
 mod path;
+mod tree;
 mod waits;
 
 use crate::change::Deltas;
@@ -54,6 +55,7 @@ pub fn evaluate(
     candidates.extend(fields::candidates(deltas, graph, &enabled, excerpts));
     candidates.extend(waits::candidates(deltas, graph, &enabled, excerpts));
     candidates.extend(env::candidates(deltas, graph, &enabled, excerpts));
+    candidates.extend(tree::candidates(deltas, &enabled, excerpts));
     // What the change did not touch, the change did not cause: a finding whose change site is
     // outside the changed lines is never reported, whichever evaluator made it. And code the
     // change itself wrote is not "left behind": the author has it in front of them in the diff
@@ -65,7 +67,13 @@ pub fn evaluate(
         let (at, impacted) = (&c.finding.change, &c.finding.impacted);
         let about_itself =
             (&at.repo, &at.path, at.line) == (&impacted.repo, &impacted.path, impacted.line);
-        lines.contains_site(&at.repo, &at.path, at.line)
+        // A file the change removed is in the change, read or not (a template, an env file).
+        let removed_file = at.line == 1
+            && deltas
+                .removed_file_references
+                .iter()
+                .any(|r| r.access.site.repo == at.repo && r.file == at.path);
+        (lines.contains_site(&at.repo, &at.path, at.line) || removed_file)
             && (about_itself
                 || !lines.wrote_head_line(&impacted.repo, &impacted.path, impacted.line))
     });

@@ -93,6 +93,55 @@ fn renames<'p>(
     out
 }
 
+/// Files of the repository tree that the change removes — deleted, or moved elsewhere — with
+/// where each went when that is plain (the same content, or the one added file of the same
+/// name, or of the same name plus an extension: `netd-disp` -> `netd-disp.j2`). Files knockon
+/// does not read count too: a compose file names an env file, a role task names a template.
+pub fn removed_files(
+    base: &Snapshot,
+    head: &Snapshot,
+    changed_paths: &BTreeSet<String>,
+) -> std::collections::BTreeMap<String, Option<String>> {
+    let exists = |s: &Snapshot, p: &str| s.files.contains_key(p) || s.unread.contains(p);
+    let moved: HashMap<&str, &str> = renames(base, head, changed_paths)
+        .into_iter()
+        .map(|(to, from)| (from, to))
+        .collect();
+    // `changed_paths` holds the files knockon reads; the unread ones are compared here.
+    let candidates: BTreeSet<&String> = changed_paths
+        .iter()
+        .chain(base.unread.difference(&head.unread))
+        .chain(head.unread.difference(&base.unread))
+        .collect();
+    let added: Vec<&str> = candidates
+        .iter()
+        .filter(|p| !exists(base, p) && exists(head, p))
+        .map(|p| p.as_str())
+        .collect();
+    let mut out = std::collections::BTreeMap::new();
+    for path in candidates {
+        if !exists(base, path) || exists(head, path) {
+            continue;
+        }
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let to = moved.get(path.as_str()).map(|s| s.to_string()).or_else(|| {
+            let mut similar = added.iter().filter(|a| {
+                let added_name = a.rsplit('/').next().unwrap_or(a);
+                added_name == name
+                    || added_name
+                        .strip_prefix(name)
+                        .is_some_and(|rest| rest.starts_with('.') && !rest[1..].contains('.'))
+            });
+            match (similar.next(), similar.next()) {
+                (Some(only), None) => Some(only.to_string()),
+                _ => None,
+            }
+        });
+        out.insert(path.clone(), to);
+    }
+    out
+}
+
 /// The hunks of one modified file. A pure insertion touches no base line, and a pure deletion
 /// no head line; each is recorded as the line on either side of where it happened, so that code
 /// next to a removed argument or an inserted line still counts as touched. When libgit2 cannot

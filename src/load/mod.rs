@@ -14,6 +14,7 @@
 pub mod diff;
 mod git;
 mod lines;
+pub use lines::removed_files;
 mod worktree;
 
 use std::collections::{BTreeMap, BTreeSet};

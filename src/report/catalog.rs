@@ -44,6 +44,7 @@ pub fn fill_generic(template: &str) -> String {
         ("counterpart_verb", "uses"),
         ("counterpart", "the resource"),
         ("schedule", "its schedule"),
+        ("moved", ", which the change deleted or moved"),
     ] {
         out = out.replace(&format!("{{{name}}}"), words);
     }

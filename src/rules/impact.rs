@@ -111,12 +111,16 @@ pub enum When {
     SendUnheard,
     /// A program starts requiring an environment variable that a launcher does not pass.
     RequirementNotPassed,
+    /// A repository file is deleted or moved; the counterparts are references to it by its
+    /// repository path that the change left.
+    FileRemoved,
 }
 
 impl When {
     const NAMES: &'static [(&'static str, When)] = &[
         ("output-replaced", When::OutputReplaced),
         ("output-removed", When::OutputRemoved),
+        ("file-removed", When::FileRemoved),
         ("producer-renamed", When::ProducerRenamed),
         ("consumer-renamed", When::ConsumerRenamed),
         ("field-dropped", When::FieldDropped),
@@ -198,6 +202,7 @@ pub struct ImpactRules {
 /// Placeholders a message may use; anything else is an error when the rule loads.
 pub const PLACEHOLDERS: &[&str] = &[
     "producer",
+    "moved",
     "before",
     "after",
     "after_glob",
