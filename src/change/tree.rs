@@ -29,6 +29,8 @@ pub struct TreeChange {
 #[derive(Clone, Debug)]
 pub struct RemovedFileReference {
     pub access: Access,
+    /// The reference as written (relative to where it is looked up).
+    pub literal: String,
     /// The removed file (base path).
     pub file: String,
     pub moved_to: Option<String>,
@@ -129,6 +131,7 @@ pub fn removed_file_references(head: &[Access], tree: &TreeChange) -> Vec<Remove
             {
                 out.push(RemovedFileReference {
                     access: access.clone(),
+                    literal: literal.clone(),
                     file: file.clone(),
                     moved_to: moved_to.clone(),
                 });

@@ -18,6 +18,7 @@ pub fn candidates(
         }
         for reference in &deltas.removed_file_references {
             let access = &reference.access;
+            let written_at = literal_line(access, &reference.literal, excerpts);
             let change = Site {
                 repo: access.site.repo.clone(),
                 path: reference.file.clone(),
@@ -38,7 +39,7 @@ pub fn candidates(
                 change: change.clone(),
                 change_version: Version::Base,
                 change_note,
-                impacted: access.site.clone(),
+                impacted: written_at.clone(),
                 impacted_version: Version::Head,
                 impacted_note: format!("{} {written}", access.mode.verb()),
                 change_origins: Vec::new(),
@@ -58,7 +59,7 @@ pub fn candidates(
                 ],
                 explanation: vec![
                     format!(
-                        "{} names {written} ({}), the repository file {}",
+                        "{} reads {written} ({}), the repository file {}",
                         access.unit, access.site, reference.file
                     ),
                     match &after {
@@ -70,10 +71,54 @@ pub fn candidates(
             };
             out.push(Candidate {
                 order,
-                group: (access.site.repo.clone(), access.unit.clone(), change),
+                group: (written_at.repo.clone(), access.unit.clone(), change),
                 finding: parts.finish(rule, excerpts),
             });
         }
     }
     out
+}
+
+/// How far from a use its literal is looked for: a loop's items below an Ansible task's `src:`.
+const LITERAL_SEARCH_LINES: u32 = 60;
+
+/// The line that writes the reference down — the line a fix changes: the use's own line when
+/// the literal is there, else the nearest line of the same file that spells it in quotes or
+/// as a YAML item (`- hostapd/x`, `{ src: 'hostapd/x' }`) when the value came from within the
+/// file (a loop item, a variable), else the use.
+fn literal_line(access: &crate::resolve::Access, literal: &str, excerpts: Excerpts<'_>) -> Site {
+    let at = |line: u32| Site {
+        repo: access.site.repo.clone(),
+        path: access.site.path.clone(),
+        line,
+    };
+    let spells = |line: u32| {
+        excerpts(&at(line), Version::Head).is_some_and(|text| {
+            let text = text.trim();
+            text.contains(&format!("'{literal}'"))
+                || text.contains(&format!("\"{literal}\""))
+                || text
+                    .strip_prefix("- ")
+                    .is_some_and(|item| item.trim() == literal)
+                || text.ends_with(&format!(" {literal}"))
+        })
+    };
+    let line = access.site.line;
+    if spells(line)
+        || !access
+            .origins
+            .iter()
+            .any(|o| o.site.path == access.site.path)
+    {
+        return access.site.clone();
+    }
+    for distance in 1..=LITERAL_SEARCH_LINES {
+        if spells(line + distance) {
+            return at(line + distance);
+        }
+        if distance < line && spells(line - distance) {
+            return at(line - distance);
+        }
+    }
+    access.site.clone()
 }
