@@ -34,6 +34,9 @@ pub struct Lookup<'a> {
     callers: std::cell::OnceCell<super::params::CallerIndex<'a>>,
     /// Repository files by the absolute path another repository installs them at.
     installs: std::cell::OnceCell<super::installs::Installs<'a>>,
+    /// Ansible variable files (`defaults/`, `vars/`, `group_vars/`) by the names they bind.
+    ansible_vars:
+        std::cell::OnceCell<std::collections::HashMap<(usize, &'a str), Vec<FileRef<'a>>>>,
 }
 
 /// Star imports and sourced files searched per scope, nearest first.
@@ -65,6 +68,7 @@ impl<'a> Lookup<'a> {
             callers: std::cell::OnceCell::new(),
             by_name: std::cell::OnceCell::new(),
             installs: std::cell::OnceCell::new(),
+            ansible_vars: std::cell::OnceCell::new(),
         }
     }
 
@@ -267,7 +271,65 @@ impl<'a> Lookup<'a> {
         {
             return self.find_in_module(values_file, name);
         }
+        // `{{ matrix_systemd_path }}` in a role's task or template: the role's own `vars/` and
+        // `defaults/`, then `group_vars/all`, then the one variable file that defines it.
+        if is_ansible_path(file.path)
+            && !name.contains(['.', '(', '['])
+            && let Some(found) = self.ansible_variable(file, name)
+        {
+            return found;
+        }
         Target::Unbound
+    }
+
+    /// An Ansible variable a task or template uses without defining it (see `find`). Several
+    /// roles defining it differently, with none nearer, leave it unbound (never a guess).
+    fn ansible_variable(&self, file: FileRef<'a>, name: &str) -> Option<Target<'a>> {
+        let index = self.ansible_vars.get_or_init(|| {
+            let mut index: std::collections::HashMap<(usize, &'a str), Vec<FileRef<'a>>> =
+                std::collections::HashMap::new();
+            for (r, repo) in self.repos.iter().enumerate() {
+                for (path, facts) in &repo.files {
+                    if !is_ansible_var_file(path) {
+                        continue;
+                    }
+                    for binding in facts.bindings.iter().filter(|b| b.scope == 0) {
+                        let entry = index.entry((r, binding.name.as_str())).or_default();
+                        let here = FileRef { repo: r, path };
+                        if !entry.contains(&here) {
+                            entry.push(here);
+                        }
+                    }
+                }
+            }
+            index
+        });
+        let candidates: Vec<FileRef<'a>> = index
+            .get(&(file.repo, name))?
+            .iter()
+            .copied()
+            .filter(|f| *f != file)
+            .collect();
+        let role = role_root(file.path);
+        let rank = |f: &FileRef<'a>| -> u8 {
+            let var_role = role_root(f.path);
+            let dir = f.path.rsplit('/').nth(1).unwrap_or("");
+            match (role.is_some() && var_role == role, dir) {
+                (true, "vars") => 0,
+                (true, _) => 1,
+                _ if f.path.contains("group_vars/all") => 2,
+                _ => 3,
+            }
+        };
+        let best = candidates.iter().map(rank).min()?;
+        let nearest: Vec<&FileRef<'a>> = candidates.iter().filter(|f| rank(f) == best).collect();
+        match nearest.as_slice() {
+            [only] => match self.find_in_module(**only, name) {
+                Target::Unbound => None,
+                found => Some(found),
+            },
+            _ => None,
+        }
     }
 
     /// A name bound by a file this scope sources (shell) or star-imports (Python), before
@@ -642,5 +704,78 @@ mod tests {
             rust_module_candidates("src/main.rs", "crate::config".replace("::", ".").as_str())[0].0,
             "src/config.rs"
         );
+    }
+}
+
+/// A file where `{{ name }}` is an Ansible variable: YAML (tasks, handlers, playbooks, variable
+/// files) and Jinja templates.
+fn is_ansible_path(path: &str) -> bool {
+    path.ends_with(".yml") || path.ends_with(".yaml") || path.ends_with(".j2")
+}
+
+/// `roles/R/defaults/main.yml`, `roles/R/vars/x.yml`, `group_vars/all.yml`, `host_vars/h/x.yml`.
+fn is_ansible_var_file(path: &str) -> bool {
+    if !(path.ends_with(".yml") || path.ends_with(".yaml") || path.contains("_vars/")) {
+        return false;
+    }
+    let dirs: Vec<&str> = path.split('/').rev().skip(1).collect();
+    let role_vars = dirs
+        .first()
+        .is_some_and(|d| matches!(*d, "defaults" | "vars"))
+        && dirs.len() >= 3;
+    role_vars
+        || dirs
+            .iter()
+            .any(|d| matches!(*d, "group_vars" | "host_vars"))
+}
+
+/// The directory of the role a file belongs to: the parent of its `tasks/`, `handlers/`,
+/// `templates/`, `defaults/`, `vars/`, `files/` or `meta/` directory.
+fn role_root(path: &str) -> Option<&str> {
+    const ROLE_DIRS: &[&str] = &[
+        "tasks",
+        "handlers",
+        "templates",
+        "defaults",
+        "vars",
+        "files",
+        "meta",
+    ];
+    let mut end = path.len();
+    while let Some(slash) = path[..end].rfind('/') {
+        let dir_start = path[..slash].rfind('/').map_or(0, |i| i + 1);
+        let dir = &path[dir_start..slash];
+        if ROLE_DIRS.contains(&dir) && dir_start > 0 {
+            return Some(&path[..dir_start - 1]);
+        }
+        end = slash;
+    }
+    None
+}
+
+#[cfg(test)]
+mod ansible_tests {
+    use super::{is_ansible_var_file, role_root};
+
+    #[test]
+    fn roles_and_variable_files() {
+        assert_eq!(role_root("roles/app/tasks/main.yml"), Some("roles/app"));
+        assert_eq!(
+            role_root("roles/custom/matrix-base/defaults/main.yml"),
+            Some("roles/custom/matrix-base")
+        );
+        assert_eq!(
+            role_root("roles/app/templates/a/b.conf.j2"),
+            Some("roles/app")
+        );
+        assert_eq!(role_root("playbook.yml"), None);
+        assert_eq!(role_root("tasks/main.yml"), None);
+        assert!(is_ansible_var_file("roles/app/defaults/main.yml"));
+        assert!(is_ansible_var_file("roles/app/vars/debian.yaml"));
+        assert!(is_ansible_var_file("inventory/group_vars/all.yml"));
+        assert!(is_ansible_var_file("group_vars/all/vault"));
+        assert!(!is_ansible_var_file("roles/app/tasks/main.yml"));
+        assert!(!is_ansible_var_file("defaults/main.yml"));
+        assert!(!is_ansible_var_file("roles/app/defaults/main.py"));
     }
 }
