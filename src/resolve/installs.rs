@@ -12,7 +12,9 @@
 //! absolute path; the source is a repository file found relative to the declaring file, in the
 //! role's `files/` or `templates/` directory, or as the one file of the repository whose path ends
 //! with what the source spells after its last unknown part. Anything else is left out (never
-//! guessed). Built once per run, linear in accesses.
+//! guessed). Container copies and bind mounts (`COPY conf/app.env /etc/app/app.env`, `COPY rootfs/ /`,
+//! compose `./conf/x:/etc/x`) install the file, or every file under the directory, at the
+//! container path. Built once per run, linear in accesses and mapped files.
 
 use super::RepoFacts;
 use super::lookup::FileRef;
@@ -20,6 +22,16 @@ use crate::expr::Expr;
 use crate::extract::{FileFacts, RawAccess, RawResource};
 use crate::model::Mode;
 use std::collections::HashMap;
+
+/// Files one directory mapping (`COPY . /app`) installs, at most: a bound on the index.
+const MAX_MAPPED_FILES: usize = 20_000;
+
+fn repo_index_files(
+    repos: &[RepoFacts],
+    r: usize,
+) -> Option<&std::collections::BTreeMap<String, std::sync::Arc<FileFacts>>> {
+    repos.get(r).map(|repo| &repo.files)
+}
 
 /// Installed absolute path -> the repository files installed there.
 #[derive(Default)]
@@ -39,6 +51,7 @@ impl<'a> Installs<'a> {
         let mut installs = Installs::default();
         for (r, repo) in repos.iter().enumerate() {
             for (path, facts) in &repo.files {
+                installs.add_mappings(repo_index_files(repos, r), r, path, facts);
                 for (source, dest) in install_pairs(facts) {
                     let Some(dest) = literal_absolute(dest) else {
                         continue;
@@ -54,6 +67,64 @@ impl<'a> Installs<'a> {
             }
         }
         installs
+    }
+
+    /// Dockerfile `COPY`/`ADD` and compose bind mounts (`volume:<container path>` bindings of
+    /// the format extractors): a repository file, or every file under a repository directory
+    /// (`COPY rootfs/ /`), appears at the container path.
+    fn add_mappings(
+        &mut self,
+        files: Option<&'a std::collections::BTreeMap<String, std::sync::Arc<FileFacts>>>,
+        repo: usize,
+        declaring: &str,
+        facts: &FileFacts,
+    ) {
+        let Some(files) = files else {
+            return;
+        };
+        let dir = declaring.rsplit_once('/').map_or("", |(d, _)| d);
+        for binding in &facts.bindings {
+            let Some(dest) = binding.name.strip_prefix("volume:") else {
+                continue;
+            };
+            let Some(source) = binding.value.as_lit() else {
+                continue;
+            };
+            if !dest.starts_with('/') || source.starts_with('/') || source.contains(['*', '?']) {
+                continue;
+            }
+            let source = relative_normalized(&format!("{dir}/{source}"));
+            if source.starts_with("..") {
+                continue;
+            }
+            if let Some((path, _)) = files.get_key_value(&source) {
+                self.add(normalize_absolute(dest), FileRef { repo, path });
+                continue;
+            }
+            let prefix = if source.is_empty() {
+                String::new()
+            } else {
+                format!("{source}/")
+            };
+            for (path, _) in files
+                .range(prefix.clone()..)
+                .take_while(|(p, _)| p.starts_with(&prefix))
+                .take(MAX_MAPPED_FILES)
+            {
+                let rest = &path[prefix.len()..];
+                self.add(
+                    normalize_absolute(&format!("{dest}/{rest}")),
+                    FileRef { repo, path },
+                );
+            }
+        }
+    }
+
+    fn add(&mut self, dest: String, file: FileRef<'a>) {
+        let entry = self.by_dest.entry(dest).or_default();
+        if !entry.contains(&file) {
+            entry.push(file);
+        }
     }
 
     /// The repository files installed at an absolute path.
@@ -329,6 +400,46 @@ mod tests {
             installed(&installs, &repos, "/usr/local/sbin/rotate.sh"),
             vec!["provision:roles/app/files/rotate.sh"]
         );
+    }
+
+    #[test]
+    fn container_copies_and_bind_mounts_install_files() {
+        let repos = vec![repo(
+            "image",
+            &[
+                (
+                    "docker/Dockerfile",
+                    "FROM debian\nCOPY conf/app.env /etc/app/app.env\nCOPY rootfs/ /\n",
+                ),
+                ("docker/conf/app.env", "A=1\n"),
+                ("docker/rootfs/etc/cont-init.d/10-config", "#!/bin/sh\n"),
+                ("docker/rootfs/usr/bin/run.sh", "#!/bin/sh\n"),
+                (
+                    "compose.yml",
+                    "services:\n  app:\n    image: x\n    volumes:\n      - ./config/nginx.conf:/etc/nginx/nginx.conf:ro\n      - data:/var/lib/app\n",
+                ),
+                ("config/nginx.conf", "events {}\n"),
+            ],
+        )];
+        let installs = Installs::build(&repos);
+        assert_eq!(
+            installed(&installs, &repos, "/etc/app/app.env"),
+            vec!["image:docker/conf/app.env"]
+        );
+        assert_eq!(
+            installed(&installs, &repos, "/etc/cont-init.d/10-config"),
+            vec!["image:docker/rootfs/etc/cont-init.d/10-config"]
+        );
+        assert_eq!(
+            installed(&installs, &repos, "/usr/bin/run.sh"),
+            vec!["image:docker/rootfs/usr/bin/run.sh"]
+        );
+        assert_eq!(
+            installed(&installs, &repos, "/etc/nginx/nginx.conf"),
+            vec!["image:config/nginx.conf"]
+        );
+        // A named volume installs nothing from the repository.
+        assert!(installs.at("/var/lib/app").is_empty());
     }
 
     #[test]
