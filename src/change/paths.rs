@@ -37,8 +37,26 @@ pub fn output_changes(base: &[Access], head: &[Access], lines: &ChangedLines) ->
         changes: Vec::new(),
         undecided: Vec::new(),
     };
+    // Head outputs that spell their paths (no value left open): a removed output covered only
+    // by another unit's `/etc/systemd/system/{name}` is still removed (see `weakly_covered`).
+    let spelled: Vec<&Access> = head_outputs
+        .iter()
+        .copied()
+        .filter(|a| path_patterns(a).iter().all(|p| !has_hole(p)))
+        .collect();
+    let at_head_spelled = Covering::new(
+        spelled
+            .iter()
+            .flat_map(|a| path_patterns(a).iter().cloned()),
+    );
     for removed in base_outputs {
         match at_head.covers_all(path_patterns(removed)) {
+            Coverage::Covered if weakly_covered(removed, &head_outputs, &at_head_spelled) => {
+                out.changes.push(OutputChange {
+                    removed: removed.clone(),
+                    replacements: replacements_for(removed, &new_outputs, lines),
+                });
+            }
             Coverage::Covered => {}
             Coverage::Undecided => out.undecided.push(removed.clone()),
             Coverage::NotCovered => out.changes.push(OutputChange {
@@ -48,6 +66,36 @@ pub fn output_changes(base: &[Access], head: &[Access], lines: &ChangedLines) ->
         }
     }
     out
+}
+
+/// A pattern with a value resolution left open (`{name}`), not a symbol (`${DATA_DIR}`).
+fn has_hole(pattern: &crate::pattern::Pattern) -> bool {
+    let shown = pattern.display();
+    shown.contains('{') && !shown.contains("${")
+}
+
+/// Whether a removed output (spelled out itself) is covered at head only through other units'
+/// values left open. The same unit writing an open value at head is where the output went (a
+/// literal moved into a parameter nobody binds), so that stays covered: the change made the
+/// value unknown, not gone.
+fn weakly_covered(removed: &Access, head: &[&Access], spelled: &Covering) -> bool {
+    let patterns = path_patterns(removed);
+    if patterns.iter().any(has_hole) || spelled.covers_all(patterns) != Coverage::NotCovered {
+        return false;
+    }
+    let coverers: Vec<&&Access> = head
+        .iter()
+        .filter(|a| {
+            path_patterns(a)
+                .iter()
+                .any(|p| patterns.iter().any(|r| crate::pattern::overlaps(p, r)))
+        })
+        .collect();
+    !coverers.is_empty()
+        && coverers.iter().all(|a| {
+            path_patterns(a).iter().any(has_hole)
+                && !(a.site.path == removed.site.path && a.unit == removed.unit)
+        })
 }
 
 /// Files that appear because of the access. Directory creation is left out: it accompanies

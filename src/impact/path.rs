@@ -111,6 +111,7 @@ fn apply(
     if rule.when == When::OutputReplaced && replacements.is_empty() {
         return None;
     }
+    let mut weak_producers: Vec<AccessId> = Vec::new();
     let missed: Vec<&Access> = match rule.after {
         After::MissesReplacement => {
             let missed: Vec<&Access> = replacements
@@ -128,30 +129,87 @@ fn apply(
             missed
         }
         After::Unproduced => {
-            let still_produced = counterpart_set.patterns.iter().any(|p| {
-                graph
-                    .producers_touching(p, &counterpart.site.repo)
-                    .into_iter()
-                    .any(|pid| {
-                        let producer = graph.access(pid);
-                        !(producer.site.repo == counterpart.site.repo
-                            && producer.unit == counterpart.unit)
-                    })
-            });
-            if still_produced {
-                return None;
+            let mut weak: Vec<AccessId> = Vec::new();
+            for p in &counterpart_set.patterns {
+                for pid in graph.producers_touching(p, &counterpart.site.repo) {
+                    let producer = graph.access(pid);
+                    if producer.site.repo == counterpart.site.repo
+                        && producer.unit == counterpart.unit
+                    {
+                        continue;
+                    }
+                    if !meets_without_holes(producer, p) {
+                        if !weak.contains(&pid) {
+                            weak.push(pid);
+                        }
+                        continue;
+                    }
+                    return None;
+                }
             }
+            weak_producers = weak;
             replacements
         }
     };
-    Some(build_finding(
-        rule,
-        change,
-        counterpart_id,
-        &missed,
-        graph,
-        excerpts,
-    ))
+    let mut finding = build_finding(rule, change, counterpart_id, &missed, graph, excerpts);
+    for pid in weak_producers.iter().take(3) {
+        let producer = graph.access(*pid);
+        finding.explanation.push(format!(
+            "{} may also write there ({} {}, {}), but only through a value knockon could not follow, which does not count as still writing it",
+            producer.unit,
+            producer.mode.verb(),
+            producer.resource.display(),
+            producer.site
+        ));
+    }
+    Some(finding)
+}
+
+/// Whether a producer's paths meet a pattern through what they spell, not only through a value
+/// resolution left open: `/etc/systemd/system/{name}` (a loop item nobody can list) meets
+/// `/etc/systemd/system/app.service` only by its hole, and is a weak producer — it must not hide
+/// that the reader's input vanished (it is named in the explanation instead).
+fn meets_without_holes(producer: &Access, pattern: &Pattern) -> bool {
+    let Some(set) = producer.resource.as_path() else {
+        return true;
+    };
+    set.patterns.iter().any(|mine| {
+        let shown = mine.display();
+        // Symbols (`${DATA_DIR}`, an unset variable equal to itself everywhere) are not holes.
+        if !shown.contains('{') || shown.contains("${") {
+            return crate::pattern::overlaps(mine, pattern);
+        }
+        // Every `{label}` replaced by a character no real path spells.
+        let mut strict = String::with_capacity(shown.len());
+        let mut rest = shown.as_str();
+        while let Some(start) = rest.find('{') {
+            strict.push_str(&rest[..start]);
+            match rest[start..].find('}') {
+                Some(end) => {
+                    strict.push('\u{1}');
+                    rest = &rest[start + end + 1..];
+                }
+                None => {
+                    strict.push_str(&rest[start..]);
+                    rest = "";
+                }
+            }
+        }
+        strict.push_str(rest);
+        let subtree = strict.strip_suffix("/**").map(str::to_string);
+        let strict_pattern = match subtree {
+            Some(base) => crate::pattern::Pattern::from_pieces(
+                &[crate::pattern::Piece::Glob {
+                    text: base,
+                    star_matches_slash: false,
+                    case_insensitive: false,
+                }],
+                true,
+            ),
+            None => crate::pattern::Pattern::glob(&strict),
+        };
+        crate::pattern::overlaps(&strict_pattern, pattern)
+    })
 }
 
 /// File writes first; directory creations only when nothing else is produced.
