@@ -306,6 +306,22 @@ pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved 
                         .iter()
                         .any(|name| variants.iter().any(|v| v.set_at.contains_key(name)));
                 if !relevant {
+                    let mut base = base;
+                    // One launcher: the lines where it sets what the value was built from.
+                    if let [variant] = variants {
+                        for name in &converted.used_env {
+                            if let (Some(site), Some(value)) =
+                                (variant.set_at.get(name), full_env.get(name))
+                                && variant.env.get(name) == Some(value)
+                                && !base.origins.iter().any(|o| &o.site == site)
+                            {
+                                base.origins.push(Origin {
+                                    site: site.clone(),
+                                    note: format!("sets {name}={value} for this launch"),
+                                });
+                            }
+                        }
+                    }
                     resolved.accesses.push(base);
                     continue;
                 }
