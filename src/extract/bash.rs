@@ -25,6 +25,7 @@
 mod command;
 mod env;
 mod find;
+mod heredoc;
 mod resource;
 mod signal;
 mod words;
@@ -123,7 +124,7 @@ fn extract_with(
         cwd: None,
         nesting: 0,
     };
-    analyse(text, facts, &models.bash, host, &mut log);
+    analyse(text, facts, models, host, &mut log);
     facts.warnings.extend(log.budget.warning());
     log.finish(facts, models.bash.shell());
 }
@@ -165,7 +166,7 @@ fn parse(text: &str) -> Option<Tree> {
     )
 }
 
-fn analyse(text: &str, facts: &mut FileFacts, models: &BashModels, host: Host, log: &mut ShellLog) {
+fn analyse(text: &str, facts: &mut FileFacts, models: &Models, host: Host, log: &mut ShellLog) {
     let first_line = host.line_base.saturating_add(1);
     if text.len() > MAX_SCRIPT_BYTES {
         facts.warnings.push(ExtractWarning {
@@ -194,7 +195,7 @@ fn walk_tree(
     text: &str,
     root: Node,
     facts: &mut FileFacts,
-    models: &BashModels,
+    models: &Models,
     host: Host,
     log: &mut ShellLog,
 ) {
@@ -222,7 +223,7 @@ fn recover(
     text: &str,
     root: Node,
     facts: &mut FileFacts,
-    models: &BashModels,
+    models: &Models,
     host: &Host,
     log: &mut ShellLog,
 ) {
@@ -361,6 +362,8 @@ struct Walker<'a> {
     text: &'a str,
     facts: &'a mut FileFacts,
     models: &'a BashModels,
+    /// Every language's models, for here-documents written to files of other formats.
+    all_models: &'a Models,
     line_base: u32,
     scope: ScopeId,
     /// The directory relative paths are relative to, when a `cd` said so.
@@ -400,14 +403,15 @@ impl<'a> Walker<'a> {
     fn new(
         text: &'a str,
         facts: &'a mut FileFacts,
-        models: &'a BashModels,
+        models: &'a Models,
         host: Host,
         log: &'a mut ShellLog,
     ) -> Walker<'a> {
         Walker {
             text,
             facts,
-            models,
+            models: &models.bash,
+            all_models: models,
             line_base: host.line_base,
             scope: host.scope,
             cwd: host.cwd,
@@ -748,7 +752,7 @@ impl<'a> Walker<'a> {
                 cwd: self.cwd.clone(),
                 nesting: self.nesting + 1,
             };
-            analyse(text, self.facts, self.models, host, self.log);
+            analyse(text, self.facts, self.all_models, host, self.log);
         }
     }
 
@@ -767,6 +771,7 @@ impl<'a> Walker<'a> {
             } else {
                 self.statement(body);
                 self.read_from_file(body, &redirects);
+                self.heredoc_file(body, &redirects);
             }
         }
         for redirect in redirects {

@@ -333,6 +333,58 @@ fn command_string(args: &[Word], flags: &FlagSet) -> Option<Word> {
     None
 }
 
+/// What a wrapper runs: its command's words, the `NAME=value` words before them (`env A=1
+/// cmd`) and, for a container wrapper, the word naming the container.
+pub(super) struct Wrapped<'w> {
+    pub command: &'w [Word],
+    pub assignments: Vec<&'w Word>,
+    pub container: Option<&'w Word>,
+}
+
+/// The command a wrapper runs (`sudo -u app tee F` -> `tee F`); `None` when it runs nothing
+/// (`command -v x`, no operand). The wrapper's own command-string options (`su -c`) are the
+/// caller's to check first.
+pub(super) fn wrapped_command<'w>(m: &WrapperModel, args: &'w [Word]) -> Option<Wrapped<'w>> {
+    let parsed = parse_args(&m.syntax, args, &FlagSet::default());
+    if parsed.has(&m.inert_flags) {
+        return None;
+    }
+    let first = parsed.operands.first()?;
+    let mut rest = args.get(first.index..).unwrap_or_default();
+    let mut assignments = Vec::new();
+    if m.assignments {
+        while let Some(word) = rest.first().filter(|w| is_assignment_word(w)) {
+            assignments.push(word);
+            rest = rest.get(1..).unwrap_or_default();
+        }
+    }
+    let skip = if parsed.has(&m.skip_unless_flags) {
+        0
+    } else {
+        m.skip_operands
+    };
+    let container = if m.container {
+        rest.first().filter(|_| skip > 0)
+    } else {
+        None
+    };
+    let mut rest = rest.get(skip.min(rest.len())..).unwrap_or_default();
+    let dashes = |w: &Word| w.lit().as_deref() == Some("--");
+    if m.container {
+        // `kubectl exec pod -n prod -- cmd`: the command is what follows `--`.
+        if let Some(at) = rest.iter().position(dashes) {
+            rest = rest.get(at + 1..).unwrap_or_default();
+        }
+    } else if rest.first().is_some_and(dashes) {
+        rest = rest.get(1..).unwrap_or_default();
+    }
+    Some(Wrapped {
+        command: rest,
+        assignments,
+        container,
+    })
+}
+
 /// `-n`, `-eq`, `-o`: a test operator, never a path operand.
 pub(super) fn is_operator_word(text: &str) -> bool {
     text.strip_prefix('-').is_some_and(|rest| {
@@ -573,7 +625,7 @@ impl<'a> Walker<'a> {
     ) {
         match model {
             CommandModel::Operands(m) => self.operands(m, via, args, line, feed),
-            CommandModel::Wrapper(m) => self.wrapper(m, args, line, feed),
+            CommandModel::Wrapper(m) => self.wrapper(m, via, args, line, feed),
             CommandModel::Interpreter(m) => self.interpreter(m, args, line),
             CommandModel::Xargs(m) => self.xargs(m, args, line),
             CommandModel::Find => self.find(via, args, line, feed),
@@ -877,7 +929,14 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn wrapper(&mut self, m: &WrapperModel, args: &[Word], line: u32, feed: Option<&[Captured]>) {
+    fn wrapper(
+        &mut self,
+        m: &WrapperModel,
+        via: &str,
+        args: &[Word],
+        line: u32,
+        feed: Option<&[Captured]>,
+    ) {
         if !m.command_flags.is_empty()
             && let Some(string) = command_string(args, &m.command_flags)
         {
@@ -886,28 +945,28 @@ impl<'a> Walker<'a> {
             }
             return;
         }
-        let parsed = parse_args(&m.syntax, args, &FlagSet::default());
-        if parsed.has(&m.inert_flags) {
-            return;
-        }
-        let Some(first) = parsed.operands.first() else {
+        let Some(wrapped) = wrapped_command(m, args) else {
             return;
         };
-        let mut rest = args.get(first.index..).unwrap_or_default();
-        if m.assignments {
-            while let Some(word) = rest.first().filter(|w| is_assignment_word(w)) {
-                let lead = word.leading_lit();
-                if let Some((name, _)) = lead.split_once('=') {
-                    let value = word.slice_from(name.chars().count() + 1).value_expr();
-                    self.emit_env(name, Mode::Set, Some(value), line, "env VAR=value");
-                }
-                rest = rest.get(1..).unwrap_or_default();
+        for word in wrapped.assignments {
+            let lead = word.leading_lit();
+            if let Some((name, _)) = lead.split_once('=') {
+                let value = word.slice_from(name.chars().count() + 1).value_expr();
+                self.emit_env(name, Mode::Set, Some(value), line, "env VAR=value");
             }
         }
-        let rest = rest
-            .get(m.skip_operands.min(rest.len())..)
-            .unwrap_or_default();
-        self.run(rest, line, feed);
+        match wrapped.container {
+            Some(container) => {
+                // What runs in a container is marked so: `rm (in docker exec web)`.
+                let label = format!("{via} {}", container.source);
+                let first = self.facts.accesses.len();
+                self.run(wrapped.command, line, feed);
+                for access in self.facts.accesses.iter_mut().skip(first) {
+                    access.via = format!("{} (in {label})", access.via);
+                }
+            }
+            None => self.run(wrapped.command, line, feed),
+        }
     }
 
     fn interpreter(&mut self, m: &InterpreterModel, args: &[Word], line: u32) {
@@ -1120,7 +1179,7 @@ impl<'a> Walker<'a> {
             cwd: self.cwd.clone(),
             nesting: self.nesting + 1,
         };
-        analyse(text, self.facts, self.models, host, self.log);
+        analyse(text, self.facts, self.all_models, host, self.log);
     }
 
     /// Whether a command lists paths that a consumer in a pipeline can act on (`find`, `ls`),

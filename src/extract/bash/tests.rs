@@ -1657,3 +1657,4 @@ fn sourced_files_are_star_imports() {
         ]
     );
 }
+
