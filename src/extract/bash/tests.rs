@@ -890,6 +890,50 @@ fn container_and_supervisor_wrappers_are_seen_through() {
     assert!(with_mode(&facts("gosu app\n"), Mode::Delete).is_empty());
 }
 
+/// `bash -c`, `sh -c`, `su -s SHELL USER -c`, `runuser -u USER -- cmd`, `env -i`, `xargs`,
+/// `stdbuf`, `ionice -c3`, `timeout`, `time`: each runs the command it is given.
+#[test]
+fn shell_strings_and_privilege_wrappers_run_their_command() {
+    let f = facts(
+        "bash -c 'rm /a'\nsh -c \"rm /b\"\nsu -s /bin/sh app -c 'rm /c'\nrunuser -u app -- rm /d\n\
+         env -i A=b rm /e\nstdbuf -oL rm /f\nionice -c3 rm /g\ntimeout -s KILL 5m rm /h\n\
+         time rm /i\nrunuser app -c 'rm /j'\nrunuser -u app rm /k\n",
+    );
+    assert_eq!(deletes(&f), one_per_line("abcdefghijk"));
+    // `su app` and `runuser app` (a login shell) run no command of their own.
+    assert!(with_mode(&facts("su app\nrunuser app\n"), Mode::Delete).is_empty());
+}
+
+/// `docker exec`, `docker compose exec`, `kubectl exec ... --`: the command runs in the
+/// container, and its accesses say so.
+#[test]
+fn container_exec_runs_its_command_inside_the_named_container() {
+    let f = facts(
+        "docker exec -u app web rm /a\ndocker compose exec -T worker rm /b\n\
+         kubectl -n prod exec -it deploy/api -c api -- rm /c\ndocker-compose exec worker rm /d\n\
+         kubectl exec api-0 -n prod -- rm /e\npodman exec -e A=1 web rm /f\n",
+    );
+    assert_eq!(deletes(&f), one_per_line("abcdef"));
+    let vias: Vec<&str> = with_mode(&f, Mode::Delete)
+        .iter()
+        .map(|a| a.via.as_str())
+        .collect();
+    assert_eq!(
+        vias,
+        vec![
+            "rm (in docker exec web)",
+            "rm (in docker compose exec worker)",
+            "rm (in kubectl exec deploy/api)",
+            "rm (in docker-compose exec worker)",
+            "rm (in kubectl exec api-0)",
+            "rm (in podman exec web)",
+        ]
+    );
+    // A container name alone runs nothing; `docker run IMAGE cmd` is not seen through.
+    let none = facts("docker exec web\nkubectl exec api-0\ndocker run --rm alpine rm /x\n");
+    assert!(with_mode(&none, Mode::Delete).is_empty(), "{:?}", none.accesses);
+}
+
 /// Init scripts start daemons through `start-stop-daemon`; what runs is `--exec`/`--startas`
 /// with the words after `--`, a shell's `-c` string included.
 #[test]
