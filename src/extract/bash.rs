@@ -49,7 +49,7 @@ pub(crate) use env::is_config_env;
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 use tree_sitter::{Node, ParseOptions, ParseState, Parser, Tree};
-use words::{Translator, Word, contains_placeholder, placeholder};
+use words::{Positions, Translator, Word, contains_placeholder, placeholder};
 
 /// Scripts larger than this are not parsed (a generated or binary file, not a script).
 const MAX_SCRIPT_BYTES: usize = 4 << 20;
@@ -211,7 +211,7 @@ fn walk_tree(
         item_vars: &[],
         loop_vars: &[],
         cwd: None,
-        positional: false,
+        positions: None,
         functions: None,
     };
     env::scan_uses(root, &tr, &function_scopes, log);
@@ -392,8 +392,11 @@ struct Walker<'a> {
     log: &'a mut ShellLog,
     /// The scope given to each function definition walked, by node id.
     function_scopes: BTreeMap<usize, ScopeId>,
-    /// In a function whose `$1`…`$9` are its call sites' arguments (see [`Translator`]).
-    positional: bool,
+    /// In a function: what `$1`…`$9` stand for here (see [`Positions`]).
+    positions: Option<Positions>,
+    /// Loops, branches, lists and subshells entered since the function's body began: a
+    /// `shift` inside one makes the positions unknown.
+    branch_depth: u32,
     depth: u32,
     depth_warned: bool,
     nesting: u32,
@@ -418,7 +421,8 @@ impl<'a> Walker<'a> {
             dir_stack: Vec::new(),
             item_vars: Vec::new(),
             loop_vars: Vec::new(),
-            positional: false,
+            positions: None,
+            branch_depth: 0,
             capture: None,
             feed: None,
             wait_mode: false,
@@ -441,7 +445,7 @@ impl<'a> Walker<'a> {
             item_vars: &self.item_vars,
             loop_vars: &self.loop_vars,
             cwd: self.cwd.as_ref(),
-            positional: self.positional,
+            positions: self.positions.as_ref(),
             functions: Some(&self.log.functions),
         }
     }
@@ -480,6 +484,30 @@ impl<'a> Walker<'a> {
         if !self.log.budget.spend(|| line) || !self.enter(line) {
             return;
         }
+        let branching = matches!(
+            node.kind(),
+            "if_statement"
+                | "case_statement"
+                | "while_statement"
+                | "for_statement"
+                | "c_style_for_statement"
+                | "list"
+                | "subshell"
+                | "pipeline"
+                | "command_substitution"
+        );
+        if branching {
+            self.branch_depth += 1;
+            // A loop that shifts moves the positions from one pass to the next: in it (and
+            // after it) they are unknown.
+            let looping = matches!(
+                node.kind(),
+                "while_statement" | "for_statement" | "c_style_for_statement"
+            );
+            if looping && self.positions.is_some() && renumbers(self.node_text(node)) {
+                self.positions = Some(Positions::Unknown);
+            }
+        }
         match node.kind() {
             "command" => self.command(node),
             "redirected_statement" => self.redirected(node),
@@ -508,6 +536,9 @@ impl<'a> Walker<'a> {
             }
             "comment" | "heredoc_start" | "heredoc_end" => {}
             _ => self.children(node),
+        }
+        if branching {
+            self.branch_depth -= 1;
         }
         self.depth -= 1;
     }
@@ -1078,21 +1109,14 @@ impl<'a> Walker<'a> {
             line: self.line(node),
         });
         self.function_scopes.insert(node.id(), scope);
-        // `shift` and `set --` renumber the parameters: then `$1` stays unknown.
-        let body = self.node_text(node);
-        let renumbered = body
-            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-            .any(|w| w == "shift")
-            || body.contains("set --");
-        let positional = !renumbered;
-        if positional {
-            self.facts.params.push(crate::extract::FunctionParams {
-                scope,
-                names: (1..=9).map(|n| n.to_string()).collect(),
-                positional_only: true,
-            });
-        }
-        let saved_positional = std::mem::replace(&mut self.positional, positional);
+        // `$1`…`$9` are the call's arguments until a `shift` or `set --` moves them.
+        self.facts.params.push(crate::extract::FunctionParams {
+            scope,
+            names: (1..=9).map(|n| n.to_string()).collect(),
+            positional_only: true,
+        });
+        let saved_positions = self.positions.replace(Positions::Params(0));
+        let saved_branch = std::mem::replace(&mut self.branch_depth, 0);
         let saved_scope = std::mem::replace(&mut self.scope, scope);
         let saved_cwd = self.cwd.take();
         let saved_stack = std::mem::take(&mut self.dir_stack);
@@ -1107,7 +1131,8 @@ impl<'a> Walker<'a> {
             self.statement(child);
         }
         self.scope = saved_scope;
-        self.positional = saved_positional;
+        self.positions = saved_positions;
+        self.branch_depth = saved_branch;
         self.cwd = saved_cwd;
         self.dir_stack = saved_stack;
         self.item_vars = saved_items;
@@ -1609,6 +1634,14 @@ fn is_count(word: &str) -> bool {
         || word.starts_with("`seq ")
         || (word.starts_with('{') && word.contains(".."))
         || (!word.is_empty() && word.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// Whether shell text may renumber the positional parameters (`shift`, `set --`); a word
+/// in a comment or a string counts too, which only makes positions unknown.
+fn renumbers(text: &str) -> bool {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .any(|w| w == "shift")
+        || text.contains("set --")
 }
 
 /// Whether a loop body polls: it is short, well-formed, and sleeps. (A long body that sleeps

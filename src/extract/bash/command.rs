@@ -2,7 +2,7 @@
 //! wrappers, interpreters, `xargs`, `test`, `source`, and the built-ins that change the walker's
 //! own state (`cd`, `pushd`, `popd`, `read`, `eval`).
 
-use super::words::{Word, command_words, normalize_concat, placeholder};
+use super::words::{Positions, Word, command_words, normalize_concat, placeholder};
 use super::{Captured, Host, MAX_SNIPPET_NESTING, Walker, analyse, rebase_on};
 use crate::expr::Expr;
 use crate::extract::{CallRef, Reach, RunRef, RunTarget};
@@ -498,8 +498,12 @@ impl<'a> Walker<'a> {
                 if let Some(on) = super::env::nounset_change(&words) {
                     self.log.set_nounset(line, on);
                 }
+                if let Some(at) = args.iter().position(|w| w.lit().as_deref() == Some("--")) {
+                    self.set_positions(args.get(at + 1..).unwrap_or_default());
+                }
                 return;
             }
+            "shift" => return self.shift(args),
             _ => {}
         }
         // A function defined in the script shadows any program of the same name.
@@ -531,6 +535,47 @@ impl<'a> Walker<'a> {
             Lookup::Script => self.run_ref(first.expr(), line),
             Lookup::Unknown => {}
         }
+    }
+
+    /// `shift` / `shift N` in a function: in straight-line code the positions move by N; in
+    /// a loop, a branch or with a count that is not a number they become unknown.
+    fn shift(&mut self, args: &[Word]) {
+        let Some(positions) = self.positions.as_mut() else {
+            return;
+        };
+        let count = match args.first() {
+            None => Some(1),
+            Some(word) => word.lit().and_then(|l| l.parse::<u32>().ok()),
+        };
+        *positions = match (std::mem::replace(positions, Positions::Unknown), count) {
+            (_, _) if self.branch_depth > 0 => Positions::Unknown,
+            (Positions::Params(offset), Some(n)) => Positions::Params(offset.saturating_add(n)),
+            (Positions::Values(values), Some(n)) => {
+                Positions::Values(values.into_iter().skip(n as usize).collect())
+            }
+            _ => Positions::Unknown,
+        };
+    }
+
+    /// `set -- a b` in a function: `$1` is `a` from here on (in straight-line code; unknown
+    /// in a loop or a branch, or with `"$@"` or a word that splits into unknown fields).
+    fn set_positions(&mut self, words: &[Word]) {
+        let Some(positions) = self.positions.as_mut() else {
+            return;
+        };
+        let values: Vec<Expr> = words.iter().map(Word::expr).collect();
+        let countable = values
+            .iter()
+            .all(|v| !matches!(v, Expr::Hole { label, .. } if label == "$@" || label == "$*"))
+            && words.iter().all(|w| {
+                w.source.starts_with(['"', '\''])
+                    || w.lit().is_some_and(|l| !l.contains(['*', '?', '[']))
+            });
+        *positions = if self.branch_depth == 0 && countable && values.len() <= 9 {
+            Positions::Values(values)
+        } else {
+            Positions::Unknown
+        };
     }
 
     /// `aws s3 cp ...`: a row named with its subcommands takes precedence over the program's.

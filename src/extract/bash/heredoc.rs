@@ -71,7 +71,12 @@ impl Walker<'_> {
             .collect();
         let mut cursor = heredoc.walk();
         let inner: Vec<Node> = heredoc.named_children(&mut cursor).collect();
-        stdout.extend(inner.iter().copied().filter(|c| c.kind() == "file_redirect"));
+        stdout.extend(
+            inner
+                .iter()
+                .copied()
+                .filter(|c| c.kind() == "file_redirect"),
+        );
         let words: Vec<Word> = super::words::command_words(body)
             .into_iter()
             .map(|n| self.word(n))
@@ -389,7 +394,9 @@ mod tests {
         f.accesses
             .iter()
             .filter_map(|a| match &a.resource {
-                RawResource::Path(t) => Some((a.line, a.mode, a.via.clone(), a.scope, t.expr.clone())),
+                RawResource::Path(t) => {
+                    Some((a.line, a.mode, a.via.clone(), a.scope, t.expr.clone()))
+                }
                 _ => None,
             })
             .collect()
@@ -424,11 +431,16 @@ mod tests {
         let all = paths(&f);
         // The redirect is still a write of the config file.
         assert!(
-            all.iter()
-                .any(|(l, m, _, s, e)| *l == 2 && *m == Mode::Write && *s == 0 && e.as_lit() == Some("/etc/logrotate.d/shop")),
+            all.iter().any(|(l, m, _, s, e)| *l == 2
+                && *m == Mode::Write
+                && *s == 0
+                && e.as_lit() == Some("/etc/logrotate.d/shop")),
             "{all:?}"
         );
-        let rotated: Vec<_> = all.iter().filter(|a| a.2.starts_with("logrotate")).collect();
+        let rotated: Vec<_> = all
+            .iter()
+            .filter(|a| a.2.starts_with("logrotate"))
+            .collect();
         assert!(!rotated.is_empty(), "{all:?}");
         for (line, _, _, scope, expr) in &rotated {
             assert_eq!(*line, 3);
@@ -456,7 +468,10 @@ mod tests {
         );
         assert_eq!(f.schedules.len(), 1, "{:?}", f.schedules);
         let schedule = &f.schedules[0];
-        assert_eq!((schedule.line, schedule.expression.as_str()), (4, "15 3 * * *"));
+        assert_eq!(
+            (schedule.line, schedule.expression.as_str()),
+            (4, "15 3 * * *")
+        );
         assert_eq!(f.scopes[schedule.scope].kind, ScopeKind::CronEntry);
         let deletes: Vec<_> = paths(&f)
             .into_iter()
@@ -466,7 +481,11 @@ mod tests {
         assert_eq!(deletes[0].0, 4);
         assert_eq!(deletes[0].4.as_lit(), Some("/srv/shop/exports"));
         // The entry's scope lies inside the schedule's, so the job reaches it.
-        assert!(crate::resolve::jobs::in_scope(&f, deletes[0].3, schedule.scope));
+        assert!(crate::resolve::jobs::in_scope(
+            &f,
+            deletes[0].3,
+            schedule.scope
+        ));
     }
 
     #[test]
@@ -513,7 +532,10 @@ mod tests {
         for f in [quoted, escaped] {
             for (_, _, via, _, expr) in paths(&f) {
                 if via.starts_with("logrotate") {
-                    assert_ne!(expr, Expr::concat(vec![var("LOG_DIR", 3), Expr::glob("/*.log")]));
+                    assert_ne!(
+                        expr,
+                        Expr::concat(vec![var("LOG_DIR", 3), Expr::glob("/*.log")])
+                    );
                 }
             }
         }

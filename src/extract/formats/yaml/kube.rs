@@ -424,4 +424,3 @@ fn data(ctx: &Ctx, facts: &mut FileFacts, root: &Node, name: &str, provider: &st
         }
     }
 }
-
