@@ -200,6 +200,8 @@ fn walk_tree(
     log: &mut ShellLog,
 ) {
     log.functions.extend(env::function_names(root, text));
+    log.functions
+        .extend(library_calls(root, text, &models.bash));
     let (scope, line_base) = (host.scope, host.line_base);
     let mut walker = Walker::new(text, facts, models, host, log);
     walker.statement(root);
@@ -215,6 +217,149 @@ fn walk_tree(
         functions: None,
     };
     env::scan_uses(root, &tr, &function_scopes, log);
+}
+
+/// Shell builtins and common utilities that are never a library's function.
+const NOT_FUNCTIONS: &[&str] = &[
+    "echo",
+    "printf",
+    "exit",
+    "return",
+    "true",
+    "false",
+    ":",
+    "local",
+    "export",
+    "declare",
+    "typeset",
+    "readonly",
+    "unset",
+    "wait",
+    "shift",
+    "set",
+    "cd",
+    "read",
+    "eval",
+    "trap",
+    "getopts",
+    "break",
+    "continue",
+    "let",
+    "alias",
+    "unalias",
+    "hash",
+    "type",
+    "ulimit",
+    "umask",
+    "shopt",
+    "jobs",
+    "bg",
+    "fg",
+    "disown",
+    "enable",
+    "help",
+    "logout",
+    "mapfile",
+    "readarray",
+    "pushd",
+    "popd",
+    "dirs",
+    "times",
+    "caller",
+    "complete",
+    "compgen",
+    "dirname",
+    "basename",
+    "date",
+    "pwd",
+    "hostname",
+    "whoami",
+    "id",
+    "uname",
+    "logname",
+    "nproc",
+    "realpath",
+    "readlink",
+    "mktemp",
+    "seq",
+    "tr",
+    "cut",
+    "awk",
+    "sed",
+    "sort",
+    "uniq",
+    "head",
+    "tail",
+    "wc",
+    "jq",
+    "yq",
+    "grep",
+    "egrep",
+    "fgrep",
+    "tput",
+    "stat",
+    "du",
+    "df",
+    "ps",
+    "pgrep",
+    "pidof",
+    "sleep",
+    "expr",
+    "bc",
+    "sha256sum",
+    "md5sum",
+    "base64",
+    "openssl",
+    "getent",
+    "logger",
+];
+
+/// In a script that sources other files (`. lib/conf.sh`, `source "$DIR/common.sh"`), the
+/// commands that are no program knockon knows, no builtin and no function of the script: the
+/// functions the sourced files may define, so that their calls are calls (their arguments bind
+/// the function's `$1`…`$9`) and `$(name ...)` gives what the function prints. Bounded like
+/// [`env::function_names`].
+fn library_calls(root: Node, text: &str, models: &BashModels) -> Vec<String> {
+    const MAX_NODES: usize = 500_000;
+    let mut sources = false;
+    let mut names = Vec::new();
+    let mut stack = vec![root];
+    let mut seen = 0usize;
+    while let Some(node) = stack.pop() {
+        seen += 1;
+        if seen > MAX_NODES {
+            break;
+        }
+        if node.kind() == "command_name"
+            && let Some(name) = text.get(node.byte_range())
+        {
+            if matches!(name, "source" | ".") {
+                sources = true;
+            } else if is_function_name(name)
+                && !NOT_FUNCTIONS.contains(&name)
+                && models.command(name).is_none()
+                && !models.has_subcommands(name)
+            {
+                names.push(name.to_string());
+            }
+        }
+        let mut cursor = node.walk();
+        stack.extend(node.named_children(&mut cursor));
+    }
+    if !sources {
+        names.clear();
+    }
+    names
+}
+
+/// A name a shell function is usually given: letters, digits, `_`, `-` and `:`, not starting
+/// with a digit or `-`.
+fn is_function_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':'))
 }
 
 /// Reports each parse-error region once and retries, line by line, the lines of the region that

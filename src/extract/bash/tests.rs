@@ -1773,3 +1773,29 @@ fn shift_in_a_loop_or_branch_leaves_a_hole() {
         assert!(f.bindings.iter().any(|b| b.name == "x"), "{src}");
     }
 }
+
+/// In a script that sources a library, a command that is no known program and no builtin is
+/// a call of the library's function: its arguments are recorded, and `$(name ...)` is what
+/// the function prints. Without a `source`, or for a known program, nothing changes.
+#[test]
+fn commands_of_a_sourcing_script_may_be_library_functions() {
+    let f = facts(
+        ". \"$(dirname \"$0\")/../lib/conf.sh\"\nAPP_LOG=\"$(get_conf_value LOGFILE \"$LOG_DIR/app.log\")\"\nOTHER=\"$(cat /etc/x)\"\nlog_info started\n",
+    );
+    let value = &binding(&f, "APP_LOG").value;
+    assert!(
+        matches!(value, Expr::Var { name, .. } if name == "get_conf_value()"),
+        "{value:?}"
+    );
+    let callees: Vec<&str> = f.calls.iter().map(|c| c.callee.as_str()).collect();
+    assert_eq!(callees, vec!["get_conf_value", "log_info"]);
+    assert_eq!(f.calls[0].args.len(), 2);
+    assert!(matches!(&binding(&f, "OTHER").value, Expr::Hole { .. }));
+    // No library sourced: an unknown command is no call, its output a hole.
+    let alone = facts("APP_LOG=\"$(get_conf_value LOGFILE /var/log/app.log)\"\n");
+    assert!(alone.calls.is_empty());
+    assert!(matches!(
+        &binding(&alone, "APP_LOG").value,
+        Expr::Hole { .. }
+    ));
+}
