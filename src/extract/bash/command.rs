@@ -1003,7 +1003,8 @@ impl<'a> Walker<'a> {
         match wrapped.container {
             Some(container) => {
                 // What runs in a container is marked so: `rm (in docker exec web)`.
-                let label = format!("{via} {}", container.source);
+                let name = container.lit().unwrap_or_else(|| container.source.clone());
+                let label = format!("{via} {name}");
                 let first = self.facts.accesses.len();
                 self.run(wrapped.command, line, feed);
                 for access in self.facts.accesses.iter_mut().skip(first) {
