@@ -378,6 +378,7 @@ fn unescape(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::{MAX_HEREDOC_FILES, MAX_HEREDOC_NESTING};
     use crate::expr::Expr;
     use crate::extract::{FileFacts, RawResource, ScopeKind};
     use crate::model::Mode;
@@ -560,5 +561,24 @@ mod tests {
             );
             assert!(env_sets(&f).is_empty(), "{src}");
         }
+    }
+
+    /// Many here-documents, and here-documents writing scripts that write here-documents: a
+    /// bounded number is read, each nesting level at most twice, and it stays fast.
+    #[test]
+    fn here_documents_read_as_files_are_bounded() {
+        let one = "cat > /etc/logrotate.d/x <<EOF\n/var/log/x/*.log {\n daily\n}\nEOF\n";
+        let f = facts(&one.repeat(MAX_HEREDOC_FILES + 40));
+        let files = f.scopes.iter().filter(|s| s.parent.is_none()).count() - 1;
+        assert_eq!(files, MAX_HEREDOC_FILES);
+        let mut nested = "rm -f /tmp/deep\n".to_string();
+        for level in 0..6 {
+            nested = format!("cat > /opt/x{level}.sh <<'E{level}'\n#!/bin/sh\n{nested}E{level}\n");
+        }
+        let start = std::time::Instant::now();
+        let f = facts(&nested);
+        assert!(start.elapsed().as_secs() < 10);
+        let files = f.scopes.iter().filter(|s| s.parent.is_none()).count() - 1;
+        assert_eq!(files, MAX_HEREDOC_NESTING as usize);
     }
 }
