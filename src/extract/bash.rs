@@ -25,6 +25,7 @@
 mod command;
 mod env;
 mod find;
+mod heredoc;
 mod resource;
 mod signal;
 mod words;
@@ -50,7 +51,7 @@ pub(crate) use env::is_config_env;
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 use tree_sitter::{Node, ParseOptions, ParseState, Parser, Tree};
-use words::{Translator, Word, contains_placeholder, placeholder};
+use words::{Positions, Translator, Word, contains_placeholder, placeholder};
 
 /// Scripts larger than this are not parsed (a generated or binary file, not a script).
 const MAX_SCRIPT_BYTES: usize = 4 << 20;
@@ -125,7 +126,7 @@ fn extract_with(
         cwd: None,
         nesting: 0,
     };
-    analyse(text, facts, &models.bash, host, &mut log);
+    analyse(text, facts, models, host, &mut log);
     facts.warnings.extend(log.budget.warning());
     log.finish(facts, models.bash.shell());
 }
@@ -167,7 +168,7 @@ fn parse(text: &str) -> Option<Tree> {
     )
 }
 
-fn analyse(text: &str, facts: &mut FileFacts, models: &BashModels, host: Host, log: &mut ShellLog) {
+fn analyse(text: &str, facts: &mut FileFacts, models: &Models, host: Host, log: &mut ShellLog) {
     let first_line = host.line_base.saturating_add(1);
     if text.len() > MAX_SCRIPT_BYTES {
         facts.warnings.push(ExtractWarning {
@@ -196,11 +197,13 @@ fn walk_tree(
     text: &str,
     root: Node,
     facts: &mut FileFacts,
-    models: &BashModels,
+    models: &Models,
     host: Host,
     log: &mut ShellLog,
 ) {
     log.functions.extend(env::function_names(root, text));
+    log.functions
+        .extend(library_calls(root, text, &models.bash));
     let (scope, line_base) = (host.scope, host.line_base);
     let mut walker = Walker::new(text, facts, models, host, log);
     walker.statement(root);
@@ -212,10 +215,153 @@ fn walk_tree(
         item_vars: &[],
         loop_vars: &[],
         cwd: None,
-        positional: false,
+        positions: None,
         functions: None,
     };
     env::scan_uses(root, &tr, &function_scopes, log);
+}
+
+/// Shell builtins and common utilities that are never a library's function.
+const NOT_FUNCTIONS: &[&str] = &[
+    "echo",
+    "printf",
+    "exit",
+    "return",
+    "true",
+    "false",
+    ":",
+    "local",
+    "export",
+    "declare",
+    "typeset",
+    "readonly",
+    "unset",
+    "wait",
+    "shift",
+    "set",
+    "cd",
+    "read",
+    "eval",
+    "trap",
+    "getopts",
+    "break",
+    "continue",
+    "let",
+    "alias",
+    "unalias",
+    "hash",
+    "type",
+    "ulimit",
+    "umask",
+    "shopt",
+    "jobs",
+    "bg",
+    "fg",
+    "disown",
+    "enable",
+    "help",
+    "logout",
+    "mapfile",
+    "readarray",
+    "pushd",
+    "popd",
+    "dirs",
+    "times",
+    "caller",
+    "complete",
+    "compgen",
+    "dirname",
+    "basename",
+    "date",
+    "pwd",
+    "hostname",
+    "whoami",
+    "id",
+    "uname",
+    "logname",
+    "nproc",
+    "realpath",
+    "readlink",
+    "mktemp",
+    "seq",
+    "tr",
+    "cut",
+    "awk",
+    "sed",
+    "sort",
+    "uniq",
+    "head",
+    "tail",
+    "wc",
+    "jq",
+    "yq",
+    "grep",
+    "egrep",
+    "fgrep",
+    "tput",
+    "stat",
+    "du",
+    "df",
+    "ps",
+    "pgrep",
+    "pidof",
+    "sleep",
+    "expr",
+    "bc",
+    "sha256sum",
+    "md5sum",
+    "base64",
+    "openssl",
+    "getent",
+    "logger",
+];
+
+/// In a script that sources other files (`. lib/conf.sh`, `source "$DIR/common.sh"`), the
+/// commands that are no program knockon knows, no builtin and no function of the script: the
+/// functions the sourced files may define, so that their calls are calls (their arguments bind
+/// the function's `$1`…`$9`) and `$(name ...)` gives what the function prints. Bounded like
+/// [`env::function_names`].
+fn library_calls(root: Node, text: &str, models: &BashModels) -> Vec<String> {
+    const MAX_NODES: usize = 500_000;
+    let mut sources = false;
+    let mut names = Vec::new();
+    let mut stack = vec![root];
+    let mut seen = 0usize;
+    while let Some(node) = stack.pop() {
+        seen += 1;
+        if seen > MAX_NODES {
+            break;
+        }
+        if node.kind() == "command_name"
+            && let Some(name) = text.get(node.byte_range())
+        {
+            if matches!(name, "source" | ".") {
+                sources = true;
+            } else if is_function_name(name)
+                && !NOT_FUNCTIONS.contains(&name)
+                && models.command(name).is_none()
+                && !models.has_subcommands(name)
+            {
+                names.push(name.to_string());
+            }
+        }
+        let mut cursor = node.walk();
+        stack.extend(node.named_children(&mut cursor));
+    }
+    if !sources {
+        names.clear();
+    }
+    names
+}
+
+/// A name a shell function is usually given: letters, digits, `_`, `-` and `:`, not starting
+/// with a digit or `-`.
+fn is_function_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':'))
 }
 
 /// Reports each parse-error region once and retries, line by line, the lines of the region that
@@ -224,7 +370,7 @@ fn recover(
     text: &str,
     root: Node,
     facts: &mut FileFacts,
-    models: &BashModels,
+    models: &Models,
     host: &Host,
     log: &mut ShellLog,
 ) {
@@ -363,6 +509,8 @@ struct Walker<'a> {
     text: &'a str,
     facts: &'a mut FileFacts,
     models: &'a BashModels,
+    /// Every language's models, for here-documents written to files of other formats.
+    all_models: &'a Models,
     line_base: u32,
     scope: ScopeId,
     /// The directory relative paths are relative to, when a `cd` said so.
@@ -391,8 +539,11 @@ struct Walker<'a> {
     log: &'a mut ShellLog,
     /// The scope given to each function definition walked, by node id.
     function_scopes: BTreeMap<usize, ScopeId>,
-    /// In a function whose `$1`…`$9` are its call sites' arguments (see [`Translator`]).
-    positional: bool,
+    /// In a function: what `$1`…`$9` stand for here (see [`Positions`]).
+    positions: Option<Positions>,
+    /// Loops, branches, lists and subshells entered since the function's body began: a
+    /// `shift` inside one makes the positions unknown.
+    branch_depth: u32,
     depth: u32,
     depth_warned: bool,
     nesting: u32,
@@ -402,21 +553,23 @@ impl<'a> Walker<'a> {
     fn new(
         text: &'a str,
         facts: &'a mut FileFacts,
-        models: &'a BashModels,
+        models: &'a Models,
         host: Host,
         log: &'a mut ShellLog,
     ) -> Walker<'a> {
         Walker {
             text,
             facts,
-            models,
+            models: &models.bash,
+            all_models: models,
             line_base: host.line_base,
             scope: host.scope,
             cwd: host.cwd,
             dir_stack: Vec::new(),
             item_vars: Vec::new(),
             loop_vars: Vec::new(),
-            positional: false,
+            positions: None,
+            branch_depth: 0,
             capture: None,
             feed: None,
             wait_mode: false,
@@ -439,7 +592,7 @@ impl<'a> Walker<'a> {
             item_vars: &self.item_vars,
             loop_vars: &self.loop_vars,
             cwd: self.cwd.as_ref(),
-            positional: self.positional,
+            positions: self.positions.as_ref(),
             functions: Some(&self.log.functions),
         }
     }
@@ -478,6 +631,30 @@ impl<'a> Walker<'a> {
         if !self.log.budget.spend(|| line) || !self.enter(line) {
             return;
         }
+        let branching = matches!(
+            node.kind(),
+            "if_statement"
+                | "case_statement"
+                | "while_statement"
+                | "for_statement"
+                | "c_style_for_statement"
+                | "list"
+                | "subshell"
+                | "pipeline"
+                | "command_substitution"
+        );
+        if branching {
+            self.branch_depth += 1;
+            // A loop that shifts moves the positions from one pass to the next: in it (and
+            // after it) they are unknown.
+            let looping = matches!(
+                node.kind(),
+                "while_statement" | "for_statement" | "c_style_for_statement"
+            );
+            if looping && self.positions.is_some() && renumbers(self.node_text(node)) {
+                self.positions = Some(Positions::Unknown);
+            }
+        }
         match node.kind() {
             "command" => self.command(node),
             "redirected_statement" => self.redirected(node),
@@ -506,6 +683,9 @@ impl<'a> Walker<'a> {
             }
             "comment" | "heredoc_start" | "heredoc_end" => {}
             _ => self.children(node),
+        }
+        if branching {
+            self.branch_depth -= 1;
         }
         self.depth -= 1;
     }
@@ -750,7 +930,7 @@ impl<'a> Walker<'a> {
                 cwd: self.cwd.clone(),
                 nesting: self.nesting + 1,
             };
-            analyse(text, self.facts, self.models, host, self.log);
+            analyse(text, self.facts, self.all_models, host, self.log);
         }
     }
 
@@ -769,6 +949,7 @@ impl<'a> Walker<'a> {
             } else {
                 self.statement(body);
                 self.read_from_file(body, &redirects);
+                self.heredoc_file(body, &redirects);
             }
         }
         for redirect in redirects {
@@ -1075,21 +1256,14 @@ impl<'a> Walker<'a> {
             line: self.line(node),
         });
         self.function_scopes.insert(node.id(), scope);
-        // `shift` and `set --` renumber the parameters: then `$1` stays unknown.
-        let body = self.node_text(node);
-        let renumbered = body
-            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-            .any(|w| w == "shift")
-            || body.contains("set --");
-        let positional = !renumbered;
-        if positional {
-            self.facts.params.push(crate::extract::FunctionParams {
-                scope,
-                names: (1..=9).map(|n| n.to_string()).collect(),
-                positional_only: true,
-            });
-        }
-        let saved_positional = std::mem::replace(&mut self.positional, positional);
+        // `$1`…`$9` are the call's arguments until a `shift` or `set --` moves them.
+        self.facts.params.push(crate::extract::FunctionParams {
+            scope,
+            names: (1..=9).map(|n| n.to_string()).collect(),
+            positional_only: true,
+        });
+        let saved_positions = self.positions.replace(Positions::Params(0));
+        let saved_branch = std::mem::replace(&mut self.branch_depth, 0);
         let saved_scope = std::mem::replace(&mut self.scope, scope);
         let saved_cwd = self.cwd.take();
         let saved_stack = std::mem::take(&mut self.dir_stack);
@@ -1104,7 +1278,8 @@ impl<'a> Walker<'a> {
             self.statement(child);
         }
         self.scope = saved_scope;
-        self.positional = saved_positional;
+        self.positions = saved_positions;
+        self.branch_depth = saved_branch;
         self.cwd = saved_cwd;
         self.dir_stack = saved_stack;
         self.item_vars = saved_items;
@@ -1606,6 +1781,14 @@ fn is_count(word: &str) -> bool {
         || word.starts_with("`seq ")
         || (word.starts_with('{') && word.contains(".."))
         || (!word.is_empty() && word.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// Whether shell text may renumber the positional parameters (`shift`, `set --`); a word
+/// in a comment or a string counts too, which only makes positions unknown.
+fn renumbers(text: &str) -> bool {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .any(|w| w == "shift")
+        || text.contains("set --")
 }
 
 /// Whether a loop body polls: it is short, well-formed, and sleeps. (A long body that sleeps

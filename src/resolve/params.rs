@@ -33,12 +33,15 @@ pub struct CallerIndex<'a> {
 struct Functions<'a> {
     by_name: HashMap<(usize, String), (&'a str, ScopeId)>,
     by_last: HashMap<(usize, String), Vec<String>>,
+    /// Shell functions by bare name, for calls from a script that sources their file.
+    by_shell_name: HashMap<(usize, &'a str), Vec<(&'a str, ScopeId)>>,
 }
 
 impl<'a> Functions<'a> {
     fn new(repos: &'a [RepoFacts]) -> Functions<'a> {
         let mut by_name = HashMap::new();
         let mut by_last: HashMap<(usize, String), Vec<String>> = HashMap::new();
+        let mut by_shell_name: HashMap<(usize, &'a str), Vec<(&'a str, ScopeId)>> = HashMap::new();
         for (r, repo) in repos.iter().enumerate() {
             for (path, facts) in &repo.files {
                 for params in &facts.params {
@@ -47,6 +50,12 @@ impl<'a> Functions<'a> {
                     };
                     if scope.kind != ScopeKind::Function {
                         continue;
+                    }
+                    if params.positional_only {
+                        by_shell_name
+                            .entry((r, scope.name.as_str()))
+                            .or_default()
+                            .push((path.as_str(), params.scope));
                     }
                     let mut names = vec![normalise(&unit_name(facts, params.scope, path))];
                     // `Exporter(...)` runs `Exporter.__init__`.
@@ -63,7 +72,11 @@ impl<'a> Functions<'a> {
                 }
             }
         }
-        Functions { by_name, by_last }
+        Functions {
+            by_name,
+            by_last,
+            by_shell_name,
+        }
     }
 
     /// The function a call refers to: its qualified name, a method of the caller's class
@@ -111,6 +124,13 @@ impl<'a> Functions<'a> {
         {
             return Some((path, found.scope));
         }
+        // A shell function of a file the script sources (`. "$DIR/../lib/conf.sh"`): the one
+        // function of that name in a repository file named like a sourced one.
+        if !callee.contains('.')
+            && let Some(found) = self.sourced_shell_function(r, facts, &callee)
+        {
+            return Some(found);
+        }
         let (_, last) = callee.rsplit_once('.')?;
         let suffix = format!(".{callee}");
         let candidates: Vec<&String> = self
@@ -121,6 +141,37 @@ impl<'a> Functions<'a> {
             .collect();
         match candidates.as_slice() {
             [name] => self.by_name.get(&(r, (*name).clone())).copied(),
+            _ => None,
+        }
+    }
+}
+
+impl<'a> Functions<'a> {
+    /// The shell function `name` defined in a file whose name is that of a file the caller
+    /// sources (its star imports), when exactly one is.
+    fn sourced_shell_function(
+        &self,
+        r: usize,
+        facts: &FileFacts,
+        name: &str,
+    ) -> Option<(&'a str, ScopeId)> {
+        let candidates = self.by_shell_name.get(&(r, name))?;
+        let sourced: Vec<&str> = facts
+            .imports
+            .iter()
+            .filter(|i| i.local == "*")
+            .filter_map(|i| i.module.rsplit('/').next())
+            .filter(|base| !base.is_empty() && !base.contains('*'))
+            .collect();
+        let matching: Vec<&(&'a str, ScopeId)> = candidates
+            .iter()
+            .filter(|(path, _)| {
+                let base = path.rsplit('/').next().unwrap_or(path);
+                sourced.contains(&base)
+            })
+            .collect();
+        match matching.as_slice() {
+            [one] => Some(**one),
             _ => None,
         }
     }
@@ -245,6 +296,43 @@ mod tests {
         assert_eq!(passed(&c, "conn", 0), Some(Some("conn".into())));
         // Left out: the default applies.
         assert_eq!(passed(&c, "stamp", 3), Some(None));
+    }
+
+    /// A shell function of a sourced library is called from the script that sources it; a
+    /// function of the same name in a file the script does not source is not.
+    #[test]
+    fn calls_reach_the_function_of_a_sourced_library_only() {
+        use crate::extract::bash;
+        use crate::rules::models::Models;
+        use std::sync::Arc;
+        let models = Models::builtin().expect("built-in models load");
+        let lib = "conf() {\n  echo \"${2:-}\"\n}\n";
+        let files = [
+            ("lib/conf.sh", lib),
+            ("tools/other.sh", lib),
+            (
+                "bin/start.sh",
+                ". \"$(dirname \"$0\")/../lib/conf.sh\"\nLOG=\"$(conf LOGFILE /var/log/x.log)\"\n",
+            ),
+            ("bin/alone.sh", "LOG=\"$(conf LOGFILE /var/log/y.log)\"\n"),
+        ];
+        let repos = vec![RepoFacts {
+            name: "app".into(),
+            files: files
+                .iter()
+                .map(|(p, t)| (p.to_string(), Arc::new(bash::extract(p, t, &models))))
+                .collect(),
+        }];
+        let index = CallerIndex::new(&repos);
+        let callers = |path: &'static str| {
+            index
+                .of(FileRef { repo: 0, path }, 1)
+                .iter()
+                .map(|(caller, _)| caller.path)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(callers("lib/conf.sh"), vec!["bin/start.sh"]);
+        assert!(callers("tools/other.sh").is_empty());
     }
 
     #[test]

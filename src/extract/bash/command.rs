@@ -2,7 +2,7 @@
 //! wrappers, interpreters, `xargs`, `test`, `source`, and the built-ins that change the walker's
 //! own state (`cd`, `pushd`, `popd`, `read`, `eval`).
 
-use super::words::{Word, command_words, normalize_concat, placeholder};
+use super::words::{Positions, Word, command_words, normalize_concat, placeholder};
 use super::{Captured, Host, MAX_SNIPPET_NESTING, Walker, analyse, rebase_on};
 use crate::expr::Expr;
 use crate::extract::{CallRef, Reach, RunRef, RunTarget};
@@ -333,6 +333,58 @@ fn command_string(args: &[Word], flags: &FlagSet) -> Option<Word> {
     None
 }
 
+/// What a wrapper runs: its command's words, the `NAME=value` words before them (`env A=1
+/// cmd`) and, for a container wrapper, the word naming the container.
+pub(super) struct Wrapped<'w> {
+    pub command: &'w [Word],
+    pub assignments: Vec<&'w Word>,
+    pub container: Option<&'w Word>,
+}
+
+/// The command a wrapper runs (`sudo -u app tee F` -> `tee F`); `None` when it runs nothing
+/// (`command -v x`, no operand). The wrapper's own command-string options (`su -c`) are the
+/// caller's to check first.
+pub(super) fn wrapped_command<'w>(m: &WrapperModel, args: &'w [Word]) -> Option<Wrapped<'w>> {
+    let parsed = parse_args(&m.syntax, args, &FlagSet::default());
+    if parsed.has(&m.inert_flags) {
+        return None;
+    }
+    let first = parsed.operands.first()?;
+    let mut rest = args.get(first.index..).unwrap_or_default();
+    let mut assignments = Vec::new();
+    if m.assignments {
+        while let Some(word) = rest.first().filter(|w| is_assignment_word(w)) {
+            assignments.push(word);
+            rest = rest.get(1..).unwrap_or_default();
+        }
+    }
+    let skip = if parsed.has(&m.skip_unless_flags) {
+        0
+    } else {
+        m.skip_operands
+    };
+    let container = if m.container {
+        rest.first().filter(|_| skip > 0)
+    } else {
+        None
+    };
+    let mut rest = rest.get(skip.min(rest.len())..).unwrap_or_default();
+    let dashes = |w: &Word| w.lit().as_deref() == Some("--");
+    if m.container {
+        // `kubectl exec pod -n prod -- cmd`: the command is what follows `--`.
+        if let Some(at) = rest.iter().position(dashes) {
+            rest = rest.get(at + 1..).unwrap_or_default();
+        }
+    } else if rest.first().is_some_and(dashes) {
+        rest = rest.get(1..).unwrap_or_default();
+    }
+    Some(Wrapped {
+        command: rest,
+        assignments,
+        container,
+    })
+}
+
 /// `-n`, `-eq`, `-o`: a test operator, never a path operand.
 pub(super) fn is_operator_word(text: &str) -> bool {
     text.strip_prefix('-').is_some_and(|rest| {
@@ -446,8 +498,12 @@ impl<'a> Walker<'a> {
                 if let Some(on) = super::env::nounset_change(&words) {
                     self.log.set_nounset(line, on);
                 }
+                if let Some(at) = args.iter().position(|w| w.lit().as_deref() == Some("--")) {
+                    self.set_positions(args.get(at + 1..).unwrap_or_default());
+                }
                 return;
             }
+            "shift" => return self.shift(args),
             _ => {}
         }
         // A function defined in the script shadows any program of the same name.
@@ -490,6 +546,47 @@ impl<'a> Walker<'a> {
             }),
             Lookup::Unknown => {}
         }
+    }
+
+    /// `shift` / `shift N` in a function: in straight-line code the positions move by N; in
+    /// a loop, a branch or with a count that is not a number they become unknown.
+    fn shift(&mut self, args: &[Word]) {
+        let Some(positions) = self.positions.as_mut() else {
+            return;
+        };
+        let count = match args.first() {
+            None => Some(1),
+            Some(word) => word.lit().and_then(|l| l.parse::<u32>().ok()),
+        };
+        *positions = match (std::mem::replace(positions, Positions::Unknown), count) {
+            (_, _) if self.branch_depth > 0 => Positions::Unknown,
+            (Positions::Params(offset), Some(n)) => Positions::Params(offset.saturating_add(n)),
+            (Positions::Values(values), Some(n)) => {
+                Positions::Values(values.into_iter().skip(n as usize).collect())
+            }
+            _ => Positions::Unknown,
+        };
+    }
+
+    /// `set -- a b` in a function: `$1` is `a` from here on (in straight-line code; unknown
+    /// in a loop or a branch, or with `"$@"` or a word that splits into unknown fields).
+    fn set_positions(&mut self, words: &[Word]) {
+        let Some(positions) = self.positions.as_mut() else {
+            return;
+        };
+        let values: Vec<Expr> = words.iter().map(Word::expr).collect();
+        let countable = values
+            .iter()
+            .all(|v| !matches!(v, Expr::Hole { label, .. } if label == "$@" || label == "$*"))
+            && words.iter().all(|w| {
+                w.source.starts_with(['"', '\''])
+                    || w.lit().is_some_and(|l| !l.contains(['*', '?', '[']))
+            });
+        *positions = if self.branch_depth == 0 && countable && values.len() <= 9 {
+            Positions::Values(values)
+        } else {
+            Positions::Unknown
+        };
     }
 
     /// `aws s3 cp ...`: a row named with its subcommands takes precedence over the program's.
@@ -613,7 +710,7 @@ impl<'a> Walker<'a> {
     ) {
         match model {
             CommandModel::Operands(m) => self.operands(m, via, args, line, feed),
-            CommandModel::Wrapper(m) => self.wrapper(m, args, line, feed),
+            CommandModel::Wrapper(m) => self.wrapper(m, via, args, line, feed),
             CommandModel::Interpreter(m) => self.interpreter(m, args, line),
             CommandModel::Xargs(m) => self.xargs(m, args, line),
             CommandModel::Find => self.find(via, args, line, feed),
@@ -917,7 +1014,14 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn wrapper(&mut self, m: &WrapperModel, args: &[Word], line: u32, feed: Option<&[Captured]>) {
+    fn wrapper(
+        &mut self,
+        m: &WrapperModel,
+        via: &str,
+        args: &[Word],
+        line: u32,
+        feed: Option<&[Captured]>,
+    ) {
         if !m.command_flags.is_empty()
             && let Some(string) = command_string(args, &m.command_flags)
         {
@@ -926,28 +1030,29 @@ impl<'a> Walker<'a> {
             }
             return;
         }
-        let parsed = parse_args(&m.syntax, args, &FlagSet::default());
-        if parsed.has(&m.inert_flags) {
-            return;
-        }
-        let Some(first) = parsed.operands.first() else {
+        let Some(wrapped) = wrapped_command(m, args) else {
             return;
         };
-        let mut rest = args.get(first.index..).unwrap_or_default();
-        if m.assignments {
-            while let Some(word) = rest.first().filter(|w| is_assignment_word(w)) {
-                let lead = word.leading_lit();
-                if let Some((name, _)) = lead.split_once('=') {
-                    let value = word.slice_from(name.chars().count() + 1).value_expr();
-                    self.emit_env(name, Mode::Set, Some(value), line, "env VAR=value");
-                }
-                rest = rest.get(1..).unwrap_or_default();
+        for word in wrapped.assignments {
+            let lead = word.leading_lit();
+            if let Some((name, _)) = lead.split_once('=') {
+                let value = word.slice_from(name.chars().count() + 1).value_expr();
+                self.emit_env(name, Mode::Set, Some(value), line, "env VAR=value");
             }
         }
-        let rest = rest
-            .get(m.skip_operands.min(rest.len())..)
-            .unwrap_or_default();
-        self.run(rest, line, feed);
+        match wrapped.container {
+            Some(container) => {
+                // What runs in a container is marked so: `rm (in docker exec web)`.
+                let name = container.lit().unwrap_or_else(|| container.source.clone());
+                let label = format!("{via} {name}");
+                let first = self.facts.accesses.len();
+                self.run(wrapped.command, line, feed);
+                for access in self.facts.accesses.iter_mut().skip(first) {
+                    access.via = format!("{} (in {label})", access.via);
+                }
+            }
+            None => self.run(wrapped.command, line, feed),
+        }
     }
 
     fn interpreter(&mut self, m: &InterpreterModel, args: &[Word], line: u32) {
@@ -1202,7 +1307,7 @@ impl<'a> Walker<'a> {
             cwd: self.cwd.clone(),
             nesting: self.nesting + 1,
         };
-        analyse(text, self.facts, self.models, host, self.log);
+        analyse(text, self.facts, self.all_models, host, self.log);
     }
 
     /// Whether a command lists paths that a consumer in a pipeline can act on (`find`, `ls`),

@@ -55,6 +55,8 @@ pub(super) struct ShellLog {
     sources: bool,
     /// The work left for the whole text, its recovered lines and its snippets.
     pub budget: crate::extract::Budget,
+    /// Here-documents read as the files they write (see `heredoc.rs`).
+    pub heredoc_files: usize,
 }
 
 /// One use of a variable.

@@ -892,6 +892,54 @@ fn container_and_supervisor_wrappers_are_seen_through() {
     assert!(with_mode(&facts("gosu app\n"), Mode::Delete).is_empty());
 }
 
+/// `bash -c`, `sh -c`, `su -s SHELL USER -c`, `runuser -u USER -- cmd`, `env -i`, `xargs`,
+/// `stdbuf`, `ionice -c3`, `timeout`, `time`: each runs the command it is given.
+#[test]
+fn shell_strings_and_privilege_wrappers_run_their_command() {
+    let f = facts(
+        "bash -c 'rm /a'\nsh -c \"rm /b\"\nsu -s /bin/sh app -c 'rm /c'\nrunuser -u app -- rm /d\n\
+         env -i A=b rm /e\nstdbuf -oL rm /f\nionice -c3 rm /g\ntimeout -s KILL 5m rm /h\n\
+         time rm /i\nrunuser app -c 'rm /j'\nrunuser -u app rm /k\n",
+    );
+    assert_eq!(deletes(&f), one_per_line("abcdefghijk"));
+    // `su app` and `runuser app` (a login shell) run no command of their own.
+    assert!(with_mode(&facts("su app\nrunuser app\n"), Mode::Delete).is_empty());
+}
+
+/// `docker exec`, `docker compose exec`, `kubectl exec ... --`: the command runs in the
+/// container, and its accesses say so.
+#[test]
+fn container_exec_runs_its_command_inside_the_named_container() {
+    let f = facts(
+        "docker exec -u app web rm /a\ndocker compose exec -T worker rm /b\n\
+         kubectl -n prod exec -it deploy/api -c api -- rm /c\ndocker-compose exec worker rm /d\n\
+         kubectl exec api-0 -n prod -- rm /e\npodman exec -e A=1 web rm /f\n",
+    );
+    assert_eq!(deletes(&f), one_per_line("abcdef"));
+    let vias: Vec<&str> = with_mode(&f, Mode::Delete)
+        .iter()
+        .map(|a| a.via.as_str())
+        .collect();
+    assert_eq!(
+        vias,
+        vec![
+            "rm (in docker exec web)",
+            "rm (in docker compose exec worker)",
+            "rm (in kubectl exec deploy/api)",
+            "rm (in docker-compose exec worker)",
+            "rm (in kubectl exec api-0)",
+            "rm (in podman exec web)",
+        ]
+    );
+    // A container name alone runs nothing; `docker run IMAGE cmd` is not seen through.
+    let none = facts("docker exec web\nkubectl exec api-0\ndocker run --rm alpine rm /x\n");
+    assert!(
+        with_mode(&none, Mode::Delete).is_empty(),
+        "{:?}",
+        none.accesses
+    );
+}
+
 /// Init scripts start daemons through `start-stop-daemon`; what runs is `--exec`/`--startas`
 /// with the words after `--`, a shell's `-c` string included.
 #[test]
@@ -1578,7 +1626,7 @@ fn copy_and_install_destinations_name_the_files_written() {
     );
 }
 
-/// `$1`…`$9` of a function are its parameters, bound at its calls; `shift` renumbers them.
+/// `$1`…`$9` of a function are its parameters, bound at its calls; `shift` moves them.
 #[test]
 fn function_parameters_and_call_arguments() {
     let f = facts(
@@ -1597,7 +1645,12 @@ fn function_parameters_and_call_arguments() {
         .iter()
         .position(|s| s.name == "up")
         .expect("up's scope");
-    assert!(f.params_of(up).is_none(), "shift renumbers: no parameters");
+    // After `shift`, `$1` is the call's second argument.
+    assert!(f.params_of(up).is_some());
+    let copied = only(&f, Mode::CopyFrom);
+    assert!(
+        matches!(&path(copied).expr, Expr::Var { name, scope, .. } if name == "2" && *scope == up)
+    );
     let name = f
         .bindings
         .iter()
@@ -1658,4 +1711,93 @@ fn sourced_files_are_star_imports() {
             (3, "*/common.sh"),
         ]
     );
+}
+
+/// The parameter a positional use names, in the function's scope: `Some(n)` for `$n` of the
+/// call, `None` for anything else (a hole).
+fn parameter_of(value: &Expr) -> Option<String> {
+    match value {
+        Expr::Var {
+            name,
+            env_fallback: false,
+            ..
+        } if name.len() == 1 && name.chars().all(|c| c.is_ascii_digit()) => Some(name.clone()),
+        _ => None,
+    }
+}
+
+/// `shift` and `shift N` in straight-line code move the positions: `local x="$1"` after
+/// them binds the right argument.
+#[test]
+fn shift_in_straight_line_code_moves_the_positions() {
+    let f = facts(
+        "deploy() {\n  local env=\"$1\"\n  shift\n  local app=\"$1\"\n  shift 2\n  local out=\"${1:-/srv/out}\"\n  shift 7\n  local far=\"$1\"\n}\n",
+    );
+    let of = |name: &str| parameter_of(&binding(&f, name).value);
+    assert_eq!(of("env").as_deref(), Some("1"));
+    assert_eq!(of("app").as_deref(), Some("2"));
+    assert_eq!(of("out").as_deref(), Some("4"));
+    // Shifted past `$9`: unknown, never a wrong parameter.
+    assert_eq!(of("far"), None);
+}
+
+/// `set -- a b` gives `$1`, `$2` the words' values.
+#[test]
+fn set_dash_dash_gives_the_positions_its_words() {
+    let f = facts(
+        "run() {\n  set -- /srv/in \"$OUT\"\n  cp \"$1\" \"$2/\"\n  shift\n  rm -f \"$1\"/*.tmp\n}\n",
+    );
+    assert_eq!(path(only(&f, Mode::CopyFrom)).expr, lit("/srv/in"));
+    let deleted = &path(only(&f, Mode::Delete)).expr;
+    assert_eq!(*deleted, concat(vec![var_in("OUT", 1, 2), glob("/*.tmp")]));
+}
+
+/// A `shift` in a loop or a branch leaves the positions unknown, in it and after it: a hole,
+/// never the wrong argument.
+#[test]
+fn shift_in_a_loop_or_branch_leaves_a_hole() {
+    for src in [
+        "parse() {\n  while [ $# -gt 0 ]; do\n    case \"$1\" in\n      -o) out=\"$2\"; shift ;;\n    esac\n    shift\n  done\n  x=\"$1\"\n}\n",
+        "f() {\n  [ \"$1\" = -v ] && shift\n  x=\"$1\"\n}\n",
+        "f() {\n  if [ -n \"$2\" ]; then\n    shift\n  fi\n  x=\"$1\"\n}\n",
+        "f() {\n  shift \"$n\"\n  x=\"$1\"\n}\n",
+        "f() {\n  set -- \"$@\" extra\n  x=\"$1\"\n}\n",
+        "f() {\n  for a in 1 2; do\n    x=\"$1\"\n    shift\n  done\n}\n",
+    ] {
+        let f = facts(src);
+        for b in f
+            .bindings
+            .iter()
+            .filter(|b| b.name == "x" || b.name == "out")
+        {
+            assert_eq!(parameter_of(&b.value), None, "{src}: {:?}", b.value);
+        }
+        assert!(f.bindings.iter().any(|b| b.name == "x"), "{src}");
+    }
+}
+
+/// In a script that sources a library, a command that is no known program and no builtin is
+/// a call of the library's function: its arguments are recorded, and `$(name ...)` is what
+/// the function prints. Without a `source`, or for a known program, nothing changes.
+#[test]
+fn commands_of_a_sourcing_script_may_be_library_functions() {
+    let f = facts(
+        ". \"$(dirname \"$0\")/../lib/conf.sh\"\nAPP_LOG=\"$(get_conf_value LOGFILE \"$LOG_DIR/app.log\")\"\nOTHER=\"$(cat /etc/x)\"\nlog_info started\n",
+    );
+    let value = &binding(&f, "APP_LOG").value;
+    assert!(
+        matches!(value, Expr::Var { name, .. } if name == "get_conf_value()"),
+        "{value:?}"
+    );
+    let callees: Vec<&str> = f.calls.iter().map(|c| c.callee.as_str()).collect();
+    assert_eq!(callees, vec!["get_conf_value", "log_info"]);
+    assert_eq!(f.calls[0].args.len(), 2);
+    assert!(matches!(&binding(&f, "OTHER").value, Expr::Hole { .. }));
+    // No library sourced: an unknown command is no call, its output a hole.
+    let alone = facts("APP_LOG=\"$(get_conf_value LOGFILE /var/log/app.log)\"\n");
+    assert!(alone.calls.is_empty());
+    assert!(matches!(
+        &binding(&alone, "APP_LOG").value,
+        Expr::Hole { .. }
+    ));
 }

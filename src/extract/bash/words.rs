@@ -480,6 +480,19 @@ pub(super) enum ParameterUse {
     Required,
 }
 
+/// What `$1`…`$9` stand for in a function's body, walked in order: `shift` and `set --` in
+/// straight-line code move them; in a loop or a branch they make them unknown.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum Positions {
+    /// The function's parameters, shifted by this many places (after `shift 2`, `$1` is the
+    /// call's third argument).
+    Params(u32),
+    /// The words of the last `set -- a b` (`$1` is `a`; past the last word, unset).
+    Values(Vec<Expr>),
+    /// After a `shift` or `set --` in a loop, a branch, or with words that cannot be counted.
+    Unknown,
+}
+
 /// Reads the words of one file or snippet; knows the scope and line base for variables, the
 /// loop variables that stand for a producer's items, and the current directory for `$(pwd)`.
 pub(super) struct Translator<'a> {
@@ -493,9 +506,9 @@ pub(super) struct Translator<'a> {
     /// "$f"; done` on one line each).
     pub loop_vars: &'a [(String, Expr)],
     pub cwd: Option<&'a Expr>,
-    /// In a function whose positional parameters keep their meaning (no `shift`, no `set --`):
-    /// `$1`…`$9` are its parameters, bound at its call sites.
-    pub positional: bool,
+    /// In a function: what `$1`…`$9` stand for at this point of its body (its parameters,
+    /// shifted or not, the words of a `set --`, or unknown).
+    pub positions: Option<&'a Positions>,
     /// The functions the text defines: `$(name ...)` of one of them gives what it prints.
     pub functions: Option<&'a std::collections::BTreeSet<String>>,
 }
@@ -645,14 +658,28 @@ impl Translator<'_> {
         let special = name.is_empty()
             || name.chars().all(|c| c.is_ascii_digit())
             || matches!(name, "@" | "*" | "#" | "?" | "$" | "!" | "-" | "_");
-        if self.positional && matches!(name.as_bytes(), [b'1'..=b'9']) {
-            return Expr::Var {
-                name: name.to_string(),
-                scope: self.scope,
-                line,
-                env_fallback: false,
-                default: default.map(Box::new),
-            };
+        if let (Some(positions), [digit @ b'1'..=b'9']) = (self.positions, name.as_bytes()) {
+            let n = u32::from(digit - b'0');
+            match positions {
+                Positions::Params(offset) if n + offset <= 9 => {
+                    return Expr::Var {
+                        name: (n + offset).to_string(),
+                        scope: self.scope,
+                        line,
+                        env_fallback: false,
+                        default: default.map(Box::new),
+                    };
+                }
+                Positions::Values(values) => {
+                    let index = usize::try_from(n - 1).unwrap_or(usize::MAX);
+                    return match (values.get(index), default) {
+                        (Some(value), _) => value.clone(),
+                        (None, Some(d)) => d,
+                        (None, None) => Expr::lit(""),
+                    };
+                }
+                _ => {}
+            }
         }
         if special {
             let hole = if name == "0" {

@@ -587,6 +587,123 @@ pub(crate) fn exprs_mut(facts: &mut FileFacts, f: &mut dyn FnMut(&mut Expr)) {
     }
 }
 
+/// Adds the facts of an embedded file (a ConfigMap key, a here-document written to a file):
+/// its scope 0 becomes `parent`, its other scopes are appended, and its lines move down by
+/// `line_offset`; every scope and line inside its expressions moves with them.
+pub(crate) fn merge(facts: &mut FileFacts, embedded: FileFacts, parent: ScopeId, line_offset: u32) {
+    let relocated = relocate(facts, embedded, parent, line_offset);
+    append(facts, relocated);
+}
+
+/// The first half of [`merge`]: the embedded facts with their scopes, schedules and lines
+/// renumbered for `facts` (scope 0 dropped: it is `parent`), not yet added, so that a caller
+/// can still rewrite them (fill placeholders with the host's own expressions).
+pub(crate) fn relocate(
+    facts: &FileFacts,
+    mut embedded: FileFacts,
+    parent: ScopeId,
+    line_offset: u32,
+) -> FileFacts {
+    let base = facts.scopes.len();
+    let map = |s: ScopeId| if s == 0 { parent } else { base + s - 1 };
+    let shift = |l: u32| l.saturating_add(line_offset);
+    exprs_mut(&mut embedded, &mut |e| remap_expr(e, &map, &shift, 0));
+    let schedule_base = facts.schedules.len();
+    embedded.scopes = std::mem::take(&mut embedded.scopes)
+        .into_iter()
+        .skip(1)
+        .map(|scope| Scope {
+            parent: scope.parent.map(map),
+            line: shift(scope.line),
+            job: scope.job.map(|j| j + schedule_base),
+            ..scope
+        })
+        .collect();
+    for b in &mut embedded.bindings {
+        (b.scope, b.line) = (map(b.scope), shift(b.line));
+    }
+    for i in &mut embedded.imports {
+        (i.scope, i.line) = (map(i.scope), shift(i.line));
+    }
+    for a in &mut embedded.accesses {
+        (a.scope, a.line) = (map(a.scope), shift(a.line));
+        if let RawResource::Queue(q) = &mut a.resource {
+            for field in &mut q.fields {
+                field.line = shift(field.line);
+            }
+        }
+    }
+    for r in &mut embedded.runs {
+        (r.scope, r.line) = (map(r.scope), shift(r.line));
+    }
+    for s in &mut embedded.schedules {
+        (s.scope, s.line) = (map(s.scope), shift(s.line));
+    }
+    for t in &mut embedded.triggers {
+        (t.scope, t.line) = (map(t.scope), shift(t.line));
+    }
+    for s in &mut embedded.sends {
+        (s.scope, s.line) = (map(s.scope), shift(s.line));
+    }
+    for c in &mut embedded.calls {
+        (c.scope, c.line) = (map(c.scope), shift(c.line));
+    }
+    for p in &mut embedded.params {
+        p.scope = map(p.scope);
+    }
+    for w in &mut embedded.warnings {
+        w.line = shift(w.line);
+    }
+    embedded
+}
+
+/// The second half of [`merge`]: adds facts [`relocate`]d for `facts`.
+pub(crate) fn append(facts: &mut FileFacts, relocated: FileFacts) {
+    let FileFacts {
+        scopes,
+        bindings,
+        imports,
+        accesses,
+        runs,
+        schedules,
+        warnings,
+        triggers,
+        sends,
+        calls,
+        params,
+    } = relocated;
+    facts.scopes.extend(scopes);
+    facts.bindings.extend(bindings);
+    facts.imports.extend(imports);
+    facts.accesses.extend(accesses);
+    facts.runs.extend(runs);
+    facts.schedules.extend(schedules);
+    facts.warnings.extend(warnings);
+    facts.triggers.extend(triggers);
+    facts.sends.extend(sends);
+    facts.calls.extend(calls);
+    facts.params.extend(params);
+}
+
+/// Moves the scopes and lines of variables inside an expression (bounded depth).
+fn remap_expr(
+    expr: &mut Expr,
+    map: &dyn Fn(ScopeId) -> ScopeId,
+    shift: &dyn Fn(u32) -> u32,
+    depth: u32,
+) {
+    if depth > 64 {
+        return;
+    }
+    if let Expr::Var { scope, line, .. } = expr {
+        *scope = map(*scope);
+        *line = shift(*line);
+    }
+    for child in children_mut(expr) {
+        remap_expr(child, map, shift, depth + 1);
+    }
+}
+
 /// The direct sub-expressions of an expression.
 pub(crate) fn children_mut(expr: &mut Expr) -> Vec<&mut Expr> {
     match expr {

@@ -248,9 +248,11 @@ impl Kind {
             Kind::Wrapper => &[
                 "value_flags",
                 "skip_operands",
+                "skip_unless_flags",
                 "assignments",
                 "inert_flags",
                 "command_flags",
+                "container",
             ],
             Kind::Interpreter => &[
                 "value_flags",
@@ -390,6 +392,8 @@ struct RawCommand {
     port_flags: Vec<Flag>,
     #[serde(default)]
     listen_prefixes: Vec<String>,
+    #[serde(default)]
+    container: bool,
 }
 
 impl RawCommand {
@@ -437,6 +441,7 @@ impl RawCommand {
             ("listen_flags", !self.listen_flags.is_empty()),
             ("port_flags", !self.port_flags.is_empty()),
             ("listen_prefixes", !self.listen_prefixes.is_empty()),
+            ("container", self.container),
         ];
         set.iter().filter(|(_, on)| *on).map(|(k, _)| *k).collect()
     }
@@ -694,6 +699,12 @@ pub struct WrapperModel {
     pub inert_flags: FlagSet,
     /// Options whose value is a shell command string (`su -c 'cmd'`).
     pub command_flags: FlagSet,
+    /// Options that name what the skipped operands would (`runuser -u USER cmd`): with one
+    /// of them, no operand is skipped.
+    pub skip_unless_flags: FlagSet,
+    /// The command runs inside the container or pod named by the first skipped operand
+    /// (`docker exec web cmd`, `kubectl exec pod -- cmd`); what follows `--` is the command.
+    pub container: bool,
 }
 
 /// A program that runs a script file, a module or a command string.
@@ -1018,6 +1029,8 @@ fn compile_command(row: &RawCommand) -> Result<CommandModel, String> {
             assignments: row.assignments,
             inert_flags: FlagSet(row.inert_flags.clone()),
             command_flags: FlagSet(row.command_flags.clone()),
+            skip_unless_flags: FlagSet(row.skip_unless_flags.clone()),
+            container: row.container,
         }),
         Kind::Interpreter => CommandModel::Interpreter(InterpreterModel {
             syntax,

@@ -23,8 +23,7 @@ use super::Ctx;
 use super::tree::{Node, shell_text};
 use crate::expr::{Expr, ScopeId};
 use crate::extract::formats::common::{
-    Interpolation, children_mut, exprs_mut, path_access, push_scope, secret_access, set_env,
-    value_expr,
+    Interpolation, merge, path_access, push_scope, secret_access, set_env, value_expr,
 };
 use crate::extract::{
     Binding, FileFacts, Language, Reach, ScheduleFact, Scope, ScopeKind, cron, extract_as,
@@ -423,74 +422,5 @@ fn data(ctx: &Ctx, facts: &mut FileFacts, root: &Node, name: &str, provider: &st
             let embedded = extract_as(language, key, text.as_bytes(), ctx.models);
             merge(facts, embedded, scope, first.saturating_sub(1));
         }
-    }
-}
-
-/// Adds the facts of an embedded file: its scope 0 becomes `parent`, its other scopes are
-/// appended, and its lines move down by `line_offset`.
-fn merge(facts: &mut FileFacts, mut embedded: FileFacts, parent: ScopeId, line_offset: u32) {
-    let base = facts.scopes.len();
-    let map = |s: ScopeId| if s == 0 { parent } else { base + s - 1 };
-    let shift = |l: u32| l.saturating_add(line_offset);
-    exprs_mut(&mut embedded, &mut |e| remap_expr(e, &map, &shift, 0));
-    let schedule_base = facts.schedules.len();
-    for scope in embedded.scopes.into_iter().skip(1) {
-        facts.scopes.push(Scope {
-            parent: scope.parent.map(map),
-            line: shift(scope.line),
-            job: scope.job.map(|j| j + schedule_base),
-            ..scope
-        });
-    }
-    for mut b in embedded.bindings {
-        (b.scope, b.line) = (map(b.scope), shift(b.line));
-        facts.bindings.push(b);
-    }
-    for mut a in embedded.accesses {
-        (a.scope, a.line) = (map(a.scope), shift(a.line));
-        facts.accesses.push(a);
-    }
-    for mut r in embedded.runs {
-        (r.scope, r.line) = (map(r.scope), shift(r.line));
-        facts.runs.push(r);
-    }
-    for mut s in embedded.schedules {
-        (s.scope, s.line) = (map(s.scope), shift(s.line));
-        facts.schedules.push(s);
-    }
-    for mut t in embedded.triggers {
-        (t.scope, t.line) = (map(t.scope), shift(t.line));
-        facts.triggers.push(t);
-    }
-    for mut s in embedded.sends {
-        (s.scope, s.line) = (map(s.scope), shift(s.line));
-        facts.sends.push(s);
-    }
-    for mut c in embedded.calls {
-        (c.scope, c.line) = (map(c.scope), shift(c.line));
-        facts.calls.push(c);
-    }
-    for mut w in embedded.warnings {
-        w.line = shift(w.line);
-        facts.warnings.push(w);
-    }
-}
-
-/// Moves the scopes and lines of variables inside an expression (bounded depth).
-fn remap_expr(
-    expr: &mut Expr,
-    map: &dyn Fn(ScopeId) -> ScopeId,
-    shift: &dyn Fn(u32) -> u32,
-    depth: u32,
-) {
-    if depth > 64 {
-        return;
-    }
-    if let Expr::Var { scope, line, .. } = expr {
-        *scope = map(*scope);
-        *line = shift(*line);
-    }
-    for child in children_mut(expr) {
-        remap_expr(child, map, shift, depth + 1);
     }
 }
