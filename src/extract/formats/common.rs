@@ -671,6 +671,7 @@ pub(crate) fn append(facts: &mut FileFacts, relocated: FileFacts) {
         sends,
         calls,
         params,
+        programs,
     } = relocated;
     facts.scopes.extend(scopes);
     facts.bindings.extend(bindings);
@@ -683,6 +684,7 @@ pub(crate) fn append(facts: &mut FileFacts, relocated: FileFacts) {
     facts.sends.extend(sends);
     facts.calls.extend(calls);
     facts.params.extend(params);
+    facts.programs.extend(programs);
 }
 
 /// Moves the scopes and lines of variables inside an expression (bounded depth).
