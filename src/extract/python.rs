@@ -40,6 +40,7 @@ mod scan;
 mod schedule;
 mod sends;
 mod strings;
+mod structures;
 mod tasks;
 mod translate;
 mod types;

@@ -17,6 +17,8 @@ pub mod names;
 mod params;
 pub mod paths;
 mod volumes;
+#[cfg(test)]
+mod python_tests;
 
 use crate::extract::{FileFacts, RawResource, Reach, ScopeKind};
 use crate::model::{Mode, Origin, ResourceKind, Site};

@@ -112,7 +112,7 @@ impl Extractor<'_> {
 
 /// Top-level packages whose functions are never the repository's: calls into them are not
 /// looked up as returns.
-fn is_library(module: &str) -> bool {
+pub(super) fn is_library(module: &str) -> bool {
     const LIBRARIES: &[&str] = &[
         "os",
         "sys",

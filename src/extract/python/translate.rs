@@ -207,7 +207,7 @@ impl<'a> Extractor<'a> {
         if let Some(value) = ctx.locals.get(name) {
             return value.clone();
         }
-        let root = name.split('.').next().unwrap_or(name);
+        let root = name.split(['.', '[']).next().unwrap_or(name);
         if root != name && ctx.locals.contains_key(root) {
             return Expr::hole(name.rsplit('.').next().unwrap_or(name));
         }
@@ -318,6 +318,10 @@ impl<'a> Extractor<'a> {
             {
                 return self.tr(value, ctx, d);
             }
+        }
+        // `CFG["paths"]["out"]`: an entry of a configuration object (see `structures.rs`).
+        if let Some(name) = self.item_name(node, ctx) {
+            return self.var(&name, ctx);
         }
         Expr::hole(self.label(node))
     }
@@ -514,6 +518,11 @@ impl<'a> Extractor<'a> {
             _ => vec![right],
         };
         let mut keyed = Vec::new();
+        // `"%(a)s/%(b)s" % d` with `d` a name: its entries.
+        let dict_name = match right.kind() {
+            "identifier" | "attribute" => self.followable(right, ctx),
+            _ => None,
+        };
         if right.kind() == "dictionary" {
             for pair in named(right) {
                 if let (Some(k), Some(v)) = (
@@ -534,10 +543,17 @@ impl<'a> Extractor<'a> {
                         FieldKey::Index(i) => positional.get(*i).copied(),
                         FieldKey::Name(n) => keyed.iter().find(|(k, _)| k == n).map(|(_, v)| *v),
                     };
-                    parts.push(match arg {
-                        Some(arg) if strings::printf_is_plain(&field) => self.tr(arg, ctx, d),
-                        Some(arg) => Expr::hole(self.value_label(arg)),
-                        None => Expr::hole(field_label(&field.key)),
+                    let entry = match (&field.key, &dict_name) {
+                        (FieldKey::Name(n), Some(dict)) if arg.is_none() => {
+                            Some(self.var(&format!("{dict}[{n}]"), ctx))
+                        }
+                        _ => None,
+                    };
+                    parts.push(match (arg, entry) {
+                        (_, Some(entry)) if strings::printf_is_plain(&field) => entry,
+                        (Some(arg), _) if strings::printf_is_plain(&field) => self.tr(arg, ctx, d),
+                        (Some(arg), _) => Expr::hole(self.value_label(arg)),
+                        (None, _) => Expr::hole(field_label(&field.key)),
                     });
                 }
             }
@@ -564,6 +580,18 @@ impl<'a> Extractor<'a> {
                         FieldKey::Index(i) => args.positional.get(*i).copied(),
                         FieldKey::Name(n) => args.keyword(n),
                     };
+                    // `.format(**d)` with `d` a name: its entry.
+                    if arg.is_none()
+                        && field.is_plain()
+                        && let FieldKey::Name(n) = &field.key
+                        && let [spread] = args.dict_splats.as_slice()
+                        && let Some(dict) = spread
+                            .named_child(0)
+                            .and_then(|inner| self.followable(inner, ctx))
+                    {
+                        parts.push(self.var(&format!("{dict}[{n}]"), ctx));
+                        continue;
+                    }
                     parts.push(match arg {
                         Some(arg) if field.is_plain() => self.tr(arg, ctx, d),
                         Some(arg) if !field.indirect && field.spec.contains('%') => {

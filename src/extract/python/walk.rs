@@ -125,6 +125,9 @@ pub(super) struct Extractor<'a> {
     /// Schedule triggers whose job is a function named here, to be given that function's
     /// scope once every scope exists: (index in `facts.triggers`, function name).
     pub pending_jobs: Vec<(usize, String)>,
+    /// Names bound to `functools.partial(fn, ...)`, by (scope, name): the callee as calls
+    /// record it and the arguments the partial binds.
+    pub partials: HashMap<(ScopeId, String), (String, Vec<crate::extract::CallArg>)>,
 }
 
 /// Types of names by (scope, dotted name): the lines where they were bound, each with its type
@@ -186,6 +189,7 @@ impl<'a> Extractor<'a> {
             work: crate::extract::Budget::default(),
             tasks: BTreeMap::new(),
             pending_jobs: Vec::new(),
+            partials: HashMap::new(),
         }
     }
 
@@ -298,8 +302,21 @@ impl<'a> Extractor<'a> {
                 self.loop_effects(node, ctx, first_access);
             }
             "with_statement" => self.with_stmt(node, ctx),
-            // `del os.environ["X"]` reads nothing.
-            "delete_statement" => {}
+            // `del os.environ["X"]` reads nothing; `del CFG["x"]` changes a container.
+            "delete_statement" => {
+                let mut stack = named(node);
+                while let Some(target) = stack.pop() {
+                    match target.kind() {
+                        "subscript" => {
+                            if let Some(container) = target.child_by_field_name("value") {
+                                self.forget(container, ctx, ctx.line);
+                            }
+                        }
+                        "expression_list" => stack.extend(named(target)),
+                        _ => {}
+                    }
+                }
+            }
             "global_statement"
             | "nonlocal_statement"
             | "pass_statement"
@@ -391,12 +408,18 @@ impl<'a> Extractor<'a> {
                     self.bind_target_at(inner, value, ctx, depth + 1);
                 }
             }
-            "subscript" => self.environ_store(target, value, ctx),
+            "subscript" => {
+                if !self.environ_store(target, value, ctx) {
+                    self.item_store(target, value, ctx);
+                }
+            }
             _ => {
                 let expr = self.translate(value, ctx);
                 self.bind_expr(target, expr, ctx);
                 self.bind_type(target, value, ctx);
                 self.bind_number(target, value, ctx);
+                self.bind_structure(target, value, ctx);
+                self.bind_partial(target, value, ctx);
             }
         }
     }
