@@ -42,7 +42,7 @@ fn at(files: &[(&str, &str)], path: &str, line: u32) -> String {
 
 #[test]
 fn probe() {
-    let src = std::fs::read_to_string("/tmp/pf/dicts.py").unwrap();
+    let src = std::fs::read_to_string("/tmp/pf/inst.py").unwrap();
     for a in resolved(&[("app/dicts.py", &src)]) {
         eprintln!("{a}");
     }

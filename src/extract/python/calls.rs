@@ -151,7 +151,7 @@ impl<'a> Extractor<'a> {
         }
     }
 
-    fn is_variable(&self, name: &str, ctx: &Ctx) -> bool {
+    pub(super) fn is_variable(&self, name: &str, ctx: &Ctx) -> bool {
         ctx.locals.contains_key(name)
             || !self.bound_indexes(ctx.scope, name).is_empty()
             || self.is_param(ctx.scope, name)
@@ -558,6 +558,13 @@ impl Extractor<'_> {
             "attribute" => {
                 let dotted = self.dotted(function)?;
                 let dotted = self.normalize_self(&dotted, ctx);
+                // `d.run()` with `d = Dumper(...)`: the method of the class.
+                if let Some((head, method)) = dotted.split_once('.')
+                    && !method.contains('.')
+                    && let Some(class) = self.instance_class(head, ctx)
+                {
+                    return Some(format!("{}.{method}", self.qualified(&class)));
+                }
                 match self.callee_of(function, ctx) {
                     Callee::Function { name, .. } => Some(name),
                     _ => Some(dotted),

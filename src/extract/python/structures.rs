@@ -177,11 +177,14 @@ impl Extractor<'_> {
     }
 
     fn structure<'t>(&mut self, value: Node<'t>, ctx: &Ctx) -> Option<Structure<'t>> {
-        match value.kind() {
-            "parenthesized_expression" => {
-                let inner = named(value).into_iter().find(|n| n.kind() != "comment")?;
-                self.structure(inner, ctx)
+        let mut value = value;
+        for _ in 0..MAX_NESTING {
+            if value.kind() != "parenthesized_expression" {
+                break;
             }
+            value = named(value).into_iter().find(|n| n.kind() != "comment")?;
+        }
+        match value.kind() {
             "dictionary" => {
                 let mut entries = Vec::new();
                 let mut open = false;

@@ -267,6 +267,11 @@ impl<'a> Extractor<'a> {
 
     fn name_expr(&self, node: Node<'_>, ctx: &Ctx) -> Expr {
         let name = self.text(node);
+        // The file itself, as a repository-relative path: `Path(__file__).parent / "data"` is
+        // a directory of the repository (compared only with paths of the same repository).
+        if name == "__file__" && !self.file_path.is_empty() && !self.is_variable(name, ctx) {
+            return Expr::lit(self.file_path.clone());
+        }
         if name == "__file__" {
             return Expr::path_hole("__file__");
         }
@@ -318,6 +323,23 @@ impl<'a> Extractor<'a> {
             {
                 return self.tr(value, ctx, d);
             }
+        }
+        // `p.parents[1]`: the parent's parent.
+        if let (Some(value), Some(key)) = (value, key)
+            && value.kind() == "attribute"
+            && key.kind() == "integer"
+            && value
+                .child_by_field_name("attribute")
+                .is_some_and(|a| self.text(a) == "parents")
+            && let Some(object) = value.child_by_field_name("object")
+            && let Ok(n) = self.text(key).parse::<u8>()
+            && n < 8
+        {
+            let mut out = self.tr(object, ctx, d);
+            for _ in 0..=n {
+                out = Expr::Parent { of: Box::new(out) };
+            }
+            return out;
         }
         // `CFG["paths"]["out"]`: an entry of a configuration object (see `structures.rs`).
         if let Some(name) = self.item_name(node, ctx) {

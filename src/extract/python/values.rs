@@ -107,6 +107,28 @@ impl<'a> Extractor<'a> {
                     .map(|n| Box::new(self.tr(n, ctx, d)));
                 Expr::Env { name: env, default }
             }
+            // `typer.Option("/srv/out", envvar="OUT_DIR")` as a parameter's default: the
+            // variable, with the default.
+            "typer.Option" | "typer.Argument" => {
+                let default = args
+                    .get(&ArgRef {
+                        position: Some(0),
+                        keyword: Some("default".to_string()),
+                    })
+                    .filter(|n| !matches!(n.kind(), "none" | "ellipsis"))
+                    .map(|n| self.tr(n, ctx, d));
+                let envvar = args
+                    .keyword("envvar")
+                    .and_then(|n| self.literal_string(n, ctx));
+                match (envvar, default) {
+                    (Some(name), default) => Expr::Env {
+                        name,
+                        default: default.map(Box::new),
+                    },
+                    (None, Some(default)) => default,
+                    (None, None) => return None,
+                }
+            }
             "pathlib.Path.home" => Expr::Env {
                 name: "HOME".to_string(),
                 default: None,

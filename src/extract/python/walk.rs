@@ -82,6 +82,8 @@ impl Ctx {
 /// The state of one file's extraction.
 pub(super) struct Extractor<'a> {
     pub src: &'a [u8],
+    /// The file's repository-relative path: the value of `__file__`.
+    pub file_path: String,
     pub module: String,
     pub is_package: bool,
     pub models: &'a PythonModels,
@@ -128,6 +130,8 @@ pub(super) struct Extractor<'a> {
     /// Names bound to `functools.partial(fn, ...)`, by (scope, name): the callee as calls
     /// record it and the arguments the partial binds.
     pub partials: HashMap<(ScopeId, String), (String, Vec<crate::extract::CallArg>)>,
+    /// Methods decorated `@property` (or `cached_property`): read without a call.
+    pub properties: HashSet<ScopeId>,
 }
 
 /// Types of names by (scope, dotted name): the lines where they were bound, each with its type
@@ -167,6 +171,7 @@ impl<'a> Extractor<'a> {
     pub fn new(src: &'a [u8], module: String, is_package: bool, models: &'a PythonModels) -> Self {
         Extractor {
             src,
+            file_path: String::new(),
             facts: FileFacts::new(module.clone(), ScopeKind::Module),
             module,
             is_package,
@@ -190,6 +195,7 @@ impl<'a> Extractor<'a> {
             tasks: BTreeMap::new(),
             pending_jobs: Vec::new(),
             partials: HashMap::new(),
+            properties: HashSet::new(),
         }
     }
 
@@ -531,6 +537,12 @@ impl<'a> Extractor<'a> {
             if child.kind() == "decorator" {
                 let text = self.text(child);
                 is_static |= text.trim_start_matches('@').trim() == "staticmethod";
+                let bare = text.trim_start_matches('@').trim();
+                if matches!(bare, "property" | "cached_property" | "functools.cached_property")
+                    && definition.is_some_and(|d| d.kind() == "function_definition")
+                {
+                    self.properties.insert(self.facts.scopes.len());
+                }
                 let expr = child.named_child(0);
                 self.current_decorator = expr.map(|e| e.id());
                 if let Some(expr) = expr.filter(|e| matches!(e.kind(), "identifier" | "attribute"))
