@@ -1085,6 +1085,7 @@ impl<'a> Walker<'a> {
                 scope,
                 names: (1..=9).map(|n| n.to_string()).collect(),
                 positional_only: true,
+                keyword_only: Vec::new(),
             });
         }
         let saved_positional = std::mem::replace(&mut self.positional, positional);

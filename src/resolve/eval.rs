@@ -155,6 +155,15 @@ impl<'a, 'e> Evaluator<'a, 'e> {
                     );
                     let mut values = self.eval(file, default);
                     if !closed {
+                        let shown: Vec<String> = values.iter().map(display_value).collect();
+                        let note = format!(
+                            "{} is not known before the program runs; assuming its default {}",
+                            item_label(name),
+                            shown.join(" or ")
+                        );
+                        if !self.notes.contains(&note) {
+                            self.notes.push(note);
+                        }
                         values.insert(
                             0,
                             vec![Piece::Hole {

@@ -90,7 +90,7 @@ impl<'a> Lookup<'a> {
             if sc.kind == ScopeKind::Function {
                 if facts
                     .params_of(s)
-                    .is_some_and(|p| p.names.iter().any(|n| n == name))
+                    .is_some_and(|p| p.names.iter().chain(&p.keyword_only).any(|n| n == name))
                 {
                     return Some(s);
                 }
@@ -139,16 +139,16 @@ impl<'a> Lookup<'a> {
     /// `cfg = CONFIG`) is followed: the entry of that name.
     fn find_item(&self, file: FileRef<'a>, scope: ScopeId, name: &str, line: u32) -> Target<'a> {
         let containers: Vec<usize> = container_ends(name);
-        if let found @ Target::Binding(at, binding) = self.find_unguarded(file, scope, name, line)
-        {
-            let current = containers.iter().all(|&end| {
-                match self.find(file, scope, &name[..end], line) {
-                    Target::Binding(c_at, c) => {
-                        c_at == at && c.scope == binding.scope && c.line <= binding.line
-                    }
-                    Target::Unbound => true,
-                }
-            });
+        if let found @ Target::Binding(at, binding) = self.find_unguarded(file, scope, name, line) {
+            let current =
+                containers
+                    .iter()
+                    .all(|&end| match self.find(file, scope, &name[..end], line) {
+                        Target::Binding(c_at, c) => {
+                            c_at == at && c.scope == binding.scope && c.line <= binding.line
+                        }
+                        Target::Unbound => true,
+                    });
             if current {
                 return found;
             }
@@ -169,6 +169,14 @@ impl<'a> Lookup<'a> {
                             &format!("{other}{}", &name[end..]),
                             *other_line,
                         ),
+                        // Reached through an import or another name: the entry there.
+                        _ if binding.name != name[..end] && !binding.name.ends_with("()") => self
+                            .find(
+                                at,
+                                binding.scope,
+                                &format!("{}{}", binding.name, &name[end..]),
+                                u32::MAX,
+                            ),
                         _ => Target::Unbound,
                     };
                 }
@@ -556,7 +564,10 @@ pub fn is_item(name: &str) -> bool {
 
 /// Where the containers of an entry end: `CFG[a][b]` -> the ends of `CFG` and `CFG[a]`.
 fn container_ends(name: &str) -> Vec<usize> {
-    name.match_indices('[').map(|(i, _)| i).filter(|&i| i > 0).collect()
+    name.match_indices('[')
+        .map(|(i, _)| i)
+        .filter(|&i| i > 0)
+        .collect()
 }
 
 fn class_of(facts: &FileFacts, scope: ScopeId) -> Option<ScopeId> {

@@ -16,9 +16,9 @@ mod lookup;
 pub mod names;
 mod params;
 pub mod paths;
-mod volumes;
 #[cfg(test)]
 mod python_tests;
+mod volumes;
 
 use crate::extract::{FileFacts, RawResource, Reach, ScopeKind};
 use crate::model::{Mode, Origin, ResourceKind, Site};

@@ -298,6 +298,7 @@ impl Extractor<'_> {
         let known = root == "self"
             || self.local_value(root, ctx.scope, u32::MAX).is_some()
             || self.is_param_in_chain(root, ctx.scope)
+            || self.local_defs.contains(root)
             || self.aliases.contains_key(root)
                 && !super::returns::is_library(&self.qualified(root));
         known.then_some(name)
@@ -391,8 +392,11 @@ impl Extractor<'_> {
             "identifier" | "attribute" => {
                 let name = self.dotted(container).map(|d| self.normalize_self(&d, ctx));
                 // Only containers that something was learned about.
-                name.filter(|n| self.local_value(&format!("{n}[]"), ctx.scope, u32::MAX).is_some()
-                    || self.has_entries(n, ctx))
+                name.filter(|n| {
+                    self.local_value(&format!("{n}[]"), ctx.scope, u32::MAX)
+                        .is_some()
+                        || self.has_entries(n, ctx)
+                })
             }
             _ => None,
         };

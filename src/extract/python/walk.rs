@@ -538,8 +538,10 @@ impl<'a> Extractor<'a> {
                 let text = self.text(child);
                 is_static |= text.trim_start_matches('@').trim() == "staticmethod";
                 let bare = text.trim_start_matches('@').trim();
-                if matches!(bare, "property" | "cached_property" | "functools.cached_property")
-                    && definition.is_some_and(|d| d.kind() == "function_definition")
+                if matches!(
+                    bare,
+                    "property" | "cached_property" | "functools.cached_property"
+                ) && definition.is_some_and(|d| d.kind() == "function_definition")
                 {
                     self.properties.insert(self.facts.scopes.len());
                 }
@@ -584,6 +586,7 @@ impl<'a> Extractor<'a> {
         });
         let mut first_param = None;
         let mut names: Vec<String> = Vec::new();
+        let mut keyword_only: Vec<String> = Vec::new();
         let mut positional = true;
         if let Some(params) = node.child_by_field_name("parameters") {
             self.parameter_types(params, scope, line);
@@ -603,6 +606,8 @@ impl<'a> Extractor<'a> {
                 if let Some(name) = name {
                     if positional {
                         names.push(name.clone());
+                    } else {
+                        keyword_only.push(name.clone());
                     }
                     self.params.insert((scope, name));
                 }
@@ -613,11 +618,12 @@ impl<'a> Extractor<'a> {
         if ctx.class_body.is_some() && !is_static && !names.is_empty() {
             names.remove(0);
         }
-        if !names.is_empty() {
+        if !names.is_empty() || !keyword_only.is_empty() {
             self.facts.params.push(crate::extract::FunctionParams {
                 scope,
                 names,
                 positional_only: false,
+                keyword_only,
             });
         }
         let (self_class, self_name) = match ctx.class_body {
