@@ -18,6 +18,8 @@ mod params;
 pub mod paths;
 #[cfg(test)]
 mod python_tests;
+#[cfg(test)]
+mod python_proptests;
 mod volumes;
 
 use crate::extract::{FileFacts, RawResource, Reach, ScopeKind};
