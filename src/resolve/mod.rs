@@ -17,9 +17,9 @@ pub mod names;
 mod params;
 pub mod paths;
 #[cfg(test)]
-mod python_tests;
-#[cfg(test)]
 mod python_proptests;
+#[cfg(test)]
+mod python_tests;
 mod volumes;
 
 use crate::extract::{FileFacts, RawResource, Reach, ScopeKind};

@@ -86,7 +86,9 @@ fn render(functions: &[Vec<Stmt>], order: &[usize]) -> String {
                     render_arg(x, n),
                     render_arg(y, n)
                 ),
-                Stmt::Return(x) => format!("    return os.path.join({}, \"r\")\n", render_arg(x, n)),
+                Stmt::Return(x) => {
+                    format!("    return os.path.join({}, \"r\")\n", render_arg(x, n))
+                }
                 Stmt::Partial(j, x) => format!(
                     "    p = functools.partial(f{}, {})\n    p(\"/srv/q\")\n",
                     usize::from(*j) % n,
