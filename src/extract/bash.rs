@@ -1261,6 +1261,7 @@ impl<'a> Walker<'a> {
             scope,
             names: (1..=9).map(|n| n.to_string()).collect(),
             positional_only: true,
+            keyword_only: Vec::new(),
         });
         let saved_positions = self.positions.replace(Positions::Params(0));
         let saved_branch = std::mem::replace(&mut self.branch_depth, 0);

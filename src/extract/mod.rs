@@ -142,6 +142,9 @@ pub struct FunctionParams {
     pub names: Vec<String>,
     /// Shell functions take `$1`…`$9`: parameter `i` is the `i+1`th word of the call.
     pub positional_only: bool,
+    /// Parameters passed only by name (Python's after `*` or `*args`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub keyword_only: Vec<String>,
 }
 
 impl FileFacts {

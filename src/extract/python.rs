@@ -40,6 +40,7 @@ mod scan;
 mod schedule;
 mod sends;
 mod strings;
+mod structures;
 mod tasks;
 mod translate;
 mod types;
@@ -71,6 +72,7 @@ pub(crate) fn extract_within(
     let top = parsed.top_nodes();
     let mut extractor = walk::Extractor::new(text.as_bytes(), module, is_package, &models.python);
     extractor.trees = std::rc::Rc::new(parsed.trees());
+    extractor.file_path = path.trim_start_matches("./").to_string();
     extractor.work = work;
     extractor.collect_names(&top);
     extractor.collect_tasks(&top);

@@ -142,10 +142,46 @@ impl<'a, 'e> Evaluator<'a, 'e> {
                     }
                 }
                 Target::Unbound if *env_fallback => self.env_value(file, name, default.as_deref()),
+                // `CFG.get("k", d)` of a key the dict lacks: `d` when every key of the dict is
+                // known (the `CFG[]` marker), else the dict's value or `d`.
+                Target::Unbound
+                    if let Some(default) = default
+                        && super::lookup::is_item(name) =>
+                {
+                    let container = name.rsplit_once('[').map_or(name.as_str(), |(c, _)| c);
+                    let closed = matches!(
+                        self.lookup.find(file, *scope, &format!("{container}[]"), *line),
+                        Target::Binding(_, b) if b.value.as_lit() == Some("")
+                    );
+                    let mut values = self.eval(file, default);
+                    if !closed {
+                        let shown: Vec<String> = values.iter().map(display_value).collect();
+                        let note = format!(
+                            "{} is not known before the program runs; assuming its default {}",
+                            item_label(name),
+                            shown.join(" or ")
+                        );
+                        if !self.notes.contains(&note) {
+                            self.notes.push(note);
+                        }
+                        values.insert(
+                            0,
+                            vec![Piece::Hole {
+                                label: item_label(name),
+                                shape: HoleShape::Segment,
+                            }],
+                        );
+                    }
+                    cap(values)
+                }
                 // A name that may be bound elsewhere and stands for something known otherwise
                 // (a call of a function that may be the repository's: its returns, else what
                 // the call was before).
                 Target::Unbound if let Some(default) = default => self.eval(file, default),
+                Target::Unbound if super::lookup::is_item(name) => vec![vec![Piece::Hole {
+                    label: item_label(name),
+                    shape: HoleShape::Segment,
+                }]],
                 Target::Unbound => vec![vec![Piece::Hole {
                     label: short_label(name),
                     shape: HoleShape::Segment,
@@ -574,6 +610,19 @@ fn hole_for(expr: &Expr) -> Piece {
 /// A value with no unknown part: literals, globs and environment symbols only.
 fn is_known(value: &Value) -> bool {
     !value.is_empty() && value.iter().all(|p| !matches!(p, Piece::Hole { .. }))
+}
+
+/// An unknown entry is named as the source reads it: `CFG[paths][out]` -> `CFG["paths"]["out"]`.
+fn item_label(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 8);
+    for c in name.chars() {
+        match c {
+            '[' => out.push_str("[\""),
+            ']' => out.push_str("\"]"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// `self.out_dir` -> `out_dir`; `config::OUT` -> `OUT`.

@@ -103,7 +103,7 @@ impl<'a> Lookup<'a> {
             if sc.kind == ScopeKind::Function {
                 if facts
                     .params_of(s)
-                    .is_some_and(|p| p.names.iter().any(|n| n == name))
+                    .is_some_and(|p| p.names.iter().chain(&p.keyword_only).any(|n| n == name))
                 {
                     return Some(s);
                 }
@@ -135,9 +135,68 @@ impl<'a> Lookup<'a> {
             return Target::Unbound;
         }
         self.depth.set(self.depth.get() + 1);
-        let found = self.find_unguarded(file, scope, name, line);
+        let found = if is_item(name) {
+            self.find_item(file, scope, name, line)
+        } else {
+            self.find_unguarded(file, scope, name, line)
+        };
         self.depth.set(self.depth.get() - 1);
         found
+    }
+
+    /// An entry of a configuration object, `CFG[paths][out]` (see the Python extractor's
+    /// `structures.rs`): its binding, found like any name, counts only while the containers
+    /// it belongs to are still the ones in force at the use (no `CFG = load()`, no
+    /// `CFG.update(...)` since — those rebind the container). Otherwise, and when it is
+    /// unbound, the nearest container bound to another name (`paths = CFG["paths"]`,
+    /// `cfg = CONFIG`) is followed: the entry of that name.
+    fn find_item(&self, file: FileRef<'a>, scope: ScopeId, name: &str, line: u32) -> Target<'a> {
+        let containers: Vec<usize> = container_ends(name);
+        if let found @ Target::Binding(at, binding) = self.find_unguarded(file, scope, name, line) {
+            let current =
+                containers
+                    .iter()
+                    .all(|&end| match self.find(file, scope, &name[..end], line) {
+                        Target::Binding(c_at, c) => {
+                            c_at == at && c.scope == binding.scope && c.line <= binding.line
+                        }
+                        Target::Unbound => true,
+                    });
+            if current {
+                return found;
+            }
+        }
+        // The nearest bound container decides: another name's entry, or unknown.
+        for &end in containers.iter().rev() {
+            match self.find(file, scope, &name[..end], line) {
+                Target::Binding(at, binding) => {
+                    return match &binding.value {
+                        crate::expr::Expr::Var {
+                            name: other,
+                            scope: other_scope,
+                            line: other_line,
+                            ..
+                        } if !other.ends_with("()") => self.find(
+                            at,
+                            *other_scope,
+                            &format!("{other}{}", &name[end..]),
+                            *other_line,
+                        ),
+                        // Reached through an import or another name: the entry there.
+                        _ if binding.name != name[..end] && !binding.name.ends_with("()") => self
+                            .find(
+                                at,
+                                binding.scope,
+                                &format!("{}{}", binding.name, &name[end..]),
+                                u32::MAX,
+                            ),
+                        _ => Target::Unbound,
+                    };
+                }
+                Target::Unbound => continue,
+            }
+        }
+        Target::Unbound
     }
 
     fn find_unguarded(
@@ -226,6 +285,23 @@ impl<'a> Lookup<'a> {
                         self.find_in_module(module_file, &format!("{imported}.{rest}"))
                 {
                     return found;
+                }
+                current = facts.scopes.get(s).and_then(|sc| sc.parent);
+            }
+        }
+        // `CONFIG[spool]` after `from app.config import CONFIG`: the entry in that module.
+        if let Some(open) = name.find('[')
+            && !name[..open].contains('.')
+        {
+            let (head, rest) = (&name[..open], &name[open..]);
+            let mut current = Some(scope);
+            while let Some(s) = current {
+                if let Some(import) = find_import(facts, s, head)
+                    && let Some(imported) = &import.name
+                    && let Some(module_file) = self.module_file(file, import, false)
+                    && module_file != file
+                {
+                    return self.find_in_module(module_file, &format!("{imported}{rest}"));
                 }
                 current = facts.scopes.get(s).and_then(|sc| sc.parent);
             }
@@ -561,6 +637,19 @@ impl<'a> Lookup<'a> {
         }
         None
     }
+}
+
+/// Whether a name is an entry of a configuration object (`CFG[out]`, `self.paths[0]`).
+pub fn is_item(name: &str) -> bool {
+    name.ends_with(']') && name.contains('[')
+}
+
+/// Where the containers of an entry end: `CFG[a][b]` -> the ends of `CFG` and `CFG[a]`.
+fn container_ends(name: &str) -> Vec<usize> {
+    name.match_indices('[')
+        .map(|(i, _)| i)
+        .filter(|&i| i > 0)
+        .collect()
 }
 
 fn class_of(facts: &FileFacts, scope: ScopeId) -> Option<ScopeId> {

@@ -17,6 +17,10 @@ mod lookup;
 pub mod names;
 mod params;
 pub mod paths;
+#[cfg(test)]
+mod python_proptests;
+#[cfg(test)]
+mod python_tests;
 mod volumes;
 
 use crate::extract::{FileFacts, RawResource, Reach, ScopeKind};

@@ -58,6 +58,15 @@ impl<'a> Functions<'a> {
                             .push((path.as_str(), params.scope));
                     }
                     let mut names = vec![normalise(&unit_name(facts, params.scope, path))];
+                    // A method by its class too (`pkg.mod.Dumper.path`), as `self.path(...)`
+                    // and `d.path(...)` with `d = Dumper(...)` call it.
+                    if let Some(class) = scope.class {
+                        names.push(normalise(&format!(
+                            "{}.{}",
+                            unit_name(facts, class, path),
+                            scope.name
+                        )));
+                    }
                     // `Exporter(...)` runs `Exporter.__init__`.
                     if scope.name == "__init__"
                         && let Some(class) = scope.class

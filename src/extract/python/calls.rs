@@ -36,6 +36,8 @@ pub(super) struct Args<'t> {
     pub keywords: Vec<(String, Node<'t>)>,
     /// A `*args` or `**kwargs` makes the argument count unknown.
     pub splat: bool,
+    /// The `**kwargs` spreads.
+    pub dict_splats: Vec<Node<'t>>,
 }
 
 impl<'t> Args<'t> {
@@ -149,7 +151,7 @@ impl<'a> Extractor<'a> {
         }
     }
 
-    fn is_variable(&self, name: &str, ctx: &Ctx) -> bool {
+    pub(super) fn is_variable(&self, name: &str, ctx: &Ctx) -> bool {
         ctx.locals.contains_key(name)
             || !self.bound_indexes(ctx.scope, name).is_empty()
             || self.is_param(ctx.scope, name)
@@ -180,7 +182,10 @@ impl<'a> Extractor<'a> {
                     positional_known = false;
                     args.sequence.push(child);
                 }
-                "dictionary_splat" => args.splat = true,
+                "dictionary_splat" => {
+                    args.splat = true;
+                    args.dict_splats.push(child);
+                }
                 "comment" => {}
                 _ if positional_known => {
                     args.positional.push(child);
@@ -502,34 +507,31 @@ impl Extractor<'_> {
         let Some(function) = call.child_by_field_name("function") else {
             return;
         };
-        let callee = match function.kind() {
-            "identifier" => {
-                let name = self.text(function);
-                if ctx.locals.contains_key(name) {
-                    return;
-                }
-                match self.qualify(name) {
-                    Some((qualified, _)) if !self.is_variable(name, ctx) => qualified,
-                    _ if BUILTINS.contains(&name) => return,
-                    _ => name.to_string(),
-                }
-            }
-            "attribute" => {
-                let Some(dotted) = self.dotted(function) else {
-                    return;
-                };
-                let dotted = self.normalize_self(&dotted, ctx);
-                match self.callee_of(function, ctx) {
-                    Callee::Function { name, .. } => name,
-                    _ => dotted,
-                }
-            }
-            _ => return,
+        let Some(callee) = self.callee_name(function, ctx) else {
+            return;
         };
         if callee.ends_with(".add_argument") {
             self.argparse_option(call, ctx);
         }
-        let args = self.call_args(call, ctx);
+        let mut args = self.call_args(call, ctx);
+        // `w(x)` with `w = functools.partial(fn, a, k=v)`: a call of `fn` with `a, x, k=v`
+        // (the call's own keywords win over the partial's).
+        let written = self
+            .dotted(function)
+            .map(|d| self.normalize_self(&d, ctx))
+            .unwrap_or_default();
+        let callee = match self.partial_for(&written, ctx) {
+            Some((target, bound)) => {
+                let (keywords, positional): (Vec<_>, Vec<_>) =
+                    bound.iter().cloned().partition(|a| a.keyword.is_some());
+                let mut all = positional;
+                all.append(&mut args);
+                all.extend(keywords);
+                args = all;
+                target.clone()
+            }
+            None => callee,
+        };
         self.facts.calls.push(CallRef {
             scope: ctx.scope,
             line: line_of(call),
@@ -538,9 +540,43 @@ impl Extractor<'_> {
         });
     }
 
+    /// The callee of a call as [`CallRef`] records it, for its function expression; `None`
+    /// for builtins, comprehension variables and what is not a name.
+    pub(super) fn callee_name(&self, function: Node<'_>, ctx: &Ctx) -> Option<String> {
+        match function.kind() {
+            "identifier" => {
+                let name = self.text(function);
+                if ctx.locals.contains_key(name) {
+                    return None;
+                }
+                match self.qualify(name) {
+                    Some((qualified, _)) if !self.is_variable(name, ctx) => Some(qualified),
+                    _ if BUILTINS.contains(&name) => None,
+                    _ => Some(name.to_string()),
+                }
+            }
+            "attribute" => {
+                let dotted = self.dotted(function)?;
+                let dotted = self.normalize_self(&dotted, ctx);
+                // `d.run()` with `d = Dumper(...)`: the method of the class.
+                if let Some((head, method)) = dotted.split_once('.')
+                    && !method.contains('.')
+                    && let Some(class) = self.instance_class(head, ctx)
+                {
+                    return Some(format!("{}.{method}", self.qualified(&class)));
+                }
+                match self.callee_of(function, ctx) {
+                    Callee::Function { name, .. } => Some(name),
+                    _ => Some(dotted),
+                }
+            }
+            _ => None,
+        }
+    }
+
     /// A call's arguments as values: positional ones until a `*spread` (after which positions
     /// are unknown), and keyword ones by name. Bounded, like any value.
-    fn call_args(&mut self, call: Node<'_>, ctx: &Ctx) -> Vec<crate::extract::CallArg> {
+    pub(super) fn call_args(&mut self, call: Node<'_>, ctx: &Ctx) -> Vec<crate::extract::CallArg> {
         const MAX_ARGS: usize = 16;
         let Some(list) = call.child_by_field_name("arguments") else {
             return Vec::new();

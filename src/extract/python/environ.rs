@@ -181,15 +181,15 @@ impl<'a> Extractor<'a> {
     }
 
     /// `os.environ["X"] = v`: a set, with the value.
-    pub(super) fn environ_store(&mut self, target: Node<'_>, value: Node<'_>, ctx: &Ctx) {
+    pub(super) fn environ_store(&mut self, target: Node<'_>, value: Node<'_>, ctx: &Ctx) -> bool {
         let (Some(object), Some(key)) = (
             target.child_by_field_name("value"),
             target.child_by_field_name("subscript"),
         ) else {
-            return;
+            return false;
         };
         let Some(mapping) = self.environ_mapping(object, ctx) else {
-            return;
+            return false;
         };
         let name = self.translate(key, ctx);
         let value = self.translate(value, ctx);
@@ -201,6 +201,7 @@ impl<'a> Extractor<'a> {
             ctx.scope,
             &mapping,
         );
+        true
     }
 
     /// The settings base a class derives from, if any.

@@ -18,35 +18,58 @@ impl Extractor<'_> {
         let Some(value) = named(node).into_iter().find(|n| n.kind() != "comment") else {
             return;
         };
-        let Some((holder, name, def_line)) = self.call_binding_name(ctx) else {
+        let Some((names, def_line)) = self.call_binding_names(ctx) else {
+            return;
+        };
+        let Some((_, first)) = names.first() else {
             return;
         };
         if let Some(t) = self.type_of(value, ctx, 0) {
-            self.return_types.insert(name.clone(), t);
+            self.return_types.insert(first.clone(), t);
         }
         let expr = self.translate(value, ctx);
-        // Several returns: the call gives any of them.
-        if let Some(&last) = self.bound_indexes(holder, &name).last()
-            && let Some(binding) = self.facts.bindings.get_mut(last)
-            && binding.line >= def_line
-        {
-            binding.value.add_alternative(expr, MAX_RETURNS);
-            return;
+        for (holder, name) in names {
+            // Several returns: the call gives any of them.
+            if let Some(&last) = self.bound_indexes(holder, &name).last()
+                && let Some(binding) = self.facts.bindings.get_mut(last)
+                && binding.line >= def_line
+            {
+                binding.value.add_alternative(expr.clone(), MAX_RETURNS);
+                continue;
+            }
+            // At the first return's line: the line a fix of the value changes.
+            self.bind(holder, name, expr.clone(), ctx.line);
         }
-        // At the first return's line: the line a fix of the value changes.
-        self.bind(holder, name, expr, ctx.line);
     }
 
-    /// Where a call of the function around `ctx` is bound, and under which name: `f()` in the
-    /// scope that holds `f`, `self.m()` in the class of method `m`.
-    fn call_binding_name(&self, ctx: &Ctx) -> Option<(usize, String, u32)> {
+    /// Where a call of the function around `ctx` is bound, and under which names: `f()` in
+    /// the scope that holds `f`; `self.m()` in the class of method `m` and `C.m()` beside the
+    /// class (for `c = C(...); c.m()`); a property's also without the call (`self.m`, `C.m`).
+    fn call_binding_names(&self, ctx: &Ctx) -> Option<(Vec<(usize, String)>, u32)> {
         let scope = self.facts.scopes.get(ctx.scope)?;
         if scope.kind != ScopeKind::Function || scope.name.is_empty() {
             return None;
         }
+        let m = &scope.name;
         match scope.class {
-            Some(class) => Some((class, format!("self.{}()", scope.name), scope.line)),
-            None => Some((scope.parent?, format!("{}()", scope.name), scope.line)),
+            Some(class) => {
+                let property = self.properties.contains(&ctx.scope);
+                let mut names = vec![(class, format!("self.{m}()"))];
+                if property {
+                    names.push((class, format!("self.{m}")));
+                }
+                if let Some(class_scope) = self.facts.scopes.get(class)
+                    && let Some(parent) = class_scope.parent
+                {
+                    let c = &class_scope.name;
+                    names.push((parent, format!("{c}.{m}()")));
+                    if property {
+                        names.push((parent, format!("{c}.{m}")));
+                    }
+                }
+                Some((names, scope.line))
+            }
+            None => Some((vec![(scope.parent?, format!("{m}()"))], scope.line)),
         }
     }
 
@@ -77,12 +100,23 @@ impl Extractor<'_> {
             1 => {
                 head == "self"
                     || self.aliases.contains_key(head) && !is_library(&self.qualified(head))
+                    || self.instance_class(head, ctx).is_some()
             }
             _ => self.aliases.contains_key(head) && !is_library(&self.qualified(head)),
         };
         if !repository_function {
             return unknown;
         }
+        // `d.path(x)` with `d = Dumper(...)`: the returns of `Dumper.path`.
+        let name = match name.split_once('.') {
+            Some((head, method)) if head != "self" && !method.contains('.') => {
+                match self.instance_class(head, ctx) {
+                    Some(class) => format!("{class}.{method}"),
+                    None => name,
+                }
+            }
+            _ => name,
+        };
         match self.var(&format!("{name}()"), ctx) {
             Expr::Var {
                 name,
@@ -101,6 +135,25 @@ impl Extractor<'_> {
         }
     }
 
+    /// The class of an instance: `Dumper` for `d` after `d = Dumper(...)` (a class of this
+    /// file or an imported one, named as written), when that binding is in force here.
+    pub(super) fn instance_class(&self, name: &str, ctx: &Ctx) -> Option<String> {
+        if name == "self" || ctx.locals.contains_key(name) || self.is_param(ctx.scope, name) {
+            return None;
+        }
+        let Expr::Var { name: call, .. } = self.local_value(name, ctx.scope, ctx.line)? else {
+            return None;
+        };
+        let class = call.strip_suffix("()")?;
+        let last = class.rsplit('.').next().unwrap_or(class);
+        let is_class = last.starts_with(char::is_uppercase)
+            && class
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+            && !is_library(&self.qualified(class));
+        is_class.then(|| class.to_string())
+    }
+
     /// The type a function of this file returns, for `_sm().get_secret_value(...)`.
     pub(super) fn returned_type(&self, call: Node<'_>, ctx: &Ctx) -> Option<String> {
         let function = call.child_by_field_name("function")?;
@@ -112,7 +165,7 @@ impl Extractor<'_> {
 
 /// Top-level packages whose functions are never the repository's: calls into them are not
 /// looked up as returns.
-fn is_library(module: &str) -> bool {
+pub(super) fn is_library(module: &str) -> bool {
     const LIBRARIES: &[&str] = &[
         "os",
         "sys",

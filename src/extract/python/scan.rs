@@ -202,7 +202,10 @@ impl<'a> Extractor<'a> {
                 return;
             }
             match n.kind() {
-                "call" => self.call_site(n, ctx),
+                "call" => {
+                    self.call_site(n, ctx);
+                    self.mutation(n, ctx);
+                }
                 "subscript" => self.environ_subscript(n, ctx),
                 "comparison_operator" => self.environ_membership(n, ctx),
                 "named_expression" => {

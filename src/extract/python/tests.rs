@@ -684,7 +684,7 @@ fn parents_and_replaced_names() {
             "B = parent(parent($p))",
             r#"C = with_suffix($p, ".gz")"#,
             "D = with_name($p, $n)",
-            "E = parent({__file__:path})",
+            r#"E = parent("loader/write.py")"#,
         ]
     );
 }

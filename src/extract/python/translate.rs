@@ -207,7 +207,7 @@ impl<'a> Extractor<'a> {
         if let Some(value) = ctx.locals.get(name) {
             return value.clone();
         }
-        let root = name.split('.').next().unwrap_or(name);
+        let root = name.split(['.', '[']).next().unwrap_or(name);
         if root != name && ctx.locals.contains_key(root) {
             return Expr::hole(name.rsplit('.').next().unwrap_or(name));
         }
@@ -267,6 +267,11 @@ impl<'a> Extractor<'a> {
 
     fn name_expr(&self, node: Node<'_>, ctx: &Ctx) -> Expr {
         let name = self.text(node);
+        // The file itself, as a repository-relative path: `Path(__file__).parent / "data"` is
+        // a directory of the repository (compared only with paths of the same repository).
+        if name == "__file__" && !self.file_path.is_empty() && !self.is_variable(name, ctx) {
+            return Expr::lit(self.file_path.clone());
+        }
         if name == "__file__" {
             return Expr::path_hole("__file__");
         }
@@ -318,6 +323,27 @@ impl<'a> Extractor<'a> {
             {
                 return self.tr(value, ctx, d);
             }
+        }
+        // `p.parents[1]`: the parent's parent.
+        if let (Some(value), Some(key)) = (value, key)
+            && value.kind() == "attribute"
+            && key.kind() == "integer"
+            && value
+                .child_by_field_name("attribute")
+                .is_some_and(|a| self.text(a) == "parents")
+            && let Some(object) = value.child_by_field_name("object")
+            && let Ok(n) = self.text(key).parse::<u8>()
+            && n < 8
+        {
+            let mut out = self.tr(object, ctx, d);
+            for _ in 0..=n {
+                out = Expr::Parent { of: Box::new(out) };
+            }
+            return out;
+        }
+        // `CFG["paths"]["out"]`: an entry of a configuration object (see `structures.rs`).
+        if let Some(name) = self.item_name(node, ctx) {
+            return self.var(&name, ctx);
         }
         Expr::hole(self.label(node))
     }
@@ -514,6 +540,11 @@ impl<'a> Extractor<'a> {
             _ => vec![right],
         };
         let mut keyed = Vec::new();
+        // `"%(a)s/%(b)s" % d` with `d` a name: its entries.
+        let dict_name = match right.kind() {
+            "identifier" | "attribute" => self.followable(right, ctx),
+            _ => None,
+        };
         if right.kind() == "dictionary" {
             for pair in named(right) {
                 if let (Some(k), Some(v)) = (
@@ -534,10 +565,17 @@ impl<'a> Extractor<'a> {
                         FieldKey::Index(i) => positional.get(*i).copied(),
                         FieldKey::Name(n) => keyed.iter().find(|(k, _)| k == n).map(|(_, v)| *v),
                     };
-                    parts.push(match arg {
-                        Some(arg) if strings::printf_is_plain(&field) => self.tr(arg, ctx, d),
-                        Some(arg) => Expr::hole(self.value_label(arg)),
-                        None => Expr::hole(field_label(&field.key)),
+                    let entry = match (&field.key, &dict_name) {
+                        (FieldKey::Name(n), Some(dict)) if arg.is_none() => {
+                            Some(self.var(&format!("{dict}[{n}]"), ctx))
+                        }
+                        _ => None,
+                    };
+                    parts.push(match (arg, entry) {
+                        (_, Some(entry)) if strings::printf_is_plain(&field) => entry,
+                        (Some(arg), _) if strings::printf_is_plain(&field) => self.tr(arg, ctx, d),
+                        (Some(arg), _) => Expr::hole(self.value_label(arg)),
+                        (None, _) => Expr::hole(field_label(&field.key)),
                     });
                 }
             }
@@ -564,6 +602,18 @@ impl<'a> Extractor<'a> {
                         FieldKey::Index(i) => args.positional.get(*i).copied(),
                         FieldKey::Name(n) => args.keyword(n),
                     };
+                    // `.format(**d)` with `d` a name: its entry.
+                    if arg.is_none()
+                        && field.is_plain()
+                        && let FieldKey::Name(n) = &field.key
+                        && let [spread] = args.dict_splats.as_slice()
+                        && let Some(dict) = spread
+                            .named_child(0)
+                            .and_then(|inner| self.followable(inner, ctx))
+                    {
+                        parts.push(self.var(&format!("{dict}[{n}]"), ctx));
+                        continue;
+                    }
                     parts.push(match arg {
                         Some(arg) if field.is_plain() => self.tr(arg, ctx, d),
                         Some(arg) if !field.indirect && field.spec.contains('%') => {

@@ -15,6 +15,17 @@ impl<'a> Extractor<'a> {
     pub(super) fn call_value(&mut self, call: Node<'_>, ctx: &Ctx, d: u32) -> Expr {
         let callee = self.callee(call, ctx);
         let args = self.args(call);
+        // `CFG.get("out", d)`: an entry of a configuration object.
+        if let Some(function) = call.child_by_field_name("function")
+            && function.kind() == "attribute"
+            && function
+                .child_by_field_name("attribute")
+                .is_some_and(|a| self.text(a) == "get")
+            && let Some(object) = function.child_by_field_name("object")
+            && let Some(value) = self.dict_get(object, &args, ctx, d)
+        {
+            return value;
+        }
         let value = match &callee {
             Callee::Function {
                 name,
@@ -96,6 +107,28 @@ impl<'a> Extractor<'a> {
                     .map(|n| Box::new(self.tr(n, ctx, d)));
                 Expr::Env { name: env, default }
             }
+            // `typer.Option("/srv/out", envvar="OUT_DIR")` as a parameter's default: the
+            // variable, with the default.
+            "typer.Option" | "typer.Argument" => {
+                let default = args
+                    .get(&ArgRef {
+                        position: Some(0),
+                        keyword: Some("default".to_string()),
+                    })
+                    .filter(|n| !matches!(n.kind(), "none" | "ellipsis"))
+                    .map(|n| self.tr(n, ctx, d));
+                let envvar = args
+                    .keyword("envvar")
+                    .and_then(|n| self.literal_string(n, ctx));
+                match (envvar, default) {
+                    (Some(name), default) => Expr::Env {
+                        name,
+                        default: default.map(Box::new),
+                    },
+                    (None, Some(default)) => default,
+                    (None, None) => return None,
+                }
+            }
             "pathlib.Path.home" => Expr::Env {
                 name: "HOME".to_string(),
                 default: None,
@@ -119,6 +152,15 @@ impl<'a> Extractor<'a> {
     fn join_parts(&mut self, args: &Args<'_>, ctx: &Ctx, d: u32) -> Expr {
         let mut parts = Vec::new();
         for arg in &args.sequence {
+            // `*parts` with `parts` a list or tuple literal: its items.
+            if arg.kind() == "list_splat"
+                && let Some(inner) = arg.named_child(0)
+                && let Some(name) = self.followable(inner, ctx)
+                && let Some(items) = self.sequence_items(&name, ctx)
+            {
+                parts.extend(items);
+                continue;
+            }
             parts.push(match (arg.kind(), arg.named_child(0)) {
                 ("list_splat", Some(inner)) => Expr::path_hole(self.label(inner)),
                 ("list_splat", None) => Expr::path_hole("parts"),
@@ -141,14 +183,27 @@ impl<'a> Extractor<'a> {
         Some(match method {
             "format" if is_string => return self.format_call(receiver, args, ctx, d),
             "join" if is_string => {
-                let list = first.filter(|f| matches!(f.kind(), "list" | "tuple"))?;
+                let list = first?;
+                let items: Vec<Expr> = match list.kind() {
+                    "list" | "tuple" => named(list)
+                        .into_iter()
+                        .filter(|n| n.kind() != "comment")
+                        .map(|item| self.tr(item, ctx, d))
+                        .collect(),
+                    // `"/".join(parts)` with `parts` a list or tuple literal.
+                    "identifier" | "attribute" => {
+                        let name = self.followable(list, ctx)?;
+                        self.sequence_items(&name, ctx)?
+                    }
+                    _ => return None,
+                };
                 let separator = self.tr(receiver, ctx, d);
                 let mut parts = Vec::new();
-                for (i, item) in named(list).into_iter().enumerate() {
+                for (i, item) in items.into_iter().enumerate() {
                     if i > 0 {
                         parts.push(separator.clone());
                     }
-                    parts.push(self.tr(item, ctx, d));
+                    parts.push(item);
                 }
                 concat(parts)
             }

@@ -82,6 +82,8 @@ impl Ctx {
 /// The state of one file's extraction.
 pub(super) struct Extractor<'a> {
     pub src: &'a [u8],
+    /// The file's repository-relative path: the value of `__file__`.
+    pub file_path: String,
     pub module: String,
     pub is_package: bool,
     pub models: &'a PythonModels,
@@ -125,6 +127,11 @@ pub(super) struct Extractor<'a> {
     /// Schedule triggers whose job is a function named here, to be given that function's
     /// scope once every scope exists: (index in `facts.triggers`, function name).
     pub pending_jobs: Vec<(usize, String)>,
+    /// Names bound to `functools.partial(fn, ...)`, by (scope, name): the callee as calls
+    /// record it and the arguments the partial binds.
+    pub partials: HashMap<(ScopeId, String), (String, Vec<crate::extract::CallArg>)>,
+    /// Methods decorated `@property` (or `cached_property`): read without a call.
+    pub properties: HashSet<ScopeId>,
 }
 
 /// Types of names by (scope, dotted name): the lines where they were bound, each with its type
@@ -164,6 +171,7 @@ impl<'a> Extractor<'a> {
     pub fn new(src: &'a [u8], module: String, is_package: bool, models: &'a PythonModels) -> Self {
         Extractor {
             src,
+            file_path: String::new(),
             facts: FileFacts::new(module.clone(), ScopeKind::Module),
             module,
             is_package,
@@ -186,6 +194,8 @@ impl<'a> Extractor<'a> {
             work: crate::extract::Budget::default(),
             tasks: BTreeMap::new(),
             pending_jobs: Vec::new(),
+            partials: HashMap::new(),
+            properties: HashSet::new(),
         }
     }
 
@@ -298,8 +308,21 @@ impl<'a> Extractor<'a> {
                 self.loop_effects(node, ctx, first_access);
             }
             "with_statement" => self.with_stmt(node, ctx),
-            // `del os.environ["X"]` reads nothing.
-            "delete_statement" => {}
+            // `del os.environ["X"]` reads nothing; `del CFG["x"]` changes a container.
+            "delete_statement" => {
+                let mut stack = named(node);
+                while let Some(target) = stack.pop() {
+                    match target.kind() {
+                        "subscript" => {
+                            if let Some(container) = target.child_by_field_name("value") {
+                                self.forget(container, ctx, ctx.line);
+                            }
+                        }
+                        "expression_list" => stack.extend(named(target)),
+                        _ => {}
+                    }
+                }
+            }
             "global_statement"
             | "nonlocal_statement"
             | "pass_statement"
@@ -391,12 +414,18 @@ impl<'a> Extractor<'a> {
                     self.bind_target_at(inner, value, ctx, depth + 1);
                 }
             }
-            "subscript" => self.environ_store(target, value, ctx),
+            "subscript" => {
+                if !self.environ_store(target, value, ctx) {
+                    self.item_store(target, value, ctx);
+                }
+            }
             _ => {
                 let expr = self.translate(value, ctx);
                 self.bind_expr(target, expr, ctx);
                 self.bind_type(target, value, ctx);
                 self.bind_number(target, value, ctx);
+                self.bind_structure(target, value, ctx);
+                self.bind_partial(target, value, ctx);
             }
         }
     }
@@ -508,6 +537,14 @@ impl<'a> Extractor<'a> {
             if child.kind() == "decorator" {
                 let text = self.text(child);
                 is_static |= text.trim_start_matches('@').trim() == "staticmethod";
+                let bare = text.trim_start_matches('@').trim();
+                if matches!(
+                    bare,
+                    "property" | "cached_property" | "functools.cached_property"
+                ) && definition.is_some_and(|d| d.kind() == "function_definition")
+                {
+                    self.properties.insert(self.facts.scopes.len());
+                }
                 let expr = child.named_child(0);
                 self.current_decorator = expr.map(|e| e.id());
                 if let Some(expr) = expr.filter(|e| matches!(e.kind(), "identifier" | "attribute"))
@@ -549,6 +586,7 @@ impl<'a> Extractor<'a> {
         });
         let mut first_param = None;
         let mut names: Vec<String> = Vec::new();
+        let mut keyword_only: Vec<String> = Vec::new();
         let mut positional = true;
         if let Some(params) = node.child_by_field_name("parameters") {
             self.parameter_types(params, scope, line);
@@ -568,6 +606,8 @@ impl<'a> Extractor<'a> {
                 if let Some(name) = name {
                     if positional {
                         names.push(name.clone());
+                    } else {
+                        keyword_only.push(name.clone());
                     }
                     self.params.insert((scope, name));
                 }
@@ -578,11 +618,12 @@ impl<'a> Extractor<'a> {
         if ctx.class_body.is_some() && !is_static && !names.is_empty() {
             names.remove(0);
         }
-        if !names.is_empty() {
+        if !names.is_empty() || !keyword_only.is_empty() {
             self.facts.params.push(crate::extract::FunctionParams {
                 scope,
                 names,
                 positional_only: false,
+                keyword_only,
             });
         }
         let (self_class, self_name) = match ctx.class_body {

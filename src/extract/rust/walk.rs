@@ -449,6 +449,7 @@ impl<'m> Walker<'m> {
                 scope: id,
                 names: params,
                 positional_only: false,
+                keyword_only: Vec::new(),
             });
         }
         let saved = std::mem::replace(&mut self.scope, id);
