@@ -76,8 +76,13 @@ pub fn anchor(access: &mut Access, version: Version, lines: &ChangedLines) -> bo
         return false;
     };
     let used_at = std::mem::replace(&mut access.site, origin);
+    // Removed code is anchored in the base version: say so, or its lines read as head lines.
+    let when = match version {
+        Version::Base => " (lines before the change)",
+        Version::Head => "",
+    };
     access.notes.push(format!(
-        "the value changed at {}:{} is used at {}:{}",
+        "the value changed at {}:{} is used at {}:{}{when}",
         access.site.path, access.site.line, used_at.path, used_at.line
     ));
     true
