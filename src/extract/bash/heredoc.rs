@@ -212,6 +212,10 @@ impl Walker<'_> {
         NESTING.with(|n| n.set(n.get() + 1));
         let mut embedded = extract_as(language, &path, text.as_bytes(), self.all_models);
         NESTING.with(|n| n.set(n.get().saturating_sub(1)));
+        // The body is text the script writes, often with its expansions still in it (`$(…)`,
+        // Helm `{{ }}`): what it fails to parse as the written file's format is not a defect of
+        // the script, and is not reported as one (what parsed is kept).
+        embedded.warnings.clear();
         let kind = embedded
             .scopes
             .first()
