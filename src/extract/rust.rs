@@ -45,6 +45,7 @@ mod calls;
 mod chain;
 mod convert;
 mod depth;
+mod fields;
 mod format;
 mod loops;
 mod messages;

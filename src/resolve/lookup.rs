@@ -10,7 +10,6 @@ mod rust;
 use super::RepoFacts;
 use crate::expr::ScopeId;
 use crate::extract::{Binding, FileFacts, Import, ScopeKind};
-pub use rust::MAX_FIELD_VALUES;
 
 /// Rust field bindings by repository, type name and field (`self.dir`).
 type FieldIndex<'a> =

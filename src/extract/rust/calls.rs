@@ -242,7 +242,7 @@ impl Walker<'_> {
 
     /// The value an attribute-read variable has when unset: an explicit default, `false` for
     /// a flag, nothing for an `Option` or a list, else required.
-    fn attribute_default(
+    pub(super) fn attribute_default(
         &self,
         metas: &Punctuated<syn::Meta, syn::Token![,]>,
         defaults: &[String],
@@ -274,7 +274,7 @@ impl Walker<'_> {
 }
 
 /// `env = "X"`, or a bare `env` (the field's name in upper case).
-fn env_key(
+pub(super) fn env_key(
     metas: &Punctuated<syn::Meta, syn::Token![,]>,
     key: &str,
     field: &syn::Ident,

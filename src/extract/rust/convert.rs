@@ -167,6 +167,11 @@ impl Walker<'_> {
         }
         match expr_ident(base) {
             Some(root) => {
+                members.reverse();
+                if let Some(field) = self.typed_field(&root, &members, start_line(base)) {
+                    return field;
+                }
+                members.reverse();
                 members.push(root);
                 members.reverse();
                 self.var(members.join("."), start_line(base))

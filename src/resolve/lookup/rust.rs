@@ -28,7 +28,7 @@ const MAX_ALIAS_HOPS: usize = 4;
 
 /// Values (struct literals, assignments, attribute defaults) of one field that are followed;
 /// a field assigned in more places is that union plus an unknown.
-pub const MAX_FIELD_VALUES: usize = 8;
+pub(super) const MAX_FIELD_VALUES: usize = 8;
 
 /// The module scope `scope` is in (itself when it is one).
 fn module_scope_of(facts: &FileFacts, scope: ScopeId) -> ScopeId {
