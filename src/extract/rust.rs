@@ -53,6 +53,8 @@ mod resources;
 mod walk;
 
 #[cfg(test)]
+mod field_tests;
+#[cfg(test)]
 mod resource_tests;
 #[cfg(test)]
 mod tests;

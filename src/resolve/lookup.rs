@@ -608,7 +608,8 @@ fn rust_module_candidates(importer: &str, module: &str) -> Vec<(String, bool)> {
         Some(&"super") | Some(&"self") => {
             let own = rust::module_dir(importer);
             let dir = if parts[0] == "super" {
-                own.rsplit_once('/').map_or(String::new(), |(d, _)| d.to_string())
+                own.rsplit_once('/')
+                    .map_or(String::new(), |(d, _)| d.to_string())
             } else {
                 own
             };

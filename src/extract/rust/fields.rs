@@ -33,9 +33,28 @@ const MAX_STRUCTS: usize = 512;
 
 /// Types whose fields no code reads, or that are not the repository's: no class scope for them.
 const OPAQUE_TYPES: &[&str] = &[
-    "String", "str", "PathBuf", "Path", "OsString", "OsStr", "Vec", "HashMap", "BTreeMap",
-    "HashSet", "BTreeSet", "Option", "Result", "Duration", "Instant", "SystemTime", "File",
-    "Command", "Self", "Value", "Utf8PathBuf", "Utf8Path",
+    "String",
+    "str",
+    "PathBuf",
+    "Path",
+    "OsString",
+    "OsStr",
+    "Vec",
+    "HashMap",
+    "BTreeMap",
+    "HashSet",
+    "BTreeSet",
+    "Option",
+    "Result",
+    "Duration",
+    "Instant",
+    "SystemTime",
+    "File",
+    "Command",
+    "Self",
+    "Value",
+    "Utf8PathBuf",
+    "Utf8Path",
 ];
 
 /// Wrappers whose `new(x)` holds a value of `x`'s type, which field reads reach through.
@@ -216,7 +235,9 @@ impl Walker<'_> {
             }
             self.self_type.clone()?
         } else {
-            self.local_types.get(&(self.scope, root.to_string()))?.clone()
+            self.local_types
+                .get(&(self.scope, root.to_string()))?
+                .clone()
         };
         for member in between.iter().take(MAX_FIELD_HOPS) {
             type_name = self.field_types.get(&(type_name, member.clone()))?.clone();

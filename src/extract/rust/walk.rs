@@ -882,6 +882,8 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
         let type_name = type_name(&item.self_ty).unwrap_or_else(|| "Self".to_string());
         let class = self.class_scope(&type_name);
+        // `self.config.out_dir` reads fields of the fields' types.
+        self.typed_class(&type_name);
         let saved_type = self.self_type.replace(type_name);
         let saved_class = self.class.replace(class);
         for item in &item.items {

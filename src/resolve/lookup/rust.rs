@@ -91,7 +91,11 @@ pub(super) fn crate_src_dir(path: &str) -> Option<&str> {
     let index = segments[..segments.len().saturating_sub(1)]
         .iter()
         .rposition(|s| *s == "src")?;
-    let end: usize = segments[..=index].iter().map(|s| s.len() + 1).sum::<usize>() - 1;
+    let end: usize = segments[..=index]
+        .iter()
+        .map(|s| s.len() + 1)
+        .sum::<usize>()
+        - 1;
     path.get(..end)
 }
 
@@ -322,7 +326,15 @@ mod tests {
             .filter(|a| a.mode == crate::model::Mode::Write)
             .map(|a| {
                 let site = format!("{}:{}", a.site.path, a.site.line);
-                (site, a.resource.display().to_string())
+                // Every alternative, not the shortened display.
+                let shown = match a.resource.as_path() {
+                    Some(set) => {
+                        let all: Vec<String> = set.patterns.iter().map(|p| p.display()).collect();
+                        all.join(", ")
+                    }
+                    None => a.resource.display().to_string(),
+                };
+                (site, shown)
             })
             .collect()
     }
@@ -377,6 +389,84 @@ mod tests {
         ]);
         assert_eq!(at(&w, "src/main.rs:3"), "{DIR}/x");
         assert_eq!(at(&w, "src/main.rs:4"), "{OTHER}/y");
+    }
+
+    #[test]
+    fn a_field_is_the_union_of_the_crates_constructors() {
+        let w = written(&[
+            (
+                "src/spool.rs",
+                "use std::fs;\nuse std::path::PathBuf;\npub struct Spool { dir: PathBuf }\nimpl Spool {\n    pub fn new() -> Self {\n        Self { dir: PathBuf::from(\"/var/spool/app\") }\n    }\n    pub fn at(dir: PathBuf) -> Spool {\n        Spool { dir }\n    }\n    pub fn write(&self) {\n        fs::write(self.dir.join(\"x.json\"), b\"\").ok();\n    }\n}\n",
+            ),
+            (
+                "src/main.rs",
+                "mod spool;\nuse spool::Spool;\nuse std::fs;\nfn main() {\n    let s = Spool::new();\n    fs::write(s.dir.join(\"y.json\"), b\"\").ok();\n    let t = Spool::at(\"/var/spool/retry\".into());\n    run(&s);\n}\nfn run(s: &Spool) {\n    fs::write(s.dir.join(\"z.json\"), b\"\").ok();\n}\n",
+            ),
+        ]);
+        let both = "/var/spool/app/x.json, /var/spool/retry/x.json";
+        assert_eq!(at(&w, "src/spool.rs:12"), both);
+        assert_eq!(
+            at(&w, "src/main.rs:6"),
+            "/var/spool/app/y.json, /var/spool/retry/y.json"
+        );
+        assert_eq!(
+            at(&w, "src/main.rs:11"),
+            "/var/spool/app/z.json, /var/spool/retry/z.json"
+        );
+    }
+
+    /// Not firing: a same-named type of another crate of the workspace, and another type's
+    /// field of the same name, add nothing; a type no literal builds stays unknown.
+    #[test]
+    fn fields_of_other_types_and_crates_do_not_mix() {
+        let w = written(&[
+            (
+                "agent/src/main.rs",
+                "use std::fs;\nstruct Spool { dir: String }\nstruct Other { dir: String }\nfn main() {\n    let s = Spool { dir: \"/var/spool/agent\".into() };\n    let o = Other { dir: \"/srv/other\".into() };\n    fs::write(format!(\"{}/a\", s.dir), b\"\").ok();\n    let u = Unknown::new();\n    fs::write(format!(\"{}/b\", u.dir), b\"\").ok();\n}\n",
+            ),
+            (
+                "tools/src/main.rs",
+                "struct Spool { dir: String }\nfn main() {\n    let s = Spool { dir: \"/tmp/tools\".into() };\n}\n",
+            ),
+        ]);
+        assert_eq!(at(&w, "agent/src/main.rs:7"), "/var/spool/agent/a");
+        assert_eq!(at(&w, "agent/src/main.rs:9"), "{dir}/b");
+    }
+
+    /// Bounded: more constructors than `MAX_FIELD_VALUES` make the rest unknown.
+    #[test]
+    fn many_constructors_leave_an_unknown() {
+        let mut text = String::from("use std::fs;\nstruct S { dir: String }\n");
+        for i in 0..(MAX_FIELD_VALUES + 2) {
+            text.push_str(&format!(
+                "fn c{i}() -> S {{ S {{ dir: \"d{i}\".into() }} }}\n"
+            ));
+        }
+        text.push_str("fn w(s: &S) { fs::write(format!(\"/srv/{}/x\", s.dir), b\"\").ok(); }\n");
+        let line = MAX_FIELD_VALUES + 5;
+        let w = written(&[("src/lib.rs", &text)]);
+        let shown = at(&w, &format!("src/lib.rs:{line}"));
+        assert!(shown.contains("/srv/d0/x"), "{shown}");
+        assert!(shown.contains("/srv/{dir}/x"), "{shown}");
+        assert!(!shown.contains("/srv/d9/x"), "{shown}");
+    }
+
+    #[test]
+    fn serde_and_clap_fields_resolve_to_their_defaults() {
+        let w = written(&[
+            (
+                "src/config.rs",
+                "use std::path::PathBuf;\n#[derive(serde::Deserialize)]\npub struct Config {\n    #[serde(rename = \"outDir\", default = \"default_out\")]\n    pub out_dir: PathBuf,\n    pub state_dir: PathBuf,\n}\nfn default_out() -> PathBuf {\n    \"/srv/out\".into()\n}\n#[derive(serde::Deserialize)]\n#[serde(default)]\npub struct Cache { pub dir: PathBuf }\nimpl Default for Cache {\n    fn default() -> Self {\n        Self { dir: \"/var/cache/app\".into() }\n    }\n}\n",
+            ),
+            (
+                "src/main.rs",
+                "mod config;\nuse config::{Cache, Config};\nuse std::fs;\n#[derive(clap::Parser)]\nstruct Args {\n    #[arg(long, default_value = \"/srv/export\", env = \"EXPORT_DIR\")]\n    export_dir: PathBuf,\n}\nfn main() {\n    let args = Args::parse();\n    fs::write(args.export_dir.join(\"e.csv\"), b\"\").ok();\n    let cfg: Config = toml::from_str(\"\").unwrap();\n    fs::write(cfg.out_dir.join(\"o\"), b\"\").ok();\n    fs::write(cfg.state_dir.join(\"s\"), b\"\").ok();\n    let cache: Cache = toml::from_str(\"\").unwrap();\n    fs::write(cache.dir.join(\"c\"), b\"\").ok();\n}\n",
+            ),
+        ]);
+        assert_eq!(at(&w, "src/main.rs:11"), "/srv/export/e.csv");
+        assert_eq!(at(&w, "src/main.rs:13"), "/srv/out/o");
+        assert_eq!(at(&w, "src/main.rs:14"), "{state_dir}/s");
+        assert_eq!(at(&w, "src/main.rs:16"), "/var/cache/app/c");
     }
 
     #[test]
