@@ -272,12 +272,12 @@ impl<'a, 'e> Evaluator<'a, 'e> {
         Some(cap(unique))
     }
 
-    /// A Rust struct field (`self.dir` in a method or in the class scope of a typed value):
-    /// the union of what the crate assigns to it (see `lookup::rust`), at most
+    /// A Rust struct field (`self.dir` in a method or in the class scope of a typed value) or
+    /// a method's result (`self.path()`): the union of what the crate assigns to it (see `lookup::rust`), at most
     /// `MAX_FIELD_VALUES` (8) of them and an unknown for the rest. None when it is no
     /// field or nothing assigns it.
     fn field_value(&mut self, file: FileRef<'a>, scope: ScopeId, name: &str) -> Option<Vec<Value>> {
-        if !file.path.ends_with(".rs") || !name.starts_with("self.") || name.ends_with("()") {
+        if !file.path.ends_with(".rs") || !name.starts_with("self.") {
             return None;
         }
         let (bindings, more) = self.lookup.field_values(file, scope, name)?;

@@ -233,7 +233,8 @@ impl Walker<'_> {
                         value,
                     });
                     let region = super::walk::Region::of(field.span());
-                    let line = line_of(ident.span());
+                    // The attribute's line: where `env = ".."` is written, which a rename edits.
+                    let line = line_of(attr.pound_token.span);
                     self.push_resource(resource, Mode::Read, line, row.name.clone(), region);
                 }
             }

@@ -255,6 +255,21 @@ impl Walker<'_> {
         })
     }
 
+    /// `s.path(id)` where `s` holds a value of a known type: the `Var` `self.path()` in that
+    /// type's class scope, which the type's method binds (in this file or another).
+    pub(super) fn typed_method(&self, receiver: &syn::Expr, method: &str) -> Option<Expr> {
+        let root = super::walk::expr_ident(receiver)?;
+        let type_name = self.local_types.get(&(self.scope, root))?;
+        let class = self.class_id(type_name)?;
+        Some(Expr::Var {
+            name: format!("self.{method}()"),
+            scope: class,
+            line: super::walk::start_line(receiver),
+            env_fallback: false,
+            default: None,
+        })
+    }
+
     /// What a struct's field attributes say the field holds (see the module docs).
     pub(super) fn field_attribute_values(&mut self, item: &syn::ItemStruct) {
         let syn::Fields::Named(fields) = &item.fields else {
@@ -275,7 +290,23 @@ impl Walker<'_> {
             let Some(ident) = &field.ident else {
                 continue;
             };
-            let line = line_of(ident.span());
+            // The line of the attribute that says the value (a change edits it), else the
+            // field's.
+            let carrier: &[&str] = if clap {
+                &["arg", "clap", "structopt"]
+            } else {
+                &["serde"]
+            };
+            let line = field
+                .attrs
+                .iter()
+                .find(|a| {
+                    a.path()
+                        .segments
+                        .last()
+                        .is_some_and(|s| carrier.iter().any(|c| s.ident == c))
+                })
+                .map_or_else(|| line_of(ident.span()), |a| line_of(a.pound_token.span));
             let name = format!("self.{}", ident.to_string().trim_start_matches("r#"));
             let value = if clap {
                 self.clap_field_value(field, ident, models)

@@ -488,11 +488,12 @@ impl<'m> Walker<'m> {
         self.route_attributes(attrs, line);
         self.visit_block(body);
         self.finish_function();
-        let result = match (&sig.output, body.stmts.last()) {
+        // Bound at the tail expression's line: the line a change of the returned value edits.
+        let (result, line) = match (&sig.output, body.stmts.last()) {
             (syn::ReturnType::Type(..), Some(syn::Stmt::Expr(tail, None))) => {
-                Some(self.convert(tail))
+                (Some(self.convert(tail)), start_line(tail).max(line))
             }
-            _ => None,
+            _ => (None, line),
         };
         self.function_state = saved_state;
         self.loops = saved_loops;

@@ -262,7 +262,7 @@ impl<'a> Lookup<'a> {
         Some((values, more))
     }
 
-    /// Field bindings (`self.x` in a class scope) of every Rust file, by repository, type
+    /// Field and method-result bindings (`self.x`, `self.x()` in a class scope) of every Rust file, by repository, type
     /// name and field.
     fn field_index(&self) -> super::FieldIndex<'a> {
         let mut index = super::FieldIndex::new();
@@ -275,10 +275,7 @@ impl<'a> Lookup<'a> {
                     let Some(class) = file.scopes.get(binding.scope) else {
                         continue;
                     };
-                    if class.kind != ScopeKind::Class
-                        || !binding.name.starts_with("self.")
-                        || binding.name.ends_with("()")
-                    {
+                    if class.kind != ScopeKind::Class || !binding.name.starts_with("self.") {
                         continue;
                     }
                     let at = FileRef {
