@@ -143,3 +143,30 @@ fn clap_fields_are_their_variables_with_defaults() {
     // Not firing: the attribute on a struct that does not derive a parser.
     assert!(field(&f, "NotArgs", "self.dir").is_none());
 }
+
+/// Bounded: many structs whose fields chain into each other, and many typed locals, are walked
+/// in time linear in the file (each type's field types are expanded once per module).
+#[test]
+fn chained_field_types_are_expanded_once() {
+    let mut source = String::new();
+    for i in 0..400 {
+        source.push_str(&format!(
+            "struct T{i} {{ a: T{next}, b: T{next}, c: T{next} }}\n",
+            next = i + 1
+        ));
+    }
+    source.push_str("fn main() {\n");
+    for i in 0..2000 {
+        source.push_str(&format!(
+            "    let v{i} = T{}::new();\n    std::fs::write(v{i}.a.b.c.dir.join(\"x\"), b\"\").ok();\n",
+            i % 400
+        ));
+    }
+    source.push_str("}\n");
+    let f = facts(&source);
+    assert!(f.warnings.is_empty(), "{:?}", f.warnings);
+    assert_eq!(f.accesses.len(), 2000);
+    let (name, kind, class) = read_at(&f, 403);
+    assert_eq!((name.as_str(), kind), ("self.dir", ScopeKind::Class));
+    assert_eq!(class, "T3");
+}

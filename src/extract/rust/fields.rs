@@ -28,8 +28,8 @@ use syn::punctuated::Punctuated;
 /// Field-to-field hops followed from a variable to the field read (`self.a.b.c.dir`).
 const MAX_FIELD_HOPS: usize = 4;
 
-/// Struct definitions whose field types are remembered per file.
-const MAX_STRUCTS: usize = 512;
+/// Struct fields whose types are remembered per file (hostile files declare more).
+const MAX_FIELD_TYPES: usize = 4096;
 
 /// Types whose fields no code reads, or that are not the repository's: no class scope for them.
 const OPAQUE_TYPES: &[&str] = &[
@@ -71,30 +71,43 @@ const KEEPING_METHODS: &[&str] = &[
     "to_owned",
 ];
 
-/// The field types of the file's structs: (struct, field) -> the field's type.
-pub(super) type FieldTypes = HashMap<(String, String), String>;
+/// The field types of the file's structs: (struct, field) -> the field's type; and, for
+/// each struct, the types of its fields (to create their class scopes).
+#[derive(Default)]
+pub(super) struct FieldTypes {
+    pub(super) of_field: HashMap<(String, String), String>,
+    pub(super) of_struct: HashMap<String, Vec<String>>,
+}
 
-/// Collects the named fields' types of every struct of `items` (inline modules included).
-pub(super) fn collect_field_types(items: &[syn::Item], out: &mut FieldTypes, structs: &mut usize) {
+/// Collects the named fields' types of every struct of `items` (inline modules included), at
+/// most [`MAX_FIELD_TYPES`].
+pub(super) fn collect_field_types(items: &[syn::Item], out: &mut FieldTypes) {
     for item in items {
         match item {
-            syn::Item::Struct(s) if *structs < MAX_STRUCTS => {
-                *structs += 1;
+            syn::Item::Struct(s) => {
                 let syn::Fields::Named(fields) = &s.fields else {
                     continue;
                 };
                 for field in &fields.named {
+                    if out.of_field.len() >= MAX_FIELD_TYPES {
+                        return;
+                    }
                     if let Some(ident) = &field.ident
                         && let Some(ty) = super::messages::type_name(&field.ty)
                         && is_followed_type(&ty)
                     {
-                        out.insert((s.ident.to_string(), ident.to_string()), ty);
+                        let owner = s.ident.to_string();
+                        let types = out.of_struct.entry(owner.clone()).or_default();
+                        if !types.contains(&ty) {
+                            types.push(ty.clone());
+                        }
+                        out.of_field.insert((owner, ident.to_string()), ty);
                     }
                 }
             }
             syn::Item::Mod(m) => {
                 if let Some((_, items)) = &m.content {
-                    collect_field_types(items, out, structs);
+                    collect_field_types(items, out);
                 }
             }
             _ => {}
@@ -153,20 +166,27 @@ impl Walker<'_> {
             return None;
         }
         let id = self.class_scope(type_name);
+        // Each type's field types once per module: the work is linear in the fields.
         let mut current = vec![type_name.to_string()];
         for _ in 0..MAX_FIELD_HOPS {
-            let next: Vec<String> = self
-                .field_types
-                .iter()
-                .filter(|((owner, _), _)| current.contains(owner))
-                .map(|(_, ty)| ty.clone())
-                .filter(|ty| !self.has_class_scope(ty))
-                .collect();
-            if next.is_empty() {
-                break;
+            let mut next = Vec::new();
+            for owner in current {
+                if !self
+                    .expanded_types
+                    .insert((self.module_id(), owner.clone()))
+                {
+                    continue;
+                }
+                let Some(types) = self.field_types.of_struct.get(&owner) else {
+                    continue;
+                };
+                next.extend(types.iter().cloned());
             }
             for ty in &next {
                 self.class_scope(ty);
+            }
+            if next.is_empty() {
+                break;
             }
             current = next;
         }
@@ -240,7 +260,11 @@ impl Walker<'_> {
                 .clone()
         };
         for member in between.iter().take(MAX_FIELD_HOPS) {
-            type_name = self.field_types.get(&(type_name, member.clone()))?.clone();
+            type_name = self
+                .field_types
+                .of_field
+                .get(&(type_name, member.clone()))?
+                .clone();
         }
         if between.len() > MAX_FIELD_HOPS {
             return None;

@@ -53,7 +53,7 @@ pub(super) fn walk_file(
     walker.work = work;
     walker.messages = Messages::collect(file);
     walker.collect_constants(&file.items, 0);
-    super::fields::collect_field_types(&file.items, &mut walker.field_types, &mut 0);
+    super::fields::collect_field_types(&file.items, &mut walker.field_types);
     walker.visit_file(file);
     walker.finish_function();
     walker.attach_consumed_fields();
@@ -126,6 +126,8 @@ pub(super) struct Walker<'m> {
     pub(super) local_types: HashMap<(ScopeId, String), String>,
     /// The field types of the file's structs.
     pub(super) field_types: super::fields::FieldTypes,
+    /// Types whose field types have class scopes, by module.
+    pub(super) expanded_types: HashSet<(ScopeId, String)>,
     names: HashMap<ScopeId, Names>,
     /// Local variables known to hold a `PathBuf`, whose `push` extends a path.
     path_vars: HashSet<(ScopeId, String)>,
@@ -184,7 +186,8 @@ impl<'m> Walker<'m> {
             class: None,
             classes: HashMap::new(),
             local_types: HashMap::new(),
-            field_types: HashMap::new(),
+            field_types: super::fields::FieldTypes::default(),
+            expanded_types: HashSet::new(),
             names: HashMap::new(),
             path_vars: HashSet::new(),
             depth: 0,
@@ -404,8 +407,9 @@ impl<'m> Walker<'m> {
             .copied()
     }
 
-    pub(super) fn has_class_scope(&self, type_name: &str) -> bool {
-        self.class_id(type_name).is_some()
+    /// The innermost module scope.
+    pub(super) fn module_id(&self) -> ScopeId {
+        self.module
     }
 
     /// The class scope of a type in the current module, created on first use.
