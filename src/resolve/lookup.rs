@@ -3,7 +3,9 @@
 //! Rules, in the order applied: the last binding of the name in the use's own scope before the
 //! use's line; then the enclosing scopes' last bindings (module code has run before a function
 //! body does); `self.x` in the method's class scope; then imports in the scope chain, following
-//! them into the imported module of the same repository. Anything else is unbound.
+//! them into the imported module of the same repository. Anything else is unbound. Rust module
+//! paths (files and inline `mod`s, `crate`/`super`/`self`, glob imports) and the union of a
+//! struct field's values are in [`rust`].
 
 mod rust;
 
