@@ -30,7 +30,13 @@
 //!   associated `const X` of `impl Store` is bound as `Store::X` in the module scope.
 //! - A field read `self.dir` is a `Var` named `self.dir`; struct literals of a type
 //!   (`Self { dir: .. }`) and assignments `self.dir = ..` bind `self.dir` in the type's class
-//!   scope, which is the [`crate::extract::Scope::class`] of its methods.
+//!   scope, which is the [`crate::extract::Scope::class`] of its methods. A field read through
+//!   a value of a known type (`s.dir` after `let s = Spool::new();`, a parameter `cfg: &Config`,
+//!   `self.config.out_dir` with a declared `config: Config`) and a method call on one
+//!   (`s.path(id)`) are `self.dir` / `self.path()` in that type's class scope; serde and clap
+//!   field attributes bind `self.<field>` there too (see `fields`).
+//! - A function's result (`name()`, `Type::name()`, `self.name()`) is bound at the line of its
+//!   tail expression.
 //! - Imports: `use a::b::c as d;` is `Import { local: "d", module: "a::b", name: Some("c") }`;
 //!   a single-segment `use regex;` has `name: None`; a glob `use a::b::*;` has local and name
 //!   `*`. `crate::`, `self::` and `super::` are kept as written; `level` is always 0.
@@ -45,12 +51,15 @@ mod calls;
 mod chain;
 mod convert;
 mod depth;
+mod fields;
 mod format;
 mod loops;
 mod messages;
 mod resources;
 mod walk;
 
+#[cfg(test)]
+mod field_tests;
 #[cfg(test)]
 mod resource_tests;
 #[cfg(test)]

@@ -113,6 +113,11 @@ impl<'a, 'e> Evaluator<'a, 'e> {
                     .collect();
                 product(evaluated, join_onto)
             }
+            Expr::Var { name, scope, .. }
+                if let Some(values) = self.field_value(file, *scope, name) =>
+            {
+                values
+            }
             Expr::Var {
                 name,
                 scope,
@@ -301,6 +306,36 @@ impl<'a, 'e> Evaluator<'a, 'e> {
             }
         }
         Some(cap(unique))
+    }
+
+    /// A Rust struct field (`self.dir` in a method or in the class scope of a typed value) or
+    /// a method's result (`self.path()`): the union of what the crate assigns to it (see `lookup::rust`), at most
+    /// `MAX_FIELD_VALUES` (8) of them and an unknown for the rest. None when it is no
+    /// field or nothing assigns it.
+    fn field_value(&mut self, file: FileRef<'a>, scope: ScopeId, name: &str) -> Option<Vec<Value>> {
+        if !file.path.ends_with(".rs") || !name.starts_with("self.") {
+            return None;
+        }
+        let (bindings, more) = self.lookup.field_values(file, scope, name)?;
+        if bindings.is_empty() {
+            return None;
+        }
+        let mut out: Vec<Value> = Vec::new();
+        for (at, binding) in bindings {
+            self.record_origin(at, binding.line, name);
+            for value in self.eval(at, &binding.value) {
+                if !out.contains(&value) {
+                    out.push(value);
+                }
+            }
+        }
+        if more {
+            out.push(vec![Piece::Hole {
+                label: short_label(name),
+                shape: HoleShape::Segment,
+            }]);
+        }
+        Some(cap(out))
     }
 
     fn record_origin(&mut self, file: FileRef<'a>, line: u32, name: &str) {

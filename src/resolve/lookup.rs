@@ -3,11 +3,19 @@
 //! Rules, in the order applied: the last binding of the name in the use's own scope before the
 //! use's line; then the enclosing scopes' last bindings (module code has run before a function
 //! body does); `self.x` in the method's class scope; then imports in the scope chain, following
-//! them into the imported module of the same repository. Anything else is unbound.
+//! them into the imported module of the same repository. Anything else is unbound. Rust module
+//! paths (files and inline `mod`s, `crate`/`super`/`self`, glob imports) and the union of a
+//! struct field's values are in [`rust`].
+
+mod rust;
 
 use super::RepoFacts;
 use crate::expr::ScopeId;
 use crate::extract::{Binding, FileFacts, Import, ScopeKind};
+
+/// Rust field bindings by repository, type name and field (`self.dir`).
+type FieldIndex<'a> =
+    std::collections::HashMap<(usize, String, String), Vec<(FileRef<'a>, &'a Binding)>>;
 
 /// A file in the world: repository index and path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -37,6 +45,8 @@ pub struct Lookup<'a> {
     /// Ansible variable files (`defaults/`, `vars/`, `group_vars/`) by the names they bind.
     ansible_vars:
         std::cell::OnceCell<std::collections::HashMap<(usize, &'a str), Vec<FileRef<'a>>>>,
+    /// Rust struct field bindings, built on the first field that needs them.
+    fields: std::cell::OnceCell<FieldIndex<'a>>,
 }
 
 /// Star imports and sourced files searched per scope, nearest first.
@@ -69,6 +79,7 @@ impl<'a> Lookup<'a> {
             by_name: std::cell::OnceCell::new(),
             installs: std::cell::OnceCell::new(),
             ansible_vars: std::cell::OnceCell::new(),
+            fields: std::cell::OnceCell::new(),
         }
     }
 
@@ -261,9 +272,20 @@ impl<'a> Lookup<'a> {
             first = false;
             current = facts.scopes.get(s).and_then(|sc| sc.parent);
         }
+        let normalized = name.replace("::", ".");
+        // Rust paths to items of modules: `storage::paths::SPOOL_DIR`, `self::consts::TMP`,
+        // `super::paths::ROOT`, through files and inline `mod`s.
+        if file.path.ends_with(".rs")
+            && name.contains("::")
+            && let Some((module, item)) = normalized.rsplit_once('.')
+            && let Some((module_file, module_scope)) = self.rust_module(file, scope, module)
+            && let found @ Target::Binding(..) =
+                self.find(module_file, module_scope, item, u32::MAX)
+        {
+            return found;
+        }
         // Qualified names whose head is an import alias (`config.OUT_DIR`, `a.b.NAME` after
         // `import a.b`, `settings::DIR`): the longest head that names an import wins.
-        let normalized = name.replace("::", ".");
         let dots: Vec<usize> = normalized.match_indices('.').map(|(i, _)| i).collect();
         for &split in dots.iter().rev() {
             let (head, rest) = (&normalized[..split], &normalized[split + 1..]);
@@ -418,14 +440,29 @@ impl<'a> Lookup<'a> {
         name: &str,
         before: Option<u32>,
     ) -> Option<Target<'a>> {
+        let is_rust = file.path.ends_with(".rs");
         let mut stars: Vec<&'a Import> = facts
             .imports
             .iter()
             .filter(|i| i.scope == scope && i.local == "*")
-            .filter(|i| before.is_none_or(|line| i.line < line))
+            // A Rust `use` is an item: visible in its whole block.
+            .filter(|i| is_rust || before.is_none_or(|line| i.line < line))
             .collect();
         stars.sort_by_key(|i| std::cmp::Reverse(i.line));
         for import in stars.into_iter().take(MAX_STAR_IMPORTS) {
+            // `use super::*;`, `use crate::paths::*;`: the items of that module.
+            if is_rust {
+                let module = import.module.replace("::", ".");
+                if let Some((module_file, module_scope)) =
+                    self.rust_module(file, import.scope, &module)
+                    && (module_file, module_scope) != (file, scope)
+                    && let found @ Target::Binding(..) =
+                        self.find(module_file, module_scope, name, u32::MAX)
+                {
+                    return Some(found);
+                }
+                continue;
+            }
             let target = if file.path.ends_with(".py") {
                 self.module_file(file, import, false)
             } else {
@@ -575,6 +612,15 @@ impl<'a> Lookup<'a> {
     ) -> Option<Target<'a>> {
         match &import.name {
             // `from m import X as used`: X in module m (or module m.X itself).
+            // `use crate::util::consts::TMP;`: TMP in that module, a file or an inline `mod`.
+            Some(name) if file.path.ends_with(".rs") => {
+                let module = import.module.replace("::", ".");
+                let (module_file, module_scope) = self.rust_module(file, import.scope, &module)?;
+                match self.find(module_file, module_scope, name, u32::MAX) {
+                    Target::Unbound => None,
+                    found => Some(found),
+                }
+            }
             Some(name) => {
                 let module_file = self.module_file(file, import, false)?;
                 if module_file == file {
@@ -727,14 +773,20 @@ fn python_module_candidates(importer: &str, module: &str, level: u32) -> Vec<(St
 fn rust_module_candidates(importer: &str, module: &str) -> Vec<(String, bool)> {
     let parts: Vec<&str> = module.split('.').filter(|p| !p.is_empty()).collect();
     let (anchor, rest): (Option<String>, Vec<&str>) = match parts.first() {
-        Some(&"crate") => (Some("src".to_string()), parts[1..].to_vec()),
+        Some(&"crate") => (
+            Some(rust::crate_src_dir(importer).unwrap_or("src").to_string()),
+            parts[1..].to_vec(),
+        ),
+        // `self` is the importer's module directory; `super` the one above it.
         Some(&"super") | Some(&"self") => {
-            let mut dir: Vec<&str> = importer.split('/').collect();
-            dir.pop();
-            if parts[0] == "super" {
-                dir.pop();
-            }
-            (Some(dir.join("/")), parts[1..].to_vec())
+            let own = rust::module_dir(importer);
+            let dir = if parts[0] == "super" {
+                own.rsplit_once('/')
+                    .map_or(String::new(), |(d, _)| d.to_string())
+            } else {
+                own
+            };
+            (Some(dir), parts[1..].to_vec())
         }
         _ => (None, parts.clone()),
     };

@@ -233,7 +233,8 @@ impl Walker<'_> {
                         value,
                     });
                     let region = super::walk::Region::of(field.span());
-                    let line = line_of(ident.span());
+                    // The attribute's line: where `env = ".."` is written, which a rename edits.
+                    let line = line_of(attr.pound_token.span);
                     self.push_resource(resource, Mode::Read, line, row.name.clone(), region);
                 }
             }
@@ -242,7 +243,7 @@ impl Walker<'_> {
 
     /// The value an attribute-read variable has when unset: an explicit default, `false` for
     /// a flag, nothing for an `Option` or a list, else required.
-    fn attribute_default(
+    pub(super) fn attribute_default(
         &self,
         metas: &Punctuated<syn::Meta, syn::Token![,]>,
         defaults: &[String],
@@ -274,7 +275,7 @@ impl Walker<'_> {
 }
 
 /// `env = "X"`, or a bare `env` (the field's name in upper case).
-fn env_key(
+pub(super) fn env_key(
     metas: &Punctuated<syn::Meta, syn::Token![,]>,
     key: &str,
     field: &syn::Ident,

@@ -167,6 +167,11 @@ impl Walker<'_> {
         }
         match expr_ident(base) {
             Some(root) => {
+                members.reverse();
+                if let Some(field) = self.typed_field(&root, &members, start_line(base)) {
+                    return field;
+                }
+                members.reverse();
                 members.push(root);
                 members.reverse();
                 self.var(members.join("."), start_line(base))
@@ -378,6 +383,8 @@ impl Walker<'_> {
             _ if expr_ident(&call.receiver).as_deref() == Some("self") => {
                 self.var(format!("self.{method}()"), start_line(&call.receiver))
             }
+            // `spool.path(id)` on a value of a known type: that type's method's result.
+            _ if let Some(result) = self.typed_method(&call.receiver, &method) => result,
             _ => Expr::hole(format!("{method}()")),
         }
     }

@@ -321,15 +321,16 @@ struct Args {
     assert_eq!(
         env_accesses(&facts(source)),
         vec![
-            ("API_TOKEN".to_string(), Mode::Read, None, 5),
-            ("REGION".to_string(), Mode::Read, Some(lit("eu-west-1")), 7),
+            // At the attribute's line, where the variable is named.
+            ("API_TOKEN".to_string(), Mode::Read, None, 4),
+            ("REGION".to_string(), Mode::Read, Some(lit("eu-west-1")), 6),
             (
                 "POLL_SECS".to_string(),
                 Mode::Read,
                 Some(Expr::hole("unset")),
-                9
+                8
             ),
-            ("VERBOSE".to_string(), Mode::Read, Some(lit("false")), 11),
+            ("VERBOSE".to_string(), Mode::Read, Some(lit("false")), 10),
         ]
     );
 }

@@ -1115,15 +1115,16 @@ impl W {
                 0,
                 "day_dir()",
                 join(vec![var("OUT_DIR", day_dir, 4), var("day", day_dir, 4)]),
-                3
+                4
             ),
             (
                 class,
                 "self.file()",
                 join(vec![var("self.base", file, 9), var("name", file, 9)]),
-                8
+                9
             ),
-            (0, "W::root()", lit("/srv"), 11),
+            // At the returned expression's line, which a change of the value edits.
+            (0, "W::root()", lit("/srv"), 12),
         ]
     );
     let written: Vec<Expr> = facts

@@ -53,6 +53,7 @@ pub(super) fn walk_file(
     walker.work = work;
     walker.messages = Messages::collect(file);
     walker.collect_constants(&file.items, 0);
+    super::fields::collect_field_types(&file.items, &mut walker.field_types);
     walker.visit_file(file);
     walker.finish_function();
     walker.attach_consumed_fields();
@@ -121,6 +122,12 @@ pub(super) struct Walker<'m> {
     /// The class scope of the current `impl`, where `self.x` bindings go.
     class: Option<ScopeId>,
     classes: HashMap<(ScopeId, String), ScopeId>,
+    /// Locals (and parameters) known to hold a value of a type, by function (see `fields`).
+    pub(super) local_types: HashMap<(ScopeId, String), String>,
+    /// The field types of the file's structs.
+    pub(super) field_types: super::fields::FieldTypes,
+    /// Types whose field types have class scopes, by module.
+    pub(super) expanded_types: HashSet<(ScopeId, String)>,
     names: HashMap<ScopeId, Names>,
     /// Local variables known to hold a `PathBuf`, whose `push` extends a path.
     path_vars: HashSet<(ScopeId, String)>,
@@ -178,6 +185,9 @@ impl<'m> Walker<'m> {
             self_type: None,
             class: None,
             classes: HashMap::new(),
+            local_types: HashMap::new(),
+            field_types: super::fields::FieldTypes::default(),
+            expanded_types: HashSet::new(),
             names: HashMap::new(),
             path_vars: HashSet::new(),
             depth: 0,
@@ -213,6 +223,10 @@ impl<'m> Walker<'m> {
             env_fallback: false,
             default: None,
         }
+    }
+
+    pub(super) fn bind_field(&mut self, class: ScopeId, name: String, value: Expr, line: u32) {
+        self.bind(class, name, value, line);
     }
 
     fn bind(&mut self, scope: ScopeId, name: String, value: Expr, line: u32) {
@@ -386,8 +400,20 @@ impl<'m> Walker<'m> {
 
     // --- scopes ------------------------------------------------------------------------------
 
+    /// The class scope of a type in the current module, if it exists.
+    pub(super) fn class_id(&self, type_name: &str) -> Option<ScopeId> {
+        self.classes
+            .get(&(self.module, type_name.to_string()))
+            .copied()
+    }
+
+    /// The innermost module scope.
+    pub(super) fn module_id(&self) -> ScopeId {
+        self.module
+    }
+
     /// The class scope of a type in the current module, created on first use.
-    fn class_scope(&mut self, type_name: &str) -> ScopeId {
+    pub(super) fn class_scope(&mut self, type_name: &str) -> ScopeId {
         let key = (self.module, type_name.to_string());
         if let Some(id) = self.classes.get(&key) {
             return *id;
@@ -456,14 +482,23 @@ impl<'m> Walker<'m> {
         let saved_state = std::mem::take(&mut self.function_state);
         let saved_loops = std::mem::take(&mut self.loops);
         self.record_typed_params(sig, id);
+        for input in &sig.inputs {
+            if let syn::FnArg::Typed(arg) = input
+                && let Some(name) = pat_ident(&arg.pat)
+            {
+                let type_name = super::messages::type_name(&arg.ty).map(|t| self.named_type_of(t));
+                self.set_local_type(&name, type_name);
+            }
+        }
         self.route_attributes(attrs, line);
         self.visit_block(body);
         self.finish_function();
-        let result = match (&sig.output, body.stmts.last()) {
+        // Bound at the tail expression's line: the line a change of the returned value edits.
+        let (result, line) = match (&sig.output, body.stmts.last()) {
             (syn::ReturnType::Type(..), Some(syn::Stmt::Expr(tail, None))) => {
-                Some(self.convert(tail))
+                (Some(self.convert(tail)), start_line(tail).max(line))
             }
-            _ => None,
+            _ => (None, line),
         };
         self.function_state = saved_state;
         self.loops = saved_loops;
@@ -484,6 +519,14 @@ impl<'m> Walker<'m> {
         self.path_vars.contains(&(self.scope, name.to_string()))
     }
 
+    /// `Self` in an `impl` is its type.
+    pub(super) fn named_type_of(&self, name: String) -> String {
+        match (&self.self_type, name.as_str()) {
+            (Some(t), "Self") => t.clone(),
+            _ => name,
+        }
+    }
+
     fn self_type_name(&self) -> String {
         self.self_type.clone().unwrap_or_else(|| "Self".to_string())
     }
@@ -500,6 +543,8 @@ impl<'m> Walker<'m> {
                 if init.is_some_and(|init| self.looks_like_pathbuf(init, &value)) {
                     self.path_vars.insert((self.scope, name.clone()));
                 }
+                let type_name = init.and_then(|init| self.value_type(init));
+                self.set_local_type(&name, type_name);
                 self.bind(self.scope, name, value, line);
             }
             syn::Pat::Type(p) => {
@@ -509,6 +554,12 @@ impl<'m> Walker<'m> {
                     self.path_vars.insert((self.scope, name));
                 }
                 self.bind_pattern(&p.pat, value, init, line);
+                if let Some(name) = pat_ident(&p.pat)
+                    && let Some(type_name) = super::messages::type_name(&p.ty)
+                {
+                    let type_name = self.named_type_of(type_name);
+                    self.set_local_type(&name, Some(type_name));
+                }
             }
             syn::Pat::Reference(p) => self.bind_pattern(&p.pat, value, init, line),
             syn::Pat::Paren(p) => self.bind_pattern(&p.pat, value, init, line),
@@ -804,6 +855,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
 
     fn visit_item_struct(&mut self, item: &'ast syn::ItemStruct) {
         self.env_attribute_reads(item);
+        self.field_attribute_values(item);
     }
 
     fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
@@ -836,6 +888,8 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
         let type_name = type_name(&item.self_ty).unwrap_or_else(|| "Self".to_string());
         let class = self.class_scope(&type_name);
+        // `self.config.out_dir` reads fields of the fields' types.
+        self.typed_class(&type_name);
         let saved_type = self.self_type.replace(type_name);
         let saved_class = self.class.replace(class);
         for item in &item.items {
