@@ -13,7 +13,7 @@
 //! out. Linear in head accesses.
 
 use crate::model::Mode;
-use crate::resolve::{Access, Resource};
+use crate::resolve::{Access, Resource, normalize_repo_path as normalize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Files the change removed, and the files of the head tree.
@@ -66,20 +66,6 @@ fn join(dir: &str, rel: &str) -> String {
     } else {
         normalize(&format!("{dir}/{rel}"))
     }
-}
-
-fn normalize(path: &str) -> String {
-    let mut out: Vec<&str> = Vec::new();
-    for segment in path.split('/') {
-        match segment {
-            "" | "." => {}
-            ".." => {
-                out.pop();
-            }
-            s => out.push(s),
-        }
-    }
-    out.join("/")
 }
 
 /// The literal relative paths an access names (every alternative literal), or none.

@@ -253,21 +253,11 @@ fn literal_absolute(expr: &Expr) -> Option<String> {
 }
 
 fn normalize_absolute(path: &str) -> String {
-    let mut out: Vec<&str> = Vec::new();
-    for segment in path.split('/') {
-        match segment {
-            "" | "." => {}
-            ".." => {
-                out.pop();
-            }
-            s => out.push(s),
-        }
-    }
-    format!("/{}", out.join("/"))
+    format!("/{}", super::lookup::normalize(path))
 }
 
 fn relative_normalized(path: &str) -> String {
-    normalize_absolute(path).trim_start_matches('/').to_string()
+    super::lookup::normalize(path)
 }
 
 /// The repository file an install's source names (see the module doc).

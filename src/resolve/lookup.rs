@@ -52,8 +52,9 @@ pub struct Lookup<'a> {
 /// Star imports and sourced files searched per scope, nearest first.
 const MAX_STAR_IMPORTS: usize = 16;
 
-/// `a/b/../c/./d` -> `a/c/d`: a sourced path joined onto the script's directory.
-fn normalize(path: &str) -> String {
+/// `a/b/../c/./d` -> `a/c/d`: a sourced path joined onto the script's directory (also an
+/// installed path, a repository reference; `..` above the root is dropped).
+pub(crate) fn normalize(path: &str) -> String {
     let mut out: Vec<&str> = Vec::new();
     for segment in path.split('/') {
         match segment {

@@ -27,6 +27,7 @@ use crate::extract::{FileFacts, RawResource, Reach, ScopeKind};
 use crate::model::{Mode, Origin, ResourceKind, Site};
 use eval::{Evaluator, Value};
 pub use jobs::{EnvVariant, Job, JobId, JobKind, Launch};
+pub(crate) use lookup::normalize as normalize_repo_path;
 use lookup::{FileRef, Lookup};
 pub use names::{NameSet, QueueSet};
 pub use paths::PathSet;
