@@ -37,7 +37,7 @@ pub struct Lookup<'a> {
     /// Nesting of `find` through imports: bounded, so import cycles cannot recurse forever.
     depth: std::cell::Cell<usize>,
     /// Repository files by file name, for sourced files; built on first use.
-    by_name: std::cell::OnceCell<std::collections::HashMap<(usize, &'a str), Vec<&'a str>>>,
+    by_name: std::cell::OnceCell<Vec<std::collections::HashMap<&'a str, Vec<&'a str>>>>,
     /// Call sites of functions, built on the first parameter that needs them.
     callers: std::cell::OnceCell<super::params::CallerIndex<'a>>,
     /// Repository files by the absolute path another repository installs them at.
@@ -45,6 +45,11 @@ pub struct Lookup<'a> {
     /// Ansible variable files (`defaults/`, `vars/`, `group_vars/`) by the names they bind.
     ansible_vars:
         std::cell::OnceCell<std::collections::HashMap<(usize, &'a str), Vec<FileRef<'a>>>>,
+    /// Names searched through a star import (`use super::*`, `from m import *`, a sourced
+    /// file) that were not found there, or are being searched: glob imports that import each
+    /// other (`mod tests { use super::*; }` in every module) would otherwise explore every path
+    /// through them again for each name — exponential in the depth bound.
+    star_misses: std::cell::RefCell<std::collections::HashSet<(usize, &'a str, ScopeId, String)>>,
     /// Rust struct field bindings, built on the first field that needs them.
     fields: std::cell::OnceCell<FieldIndex<'a>>,
 }
@@ -81,6 +86,7 @@ impl<'a> Lookup<'a> {
             installs: std::cell::OnceCell::new(),
             ansible_vars: std::cell::OnceCell::new(),
             fields: std::cell::OnceCell::new(),
+            star_misses: std::cell::RefCell::new(std::collections::HashSet::new()),
         }
     }
 
@@ -458,7 +464,7 @@ impl<'a> Lookup<'a> {
                     self.rust_module(file, import.scope, &module)
                     && (module_file, module_scope) != (file, scope)
                     && let found @ Target::Binding(..) =
-                        self.find(module_file, module_scope, name, u32::MAX)
+                        self.find_once(module_file, module_scope, name)
                 {
                     return Some(found);
                 }
@@ -472,11 +478,25 @@ impl<'a> Lookup<'a> {
             let Some(target) = target.filter(|t| *t != file) else {
                 continue;
             };
-            if let found @ Target::Binding(..) = self.find_in_module(target, name) {
+            if let found @ Target::Binding(..) = self.find_once(target, 0, name) {
                 return Some(found);
             }
         }
         None
+    }
+
+    /// `find` of a name in a module reached through a star import, at most once per lookup
+    /// session while it is not found (see `star_misses`).
+    fn find_once(&self, file: FileRef<'a>, scope: ScopeId, name: &str) -> Target<'a> {
+        let key = (file.repo, file.path, scope, name.to_string());
+        if !self.star_misses.borrow_mut().insert(key.clone()) {
+            return Target::Unbound;
+        }
+        let found = self.find(file, scope, name, u32::MAX);
+        if !matches!(found, Target::Unbound) {
+            self.star_misses.borrow_mut().remove(&key);
+        }
+        found
     }
 
     /// The repository file a shell `source` names (see `sourced_module` in the bash extractor):
@@ -508,18 +528,7 @@ impl<'a> Lookup<'a> {
             }
         }
         let name = written.rsplit('/').next().unwrap_or(written);
-        let index = self.by_name.get_or_init(|| {
-            let mut index: std::collections::HashMap<(usize, &'a str), Vec<&'a str>> =
-                std::collections::HashMap::new();
-            for (r, repo) in self.repos.iter().enumerate() {
-                for path in repo.files.keys() {
-                    let base = path.rsplit('/').next().unwrap_or(path);
-                    index.entry((r, base)).or_default().push(path.as_str());
-                }
-            }
-            index
-        });
-        let candidates = index.get(&(file.repo, name))?;
+        let candidates = self.files_named(file.repo, name)?;
         // After an unknown directory (`"$LIB/config.sh"`): the one file with that tail.
         if module.starts_with('*') {
             let tail = written.trim_start_matches('/');
@@ -664,17 +673,24 @@ impl<'a> Lookup<'a> {
             python_module_candidates(file.path, &module, import.level)
         };
         for (suffix, anchored) in candidates {
-            let mut best: Option<&str> = None;
-            for path in repo.files.keys() {
-                let hit = if anchored {
-                    path == &suffix
-                } else {
-                    path == &suffix || path.ends_with(&format!("/{suffix}"))
-                };
-                if hit && best.is_none_or(|b| path.len() < b.len()) {
-                    best = Some(path.as_str());
+            if anchored {
+                if let Some((path, _)) = repo.files.get_key_value(&suffix) {
+                    return Some(FileRef {
+                        repo: file.repo,
+                        path,
+                    });
                 }
+                continue;
             }
+            // Files of that name only (an index), not every file of the repository per lookup.
+            let name = suffix.rsplit('/').next().unwrap_or(&suffix);
+            let tail = format!("/{suffix}");
+            let best = self
+                .files_named(file.repo, name)
+                .into_iter()
+                .flatten()
+                .filter(|path| **path == suffix || path.ends_with(&tail))
+                .min_by_key(|path| path.len());
             if let Some(path) = best {
                 return Some(FileRef {
                     repo: file.repo,
@@ -683,6 +699,25 @@ impl<'a> Lookup<'a> {
             }
         }
         None
+    }
+
+    /// The repository's paths whose last segment is `name`; the index is built on first use.
+    fn files_named(&self, repo: usize, name: &str) -> Option<&Vec<&'a str>> {
+        let index = self.by_name.get_or_init(|| {
+            self.repos
+                .iter()
+                .map(|repo| {
+                    let mut index: std::collections::HashMap<&'a str, Vec<&'a str>> =
+                        std::collections::HashMap::new();
+                    for path in repo.files.keys() {
+                        let base = path.rsplit('/').next().unwrap_or(path);
+                        index.entry(base).or_default().push(path.as_str());
+                    }
+                    index
+                })
+                .collect()
+        });
+        index.get(repo)?.get(name)
     }
 }
 

@@ -340,6 +340,53 @@ mod tests {
         map.get(site).map_or("<none>", String::as_str)
     }
 
+    /// Modules that all glob-import each other (and `super::*` in nested test modules), asked
+    /// for names none of them defines: each module is searched once per name, not once per path
+    /// through the globs (which, 16 hops deep, would not end in any useful time).
+    #[test]
+    fn glob_imports_that_import_each_other_end() {
+        let modules = 12;
+        let mut files: Vec<(String, String)> = Vec::new();
+        let mut main = String::new();
+        for i in 0..modules {
+            main.push_str(&format!("mod m{i};\n"));
+        }
+        main.push_str("fn main() {\n");
+        for i in 0..modules {
+            main.push_str(&format!(
+                "    std::fs::write(format!(\"{{}}/x{i}\", MISSING_{i}), b\"\").ok();\n"
+            ));
+        }
+        main.push_str("    std::fs::write(format!(\"{}/found\", m11::FOUND), b\"\").ok();\n}\n");
+        files.push(("src/main.rs".into(), main));
+        for i in 0..modules {
+            let mut text = String::new();
+            for j in 0..modules {
+                if j != i {
+                    text.push_str(&format!("use crate::m{j}::*;\n"));
+                }
+            }
+            text.push_str(&format!(
+                "fn f{i}() {{ std::fs::write(format!(\"{{}}/y\", NOWHERE), b\"\").ok(); }}\nmod tests {{\n    use super::*;\n    fn t() {{ std::fs::write(format!(\"{{}}/z\", ALSO_NOWHERE), b\"\").ok(); }}\n}}\n"
+            ));
+            if i == modules - 1 {
+                text.push_str("pub const FOUND: &str = \"/srv/found\";\n");
+            }
+            files.push((format!("src/m{i}.rs"), text));
+        }
+        let borrowed: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+            .collect();
+        let w = written(&borrowed);
+        assert_eq!(
+            at(&w, &format!("src/main.rs:{}", modules + 2 + modules)),
+            "/srv/found/found"
+        );
+        // What no module defines stays unknown.
+        assert!(at(&w, "src/m0.rs:12").contains("NOWHERE"), "{w:?}");
+    }
+
     #[test]
     fn items_through_mod_rs_layouts_globs_and_inline_modules() {
         let w = written(&[
