@@ -28,10 +28,26 @@ pub fn output_changes(base: &[Access], head: &[Access], lines: &ChangedLines) ->
             .iter()
             .flat_map(|a| path_patterns(a).iter().cloned()),
     );
+    // Base outputs that spell their paths: an output covered at base only by another unit's
+    // open value (`{name}`) is still new (the replacement of what it moved from).
+    let base_spelled: Vec<&Access> = base_outputs
+        .iter()
+        .copied()
+        .filter(|a| path_patterns(a).iter().all(|p| !has_hole(p)))
+        .collect();
+    let at_base_spelled = Covering::new(
+        base_spelled
+            .iter()
+            .flat_map(|a| path_patterns(a).iter().cloned()),
+    );
     let new_outputs: Vec<&Access> = head_outputs
         .iter()
         .copied()
-        .filter(|a| at_base.covers_all(path_patterns(a)) == Coverage::NotCovered)
+        .filter(|a| match at_base.covers_all(path_patterns(a)) {
+            Coverage::NotCovered => true,
+            Coverage::Covered => weakly_covered(a, &base_outputs, &at_base_spelled),
+            Coverage::Undecided => false,
+        })
         .collect();
     let mut out = Outputs {
         changes: Vec::new(),
