@@ -6,6 +6,7 @@
 
 use super::{Coverage, Covering, OutputChange, replacements_for};
 use crate::model::{ChangedLines, Mode};
+use crate::pattern::Pattern;
 use crate::resolve::{Access, Resource};
 
 /// Outputs removed by the change, with their replacements, and those that could not be decided.
@@ -33,7 +34,7 @@ pub fn output_changes(base: &[Access], head: &[Access], lines: &ChangedLines) ->
     let base_spelled: Vec<&Access> = base_outputs
         .iter()
         .copied()
-        .filter(|a| path_patterns(a).iter().all(|p| !has_hole(p)))
+        .filter(|a| path_patterns(a).iter().all(|p| !p.has_open_value()))
         .collect();
     let at_base_spelled = Covering::new(
         base_spelled
@@ -58,7 +59,7 @@ pub fn output_changes(base: &[Access], head: &[Access], lines: &ChangedLines) ->
     let spelled: Vec<&Access> = head_outputs
         .iter()
         .copied()
-        .filter(|a| path_patterns(a).iter().all(|p| !has_hole(p)))
+        .filter(|a| path_patterns(a).iter().all(|p| !p.has_open_value()))
         .collect();
     let at_head_spelled = Covering::new(
         spelled
@@ -84,19 +85,15 @@ pub fn output_changes(base: &[Access], head: &[Access], lines: &ChangedLines) ->
     out
 }
 
-/// A pattern with a value resolution left open (`{name}`), not a symbol (`${DATA_DIR}`).
-fn has_hole(pattern: &crate::pattern::Pattern) -> bool {
-    let shown = pattern.display();
-    shown.contains('{') && !shown.contains("${")
-}
-
 /// Whether a removed output (spelled out itself) is covered at head only through other units'
 /// values left open. The same unit writing an open value at head is where the output went (a
 /// literal moved into a parameter nobody binds), so that stays covered: the change made the
 /// value unknown, not gone.
 fn weakly_covered(removed: &Access, head: &[&Access], spelled: &Covering) -> bool {
     let patterns = path_patterns(removed);
-    if patterns.iter().any(has_hole) || spelled.covers_all(patterns) != Coverage::NotCovered {
+    if patterns.iter().any(Pattern::has_open_value)
+        || spelled.covers_all(patterns) != Coverage::NotCovered
+    {
         return false;
     }
     let coverers: Vec<&&Access> = head
@@ -109,7 +106,7 @@ fn weakly_covered(removed: &Access, head: &[&Access], spelled: &Covering) -> boo
         .collect();
     !coverers.is_empty()
         && coverers.iter().all(|a| {
-            path_patterns(a).iter().any(has_hole)
+            path_patterns(a).iter().any(Pattern::has_open_value)
                 && !(a.site.path == removed.site.path && a.unit == removed.unit)
         })
 }

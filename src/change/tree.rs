@@ -43,17 +43,13 @@ pub struct RemovedFileReference {
 fn lookup_places(reference: &str, declared_in: &str, via: &str) -> Vec<String> {
     let dir = declared_in.rsplit_once('/').map_or("", |(d, _)| d);
     let mut out = vec![join(dir, reference)];
-    if via.starts_with("ansible") {
-        let role = ["/tasks", "/handlers"]
-            .iter()
-            .find_map(|suffix| dir.strip_suffix(suffix))
-            .or(matches!(dir, "tasks" | "handlers").then_some(""));
-        if let Some(role) = role {
-            for sub in ["templates", "files"] {
-                out.push(join(&join(role, sub), reference));
-            }
-            out.push(join(role, reference));
+    if via.starts_with("ansible")
+        && let Some(role) = crate::resolve::installs::task_role_dir(dir)
+    {
+        for sub in ["templates", "files"] {
+            out.push(join(&join(role, sub), reference));
         }
+        out.push(join(role, reference));
     }
     out.push(normalize(reference));
     out.dedup();

@@ -173,42 +173,9 @@ fn meets_without_holes(producer: &Access, pattern: &Pattern) -> bool {
     let Some(set) = producer.resource.as_path() else {
         return true;
     };
-    set.patterns.iter().any(|mine| {
-        let shown = mine.display();
-        // Symbols (`${DATA_DIR}`, an unset variable equal to itself everywhere) are not holes.
-        if !shown.contains('{') || shown.contains("${") {
-            return crate::pattern::overlaps(mine, pattern);
-        }
-        // Every `{label}` replaced by a character no real path spells.
-        let mut strict = String::with_capacity(shown.len());
-        let mut rest = shown.as_str();
-        while let Some(start) = rest.find('{') {
-            strict.push_str(&rest[..start]);
-            match rest[start..].find('}') {
-                Some(end) => {
-                    strict.push('\u{1}');
-                    rest = &rest[start + end + 1..];
-                }
-                None => {
-                    strict.push_str(&rest[start..]);
-                    rest = "";
-                }
-            }
-        }
-        strict.push_str(rest);
-        let subtree = strict.strip_suffix("/**").map(str::to_string);
-        let strict_pattern = match subtree {
-            Some(base) => crate::pattern::Pattern::from_pieces(
-                &[crate::pattern::Piece::Glob {
-                    text: base,
-                    star_matches_slash: false,
-                    case_insensitive: false,
-                }],
-                true,
-            ),
-            None => crate::pattern::Pattern::glob(&strict),
-        };
-        crate::pattern::overlaps(&strict_pattern, pattern)
+    set.patterns.iter().any(|mine| match mine.spelled_only() {
+        Some(spelled) => crate::pattern::overlaps(&spelled, pattern),
+        None => crate::pattern::overlaps(mine, pattern),
     })
 }
 

@@ -125,6 +125,53 @@ impl Pattern {
         )
     }
 
+    /// Whether the pattern names a value resolution left open (`{name}`: a loop item nobody
+    /// can list, a parameter no call binds) — not a symbol (`${DATA_DIR}`, equal to itself
+    /// everywhere).
+    pub fn has_open_value(&self) -> bool {
+        let shown = self.display();
+        shown.contains('{') && !shown.contains("${")
+    }
+
+    /// The pattern with every open value replaced by a character no real path spells: what it
+    /// names through what it spells alone. A writer of `/etc/systemd/system/{name}` meets
+    /// `/etc/systemd/system/app.service` only through its open value, and its spelled form does
+    /// not meet it. `None` when the pattern has no open value.
+    pub fn spelled_only(&self) -> Option<Pattern> {
+        if !self.has_open_value() {
+            return None;
+        }
+        let shown = self.display();
+        let mut strict = String::with_capacity(shown.len());
+        let mut rest = shown.as_str();
+        while let Some(start) = rest.find('{') {
+            strict.push_str(&rest[..start]);
+            match rest[start..].find('}') {
+                Some(end) => {
+                    strict.push('\u{1}');
+                    rest = &rest[start + end + 1..];
+                }
+                None => {
+                    strict.push_str(&rest[start..]);
+                    rest = "";
+                }
+            }
+        }
+        strict.push_str(rest);
+        let (text, subtree) = match strict.strip_suffix("/**") {
+            Some(base) => (base.to_string(), true),
+            None => (strict, false),
+        };
+        Some(Pattern::from_pieces(
+            &[Piece::Glob {
+                text,
+                star_matches_slash: false,
+                case_insensitive: false,
+            }],
+            subtree,
+        ))
+    }
+
     /// How reviewers read the pattern: globs as written, holes as `{label}`, symbols as
     /// `${NAME}`, and `/**` appended for a subtree.
     pub fn display(&self) -> String {

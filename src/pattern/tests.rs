@@ -526,3 +526,31 @@ fn debug_output_is_the_display() {
         r#"Pattern("/data/ticker/**")"#
     );
 }
+
+#[test]
+fn open_values_and_what_is_spelled() {
+    let open = Pattern::from_pieces(
+        &[
+            Piece::Lit("/etc/systemd/system/".into()),
+            Piece::Hole {
+                label: "name".into(),
+                shape: crate::expr::HoleShape::Segment,
+            },
+        ],
+        false,
+    );
+    let unit = Pattern::glob("/etc/systemd/system/app.service");
+    assert!(open.has_open_value());
+    assert!(overlaps(&open, &unit));
+    let spelled = open.spelled_only().expect("an open value");
+    assert!(!overlaps(&spelled, &unit));
+    // What it spells still meets what it spells.
+    assert!(overlaps(&spelled, &Pattern::glob("/etc/systemd/system/*")));
+    // A symbol is not an open value, and a literal has none.
+    let symbol = Pattern::from_pieces(
+        &[Piece::Symbol("DATA_DIR".into()), Piece::Lit("/x".into())],
+        false,
+    );
+    assert!(!symbol.has_open_value());
+    assert!(unit.spelled_only().is_none());
+}

@@ -260,6 +260,16 @@ fn relative_normalized(path: &str) -> String {
     super::lookup::normalize(path)
 }
 
+/// The role directory of an Ansible task file's directory (`roles/app/tasks` -> `roles/app`;
+/// a role repository's own `tasks` -> the root): where `src:` is looked up in `files/` and
+/// `templates/`.
+pub(crate) fn task_role_dir(dir: &str) -> Option<&str> {
+    ["/tasks", "/handlers"]
+        .iter()
+        .find_map(|suffix| dir.strip_suffix(suffix))
+        .or(matches!(dir, "tasks" | "handlers").then_some(""))
+}
+
 /// The repository file an install's source names (see the module doc).
 fn source_file<'a>(
     repos: &'a [RepoFacts],
@@ -287,10 +297,7 @@ fn source_file<'a>(
         }
         // An Ansible role's `tasks/main.yml` takes `src` from the role's `files/` or
         // `templates/`.
-        if let Some(role) = dir
-            .strip_suffix("/tasks")
-            .or((dir == "tasks").then_some(""))
-        {
+        if let Some(role) = task_role_dir(dir) {
             for sub in ["files", "templates"] {
                 if let Some(f) = found(&relative_normalized(&format!("{role}/{sub}/{tail}"))) {
                     return Some(f);

@@ -597,24 +597,40 @@ fn env_file_values<'a>(
     scope: usize,
 ) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
-    let empty = BTreeMap::new();
-    let mut evaluator = Evaluator::new(lookup, &empty);
-    for binding in &facts.bindings {
-        if !binding.name.starts_with(ENV_FILE_PREFIX) || !in_scope(facts, scope, binding.scope) {
-            continue;
-        }
-        let Some(written) = literal_value(&evaluator.eval(file, &binding.value)) else {
-            continue;
-        };
-        for env_file in files.env_file(lookup, file, &written) {
-            if let Some(env_facts) = lookup.facts(env_file) {
-                for (k, v) in own_scope_env(lookup, env_file, env_facts, 0) {
-                    env.entry(k).or_insert(v);
-                }
+    for env_file in scope_env_files(lookup, files, file, facts, scope)
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        if let Some(env_facts) = lookup.facts(env_file) {
+            for (k, v) in own_scope_env(lookup, env_file, env_facts, 0) {
+                env.entry(k).or_insert(v);
             }
         }
     }
     env
+}
+
+/// The repository files each environment-file binding of a scope names (`EnvironmentFile=`,
+/// `env_file:`): `None` for a binding whose path is not a literal.
+fn scope_env_files<'a>(
+    lookup: &Lookup<'a>,
+    files: &FileIndex<'a>,
+    file: FileRef<'a>,
+    facts: &'a FileFacts,
+    scope: usize,
+) -> Vec<Option<Vec<FileRef<'a>>>> {
+    let empty = BTreeMap::new();
+    let mut evaluator = Evaluator::new(lookup, &empty);
+    facts
+        .bindings
+        .iter()
+        .filter(|b| b.name.starts_with(ENV_FILE_PREFIX) && in_scope(facts, scope, b.scope))
+        .map(|binding| {
+            let written = literal_value(&evaluator.eval(file, &binding.value))?;
+            Some(files.env_file(lookup, file, &written))
+        })
+        .collect()
 }
 
 /// The variables a scope (and the scopes around it) gives what it launches, whatever their
@@ -647,15 +663,11 @@ fn scope_names<'a>(
             out.names.insert(name);
         }
     }
-    for binding in &facts.bindings {
-        if !binding.name.starts_with(ENV_FILE_PREFIX) || !in_scope(facts, scope, binding.scope) {
-            continue;
-        }
-        let Some(written) = literal_value(&evaluator.eval(file, &binding.value)) else {
+    for found in scope_env_files(lookup, files, file, facts, scope) {
+        let Some(found) = found else {
             out.open = true;
             continue;
         };
-        let found = files.env_file(lookup, file, &written);
         let mut any = false;
         for env_file in found {
             let Some(env_facts) = lookup.facts(env_file) else {

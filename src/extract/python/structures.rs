@@ -79,15 +79,10 @@ impl Extractor<'_> {
                 names
             }
             "attribute" => {
-                let Some(dotted) = self.dotted(target) else {
+                let Some(bound) = self.attribute_target(target, ctx) else {
                     return;
                 };
-                let name = self.normalize_self(&dotted, ctx);
-                let scope = match (name.starts_with("self."), ctx.self_class) {
-                    (true, Some(class)) => class,
-                    _ => ctx.scope,
-                };
-                vec![(scope, name)]
+                vec![bound]
             }
             _ => return,
         };

@@ -227,6 +227,18 @@ impl<'a> Extractor<'a> {
         Some(self.var(&self.normalize_self(&dotted, ctx), ctx))
     }
 
+    /// The scope and name an assignment to `target` (an attribute) binds: `self.x` in a
+    /// method belongs to its class, `obj.x` to the enclosing scope.
+    pub fn attribute_target(&self, target: Node, ctx: &Ctx) -> Option<(ScopeId, String)> {
+        let dotted = self.dotted(target)?;
+        let name = self.normalize_self(&dotted, ctx);
+        let scope = match (name.starts_with("self."), ctx.self_class) {
+            (true, Some(class)) => class,
+            _ => ctx.scope,
+        };
+        Some((scope, name))
+    }
+
     /// `self.x` for the method's first parameter, whatever it is called.
     pub fn normalize_self(&self, dotted: &str, ctx: &Ctx) -> String {
         if let Some(self_name) = &ctx.self_name {

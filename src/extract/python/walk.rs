@@ -442,13 +442,8 @@ impl<'a> Extractor<'a> {
                 self.bind(scope, name, value, ctx.line);
             }
             "attribute" => {
-                let Some(dotted) = self.dotted(target) else {
+                let Some((scope, name)) = self.attribute_target(target, ctx) else {
                     return;
-                };
-                let name = self.normalize_self(&dotted, ctx);
-                let scope = match (name.starts_with("self."), ctx.self_class) {
-                    (true, Some(class)) => class,
-                    _ => ctx.scope,
                 };
                 self.bind(scope, name, value, ctx.line);
             }

@@ -119,23 +119,6 @@ fn is_followed_type(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_uppercase()) && !OPAQUE_TYPES.contains(&name)
 }
 
-/// The names of a `#[derive(..)]` list.
-fn derives(attrs: &[syn::Attribute]) -> Vec<String> {
-    let mut out = Vec::new();
-    for attr in attrs.iter().filter(|a| a.path().is_ident("derive")) {
-        if let Ok(paths) =
-            attr.parse_args_with(Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
-        {
-            out.extend(
-                paths
-                    .iter()
-                    .filter_map(|p| p.segments.last().map(|s| s.ident.to_string())),
-            );
-        }
-    }
-    out
-}
-
 /// The `key = value` and bare keys of the attributes named `name`.
 fn attribute_metas(attrs: &[syn::Attribute], names: &[&str]) -> Vec<syn::Meta> {
     let mut out = Vec::new();
@@ -299,7 +282,7 @@ impl Walker<'_> {
         let syn::Fields::Named(fields) = &item.fields else {
             return;
         };
-        let derived = derives(&item.attrs);
+        let derived = super::messages::derives(&item.attrs);
         let serde = derived.iter().any(|d| d == "Deserialize");
         let clap = derived
             .iter()

@@ -208,7 +208,7 @@ fn is_none_test(path: &str) -> bool {
 }
 
 /// The names in `#[derive(..)]` attributes, last segments only.
-fn derives(attrs: &[syn::Attribute]) -> Vec<String> {
+pub(super) fn derives(attrs: &[syn::Attribute]) -> Vec<String> {
     let mut out = Vec::new();
     for attr in attrs.iter().filter(|a| a.path().is_ident("derive")) {
         if let Ok(paths) =
