@@ -25,6 +25,13 @@ pub fn anchor_deltas(mut deltas: Deltas) -> Deltas {
             .iter_mut()
             .for_each(|r| at(r, Version::Head));
     }
+    for change in &mut deltas.inputs {
+        at(&mut change.removed, Version::Base);
+        change
+            .replacements
+            .iter_mut()
+            .for_each(|r| at(r, Version::Head));
+    }
     for change in &mut deltas.names {
         at(&mut change.removed, Version::Base);
         change

@@ -26,6 +26,7 @@ mod tree;
 mod waits;
 
 pub use cover::{Coverage, Covering};
+pub use paths::{is_path_input, meets_without_holes};
 pub use tree::{RemovedFileReference, TreeChange};
 
 use crate::model::ChangedLines;
@@ -44,10 +45,26 @@ pub struct OutputChange {
     pub replacements: Vec<Access>,
 }
 
+/// A path the changed consumer stops reading (checking, listing, waiting for, taking) and what
+/// it reads instead: the other direction of [`OutputChange`]. A producer elsewhere may be left
+/// writing the old path for nobody.
+#[derive(Clone, Debug)]
+pub struct InputChange {
+    /// The input at base (its site is in the base version).
+    pub removed: Access,
+    /// New inputs of the same unit (else file, else changed files) at head; never empty.
+    pub replacements: Vec<Access>,
+    /// Accesses of the changed repository's other units that produced the old input at base:
+    /// when nothing produces it (nor the new one) at head, the change removed the producer too.
+    pub base_producers: Vec<Access>,
+}
+
 /// The contract deltas of one change.
 #[derive(Clone, Debug, Default)]
 pub struct Deltas {
     pub outputs: Vec<OutputChange>,
+    /// Path inputs a consumer of the changed repository moved to another path.
+    pub inputs: Vec<InputChange>,
     /// Credential and queue names a producer or consumer stops using.
     pub names: Vec<NameChange>,
     /// Message fields a producer drops or starts sending as null.
@@ -90,6 +107,7 @@ pub fn compute(sides: &Sides<'_>) -> Deltas {
     undecided.extend(outputs.undecided);
     let deltas = Deltas {
         outputs: outputs.changes,
+        inputs: paths::input_changes(sides.base, sides.head, lines),
         names: names.changes,
         fields: names::field_changes(sides.base, sides.head),
         new_waits: waits::new_waits(sides.base, sides.head),

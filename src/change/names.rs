@@ -30,6 +30,9 @@ pub struct NameChange {
     pub removed: Access,
     /// What the same unit (else file, else changed files) uses instead at head.
     pub replacements: Vec<Access>,
+    /// For a consumer: the changed repository's other units that produced the old name at
+    /// base (when nothing produces it, nor the new name, at head, the change removed them).
+    pub base_producers: Vec<Access>,
 }
 
 /// A publish whose message changed shape.
@@ -128,9 +131,17 @@ pub fn name_changes(base: &[Access], head: &[Access], lines: &ChangedLines) -> N
                 .collect::<Vec<Pattern>>(),
         )
     };
-    for ((side, _), (at_base, at_head)) in groups {
-        let base_side = patterns(&at_base);
-        let head_side = patterns(&at_head);
+    for ((side, group), (at_base, at_head)) in &groups {
+        let side = *side;
+        let producers_at_base: &[&Access] = match side {
+            Side::Consumer => groups
+                .get(&(Side::Producer, group.clone()))
+                .map(|(b, _)| b.as_slice())
+                .unwrap_or(&[]),
+            Side::Producer => &[],
+        };
+        let base_side = patterns(at_base);
+        let head_side = patterns(at_head);
         let new: Vec<&Access> = at_head
             .iter()
             .copied()
@@ -144,7 +155,7 @@ pub fn name_changes(base: &[Access], head: &[Access], lines: &ChangedLines) -> N
                 out.new_queue_uses.push((*access).clone());
             }
         }
-        for removed in at_base {
+        for removed in at_base.iter().copied() {
             let Some(names) = names_of(removed) else {
                 continue;
             };
@@ -155,6 +166,15 @@ pub fn name_changes(base: &[Access], head: &[Access], lines: &ChangedLines) -> N
                     side,
                     removed: removed.clone(),
                     replacements: replacements_for(removed, &new, lines),
+                    base_producers: producers_at_base
+                        .iter()
+                        .filter(|p| {
+                            p.unit != removed.unit
+                                && names_of(p)
+                                    .is_some_and(|n| names.patterns.iter().any(|r| n.overlaps(r)))
+                        })
+                        .map(|p| (*p).clone())
+                        .collect(),
                 }),
             }
         }

@@ -4,7 +4,7 @@
 //! or splitting a function changes nothing), and an output is new when no output at base covered
 //! it. Undecided comparisons are neither.
 
-use super::{Coverage, Covering, OutputChange, replacements_for};
+use super::{Coverage, Covering, InputChange, OutputChange, replacements_for};
 use crate::model::{ChangedLines, Mode};
 use crate::pattern::Pattern;
 use crate::resolve::{Access, Resource};
@@ -123,4 +123,81 @@ fn path_patterns(access: &Access) -> &[crate::pattern::Pattern] {
         Resource::Path(set) => &set.patterns,
         _ => &[],
     }
+}
+
+/// Inputs a consumer of the changed repository moved: a base input that no head input covers,
+/// with the new inputs of the same unit (else file, else changed files) that replaced it. An
+/// input with no replacement is code that stopped reading, not a consumer that moved; and an
+/// undecided comparison is neither.
+pub fn input_changes(base: &[Access], head: &[Access], lines: &ChangedLines) -> Vec<InputChange> {
+    let base_inputs: Vec<&Access> = base.iter().filter(|a| is_path_input(a)).collect();
+    let head_inputs: Vec<&Access> = head.iter().filter(|a| is_path_input(a)).collect();
+    let at_head = Covering::new(
+        head_inputs
+            .iter()
+            .flat_map(|a| path_patterns(a).iter().cloned()),
+    );
+    let at_base = Covering::new(
+        base_inputs
+            .iter()
+            .flat_map(|a| path_patterns(a).iter().cloned()),
+    );
+    let new_inputs: Vec<&Access> = head_inputs
+        .iter()
+        .copied()
+        .filter(|a| at_base.covers_all(path_patterns(a)) == Coverage::NotCovered)
+        .collect();
+    if new_inputs.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for removed in base_inputs {
+        if at_head.covers_all(path_patterns(removed)) != Coverage::NotCovered {
+            continue;
+        }
+        let replacements = replacements_for(removed, &new_inputs, lines);
+        if replacements.is_empty() {
+            continue;
+        }
+        let base_producers = base
+            .iter()
+            .filter(|p| {
+                p.mode.produces()
+                    && p.unit != removed.unit
+                    && path_patterns(removed)
+                        .iter()
+                        .any(|r| meets_without_holes(p, r))
+            })
+            .cloned()
+            .collect();
+        out.push(InputChange {
+            removed: removed.clone(),
+            replacements,
+            base_producers,
+        });
+    }
+    out
+}
+
+/// Whether a producer's paths meet a pattern through what they spell, not only through a value
+/// resolution left open: `/etc/systemd/system/{name}` (a loop item nobody can list) meets
+/// `/etc/systemd/system/app.service` only by its hole, and is a weak producer — it must not
+/// count as producing that file (nor hide that a reader's input vanished).
+pub fn meets_without_holes(producer: &Access, pattern: &Pattern) -> bool {
+    let Some(set) = producer.resource.as_path() else {
+        return false;
+    };
+    set.patterns.iter().any(|mine| match mine.spelled_only() {
+        Some(spelled) => crate::pattern::overlaps(&spelled, pattern),
+        None => crate::pattern::overlaps(mine, pattern),
+    })
+}
+
+/// Accesses that consume what a path holds: reads, existence checks, listings, waits, and
+/// copies or moves out of it.
+pub fn is_path_input(access: &Access) -> bool {
+    matches!(
+        access.mode,
+        Mode::Read | Mode::Check | Mode::List | Mode::WaitFor | Mode::CopyFrom | Mode::MoveFrom
+    ) && matches!(&access.resource, Resource::Path(set) if set.is_anchored())
 }

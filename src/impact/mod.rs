@@ -11,6 +11,7 @@
 
 mod env;
 mod fields;
+mod inputs;
 mod names;
 mod path;
 mod tree;
@@ -52,6 +53,7 @@ pub fn evaluate(
         .collect();
     let mut candidates = path::candidates(deltas, graph, &enabled, excerpts);
     candidates.extend(names::candidates(deltas, graph, &enabled, excerpts));
+    candidates.extend(inputs::candidates(deltas, graph, &enabled, excerpts));
     candidates.extend(fields::candidates(deltas, graph, &enabled, excerpts));
     candidates.extend(waits::candidates(deltas, graph, &enabled, excerpts));
     candidates.extend(env::candidates(deltas, graph, &enabled, excerpts));

@@ -4,8 +4,8 @@
 //! other units whose patterns are compatible with it; each counterpart is tested against the
 //! path rules in order and the first rule whose conditions hold makes the candidate.
 
-use super::{Candidate, Excerpts, Version};
-use crate::change::{Deltas, OutputChange};
+use super::{Candidate, Excerpts, Version, join_unique};
+use crate::change::{Deltas, OutputChange, meets_without_holes};
 use crate::finding::{Finding, Location, ResourceChange};
 use crate::graph::{AccessId, Graph};
 use crate::model::{Mode, Site};
@@ -147,6 +147,23 @@ fn apply(
                     return None;
                 }
             }
+            // Creating an empty file (`touch`, `install /dev/null`) makes it exist, with no
+            // content: the reader still finds nothing to read, but the finding says so.
+            for p in &counterpart_set.patterns {
+                for cid in graph.path_candidates(p, &counterpart.site.repo) {
+                    let creator = graph.access(cid);
+                    if creator.mode == Mode::Create
+                        && creator.unit != counterpart.unit
+                        && creator
+                            .resource
+                            .as_path()
+                            .is_some_and(|set| set.overlaps(p))
+                        && !weak.contains(&cid)
+                    {
+                        weak.push(cid);
+                    }
+                }
+            }
             weak_producers = weak;
             replacements
         }
@@ -154,6 +171,15 @@ fn apply(
     let mut finding = build_finding(rule, change, counterpart_id, &missed, graph, excerpts);
     for pid in weak_producers.iter().take(3) {
         let producer = graph.access(*pid);
+        if producer.mode == Mode::Create {
+            finding.explanation.push(format!(
+                "{} {} ({}): an empty file, which does not count as writing it",
+                producer.unit,
+                producer.describe(),
+                producer.site
+            ));
+            continue;
+        }
         finding.explanation.push(format!(
             "{} may also write there ({} {}, {}), but only through a value knockon could not follow, which does not count as still writing it",
             producer.unit,
@@ -163,20 +189,6 @@ fn apply(
         ));
     }
     Some(finding)
-}
-
-/// Whether a producer's paths meet a pattern through what they spell, not only through a value
-/// resolution left open: `/etc/systemd/system/{name}` (a loop item nobody can list) meets
-/// `/etc/systemd/system/app.service` only by its hole, and is a weak producer — it must not hide
-/// that the reader's input vanished (it is named in the explanation instead).
-fn meets_without_holes(producer: &Access, pattern: &Pattern) -> bool {
-    let Some(set) = producer.resource.as_path() else {
-        return true;
-    };
-    set.patterns.iter().any(|mine| match mine.spelled_only() {
-        Some(spelled) => crate::pattern::overlaps(&spelled, pattern),
-        None => crate::pattern::overlaps(mine, pattern),
-    })
 }
 
 /// File writes first; directory creations only when nothing else is produced.
@@ -316,16 +328,6 @@ fn build_finding(
         help: rule.help.as_ref().map(|h| render(h, &values)),
         patch: None,
     }
-}
-
-fn join_unique(items: impl Iterator<Item = String>) -> String {
-    let mut seen: Vec<String> = Vec::new();
-    for item in items {
-        if !seen.contains(&item) {
-            seen.push(item);
-        }
-    }
-    seen.join(", ")
 }
 
 /// One glob that covers several patterns' displays, for help texts: holes become `*`, and

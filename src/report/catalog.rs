@@ -37,6 +37,8 @@ pub fn fill_generic(template: &str) -> String {
     let mut out = template.to_string();
     for (name, words) in [
         ("producer", "the producer"),
+        ("consumer_verb", "uses"),
+        ("consumer", "the changed consumer"),
         ("before", "the old resource"),
         ("after_glob", "the new resources"),
         ("after", "the new resources"),

@@ -114,6 +114,12 @@ pub enum When {
     /// A repository file is deleted or moved; the counterparts are references to it by its
     /// repository path that the change left.
     FileRemoved,
+    /// A consumer reads (checks, lists, waits for) another path than before, which nothing
+    /// produces; the counterparts are producers still writing the old path for nobody.
+    InputReplaced,
+    /// A consumer moved to a path or name that nothing produces, and the change also left the
+    /// old one without a producer: reported at the changed consumer itself.
+    MovedToUnproduced,
 }
 
 impl When {
@@ -131,6 +137,8 @@ impl When {
         ("wait-trigger-not-sent", When::WaitTriggerNotSent),
         ("send-unheard", When::SendUnheard),
         ("requirement-not-passed", When::RequirementNotPassed),
+        ("input-replaced", When::InputReplaced),
+        ("moved-to-unproduced", When::MovedToUnproduced),
     ];
 
     fn parse(text: &str) -> Option<When> {
@@ -216,6 +224,8 @@ pub const PLACEHOLDERS: &[&str] = &[
     "sent",
     "variable",
     "program",
+    "consumer_verb",
+    "consumer",
 ];
 
 impl ImpactRules {

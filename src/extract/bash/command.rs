@@ -791,7 +791,20 @@ impl<'a> Walker<'a> {
                 })
                 .collect()
         };
+        // `install -m 640 /dev/null /var/log/app.log`, `cp /dev/null x`: the destination is
+        // created empty, not given anyone's content — a weak producer, like `touch`.
+        let is_source = |mode: Mode| matches!(mode, Mode::CopyFrom | Mode::MoveFrom);
+        let empty_sources = rules.iter().any(|r| is_source(r.mode))
+            && rules
+                .iter()
+                .filter(|r| is_source(r.mode))
+                .flat_map(|r| select(r.select, &operands))
+                .all(|o| matches!(o.word.expr().as_lit(), Some("/dev/null" | "/dev/zero")));
         for rule in &rules {
+            let mode = match rule.mode {
+                Mode::MoveTo | Mode::Write if empty_sources => Mode::Create,
+                mode => mode,
+            };
             for operand in select(rule.select, &operands) {
                 if is_remote(&operand.word, m.remote_operands) {
                     continue;
@@ -810,7 +823,7 @@ impl<'a> Walker<'a> {
                 };
                 for expr in targets {
                     let reach = reach(rule.reach, tree, &expr);
-                    self.emit_fed(expr, rule.mode, reach, line, via, feed);
+                    self.emit_fed(expr, mode, reach, line, via, feed);
                 }
             }
         }

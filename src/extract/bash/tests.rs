@@ -1801,3 +1801,22 @@ fn commands_of_a_sourcing_script_may_be_library_functions() {
         Expr::Hole { .. }
     ));
 }
+
+#[test]
+fn copying_dev_null_creates_an_empty_file() {
+    let f = facts(
+        "install -m 640 -o app /dev/null /var/log/app/app.log\n\
+         cp /dev/null /srv/state/empty\n\
+         install -m 640 /opt/app/default.log /var/log/app/seed.log\n",
+    );
+    let modes: Vec<(u32, Mode)> = path_accesses(&f)
+        .into_iter()
+        .filter(|a| a.line > 0)
+        .map(|a| (a.line, a.mode))
+        .collect();
+    assert!(modes.contains(&(1, Mode::Create)), "{modes:?}");
+    assert!(modes.contains(&(2, Mode::Create)), "{modes:?}");
+    assert!(!modes.contains(&(1, Mode::MoveTo)), "{modes:?}");
+    // A real source gives its content: still a move-to.
+    assert!(modes.contains(&(3, Mode::MoveTo)), "{modes:?}");
+}
