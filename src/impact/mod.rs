@@ -14,6 +14,7 @@ mod fields;
 mod inputs;
 mod names;
 mod path;
+mod tokens;
 mod tree;
 mod waits;
 
@@ -58,6 +59,7 @@ pub fn evaluate(
     candidates.extend(waits::candidates(deltas, graph, &enabled, excerpts));
     candidates.extend(env::candidates(deltas, graph, &enabled, excerpts));
     candidates.extend(tree::candidates(deltas, &enabled, excerpts));
+    candidates.extend(tokens::candidates(deltas, graph, &enabled, excerpts));
     // What the change did not touch, the change did not cause: a finding whose change site is
     // outside the changed lines is never reported, whichever evaluator made it. And code the
     // change itself wrote is not "left behind": the author has it in front of them in the diff

@@ -39,6 +39,8 @@ pub fn fill_generic(template: &str) -> String {
         ("producer", "the producer"),
         ("consumer_verb", "uses"),
         ("consumer", "the changed consumer"),
+        ("new_token", "the new token"),
+        ("token", "the old token"),
         ("before", "the old resource"),
         ("after_glob", "the new resources"),
         ("after", "the new resources"),

@@ -120,6 +120,9 @@ pub enum When {
     /// A consumer moved to a path or name that nothing produces, and the change also left the
     /// old one without a producer: reported at the changed consumer itself.
     MovedToUnproduced,
+    /// A producer renamed a distinctive token inside its names; the counterparts are names of
+    /// the same kind that still carry the old token without matching the old name as a whole.
+    TokenRenamed,
 }
 
 impl When {
@@ -139,6 +142,7 @@ impl When {
         ("requirement-not-passed", When::RequirementNotPassed),
         ("input-replaced", When::InputReplaced),
         ("moved-to-unproduced", When::MovedToUnproduced),
+        ("token-renamed", When::TokenRenamed),
     ];
 
     fn parse(text: &str) -> Option<When> {
@@ -226,6 +230,8 @@ pub const PLACEHOLDERS: &[&str] = &[
     "program",
     "consumer_verb",
     "consumer",
+    "token",
+    "new_token",
 ];
 
 impl ImpactRules {
