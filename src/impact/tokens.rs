@@ -132,7 +132,9 @@ pub fn renamed_tokens(old: &str, new: &[&str]) -> Renamed {
     let compounds: Vec<(String, String)> = compounds(&old_text)
         .into_iter()
         .filter(|c| {
-            tokens(c).iter().any(|t| removed.contains(t) && distinctive(t))
+            tokens(c)
+                .iter()
+                .any(|t| removed.contains(t) && distinctive(t))
                 && !new_lower.iter().any(|n| contains_at_boundary(n, c))
         })
         .filter_map(|c| {
@@ -240,7 +242,12 @@ pub fn candidates(
             .map(|c| (&c.removed, c.replacements.as_slice()));
         let mut seen: Vec<(String, String)> = Vec::new();
         for (removed, replacements) in outputs.chain(names) {
-            if removed.kind() != rule.kind || replacements.is_empty() {
+            // Variable names share tokens by convention (`MYSQL_HOST` beside `MYSQL_PASSWORD`):
+            // a renamed variable is the rename rules' business, not evidence here.
+            if removed.kind() != rule.kind
+                || replacements.is_empty()
+                || matches!(removed.resource, Resource::Env(_))
+            {
                 continue;
             }
             for candidate in left_with_token(rule, order, removed, replacements, graph, excerpts) {
