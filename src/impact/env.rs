@@ -35,6 +35,11 @@ pub fn candidates(
                 if launch.passes.contains(&variable) || launch.open_env {
                     continue;
                 }
+                // A read renamed from a variable this launcher passes: the line setting the old
+                // name is the place to patch, and `credential.provided-but-unread` points at it.
+                if renamed_from_passed(deltas, requirement, launch) {
+                    continue;
+                }
                 let parts = Parts {
                     kind: crate::model::ResourceKind::Credential,
                     before: None,
@@ -84,4 +89,22 @@ pub fn candidates(
         }
     }
     out
+}
+
+/// Whether a new requirement replaced a read of a variable that the launcher passes.
+fn renamed_from_passed(
+    deltas: &Deltas,
+    requirement: &crate::resolve::Access,
+    launch: &crate::resolve::Launch,
+) -> bool {
+    deltas.names.iter().any(|change| {
+        change.side == crate::change::Side::Consumer
+            && change
+                .replacements
+                .iter()
+                .any(|r| r.site == requirement.site)
+            && crate::change::names_of_access(&change.removed)
+                .and_then(|n| n.literal())
+                .is_some_and(|old| launch.passes.iter().any(|p| p == old))
+    })
 }

@@ -32,8 +32,11 @@ fn interpolation(scope: ScopeId, line: u32) -> Interpolation {
 }
 
 pub(super) fn extract(ctx: &Ctx, facts: &mut FileFacts, root: &Node) {
-    let Some(services) = root.get("services") else {
-        return;
+    // Version 1 files (before 2016, still common) put the services at the top level.
+    let services = match root.get("services") {
+        Some(services) => services,
+        None if is_version_one(root) => root,
+        None => return,
     };
     let secret_files = root.get("secrets");
     for (name, key, service) in services.pairs() {
@@ -66,6 +69,18 @@ pub(super) fn extract(ctx: &Ctx, facts: &mut FileFacts, root: &Node) {
             );
         }
     }
+}
+
+/// A top level that is all services: maps, each with an image or a build.
+fn is_version_one(root: &Node) -> bool {
+    let mut any = false;
+    for (_, _, value) in root.pairs() {
+        if !value.is_map() || (value.get("image").is_none() && value.get("build").is_none()) {
+            return false;
+        }
+        any = true;
+    }
+    any
 }
 
 fn environment(facts: &mut FileFacts, scope: ScopeId, env: Option<&Node>) {

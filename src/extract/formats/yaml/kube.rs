@@ -1,7 +1,7 @@
 //! Kubernetes manifests -> workloads' containers, CronJob schedules, ConfigMaps and Secrets.
 //!
-//! Output for workloads (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, Pod, Argo
-//! Rollout; a scope `KIND/NAME`) and CronJobs (a [`ScopeKind::CronEntry`] scope with a
+//! Output for workloads (Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController,
+//! Job, Pod, Argo Rollout; a scope `KIND/NAME`) and CronJobs (a [`ScopeKind::CronEntry`] scope with a
 //! [`ScheduleFact`] for `spec.schedule`, described in words, so the job's containers inherit
 //! the schedule), per container (a child scope `container NAME`):
 //! - `env[].value`: `Env` sets with values (`$(VAR)` references as environment reads) and
@@ -36,6 +36,7 @@ const WORKLOADS: &[&str] = &[
     "StatefulSet",
     "DaemonSet",
     "ReplicaSet",
+    "ReplicationController",
     "Job",
     "Rollout",
     "DeploymentConfig",

@@ -99,6 +99,31 @@ fn compose_worker_environment_command_and_mappings() {
     assert_eq!(f.unit_name(queue.scope), "services.worker");
 }
 
+#[test]
+fn compose_version_one_services_are_at_the_top_level() {
+    let f = yaml(
+        "docker-compose.yml",
+        "database:\n  image: postgres:9.1\n  volumes:\n    - /opt/db:/var/lib/postgresql\n\
+         zulip:\n  build: .\n  environment:\n    ZULIP_AUTH_BACKENDS_EmailAuthBackend: 'True'\n",
+    );
+    assert_has(
+        &accesses(&f),
+        &[
+            "L8 set env ZULIP_AUTH_BACKENDS_EmailAuthBackend=True @services.zulip via compose environment",
+        ],
+    );
+    assert_eq!(
+        mappings(&f),
+        vec!["L4 volume:/var/lib/postgresql <- /opt/db @services.database"]
+    );
+    // Not every top-level map is a service: a file without images or builds is left alone.
+    let other = yaml(
+        "docker-compose.yml",
+        "x-common:\n  environment:\n    A: 1\n",
+    );
+    assert!(accesses(&other).is_empty());
+}
+
 const DEPLOYMENT: &str = "\
 apiVersion: apps/v1
 kind: Deployment
