@@ -533,8 +533,8 @@ impl<'a> Walker<'a> {
         let (name, args) = self.subcommand(name, args);
         match self.lookup(&name) {
             // `celery -A proj worker`: the application option comes before the subcommand.
-            Lookup::Model(_, CommandModel::Interpreter(m)) if !m.app_flags.is_empty() => {
-                self.interpreter(m, all_args, line)
+            Lookup::Model(via, CommandModel::Interpreter(m)) if !m.app_flags.is_empty() => {
+                self.interpreter(m, &via, all_args, line)
             }
             Lookup::Model(via, model) => self.apply(model, &via, args, line, feed),
             Lookup::Script => self.run_ref(first.expr(), line),
@@ -711,7 +711,7 @@ impl<'a> Walker<'a> {
         match model {
             CommandModel::Operands(m) => self.operands(m, via, args, line, feed),
             CommandModel::Wrapper(m) => self.wrapper(m, via, args, line, feed),
-            CommandModel::Interpreter(m) => self.interpreter(m, args, line),
+            CommandModel::Interpreter(m) => self.interpreter(m, via, args, line),
             CommandModel::Xargs(m) => self.xargs(m, args, line),
             CommandModel::Find => self.find(via, args, line, feed),
             CommandModel::Test(m) => self.test_words(m, args, line),
@@ -1055,12 +1055,32 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn interpreter(&mut self, m: &InterpreterModel, args: &[Word], line: u32) {
-        let parsed = parse_args(&m.syntax, args, &FlagSet::default());
+    fn interpreter(&mut self, m: &InterpreterModel, via: &str, args: &[Word], line: u32) {
         if !m.app_flags.is_empty() || m.app_operand {
+            // An application server's options may follow its subcommand or the application
+            // (`celery worker -A proj -Q q`, `gunicorn app:app -w 4`).
+            let syntax = OptionSyntax {
+                options_first: false,
+                ..m.syntax.clone()
+            };
+            let parsed = parse_args(&syntax, args, &FlagSet::default());
+            self.launched_program(m, via, &parsed, args, line);
             return self.app_server(m, &parsed, line);
         }
+        let parsed = parse_args(&m.syntax, args, &FlagSet::default());
+        self.launched_program(m, via, &parsed, args, line);
         if let Some(module) = parsed.value(&m.module_flags) {
+            // `python3 -m celery -A proj worker`: a modelled program run as a module is that
+            // program with the words after the module.
+            if let Some(name) = module.lit()
+                && let Some(rest) = module_rest(args, &m.module_flags, &name)
+                && !is_python_name(&name)
+                && self.models.command(&name).is_some()
+            {
+                let mut words = vec![Word::from_lit(&name, module.line)];
+                words.extend_from_slice(rest);
+                return self.run(&words, line, None);
+            }
             if let Some(module) = module.lit() {
                 self.facts.runs.push(RunRef {
                     scope: self.scope,
@@ -1088,6 +1108,32 @@ impl<'a> Walker<'a> {
         }
         if let Some(script) = parsed.operands.first() {
             self.run_ref(script.word.expr(), line);
+        }
+    }
+
+    /// What a launched program does itself, besides running its application: the paths among
+    /// its options (`--logfile`, `--pidfile`) and the queues it consumes (`-Q a,b`).
+    fn launched_program(
+        &mut self,
+        m: &InterpreterModel,
+        via: &str,
+        parsed: &Parsed,
+        args: &[Word],
+        line: u32,
+    ) {
+        for (flag, value) in &parsed.flags {
+            let Some(value) = value else { continue };
+            for rule in m.flag_values.iter().filter(|r| r.flags.contains(flag)) {
+                let reach = if rule.reach == ReachKind::Tree {
+                    Reach::Tree
+                } else {
+                    Reach::Exact
+                };
+                self.emit(value.expr(), rule.mode, reach, None, line, via.to_string());
+            }
+        }
+        if let Some(queue) = &m.queue {
+            self.resource(queue, via, args, line);
         }
     }
 
@@ -1363,6 +1409,31 @@ fn is_program_name(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// The words after a module option's value (`python3 -m celery -A proj worker`: `-A proj
+/// worker`), when the option is written `-m NAME` or `-mNAME`.
+fn module_rest<'w>(args: &'w [Word], module_flags: &FlagSet, name: &str) -> Option<&'w [Word]> {
+    for (i, word) in args.iter().enumerate() {
+        let Some(text) = word.lit() else { continue };
+        let Some(flag) = Flag::parse(&text).or_else(|| {
+            let letter = text.strip_prefix('-')?.chars().next()?;
+            Some(Flag::Short(letter))
+        }) else {
+            continue;
+        };
+        if !module_flags.contains(&flag) {
+            continue;
+        }
+        if text.len() > 2 && text.get(2..) == Some(name) && !text.starts_with("--") {
+            return args.get(i + 1..);
+        }
+        if args.get(i + 1).and_then(Word::lit).as_deref() == Some(name) {
+            return args.get(i + 2..);
+        }
+        return None;
+    }
+    None
 }
 
 /// The module of an application reference: `pkg.wsgi:app`, `pkg.main:create_app()`,

@@ -261,6 +261,9 @@ impl Kind {
                 "module_flags",
                 "app_flags",
                 "app_operand",
+                "flag_values",
+                "broker",
+                "use",
             ],
             Kind::Xargs => &["value_flags", "replace_flags"],
             Kind::Find | Kind::Source => &[],
@@ -548,6 +551,7 @@ struct RawArg {
     glob: bool,
     #[serde(default)]
     pairs: bool,
+    split: Option<char>,
 }
 
 /// A broker name from a model file.
@@ -721,6 +725,12 @@ pub struct InterpreterModel {
     pub app_flags: FlagSet,
     /// An operand names the application (`gunicorn pkg.wsgi:app`, `uvicorn pkg.main:app`).
     pub app_operand: bool,
+    /// Option values that are local paths the program itself writes or reads
+    /// (`celery worker --logfile F --pidfile P`), wherever they stand among the options.
+    pub flag_values: Vec<FlagValueRule>,
+    /// Queues the launched program consumes (`celery worker -Q a,b`): the row's `broker` and
+    /// `use`s, read as a queue row's are, next to the launch.
+    pub queue: Option<Box<ResourceModel>>,
 }
 
 /// `xargs`: runs its operands as a command with its input lines as extra operands.
@@ -782,6 +792,8 @@ pub struct ArgSpec {
     /// For a body: the operands are `field value` pairs (`XADD s * f1 v1 f2 v2`), counted from
     /// the position the source names.
     pub pairs: bool,
+    /// The value is a list joined by this character (`celery worker -Q a,b`): one name each.
+    pub split: Option<char>,
 }
 
 /// What kind of resource a secret or queue row names.
@@ -1033,7 +1045,7 @@ fn compile_command(row: &RawCommand) -> Result<CommandModel, String> {
             container: row.container,
         }),
         Kind::Interpreter => CommandModel::Interpreter(InterpreterModel {
-            syntax,
+            syntax: syntax.clone(),
             script: row
                 .script
                 .ok_or("an interpreter row needs `script` (shell, python or other)")?,
@@ -1041,6 +1053,24 @@ fn compile_command(row: &RawCommand) -> Result<CommandModel, String> {
             module_flags: FlagSet(row.module_flags.clone()),
             app_flags: FlagSet(row.app_flags.clone()),
             app_operand: row.app_operand,
+            flag_values: compile_flag_values(&row.flag_values),
+            queue: match row.broker {
+                Some(_) => {
+                    // Options may follow the subcommand (`celery worker -A proj -Q q`).
+                    let syntax = OptionSyntax {
+                        options_first: false,
+                        ..syntax.clone()
+                    };
+                    let mut queue = compile_resource(row, syntax)?;
+                    // The row's `flag_values` are the interpreter's own.
+                    queue.flag_values.clear();
+                    Some(Box::new(queue))
+                }
+                None if !row.uses.is_empty() => {
+                    return Err("an interpreter row with `use`s needs `broker`".into());
+                }
+                None => None,
+            },
         }),
         Kind::Xargs => CommandModel::Xargs(XargsModel {
             syntax,
@@ -1206,6 +1236,7 @@ fn compile_arg(raw: &RawArg) -> Result<ArgSpec, String> {
         regex: raw.regex,
         glob: raw.glob,
         pairs: raw.pairs,
+        split: raw.split,
     })
 }
 
