@@ -530,6 +530,19 @@ impl<'a> Walker<'a> {
             return;
         }
         let all_args = args;
+        // `/srv/app/venv/bin/celery -A proj worker`: an installed program's subcommands are
+        // the program's.
+        let name = match name.rsplit_once('/') {
+            Some((dir, base))
+                if (SYSTEM_BIN_DIRS.contains(&dir)
+                    || (dir.starts_with('/')
+                        && (dir.ends_with("/bin") || dir.ends_with("/sbin"))))
+                    && self.models.has_subcommands(base) =>
+            {
+                base.to_string()
+            }
+            _ => name,
+        };
         let (name, args) = self.subcommand(name, args);
         match self.lookup(&name) {
             // `celery -A proj worker`: the application option comes before the subcommand.

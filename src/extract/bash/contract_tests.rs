@@ -1508,3 +1508,43 @@ fn skipping_an_optional_step_or_sourcing_settings_is_no_requirement() {
         env(&f)
     );
 }
+
+#[test]
+fn celery_workers_consume_their_queues_and_write_their_files() {
+    let f = facts(
+        "celery -A proj worker -Q orders,emails -X slow --hostname w1@%h --logfile /var/log/w.log --pidfile /run/w.pid\n\
+         celery worker -A proj --queues=reports -l info\n\
+         python3 -m celery -A proj worker -Q billing\n\
+         /srv/app/venv/bin/celery -A proj beat -s /var/lib/celery/schedule\n",
+    );
+    let celery = |name| queue(Broker::Celery, QueueRole::Queue, lit(name));
+    assert_eq!(
+        queues(&f),
+        vec![
+            (Mode::Consume, 1, celery("orders")),
+            (Mode::Consume, 1, celery("emails")),
+            (Mode::Consume, 2, celery("reports")),
+            (Mode::Consume, 3, celery("billing")),
+        ]
+    );
+    assert_eq!(
+        paths(&f),
+        vec![
+            (Mode::Append, 1, lit("/var/log/w.log")),
+            (Mode::Write, 1, lit("/run/w.pid")),
+            (Mode::Write, 4, lit("/var/lib/celery/schedule")),
+        ]
+    );
+    // Excluded queues, a worker of the default queue and a task call consume nothing; a
+    // queue name that is only text elsewhere is no queue.
+    let f = facts(
+        "celery -A proj worker -X billing\ncelery -A proj worker\necho -Q billing\ncelery -A proj call t --queue billing\n",
+    );
+    assert!(
+        queues(&f)
+            .iter()
+            .all(|(mode, _, q)| *mode != Mode::Consume || q.role != QueueRole::Queue),
+        "{:?}",
+        queues(&f)
+    );
+}
