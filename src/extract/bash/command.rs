@@ -195,19 +195,76 @@ fn select(select: Select, operands: &[Operand]) -> &[Operand] {
     operands.get(range).unwrap_or_default()
 }
 
-/// An operand that names another machine (`host:path`, `rsync://`, `https://`).
-fn is_remote(word: &Word, remote_operands: bool) -> bool {
+/// URL schemes of object stores and file-transfer services: an operand spelled with one is a
+/// remote resource (a path-like pattern of its own namespace, see
+/// [`crate::pattern::Pattern::is_remote`]); other URLs (`https://`) are no path.
+const REMOTE_SCHEMES: &[&str] = &[
+    "s3", "s3a", "s3n", "gs", "gcs", "az", "abfs", "abfss", "wasb", "wasbs", "hdfs", "r2", "oss",
+    "b2", "rsync", "ssh", "sftp", "rclone",
+];
+
+/// The scheme of a URL's leading text, when it is one of [`REMOTE_SCHEMES`].
+pub(super) fn remote_scheme(text: &str) -> Option<&str> {
+    let (scheme, _) = text.split_once("://")?;
+    REMOTE_SCHEMES.contains(&scheme).then_some(scheme)
+}
+
+/// What an operand names, as far as the machine is concerned.
+enum Where {
+    Local,
+    /// On another machine or in an object store: the remote pattern's expression
+    /// (`s3://b/k`; `host:/p` as `ssh://host/p`; `host::mod/p` as `rsync://host/mod/p`;
+    /// `remote:p` of rclone as `rclone://remote/p`).
+    Remote(Expr),
+    /// Elsewhere, but not a resource knockon follows (`https://...`).
+    Elsewhere,
+}
+
+/// Where an operand is (`host:path`, `rsync://`, `s3://`, `https://`); `host:path` counts only
+/// for rows with `remote_operands`, and is written with the row's `remote_scheme` (`ssh` when
+/// none is given; `host::module` is always rsync's daemon).
+fn remote(word: &Word, remote_operands: bool, scheme: Option<&str>) -> Where {
     let lead = word.leading_lit();
     if lead.contains("://") {
-        return true;
+        return match remote_scheme(&lead) {
+            Some(_) => Where::Remote(word.expr()),
+            None => Where::Elsewhere,
+        };
     }
     if !remote_operands {
-        return false;
+        return Where::Local;
     }
-    match (lead.find(':'), lead.find('/')) {
-        (Some(colon), slash) => colon > 0 && slash.is_none_or(|s| colon < s),
-        _ => false,
+    let Some(colon) = lead.find(':') else {
+        return Where::Local;
+    };
+    if colon == 0 || lead.find('/').is_some_and(|s| s < colon) {
+        return Where::Local;
     }
+    let host = lead.get(..colon).unwrap_or_default();
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let (scheme, skip) = if lead.get(colon + 1..).is_some_and(|r| r.starts_with(':')) {
+        ("rsync", colon + 2)
+    } else {
+        (scheme.unwrap_or("ssh"), colon + 1)
+    };
+    let valid = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '[' | ']'));
+    if !valid {
+        return Where::Elsewhere;
+    }
+    let rest = word.slice_from(skip).expr();
+    let relative = !lead.get(skip..).is_some_and(|r| r.starts_with('/')) && scheme == "ssh";
+    let root = format!(
+        "{scheme}://{host}{}",
+        match (relative, lead.get(skip..).is_some_and(|r| r.starts_with('/'))) {
+            (true, _) => "/~/",
+            (false, true) => "",
+            (false, false) => "/",
+        }
+    );
+    Where::Remote(normalize_concat(vec![Expr::lit(root), rest]))
 }
 
 /// Whether the path's last part is a glob: listing it lists the matches, not a directory.
@@ -806,10 +863,11 @@ impl<'a> Walker<'a> {
         };
         for rule in &rules {
             for operand in select(rule.select, &operands) {
-                if is_remote(&operand.word, m.remote_operands) {
-                    continue;
-                }
-                let mut expr = operand.word.expr();
+                let mut expr = match remote(&operand.word, m.remote_operands, m.remote_scheme.as_deref()) {
+                    Where::Local => operand.word.expr(),
+                    Where::Remote(expr) => expr,
+                    Where::Elsewhere => continue,
+                };
                 if let Some(base) = &operand.base {
                     expr = rebase_on(base, expr);
                 }
@@ -831,10 +889,11 @@ impl<'a> Walker<'a> {
         for (flag, value) in &parsed.flags {
             let Some(value) = value else { continue };
             for rule in flag_rules.iter().filter(|r| r.flags.contains(flag)) {
-                if is_remote(value, m.remote_operands) {
-                    continue;
-                }
-                let expr = value.expr();
+                let expr = match remote(value, m.remote_operands, m.remote_scheme.as_deref()) {
+                    Where::Local => value.expr(),
+                    Where::Remote(expr) => expr,
+                    Where::Elsewhere => continue,
+                };
                 let targets = if rule.dest == Dest::Path {
                     vec![expr]
                 } else {

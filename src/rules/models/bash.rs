@@ -236,6 +236,7 @@ impl Kind {
                 "skip_operands",
                 "skip_unless_flags",
                 "remote_operands",
+                "remote_scheme",
                 "operands",
                 "flag_values",
                 "key_operands",
@@ -340,6 +341,7 @@ struct RawCommand {
     skip_unless_flags: Vec<Flag>,
     #[serde(default)]
     remote_operands: bool,
+    remote_scheme: Option<String>,
     #[serde(default)]
     operands: Vec<RawOperand>,
     #[serde(default)]
@@ -410,6 +412,7 @@ impl RawCommand {
             ("skip_operands", self.skip_operands != 0),
             ("skip_unless_flags", !self.skip_unless_flags.is_empty()),
             ("remote_operands", self.remote_operands),
+            ("remote_scheme", self.remote_scheme.is_some()),
             ("operands", !self.operands.is_empty()),
             ("flag_values", !self.flag_values.is_empty()),
             ("key_operands", !self.key_operands.is_empty()),
@@ -674,8 +677,12 @@ pub struct OperandsModel {
     pub skip_operands: usize,
     /// Options that supply what the skipped operands would (`grep -e PAT`), so none is skipped.
     pub skip_unless_flags: FlagSet,
-    /// `host:path` operands name another machine and are not local accesses (`rsync`, `scp`).
+    /// `host:path` operands name another machine, not a local path (`rsync`, `scp`): they are
+    /// remote patterns, `ssh://host/path` (`host::module/p`: `rsync://host/module/p`).
     pub remote_operands: bool,
+    /// The scheme `host:path` operands are written with instead of `ssh` (`rclone`'s
+    /// `remote:path` is `rclone://remote/path`).
+    pub remote_scheme: Option<String>,
     pub operands: Vec<OperandRule>,
     pub flag_values: Vec<FlagValueRule>,
     pub key_operands: Vec<KeyOperandRule>,
@@ -1009,6 +1016,7 @@ fn compile_command(row: &RawCommand) -> Result<CommandModel, String> {
             skip_operands: row.skip_operands,
             skip_unless_flags: FlagSet(row.skip_unless_flags.clone()),
             remote_operands: row.remote_operands,
+            remote_scheme: row.remote_scheme.clone(),
             operands: compile_operands(&row.operands),
             flag_values: compile_flag_values(&row.flag_values),
             key_operands: row
