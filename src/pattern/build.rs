@@ -179,12 +179,18 @@ fn url_root(items: Vec<Item>) -> (Vec<Item>, Vec<Item>) {
     let mut n = 0;
     while n <= MAX_SCHEME
         && lit(n).is_some_and(|c| {
-            c.is_ascii_lowercase() || (n > 0 && (c.is_ascii_digit() || matches!(c, '+' | '-' | '.')))
+            c.is_ascii_lowercase()
+                || (n > 0 && (c.is_ascii_digit() || matches!(c, '+' | '-' | '.')))
         })
     {
         n += 1;
     }
-    if n == 0 || n > MAX_SCHEME || lit(n) != Some(':') || lit(n + 1) != Some('/') || lit(n + 2) != Some('/') {
+    if n == 0
+        || n > MAX_SCHEME
+        || lit(n) != Some(':')
+        || lit(n + 1) != Some('/')
+        || lit(n + 2) != Some('/')
+    {
         return (Vec::new(), items);
     }
     // The rest must name something after the root (`s3://` alone names no object).

@@ -565,7 +565,12 @@ fn remote_roots_are_their_own_namespace() {
     // a leading `**/` and another bucket do not meet it.
     let synced = subtree(&[lit("s3://my-bucket/reports")]);
     assert_eq!(rel(&synced, &object), Relation::Covers);
-    for local in ["/my-bucket/reports/*.csv", "/**", "**/*.csv", "s3://other/reports/*"] {
+    for local in [
+        "/my-bucket/reports/*.csv",
+        "/**",
+        "**/*.csv",
+        "s3://other/reports/*",
+    ] {
         assert_eq!(rel(&g(local), &object), Relation::Disjoint, "{local}");
     }
     assert!(!object.matches("/my-bucket/reports/x.csv"));

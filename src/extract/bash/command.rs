@@ -258,7 +258,10 @@ fn remote(word: &Word, remote_operands: bool, scheme: Option<&str>) -> Where {
     let relative = !lead.get(skip..).is_some_and(|r| r.starts_with('/')) && scheme == "ssh";
     let root = format!(
         "{scheme}://{host}{}",
-        match (relative, lead.get(skip..).is_some_and(|r| r.starts_with('/'))) {
+        match (
+            relative,
+            lead.get(skip..).is_some_and(|r| r.starts_with('/'))
+        ) {
             (true, _) => "/~/",
             (false, true) => "",
             (false, false) => "/",
@@ -863,11 +866,12 @@ impl<'a> Walker<'a> {
         };
         for rule in &rules {
             for operand in select(rule.select, &operands) {
-                let mut expr = match remote(&operand.word, m.remote_operands, m.remote_scheme.as_deref()) {
-                    Where::Local => operand.word.expr(),
-                    Where::Remote(expr) => expr,
-                    Where::Elsewhere => continue,
-                };
+                let mut expr =
+                    match remote(&operand.word, m.remote_operands, m.remote_scheme.as_deref()) {
+                        Where::Local => operand.word.expr(),
+                        Where::Remote(expr) => expr,
+                        Where::Elsewhere => continue,
+                    };
                 if let Some(base) = &operand.base {
                     expr = rebase_on(base, expr);
                 }
