@@ -612,11 +612,14 @@ impl<'a> Walker<'a> {
             Lookup::Model(via, model) => self.apply(model, &via, args, line, feed),
             Lookup::Script => self.run_ref(first.expr(), line),
             // A program no model knows may be one a repository declares (`crm-sync`).
-            Lookup::Unknown if is_program_name(&name) => self.facts.runs.push(RunRef {
-                scope: self.scope,
-                line,
-                target: RunTarget::Program { name },
-            }),
+            Lookup::Unknown if is_program_name(&name) => {
+                self.unknown_program_options(&name, args, line);
+                self.facts.runs.push(RunRef {
+                    scope: self.scope,
+                    line,
+                    target: RunTarget::Program { name },
+                })
+            }
             Lookup::Unknown => {}
         }
     }
@@ -1213,6 +1216,77 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// A program no model knows (`myworker --input-dir /data/in --kafka-topic orders`): long
+    /// options named like a path (`--*-dir`, `--*-file`, `--*-path`, `--*-log`) or a queue
+    /// (`--*-topic`, `--*-queue`) are taken as such, in [`Mode::Unknown`]: what the program
+    /// does with them is not known, so impact rules treat them as mentions only (never as a
+    /// producer that hides a finding, nor as a cleanup), and queue names are of an unknown
+    /// broker. At most [`MAX_GUESSED_OPTIONS`] per command.
+    fn unknown_program_options(&mut self, name: &str, args: &[Word], line: u32) {
+        let via = format!("{name} (option names)");
+        let mut found = 0;
+        let mut i = 0;
+        while let Some(word) = args.get(i) {
+            i += 1;
+            if found >= MAX_GUESSED_OPTIONS {
+                break;
+            }
+            let lead = word.leading_lit();
+            let Some(body) = lead.strip_prefix("--") else {
+                continue;
+            };
+            let (option, value) = match body.split_once('=') {
+                Some((option, _)) => (option, word.slice_from(3 + option.chars().count())),
+                None => match args.get(i) {
+                    Some(next) if !next.leading_lit().starts_with('-') || next.lit().is_none() => {
+                        i += 1;
+                        (body, next.clone())
+                    }
+                    _ => continue,
+                },
+            };
+            let Some(kind) = guessed_option(option) else {
+                continue;
+            };
+            if value.is_empty() {
+                continue;
+            }
+            found += 1;
+            match kind {
+                Guessed::Path => {
+                    // A literal value names a path only when it is spelled like one.
+                    if value.lit().is_some_and(|l| !l.contains('/')) {
+                        continue;
+                    }
+                    self.emit(
+                        value.expr(),
+                        Mode::Unknown,
+                        Reach::Exact,
+                        None,
+                        line,
+                        via.clone(),
+                    );
+                }
+                Guessed::Queue(role) => {
+                    self.facts.accesses.push(crate::extract::RawAccess {
+                        resource: crate::extract::RawResource::Queue(crate::extract::QueueTarget {
+                            broker: crate::extract::Broker::Unknown,
+                            role,
+                            name: value.expr(),
+                            exchange: None,
+                            bound_queue: None,
+                            fields: Vec::new(),
+                        }),
+                        mode: Mode::Unknown,
+                        line,
+                        scope: self.scope,
+                        via: via.clone(),
+                    });
+                }
+            }
+        }
+    }
+
     /// `gunicorn pkg.wsgi:app`, `uvicorn pkg.main:app`, `celery -A pkg worker`: the server
     /// imports the application's module, so it runs that code with the server's environment.
     /// `celery -A proj` also finds `proj.celery` and `proj.app`, which are linked when they exist.
@@ -1510,6 +1584,32 @@ fn module_rest<'w>(args: &'w [Word], module_flags: &FlagSet, name: &str) -> Opti
         return None;
     }
     None
+}
+
+/// Most options of an unknown program taken as paths or queues (see
+/// [`Walker::unknown_program_options`]).
+const MAX_GUESSED_OPTIONS: usize = 16;
+
+/// What an unknown program's option is named like.
+enum Guessed {
+    Path,
+    Queue(crate::extract::QueueRole),
+}
+
+/// `input-dir`, `out_file`, `error-log`: a path; `kafka-topic`, `jobs_queue`: a queue.
+fn guessed_option(option: &str) -> Option<Guessed> {
+    use crate::extract::QueueRole;
+    let lower = option.to_ascii_lowercase();
+    let suffix = lower
+        .rsplit(['-', '_'])
+        .next()
+        .filter(|_| lower.contains(['-', '_']))?;
+    match suffix {
+        "dir" | "file" | "path" | "log" => Some(Guessed::Path),
+        "topic" => Some(Guessed::Queue(QueueRole::Topic)),
+        "queue" => Some(Guessed::Queue(QueueRole::Queue)),
+        _ => None,
+    }
 }
 
 /// The module of an application reference: `pkg.wsgi:app`, `pkg.main:create_app()`,

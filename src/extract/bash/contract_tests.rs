@@ -1548,3 +1548,43 @@ fn celery_workers_consume_their_queues_and_write_their_files() {
         queues(&f)
     );
 }
+
+#[test]
+fn unknown_programs_options_named_like_paths_and_queues_are_mentions() {
+    let f = facts(
+        "myworker --input-dir /data/in --out-file=/srv/x.csv --kafka-topic orders --jobs_queue jobs\n",
+    );
+    assert_eq!(
+        paths(&f),
+        vec![
+            (Mode::Unknown, 1, lit("/data/in")),
+            (Mode::Unknown, 1, lit("/srv/x.csv")),
+        ]
+    );
+    assert_eq!(
+        queues(&f),
+        vec![
+            (
+                Mode::Unknown,
+                1,
+                queue(Broker::Unknown, QueueRole::Topic, lit("orders"))
+            ),
+            (
+                Mode::Unknown,
+                1,
+                queue(Broker::Unknown, QueueRole::Queue, lit("jobs"))
+            ),
+        ]
+    );
+    // Other option names, a value that is not spelled like a path, an option without a value,
+    // and a modelled program's options are not guessed.
+    let f = facts(
+        "myworker --log-level debug --state-dir state --dry-run --topic orders --output-file\n\
+         cp --target-directory /srv/a /tmp/b\n",
+    );
+    assert!(
+        f.accesses.iter().all(|a| a.mode != Mode::Unknown),
+        "{:#?}",
+        f.accesses
+    );
+}
