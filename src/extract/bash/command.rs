@@ -1112,6 +1112,7 @@ impl<'a> Walker<'a> {
         let Some(wrapped) = wrapped_command(m, args) else {
             return;
         };
+        let binds = self.container_options(m, via, args, line);
         for word in wrapped.assignments {
             let lead = word.leading_lit();
             if let Some((name, _)) = lead.split_once('=') {
@@ -1128,10 +1129,89 @@ impl<'a> Walker<'a> {
                 self.run(wrapped.command, line, feed);
                 for access in self.facts.accesses.iter_mut().skip(first) {
                     access.via = format!("{} (in {label})", access.via);
+                    if let crate::extract::RawResource::Path(target) = &mut access.resource
+                        && let Some(host) = host_path(&target.expr, &binds)
+                    {
+                        target.expr = host;
+                    }
                 }
             }
             None => self.run(wrapped.command, line, feed),
         }
+    }
+
+    /// A container runner's own options (`docker run`): `--env-file F` reads F, `-e K=V` sets
+    /// K for the command, and `-v HOST:CTR` / `--mount type=bind,source=HOST,target=CTR`
+    /// bind a literal absolute host directory, returned as (container, host) pairs.
+    fn container_options(
+        &mut self,
+        m: &WrapperModel,
+        via: &str,
+        args: &[Word],
+        line: u32,
+    ) -> Vec<(String, String)> {
+        if m.flag_values.is_empty()
+            && m.env_flags.is_empty()
+            && m.volume_flags.is_empty()
+            && m.mount_flags.is_empty()
+        {
+            return Vec::new();
+        }
+        let parsed = parse_args(&m.syntax, args, &FlagSet::default());
+        let mut binds = Vec::new();
+        for (flag, value) in &parsed.flags {
+            let Some(value) = value else { continue };
+            for rule in m.flag_values.iter().filter(|r| r.flags.contains(flag)) {
+                self.emit(
+                    value.expr(),
+                    rule.mode,
+                    Reach::Exact,
+                    None,
+                    line,
+                    via.to_string(),
+                );
+            }
+            if m.env_flags.contains(flag) {
+                let lead = value.leading_lit();
+                if let Some((name, _)) = lead.split_once('=')
+                    && is_name(name)
+                {
+                    let set = value.slice_from(name.chars().count() + 1).value_expr();
+                    self.emit_env(name, Mode::Set, Some(set), line, "docker run -e");
+                }
+            }
+            let Some(text) = value.lit() else { continue };
+            let bind = if m.volume_flags.contains(flag) {
+                let mut parts = text.split(':');
+                parts.next().zip(parts.next())
+            } else if m.mount_flags.contains(flag) {
+                let field = |keys: &[&str]| {
+                    text.split(',').find_map(|kv| {
+                        let (k, v) = kv.split_once('=')?;
+                        keys.contains(&k).then_some(v)
+                    })
+                };
+                let bind = field(&["type"]).is_none_or(|t| t == "bind");
+                field(&["source", "src"])
+                    .zip(field(&["target", "destination", "dst"]))
+                    .filter(|_| bind)
+            } else {
+                None
+            };
+            if let Some((host, container)) = bind
+                && host.starts_with('/')
+                && container.starts_with('/')
+                && container.len() > 1
+            {
+                binds.push((
+                    container.trim_end_matches('/').to_string(),
+                    host.trim_end_matches('/').to_string(),
+                ));
+            }
+        }
+        // Longest container path first, so nested mounts win.
+        binds.sort_by_key(|(c, _)| std::cmp::Reverse(c.len()));
+        binds
     }
 
     fn interpreter(&mut self, m: &InterpreterModel, via: &str, args: &[Word], line: u32) {
@@ -1584,6 +1664,28 @@ fn module_rest<'w>(args: &'w [Word], module_flags: &FlagSet, name: &str) -> Opti
         return None;
     }
     None
+}
+
+/// A container path under a bind mount, as the host path (`/data/x` with `-v /srv/d:/data`:
+/// `/srv/d/x`); `None` when the path does not start with a mounted directory's literal path.
+fn host_path(expr: &Expr, binds: &[(String, String)]) -> Option<Expr> {
+    let (first, rest) = match expr {
+        Expr::Lit { text } => (text.as_str(), &[][..]),
+        Expr::Concat { parts } => match parts.split_first() {
+            Some((Expr::Lit { text }, rest)) => (text.as_str(), rest),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let (container, host) = binds.iter().find(|(c, _)| {
+        first
+            .strip_prefix(c.as_str())
+            .is_some_and(|r| r.is_empty() || r.starts_with('/'))
+    })?;
+    let tail = first.get(container.len()..).unwrap_or_default();
+    let mut parts = vec![Expr::lit(format!("{host}{tail}"))];
+    parts.extend(rest.iter().cloned());
+    Some(normalize_concat(parts))
 }
 
 /// Most options of an unknown program taken as paths or queues (see

@@ -1588,3 +1588,30 @@ fn unknown_programs_options_named_like_paths_and_queues_are_mentions() {
         f.accesses
     );
 }
+
+#[test]
+fn docker_run_binds_host_paths_and_sets_the_environment() {
+    let f = facts(
+        "docker run --rm -v /srv/data:/data --mount type=bind,source=/srv/logs,target=/var/log/app \
+         -e OUT_DIR=/data/out --env-file /etc/app.env img:1 sh -c 'rm -rf /data/tmp; echo x >> /var/log/app/a.log; rm /tmp/x'\n",
+    );
+    assert_eq!(
+        paths(&f),
+        vec![
+            (Mode::Read, 1, lit("/etc/app.env")),
+            (Mode::Delete, 1, lit("/srv/data/tmp")),
+            (Mode::Append, 1, lit("/srv/logs/a.log")),
+            (Mode::Delete, 1, lit("/tmp/x")),
+        ]
+    );
+    assert_eq!(env_names(&f, Mode::Set), vec!["OUT_DIR".to_string()]);
+    // A named volume, a relative source and a path that only shares a prefix's text are not
+    // bound; an image with no command runs nothing here.
+    let f = facts(
+        "docker run -v pgdata:/var/lib/postgresql -v ./conf:/conf img ls /var/lib/postgresql /conf /database\ndocker run -d img\n",
+    );
+    assert_eq!(
+        paths(&f).into_iter().map(|(_, _, e)| e).collect::<Vec<_>>(),
+        vec![lit("/var/lib/postgresql"), lit("/conf"), lit("/database")]
+    );
+}

@@ -254,6 +254,10 @@ impl Kind {
                 "inert_flags",
                 "command_flags",
                 "container",
+                "flag_values",
+                "env_flags",
+                "volume_flags",
+                "mount_flags",
             ],
             Kind::Interpreter => &[
                 "value_flags",
@@ -399,6 +403,12 @@ struct RawCommand {
     listen_prefixes: Vec<String>,
     #[serde(default)]
     container: bool,
+    #[serde(default)]
+    env_flags: Vec<Flag>,
+    #[serde(default)]
+    volume_flags: Vec<Flag>,
+    #[serde(default)]
+    mount_flags: Vec<Flag>,
 }
 
 impl RawCommand {
@@ -448,6 +458,9 @@ impl RawCommand {
             ("port_flags", !self.port_flags.is_empty()),
             ("listen_prefixes", !self.listen_prefixes.is_empty()),
             ("container", self.container),
+            ("env_flags", !self.env_flags.is_empty()),
+            ("volume_flags", !self.volume_flags.is_empty()),
+            ("mount_flags", !self.mount_flags.is_empty()),
         ];
         set.iter().filter(|(_, on)| *on).map(|(k, _)| *k).collect()
     }
@@ -716,6 +729,16 @@ pub struct WrapperModel {
     /// The command runs inside the container or pod named by the first skipped operand
     /// (`docker exec web cmd`, `kubectl exec pod -- cmd`); what follows `--` is the command.
     pub container: bool,
+    /// Option values that are local paths (`docker run --env-file F`).
+    pub flag_values: Vec<FlagValueRule>,
+    /// Options whose value sets an environment variable of the command, `NAME=value`
+    /// (`docker run -e K=V`).
+    pub env_flags: FlagSet,
+    /// Options whose value binds a host path into the container, `HOST:CONTAINER[:opts]`
+    /// (`docker run -v /srv/data:/data`): the command's paths under CONTAINER are HOST's.
+    pub volume_flags: FlagSet,
+    /// The same as `type=bind,source=HOST,target=CONTAINER` (`docker run --mount ...`).
+    pub mount_flags: FlagSet,
 }
 
 /// A program that runs a script file, a module or a command string.
@@ -1051,6 +1074,10 @@ fn compile_command(row: &RawCommand) -> Result<CommandModel, String> {
             command_flags: FlagSet(row.command_flags.clone()),
             skip_unless_flags: FlagSet(row.skip_unless_flags.clone()),
             container: row.container,
+            flag_values: compile_flag_values(&row.flag_values),
+            env_flags: FlagSet(row.env_flags.clone()),
+            volume_flags: FlagSet(row.volume_flags.clone()),
+            mount_flags: FlagSet(row.mount_flags.clone()),
         }),
         Kind::Interpreter => CommandModel::Interpreter(InterpreterModel {
             syntax: syntax.clone(),
