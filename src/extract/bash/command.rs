@@ -1127,14 +1127,22 @@ impl<'a> Walker<'a> {
                 let label = format!("{via} {name}");
                 let first = self.facts.accesses.len();
                 self.run(wrapped.command, line, feed);
-                for access in self.facts.accesses.iter_mut().skip(first) {
+                // A new container (a row that binds volumes: `docker run`) has a file system
+                // of its own: only its paths under a bound host directory are the host's.
+                let fresh = !m.volume_flags.is_empty() || !m.mount_flags.is_empty();
+                let mut kept = Vec::new();
+                for mut access in self.facts.accesses.drain(first..) {
                     access.via = format!("{} (in {label})", access.via);
-                    if let crate::extract::RawResource::Path(target) = &mut access.resource
-                        && let Some(host) = host_path(&target.expr, &binds)
-                    {
-                        target.expr = host;
+                    if let crate::extract::RawResource::Path(target) = &mut access.resource {
+                        match host_path(&target.expr, &binds) {
+                            Some(host) => target.expr = host,
+                            None if fresh => continue,
+                            None => {}
+                        }
                     }
+                    kept.push(access);
                 }
+                self.facts.accesses.extend(kept);
             }
             None => self.run(wrapped.command, line, feed),
         }

@@ -1601,17 +1601,23 @@ fn docker_run_binds_host_paths_and_sets_the_environment() {
             (Mode::Read, 1, lit("/etc/app.env")),
             (Mode::Delete, 1, lit("/srv/data/tmp")),
             (Mode::Append, 1, lit("/srv/logs/a.log")),
-            (Mode::Delete, 1, lit("/tmp/x")),
         ]
     );
     assert_eq!(env_names(&f, Mode::Set), vec!["OUT_DIR".to_string()]);
     // A named volume, a relative source and a path that only shares a prefix's text are not
-    // bound; an image with no command runs nothing here.
+    // bound, so they are the container's own; an image with no command runs nothing here.
     let f = facts(
-        "docker run -v pgdata:/var/lib/postgresql -v ./conf:/conf img ls /var/lib/postgresql /conf /database\ndocker run -d img\n",
+        "docker run -v pgdata:/var/lib/postgresql -v ./conf:/conf -v /srv/data:/data img ls /var/lib/postgresql /conf /database\ndocker run -d img\n",
     );
+    assert!(paths(&f).is_empty(), "{:?}", paths(&f));
+    // The command's queues are still its own.
+    let f = facts("docker run --rm shop celery -A shop worker -Q billing\n");
     assert_eq!(
-        paths(&f).into_iter().map(|(_, _, e)| e).collect::<Vec<_>>(),
-        vec![lit("/var/lib/postgresql"), lit("/conf"), lit("/database")]
+        queues(&f),
+        vec![(
+            Mode::Consume,
+            1,
+            queue(Broker::Celery, QueueRole::Queue, lit("billing"))
+        )]
     );
 }

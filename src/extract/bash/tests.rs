@@ -1013,7 +1013,8 @@ fn container_exec_runs_its_command_inside_the_named_container() {
             "rm (in podman exec web)",
         ]
     );
-    // A container name alone runs nothing; `docker run IMAGE cmd` is not seen through.
+    // A container name alone runs nothing; `docker run IMAGE cmd` touches no host path outside
+    // a bound volume.
     let none = facts("docker exec web\nkubectl exec api-0\ndocker run --rm alpine rm /x\n");
     assert!(
         with_mode(&none, Mode::Delete).is_empty(),
