@@ -93,7 +93,11 @@ pub enum Mode {
     WaitFor,
     /// Asks the resource's producer to act now (a signal, a request file, a message).
     Trigger,
-    /// A mention whose effect is not known (the generic fallback for unparsed languages).
+    /// A mention whose effect is not known: a path-like string in a language knockon does not
+    /// parse, or an option of a program no model knows named like a path or a queue
+    /// (`--input-dir`, `--kafka-topic`). It is never a producer (see [`Mode::produces`]), so it
+    /// cannot hide a finding, nor a cleanup; impact rules use it only as a low-confidence
+    /// counterpart (`path.unparsed-reference-to-vanished-output`, info).
     Unknown,
 }
 

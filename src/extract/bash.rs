@@ -1733,7 +1733,9 @@ fn parent_of(base: &Expr) -> Expr {
 /// Whether the path starts with literal text that is not absolute.
 fn is_relative(expr: &Expr) -> bool {
     match expr {
-        Expr::Lit { text } | Expr::Glob { text } => !text.starts_with('/'),
+        Expr::Lit { text } | Expr::Glob { text } => {
+            !text.starts_with('/') && command::remote_scheme(text).is_none()
+        }
         Expr::Concat { parts } | Expr::Join { parts } => parts.first().is_some_and(is_relative),
         Expr::Alt { options } => options.iter().any(is_relative),
         _ => false,

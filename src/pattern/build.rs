@@ -125,11 +125,33 @@ struct Norm {
 
 pub fn build(pieces: &[Piece], subtree: bool) -> Pattern {
     let items = lex(pieces);
-    let norm = normalise(items);
+    let (root, items) = url_root(items);
+    let mut norm = normalise(items);
+    let remote = !root.is_empty();
+    if remote {
+        // The root is literal text of the first segment: `s3:` `/` `/` then the bucket.
+        match norm.segs.first_mut() {
+            Some(first) if !norm.absolute => {
+                first.items.splice(0..0, root);
+            }
+            _ => {
+                norm.absolute = false;
+                norm.lead_visible = false;
+                norm.segs.insert(
+                    0,
+                    Seg {
+                        sep_visible: false,
+                        items: root,
+                    },
+                );
+            }
+        }
+    }
     let toks = key(&norm);
     Pattern {
         display: display(&norm),
         absolute: norm.absolute,
+        remote,
         subtree,
         literal_prefix: literal_prefix(&norm),
         nfa: compile(&norm, subtree),
@@ -142,6 +164,53 @@ pub fn build(pieces: &[Piece], subtree: bool) -> Pattern {
 pub fn normalize_literal_path(path: &str) -> String {
     display(&normalise(lex(&[Piece::Lit(path.to_string())])))
 }
+
+/// Longest URL scheme recognised as a remote root.
+const MAX_SCHEME: usize = 16;
+
+/// Splits a leading literal `scheme://` off the items (`s3://b/k`: `s3://` and `b/k`); the
+/// scheme is lower-case letters, digits, `+`, `-`, `.`, starting with a letter. Nothing is split
+/// when there is no such root.
+fn url_root(items: Vec<Item>) -> (Vec<Item>, Vec<Item>) {
+    let lit = |i: usize| match items.get(i).map(|item| &item.tok) {
+        Some(Tok::Lit(c)) => char::from_u32(*c),
+        _ => None,
+    };
+    let mut n = 0;
+    while n <= MAX_SCHEME
+        && lit(n).is_some_and(|c| {
+            c.is_ascii_lowercase()
+                || (n > 0 && (c.is_ascii_digit() || matches!(c, '+' | '-' | '.')))
+        })
+    {
+        n += 1;
+    }
+    if n == 0
+        || n > MAX_SCHEME
+        || lit(n) != Some(':')
+        || lit(n + 1) != Some('/')
+        || lit(n + 2) != Some('/')
+    {
+        return (Vec::new(), items);
+    }
+    // The rest must name something after the root (`s3://` alone names no object).
+    if items.len() <= n + 3 {
+        return (Vec::new(), items);
+    }
+    let mut items = items;
+    let rest = items.split_off(n + 3);
+    // `://` is one code no path spells, shown as written: a path never has `//`, and no
+    // local pattern can name the root.
+    items.truncate(n);
+    items.push(Item {
+        tok: Tok::Lit(REMOTE_ROOT),
+        show: Show::Text("://".into()),
+    });
+    (items, rest)
+}
+
+/// The code that stands for a remote pattern's `://` (a private-use character).
+pub(super) const REMOTE_ROOT: u32 = 0xF_FFFD;
 
 // ---------------------------------------------------------------------------------------------
 // Lexing.

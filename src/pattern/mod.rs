@@ -67,6 +67,9 @@ pub enum Piece {
 pub struct Pattern {
     display: String,
     absolute: bool,
+    /// Names objects on another machine or in an object store (`s3://bucket/key`,
+    /// `rsync://host/module/path`): see [`Pattern::is_remote`].
+    remote: bool,
     subtree: bool,
     literal_prefix: String,
     nfa: automaton::Nfa,
@@ -187,9 +190,18 @@ impl Pattern {
         &self.display
     }
 
-    /// Starts at `/` (or at a symbol that stands for an absolute directory).
+    /// Starts at `/` (or at a symbol that stands for an absolute directory), or is a remote
+    /// pattern: both name the same thing from every repository.
     pub fn is_absolute(&self) -> bool {
-        self.absolute
+        self.absolute || self.remote
+    }
+
+    /// Starts with a URL root, `scheme://` (`s3://bucket/key`, `gs://b/k`,
+    /// `rsync://host/module/p`, `ssh://host/p`): what it names is matched as text that starts
+    /// with the scheme, so it never matches a local path (which starts with `/` or is
+    /// relative), and `**` or a leading hole of a local pattern never reaches it.
+    pub fn is_remote(&self) -> bool {
+        self.remote
     }
 
     /// Also names everything below each matched path (a recursive delete, a directory prefix).
@@ -212,6 +224,12 @@ impl Pattern {
     /// Does this pattern match this concrete path? The path must be normalised (see
     /// [`normalize_literal_path`]): `a//b` or `a/` never match.
     pub fn matches(&self, path: &str) -> bool {
+        if self.remote
+            && let Some((scheme, rest)) = path.split_once("://")
+        {
+            let root = char::from_u32(build::REMOTE_ROOT).unwrap_or(char::REPLACEMENT_CHARACTER);
+            return self.nfa.matches(&format!("{scheme}{root}{rest}"));
+        }
         self.nfa.matches(path)
     }
 }
@@ -319,7 +337,12 @@ pub fn uncovered_witness(a: &[Pattern], b: &Pattern) -> Option<String> {
 
 /// Every path of a pattern starts with its literal prefix: when neither prefix extends the
 /// other, the patterns are disjoint without a search.
+/// A remote pattern and a local one never share a path either (a local `**/x.csv` would
+/// otherwise reach `s3://b/x.csv`).
 fn prefixes_compatible(a: &Pattern, b: &Pattern) -> bool {
+    if a.remote != b.remote {
+        return false;
+    }
     let (x, y) = (a.literal_prefix.as_str(), b.literal_prefix.as_str());
     x.starts_with(y) || y.starts_with(x)
 }

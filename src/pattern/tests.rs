@@ -554,3 +554,29 @@ fn open_values_and_what_is_spelled() {
     assert!(!symbol.has_open_value());
     assert!(unit.spelled_only().is_none());
 }
+
+#[test]
+fn remote_roots_are_their_own_namespace() {
+    let object = p(&[lit("s3://my-bucket/reports/"), hole("day"), lit(".csv")]);
+    assert!(object.is_remote() && object.is_absolute());
+    assert_eq!(object.display(), "s3://my-bucket/reports/{day}.csv");
+    assert!(object.matches("s3://my-bucket/reports/2024-01-01.csv"));
+    // A synced prefix covers the object; a local path with the same tail, a whole local tree,
+    // a leading `**/` and another bucket do not meet it.
+    let synced = subtree(&[lit("s3://my-bucket/reports")]);
+    assert_eq!(rel(&synced, &object), Relation::Covers);
+    for local in [
+        "/my-bucket/reports/*.csv",
+        "/**",
+        "**/*.csv",
+        "s3://other/reports/*",
+    ] {
+        assert_eq!(rel(&g(local), &object), Relation::Disjoint, "{local}");
+    }
+    assert!(!object.matches("/my-bucket/reports/x.csv"));
+    // `host:path` spelled as a URL, and plain text that only looks like one, are not remote.
+    assert!(p(&[lit("rsync://backup/module/db")]).is_remote());
+    for plain in ["s3:/b/k", "s3://", "/data/s3://x", "S3://b/k", "data:x"] {
+        assert!(!p(&[lit(plain)]).is_remote(), "{plain}");
+    }
+}

@@ -56,6 +56,12 @@ pub fn is_anchored(pattern: &Pattern) -> bool {
     if pattern.is_subtree() && (text == "/" || text.is_empty()) {
         return false;
     }
+    if pattern.is_remote() {
+        // `s3://{bucket}/x` could be any bucket: the bucket or host must be spelled.
+        let host = text.split_once("://").map_or("", |(_, rest)| rest);
+        let host = host.split('/').next().unwrap_or("");
+        return !host.is_empty() && !host.contains(['{', '*', '?', '[', '$']);
+    }
     if pattern.is_absolute() {
         // `/{dir}/x` is as unknown as `{dir}/x`.
         return !text.starts_with("/{") && !text.starts_with("/*");

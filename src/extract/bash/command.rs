@@ -195,19 +195,79 @@ fn select(select: Select, operands: &[Operand]) -> &[Operand] {
     operands.get(range).unwrap_or_default()
 }
 
-/// An operand that names another machine (`host:path`, `rsync://`, `https://`).
-fn is_remote(word: &Word, remote_operands: bool) -> bool {
+/// URL schemes of object stores and file-transfer services: an operand spelled with one is a
+/// remote resource (a path-like pattern of its own namespace, see
+/// [`crate::pattern::Pattern::is_remote`]); other URLs (`https://`) are no path.
+const REMOTE_SCHEMES: &[&str] = &[
+    "s3", "s3a", "s3n", "gs", "gcs", "az", "abfs", "abfss", "wasb", "wasbs", "hdfs", "r2", "oss",
+    "b2", "rsync", "ssh", "sftp", "rclone",
+];
+
+/// The scheme of a URL's leading text, when it is one of [`REMOTE_SCHEMES`].
+pub(super) fn remote_scheme(text: &str) -> Option<&str> {
+    let (scheme, _) = text.split_once("://")?;
+    REMOTE_SCHEMES.contains(&scheme).then_some(scheme)
+}
+
+/// What an operand names, as far as the machine is concerned.
+enum Where {
+    Local,
+    /// On another machine or in an object store: the remote pattern's expression
+    /// (`s3://b/k`; `host:/p` as `ssh://host/p`; `host::mod/p` as `rsync://host/mod/p`;
+    /// `remote:p` of rclone as `rclone://remote/p`).
+    Remote(Expr),
+    /// Elsewhere, but not a resource knockon follows (`https://...`).
+    Elsewhere,
+}
+
+/// Where an operand is (`host:path`, `rsync://`, `s3://`, `https://`); `host:path` counts only
+/// for rows with `remote_operands`, and is written with the row's `remote_scheme` (`ssh` when
+/// none is given; `host::module` is always rsync's daemon).
+fn remote(word: &Word, remote_operands: bool, scheme: Option<&str>) -> Where {
     let lead = word.leading_lit();
     if lead.contains("://") {
-        return true;
+        return match remote_scheme(&lead) {
+            Some(_) => Where::Remote(word.expr()),
+            None => Where::Elsewhere,
+        };
     }
     if !remote_operands {
-        return false;
+        return Where::Local;
     }
-    match (lead.find(':'), lead.find('/')) {
-        (Some(colon), slash) => colon > 0 && slash.is_none_or(|s| colon < s),
-        _ => false,
+    let Some(colon) = lead.find(':') else {
+        return Where::Local;
+    };
+    if colon == 0 || lead.find('/').is_some_and(|s| s < colon) {
+        return Where::Local;
     }
+    let host = lead.get(..colon).unwrap_or_default();
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let (scheme, skip) = if lead.get(colon + 1..).is_some_and(|r| r.starts_with(':')) {
+        ("rsync", colon + 2)
+    } else {
+        (scheme.unwrap_or("ssh"), colon + 1)
+    };
+    let valid = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '[' | ']'));
+    if !valid {
+        return Where::Elsewhere;
+    }
+    let rest = word.slice_from(skip).expr();
+    let relative = !lead.get(skip..).is_some_and(|r| r.starts_with('/')) && scheme == "ssh";
+    let root = format!(
+        "{scheme}://{host}{}",
+        match (
+            relative,
+            lead.get(skip..).is_some_and(|r| r.starts_with('/'))
+        ) {
+            (true, _) => "/~/",
+            (false, true) => "",
+            (false, false) => "/",
+        }
+    );
+    Where::Remote(normalize_concat(vec![Expr::lit(root), rest]))
 }
 
 /// Whether the path's last part is a glob: listing it lists the matches, not a directory.
@@ -530,20 +590,36 @@ impl<'a> Walker<'a> {
             return;
         }
         let all_args = args;
+        // `/srv/app/venv/bin/celery -A proj worker`: an installed program's subcommands are
+        // the program's.
+        let name = match name.rsplit_once('/') {
+            Some((dir, base))
+                if (SYSTEM_BIN_DIRS.contains(&dir)
+                    || (dir.starts_with('/')
+                        && (dir.ends_with("/bin") || dir.ends_with("/sbin"))))
+                    && self.models.has_subcommands(base) =>
+            {
+                base.to_string()
+            }
+            _ => name,
+        };
         let (name, args) = self.subcommand(name, args);
         match self.lookup(&name) {
             // `celery -A proj worker`: the application option comes before the subcommand.
-            Lookup::Model(_, CommandModel::Interpreter(m)) if !m.app_flags.is_empty() => {
-                self.interpreter(m, all_args, line)
+            Lookup::Model(via, CommandModel::Interpreter(m)) if !m.app_flags.is_empty() => {
+                self.interpreter(m, &via, all_args, line)
             }
             Lookup::Model(via, model) => self.apply(model, &via, args, line, feed),
             Lookup::Script => self.run_ref(first.expr(), line),
             // A program no model knows may be one a repository declares (`crm-sync`).
-            Lookup::Unknown if is_program_name(&name) => self.facts.runs.push(RunRef {
-                scope: self.scope,
-                line,
-                target: RunTarget::Program { name },
-            }),
+            Lookup::Unknown if is_program_name(&name) => {
+                self.unknown_program_options(&name, args, line);
+                self.facts.runs.push(RunRef {
+                    scope: self.scope,
+                    line,
+                    target: RunTarget::Program { name },
+                })
+            }
             Lookup::Unknown => {}
         }
     }
@@ -711,7 +787,7 @@ impl<'a> Walker<'a> {
         match model {
             CommandModel::Operands(m) => self.operands(m, via, args, line, feed),
             CommandModel::Wrapper(m) => self.wrapper(m, via, args, line, feed),
-            CommandModel::Interpreter(m) => self.interpreter(m, args, line),
+            CommandModel::Interpreter(m) => self.interpreter(m, via, args, line),
             CommandModel::Xargs(m) => self.xargs(m, args, line),
             CommandModel::Find => self.find(via, args, line, feed),
             CommandModel::Test(m) => self.test_words(m, args, line),
@@ -806,10 +882,12 @@ impl<'a> Walker<'a> {
                 mode => mode,
             };
             for operand in select(rule.select, &operands) {
-                if is_remote(&operand.word, m.remote_operands) {
-                    continue;
-                }
-                let mut expr = operand.word.expr();
+                let mut expr =
+                    match remote(&operand.word, m.remote_operands, m.remote_scheme.as_deref()) {
+                        Where::Local => operand.word.expr(),
+                        Where::Remote(expr) => expr,
+                        Where::Elsewhere => continue,
+                    };
                 if let Some(base) = &operand.base {
                     expr = rebase_on(base, expr);
                 }
@@ -831,10 +909,11 @@ impl<'a> Walker<'a> {
         for (flag, value) in &parsed.flags {
             let Some(value) = value else { continue };
             for rule in flag_rules.iter().filter(|r| r.flags.contains(flag)) {
-                if is_remote(value, m.remote_operands) {
-                    continue;
-                }
-                let expr = value.expr();
+                let expr = match remote(value, m.remote_operands, m.remote_scheme.as_deref()) {
+                    Where::Local => value.expr(),
+                    Where::Remote(expr) => expr,
+                    Where::Elsewhere => continue,
+                };
                 let targets = if rule.dest == Dest::Path {
                     vec![expr]
                 } else {
@@ -1046,6 +1125,7 @@ impl<'a> Walker<'a> {
         let Some(wrapped) = wrapped_command(m, args) else {
             return;
         };
+        let binds = self.container_options(m, via, args, line);
         for word in wrapped.assignments {
             let lead = word.leading_lit();
             if let Some((name, _)) = lead.split_once('=') {
@@ -1060,20 +1140,127 @@ impl<'a> Walker<'a> {
                 let label = format!("{via} {name}");
                 let first = self.facts.accesses.len();
                 self.run(wrapped.command, line, feed);
-                for access in self.facts.accesses.iter_mut().skip(first) {
+                // A new container (a row that binds volumes: `docker run`) has a file system
+                // of its own: only its paths under a bound host directory are the host's.
+                let fresh = !m.volume_flags.is_empty() || !m.mount_flags.is_empty();
+                let mut kept = Vec::new();
+                for mut access in self.facts.accesses.drain(first..) {
                     access.via = format!("{} (in {label})", access.via);
+                    if let crate::extract::RawResource::Path(target) = &mut access.resource {
+                        match host_path(&target.expr, &binds) {
+                            Some(host) => target.expr = host,
+                            None if fresh => continue,
+                            None => {}
+                        }
+                    }
+                    kept.push(access);
                 }
+                self.facts.accesses.extend(kept);
             }
             None => self.run(wrapped.command, line, feed),
         }
     }
 
-    fn interpreter(&mut self, m: &InterpreterModel, args: &[Word], line: u32) {
+    /// A container runner's own options (`docker run`): `--env-file F` reads F, `-e K=V` sets
+    /// K for the command, and `-v HOST:CTR` / `--mount type=bind,source=HOST,target=CTR`
+    /// bind a literal absolute host directory, returned as (container, host) pairs.
+    fn container_options(
+        &mut self,
+        m: &WrapperModel,
+        via: &str,
+        args: &[Word],
+        line: u32,
+    ) -> Vec<(String, String)> {
+        if m.flag_values.is_empty()
+            && m.env_flags.is_empty()
+            && m.volume_flags.is_empty()
+            && m.mount_flags.is_empty()
+        {
+            return Vec::new();
+        }
         let parsed = parse_args(&m.syntax, args, &FlagSet::default());
+        let mut binds = Vec::new();
+        for (flag, value) in &parsed.flags {
+            let Some(value) = value else { continue };
+            for rule in m.flag_values.iter().filter(|r| r.flags.contains(flag)) {
+                self.emit(
+                    value.expr(),
+                    rule.mode,
+                    Reach::Exact,
+                    None,
+                    line,
+                    via.to_string(),
+                );
+            }
+            if m.env_flags.contains(flag) {
+                let lead = value.leading_lit();
+                if let Some((name, _)) = lead.split_once('=')
+                    && is_name(name)
+                {
+                    let set = value.slice_from(name.chars().count() + 1).value_expr();
+                    self.emit_env(name, Mode::Set, Some(set), line, "docker run -e");
+                }
+            }
+            let Some(text) = value.lit() else { continue };
+            let bind = if m.volume_flags.contains(flag) {
+                let mut parts = text.split(':');
+                parts.next().zip(parts.next())
+            } else if m.mount_flags.contains(flag) {
+                let field = |keys: &[&str]| {
+                    text.split(',').find_map(|kv| {
+                        let (k, v) = kv.split_once('=')?;
+                        keys.contains(&k).then_some(v)
+                    })
+                };
+                let bind = field(&["type"]).is_none_or(|t| t == "bind");
+                field(&["source", "src"])
+                    .zip(field(&["target", "destination", "dst"]))
+                    .filter(|_| bind)
+            } else {
+                None
+            };
+            if let Some((host, container)) = bind
+                && host.starts_with('/')
+                && container.starts_with('/')
+                && container.len() > 1
+            {
+                binds.push((
+                    container.trim_end_matches('/').to_string(),
+                    host.trim_end_matches('/').to_string(),
+                ));
+            }
+        }
+        // Longest container path first, so nested mounts win.
+        binds.sort_by_key(|(c, _)| std::cmp::Reverse(c.len()));
+        binds
+    }
+
+    fn interpreter(&mut self, m: &InterpreterModel, via: &str, args: &[Word], line: u32) {
         if !m.app_flags.is_empty() || m.app_operand {
+            // An application server's options may follow its subcommand or the application
+            // (`celery worker -A proj -Q q`, `gunicorn app:app -w 4`).
+            let syntax = OptionSyntax {
+                options_first: false,
+                ..m.syntax.clone()
+            };
+            let parsed = parse_args(&syntax, args, &FlagSet::default());
+            self.launched_program(m, via, &parsed, args, line);
             return self.app_server(m, &parsed, line);
         }
+        let parsed = parse_args(&m.syntax, args, &FlagSet::default());
+        self.launched_program(m, via, &parsed, args, line);
         if let Some(module) = parsed.value(&m.module_flags) {
+            // `python3 -m celery -A proj worker`: a modelled program run as a module is that
+            // program with the words after the module.
+            if let Some(name) = module.lit()
+                && let Some(rest) = module_rest(args, &m.module_flags, &name)
+                && !is_python_name(&name)
+                && self.models.command(&name).is_some()
+            {
+                let mut words = vec![Word::from_lit(&name, module.line)];
+                words.extend_from_slice(rest);
+                return self.run(&words, line, None);
+            }
             if let Some(module) = module.lit() {
                 self.facts.runs.push(RunRef {
                     scope: self.scope,
@@ -1101,6 +1288,103 @@ impl<'a> Walker<'a> {
         }
         if let Some(script) = parsed.operands.first() {
             self.run_ref(script.word.expr(), line);
+        }
+    }
+
+    /// What a launched program does itself, besides running its application: the paths among
+    /// its options (`--logfile`, `--pidfile`) and the queues it consumes (`-Q a,b`).
+    fn launched_program(
+        &mut self,
+        m: &InterpreterModel,
+        via: &str,
+        parsed: &Parsed,
+        args: &[Word],
+        line: u32,
+    ) {
+        for (flag, value) in &parsed.flags {
+            let Some(value) = value else { continue };
+            for rule in m.flag_values.iter().filter(|r| r.flags.contains(flag)) {
+                let reach = if rule.reach == ReachKind::Tree {
+                    Reach::Tree
+                } else {
+                    Reach::Exact
+                };
+                self.emit(value.expr(), rule.mode, reach, None, line, via.to_string());
+            }
+        }
+        if let Some(queue) = &m.queue {
+            self.resource(queue, via, args, line);
+        }
+    }
+
+    /// A program no model knows (`myworker --input-dir /data/in --kafka-topic orders`): long
+    /// options named like a path (`--*-dir`, `--*-file`, `--*-path`, `--*-log`) or a queue
+    /// (`--*-topic`, `--*-queue`) are taken as such, in [`Mode::Unknown`]: what the program
+    /// does with them is not known, so impact rules treat them as mentions only (never as a
+    /// producer that hides a finding, nor as a cleanup), and queue names are of an unknown
+    /// broker. At most [`MAX_GUESSED_OPTIONS`] per command.
+    fn unknown_program_options(&mut self, name: &str, args: &[Word], line: u32) {
+        let via = format!("{name} (option names)");
+        let mut found = 0;
+        let mut i = 0;
+        while let Some(word) = args.get(i) {
+            i += 1;
+            if found >= MAX_GUESSED_OPTIONS {
+                break;
+            }
+            let lead = word.leading_lit();
+            let Some(body) = lead.strip_prefix("--") else {
+                continue;
+            };
+            let (option, value) = match body.split_once('=') {
+                Some((option, _)) => (option, word.slice_from(3 + option.chars().count())),
+                None => match args.get(i) {
+                    Some(next) if !next.leading_lit().starts_with('-') || next.lit().is_none() => {
+                        i += 1;
+                        (body, next.clone())
+                    }
+                    _ => continue,
+                },
+            };
+            let Some(kind) = guessed_option(option) else {
+                continue;
+            };
+            if value.is_empty() {
+                continue;
+            }
+            found += 1;
+            match kind {
+                Guessed::Path => {
+                    // A literal value names a path only when it is spelled like one.
+                    if value.lit().is_some_and(|l| !l.contains('/')) {
+                        continue;
+                    }
+                    self.emit(
+                        value.expr(),
+                        Mode::Unknown,
+                        Reach::Exact,
+                        None,
+                        line,
+                        via.clone(),
+                    );
+                }
+                Guessed::Queue(role) => {
+                    self.facts.accesses.push(crate::extract::RawAccess {
+                        resource: crate::extract::RawResource::Queue(crate::extract::QueueTarget {
+                            broker: crate::extract::Broker::Unknown,
+                            role,
+                            name: value.expr(),
+                            exchange: None,
+                            bound_queue: None,
+                            fields: Vec::new(),
+                        }),
+                        mode: Mode::Unknown,
+                        line,
+                        scope: self.scope,
+                        via: via.clone(),
+                    });
+                }
+            }
         }
     }
 
@@ -1376,6 +1660,79 @@ fn is_program_name(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// The words after a module option's value (`python3 -m celery -A proj worker`: `-A proj
+/// worker`), when the option is written `-m NAME` or `-mNAME`.
+fn module_rest<'w>(args: &'w [Word], module_flags: &FlagSet, name: &str) -> Option<&'w [Word]> {
+    for (i, word) in args.iter().enumerate() {
+        let Some(text) = word.lit() else { continue };
+        let Some(flag) = Flag::parse(&text).or_else(|| {
+            let letter = text.strip_prefix('-')?.chars().next()?;
+            Some(Flag::Short(letter))
+        }) else {
+            continue;
+        };
+        if !module_flags.contains(&flag) {
+            continue;
+        }
+        if text.len() > 2 && text.get(2..) == Some(name) && !text.starts_with("--") {
+            return args.get(i + 1..);
+        }
+        if args.get(i + 1).and_then(Word::lit).as_deref() == Some(name) {
+            return args.get(i + 2..);
+        }
+        return None;
+    }
+    None
+}
+
+/// A container path under a bind mount, as the host path (`/data/x` with `-v /srv/d:/data`:
+/// `/srv/d/x`); `None` when the path does not start with a mounted directory's literal path.
+fn host_path(expr: &Expr, binds: &[(String, String)]) -> Option<Expr> {
+    let (first, rest) = match expr {
+        Expr::Lit { text } => (text.as_str(), &[][..]),
+        Expr::Concat { parts } => match parts.split_first() {
+            Some((Expr::Lit { text }, rest)) => (text.as_str(), rest),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let (container, host) = binds.iter().find(|(c, _)| {
+        first
+            .strip_prefix(c.as_str())
+            .is_some_and(|r| r.is_empty() || r.starts_with('/'))
+    })?;
+    let tail = first.get(container.len()..).unwrap_or_default();
+    let mut parts = vec![Expr::lit(format!("{host}{tail}"))];
+    parts.extend(rest.iter().cloned());
+    Some(normalize_concat(parts))
+}
+
+/// Most options of an unknown program taken as paths or queues (see
+/// [`Walker::unknown_program_options`]).
+const MAX_GUESSED_OPTIONS: usize = 16;
+
+/// What an unknown program's option is named like.
+enum Guessed {
+    Path,
+    Queue(crate::extract::QueueRole),
+}
+
+/// `input-dir`, `out_file`, `error-log`: a path; `kafka-topic`, `jobs_queue`: a queue.
+fn guessed_option(option: &str) -> Option<Guessed> {
+    use crate::extract::QueueRole;
+    let lower = option.to_ascii_lowercase();
+    let suffix = lower
+        .rsplit(['-', '_'])
+        .next()
+        .filter(|_| lower.contains(['-', '_']))?;
+    match suffix {
+        "dir" | "file" | "path" | "log" => Some(Guessed::Path),
+        "topic" => Some(Guessed::Queue(QueueRole::Topic)),
+        "queue" => Some(Guessed::Queue(QueueRole::Queue)),
+        _ => None,
+    }
 }
 
 /// The module of an application reference: `pkg.wsgi:app`, `pkg.main:create_app()`,

@@ -1508,3 +1508,116 @@ fn skipping_an_optional_step_or_sourcing_settings_is_no_requirement() {
         env(&f)
     );
 }
+
+#[test]
+fn celery_workers_consume_their_queues_and_write_their_files() {
+    let f = facts(
+        "celery -A proj worker -Q orders,emails -X slow --hostname w1@%h --logfile /var/log/w.log --pidfile /run/w.pid\n\
+         celery worker -A proj --queues=reports -l info\n\
+         python3 -m celery -A proj worker -Q billing\n\
+         /srv/app/venv/bin/celery -A proj beat -s /var/lib/celery/schedule\n",
+    );
+    let celery = |name| queue(Broker::Celery, QueueRole::Queue, lit(name));
+    assert_eq!(
+        queues(&f),
+        vec![
+            (Mode::Consume, 1, celery("orders")),
+            (Mode::Consume, 1, celery("emails")),
+            (Mode::Consume, 2, celery("reports")),
+            (Mode::Consume, 3, celery("billing")),
+        ]
+    );
+    assert_eq!(
+        paths(&f),
+        vec![
+            (Mode::Append, 1, lit("/var/log/w.log")),
+            (Mode::Write, 1, lit("/run/w.pid")),
+            (Mode::Write, 4, lit("/var/lib/celery/schedule")),
+        ]
+    );
+    // Excluded queues, a worker of the default queue and a task call consume nothing; a
+    // queue name that is only text elsewhere is no queue.
+    let f = facts(
+        "celery -A proj worker -X billing\ncelery -A proj worker\necho -Q billing\ncelery -A proj call t --queue billing\n",
+    );
+    assert!(
+        queues(&f)
+            .iter()
+            .all(|(mode, _, q)| *mode != Mode::Consume || q.role != QueueRole::Queue),
+        "{:?}",
+        queues(&f)
+    );
+}
+
+#[test]
+fn unknown_programs_options_named_like_paths_and_queues_are_mentions() {
+    let f = facts(
+        "myworker --input-dir /data/in --out-file=/srv/x.csv --kafka-topic orders --jobs_queue jobs\n",
+    );
+    assert_eq!(
+        paths(&f),
+        vec![
+            (Mode::Unknown, 1, lit("/data/in")),
+            (Mode::Unknown, 1, lit("/srv/x.csv")),
+        ]
+    );
+    assert_eq!(
+        queues(&f),
+        vec![
+            (
+                Mode::Unknown,
+                1,
+                queue(Broker::Unknown, QueueRole::Topic, lit("orders"))
+            ),
+            (
+                Mode::Unknown,
+                1,
+                queue(Broker::Unknown, QueueRole::Queue, lit("jobs"))
+            ),
+        ]
+    );
+    // Other option names, a value that is not spelled like a path, an option without a value,
+    // and a modelled program's options are not guessed.
+    let f = facts(
+        "myworker --log-level debug --state-dir state --dry-run --topic orders --output-file\n\
+         cp --target-directory /srv/a /tmp/b\n",
+    );
+    assert!(
+        f.accesses.iter().all(|a| a.mode != Mode::Unknown),
+        "{:#?}",
+        f.accesses
+    );
+}
+
+#[test]
+fn docker_run_binds_host_paths_and_sets_the_environment() {
+    let f = facts(
+        "docker run --rm -v /srv/data:/data --mount type=bind,source=/srv/logs,target=/var/log/app \
+         -e OUT_DIR=/data/out --env-file /etc/app.env img:1 sh -c 'rm -rf /data/tmp; echo x >> /var/log/app/a.log; rm /tmp/x'\n",
+    );
+    assert_eq!(
+        paths(&f),
+        vec![
+            (Mode::Read, 1, lit("/etc/app.env")),
+            (Mode::Delete, 1, lit("/srv/data/tmp")),
+            (Mode::Append, 1, lit("/srv/logs/a.log")),
+        ]
+    );
+    assert_eq!(env_names(&f, Mode::Set), vec!["OUT_DIR".to_string()]);
+    // A named volume, a relative source and a path that only shares a prefix's text are not
+    // bound, so they are the container's own; an image with no command runs nothing here.
+    let f = facts(
+        "docker run -v pgdata:/var/lib/postgresql -v ./conf:/conf -v /srv/data:/data img ls /var/lib/postgresql /conf /database\ndocker run -d img\n",
+    );
+    assert!(paths(&f).is_empty(), "{:?}", paths(&f));
+    // The command's queues are still its own.
+    let f = facts("docker run --rm shop celery -A shop worker -Q billing\n");
+    assert_eq!(
+        queues(&f),
+        vec![(
+            Mode::Consume,
+            1,
+            queue(Broker::Celery, QueueRole::Queue, lit("billing"))
+        )]
+    );
+}

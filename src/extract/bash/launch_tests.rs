@@ -69,3 +69,21 @@ fn unknown_programs_are_named_for_the_manifests() {
     // A function of the script is not a program; neither is a computed name.
     assert!(runs("crm_sync() { :; }\ncrm_sync\n").is_empty());
 }
+
+#[test]
+fn modelled_programs_run_as_python_modules_are_those_programs() {
+    // `python3 -m celery` is `celery`: the worker imports the application.
+    assert_eq!(
+        runs("python3 -m celery -A crm worker -Q sync\n"),
+        vec![
+            (1, "module crm".into()),
+            (1, "module crm.celery".into()),
+            (1, "module crm.app".into()),
+        ]
+    );
+    // A module no model knows is the repository's own.
+    assert_eq!(
+        runs("python3 -m crm.sync --once\n"),
+        vec![(1, "module crm.sync".into())]
+    );
+}

@@ -208,7 +208,14 @@ fn spec_words(spec: &ArgSpec, parsed: &Parsed, rest: &[&Word]) -> Vec<Word> {
             .map(|i| pick(i + 1..(i + 2).min(n)))
             .unwrap_or_default(),
     };
-    words.into_iter().filter(|w| !w.is_empty()).collect()
+    let words = words.into_iter().filter(|w| !w.is_empty());
+    match spec.split {
+        Some(c) => words
+            .flat_map(|w| w.split_on(c))
+            .filter(|w| !w.is_empty())
+            .collect(),
+        None => words.collect(),
+    }
 }
 
 /// The fields of the message a publish sends, from the first body spec that finds a body.

@@ -625,7 +625,89 @@ fn rsync_copies_moves_and_deletes() {
             (Mode::MoveTo, 3, lit("/mirror/"), Reach::Tree),
             (Mode::Delete, 3, lit("/mirror/"), Reach::Tree),
             (Mode::CopyFrom, 4, lit("/data/"), Reach::Tree),
+            (Mode::MoveTo, 4, lit("ssh://host/srv/data/"), Reach::Tree),
         ]
+    );
+}
+
+#[test]
+fn remote_operands_are_remote_patterns_never_local_paths() {
+    let f = facts(
+        "cd /srv
+         rsync -a --password-file /etc/rsync.pass --log-file /var/log/rsync.log out/ backup::dumps/db/
+         rsync -a /data/x host:rel/y
+         scp app@db1:/etc/app.conf ./app.conf
+         aws s3 sync /data/out s3://acme/reports/ --delete
+         aws s3 rm s3://acme/tmp/ --recursive
+         gsutil cp /data/x.csv gs://acme/in/
+         rclone move /spool s3remote:bucket/spool
+         curl -o /tmp/page https://example.com/page
+",
+    );
+    assert_eq!(
+        summary(&f),
+        vec![
+            (
+                Mode::CopyFrom,
+                2,
+                Expr::Join {
+                    parts: vec![lit("/srv"), lit("out/")]
+                },
+                Reach::Tree
+            ),
+            (
+                Mode::MoveTo,
+                2,
+                lit("rsync://backup/dumps/db/"),
+                Reach::Tree
+            ),
+            (Mode::Read, 2, lit("/etc/rsync.pass"), Reach::Exact),
+            (Mode::Append, 2, lit("/var/log/rsync.log"), Reach::Exact),
+            (Mode::CopyFrom, 3, lit("/data/x"), Reach::Tree),
+            (Mode::MoveTo, 3, lit("ssh://host/~/rel/y"), Reach::Tree),
+            (
+                Mode::CopyFrom,
+                4,
+                lit("ssh://db1/etc/app.conf"),
+                Reach::Exact
+            ),
+            (
+                Mode::MoveTo,
+                4,
+                Expr::Join {
+                    parts: vec![lit("/srv"), lit("app.conf")]
+                },
+                Reach::Exact
+            ),
+            (Mode::CopyFrom, 5, lit("/data/out"), Reach::Tree),
+            (Mode::MoveTo, 5, lit("s3://acme/reports/"), Reach::Tree),
+            (Mode::Delete, 5, lit("s3://acme/reports/"), Reach::Tree),
+            (Mode::Delete, 6, lit("s3://acme/tmp/"), Reach::Tree),
+            (Mode::CopyFrom, 7, lit("/data/x.csv"), Reach::Exact),
+            (Mode::MoveTo, 7, lit("gs://acme/in/x.csv"), Reach::Exact),
+            (Mode::MoveFrom, 8, lit("/spool"), Reach::Tree),
+            (
+                Mode::MoveTo,
+                8,
+                lit("rclone://s3remote/bucket/spool"),
+                Reach::Tree
+            ),
+            (Mode::Write, 9, lit("/tmp/page"), Reach::Exact),
+        ]
+    );
+    // Text that only looks remote stays local: a colon after a slash, a URL of no store.
+    let f = facts(
+        "cp /data/a:b /data/c
+rsync -a ./x:y /backup/
+wget -O /tmp/x ftp://mirror/x
+",
+    );
+    assert!(
+        summary(&f)
+            .iter()
+            .all(|(_, _, e, _)| !format!("{e:?}").contains("://")),
+        "{:?}",
+        summary(&f)
     );
 }
 
@@ -931,7 +1013,8 @@ fn container_exec_runs_its_command_inside_the_named_container() {
             "rm (in podman exec web)",
         ]
     );
-    // A container name alone runs nothing; `docker run IMAGE cmd` is not seen through.
+    // A container name alone runs nothing; `docker run IMAGE cmd` touches no host path outside
+    // a bound volume.
     let none = facts("docker exec web\nkubectl exec api-0\ndocker run --rm alpine rm /x\n");
     assert!(
         with_mode(&none, Mode::Delete).is_empty(),
@@ -1045,7 +1128,7 @@ fn a_producer_in_a_substitution_feeds_the_command() {
 }
 
 #[test]
-fn object_store_commands_touch_the_local_side() {
+fn object_store_commands_touch_both_sides() {
     let f = facts(
         "aws s3 cp /data/out/report.csv s3://bucket/reports/\n\
          aws s3 sync s3://bucket/in /data/in --delete\n\
@@ -1055,8 +1138,16 @@ fn object_store_commands_touch_the_local_side() {
         summary(&f),
         vec![
             (Mode::CopyFrom, 1, lit("/data/out/report.csv"), Reach::Exact),
+            (
+                Mode::MoveTo,
+                1,
+                lit("s3://bucket/reports/report.csv"),
+                Reach::Exact
+            ),
+            (Mode::CopyFrom, 2, lit("s3://bucket/in"), Reach::Tree),
             (Mode::MoveTo, 2, lit("/data/in"), Reach::Tree),
             (Mode::Delete, 2, lit("/data/in"), Reach::Tree),
+            (Mode::CopyFrom, 3, lit("gs://b/x.csv"), Reach::Exact),
             (Mode::MoveTo, 3, lit("/data/x.csv"), Reach::Exact),
         ]
     );

@@ -218,6 +218,20 @@ impl Word {
         self.atoms.is_empty()
     }
 
+    /// The word cut at each literal `c` (`-Q a,b`: `a` and `b`); expansions stay whole.
+    pub fn split_on(&self, c: char) -> Vec<Word> {
+        self.atoms
+            .split(|a| matches!(a, Atom::Char { c: ch, .. } if *ch == c))
+            .map(|atoms| Word {
+                atoms: atoms.to_vec(),
+                line: self.line,
+                scope: self.scope,
+                source: self.source.clone(),
+                reads: None,
+            })
+            .collect()
+    }
+
     pub fn is_placeholder(&self) -> bool {
         matches!(self.atoms.as_slice(), [Atom::Expr(e)] if *e == placeholder())
     }

@@ -357,6 +357,19 @@ impl<'a> Extractor<'a> {
                 None => Expr::lit(access.default.as_deref()?),
             },
         };
+        // An object's key in a bucket: `s3://BUCKET/KEY`. Without a bucket there is no access.
+        let base = match &access.bucket {
+            None => base,
+            Some(bucket) => {
+                let name = self.translate(m.args.get(&bucket.arg)?, ctx);
+                concat(vec![
+                    Expr::lit(format!("{}://", bucket.scheme)),
+                    name,
+                    Expr::lit("/"),
+                    base,
+                ])
+            }
+        };
         let recursive = match &access.recursive {
             None => true,
             Some(flag) => m.args.get(flag).is_some_and(|n| n.kind() == "true"),

@@ -407,6 +407,9 @@ impl<'a> Extractor<'a> {
         ctx: &Ctx,
     ) -> Vec<FieldUse> {
         match q.mode {
+            // A task's fields are the task's; the queue it is routed to (`queue=`) carries none
+            // of its own.
+            Mode::Publish if q.broker == Broker::Celery && q.role != QueueRole::Task => Vec::new(),
             Mode::Publish if q.broker == Broker::Celery => {
                 self.celery_publish_fields(call, m, q, ctx)
             }

@@ -1322,3 +1322,40 @@ fn settings_fields_are_their_variables() {
         "env(OUT_DIR, \"/srv/out\")"
     );
 }
+
+#[test]
+fn boto3_s3_objects_are_keys_in_their_bucket() {
+    let f = facts(
+        "import boto3\ns3 = boto3.client('s3')\n\
+         s3.upload_file('/data/out/a.csv', 'acme', 'daily/a.csv')\n\
+         s3.put_object(Bucket='acme', Key='daily/latest.txt', Body=b'x')\n\
+         s3.download_file(Bucket='acme', Key='in/x.csv', Filename='/data/in/x.csv')\n\
+         s3.delete_object(Bucket='acme', Key='daily/old.csv')\n\
+         s3.list_objects_v2(Bucket='acme', Prefix='daily/')\n",
+    );
+    let found = accesses(&f);
+    for expected in [
+        r#"L3 read exact "/data/out/a.csv" via S3.upload_file"#,
+        r#"L3 write exact "s3://acme/daily/a.csv" via S3.upload_file"#,
+        r#"L4 write exact "s3://acme/daily/latest.txt" via S3.put_object"#,
+        r#"L5 read exact "s3://acme/in/x.csv" via S3.download_file"#,
+        r#"L5 write exact "/data/in/x.csv" via S3.download_file"#,
+        r#"L6 delete exact "s3://acme/daily/old.csv" via S3.delete_object"#,
+        r#"L7 list tree cat("s3://acme/daily/", g"*") via S3.list_objects_v2"#,
+    ] {
+        assert!(
+            found.iter().any(|a| a == expected),
+            "{expected}: {found:#?}"
+        );
+    }
+    // Not an S3 client: a same-named method of another object, and a call without a bucket.
+    let f = facts(
+        "class Store:\n    def upload_file(self, a, b, c): pass\nStore().upload_file('/x', 'b', 'k')\n\
+         import boto3\ns3 = boto3.client('s3')\ns3.put_object(Key='k', Body=b'x')\n",
+    );
+    assert!(
+        accesses(&f).iter().all(|a| !a.contains("s3://")),
+        "{:#?}",
+        accesses(&f)
+    );
+}

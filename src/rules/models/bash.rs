@@ -236,6 +236,7 @@ impl Kind {
                 "skip_operands",
                 "skip_unless_flags",
                 "remote_operands",
+                "remote_scheme",
                 "operands",
                 "flag_values",
                 "key_operands",
@@ -253,6 +254,10 @@ impl Kind {
                 "inert_flags",
                 "command_flags",
                 "container",
+                "flag_values",
+                "env_flags",
+                "volume_flags",
+                "mount_flags",
             ],
             Kind::Interpreter => &[
                 "value_flags",
@@ -261,6 +266,9 @@ impl Kind {
                 "module_flags",
                 "app_flags",
                 "app_operand",
+                "flag_values",
+                "broker",
+                "use",
             ],
             Kind::Xargs => &["value_flags", "replace_flags"],
             Kind::Find | Kind::Source => &[],
@@ -337,6 +345,7 @@ struct RawCommand {
     skip_unless_flags: Vec<Flag>,
     #[serde(default)]
     remote_operands: bool,
+    remote_scheme: Option<String>,
     #[serde(default)]
     operands: Vec<RawOperand>,
     #[serde(default)]
@@ -394,6 +403,12 @@ struct RawCommand {
     listen_prefixes: Vec<String>,
     #[serde(default)]
     container: bool,
+    #[serde(default)]
+    env_flags: Vec<Flag>,
+    #[serde(default)]
+    volume_flags: Vec<Flag>,
+    #[serde(default)]
+    mount_flags: Vec<Flag>,
 }
 
 impl RawCommand {
@@ -407,6 +422,7 @@ impl RawCommand {
             ("skip_operands", self.skip_operands != 0),
             ("skip_unless_flags", !self.skip_unless_flags.is_empty()),
             ("remote_operands", self.remote_operands),
+            ("remote_scheme", self.remote_scheme.is_some()),
             ("operands", !self.operands.is_empty()),
             ("flag_values", !self.flag_values.is_empty()),
             ("key_operands", !self.key_operands.is_empty()),
@@ -442,6 +458,9 @@ impl RawCommand {
             ("port_flags", !self.port_flags.is_empty()),
             ("listen_prefixes", !self.listen_prefixes.is_empty()),
             ("container", self.container),
+            ("env_flags", !self.env_flags.is_empty()),
+            ("volume_flags", !self.volume_flags.is_empty()),
+            ("mount_flags", !self.mount_flags.is_empty()),
         ];
         set.iter().filter(|(_, on)| *on).map(|(k, _)| *k).collect()
     }
@@ -548,6 +567,7 @@ struct RawArg {
     glob: bool,
     #[serde(default)]
     pairs: bool,
+    split: Option<char>,
 }
 
 /// A broker name from a model file.
@@ -670,8 +690,12 @@ pub struct OperandsModel {
     pub skip_operands: usize,
     /// Options that supply what the skipped operands would (`grep -e PAT`), so none is skipped.
     pub skip_unless_flags: FlagSet,
-    /// `host:path` operands name another machine and are not local accesses (`rsync`, `scp`).
+    /// `host:path` operands name another machine, not a local path (`rsync`, `scp`): they are
+    /// remote patterns, `ssh://host/path` (`host::module/p`: `rsync://host/module/p`).
     pub remote_operands: bool,
+    /// The scheme `host:path` operands are written with instead of `ssh` (`rclone`'s
+    /// `remote:path` is `rclone://remote/path`).
+    pub remote_scheme: Option<String>,
     pub operands: Vec<OperandRule>,
     pub flag_values: Vec<FlagValueRule>,
     pub key_operands: Vec<KeyOperandRule>,
@@ -705,6 +729,16 @@ pub struct WrapperModel {
     /// The command runs inside the container or pod named by the first skipped operand
     /// (`docker exec web cmd`, `kubectl exec pod -- cmd`); what follows `--` is the command.
     pub container: bool,
+    /// Option values that are local paths (`docker run --env-file F`).
+    pub flag_values: Vec<FlagValueRule>,
+    /// Options whose value sets an environment variable of the command, `NAME=value`
+    /// (`docker run -e K=V`).
+    pub env_flags: FlagSet,
+    /// Options whose value binds a host path into the container, `HOST:CONTAINER[:opts]`
+    /// (`docker run -v /srv/data:/data`): the command's paths under CONTAINER are HOST's.
+    pub volume_flags: FlagSet,
+    /// The same as `type=bind,source=HOST,target=CONTAINER` (`docker run --mount ...`).
+    pub mount_flags: FlagSet,
 }
 
 /// A program that runs a script file, a module or a command string.
@@ -721,6 +755,12 @@ pub struct InterpreterModel {
     pub app_flags: FlagSet,
     /// An operand names the application (`gunicorn pkg.wsgi:app`, `uvicorn pkg.main:app`).
     pub app_operand: bool,
+    /// Option values that are local paths the program itself writes or reads
+    /// (`celery worker --logfile F --pidfile P`), wherever they stand among the options.
+    pub flag_values: Vec<FlagValueRule>,
+    /// Queues the launched program consumes (`celery worker -Q a,b`): the row's `broker` and
+    /// `use`s, read as a queue row's are, next to the launch.
+    pub queue: Option<Box<ResourceModel>>,
 }
 
 /// `xargs`: runs its operands as a command with its input lines as extra operands.
@@ -782,6 +822,8 @@ pub struct ArgSpec {
     /// For a body: the operands are `field value` pairs (`XADD s * f1 v1 f2 v2`), counted from
     /// the position the source names.
     pub pairs: bool,
+    /// The value is a list joined by this character (`celery worker -Q a,b`): one name each.
+    pub split: Option<char>,
 }
 
 /// What kind of resource a secret or queue row names.
@@ -997,6 +1039,7 @@ fn compile_command(row: &RawCommand) -> Result<CommandModel, String> {
             skip_operands: row.skip_operands,
             skip_unless_flags: FlagSet(row.skip_unless_flags.clone()),
             remote_operands: row.remote_operands,
+            remote_scheme: row.remote_scheme.clone(),
             operands: compile_operands(&row.operands),
             flag_values: compile_flag_values(&row.flag_values),
             key_operands: row
@@ -1031,9 +1074,13 @@ fn compile_command(row: &RawCommand) -> Result<CommandModel, String> {
             command_flags: FlagSet(row.command_flags.clone()),
             skip_unless_flags: FlagSet(row.skip_unless_flags.clone()),
             container: row.container,
+            flag_values: compile_flag_values(&row.flag_values),
+            env_flags: FlagSet(row.env_flags.clone()),
+            volume_flags: FlagSet(row.volume_flags.clone()),
+            mount_flags: FlagSet(row.mount_flags.clone()),
         }),
         Kind::Interpreter => CommandModel::Interpreter(InterpreterModel {
-            syntax,
+            syntax: syntax.clone(),
             script: row
                 .script
                 .ok_or("an interpreter row needs `script` (shell, python or other)")?,
@@ -1041,6 +1088,24 @@ fn compile_command(row: &RawCommand) -> Result<CommandModel, String> {
             module_flags: FlagSet(row.module_flags.clone()),
             app_flags: FlagSet(row.app_flags.clone()),
             app_operand: row.app_operand,
+            flag_values: compile_flag_values(&row.flag_values),
+            queue: match row.broker {
+                Some(_) => {
+                    // Options may follow the subcommand (`celery worker -A proj -Q q`).
+                    let syntax = OptionSyntax {
+                        options_first: false,
+                        ..syntax.clone()
+                    };
+                    let mut queue = compile_resource(row, syntax)?;
+                    // The row's `flag_values` are the interpreter's own.
+                    queue.flag_values.clear();
+                    Some(Box::new(queue))
+                }
+                None if !row.uses.is_empty() => {
+                    return Err("an interpreter row with `use`s needs `broker`".into());
+                }
+                None => None,
+            },
         }),
         Kind::Xargs => CommandModel::Xargs(XargsModel {
             syntax,
@@ -1206,6 +1271,7 @@ fn compile_arg(raw: &RawArg) -> Result<ArgSpec, String> {
         regex: raw.regex,
         glob: raw.glob,
         pairs: raw.pairs,
+        split: raw.split,
     })
 }
 

@@ -252,6 +252,16 @@ pub struct AccessModel {
     /// is not `Path.rename`).
     pub optional: bool,
     pub yields: Option<Yields>,
+    /// The path is an object's key in a bucket named by another argument: the access is the
+    /// remote pattern `SCHEME://BUCKET/KEY` (`s3.upload_file(f, "b", "k")`: `s3://b/k`).
+    pub bucket: Option<BucketArg>,
+}
+
+/// Where an object store access's bucket is, and the store's URL scheme.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BucketArg {
+    pub scheme: String,
+    pub arg: ArgRef,
 }
 
 /// Where a name (an environment variable, a secret id, a queue, a route) comes from in a call.
@@ -615,6 +625,20 @@ struct RawAccess {
     optional: bool,
     #[serde(default)]
     yields: Option<String>,
+    #[serde(default)]
+    bucket: Option<RawBucket>,
+}
+
+/// `bucket = { scheme = "s3", arg = 1, keyword = "Bucket" }`: the access's path is an object
+/// key in that bucket.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBucket {
+    scheme: String,
+    #[serde(default)]
+    arg: Option<u32>,
+    #[serde(default)]
+    keyword: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -1245,6 +1269,25 @@ fn compile_access(kind: CallKind, raw: RawAccess) -> Result<AccessModel, String>
         default: raw.default,
         optional: raw.optional,
         yields,
+        bucket: match raw.bucket {
+            None => None,
+            Some(b) => {
+                let valid = !b.scheme.is_empty()
+                    && b.scheme
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+                if !valid {
+                    return Err(format!(
+                        "bucket scheme `{}` is not a URL scheme (`s3`, `gs`)",
+                        b.scheme
+                    ));
+                }
+                Some(BucketArg {
+                    scheme: b.scheme,
+                    arg: arg_ref(b.arg, b.keyword, "bucket")?,
+                })
+            }
+        },
     })
 }
 

@@ -24,8 +24,33 @@ fn nginx_logs_certificates_and_url_paths() {
             "L3 append /var/log/nginx/app.access.log @ via config access_log",
             "L4 append /var/log/nginx/app.error.log @ via config error_log",
             "L5 read /etc/ssl/app/fullchain.pem @ via config ssl_certificate",
-            "L9 unknown /var/www/app/public @ via generic: config",
+            "L9 read /var/www/app/public (tree) @ via web server document root",
         ]
+    );
+}
+
+#[test]
+fn web_server_document_roots_are_read_trees_only_in_web_server_configuration() {
+    let text = "<VirtualHost *:80>\n  DocumentRoot /var/www/html\n  Alias /static /srv/static\n  CustomLog /var/log/apache2/access.log combined\n</VirtualHost>\n";
+    let f = extract("etc/apache2/sites-enabled/site.conf", text, &models());
+    let got = accesses(&f);
+    assert!(
+        got.contains(&"L2 read /var/www/html (tree) @ via web server document root".to_string()),
+        "{got:#?}"
+    );
+    assert!(
+        got.iter()
+            .any(|a| a.starts_with("L4 append /var/log/apache2/access.log")),
+        "{got:#?}"
+    );
+    // Apache's `Alias URL DIR` is not nginx's `alias DIR`.
+    assert!(got.iter().all(|a| !a.starts_with("L3 read")), "{got:#?}");
+    // `root` of another program's configuration is not a document root.
+    let f = extract("etc/app/app.ini", "[server]\nroot = /srv/app\n", &models());
+    assert!(
+        accesses(&f).iter().all(|a| !a.contains("document root")),
+        "{:#?}",
+        accesses(&f)
     );
 }
 
