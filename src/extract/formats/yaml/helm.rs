@@ -2,7 +2,8 @@
 //!
 //! A chart's templates read these as `{{ .Values.a.b.c }}`, which the template pass turns into
 //! `Var values.a.b.c`; the resolver binds it through the chart's `values.yaml` (the file beside
-//! the `templates/` directory). List items are indexed (`values.args.0`).
+//! the `templates/` directory). List items are indexed (`values.args.0`), and any element of a
+//! list is `values.args.*` (see `elements.rs`).
 //!
 //! Invariants: at most [`MAX_BINDINGS`] bindings and [`MAX_DEPTH`] levels per file.
 
@@ -53,6 +54,21 @@ fn walk(
             }
         }
         Kind::Seq(items) => {
+            // `{{ range .Values.queues }}`: any element (`values.queues.*`, and fields of
+            // elements that are dicts, `values.queues.*.name`).
+            let leaf = |n: &Node| n.str().map(Expr::lit);
+            for (element, value) in super::elements::element_bindings(name, node, &leaf) {
+                if *count >= MAX_BINDINGS {
+                    return;
+                }
+                *count += 1;
+                facts.bindings.push(Binding {
+                    scope: 0,
+                    name: element,
+                    value,
+                    line,
+                });
+            }
             for (index, item) in items.iter().enumerate() {
                 walk(
                     facts,
