@@ -22,11 +22,11 @@ mod blocks;
 mod locals;
 
 use super::ConfigFormat;
-use blocks::{go_local_word, local_path};
-use locals::Locals;
 use crate::expr::{Expr, ScopeId};
 use crate::extract::{ExtractWarning, FileFacts, Language, extract_as};
 use crate::rules::models::Models;
+use blocks::{go_local_word, local_path};
+use locals::Locals;
 
 /// The template languages knockon reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
@@ -604,7 +604,15 @@ fn head_expr(head: &str, syntax: Syntax, at: &At, depth: u32) -> Option<Expr> {
     if syntax == Syntax::Github {
         return Some(github_name(&dotted));
     }
-    Some(variable(dotted, at.scope, at.line))
+    let mut value = variable(dotted, at.scope, at.line);
+    // A loop variable after its loop: whatever binds the name elsewhere, else nothing.
+    let first = head.split(['.', '[']).next().unwrap_or(head);
+    if at.locals.ended(first)
+        && let Expr::Var { default, .. } = &mut value
+    {
+        *default = Some(Box::new(locals::nothing()));
+    }
+    Some(value)
 }
 
 /// GitHub Actions contexts: `env.X` is the environment; secrets, vars, matrix are unknown here.
@@ -664,12 +672,7 @@ fn dotted_name(text: &str) -> Option<String> {
 }
 
 /// A quoted string: a literal, or for Ruby double quotes with `#{}`, a concatenation.
-fn string_literal(
-    text: &str,
-    syntax: Syntax,
-    at: &At,
-    depth: u32,
-) -> Option<Expr> {
+fn string_literal(text: &str, syntax: Syntax, at: &At, depth: u32) -> Option<Expr> {
     let quote = text
         .chars()
         .next()
@@ -708,13 +711,7 @@ fn ruby_interpolation(inner: &str, at: &At, depth: u32) -> Expr {
 }
 
 /// Applies one filter or pipe stage to a value; false when its effect on the value is unknown.
-fn apply_filter(
-    base: &mut Expr,
-    filter: &str,
-    syntax: Syntax,
-    at: &At,
-    depth: u32,
-) -> bool {
+fn apply_filter(base: &mut Expr, filter: &str, syntax: Syntax, at: &At, depth: u32) -> bool {
     const KEEPS_VALUE: &[&str] = &[
         "quote",
         "squote",
@@ -785,9 +782,7 @@ fn go_head(head: &str, at: &At, depth: u32) -> Option<Expr> {
             }
             Some(value)
         }
-        "quote" | "squote" | "toString" | "trim" if words.len() == 2 => {
-            go_operand(&words[1], at)
-        }
+        "quote" | "squote" | "toString" | "trim" if words.len() == 2 => go_operand(&words[1], at),
         "required" if words.len() == 3 => go_operand(&words[2], at),
         "printf" => {
             let format = words.get(1)?;
@@ -825,6 +820,11 @@ fn go_operand(word: &str, at: &At) -> Option<Expr> {
     }
     if let Some(local) = go_local_word(word, at.locals) {
         return Some(local.expr().unwrap_or_else(|| Expr::hole(word)));
+    }
+    // `$q` after the `range` that declared it: Go does not parse that; nothing is rendered.
+    let variable_name = word.split('.').next().unwrap_or(word);
+    if variable_name.len() > 1 && at.locals.ended(variable_name) {
+        return Some(locals::nothing());
     }
     let field = word.strip_prefix('$').unwrap_or(word);
     let path = field.strip_prefix('.')?;

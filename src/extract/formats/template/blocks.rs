@@ -111,7 +111,11 @@ pub(super) fn go_local_word(word: &str, locals: &Locals) -> Option<Local> {
         return Some(base);
     }
     let dotted = dotted_name(fields.strip_prefix('.')?)?;
-    Some(dotted.split('.').fold(base, |local, field| local.field(field)))
+    Some(
+        dotted
+            .split('.')
+            .fold(base, |local, field| local.field(field)),
+    )
 }
 
 /// The value of an expression a loop iterates or an assignment stores: a literal list or dict,
@@ -407,12 +411,7 @@ pub(super) fn jinja_statement(body: &str, scope: ScopeId, line: u32, locals: &mu
                 split_top(rest, ',')
                     .into_iter()
                     .filter_map(|a| a.split_once('='))
-                    .map(|(n, v)| {
-                        (
-                            n.trim().to_string(),
-                            value_local(v, Syntax::Jinja, &at, 0),
-                        )
-                    })
+                    .map(|(n, v)| (n.trim().to_string(), value_local(v, Syntax::Jinja, &at, 0)))
                     .collect()
             };
             locals.open(Block::Scope, names, None);
@@ -450,7 +449,10 @@ fn jinja_for(rest: &str, at: &At) -> Vec<(String, Local)> {
         .unwrap_or(targets_text);
     let targets: Vec<&str> = targets_text.split(',').map(str::trim).collect();
     let mut iterable = rest[split + 4..].trim();
-    iterable = iterable.strip_suffix(" recursive").unwrap_or(iterable).trim();
+    iterable = iterable
+        .strip_suffix(" recursive")
+        .unwrap_or(iterable)
+        .trim();
     if let Some(condition) = find_top(iterable, " if ") {
         iterable = iterable[..condition].trim();
     }
@@ -472,7 +474,11 @@ pub(super) fn go_control(body: &str, scope: ScopeId, line: u32, locals: &mut Loc
         "range" | "with" => {
             let (targets, pipe) = match find_top(rest, ":=").or_else(|| find_top(rest, " = ")) {
                 Some(split) => {
-                    let width = if rest[split..].starts_with(":=") { 2 } else { 3 };
+                    let width = if rest[split..].starts_with(":=") {
+                        2
+                    } else {
+                        3
+                    };
                     let targets: Vec<&str> = rest[..split].split(',').map(str::trim).collect();
                     (targets, rest[split + width..].trim())
                 }

@@ -9,7 +9,8 @@
 //! independently: `{{ s.name }}/{{ s.dir }}` stands for every pairing of names and directories
 //! (more than the template renders, never less).
 //!
-//! A block's names end with it. A name assigned inside a branch (Jinja's `{% if %}`, Ruby's
+//! A block's names end with it; used after it, with nothing else binding it, such a name is no
+//! value at all (Jinja renders an undefined name empty, Ansible fails, Go does not parse). A name assigned inside a branch (Jinja's `{% if %}`, Ruby's
 //! `if`), or a Go `$x = ` / Ruby assignment of a name an enclosing block has, is afterwards any
 //! of the values it may have had (the value before the block included unless every branch of
 //! an `if … else` assigns it). A Jinja `{% set %}` in a loop ends with the loop, as in Jinja.
@@ -24,6 +25,8 @@ use crate::expr::{Expr, ScopeId};
 pub(super) const MAX_ELEMENTS: usize = 64;
 /// Deepest nesting of blocks tracked (see the module doc).
 pub(super) const MAX_FRAMES: usize = 32;
+/// Most names of ended blocks remembered.
+const MAX_ENDED: usize = 256;
 
 /// What a name bound by the template stands for.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,8 +48,21 @@ impl Local {
     pub(super) fn field(&self, field: &str) -> Local {
         match self {
             Local::Value(Expr::Var {
-                name, scope, line, ..
-            }) => Local::Value(var(format!("{name}.{field}"), *scope, *line)),
+                name,
+                scope,
+                line,
+                default,
+                ..
+            }) => {
+                let mut field = var(format!("{name}.{field}"), *scope, *line);
+                // An element's field keeps the element's "nothing when unbound".
+                if default.as_deref().is_some_and(is_nothing)
+                    && let Expr::Var { default: slot, .. } = &mut field
+                {
+                    *slot = Some(Box::new(nothing()));
+                }
+                Local::Value(field)
+            }
             Local::Map(entries) => entries
                 .iter()
                 .find(|(k, _)| k == field)
@@ -69,7 +85,7 @@ impl Local {
         match self {
             Local::Value(Expr::Var {
                 name, scope, line, ..
-            }) => Local::Value(var(format!("{name}.*"), *scope, *line)),
+            }) => Local::Value(element_of(name, *scope, *line)),
             Local::List(items) => Local::Element(items.clone()),
             Local::Map(entries) => Local::Element(
                 entries
@@ -115,6 +131,30 @@ impl Local {
             }
             _ => None,
         }
+    }
+}
+
+/// No value at all: what a loop over a list nobody defines renders (nothing: Jinja and Go
+/// iterate an undefined value zero times, Ansible fails the task), and what a loop variable is
+/// after its loop when nothing else binds the name.
+pub(super) fn nothing() -> Expr {
+    Expr::Alt {
+        options: Vec::new(),
+    }
+}
+
+fn is_nothing(expr: &Expr) -> bool {
+    matches!(expr, Expr::Alt { options } if options.is_empty())
+}
+
+/// Any element of the list `name` (`Var name.*`), nothing when no file binds it.
+fn element_of(name: &str, scope: ScopeId, line: u32) -> Expr {
+    Expr::Var {
+        name: format!("{name}.*"),
+        scope,
+        line,
+        env_fallback: false,
+        default: Some(Box::new(nothing())),
     }
 }
 
@@ -204,7 +244,11 @@ impl Frame {
     }
 
     fn get(&self, name: &str) -> Option<&Local> {
-        self.names.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v)
+        self.names
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
     }
 
     fn set(&mut self, name: &str, value: Local) {
@@ -228,6 +272,9 @@ pub(crate) struct Locals {
     frames: Vec<Frame>,
     /// Blocks opened beyond [`MAX_FRAMES`] and not closed yet.
     overflow: u32,
+    /// Names bound by blocks that have ended (a loop variable after its loop), at most
+    /// [`MAX_ENDED`].
+    ended: Vec<String>,
     /// Whether an assignment to a name of an enclosing block changes that name (Ruby, Go's
     /// `=`), rather than binding a new one for the block (Jinja).
     assigns_outer: bool,
@@ -244,12 +291,19 @@ impl Locals {
         Locals {
             frames: vec![Frame::new(Block::Scope)],
             overflow: 0,
+            ended: Vec::new(),
             assigns_outer,
         }
     }
 
     pub(super) fn get(&self, name: &str) -> Option<&Local> {
         self.frames.iter().rev().find_map(|f| f.get(name))
+    }
+
+    /// Whether a block that has ended bound this name, and no block still open binds it: a loop
+    /// variable used after its loop.
+    pub(super) fn ended(&self, name: &str) -> bool {
+        self.get(name).is_none() && self.ended.iter().any(|n| n == name)
     }
 
     /// Go's dot: `None` at the template's root.
@@ -332,6 +386,14 @@ impl Locals {
         let Some(frame) = self.frames.pop() else {
             return;
         };
+        for (name, _) in &frame.names {
+            if !frame.leaks.contains(name)
+                && !self.ended.contains(name)
+                && self.ended.len() < MAX_ENDED
+            {
+                self.ended.push(name.clone());
+            }
+        }
         let mut branches = frame.done.clone();
         branches.push(frame.branch_values());
         let mut names: Vec<&String> = Vec::new();
@@ -391,7 +453,13 @@ mod tests {
         let queues = Local::Value(var("values.queues".into(), 0, 3));
         assert_eq!(
             queues.element(true).field("name").expr(),
-            Some(var("values.queues.*.name".into(), 0, 3))
+            Some(Expr::Var {
+                name: "values.queues.*.name".into(),
+                scope: 0,
+                line: 3,
+                env_fallback: false,
+                default: Some(Box::new(nothing())),
+            })
         );
     }
 

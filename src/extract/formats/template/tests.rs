@@ -351,7 +351,7 @@ fn jinja_loop_over_a_literal_list_is_any_element_and_ends_with_the_loop() {
     let out = rendered(TemplateEngine::Jinja, text);
     assert_eq!(
         out,
-        "\n/var/log/[(orders|mail)].log {\n  daily\n}\n\n/var/log/[{q}]-after.log\n"
+        "\n/var/log/[(orders|mail)].log {\n  daily\n}\n\n/var/log/[{q:-()}]-after.log\n"
     );
     // Tuples, filters that keep the elements, a condition, `loop.index` unknown.
     let text = "{% for q in ('a', \"b\") | sort if q != 'c' %}{{ q }}:{{ loop.index }}{% endfor %}";
@@ -361,11 +361,18 @@ fn jinja_loop_over_a_literal_list_is_any_element_and_ends_with_the_loop() {
     );
     // One element: the literal itself.
     assert_eq!(
-        rendered(TemplateEngine::Jinja, "{% for q in ['orders'] %}/x/{{ q }}{% endfor %}"),
+        rendered(
+            TemplateEngine::Jinja,
+            "{% for q in ['orders'] %}/x/{{ q }}{% endfor %}"
+        ),
         "/x/orders"
     );
     // A filter that changes the elements, a call, a range: unknown.
-    for iterable in ["['a', 'b'] | map('upper')", "range(3)", "lookup('file', 'x')"] {
+    for iterable in [
+        "['a', 'b'] | map('upper')",
+        "range(3)",
+        "lookup('file', 'x')",
+    ] {
         let text = format!("{{% for q in {iterable} %}}/x/{{{{ q }}}}{{% endfor %}}");
         assert_eq!(
             rendered(TemplateEngine::Jinja, &text),
@@ -380,7 +387,7 @@ fn jinja_loop_over_a_variable_is_any_element_of_its_list() {
     let text = "{% for q in worker_queues | default([]) %}/var/spool/{{ q }}{% endfor %}|{% for s in servers %}{{ s.name }}/{{ s['dir'] }}{% endfor %}";
     assert_eq!(
         rendered(TemplateEngine::Jinja, text),
-        "/var/spool/[{worker_queues.*}]|[{servers.*.name}]/[{servers.*.dir}]"
+        "/var/spool/[{worker_queues.*:-()}]|[{servers.*.name:-()}]/[{servers.*.dir:-()}]"
     );
     // `items()` of a dict written elsewhere: not followed.
     let text = "{% for k, v in paths.items() %}{{ k }}={{ v }}{% endfor %}";
@@ -404,9 +411,10 @@ fn jinja_loops_over_literal_dicts_records_and_nested_lists() {
     let text = "{% for env in ['prod', 'dev'] %}{% for q in ['orders', 'mail'] %}/srv/{{ env }}/{{ q }}{% endfor %}{{ q }}{% endfor %}";
     assert_eq!(
         rendered(TemplateEngine::Jinja, text),
-        "/srv/[(prod|dev)]/[(orders|mail)][{q}]"
+        "/srv/[(prod|dev)]/[(orders|mail)][{q:-()}]"
     );
-    let text = "{% for group in [['a', 'b'], ['c']] %}{% for q in group %}{{ q }}{% endfor %}{% endfor %}";
+    let text =
+        "{% for group in [['a', 'b'], ['c']] %}{% for q in group %}{{ q }}{% endfor %}{% endfor %}";
     assert_eq!(rendered(TemplateEngine::Jinja, text), "[(a|b|c)]");
 }
 
@@ -422,16 +430,16 @@ fn jinja_set_binds_for_the_rest_of_the_template() {
     let text = "{% for q in ['a'] %}{% set d = '/x' %}{{ d }}{% endfor %}{{ d }}|{% if big %}{% set e = '/big' %}{% endif %}{{ e }}|{% if big %}{% set f = '/1' %}{% else %}{% set f = '/2' %}{% endif %}{{ f }}";
     assert_eq!(
         rendered(TemplateEngine::Jinja, text),
-        "/x[{d}]|[(/big|{e})]|[(/1|/2)]"
+        "/x[{d:-()}]|[(/big|{e})]|[(/1|/2)]"
     );
     // A captured block, unpacking, a macro's parameters: not followed.
     let text = "{% set body %}x{% endset %}{{ body }}{% set a, b = pair %}{{ a }}{% macro conf(dir='/d') %}{{ dir }}/x{% endmacro %}{{ dir }}";
     assert_eq!(
         rendered(TemplateEngine::Jinja, text),
-        "x[<body>][<a>][<dir>]/x[{dir}]"
+        "x[<body>][<a>][<dir>]/x[{dir:-()}]"
     );
     let text = "{% with d = '/srv' %}{{ d }}{% endwith %}{{ d }}";
-    assert_eq!(rendered(TemplateEngine::Jinja, text), "/srv[{d}]");
+    assert_eq!(rendered(TemplateEngine::Jinja, text), "/srv[{d:-()}]");
 }
 
 #[test]
@@ -439,12 +447,12 @@ fn erb_loops_and_assignments() {
     let text = "<% %w[orders mail].each do |q| -%>\n/var/log/<%= q %>.log\n<% end -%>\n<%= q %>\n";
     assert_eq!(
         rendered(TemplateEngine::Erb, text),
-        "\n/var/log/[(orders|mail)].log\n\n[{q}]\n"
+        "\n/var/log/[(orders|mail)].log\n\n[{q:-()}]\n"
     );
     let text = "<% ['a', 'b'].sort.each do |q| %><%= q %><% end %>|<% @queues.each_with_index do |q, i| %><%= q %><%= i %><% end %>|<% { 'a' => '/x' }.each do |k, v| %><%= v %>/<%= k %><% end %>";
     assert_eq!(
         rendered(TemplateEngine::Erb, text),
-        "[(a|b)]|[{queues.*}][<i>]|/x/a"
+        "[(a|b)]|[{queues.*:-()}][<i>]|/x/a"
     );
     let text = "<% dir = '/srv/app' %><%= dir %>/x <% @name = \"#{@prefix}-log\" %><%= @name %> <% if big %><% dir = '/big' %><% end %><%= dir %> <% n += 1 %><%= n %>";
     assert_eq!(
@@ -461,12 +469,12 @@ fn go_range_with_and_variables() {
     let text = "{{- range .Values.queues }}\n/var/log/{{ . }}.log\n{{- end }}\n{{ range $q := .Values.workers }}{{ $q.name }}:{{ .dir }}:{{ $.Values.root }}{{ end }}";
     assert_eq!(
         rendered(TemplateEngine::Go, text),
-        "\n/var/log/[{values.queues.*}].log\n\n[{values.workers.*.name}]:[{values.workers.*.dir}]:[{values.root}]"
+        "\n/var/log/[{values.queues.*:-()}].log\n\n[{values.workers.*.name:-()}]:[{values.workers.*.dir:-()}]:[{values.root}]"
     );
     let text = "{{ range $i, $q := list \"orders\" \"mail\" }}{{ $q }}-{{ $i }}{{ end }}{{ $q }}";
     assert_eq!(
         rendered(TemplateEngine::Go, text),
-        "[(orders|mail)]-[<$i>][<$q>]"
+        "[(orders|mail)]-[<$i>][()]"
     );
     let text = "{{ $name := \"app\" }}{{- $log := printf \"%s-log\" .Values.a }}{{ $name }}/{{ $log }}{{ with .Values.paths }}{{ .out }}{{ else }}{{ .Values.out }}{{ end }}";
     assert_eq!(
@@ -514,8 +522,11 @@ fn deep_and_long_loops_stay_bounded() {
         text.push_str("{% endfor %}");
     }
     text.push_str("{{ q }}");
-    assert_eq!(rendered(TemplateEngine::Jinja, &text), "[<q>][{q}]");
+    assert_eq!(rendered(TemplateEngine::Jinja, &text), "[<q>][{q:-()}]");
     let long: Vec<String> = (0..100).map(|i| format!("'q{i}'")).collect();
-    let text = format!("{{% for q in [{}] %}}{{{{ q }}}}{{% endfor %}}", long.join(", "));
+    let text = format!(
+        "{{% for q in [{}] %}}{{{{ q }}}}{{% endfor %}}",
+        long.join(", ")
+    );
     assert_eq!(rendered(TemplateEngine::Jinja, &text), "[<q>]");
 }
