@@ -20,11 +20,15 @@
 //! deepest tracked block, as unknown, until it ends. Lookups walk at most that many blocks.
 
 use crate::expr::{Expr, ScopeId};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Most entries of a literal list or dict followed; a longer one is unknown.
 pub(super) const MAX_ELEMENTS: usize = 64;
 /// Deepest nesting of blocks tracked (see the module doc).
 pub(super) const MAX_FRAMES: usize = 32;
+/// Most parts of one bound value (elements, entries, scalars); a larger one is unknown, and
+/// each scalar is within the bounds of [`Expr::bounded`].
+const MAX_LOCAL_NODES: usize = 1024;
 /// Most names of ended blocks remembered.
 const MAX_ENDED: usize = 256;
 
@@ -158,6 +162,42 @@ fn element_of(name: &str, scope: ScopeId, line: u32) -> Expr {
     }
 }
 
+/// The value within the bounds (see [`MAX_LOCAL_NODES`]): what a template binds is cloned where
+/// it is used, and a value assigned in a branch grows with every merge.
+fn bounded(local: Local) -> Local {
+    fn within(local: &Local, budget: &mut usize) -> bool {
+        if *budget == 0 {
+            return false;
+        }
+        *budget -= 1;
+        match local {
+            Local::Value(_) | Local::Unknown => true,
+            Local::List(items) | Local::Element(items) => items.iter().all(|i| within(i, budget)),
+            Local::Map(entries) => entries.iter().all(|(_, v)| within(v, budget)),
+        }
+    }
+    fn bound_values(local: Local) -> Local {
+        match local {
+            Local::Value(e) => Local::Value(e.bounded()),
+            Local::List(items) => Local::List(items.into_iter().map(bound_values).collect()),
+            Local::Element(items) => Local::Element(items.into_iter().map(bound_values).collect()),
+            Local::Map(entries) => Local::Map(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, bound_values(v)))
+                    .collect(),
+            ),
+            Local::Unknown => Local::Unknown,
+        }
+    }
+    let mut budget = MAX_LOCAL_NODES;
+    if within(&local, &mut budget) {
+        bound_values(local)
+    } else {
+        Local::Unknown
+    }
+}
+
 pub(super) fn var(name: String, scope: ScopeId, line: u32) -> Expr {
     Expr::Var {
         name,
@@ -221,13 +261,13 @@ pub(super) enum Block {
 #[derive(Debug)]
 struct Frame {
     block: Block,
-    names: Vec<(String, Local)>,
+    names: BTreeMap<String, Local>,
     /// Go's dot inside a `range` or `with`; `None` inherits the enclosing one.
     dot: Option<Local>,
     /// The names assigned in this block that outlive it, in the current branch.
-    leaks: Vec<String>,
+    leaks: BTreeSet<String>,
     /// Those of earlier branches (`{% if %}` … `{% else %}`), with their values.
-    done: Vec<Vec<(String, Local)>>,
+    done: Vec<BTreeMap<String, Local>>,
     has_else: bool,
 }
 
@@ -235,30 +275,23 @@ impl Frame {
     fn new(block: Block) -> Frame {
         Frame {
             block,
-            names: Vec::new(),
+            names: BTreeMap::new(),
             dot: None,
-            leaks: Vec::new(),
+            leaks: BTreeSet::new(),
             done: Vec::new(),
             has_else: false,
         }
     }
 
     fn get(&self, name: &str) -> Option<&Local> {
-        self.names
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v)
+        self.names.get(name)
     }
 
     fn set(&mut self, name: &str, value: Local) {
-        match self.names.iter_mut().find(|(n, _)| n == name) {
-            Some(slot) => slot.1 = value,
-            None => self.names.push((name.to_string(), value)),
-        }
+        self.names.insert(name.to_string(), bounded(value));
     }
 
-    fn branch_values(&self) -> Vec<(String, Local)> {
+    fn branch_values(&self) -> BTreeMap<String, Local> {
         self.leaks
             .iter()
             .map(|n| (n.clone(), self.get(n).cloned().unwrap_or(Local::Unknown)))
@@ -329,7 +362,7 @@ impl Locals {
         for (name, value) in names {
             frame.set(&name, value);
         }
-        frame.dot = dot;
+        frame.dot = dot.map(bounded);
         self.frames.push(frame);
     }
 
@@ -352,8 +385,8 @@ impl Locals {
         };
         let leaks = len > 1 && (top.block == Block::Branch || outer) && self.overflow == 0;
         top.set(name, value);
-        if leaks && !top.leaks.iter().any(|n| n == name) {
-            top.leaks.push(name.to_string());
+        if leaks {
+            top.leaks.insert(name.to_string());
         }
     }
 
@@ -386,7 +419,7 @@ impl Locals {
         let Some(frame) = self.frames.pop() else {
             return;
         };
-        for (name, _) in &frame.names {
+        for name in frame.names.keys() {
             if !frame.leaks.contains(name)
                 && !self.ended.contains(name)
                 && self.ended.len() < MAX_ENDED
@@ -396,17 +429,12 @@ impl Locals {
         }
         let mut branches = frame.done.clone();
         branches.push(frame.branch_values());
-        let mut names: Vec<&String> = Vec::new();
-        for (name, _) in branches.iter().flatten() {
-            if !names.contains(&name) {
-                names.push(name);
-            }
-        }
+        let names: BTreeSet<&String> = branches.iter().flat_map(|b| b.keys()).collect();
         let mut merged = Vec::new();
         for name in names {
             let mut values: Vec<Local> = branches
                 .iter()
-                .filter_map(|b| b.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()))
+                .filter_map(|b| b.get(name.as_str()).cloned())
                 .collect();
             let every_branch = frame.has_else && values.len() == branches.len();
             if !every_branch {
@@ -493,6 +521,26 @@ mod tests {
         locals.assign("z", Local::Value(Expr::lit("in-loop")));
         locals.close(|_| Local::Unknown);
         assert_eq!(locals.get("z"), None);
+    }
+
+    #[test]
+    fn values_merged_in_branches_stay_bounded() {
+        let mut locals = Locals::new(false);
+        locals.assign("x", Local::Value(Expr::lit("a")));
+        for _ in 0..200 {
+            let before = locals
+                .get("x")
+                .and_then(Local::expr)
+                .unwrap_or(Expr::lit(""));
+            locals.open(Block::Branch, Vec::new(), None);
+            locals.assign(
+                "x",
+                Local::Value(Expr::concat(vec![before, Expr::lit("-a")])),
+            );
+            locals.close(|_| Local::Unknown);
+        }
+        let x = locals.get("x").and_then(Local::expr).expect("a value");
+        assert!(x.is_bounded(), "{x:?}");
     }
 
     #[test]
