@@ -171,7 +171,7 @@ fn bind_vars(facts: &mut FileFacts, scope: ScopeId, vars: Option<&Node>) {
             n.text()
                 .map(|t| value_expr(&t, jinja(scope, n.line), false))
         };
-        for (element, value) in super::elements::element_bindings(name, value, &leaf) {
+        for (element, value) in super::elements::element_bindings(name, value, &leaf, false) {
             facts.bindings.push(Binding {
                 scope,
                 name: element,

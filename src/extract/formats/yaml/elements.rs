@@ -17,17 +17,21 @@ const MAX_ELEMENTS: usize = 64;
 const MAX_DEPTH: usize = 16;
 const MAX_PATHS: usize = 256;
 
-/// The bindings (`NAME.*…`, value) of the list `list` named `name`; empty for anything but a
-/// list. `leaf` reads a scalar (`None` for a null).
+/// The bindings (`NAME.*…`, value) of the list `list` named `name`; with `maps`, of a dict's
+/// values too (Go's `range` over a map gives its values; Jinja's `for` its keys, so Ansible
+/// variables do not). Empty for anything else. `leaf` reads a scalar (`None` for a null).
 pub(super) fn element_bindings(
     name: &str,
     list: &Node,
     leaf: &dyn Fn(&Node) -> Option<Expr>,
+    maps: bool,
 ) -> Vec<(String, Expr)> {
-    if !list.is_seq() {
-        return Vec::new();
-    }
-    let Some(paths) = aggregate(list, leaf, 0) else {
+    let paths = match &list.kind {
+        Kind::Seq(items) => elements(items.iter(), leaf, 0),
+        Kind::Map(_) if maps => elements(list.pairs().map(|(_, _, v)| v), leaf, 0),
+        _ => None,
+    };
+    let Some(paths) = paths else {
         return Vec::new();
     };
     paths
@@ -66,36 +70,46 @@ fn aggregate(
             }
             Some(out)
         }
-        Kind::Seq(items) => {
-            let mut common: Option<Vec<(String, Vec<Expr>)>> = None;
-            for item in items {
-                let Some(paths) = aggregate(item, leaf, depth + 1) else {
-                    // An element that is null or too deep: nothing is known of every element.
-                    return Some(Vec::new());
-                };
-                common = Some(match common {
-                    None => paths,
-                    Some(before) => before
-                        .into_iter()
-                        .filter_map(|(rel, mut values)| {
-                            let (_, more) = paths.iter().find(|(r, _)| *r == rel)?;
-                            for v in more {
-                                if !values.contains(v) && values.len() <= MAX_ELEMENTS {
-                                    values.push(v.clone());
-                                }
-                            }
-                            Some((rel, values))
-                        })
-                        .collect(),
-                });
-            }
-            Some(
-                common
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(rel, values)| (format!(".*{rel}"), values))
-                    .collect(),
-            )
-        }
+        Kind::Seq(items) => elements(items.iter(), leaf, depth),
     }
+}
+
+/// The paths every one of these elements has (`.*`, `.*.name`), with their values.
+fn elements<'n>(
+    items: impl Iterator<Item = &'n Node>,
+    leaf: &dyn Fn(&Node) -> Option<Expr>,
+    depth: usize,
+) -> Option<Vec<(String, Vec<Expr>)>> {
+    let mut common: Option<Vec<(String, Vec<Expr>)>> = None;
+    for item in items {
+        let Some(paths) = aggregate(item, leaf, depth + 1) else {
+            // An element that is null or too deep: nothing is known of every element.
+            return Some(Vec::new());
+        };
+        common = Some(match common {
+            None => paths,
+            Some(before) => {
+                let paths: std::collections::HashMap<String, Vec<Expr>> =
+                    paths.into_iter().collect();
+                before
+                    .into_iter()
+                    .filter_map(|(rel, mut values)| {
+                        for v in paths.get(&rel)? {
+                            if !values.contains(v) && values.len() <= MAX_ELEMENTS {
+                                values.push(v.clone());
+                            }
+                        }
+                        Some((rel, values))
+                    })
+                    .collect()
+            }
+        });
+    }
+    Some(
+        common
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(rel, values)| (format!(".*{rel}"), values))
+            .collect(),
+    )
 }

@@ -42,6 +42,10 @@ fn walk(
             });
         }
         Kind::Map(_) => {
+            // `{{ range $name, $dir := .Values.dirs }}`: any of the map's values.
+            if depth > 0 {
+                element_bindings(facts, node, name, line, count);
+            }
             for (key, key_node, value) in node.pairs() {
                 walk(
                     facts,
@@ -56,19 +60,7 @@ fn walk(
         Kind::Seq(items) => {
             // `{{ range .Values.queues }}`: any element (`values.queues.*`, and fields of
             // elements that are dicts, `values.queues.*.name`).
-            let leaf = |n: &Node| n.str().map(Expr::lit);
-            for (element, value) in super::elements::element_bindings(name, node, &leaf) {
-                if *count >= MAX_BINDINGS {
-                    return;
-                }
-                *count += 1;
-                facts.bindings.push(Binding {
-                    scope: 0,
-                    name: element,
-                    value,
-                    line,
-                });
-            }
+            element_bindings(facts, node, name, line, count);
             for (index, item) in items.iter().enumerate() {
                 walk(
                     facts,
@@ -80,5 +72,21 @@ fn walk(
                 );
             }
         }
+    }
+}
+
+fn element_bindings(facts: &mut FileFacts, node: &Node, name: &str, line: u32, count: &mut usize) {
+    let leaf = |n: &Node| n.str().map(Expr::lit);
+    for (element, value) in super::elements::element_bindings(name, node, &leaf, true) {
+        if *count >= MAX_BINDINGS {
+            return;
+        }
+        *count += 1;
+        facts.bindings.push(Binding {
+            scope: 0,
+            name: element,
+            value,
+            line,
+        });
     }
 }

@@ -313,6 +313,9 @@ fn helm_values_lists_bind_any_element_and_fields_every_element_has() {
 mixed:
   - a
   - ~
+dirs:
+  orders: /srv/o
+  mail: /srv/m
 ";
     let f = yaml("charts/worker/values.yaml", text);
     let got: Vec<String> = f
@@ -321,13 +324,16 @@ mixed:
         .filter(|b| b.name.contains('*'))
         .map(|b| format!("{}={}", b.name, render(&b.value)))
         .collect();
-    // `ports` is not in every element, and a null element leaves `mixed.*` unbound.
+    // `ports` is not in every element, and a null element leaves `mixed.*` unbound; a map's
+    // values are what a `range` over it binds.
     assert_eq!(
         got,
         vec![
             "values.queues.*.name=(orders|mail)",
             "values.queues.*.dir=(/var/spool/orders|/var/spool/mail)",
+            "values.queues.0.*=(orders|/var/spool/orders)",
             "values.queues.1.ports.*=25",
+            "values.dirs.*=(/srv/o|/srv/m)",
         ]
     );
 }
