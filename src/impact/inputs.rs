@@ -17,8 +17,9 @@ use super::names::counterparts;
 use super::{Candidate, Excerpts, Parts, Version, join_unique};
 use crate::change::{Deltas, InputChange, NameChange, Side, meets_without_holes};
 use crate::graph::{AccessId, Graph};
+use crate::model::Mode;
 use crate::pattern::Pattern;
-use crate::resolve::Access;
+use crate::resolve::{Access, Resource};
 use crate::rules::impact::{ImpactRule, When};
 
 /// Most other readers of the old path named in a finding's explanation.
@@ -62,8 +63,94 @@ pub fn candidates(
                     ));
                 }
             }
+            When::ReadDropped => {
+                for change in deltas.names.iter().filter(|c| {
+                    c.side == Side::Consumer
+                        && c.replacements.is_empty()
+                        && c.removed.kind() == rule.kind
+                        && matches!(c.removed.resource, Resource::Env(_))
+                }) {
+                    out.extend(settings_left_unread(rule, order, change, graph, excerpts));
+                }
+            }
             _ => {}
         }
+    }
+    out
+}
+
+/// Launchers that still set a variable the program they launch stopped reading: each such
+/// setting silently stopped configuring anything. Only launches known to reach the reader's
+/// file count (a setting for another program, or for code knockon cannot see, is not judged),
+/// and only when nothing else they launch still reads the name.
+fn settings_left_unread(
+    rule: &ImpactRule,
+    order: usize,
+    change: &NameChange,
+    graph: &Graph,
+    excerpts: Excerpts<'_>,
+) -> Vec<Candidate> {
+    let reader = &change.removed;
+    let reader_file = (reader.site.repo.clone(), reader.site.path.clone());
+    let mut out = Vec::new();
+    for id in counterparts(graph, reader, Side::Producer) {
+        let setter = graph.access(id);
+        if setter.mode != Mode::Set || !counterparts(graph, setter, Side::Consumer).is_empty() {
+            continue;
+        }
+        let Some(name) = crate::change::names_of_access(setter).and_then(|n| n.literal()) else {
+            continue;
+        };
+        let launches_reader = graph.launches.iter().any(|l| {
+            l.site.repo == setter.site.repo
+                && l.site.path == setter.site.path
+                && l.passes.iter().any(|p| p == name)
+                && l.reaches.contains(&reader_file)
+        });
+        if !launches_reader {
+            continue;
+        }
+        let before = reader.resource.display().to_string();
+        let parts = Parts {
+            kind: reader.kind(),
+            before: Some(before.clone()),
+            after: None,
+            change: reader.site.clone(),
+            change_version: Version::Base,
+            change_note: format!("no longer reads {before}"),
+            impacted: setter.site.clone(),
+            impacted_version: Version::Head,
+            impacted_note: setter.describe(),
+            change_origins: reader.origins.clone(),
+            impacted_origins: setter.origins.clone(),
+            values: values(reader, &before, "", setter, "reads"),
+            explanation: vec![
+                format!(
+                    "at base, {} {} ({})",
+                    reader.unit,
+                    reader.describe(),
+                    reader.site
+                ),
+                "at head, nothing it runs reads that name".to_string(),
+                format!(
+                    "{} {} ({}) and launches {}",
+                    setter.unit,
+                    setter.describe(),
+                    setter.site,
+                    reader.site.path
+                ),
+            ],
+            notes: setter.notes.clone(),
+        };
+        out.push(Candidate {
+            order,
+            group: (
+                setter.site.repo.clone(),
+                setter.unit.clone(),
+                reader.site.clone(),
+            ),
+            finding: parts.finish(rule, excerpts),
+        });
     }
     out
 }

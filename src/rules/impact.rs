@@ -123,6 +123,9 @@ pub enum When {
     /// A producer renamed a distinctive token inside its names; the counterparts are names of
     /// the same kind that still carry the old token without matching the old name as a whole.
     TokenRenamed,
+    /// A program stopped reading an environment variable altogether; the counterparts are
+    /// launchers of that program still setting it (configuration that silently stopped working).
+    ReadDropped,
 }
 
 impl When {
@@ -143,6 +146,7 @@ impl When {
         ("input-replaced", When::InputReplaced),
         ("moved-to-unproduced", When::MovedToUnproduced),
         ("token-renamed", When::TokenRenamed),
+        ("read-dropped", When::ReadDropped),
     ];
 
     fn parse(text: &str) -> Option<When> {

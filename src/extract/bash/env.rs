@@ -57,6 +57,8 @@ pub(super) struct ShellLog {
     pub budget: crate::extract::Budget,
     /// Here-documents read as the files they write (see `heredoc.rs`).
     pub heredoc_files: usize,
+    /// Reads through `${!KEY}`: the variable's name is an expression.
+    indirect: Vec<RawAccess>,
 }
 
 /// One use of a variable.
@@ -236,6 +238,7 @@ impl ShellLog {
             }
         }
         facts.accesses.extend(accesses);
+        facts.accesses.extend(self.indirect);
     }
 }
 
@@ -337,6 +340,21 @@ pub(super) fn scan_uses(
         };
         if matches!(node.kind(), "simple_expansion" | "expansion") {
             let t = Translator { scope, ..*tr };
+            // `${!KEY}` reads the variable KEY names, if set (the script sees "" otherwise).
+            if let Some(name) = t.indirect_name(node)
+                && !matches!(name, Expr::Hole { .. })
+            {
+                log.indirect.push(RawAccess {
+                    resource: RawResource::Env(EnvTarget {
+                        name,
+                        value: Some(Expr::hole(UNSET_LABEL)),
+                    }),
+                    mode: Mode::Read,
+                    line: t.line(node),
+                    scope,
+                    via: "${!VAR}".to_string(),
+                });
+            }
             if let Some((name, kind)) = t.parameter_use(node) {
                 let own = assigning == Some(name.as_str());
                 // A fallback (`${NEW:-$OLD}`, `${NEW:-${OLD:?}}`) is needed only when the

@@ -776,6 +776,24 @@ impl Translator<'_> {
         }
     }
 
+    /// `${!KEY}`: the name of the variable read is KEY's value (`KEY="APP_$NAME"`). `None` for
+    /// other expansions, and for `${!PREFIX@}` / `${!ARRAY[@]}`, which list names or indices.
+    pub fn indirect_name(&self, node: Node) -> Option<Expr> {
+        if node.kind() != "expansion" {
+            return None;
+        }
+        let parts = self.expansion_parts(node);
+        if parts.prefix.as_deref() != Some("!") || parts.operator.is_some() {
+            return None;
+        }
+        let name = parts.name?;
+        let mut cursor = node.walk();
+        if node.children(&mut cursor).any(|c| c.kind() == "subscript") {
+            return None;
+        }
+        Some(self.variable(&name, self.line(node), None))
+    }
+
     /// Whether the words inside an `${X:-word}`-style expansion are expanded only on one
     /// branch (`:-`, `-`, `:=`, `=`, `:+`, `+`): `${NEW:-$OLD}` expands `$OLD` only when NEW is
     /// unset, so `$OLD` is not needed when NEW is given.
