@@ -180,6 +180,10 @@ fn pod(ctx: &Ctx, facts: &mut FileFacts, unit: ScopeId, spec: &Node) {
                 format!("container {name}"),
                 container.line,
             );
+            let deployment = format!("{} container {name}", facts.unit_name(unit));
+            facts.deployments.push(super::deployments::kube_container(
+                deployment, container, spec,
+            ));
             env(facts, scope, container.get("env"));
             env_from(facts, scope, container.get("envFrom"));
             mounts(facts, scope, container.get("volumeMounts"), volumes);
