@@ -9,6 +9,7 @@
 //! change: the first rule in file order whose conditions hold (a cleanup loop that lists, checks
 //! and deletes the same files is one cleanup finding, not a cleanup and two reader findings).
 
+mod drift;
 mod env;
 mod fields;
 mod names;
@@ -56,6 +57,7 @@ pub fn evaluate(
     candidates.extend(waits::candidates(deltas, graph, &enabled, excerpts));
     candidates.extend(env::candidates(deltas, graph, &enabled, excerpts));
     candidates.extend(tree::candidates(deltas, &enabled, excerpts));
+    candidates.extend(drift::candidates(deltas, graph, &enabled, excerpts));
     // What the change did not touch, the change did not cause: a finding whose change site is
     // outside the changed lines is never reported, whichever evaluator made it. And code the
     // change itself wrote is not "left behind": the author has it in front of them in the diff

@@ -201,6 +201,8 @@ pub struct Resolved {
     pub sends: Vec<Send>,
     pub launches: Vec<Launch>,
     pub warnings: Vec<Warning>,
+    /// Every deployment of a program in the world, for comparing deployments.
+    pub deployments: Vec<crate::extract::formats::deploy::Deployed>,
 }
 
 /// Resolves every access of `repos`. `env` holds variables the user bound (configuration); they
@@ -217,6 +219,13 @@ pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved 
             };
             let file_env = linked.file_env.get(&(repo_index, path.as_str()));
             let file_jobs = linked.file_jobs.get(&(repo_index, path.as_str()));
+            resolved.deployments.extend(facts.deployments.iter().map(|fact| {
+                crate::extract::formats::deploy::Deployed {
+                    repo: repo.name.clone(),
+                    path: path.clone(),
+                    fact: fact.clone(),
+                }
+            }));
             for warning in &facts.warnings {
                 resolved.warnings.push(Warning {
                     site: Site {

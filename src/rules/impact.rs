@@ -38,6 +38,10 @@ pub const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
         "rules/impact/env.toml",
         include_str!("../../rules/impact/env.toml"),
     ),
+    (
+        "rules/impact/deploy.toml",
+        include_str!("../../rules/impact/deploy.toml"),
+    ),
 ];
 
 #[derive(Deserialize)]
@@ -114,6 +118,9 @@ pub enum When {
     /// A repository file is deleted or moved; the counterparts are references to it by its
     /// repository path that the change left.
     FileRemoved,
+    /// A deployment's setting (option, environment value, volume, user) changed; the
+    /// counterparts are other deployments of the same program that keep the old value.
+    DeploymentDrift,
 }
 
 impl When {
@@ -131,6 +138,7 @@ impl When {
         ("wait-trigger-not-sent", When::WaitTriggerNotSent),
         ("send-unheard", When::SendUnheard),
         ("requirement-not-passed", When::RequirementNotPassed),
+        ("deployment-drift", When::DeploymentDrift),
     ];
 
     fn parse(text: &str) -> Option<When> {
@@ -216,6 +224,7 @@ pub const PLACEHOLDERS: &[&str] = &[
     "sent",
     "variable",
     "program",
+    "setting",
 ];
 
 impl ImpactRules {

@@ -197,6 +197,25 @@ impl DeploymentFact {
     }
 }
 
+/// A deployment and the file that declares it, as the resolver lists them for a world.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deployed {
+    pub repo: String,
+    pub path: String,
+    pub fact: DeploymentFact,
+}
+
+impl Deployed {
+    /// The site of a line of the declaring file.
+    pub fn site(&self, line: u32) -> crate::model::Site {
+        crate::model::Site {
+            repo: self.repo.clone(),
+            path: self.path.clone(),
+            line,
+        }
+    }
+}
+
 /// The repository of an image reference, without registry, tag or digest:
 /// `registry.example.com:5000/myorg/worker:1.3@sha256:..` -> `myorg/worker`, `redis:7` and
 /// `docker.io/library/redis` -> `redis`. Empty text is no image.

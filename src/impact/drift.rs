@@ -1,0 +1,142 @@
+//! Deployments that drift apart: the change edits how one deployment launches a program (an
+//! option, an environment value, a volume's host path, the user) and another deployment of the
+//! same program — in another file of the changed repository or in another repository — still
+//! has the value both had before.
+//!
+//! "The same program" is [`DeploymentFact::same_program`](crate::extract::formats::deploy::DeploymentFact::same_program):
+//! the image repository and the command's program, module and subcommand, never the service
+//! name. A deployment that already had another value (two workers on different queues) is not
+//! drift, nor is one the change edited too (its line is in the change, which the engine holds
+//! out of impacted sites).
+
+use super::{Candidate, Excerpts, Parts, Version};
+use crate::change::Deltas;
+use crate::change::drift::SettingChange;
+use crate::extract::formats::deploy::Deployed;
+use crate::graph::Graph;
+use crate::rules::impact::{ImpactRule, When};
+
+pub fn candidates(
+    deltas: &Deltas,
+    graph: &Graph,
+    rules: &[(usize, &ImpactRule)],
+    excerpts: Excerpts<'_>,
+) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    for (order, rule) in rules.iter().copied() {
+        if rule.when != When::DeploymentDrift {
+            continue;
+        }
+        for change in &deltas.setting_changes {
+            for other in &graph.deployments {
+                if let Some(candidate) = drifted(change, other, order, rule, excerpts) {
+                    out.push(candidate);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The finding for `other` when it still runs the changed program with the old value.
+fn drifted(
+    change: &SettingChange,
+    other: &Deployed,
+    order: usize,
+    rule: &ImpactRule,
+    excerpts: Excerpts<'_>,
+) -> Option<Candidate> {
+    let changed = &change.deployment;
+    let itself = (&other.repo, &other.path, &other.fact.unit)
+        == (&changed.repo, &changed.path, &changed.fact.unit);
+    if itself || !changed.fact.same_program(&other.fact) {
+        return None;
+    }
+    let before = &change.before;
+    let stale = other.fact.setting(before.kind, &before.name)?;
+    if !stale.same_value(before) {
+        return None;
+    }
+    let was = before.display();
+    let now = match &change.after {
+        Some(after) => after.display(),
+        None => format!("no {}", before.describe_key()),
+    };
+    let (change_site, change_version) = match &change.after {
+        Some(after) => (changed.site(after.line), Version::Head),
+        None => (changed.site(before.line), Version::Base),
+    };
+    let impacted = other.site(stale.line);
+    let program = changed.fact.identity();
+    let setting = before.describe_key();
+    let counterpart = format!("{} ({})", other.fact.unit, other.fact.via);
+    let where_other = if other.repo == changed.repo {
+        format!(
+            "both had {was} before the change, which edits only {}",
+            changed.path
+        )
+    } else {
+        format!(
+            "{} is another repository, read at its current state, which has {was}",
+            other.repo
+        )
+    };
+    let parts = Parts {
+        kind: before.carries(),
+        before: Some(was.clone()),
+        after: Some(now.clone()),
+        change: change_site.clone(),
+        change_version,
+        change_note: format!(
+            "{} now runs {program} with {now} (was {was})",
+            changed.fact.unit
+        ),
+        impacted: impacted.clone(),
+        impacted_version: Version::Head,
+        impacted_note: format!("{} still runs {program} with {was}", other.fact.unit),
+        change_origins: Vec::new(),
+        impacted_origins: Vec::new(),
+        values: vec![
+            ("program", program.clone()),
+            ("counterpart_unit", counterpart.clone()),
+            ("before", was.clone()),
+            ("after", now.clone()),
+            ("setting", setting.clone()),
+        ],
+        explanation: vec![
+            format!(
+                "{} ({}, {change_site}) runs {program}: the change makes its {setting} {now} (was {was})",
+                changed.fact.unit, changed.fact.via
+            ),
+            format!(
+                "{counterpart} at {} deploys the same program ({}) and still has {was}",
+                other.site(other.fact.line),
+                same_because(changed, other)
+            ),
+            where_other,
+        ],
+        notes: Vec::new(),
+    };
+    Some(Candidate {
+        order,
+        group: (
+            other.repo.clone(),
+            format!("{}:{}#{}", other.path, other.fact.unit, before.display()),
+            change_site,
+        ),
+        finding: parts.finish(rule, excerpts),
+    })
+}
+
+/// Why two deployments are the same program, in words.
+fn same_because(a: &Deployed, b: &Deployed) -> String {
+    use crate::extract::formats::deploy::Program;
+    let command = match &a.fact.program {
+        Program::Known(p) => format!("command `{p}`"),
+        _ => "the image's own command".to_string(),
+    };
+    match (&a.fact.image, &b.fact.image) {
+        (Some(image), Some(_)) => format!("image {image}, {command}"),
+        _ => command,
+    }
+}
