@@ -69,7 +69,7 @@ fn drifted(
     let impacted = other.site(stale.line);
     let program = changed.fact.identity();
     let setting = before.describe_key();
-    let counterpart = format!("{} ({})", other.fact.unit, other.fact.via);
+    let counterpart = other.fact.unit.clone();
     let where_other = if other.repo == changed.repo {
         format!(
             "both had {was} before the change, which edits only {}",
@@ -105,8 +105,8 @@ fn drifted(
         ],
         explanation: vec![
             format!(
-                "{} ({}, {change_site}) runs {program}: the change makes its {setting} {now} (was {was})",
-                changed.fact.unit, changed.fact.via
+                "{} ({change_site}) runs {program}: the change makes its {setting} {now} (was {was})",
+                changed.fact.unit
             ),
             format!(
                 "{counterpart} at {} deploys the same program ({}) and still has {was}",

@@ -24,8 +24,9 @@ pub const MAX_WORDS: usize = 512;
 /// One deployment of a program.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DeploymentFact {
-    /// The deployment's name in its file: `services.worker`, `Deployment/worker container
-    /// worker`, `worker.service`.
+    /// The deployment as a reviewer names it, unique in its file: `compose service worker`,
+    /// `Kubernetes Deployment/worker container worker`, `systemd service worker.service`,
+    /// `crontab entry running sync`.
     pub unit: String,
     /// What declares it: `compose service`, `Kubernetes container`, `systemd service`,
     /// `crontab entry`.

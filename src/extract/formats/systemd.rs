@@ -431,7 +431,7 @@ fn deployment(unit: &Unit, entries: &[Entry]) -> Option<super::deploy::Deploymen
     }
     let (program, settings) = deploy::command(&words);
     let mut fact = deploy::DeploymentFact {
-        unit: unit.name.clone(),
+        unit: format!("systemd service {}", unit.name),
         via: "systemd service".to_string(),
         line: start.line,
         image: None,

@@ -59,7 +59,7 @@ fn fact(unit: String, via: &str, line: u32, image: Option<&Node>, words: &[(Stri
 pub(super) fn compose_service(name: &str, line: u32, service: &Node) -> DeploymentFact {
     let command = words(&[service.get("entrypoint"), service.get("command")], true);
     let mut fact = fact(
-        format!("services.{name}"),
+        format!("compose service {name}"),
         "compose service",
         line,
         service.get("image"),

@@ -180,7 +180,7 @@ fn pod(ctx: &Ctx, facts: &mut FileFacts, unit: ScopeId, spec: &Node) {
                 format!("container {name}"),
                 container.line,
             );
-            let deployment = format!("{} container {name}", facts.unit_name(unit));
+            let deployment = format!("Kubernetes {} container {name}", facts.unit_name(unit));
             facts.deployments.push(super::deployments::kube_container(
                 deployment, container, spec,
             ));
