@@ -682,4 +682,85 @@ mod tests {
         let script = deployment(None, "${BIN} -Q a");
         assert!(!script.same_program(&script));
     }
+
+    /// The deployments `knockon facts` would list for a file.
+    fn deployments_of(path: &str, text: &str) -> Vec<DeploymentFact> {
+        let models = crate::rules::models::Models::builtin().unwrap();
+        crate::extract::extract(path, text.as_bytes(), &models)
+            .map(|f| f.deployments)
+            .unwrap_or_default()
+    }
+
+    fn shown(fact: &DeploymentFact) -> Vec<(String, u32)> {
+        fact.settings.iter().map(|s| (s.display(), s.line)).collect()
+    }
+
+    #[test]
+    fn compose_services_are_deployments() {
+        let text = "services:\n  worker:\n    image: reg.io/myorg/worker:1.2\n    command: [\"celery\", \"-A\", \"proj\", \"worker\",\n              \"-Q\", \"billing\"]\n    user: app\n    environment:\n      - QUEUE=orders\n      - FROM_HOST\n    volumes:\n      - ./data:/data/\n      - type: bind\n        source: /srv/logs\n        target: /logs\n  redis:\n    image: redis:7\n";
+        let found = deployments_of("docker-compose.yml", text);
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].unit, "compose service worker");
+        assert_eq!(found[0].identity(), "myorg/worker (celery -A proj worker)");
+        assert_eq!(
+            shown(&found[0]),
+            [
+                ("-Q billing".to_string(), 5),
+                ("QUEUE=orders".to_string(), 8),
+                ("./data:/data".to_string(), 11),
+                ("/srv/logs:/logs".to_string(), 12),
+                ("user app".to_string(), 6),
+            ]
+        );
+        assert_eq!(found[1].program, Program::ImageDefault);
+        assert!(!found[0].same_program(&found[1]));
+    }
+
+    #[test]
+    fn kubernetes_containers_are_deployments() {
+        let text = "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: sync\nspec:\n  schedule: \"0 * * * *\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers:\n            - name: sync\n              image: myorg/sync@sha256:abc\n              command: [\"/opt/app/bin/sync\", \"--mode\", \"full\"]\n              env:\n                - name: TARGET\n                  value: /srv/mirror\n                - name: TOKEN\n                  valueFrom:\n                    secretKeyRef: {name: s, key: t}\n              volumeMounts:\n                - {name: data, mountPath: /data}\n                - {name: claim, mountPath: /claim}\n          volumes:\n            - name: data\n              hostPath: {path: /srv/data}\n            - name: claim\n              persistentVolumeClaim: {claimName: c}\n";
+        let found = deployments_of("k8s/sync.yaml", text);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].unit, "Kubernetes CronJob/sync container sync");
+        assert_eq!(found[0].identity(), "myorg/sync (sync)");
+        assert_eq!(
+            shown(&found[0]),
+            [
+                ("--mode full".to_string(), 14),
+                ("TARGET=/srv/mirror".to_string(), 17),
+                ("/srv/data:/data".to_string(), 22),
+            ]
+        );
+    }
+
+    #[test]
+    fn systemd_services_and_crontab_entries_are_deployments() {
+        let unit = "[Service]\nUser=sync\nEnvironment=TARGET=/srv/mirror \"MODE=a b\"\nExecStart=-/opt/app/bin/sync \\\n  --mode full\n";
+        let found = deployments_of("deploy/sync.service", unit);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].unit, "systemd service sync.service");
+        assert_eq!(
+            shown(&found[0]),
+            [
+                ("--mode full".to_string(), 5),
+                ("user sync".to_string(), 2),
+                ("TARGET=/srv/mirror".to_string(), 3),
+                ("MODE=a b".to_string(), 3),
+            ]
+        );
+        let timer = "[Timer]\nOnCalendar=daily\n";
+        assert!(deployments_of("deploy/sync.timer", timer).is_empty());
+        let crontab = "TARGET=/srv/mirror\n*/5 * * * * /opt/app/bin/sync --mode full >> /var/log/sync.log 2>&1\n0 3 * * * cd /opt/app && ./bin/sync --mode incr\n";
+        let found = deployments_of("crontab", crontab);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].unit, "crontab entry `*/5 * * * *`");
+        assert!(found[0].same_program(&deployments_of("deploy/sync.service", unit)[0]));
+        assert_eq!(
+            shown(&found[0]),
+            [
+                ("TARGET=/srv/mirror".to_string(), 1),
+                ("--mode full".to_string(), 2),
+            ]
+        );
+    }
 }
