@@ -12,7 +12,7 @@
 //! holds at most [`crate::extract::formats::deploy::MAX_SETTINGS`]).
 
 use crate::extract::formats::deploy::{Deployed, Setting};
-use crate::model::{ChangedLines, Version};
+use crate::model::{ChangedLines, Site, Version};
 
 /// One setting of one deployment that the change edited or removed.
 #[derive(Clone, Debug)]
@@ -23,6 +23,10 @@ pub struct SettingChange {
     pub before: Setting,
     /// The setting at head (its line in the head version); none when the change removed it.
     pub after: Option<Setting>,
+    /// The changed line: the setting's own, or the line its templated value is bound on (a
+    /// chart's `values.yaml`) when only that changed; in the base version for a removal.
+    pub site: Site,
+    pub version: Version,
 }
 
 /// The settings the change made different, in the changed repository's deployments.
@@ -46,21 +50,38 @@ pub fn setting_changes(
         }
         for before in &was.fact.settings {
             let after = now.fact.setting(before.kind, &before.name);
-            let touched = match after {
+            let site = match after {
                 Some(after) if after.same_value(before) => continue,
-                Some(after) => lines.wrote_head_line(&now.repo, &now.path, after.line),
-                None => lines.touches(&now.path, before.line, Version::Base),
+                Some(after) => changed_site(now, after, lines).map(|s| (s, Version::Head)),
+                None => lines
+                    .touches(&now.path, before.line, Version::Base)
+                    .then(|| (now.site(before.line), Version::Base)),
             };
-            if touched {
+            if let Some((site, version)) = site {
                 out.push(SettingChange {
                     deployment: now.clone(),
                     before: before.clone(),
                     after: after.cloned(),
+                    site,
+                    version,
                 });
             }
         }
     }
     out
+}
+
+/// The line of the change that made a setting's new value: its own, else the nearest line its
+/// value was bound on that the change wrote.
+fn changed_site(deployment: &Deployed, after: &Setting, lines: &ChangedLines) -> Option<Site> {
+    if lines.wrote_head_line(&deployment.repo, &deployment.path, after.line) {
+        return Some(deployment.site(after.line));
+    }
+    after
+        .origins
+        .iter()
+        .find(|o| lines.wrote_head_line(&o.site.repo, &o.site.path, o.site.line))
+        .map(|o| o.site.clone())
 }
 
 #[cfg(test)]
@@ -77,6 +98,7 @@ mod tests {
                 via: "compose service".into(),
                 line: 1,
                 image: Some("myorg/worker".into()),
+                image_template: None,
                 program: Program::Known(program.into()),
                 settings: settings
                     .iter()

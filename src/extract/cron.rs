@@ -429,6 +429,7 @@ fn deployments(facts: &mut FileFacts) {
             via: "crontab entry".to_string(),
             line: schedule.line,
             image: None,
+            image_template: None,
             program: program.clone(),
             settings: Vec::new(),
         };

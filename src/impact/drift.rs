@@ -62,10 +62,7 @@ fn drifted(
         Some(after) => after.display(),
         None => format!("no {}", before.describe_key()),
     };
-    let (change_site, change_version) = match &change.after {
-        Some(after) => (changed.site(after.line), Version::Head),
-        None => (changed.site(before.line), Version::Base),
-    };
+    let (change_site, change_version) = (change.site.clone(), change.version);
     let impacted = other.site(stale.line);
     let program = changed.fact.identity();
     let setting = before.describe_key();
@@ -94,8 +91,12 @@ fn drifted(
         impacted: impacted.clone(),
         impacted_version: Version::Head,
         impacted_note: format!("{} still runs {program} with {was}", other.fact.unit),
-        change_origins: Vec::new(),
-        impacted_origins: Vec::new(),
+        change_origins: change
+            .after
+            .as_ref()
+            .map(|a| a.origins.clone())
+            .unwrap_or_default(),
+        impacted_origins: stale.origins.clone(),
         values: vec![
             ("program", program.clone()),
             ("counterpart_unit", counterpart.clone()),

@@ -133,7 +133,29 @@ fn advise_patches(findings: &mut [Finding], graph: &Graph) {
     if findings.iter().all(|f| f.impacted.origins.is_empty()) {
         return;
     }
+    // Deployment settings whose values were bound elsewhere (a chart's values.yaml) use them too.
+    let setting_uses: Vec<(&Origin, Site)> = graph
+        .deployments
+        .iter()
+        .flat_map(|d| {
+            d.fact
+                .settings
+                .iter()
+                .flat_map(move |s| s.origins.iter().map(move |o| (o, d.site(s.line))))
+        })
+        .collect();
     let mut uses: UsesByOrigin<'_> = BTreeMap::new();
+    for (origin, site) in &setting_uses {
+        let key = (
+            origin.site.repo.as_str(),
+            origin.site.path.as_str(),
+            origin.site.line,
+        );
+        let sites = uses.entry(key).or_default();
+        if !sites.contains(&site) {
+            sites.push(site);
+        }
+    }
     for access in &graph.accesses {
         for origin in &access.origins {
             let key = (

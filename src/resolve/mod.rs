@@ -10,6 +10,7 @@
 //! scripts those files run and the Python modules they import.
 
 mod calls;
+mod deployments;
 mod eval;
 pub mod installs;
 pub mod jobs;
@@ -219,13 +220,12 @@ pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved 
             };
             let file_env = linked.file_env.get(&(repo_index, path.as_str()));
             let file_jobs = linked.file_jobs.get(&(repo_index, path.as_str()));
-            resolved.deployments.extend(facts.deployments.iter().map(|fact| {
-                crate::extract::formats::deploy::Deployed {
-                    repo: repo.name.clone(),
-                    path: path.clone(),
-                    fact: fact.clone(),
-                }
-            }));
+            resolved.deployments.extend(deployments::resolve(
+                &lookup,
+                file,
+                &repo.name,
+                &facts.deployments,
+            ));
             for warning in &facts.warnings {
                 resolved.warnings.push(Warning {
                     site: Site {

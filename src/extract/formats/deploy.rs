@@ -35,6 +35,10 @@ pub struct DeploymentFact {
     /// The image's repository (`myorg/worker` for `registry.example.com/myorg/worker:1.3`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
+    /// The image as a template expression (`{{ .Values.image.repository }}`), for the resolver
+    /// to bind; `image` then holds the template's text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_template: Option<crate::expr::Expr>,
     pub program: Program,
     pub settings: Vec<Setting>,
 }
@@ -76,6 +80,14 @@ pub struct Setting {
     pub name: String,
     pub value: String,
     pub line: u32,
+    /// The value as a template expression, for the resolver to bind; `value` then holds the
+    /// template's text. A templated value the resolver cannot bind to one literal is dropped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template: Option<crate::expr::Expr>,
+    /// Where the resolver found a templated value (the chart's `values.yaml` line), nearest
+    /// first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub origins: Vec<crate::model::Origin>,
 }
 
 impl Setting {
@@ -85,6 +97,8 @@ impl Setting {
             name: name.to_string(),
             value: value.to_string(),
             line,
+            template: None,
+            origins: Vec::new(),
         }
     }
 
@@ -308,10 +322,12 @@ fn command_at(words: &[(String, u32)], depth: u32) -> (Program, Vec<Setting>) {
         options(rest, &mut settings);
         return (Program::ImageDefault, settings);
     }
-    if !plain_word(first) {
+    // The program is named by its file name: a templated directory (`${VENV}/bin/celery`)
+    // does not change which program it is.
+    let base = basename(first);
+    if !plain_word(base) {
         return (Program::Unknown, settings);
     }
-    let base = basename(first);
     // `sh -c "exec celery -A proj worker"`: a one-command script is that command.
     if matches!(base, "sh" | "bash" | "dash" | "ash")
         && let Some((flag, _)) = rest.get(1)
@@ -591,6 +607,7 @@ mod tests {
     fn shell_scripts_and_templates_are_unknown() {
         assert_eq!(program("python -c print(1)"), Program::Unknown);
         assert_eq!(program("${APP_BIN} --mode x"), Program::Unknown);
+        assert_eq!(program("${VENV}/bin/celery -A proj worker"), known("celery -A proj worker"));
         let script = vec![
             ("sh".to_string(), 1),
             ("-c".to_string(), 1),
@@ -657,6 +674,7 @@ mod tests {
             via: "test".into(),
             line: 1,
             image: image.and_then(image_repository),
+            image_template: None,
             program,
             settings,
         }
@@ -727,7 +745,7 @@ mod tests {
             shown(&found[0]),
             [
                 ("--mode full".to_string(), 14),
-                ("TARGET=/srv/mirror".to_string(), 17),
+                ("TARGET=/srv/mirror".to_string(), 16),
                 ("/srv/data:/data".to_string(), 22),
             ]
         );

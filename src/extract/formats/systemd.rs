@@ -435,6 +435,7 @@ fn deployment(unit: &Unit, entries: &[Entry]) -> Option<super::deploy::Deploymen
         via: "systemd service".to_string(),
         line: start.line,
         image: None,
+        image_template: None,
         program,
         settings: Vec::new(),
     };

@@ -46,6 +46,7 @@ fn fact(unit: String, via: &str, line: u32, image: Option<&Node>, words: &[(Stri
         via: via.to_string(),
         line,
         image: image.and_then(Node::str).and_then(deploy::image_repository),
+        image_template: None,
         program,
         settings: Vec::new(),
     };
@@ -126,8 +127,7 @@ pub(super) fn kube_container(
             var.get("name").and_then(Node::str),
             var.get("value").and_then(Node::text),
         ) {
-            let line = var.entry("value").map_or(var.line, |(k, _)| k.line);
-            fact.push(Setting::new(SettingKind::Env, name, &value, line));
+            fact.push(Setting::new(SettingKind::Env, name, &value, var.line));
         }
     }
     let volumes = pod_spec.get("volumes").map(Node::seq).unwrap_or_default();
