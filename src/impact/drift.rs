@@ -74,7 +74,7 @@ fn drifted(
         )
     } else {
         format!(
-            "{} is another repository, read at its current state, which has {was}",
+            "{} is read at its current state; before the change both deployments had {was}",
             other.repo
         )
     };
@@ -106,7 +106,7 @@ fn drifted(
         ],
         explanation: vec![
             format!(
-                "{} ({change_site}) runs {program}: the change makes its {setting} {now} (was {was})",
+                "{} ({change_site}) runs {program}; the change gives it {now} (was {was})",
                 changed.fact.unit
             ),
             format!(
