@@ -7,7 +7,8 @@
 //! the image repository and the command's program, module and subcommand, never the service
 //! name. A deployment that already had another value (two workers on different queues) is not
 //! drift, nor is one the change edited too (its line is in the change, which the engine holds
-//! out of impacted sites).
+//! out of impacted sites). Two deployments that name no image (units, crontab lines) are
+//! compared within one repository only.
 
 use super::{Candidate, Excerpts, Parts, Version};
 use crate::change::Deltas;
@@ -50,6 +51,12 @@ fn drifted(
     let itself = (&other.repo, &other.path, &other.fact.unit)
         == (&changed.repo, &changed.path, &changed.fact.unit);
     if itself || !changed.fact.same_program(&other.fact) {
+        return None;
+    }
+    // Without an image on either side, only the command says which program runs, and common
+    // commands (`gunicorn config.wsgi:application`) recur across unrelated projects: such
+    // deployments are compared within one repository only.
+    if changed.fact.image.is_none() && other.fact.image.is_none() && changed.repo != other.repo {
         return None;
     }
     let before = &change.before;
