@@ -136,9 +136,16 @@ impl Setting {
     /// option, the user) a configuration value, reported as a credential.
     pub fn carries(&self) -> ResourceKind {
         let name = self.name.trim_start_matches('-').to_ascii_lowercase();
-        let queue_word = ["queue", "topic", "stream", "subject", "routing_key", "routing-key"]
-            .iter()
-            .any(|w| name.contains(w));
+        let queue_word = [
+            "queue",
+            "topic",
+            "stream",
+            "subject",
+            "routing_key",
+            "routing-key",
+        ]
+        .iter()
+        .any(|w| name.contains(w));
         match self.kind {
             SettingKind::Volume => ResourceKind::Path,
             SettingKind::Option if queue_word || name == "q" => ResourceKind::Queue,
@@ -293,7 +300,12 @@ fn command_at(words: &[(String, u32)], depth: u32) -> (Program, Vec<Setting>) {
     let mut i = 0;
     while let Some((word, line)) = words.get(i) {
         let base = basename(word);
-        if WRAPPERS.contains(&base) {
+        // An image's entry point script (`/docker-entrypoint.sh celery ...`) ends in `exec "$@"`.
+        let entrypoint_script = base.contains("entrypoint")
+            && words
+                .get(i + 1)
+                .is_some_and(|(next, _)| !next.starts_with('-'));
+        if WRAPPERS.contains(&base) || entrypoint_script {
             i += 1;
         } else if let Some((name, value)) = assignment(word) {
             settings.push(Setting::new(SettingKind::Env, name, value, *line));
@@ -440,16 +452,14 @@ fn options(words: &[(String, u32)], settings: &mut Vec<Setting>) {
     let mut positional: Vec<&str> = Vec::new();
     let mut positional_line = None;
     let mut options: Vec<Setting> = Vec::new();
-    let mut add = |name: &str, value: &str, line: u32| match options
-        .iter_mut()
-        .find(|s| s.name == name)
-    {
-        Some(existing) => {
-            existing.value.push(' ');
-            existing.value.push_str(value);
-        }
-        None => options.push(Setting::new(SettingKind::Option, name, value, line)),
-    };
+    let mut add =
+        |name: &str, value: &str, line: u32| match options.iter_mut().find(|s| s.name == name) {
+            Some(existing) => {
+                existing.value.push(' ');
+                existing.value.push_str(value);
+            }
+            None => options.push(Setting::new(SettingKind::Option, name, value, line)),
+        };
     let mut i = 0;
     while let Some((word, line)) = words.get(i) {
         i += 1;
@@ -541,7 +551,9 @@ mod tests {
     use super::*;
 
     fn words(text: &str) -> Vec<(String, u32)> {
-        text.split_whitespace().map(|w| (w.to_string(), 1)).collect()
+        text.split_whitespace()
+            .map(|w| (w.to_string(), 1))
+            .collect()
     }
 
     fn program(text: &str) -> Program {
@@ -563,7 +575,11 @@ mod tests {
             "localhost/myorg/worker",
         ];
         for image in same {
-            assert_eq!(image_repository(image).as_deref(), Some("myorg/worker"), "{image}");
+            assert_eq!(
+                image_repository(image).as_deref(),
+                Some("myorg/worker"),
+                "{image}"
+            );
         }
         assert_eq!(image_repository("redis:7").as_deref(), Some("redis"));
         assert_eq!(
@@ -585,7 +601,10 @@ mod tests {
             known("celery -A proj worker")
         );
         assert_eq!(program("celery -A proj beat"), known("celery -A proj beat"));
-        assert_ne!(program("celery -A proj beat"), program("celery -A proj worker"));
+        assert_ne!(
+            program("celery -A proj beat"),
+            program("celery -A proj worker")
+        );
         assert_eq!(
             program("python3 -u -m loader.main --topic ticks"),
             known("python -m loader.main")
@@ -599,6 +618,10 @@ mod tests {
             program("exec uv run celery -A proj worker"),
             known("celery -A proj worker")
         );
+        assert_eq!(
+            program("/docker-entrypoint.sh celery -A proj worker -Q a"),
+            known("celery -A proj worker")
+        );
         assert_eq!(program("-Q billing"), Program::ImageDefault);
         assert_eq!(program(""), Program::ImageDefault);
     }
@@ -607,7 +630,10 @@ mod tests {
     fn shell_scripts_and_templates_are_unknown() {
         assert_eq!(program("python -c print(1)"), Program::Unknown);
         assert_eq!(program("${APP_BIN} --mode x"), Program::Unknown);
-        assert_eq!(program("${VENV}/bin/celery -A proj worker"), known("celery -A proj worker"));
+        assert_eq!(
+            program("${VENV}/bin/celery -A proj worker"),
+            known("celery -A proj worker")
+        );
         let script = vec![
             ("sh".to_string(), 1),
             ("-c".to_string(), 1),
@@ -641,7 +667,12 @@ mod tests {
         let shown: Vec<String> = settings.iter().map(Setting::display).collect();
         assert_eq!(
             shown,
-            ["QUEUE=a", "--dry-run", "--mode full", "arguments `/data/in`"]
+            [
+                "QUEUE=a",
+                "--dry-run",
+                "--mode full",
+                "arguments `/data/in`"
+            ]
         );
     }
 
@@ -683,7 +714,10 @@ mod tests {
     #[test]
     fn same_program_needs_image_and_command() {
         let compose = deployment(Some("myorg/worker:1.2"), "celery -A proj worker -Q a");
-        let kube = deployment(Some("reg.io/myorg/worker:1.3"), "celery -A proj worker -Q b");
+        let kube = deployment(
+            Some("reg.io/myorg/worker:1.3"),
+            "celery -A proj worker -Q b",
+        );
         let beat = deployment(Some("myorg/worker:1.2"), "celery -A proj beat");
         let other_image = deployment(Some("myorg/mailer:1.2"), "celery -A proj worker -Q a");
         let unit = deployment(None, "/opt/venv/bin/celery -A proj worker -Q a");
@@ -710,7 +744,10 @@ mod tests {
     }
 
     fn shown(fact: &DeploymentFact) -> Vec<(String, u32)> {
-        fact.settings.iter().map(|s| (s.display(), s.line)).collect()
+        fact.settings
+            .iter()
+            .map(|s| (s.display(), s.line))
+            .collect()
     }
 
     #[test]

@@ -422,7 +422,9 @@ fn deployment(unit: &Unit, entries: &[Entry]) -> Option<super::deploy::Deploymen
     let command = unit.expand(&command).replace("$$", "$");
     let mut words = Vec::new();
     for (offset, text) in command.split('\n').enumerate() {
-        let line = start.line.saturating_add(u32::try_from(offset).unwrap_or(u32::MAX));
+        let line = start
+            .line
+            .saturating_add(u32::try_from(offset).unwrap_or(u32::MAX));
         let text = text.trim_end().trim_end_matches('\\');
         words.extend(common::shell_words(text).into_iter().map(|w| (w, line)));
         if words.len() >= deploy::MAX_WORDS {

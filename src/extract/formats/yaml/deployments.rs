@@ -39,7 +39,13 @@ fn words(parts: &[Option<&Node>], compose_escapes: bool) -> Vec<(String, u32)> {
     out
 }
 
-fn fact(unit: String, via: &str, line: u32, image: Option<&Node>, words: &[(String, u32)]) -> DeploymentFact {
+fn fact(
+    unit: String,
+    via: &str,
+    line: u32,
+    image: Option<&Node>,
+    words: &[(String, u32)],
+) -> DeploymentFact {
     let (program, settings) = deploy::command(words);
     let mut fact = DeploymentFact {
         unit,
@@ -69,7 +75,12 @@ pub(super) fn compose_service(name: &str, line: u32, service: &Node) -> Deployme
     if let Some(env) = service.get("environment") {
         for item in env.seq() {
             if let Some((name, value)) = item.str().and_then(|t| t.split_once('=')) {
-                fact.push(Setting::new(SettingKind::Env, name.trim(), value, item.line));
+                fact.push(Setting::new(
+                    SettingKind::Env,
+                    name.trim(),
+                    value,
+                    item.line,
+                ));
             }
         }
         for (name, key, value) in env.pairs() {
@@ -109,11 +120,7 @@ pub(super) fn compose_service(name: &str, line: u32, service: &Node) -> Deployme
 }
 
 /// One Kubernetes container of a pod spec.
-pub(super) fn kube_container(
-    unit: String,
-    container: &Node,
-    pod_spec: &Node,
-) -> DeploymentFact {
+pub(super) fn kube_container(unit: String, container: &Node, pod_spec: &Node) -> DeploymentFact {
     let command = words(&[container.get("command"), container.get("args")], false);
     let mut fact = fact(
         unit,
