@@ -13,6 +13,7 @@
 
 use crate::extract::formats::deploy::{Deployed, Setting};
 use crate::model::{ChangedLines, Site, Version};
+use std::collections::HashMap;
 
 /// One setting of one deployment that the change edited or removed.
 #[derive(Clone, Debug)]
@@ -37,12 +38,13 @@ pub fn setting_changes(
 ) -> Vec<SettingChange> {
     let mut out = Vec::new();
     let in_change = |d: &&Deployed| d.repo == lines.repo && lines.is_changed_path(&d.path);
-    let base: Vec<&Deployed> = base.iter().filter(in_change).collect();
+    let base: HashMap<(&str, &str), &Deployed> = base
+        .iter()
+        .filter(in_change)
+        .map(|b| ((b.path.as_str(), b.fact.unit.as_str()), b))
+        .collect();
     for now in head.iter().filter(in_change) {
-        let Some(was) = base
-            .iter()
-            .find(|b| b.path == now.path && b.fact.unit == now.fact.unit)
-        else {
+        let Some(was) = base.get(&(now.path.as_str(), now.fact.unit.as_str())) else {
             continue;
         };
         if !was.fact.same_program(&now.fact) {

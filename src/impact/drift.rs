@@ -13,9 +13,10 @@
 use super::{Candidate, Excerpts, Parts, Version};
 use crate::change::Deltas;
 use crate::change::drift::SettingChange;
-use crate::extract::formats::deploy::Deployed;
+use crate::extract::formats::deploy::{Deployed, Program};
 use crate::graph::Graph;
 use crate::rules::impact::{ImpactRule, When};
+use std::collections::HashMap;
 
 pub fn candidates(
     deltas: &Deltas,
@@ -24,12 +25,26 @@ pub fn candidates(
     excerpts: Excerpts<'_>,
 ) -> Vec<Candidate> {
     let mut out = Vec::new();
+    if deltas.setting_changes.is_empty() {
+        return out;
+    }
+    // Deployments by what they run, so that each change meets only candidates for the same
+    // program (a large world holds thousands of deployments).
+    let mut by_program: HashMap<&str, Vec<&Deployed>> = HashMap::new();
+    for deployed in &graph.deployments {
+        if let Some(key) = program_key(deployed) {
+            by_program.entry(key).or_default().push(deployed);
+        }
+    }
     for (order, rule) in rules.iter().copied() {
         if rule.when != When::DeploymentDrift {
             continue;
         }
         for change in &deltas.setting_changes {
-            for other in &graph.deployments {
+            let Some(key) = program_key(&change.deployment) else {
+                continue;
+            };
+            for other in by_program.get(key).into_iter().flatten() {
                 if let Some(candidate) = drifted(change, other, order, rule, excerpts) {
                     out.push(candidate);
                 }
@@ -37,6 +52,16 @@ pub fn candidates(
         }
     }
     out
+}
+
+/// What must be equal for two deployments to be the same program: the command's program, or
+/// the image for one that runs the image's own command.
+fn program_key(deployed: &Deployed) -> Option<&str> {
+    match &deployed.fact.program {
+        Program::Known(program) => Some(program),
+        Program::ImageDefault => deployed.fact.image.as_deref(),
+        Program::Unknown => None,
+    }
 }
 
 /// The finding for `other` when it still runs the changed program with the old value.
@@ -138,7 +163,6 @@ fn drifted(
 
 /// Why two deployments are the same program, in words.
 fn same_because(a: &Deployed, b: &Deployed) -> String {
-    use crate::extract::formats::deploy::Program;
     let command = match &a.fact.program {
         Program::Known(p) => format!("command `{p}`"),
         _ => "the image's own command".to_string(),
