@@ -106,6 +106,7 @@ mod tests {
                     .iter()
                     .map(|(n, v, l)| Setting::new(SettingKind::Option, n, v, *l))
                     .collect(),
+                env_from: Vec::new(),
             },
         }
     }

@@ -432,6 +432,7 @@ fn deployments(facts: &mut FileFacts) {
             image_template: None,
             program: program.clone(),
             settings: Vec::new(),
+            env_from: Vec::new(),
         };
         for (name, value) in &schedule.env {
             let line = facts

@@ -394,6 +394,7 @@ pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved 
         }
     }
     resolved.launches = std::mem::take(&mut linked.launches);
+    deployments::env_from(&mut resolved.deployments);
     calls::propagate_waits(repos, &mut resolved.accesses);
     resolved
 }

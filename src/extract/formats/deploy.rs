@@ -41,7 +41,15 @@ pub struct DeploymentFact {
     pub image_template: Option<crate::expr::Expr>,
     pub program: Program,
     pub settings: Vec<Setting>,
+    /// ConfigMaps whose keys become environment variables (Kubernetes `envFrom`), with the
+    /// line that names each; the resolver adds their values as settings.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub env_from: Vec<(String, u32)>,
 }
+
+/// The `via` of a ConfigMap's data as a [`DeploymentFact`]: no program, its keys as
+/// environment settings, for `envFrom` to take.
+pub const CONFIG_MAP: &str = "Kubernetes ConfigMap";
 
 /// What a deployment runs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -708,6 +716,7 @@ mod tests {
             image_template: None,
             program,
             settings,
+            env_from: Vec::new(),
         }
     }
 

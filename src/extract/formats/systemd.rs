@@ -440,6 +440,7 @@ fn deployment(unit: &Unit, entries: &[Entry]) -> Option<super::deploy::Deploymen
         image_template: None,
         program,
         settings: Vec::new(),
+        env_from: Vec::new(),
     };
     for setting in settings {
         fact.push(setting);

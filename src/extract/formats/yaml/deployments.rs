@@ -55,6 +55,7 @@ fn fact(
         image_template: None,
         program,
         settings: Vec::new(),
+        env_from: Vec::new(),
     };
     for setting in settings {
         fact.push(setting);
@@ -137,6 +138,15 @@ pub(super) fn kube_container(unit: String, container: &Node, pod_spec: &Node) ->
             fact.push(Setting::new(SettingKind::Env, name, &value, var.line));
         }
     }
+    for source in container.get("envFrom").map(Node::seq).unwrap_or_default() {
+        // A prefix renames every key: not followed.
+        if source.get("prefix").is_some() {
+            continue;
+        }
+        if let Some(name) = source.at(&["configMapRef", "name"]).and_then(Node::str) {
+            fact.env_from.push((name.to_string(), source.line));
+        }
+    }
     let volumes = pod_spec.get("volumes").map(Node::seq).unwrap_or_default();
     for mount in container
         .get("volumeMounts")
@@ -180,4 +190,27 @@ pub(super) fn kube_container(unit: String, container: &Node, pod_spec: &Node) ->
 fn trim_dir(path: &str) -> &str {
     let trimmed = path.trim_end_matches('/');
     if trimmed.is_empty() { path } else { trimmed }
+}
+
+/// A ConfigMap's `data` as a deployment with no program whose settings are its keys, for the
+/// containers that take them with `envFrom` (see [`deploy::CONFIG_MAP`]).
+pub(super) fn config_map(name: &str, root: &Node) -> Option<DeploymentFact> {
+    let data = root.get("data")?;
+    let mut fact = DeploymentFact {
+        unit: format!("ConfigMap/{name}"),
+        via: deploy::CONFIG_MAP.to_string(),
+        line: root.line,
+        image: None,
+        image_template: None,
+        program: deploy::Program::Unknown,
+        settings: Vec::new(),
+        env_from: Vec::new(),
+    };
+    for (key, key_node, value) in data.pairs() {
+        // A file's content (a script, a configuration) is no variable's value.
+        if let Some(text) = value.text().filter(|t| !t.contains('\n')) {
+            fact.push(Setting::new(SettingKind::Env, key, &text, key_node.line));
+        }
+    }
+    Some(fact)
 }

@@ -72,7 +72,12 @@ pub(super) fn extract(ctx: &Ctx, facts: &mut FileFacts, root: &Node) {
             }
         }
         "CronJob" => cron_job(ctx, facts, root, unit),
-        "ConfigMap" => data(ctx, facts, root, &name, "k8s-configmap", "k8s ConfigMap"),
+        "ConfigMap" => {
+            facts
+                .deployments
+                .extend(super::deployments::config_map(&name, root));
+            data(ctx, facts, root, &name, "k8s-configmap", "k8s ConfigMap")
+        }
         "Secret" => data(ctx, facts, root, &name, "k8s-secret", "k8s Secret"),
         k if WORKLOADS.contains(&k) => {
             let scope = push_scope(facts, 0, ScopeKind::Function, unit, root.line);
