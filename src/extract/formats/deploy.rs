@@ -156,7 +156,8 @@ impl Setting {
         .any(|w| name.contains(w));
         match self.kind {
             SettingKind::Volume => ResourceKind::Path,
-            SettingKind::Option if queue_word || name == "q" => ResourceKind::Queue,
+            // Celery's `-Q` (`-q` is usually "quiet").
+            SettingKind::Option if queue_word || self.name == "-Q" => ResourceKind::Queue,
             SettingKind::Env if queue_word => ResourceKind::Queue,
             SettingKind::Option | SettingKind::Arguments if self.value.starts_with('/') => {
                 ResourceKind::Path
@@ -519,15 +520,11 @@ fn is_python(base: &str) -> bool {
     })
 }
 
-/// A script named by its last two path components (`loader/main.py` for
-/// `/opt/app/loader/main.py` and `./loader/main.py`): deployments place the tree differently.
+/// A script named by its file name (`manage.py` for `/srv/app/manage.py` and `./manage.py`):
+/// deployments place the tree differently (a container's working directory, a host's checkout),
+/// as they do programs.
 fn script_key(script: &str) -> String {
-    let parts: Vec<&str> = script
-        .split('/')
-        .filter(|p| !p.is_empty() && *p != ".")
-        .collect();
-    let start = parts.len().saturating_sub(2);
-    parts[start..].join("/")
+    basename(script.trim_end_matches('/')).to_string()
 }
 
 /// A word that names one program: no expansion, template or shell syntax.
@@ -618,8 +615,12 @@ mod tests {
             known("python -m loader.main")
         );
         assert_eq!(
-            program("/usr/bin/python3.11 /opt/app/loader/main.py"),
-            program("python ./loader/main.py")
+            program("/usr/bin/python3.11 /srv/app/manage.py runworker --threads 4"),
+            known("python manage.py runworker")
+        );
+        assert_eq!(
+            program("python ./manage.py runworker"),
+            known("python manage.py runworker")
         );
         assert_eq!(program("/opt/app/bin/sync --mode full"), known("sync"));
         assert_eq!(
@@ -692,6 +693,10 @@ mod tests {
         assert!(a.same_value(&b));
         assert!(!a.same_value(&c));
         assert_eq!(a.carries(), ResourceKind::Queue);
+        assert_eq!(
+            Setting::new(SettingKind::Option, "-q", "", 1).carries(),
+            ResourceKind::Credential
+        );
         assert_eq!(
             Setting::new(SettingKind::Env, "ORDERS_QUEUE", "x", 1).carries(),
             ResourceKind::Queue
