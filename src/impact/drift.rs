@@ -98,7 +98,8 @@ fn drifted(
     let impacted = other.site(stale.line);
     let program = changed.fact.identity();
     let setting = before.describe_key();
-    let counterpart = other.fact.unit.clone();
+    let file = other.path.rsplit('/').next().unwrap_or(&other.path);
+    let counterpart = format!("{} in {file}", other.fact.unit);
     let where_other = if other.repo == changed.repo {
         format!(
             "both had {was} before the change, which edits only {}",
