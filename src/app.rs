@@ -483,7 +483,7 @@ pub fn check_with(request: &CheckRequest, setup: &Setup) -> Result<Report, Error
             .cloned()
             .collect(),
     };
-    let deltas = change::compute(&change::Sides {
+    let mut deltas = change::compute(&change::Sides {
         base: &base_accesses,
         head: &head_accesses,
         base_sends: &base_sends,
@@ -491,6 +491,11 @@ pub fn check_with(request: &CheckRequest, setup: &Setup) -> Result<Report, Error
         changed_lines,
         tree: &tree,
     });
+    deltas.setting_changes = change::drift::setting_changes(
+        &base_world.deployments,
+        &head_world.deployments,
+        changed_lines,
+    );
     let mut warnings = collect_warnings(&head_world, &base_world, changed_name, changed_lines);
     warnings.extend(deltas.undecided.iter().map(|a| ReportWarning {
         repo: a.site.repo.clone(),

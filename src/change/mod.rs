@@ -18,6 +18,7 @@
 
 mod anchor;
 mod cover;
+pub mod drift;
 mod names;
 mod paths;
 #[cfg(test)]
@@ -84,6 +85,9 @@ pub struct Deltas {
     pub changed_lines: ChangedLines,
     /// References left on repository files the change deleted or moved.
     pub removed_file_references: Vec<RemovedFileReference>,
+    /// Deployment settings (options, environment values, volumes, user) the change edited or
+    /// removed; filled by [`drift::setting_changes`].
+    pub setting_changes: Vec<drift::SettingChange>,
 }
 
 /// The two sides of the changed repository.
@@ -117,6 +121,7 @@ pub fn compute(sides: &Sides<'_>) -> Deltas {
         undecided,
         changed_lines: lines.clone(),
         removed_file_references: tree::removed_file_references(sides.head, sides.tree),
+        setting_changes: Vec::new(),
     };
     anchor::anchor_deltas(deltas)
 }

@@ -375,7 +375,84 @@ pub fn extract(path: &str, text: &str, models: &Models) -> FileFacts {
             Line::Entry(entry) => add_entry(&mut facts, entry, line, system, &env, models),
         }
     }
+    deployments(&mut facts);
     facts
+}
+
+/// Each entry as a deployment of the program it runs (see
+/// [`crate::extract::formats::deploy`]): the command's options and arguments at the entry's
+/// line, the `VAR=value` lines above it at theirs, the `/etc/cron.d` user; redirections are
+/// left out. An entry of several commands (`a && b`, `a; b`, a pipe) is no one program. Entries
+/// are named by their schedule (and rank among entries of that schedule), so that base and head
+/// pair up when lines move.
+fn deployments(facts: &mut FileFacts) {
+    use crate::extract::formats::deploy::{self, DeploymentFact, Program, Setting, SettingKind};
+    let mut out: Vec<DeploymentFact> = Vec::new();
+    for schedule in &facts.schedules {
+        let mut words: Vec<(String, u32)> = Vec::new();
+        let mut several = false;
+        let mut redirect_target = false;
+        for word in crate::extract::formats::common::shell_words(&schedule.command)
+            .into_iter()
+            .take(deploy::MAX_WORDS)
+        {
+            if redirect_target {
+                redirect_target = false;
+                continue;
+            }
+            if matches!(word.as_str(), "&&" | "||" | ";" | "|" | "&") || word.ends_with(';') {
+                several = true;
+                break;
+            }
+            let redirect = word.trim_start_matches(|c: char| c.is_ascii_digit() || c == '&');
+            if redirect.starts_with(['>', '<']) {
+                redirect_target = matches!(redirect, ">" | ">>" | "<");
+                continue;
+            }
+            words.push((word, schedule.line));
+        }
+        let (program, settings) = if several {
+            (Program::Unknown, Vec::new())
+        } else {
+            deploy::command(&words)
+        };
+        if !matches!(program, Program::Known(_)) {
+            continue;
+        }
+        let unit = format!("crontab entry `{}`", schedule.expression);
+        let rank = out.iter().filter(|d| d.unit.starts_with(&unit)).count();
+        let mut fact = DeploymentFact {
+            unit: match rank {
+                0 => unit,
+                n => format!("{unit} (#{})", n + 1),
+            },
+            via: "crontab entry".to_string(),
+            line: schedule.line,
+            image: None,
+            image_template: None,
+            program: program.clone(),
+            settings: Vec::new(),
+            env_from: Vec::new(),
+        };
+        for (name, value) in &schedule.env {
+            let line = facts
+                .bindings
+                .iter()
+                .filter(|b| b.scope == 0 && b.name == *name && b.line < schedule.line)
+                .map(|b| b.line)
+                .next_back()
+                .unwrap_or(schedule.line);
+            fact.push(Setting::new(SettingKind::Env, name, value, line));
+        }
+        for setting in settings {
+            fact.push(setting);
+        }
+        if let Some(user) = &schedule.user {
+            fact.push(Setting::new(SettingKind::User, "", user, schedule.line));
+        }
+        out.push(fact);
+    }
+    facts.deployments.extend(out);
 }
 
 fn add_entry(

@@ -133,6 +133,10 @@ pub struct FileFacts {
     /// Programs this file declares (a package manifest's console scripts and binaries).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub programs: Vec<ProgramFact>,
+    /// How this file launches programs (compose services, Kubernetes containers, systemd
+    /// services, crontab entries), for comparing deployments of the same program.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deployments: Vec<formats::deploy::DeploymentFact>,
 }
 
 /// The positional parameters of a function, in order; `self`/`cls` of a method left out.

@@ -49,6 +49,8 @@ pub struct Graph {
     pub jobs: Vec<Job>,
     pub sends: Vec<Send>,
     pub launches: Vec<Launch>,
+    /// Every deployment of a program in the head world (see [`crate::extract::formats::deploy`]).
+    pub deployments: Vec<crate::extract::formats::deploy::Deployed>,
     access_nodes: Vec<NodeIndex>,
     /// Literal prefix -> accesses whose pattern sets start with it.
     prefix_index: BTreeMap<String, Vec<AccessId>>,
@@ -147,6 +149,7 @@ impl Graph {
             jobs: resolved.jobs,
             sends: resolved.sends,
             launches: resolved.launches,
+            deployments: resolved.deployments,
             access_nodes,
             prefix_index,
             name_index,

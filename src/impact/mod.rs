@@ -9,6 +9,7 @@
 //! change: the first rule in file order whose conditions hold (a cleanup loop that lists, checks
 //! and deletes the same files is one cleanup finding, not a cleanup and two reader findings).
 
+mod drift;
 mod env;
 mod fields;
 mod inputs;
@@ -60,6 +61,7 @@ pub fn evaluate(
     candidates.extend(env::candidates(deltas, graph, &enabled, excerpts));
     candidates.extend(tree::candidates(deltas, &enabled, excerpts));
     candidates.extend(tokens::candidates(deltas, graph, &enabled, excerpts));
+    candidates.extend(drift::candidates(deltas, graph, &enabled, excerpts));
     // What the change did not touch, the change did not cause: a finding whose change site is
     // outside the changed lines is never reported, whichever evaluator made it. And code the
     // change itself wrote is not "left behind": the author has it in front of them in the diff
@@ -135,7 +137,29 @@ fn advise_patches(findings: &mut [Finding], graph: &Graph) {
     if findings.iter().all(|f| f.impacted.origins.is_empty()) {
         return;
     }
+    // Deployment settings whose values were bound elsewhere (a chart's values.yaml) use them too.
+    let setting_uses: Vec<(&Origin, Site)> = graph
+        .deployments
+        .iter()
+        .flat_map(|d| {
+            d.fact
+                .settings
+                .iter()
+                .flat_map(move |s| s.origins.iter().map(move |o| (o, d.site(s.line))))
+        })
+        .collect();
     let mut uses: UsesByOrigin<'_> = BTreeMap::new();
+    for (origin, site) in &setting_uses {
+        let key = (
+            origin.site.repo.as_str(),
+            origin.site.path.as_str(),
+            origin.site.line,
+        );
+        let sites = uses.entry(key).or_default();
+        if !sites.contains(&site) {
+            sites.push(site);
+        }
+    }
     for access in &graph.accesses {
         for origin in &access.origins {
             let key = (

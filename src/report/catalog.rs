@@ -49,6 +49,8 @@ pub fn fill_generic(template: &str) -> String {
         ("counterpart", "the resource"),
         ("schedule", "its schedule"),
         ("moved", ", which the change deleted or moved"),
+        ("program", "the program"),
+        ("setting", "a setting"),
     ] {
         out = out.replace(&format!("{{{name}}}"), words);
     }

@@ -10,6 +10,7 @@
 //! scripts those files run and the Python modules they import.
 
 mod calls;
+mod deployments;
 mod eval;
 pub mod installs;
 pub mod jobs;
@@ -201,6 +202,8 @@ pub struct Resolved {
     pub sends: Vec<Send>,
     pub launches: Vec<Launch>,
     pub warnings: Vec<Warning>,
+    /// Every deployment of a program in the world, for comparing deployments.
+    pub deployments: Vec<crate::extract::formats::deploy::Deployed>,
 }
 
 /// Resolves every access of `repos`. `env` holds variables the user bound (configuration); they
@@ -217,6 +220,12 @@ pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved 
             };
             let file_env = linked.file_env.get(&(repo_index, path.as_str()));
             let file_jobs = linked.file_jobs.get(&(repo_index, path.as_str()));
+            resolved.deployments.extend(deployments::resolve(
+                &lookup,
+                file,
+                &repo.name,
+                &facts.deployments,
+            ));
             for warning in &facts.warnings {
                 resolved.warnings.push(Warning {
                     site: Site {
@@ -385,6 +394,7 @@ pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved 
         }
     }
     resolved.launches = std::mem::take(&mut linked.launches);
+    deployments::env_from(&mut resolved.deployments);
     calls::propagate_waits(repos, &mut resolved.accesses);
     resolved
 }

@@ -38,6 +38,10 @@ pub const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
         "rules/impact/env.toml",
         include_str!("../../rules/impact/env.toml"),
     ),
+    (
+        "rules/impact/deploy.toml",
+        include_str!("../../rules/impact/deploy.toml"),
+    ),
 ];
 
 #[derive(Deserialize)]
@@ -126,6 +130,9 @@ pub enum When {
     /// A program stopped reading an environment variable altogether; the counterparts are
     /// launchers of that program still setting it (configuration that silently stopped working).
     ReadDropped,
+    /// A deployment's setting (option, environment value, volume, user) changed; the
+    /// counterparts are other deployments of the same program that keep the old value.
+    DeploymentDrift,
 }
 
 impl When {
@@ -147,6 +154,7 @@ impl When {
         ("moved-to-unproduced", When::MovedToUnproduced),
         ("token-renamed", When::TokenRenamed),
         ("read-dropped", When::ReadDropped),
+        ("deployment-drift", When::DeploymentDrift),
     ];
 
     fn parse(text: &str) -> Option<When> {
@@ -236,6 +244,7 @@ pub const PLACEHOLDERS: &[&str] = &[
     "consumer",
     "token",
     "new_token",
+    "setting",
 ];
 
 impl ImpactRules {

@@ -654,6 +654,12 @@ pub(crate) fn relocate(
     for w in &mut embedded.warnings {
         w.line = shift(w.line);
     }
+    for d in &mut embedded.deployments {
+        d.line = shift(d.line);
+        for s in &mut d.settings {
+            s.line = shift(s.line);
+        }
+    }
     embedded
 }
 
@@ -672,6 +678,7 @@ pub(crate) fn append(facts: &mut FileFacts, relocated: FileFacts) {
         calls,
         params,
         programs,
+        deployments,
     } = relocated;
     facts.scopes.extend(scopes);
     facts.bindings.extend(bindings);
@@ -685,6 +692,7 @@ pub(crate) fn append(facts: &mut FileFacts, relocated: FileFacts) {
     facts.calls.extend(calls);
     facts.params.extend(params);
     facts.programs.extend(programs);
+    facts.deployments.extend(deployments);
 }
 
 /// Moves the scopes and lines of variables inside an expression (bounded depth).

@@ -36,6 +36,7 @@
 //! bounded by the input's size or a constant.
 
 pub(crate) mod common;
+pub mod deploy;
 pub mod dockerfile;
 pub mod dotenv;
 pub mod generic;

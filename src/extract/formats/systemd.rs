@@ -194,6 +194,9 @@ pub fn extract(path: &str, text: &str, models: &Models) -> FileFacts {
     for entry in &entries {
         service_entry(&mut facts, &unit, entry, working_dir.as_deref(), models);
     }
+    if let Some(deployment) = deployment(&unit, &entries) {
+        facts.deployments.push(deployment);
+    }
     match unit.kind.as_str() {
         "timer" => timer(&mut facts, &unit, &entries),
         "path" => path_unit(&mut facts, &unit, &entries),
@@ -397,6 +400,70 @@ fn service_entry(
             }
         }
     }
+}
+
+/// A service as a deployment of the program its (last) `ExecStart=` runs, with its
+/// `Environment=` values and `User=` (see [`super::deploy`]).
+fn deployment(unit: &Unit, entries: &[Entry]) -> Option<super::deploy::DeploymentFact> {
+    use super::deploy::{self, Setting, SettingKind};
+    if unit.kind != "service" {
+        return None;
+    }
+    let start = entries
+        .iter()
+        .filter(|e| e.section == "Service" && e.key == "ExecStart")
+        .rfind(|e| !e.value.trim().is_empty())?;
+    let (command, argv0) = strip_exec_prefixes(&start.value);
+    let command = if argv0 {
+        drop_second_word(command)
+    } else {
+        command.to_string()
+    };
+    let command = unit.expand(&command).replace("$$", "$");
+    let mut words = Vec::new();
+    for (offset, text) in command.split('\n').enumerate() {
+        let line = start
+            .line
+            .saturating_add(u32::try_from(offset).unwrap_or(u32::MAX));
+        let text = text.trim_end().trim_end_matches('\\');
+        words.extend(common::shell_words(text).into_iter().map(|w| (w, line)));
+        if words.len() >= deploy::MAX_WORDS {
+            break;
+        }
+    }
+    let (program, settings) = deploy::command(&words);
+    let mut fact = deploy::DeploymentFact {
+        unit: format!("systemd service {}", unit.name),
+        via: "systemd service".to_string(),
+        line: start.line,
+        image: None,
+        image_template: None,
+        program,
+        settings: Vec::new(),
+        env_from: Vec::new(),
+    };
+    for setting in settings {
+        fact.push(setting);
+    }
+    for entry in entries.iter().filter(|e| e.section == "Service") {
+        match entry.key.as_str() {
+            "Environment" => {
+                for word in systemd_words(&unit.expand(&entry.value)) {
+                    if let Some((name, value)) = word.split_once('=') {
+                        fact.push(Setting::new(SettingKind::Env, name, value, entry.line));
+                    }
+                }
+            }
+            "User" => {
+                let user = entry.value.trim();
+                if !user.is_empty() {
+                    fact.push(Setting::new(SettingKind::User, "", user, entry.line));
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(fact)
 }
 
 /// Splits an `Environment=` value: whitespace-separated words, each possibly quoted.

@@ -1112,6 +1112,9 @@ pub(crate) fn fill(facts: &mut FileFacts, placeholders: &[Placeholder]) {
     for scope in &mut facts.scopes {
         scope.name = filler.text(&scope.name);
     }
+    for deployment in &mut facts.deployments {
+        filler.deployment(deployment);
+    }
 }
 
 struct Filler<'p> {
@@ -1119,6 +1122,30 @@ struct Filler<'p> {
 }
 
 impl Filler<'_> {
+    /// A deployment's templated parts: the image and setting values keep their expressions
+    /// for the resolver (and show the template's text); a templated program is not one program.
+    fn deployment(&self, d: &mut super::deploy::DeploymentFact) {
+        d.unit = self.text(&d.unit);
+        if let Some(image) = &d.image
+            && !find_tokens(image).is_empty()
+        {
+            d.image_template = self.split(image, false);
+            d.image = Some(self.text(image));
+        }
+        if let super::deploy::Program::Known(key) = &d.program
+            && !find_tokens(key).is_empty()
+        {
+            d.program = super::deploy::Program::Unknown;
+        }
+        d.settings.retain(|s| find_tokens(&s.name).is_empty());
+        for setting in &mut d.settings {
+            if !find_tokens(&setting.value).is_empty() {
+                setting.template = self.split(&setting.value, false);
+                setting.value = self.text(&setting.value);
+            }
+        }
+    }
+
     fn lookup(&self, name: &str) -> Option<&Placeholder> {
         let index: usize = name.strip_prefix(TOKEN_PREFIX)?.parse().ok()?;
         self.placeholders.get(index)

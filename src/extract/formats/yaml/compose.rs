@@ -47,6 +47,9 @@ pub(super) fn extract(ctx: &Ctx, facts: &mut FileFacts, root: &Node) {
             format!("services.{name}"),
             key.line,
         );
+        facts
+            .deployments
+            .push(super::deployments::compose_service(name, key.line, service));
         environment(facts, scope, service.get("environment"));
         env_files(facts, scope, service.get("env_file"));
         volumes(facts, scope, service.get("volumes"));

@@ -73,7 +73,12 @@ pub(super) fn extract(ctx: &Ctx, facts: &mut FileFacts, root: &Node) {
             }
         }
         "CronJob" => cron_job(ctx, facts, root, unit),
-        "ConfigMap" => data(ctx, facts, root, &name, "k8s-configmap", "k8s ConfigMap"),
+        "ConfigMap" => {
+            facts
+                .deployments
+                .extend(super::deployments::config_map(&name, root));
+            data(ctx, facts, root, &name, "k8s-configmap", "k8s ConfigMap")
+        }
         "Secret" => data(ctx, facts, root, &name, "k8s-secret", "k8s Secret"),
         k if WORKLOADS.contains(&k) => {
             let scope = push_scope(facts, 0, ScopeKind::Function, unit, root.line);
@@ -181,6 +186,10 @@ fn pod(ctx: &Ctx, facts: &mut FileFacts, unit: ScopeId, spec: &Node) {
                 format!("container {name}"),
                 container.line,
             );
+            let deployment = format!("Kubernetes {} container {name}", facts.unit_name(unit));
+            facts.deployments.push(super::deployments::kube_container(
+                deployment, container, spec,
+            ));
             env(facts, scope, container.get("env"));
             env_from(facts, scope, container.get("envFrom"));
             mounts(facts, scope, container.get("volumeMounts"), volumes);

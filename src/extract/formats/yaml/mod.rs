@@ -16,6 +16,7 @@
 mod ansible;
 mod ci;
 mod compose;
+mod deployments;
 mod elements;
 mod helm;
 mod kube;
