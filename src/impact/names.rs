@@ -45,7 +45,10 @@ pub fn candidates(
                     .flat_map(|c| c.replacements.iter().map(|r| &r.site))
                     .collect();
                 for access in deltas.new_queue_uses.iter().filter(|a| a.mode == mode) {
-                    if is_binding(access) || renamed.contains(&&access.site) {
+                    if is_binding(access)
+                        || renamed.contains(&&access.site)
+                        || fed_by_routes(access, mode)
+                    {
                         continue;
                     }
                     if !counterparts(graph, access, other).is_empty() {
@@ -144,6 +147,15 @@ fn names(access: &Access) -> Option<&NameSet> {
 
 fn same_unit(a: &Access, b: &Access) -> bool {
     a.site.repo == b.site.repo && a.unit == b.unit
+}
+
+/// A Celery worker's queue (`-Q mail`) is fed by task routes (`task_routes`, `CELERY_ROUTES`,
+/// a task's `queue=`) that are configuration knockon does not read whole: that nothing is seen
+/// publishing there is no evidence.
+fn fed_by_routes(access: &Access, mode: Mode) -> bool {
+    mode == Mode::Consume
+        && matches!(&access.resource, Resource::Queue(q)
+            if q.broker == crate::extract::Broker::Celery && q.role == QueueRole::Queue)
 }
 
 fn is_binding(access: &Access) -> bool {
