@@ -1566,3 +1566,45 @@ impl BashModels {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> Result<BashModelFile, RulesError> {
+        BashModelFile::parse("x.toml", &format!("schema = 1\nlanguage = \"bash\"\n{text}"))
+    }
+
+    #[test]
+    fn env_reads_merge_per_program_and_later_files_add() {
+        let mut models = BashModels::default();
+        let base = "[[env_reads]]\nprograms = [\"pg_dump\", \"psql\"]\nnames = [\"PGPASSWORD\"]\n";
+        models.merge(file(base).expect("parses"));
+        let more = "[[env_reads]]\nprograms = [\"pg_dump\"]\nnames = [\"PGPASSWORD\", \"PGHOST\"]\n";
+        models.merge(file(more).expect("parses"));
+        assert_eq!(models.env_reads("pg_dump"), ["PGPASSWORD", "PGHOST"]);
+        assert_eq!(models.env_reads("psql"), ["PGPASSWORD"]);
+        assert!(models.env_reads("rm").is_empty());
+    }
+
+    #[test]
+    fn env_reads_reject_names_that_are_not_variables() {
+        let bad = "\n[[env_reads]]\nprograms = [\"pg_dump\"]\nnames = [\"pg-password\"]\n";
+        let err = file(bad).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("env_reads"), "{err}");
+        let none = "[[env_reads]]\nprograms = []\nnames = [\"X\"]\n";
+        assert!(file(none).is_err());
+    }
+
+    #[test]
+    fn new_row_keys_apply_to_their_kinds_only() {
+        let ok = "[[command]]\nnames = [\"x\"]\nleading_operands = true\noperands = [{ select = \"first\", mode = \"read\", cut = \"::\" }]\nflag_values = [{ flags = [\"--f\"], mode = \"read\", keyed = true }]\n";
+        assert!(file(ok).is_ok());
+        let wrong = "[[command]]\nnames = [\"x\"]\nkind = \"wrapper\"\nleading_operands = true\n";
+        assert!(file(wrong).is_err());
+        let reset = "[[command]]\nnames = [\"x\"]\nkind = \"wrapper\"\nenv_reset = true\nenv_keep_flags = [\"-E\"]\n";
+        assert!(file(reset).is_ok());
+        let misplaced = "[[command]]\nnames = [\"x\"]\nenv_reset = true\n";
+        assert!(file(misplaced).is_err());
+    }
+}
