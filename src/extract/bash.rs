@@ -35,9 +35,9 @@ mod contract_tests;
 #[cfg(test)]
 mod launch_tests;
 #[cfg(test)]
-mod tool_tests;
-#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tool_tests;
 
 use crate::expr::{Expr, ScopeId};
 use crate::extract::{

@@ -458,7 +458,11 @@ pub(super) fn wrapped_command<'w>(m: &WrapperModel, args: &'w [Word]) -> Option<
 pub(super) fn keyed_value(value: &Word) -> Word {
     let lead = value.leading_lit();
     match lead.find('=') {
-        Some(at) if !lead.get(..at).is_some_and(|k| k.contains('/') || k.is_empty()) => {
+        Some(at)
+            if !lead
+                .get(..at)
+                .is_some_and(|k| k.contains('/') || k.is_empty()) =>
+        {
             let chars = lead.get(..at).map_or(0, |k| k.chars().count());
             value.slice_from(chars + 1)
         }
@@ -696,11 +700,7 @@ impl<'a> Walker<'a> {
     /// `aws s3 cp ...`: a row named with its subcommands takes precedence over the program's.
     /// Global options may come first (`aws --region eu-west-1 sqs send-message`); they are
     /// dropped.
-    fn subcommand<'w>(
-        &self,
-        name: String,
-        args: &'w [Word],
-    ) -> (String, &'w [Word], &'w [Word]) {
+    fn subcommand<'w>(&self, name: String, args: &'w [Word]) -> (String, &'w [Word], &'w [Word]) {
         let starts = if self.models.has_subcommands(&name) {
             subcommand_starts(args)
         } else {
@@ -847,7 +847,9 @@ impl<'a> Walker<'a> {
             return;
         }
         let program = match name.rsplit_once('/') {
-            Some((dir, base)) if dir.ends_with("/bin") || dir.ends_with("/sbin") || dir == "bin" => {
+            Some((dir, base))
+                if dir.ends_with("/bin") || dir.ends_with("/sbin") || dir == "bin" =>
+            {
                 base
             }
             Some(_) => return,
@@ -983,12 +985,11 @@ impl<'a> Walker<'a> {
                     },
                     None => &operand.word,
                 };
-                let mut expr =
-                    match remote(word, m.remote_operands, m.remote_scheme.as_deref()) {
-                        Where::Local => word.expr(),
-                        Where::Remote(expr) => expr,
-                        Where::Elsewhere => continue,
-                    };
+                let mut expr = match remote(word, m.remote_operands, m.remote_scheme.as_deref()) {
+                    Where::Local => word.expr(),
+                    Where::Remote(expr) => expr,
+                    Where::Elsewhere => continue,
+                };
                 if let Some(base) = &operand.base {
                     expr = rebase_on(base, expr);
                 }

@@ -90,7 +90,13 @@ fn pg_restore_reads_its_archive_and_writes_its_file_option() {
 fn pg_basebackup_writes_a_data_directory_tree() {
     let src = "/usr/lib/postgresql/15/bin/pg_basebackup -h primary -D /var/lib/postgresql/15/main -R -X stream\n\
                pg_basebackup -D - -Ft > /srv/base.tar\n";
-    assert!(has(src, 1, Mode::Write, "/var/lib/postgresql/15/main", true));
+    assert!(has(
+        src,
+        1,
+        Mode::Write,
+        "/var/lib/postgresql/15/main",
+        true
+    ));
     // `-D -` is standard output.
     assert!(!paths(src).iter().any(|(_, _, p, _)| p == "-"));
 }
@@ -123,13 +129,19 @@ fn redis_server_config_dir_logfile_and_a_password_that_is_no_path() {
     assert!(has(src, 1, Mode::Read, "/etc/redis/redis.conf", false));
     assert!(has(src, 1, Mode::Write, "/var/lib/redis", true));
     assert!(has(src, 1, Mode::Append, "/var/log/redis/redis.log", false));
-    assert!(has(src, 3, Mode::Write, "/srv/backups/redis/dump.rdb", false));
+    assert!(has(
+        src,
+        3,
+        Mode::Write,
+        "/srv/backups/redis/dump.rdb",
+        false
+    ));
     // Directive values after the options (`--save 60 1000`, `yes`, the password) are no
     // configuration file.
     let all = paths(src);
     assert!(
-        all.iter().all(|(l, _, p, _)| *l != 2
-            && !["1", "yes", "hunter2", "1000"].contains(&p.as_str())),
+        all.iter()
+            .all(|(l, _, p, _)| *l != 2 && !["1", "yes", "hunter2", "1000"].contains(&p.as_str())),
         "{all:?}"
     );
 }
@@ -142,12 +154,30 @@ fn mongodump_and_mongorestore() {
                mongorestore --drop /srv/backups/mongo/nightly\n\
                mongorestore --archive=/srv/backups/mongo/all.archive --gzip\n";
     assert!(has(src, 1, Mode::Write, "/srv/backups/mongo/nightly", true));
-    assert!(has(src, 2, Mode::Write, "/srv/backups/mongo/all.archive", false));
+    assert!(has(
+        src,
+        2,
+        Mode::Write,
+        "/srv/backups/mongo/all.archive",
+        false
+    ));
     // `--archive` alone writes to standard output: the database is no path.
-    assert!(has(src, 3, Mode::Write, "/srv/backups/mongo/app.archive", false));
+    assert!(has(
+        src,
+        3,
+        Mode::Write,
+        "/srv/backups/mongo/app.archive",
+        false
+    ));
     assert!(!paths(src).iter().any(|(_, _, p, _)| p == "app"));
     assert!(has(src, 4, Mode::Read, "/srv/backups/mongo/nightly", true));
-    assert!(has(src, 5, Mode::Read, "/srv/backups/mongo/all.archive", false));
+    assert!(has(
+        src,
+        5,
+        Mode::Read,
+        "/srv/backups/mongo/all.archive",
+        false
+    ));
 }
 
 #[test]
@@ -209,9 +239,8 @@ fn kubectl_create_secret_and_configmap_read_local_files() {
     // A literal value and the configmap's name are no paths.
     let all = paths(src);
     assert!(
-        all.iter().all(|(_, _, p, _)| !p.contains("admin")
-            && !p.contains("mode=")
-            && p != "app-config"),
+        all.iter()
+            .all(|(_, _, p, _)| !p.contains("admin") && !p.contains("mode=") && p != "app-config"),
         "{all:?}"
     );
 }
@@ -268,7 +297,8 @@ fn programs_in_a_container_or_under_sudo_do_not_read_the_scripts_environment() {
 
 #[test]
 fn a_required_use_of_the_same_variable_stays_required() {
-    let src = "#!/bin/bash\nset -u\n: \"${PGPASSWORD:?set PGPASSWORD}\"\npg_dump -f /srv/a.dump app\n";
+    let src =
+        "#!/bin/bash\nset -u\n: \"${PGPASSWORD:?set PGPASSWORD}\"\npg_dump -f /srv/a.dump app\n";
     assert_eq!(reads_env(src, "PGPASSWORD"), Some((3, false)));
 }
 

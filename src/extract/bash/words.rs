@@ -226,9 +226,9 @@ impl Word {
             return None;
         }
         let at = (0..self.atoms.len()).find(|&i| {
-            sep.iter().enumerate().all(
-                |(k, s)| matches!(self.atoms.get(i + k), Some(Atom::Char { c, .. }) if c == s),
-            )
+            sep.iter()
+                .enumerate()
+                .all(|(k, s)| matches!(self.atoms.get(i + k), Some(Atom::Char { c, .. }) if c == s))
         })?;
         Some(Word {
             atoms: self.atoms.get(..at).unwrap_or_default().to_vec(),

@@ -1050,7 +1050,9 @@ impl BashModelFile {
             let start = table.span().start;
             let table = table.into_inner();
             let valid = |n: &String| {
-                n.chars().next().is_some_and(|c| c.is_ascii_uppercase() || c == '_')
+                n.chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_uppercase() || c == '_')
                     && n.chars()
                         .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
             };
@@ -1572,7 +1574,10 @@ mod tests {
     use super::*;
 
     fn file(text: &str) -> Result<BashModelFile, RulesError> {
-        BashModelFile::parse("x.toml", &format!("schema = 1\nlanguage = \"bash\"\n{text}"))
+        BashModelFile::parse(
+            "x.toml",
+            &format!("schema = 1\nlanguage = \"bash\"\n{text}"),
+        )
     }
 
     #[test]
@@ -1580,7 +1585,8 @@ mod tests {
         let mut models = BashModels::default();
         let base = "[[env_reads]]\nprograms = [\"pg_dump\", \"psql\"]\nnames = [\"PGPASSWORD\"]\n";
         models.merge(file(base).expect("parses"));
-        let more = "[[env_reads]]\nprograms = [\"pg_dump\"]\nnames = [\"PGPASSWORD\", \"PGHOST\"]\n";
+        let more =
+            "[[env_reads]]\nprograms = [\"pg_dump\"]\nnames = [\"PGPASSWORD\", \"PGHOST\"]\n";
         models.merge(file(more).expect("parses"));
         assert_eq!(models.env_reads("pg_dump"), ["PGPASSWORD", "PGHOST"]);
         assert_eq!(models.env_reads("psql"), ["PGPASSWORD"]);

@@ -148,19 +148,28 @@ fn supervisord_programs_launch_their_command_with_their_environment_and_director
         ],
     );
     // One access per log line, and the command line is no list of path mentions.
-    assert_eq!(got.iter().filter(|g| g.starts_with("L7 ")).count(), 1, "{got:#?}");
+    assert_eq!(
+        got.iter().filter(|g| g.starts_with("L7 ")).count(),
+        1,
+        "{got:#?}"
+    );
     assert!(
         !got.iter()
             .any(|g| (g.starts_with("L5 ") && !g.contains(" env ")) || g.starts_with("L8 ")),
         "{got:#?}"
     );
     let runs = crate::extract::formats::testing::runs(&f);
-    assert_eq!(runs, vec!["L5 /opt/ops/bin/backup-db.sh @[program:pg-backup].command"]);
+    assert_eq!(
+        runs,
+        vec!["L5 /opt/ops/bin/backup-db.sh @[program:pg-backup].command"]
+    );
     // The command's scope is inside its program's, which holds the variables.
     let command = f.runs.first().map(|r| r.scope).unwrap_or_default();
     let parent = f.scopes.get(command).and_then(|s| s.parent);
     assert_eq!(
-        parent.and_then(|p| f.scopes.get(p)).map(|s| s.name.as_str()),
+        parent
+            .and_then(|p| f.scopes.get(p))
+            .map(|s| s.name.as_str()),
         Some("[program:pg-backup]")
     );
 }
