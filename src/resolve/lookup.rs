@@ -379,7 +379,7 @@ impl<'a> Lookup<'a> {
         // `{{ matrix_systemd_path }}` in a role's task or template: the role's own `vars/` and
         // `defaults/`, then `group_vars/all`, then the one variable file that defines it.
         if is_ansible_path(file.path)
-            && !name.contains(['.', '(', '['])
+            && (!name.contains(['.', '(', '[']) || is_element_name(name))
             && let Some(found) = self.ansible_variable(file, name)
         {
             return found;
@@ -888,6 +888,12 @@ mod tests {
 /// files) and Jinja templates.
 fn is_ansible_path(path: &str) -> bool {
     path.ends_with(".yml") || path.ends_with(".yaml") || path.ends_with(".j2")
+}
+
+/// `queues.*`, `servers.*.name`: any element of a list a variables file writes (a template's
+/// loop variable).
+fn is_element_name(name: &str) -> bool {
+    name.contains(".*") && !name.contains(['(', '['])
 }
 
 /// `roles/R/defaults/main.yml`, `roles/R/vars/x.yml`, `group_vars/all.yml`, `host_vars/h/x.yml`.

@@ -18,10 +18,15 @@
 //! own lines; an unterminated tag is one warning and the rest of the file is still read;
 //! expression translation is bounded in depth.
 
+mod blocks;
+mod locals;
+
 use super::ConfigFormat;
 use crate::expr::{Expr, ScopeId};
 use crate::extract::{ExtractWarning, FileFacts, Language, extract_as};
 use crate::rules::models::Models;
+use blocks::{go_local_word, local_path};
+use locals::Locals;
 
 /// The template languages knockon reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
@@ -289,6 +294,9 @@ pub(crate) fn substitute(text: &str, options: Options) -> Substituted {
     let mut line: u32 = first_line;
     let mut raw_block = false;
     let mut unclosed: Vec<&str> = Vec::new();
+    // Jinja's `{% set %}` in a block binds a name for that block; Ruby and Go assignments
+    // change an enclosing block's name.
+    let mut locals = Locals::new(engine != TemplateEngine::Jinja);
     while !rest.is_empty() {
         let Some((at, open)) = next_open(rest, engine, raw_block) else {
             result.push_str(rest);
@@ -325,7 +333,15 @@ pub(crate) fn substitute(text: &str, options: Options) -> Substituted {
         let tag_source = &rest[at..at + open.len() + close_at + close_of(open).len()];
         let tail = &after_open[close_at + close_of(open).len()..];
         let alone = own_line_drops && alone_on_line(tail, &result);
-        let tag = classify(open, inner, engine, (scope, line), alone, &mut raw_block);
+        let tag = classify(
+            open,
+            inner,
+            engine,
+            (scope, line),
+            alone,
+            &mut raw_block,
+            &mut locals,
+        );
         let newlines = count_newlines(tag_source);
         match tag {
             Tag::Drop => {}
@@ -396,6 +412,8 @@ fn close_of(open: &str) -> &'static str {
     }
 }
 
+/// Reads one tag: control tags update the names the template binds (`locals`) and output
+/// nothing; expressions are read with those names.
 fn classify(
     open: &str,
     inner: &str,
@@ -403,7 +421,16 @@ fn classify(
     (scope, line): (ScopeId, u32),
     alone: bool,
     raw_block: &mut bool,
+    locals: &mut Locals,
 ) -> Tag {
+    let value = |body: &str, syntax: Syntax, locals: &Locals| {
+        let at = At {
+            scope,
+            line,
+            locals,
+        };
+        value_tag(translate(body, syntax, &at, 0))
+    };
     match engine {
         TemplateEngine::Jinja => {
             let body = trim_markers(inner);
@@ -419,12 +446,14 @@ fn classify(
                     }
                     if keyword == "raw" {
                         *raw_block = true;
+                    } else {
+                        blocks::jinja_statement(body, scope, line, locals);
                     }
                     Tag::Drop
                 }
                 "{#" => Tag::Drop,
                 _ if alone && is_structural(body) => Tag::Drop,
-                _ => value_tag(expression_expr(body, Syntax::Jinja, scope, line)),
+                _ => value(body, Syntax::Jinja, locals),
             }
         }
         TemplateEngine::Erb => {
@@ -435,11 +464,11 @@ fn classify(
                 return Tag::Drop;
             }
             match inner.strip_prefix('=') {
-                Some(expr) => {
-                    let body = trim_markers(expr);
-                    value_tag(expression_expr(body, Syntax::Erb, scope, line))
+                Some(expr) => value(trim_markers(expr), Syntax::Erb, locals),
+                None => {
+                    blocks::erb_code(inner, scope, line, locals);
+                    Tag::Drop
                 }
-                None => Tag::Drop,
             }
         }
         TemplateEngine::Go => {
@@ -451,13 +480,17 @@ fn classify(
             const CONTROL: &[&str] = &[
                 "if", "else", "end", "range", "with", "define", "block", "break", "continue",
             ];
-            if CONTROL.contains(&keyword) || (alone && is_structural(body)) {
+            if CONTROL.contains(&keyword) {
+                blocks::go_control(body, scope, line, locals);
                 return Tag::Drop;
             }
-            if body.starts_with('$') && body.contains(":=") {
+            if alone && is_structural(body) {
                 return Tag::Drop;
             }
-            value_tag(expression_expr(body, Syntax::Go, scope, line))
+            if blocks::go_assignment(body, scope, line, locals) {
+                return Tag::Drop;
+            }
+            value(body, Syntax::Go, locals)
         }
     }
 }
@@ -502,10 +535,23 @@ fn trim_markers(inner: &str) -> &str {
 /// literal for a string, a concatenation for `a ~ "/x"` / Ruby `"#{a}-x"` / `printf`, the
 /// variable's default for `default` filters, and a hole labelled with the text otherwise.
 pub(crate) fn expression_expr(inner: &str, syntax: Syntax, scope: ScopeId, line: u32) -> Expr {
-    translate(trim_markers(inner), syntax, scope, line, 0)
+    let locals = Locals::default();
+    let at = At {
+        scope,
+        line,
+        locals: &locals,
+    };
+    translate(trim_markers(inner), syntax, &at, 0)
 }
 
-fn translate(text: &str, syntax: Syntax, scope: ScopeId, line: u32, depth: u32) -> Expr {
+/// Where an expression is read: its scope and line, and the names the template bound before.
+pub(crate) struct At<'l> {
+    scope: ScopeId,
+    line: u32,
+    locals: &'l Locals,
+}
+
+fn translate(text: &str, syntax: Syntax, at: &At, depth: u32) -> Expr {
     let text = text.trim();
     let hole = || Expr::hole(text.to_string());
     if depth > MAX_EXPR_DEPTH || text.is_empty() {
@@ -516,14 +562,14 @@ fn translate(text: &str, syntax: Syntax, scope: ScopeId, line: u32, depth: u32) 
         return hole();
     };
     let mut expr = match syntax {
-        Syntax::Go => go_head(head, scope, line, depth),
-        _ => head_expr(head, syntax, scope, line, depth),
+        Syntax::Go => go_head(head, at, depth),
+        _ => head_expr(head, syntax, at, depth),
     };
     let Some(base) = expr.as_mut() else {
         return hole();
     };
     for filter in filters {
-        if !apply_filter(base, filter.trim(), syntax, scope, line, depth) {
+        if !apply_filter(base, filter.trim(), syntax, at, depth) {
             return hole();
         }
     }
@@ -531,9 +577,9 @@ fn translate(text: &str, syntax: Syntax, scope: ScopeId, line: u32, depth: u32) 
 }
 
 /// The value part of an expression (before any filter/pipe).
-fn head_expr(head: &str, syntax: Syntax, scope: ScopeId, line: u32, depth: u32) -> Option<Expr> {
+fn head_expr(head: &str, syntax: Syntax, at: &At, depth: u32) -> Option<Expr> {
     let head = head.trim();
-    if let Some(literal) = string_literal(head, syntax, scope, line, depth) {
+    if let Some(literal) = string_literal(head, syntax, at, depth) {
         return Some(literal);
     }
     for op in ['~', '+'] {
@@ -541,21 +587,32 @@ fn head_expr(head: &str, syntax: Syntax, scope: ScopeId, line: u32, depth: u32) 
         if parts.len() > 1 {
             let exprs: Option<Vec<Expr>> = parts
                 .iter()
-                .map(|p| head_expr(p, syntax, scope, line, depth + 1))
+                .map(|p| head_expr(p, syntax, at, depth + 1))
                 .collect();
             return exprs.map(Expr::concat);
         }
+    }
+    let head = head.strip_suffix(".to_s").unwrap_or(head);
+    if let Some(local) = local_path(head, syntax, at.locals) {
+        return Some(local.expr().unwrap_or_else(|| Expr::hole(head)));
     }
     let name = match syntax {
         Syntax::Erb => head.trim_start_matches('@'),
         _ => head,
     };
-    let name = name.strip_suffix(".to_s").unwrap_or(name);
     let dotted = dotted_name(name)?;
     if syntax == Syntax::Github {
         return Some(github_name(&dotted));
     }
-    Some(variable(dotted, scope, line))
+    let mut value = variable(dotted, at.scope, at.line);
+    // A loop variable after its loop: whatever binds the name elsewhere, else nothing.
+    let first = head.split(['.', '[']).next().unwrap_or(head);
+    if at.locals.ended(first)
+        && let Expr::Var { default, .. } = &mut value
+    {
+        *default = Some(Box::new(locals::nothing()));
+    }
+    Some(value)
 }
 
 /// GitHub Actions contexts: `env.X` is the environment; secrets, vars, matrix are unknown here.
@@ -615,13 +672,7 @@ fn dotted_name(text: &str) -> Option<String> {
 }
 
 /// A quoted string: a literal, or for Ruby double quotes with `#{}`, a concatenation.
-fn string_literal(
-    text: &str,
-    syntax: Syntax,
-    scope: ScopeId,
-    line: u32,
-    depth: u32,
-) -> Option<Expr> {
+fn string_literal(text: &str, syntax: Syntax, at: &At, depth: u32) -> Option<Expr> {
     let quote = text
         .chars()
         .next()
@@ -631,32 +682,26 @@ fn string_literal(
         return None;
     }
     if syntax == Syntax::Erb && quote == '"' && inner.contains("#{") {
-        return Some(ruby_interpolation(inner, scope, line, depth));
+        return Some(ruby_interpolation(inner, at, depth));
     }
     Some(Expr::lit(inner.replace("\\\"", "\"").replace("\\'", "'")))
 }
 
 /// `#{prefix}-backup` -> `Concat[Var prefix, "-backup"]`.
-fn ruby_interpolation(inner: &str, scope: ScopeId, line: u32, depth: u32) -> Expr {
+fn ruby_interpolation(inner: &str, at: &At, depth: u32) -> Expr {
     let mut parts = Vec::new();
     let mut rest = inner;
-    while let Some(at) = rest.find("#{") {
-        if at > 0 {
-            parts.push(Expr::lit(&rest[..at]));
+    while let Some(open) = rest.find("#{") {
+        if open > 0 {
+            parts.push(Expr::lit(&rest[..open]));
         }
-        let after = &rest[at + 2..];
+        let after = &rest[open + 2..];
         let Some(end) = after.find('}') else {
-            parts.push(Expr::lit(&rest[at..]));
+            parts.push(Expr::lit(&rest[open..]));
             rest = "";
             break;
         };
-        parts.push(translate(
-            &after[..end],
-            Syntax::Erb,
-            scope,
-            line,
-            depth + 1,
-        ));
+        parts.push(translate(&after[..end], Syntax::Erb, at, depth + 1));
         rest = &after[end + 1..];
     }
     if !rest.is_empty() {
@@ -666,14 +711,7 @@ fn ruby_interpolation(inner: &str, scope: ScopeId, line: u32, depth: u32) -> Exp
 }
 
 /// Applies one filter or pipe stage to a value; false when its effect on the value is unknown.
-fn apply_filter(
-    base: &mut Expr,
-    filter: &str,
-    syntax: Syntax,
-    scope: ScopeId,
-    line: u32,
-    depth: u32,
-) -> bool {
+fn apply_filter(base: &mut Expr, filter: &str, syntax: Syntax, at: &At, depth: u32) -> bool {
     const KEEPS_VALUE: &[&str] = &[
         "quote",
         "squote",
@@ -687,9 +725,9 @@ fn apply_filter(
         "escape",
     ];
     let (name, argument) = match filter.find(['(', ' ']) {
-        Some(at) => (
-            &filter[..at],
-            filter[at..]
+        Some(split) => (
+            &filter[..split],
+            filter[split..]
                 .trim()
                 .trim_start_matches('(')
                 .trim_end_matches(')')
@@ -711,39 +749,41 @@ fn apply_filter(
         .next()
         .unwrap_or_default();
     let default = match syntax {
-        Syntax::Go => go_head(argument, scope, line, depth + 1),
-        _ => head_expr(argument, syntax, scope, line, depth + 1),
+        Syntax::Go => go_head(argument, at, depth + 1),
+        _ => head_expr(argument, syntax, at, depth + 1),
     };
     match (base, default) {
         (Expr::Var { default: slot, .. } | Expr::Env { default: slot, .. }, Some(d)) => {
             *slot = Some(Box::new(d));
             true
         }
+        // A value the template itself gives (a literal, a loop over a literal list) is defined:
+        // the default is never used.
+        (Expr::Lit { .. }, _) => true,
+        (Expr::Alt { options }, _) => options.iter().all(|o| matches!(o, Expr::Lit { .. })),
         _ => false,
     }
 }
 
 /// A Go template pipeline's first command: `.Values.a.b`, `$.Values.a`, a string, or a function
 /// call that keeps a value (`default "x" .Values.a`, `quote .Values.a`, `printf "%s-x" .Values.a`).
-fn go_head(head: &str, scope: ScopeId, line: u32, depth: u32) -> Option<Expr> {
+fn go_head(head: &str, at: &At, depth: u32) -> Option<Expr> {
     let words = go_words(head.trim());
     let first = words.first()?;
     if words.len() == 1 {
-        return go_operand(first, scope, line);
+        return go_operand(first, at);
     }
     match first.as_str() {
         "default" if words.len() == 3 => {
-            let mut value = go_operand(&words[2], scope, line)?;
-            let default = go_operand(&words[1], scope, line)?;
+            let mut value = go_operand(&words[2], at)?;
+            let default = go_operand(&words[1], at)?;
             if let Expr::Var { default: slot, .. } | Expr::Env { default: slot, .. } = &mut value {
                 *slot = Some(Box::new(default));
             }
             Some(value)
         }
-        "quote" | "squote" | "toString" | "trim" if words.len() == 2 => {
-            go_operand(&words[1], scope, line)
-        }
-        "required" if words.len() == 3 => go_operand(&words[2], scope, line),
+        "quote" | "squote" | "toString" | "trim" if words.len() == 2 => go_operand(&words[1], at),
+        "required" if words.len() == 3 => go_operand(&words[2], at),
         "printf" => {
             let format = words.get(1)?;
             let format = format.strip_prefix('"')?.strip_suffix('"')?;
@@ -759,7 +799,7 @@ fn go_head(head: &str, scope: ScopeId, line: u32, depth: u32) -> Option<Expr> {
                 if !matches!(verb, 's' | 'v' | 'd') {
                     return None;
                 }
-                parts.push(go_operand(args.next()?, scope, line)?);
+                parts.push(go_operand(args.next()?, at)?);
                 let tail = chars.as_str();
                 if !tail.is_empty() {
                     parts.push(Expr::lit(tail));
@@ -774,15 +814,23 @@ fn go_head(head: &str, scope: ScopeId, line: u32, depth: u32) -> Option<Expr> {
 
 /// `.Values.a.b` / `$.Values.a.b` -> `Var values.a.b`; other fields of the root (`.Release.Name`)
 /// are holes; strings are literals.
-fn go_operand(word: &str, scope: ScopeId, line: u32) -> Option<Expr> {
+fn go_operand(word: &str, at: &At) -> Option<Expr> {
     if let Some(inner) = word.strip_prefix('"').and_then(|w| w.strip_suffix('"')) {
         return Some(Expr::lit(inner));
+    }
+    if let Some(local) = go_local_word(word, at.locals) {
+        return Some(local.expr().unwrap_or_else(|| Expr::hole(word)));
+    }
+    // `$q` after the `range` that declared it: Go does not parse that; nothing is rendered.
+    let variable_name = word.split('.').next().unwrap_or(word);
+    if variable_name.len() > 1 && at.locals.ended(variable_name) {
+        return Some(locals::nothing());
     }
     let field = word.strip_prefix('$').unwrap_or(word);
     let path = field.strip_prefix('.')?;
     let dotted = dotted_name(path)?;
     if let Some(rest) = dotted.strip_prefix("Values.") {
-        return Some(variable(format!("values.{rest}"), scope, line));
+        return Some(variable(format!("values.{rest}"), at.scope, at.line));
     }
     // frep / dockerize / gomplate / tpl: `.Env.NAME` is the environment variable.
     if let Some(name) = dotted.strip_prefix("Env.")

@@ -333,3 +333,200 @@ fn files_with_other_braces_are_not_go_env_templates() {
         assert!(!looks_like_go_env_template(text.as_bytes()), "{text}");
     }
 }
+
+/// The substituted text with each placeholder shown as `[its expression]`.
+fn rendered(engine: TemplateEngine, text: &str) -> String {
+    let s = substitute(text, Options::new(engine, TokenStyle::Dollar));
+    let mut out = s.text.clone();
+    for (start, end, index) in find_tokens(&s.text).into_iter().rev() {
+        let shown = format!("[{}]", render(&s.placeholders[index].expr));
+        out.replace_range(start..end, &shown);
+    }
+    out
+}
+
+#[test]
+fn jinja_loop_over_a_literal_list_is_any_element_and_ends_with_the_loop() {
+    let text = "{% for q in ['orders', 'mail'] %}\n/var/log/{{ q }}.log {\n  daily\n}\n{% endfor %}\n/var/log/{{ q }}-after.log\n";
+    let out = rendered(TemplateEngine::Jinja, text);
+    assert_eq!(
+        out,
+        "\n/var/log/[(orders|mail)].log {\n  daily\n}\n\n/var/log/[{q:-()}]-after.log\n"
+    );
+    // Tuples, filters that keep the elements, a condition, `loop.index` unknown.
+    let text = "{% for q in ('a', \"b\") | sort if q != 'c' %}{{ q }}:{{ loop.index }}{% endfor %}";
+    assert_eq!(
+        rendered(TemplateEngine::Jinja, text),
+        "[(a|b)]:[<loop.index>]"
+    );
+    // One element: the literal itself.
+    assert_eq!(
+        rendered(
+            TemplateEngine::Jinja,
+            "{% for q in ['orders'] %}/x/{{ q }}{% endfor %}"
+        ),
+        "/x/orders"
+    );
+    // A filter that changes the elements, a call, a range: unknown.
+    for iterable in [
+        "['a', 'b'] | map('upper')",
+        "range(3)",
+        "lookup('file', 'x')",
+    ] {
+        let text = format!("{{% for q in {iterable} %}}/x/{{{{ q }}}}{{% endfor %}}");
+        assert_eq!(
+            rendered(TemplateEngine::Jinja, &text),
+            "/x/[<q>]",
+            "{iterable}"
+        );
+    }
+}
+
+#[test]
+fn jinja_loop_over_a_variable_is_any_element_of_its_list() {
+    let text = "{% for q in worker_queues | default([]) %}/var/spool/{{ q }}{% endfor %}|{% for s in servers %}{{ s.name }}/{{ s['dir'] }}{% endfor %}";
+    assert_eq!(
+        rendered(TemplateEngine::Jinja, text),
+        "/var/spool/[{worker_queues.*:-()}]|[{servers.*.name:-()}]/[{servers.*.dir:-()}]"
+    );
+    // `items()` of a dict written elsewhere: not followed.
+    let text = "{% for k, v in paths.items() %}{{ k }}={{ v }}{% endfor %}";
+    assert_eq!(rendered(TemplateEngine::Jinja, text), "[<k>]=[<v>]");
+}
+
+#[test]
+fn jinja_loops_over_literal_dicts_records_and_nested_lists() {
+    let text = "{% for s in [{'name': 'orders', 'dir': '/srv/o'}, {'name': 'mail', 'dir': '/srv/m'}] %}{{ s.dir }}/{{ s.name }}.log {{ s.owner }}{% endfor %}";
+    assert_eq!(
+        rendered(TemplateEngine::Jinja, text),
+        "[(/srv/o|/srv/m)]/[(orders|mail)].log [<s.owner>]"
+    );
+    let text = "{% for k, v in {'orders': '/srv/o', 'mail': '/srv/m'}.items() %}{{ v }}/{{ k }}{% endfor %}";
+    assert_eq!(
+        rendered(TemplateEngine::Jinja, text),
+        "[(/srv/o|/srv/m)]/[(orders|mail)]"
+    );
+    let text = "{% for e in {'a': '1'} | dict2items %}{{ e.key }}={{ e.value }}{% endfor %}";
+    assert_eq!(rendered(TemplateEngine::Jinja, text), "a=1");
+    let text = "{% for env in ['prod', 'dev'] %}{% for q in ['orders', 'mail'] %}/srv/{{ env }}/{{ q }}{% endfor %}{{ q }}{% endfor %}";
+    assert_eq!(
+        rendered(TemplateEngine::Jinja, text),
+        "/srv/[(prod|dev)]/[(orders|mail)][{q:-()}]"
+    );
+    let text =
+        "{% for group in [['a', 'b'], ['c']] %}{% for q in group %}{{ q }}{% endfor %}{% endfor %}";
+    assert_eq!(rendered(TemplateEngine::Jinja, text), "[(a|b|c)]");
+}
+
+#[test]
+fn jinja_set_binds_for_the_rest_of_the_template() {
+    let text = "{% set log_dir = '/var/log/app' %}{% set name = prefix ~ '-worker' %}{{ log_dir }}/{{ name }}.log";
+    assert_eq!(
+        rendered(TemplateEngine::Jinja, text),
+        "/var/log/app/[{prefix}-worker].log"
+    );
+    // A set in a loop ends with the loop (Jinja scoping); a set in an `if` may or may not
+    // have happened.
+    let text = "{% for q in ['a'] %}{% set d = '/x' %}{{ d }}{% endfor %}{{ d }}|{% if big %}{% set e = '/big' %}{% endif %}{{ e }}|{% if big %}{% set f = '/1' %}{% else %}{% set f = '/2' %}{% endif %}{{ f }}";
+    assert_eq!(
+        rendered(TemplateEngine::Jinja, text),
+        "/x[{d:-()}]|[(/big|{e})]|[(/1|/2)]"
+    );
+    // A captured block, unpacking, a macro's parameters: not followed.
+    let text = "{% set body %}x{% endset %}{{ body }}{% set a, b = pair %}{{ a }}{% macro conf(dir='/d') %}{{ dir }}/x{% endmacro %}{{ dir }}";
+    assert_eq!(
+        rendered(TemplateEngine::Jinja, text),
+        "x[<body>][<a>][<dir>]/x[{dir:-()}]"
+    );
+    let text = "{% with d = '/srv' %}{{ d }}{% endwith %}{{ d }}";
+    assert_eq!(rendered(TemplateEngine::Jinja, text), "/srv[{d:-()}]");
+}
+
+#[test]
+fn erb_loops_and_assignments() {
+    let text = "<% %w[orders mail].each do |q| -%>\n/var/log/<%= q %>.log\n<% end -%>\n<%= q %>\n";
+    assert_eq!(
+        rendered(TemplateEngine::Erb, text),
+        "\n/var/log/[(orders|mail)].log\n\n[{q:-()}]\n"
+    );
+    let text = "<% ['a', 'b'].sort.each do |q| %><%= q %><% end %>|<% @queues.each_with_index do |q, i| %><%= q %><%= i %><% end %>|<% { 'a' => '/x' }.each do |k, v| %><%= v %>/<%= k %><% end %>";
+    assert_eq!(
+        rendered(TemplateEngine::Erb, text),
+        "[(a|b)]|[{queues.*:-()}][<i>]|/x/a"
+    );
+    let text = "<% dir = '/srv/app' %><%= dir %>/x <% @name = \"#{@prefix}-log\" %><%= @name %> <% if big %><% dir = '/big' %><% end %><%= dir %> <% n += 1 %><%= n %>";
+    assert_eq!(
+        rendered(TemplateEngine::Erb, text),
+        "/srv/app/x [{prefix}-log] [(/big|/srv/app)] [<n>]"
+    );
+    // A block of another method, a receiver not written literally.
+    let text = "<% 3.times do |i| %><%= i %><% end %><% (1..3).each do |i| %><%= i %><% end %>";
+    assert_eq!(rendered(TemplateEngine::Erb, text), "[<i>][<i>]");
+}
+
+#[test]
+fn go_range_with_and_variables() {
+    let text = "{{- range .Values.queues }}\n/var/log/{{ . }}.log\n{{- end }}\n{{ range $q := .Values.workers }}{{ $q.name }}:{{ .dir }}:{{ $.Values.root }}{{ end }}";
+    assert_eq!(
+        rendered(TemplateEngine::Go, text),
+        "\n/var/log/[{values.queues.*:-()}].log\n\n[{values.workers.*.name:-()}]:[{values.workers.*.dir:-()}]:[{values.root}]"
+    );
+    let text = "{{ range $i, $q := list \"orders\" \"mail\" }}{{ $q }}-{{ $i }}{{ end }}{{ $q }}";
+    assert_eq!(
+        rendered(TemplateEngine::Go, text),
+        "[(orders|mail)]-[<$i>][()]"
+    );
+    let text = "{{ $name := \"app\" }}{{- $log := printf \"%s-log\" .Values.a }}{{ $name }}/{{ $log }}{{ with .Values.paths }}{{ .out }}{{ else }}{{ .Values.out }}{{ end }}";
+    assert_eq!(
+        rendered(TemplateEngine::Go, text),
+        "app/[{values.a}-log][{values.paths.out}][{values.out}]"
+    );
+    // `$x = ` in a block: either value afterwards; an index over a map, unknown.
+    let text = "{{ $d := \"/a\" }}{{ if .Values.big }}{{ $d = \"/b\" }}{{ end }}{{ $d }}{{ range $k, $v := .Values.m }}{{ $k }}{{ end }}";
+    assert_eq!(rendered(TemplateEngine::Go, text), "[(/b|/a)][<$k>]");
+}
+
+#[test]
+fn template_loops_keep_lines_and_fill_facts() {
+    let text = "# {{ ansible_managed }}\n{% for q in ['orders', 'mail'] %}\n/var/log/{{ q }}.log {\n    daily\n    rotate 7\n}\n{% endfor %}\n";
+    let f = extract(
+        TemplateEngine::Jinja,
+        "roles/logs/templates/queues.logrotate.j2",
+        text,
+        &models(),
+    );
+    let got = accesses(&f);
+    assert!(
+        got.iter()
+            .any(|a| a.starts_with("L3 ") && a.contains("/var/log/(orders|mail).log")),
+        "{got:?}"
+    );
+    let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n{{- range .Values.queues }}\n  {{ .name }}.conf: |\n    spool = /var/spool/{{ .name }}\n{{- end }}\n";
+    let f = extract(
+        TemplateEngine::Go,
+        "charts/w/templates/cm.yaml",
+        text,
+        &models(),
+    );
+    assert!(f.warnings.is_empty(), "{:?}", f.warnings);
+}
+
+#[test]
+fn deep_and_long_loops_stay_bounded() {
+    let mut text = String::new();
+    for _ in 0..200 {
+        text.push_str("{% for q in ['a', 'b'] %}");
+    }
+    text.push_str("{{ q }}");
+    for _ in 0..200 {
+        text.push_str("{% endfor %}");
+    }
+    text.push_str("{{ q }}");
+    assert_eq!(rendered(TemplateEngine::Jinja, &text), "[<q>][{q:-()}]");
+    let long: Vec<String> = (0..100).map(|i| format!("'q{i}'")).collect();
+    let text = format!(
+        "{{% for q in [{}] %}}{{{{ q }}}}{{% endfor %}}",
+        long.join(", ")
+    );
+    assert_eq!(rendered(TemplateEngine::Jinja, &text), "[<q>]");
+}

@@ -166,6 +166,19 @@ pub(super) fn vars(facts: &mut FileFacts, root: &Node) {
 
 fn bind_vars(facts: &mut FileFacts, scope: ScopeId, vars: Option<&Node>) {
     for (name, key, value) in vars.map(Node::pairs).into_iter().flatten() {
+        // A list a template loops over (`{% for q in queues %}`): any of its elements.
+        let leaf = |n: &Node| {
+            n.text()
+                .map(|t| value_expr(&t, jinja(scope, n.line), false))
+        };
+        for (element, value) in super::elements::element_bindings(name, value, &leaf, false) {
+            facts.bindings.push(Binding {
+                scope,
+                name: element,
+                value,
+                line: key.line,
+            });
+        }
         if let Some(text) = value.text() {
             facts.bindings.push(Binding {
                 scope,

@@ -2,7 +2,8 @@
 //!
 //! A chart's templates read these as `{{ .Values.a.b.c }}`, which the template pass turns into
 //! `Var values.a.b.c`; the resolver binds it through the chart's `values.yaml` (the file beside
-//! the `templates/` directory). List items are indexed (`values.args.0`).
+//! the `templates/` directory). List items are indexed (`values.args.0`), and any element of a
+//! list is `values.args.*` (see `elements.rs`).
 //!
 //! Invariants: at most [`MAX_BINDINGS`] bindings and [`MAX_DEPTH`] levels per file.
 
@@ -41,6 +42,10 @@ fn walk(
             });
         }
         Kind::Map(_) => {
+            // `{{ range $name, $dir := .Values.dirs }}`: any of the map's values.
+            if depth > 0 {
+                element_bindings(facts, node, name, line, count);
+            }
             for (key, key_node, value) in node.pairs() {
                 walk(
                     facts,
@@ -53,6 +58,9 @@ fn walk(
             }
         }
         Kind::Seq(items) => {
+            // `{{ range .Values.queues }}`: any element (`values.queues.*`, and fields of
+            // elements that are dicts, `values.queues.*.name`).
+            element_bindings(facts, node, name, line, count);
             for (index, item) in items.iter().enumerate() {
                 walk(
                     facts,
@@ -64,5 +72,21 @@ fn walk(
                 );
             }
         }
+    }
+}
+
+fn element_bindings(facts: &mut FileFacts, node: &Node, name: &str, line: u32, count: &mut usize) {
+    let leaf = |n: &Node| n.str().map(Expr::lit);
+    for (element, value) in super::elements::element_bindings(name, node, &leaf, true) {
+        if *count >= MAX_BINDINGS {
+            return;
+        }
+        *count += 1;
+        facts.bindings.push(Binding {
+            scope: 0,
+            name: element,
+            value,
+            line,
+        });
     }
 }

@@ -16,6 +16,7 @@
 mod ansible;
 mod ci;
 mod compose;
+mod elements;
 mod helm;
 mod kube;
 mod other;

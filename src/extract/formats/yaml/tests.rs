@@ -321,7 +321,44 @@ fn helm_values_are_bindings() {
             "L1 values.image=worker:1.4",
             "L2 values.queue=orders",
             "L4 values.cleanup.schedule=0 3 * * *",
+            "L5 values.cleanup.dirs.*=/data/tmp",
             "L6 values.cleanup.dirs.0=/data/tmp",
+        ]
+    );
+}
+
+#[test]
+fn helm_values_lists_bind_any_element_and_fields_every_element_has() {
+    let text = "queues:
+  - name: orders
+    dir: /var/spool/orders
+  - name: mail
+    dir: /var/spool/mail
+    ports: [25]
+mixed:
+  - a
+  - ~
+dirs:
+  orders: /srv/o
+  mail: /srv/m
+";
+    let f = yaml("charts/worker/values.yaml", text);
+    let got: Vec<String> = f
+        .bindings
+        .iter()
+        .filter(|b| b.name.contains('*'))
+        .map(|b| format!("{}={}", b.name, render(&b.value)))
+        .collect();
+    // `ports` is not in every element, and a null element leaves `mixed.*` unbound; a map's
+    // values are what a `range` over it binds.
+    assert_eq!(
+        got,
+        vec![
+            "values.queues.*.name=(orders|mail)",
+            "values.queues.*.dir=(/var/spool/orders|/var/spool/mail)",
+            "values.queues.0.*=(orders|/var/spool/orders)",
+            "values.queues.1.ports.*=25",
+            "values.dirs.*=(/srv/o|/srv/m)",
         ]
     );
 }
@@ -447,6 +484,21 @@ fn ansible_vars_files_are_bindings() {
         .map(|b| format!("{}={}", b.name, render(&b.value)))
         .collect();
     assert_eq!(got, vec!["prefix=nightly", "backup_root={base}/backups"]);
+    let f = yaml(
+        "roles/worker/defaults/main.yml",
+        "queues: [orders, \"{{ prefix }}-mail\"]
+servers:
+  - name: a
+  - host: b
+empty: []
+",
+    );
+    let got: Vec<String> = f
+        .bindings
+        .iter()
+        .map(|b| format!("{}={}", b.name, render(&b.value)))
+        .collect();
+    assert_eq!(got, vec!["queues.*=(orders|{prefix}-mail)"]);
 }
 
 const WORKFLOW: &str = "\
