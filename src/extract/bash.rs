@@ -36,6 +36,8 @@ mod contract_tests;
 mod launch_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tool_tests;
 
 use crate::expr::{Expr, ScopeId};
 use crate::extract::{
@@ -125,6 +127,7 @@ fn extract_with(
         line_base: first_line.saturating_sub(1),
         cwd: None,
         nesting: 0,
+        foreign_env: false,
     };
     analyse(text, facts, models, host, &mut log);
     facts.warnings.extend(log.budget.warning());
@@ -139,6 +142,8 @@ struct Host {
     line_base: u32,
     cwd: Option<Expr>,
     nesting: u32,
+    /// The text runs in an environment that is not the script's (see [`Walker::foreign_env`]).
+    foreign_env: bool,
 }
 
 /// Parses with a budget of parser steps proportional to the input, so that no input can make
@@ -547,6 +552,9 @@ struct Walker<'a> {
     depth: u32,
     depth_warned: bool,
     nesting: u32,
+    /// Commands run here do not see the script's environment (in a container, under `sudo`
+    /// without `-E`): what programs read from their environment is not the script's read.
+    foreign_env: bool,
 }
 
 impl<'a> Walker<'a> {
@@ -581,6 +589,7 @@ impl<'a> Walker<'a> {
             depth: 0,
             depth_warned: false,
             nesting: host.nesting,
+            foreign_env: host.foreign_env,
         }
     }
 
@@ -929,6 +938,7 @@ impl<'a> Walker<'a> {
                 line_base: self.line(first).saturating_sub(1),
                 cwd: self.cwd.clone(),
                 nesting: self.nesting + 1,
+                foreign_env: self.foreign_env,
             };
             analyse(text, self.facts, self.all_models, host, self.log);
         }

@@ -141,6 +141,18 @@ fn provides_only_to_others(graph: &Graph, provider: &Access, reader: &Access) ->
         })
 }
 
+/// How the shell extractor names a variable set for one command only (`X=v cmd`,
+/// `env X=v cmd`, `docker run -e X=v`).
+const COMMAND_SCOPED_SETS: &[&str] = &["VAR=value command", "env VAR=value", "docker run -e"];
+
+/// Whether a provider's setting can reach a reader: a setting for one command reaches only
+/// the reads of that command (its own line).
+fn serves(provider: &Access, reader: &Access) -> bool {
+    provider.mode != Mode::Set
+        || !COMMAND_SCOPED_SETS.contains(&provider.via.as_str())
+        || provider.site == reader.site
+}
+
 fn names(access: &Access) -> Option<&NameSet> {
     crate::change::names_of_access(access)
 }
@@ -198,8 +210,12 @@ fn renamed(
         {
             continue;
         }
-        // Still served at head by someone else?
-        if !counterparts(graph, counterpart, change.side).is_empty() {
+        // Still served at head by someone else? (A variable set for one command only,
+        // `PGPASSWORD=x psql`, serves that command, not this reader.)
+        if counterparts(graph, counterpart, change.side)
+            .into_iter()
+            .any(|p| serves(graph.access(p), counterpart))
+        {
             continue;
         }
         // A provider that launches known code, none of which is the renamed reader, provides

@@ -63,6 +63,7 @@ pub(super) fn parse_args(syntax: &OptionSyntax, args: &[Word], cwd_flags: &FlagS
         operands: Vec::new(),
     };
     let mut only_operands = false;
+    let mut seen_option = false;
     let mut base: Option<Expr> = None;
     let mut i = 0;
     while let Some(word) = args.get(i) {
@@ -90,6 +91,11 @@ pub(super) fn parse_args(syntax: &OptionSyntax, args: &[Word], cwd_flags: &FlagS
             continue;
         }
         if only_operands || !lead.starts_with('-') || lead == "-" {
+            // `redis-server CONF --save 900 1`: after an option, words are its values.
+            if syntax.leading_operands && seen_option && !only_operands {
+                i += 1;
+                continue;
+            }
             parsed.operands.push(Operand {
                 index: i,
                 word: word.clone(),
@@ -104,6 +110,7 @@ pub(super) fn parse_args(syntax: &OptionSyntax, args: &[Word], cwd_flags: &FlagS
             i += 1;
             continue;
         }
+        seen_option = true;
         if let Some(body) = lead.strip_prefix("--") {
             let (name, inline) = match body.split_once('=') {
                 Some((name, _)) => (name, Some(word.slice_from(3 + name.chars().count()))),
@@ -348,6 +355,7 @@ pub(super) fn read_vars(args: &[Word]) -> Vec<String> {
         .collect(),
         options_first: false,
         leading_cluster: false,
+        leading_operands: false,
     };
     let parsed = parse_args(&syntax, args, &FlagSet::default());
     let mut vars: Vec<String> = parsed
@@ -443,6 +451,23 @@ pub(super) fn wrapped_command<'w>(m: &WrapperModel, args: &'w [Word]) -> Option<
         assignments,
         container,
     })
+}
+
+/// The path of a `KEY=PATH` option value (`--from-file=tls.key=/etc/x.key`): what follows the
+/// first `=` when the literal text before it has no `/`; otherwise the value itself.
+pub(super) fn keyed_value(value: &Word) -> Word {
+    let lead = value.leading_lit();
+    match lead.find('=') {
+        Some(at)
+            if !lead
+                .get(..at)
+                .is_some_and(|k| k.contains('/') || k.is_empty()) =>
+        {
+            let chars = lead.get(..at).map_or(0, |k| k.chars().count());
+            value.slice_from(chars + 1)
+        }
+        _ => value.clone(),
+    }
 }
 
 /// `-n`, `-eq`, `-o`: a test operator, never a path operand.
@@ -603,11 +628,18 @@ impl<'a> Walker<'a> {
             }
             _ => name,
         };
-        let (name, args) = self.subcommand(name, args);
+        let program = name.clone();
+        let (name, args, globals) = self.subcommand(name, args);
+        self.program_env_reads(&program, line);
         match self.lookup(&name) {
             // `celery -A proj worker`: the application option comes before the subcommand.
             Lookup::Model(via, CommandModel::Interpreter(m)) if !m.app_flags.is_empty() => {
                 self.interpreter(m, &via, all_args, line)
+            }
+            // `restic -r REPO backup /etc`: the global options before the subcommand are the
+            // row's options too.
+            Lookup::Model(via, CommandModel::Operands(m)) => {
+                self.operands(m, &via, args, line, feed, globals)
             }
             Lookup::Model(via, model) => self.apply(model, &via, args, line, feed),
             Lookup::Script => self.run_ref(first.expr(), line),
@@ -668,7 +700,7 @@ impl<'a> Walker<'a> {
     /// `aws s3 cp ...`: a row named with its subcommands takes precedence over the program's.
     /// Global options may come first (`aws --region eu-west-1 sqs send-message`); they are
     /// dropped.
-    fn subcommand<'w>(&self, name: String, args: &'w [Word]) -> (String, &'w [Word]) {
+    fn subcommand<'w>(&self, name: String, args: &'w [Word]) -> (String, &'w [Word], &'w [Word]) {
         let starts = if self.models.has_subcommands(&name) {
             subcommand_starts(args)
         } else {
@@ -686,11 +718,15 @@ impl<'a> Walker<'a> {
                 let Some(subs) = subs else { continue };
                 let joined = format!("{name} {}", subs.join(" "));
                 if self.models.command(&joined).is_some() {
-                    return (joined, args.get(start + k..).unwrap_or_default());
+                    return (
+                        joined,
+                        args.get(start + k..).unwrap_or_default(),
+                        args.get(..start).unwrap_or_default(),
+                    );
                 }
             }
         }
-        (name, args)
+        (name, args, &[])
     }
 
     fn lookup(&self, name: &str) -> Lookup<'a> {
@@ -770,6 +806,7 @@ impl<'a> Walker<'a> {
                 None
             };
             if let Some(model) = model {
+                self.program_env_reads(base, line);
                 return self.apply(model, base, args, line, None);
             }
         }
@@ -785,7 +822,7 @@ impl<'a> Walker<'a> {
         feed: Option<&[Captured]>,
     ) {
         match model {
-            CommandModel::Operands(m) => self.operands(m, via, args, line, feed),
+            CommandModel::Operands(m) => self.operands(m, via, args, line, feed, &[]),
             CommandModel::Wrapper(m) => self.wrapper(m, via, args, line, feed),
             CommandModel::Interpreter(m) => self.interpreter(m, via, args, line),
             CommandModel::Xargs(m) => self.xargs(m, args, line),
@@ -798,6 +835,53 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// What a program reads from its environment itself (`[[env_reads]]`: `pg_dump` reads
+    /// `PGPASSWORD`): optional reads of the script's environment, at the command's line,
+    /// unless the command does not see that environment (a container, `sudo`) or sets the
+    /// variable for itself (`PGPASSWORD=x pg_dump`, `env PGPASSWORD=x pg_dump`). A variable
+    /// the script assigns before is its own, not read (see `env.rs`). `name` is the command
+    /// as written: a program of a `bin` directory (`/usr/lib/postgresql/15/bin/pg_dump`) is
+    /// its base name.
+    fn program_env_reads(&mut self, name: &str, line: u32) {
+        if self.foreign_env {
+            return;
+        }
+        let program = match name.rsplit_once('/') {
+            Some((dir, base))
+                if dir.ends_with("/bin") || dir.ends_with("/sbin") || dir == "bin" =>
+            {
+                base
+            }
+            Some(_) => return,
+            None => name,
+        };
+        let names = self.models.env_reads(program);
+        if names.is_empty() {
+            return;
+        }
+        // The command's own `NAME=value` words were recorded just before it runs.
+        let set_here: Vec<&str> = self
+            .facts
+            .accesses
+            .iter()
+            .rev()
+            .take_while(|a| a.line == line)
+            .filter(|a| a.mode == Mode::Set)
+            .filter_map(|a| match &a.resource {
+                crate::extract::RawResource::Env(target) => target.name.as_lit(),
+                _ => None,
+            })
+            .collect();
+        let reads: Vec<String> = names
+            .iter()
+            .filter(|n| !set_here.contains(&n.as_str()))
+            .cloned()
+            .collect();
+        for var in reads {
+            self.log.program_read(var, program, self.scope, line);
+        }
+    }
+
     fn operands(
         &mut self,
         m: &OperandsModel,
@@ -805,8 +889,14 @@ impl<'a> Walker<'a> {
         args: &[Word],
         line: u32,
         feed: Option<&[Captured]>,
+        globals: &[Word],
     ) {
         let mut parsed = parse_args(&m.syntax, args, &m.cwd_flags);
+        if !globals.is_empty() {
+            // Only their options: a global option's value is never an operand of the row.
+            let global = parse_args(&m.syntax, globals, &FlagSet::default());
+            parsed.flags.extend(global.flags);
+        }
         let mut rules = m.operands.clone();
         let mut flag_rules = m.flag_values.clone();
         for when in m.when.iter().filter(|w| parsed.has(&w.flags)) {
@@ -882,12 +972,24 @@ impl<'a> Walker<'a> {
                 mode => mode,
             };
             for operand in select(rule.select, &operands) {
-                let mut expr =
-                    match remote(&operand.word, m.remote_operands, m.remote_scheme.as_deref()) {
-                        Where::Local => operand.word.expr(),
-                        Where::Remote(expr) => expr,
-                        Where::Elsewhere => continue,
-                    };
+                let cut;
+                let word = match rule.cut.as_deref() {
+                    Some(sep) => match operand.word.before(sep) {
+                        // `::ARCHIVE` alone: the repository is the program's default.
+                        Some(w) if w.is_empty() => continue,
+                        Some(w) => {
+                            cut = w;
+                            &cut
+                        }
+                        None => &operand.word,
+                    },
+                    None => &operand.word,
+                };
+                let mut expr = match remote(word, m.remote_operands, m.remote_scheme.as_deref()) {
+                    Where::Local => word.expr(),
+                    Where::Remote(expr) => expr,
+                    Where::Elsewhere => continue,
+                };
                 if let Some(base) = &operand.base {
                     expr = rebase_on(base, expr);
                 }
@@ -909,6 +1011,13 @@ impl<'a> Walker<'a> {
         for (flag, value) in &parsed.flags {
             let Some(value) = value else { continue };
             for rule in flag_rules.iter().filter(|r| r.flags.contains(flag)) {
+                let keyed;
+                let value = if rule.keyed {
+                    keyed = keyed_value(value);
+                    &keyed
+                } else {
+                    value
+                };
                 let expr = match remote(value, m.remote_operands, m.remote_scheme.as_deref()) {
                     Where::Local => value.expr(),
                     Where::Remote(expr) => expr,
@@ -1126,6 +1235,13 @@ impl<'a> Walker<'a> {
             return;
         };
         let binds = self.container_options(m, via, args, line);
+        let saved_env = self.foreign_env;
+        if m.env_reset || !m.env_reset_flags.is_empty() {
+            let parsed = parse_args(&m.syntax, args, &FlagSet::default());
+            if (m.env_reset && !parsed.has(&m.env_keep_flags)) || parsed.has(&m.env_reset_flags) {
+                self.foreign_env = true;
+            }
+        }
         for word in wrapped.assignments {
             let lead = word.leading_lit();
             if let Some((name, _)) = lead.split_once('=') {
@@ -1139,6 +1255,7 @@ impl<'a> Walker<'a> {
                 let name = container.lit().unwrap_or_else(|| container.source.clone());
                 let label = format!("{via} {name}");
                 let first = self.facts.accesses.len();
+                self.foreign_env = true;
                 self.run(wrapped.command, line, feed);
                 // A new container (a row that binds volumes: `docker run`) has a file system
                 // of its own: only its paths under a bound host directory are the host's.
@@ -1159,6 +1276,7 @@ impl<'a> Walker<'a> {
             }
             None => self.run(wrapped.command, line, feed),
         }
+        self.foreign_env = saved_env;
     }
 
     /// A container runner's own options (`docker run`): `--env-file F` reads F, `-e K=V` sets
@@ -1603,6 +1721,7 @@ impl<'a> Walker<'a> {
             line_base: line.saturating_sub(1),
             cwd: self.cwd.clone(),
             nesting: self.nesting + 1,
+            foreign_env: self.foreign_env,
         };
         analyse(text, self.facts, self.all_models, host, self.log);
     }

@@ -42,10 +42,13 @@ fn unset() -> Expr {
 }
 
 /// (mode, line, scope, name, value) of every environment access.
+/// The script's own environment accesses; what the programs it runs read themselves
+/// (`aws` reads `AWS_PROFILE`, `[[env_reads]]`) is tested in `tool_tests.rs`.
 fn env(f: &FileFacts) -> Vec<(Mode, u32, ScopeId, String, Option<Expr>)> {
     let mut out: Vec<_> = f
         .accesses
         .iter()
+        .filter(|a| !a.via.ends_with("(reads it if set)"))
         .filter_map(|a| match &a.resource {
             RawResource::Env(t) => Some((
                 a.mode,

@@ -80,6 +80,9 @@ enum UseKind {
     Check(String),
     /// `[ -z "$X" ] && exit`: the script stops without it.
     Guard,
+    /// A program the script runs reads it from its environment if it is set (`pg_dump` reads
+    /// `PGPASSWORD`): an optional read, named after the program.
+    Program(String),
 }
 
 impl ShellLog {
@@ -106,6 +109,17 @@ impl ShellLog {
             scope,
             line,
             kind: UseKind::Check(op.to_string()),
+            in_own_assignment: false,
+        });
+    }
+
+    /// A program run at `line` reads `name` from its environment if it is set.
+    pub fn program_read(&mut self, name: String, program: &str, scope: ScopeId, line: u32) {
+        self.uses.push(VarUse {
+            name,
+            scope,
+            line,
+            kind: UseKind::Program(program.to_string()),
             in_own_assignment: false,
         });
     }
@@ -215,6 +229,18 @@ impl ShellLog {
                     }
                 }
                 UseKind::Guard => {}
+                UseKind::Program(program) => {
+                    if !read.insert((u.scope, &u.name)) {
+                        continue;
+                    }
+                    let value = if required.contains(u.name.as_str()) {
+                        None
+                    } else {
+                        Some(Expr::hole(UNSET_LABEL))
+                    };
+                    let via = format!("{program} (reads it if set)");
+                    accesses.push(env_access(u, Mode::Read, value, &via));
+                }
                 UseKind::Expansion(kind) => {
                     if !read.insert((u.scope, &u.name)) {
                         continue;

@@ -49,7 +49,11 @@ impl Walker<'_> {
         for (flag, value) in &parsed.flags {
             let Some(value) = value else { continue };
             for rule in m.flag_values.iter().filter(|r| r.flags.contains(flag)) {
-                let expr = value.expr();
+                let expr = if rule.keyed {
+                    super::command::keyed_value(value).expr()
+                } else {
+                    value.expr()
+                };
                 let reach = if rule.reach == crate::rules::models::bash::ReachKind::Tree {
                     Reach::Tree
                 } else {

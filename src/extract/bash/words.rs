@@ -218,6 +218,27 @@ impl Word {
         self.atoms.is_empty()
     }
 
+    /// The word up to the first literal occurrence of `sep` (`REPO` of `REPO::ARCHIVE`), when
+    /// it has one.
+    pub fn before(&self, sep: &str) -> Option<Word> {
+        let sep: Vec<char> = sep.chars().collect();
+        if sep.is_empty() {
+            return None;
+        }
+        let at = (0..self.atoms.len()).find(|&i| {
+            sep.iter()
+                .enumerate()
+                .all(|(k, s)| matches!(self.atoms.get(i + k), Some(Atom::Char { c, .. }) if c == s))
+        })?;
+        Some(Word {
+            atoms: self.atoms.get(..at).unwrap_or_default().to_vec(),
+            line: self.line,
+            scope: self.scope,
+            source: self.source.clone(),
+            reads: None,
+        })
+    }
+
     /// The word cut at each literal `c` (`-Q a,b`: `a` and `b`); expansions stay whole.
     pub fn split_on(&self, c: char) -> Vec<Word> {
         self.atoms

@@ -20,6 +20,8 @@ use crate::model::Mode;
 use crate::rules::models::Models;
 use crate::rules::models::bash::ReachKind;
 
+mod supervisor;
+
 const MAX_LINE: usize = 4096;
 /// Most low-confidence accesses per file.
 const MAX_GENERIC: usize = 200;
@@ -81,6 +83,8 @@ struct Reader<'a> {
     /// The key of an open TOML array (`paths = [` up to `]`).
     array: Option<String>,
     generic: usize,
+    /// The open section, when it is one of supervisord's.
+    supervisor: Option<supervisor::Section>,
 }
 
 /// Extracts the facts of a key-value configuration.
@@ -93,12 +97,16 @@ pub fn extract(path: &str, text: &str, models: &Models) -> FileFacts {
         continued: None,
         array: None,
         generic: 0,
+        supervisor: None,
     };
     for (index, raw) in text.split('\n').enumerate() {
         if raw.len() > MAX_LINE {
             continue;
         }
         reader.line(&mut facts, raw, line_of(index));
+    }
+    if let Some(section) = reader.supervisor.take() {
+        supervisor::finish(&mut facts, section, models);
     }
     facts
 }
@@ -133,6 +141,10 @@ impl Reader<'_> {
         if trimmed.starts_with('[') && trimmed.ends_with(']') {
             let name = trimmed.trim_matches(['[', ']']).trim();
             self.scope = push_scope(facts, 0, ScopeKind::Function, format!("[{name}]"), line);
+            if let Some(section) = self.supervisor.take() {
+                supervisor::finish(facts, section, self.models);
+            }
+            self.supervisor = supervisor::section(name, self.scope);
             return;
         }
         if rsyslog(facts, self.scope, trimmed, line) {
@@ -141,6 +153,17 @@ impl Reader<'_> {
         let Some((key, value, equals)) = split_key_value(trimmed) else {
             return;
         };
+        if equals
+            && let Some(section) = self.supervisor.as_mut()
+            && supervisor::entry(facts, section, key, value, line)
+        {
+            return;
+        }
+        let expanded = self
+            .supervisor
+            .as_ref()
+            .and_then(|section| supervisor::expand_value(section, value));
+        let value = expanded.as_deref().unwrap_or(value);
         let value = value.trim().trim_end_matches(';').trim();
         if value.starts_with('[') && !value.contains(']') {
             self.array = Some(key.to_string());

@@ -232,6 +232,7 @@ impl Kind {
                 "value_flags",
                 "options_first",
                 "leading_cluster",
+                "leading_operands",
                 "tree_flags",
                 "skip_operands",
                 "skip_unless_flags",
@@ -258,6 +259,9 @@ impl Kind {
                 "env_flags",
                 "volume_flags",
                 "mount_flags",
+                "env_reset",
+                "env_keep_flags",
+                "env_reset_flags",
             ],
             Kind::Interpreter => &[
                 "value_flags",
@@ -311,6 +315,16 @@ struct RawFile {
     #[serde(default)]
     ignore_paths: Vec<String>,
     shell: Option<RawShell>,
+    #[serde(default)]
+    env_reads: Vec<Spanned<RawEnvReads>>,
+}
+
+/// An `[[env_reads]]` table: environment variables programs read themselves, if set.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnvReads {
+    programs: Vec<String>,
+    names: Vec<String>,
 }
 
 /// The `[shell]` table: what the extractor needs to know about the shell itself.
@@ -337,6 +351,8 @@ struct RawCommand {
     options_first: bool,
     #[serde(default)]
     leading_cluster: bool,
+    #[serde(default)]
+    leading_operands: bool,
     #[serde(default)]
     tree_flags: Vec<Flag>,
     #[serde(default)]
@@ -409,6 +425,12 @@ struct RawCommand {
     volume_flags: Vec<Flag>,
     #[serde(default)]
     mount_flags: Vec<Flag>,
+    #[serde(default)]
+    env_reset: bool,
+    #[serde(default)]
+    env_keep_flags: Vec<Flag>,
+    #[serde(default)]
+    env_reset_flags: Vec<Flag>,
 }
 
 impl RawCommand {
@@ -418,6 +440,7 @@ impl RawCommand {
             ("value_flags", !self.value_flags.is_empty()),
             ("options_first", self.options_first),
             ("leading_cluster", self.leading_cluster),
+            ("leading_operands", self.leading_operands),
             ("tree_flags", !self.tree_flags.is_empty()),
             ("skip_operands", self.skip_operands != 0),
             ("skip_unless_flags", !self.skip_unless_flags.is_empty()),
@@ -461,6 +484,9 @@ impl RawCommand {
             ("env_flags", !self.env_flags.is_empty()),
             ("volume_flags", !self.volume_flags.is_empty()),
             ("mount_flags", !self.mount_flags.is_empty()),
+            ("env_reset", self.env_reset),
+            ("env_keep_flags", !self.env_keep_flags.is_empty()),
+            ("env_reset_flags", !self.env_reset_flags.is_empty()),
         ];
         set.iter().filter(|(_, on)| *on).map(|(k, _)| *k).collect()
     }
@@ -476,6 +502,7 @@ struct RawOperand {
     suffix: Option<String>,
     #[serde(default)]
     dest: Dest,
+    cut: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -487,6 +514,8 @@ struct RawFlagValue {
     reach: ReachKind,
     #[serde(default)]
     dest: Dest,
+    #[serde(default)]
+    keyed: bool,
 }
 
 #[derive(Deserialize)]
@@ -638,6 +667,9 @@ pub struct OptionSyntax {
     pub options_first: bool,
     /// The first word may be a cluster of option letters without a dash (`tar czf x.tgz`).
     pub leading_cluster: bool,
+    /// Operands stand before the first option; a word after an option is one of that option's
+    /// values (`redis-server CONF --save 900 1`), never an operand.
+    pub leading_operands: bool,
 }
 
 /// One operand position and what the command does to it.
@@ -650,6 +682,9 @@ pub struct OperandRule {
     pub suffix: Option<String>,
     /// Whether the operand is the path or a directory the sources go into.
     pub dest: Dest,
+    /// The path is the operand's part before this separator (`borg create REPO::ARCHIVE`);
+    /// an operand without it is the path.
+    pub cut: Option<String>,
 }
 
 /// The value of an option and what the command does to it (`tar -f ARCHIVE`, `mv -t DIR`).
@@ -660,6 +695,9 @@ pub struct FlagValueRule {
     pub reach: ReachKind,
     /// Whether the value is the path or a directory the operands go into (`-t DIR`).
     pub dest: Dest,
+    /// The value may be `KEY=PATH` (`kubectl create secret --from-file=tls.key=/etc/x.key`):
+    /// the path is after the first `=` when the text before it has no `/`.
+    pub keyed: bool,
 }
 
 /// A `key=path` operand (`dd if=... of=...`).
@@ -739,6 +777,12 @@ pub struct WrapperModel {
     pub volume_flags: FlagSet,
     /// The same as `type=bind,source=HOST,target=CONTAINER` (`docker run --mount ...`).
     pub mount_flags: FlagSet,
+    /// The command runs with a fresh environment (`sudo`), unless one of `env_keep_flags` is
+    /// given (`sudo -E`); `env_reset_flags` make it fresh (`env -i`). Programs run so do not
+    /// read the script's environment.
+    pub env_reset: bool,
+    pub env_keep_flags: FlagSet,
+    pub env_reset_flags: FlagSet,
 }
 
 /// A program that runs a script file, a module or a command string.
@@ -967,6 +1011,8 @@ pub struct BashModelFile {
     pub redirects: Vec<(String, Mode)>,
     pub ignore_paths: Vec<String>,
     pub shell: ShellModel,
+    /// `[[env_reads]]`: (programs, variables each reads from its environment if set).
+    pub env_reads: Vec<(Vec<String>, Vec<String>)>,
 }
 
 impl BashModelFile {
@@ -999,6 +1045,29 @@ impl BashModelFile {
                     .collect(),
             })
             .unwrap_or_default();
+        let mut env_reads = Vec::with_capacity(raw.env_reads.len());
+        for table in raw.env_reads {
+            let start = table.span().start;
+            let table = table.into_inner();
+            let valid = |n: &String| {
+                n.chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_uppercase() || c == '_')
+                    && n.chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            };
+            if table.programs.is_empty()
+                || table.programs.iter().any(|p| p.trim().is_empty())
+                || !table.names.iter().all(valid)
+            {
+                return Err(RulesError::at(
+                    name,
+                    line_of_offset(text, start),
+                    "an `[[env_reads]]` table needs `programs` (command names) and `names` (variable names: upper-case letters, digits and `_`)",
+                ));
+            }
+            env_reads.push((table.programs, table.names));
+        }
         Ok(BashModelFile {
             schema: raw.schema,
             language: raw.language,
@@ -1006,6 +1075,7 @@ impl BashModelFile {
             redirects,
             ignore_paths: raw.ignore_paths,
             shell,
+            env_reads,
         })
     }
 }
@@ -1031,6 +1101,7 @@ fn compile_command(row: &RawCommand) -> Result<CommandModel, String> {
         options_first: row.options_first
             || matches!(row.kind, Kind::Wrapper | Kind::Interpreter | Kind::Xargs),
         leading_cluster: row.leading_cluster,
+        leading_operands: row.leading_operands,
     };
     Ok(match row.kind {
         Kind::Operands => CommandModel::Operands(OperandsModel {
@@ -1078,6 +1149,9 @@ fn compile_command(row: &RawCommand) -> Result<CommandModel, String> {
             env_flags: FlagSet(row.env_flags.clone()),
             volume_flags: FlagSet(row.volume_flags.clone()),
             mount_flags: FlagSet(row.mount_flags.clone()),
+            env_reset: row.env_reset,
+            env_keep_flags: FlagSet(row.env_keep_flags.clone()),
+            env_reset_flags: FlagSet(row.env_reset_flags.clone()),
         }),
         Kind::Interpreter => CommandModel::Interpreter(InterpreterModel {
             syntax: syntax.clone(),
@@ -1395,6 +1469,7 @@ fn compile_operands(raw: &[RawOperand]) -> Vec<OperandRule> {
             reach: o.reach,
             suffix: o.suffix.clone(),
             dest: o.dest,
+            cut: o.cut.clone().filter(|c| !c.is_empty()),
         })
         .collect()
 }
@@ -1406,6 +1481,7 @@ fn compile_flag_values(raw: &[RawFlagValue]) -> Vec<FlagValueRule> {
             mode: f.mode.0,
             reach: f.reach,
             dest: f.dest,
+            keyed: f.keyed,
         })
         .collect()
 }
@@ -1428,6 +1504,8 @@ pub struct BashModels {
     redirects: BTreeMap<String, Mode>,
     ignore_paths: Vec<String>,
     shell: ShellModel,
+    /// Variables each program reads from its environment if set, by command name.
+    env_reads: BTreeMap<String, Vec<String>>,
 }
 
 impl BashModels {
@@ -1442,6 +1520,18 @@ impl BashModels {
         push_new(&mut self.ignore_paths, file.ignore_paths);
         push_new(&mut self.shell.env_ignore, file.shell.env_ignore);
         push_new(&mut self.shell.pseudo_signals, file.shell.pseudo_signals);
+        // A later file adds variables to a program's list.
+        for (programs, names) in file.env_reads {
+            for program in programs {
+                push_new(self.env_reads.entry(program).or_default(), names.clone());
+            }
+        }
+    }
+
+    /// The variables a program reads from its environment if they are set (`pg_dump`:
+    /// `PGPASSWORD`, ...), by its command name.
+    pub fn env_reads(&self, program: &str) -> &[String] {
+        self.env_reads.get(program).map_or(&[], Vec::as_slice)
     }
 
     /// What the extractor knows about the shell itself (`[shell]`).
@@ -1476,5 +1566,51 @@ impl BashModels {
             Some(prefix) => path.starts_with(prefix),
             None => path == p,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> Result<BashModelFile, RulesError> {
+        BashModelFile::parse(
+            "x.toml",
+            &format!("schema = 1\nlanguage = \"bash\"\n{text}"),
+        )
+    }
+
+    #[test]
+    fn env_reads_merge_per_program_and_later_files_add() {
+        let mut models = BashModels::default();
+        let base = "[[env_reads]]\nprograms = [\"pg_dump\", \"psql\"]\nnames = [\"PGPASSWORD\"]\n";
+        models.merge(file(base).expect("parses"));
+        let more =
+            "[[env_reads]]\nprograms = [\"pg_dump\"]\nnames = [\"PGPASSWORD\", \"PGHOST\"]\n";
+        models.merge(file(more).expect("parses"));
+        assert_eq!(models.env_reads("pg_dump"), ["PGPASSWORD", "PGHOST"]);
+        assert_eq!(models.env_reads("psql"), ["PGPASSWORD"]);
+        assert!(models.env_reads("rm").is_empty());
+    }
+
+    #[test]
+    fn env_reads_reject_names_that_are_not_variables() {
+        let bad = "\n[[env_reads]]\nprograms = [\"pg_dump\"]\nnames = [\"pg-password\"]\n";
+        let err = file(bad).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("env_reads"), "{err}");
+        let none = "[[env_reads]]\nprograms = []\nnames = [\"X\"]\n";
+        assert!(file(none).is_err());
+    }
+
+    #[test]
+    fn new_row_keys_apply_to_their_kinds_only() {
+        let ok = "[[command]]\nnames = [\"x\"]\nleading_operands = true\noperands = [{ select = \"first\", mode = \"read\", cut = \"::\" }]\nflag_values = [{ flags = [\"--f\"], mode = \"read\", keyed = true }]\n";
+        assert!(file(ok).is_ok());
+        let wrong = "[[command]]\nnames = [\"x\"]\nkind = \"wrapper\"\nleading_operands = true\n";
+        assert!(file(wrong).is_err());
+        let reset = "[[command]]\nnames = [\"x\"]\nkind = \"wrapper\"\nenv_reset = true\nenv_keep_flags = [\"-E\"]\n";
+        assert!(file(reset).is_ok());
+        let misplaced = "[[command]]\nnames = [\"x\"]\nenv_reset = true\n";
+        assert!(file(misplaced).is_err());
     }
 }

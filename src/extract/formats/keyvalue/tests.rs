@@ -129,3 +129,56 @@ fn detection() {
     assert!(!is_key_value_path("cargo.toml", Some("toml"), &[]));
     assert!(!is_key_value_path("x.local", Some("local"), &[]));
 }
+
+#[test]
+fn supervisord_programs_launch_their_command_with_their_environment_and_directory() {
+    let text = "[supervisord]\nenvironment=TZ=\"UTC\"\n\n[program:pg-backup]\ncommand=/opt/ops/bin/backup-db.sh --out %(ENV_BACKUP_ROOT)s/pg\nenvironment=PGPASSWORD=\"s3cret\",PGHOST=\"db.internal\",OPTS='-a,-b'\nstdout_logfile=/var/log/supervisor/%(program_name)s.out.log\ndirectory=/opt/ops\n\n[program:tidy]\ncommand=bash -c 'rm -f spool/*.tmp'\ndirectory=/srv/app\n";
+    let f = extract("etc/supervisor/conf.d/backup.conf", text, &models());
+    let got = accesses(&f);
+    crate::extract::formats::testing::assert_has(
+        &got,
+        &[
+            "L2 set env TZ=UTC @ via supervisord environment",
+            "L6 set env PGPASSWORD=s3cret @[program:pg-backup] via supervisord environment",
+            "L6 set env PGHOST=db.internal @[program:pg-backup] via supervisord environment",
+            "L6 set env OPTS=-a,-b @[program:pg-backup] via supervisord environment",
+            "L7 append /var/log/supervisor/pg-backup.out.log @[program:pg-backup] via config stdout_logfile",
+            // `directory=` is the command's working directory, wherever it stands.
+            "L11 delete /srv/app/spool/*.tmp @[program:tidy].command via rm",
+        ],
+    );
+    // One access per log line, and the command line is no list of path mentions.
+    assert_eq!(
+        got.iter().filter(|g| g.starts_with("L7 ")).count(),
+        1,
+        "{got:#?}"
+    );
+    assert!(
+        !got.iter()
+            .any(|g| (g.starts_with("L5 ") && !g.contains(" env ")) || g.starts_with("L8 ")),
+        "{got:#?}"
+    );
+    let runs = crate::extract::formats::testing::runs(&f);
+    assert_eq!(
+        runs,
+        vec!["L5 /opt/ops/bin/backup-db.sh @[program:pg-backup].command"]
+    );
+    // The command's scope is inside its program's, which holds the variables.
+    let command = f.runs.first().map(|r| r.scope).unwrap_or_default();
+    let parent = f.scopes.get(command).and_then(|s| s.parent);
+    assert_eq!(
+        parent
+            .and_then(|p| f.scopes.get(p))
+            .map(|s| s.name.as_str()),
+        Some("[program:pg-backup]")
+    );
+}
+
+#[test]
+fn command_and_environment_keys_of_other_ini_files_are_not_launches() {
+    let text = "[alias]\ncommand=/usr/local/bin/tidy --all\nenvironment=A=\"1\"\n\n[tool:pytest]\ncommand = pytest tests/\n";
+    let f = extract("etc/app/tool.cfg", text, &models());
+    assert!(f.runs.is_empty(), "{:#?}", f.runs);
+    let got = accesses(&f);
+    assert!(!got.iter().any(|g| g.contains("set env")), "{got:#?}");
+}
