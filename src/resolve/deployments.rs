@@ -7,11 +7,11 @@
 //! the same program as anything); a templated setting that does not is dropped. Either way no
 //! value is guessed.
 
-use super::eval::{Evaluator, Value};
+use super::eval::Evaluator;
+use super::jobs::literal_value;
 use super::lookup::{FileRef, Lookup};
 use crate::extract::formats::deploy::{self, Deployed, DeploymentFact, Program, Setting};
 use crate::model::Origin;
-use crate::pattern::Piece;
 use std::collections::BTreeMap;
 
 /// The deployments of one file, bound.
@@ -28,7 +28,7 @@ pub(super) fn resolve<'a>(
             let mut bound = fact.clone();
             if let Some(template) = &fact.image_template {
                 let mut evaluator = Evaluator::new(lookup, &env);
-                let image = literal(&evaluator.eval(file, template))
+                let image = literal_value(&evaluator.eval(file, template))
                     .and_then(|text| deploy::image_repository(&text));
                 bound.image_template = None;
                 match image {
@@ -44,7 +44,7 @@ pub(super) fn resolve<'a>(
                         return Some(setting.clone());
                     };
                     let mut evaluator = Evaluator::new(lookup, &env);
-                    let value = literal(&evaluator.eval(file, template))?;
+                    let value = literal_value(&evaluator.eval(file, template))?;
                     let mut setting = setting.clone();
                     setting.value = value;
                     setting.template = None;
@@ -100,20 +100,6 @@ pub(super) fn env_from(deployments: &mut [Deployed]) {
                 deployed.fact.push(taken);
             }
         }
-    }
-}
-
-/// The text of the one value made of literals only.
-fn literal(values: &[Value]) -> Option<String> {
-    match values {
-        [single] => single
-            .iter()
-            .map(|p| match p {
-                Piece::Lit(t) => Some(t.as_str()),
-                _ => None,
-            })
-            .collect(),
-        _ => None,
     }
 }
 

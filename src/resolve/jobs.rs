@@ -694,7 +694,7 @@ fn scope_names<'a>(
 }
 
 /// The text of a value made of literals only.
-fn literal_value(values: &[Value]) -> Option<String> {
+pub(super) fn literal_value(values: &[Value]) -> Option<String> {
     match values {
         [single] => single
             .iter()
