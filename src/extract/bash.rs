@@ -787,6 +787,26 @@ impl<'a> Walker<'a> {
         if !is_config_env(name, self.models.shell()) {
             return;
         }
+        self.push_env(name, mode, value, line, via);
+    }
+
+    /// A variable named as one outright (`docker run -e ZULIP_AUTH_BACKENDS_EmailAuthBackend=1`):
+    /// any name counts, not only configuration-looking ones, unless the models ignore it.
+    fn emit_explicit_env(
+        &mut self,
+        name: &str,
+        mode: Mode,
+        value: Option<Expr>,
+        line: u32,
+        via: &str,
+    ) {
+        if self.models.shell().ignores_env(name) {
+            return;
+        }
+        self.push_env(name, mode, value, line, via);
+    }
+
+    fn push_env(&mut self, name: &str, mode: Mode, value: Option<Expr>, line: u32, via: &str) {
         self.facts.accesses.push(RawAccess {
             resource: RawResource::Env(EnvTarget {
                 name: Expr::lit(name),

@@ -518,6 +518,15 @@ pub enum RunTarget {
     /// resolver links it to the code a repository declares under that name (a console script,
     /// a Cargo binary), and drops it when none does.
     Program { name: String },
+    /// A container image started with its own entry point (a compose service with no
+    /// `command:`): `image` as written (`quay.io/org/app:1.2`), and the compose `build:` context
+    /// relative to the repository root when there is one. The resolver links it to the
+    /// repository's Dockerfile that builds it, and through that to what its `ENTRYPOINT`/`CMD`
+    /// run.
+    Image {
+        image: Option<String>,
+        build: Option<String>,
+    },
 }
 
 /// A program a repository declares, so that a launch by its name reaches its code: a console

@@ -101,9 +101,17 @@ fn settings_left_unread(
         let Some(name) = crate::change::names_of_access(setter).and_then(|n| n.literal()) else {
             continue;
         };
+        // The setter's own launch: its scope or one inside it (a compose service's command),
+        // not another service of the same file.
+        let own_launch = |l: &crate::resolve::Launch| {
+            l.unit == setter.unit
+                || l.unit.starts_with(&format!("{}.", setter.unit))
+                || l.unit.starts_with(&format!("{} /", setter.unit))
+        };
         let launches_reader = graph.launches.iter().any(|l| {
             l.site.repo == setter.site.repo
                 && l.site.path == setter.site.path
+                && own_launch(l)
                 && l.passes.iter().any(|p| p == name)
                 && l.reaches.contains(&reader_file)
         });

@@ -31,6 +31,8 @@ use std::sync::OnceLock;
 pub const MAX_SITES_PER_TOKEN: usize = 12;
 const MIN_TOKEN_LEN: usize = 4;
 const MIN_COMPOUND_LEN: usize = 8;
+/// Most tokens a rename may change on either side of one old/new pair.
+const MAX_CHANGED_TOKENS: usize = 2;
 /// Path components too generic to be shared context.
 const LAYOUT_TOKENS: &[&str] = &[
     "var", "etc", "usr", "lib", "opt", "srv", "tmp", "run", "home", "local", "share", "mnt",
@@ -117,31 +119,76 @@ pub struct Renamed {
 
 pub fn renamed_tokens(old: &str, new: &[&str]) -> Renamed {
     let old_text = literal_text(old);
-    let new_texts: Vec<String> = new.iter().map(|n| literal_text(n)).collect();
     let old_tokens = tokens(&old_text);
-    let new_tokens: BTreeSet<String> = new_texts.iter().flat_map(|t| tokens(t)).collect();
-    let added: Vec<String> = new_tokens.difference(&old_tokens).cloned().collect();
+    let mut out = Renamed::default();
+    for name in new {
+        let pair = renamed_pair(&old_text, &old_tokens, name);
+        for token in pair.tokens {
+            if !out.tokens.iter().any(|(t, _)| *t == token.0) {
+                out.tokens.push(token);
+            }
+        }
+        for compound in pair.compounds {
+            if !out.compounds.iter().any(|(c, _)| *c == compound.0) {
+                out.compounds.push(compound);
+            }
+        }
+        for added in pair.added {
+            if !out.added.contains(&added) {
+                out.added.push(added);
+            }
+        }
+    }
+    out.old_tokens = old_tokens;
+    out
+}
+
+/// Whether a token is shared context: three characters or more, not a layout word.
+fn is_context(token: &str) -> bool {
+    token.chars().count() >= 3 && !LAYOUT_TOKENS.contains(&token)
+}
+
+/// One old name against one new name. A rename changes a token or two and keeps the rest (at
+/// least one shared token beyond layout words such as `usr`, `lib`): a new output that has
+/// little to do with the old one (`/usr/local/lib/libvips.so` beside a new `/tmp/install-jpegli`)
+/// renames nothing.
+fn renamed_pair(old_text: &str, old_tokens: &BTreeSet<String>, new: &str) -> Renamed {
+    let new_text = literal_text(new);
+    let new_tokens = tokens(&new_text);
+    let added: Vec<String> = new_tokens.difference(old_tokens).cloned().collect();
     let removed: Vec<String> = old_tokens.difference(&new_tokens).cloned().collect();
-    if removed.is_empty() {
+    let shares_context = old_tokens.intersection(&new_tokens).any(|t| is_context(t));
+    if removed.is_empty()
+        || removed.len() > MAX_CHANGED_TOKENS
+        || added.len() > MAX_CHANGED_TOKENS
+        || !shares_context
+    {
         return Renamed::default();
     }
-    let new_compounds: BTreeSet<String> = new_texts.iter().flat_map(|t| compounds(t)).collect();
-    let new_lower: Vec<String> = new_texts.iter().map(|t| t.to_lowercase()).collect();
+    let new_compounds = compounds(&new_text);
+    let new_lower = new_text.to_lowercase();
     // A compound that lost or changed a label, with the new compound sharing most of its tokens
     // (`shop.example.org` -> `example.org`); with none, it was dropped, not renamed.
-    let compounds: Vec<(String, String)> = compounds(&old_text)
+    let compounds: Vec<(String, String)> = compounds(old_text)
         .into_iter()
         .filter(|c| {
             tokens(c)
                 .iter()
                 .any(|t| removed.contains(t) && distinctive(t))
-                && !new_lower.iter().any(|n| contains_at_boundary(n, c))
+                && !contains_at_boundary(&new_lower, c)
         })
         .filter_map(|c| {
             let parts = tokens(&c);
             let best = new_compounds
                 .iter()
-                .map(|n| (tokens(n).intersection(&parts).count(), n))
+                .map(|n| {
+                    let shared = tokens(n);
+                    let shared = shared
+                        .intersection(&parts)
+                        .filter(|t| is_context(t))
+                        .count();
+                    (shared, n)
+                })
                 .filter(|(shared, _)| *shared > 0)
                 .max_by_key(|(shared, _)| *shared)?;
             Some((c, best.1.clone()))
@@ -162,7 +209,7 @@ pub fn renamed_tokens(old: &str, new: &[&str]) -> Renamed {
         tokens,
         compounds,
         added,
-        old_tokens,
+        old_tokens: BTreeSet::new(),
     }
 }
 
@@ -484,6 +531,20 @@ mod tests {
                 .map(String::from)
                 .collect()
         );
+    }
+
+    #[test]
+    fn unrelated_new_outputs_rename_nothing() {
+        let r = renamed_tokens(
+            "/usr/local/lib/libvips.so",
+            &[
+                "/tmp/install-jpegli",
+                "/usr/local/lib/jpegli",
+                "/usr/local/bin/vips",
+                "/usr/local/lib/jpegli/lib/libjpeg.so.62",
+            ],
+        );
+        assert!(r.tokens.is_empty() && r.compounds.is_empty(), "{r:?}");
     }
 
     #[test]

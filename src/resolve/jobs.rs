@@ -817,6 +817,73 @@ impl<'a> FileIndex<'a> {
         out
     }
 
+    /// The code an image runs by its own entry point: what the `ENTRYPOINT`/`CMD` of the
+    /// repository's Dockerfile that builds it run. The Dockerfile is the one in the compose
+    /// `build:` context, else the one whose directory is named like the image (`jitsi/web` ->
+    /// `web/Dockerfile`), else the root one when the repository is named for the image
+    /// (`docker-zulip`, `zulip-docker` for `quay.io/org/zulip:1.3`). An image built elsewhere
+    /// reaches nothing.
+    fn image(
+        &self,
+        lookup: &Lookup<'a>,
+        file: FileRef<'a>,
+        image: Option<&str>,
+        build: Option<&str>,
+        env: &BTreeMap<String, String>,
+    ) -> Vec<FileRef<'a>> {
+        let name = image.map(|i| {
+            let last = i.rsplit('/').next().unwrap_or(i);
+            last.split(['@', ':']).next().unwrap_or(last).to_lowercase()
+        });
+        let repo_name = lookup
+            .repos
+            .get(file.repo)
+            .map(|r| r.name.as_str())
+            .unwrap_or("")
+            .trim_start_matches("docker-")
+            .trim_end_matches("-docker")
+            .to_lowercase();
+        let builds = |dockerfile: &FileRef<'a>| -> bool {
+            if dockerfile.repo != file.repo {
+                return false;
+            }
+            let dir = dockerfile
+                .path
+                .rsplit_once('/')
+                .map(|(d, _)| d)
+                .unwrap_or("");
+            if let Some(context) = build {
+                return dir == context.trim_start_matches("./")
+                    || (context == "." && dir.is_empty());
+            }
+            let Some(name) = &name else { return false };
+            let dir_name = dir.rsplit('/').next().unwrap_or(dir).to_lowercase();
+            (!dir.is_empty() && dir_name == *name) || (dir.is_empty() && repo_name == *name)
+        };
+        let mut out: Vec<FileRef<'a>> = Vec::new();
+        for dockerfile in self.by_name.get("Dockerfile").into_iter().flatten() {
+            if !builds(dockerfile) {
+                continue;
+            }
+            let Some(facts) = lookup.facts(*dockerfile) else {
+                continue;
+            };
+            for run in &facts.runs {
+                let unit = facts.unit_name(run.scope);
+                let starts = unit.ends_with("ENTRYPOINT") || unit.ends_with("CMD");
+                if !starts || matches!(run.target, RunTarget::Image { .. }) {
+                    continue;
+                }
+                for target in self.targets(lookup, *dockerfile, &run.target, env) {
+                    if !out.contains(&target) {
+                        out.push(target);
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Repository files a run target names: the longest matching path suffix (at least two
     /// segments, or the whole repository path), or a unit file by name.
     fn targets(
@@ -897,6 +964,9 @@ impl<'a> FileIndex<'a> {
                 ]
             }
             RunTarget::Program { name } => return self.program(name),
+            RunTarget::Image { image, build } => {
+                return self.image(lookup, file, image.as_deref(), build.as_deref(), env);
+            }
             RunTarget::Unit { name } => {
                 let mut found: Vec<FileRef<'a>> =
                     self.by_name.get(name.as_str()).cloned().unwrap_or_default();

@@ -1253,6 +1253,21 @@ impl<'a> Walker<'a> {
             Some(container) => {
                 // What runs in a container is marked so: `rm (in docker exec web)`.
                 let name = container.lit().unwrap_or_else(|| container.source.clone());
+                // `docker run -e X=1 org/app:1.2` with no command: the image's entry point
+                // runs, with the variables the options set (see `RunTarget::Image`).
+                if wrapped.command.is_empty()
+                    && (!m.volume_flags.is_empty() || !m.env_flags.is_empty())
+                    && let Some(image) = container.lit()
+                {
+                    self.facts.runs.push(RunRef {
+                        scope: self.scope,
+                        line,
+                        target: RunTarget::Image {
+                            image: Some(image),
+                            build: None,
+                        },
+                    });
+                }
                 let label = format!("{via} {name}");
                 let first = self.facts.accesses.len();
                 self.foreign_env = true;
@@ -1316,7 +1331,9 @@ impl<'a> Walker<'a> {
                     && is_name(name)
                 {
                     let set = value.slice_from(name.chars().count() + 1).value_expr();
-                    self.emit_env(name, Mode::Set, Some(set), line, "docker run -e");
+                    // At the option's own line: a long `docker run \` spans many.
+                    let at = if value.line > 0 { value.line } else { line };
+                    self.emit_explicit_env(name, Mode::Set, Some(set), at, "docker run -e");
                 }
             }
             let Some(text) = value.lit() else { continue };

@@ -15,6 +15,7 @@ fn runs(src: &str) -> Vec<(u32, String)> {
             let target = match &r.target {
                 RunTarget::PythonModule { module } => format!("module {module}"),
                 RunTarget::Program { name } => format!("program {name}"),
+                RunTarget::Image { .. } => "image".to_string(),
                 RunTarget::Unit { name } => format!("unit {name}"),
                 RunTarget::Path { expr } => format!("path {expr:?}"),
             };

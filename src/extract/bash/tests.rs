@@ -101,9 +101,10 @@ fn run_paths(f: &FileFacts) -> Vec<(u32, Expr)> {
         .iter()
         .filter_map(|r| match &r.target {
             RunTarget::Path { expr } => Some((r.line, expr.clone())),
-            RunTarget::PythonModule { .. } | RunTarget::Unit { .. } | RunTarget::Program { .. } => {
-                None
-            }
+            RunTarget::PythonModule { .. }
+            | RunTarget::Unit { .. }
+            | RunTarget::Program { .. }
+            | RunTarget::Image { .. } => None,
         })
         .collect()
 }

@@ -83,6 +83,11 @@ pub(crate) fn runs(facts: &FileFacts) -> Vec<String> {
                 RunTarget::PythonModule { module } => format!("python -m {module}"),
                 RunTarget::Unit { name } => format!("unit {name}"),
                 RunTarget::Program { name } => format!("program {name}"),
+                RunTarget::Image { image, build } => format!(
+                    "image {} build {}",
+                    image.as_deref().unwrap_or("-"),
+                    build.as_deref().unwrap_or("-")
+                ),
             };
             format!("L{} {} @{}", r.line, target, facts.unit_name(r.scope))
         })

@@ -20,7 +20,7 @@ use crate::expr::{Expr, ScopeId};
 use crate::extract::formats::common::{
     self, Interpolation, path_access, push_scope, set_env, value_expr,
 };
-use crate::extract::{Binding, FileFacts, Reach, ScopeKind};
+use crate::extract::{Binding, FileFacts, Reach, RunRef, RunTarget, ScopeKind};
 use crate::model::Mode;
 
 fn interpolation(scope: ScopeId, line: u32) -> Interpolation {
@@ -70,8 +70,46 @@ pub(super) fn extract(ctx: &Ctx, facts: &mut FileFacts, root: &Node) {
                 cwd,
                 true,
             );
+        } else if let Some(run) = image_run(ctx, service, scope) {
+            facts.runs.push(run);
         }
     }
+}
+
+/// A service with no command runs its image's own entry point: the image's name and build
+/// context, for the resolver to find the Dockerfile (a `build:` context is relative to the
+/// compose file's directory).
+fn image_run(ctx: &Ctx, service: &Node, scope: ScopeId) -> Option<RunRef> {
+    let image_entry = service.entry("image");
+    let build_entry = service.entry("build");
+    let line = image_entry.or(build_entry).map(|(k, _)| k.line)?;
+    let image = image_entry
+        .and_then(|(_, v)| v.str())
+        .filter(|t| !t.contains('$') && !t.contains("{{"))
+        .map(str::to_string);
+    let build = build_entry.and_then(|(_, v)| v.str().or_else(|| v.get("context")?.str()));
+    let build = build
+        .filter(|t| !t.contains('$') && !t.contains("://"))
+        .map(|context| {
+            let dir = ctx.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+            let joined = if dir.is_empty() {
+                context.to_string()
+            } else {
+                format!("{dir}/{context}")
+            };
+            crate::pattern::normalize_literal_path(&joined)
+                .trim_start_matches("./")
+                .trim_end_matches('/')
+                .to_string()
+        });
+    if image.is_none() && build.is_none() {
+        return None;
+    }
+    Some(RunRef {
+        scope,
+        line,
+        target: RunTarget::Image { image, build },
+    })
 }
 
 /// A top level that is all services: maps, each with an image or a build.

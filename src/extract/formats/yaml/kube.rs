@@ -26,7 +26,8 @@ use crate::extract::formats::common::{
     Interpolation, merge, path_access, push_scope, secret_access, set_env, value_expr,
 };
 use crate::extract::{
-    Binding, FileFacts, Language, Reach, ScheduleFact, Scope, ScopeKind, cron, extract_as,
+    Binding, FileFacts, Language, Reach, RunRef, RunTarget, ScheduleFact, Scope, ScopeKind, cron,
+    extract_as,
 };
 use crate::model::Mode;
 
@@ -209,6 +210,20 @@ fn pod(ctx: &Ctx, facts: &mut FileFacts, unit: ScopeId, spec: &Node) {
                     cwd,
                     false,
                 );
+            } else if let Some((key, image)) = container.entry("image")
+                && let Some(image) = image
+                    .str()
+                    .filter(|t| !t.contains('$') && !t.contains("{{"))
+            {
+                // No command: the image's own entry point runs (see `RunTarget::Image`).
+                facts.runs.push(RunRef {
+                    scope,
+                    line: key.line,
+                    target: RunTarget::Image {
+                        image: Some(image.to_string()),
+                        build: None,
+                    },
+                });
             }
         }
     }
