@@ -175,17 +175,18 @@ fn same_unit(a: &Access, b: &Access) -> bool {
     a.site.repo == b.site.repo && a.unit == b.unit
 }
 
-/// Accesses of other units that may put something at a path of `pattern`: writes, moves in,
-/// and creations of an empty file (an installer that creates a log file for a shipper is its
-/// producer as far as the shipper is concerned).
-fn producers(graph: &Graph, pattern: &Pattern, consumer: &Access) -> Vec<AccessId> {
+/// Accesses that may put something at a path of `pattern`: writes, moves in, and creations of
+/// an empty file (an installer that creates a log file for a shipper is its producer as far as
+/// the shipper is concerned); the consumer's own unit only with `own` (a script that copies
+/// into the directory it then lists produces its input, but is not a producer left behind).
+fn producers(graph: &Graph, pattern: &Pattern, consumer: &Access, own: bool) -> Vec<AccessId> {
     graph
         .path_candidates(pattern, &consumer.site.repo)
         .into_iter()
         .filter(|id| {
             let a = graph.access(*id);
             a.mode.produces()
-                && !same_unit(a, consumer)
+                && (own || !same_unit(a, consumer))
                 && a.resource
                     .as_path()
                     .is_some_and(|set| set.overlaps(pattern))
@@ -199,7 +200,7 @@ fn new_input_produced(change: &InputChange, graph: &Graph) -> bool {
     change.replacements.iter().any(|r| {
         patterns(r)
             .iter()
-            .any(|p| !producers(graph, p, r).is_empty())
+            .any(|p| !producers(graph, p, r, true).is_empty())
     })
 }
 
@@ -217,7 +218,7 @@ fn producers_left_behind(
     let reader = &change.removed;
     let mut left: Vec<AccessId> = Vec::new();
     for p in patterns(reader) {
-        for id in producers(graph, p, reader) {
+        for id in producers(graph, p, reader, false) {
             let producer = graph.access(id);
             if !left.contains(&id)
                 && meets_without_holes(producer, p)
@@ -303,7 +304,7 @@ fn input_moved_to_unproduced(
     let reader = &change.removed;
     if patterns(reader)
         .iter()
-        .any(|p| !producers(graph, p, reader).is_empty())
+        .any(|p| !producers(graph, p, reader, true).is_empty())
     {
         return None;
     }

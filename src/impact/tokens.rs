@@ -31,8 +31,9 @@ use std::sync::OnceLock;
 pub const MAX_SITES_PER_TOKEN: usize = 12;
 const MIN_TOKEN_LEN: usize = 4;
 const MIN_COMPOUND_LEN: usize = 8;
-/// Most tokens a rename may change on either side of one old/new pair.
-const MAX_CHANGED_TOKENS: usize = 2;
+/// Most tokens a rename may change on either side of one old/new pair: one token replaced by
+/// one (`mysql` -> `mariadb`) or dropped (`shop.` of `shop.example.org`).
+const MAX_CHANGED_TOKENS: usize = 1;
 /// Path components too generic to be shared context.
 const LAYOUT_TOKENS: &[&str] = &[
     "var", "etc", "usr", "lib", "opt", "srv", "tmp", "run", "home", "local", "share", "mnt",
@@ -143,6 +144,20 @@ pub fn renamed_tokens(old: &str, new: &[&str]) -> Renamed {
     out
 }
 
+/// Whether the two names' token sequences have the same length and differ in one place: the
+/// token was replaced where it stood (`/backups/mysql-main-…` -> `/backups/mariadb-main-…`), not
+/// the name restructured (`trusted.gpg.d/x.gpg` -> `sources.list.d/x.sources`).
+fn one_position_differs(old: &str, new: &str) -> bool {
+    let sequence = |text: &str| -> Vec<String> {
+        text.split(|c: char| !c.is_alphanumeric())
+            .filter(|t| !t.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let (a, b) = (sequence(old), sequence(new));
+    a.len() == b.len() && a.iter().zip(&b).filter(|(x, y)| x != y).count() == 1
+}
+
 /// Whether a token is shared context: three characters or more, not a layout word.
 fn is_context(token: &str) -> bool {
     token.chars().count() >= 3 && !LAYOUT_TOKENS.contains(&token)
@@ -162,6 +177,7 @@ fn renamed_pair(old_text: &str, old_tokens: &BTreeSet<String>, new: &str) -> Ren
         || removed.len() > MAX_CHANGED_TOKENS
         || added.len() > MAX_CHANGED_TOKENS
         || !shares_context
+        || (added.len() == 1 && !one_position_differs(old_text, &new_text))
     {
         return Renamed::default();
     }
@@ -542,6 +558,18 @@ mod tests {
                 "/usr/local/lib/jpegli",
                 "/usr/local/bin/vips",
                 "/usr/local/lib/jpegli/lib/libjpeg.so.62",
+            ],
+        );
+        assert!(r.tokens.is_empty() && r.compounds.is_empty(), "{r:?}");
+    }
+
+    #[test]
+    fn restructured_names_rename_nothing() {
+        let r = renamed_tokens(
+            "/etc/apt/trusted.gpg.d/jitsi.gpg",
+            &[
+                "/etc/apt/sources.list.d/jitsi.sources",
+                "/usr/share/keyrings/jitsi.gpg",
             ],
         );
         assert!(r.tokens.is_empty() && r.compounds.is_empty(), "{r:?}");
