@@ -107,8 +107,14 @@ pub fn compute(sides: &Sides<'_>) -> Deltas {
     let mut undecided = Vec::new();
     let names = names::name_changes(sides.base, sides.head, lines);
     undecided.extend(names.undecided);
-    let outputs = paths::output_changes(sides.base, sides.head, lines);
+    let mut outputs = paths::output_changes(sides.base, sides.head, lines);
     undecided.extend(outputs.undecided);
+    // What an image's own files wrote, when the change deletes the image's Dockerfile with
+    // them: the image is now built elsewhere (zammad-docker-compose moving its container to the
+    // upstream repository), and its paths still exist in the containers that run it.
+    outputs
+        .changes
+        .retain(|c| !image_moved_away(&c.removed.site.path, sides.tree));
     let deltas = Deltas {
         outputs: outputs.changes,
         inputs: paths::input_changes(sides.base, sides.head, lines),
@@ -124,6 +130,23 @@ pub fn compute(sides: &Sides<'_>) -> Deltas {
         setting_changes: Vec::new(),
     };
     anchor::anchor_deltas(deltas)
+}
+
+/// Whether a file was deleted along with the Dockerfile of its directory (or of a directory
+/// above it): the image it belonged to is defined elsewhere now.
+fn image_moved_away(path: &str, tree: &TreeChange) -> bool {
+    if !tree.removed.get(path).is_some_and(Option::is_none) {
+        return false;
+    }
+    let mut dir = path;
+    while let Some((parent, _)) = dir.rsplit_once('/') {
+        let dockerfile = format!("{parent}/Dockerfile");
+        if tree.removed.get(&dockerfile).is_some_and(Option::is_none) {
+            return true;
+        }
+        dir = parent;
+    }
+    tree.removed.get("Dockerfile").is_some_and(Option::is_none)
 }
 
 /// What replaced `removed`: new accesses of the same unit, else of the same file, else of the

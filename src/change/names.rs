@@ -105,6 +105,20 @@ pub struct Names {
 /// starts using. Accesses are grouped by side and group once, so each is compared only with its
 /// own group.
 pub fn name_changes(base: &[Access], head: &[Access], lines: &ChangedLines) -> Names {
+    // Files whose head accesses use a name of some side knockon could not resolve (a helper's
+    // `environ.get(variable_name)` called from more places than a parameter follows): a name
+    // that such a file stops using may be read there still, so it is undecided, not gone.
+    let open_at_head: std::collections::BTreeSet<(Side, &str, &str)> = head
+        .iter()
+        .filter_map(|a| {
+            let names = names_of(a)?;
+            (!names.is_anchored()).then_some((
+                side_of(a)?,
+                a.site.repo.as_str(),
+                a.site.path.as_str(),
+            ))
+        })
+        .collect();
     type Groups<'a> = BTreeMap<(Side, String), (Vec<&'a Access>, Vec<&'a Access>)>;
     let mut groups: Groups<'_> = BTreeMap::new();
     for a in base {
@@ -159,8 +173,14 @@ pub fn name_changes(base: &[Access], head: &[Access], lines: &ChangedLines) -> N
             let Some(names) = names_of(removed) else {
                 continue;
             };
+            let open = open_at_head.contains(&(
+                side,
+                removed.site.repo.as_str(),
+                removed.site.path.as_str(),
+            ));
             match head_side.covers_all(&names.patterns) {
                 Coverage::Covered => {}
+                Coverage::NotCovered if open => out.undecided.push(removed.clone()),
                 Coverage::Undecided => out.undecided.push(removed.clone()),
                 Coverage::NotCovered => out.changes.push(NameChange {
                     side,

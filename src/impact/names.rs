@@ -28,7 +28,8 @@ pub fn candidates(
                     if change.removed.kind() != rule.kind {
                         continue;
                     }
-                    out.extend(renamed(rule, order, change, graph, excerpts));
+                    let lines = &deltas.changed_lines;
+                    out.extend(renamed(rule, order, change, graph, lines, excerpts));
                 }
             }
             When::PublishUnconsumed | When::ConsumeUnproduced => {
@@ -184,6 +185,7 @@ fn renamed(
     order: usize,
     change: &NameChange,
     graph: &Graph,
+    lines: &crate::model::ChangedLines,
     excerpts: Excerpts<'_>,
 ) -> Vec<Candidate> {
     let other_side = match change.side {
@@ -215,6 +217,30 @@ fn renamed(
         if counterparts(graph, counterpart, change.side)
             .into_iter()
             .any(|p| serves(graph.access(p), counterpart))
+        {
+            continue;
+        }
+        // A reader whose file the same change edited to read the new name keeps the old one
+        // on purpose (a default for callers outside, a fallback): its author has it in the diff
+        // (netbox-docker's build.sh moved to IMAGE_NAMES and kept `${DOCKER_REGISTRY-docker.io}`).
+        if change.side == Side::Producer
+            && counterpart.site.repo == lines.repo
+            && lines.is_changed_path(&counterpart.site.path)
+            && change.replacements.iter().any(|r| {
+                counterparts(graph, r, Side::Consumer)
+                    .into_iter()
+                    .any(|c| graph.access(c).site.path == counterpart.site.path)
+            })
+        {
+            continue;
+        }
+        // A variable a provider simply stops setting (no new name) breaks only readers that
+        // need it: one read with a default or tested for presence (`${X+x}`, `get("X", d)`)
+        // copes, as its author wrote it to.
+        if change.side == Side::Producer
+            && change.replacements.is_empty()
+            && matches!(change.removed.resource, Resource::Env(_))
+            && !counterpart.required
         {
             continue;
         }

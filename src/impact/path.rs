@@ -160,6 +160,11 @@ fn apply(
                             .is_some_and(|set| set.overlaps(p))
                         && !weak.contains(&cid)
                     {
+                        // An existence check is satisfied by what creates the path
+                        // (`mkdir -p /opt/plugins` before `stat /opt/plugins`).
+                        if counterpart.mode == Mode::Check {
+                            return None;
+                        }
                         weak.push(cid);
                     }
                 }
