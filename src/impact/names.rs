@@ -220,10 +220,21 @@ fn renamed(
         {
             continue;
         }
-        // A reader whose file the same change edited to read the new name keeps the old one
-        // on purpose (a default for callers outside, a fallback): its author has it in the diff
-        // (netbox-docker's build.sh moved to IMAGE_NAMES and kept `${DOCKER_REGISTRY-docker.io}`).
+        // When the provider's "new name" is only a guess among several new names, a reader
+        // whose file the same change edited to read one of them keeps the old one on purpose
+        // (netbox-docker's build.sh moved to IMAGE_NAMES, keeping `${DOCKER_REGISTRY-docker.io}`
+        // while the workflow dropped DOCKER_REGISTRY and set three new variables). With one
+        // clear new name, an old test left in an edited file is still stale (jitsi's template
+        // reading AUTH_TYPE at its top kept testing JWT_ENABLE_TOKEN_AUTH further down).
+        let several_new_names = change
+            .replacements
+            .iter()
+            .filter_map(|r| names(r).and_then(|n| n.literal()))
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+            > 1;
         if change.side == Side::Producer
+            && several_new_names
             && counterpart.site.repo == lines.repo
             && lines.is_changed_path(&counterpart.site.path)
             && change.replacements.iter().any(|r| {
