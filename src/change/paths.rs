@@ -188,23 +188,9 @@ pub fn meets_without_holes(producer: &Access, pattern: &Pattern) -> bool {
         return false;
     };
     set.patterns.iter().any(|mine| match mine.spelled_only() {
-        Some(spelled) => {
-            crate::pattern::overlaps(&spelled, pattern) || writes_inside(mine, pattern)
-        }
+        Some(spelled) => crate::pattern::overlaps(&spelled, pattern),
         None => crate::pattern::overlaps(mine, pattern),
     })
-}
-
-/// Whether a producer writes inside the directory a literal pattern names
-/// (`tar -C /opt/plugins -xf x.tgz` writes `/opt/plugins/{member}`): whatever the names, the
-/// directory then exists with content.
-fn writes_inside(producer: &Pattern, pattern: &Pattern) -> bool {
-    let dir = pattern.literal_prefix();
-    dir.len() > 1
-        && dir == pattern.base_display()
-        && producer
-            .literal_prefix()
-            .starts_with(&format!("{}/", dir.trim_end_matches('/')))
 }
 
 /// Accesses that consume what a path holds: reads, existence checks, listings, waits, and

@@ -101,3 +101,44 @@ fn a_delta_is_anchored_at_the_origin_the_change_touched() {
     assert_eq!(d.outputs[0].removed.site.line, 3);
     assert_eq!(d.outputs[0].replacements[0].site.line, 3);
 }
+
+fn env_read(pieces: Vec<crate::pattern::Piece>, line: u32) -> Access {
+    let pattern = Pattern::from_pieces(&pieces, false);
+    Access {
+        resource: Resource::Env(crate::resolve::NameSet {
+            display: pattern.display(),
+            patterns: vec![pattern],
+        }),
+        mode: Mode::Read,
+        unit: "configuration".into(),
+        via: "os.environ.get".into(),
+        ..write("/unused", "configuration.py", line)
+    }
+}
+
+fn named(name: &str, line: u32) -> Access {
+    env_read(vec![crate::pattern::Piece::Lit(name.into())], line)
+}
+
+/// Reads moved into a helper whose name parameter has more callers than resolution follows
+/// (`_environ_get_and_map(variable_name, ...)`): the file's names it stopped spelling may still
+/// be read there, so they are undecided, not dropped.
+#[test]
+fn names_a_file_may_still_read_through_an_unresolved_name_are_undecided() {
+    let base = [named("EMAIL_PORT", 8), named("REDIS_DATABASE", 9)];
+    let unresolved = env_read(
+        vec![crate::pattern::Piece::Hole {
+            label: "variable_name".into(),
+            shape: crate::expr::HoleShape::Segment,
+        }],
+        30,
+    );
+    let lines = touched("configuration.py", 30);
+    let head = [named("CSRF_COOKIE_NAME", 31), unresolved];
+    let d = deltas(&base, &head, &lines);
+    assert!(d.names.is_empty(), "{:?}", d.names);
+    assert_eq!(d.undecided.len(), 2);
+    // Without the unresolved read, the names are dropped (and CSRF_COOKIE_NAME is the new one).
+    let d = deltas(&base, &head[..1], &lines);
+    assert_eq!(d.names.len(), 2);
+}

@@ -421,19 +421,15 @@ fn deployments(facts: &mut FileFacts) {
         }
         let unit = format!("crontab entry `{}`", schedule.expression);
         let rank = out.iter().filter(|d| d.unit.starts_with(&unit)).count();
-        let mut fact = DeploymentFact {
-            unit: match rank {
+        let mut fact = DeploymentFact::new(
+            match rank {
                 0 => unit,
                 n => format!("{unit} (#{})", n + 1),
             },
-            via: "crontab entry".to_string(),
-            line: schedule.line,
-            image: None,
-            image_template: None,
-            program: program.clone(),
-            settings: Vec::new(),
-            env_from: Vec::new(),
-        };
+            "crontab entry",
+            schedule.line,
+            program.clone(),
+        );
         for (name, value) in &schedule.env {
             let line = facts
                 .bindings

@@ -101,12 +101,11 @@ fn settings_left_unread(
         let Some(name) = crate::change::names_of_access(setter).and_then(|n| n.literal()) else {
             continue;
         };
-        // The setter's own launch: its scope or one inside it (a compose service's command),
-        // not another service of the same file.
+        // The setter's own launch: its scope or one nested in it (units are scope names
+        // joined with `.`: a compose service's `services.web.command`), not another service
+        // of the same file.
         let own_launch = |l: &crate::resolve::Launch| {
-            l.unit == setter.unit
-                || l.unit.starts_with(&format!("{}.", setter.unit))
-                || l.unit.starts_with(&format!("{} /", setter.unit))
+            l.unit == setter.unit || l.unit.starts_with(&format!("{}.", setter.unit))
         };
         let launches_reader = graph.launches.iter().any(|l| {
             l.site.repo == setter.site.repo
@@ -231,9 +230,9 @@ fn producers_left_behind(
     }
     let others = other_readers(change, graph);
     left.into_iter()
-        .map(|id| {
+        .filter_map(|id| {
             let producer = graph.access(id);
-            let mut parts = parts_of(change, producer);
+            let mut parts = parts_of(change, producer)?;
             parts.impacted = producer.site.clone();
             parts.impacted_version = Version::Head;
             parts.impacted_note = match graph.jobs_of(id).find(|j| j.schedule().is_some()) {
@@ -257,7 +256,7 @@ fn producers_left_behind(
                     other.site
                 ));
             }
-            Candidate {
+            Some(Candidate {
                 order,
                 group: (
                     producer.site.repo.clone(),
@@ -265,7 +264,7 @@ fn producers_left_behind(
                     parts.change.clone(),
                 ),
                 finding: parts.finish(rule, excerpts),
-            }
+            })
         })
         .collect()
 }
@@ -298,7 +297,9 @@ fn input_moved_to_unproduced(
     graph: &Graph,
     excerpts: Excerpts<'_>,
 ) -> Option<Candidate> {
-    if change.base_producers.is_empty() || new_input_produced(change, graph) {
+    let base_producer = change.base_producers.first()?;
+    let first = change.replacements.first()?;
+    if new_input_produced(change, graph) {
         return None;
     }
     let reader = &change.removed;
@@ -308,7 +309,7 @@ fn input_moved_to_unproduced(
     {
         return None;
     }
-    let mut parts = parts_of(change, &change.base_producers[0]);
+    let mut parts = parts_of(change, base_producer)?;
     parts.impacted = parts.change.clone();
     parts.impacted_version = Version::Head;
     parts.impacted_note = parts.change_note.clone();
@@ -322,7 +323,7 @@ fn input_moved_to_unproduced(
         order,
         group: (
             parts.change.repo.clone(),
-            change.replacements[0].unit.clone(),
+            first.unit.clone(),
             parts.change.clone(),
         ),
         finding: parts.finish(rule, excerpts),
@@ -441,15 +442,15 @@ fn values(
 
 /// The parts every finding about a moved path consumer shares; the impacted site is the
 /// caller's.
-fn parts_of(change: &InputChange, counterpart: &Access) -> Parts {
+fn parts_of(change: &InputChange, counterpart: &Access) -> Option<Parts> {
     let reader = &change.removed;
-    let first = &change.replacements[0];
+    let first = change.replacements.first()?;
     let before = reader.resource.display().to_string();
     let after = after_display(&change.replacements);
     let verb = first_verb(change);
     let mut notes = first.notes.clone();
     notes.extend(counterpart.notes.iter().cloned());
-    Parts {
+    Some(Parts {
         kind: reader.kind(),
         before: Some(before.clone()),
         after: Some(after.clone()),
@@ -477,5 +478,5 @@ fn parts_of(change: &InputChange, counterpart: &Access) -> Parts {
             ),
         ],
         notes,
-    }
+    })
 }

@@ -401,7 +401,7 @@ fn left_with_token(
                     .any(|other| other.site == a.site && meets_old(removed, other))
         });
         for access in found {
-            out.push(finding(
+            out.extend(finding(
                 rule,
                 order,
                 removed,
@@ -438,14 +438,14 @@ fn finding(
     (needle, new_token): (&str, &str),
     access: &Access,
     excerpts: Excerpts<'_>,
-) -> Candidate {
+) -> Option<Candidate> {
     let before = removed.resource.display().to_string();
     let after = join_unique(
         replacements
             .iter()
             .map(|a| a.resource.display().to_string()),
     );
-    let first = &replacements[0];
+    let first = replacements.first()?;
     let parts = Parts {
         kind: removed.kind(),
         before: Some(before.clone()),
@@ -486,7 +486,7 @@ fn finding(
         ],
         notes: access.notes.clone(),
     };
-    Candidate {
+    Some(Candidate {
         order,
         group: (
             access.site.repo.clone(),
@@ -494,7 +494,7 @@ fn finding(
             first.site.clone(),
         ),
         finding: parts.finish(rule, excerpts),
-    }
+    })
 }
 
 #[cfg(test)]

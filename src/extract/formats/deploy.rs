@@ -179,6 +179,37 @@ fn normalized(value: &str) -> String {
 }
 
 impl DeploymentFact {
+    /// A deployment with no settings yet.
+    pub fn new(unit: String, via: &str, line: u32, program: Program) -> DeploymentFact {
+        DeploymentFact {
+            unit,
+            via: via.to_string(),
+            line,
+            image: None,
+            image_template: None,
+            program,
+            settings: Vec::new(),
+            env_from: Vec::new(),
+        }
+    }
+
+    /// A deployment that runs a command line: its program and the command's settings.
+    pub fn launching(
+        unit: String,
+        via: &str,
+        line: u32,
+        image: Option<String>,
+        words: &[(String, u32)],
+    ) -> DeploymentFact {
+        let (program, settings) = command(words);
+        let mut fact = DeploymentFact::new(unit, via, line, program);
+        fact.image = image;
+        for setting in settings {
+            fact.push(setting);
+        }
+        fact
+    }
+
     /// Do two deployments run the same program? The same image repository (when both name
     /// one) and the same program; a deployment without an image (a unit, a crontab line) is the
     /// same program as another only by a command both name.

@@ -431,20 +431,13 @@ fn deployment(unit: &Unit, entries: &[Entry]) -> Option<super::deploy::Deploymen
             break;
         }
     }
-    let (program, settings) = deploy::command(&words);
-    let mut fact = deploy::DeploymentFact {
-        unit: format!("systemd service {}", unit.name),
-        via: "systemd service".to_string(),
-        line: start.line,
-        image: None,
-        image_template: None,
-        program,
-        settings: Vec::new(),
-        env_from: Vec::new(),
-    };
-    for setting in settings {
-        fact.push(setting);
-    }
+    let mut fact = deploy::DeploymentFact::launching(
+        format!("systemd service {}", unit.name),
+        "systemd service",
+        start.line,
+        None,
+        &words,
+    );
     for entry in entries.iter().filter(|e| e.section == "Service") {
         match entry.key.as_str() {
             "Environment" => {

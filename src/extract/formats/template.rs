@@ -869,29 +869,47 @@ fn go_words(text: &str) -> Vec<String> {
     out
 }
 
+/// The characters of `text` outside quotes and brackets, with their offsets: what splitting and
+/// searching at the top level of a template expression look at.
+pub(super) fn top_level(text: &str) -> impl Iterator<Item = (usize, char)> + '_ {
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    text.char_indices().filter(move |&(_, c)| match (quote, c) {
+        (Some(q), c) if c == q => {
+            quote = None;
+            false
+        }
+        (Some(_), _) => false,
+        (None, '"' | '\'') => {
+            quote = Some(c);
+            false
+        }
+        (None, '(' | '[' | '{') => {
+            depth += 1;
+            false
+        }
+        (None, ')' | ']' | '}') => {
+            depth -= 1;
+            false
+        }
+        _ => depth == 0,
+    })
+}
+
 /// Splits at a separator outside quotes and brackets.
 fn split_top(text: &str, separator: char) -> Vec<&str> {
     let mut out = Vec::new();
-    let mut depth = 0i32;
-    let mut quote: Option<char> = None;
     let mut start = 0;
-    for (i, c) in text.char_indices() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '"' | '\'') => quote = Some(c),
-            (None, '(' | '[' | '{') => depth += 1,
-            (None, ')' | ']' | '}') => depth -= 1,
-            (None, c) if c == separator && depth == 0 => {
-                // `||` is Ruby's or, not a Jinja filter.
-                if separator == '|' && text[i + 1..].starts_with('|') {
-                    continue;
-                }
-                out.push(&text[start..i]);
-                start = i + c.len_utf8();
-            }
-            _ => {}
+    for (i, c) in top_level(text) {
+        if c != separator {
+            continue;
         }
+        // `||` is Ruby's or, not a Jinja filter.
+        if separator == '|' && text[i + 1..].starts_with('|') {
+            continue;
+        }
+        out.push(&text[start..i]);
+        start = i + c.len_utf8();
     }
     out.push(&text[start..]);
     out

@@ -38,39 +38,17 @@ fn is_ident(text: &str) -> bool {
 
 /// Offset of `pattern` in `text` outside quotes and brackets.
 fn find_top(text: &str, pattern: &str) -> Option<usize> {
-    let mut depth = 0i32;
-    let mut quote: Option<char> = None;
-    for (i, c) in text.char_indices() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '"' | '\'') => quote = Some(c),
-            (None, '(' | '[' | '{') => depth += 1,
-            (None, ')' | ']' | '}') => depth -= 1,
-            (None, _) if depth == 0 && text[i..].starts_with(pattern) => return Some(i),
-            _ => {}
-        }
-    }
-    None
+    super::top_level(text)
+        .find(|(i, _)| text[*i..].starts_with(pattern))
+        .map(|(i, _)| i)
 }
 
 /// The offset of the last `.` outside quotes and brackets (a method call's dot).
 fn last_top_dot(text: &str) -> Option<usize> {
-    let mut depth = 0i32;
-    let mut quote: Option<char> = None;
-    let mut last = None;
-    for (i, c) in text.char_indices() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '"' | '\'') => quote = Some(c),
-            (None, '(' | '[' | '{') => depth += 1,
-            (None, ')' | ']' | '}') => depth -= 1,
-            (None, '.') if depth == 0 => last = Some(i),
-            _ => {}
-        }
-    }
-    last
+    super::top_level(text)
+        .filter(|(_, c)| *c == '.')
+        .last()
+        .map(|(i, _)| i)
 }
 
 /// A name the template bound, with fields: `q`, `q.name`, `q['name']`, Ruby's `@x`.

@@ -46,21 +46,8 @@ fn fact(
     image: Option<&Node>,
     words: &[(String, u32)],
 ) -> DeploymentFact {
-    let (program, settings) = deploy::command(words);
-    let mut fact = DeploymentFact {
-        unit,
-        via: via.to_string(),
-        line,
-        image: image.and_then(Node::str).and_then(deploy::image_repository),
-        image_template: None,
-        program,
-        settings: Vec::new(),
-        env_from: Vec::new(),
-    };
-    for setting in settings {
-        fact.push(setting);
-    }
-    fact
+    let image = image.and_then(Node::str).and_then(deploy::image_repository);
+    DeploymentFact::launching(unit, via, line, image, words)
 }
 
 /// One compose service.
@@ -196,16 +183,12 @@ fn trim_dir(path: &str) -> &str {
 /// containers that take them with `envFrom` (see [`deploy::CONFIG_MAP`]).
 pub(super) fn config_map(name: &str, root: &Node) -> Option<DeploymentFact> {
     let data = root.get("data")?;
-    let mut fact = DeploymentFact {
-        unit: format!("ConfigMap/{name}"),
-        via: deploy::CONFIG_MAP.to_string(),
-        line: root.line,
-        image: None,
-        image_template: None,
-        program: deploy::Program::Unknown,
-        settings: Vec::new(),
-        env_from: Vec::new(),
-    };
+    let mut fact = DeploymentFact::new(
+        format!("ConfigMap/{name}"),
+        deploy::CONFIG_MAP,
+        root.line,
+        deploy::Program::Unknown,
+    );
     for (key, key_node, value) in data.pairs() {
         // A file's content (a script, a configuration) is no variable's value.
         if let Some(text) = value.text().filter(|t| !t.contains('\n')) {
