@@ -221,9 +221,13 @@ pub fn who(pattern: &str, dirs: &[PathBuf], rules_dirs: &[PathBuf]) -> Result<Au
     }
     let (models, _) = load_rules(rules_dirs)?;
     let select = |path: &str, bytes: &[u8]| Language::detect(path, bytes).is_some();
+    let load_timing = crate::timings::stage("load");
     let (repos, skipped) = load::load_directories(dirs, &[], &select)?;
+    drop(load_timing);
+    let extract_timing = crate::timings::stage("extract");
     let contents: Vec<&Snapshot> = repos.iter().map(|r| &r.snapshot).collect();
     let extracted = extract_snapshots(&contents, &models);
+    drop(extract_timing);
     let facts: Vec<RepoFacts> = repos
         .iter()
         .map(|r| RepoFacts {
@@ -232,7 +236,10 @@ pub fn who(pattern: &str, dirs: &[PathBuf], rules_dirs: &[PathBuf]) -> Result<Au
         })
         .collect();
     let files_analysed = facts.iter().map(|r| r.files.len()).sum();
+    let resolve_timing = crate::timings::stage("resolve");
     let resolved = resolve::resolve(&facts, &BTreeMap::new());
+    drop(resolve_timing);
+    let _select_timing = crate::timings::stage("select and describe");
     let query = Query::parse(pattern);
     let mut entries: Vec<AuditEntry> = resolved
         .accesses

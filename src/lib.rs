@@ -22,3 +22,4 @@ pub mod resolve;
 pub mod rules;
 pub mod scenario;
 pub mod suppress;
+pub mod timings;

@@ -52,6 +52,70 @@ pub struct Lookup<'a> {
     star_misses: std::cell::RefCell<std::collections::HashSet<(usize, &'a str, ScopeId, String)>>,
     /// Rust struct field bindings, built on the first field that needs them.
     fields: std::cell::OnceCell<FieldIndex<'a>>,
+    /// Each file's bindings and imports by scope and name, built on the file's first lookup:
+    /// a name lookup is then a hash probe instead of a scan of every binding of the file (a
+    /// large module has thousands, and each access looks up several names).
+    names: std::cell::RefCell<std::collections::HashMap<usize, std::rc::Rc<NameIndex<'a>>>>,
+}
+
+/// The bindings and imports of one file by (scope, name), each list in line order.
+#[derive(Default)]
+struct NameIndex<'a> {
+    bindings: std::collections::HashMap<(ScopeId, &'a str), Vec<&'a Binding>>,
+    imports: std::collections::HashMap<(ScopeId, &'a str), Vec<&'a Import>>,
+}
+
+impl<'a> NameIndex<'a> {
+    fn new(facts: &'a FileFacts) -> NameIndex<'a> {
+        let mut index = NameIndex::default();
+        for binding in &facts.bindings {
+            index
+                .bindings
+                .entry((binding.scope, binding.name.as_str()))
+                .or_default()
+                .push(binding);
+        }
+        for import in &facts.imports {
+            index
+                .imports
+                .entry((import.scope, import.local.as_str()))
+                .or_default()
+                .push(import);
+        }
+        // Stable: among equal lines the later-written one stays last, as a scan would find it.
+        for list in index.bindings.values_mut() {
+            list.sort_by_key(|b| b.line);
+        }
+        for list in index.imports.values_mut() {
+            list.sort_by_key(|i| i.line);
+        }
+        index
+    }
+
+    /// The last binding of `name` in `scope` (before `line` when given).
+    fn last_binding(&self, scope: ScopeId, name: &str, before: Option<u32>) -> Option<&'a Binding> {
+        let list = self.bindings.get(&(scope, name))?;
+        let end = match before {
+            Some(line) => list.partition_point(|b| b.line < line),
+            None => list.len(),
+        };
+        end.checked_sub(1).and_then(|i| list.get(i)).copied()
+    }
+
+    /// The first binding of `name` in `scope` after `line`.
+    fn next_binding(&self, scope: ScopeId, name: &str, line: u32) -> Option<&'a Binding> {
+        let list = self.bindings.get(&(scope, name))?;
+        list.get(list.partition_point(|b| b.line <= line)).copied()
+    }
+
+    fn binds(&self, scope: ScopeId, name: &str) -> bool {
+        self.bindings.contains_key(&(scope, name))
+    }
+
+    /// The last import that binds `local` in `scope`.
+    fn import(&self, scope: ScopeId, local: &str) -> Option<&'a Import> {
+        self.imports.get(&(scope, local))?.last().copied()
+    }
 }
 
 /// Star imports and sourced files searched per scope, nearest first.
@@ -86,6 +150,7 @@ impl<'a> Lookup<'a> {
             installs: std::cell::OnceCell::new(),
             ansible_vars: std::cell::OnceCell::new(),
             fields: std::cell::OnceCell::new(),
+            names: std::cell::RefCell::new(std::collections::HashMap::new()),
             star_misses: std::cell::RefCell::new(std::collections::HashSet::new()),
         }
     }
@@ -126,11 +191,7 @@ impl<'a> Lookup<'a> {
                     return Some(s);
                 }
                 // A local binding of the function shadows the enclosing one's parameter.
-                if facts
-                    .bindings
-                    .iter()
-                    .any(|b| b.scope == s && b.name == name)
-                {
+                if self.names_of(facts).binds(s, name) {
                     return None;
                 }
             }
@@ -145,6 +206,35 @@ impl<'a> Lookup<'a> {
             .files
             .get(file.path)
             .map(|f| f.as_ref())
+    }
+
+    /// The name index of a file's facts (see [`Lookup::names`]).
+    fn names_of(&self, facts: &'a FileFacts) -> std::rc::Rc<NameIndex<'a>> {
+        let key = std::ptr::from_ref(facts) as usize;
+        if let Some(found) = self.names.borrow().get(&key) {
+            return std::rc::Rc::clone(found);
+        }
+        let index = std::rc::Rc::new(NameIndex::new(facts));
+        self.names
+            .borrow_mut()
+            .insert(key, std::rc::Rc::clone(&index));
+        index
+    }
+
+    /// The last binding of `name` in `scope` of `facts` (before `line` when given).
+    fn last_binding(
+        &self,
+        facts: &'a FileFacts,
+        scope: ScopeId,
+        name: &str,
+        before: Option<u32>,
+    ) -> Option<&'a Binding> {
+        self.names_of(facts).last_binding(scope, name, before)
+    }
+
+    /// The last import binding `local` in `scope` of `facts`.
+    fn find_import(&self, facts: &'a FileFacts, scope: ScopeId, local: &str) -> Option<&'a Import> {
+        self.names_of(facts).import(scope, local)
     }
 
     /// Resolves `name` used in `scope` at `line` of `file`.
@@ -229,7 +319,7 @@ impl<'a> Lookup<'a> {
         };
         if let Some(attr) = name.strip_prefix("self.")
             && let Some(class) = class_of(facts, scope)
-            && let Some(b) = last_binding(facts, class, &format!("self.{attr}"), None)
+            && let Some(b) = self.last_binding(facts, class, &format!("self.{attr}"), None)
         {
             return Target::Binding(file, b);
         }
@@ -238,7 +328,7 @@ impl<'a> Lookup<'a> {
         let mut first = true;
         while let Some(s) = current {
             let before = if first { Some(line) } else { None };
-            if let Some(b) = last_binding(facts, s, name, before) {
+            if let Some(b) = self.last_binding(facts, s, name, before) {
                 return Target::Binding(file, b);
             }
             // Items of a module or class (Rust consts, functions) are visible before their line.
@@ -247,16 +337,12 @@ impl<'a> Lookup<'a> {
                 .get(s)
                 .is_some_and(|sc| matches!(sc.kind, ScopeKind::Module | ScopeKind::Class));
             if first && item_scope {
-                let later = facts
-                    .bindings
-                    .iter()
-                    .filter(|b| b.scope == s && b.name == name && b.line > line)
-                    .min_by_key(|b| b.line);
+                let later = self.names_of(facts).next_binding(s, name, line);
                 if let Some(b) = later {
                     return Target::Binding(file, b);
                 }
             }
-            if let Some(import) = find_import(facts, s, name)
+            if let Some(import) = self.find_import(facts, s, name)
                 && let Some(t) = self.follow_import(file, import, name)
             {
                 return t;
@@ -269,7 +355,7 @@ impl<'a> Lookup<'a> {
             // `log_path()` after `from app.paths import log_path`: the returns of `log_path`
             // in that module.
             if let Some(stem) = name.strip_suffix("()")
-                && let Some(import) = find_import(facts, s, stem)
+                && let Some(import) = self.find_import(facts, s, stem)
                 && let Some(imported) = &import.name
                 && let Some(module_file) = self.module_file(file, import, false)
                 && module_file != file
@@ -298,7 +384,7 @@ impl<'a> Lookup<'a> {
             let (head, rest) = (&normalized[..split], &normalized[split + 1..]);
             let mut current = Some(scope);
             while let Some(s) = current {
-                if let Some(import) = find_import(facts, s, head)
+                if let Some(import) = self.find_import(facts, s, head)
                     && let Some(module_file) = self.module_file(file, import, true)
                     && module_file != file
                 {
@@ -306,7 +392,7 @@ impl<'a> Lookup<'a> {
                 }
                 // `Settings.out_dir` after `from app.config import Settings`: the class
                 // attribute in that module.
-                if let Some(import) = find_import(facts, s, head)
+                if let Some(import) = self.find_import(facts, s, head)
                     && let Some(imported) = &import.name
                     && let Some(module_file) = self.module_file(file, import, false)
                     && module_file != file
@@ -325,7 +411,7 @@ impl<'a> Lookup<'a> {
             let (head, rest) = (&name[..open], &name[open..]);
             let mut current = Some(scope);
             while let Some(s) = current {
-                if let Some(import) = find_import(facts, s, head)
+                if let Some(import) = self.find_import(facts, s, head)
                     && let Some(imported) = &import.name
                     && let Some(module_file) = self.module_file(file, import, false)
                     && module_file != file
@@ -747,28 +833,6 @@ fn class_of(facts: &FileFacts, scope: ScopeId) -> Option<ScopeId> {
         current = sc.parent;
     }
     None
-}
-
-fn last_binding<'a>(
-    facts: &'a FileFacts,
-    scope: ScopeId,
-    name: &str,
-    before: Option<u32>,
-) -> Option<&'a Binding> {
-    facts
-        .bindings
-        .iter()
-        .filter(|b| b.scope == scope && b.name == name)
-        .filter(|b| before.is_none_or(|line| b.line < line))
-        .max_by_key(|b| b.line)
-}
-
-fn find_import<'a>(facts: &'a FileFacts, scope: ScopeId, local: &str) -> Option<&'a Import> {
-    facts
-        .imports
-        .iter()
-        .filter(|i| i.scope == scope && i.local == local)
-        .max_by_key(|i| i.line)
 }
 
 /// Candidate repository paths for a Python module, each with whether it is anchored (exact

@@ -211,7 +211,10 @@ pub struct Resolved {
 pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved {
     let lookup = Lookup::new(repos);
     let mut resolved = Resolved::default();
+    let link_timing = crate::timings::stage("resolve: link jobs");
     let mut linked = jobs::link(&lookup, env, &mut resolved.jobs);
+    drop(link_timing);
+    let access_timing = crate::timings::stage("resolve: accesses");
     for (repo_index, repo) in repos.iter().enumerate() {
         for (path, facts) in &repo.files {
             let file = FileRef {
@@ -393,6 +396,8 @@ pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved 
             }
         }
     }
+    drop(access_timing);
+    let _waits_timing = crate::timings::stage("resolve: waits, deployments");
     resolved.launches = std::mem::take(&mut linked.launches);
     deployments::env_from(&mut resolved.deployments);
     calls::propagate_waits(repos, &mut resolved.accesses);

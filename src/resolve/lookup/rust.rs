@@ -16,7 +16,7 @@
 //! `default_value`/`env`) assigns to the field. Types are matched by name within the crate (the
 //! files under the same `src` directory).
 
-use super::{FileRef, Lookup, class_of, find_import};
+use super::{FileRef, Lookup, class_of};
 use crate::expr::ScopeId;
 use crate::extract::{Binding, FileFacts, ScopeKind};
 
@@ -201,7 +201,7 @@ impl<'a> Lookup<'a> {
                 let imported = || {
                     let mut current = Some(scope);
                     while let Some(s) = current {
-                        if let Some(import) = find_import(facts, s, name)
+                        if let Some(import) = self.find_import(facts, s, name)
                             && let Some(imported) = &import.name
                             && imported != "*"
                         {
