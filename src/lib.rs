@@ -13,6 +13,7 @@ pub mod expr;
 pub mod extract;
 pub mod finding;
 pub mod graph;
+pub mod inventory;
 pub mod impact;
 pub mod load;
 pub mod model;

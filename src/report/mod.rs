@@ -13,6 +13,7 @@
 pub mod audit;
 pub mod catalog;
 pub mod github;
+pub mod graph;
 pub mod gitlab;
 pub mod json;
 pub mod markdown;
