@@ -82,7 +82,7 @@ pub fn render(view: &GraphView) -> String {
                 out,
                 "    {} [{shape}, label={}, tooltip={}];",
                 quote(&node.id),
-                quote(&node.label),
+                quote(&node.drawn_label()),
                 quote(&tooltip)
             );
         }

@@ -92,6 +92,7 @@ th { background: #eceff1; }
 td code { white-space: pre-wrap; word-break: break-all; }
 tr:target, tr:has(span:target) { background: #fff59d; }
 .mode { font-weight: 600; }
+td.site { white-space: nowrap; }
 .mode.produces { color: #1565c0; } .mode.removes { color: #c62828; } .mode.consumes { color: #2e7d32; } .mode.other { color: #757575; }
 "#;
 
@@ -246,6 +247,14 @@ fn svg(out: &mut String, view: &GraphView, layout: &Layout) {
         );
     }
     let labelled = view.edges.len() <= LABELLED_EDGES;
+    // A label goes near the end where its edge is alone: near the resource when the unit fans
+    // out to several, near the unit when several units meet at the resource.
+    let mut out_degree: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut in_degree: BTreeMap<&str, usize> = BTreeMap::new();
+    for edge in &view.edges {
+        *out_degree.entry(edge.from.as_str()).or_default() += 1;
+        *in_degree.entry(edge.to.as_str()).or_default() += 1;
+    }
     for edge in &view.edges {
         let Some(((x1, y1), (x2, y2))) = layout::edge_points(layout, &edge.from, &edge.to) else {
             continue;
@@ -273,21 +282,28 @@ fn svg(out: &mut String, view: &GraphView, layout: &Layout) {
         } else {
             colour(class)
         };
+        let (c1, c2) = ((x1 + dx, y1), (x2 - dx, y2));
         let _ = write!(
             out,
-            "<g class=\"edge {class}\" data-a=\"{}\" data-b=\"{}\"><title>{}</title><path d=\"M{x1:.1},{y1:.1} C{:.1},{y1:.1} {:.1},{y2:.1} {x2:.1},{y2:.1}\" stroke=\"{stroke}\" {markers}/>",
+            "<g class=\"edge {class}\" data-a=\"{}\" data-b=\"{}\"><title>{}</title><path d=\"M{x1:.1},{y1:.1} C{:.1},{:.1} {:.1},{:.1} {x2:.1},{y2:.1}\" stroke=\"{stroke}\" {markers}/>",
             escape(&edge.from),
             escape(&edge.to),
             escape(&text),
-            x1 + dx,
-            x2 - dx,
+            c1.0,
+            c1.1,
+            c2.0,
+            c2.1,
         );
-        if labelled {
+        // Runs edges are told by their dashes (see the legend); access edges by their modes.
+        if labelled && edge.kind == EdgeKind::Access {
+            let fans_out = out_degree.get(edge.from.as_str()).copied().unwrap_or(0);
+            let meets = in_degree.get(edge.to.as_str()).copied().unwrap_or(0);
+            let t = if meets > fans_out { 0.25 } else { 0.75 };
+            let (lx, ly) = bezier((x1, y1), c1, c2, (x2, y2), t);
             let _ = write!(
                 out,
-                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{stroke}\">{}</text>",
-                (x1 + x2) / 2.0,
-                (y1 + y2) / 2.0 - 3.0,
+                "<text x=\"{lx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{stroke}\">{}</text>",
+                ly - 3.0,
                 escape(&text)
             );
         }
@@ -334,10 +350,20 @@ fn svg(out: &mut String, view: &GraphView, layout: &Layout) {
             if node.kind == NodeKind::Job { 12 } else { 4 },
             r.x + 7.0,
             r.y + r.h / 2.0 + 4.0,
-            escape(&truncate(&node.label, chars))
+            escape(&truncate(&node.drawn_label(), chars))
         );
     }
     out.push_str("</svg>\n");
+}
+
+/// The point at `t` on a cubic Bézier curve.
+fn bezier(p0: (f64, f64), p1: (f64, f64), p2: (f64, f64), p3: (f64, f64), t: f64) -> (f64, f64) {
+    let u = 1.0 - t;
+    let (a, b, c, d) = (u * u * u, 3.0 * u * u * t, 3.0 * u * t * t, t * t * t);
+    (
+        a * p0.0 + b * p1.0 + c * p2.0 + d * p3.0,
+        a * p0.1 + b * p1.1 + c * p2.1 + d * p3.1,
+    )
 }
 
 fn site_link(site: &crate::model::Site, roots: &BTreeMap<String, PathBuf>) -> String {
@@ -362,7 +388,7 @@ fn tables(out: &mut String, view: &GraphView, roots: &BTreeMap<String, PathBuf>)
         "<h2 id=\"accesses\">Accesses ({})</h2>",
         view.accesses.len()
     );
-    out.push_str("<table>\n<tr><th>Site</th><th>Unit</th><th>Access</th><th>Resource</th><th>Runs</th><th>Line</th></tr>\n");
+    out.push_str("<table>\n<tr><th>Site</th><th>Unit</th><th>Mode</th><th>Access</th><th>Runs</th><th>Line</th></tr>\n");
     let mut anchored: BTreeSet<&str> = BTreeSet::new();
     for a in &view.accesses {
         let mut anchors = String::new();
@@ -375,13 +401,12 @@ fn tables(out: &mut String, view: &GraphView, roots: &BTreeMap<String, PathBuf>)
         let jobs: Vec<String> = a.jobs.iter().map(|j| escape(j)).collect();
         let _ = writeln!(
             out,
-            "<tr id=\"{}\"><td>{anchors}{}</td><td>{}</td><td><span class=\"mode {class}\">{}</span> {}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+            "<tr id=\"{}\"><td class=\"site\">{anchors}{}</td><td>{}</td><td class=\"mode {class}\">{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
             escape(&a.id),
             site_link(&a.site, roots),
             escape(&a.unit_name),
             escape(a.mode.as_str()),
             escape(&a.description),
-            escape(labels.get(a.resource.as_str()).copied().unwrap_or("")),
             jobs.join("<br>"),
             escape(a.excerpt.as_deref().unwrap_or(""))
         );

@@ -13,9 +13,9 @@ use std::collections::BTreeMap;
 pub const ROW: f64 = 30.0;
 pub const NODE_H: f64 = 24.0;
 pub const JOB_W: f64 = 230.0;
-pub const UNIT_W: f64 = 290.0;
+pub const UNIT_W: f64 = 330.0;
 pub const RESOURCE_W: f64 = 360.0;
-pub const GAP: f64 = 190.0;
+pub const GAP: f64 = 170.0;
 pub const MARGIN: f64 = 16.0;
 const BAND_HEAD: f64 = 22.0;
 const BAND_PAD: f64 = 6.0;
@@ -97,6 +97,21 @@ pub fn layout(view: &GraphView) -> Layout {
         order(&mut left, &neighbours, &y, view);
         place(&left, view, &mut y);
     }
+    // The shorter side is stretched: each node moves down to the mean height of its neighbours
+    // (never up, never over the one above), so its edges run short and level.
+    let left_bottom = place(&left, view, &mut y);
+    let right_bottom = place(&right, view, &mut y);
+    let desired: Vec<Option<f64>> = (0..view.nodes.len())
+        .map(|i| {
+            let ys: Vec<f64> = neighbours[i].iter().map(|n| y[*n]).collect();
+            (!ys.is_empty()).then(|| ys.iter().sum::<f64>() / ys.len() as f64)
+        })
+        .collect();
+    if right_bottom < left_bottom {
+        stretch(&right, view, &mut y, &desired);
+    } else if left_bottom < right_bottom {
+        stretch(&left, view, &mut y, &desired);
+    }
     // Final positions and bands.
     let mut nodes = BTreeMap::new();
     let mut bands = Vec::new();
@@ -131,8 +146,8 @@ fn rows(members: &[usize], view: &GraphView) -> usize {
     jobs.max(members.len() - jobs).max(1)
 }
 
-/// Assigns each node's centre y from the bands' order.
-fn place(side: &Side, view: &GraphView, y: &mut [f64]) {
+/// Assigns each node's centre y from the bands' order, row after row; returns the bottom.
+fn place(side: &Side, view: &GraphView, y: &mut [f64]) -> f64 {
     let mut top = TOP;
     for (_, members) in side {
         let (mut job_row, mut row) = (0usize, 0usize);
@@ -147,6 +162,37 @@ fn place(side: &Side, view: &GraphView, y: &mut [f64]) {
             y[*i] = top + BAND_HEAD + BAND_PAD + ROW * r as f64 + ROW / 2.0;
         }
         top += BAND_HEAD + 2.0 * BAND_PAD + ROW * rows(members, view) as f64 + BAND_GAP;
+    }
+    top
+}
+
+/// Like [`place`], but a node (other than a job, which stays stacked at its band's top) goes
+/// down to its desired height when there is room above it.
+fn stretch(side: &Side, view: &GraphView, y: &mut [f64], desired: &[Option<f64>]) {
+    let mut top = TOP;
+    for (_, members) in side {
+        let first = members
+            .iter()
+            .find(|i| view.nodes[**i].kind != NodeKind::Job)
+            .and_then(|i| desired[*i]);
+        let band_top = match first {
+            Some(d) => top.max(d - ROW / 2.0 - BAND_PAD - BAND_HEAD),
+            None => top,
+        };
+        let first_row = band_top + BAND_HEAD + BAND_PAD + ROW / 2.0;
+        let (mut job_row, mut next) = (0usize, first_row);
+        let mut bottom = first_row;
+        for i in members {
+            if view.nodes[*i].kind == NodeKind::Job {
+                y[*i] = first_row + ROW * job_row as f64;
+                job_row += 1;
+            } else {
+                y[*i] = desired[*i].map_or(next, |d| d.max(next));
+                next = y[*i] + ROW;
+            }
+            bottom = bottom.max(y[*i]);
+        }
+        top = bottom + ROW / 2.0 + BAND_PAD + BAND_GAP;
     }
 }
 
@@ -190,10 +236,13 @@ fn frame(
     repository: bool,
     column: impl Fn(NodeKind) -> (f64, f64),
 ) -> f64 {
-    place(side, view, y);
-    let mut top = TOP;
+    let mut bottom = TOP;
     for (group, members) in side {
-        let height = BAND_HEAD + 2.0 * BAND_PAD + ROW * rows(members, view) as f64;
+        let ys = members.iter().map(|i| y[*i]);
+        let first = ys.clone().fold(f64::MAX, f64::min);
+        let last = ys.fold(0.0, f64::max);
+        let top = first - ROW / 2.0 - BAND_PAD - BAND_HEAD;
+        let height = last + ROW / 2.0 + BAND_PAD - top;
         let xs: Vec<(f64, f64)> = members
             .iter()
             .map(|i| column(view.nodes[*i].kind))
@@ -222,9 +271,9 @@ fn frame(
                 },
             );
         }
-        top += height + BAND_GAP;
+        bottom = bottom.max(top + height + BAND_GAP);
     }
-    top
+    bottom
 }
 
 /// The edges' end points: from the right side of the source to the left side of the target.
@@ -249,6 +298,7 @@ mod tests {
             resource_kind: None,
             site: None,
             detail: None,
+            units_not_drawn: 0,
         }
     }
 

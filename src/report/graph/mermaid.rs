@@ -44,7 +44,7 @@ pub fn render(view: &GraphView) -> String {
         let _ = writeln!(out, "  subgraph g{n}[{}]", label(group));
         for i in members {
             let node = &view.nodes[*i];
-            let text = label(&node.label);
+            let text = label(&node.drawn_label());
             let shape = match node.kind {
                 NodeKind::Job => format!("{}([{text}]):::job", node.id),
                 NodeKind::Unit => format!("{}[{text}]:::unit", node.id),

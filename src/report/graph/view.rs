@@ -26,6 +26,10 @@ pub const SHOW_ALL_ACCESSES: usize = 150;
 /// The most nodes a picture has (a few hundred stay readable in the HTML layout).
 pub const MAX_NODES: usize = 400;
 
+/// A resource shared by more units than this (an environment variable every role reads) brings
+/// only this many new units into the picture; the others are counted on its node.
+pub const HUB_UNITS: usize = 24;
+
 /// What to draw.
 #[derive(Clone, Debug, Default)]
 pub struct Selection {
@@ -82,6 +86,23 @@ pub struct ViewNode {
     /// A longer description (a job's schedule in words, a unit's access count).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Units that access this resource but are not drawn (a hub resource's other accessors).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub units_not_drawn: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl ViewNode {
+    /// The label as drawn: with the count of a hub's accessors left out.
+    pub fn drawn_label(&self) -> String {
+        match self.units_not_drawn {
+            0 => self.label.clone(),
+            n => format!("{} (+{n} units)", self.label),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -254,23 +275,43 @@ pub fn build(
         by_resource.entry(&keys[*i]).or_default().push(*i);
     }
     let mut ranked: Vec<(&ResourceKey, Vec<usize>)> = by_resource.into_iter().collect();
+    // Resources shared across repositories first, then by how many units share them.
     ranked.sort_by(|a, b| {
-        let units = |k: &ResourceKey| accessors.get(k).map_or(0, BTreeSet::len);
-        units(b.0).cmp(&units(a.0)).then_with(|| a.0.cmp(b.0))
+        let rank = |k: &ResourceKey| {
+            accessors.get(k).map_or((0, 0), |units| {
+                let repos: BTreeSet<&str> = units.iter().map(|(r, _)| *r).collect();
+                (repos.len(), units.len())
+            })
+        };
+        rank(b.0).cmp(&rank(a.0)).then_with(|| a.0.cmp(b.0))
     });
     let mut units_taken: BTreeSet<(&str, &str)> = BTreeSet::new();
     let mut jobs_taken: BTreeSet<usize> = BTreeSet::new();
     let mut drawn: Vec<usize> = Vec::new();
     let mut resources_drawn = 0usize;
     let mut resources_cut = 0usize;
-    for (_, members) in &ranked {
+    let mut partial: BTreeMap<&ResourceKey, usize> = BTreeMap::new();
+    let mut hubs = 0usize;
+    for (key, members) in &ranked {
+        let unit_of = |i: &usize| {
+            let a = &resolved.accesses[*i];
+            (a.site.repo.as_str(), a.unit.as_str())
+        };
         let new_units: BTreeSet<(&str, &str)> = members
             .iter()
-            .map(|i| {
-                let a = &resolved.accesses[*i];
-                (a.site.repo.as_str(), a.unit.as_str())
-            })
+            .map(unit_of)
             .filter(|u| !units_taken.contains(u))
+            .collect();
+        // A hub brings its first HUB_UNITS new units (by repository and name); the rest of its
+        // accessors are counted on it.
+        let admitted: BTreeSet<(&str, &str)> = new_units.iter().take(HUB_UNITS).copied().collect();
+        let members: Vec<usize> = members
+            .iter()
+            .copied()
+            .filter(|i| {
+                let u = unit_of(i);
+                units_taken.contains(&u) || admitted.contains(&u)
+            })
             .collect();
         let new_jobs: BTreeSet<usize> = members
             .iter()
@@ -278,14 +319,23 @@ pub fn build(
             .filter(|j| !jobs_taken.contains(j))
             .collect();
         let total = resources_drawn + units_taken.len() + jobs_taken.len();
-        if total + 1 + new_units.len() + new_jobs.len() > MAX_NODES {
+        if total + 1 + admitted.len() + new_jobs.len() > MAX_NODES {
             resources_cut += 1;
             continue;
         }
+        if new_units.len() > admitted.len() {
+            hubs += 1;
+            partial.insert(key, new_units.len() - admitted.len());
+        }
         resources_drawn += 1;
-        units_taken.extend(new_units);
+        units_taken.extend(admitted);
         jobs_taken.extend(new_jobs);
-        drawn.extend(members.iter().copied());
+        drawn.extend(members);
+    }
+    if hubs > 0 {
+        notes.push(format!(
+            "{hubs} resources are shared by more units than can be drawn: each brings at most {HUB_UNITS} units into the picture, and says how many others it has"
+        ));
     }
     if resources_cut > 0 {
         notes.push(format!(
@@ -316,6 +366,7 @@ pub fn build(
             resource_kind: None,
             site: Some(job.declared_at.clone()),
             detail: Some(job.describe()),
+            units_not_drawn: 0,
         });
     }
     let mut unit_ids: BTreeMap<(&str, &str), String> = BTreeMap::new();
@@ -346,6 +397,7 @@ pub fn build(
                 "{count} access{} drawn",
                 if *count == 1 { "" } else { "es" }
             )),
+            units_not_drawn: 0,
         });
     }
     let mut resource_ids: BTreeMap<&ResourceKey, String> = BTreeMap::new();
@@ -370,6 +422,7 @@ pub fn build(
                 "{units} unit{} in all",
                 if units == 1 { "" } else { "s" }
             )),
+            units_not_drawn: partial.get(key).copied().unwrap_or(0),
         });
     }
 
@@ -399,6 +452,7 @@ pub fn build(
                 resource_kind: None,
                 site: None,
                 detail: Some("not drawn: they touch none of the drawn resources".to_string()),
+                units_not_drawn: 0,
             });
             hidden_nodes += 1;
         }
@@ -419,6 +473,7 @@ pub fn build(
             resource_kind: None,
             site: None,
             detail: Some("not selected, or left out to keep the picture readable".to_string()),
+            units_not_drawn: 0,
         });
     }
 
