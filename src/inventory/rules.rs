@@ -189,7 +189,7 @@ pub fn render_explain(
                 "default_severity": r.default_severity,
                 "enabled": r.enabled,
                 "title": r.title,
-                "when": format!("{:?}", rule.when),
+                "when": rule.when.as_str(),
                 "counterpart_modes": rule.counterpart_modes,
                 "doc": rule.doc.trim(),
                 "help": rule.help.as_deref().map(catalog::fill_generic),
@@ -320,7 +320,13 @@ fn check_example(
     let rendered: String = rendered
         .lines()
         .filter(|l| !l.starts_with("knockon: "))
-        .map(|l| format!("    {l}\n"))
+        .map(|l| {
+            if l.trim().is_empty() {
+                "\n".to_string()
+            } else {
+                format!("    {l}\n")
+            }
+        })
         .collect();
     Ok((report.findings, rendered))
 }

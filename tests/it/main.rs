@@ -5,7 +5,9 @@
 mod ci_examples;
 mod cli;
 mod config;
+mod graph;
 mod hostile;
+mod inventory;
 mod injection;
 mod load_input;
 mod reports;
