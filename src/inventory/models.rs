@@ -314,7 +314,11 @@ mod tests {
                 "{language}"
             );
         }
-        assert!(rows.iter().all(|r| r.name != "-"), "{:?}", rows.iter().find(|r| r.name == "-"));
+        assert!(
+            rows.iter().all(|r| r.name != "-"),
+            "{:?}",
+            rows.iter().find(|r| r.name == "-")
+        );
         let rm = rows
             .iter()
             .find(|r| r.language == "bash" && r.name == "rm")

@@ -213,11 +213,7 @@ pub fn render_explain(
                 if rule.enabled { "yes" } else { "no" }
             );
             if let Some(config) = &set.config {
-                let _ = writeln!(
-                    out,
-                    "  config:   {}",
-                    clean(&config.display().to_string())
-                );
+                let _ = writeln!(out, "  config:   {}", clean(&config.display().to_string()));
             }
             let _ = writeln!(out, "  defined:  {}", clean(r.source));
             if let Some(uri) = catalog::help_uri(rule) {
@@ -228,7 +224,11 @@ pub fn render_explain(
                 let _ = writeln!(out, "{}", clean(line));
             }
             if let Some(help) = &rule.help {
-                let _ = writeln!(out, "\nSuggested fix: {}", clean(&catalog::fill_generic(help)));
+                let _ = writeln!(
+                    out,
+                    "\nSuggested fix: {}",
+                    clean(&catalog::fill_generic(help))
+                );
             }
             for run in &runs {
                 let _ = writeln!(
@@ -249,7 +249,8 @@ pub fn render_explain(
                         let _ = writeln!(out, "(could not run it: {})", clean(e));
                     }
                     (None, 0) => {
-                        let _ = writeln!(out, "knockon check on it: no finding of {}.", clean(r.id));
+                        let _ =
+                            writeln!(out, "knockon check on it: no finding of {}.", clean(r.id));
                     }
                     (None, n) => {
                         let _ = writeln!(

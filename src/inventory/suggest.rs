@@ -53,7 +53,10 @@ mod tests {
             Some("path.reader-of-vanished-output")
         );
         assert_eq!(closest("unconsumed", ids), Some("queue.publish-unconsumed"));
-        assert_eq!(closest("pyhton", ["bash", "python", "rust"]), Some("python"));
+        assert_eq!(
+            closest("pyhton", ["bash", "python", "rust"]),
+            Some("python")
+        );
         assert_eq!(closest("x", []), None);
     }
 

@@ -13,8 +13,8 @@
 pub mod audit;
 pub mod catalog;
 pub mod github;
-pub mod graph;
 pub mod gitlab;
+pub mod graph;
 pub mod json;
 pub mod markdown;
 pub mod rdjson;

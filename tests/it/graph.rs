@@ -21,7 +21,12 @@ fn dirs(built: &BuiltScenario) -> Vec<PathBuf> {
 }
 
 fn graph(dirs: &[PathBuf], args: &[&str]) -> Output {
-    knockon().arg("graph").args(dirs).args(args).output().unwrap()
+    knockon()
+        .arg("graph")
+        .args(dirs)
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn stdout(output: &Output) -> String {
@@ -48,12 +53,18 @@ fn labels_of(doc: &Value, kind: &str) -> Vec<String> {
 fn incident_graph_in_every_text_format() {
     let dir = tempfile::tempdir().unwrap();
     let dirs = dirs(&incident(dir.path()));
-    insta::assert_snapshot!("graph_incident_dot", stdout(&graph(&dirs, &["--format", "dot"])));
+    insta::assert_snapshot!(
+        "graph_incident_dot",
+        stdout(&graph(&dirs, &["--format", "dot"]))
+    );
     insta::assert_snapshot!(
         "graph_incident_mermaid",
         stdout(&graph(&dirs, &["--format", "mermaid"]))
     );
-    insta::assert_snapshot!("graph_incident_json", stdout(&graph(&dirs, &["--format", "json"])));
+    insta::assert_snapshot!(
+        "graph_incident_json",
+        stdout(&graph(&dirs, &["--format", "json"]))
+    );
 }
 
 #[test]
@@ -108,7 +119,9 @@ fn incident_graph_links_the_cleanup_to_its_schedule_and_the_files() {
         .map(|n| n["id"].as_str().unwrap())
         .collect();
     for e in doc["edges"].as_array().unwrap() {
-        assert!(ids.contains(&e["from"].as_str().unwrap()) && ids.contains(&e["to"].as_str().unwrap()));
+        assert!(
+            ids.contains(&e["from"].as_str().unwrap()) && ids.contains(&e["to"].as_str().unwrap())
+        );
     }
     let delete_row = doc["accesses"]
         .as_array()
@@ -118,8 +131,18 @@ fn incident_graph_links_the_cleanup_to_its_schedule_and_the_files() {
         .unwrap();
     assert_eq!(delete_row["site"]["path"], "cron/cleanup_ticker.sh");
     assert_eq!(delete_row["site"]["line"], 8);
-    assert!(delete_row["excerpt"].as_str().unwrap().starts_with("find \"$TICKER_DIR\""));
-    assert!(delete_row["jobs"][0].as_str().unwrap().contains("host-ops/crontab:7"));
+    assert!(
+        delete_row["excerpt"]
+            .as_str()
+            .unwrap()
+            .starts_with("find \"$TICKER_DIR\"")
+    );
+    assert!(
+        delete_row["jobs"][0]
+            .as_str()
+            .unwrap()
+            .contains("host-ops/crontab:7")
+    );
 }
 
 #[test]
@@ -128,7 +151,12 @@ fn resource_and_repo_select_what_is_drawn() {
     let dirs = dirs(&incident(dir.path()));
     let doc: Value = serde_json::from_str(&stdout(&graph(
         &dirs,
-        &["--resource", "/data/ticker/ticker_*.csv", "--format", "json"],
+        &[
+            "--resource",
+            "/data/ticker/ticker_*.csv",
+            "--format",
+            "json",
+        ],
     )))
     .unwrap();
     assert_eq!(
@@ -137,13 +165,27 @@ fn resource_and_repo_select_what_is_drawn() {
     );
     let mut units = labels_of(&doc, "unit");
     units.sort();
-    assert_eq!(units, vec!["cron/cleanup_ticker.sh", "panels.ticker.latest_prices"]);
+    assert_eq!(
+        units,
+        vec!["cron/cleanup_ticker.sh", "panels.ticker.latest_prices"]
+    );
     assert!(doc["hidden"]["units"].as_u64().unwrap() > 0);
-    assert!(labels_of(&doc, "hidden").iter().any(|l| l.ends_with("other units")));
+    assert!(
+        labels_of(&doc, "hidden")
+            .iter()
+            .any(|l| l.ends_with("other units"))
+    );
 
     let doc: Value = serde_json::from_str(&stdout(&graph(
         &dirs,
-        &["--resource", "env:TICKER_*", "--repo", "host-ops", "--format", "json"],
+        &[
+            "--resource",
+            "env:TICKER_*",
+            "--repo",
+            "host-ops",
+            "--format",
+            "json",
+        ],
     )))
     .unwrap();
     assert_eq!(labels_of(&doc, "resource"), vec!["TICKER_DIR".to_string()]);
@@ -198,14 +240,21 @@ fn large_repo(dir: &Path) -> PathBuf {
 fn a_large_graph_is_capped_grouped_and_counted() {
     let dir = tempfile::tempdir().unwrap();
     let repo = large_repo(dir.path());
-    let doc: Value =
-        serde_json::from_str(&stdout(&graph(&[repo.clone()], &["--format", "json"]))).unwrap();
+    let doc: Value = serde_json::from_str(&stdout(&graph(
+        std::slice::from_ref(&repo),
+        &["--format", "json"],
+    )))
+    .unwrap();
     let nodes = doc["nodes"].as_array().unwrap();
     let drawn = nodes.iter().filter(|n| n["kind"] != "hidden").count();
     assert!(drawn <= knockon::report::graph::view::MAX_NODES, "{drawn}");
     assert!(drawn > 300, "the budget is used: {drawn}");
     // Private outputs (one unit each) are not drawn; the shared inputs and the hub are.
-    assert!(labels_of(&doc, "resource").iter().all(|l| !l.starts_with("/data/out/")));
+    assert!(
+        labels_of(&doc, "resource")
+            .iter()
+            .all(|l| !l.starts_with("/data/out/"))
+    );
     let hub = nodes.iter().find(|n| n["label"] == "COMMON_TOKEN").unwrap();
     assert_eq!(
         hub["units_not_drawn"].as_u64().unwrap(),
@@ -217,10 +266,24 @@ fn a_large_graph_is_capped_grouped_and_counted() {
         .iter()
         .map(|n| n.as_str().unwrap())
         .collect();
-    assert!(notes.iter().any(|n| n.contains("only shared resources are drawn")), "{notes:?}");
-    assert!(notes.iter().any(|n| n.contains("left out to keep the picture under")), "{notes:?}");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("only shared resources are drawn")),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("left out to keep the picture under")),
+        "{notes:?}"
+    );
     assert!(doc["hidden"]["units"].as_u64().unwrap() > 0);
-    assert!(labels_of(&doc, "hidden").iter().any(|l| l.ends_with("other units")));
+    assert!(
+        labels_of(&doc, "hidden")
+            .iter()
+            .any(|l| l.ends_with("other units"))
+    );
     // The page lays it out: every drawn node is in the SVG.
     let html = stdout(&graph(&[repo], &["--format", "html"]));
     assert_eq!(html.matches("<g class=\"node ").count(), nodes.len());
@@ -267,9 +330,15 @@ fn hostile_names_are_escaped_in_every_format() {
     for line in dot.lines() {
         assert_eq!(unescaped_quotes(line) % 2, 0, "{line}");
     }
-    assert!(dot.contains("/data/x\\\"] -> evil [label=\\\"<script>"), "{dot}");
+    assert!(
+        dot.contains("/data/x\\\"] -> evil [label=\\\"<script>"),
+        "{dot}"
+    );
     let mermaid = stdout(&graph(&repo, &["--format", "mermaid"]));
-    for line in mermaid.lines().filter(|l| !l.trim_start().starts_with("%%")) {
+    for line in mermaid
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("%%"))
+    {
         assert_eq!(line.matches('"').count() % 2, 0, "{line}");
         let inside: Vec<&str> = line.split('"').skip(1).step_by(2).collect();
         for label in inside {
@@ -282,7 +351,11 @@ fn hostile_names_are_escaped_in_every_format() {
     let html = stdout(&graph(&repo, &["--format", "html"]));
     assert!(!html.contains("<script>alert"), "raw markup in the page");
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
-    assert_eq!(html.matches("<script>").count(), 1, "only the page's own script");
+    assert_eq!(
+        html.matches("<script>").count(),
+        1,
+        "only the page's own script"
+    );
 }
 
 fn chromium() -> Option<PathBuf> {
@@ -301,7 +374,10 @@ fn html_page_renders_in_a_real_browser() {
     let dir = tempfile::tempdir().unwrap();
     let dirs = dirs(&incident(&dir.path().join("repos")));
     let html = stdout(&graph(&dirs, &["--format", "html"]));
-    assert!(!html.contains("http://") || html.matches("http://").count() == 1, "only the SVG namespace");
+    assert!(
+        !html.contains("http://") || html.matches("http://").count() == 1,
+        "only the SVG namespace"
+    );
     let page = dir.path().join("graph.html");
     std::fs::write(&page, &html).unwrap();
     let png = dir.path().join("graph.png");
@@ -315,7 +391,10 @@ fn html_page_renders_in_a_real_browser() {
             "--disable-sync",
             "--no-first-run",
         ])
-        .arg(format!("--user-data-dir={}", dir.path().join("profile").display()));
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.path().join("profile").display()
+        ));
     };
     let mut cmd = std::process::Command::new(&browser);
     base_args(&mut cmd);
@@ -332,7 +411,11 @@ fn html_page_renders_in_a_real_browser() {
         )
     });
     assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
-    assert!(bytes.len() > 20_000, "a blank page is smaller: {} bytes", bytes.len());
+    assert!(
+        bytes.len() > 20_000,
+        "a blank page is smaller: {} bytes",
+        bytes.len()
+    );
     let mut cmd = std::process::Command::new(&browser);
     base_args(&mut cmd);
     let out = cmd

@@ -57,7 +57,10 @@ fn rules_lists_every_rule_with_kind_severity_and_state() {
     let empty = tempfile::tempdir().unwrap();
     let text = stdout(&run(&["rules"], Some(empty.path())));
     let header = text.lines().next().unwrap();
-    assert!(header.starts_with("ID ") && header.contains("SEVERITY"), "{header}");
+    assert!(
+        header.starts_with("ID ") && header.contains("SEVERITY"),
+        "{header}"
+    );
     for rule in &builtin.rules {
         let line = text
             .lines()
@@ -73,14 +76,21 @@ fn rules_lists_every_rule_with_kind_severity_and_state() {
     assert_eq!(rules.len(), builtin.rules.len());
     assert_eq!(rules[0]["id"], builtin.rules[0].id.as_str());
     assert_eq!(rules[0]["source"], "rules/impact/path.toml");
-    assert!(rules.iter().all(|r| r["enabled"] == true && r["summary"] != ""));
+    assert!(
+        rules
+            .iter()
+            .all(|r| r["enabled"] == true && r["summary"] != "")
+    );
 }
 
 #[test]
 fn rules_apply_the_knockon_toml_of_the_repository_around_them() {
     let repo = configured_repo();
     // From a subdirectory: the repository's root is found as `check` finds it.
-    let doc = json(&run(&["rules", "--format", "json"], Some(&repo.path().join("sub"))));
+    let doc = json(&run(
+        &["rules", "--format", "json"],
+        Some(&repo.path().join("sub")),
+    ));
     let rule = |id: &str| {
         doc["rules"]
             .as_array()
@@ -99,15 +109,30 @@ fn rules_apply_the_knockon_toml_of_the_repository_around_them() {
     assert!(doc["config"].as_str().unwrap().ends_with("knockon.toml"));
     let repo_arg = repo.path().to_str().unwrap();
     let text = stdout(&run(
-        &["rules", "--repo", repo_arg, "explain", "queue.publish-unconsumed"],
+        &[
+            "rules",
+            "--repo",
+            repo_arg,
+            "explain",
+            "queue.publish-unconsumed",
+        ],
         None,
     ));
     assert!(text.contains("  enabled:  no"), "{text}");
     let text = stdout(&run(
-        &["rules", "explain", "path.cleanup-misses-new-outputs", "--repo", repo_arg],
+        &[
+            "rules",
+            "explain",
+            "path.cleanup-misses-new-outputs",
+            "--repo",
+            repo_arg,
+        ],
         None,
     ));
-    assert!(text.contains("  severity: error (built-in: warning)"), "{text}");
+    assert!(
+        text.contains("  severity: error (built-in: warning)"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -116,17 +141,28 @@ fn explain_prints_the_doc_and_runs_both_examples() {
     let id = "path.cleanup-misses-new-outputs";
     let text = stdout(&run(&["rules", "explain", id], Some(empty.path())));
     assert!(text.starts_with(&format!("{id}  (path rule)\n")), "{text}");
-    assert!(text.contains("  severity: warning\n  enabled:  yes\n"), "{text}");
+    assert!(
+        text.contains("  severity: warning\n  enabled:  yes\n"),
+        "{text}"
+    );
     assert!(text.contains("Finds cleanup jobs"), "{text}");
-    assert!(text.contains("Example that fires:\n    # A loader shards"), "{text}");
+    assert!(
+        text.contains("Example that fires:\n    # A loader shards"),
+        "{text}"
+    );
     // The finding the firing example produces, as `check` renders it.
     assert!(
-        text.contains(&format!("knockon check on it reports 1 finding:\n\n    warning[{id}]")),
+        text.contains(&format!(
+            "knockon check on it reports 1 finding:\n\n    warning[{id}]"
+        )),
         "{text}"
     );
     assert!(text.contains("     --> ops/cleanup.sh:1"), "{text}");
     assert!(text.contains("Example that does not fire:"), "{text}");
-    assert!(text.contains(&format!("knockon check on it: no finding of {id}.")), "{text}");
+    assert!(
+        text.contains(&format!("knockon check on it: no finding of {id}.")),
+        "{text}"
+    );
 
     let doc = json(&run(
         &["rules", "explain", id, "--format", "json"],
@@ -176,7 +212,10 @@ fn unknown_rule_id_names_the_closest() {
         &["rules", "explain", "publish-unconsumed"],
         Some(empty.path()),
     ));
-    assert!(err.ends_with("(did you mean `queue.publish-unconsumed`?)"), "{err}");
+    assert!(
+        err.ends_with("(did you mean `queue.publish-unconsumed`?)"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -214,7 +253,13 @@ doc = "My own rule."
 #[test]
 fn models_list_rows_by_language() {
     let text = stdout(&run(&["models", "--language", "bash"], None));
-    assert!(text.lines().skip(1).take_while(|l| !l.is_empty()).all(|l| l.starts_with("bash ")), "{text}");
+    assert!(
+        text.lines()
+            .skip(1)
+            .take_while(|l| !l.is_empty())
+            .all(|l| l.starts_with("bash ")),
+        "{text}"
+    );
     let rm = text
         .lines()
         .find(|l| l.split_whitespace().nth(2) == Some("rm"))
@@ -228,12 +273,23 @@ fn models_list_rows_by_language() {
         .find(|m| m["language"] == "python" && m["name"] == "open")
         .unwrap();
     assert_eq!(open["table"], "function");
-    assert!(open["source"].as_str().unwrap().starts_with("rules/models/python.toml:"));
+    assert!(
+        open["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("rules/models/python.toml:")
+    );
     for language in ["python", "bash", "rust", "config"] {
-        assert!(models.iter().any(|m| m["language"] == language), "{language}");
+        assert!(
+            models.iter().any(|m| m["language"] == language),
+            "{language}"
+        );
     }
     let err = one_line_error(&run(&["models", "--language", "pyton"], None));
-    assert!(err.contains("unknown language `pyton` (did you mean `python`?)"), "{err}");
+    assert!(
+        err.contains("unknown language `pyton` (did you mean `python`?)"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -245,7 +301,15 @@ fn a_user_model_replaces_the_builtin_row_of_the_same_name() {
     )
     .unwrap();
     let doc = json(&run(
-        &["models", "--language", "python", "--format", "json", "--rules", rules.path().to_str().unwrap()],
+        &[
+            "models",
+            "--language",
+            "python",
+            "--format",
+            "json",
+            "--rules",
+            rules.path().to_str().unwrap(),
+        ],
         None,
     ));
     let opens: Vec<&Value> = doc["models"]
@@ -256,5 +320,10 @@ fn a_user_model_replaces_the_builtin_row_of_the_same_name() {
         .collect();
     assert_eq!(opens.len(), 1);
     assert_eq!(opens[0]["modes"], serde_json::json!(["write"]));
-    assert!(opens[0]["source"].as_str().unwrap().contains("models.toml:4"));
+    assert!(
+        opens[0]["source"]
+            .as_str()
+            .unwrap()
+            .contains("models.toml:4")
+    );
 }

@@ -186,7 +186,10 @@ fn header(out: &mut String, view: &GraphView) {
     for (class, words) in [
         ("produces", "writes, appends, moves to, sets, publishes"),
         ("removes", "deletes, moves away"),
-        ("consumes", "reads, lists, checks, consumes (arrow towards the reader)"),
+        (
+            "consumes",
+            "reads, lists, checks, consumes (arrow towards the reader)",
+        ),
         ("other", "other"),
     ] {
         let _ = writeln!(

@@ -115,10 +115,18 @@ pub fn layout(view: &GraphView) -> Layout {
     // Final positions and bands.
     let mut nodes = BTreeMap::new();
     let mut bands = Vec::new();
-    let left_bottom = frame(&left, view, &mut y, &mut nodes, &mut bands, true, |kind| match kind {
-        NodeKind::Job => (job_x, JOB_W),
-        _ => (unit_x, UNIT_W),
-    });
+    let left_bottom = frame(
+        &left,
+        view,
+        &mut y,
+        &mut nodes,
+        &mut bands,
+        true,
+        |kind| match kind {
+            NodeKind::Job => (job_x, JOB_W),
+            _ => (unit_x, UNIT_W),
+        },
+    );
     let right_bottom = frame(&right, view, &mut y, &mut nodes, &mut bands, false, |_| {
         (resource_x, RESOURCE_W)
     });
@@ -339,11 +347,16 @@ mod tests {
         let boxes: Vec<&Rect> = l.nodes.values().collect();
         for (i, a) in boxes.iter().enumerate() {
             for b in &boxes[i + 1..] {
-                let apart = a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y;
+                let apart =
+                    a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y;
                 assert!(apart, "{a:?} overlaps {b:?}");
             }
         }
-        assert!(l.nodes.values().all(|r| r.x + r.w <= l.width && r.y + r.h <= l.height));
+        assert!(
+            l.nodes
+                .values()
+                .all(|r| r.x + r.w <= l.width && r.y + r.h <= l.height)
+        );
         assert_eq!(l.bands.len(), 2);
     }
 }

@@ -74,7 +74,9 @@ pub fn render(view: &GraphView) -> String {
     out.push_str("  classDef job fill:#fff8e1,stroke:#8d6e63\n");
     out.push_str("  classDef unit fill:#e3f2fd,stroke:#1565c0\n");
     out.push_str("  classDef resource fill:#f5f5f5,stroke:#607d8b\n");
-    out.push_str("  classDef hidden fill:#ffffff,stroke:#9e9e9e,stroke-dasharray:4 4,color:#616161\n");
+    out.push_str(
+        "  classDef hidden fill:#ffffff,stroke:#9e9e9e,stroke-dasharray:4 4,color:#616161\n",
+    );
     out
 }
 

@@ -188,7 +188,9 @@ fn resource_key(access: &Access) -> ResourceKey {
         Resource::Path(_) => path_group(&label),
         Resource::Env(_) => "environment variables".to_string(),
         Resource::Secret { provider, .. } => format!("secrets ({provider})"),
-        Resource::Queue(queue) => format!("queues ({})", format!("{:?}", queue.broker).to_lowercase()),
+        Resource::Queue(queue) => {
+            format!("queues ({})", format!("{:?}", queue.broker).to_lowercase())
+        }
     };
     ResourceKey { group, label }
 }
@@ -206,7 +208,8 @@ fn path_group(display: &str) -> String {
     let available = if complete {
         dirs.len().saturating_sub(1)
     } else {
-        dirs.len().saturating_sub(usize::from(!literal.ends_with('/')))
+        dirs.len()
+            .saturating_sub(usize::from(!literal.ends_with('/')))
     };
     let take = available.min(2);
     if take == 0 {
@@ -241,8 +244,13 @@ pub fn build(
     selection: &Selection,
     excerpt: &dyn Fn(&Site) -> Option<String>,
 ) -> GraphView {
-    let queries: Vec<Query> = selection.resources.iter().map(|r| Query::parse(r)).collect();
-    let in_repos = |a: &Access| selection.repos.is_empty() || selection.repos.contains(&a.site.repo);
+    let queries: Vec<Query> = selection
+        .resources
+        .iter()
+        .map(|r| Query::parse(r))
+        .collect();
+    let in_repos =
+        |a: &Access| selection.repos.is_empty() || selection.repos.contains(&a.site.repo);
     let in_scope: Vec<usize> = (0..resolved.accesses.len())
         .filter(|i| in_repos(&resolved.accesses[*i]))
         .collect();
@@ -354,7 +362,9 @@ pub fn build(
         .iter()
         .filter_map(|j| resolved.jobs.get(*j).map(|job| (*j, job)))
         .collect();
-    jobs.sort_by(|a, b| (&a.1.declared_at, job_label(a.1)).cmp(&(&b.1.declared_at, job_label(b.1))));
+    jobs.sort_by(|a, b| {
+        (&a.1.declared_at, job_label(a.1)).cmp(&(&b.1.declared_at, job_label(b.1)))
+    });
     for (n, (j, job)) in jobs.iter().enumerate() {
         let id = format!("j{n}");
         job_ids.insert(*j, id.clone());
