@@ -17,7 +17,7 @@ use std::fmt::Write;
 use std::path::PathBuf;
 
 /// Up to this many edges, each access edge carries its modes as a label.
-const LABELLED_EDGES: usize = 120;
+const LABELLED_EDGES: usize = 60;
 
 /// Text safe in HTML content and in quoted attributes.
 pub fn escape(text: &str) -> String {

@@ -199,17 +199,19 @@ fn resource_key(access: &Access) -> ResourceKey {
 /// `/data/ticker`.
 fn path_group(display: &str) -> String {
     let first = display.split(", ").next().unwrap_or(display);
+    if !first.starts_with('/') {
+        // `${GITHUB_OUTPUT}`, `{dir}/x.csv`: where it is depends on a value not known here.
+        return "paths under unresolved names".to_string();
+    }
     let literal = first
         .find(['{', '*', '?', '['])
         .map_or(first, |i| &first[..i]);
     let dirs: Vec<&str> = literal.split('/').filter(|s| !s.is_empty()).collect();
-    // The last component of a fully literal path is its file name, not a directory.
-    let complete = literal.len() == first.len();
-    let available = if complete {
-        dirs.len().saturating_sub(1)
-    } else {
+    // The last component is a file name (or the literal start of one), unless a `/` ends it.
+    let available = if literal.ends_with('/') {
         dirs.len()
-            .saturating_sub(usize::from(!literal.ends_with('/')))
+    } else {
+        dirs.len().saturating_sub(1)
     };
     let take = available.min(2);
     if take == 0 {
@@ -583,6 +585,10 @@ mod tests {
         assert_eq!(path_group("/x"), "/");
         assert_eq!(path_group("/srv/{env}/x"), "/srv");
         assert_eq!(path_group("/data/"), "/data");
+        assert_eq!(
+            path_group("${GITHUB_OUTPUT}"),
+            "paths under unresolved names"
+        );
     }
 
     #[test]
