@@ -5,8 +5,10 @@
 mod ci_examples;
 mod cli;
 mod config;
+mod graph;
 mod hostile;
 mod injection;
+mod inventory;
 mod load_input;
 mod reports;
 mod rule_examples;
