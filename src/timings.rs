@@ -17,6 +17,17 @@ pub struct Stage {
     start: Option<(Instant, Option<f64>)>,
 }
 
+/// Resident and peak resident memory of this process in MiB, from `/proc/self/status`.
+fn memory_mib() -> Option<(f64, f64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| -> Option<f64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib / 1024.0)
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
 /// User + system CPU seconds of this process so far, from `/proc/self/stat` (Linux only).
 fn process_cpu_seconds() -> Option<f64> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
@@ -44,8 +55,11 @@ impl Drop for Stage {
                 (Some(a), Some(b)) => format!("{:>9.1} ms CPU", (b - a) * 1e3),
                 _ => String::new(),
             };
+            let memory = memory_mib()
+                .map(|(rss, peak)| format!("  rss {rss:>6.0} MiB, peak {peak:>6.0} MiB"))
+                .unwrap_or_default();
             eprintln!(
-                "knockon timing: {:<28} {:>9.1} ms wall {cpu}",
+                "knockon timing: {:<28} {:>9.1} ms wall {cpu}{memory}",
                 self.name,
                 start.elapsed().as_secs_f64() * 1e3
             );

@@ -34,28 +34,53 @@ pub enum Target<'a> {
 
 pub struct Lookup<'a> {
     pub repos: &'a [RepoFacts],
+    /// Indexes built on first use and shared by every fork (see [`Lookup::fork`]).
+    shared: std::sync::Arc<Shared<'a>>,
     /// Nesting of `find` through imports: bounded, so import cycles cannot recurse forever.
     depth: std::cell::Cell<usize>,
-    /// Repository files by file name, for sourced files; built on first use.
-    by_name: std::cell::OnceCell<Vec<std::collections::HashMap<&'a str, Vec<&'a str>>>>,
-    /// Call sites of functions, built on the first parameter that needs them.
-    callers: std::cell::OnceCell<super::params::CallerIndex<'a>>,
-    /// Repository files by the absolute path another repository installs them at.
-    installs: std::cell::OnceCell<super::installs::Installs<'a>>,
-    /// Ansible variable files (`defaults/`, `vars/`, `group_vars/`) by the names they bind.
-    ansible_vars:
-        std::cell::OnceCell<std::collections::HashMap<(usize, &'a str), Vec<FileRef<'a>>>>,
     /// Names searched through a star import (`use super::*`, `from m import *`, a sourced
     /// file) that were not found there, or are being searched: glob imports that import each
     /// other (`mod tests { use super::*; }` in every module) would otherwise explore every path
-    /// through them again for each name — exponential in the depth bound.
+    /// through them again for each name — exponential in the depth bound. Per fork, so that
+    /// what one file's lookups left here cannot change another file's answers.
     star_misses: std::cell::RefCell<std::collections::HashSet<(usize, &'a str, ScopeId, String)>>,
+}
+
+/// Makes lookups of one world that share its indexes but none of the per-lookup state, for
+/// resolving files in parallel: each file's answers depend on that file alone.
+pub struct Forks<'a> {
+    repos: &'a [RepoFacts],
+    shared: std::sync::Arc<Shared<'a>>,
+}
+
+impl<'a> Forks<'a> {
+    pub fn lookup(&self) -> Lookup<'a> {
+        Lookup {
+            repos: self.repos,
+            shared: std::sync::Arc::clone(&self.shared),
+            depth: std::cell::Cell::new(0),
+            star_misses: std::cell::RefCell::new(std::collections::HashSet::new()),
+        }
+    }
+}
+
+/// The indexes of a world, each built once on first use, by whichever thread needs it first.
+struct Shared<'a> {
+    /// Repository files by file name, for sourced files.
+    by_name: std::sync::OnceLock<Vec<std::collections::HashMap<&'a str, Vec<&'a str>>>>,
+    /// Call sites of functions, built on the first parameter that needs them.
+    callers: std::sync::OnceLock<super::params::CallerIndex<'a>>,
+    /// Repository files by the absolute path another repository installs them at.
+    installs: std::sync::OnceLock<super::installs::Installs<'a>>,
+    /// Ansible variable files (`defaults/`, `vars/`, `group_vars/`) by the names they bind.
+    ansible_vars:
+        std::sync::OnceLock<std::collections::HashMap<(usize, &'a str), Vec<FileRef<'a>>>>,
     /// Rust struct field bindings, built on the first field that needs them.
-    fields: std::cell::OnceCell<FieldIndex<'a>>,
+    fields: std::sync::OnceLock<FieldIndex<'a>>,
     /// Each file's bindings and imports by scope and name, built on the file's first lookup:
     /// a name lookup is then a hash probe instead of a scan of every binding of the file (a
     /// large module has thousands, and each access looks up several names).
-    names: std::cell::RefCell<std::collections::HashMap<usize, std::rc::Rc<NameIndex<'a>>>>,
+    names: std::sync::Mutex<std::collections::HashMap<usize, std::sync::Arc<NameIndex<'a>>>>,
 }
 
 /// The bindings and imports of one file by (scope, name), each list in line order.
@@ -144,20 +169,31 @@ impl<'a> Lookup<'a> {
     pub fn new(repos: &'a [RepoFacts]) -> Lookup<'a> {
         Lookup {
             repos,
+            shared: std::sync::Arc::new(Shared {
+                callers: std::sync::OnceLock::new(),
+                by_name: std::sync::OnceLock::new(),
+                installs: std::sync::OnceLock::new(),
+                ansible_vars: std::sync::OnceLock::new(),
+                fields: std::sync::OnceLock::new(),
+                names: std::sync::Mutex::new(std::collections::HashMap::new()),
+            }),
             depth: std::cell::Cell::new(0),
-            callers: std::cell::OnceCell::new(),
-            by_name: std::cell::OnceCell::new(),
-            installs: std::cell::OnceCell::new(),
-            ansible_vars: std::cell::OnceCell::new(),
-            fields: std::cell::OnceCell::new(),
-            names: std::cell::RefCell::new(std::collections::HashMap::new()),
             star_misses: std::cell::RefCell::new(std::collections::HashSet::new()),
+        }
+    }
+
+    /// What threads need to make lookups of this world that share its indexes.
+    pub fn forks(&self) -> Forks<'a> {
+        Forks {
+            repos: self.repos,
+            shared: std::sync::Arc::clone(&self.shared),
         }
     }
 
     /// Where repository files are installed (`install`, `cp`, Ansible `copy`/`template`).
     pub fn installs(&self) -> &super::installs::Installs<'a> {
-        self.installs
+        self.shared
+            .installs
             .get_or_init(|| super::installs::Installs::build(self.repos))
     }
 
@@ -167,7 +203,8 @@ impl<'a> Lookup<'a> {
         file: FileRef<'a>,
         scope: ScopeId,
     ) -> &'s [(FileRef<'a>, &'a crate::extract::CallRef)] {
-        self.callers
+        self.shared
+            .callers
             .get_or_init(|| super::params::CallerIndex::new(self.repos))
             .of(file, scope)
     }
@@ -208,17 +245,20 @@ impl<'a> Lookup<'a> {
             .map(|f| f.as_ref())
     }
 
-    /// The name index of a file's facts (see [`Lookup::names`]).
-    fn names_of(&self, facts: &'a FileFacts) -> std::rc::Rc<NameIndex<'a>> {
+    /// The name index of a file's facts (see `Shared::names`).
+    fn names_of(&self, facts: &'a FileFacts) -> std::sync::Arc<NameIndex<'a>> {
         let key = std::ptr::from_ref(facts) as usize;
-        if let Some(found) = self.names.borrow().get(&key) {
-            return std::rc::Rc::clone(found);
-        }
-        let index = std::rc::Rc::new(NameIndex::new(facts));
-        self.names
-            .borrow_mut()
-            .insert(key, std::rc::Rc::clone(&index));
-        index
+        // A poisoned lock only means another thread panicked mid-insert; the map is still valid.
+        let mut names = self
+            .shared
+            .names
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        std::sync::Arc::clone(
+            names
+                .entry(key)
+                .or_insert_with(|| std::sync::Arc::new(NameIndex::new(facts))),
+        )
     }
 
     /// The last binding of `name` in `scope` of `facts` (before `line` when given).
@@ -476,7 +516,7 @@ impl<'a> Lookup<'a> {
     /// An Ansible variable a task or template uses without defining it (see `find`). Several
     /// roles defining it differently, with none nearer, leave it unbound (never a guess).
     fn ansible_variable(&self, file: FileRef<'a>, name: &str) -> Option<Target<'a>> {
-        let index = self.ansible_vars.get_or_init(|| {
+        let index = self.shared.ansible_vars.get_or_init(|| {
             let mut index: std::collections::HashMap<(usize, &'a str), Vec<FileRef<'a>>> =
                 std::collections::HashMap::new();
             for (r, repo) in self.repos.iter().enumerate() {
@@ -789,7 +829,7 @@ impl<'a> Lookup<'a> {
 
     /// The repository's paths whose last segment is `name`; the index is built on first use.
     fn files_named(&self, repo: usize, name: &str) -> Option<&Vec<&'a str>> {
-        let index = self.by_name.get_or_init(|| {
+        let index = self.shared.by_name.get_or_init(|| {
             self.repos
                 .iter()
                 .map(|repo| {

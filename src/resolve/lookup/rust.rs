@@ -242,7 +242,7 @@ impl<'a> Lookup<'a> {
         let facts = self.facts(file)?;
         let class = class_of(facts, scope)?;
         let type_name = facts.scopes.get(class)?.name.as_str();
-        let index = self.fields.get_or_init(|| self.field_index());
+        let index = self.shared.fields.get_or_init(|| self.field_index());
         let key = (file.repo, type_name.to_string(), name.to_string());
         let src = crate_src_dir(file.path);
         let same_crate = |other: &str| match src {
