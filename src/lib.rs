@@ -21,4 +21,5 @@ pub mod report;
 pub mod resolve;
 pub mod rules;
 pub mod scenario;
+pub mod store;
 pub mod suppress;
