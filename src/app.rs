@@ -20,6 +20,7 @@ use crate::resolve::{self, RepoFacts, Resolved};
 use crate::rules::RulesError;
 use crate::rules::impact::ImpactRules;
 use crate::rules::models::Models;
+use crate::store::{self, Cache};
 use crate::suppress;
 use anyhow::Context;
 use rayon::prelude::*;
@@ -50,11 +51,16 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Check(args) => run_check(args),
         Command::Who(args) => run_who(args),
         Command::Facts(args) => run_facts(args),
+        Command::Cache(args) => Ok(Outcome {
+            output: crate::store::command::run(args)?,
+            exit_code: exit_codes::CLEAN,
+        }),
     }
 }
 
 fn run_facts(args: &FactsArgs) -> anyhow::Result<Outcome> {
     let (models, _) = load_rules(&args.rules)?;
+    let mut cache = store::open(args.cache.cache.as_deref(), args.cache.no_cache)?;
     let mut out = serde_json::Map::new();
     let mut given: BTreeMap<String, Arc<FileFacts>> = BTreeMap::new();
     for file in &args.files {
@@ -75,7 +81,7 @@ fn run_facts(args: &FactsArgs) -> anyhow::Result<Outcome> {
             }
         };
         let name = file.to_string_lossy().replace('\\', "/");
-        let facts = extract::extract(&name, &bytes, &models);
+        let facts = extract_file(cache.as_mut(), &name, bytes, &models);
         out.insert(
             name.clone(),
             serde_json::to_value(&facts).unwrap_or(serde_json::Value::Null),
@@ -90,6 +96,7 @@ fn run_facts(args: &FactsArgs) -> anyhow::Result<Outcome> {
         name: "files".to_string(),
         files: given,
     }];
+    store::print_warnings(cache.as_mut());
     let resolved = resolve::resolve(&repos, &BTreeMap::new());
     for access in &resolved.accesses {
         let Some(serde_json::Value::Object(entry)) = out.get_mut(&access.site.path) else {
@@ -154,7 +161,9 @@ fn run_who(args: &WhoArgs) -> anyhow::Result<Outcome> {
     } else {
         args.dirs.clone()
     };
-    let audit = who(&args.pattern, &dirs, &args.rules)?;
+    let mut cache = store::open(args.cache.cache.as_deref(), args.cache.no_cache)?;
+    let audit = who_cached(&args.pattern, &dirs, &args.rules, cache.as_mut())?;
+    store::print_warnings(cache.as_mut());
     let output = match args.format {
         WhoFormat::Text => report::audit::render_text(&audit),
         WhoFormat::Json => report::audit::render_json(&audit),
@@ -216,6 +225,16 @@ impl Query {
 
 /// Every access in `dirs` whose paths may overlap `pattern`, producers first.
 pub fn who(pattern: &str, dirs: &[PathBuf], rules_dirs: &[PathBuf]) -> Result<Audit, Error> {
+    who_cached(pattern, dirs, rules_dirs, None)
+}
+
+/// [`who`], reading and writing extracted facts through `cache`.
+pub fn who_cached(
+    pattern: &str,
+    dirs: &[PathBuf],
+    rules_dirs: &[PathBuf],
+    cache: Option<&mut Cache>,
+) -> Result<Audit, Error> {
     if pattern.trim().is_empty() {
         return Err(Error::Usage("the PATH to look for is empty".into()));
     }
@@ -223,7 +242,7 @@ pub fn who(pattern: &str, dirs: &[PathBuf], rules_dirs: &[PathBuf]) -> Result<Au
     let select = |path: &str, bytes: &[u8]| Language::detect(path, bytes).is_some();
     let (repos, skipped) = load::load_directories(dirs, &[], &select)?;
     let contents: Vec<&Snapshot> = repos.iter().map(|r| &r.snapshot).collect();
-    let extracted = extract_snapshots(&contents, &models);
+    let extracted = extract_snapshots(&contents, &models, cache);
     let facts: Vec<RepoFacts> = repos
         .iter()
         .map(|r| RepoFacts {
@@ -305,7 +324,10 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<Outcome> {
         no_generic: args.no_generic,
     };
     let setup = setup(&request)?;
-    let report = check_with(&request, &setup)?;
+    let mut cache = store::open(args.cache.cache.as_deref(), args.cache.no_cache)?;
+    let report = check_cached(&request, &setup, cache.as_mut());
+    store::print_warnings(cache.as_mut());
+    let report = report?;
     let color = args.color.enabled(
         std::io::IsTerminal::is_terminal(&std::io::stdout()),
         std::env::var_os("NO_COLOR").as_deref(),
@@ -434,6 +456,15 @@ pub fn setup(request: &CheckRequest) -> Result<Setup, Error> {
 
 /// [`check`] with the setup already read (the caller renders with the same rules).
 pub fn check_with(request: &CheckRequest, setup: &Setup) -> Result<Report, Error> {
+    check_cached(request, setup, None)
+}
+
+/// [`check_with`], reading and writing extracted facts through `cache`.
+pub fn check_cached(
+    request: &CheckRequest,
+    setup: &Setup,
+    cache: Option<&mut Cache>,
+) -> Result<Report, Error> {
     let config = &setup.config;
     let generic = !request.no_generic && config.generic;
     let select = |path: &str, bytes: &[u8]| {
@@ -450,7 +481,7 @@ pub fn check_with(request: &CheckRequest, setup: &Setup) -> Result<Report, Error
         request.context.clone()
     };
     let workspace = load::load_workspace(&request.repo, &request.change, &context, &select)?;
-    let facts = extract_workspace(&workspace, &setup.models);
+    let facts = extract_workspace(&workspace, &setup.models, cache);
     let env = config.env.clone();
     let head_world = resolve::resolve(&facts.head_world(), &env);
     let base_world = resolve::resolve(&facts.base_world(), &env);
@@ -637,7 +668,11 @@ impl WorkspaceFacts {
 /// Facts of every distinct (path, content) of the snapshots, extracted in parallel.
 type Extracted = HashMap<(String, String), Arc<FileFacts>>;
 
-fn extract_snapshots(snapshots: &[&Snapshot], models: &Models) -> Extracted {
+fn extract_snapshots(
+    snapshots: &[&Snapshot],
+    models: &Models,
+    cache: Option<&mut Cache>,
+) -> Extracted {
     let mut jobs: HashMap<(String, String), &FileContent> = HashMap::new();
     for snapshot in snapshots {
         for (path, content) in &snapshot.files {
@@ -645,12 +680,44 @@ fn extract_snapshots(snapshots: &[&Snapshot], models: &Models) -> Extracted {
                 .or_insert(content);
         }
     }
-    jobs.into_par_iter()
-        .filter_map(|((path, key), content)| {
-            let facts = extract::extract(&path, &content.bytes, models)?;
-            Some(((path, key), Arc::new(facts)))
-        })
-        .collect()
+    let extract_all = |jobs: HashMap<(String, String), &FileContent>| -> Extracted {
+        jobs.into_par_iter()
+            .filter_map(|((path, key), content)| {
+                let facts = extract::extract(&path, &content.bytes, models)?;
+                Some(((path, key), Arc::new(facts)))
+            })
+            .collect()
+    };
+    match cache {
+        Some(cache) => cache.through(&store::fingerprint(models), jobs, extract_all),
+        None => extract_all(jobs),
+    }
+}
+
+/// The facts of one file given on the command line, through the cache.
+fn extract_file(
+    cache: Option<&mut Cache>,
+    name: &str,
+    bytes: Vec<u8>,
+    models: &Models,
+) -> Option<FileFacts> {
+    let content = FileContent::new(bytes);
+    let Some(cache) = cache else {
+        return extract::extract(name, &content.bytes, models);
+    };
+    let job = (name.to_string(), content.key.clone());
+    let jobs = HashMap::from([(job.clone(), content)]);
+    let mut facts = cache.through(&store::fingerprint(models), jobs, |jobs| {
+        jobs.into_iter()
+            .filter_map(|(job, content)| {
+                let facts = extract::extract(&job.0, &content.bytes, models)?;
+                Some((job, Arc::new(facts)))
+            })
+            .collect()
+    });
+    facts
+        .remove(&job)
+        .map(|f| Arc::try_unwrap(f).unwrap_or_else(|shared| (*shared).clone()))
 }
 
 fn facts_of(snapshot: &Snapshot, extracted: &Extracted) -> BTreeMap<String, Arc<FileFacts>> {
@@ -665,10 +732,14 @@ fn facts_of(snapshot: &Snapshot, extracted: &Extracted) -> BTreeMap<String, Arc<
         .collect()
 }
 
-fn extract_workspace(workspace: &Workspace, models: &Models) -> WorkspaceFacts {
+fn extract_workspace(
+    workspace: &Workspace,
+    models: &Models,
+    cache: Option<&mut Cache>,
+) -> WorkspaceFacts {
     let mut snapshots = vec![&workspace.changed.base, &workspace.changed.head];
     snapshots.extend(workspace.context.iter().map(|c| &c.snapshot));
-    let extracted = extract_snapshots(&snapshots, models);
+    let extracted = extract_snapshots(&snapshots, models, cache);
     WorkspaceFacts {
         changed_name: workspace.changed.name.clone(),
         base: facts_of(&workspace.changed.base, &extracted),
