@@ -45,6 +45,9 @@ const WAL_LIMIT_BYTES: i64 = 64 << 20;
 /// A job: (repository-relative path, git blob id of the content).
 pub type JobKey = (String, String);
 
+/// A stored entry as read: its encoded facts and when it was last used.
+type Row = (Vec<u8>, i64);
+
 /// Why the cache could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
@@ -321,11 +324,11 @@ impl Cache {
 
     /// Each key's (encoded facts, last used), in one read transaction; all misses when the
     /// database cannot be read (then a warning, and a rebuild when it is damaged).
-    fn lookup(&mut self, keys: &[&[u8]]) -> Vec<Option<(Vec<u8>, i64)>> {
+    fn lookup(&mut self, keys: &[&[u8]]) -> Vec<Option<Row>> {
         let Some(conn) = &self.conn else {
             return vec![None; keys.len()];
         };
-        let read = || -> rusqlite::Result<Vec<Option<(Vec<u8>, i64)>>> {
+        let read = || -> rusqlite::Result<Vec<Option<Row>>> {
             let tx = conn.unchecked_transaction()?;
             let rows = {
                 let mut stmt = tx.prepare("SELECT data, last_used FROM facts WHERE key = ?1")?;
@@ -871,7 +874,7 @@ mod tests {
         let (old, new): (Jobs, Jobs) = all
             .clone()
             .into_iter()
-            .partition(|(k, _)| k.0 < "job200".to_string());
+            .partition(|(k, _)| k.0.as_str() < "job200");
         let mut cache = Cache::open(dir.path(), DEFAULT_MAX_BYTES);
         let calls = AtomicUsize::new(0);
         cache.through(&fp, old.clone(), extractor(&models, &calls));
