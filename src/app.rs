@@ -20,6 +20,7 @@ use crate::resolve::{self, RepoFacts, Resolved};
 use crate::rules::RulesError;
 use crate::rules::impact::ImpactRules;
 use crate::rules::models::Models;
+use crate::store::{self, Cache};
 use crate::suppress;
 use anyhow::Context;
 use rayon::prelude::*;
@@ -53,11 +54,16 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Rules(args) => crate::inventory::run_rules(args),
         Command::Models(args) => crate::inventory::run_models(args),
         Command::Graph(args) => crate::report::graph::run(args),
+        Command::Cache(args) => Ok(Outcome {
+            output: crate::store::command::run(args)?,
+            exit_code: exit_codes::CLEAN,
+        }),
     }
 }
 
 fn run_facts(args: &FactsArgs) -> anyhow::Result<Outcome> {
     let (models, _) = load_rules(&args.rules)?;
+    let mut cache = store::open(args.cache.cache.as_deref(), args.cache.no_cache)?;
     let mut out = serde_json::Map::new();
     let mut given: BTreeMap<String, Arc<FileFacts>> = BTreeMap::new();
     for file in &args.files {
@@ -78,7 +84,7 @@ fn run_facts(args: &FactsArgs) -> anyhow::Result<Outcome> {
             }
         };
         let name = file.to_string_lossy().replace('\\', "/");
-        let facts = extract::extract(&name, &bytes, &models);
+        let facts = extract_file(cache.as_mut(), &name, bytes, &models);
         out.insert(
             name.clone(),
             serde_json::to_value(&facts).unwrap_or(serde_json::Value::Null),
@@ -93,6 +99,7 @@ fn run_facts(args: &FactsArgs) -> anyhow::Result<Outcome> {
         name: "files".to_string(),
         files: given,
     }];
+    store::print_warnings(cache.as_mut());
     let resolved = resolve::resolve(&repos, &BTreeMap::new());
     for access in &resolved.accesses {
         let Some(serde_json::Value::Object(entry)) = out.get_mut(&access.site.path) else {
@@ -157,7 +164,9 @@ fn run_who(args: &WhoArgs) -> anyhow::Result<Outcome> {
     } else {
         args.dirs.clone()
     };
-    let audit = who(&args.pattern, &dirs, &args.rules)?;
+    let mut cache = store::open(args.cache.cache.as_deref(), args.cache.no_cache)?;
+    let audit = who_cached(&args.pattern, &dirs, &args.rules, cache.as_mut())?;
+    store::print_warnings(cache.as_mut());
     let output = match args.format {
         WhoFormat::Text => report::audit::render_text(&audit),
         WhoFormat::Json => report::audit::render_json(&audit),
@@ -219,29 +228,25 @@ impl Query {
 
 /// Every access in `dirs` whose paths may overlap `pattern`, producers first.
 pub fn who(pattern: &str, dirs: &[PathBuf], rules_dirs: &[PathBuf]) -> Result<Audit, Error> {
+    who_cached(pattern, dirs, rules_dirs, None)
+}
+
+/// [`who`], reading and writing extracted facts through `cache`.
+pub fn who_cached(
+    pattern: &str,
+    dirs: &[PathBuf],
+    rules_dirs: &[PathBuf],
+    cache: Option<&mut Cache>,
+) -> Result<Audit, Error> {
     if pattern.trim().is_empty() {
         return Err(Error::Usage("the PATH to look for is empty".into()));
     }
-    let (models, _) = load_rules(rules_dirs)?;
-    let select = |path: &str, bytes: &[u8]| Language::detect(path, bytes).is_some();
-    let load_timing = crate::timings::stage("load");
-    let (repos, skipped) = load::load_directories(dirs, &[], &select)?;
-    drop(load_timing);
-    let extract_timing = crate::timings::stage("extract");
-    let contents: Vec<&Snapshot> = repos.iter().map(|r| &r.snapshot).collect();
-    let extracted = extract_snapshots(&contents, &models);
-    drop(extract_timing);
-    let facts: Vec<RepoFacts> = repos
-        .iter()
-        .map(|r| RepoFacts {
-            name: r.name.clone(),
-            files: facts_of(&r.snapshot, &extracted),
-        })
-        .collect();
-    let files_analysed = facts.iter().map(|r| r.files.len()).sum();
-    let resolve_timing = crate::timings::stage("resolve");
-    let resolved = resolve::resolve(&facts, &BTreeMap::new());
-    drop(resolve_timing);
+    let World {
+        repos,
+        resolved,
+        files_analysed,
+        skipped,
+    } = world_cached(dirs, rules_dirs, cache)?;
     let _select_timing = crate::timings::stage("select and describe");
     let query = Query::parse(pattern);
     let mut entries: Vec<AuditEntry> = resolved
@@ -290,11 +295,24 @@ pub struct World {
 
 /// Reads `dirs` (any directories) as repositories and resolves them as one world.
 pub fn world(dirs: &[PathBuf], rules_dirs: &[PathBuf]) -> Result<World, Error> {
+    world_cached(dirs, rules_dirs, None)
+}
+
+/// [`world`], reading and writing extracted facts through `cache`.
+pub fn world_cached(
+    dirs: &[PathBuf],
+    rules_dirs: &[PathBuf],
+    cache: Option<&mut Cache>,
+) -> Result<World, Error> {
     let (models, _) = load_rules(rules_dirs)?;
     let select = |path: &str, bytes: &[u8]| Language::detect(path, bytes).is_some();
+    let load_timing = crate::timings::stage("load");
     let (repos, skipped) = load::load_directories(dirs, &[], &select)?;
+    drop(load_timing);
+    let extract_timing = crate::timings::stage("extract");
     let contents: Vec<&Snapshot> = repos.iter().map(|r| &r.snapshot).collect();
-    let extracted = extract_snapshots(&contents, &models);
+    let extracted = extract_snapshots(&contents, &models, cache);
+    drop(extract_timing);
     let facts: Vec<RepoFacts> = repos
         .iter()
         .map(|r| RepoFacts {
@@ -303,7 +321,9 @@ pub fn world(dirs: &[PathBuf], rules_dirs: &[PathBuf]) -> Result<World, Error> {
         })
         .collect();
     let files_analysed = facts.iter().map(|r| r.files.len()).sum();
+    let resolve_timing = crate::timings::stage("resolve");
     let resolved = resolve::resolve(&facts, &BTreeMap::new());
+    drop(resolve_timing);
     Ok(World {
         repos,
         resolved,
@@ -348,7 +368,10 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<Outcome> {
         no_generic: args.no_generic,
     };
     let setup = setup(&request)?;
-    let report = check_with(&request, &setup)?;
+    let mut cache = store::open(args.cache.cache.as_deref(), args.cache.no_cache)?;
+    let report = check_cached(&request, &setup, cache.as_mut());
+    store::print_warnings(cache.as_mut());
+    let report = report?;
     let color = args.color.enabled(
         std::io::IsTerminal::is_terminal(&std::io::stdout()),
         std::env::var_os("NO_COLOR").as_deref(),
@@ -477,6 +500,15 @@ pub fn setup(request: &CheckRequest) -> Result<Setup, Error> {
 
 /// [`check`] with the setup already read (the caller renders with the same rules).
 pub fn check_with(request: &CheckRequest, setup: &Setup) -> Result<Report, Error> {
+    check_cached(request, setup, None)
+}
+
+/// [`check_with`], reading and writing extracted facts through `cache`.
+pub fn check_cached(
+    request: &CheckRequest,
+    setup: &Setup,
+    cache: Option<&mut Cache>,
+) -> Result<Report, Error> {
     let config = &setup.config;
     let generic = !request.no_generic && config.generic;
     let select = |path: &str, bytes: &[u8]| {
@@ -493,7 +525,7 @@ pub fn check_with(request: &CheckRequest, setup: &Setup) -> Result<Report, Error
         request.context.clone()
     };
     let workspace = load::load_workspace(&request.repo, &request.change, &context, &select)?;
-    let facts = extract_workspace(&workspace, &setup.models);
+    let facts = extract_workspace(&workspace, &setup.models, cache);
     let env = config.env.clone();
     let head_world = resolve::resolve(&facts.head_world(), &env);
     let base_world = resolve::resolve(&facts.base_world(), &env);
@@ -680,7 +712,11 @@ impl WorkspaceFacts {
 /// Facts of every distinct (path, content) of the snapshots, extracted in parallel.
 type Extracted = HashMap<(String, String), Arc<FileFacts>>;
 
-fn extract_snapshots(snapshots: &[&Snapshot], models: &Models) -> Extracted {
+fn extract_snapshots(
+    snapshots: &[&Snapshot],
+    models: &Models,
+    cache: Option<&mut Cache>,
+) -> Extracted {
     let mut jobs: HashMap<(String, String), &FileContent> = HashMap::new();
     for snapshot in snapshots {
         for (path, content) in &snapshot.files {
@@ -688,12 +724,44 @@ fn extract_snapshots(snapshots: &[&Snapshot], models: &Models) -> Extracted {
                 .or_insert(content);
         }
     }
-    jobs.into_par_iter()
-        .filter_map(|((path, key), content)| {
-            let facts = extract::extract(&path, &content.bytes, models)?;
-            Some(((path, key), Arc::new(facts)))
-        })
-        .collect()
+    let extract_all = |jobs: HashMap<(String, String), &FileContent>| -> Extracted {
+        jobs.into_par_iter()
+            .filter_map(|((path, key), content)| {
+                let facts = extract::extract(&path, &content.bytes, models)?;
+                Some(((path, key), Arc::new(facts)))
+            })
+            .collect()
+    };
+    match cache {
+        Some(cache) => cache.through(&store::fingerprint(models), jobs, extract_all),
+        None => extract_all(jobs),
+    }
+}
+
+/// The facts of one file given on the command line, through the cache.
+fn extract_file(
+    cache: Option<&mut Cache>,
+    name: &str,
+    bytes: Vec<u8>,
+    models: &Models,
+) -> Option<FileFacts> {
+    let content = FileContent::new(bytes);
+    let Some(cache) = cache else {
+        return extract::extract(name, &content.bytes, models);
+    };
+    let job = (name.to_string(), content.key.clone());
+    let jobs = HashMap::from([(job.clone(), content)]);
+    let mut facts = cache.through(&store::fingerprint(models), jobs, |jobs| {
+        jobs.into_iter()
+            .filter_map(|(job, content)| {
+                let facts = extract::extract(&job.0, &content.bytes, models)?;
+                Some((job, Arc::new(facts)))
+            })
+            .collect()
+    });
+    facts
+        .remove(&job)
+        .map(|f| Arc::try_unwrap(f).unwrap_or_else(|shared| (*shared).clone()))
 }
 
 fn facts_of(snapshot: &Snapshot, extracted: &Extracted) -> BTreeMap<String, Arc<FileFacts>> {
@@ -708,10 +776,14 @@ fn facts_of(snapshot: &Snapshot, extracted: &Extracted) -> BTreeMap<String, Arc<
         .collect()
 }
 
-fn extract_workspace(workspace: &Workspace, models: &Models) -> WorkspaceFacts {
+fn extract_workspace(
+    workspace: &Workspace,
+    models: &Models,
+    cache: Option<&mut Cache>,
+) -> WorkspaceFacts {
     let mut snapshots = vec![&workspace.changed.base, &workspace.changed.head];
     snapshots.extend(workspace.context.iter().map(|c| &c.snapshot));
-    let extracted = extract_snapshots(&snapshots, models);
+    let extracted = extract_snapshots(&snapshots, models, cache);
     WorkspaceFacts {
         changed_name: workspace.changed.name.clone(),
         base: facts_of(&workspace.changed.base, &extracted),

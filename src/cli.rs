@@ -38,6 +38,8 @@ pub enum Command {
     /// Draw the producer/consumer graph of repositories: units, resources and accesses with
     /// their modes, schedules and triggers, filtered to what touches the selected resources.
     Graph(GraphArgs),
+    /// The cache of extracted facts: `stats`, `prune`, `clear`.
+    Cache(CacheCommandArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -118,6 +120,46 @@ pub enum GraphFormat {
     Html,
 }
 
+/// Where extracted facts are kept between runs (see `store::cache::location`).
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct CacheArgs {
+    /// Keep extracted facts in DIR between runs [default: $KNOCKON_CACHE (`off` disables),
+    /// else $XDG_CACHE_HOME/knockon, else ~/.cache/knockon].
+    #[arg(
+        long = "cache",
+        value_name = "DIR",
+        conflicts_with = "no_cache",
+        global = true
+    )]
+    pub cache: Option<PathBuf>,
+    /// Extract every file afresh; read and write no cache.
+    #[arg(long = "no-cache", global = true)]
+    pub no_cache: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CacheCommandArgs {
+    #[command(subcommand)]
+    pub action: CacheAction,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheAction {
+    /// Entries, bytes, the database's path and its bound, hits and misses.
+    Stats,
+    /// Delete least recently used entries until the cache is at most its bound.
+    Prune {
+        /// The size to prune to (`512M`, `1G`, bytes) [default: $KNOCKON_CACHE_MAX_BYTES, else
+        /// 512M].
+        #[arg(long = "max-size", value_name = "SIZE")]
+        max_size: Option<String>,
+    },
+    /// Delete every entry.
+    Clear,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct FactsArgs {
     /// Files to extract (their language is detected as in a repository).
@@ -126,6 +168,8 @@ pub struct FactsArgs {
     /// A directory of model and rule files that add to or override the built-in ones (repeatable).
     #[arg(long = "rules", value_name = "DIR")]
     pub rules: Vec<PathBuf>,
+    #[command(flatten)]
+    pub cache: CacheArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -143,6 +187,8 @@ pub struct WhoArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = WhoFormat::Text)]
     pub format: WhoFormat,
+    #[command(flatten)]
+    pub cache: CacheArgs,
 }
 
 /// Output formats of `knockon who`.
@@ -193,6 +239,8 @@ pub struct CheckArgs {
     /// [default: `fail_on` of knockon.toml, else warning].
     #[arg(long = "fail-on", value_enum)]
     pub fail_on: Option<FailOn>,
+    #[command(flatten)]
+    pub cache: CacheArgs,
 }
 
 /// The severity threshold for exit code 1.

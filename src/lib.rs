@@ -22,5 +22,6 @@ pub mod report;
 pub mod resolve;
 pub mod rules;
 pub mod scenario;
+pub mod store;
 pub mod suppress;
 pub mod timings;

@@ -6,8 +6,19 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// The binary, with its fact cache in the build's temporary directory: the suite never writes
+/// to the user's cache, and every scenario run also exercises the cache (runs of the same
+/// files at other modes, and later test runs of the same build, read facts back from it).
 pub fn knockon() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_knockon"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_knockon"));
+    cmd.env("KNOCKON_CACHE", test_cache_dir())
+        .env("KNOCKON_CACHE_MAX_BYTES", "64M");
+    cmd
+}
+
+/// The cache every test run of the binary shares unless it says otherwise.
+pub fn test_cache_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("knockon-it-cache")
 }
 
 pub fn testdata(rel: &str) -> std::path::PathBuf {

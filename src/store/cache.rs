@@ -1,0 +1,981 @@
+//! The content cache: facts of files already extracted, in an SQLite database between runs.
+//!
+//! Input: a run's extraction jobs, each keyed by (repository-relative path, git blob id), and the
+//! extractor for the misses. Output: the facts of every job, the hits read back from
+//! `DIR/facts.sqlite3` and the misses extracted and written there.
+//!
+//! Key: SHA-1 of (models fingerprint, path, blob id). Facts depend on the path beyond the
+//! language (Python module names, `setup.py` console scripts, crontab and unit file names, the
+//! template a file renders as), so the path is in the key; the [`fingerprint`](super::fingerprint)
+//! covers the knockon build and the models. One table: key -> encoded facts, their size, the
+//! last run that used them (seconds, refreshed at most once an hour so warm runs write little).
+//!
+//! Invariants: nothing here fails a run. The database is opened in WAL mode with a busy timeout,
+//! so concurrent runs wait for each other's short write transactions; all of a run's lookups
+//! are one read transaction and all of its writes one write transaction at the end, so a killed
+//! run leaves the database as the last committed run left it. A database that is not one
+//! (garbage bytes) or reports corruption is deleted and rebuilt with one warning; a failed write
+//! (full disk, locked too long) is one warning and the run's facts are still the fresh ones; an
+//! entry that does not decode is a miss. The used size is bounded: past `max_bytes` the least
+//! recently used entries are deleted, down to 80% of it.
+
+use crate::extract::FileFacts;
+use crate::store::codec;
+use rayon::prelude::*;
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The database's file name inside the cache directory.
+pub const DB_FILE: &str = "facts.sqlite3";
+/// The bound on the database's size when none is configured.
+pub const DEFAULT_MAX_BYTES: u64 = 512 << 20;
+/// Layout of the tables; a database of another layout is emptied and rebuilt.
+const SCHEMA: i64 = 1;
+/// How long a run waits for another run's write transaction before giving up on the cache.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// `last_used` is rewritten only when older than this, so a warm run does not rewrite every row.
+const TOUCH_AFTER_SECS: i64 = 3600;
+/// The WAL file is truncated to this after a checkpoint.
+const WAL_LIMIT_BYTES: i64 = 64 << 20;
+
+/// A job: (repository-relative path, git blob id of the content).
+pub type JobKey = (String, String);
+
+/// A stored entry as read: its encoded facts and when it was last used.
+type Row = (Vec<u8>, i64);
+
+/// Why the cache could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("cannot create the cache directory {}: {source}", path.display())]
+    Dir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cache database {}: {source}", path.display())]
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+}
+
+/// Where the cache lives, from (in this order) `--no-cache`, `--cache DIR`, `KNOCKON_CACHE` (a
+/// directory; `off` or `0` disables), `$XDG_CACHE_HOME/knockon`, `$HOME/.cache/knockon`. `None`:
+/// no cache (also when no directory can be determined — quietly, as on a locked-down CI runner).
+pub fn location(
+    flag: Option<&Path>,
+    no_cache: bool,
+    env: impl Fn(&str) -> Option<OsString>,
+) -> Option<PathBuf> {
+    if no_cache {
+        return None;
+    }
+    if let Some(dir) = flag {
+        return Some(dir.to_path_buf());
+    }
+    let set = |name: &str| env(name).filter(|v| !v.is_empty());
+    if let Some(value) = set("KNOCKON_CACHE") {
+        if value == "off" || value == "0" {
+            return None;
+        }
+        return Some(PathBuf::from(value));
+    }
+    // The XDG spec ignores a relative XDG_CACHE_HOME.
+    if let Some(xdg) = set("XDG_CACHE_HOME").map(PathBuf::from)
+        && xdg.is_absolute()
+    {
+        return Some(xdg.join("knockon"));
+    }
+    set("HOME")
+        .map(PathBuf::from)
+        .filter(|home| home.is_absolute())
+        .map(|home| home.join(".cache").join("knockon"))
+}
+
+/// A size in bytes: `1048576`, `64K`, `512M`, `1G` (also `KiB`/`MiB`/`GiB`/`KB`/`MB`/`GB`,
+/// all binary multiples).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (write 1048576, 64K, 512M or 1G)"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err(format!("`{text}`: unknown size unit (use K, M or G)")),
+    };
+    number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
+/// What `knockon cache stats` shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stats {
+    pub path: PathBuf,
+    pub entries: u64,
+    /// Encoded facts, summed.
+    pub entry_bytes: u64,
+    /// The database's pages in use (what the bound applies to).
+    pub used_bytes: u64,
+    pub max_bytes: u64,
+    /// Lookups over the database's life.
+    pub hits: u64,
+    pub misses: u64,
+}
+
+/// What a run did with the cache.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    pub hits: usize,
+    pub misses: usize,
+    /// Entries deleted to keep under the bound.
+    pub evicted: usize,
+}
+
+/// An open cache, or a closed one after a failure (then every lookup misses and nothing is
+/// written). Warnings collect here for the command line to print.
+pub struct Cache {
+    conn: Option<Connection>,
+    dir: PathBuf,
+    max_bytes: u64,
+    warnings: Vec<String>,
+    last_run: RunCounts,
+}
+
+impl Cache {
+    /// Opens (creating) the cache in `dir`, bounded to `max_bytes`. Never fails: an unusable
+    /// cache is a warning and a closed cache.
+    pub fn open(dir: &Path, max_bytes: u64) -> Cache {
+        let mut cache = Cache {
+            conn: None,
+            dir: dir.to_path_buf(),
+            max_bytes,
+            warnings: Vec::new(),
+            last_run: RunCounts::default(),
+        };
+        match cache.connect() {
+            Ok(conn) => cache.conn = Some(conn),
+            Err(e) if is_damaged(&e) => cache.rebuild(&e),
+            Err(e) => cache.warn(format!("{e}; running without the cache")),
+        }
+        cache
+    }
+
+    /// The database file.
+    pub fn path(&self) -> PathBuf {
+        self.dir.join(DB_FILE)
+    }
+
+    /// Whether lookups can hit.
+    pub fn is_open(&self) -> bool {
+        self.conn.is_some()
+    }
+
+    /// The warnings so far, each one line, emptied.
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
+    }
+
+    /// Hits, misses and evictions of the last [`Cache::through`].
+    pub fn last_run(&self) -> RunCounts {
+        self.last_run
+    }
+
+    /// The facts of every job: hits read back, misses given to `extract` (all at once, so it
+    /// runs them in parallel) and written back in one transaction; then the bound is enforced.
+    /// The result is what `extract` would give for all the jobs. `fingerprint` identifies the
+    /// build and models the facts come from ([`codec::fingerprint`]).
+    pub fn through<C: Send>(
+        &mut self,
+        fingerprint: &str,
+        jobs: HashMap<JobKey, C>,
+        extract: impl FnOnce(HashMap<JobKey, C>) -> HashMap<JobKey, Arc<FileFacts>>,
+    ) -> HashMap<JobKey, Arc<FileFacts>> {
+        let keyed: Vec<(JobKey, C, Vec<u8>)> = jobs
+            .into_iter()
+            .map(|(job, content)| {
+                let key = key(fingerprint, &job.0, &job.1);
+                (job, content, key)
+            })
+            .collect();
+        let keys: Vec<&[u8]> = keyed.iter().map(|(_, _, key)| key.as_slice()).collect();
+        let found = self.lookup(&keys);
+        let now = unix_now();
+        // Decoding is the bulk of a warm run's cache work: in parallel, like extraction.
+        let decoded: Vec<Option<(FileFacts, i64)>> = found
+            .into_par_iter()
+            .map(|row| {
+                let (data, last_used) = row?;
+                codec::decode(&data).ok().map(|facts| (facts, last_used))
+            })
+            .collect();
+        let mut out = HashMap::with_capacity(keyed.len());
+        let mut misses = HashMap::new();
+        let mut miss_keys = HashMap::new();
+        let mut touch = Vec::new();
+        for ((job, content, key), hit) in keyed.into_iter().zip(decoded) {
+            match hit {
+                Some((facts, last_used)) => {
+                    if last_used < now - TOUCH_AFTER_SECS {
+                        touch.push(key);
+                    }
+                    out.insert(job, Arc::new(facts));
+                }
+                None => {
+                    miss_keys.insert(job.clone(), key);
+                    misses.insert(job, content);
+                }
+            }
+        }
+        let counts = RunCounts {
+            hits: out.len(),
+            misses: misses.len(),
+            evicted: 0,
+        };
+        let fresh = if misses.is_empty() {
+            HashMap::new()
+        } else {
+            extract(misses)
+        };
+        let encoded: Vec<(Vec<u8>, Vec<u8>)> = fresh
+            .par_iter()
+            .filter_map(|(job, facts)| {
+                let key = miss_keys.get(job)?.clone();
+                Some((key, codec::encode(facts)))
+            })
+            .collect();
+        out.extend(fresh);
+        self.last_run = counts;
+        self.store(&encoded, &touch, counts, now);
+        self.last_run.evicted = self.enforce_bound();
+        out
+    }
+
+    /// Statistics of the database.
+    pub fn stats(&self) -> Result<Stats, CacheError> {
+        let Some(conn) = &self.conn else {
+            return Ok(Stats {
+                path: self.path(),
+                entries: 0,
+                entry_bytes: 0,
+                used_bytes: 0,
+                max_bytes: self.max_bytes,
+                hits: 0,
+                misses: 0,
+            });
+        };
+        let sql = |e| self.error(e);
+        let (entries, entry_bytes): (i64, i64) = conn
+            .query_row(
+                "SELECT count(*), coalesce(sum(size), 0) FROM facts",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(sql)?;
+        let counter = |name: &str| -> Result<i64, CacheError> {
+            conn.query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map(Option::unwrap_or_default)
+            .map_err(sql)
+        };
+        Ok(Stats {
+            path: self.path(),
+            entries: to_u64(entries),
+            entry_bytes: to_u64(entry_bytes),
+            used_bytes: used_bytes(conn).map_err(sql)?,
+            max_bytes: self.max_bytes,
+            hits: to_u64(counter("hits")?),
+            misses: to_u64(counter("misses")?),
+        })
+    }
+
+    /// Deletes least recently used entries until the database uses at most `max_bytes`; the
+    /// number of entries deleted.
+    pub fn prune(&mut self, max_bytes: u64) -> Result<usize, CacheError> {
+        let Some(conn) = &mut self.conn else {
+            return Ok(0);
+        };
+        evict(conn, max_bytes, max_bytes).map_err(|e| self.error(e))
+    }
+
+    /// Deletes every entry and the counters.
+    pub fn clear(&mut self) -> Result<(), CacheError> {
+        let Some(conn) = &self.conn else {
+            return Ok(());
+        };
+        let result = conn
+            .execute_batch("DELETE FROM facts; DELETE FROM meta;")
+            .and_then(|()| vacuum(conn));
+        result.map_err(|e| self.error(e))
+    }
+
+    /// Each key's (encoded facts, last used), in one read transaction; all misses when the
+    /// database cannot be read (then a warning, and a rebuild when it is damaged).
+    fn lookup(&mut self, keys: &[&[u8]]) -> Vec<Option<Row>> {
+        let Some(conn) = &self.conn else {
+            return vec![None; keys.len()];
+        };
+        let read = || -> rusqlite::Result<Vec<Option<Row>>> {
+            let tx = conn.unchecked_transaction()?;
+            let rows = {
+                let mut stmt = tx.prepare("SELECT data, last_used FROM facts WHERE key = ?1")?;
+                keys.iter()
+                    .map(|key| {
+                        stmt.query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+                            .optional()
+                    })
+                    .collect::<rusqlite::Result<Vec<_>>>()?
+            };
+            tx.finish()?;
+            Ok(rows)
+        };
+        match read() {
+            Ok(rows) => rows,
+            Err(e) => {
+                if is_damaged(&e) {
+                    self.rebuild(&e);
+                } else {
+                    let message = format!("{}; extracting every file afresh", self.error(e));
+                    self.warn(message);
+                }
+                vec![None; keys.len()]
+            }
+        }
+    }
+
+    /// Writes the new entries, refreshes `last_used` of old hits and adds the run's counts, in
+    /// one write transaction; a failure is a warning and nothing is written.
+    fn store(
+        &mut self,
+        entries: &[(Vec<u8>, Vec<u8>)],
+        touch: &[Vec<u8>],
+        counts: RunCounts,
+        now: i64,
+    ) {
+        let Some(conn) = &mut self.conn else {
+            return;
+        };
+        let write = |conn: &mut Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            {
+                // Same key, same facts: a concurrent run's entry is replaced by an equal one.
+                let mut insert = tx.prepare(
+                    "INSERT INTO facts (key, data, size, last_used) VALUES (?1, ?2, ?3, ?4) \
+                     ON CONFLICT(key) DO UPDATE SET data = excluded.data, size = excluded.size, \
+                     last_used = excluded.last_used",
+                )?;
+                for (key, data) in entries {
+                    insert.execute(rusqlite::params![key, data, data.len() as i64, now])?;
+                }
+                let mut refresh = tx.prepare("UPDATE facts SET last_used = ?1 WHERE key = ?2")?;
+                for key in touch {
+                    refresh.execute(rusqlite::params![now, key])?;
+                }
+                let mut count = tx.prepare(
+                    "INSERT INTO meta (name, value) VALUES (?1, ?2) \
+                     ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                )?;
+                count.execute(rusqlite::params!["hits", counts.hits as i64])?;
+                count.execute(rusqlite::params!["misses", counts.misses as i64])?;
+            }
+            tx.commit()
+        };
+        if let Err(e) = write(conn) {
+            if is_damaged(&e) {
+                self.rebuild(&e);
+            } else {
+                let message = format!("{}; the cache is not updated", self.error(e));
+                self.warn(message);
+            }
+        }
+    }
+
+    /// Evicts when the database uses more than the bound; the number of entries deleted.
+    fn enforce_bound(&mut self) -> usize {
+        let (max, target) = (self.max_bytes, self.max_bytes / 10 * 8);
+        let Some(conn) = &mut self.conn else {
+            return 0;
+        };
+        match evict(conn, max, target) {
+            Ok(n) => n,
+            Err(e) => {
+                let message = format!("{}; could not evict old entries", self.error(e));
+                self.warn(message);
+                0
+            }
+        }
+    }
+
+    fn connect(&self) -> Result<Connection, CacheError> {
+        std::fs::create_dir_all(&self.dir).map_err(|source| CacheError::Dir {
+            path: self.dir.clone(),
+            source,
+        })?;
+        connect(&self.path()).map_err(|e| self.error(e))
+    }
+
+    /// Deletes a damaged database and starts an empty one (one warning); a closed cache if that
+    /// fails too.
+    fn rebuild(&mut self, cause: &dyn std::fmt::Display) {
+        self.conn = None;
+        let path = self.path();
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.clone().into_os_string();
+            file.push(suffix);
+            let _ = std::fs::remove_file(PathBuf::from(file));
+        }
+        match self.connect() {
+            Ok(conn) => {
+                self.warn(format!(
+                    "cache database {} was damaged ({}); rebuilt it empty",
+                    path.display(),
+                    cause_text(cause)
+                ));
+                self.conn = Some(conn);
+            }
+            Err(e) => self.warn(format!(
+                "cache database {} was damaged ({}) and could not be rebuilt: {e}; running \
+                 without the cache",
+                path.display(),
+                cause_text(cause)
+            )),
+        }
+    }
+
+    fn error(&self, source: rusqlite::Error) -> CacheError {
+        CacheError::Sqlite {
+            path: self.path(),
+            source,
+        }
+    }
+
+    fn warn(&mut self, message: String) {
+        self.warnings.push(message);
+    }
+}
+
+/// The key of a file's facts: a SHA-1 of everything they depend on.
+fn key(fingerprint: &str, path: &str, blob: &str) -> Vec<u8> {
+    let text = format!("{fingerprint}\0{path}\0{blob}");
+    git2::Oid::hash_object(git2::ObjectType::Blob, text.as_bytes())
+        .map(|oid| oid.as_bytes().to_vec())
+        // In-memory hashing does not fail; if it did, the text itself is the key.
+        .unwrap_or_else(|_| text.into_bytes())
+}
+
+/// The SQLite message alone (a [`CacheError`] names the path already).
+fn cause_text(cause: &dyn std::fmt::Display) -> String {
+    let text = cause.to_string();
+    match text.rsplit_once(": ") {
+        Some((_, last)) if text.starts_with("cache database") => last.to_string(),
+        _ => text,
+    }
+}
+
+/// Opens the database with the settings every run relies on, creating the tables.
+fn connect(path: &Path) -> rusqlite::Result<Connection> {
+    let mut conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Takes effect only on a new database (before its first table): freed pages can then be
+    // returned to the file system after an eviction.
+    conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+    let _: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+    // In WAL mode a commit survives a killed process with NORMAL; only a power loss may drop
+    // the last commits, never corrupt the database.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "journal_size_limit", WAL_LIMIT_BYTES)?;
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version != SCHEMA {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Another run may have created the tables while this one waited for the lock.
+        let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version != SCHEMA {
+            tx.execute_batch(&format!(
+                "DROP TABLE IF EXISTS facts;
+                 DROP TABLE IF EXISTS meta;
+                 CREATE TABLE facts (
+                     key BLOB PRIMARY KEY,
+                     data BLOB NOT NULL,
+                     size INTEGER NOT NULL,
+                     last_used INTEGER NOT NULL
+                 );
+                 CREATE INDEX facts_lru ON facts (last_used, size);
+                 CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                 PRAGMA user_version = {SCHEMA};"
+            ))?;
+        }
+        tx.commit()?;
+    }
+    Ok(conn)
+}
+
+/// Deletes least recently used entries, when the database uses more than `limit`, until it
+/// uses about `target`; the number deleted.
+fn evict(conn: &mut Connection, limit: u64, target: u64) -> rusqlite::Result<usize> {
+    let mut deleted = 0;
+    // Page overhead makes the bytes freed per entry only roughly known: a few rounds at most.
+    for _ in 0..4 {
+        let used = used_bytes(conn)?;
+        if (deleted == 0 && used <= limit) || (deleted > 0 && used <= target) {
+            break;
+        }
+        let excess = used.saturating_sub(target);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let rows: Vec<i64> = {
+            let mut stmt = tx.prepare("SELECT rowid, size FROM facts ORDER BY last_used, rowid")?;
+            let mut freed = 0u64;
+            let mut rows = Vec::new();
+            let mut iter =
+                stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
+            for row in iter.by_ref() {
+                let (rowid, size) = row?;
+                rows.push(rowid);
+                freed += to_u64(size);
+                if freed >= excess {
+                    break;
+                }
+            }
+            rows
+        };
+        if rows.is_empty() {
+            break;
+        }
+        {
+            let mut delete = tx.prepare("DELETE FROM facts WHERE rowid = ?1")?;
+            for rowid in &rows {
+                delete.execute([rowid])?;
+            }
+        }
+        tx.commit()?;
+        deleted += rows.len();
+        vacuum(conn)?;
+    }
+    Ok(deleted)
+}
+
+/// Returns free pages to the file system and truncates the WAL.
+fn vacuum(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch("PRAGMA incremental_vacuum;")?;
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(())
+}
+
+/// Bytes of the pages in use (the file's pages less the free list).
+fn used_bytes(conn: &Connection) -> rusqlite::Result<u64> {
+    let pages: i64 = conn.pragma_query_value(None, "page_count", |r| r.get(0))?;
+    let free: i64 = conn.pragma_query_value(None, "freelist_count", |r| r.get(0))?;
+    let size: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
+    Ok(to_u64((pages - free).max(0)) * to_u64(size))
+}
+
+/// Whether the error says the file is not a sound database (then it is rebuilt).
+fn is_damaged(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if let Some(sqlite) = e.downcast_ref::<rusqlite::Error>()
+            && matches!(
+                sqlite.sqlite_error_code(),
+                Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase)
+            )
+        {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
+fn to_u64(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract;
+    use crate::rules::models::Models;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    type Jobs = HashMap<JobKey, Vec<u8>>;
+
+    fn jobs(files: &[(&str, &str)]) -> Jobs {
+        files
+            .iter()
+            .map(|(path, text)| {
+                let content = crate::load::FileContent::new(text.as_bytes().to_vec());
+                ((path.to_string(), content.key), text.as_bytes().to_vec())
+            })
+            .collect()
+    }
+
+    /// Extracts like `app::extract_snapshots`, counting the files extracted.
+    fn extractor<'m>(
+        models: &'m Models,
+        calls: &'m AtomicUsize,
+    ) -> impl FnOnce(Jobs) -> HashMap<JobKey, Arc<FileFacts>> + 'm {
+        move |jobs| {
+            jobs.into_par_iter()
+                .filter_map(|(job, bytes)| {
+                    calls.fetch_add(1, Ordering::Relaxed);
+                    let facts = extract::extract(&job.0, &bytes, models)?;
+                    Some((job, Arc::new(facts)))
+                })
+                .collect()
+        }
+    }
+
+    fn fresh(models: &Models, jobs: &Jobs) -> HashMap<JobKey, Arc<FileFacts>> {
+        let calls = AtomicUsize::new(0);
+        extractor(models, &calls)(jobs.clone())
+    }
+
+    const SETUP_PY: &str = "from setuptools import setup\nsetup(\n    name='crm',\n    entry_points={\n        'console_scripts': ['crm-sync = crm.sync:main'],\n    },\n)\n";
+
+    fn sample() -> Jobs {
+        jobs(&[
+            (
+                "ops/clean.sh",
+                "#!/bin/bash\nD=/srv/out\nfind \"$D\" -name '*.csv' -mtime +3 -delete\n",
+            ),
+            (
+                "loader/write.py",
+                "import os\nOUT = os.environ.get('OUT', '/srv/out')\nopen(OUT + '/x.csv', 'w')\n",
+            ),
+            // The same bytes at two paths: facts depend on the path (console scripts).
+            ("setup.py", SETUP_PY),
+            ("tools/not_setup.py", SETUP_PY),
+            ("etc/cron.d/clean", "0 3 * * * root /opt/ops/clean.sh\n"),
+        ])
+    }
+
+    #[test]
+    fn cached_facts_equal_fresh_facts() {
+        let dir = tempfile::tempdir().unwrap();
+        let models = Models::builtin().unwrap();
+        let fp = codec::fingerprint(&models);
+        let jobs = sample();
+        let expected = fresh(&models, &jobs);
+        assert_ne!(
+            expected[&(
+                "setup.py".to_string(),
+                jobs.keys().find(|k| k.0 == "setup.py").unwrap().1.clone()
+            )]
+                .programs,
+            expected[jobs.keys().find(|k| k.0 == "tools/not_setup.py").unwrap()].programs,
+            "the sample must have path-dependent facts"
+        );
+        let mut cache = Cache::open(dir.path(), DEFAULT_MAX_BYTES);
+        let calls = AtomicUsize::new(0);
+        let first = cache.through(&fp, jobs.clone(), extractor(&models, &calls));
+        assert_eq!(calls.load(Ordering::Relaxed), jobs.len());
+        assert_eq!(first, expected);
+        drop(cache);
+
+        let mut cache = Cache::open(dir.path(), DEFAULT_MAX_BYTES);
+        let calls = AtomicUsize::new(0);
+        let second = cache.through(&fp, jobs.clone(), extractor(&models, &calls));
+        assert_eq!(
+            calls.load(Ordering::Relaxed),
+            0,
+            "a warm run extracts nothing"
+        );
+        assert_eq!(second, expected);
+        assert_eq!(cache.last_run().hits, jobs.len());
+        assert!(cache.take_warnings().is_empty());
+        let stats = cache.stats().unwrap();
+        assert_eq!(stats.entries, jobs.len() as u64);
+        assert_eq!(
+            (stats.hits, stats.misses),
+            (jobs.len() as u64, jobs.len() as u64)
+        );
+
+        // Another fingerprint (other models, another build) shares nothing.
+        let calls = AtomicUsize::new(0);
+        let other = cache.through("other", jobs.clone(), extractor(&models, &calls));
+        assert_eq!(calls.load(Ordering::Relaxed), jobs.len());
+        assert_eq!(other, expected);
+    }
+
+    #[test]
+    fn every_scenario_file_reads_back_as_extracted() {
+        let dir = tempfile::tempdir().unwrap();
+        let models = Models::builtin().unwrap();
+        let fp = codec::fingerprint(&models);
+        let scenarios = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/scenarios");
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(scenarios).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            let Ok(scenario) = crate::scenario::Scenario::parse(&text) else {
+                continue;
+            };
+            for repo in scenario.repos {
+                files.extend(repo.base.into_iter().chain(repo.head));
+            }
+        }
+        let borrowed: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+            .collect();
+        let jobs = jobs(&borrowed);
+        let expected = fresh(&models, &jobs);
+        let calls = AtomicUsize::new(0);
+        Cache::open(dir.path(), DEFAULT_MAX_BYTES).through(
+            &fp,
+            jobs.clone(),
+            extractor(&models, &calls),
+        );
+        let calls = AtomicUsize::new(0);
+        let mut cache = Cache::open(dir.path(), DEFAULT_MAX_BYTES);
+        let read = cache.through(&fp, jobs.clone(), extractor(&models, &calls));
+        // Only files knockon does not read (no facts, nothing stored) are extracted again.
+        assert_eq!(calls.load(Ordering::Relaxed), jobs.len() - expected.len());
+        assert!(expected.len() > 300);
+        assert_eq!(read, expected);
+    }
+
+    #[test]
+    fn a_garbage_database_is_rebuilt_with_one_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let garbage: Vec<u8> = (0..20_000u32)
+            .map(|i| (i.wrapping_mul(7919) >> 3) as u8)
+            .collect();
+        std::fs::write(dir.path().join(DB_FILE), garbage).unwrap();
+        let models = Models::builtin().unwrap();
+        let jobs = sample();
+        let mut cache = Cache::open(dir.path(), DEFAULT_MAX_BYTES);
+        let warnings = cache.take_warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("damaged") && warnings[0].contains("rebuilt"),
+            "{}",
+            warnings[0]
+        );
+        let calls = AtomicUsize::new(0);
+        let out = cache.through("fp", jobs.clone(), extractor(&models, &calls));
+        assert_eq!(out, fresh(&models, &jobs));
+        assert!(cache.take_warnings().is_empty());
+        let calls = AtomicUsize::new(0);
+        let again = Cache::open(dir.path(), DEFAULT_MAX_BYTES).through(
+            "fp",
+            jobs.clone(),
+            extractor(&models, &calls),
+        );
+        assert_eq!(calls.load(Ordering::Relaxed), 0);
+        assert_eq!(again, out);
+    }
+
+    #[test]
+    fn a_damaged_entry_is_a_miss() {
+        let dir = tempfile::tempdir().unwrap();
+        let models = Models::builtin().unwrap();
+        let jobs = sample();
+        let calls = AtomicUsize::new(0);
+        let mut cache = Cache::open(dir.path(), DEFAULT_MAX_BYTES);
+        cache.through("fp", jobs.clone(), extractor(&models, &calls));
+        let conn = cache.conn.as_ref().unwrap();
+        // Flip one byte of every entry, as a bad sector would.
+        conn.execute(
+            "UPDATE facts SET data = CAST(substr(data, 1, 5) || 'X' || substr(data, 7) AS BLOB)",
+            [],
+        )
+        .unwrap();
+        let calls = AtomicUsize::new(0);
+        let out = cache.through("fp", jobs.clone(), extractor(&models, &calls));
+        assert_eq!(calls.load(Ordering::Relaxed), jobs.len());
+        assert_eq!(out, fresh(&models, &jobs));
+        // Rewritten: the next run hits.
+        let calls = AtomicUsize::new(0);
+        cache.through("fp", jobs.clone(), extractor(&models, &calls));
+        assert_eq!(calls.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn a_full_disk_is_a_warning_and_the_facts_are_fresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let models = Models::builtin().unwrap();
+        let mut jobs = sample();
+        // Facts larger than the free room of the pages already there.
+        let big: String = (0..500)
+            .map(|i| format!("rm -f /srv/out/{i}.csv\n"))
+            .collect();
+        jobs.extend(self::jobs(&[("big.sh", &big)]));
+        let mut cache = Cache::open(dir.path(), DEFAULT_MAX_BYTES);
+        // SQLite's own cap on the file: every page it would add fails as on a full disk.
+        let conn = cache.conn.as_ref().unwrap();
+        let pages: i64 = conn
+            .pragma_query_value(None, "page_count", |r| r.get(0))
+            .unwrap();
+        conn.pragma_update(None, "max_page_count", pages).unwrap();
+        let calls = AtomicUsize::new(0);
+        let out = cache.through("fp", jobs.clone(), extractor(&models, &calls));
+        assert_eq!(out, fresh(&models, &jobs));
+        let warnings = cache.take_warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("full") && warnings[0].contains("not updated"),
+            "{}",
+            warnings[0]
+        );
+        // Nothing half-written: the next run (with room) misses everything and stores it.
+        drop(cache);
+        let mut cache = Cache::open(dir.path(), DEFAULT_MAX_BYTES);
+        assert_eq!(cache.stats().unwrap().entries, 0);
+        let calls = AtomicUsize::new(0);
+        assert_eq!(
+            cache.through("fp", jobs.clone(), extractor(&models, &calls)),
+            out
+        );
+        assert!(cache.take_warnings().is_empty());
+    }
+
+    #[test]
+    fn the_least_recently_used_entries_go_first_when_over_the_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let models = Models::builtin().unwrap();
+        let fp = codec::fingerprint(&models);
+        let files: Vec<(String, String)> = (0..400)
+            .map(|i| {
+                let body: String = (0..40)
+                    .map(|j| format!("cp /srv/in/{i}/{j}.csv /srv/out/{i}/{j}.csv\n"))
+                    .collect();
+                (format!("job{i:03}.sh"), format!("#!/bin/sh\n{body}"))
+            })
+            .collect();
+        let borrowed: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+            .collect();
+        let all = jobs(&borrowed);
+        let (old, new): (Jobs, Jobs) = all
+            .clone()
+            .into_iter()
+            .partition(|(k, _)| k.0.as_str() < "job200");
+        let mut cache = Cache::open(dir.path(), DEFAULT_MAX_BYTES);
+        let calls = AtomicUsize::new(0);
+        cache.through(&fp, old.clone(), extractor(&models, &calls));
+        // The old half was last used a day ago.
+        cache
+            .conn
+            .as_ref()
+            .unwrap()
+            .execute("UPDATE facts SET last_used = last_used - 86400", [])
+            .unwrap();
+        let calls = AtomicUsize::new(0);
+        cache.through(&fp, new.clone(), extractor(&models, &calls));
+        let full = cache.stats().unwrap();
+        assert_eq!(full.entries, 400);
+
+        // Bound at 75% of what is used (evicting down to 60%): the old half goes, the new stays.
+        let bound = full.used_bytes / 4 * 3;
+        drop(cache);
+        let mut cache = Cache::open(dir.path(), bound);
+        let calls = AtomicUsize::new(0);
+        let out = cache.through(&fp, new.clone(), extractor(&models, &calls));
+        assert_eq!(calls.load(Ordering::Relaxed), 0);
+        assert_eq!(out, fresh(&models, &new));
+        let after = cache.stats().unwrap();
+        assert!(after.used_bytes <= bound, "{} > {bound}", after.used_bytes);
+        assert!(cache.last_run().evicted > 0);
+        let calls = AtomicUsize::new(0);
+        cache.through(&fp, new.clone(), extractor(&models, &calls));
+        assert_eq!(
+            calls.load(Ordering::Relaxed),
+            0,
+            "recently used entries were evicted"
+        );
+        let calls = AtomicUsize::new(0);
+        cache.through(&fp, old.clone(), extractor(&models, &calls));
+        assert!(
+            calls.load(Ordering::Relaxed) > 0,
+            "no old entry was evicted"
+        );
+
+        // prune and clear.
+        let deleted = cache.prune(0).unwrap();
+        assert!(deleted > 0);
+        assert_eq!(cache.stats().unwrap().entries, 0);
+        cache.through(&fp, new.clone(), extractor(&models, &AtomicUsize::new(0)));
+        cache.clear().unwrap();
+        let stats = cache.stats().unwrap();
+        assert_eq!((stats.entries, stats.hits, stats.misses), (0, 0, 0));
+    }
+
+    #[test]
+    fn the_location_follows_flags_then_environment() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| OsString::from(*v))
+            }
+        };
+        let home = env(&[("HOME", "/home/u")]);
+        assert_eq!(
+            location(None, false, home),
+            Some(PathBuf::from("/home/u/.cache/knockon"))
+        );
+        let xdg = env(&[("HOME", "/home/u"), ("XDG_CACHE_HOME", "/xdg")]);
+        assert_eq!(
+            location(None, false, xdg),
+            Some(PathBuf::from("/xdg/knockon"))
+        );
+        let relative_xdg = env(&[("HOME", "/home/u"), ("XDG_CACHE_HOME", "rel")]);
+        assert_eq!(
+            location(None, false, relative_xdg),
+            Some(PathBuf::from("/home/u/.cache/knockon"))
+        );
+        let set = env(&[("HOME", "/home/u"), ("KNOCKON_CACHE", "/c")]);
+        assert_eq!(location(None, false, set), Some(PathBuf::from("/c")));
+        assert_eq!(
+            location(Some(Path::new("/flag")), false, set),
+            Some(PathBuf::from("/flag"))
+        );
+        assert_eq!(location(Some(Path::new("/flag")), true, set), None);
+        for off in ["off", "0"] {
+            let vars: &'static [(&'static str, &'static str)] = if off == "off" {
+                &[("HOME", "/h"), ("KNOCKON_CACHE", "off")]
+            } else {
+                &[("HOME", "/h"), ("KNOCKON_CACHE", "0")]
+            };
+            assert_eq!(location(None, false, env(vars)), None);
+        }
+        assert_eq!(location(None, false, env(&[])), None, "no home: no cache");
+    }
+
+    #[test]
+    fn sizes_parse_with_binary_units() {
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert_eq!(parse_size("64K"), Ok(64 << 10));
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size(" 2 mb "), Ok(2 << 20));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("5T").is_err());
+        assert!(parse_size("99999999999999999999G").is_err());
+    }
+}

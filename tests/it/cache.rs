@@ -1,0 +1,273 @@
+//! The fact cache from the outside: a cached run reports what an uncached run reports, and the
+//! cache survives concurrent runs, a killed run, a corrupt database file and a change of models.
+
+use crate::support::{Mode, knockon, run_built, testdata};
+use knockon::scenario::Scenario;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// A workspace of `n` scripts and modules sharing paths, big enough that a run takes a while.
+fn workspace(root: &Path, n: usize) {
+    for i in 0..n {
+        let dir = root.join(format!("repo{}", i % 3));
+        std::fs::create_dir_all(dir.join("jobs")).unwrap();
+        let body: String = (0..30)
+            .map(|j| format!("cp /srv/in/{i}/{j}.csv \"$OUT/{j}.csv\"\n"))
+            .collect();
+        std::fs::write(
+            dir.join(format!("jobs/job{i}.sh")),
+            format!(
+                "#!/bin/bash\nOUT=/srv/out/{i}\nmkdir -p \"$OUT\"\n{body}rm -rf /srv/tmp/{i}\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join(format!("jobs/load{i}.py")),
+            format!(
+                "import os\nBASE = os.environ.get('BASE', '/srv/out')\n\ndef load(day):\n    with open(f'{{BASE}}/{i}/{{day}}.csv') as f:\n        return f.read()\n"
+            ),
+        )
+        .unwrap();
+    }
+}
+
+fn who(root: &Path, cache: Option<&Path>) -> Command {
+    let mut cmd = knockon();
+    cmd.args(["who", "/srv/**", "--format", "json"]);
+    for i in 0..3 {
+        cmd.arg(root.join(format!("repo{i}")));
+    }
+    match cache {
+        Some(dir) => cmd.arg("--cache").arg(dir),
+        None => cmd.arg("--no-cache"),
+    };
+    cmd
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn ok(out: Output) -> Output {
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    out
+}
+
+fn stats(cache: &Path) -> String {
+    let out = ok(knockon()
+        .args(["cache", "stats", "--cache"])
+        .arg(cache)
+        .output()
+        .unwrap());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_warm_run_reads_the_cache_and_reports_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    workspace(dir.path(), 30);
+    let cache = dir.path().join("cache");
+    let fresh = ok(who(dir.path(), None).output().unwrap());
+    assert!(fresh.stdout.len() > 1000, "the workspace gives accesses");
+    let cold = ok(who(dir.path(), Some(&cache)).output().unwrap());
+    let warm = ok(who(dir.path(), Some(&cache)).output().unwrap());
+    assert_eq!(cold.stdout, fresh.stdout);
+    assert_eq!(warm.stdout, fresh.stdout);
+    assert_eq!(stderr(&warm), "");
+    let text = stats(&cache);
+    assert!(text.contains("entries: 60 "), "{text}");
+    assert!(text.contains("60 hits, 60 misses"), "{text}");
+}
+
+#[test]
+fn a_cached_check_reports_the_findings_of_an_uncached_one() {
+    // The first scenario (by name) that has findings.
+    let mut entries: Vec<_> = std::fs::read_dir(testdata("scenarios"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    let text = entries
+        .into_iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .find(|t| Scenario::parse(t).is_ok_and(|s| !s.expected.is_empty()))
+        .unwrap();
+    let scenario = Scenario::parse(&text).unwrap();
+    assert!(!scenario.expected.is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let built = scenario.build(dir.path()).unwrap();
+    let cache = dir.path().join("cache");
+    let cache_arg = cache.to_string_lossy().into_owned();
+    let fresh = run_built(&built, Mode::Revisions, &["--no-cache"]);
+    let cold = run_built(&built, Mode::Revisions, &["--cache", &cache_arg]);
+    let warm = run_built(&built, Mode::Revisions, &["--cache", &cache_arg]);
+    assert_eq!(fresh.status.code(), Some(1), "{}", stderr(&fresh));
+    assert_eq!(cold.stdout, fresh.stdout);
+    assert_eq!(warm.stdout, fresh.stdout);
+    assert_eq!(warm.status.code(), Some(1));
+    assert_eq!(stderr(&warm), "");
+    assert!(!stats(&cache).contains(" 0 hits"), "{}", stats(&cache));
+}
+
+#[test]
+fn two_runs_at_once_both_answer_right() {
+    let dir = tempfile::tempdir().unwrap();
+    workspace(dir.path(), 150);
+    let fresh = ok(who(dir.path(), None).output().unwrap());
+    for round in ["cold", "warm"] {
+        let cache = dir.path().join("cache");
+        let children: Vec<_> = (0..2)
+            .map(|_| {
+                who(dir.path(), Some(&cache))
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = ok(child.wait_with_output().unwrap());
+            assert_eq!(out.stdout, fresh.stdout, "{round}");
+            assert_eq!(stderr(&out), "", "{round}");
+        }
+    }
+    let text = stats(&dir.path().join("cache"));
+    assert!(text.contains("entries: 300 "), "{text}");
+}
+
+#[test]
+fn a_corrupt_cache_file_is_rebuilt_with_one_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    workspace(dir.path(), 10);
+    let cache = dir.path().join("cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    let garbage: Vec<u8> = (0..50_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    std::fs::write(cache.join("facts.sqlite3"), &garbage).unwrap();
+    let fresh = ok(who(dir.path(), None).output().unwrap());
+    let out = ok(who(dir.path(), Some(&cache)).output().unwrap());
+    assert_eq!(out.stdout, fresh.stdout);
+    let warning = stderr(&out);
+    assert_eq!(warning.lines().count(), 1, "{warning}");
+    assert!(
+        warning.starts_with("knockon: cache database ") && warning.contains("rebuilt"),
+        "{warning}"
+    );
+    let again = ok(who(dir.path(), Some(&cache)).output().unwrap());
+    assert_eq!(again.stdout, fresh.stdout);
+    assert_eq!(stderr(&again), "");
+    assert!(stats(&cache).contains("20 hits"), "{}", stats(&cache));
+}
+
+#[test]
+fn a_killed_run_leaves_a_usable_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    workspace(dir.path(), 300);
+    let fresh = ok(who(dir.path(), None).output().unwrap());
+    let cache = dir.path().join("cache");
+    // Killed at several points of a cold run: while loading, extracting, writing.
+    let mut killed_mid_run = 0;
+    for delay_ms in [50, 300, 700, 1200, 2000] {
+        let mut child = who(dir.path(), Some(&cache))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        if child.try_wait().unwrap().is_none() && cache.join("facts.sqlite3").exists() {
+            killed_mid_run += 1;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        let out = ok(who(dir.path(), Some(&cache)).output().unwrap());
+        assert_eq!(out.stdout, fresh.stdout, "after a kill at {delay_ms} ms");
+        assert_eq!(stderr(&out), "", "after a kill at {delay_ms} ms");
+        // Start the next kill from an empty cache again.
+        ok(knockon()
+            .args(["cache", "clear", "--cache"])
+            .arg(&cache)
+            .output()
+            .unwrap());
+    }
+    assert!(killed_mid_run > 0, "every run finished before its kill");
+}
+
+#[test]
+fn other_models_do_not_read_the_facts_of_the_builtin_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::write(
+        repo.join("ship.sh"),
+        "#!/bin/bash\nshipit /srv/outbox/today.tar\n",
+    )
+    .unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("shipit.toml"),
+        "schema = 1\nlanguage = \"bash\"\n\n[[command]]\nnames = [\"shipit\"]\noperands = [{ select = \"all\", mode = \"read\" }]\n",
+    )
+    .unwrap();
+    let cache = dir.path().join("cache");
+    let run = |with_rules: bool| {
+        let mut cmd = knockon();
+        cmd.args(["who", "/srv/**", "--format", "json", "--cache"])
+            .arg(&cache)
+            .arg(&repo);
+        if with_rules {
+            cmd.arg("--rules").arg(&rules);
+        }
+        let out = ok(cmd.output().unwrap());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let without = run(false);
+    let with = run(true);
+    assert!(!without.contains("/srv/outbox/today.tar"), "{without}");
+    assert!(with.contains("/srv/outbox/today.tar"), "{with}");
+    assert_eq!(run(false), without);
+    assert_eq!(run(true), with);
+}
+
+#[test]
+fn cache_commands_show_prune_and_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    workspace(dir.path(), 20);
+    let cache = dir.path().join("cache");
+    ok(who(dir.path(), Some(&cache)).output().unwrap());
+    let text = stats(&cache);
+    assert!(text.contains("entries: 40 "), "{text}");
+    assert!(text.contains("facts.sqlite3"), "{text}");
+    let out = ok(knockon()
+        .args(["cache", "prune", "--max-size", "0", "--cache"])
+        .arg(&cache)
+        .output()
+        .unwrap());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("pruned 40 entries; 0 entries"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    ok(who(dir.path(), Some(&cache)).output().unwrap());
+    ok(knockon()
+        .args(["cache", "clear", "--cache"])
+        .arg(&cache)
+        .output()
+        .unwrap());
+    assert!(stats(&cache).contains("entries: 0 "), "{}", stats(&cache));
+    let bad = knockon()
+        .args(["cache", "prune", "--max-size", "lots", "--cache"])
+        .arg(&cache)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(stderr(&bad).lines().count(), 1, "{}", stderr(&bad));
+    let off = ok(knockon()
+        .args(["cache", "stats"])
+        .env("KNOCKON_CACHE", "off")
+        .output()
+        .unwrap());
+    assert!(String::from_utf8_lossy(&off.stdout).starts_with("cache: off"));
+}
