@@ -725,10 +725,12 @@ fn extract_snapshots(
         }
     }
     let extract_all = |jobs: HashMap<(String, String), &FileContent>| -> Extracted {
+        let progress = crate::progress::Progress::new(jobs.len() as u64, "files extracted");
         jobs.into_par_iter()
             .filter_map(|((path, key), content)| {
-                let facts = extract::extract(&path, &content.bytes, models)?;
-                Some(((path, key), Arc::new(facts)))
+                let facts = extract::extract(&path, &content.bytes, models);
+                progress.inc();
+                Some(((path, key), Arc::new(facts?)))
             })
             .collect()
     };

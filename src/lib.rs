@@ -18,6 +18,7 @@ pub mod inventory;
 pub mod load;
 pub mod model;
 pub mod pattern;
+pub mod progress;
 pub mod report;
 pub mod resolve;
 pub mod rules;

@@ -16,6 +16,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    knockon::progress::set_quiet(cli.quiet);
     match knockon::app::run(&cli) {
         Ok(outcome) => {
             let mut stdout = std::io::stdout().lock();
