@@ -7,13 +7,13 @@
 //! result into path patterns. Anything an extractor cannot model becomes an [`Expr::Hole`] named
 //! after what it stands for, never a guess.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Index of a scope in [`crate::extract::FileFacts::scopes`]; scope 0 is the file itself.
 pub type ScopeId = usize;
 
 /// A path or name expression as written in the source, before resolution.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Expr {
     /// Literal text, unescaped; never a glob, even if it contains `*`.
@@ -60,7 +60,7 @@ pub enum Expr {
 
 /// What an unknown value may look like; a shape narrows a hole so that globs can still be
 /// matched against it exactly (a `%Y-%m-%d` date is ten characters of digits and dashes).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum HoleShape {
     /// One non-empty path segment: no `/`.

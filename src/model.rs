@@ -5,12 +5,12 @@
 //! These are plain values with no behaviour beyond naming and describing themselves, so that any
 //! stage can hold them without depending on the stage that produced them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A place in a repository: the statement, command or config entry that performs an access.
 /// Lines are 1-based, as editors and the JSON contract count them.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Site {
     pub repo: String,
     pub path: String,
@@ -26,7 +26,7 @@ impl fmt::Display for Site {
 /// A line that built part of a resolved value (an assignment, a launcher's `Environment=`, the
 /// fields of a message), with what it contributes: the line a fix usually changes is here, not
 /// at the use.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Origin {
     pub site: Site,
     /// "sets APP_LOG", "sets DUMP_DIR=/srv/dumps when started by ops/crontab".
@@ -55,7 +55,7 @@ impl ResourceKind {
 /// What a piece of code does to a resource. Rules select counterparts by these, so each mode names
 /// one observable effect: a `mv` is a `MoveFrom` at its source (the file disappears there, like a
 /// delete) and a `MoveTo` at its destination (a file appears, like a write).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
     /// Creates or truncates a file and writes it.

@@ -22,10 +22,10 @@ pub mod rust;
 use crate::expr::{Expr, ScopeId};
 use crate::model::Mode;
 use crate::rules::models::Models;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The languages and formats knockon reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     Python,
@@ -106,7 +106,7 @@ fn shebang_language(content: &[u8]) -> Option<Language> {
 }
 
 /// Everything knockon learns from one file, before resolution.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FileFacts {
     /// Scope 0 is the file (module, script); functions, classes and cron entries follow.
     pub scopes: Vec<Scope>,
@@ -128,26 +128,26 @@ pub struct FileFacts {
     pub calls: Vec<CallRef>,
     /// The parameters of each function that has some, so that a call's arguments can be bound
     /// to them: a path passed as `dump(conn, "/srv/dumps")` is the callee's `out_dir`.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub params: Vec<FunctionParams>,
     /// Programs this file declares (a package manifest's console scripts and binaries).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub programs: Vec<ProgramFact>,
     /// How this file launches programs (compose services, Kubernetes containers, systemd
     /// services, crontab entries), for comparing deployments of the same program.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deployments: Vec<formats::deploy::DeploymentFact>,
 }
 
 /// The positional parameters of a function, in order; `self`/`cls` of a method left out.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FunctionParams {
     pub scope: ScopeId,
     pub names: Vec<String>,
     /// Shell functions take `$1`…`$9`: parameter `i` is the `i+1`th word of the call.
     pub positional_only: bool,
     /// Parameters passed only by name (Python's after `*` or `*args`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keyword_only: Vec<String>,
 }
 
@@ -159,9 +159,9 @@ impl FileFacts {
 }
 
 /// One argument of a call: by position (`keyword` none) or by name (`out_dir=...`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallArg {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keyword: Option<String>,
     pub value: Expr,
 }
@@ -204,7 +204,7 @@ impl FileFacts {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ScopeKind {
     Module,
@@ -216,7 +216,7 @@ pub enum ScopeKind {
 }
 
 /// A region where names are bound: the file, a function, a class, a crontab entry.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scope {
     /// The enclosing scope for name lookup (a function's module, a nested function's function).
     pub parent: Option<ScopeId>,
@@ -233,7 +233,7 @@ pub struct Scope {
 /// `name = value` in a scope, at a line. Shell variables, Python assignments (including
 /// `self.x`, recorded in the class scope), constants, `let` bindings and function-parameter
 /// defaults all become bindings.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Binding {
     pub scope: ScopeId,
     pub name: String,
@@ -243,7 +243,7 @@ pub struct Binding {
 
 /// `from module import name as local` (name = Some) or `import module as local` (name = None).
 /// `level` counts the leading dots of a relative import.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Import {
     pub scope: ScopeId,
     pub local: String,
@@ -254,7 +254,7 @@ pub struct Import {
 }
 
 /// One access to a shared resource, as the source spells it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RawAccess {
     pub resource: RawResource,
     pub mode: Mode,
@@ -267,7 +267,7 @@ pub struct RawAccess {
 }
 
 /// The resource an access names, before resolution.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum RawResource {
     /// A file or directory (also a secret file: the resolver decides what is a credential).
@@ -292,7 +292,7 @@ impl RawResource {
 
 /// An environment variable access. Modes: `read` (a program reads it), `check` (tests whether
 /// it is set), `set` (a deployment, crontab, `.env` or `export` gives it a value).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnvTarget {
     /// The variable's name (almost always a literal).
     pub name: Expr,
@@ -304,7 +304,7 @@ pub struct EnvTarget {
 
 /// A secret manager access. Modes: `read`, `set` (put a new value), `rotate` (ask the manager
 /// to rotate), `wait-for` (poll until it changes).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecretTarget {
     /// `aws-secretsmanager`, `gcp-secretmanager`, `vault`, `azure-keyvault`, `aws-ssm`.
     pub provider: String,
@@ -315,7 +315,7 @@ pub struct SecretTarget {
 /// A message broker access. Modes: `publish` and `consume` (also a binding of a queue to an
 /// exchange with a binding key, which decides what the queue's consumers receive), `create`
 /// (declaring a queue or topic).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueTarget {
     pub broker: Broker,
     /// What `name` names.
@@ -330,7 +330,7 @@ pub struct QueueTarget {
     pub fields: Vec<FieldUse>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Broker {
     Amqp,
@@ -344,7 +344,7 @@ pub enum Broker {
     Unknown,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum QueueRole {
     /// A queue by name (AMQP queue, SQS queue name or URL, Redis list).
@@ -364,7 +364,7 @@ pub enum QueueRole {
 }
 
 /// One message field as the code uses it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldUse {
     /// The field's name on the wire (after `#[serde(rename)]`, dict key, JSON key).
     pub name: String,
@@ -379,7 +379,7 @@ pub struct FieldUse {
 }
 
 /// How a unit can be made to act: what the resolver turns into jobs and triggers.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TriggerFact {
     /// The unit that acts (a handler's registering scope; the file scope for a whole program).
     pub scope: ScopeId,
@@ -387,7 +387,7 @@ pub struct TriggerFact {
     pub kind: TriggerKind,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum TriggerKind {
     /// A signal handler: `signal.signal(signal.SIGHUP, h)`, `trap '...' HUP`, tokio `signal`.
@@ -410,14 +410,14 @@ pub enum TriggerKind {
 }
 
 /// Something the code does to make another program act now.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendFact {
     pub scope: ScopeId,
     pub line: u32,
     pub kind: SendKind,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum SendKind {
     /// `os.kill(pid, SIGHUP)`, `kill -HUP $(cat /run/x.pid)`, `pkill -HUP -f rotator`,
@@ -430,7 +430,7 @@ pub enum SendKind {
 
 /// A call of a function by name (not an API a model describes), so that what the callee does
 /// (a wait, a write) can be attributed to the call site: `wait_for_credential_refresh()`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallRef {
     pub scope: ScopeId,
     pub line: u32,
@@ -438,12 +438,12 @@ pub struct CallRef {
     /// (`auth.wait_for_refresh`, `self.wait`, `crate::auth::wait`).
     pub callee: String,
     /// The arguments, as far as they can be told apart (none after a `*args` spread).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub args: Vec<CallArg>,
 }
 
 /// A path expression and how far the access reaches from it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PathTarget {
     pub expr: Expr,
     pub reach: Reach,
@@ -462,7 +462,7 @@ impl PathTarget {
 }
 
 /// How the set of paths an access touches derives from its expression.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Reach {
     /// The path itself (which may be a glob).
@@ -476,7 +476,7 @@ pub enum Reach {
 }
 
 /// The parts of a `find` command (or an `os.walk` loop) that decide which paths it touches.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FindSpec {
     /// `-name`/`-iname` globs (alternatives, any may match); empty means any name.
     pub names: Vec<Expr>,
@@ -497,14 +497,14 @@ pub struct FindSpec {
 }
 
 /// A script or program this file starts: `/opt/ops/bin/cleanup.sh`, `python3 -m loader.main`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunRef {
     pub scope: ScopeId,
     pub line: u32,
     pub target: RunTarget,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum RunTarget {
     /// A script or executable by path (absolute, relative, or through a variable).
@@ -531,7 +531,7 @@ pub enum RunTarget {
 
 /// A program a repository declares, so that a launch by its name reaches its code: a console
 /// script of `pyproject.toml` / `setup.cfg` / `setup.py`, a Cargo binary.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProgramFact {
     /// The command name it is installed as.
     pub name: String,
@@ -539,7 +539,7 @@ pub struct ProgramFact {
     pub target: ProgramTarget,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum ProgramTarget {
     /// A console script's `module:function` (the module; the function is not needed to link).
@@ -549,7 +549,7 @@ pub enum ProgramTarget {
 }
 
 /// One schedule entry (a crontab line): what runs, when, as whom, with which environment.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScheduleFact {
     pub line: u32,
     /// The five fields or the `@daily` macro, as written.
@@ -566,7 +566,7 @@ pub struct ScheduleFact {
 }
 
 /// Something in a file that could not be read; the analysis of the rest goes on.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExtractWarning {
     pub line: u32,
     pub message: String,

@@ -14,7 +14,7 @@
 //! [`MAX_SETTINGS`] settings per deployment and [`MAX_WORDS`] command words are read.
 
 use crate::model::ResourceKind;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Settings kept per deployment.
 pub const MAX_SETTINGS: usize = 256;
@@ -22,7 +22,7 @@ pub const MAX_SETTINGS: usize = 256;
 pub const MAX_WORDS: usize = 512;
 
 /// One deployment of a program.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeploymentFact {
     /// The deployment as a reviewer names it, unique in its file: `compose service worker`,
     /// `Kubernetes Deployment/worker container worker`, `systemd service worker.service`,
@@ -33,17 +33,17 @@ pub struct DeploymentFact {
     pub via: String,
     pub line: u32,
     /// The image's repository (`myorg/worker` for `registry.example.com/myorg/worker:1.3`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// The image as a template expression (`{{ .Values.image.repository }}`), for the resolver
     /// to bind; `image` then holds the template's text.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_template: Option<crate::expr::Expr>,
     pub program: Program,
     pub settings: Vec<Setting>,
     /// ConfigMaps whose keys become environment variables (Kubernetes `envFrom`), with the
     /// line that names each; the resolver adds their values as settings.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub env_from: Vec<(String, u32)>,
 }
 
@@ -52,7 +52,7 @@ pub struct DeploymentFact {
 pub const CONFIG_MAP: &str = "Kubernetes ConfigMap";
 
 /// What a deployment runs.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind", content = "name")]
 pub enum Program {
     /// The image's own entry point and command (the deployment gives options only, or nothing).
@@ -64,7 +64,7 @@ pub enum Program {
 }
 
 /// What a setting configures.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SettingKind {
     /// A command option: `-Q billing`, `--topic=x`, `--dry-run` (value empty).
@@ -80,7 +80,7 @@ pub enum SettingKind {
 }
 
 /// One setting of a deployment and the line that writes it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Setting {
     pub kind: SettingKind,
     /// The option (`-Q`), the variable (`QUEUE`), the container path (`/data`); empty for the
@@ -90,11 +90,11 @@ pub struct Setting {
     pub line: u32,
     /// The value as a template expression, for the resolver to bind; `value` then holds the
     /// template's text. A templated value the resolver cannot bind to one literal is dropped.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<crate::expr::Expr>,
     /// Where the resolver found a templated value (the chart's `values.yaml` line), nearest
     /// first.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub origins: Vec<crate::model::Origin>,
 }
 

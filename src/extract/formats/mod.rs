@@ -53,7 +53,7 @@ pub use template::TemplateEngine;
 
 use crate::extract::{ExtractWarning, FileFacts, ScopeKind};
 use crate::rules::models::Models;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The name prefix of environment-file bindings (see the module doc).
 pub const ENV_FILE_PREFIX: &str = "env-file:";
@@ -62,7 +62,7 @@ pub const ENV_FILE_PREFIX: &str = "env-file:";
 const MAX_CONFIG_BYTES: usize = 4 << 20;
 
 /// A configuration format knockon reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConfigFormat {
     /// YAML: compose, Kubernetes, Helm values, Ansible, CI, log shippers (sniffed by content).

@@ -29,7 +29,7 @@ use blocks::{go_local_word, local_path};
 use locals::Locals;
 
 /// The template languages knockon reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TemplateEngine {
     /// Jinja2 (Ansible, Salt): `{{ expr }}`, `{% stmt %}`, `{# comment #}`.

@@ -23,6 +23,9 @@ pub struct Models {
     pub bash: bash::BashModels,
     pub rust: rust::RustModels,
     pub config: config::ConfigModels,
+    /// Each model file loaded, in order: its name and the git blob id of its text. Extracted
+    /// facts depend on the models, so a cache of facts keys on this (`store::fingerprint`).
+    pub sources: Vec<(String, String)>,
 }
 
 /// The built-in model files, compiled in so the binary works with nothing beside it.
@@ -96,6 +99,11 @@ impl Models {
                 ));
             }
         }
+        let digest = git2::Oid::hash_object(git2::ObjectType::Blob, text.as_bytes())
+            .map(|oid| oid.to_string())
+            // Hashing in memory does not fail; if it ever did, the whole text keys the cache.
+            .unwrap_or_else(|_| text.to_string());
+        self.sources.push((name.to_string(), digest));
         Ok(())
     }
 }

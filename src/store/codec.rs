@@ -1,0 +1,205 @@
+//! The fact codec: [`FileFacts`] <-> bytes, for the content cache and the repository index.
+//!
+//! Format: MessagePack with named fields (`rmp_serde::to_vec_named`), then an 8-byte FNV-1a
+//! checksum of those bytes. MessagePack is self-describing, so the `skip_serializing_if` fields
+//! and the internally tagged enums (`#[serde(tag = "kind")]`) that `knockon facts` prints as JSON
+//! decode as they were written; a positional format (postcard, bincode) cannot read either. Over
+//! the benchmark corpus it decodes about twice as fast as JSON and is a third smaller (figures in
+//! the report of issue 12).
+//!
+//! Invariants: `decode(&encode(f)) == f` for every `f` (tested over every file of every
+//! scenario); `decode` never panics and never returns facts from bytes it did not write whole —
+//! a truncated, flipped or foreign byte string is a [`CodecError`], so a damaged cache entry is
+//! a miss and never a wrong answer. The bytes of one build are read only by the same build:
+//! [`fingerprint`] changes with the knockon version, this codec's version, the executable and
+//! the models, and every cache key holds it.
+
+use crate::extract::FileFacts;
+use crate::rules::models::Models;
+
+/// Bumped whenever the encoded form of [`FileFacts`] changes meaning without a version change.
+pub const CODEC_VERSION: u32 = 1;
+
+/// Length of the checksum that follows the MessagePack bytes.
+const CHECKSUM_LEN: usize = 8;
+
+/// Why bytes are not the facts of a file.
+#[derive(Debug, thiserror::Error)]
+pub enum CodecError {
+    #[error("cached facts are truncated ({0} bytes)")]
+    Truncated(usize),
+    #[error("cached facts fail their checksum")]
+    Checksum,
+    #[error("cached facts do not decode: {0}")]
+    Decode(#[from] rmp_serde::decode::Error),
+}
+
+/// The bytes of `facts`.
+pub fn encode(facts: &FileFacts) -> Vec<u8> {
+    // Serializing plain data into a Vec cannot fail: every type derives Serialize with string
+    // keys, and there is no writer error. Should it ever fail, the empty output is a Truncated
+    // error on decode, which the cache treats as a miss.
+    let mut bytes = rmp_serde::to_vec_named(facts).unwrap_or_default();
+    if bytes.is_empty() {
+        return bytes;
+    }
+    let sum = fnv1a(&bytes);
+    bytes.extend_from_slice(&sum.to_le_bytes());
+    bytes
+}
+
+/// The facts `bytes` encode, or why they do not.
+pub fn decode(bytes: &[u8]) -> Result<FileFacts, CodecError> {
+    if bytes.len() <= CHECKSUM_LEN {
+        return Err(CodecError::Truncated(bytes.len()));
+    }
+    let (body, sum) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
+    let mut expected = [0u8; CHECKSUM_LEN];
+    expected.copy_from_slice(sum);
+    if fnv1a(body) != u64::from_le_bytes(expected) {
+        return Err(CodecError::Checksum);
+    }
+    Ok(rmp_serde::from_slice(body)?)
+}
+
+/// What the facts of a file depend on besides its path and bytes: the knockon version, the
+/// codec version, the executable (so a rebuilt binary with changed extractors never reads the
+/// facts of the old one, even under the same version number) and every model file loaded, by
+/// name and content. A hex SHA-1; every cache key holds it.
+pub fn fingerprint(models: &Models) -> String {
+    let mut text = format!(
+        "knockon {}\ncodec {CODEC_VERSION}\nbuild {}\n",
+        env!("CARGO_PKG_VERSION"),
+        build_identity()
+    );
+    for (name, digest) in &models.sources {
+        text.push_str("model ");
+        text.push_str(name);
+        text.push(' ');
+        text.push_str(digest);
+        text.push('\n');
+    }
+    sha1_hex(text.as_bytes())
+}
+
+/// The running executable's path, size and modification time: a new build is a new identity.
+/// Empty when the executable cannot be inspected, so the version alone identifies the build.
+fn build_identity() -> String {
+    let Ok(exe) = std::env::current_exe() else {
+        return String::new();
+    };
+    let Ok(meta) = std::fs::metadata(&exe) else {
+        return String::new();
+    };
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{} {} {modified}", exe.display(), meta.len())
+}
+
+/// A hex SHA-1 of `bytes` (git's blob hash: git2 is already linked, and its ids are the keys
+/// of the rest of the cache).
+pub(crate) fn sha1_hex(bytes: &[u8]) -> String {
+    git2::Oid::hash_object(git2::ObjectType::Blob, bytes)
+        .map(|oid| oid.to_string())
+        // In-memory hashing does not fail; if it did, the text itself is a unique key.
+        .unwrap_or_else(|_| String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// FNV-1a, 64 bits: catches a damaged entry (a flipped or lost byte), not an adversary — the
+/// cache directory is the user's own.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in bytes {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract;
+    use crate::scenario::Scenario;
+
+    fn scenario_files() -> Vec<(String, String)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/scenarios");
+        let mut files = Vec::new();
+        let mut entries: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "scenario"))
+            .collect();
+        entries.sort();
+        for path in entries {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let scenario = Scenario::parse(&text)
+                .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.message));
+            for repo in &scenario.repos {
+                for (name, content) in repo.base.iter().chain(&repo.head) {
+                    files.push((name.clone(), content.clone()));
+                }
+            }
+        }
+        files
+    }
+
+    #[test]
+    fn every_scenario_file_round_trips() {
+        let models = Models::builtin().unwrap();
+        let files = scenario_files();
+        let mut decoded = 0;
+        let mut skip_fields_seen = false;
+        for (name, content) in &files {
+            let Some(facts) = extract::extract(name, content.as_bytes(), &models) else {
+                continue;
+            };
+            skip_fields_seen |= !facts.deployments.is_empty() || !facts.params.is_empty();
+            let bytes = encode(&facts);
+            let back = decode(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(back, facts, "{name}");
+            decoded += 1;
+        }
+        assert!(decoded > 300, "only {decoded} scenario files extracted");
+        assert!(skip_fields_seen, "no file exercised the optional fields");
+    }
+
+    #[test]
+    fn damaged_bytes_are_errors_not_facts() {
+        let models = Models::builtin().unwrap();
+        let facts = extract::extract(
+            "job.sh",
+            b"#!/bin/bash\nOUT=/srv/out\nrm -rf \"$OUT\"/*.csv\n",
+            &models,
+        )
+        .unwrap();
+        let bytes = encode(&facts);
+        assert!(matches!(decode(&[]), Err(CodecError::Truncated(0))));
+        assert!(decode(&bytes[..bytes.len() / 2]).is_err());
+        for i in [0, bytes.len() / 3, bytes.len() - 1] {
+            let mut flipped = bytes.clone();
+            flipped[i] ^= 0x20;
+            assert!(decode(&flipped).is_err(), "flip at {i} decoded");
+        }
+        assert!(decode(b"garbage bytes, not a cache entry").is_err());
+    }
+
+    #[test]
+    fn fingerprint_follows_the_models() {
+        let builtin = Models::builtin().unwrap();
+        assert_eq!(fingerprint(&builtin), fingerprint(&builtin.clone()));
+        let mut more = builtin.clone();
+        more.load_file(
+            "extra.toml",
+            "schema = 1\nlanguage = \"bash\"\n[[command]]\nnames = [\"mytool\"]\n\
+             operands = [{ select = \"all\", mode = \"read\" }]\n",
+        )
+        .unwrap_or_else(|e| panic!("{}", e));
+        assert_ne!(fingerprint(&builtin), fingerprint(&more));
+        assert_eq!(fingerprint(&builtin).len(), 40);
+    }
+}
