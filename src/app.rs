@@ -3,7 +3,7 @@
 //! (reading the diff, choosing the format, the exit code).
 
 use crate::change;
-use crate::cli::{CheckArgs, Cli, Command, FactsArgs, FailOn, WhoArgs, WhoFormat};
+use crate::cli::{CheckArgs, Cli, Command, FactsArgs, FailOn, IndexArgs, WhoArgs, WhoFormat};
 use crate::config::Config;
 use crate::error::Error;
 use crate::exit_codes;
@@ -50,7 +50,31 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Check(args) => run_check(args),
         Command::Who(args) => run_who(args),
         Command::Facts(args) => run_facts(args),
+        Command::Index(args) => run_index(args),
     }
+}
+
+fn run_index(args: &IndexArgs) -> anyhow::Result<Outcome> {
+    let dirs = if args.dirs.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.dirs.clone()
+    };
+    let (models, _) = load_rules(&args.rules)?;
+    let output = match (&args.out, &args.index, args.publish) {
+        (Some(out), _, _) => crate::index::write_file(out, &dirs, &models)?,
+        (None, Some(target), true) => crate::index::publish(target, &dirs, &models)?,
+        _ => {
+            return Err(Error::Usage(
+                "give --out FILE, or --publish with --index FILE|URL (or KNOCKON_INDEX)".into(),
+            )
+            .into());
+        }
+    };
+    Ok(Outcome {
+        output,
+        exit_code: exit_codes::CLEAN,
+    })
 }
 
 fn run_facts(args: &FactsArgs) -> anyhow::Result<Outcome> {
@@ -305,7 +329,11 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<Outcome> {
         no_generic: args.no_generic,
     };
     let setup = setup(&request)?;
-    let report = check_with(&request, &setup)?;
+    let mut index = match &args.index {
+        Some(target) => Some(crate::index::Index::open(target).map_err(Error::from)?),
+        None => None,
+    };
+    let report = check_indexed(&request, &setup, index.as_mut())?;
     let color = args.color.enabled(
         std::io::IsTerminal::is_terminal(&std::io::stdout()),
         std::env::var_os("NO_COLOR").as_deref(),
@@ -434,6 +462,16 @@ pub fn setup(request: &CheckRequest) -> Result<Setup, Error> {
 
 /// [`check`] with the setup already read (the caller renders with the same rules).
 pub fn check_with(request: &CheckRequest, setup: &Setup) -> Result<Report, Error> {
+    check_indexed(request, setup, None)
+}
+
+/// [`check_with`], taking the repositories the change can involve that are neither the changed
+/// one nor checked out as context from `index`.
+pub fn check_indexed(
+    request: &CheckRequest,
+    setup: &Setup,
+    index: Option<&mut crate::index::Index>,
+) -> Result<Report, Error> {
     let config = &setup.config;
     let generic = !request.no_generic && config.generic;
     let select = |path: &str, bytes: &[u8]| {
@@ -450,10 +488,29 @@ pub fn check_with(request: &CheckRequest, setup: &Setup) -> Result<Report, Error
         request.context.clone()
     };
     let workspace = load::load_workspace(&request.repo, &request.change, &context, &select)?;
-    let facts = extract_workspace(&workspace, &setup.models);
+    let mut facts = extract_workspace(&workspace, &setup.models);
     let env = config.env.clone();
-    let head_world = resolve::resolve(&facts.head_world(), &env);
-    let base_world = resolve::resolve(&facts.base_world(), &env);
+    let mut head_world = resolve::resolve(&facts.head_world(), &env);
+    let mut base_world = resolve::resolve(&facts.base_world(), &env);
+    let indexed = match index {
+        Some(index) => {
+            let side = crate::index::build::CheckSide {
+                changed: &facts.changed_name,
+                worlds: [&base_world, &head_world],
+                changed_files: [&facts.base, &facts.head],
+                context: &facts.context,
+            };
+            let keep = |path: &str, is_generic: bool| !config.excludes(path) && (generic || !is_generic);
+            let indexed = crate::index::build::from_index(index, &side, &setup.models, &keep)?;
+            if !indexed.repos.is_empty() {
+                facts.context.extend(indexed.repos.iter().cloned());
+                head_world = resolve::resolve(&facts.head_world(), &env);
+                base_world = resolve::resolve(&facts.base_world(), &env);
+            }
+            indexed
+        }
+        None => crate::index::build::Indexed::default(),
+    };
     let changed_name = &workspace.changed.name;
     let changed_lines = &workspace.changed.changed_lines;
     let of_changed = |r: &Resolved| -> Vec<resolve::Access> {
@@ -513,16 +570,33 @@ pub fn check_with(request: &CheckRequest, setup: &Setup) -> Result<Report, Error
         line: 1,
         message: w.message.clone(),
     }));
+    warnings.extend(indexed.stale.iter().map(|repo| ReportWarning {
+        repo: repo.clone(),
+        path: String::new(),
+        line: 1,
+        message: "indexed with other models than this run's; its facts may differ from what \
+                  this run extracts (re-index it)"
+            .to_string(),
+    }));
+    let mut files_skipped = workspace.skipped;
+    for (total, more) in [
+        (&mut files_skipped.binary, indexed.skipped.binary),
+        (&mut files_skipped.vendored, indexed.skipped.vendored),
+        (&mut files_skipped.oversized, indexed.skipped.oversized),
+        (&mut files_skipped.unreadable, indexed.skipped.unreadable),
+    ] {
+        *total += more;
+    }
     let stats = Stats {
         change: workspace.changed.description.clone(),
-        repositories: 1 + workspace.context.len(),
+        repositories: 1 + facts.context.len(),
         files_analysed: facts.files_analysed(),
-        files_skipped: workspace.skipped,
+        files_skipped,
         accesses: head_world.accesses.len(),
         jobs: head_world.jobs.len(),
     };
     let graph = Graph::build(head_world);
-    let excerpts = |site: &Site, version: Version| excerpt(&workspace, site, version);
+    let excerpts = |site: &Site, version: Version| excerpt(&workspace, &indexed, site, version);
     let findings = impact::evaluate(&deltas, &graph, &setup.rules, &excerpts);
     let read_line = |location: &Location, changed: bool, line: u32| {
         let site = Site {
@@ -531,9 +605,9 @@ pub fn check_with(request: &CheckRequest, setup: &Setup) -> Result<Report, Error
             line,
         };
         // A removed access's change site is in the base version; every other site is at head.
-        excerpt(&workspace, &site, Version::Head).or_else(|| {
+        excerpt(&workspace, &indexed, &site, Version::Head).or_else(|| {
             changed
-                .then(|| excerpt(&workspace, &site, Version::Base))
+                .then(|| excerpt(&workspace, &indexed, &site, Version::Base))
                 .flatten()
         })
     };
@@ -586,18 +660,26 @@ fn collect_warnings(
     out
 }
 
-fn excerpt(workspace: &Workspace, site: &Site, version: Version) -> Option<String> {
+fn excerpt(
+    workspace: &Workspace,
+    indexed: &crate::index::build::Indexed,
+    site: &Site,
+    version: Version,
+) -> Option<String> {
     let snapshot: &Snapshot = if site.repo == workspace.changed.name {
         match version {
             Version::Base => &workspace.changed.base,
             Version::Head => &workspace.changed.head,
         }
     } else {
-        &workspace
-            .context
-            .iter()
-            .find(|c| c.name == site.repo)?
-            .snapshot
+        match workspace.context.iter().find(|c| c.name == site.repo) {
+            Some(context) => &context.snapshot,
+            None => {
+                // An indexed repository: the lines stored with its facts.
+                let lines = indexed.lines.get(&(site.repo.clone(), site.path.clone()))?;
+                return lines.get(&site.line).cloned();
+            }
+        }
     };
     snapshot.files.get(&site.path)?.line(site.line)
 }

@@ -242,3 +242,79 @@ pub(crate) fn probe_prefixes(probes: &[Key]) -> BTreeMap<keys::KeyKind, BTreeSet
     }
     out
 }
+
+/// `knockon index DIR... --out FILE`: a new index file holding exactly these repositories.
+/// Written beside FILE and renamed over it, so a reader never sees half an index.
+pub fn write_file(
+    out: &Path,
+    dirs: &[std::path::PathBuf],
+    models: &crate::rules::models::Models,
+) -> Result<String, crate::error::Error> {
+    let entries = build::index_directories(dirs, models)?;
+    let partial = out.with_extension("partial");
+    let fail = |reason: String| IndexError::Open {
+        target: out.display().to_string(),
+        reason,
+    };
+    if partial.exists() {
+        std::fs::remove_file(&partial).map_err(|e| fail(e.to_string()))?;
+    }
+    {
+        let mut index = Index::File(sqlite::FileIndex::open(&partial)?);
+        for entry in &entries {
+            index.publish(entry)?;
+        }
+    }
+    std::fs::rename(&partial, out).map_err(|e| fail(e.to_string()))?;
+    Ok(summary(&entries, &vec![Published::Added; entries.len()], &out.display().to_string()))
+}
+
+/// `knockon index DIR... --publish --index TARGET`: adds or replaces each repository.
+pub fn publish(
+    target: &str,
+    dirs: &[std::path::PathBuf],
+    models: &crate::rules::models::Models,
+) -> Result<String, crate::error::Error> {
+    let entries = build::index_directories(dirs, models)?;
+    let mut index = Index::open(target)?;
+    let mut results = Vec::new();
+    for entry in &entries {
+        results.push(index.publish(entry)?);
+    }
+    let shown = if is_postgres(target) {
+        "the shared index".to_string()
+    } else {
+        target.to_string()
+    };
+    Ok(summary(&entries, &results, &shown))
+}
+
+/// One line per repository: what was stored where.
+fn summary(entries: &[RepoEntry], results: &[Published], target: &str) -> String {
+    let mut out = String::new();
+    for (entry, result) in entries.iter().zip(results) {
+        let commit = if entry.commit.is_empty() {
+            "no commit".to_string()
+        } else {
+            entry.commit.chars().take(12).collect()
+        };
+        let what = match result {
+            Published::Added => "added".to_string(),
+            Published::Replaced { previous } => {
+                format!("replaced {}", previous.chars().take(12).collect::<String>())
+            }
+            Published::Unchanged => "already indexed, unchanged".to_string(),
+            Published::Older { stored } => format!(
+                "not published: the index holds a newer commit ({})",
+                stored.chars().take(12).collect::<String>()
+            ),
+        };
+        out.push_str(&format!(
+            "{} at {commit}: {} files, {} keys — {what} ({target})\n",
+            crate::error::escape_controls(&entry.name),
+            entry.files.len(),
+            entry.keys.len(),
+        ));
+    }
+    out
+}

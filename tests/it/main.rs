@@ -6,6 +6,7 @@ mod ci_examples;
 mod cli;
 mod config;
 mod hostile;
+mod index;
 mod injection;
 mod load_input;
 mod reports;
