@@ -31,6 +31,9 @@ pub enum KeyKind {
     Secret,
     /// A queue, topic, routing key, stream or task name.
     Queue,
+    /// A program a deployment runs (`program:celery -A proj worker`, `image:myorg/worker`):
+    /// deployments of the same program are compared with each other.
+    Deploy,
     /// A name a launch can find one of the repository's files by.
     File,
     /// A name the repository's launches look for in other repositories.
@@ -38,11 +41,12 @@ pub enum KeyKind {
 }
 
 impl KeyKind {
-    pub const ALL: [KeyKind; 6] = [
+    pub const ALL: [KeyKind; 7] = [
         KeyKind::Path,
         KeyKind::Env,
         KeyKind::Secret,
         KeyKind::Queue,
+        KeyKind::Deploy,
         KeyKind::File,
         KeyKind::Run,
     ];
@@ -53,6 +57,7 @@ impl KeyKind {
             KeyKind::Env => "env",
             KeyKind::Secret => "secret",
             KeyKind::Queue => "queue",
+            KeyKind::Deploy => "deploy",
             KeyKind::File => "file",
             KeyKind::Run => "run",
         }
@@ -64,7 +69,7 @@ impl KeyKind {
 
     /// Program keys match by equality only; resource keys by prefix either way.
     pub fn by_prefix(self) -> bool {
-        !matches!(self, KeyKind::File | KeyKind::Run)
+        !matches!(self, KeyKind::Deploy | KeyKind::File | KeyKind::Run)
     }
 }
 
@@ -183,11 +188,27 @@ pub fn repo_keys(
             );
         }
     }
+    for deployed in resolved.deployments.iter().filter(|d| d.repo == repo) {
+        out.extend(deploy_key(&deployed.fact));
+    }
     for (path, facts) in files {
         out.extend(file_keys(path, facts));
     }
     out.extend(run_tails.iter().flat_map(|tail| tail_keys(tail)));
     out
+}
+
+/// What identifies a deployment's program for comparing it with other deployments
+/// (`DeploymentFact::same_program`: the same known command, or the same image run as built).
+fn deploy_key(fact: &crate::extract::formats::deploy::DeploymentFact) -> Option<Key> {
+    use crate::extract::formats::deploy::Program;
+    match (&fact.program, &fact.image) {
+        (Program::Known(program), _) => Some(Key::new(KeyKind::Deploy, format!("program:{program}"), true)),
+        (Program::ImageDefault, Some(image)) => {
+            Some(Key::new(KeyKind::Deploy, format!("image:{image}"), true))
+        }
+        _ => None,
+    }
 }
 
 /// What a file can be found by, and what it looks for, from its own facts.
