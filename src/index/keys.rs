@@ -245,26 +245,35 @@ fn file_keys(path: &str, facts: &FileFacts) -> Vec<Key> {
             RunTarget::Program { name } => out.extend(program_keys(name)),
         }
     }
-    // A setting that names a path (`TICKER_DIR=/data/ticker`) decides what the launched
-    // program's paths are, wherever that program lives.
+    // A setting (`TICKER_DIR=/data/ticker`, `QUEUE_NAME: jobs`) decides what the launched
+    // program's paths and names are, wherever that program lives: its value starts them.
     for access in &facts.accesses {
         if let RawResource::Env(target) = &access.resource
             && access.mode == Mode::Set
             && let Some(value) = &target.value
             && let Some(text) = literal_start(value)
-            && (text.starts_with('/') || text.contains("://"))
         {
-            out.push(Key::new(KeyKind::Path, text.to_lowercase(), false));
+            out.extend(value_keys(&text));
         }
     }
     for schedule in &facts.schedules {
         for (_, value) in &schedule.env {
-            if value.starts_with('/') || value.contains("://") {
-                out.push(prefix_key(KeyKind::Path, value, true));
-            }
+            out.extend(value_keys(value));
         }
     }
     out
+}
+
+/// The keys of a value a launcher sets: the start of a path, a queue or a secret id that a
+/// program may build from it.
+fn value_keys(value: &str) -> Vec<Key> {
+    if value.trim().is_empty() {
+        return Vec::new();
+    }
+    [KeyKind::Path, KeyKind::Queue, KeyKind::Secret]
+        .into_iter()
+        .map(|kind| prefix_key(kind, value, true))
+        .collect()
 }
 
 /// The keys of a Python module's files (`a.b.c`: `b/c.py`, `c/__main__.py`, `c/__init__.py`),

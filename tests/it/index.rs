@@ -15,6 +15,10 @@ fn scenarios() -> Vec<(String, Scenario)> {
         .flatten()
         .filter(|e| e.path().extension().is_some_and(|x| x == "scenario"))
         .collect();
+    // KNOCKON_IT_SCENARIO=name narrows the runs to one scenario while investigating.
+    if let Ok(only) = std::env::var("KNOCKON_IT_SCENARIO") {
+        entries.retain(|e| e.file_name().to_string_lossy().contains(&only));
+    }
     entries.sort_by_key(|e| e.file_name());
     entries
         .into_iter()
