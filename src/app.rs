@@ -500,7 +500,8 @@ pub fn check_indexed(
                 changed_files: [&facts.base, &facts.head],
                 context: &facts.context,
             };
-            let keep = |path: &str, is_generic: bool| !config.excludes(path) && (generic || !is_generic);
+            let keep =
+                |path: &str, is_generic: bool| !config.excludes(path) && (generic || !is_generic);
             let indexed = crate::index::build::from_index(index, &side, &setup.models, &keep)?;
             if !indexed.repos.is_empty() {
                 facts.context.extend(indexed.repos.iter().cloned());
@@ -570,13 +571,15 @@ pub fn check_indexed(
         line: 1,
         message: w.message.clone(),
     }));
-    warnings.extend(indexed.stale.iter().map(|repo| ReportWarning {
-        repo: repo.clone(),
-        path: String::new(),
-        line: 1,
-        message: "indexed with other models than this run's; its facts may differ from what \
+    warnings.extend(indexed.stale.iter().map(|repo| {
+        ReportWarning {
+            repo: repo.clone(),
+            path: String::new(),
+            line: 1,
+            message: "indexed with other models than this run's; its facts may differ from what \
                   this run extracts (re-index it)"
-            .to_string(),
+                .to_string(),
+        }
     }));
     let mut files_skipped = workspace.skipped;
     for (total, more) in [
@@ -594,6 +597,7 @@ pub fn check_indexed(
         files_skipped,
         accesses: head_world.accesses.len(),
         jobs: head_world.jobs.len(),
+        index: indexed.stats(),
     };
     let graph = Graph::build(head_world);
     let excerpts = |site: &Site, version: Version| excerpt(&workspace, &indexed, site, version);

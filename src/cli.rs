@@ -46,7 +46,12 @@ pub struct IndexArgs {
     #[arg(long, requires = "index")]
     pub publish: bool,
     /// The index to publish to: a file, or `postgres://user@host/db`.
-    #[arg(long, value_name = "FILE|URL", env = "KNOCKON_INDEX", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "FILE|URL",
+        env = "KNOCKON_INDEX",
+        hide_env_values = true
+    )]
     pub index: Option<String>,
     /// A directory of model and rule files that add to or override the built-in ones (repeatable).
     #[arg(long = "rules", value_name = "DIR")]
@@ -113,7 +118,12 @@ pub struct CheckArgs {
     /// An index of other repositories (`knockon index`): a file, or `postgres://user@host/db`.
     /// Every indexed repository the change can involve is used, unless it is the changed
     /// repository or given with --context (a checkout wins).
-    #[arg(long, value_name = "FILE|URL", env = "KNOCKON_INDEX", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "FILE|URL",
+        env = "KNOCKON_INDEX",
+        hide_env_values = true
+    )]
     pub index: Option<String>,
     /// A directory of model and rule files that add to or override the built-in ones (repeatable).
     #[arg(long = "rules", value_name = "DIR")]

@@ -18,12 +18,16 @@ pub const KNOCKON_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Reads, extracts and resolves the directories (together, as a check would with all of them
 /// as context) and returns one entry per repository, named as a check names them.
-pub fn index_directories(dirs: &[PathBuf], models: &Models) -> Result<Vec<RepoEntry>, crate::error::Error> {
+pub fn index_directories(
+    dirs: &[PathBuf],
+    models: &Models,
+) -> Result<Vec<RepoEntry>, crate::error::Error> {
     let select = |path: &str, bytes: &[u8]| Language::detect(path, bytes).is_some();
     let mut loaded = Vec::new();
     let mut taken: Vec<(String, PathBuf)> = Vec::new();
     for dir in dirs {
-        let (mut repos, skipped) = load::load_directories(std::slice::from_ref(dir), &taken, &select)?;
+        let (mut repos, skipped) =
+            load::load_directories(std::slice::from_ref(dir), &taken, &select)?;
         if let Some(repo) = repos.pop() {
             taken.push((repo.name.clone(), repo.root.clone()));
             loaded.push((repo, skipped));
@@ -86,7 +90,12 @@ pub fn index_directories(dirs: &[PathBuf], models: &Models) -> Result<Vec<RepoEn
             .map(|(_, t)| t.clone())
             .collect();
         let mut keys = keys::repo_keys(&alone, &repo.name, &facts.files, &repo_tails);
-        keys.extend(keys::repo_keys(&joint, &repo.name, &facts.files, &repo_tails));
+        keys.extend(keys::repo_keys(
+            &joint,
+            &repo.name,
+            &facts.files,
+            &repo_tails,
+        ));
         let (commit, commit_time) = head_commit(&repo.root);
         out.push(RepoEntry {
             name: repo.name.clone(),
@@ -159,6 +168,19 @@ pub struct Indexed {
     /// what this run would extract.
     pub stale: Vec<String>,
     pub selection: Selection,
+    /// An index was given.
+    pub used: bool,
+}
+
+impl Indexed {
+    /// The report's account of the index's use; `None` when no index was given.
+    pub fn stats(&self) -> Option<crate::report::IndexStats> {
+        self.used.then(|| crate::report::IndexStats {
+            repositories: self.repos.iter().map(|r| r.name.clone()).collect(),
+            rows_read: self.selection.rows_read,
+            selection_rounds: self.selection.rounds,
+        })
+    }
 }
 
 /// What the check has read itself, from which the probes are made.
@@ -215,7 +237,10 @@ pub fn from_index(
     excluded.insert(side.changed.to_string());
     let selection = index.read(|reader| select::select(reader, &probes, &excluded))?;
     let fingerprint = crate::store::codec::fingerprint(models);
-    let mut out = Indexed::default();
+    let mut out = Indexed {
+        used: true,
+        ..Indexed::default()
+    };
     for entry in &selection.repos {
         if entry.models != fingerprint {
             out.stale.push(entry.name.clone());
@@ -226,10 +251,8 @@ pub fn from_index(
                 continue;
             }
             files.insert(file.path.clone(), Arc::clone(&file.facts));
-            out.lines.insert(
-                (entry.name.clone(), file.path.clone()),
-                file.lines.clone(),
-            );
+            out.lines
+                .insert((entry.name.clone(), file.path.clone()), file.lines.clone());
         }
         out.skipped.binary += entry.skipped.binary;
         out.skipped.vendored += entry.skipped.vendored;

@@ -203,7 +203,11 @@ pub fn repo_keys(
 fn deploy_key(fact: &crate::extract::formats::deploy::DeploymentFact) -> Option<Key> {
     use crate::extract::formats::deploy::Program;
     match (&fact.program, &fact.image) {
-        (Program::Known(program), _) => Some(Key::new(KeyKind::Deploy, format!("program:{program}"), true)),
+        (Program::Known(program), _) => Some(Key::new(
+            KeyKind::Deploy,
+            format!("program:{program}"),
+            true,
+        )),
         (Program::ImageDefault, Some(image)) => {
             Some(Key::new(KeyKind::Deploy, format!("image:{image}"), true))
         }
@@ -222,7 +226,10 @@ fn file_keys(path: &str, facts: &FileFacts) -> Vec<Key> {
             out.push(Key::new(KeyKind::File, two, true));
         }
         if last.rsplit_once('.').is_some_and(|(_, ext)| {
-            matches!(ext, "service" | "timer" | "path" | "socket" | "target" | "mount")
+            matches!(
+                ext,
+                "service" | "timer" | "path" | "socket" | "target" | "mount"
+            )
         }) {
             out.push(Key::new(KeyKind::File, format!("unit:{last}"), true));
         }
@@ -241,7 +248,9 @@ fn file_keys(path: &str, facts: &FileFacts) -> Vec<Key> {
         match &run.target {
             RunTarget::Path { .. } | RunTarget::Image { .. } => {}
             RunTarget::PythonModule { module } => out.extend(module_keys(KeyKind::Run, module)),
-            RunTarget::Unit { name } => out.push(Key::new(KeyKind::Run, format!("unit:{name}"), true)),
+            RunTarget::Unit { name } => {
+                out.push(Key::new(KeyKind::Run, format!("unit:{name}"), true))
+            }
             RunTarget::Program { name } => out.extend(program_keys(name)),
         }
     }
@@ -305,7 +314,11 @@ pub fn tail_keys(tail: &str) -> Vec<Key> {
         out.extend(program_keys(name));
     }
     if tail.starts_with('/') {
-        out.push(Key::new(KeyKind::Run, format!("path:{}", tail.to_lowercase()), true));
+        out.push(Key::new(
+            KeyKind::Run,
+            format!("path:{}", tail.to_lowercase()),
+            true,
+        ));
     }
     out
 }
@@ -401,7 +414,10 @@ mod tests {
         assert!(keys.contains(&"bin/cleanup.sh".to_string()));
         assert!(keys.contains(&"path:/opt/ops/bin/cleanup.sh".to_string()));
         assert!(keys.contains(&"program:cleanup.sh".to_string()));
-        let keys: Vec<String> = tail_keys("/cleanup.sh").into_iter().map(|k| k.key).collect();
+        let keys: Vec<String> = tail_keys("/cleanup.sh")
+            .into_iter()
+            .map(|k| k.key)
+            .collect();
         assert!(keys.contains(&"cleanup.sh".to_string()));
     }
 }

@@ -45,7 +45,9 @@ pub enum IndexError {
         found: i64,
         known: i64,
     },
-    #[error("index {target}: repository {repo}, file {path}: stored facts cannot be read ({reason}); re-index it")]
+    #[error(
+        "index {target}: repository {repo}, file {path}: stored facts cannot be read ({reason}); re-index it"
+    )]
     Corrupt {
         target: String,
         repo: String,
@@ -89,11 +91,15 @@ pub struct RepoEntry {
 pub enum Published {
     Added,
     /// An older commit (or another knockon/models version) was replaced.
-    Replaced { previous: String },
+    Replaced {
+        previous: String,
+    },
     /// The same commit with the same knockon and models is already there.
     Unchanged,
     /// The index holds a newer commit; nothing was written.
-    Older { stored: String },
+    Older {
+        stored: String,
+    },
 }
 
 /// How many rows each table holds and how many a check read.
@@ -266,7 +272,11 @@ pub fn write_file(
         }
     }
     std::fs::rename(&partial, out).map_err(|e| fail(e.to_string()))?;
-    Ok(summary(&entries, &vec![Published::Added; entries.len()], &out.display().to_string()))
+    Ok(summary(
+        &entries,
+        &vec![Published::Added; entries.len()],
+        &out.display().to_string(),
+    ))
 }
 
 /// `knockon index DIR... --publish --index TARGET`: adds or replaces each repository.

@@ -59,7 +59,10 @@ impl PgIndex {
                 known: schema::VERSION,
             });
         }
-        for sql in schema::POSTGRES.iter().skip(usize::try_from(found).unwrap_or(0)) {
+        for sql in schema::POSTGRES
+            .iter()
+            .skip(usize::try_from(found).unwrap_or(0))
+        {
             tx.batch_execute(sql).map_err(fail)?;
         }
         if found == 0 {
@@ -69,8 +72,11 @@ impl PgIndex {
             )
             .map_err(fail)?;
         } else if found < schema::VERSION {
-            tx.execute("UPDATE knockon_schema SET version = $1", &[&schema::VERSION])
-                .map_err(fail)?;
+            tx.execute(
+                "UPDATE knockon_schema SET version = $1",
+                &[&schema::VERSION],
+            )
+            .map_err(fail)?;
         }
         tx.commit().map_err(fail)
     }
@@ -218,7 +224,8 @@ struct PgReader<'c> {
     read: RowCounts,
 }
 
-const KEY_COLUMNS: &str = "SELECT k.repo_id, r.name, k.kind, k.key, k.exact FROM keys k JOIN repos r ON r.id = k.repo_id";
+const KEY_COLUMNS: &str =
+    "SELECT k.repo_id, r.name, k.kind, k.key, k.exact FROM keys k JOIN repos r ON r.id = k.repo_id";
 
 impl PgReader<'_> {
     fn key_rows(

@@ -83,7 +83,8 @@ pub const POSTGRES: &[&str] = &["
 "];
 
 /// The table that records the schema version.
-pub const VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS knockon_schema (version BIGINT NOT NULL)";
+pub const VERSION_TABLE: &str =
+    "CREATE TABLE IF NOT EXISTS knockon_schema (version BIGINT NOT NULL)";
 
 #[cfg(test)]
 mod tests {

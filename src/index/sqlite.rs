@@ -60,7 +60,10 @@ impl FileIndex {
                 known: schema::VERSION,
             });
         }
-        for sql in schema::SQLITE.iter().skip(usize::try_from(found).unwrap_or(0)) {
+        for sql in schema::SQLITE
+            .iter()
+            .skip(usize::try_from(found).unwrap_or(0))
+        {
             tx.execute_batch(sql).map_err(fail)?;
         }
         if found == 0 {
@@ -225,7 +228,11 @@ impl SqliteReader<'_> {
         }
     }
 
-    fn key_rows(&mut self, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Vec<KeyRow>, IndexError> {
+    fn key_rows(
+        &mut self,
+        sql: &str,
+        params: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<KeyRow>, IndexError> {
         let rows = (|| {
             let mut stmt = self.tx.prepare_cached(sql)?;
             let rows = stmt.query_map(params, |r| {
@@ -254,7 +261,8 @@ impl SqliteReader<'_> {
     }
 }
 
-const KEY_COLUMNS: &str = "SELECT k.repo_id, r.name, k.kind, k.key, k.exact FROM keys k JOIN repos r ON r.id = k.repo_id";
+const KEY_COLUMNS: &str =
+    "SELECT k.repo_id, r.name, k.kind, k.key, k.exact FROM keys k JOIN repos r ON r.id = k.repo_id";
 
 impl Reader for SqliteReader<'_> {
     fn matching(&mut self, probes: &[Key]) -> Result<Vec<KeyRow>, IndexError> {
@@ -269,9 +277,7 @@ impl Reader for SqliteReader<'_> {
             // Binary comparison: every key that starts with the probe sorts between the probe
             // and the probe followed by the highest character.
             let upper = format!("{}\u{10FFFF}", probe.key);
-            let sql = format!(
-                "{KEY_COLUMNS} WHERE k.kind = ?1 AND k.key > ?2 AND k.key < ?3"
-            );
+            let sql = format!("{KEY_COLUMNS} WHERE k.kind = ?1 AND k.key > ?2 AND k.key < ?3");
             out.extend(self.key_rows(&sql, &[&probe.kind.as_str(), &probe.key, &upper])?);
         }
         Ok(out)

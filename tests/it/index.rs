@@ -43,10 +43,17 @@ fn check(built: &BuiltScenario, context: bool, index: Option<&str>, format: &str
     if let Some(index) = index {
         cmd.args(["--index", index]);
     }
-    cmd.args(["--format", format, "--base", &built.base, "--head", &built.head])
-        .env_remove("KNOCKON_INDEX")
-        .output()
-        .unwrap()
+    cmd.args([
+        "--format",
+        format,
+        "--base",
+        &built.base,
+        "--head",
+        &built.head,
+    ])
+    .env_remove("KNOCKON_INDEX")
+    .output()
+    .unwrap()
 }
 
 fn findings(output: &Output) -> Value {
@@ -101,7 +108,9 @@ fn compare(name: &str, built: &BuiltScenario, target: &str, failures: &mut Vec<S
     }
     let (a, b) = (findings(&plain), findings(&indexed));
     if a != b {
-        failures.push(format!("{name}: findings differ\nchecked out: {a:#}\nindexed: {b:#}"));
+        failures.push(format!(
+            "{name}: findings differ\nchecked out: {a:#}\nindexed: {b:#}"
+        ));
         return;
     }
     let (a, b) = (
@@ -109,7 +118,9 @@ fn compare(name: &str, built: &BuiltScenario, target: &str, failures: &mut Vec<S
         text_body(&check(built, false, Some(target), "text")),
     );
     if a != b {
-        failures.push(format!("{name}: text reports differ\nchecked out:\n{a}\nindexed:\n{b}"));
+        failures.push(format!(
+            "{name}: text reports differ\nchecked out:\n{a}\nindexed:\n{b}"
+        ));
     }
 }
 
@@ -128,7 +139,10 @@ fn every_scenario_finds_the_same_from_an_index_file_as_from_checkouts() {
         index(&["--out", file.to_str().unwrap()], &built.context);
         compare(&name, &built, file.to_str().unwrap(), &mut failures);
     }
-    assert!(with_findings >= 30, "only {with_findings} scenarios with findings and context");
+    assert!(
+        with_findings >= 30,
+        "only {with_findings} scenarios with findings and context"
+    );
     assert!(
         failures.is_empty(),
         "{} scenario(s) differ:\n\n{}",
@@ -175,7 +189,10 @@ fn every_scenario_finds_the_same_from_postgres_published_one_repository_at_a_tim
         let target = fresh_schema(&url, &format!("knockon_it_scenario_{i}"));
         // As each repository's own CI would: one publish per repository, alone.
         for context in &built.context {
-            index(&["--publish", "--index", &target], std::slice::from_ref(context));
+            index(
+                &["--publish", "--index", &target],
+                std::slice::from_ref(context),
+            );
         }
         compare(&name, &built, &target, &mut failures);
     }
@@ -241,7 +258,10 @@ fn assert_publishing_is_idempotent_and_newest_wins(target: &str, root: &Path) {
     repo.reset(first.as_object(), git2::ResetType::Hard, None)
         .unwrap();
     let out = publish(target, &dir);
-    assert!(out.contains("not published: the index holds a newer commit"), "{out}");
+    assert!(
+        out.contains("not published: the index holds a newer commit"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -272,10 +292,17 @@ fn concurrent_postgres_publishers_never_interleave_a_repository() {
         let dir = root.path().join(format!("c{n}")).join("shared-jobs");
         std::fs::create_dir_all(&dir).unwrap();
         let files: Vec<(String, String)> = (0..=n)
-            .map(|i| (format!("bin/job{i}.sh"), format!("rm -f /data/job{i}/*.tmp\n")))
+            .map(|i| {
+                (
+                    format!("bin/job{i}.sh"),
+                    format!("rm -f /data/job{i}/*.tmp\n"),
+                )
+            })
             .collect();
-        let borrowed: Vec<(&str, &str)> =
-            files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let borrowed: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
         commit(&dir, &borrowed, 10_000 + n);
         dirs.push(dir);
     }
