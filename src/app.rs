@@ -330,6 +330,10 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<Outcome> {
     };
     let setup = setup(&request)?;
     let mut index = match &args.index {
+        // A check never creates an index: a mistyped file name is an error, not an empty index.
+        Some(target) if !crate::index::is_postgres(target) && !Path::new(target).is_file() => {
+            return Err(Error::Usage(format!("--index {target}: no such index file")).into());
+        }
         Some(target) => Some(crate::index::Index::open(target).map_err(Error::from)?),
         None => None,
     };
@@ -498,6 +502,7 @@ pub fn check_indexed(
                 changed: &facts.changed_name,
                 worlds: [&base_world, &head_world],
                 changed_files: [&facts.base, &facts.head],
+                changed_paths: &workspace.changed.changed_paths,
                 context: &facts.context,
             };
             let keep =

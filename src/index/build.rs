@@ -189,14 +189,19 @@ pub struct CheckSide<'a> {
     /// The changed repository at base and head, resolved with the context.
     pub worlds: [&'a resolve::Resolved; 2],
     pub changed_files: [&'a BTreeMap<String, Arc<FileFacts>>; 2],
+    /// Paths whose content differs between base and head.
+    pub changed_paths: &'a BTreeSet<String>,
     pub context: &'a [RepoFacts],
 }
 
-/// The probes of a change: every key of the changed repository at base and head, and the
-/// program keys of the context repositories.
+/// The probes of a change: the keys of what it touches in the changed repository (at base and
+/// head), and the program keys of the changed and the context repositories (what launches them,
+/// what they launch).
 pub fn probes(side: &CheckSide<'_>) -> BTreeSet<Key> {
-    let mut keys: BTreeSet<Key> = BTreeSet::new();
-    for (world, files) in side.worlds.iter().zip(side.changed_files) {
+    let [base, head] = side.worlds;
+    let mut keys = keys::change_keys(base, head, side.changed, side.changed_paths);
+    let empty = resolve::Resolved::default();
+    for files in side.changed_files {
         let repo = RepoFacts {
             name: side.changed.to_string(),
             files: files.clone(),
@@ -205,7 +210,11 @@ pub fn probes(side: &CheckSide<'_>) -> BTreeSet<Key> {
             .into_iter()
             .map(|(_, t)| t)
             .collect();
-        keys.extend(keys::repo_keys(world, side.changed, files, &tails));
+        keys.extend(
+            keys::repo_keys(&empty, side.changed, files, &tails)
+                .into_iter()
+                .filter(|k| matches!(k.kind, KeyKind::File | KeyKind::Run)),
+        );
     }
     let tails = resolve::run_tails(side.context);
     for (index, repo) in side.context.iter().enumerate() {

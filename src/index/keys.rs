@@ -31,6 +31,11 @@ pub enum KeyKind {
     Secret,
     /// A queue, topic, routing key, stream or task name.
     Queue,
+    /// The start of a value a launcher sets (`TICKER_DIR=/data/ticker`, `QUEUE_NAME: jobs`),
+    /// which the launched program may build a path, a queue or a secret id from. Matched by
+    /// path, queue and secret probes; never a probe itself (a common value such as
+    /// `SHELL=/bin/bash` would reach every launcher).
+    Value,
     /// A program a deployment runs (`program:celery -A proj worker`, `image:myorg/worker`):
     /// deployments of the same program are compared with each other.
     Deploy,
@@ -41,11 +46,12 @@ pub enum KeyKind {
 }
 
 impl KeyKind {
-    pub const ALL: [KeyKind; 7] = [
+    pub const ALL: [KeyKind; 8] = [
         KeyKind::Path,
         KeyKind::Env,
         KeyKind::Secret,
         KeyKind::Queue,
+        KeyKind::Value,
         KeyKind::Deploy,
         KeyKind::File,
         KeyKind::Run,
@@ -57,6 +63,7 @@ impl KeyKind {
             KeyKind::Env => "env",
             KeyKind::Secret => "secret",
             KeyKind::Queue => "queue",
+            KeyKind::Value => "value",
             KeyKind::Deploy => "deploy",
             KeyKind::File => "file",
             KeyKind::Run => "run",
@@ -198,6 +205,64 @@ pub fn repo_keys(
     out
 }
 
+/// The resource keys of what a change touches in `repo`: every access, signal target and
+/// deployment in a changed file, and every access elsewhere whose resource resolves differently
+/// at base and head (a changed setting that an unchanged script builds its paths from).
+pub fn change_keys(
+    base: &Resolved,
+    head: &Resolved,
+    repo: &str,
+    changed_paths: &BTreeSet<String>,
+) -> BTreeSet<Key> {
+    let shown = |world: &Resolved| -> BTreeSet<(String, String, String)> {
+        world
+            .accesses
+            .iter()
+            .filter(|a| a.site.repo == repo)
+            .map(|a| (a.site.path.clone(), a.mode.verb().to_string(), a.describe()))
+            .collect()
+    };
+    let (at_base, at_head) = (shown(base), shown(head));
+    let mut out = BTreeSet::new();
+    for (world, other) in [(base, &at_head), (head, &at_base)] {
+        for access in world.accesses.iter().filter(|a| a.site.repo == repo) {
+            let moved = !other.contains(&(
+                access.site.path.clone(),
+                access.mode.verb().to_string(),
+                access.describe(),
+            ));
+            if moved || changed_paths.contains(&access.site.path) {
+                out.extend(access_keys(access));
+            }
+        }
+        for send in world
+            .sends
+            .iter()
+            .filter(|s| s.site.repo == repo && changed_paths.contains(&s.site.path))
+        {
+            if let SendTarget::Signal {
+                pid_file: Some(set),
+                ..
+            } = &send.target
+            {
+                out.extend(
+                    set.patterns
+                        .iter()
+                        .map(|p| prefix_key(KeyKind::Path, p.base_display(), p.is_subtree())),
+                );
+            }
+        }
+        for deployed in world
+            .deployments
+            .iter()
+            .filter(|d| d.repo == repo && changed_paths.contains(&d.path))
+        {
+            out.extend(deploy_key(&deployed.fact));
+        }
+    }
+    out
+}
+
 /// What identifies a deployment's program for comparing it with other deployments
 /// (`DeploymentFact::same_program`: the same known command, or the same image run as built).
 fn deploy_key(fact: &crate::extract::formats::deploy::DeploymentFact) -> Option<Key> {
@@ -279,10 +344,7 @@ fn value_keys(value: &str) -> Vec<Key> {
     if value.trim().is_empty() {
         return Vec::new();
     }
-    [KeyKind::Path, KeyKind::Queue, KeyKind::Secret]
-        .into_iter()
-        .map(|kind| prefix_key(kind, value, true))
-        .collect()
+    vec![prefix_key(KeyKind::Value, value, true)]
 }
 
 /// The keys of a Python module's files (`a.b.c`: `b/c.py`, `c/__main__.py`, `c/__init__.py`),
@@ -365,7 +427,12 @@ pub fn probes_of<'k>(keys: impl IntoIterator<Item = &'k Key>) -> BTreeSet<Key> {
                     out.insert(Key::new(KeyKind::File, key.key.clone(), true));
                 }
             },
-            _ => {
+            KeyKind::Value => {}
+            KeyKind::Path | KeyKind::Queue | KeyKind::Secret => {
+                out.insert(key.clone());
+                out.insert(Key::new(KeyKind::Value, key.key.clone(), key.exact));
+            }
+            KeyKind::Env | KeyKind::Deploy => {
                 out.insert(key.clone());
             }
         }
@@ -403,6 +470,17 @@ mod tests {
         assert!(!env.matches(&whole_dir), "kinds never mix");
         let run = Key::new(KeyKind::File, "bin/x.sh", true);
         assert!(!run.matches(&Key::new(KeyKind::File, "bin/x.sh.bak", true)));
+    }
+
+    #[test]
+    fn launcher_values_are_found_by_resource_probes_but_probe_nothing() {
+        let value = value_keys("/data/ticker").remove(0);
+        let probes = probes_of([&Key::new(KeyKind::Path, "/data/ticker/ticker_", false)]);
+        assert!(probes.iter().any(|p| p.matches(&value)));
+        assert!(
+            probes_of([&value]).is_empty(),
+            "SHELL=/bin/bash would reach every launcher"
+        );
     }
 
     #[test]

@@ -343,6 +343,11 @@ fn a_bad_index_is_a_one_line_error_with_exit_code_2() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("junk.db"), "{stderr}");
+    let missing = root.path().join("missing.db");
+    let output = check(&built, false, Some(missing.to_str().unwrap()), "json");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no such index file"));
+    assert!(!missing.exists(), "a check never creates an index");
     let output = check(
         &built,
         false,
