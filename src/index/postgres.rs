@@ -11,7 +11,7 @@ use crate::load::SkipCounts;
 use postgres::{Client, NoTls};
 
 /// The advisory lock id that serialises migrations ("knockon" in ASCII).
-const MIGRATION_LOCK: i64 = 0x6b6e_6f63_6b6f_6e;
+const MIGRATION_LOCK: i64 = 0x006b_6e6f_636b_6f6e;
 
 pub struct PgIndex {
     client: Client,
