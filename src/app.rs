@@ -51,6 +51,9 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Who(args) => run_who(args),
         Command::Facts(args) => run_facts(args),
         Command::Index(args) => run_index(args),
+        Command::Rules(args) => crate::inventory::run_rules(args),
+        Command::Models(args) => crate::inventory::run_models(args),
+        Command::Graph(args) => crate::report::graph::run(args),
     }
 }
 
@@ -191,7 +194,7 @@ fn run_who(args: &WhoArgs) -> anyhow::Result<Outcome> {
 
 /// What `knockon who` asks about: a path glob, or a name of another kind (`env:NAME`,
 /// `secret:ID`, `queue:NAME`, each a glob).
-enum Query {
+pub(crate) enum Query {
     Path(crate::pattern::Pattern),
     Name {
         kind: crate::model::ResourceKind,
@@ -200,7 +203,7 @@ enum Query {
 }
 
 impl Query {
-    fn parse(text: &str) -> Query {
+    pub(crate) fn parse(text: &str) -> Query {
         use crate::model::ResourceKind;
         let named = |kind, rest: &str| Query::Name {
             kind,
@@ -217,7 +220,7 @@ impl Query {
         }
     }
 
-    fn matches(&self, access: &resolve::Access) -> bool {
+    pub(crate) fn matches(&self, access: &resolve::Access) -> bool {
         match self {
             Query::Path(query) => access
                 .resource
@@ -245,9 +248,13 @@ pub fn who(pattern: &str, dirs: &[PathBuf], rules_dirs: &[PathBuf]) -> Result<Au
     }
     let (models, _) = load_rules(rules_dirs)?;
     let select = |path: &str, bytes: &[u8]| Language::detect(path, bytes).is_some();
+    let load_timing = crate::timings::stage("load");
     let (repos, skipped) = load::load_directories(dirs, &[], &select)?;
+    drop(load_timing);
+    let extract_timing = crate::timings::stage("extract");
     let contents: Vec<&Snapshot> = repos.iter().map(|r| &r.snapshot).collect();
     let extracted = extract_snapshots(&contents, &models);
+    drop(extract_timing);
     let facts: Vec<RepoFacts> = repos
         .iter()
         .map(|r| RepoFacts {
@@ -256,7 +263,10 @@ pub fn who(pattern: &str, dirs: &[PathBuf], rules_dirs: &[PathBuf]) -> Result<Au
         })
         .collect();
     let files_analysed = facts.iter().map(|r| r.files.len()).sum();
+    let resolve_timing = crate::timings::stage("resolve");
     let resolved = resolve::resolve(&facts, &BTreeMap::new());
+    drop(resolve_timing);
+    let _select_timing = crate::timings::stage("select and describe");
     let query = Query::parse(pattern);
     let mut entries: Vec<AuditEntry> = resolved
         .accesses
@@ -290,6 +300,39 @@ pub fn who(pattern: &str, dirs: &[PathBuf], rules_dirs: &[PathBuf]) -> Result<Au
         repositories: repos.len(),
         files_analysed,
         files_skipped: skipped,
+    })
+}
+
+/// The repositories of `dirs` read, extracted and resolved together, for commands that show the
+/// whole world rather than a change (`knockon graph`); `who` reads the same way.
+pub struct World {
+    pub repos: Vec<load::ContextRepo>,
+    pub resolved: Resolved,
+    pub files_analysed: usize,
+    pub skipped: load::SkipCounts,
+}
+
+/// Reads `dirs` (any directories) as repositories and resolves them as one world.
+pub fn world(dirs: &[PathBuf], rules_dirs: &[PathBuf]) -> Result<World, Error> {
+    let (models, _) = load_rules(rules_dirs)?;
+    let select = |path: &str, bytes: &[u8]| Language::detect(path, bytes).is_some();
+    let (repos, skipped) = load::load_directories(dirs, &[], &select)?;
+    let contents: Vec<&Snapshot> = repos.iter().map(|r| &r.snapshot).collect();
+    let extracted = extract_snapshots(&contents, &models);
+    let facts: Vec<RepoFacts> = repos
+        .iter()
+        .map(|r| RepoFacts {
+            name: r.name.clone(),
+            files: facts_of(&r.snapshot, &extracted),
+        })
+        .collect();
+    let files_analysed = facts.iter().map(|r| r.files.len()).sum();
+    let resolved = resolve::resolve(&facts, &BTreeMap::new());
+    Ok(World {
+        repos,
+        resolved,
+        files_analysed,
+        skipped,
     })
 }
 
@@ -417,7 +460,7 @@ pub fn load_rules(dirs: &[PathBuf]) -> Result<(Models, ImpactRules), Error> {
     Ok((models, rules))
 }
 
-fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) {
+pub(crate) fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };

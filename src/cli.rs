@@ -31,6 +31,94 @@ pub enum Command {
     /// Store the extracted facts of whole repositories in an index (a SQLite file or a shared
     /// PostgreSQL database), so that `check --index` can use them without their checkouts.
     Index(IndexArgs),
+    /// List the impact rules (id, kind, severity, enabled, what each finds), with the
+    /// knockon.toml of the repository around --repo applied; `rules explain ID` documents one
+    /// and runs its examples.
+    Rules(RulesArgs),
+    /// List the API and command models: which calls and commands access which resource, in
+    /// which mode.
+    Models(ModelsArgs),
+    /// Draw the producer/consumer graph of repositories: units, resources and accesses with
+    /// their modes, schedules and triggers, filtered to what touches the selected resources.
+    Graph(GraphArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RulesArgs {
+    #[command(subcommand)]
+    pub action: Option<RulesAction>,
+    /// A directory of model and rule files that add to or override the built-in ones (repeatable).
+    #[arg(long = "rules", value_name = "DIR", global = true)]
+    pub rules: Vec<PathBuf>,
+    /// The repository whose knockon.toml (rule severities, rules turned off) applies; default:
+    /// the repository around the current directory, if any.
+    #[arg(long, value_name = "DIR", default_value = ".", global = true)]
+    pub repo: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Text, global = true)]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesAction {
+    /// Print a rule's documentation, severity, whether it is enabled, and its examples with the
+    /// finding the firing one produces.
+    Explain {
+        /// The rule's id (`knockon rules` lists them).
+        #[arg(value_name = "ID")]
+        id: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ModelsArgs {
+    /// Only the models of this language: python, bash, rust or config.
+    #[arg(long, value_name = "L")]
+    pub language: Option<String>,
+    /// A directory of model and rule files that add to or override the built-in ones (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+}
+
+/// Output formats of `knockon rules` and `knockon models`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GraphArgs {
+    /// Repositories (any directories) to draw; default: the current directory.
+    #[arg(value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Only what touches these resources (repeatable): a path glob (`/data/ticker/**`), or
+    /// `env:NAME`, `secret:ID`, `queue:NAME` (globs), as `knockon who` takes them.
+    #[arg(long = "resource", value_name = "GLOB")]
+    pub resources: Vec<String>,
+    /// Only accesses in this repository (repeatable; a repository is named by its directory's
+    /// basename).
+    #[arg(long = "repo", value_name = "NAME")]
+    pub repos: Vec<String>,
+    /// A directory of model and rule files that add to or override the built-in ones (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Output format: Graphviz DOT, Mermaid, JSON, or one self-contained HTML page (the drawn
+    /// graph and a table of accesses; no network needed to view it).
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+}
+
+/// Output formats of `knockon graph`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Dot,
+    Mermaid,
+    Json,
+    Html,
 }
 
 #[derive(Debug, clap::Args)]

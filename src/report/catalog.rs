@@ -51,6 +51,11 @@ pub fn fill_generic(template: &str) -> String {
         ("moved", ", which the change deleted or moved"),
         ("program", "the program"),
         ("setting", "a setting"),
+        ("waiter", "the waiting code"),
+        ("variable", "a variable"),
+        ("field", "a field"),
+        ("trigger", "a trigger"),
+        ("sent", "what it sends"),
     ] {
         out = out.replace(&format!("{{{name}}}"), words);
     }
@@ -145,7 +150,11 @@ mod tests {
         for rule in &rules.rules {
             let text = generic_title(rule) + &help_text(rule);
             assert!(
-                !text.contains("{producer}") && !text.contains("{counterpart"),
+                !text.contains("{producer}")
+                    && !text.contains("{counterpart")
+                    && !text.contains("{waiter}")
+                    && !text.contains("{field}")
+                    && !text.contains("{variable}"),
                 "{text}"
             );
         }

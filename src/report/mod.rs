@@ -14,6 +14,7 @@ pub mod audit;
 pub mod catalog;
 pub mod github;
 pub mod gitlab;
+pub mod graph;
 pub mod json;
 pub mod markdown;
 pub mod rdjson;

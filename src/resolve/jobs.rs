@@ -381,13 +381,9 @@ fn launches<'a>(
                     let mut i = 0;
                     while i < reaches.len() && reaches.len() < 256 {
                         let current = reaches[i];
-                        if let Some(f) = lookup.facts(current)
-                            && current.path.ends_with(".py")
-                        {
-                            for next in imported_modules(files, current, f) {
-                                if !reaches.contains(&next) {
-                                    reaches.push(next);
-                                }
+                        for next in files.imports_of(current) {
+                            if !reaches.contains(next) {
+                                reaches.push(*next);
                             }
                         }
                         i += 1;
@@ -508,8 +504,8 @@ fn build_edges<'a>(
                     }
                 }
             }
-            if path.ends_with(".py") {
-                for to in imported_modules(files, file, facts) {
+            {
+                for &to in files.imports_of(file) {
                     if to != file {
                         out.push(Edge {
                             to,
@@ -722,6 +718,14 @@ pub fn in_scope(facts: &FileFacts, scope: usize, ancestor: usize) -> bool {
 /// Every file of the world by its last path segment, for suffix matching.
 struct FileIndex<'a> {
     by_name: HashMap<&'a str, Vec<FileRef<'a>>>,
+    /// Every file of each repository under each of its path suffixes that starts at a segment
+    /// (`a/b/c.py` under `a/b/c.py`, `b/c.py` and `c.py`), so that a module or a script named
+    /// by a path tail is one lookup instead of a scan of every file with that base name (a
+    /// repository has hundreds of `__init__.py`).
+    by_tail: Vec<HashMap<&'a str, Vec<FileRef<'a>>>>,
+    /// The Python modules of the same repository each file imports, computed once: imports do
+    /// not depend on environments, which are iterated.
+    imports: HashMap<FileRef<'a>, Vec<FileRef<'a>>>,
     /// Programs the repositories' manifests declare, by command name: the files they run.
     programs: HashMap<&'a str, Vec<FileRef<'a>>>,
 }
@@ -729,17 +733,27 @@ struct FileIndex<'a> {
 impl<'a> FileIndex<'a> {
     fn new(lookup: &Lookup<'a>) -> FileIndex<'a> {
         let mut by_name: HashMap<&'a str, Vec<FileRef<'a>>> = HashMap::new();
+        let mut by_tail: Vec<HashMap<&'a str, Vec<FileRef<'a>>>> =
+            vec![HashMap::new(); lookup.repos.len()];
         for (repo_index, repo) in lookup.repos.iter().enumerate() {
             for path in repo.files.keys() {
-                let name = path.rsplit('/').next().unwrap_or(path);
-                by_name.entry(name).or_default().push(FileRef {
+                let file = FileRef {
                     repo: repo_index,
                     path,
-                });
+                };
+                let name = path.rsplit('/').next().unwrap_or(path);
+                by_name.entry(name).or_default().push(file);
+                let tails = &mut by_tail[repo_index];
+                tails.entry(path).or_default().push(file);
+                for (i, _) in path.match_indices('/') {
+                    tails.entry(&path[i + 1..]).or_default().push(file);
+                }
             }
         }
         let mut index = FileIndex {
             by_name,
+            by_tail,
+            imports: HashMap::new(),
             programs: HashMap::new(),
         };
         let mut programs: HashMap<&'a str, Vec<FileRef<'a>>> = HashMap::new();
@@ -770,26 +784,56 @@ impl<'a> FileIndex<'a> {
             }
         }
         index.programs = programs;
+        let mut imports = HashMap::new();
+        for (repo_index, repo) in lookup.repos.iter().enumerate() {
+            for (path, facts) in &repo.files {
+                if !path.ends_with(".py") || facts.imports.is_empty() {
+                    continue;
+                }
+                let file = FileRef {
+                    repo: repo_index,
+                    path,
+                };
+                let found = imported_modules(&index, file, facts);
+                if !found.is_empty() {
+                    imports.insert(file, found);
+                }
+            }
+        }
+        index.imports = imports;
         index
+    }
+
+    /// The files of repository `repo` whose path is `tail` or ends with `/tail`.
+    fn with_tail(&self, repo: usize, tail: &str) -> &[FileRef<'a>] {
+        self.by_tail
+            .get(repo)
+            .and_then(|tails| tails.get(tail))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// The modules `file` imports (see [`imported_modules`]).
+    fn imports_of(&self, file: FileRef<'a>) -> &[FileRef<'a>] {
+        self.imports
+            .get(&file)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 
     /// The files of a Python module in one repository, wherever its package root is
     /// (`crm.sync` is `crm/sync.py` or `src/crm/sync.py`, or a package's `__main__`/`__init__`).
     fn module_files(&self, repo: usize, module: &str) -> Vec<FileRef<'a>> {
         let rel = module.replace('.', "/");
-        let last = rel.rsplit('/').next().unwrap_or(&rel);
         let mut out = Vec::new();
         let candidates = [
-            (format!("{last}.py"), format!("{rel}.py")),
-            ("__main__.py".to_string(), format!("{rel}/__main__.py")),
-            ("__init__.py".to_string(), format!("{rel}/__init__.py")),
+            format!("{rel}.py"),
+            format!("{rel}/__main__.py"),
+            format!("{rel}/__init__.py"),
         ];
-        for (name, suffix) in candidates {
-            for candidate in self.by_name.get(name.as_str()).into_iter().flatten() {
-                if candidate.repo == repo
-                    && (candidate.path == suffix || candidate.path.ends_with(&format!("/{suffix}")))
-                    && !out.contains(candidate)
-                {
+        for suffix in candidates {
+            for candidate in self.with_tail(repo, &suffix) {
+                if !out.contains(candidate) {
                     out.push(*candidate);
                 }
             }
@@ -802,15 +846,15 @@ impl<'a> FileIndex<'a> {
     fn program(&self, name: &str) -> Vec<FileRef<'a>> {
         let mut out: Vec<FileRef<'a>> = self.programs.get(name).cloned().unwrap_or_default();
         let bins = [
-            (format!("{name}.rs"), format!("src/bin/{name}.rs")),
-            ("main.rs".to_string(), format!("src/bin/{name}/main.rs")),
+            format!("src/bin/{name}.rs"),
+            format!("src/bin/{name}/main.rs"),
         ];
-        for (file_name, suffix) in bins {
-            for candidate in self.by_name.get(file_name.as_str()).into_iter().flatten() {
-                if (candidate.path == suffix || candidate.path.ends_with(&format!("/{suffix}")))
-                    && !out.contains(candidate)
-                {
-                    out.push(*candidate);
+        for suffix in bins {
+            for repo in 0..self.by_tail.len() {
+                for candidate in self.with_tail(repo, &suffix) {
+                    if !out.contains(candidate) {
+                        out.push(*candidate);
+                    }
                 }
             }
         }
@@ -1085,20 +1129,8 @@ fn imported_modules<'a>(
                 continue;
             }
             let rel = module.replace('.', "/");
-            let last = rel.rsplit('/').next().unwrap_or(&rel);
-            let candidates = [
-                (format!("{last}.py"), format!("{rel}.py")),
-                ("__init__.py".to_string(), format!("{rel}/__init__.py")),
-            ];
-            for (name, suffix) in candidates {
-                for candidate in files.by_name.get(name.as_str()).into_iter().flatten() {
-                    if candidate.repo == file.repo
-                        && (candidate.path == suffix
-                            || candidate.path.ends_with(&format!("/{suffix}")))
-                    {
-                        out.push(*candidate);
-                    }
-                }
+            for suffix in [format!("{rel}.py"), format!("{rel}/__init__.py")] {
+                out.extend_from_slice(files.with_tail(file.repo, &suffix));
             }
         }
     }

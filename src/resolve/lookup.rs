@@ -34,24 +34,113 @@ pub enum Target<'a> {
 
 pub struct Lookup<'a> {
     pub repos: &'a [RepoFacts],
+    /// Indexes built on first use and shared by every fork (see [`Lookup::fork`]).
+    shared: std::sync::Arc<Shared<'a>>,
     /// Nesting of `find` through imports: bounded, so import cycles cannot recurse forever.
     depth: std::cell::Cell<usize>,
-    /// Repository files by file name, for sourced files; built on first use.
-    by_name: std::cell::OnceCell<Vec<std::collections::HashMap<&'a str, Vec<&'a str>>>>,
-    /// Call sites of functions, built on the first parameter that needs them.
-    callers: std::cell::OnceCell<super::params::CallerIndex<'a>>,
-    /// Repository files by the absolute path another repository installs them at.
-    installs: std::cell::OnceCell<super::installs::Installs<'a>>,
-    /// Ansible variable files (`defaults/`, `vars/`, `group_vars/`) by the names they bind.
-    ansible_vars:
-        std::cell::OnceCell<std::collections::HashMap<(usize, &'a str), Vec<FileRef<'a>>>>,
     /// Names searched through a star import (`use super::*`, `from m import *`, a sourced
     /// file) that were not found there, or are being searched: glob imports that import each
     /// other (`mod tests { use super::*; }` in every module) would otherwise explore every path
-    /// through them again for each name — exponential in the depth bound.
+    /// through them again for each name — exponential in the depth bound. Per fork, so that
+    /// what one file's lookups left here cannot change another file's answers.
     star_misses: std::cell::RefCell<std::collections::HashSet<(usize, &'a str, ScopeId, String)>>,
+}
+
+/// Makes lookups of one world that share its indexes but none of the per-lookup state, for
+/// resolving files in parallel: each file's answers depend on that file alone.
+pub struct Forks<'a> {
+    repos: &'a [RepoFacts],
+    shared: std::sync::Arc<Shared<'a>>,
+}
+
+impl<'a> Forks<'a> {
+    pub fn lookup(&self) -> Lookup<'a> {
+        Lookup {
+            repos: self.repos,
+            shared: std::sync::Arc::clone(&self.shared),
+            depth: std::cell::Cell::new(0),
+            star_misses: std::cell::RefCell::new(std::collections::HashSet::new()),
+        }
+    }
+}
+
+/// The indexes of a world, each built once on first use, by whichever thread needs it first.
+struct Shared<'a> {
+    /// Repository files by file name, for sourced files.
+    by_name: std::sync::OnceLock<Vec<std::collections::HashMap<&'a str, Vec<&'a str>>>>,
+    /// Call sites of functions, built on the first parameter that needs them.
+    callers: std::sync::OnceLock<super::params::CallerIndex<'a>>,
+    /// Repository files by the absolute path another repository installs them at.
+    installs: std::sync::OnceLock<super::installs::Installs<'a>>,
+    /// Ansible variable files (`defaults/`, `vars/`, `group_vars/`) by the names they bind.
+    ansible_vars:
+        std::sync::OnceLock<std::collections::HashMap<(usize, &'a str), Vec<FileRef<'a>>>>,
     /// Rust struct field bindings, built on the first field that needs them.
-    fields: std::cell::OnceCell<FieldIndex<'a>>,
+    fields: std::sync::OnceLock<FieldIndex<'a>>,
+    /// Each file's bindings and imports by scope and name, built on the file's first lookup:
+    /// a name lookup is then a hash probe instead of a scan of every binding of the file (a
+    /// large module has thousands, and each access looks up several names).
+    names: std::sync::Mutex<std::collections::HashMap<usize, std::sync::Arc<NameIndex<'a>>>>,
+}
+
+/// The bindings and imports of one file by (scope, name), each list in line order.
+#[derive(Default)]
+struct NameIndex<'a> {
+    bindings: std::collections::HashMap<(ScopeId, &'a str), Vec<&'a Binding>>,
+    imports: std::collections::HashMap<(ScopeId, &'a str), Vec<&'a Import>>,
+}
+
+impl<'a> NameIndex<'a> {
+    fn new(facts: &'a FileFacts) -> NameIndex<'a> {
+        let mut index = NameIndex::default();
+        for binding in &facts.bindings {
+            index
+                .bindings
+                .entry((binding.scope, binding.name.as_str()))
+                .or_default()
+                .push(binding);
+        }
+        for import in &facts.imports {
+            index
+                .imports
+                .entry((import.scope, import.local.as_str()))
+                .or_default()
+                .push(import);
+        }
+        // Stable: among equal lines the later-written one stays last, as a scan would find it.
+        for list in index.bindings.values_mut() {
+            list.sort_by_key(|b| b.line);
+        }
+        for list in index.imports.values_mut() {
+            list.sort_by_key(|i| i.line);
+        }
+        index
+    }
+
+    /// The last binding of `name` in `scope` (before `line` when given).
+    fn last_binding(&self, scope: ScopeId, name: &str, before: Option<u32>) -> Option<&'a Binding> {
+        let list = self.bindings.get(&(scope, name))?;
+        let end = match before {
+            Some(line) => list.partition_point(|b| b.line < line),
+            None => list.len(),
+        };
+        end.checked_sub(1).and_then(|i| list.get(i)).copied()
+    }
+
+    /// The first binding of `name` in `scope` after `line`.
+    fn next_binding(&self, scope: ScopeId, name: &str, line: u32) -> Option<&'a Binding> {
+        let list = self.bindings.get(&(scope, name))?;
+        list.get(list.partition_point(|b| b.line <= line)).copied()
+    }
+
+    fn binds(&self, scope: ScopeId, name: &str) -> bool {
+        self.bindings.contains_key(&(scope, name))
+    }
+
+    /// The last import that binds `local` in `scope`.
+    fn import(&self, scope: ScopeId, local: &str) -> Option<&'a Import> {
+        self.imports.get(&(scope, local))?.last().copied()
+    }
 }
 
 /// Star imports and sourced files searched per scope, nearest first.
@@ -80,19 +169,31 @@ impl<'a> Lookup<'a> {
     pub fn new(repos: &'a [RepoFacts]) -> Lookup<'a> {
         Lookup {
             repos,
+            shared: std::sync::Arc::new(Shared {
+                callers: std::sync::OnceLock::new(),
+                by_name: std::sync::OnceLock::new(),
+                installs: std::sync::OnceLock::new(),
+                ansible_vars: std::sync::OnceLock::new(),
+                fields: std::sync::OnceLock::new(),
+                names: std::sync::Mutex::new(std::collections::HashMap::new()),
+            }),
             depth: std::cell::Cell::new(0),
-            callers: std::cell::OnceCell::new(),
-            by_name: std::cell::OnceCell::new(),
-            installs: std::cell::OnceCell::new(),
-            ansible_vars: std::cell::OnceCell::new(),
-            fields: std::cell::OnceCell::new(),
             star_misses: std::cell::RefCell::new(std::collections::HashSet::new()),
+        }
+    }
+
+    /// What threads need to make lookups of this world that share its indexes.
+    pub fn forks(&self) -> Forks<'a> {
+        Forks {
+            repos: self.repos,
+            shared: std::sync::Arc::clone(&self.shared),
         }
     }
 
     /// Where repository files are installed (`install`, `cp`, Ansible `copy`/`template`).
     pub fn installs(&self) -> &super::installs::Installs<'a> {
-        self.installs
+        self.shared
+            .installs
             .get_or_init(|| super::installs::Installs::build(self.repos))
     }
 
@@ -102,7 +203,8 @@ impl<'a> Lookup<'a> {
         file: FileRef<'a>,
         scope: ScopeId,
     ) -> &'s [(FileRef<'a>, &'a crate::extract::CallRef)] {
-        self.callers
+        self.shared
+            .callers
             .get_or_init(|| super::params::CallerIndex::new(self.repos))
             .of(file, scope)
     }
@@ -126,11 +228,7 @@ impl<'a> Lookup<'a> {
                     return Some(s);
                 }
                 // A local binding of the function shadows the enclosing one's parameter.
-                if facts
-                    .bindings
-                    .iter()
-                    .any(|b| b.scope == s && b.name == name)
-                {
+                if self.names_of(facts).binds(s, name) {
                     return None;
                 }
             }
@@ -145,6 +243,38 @@ impl<'a> Lookup<'a> {
             .files
             .get(file.path)
             .map(|f| f.as_ref())
+    }
+
+    /// The name index of a file's facts (see `Shared::names`).
+    fn names_of(&self, facts: &'a FileFacts) -> std::sync::Arc<NameIndex<'a>> {
+        let key = std::ptr::from_ref(facts) as usize;
+        // A poisoned lock only means another thread panicked mid-insert; the map is still valid.
+        let mut names = self
+            .shared
+            .names
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        std::sync::Arc::clone(
+            names
+                .entry(key)
+                .or_insert_with(|| std::sync::Arc::new(NameIndex::new(facts))),
+        )
+    }
+
+    /// The last binding of `name` in `scope` of `facts` (before `line` when given).
+    fn last_binding(
+        &self,
+        facts: &'a FileFacts,
+        scope: ScopeId,
+        name: &str,
+        before: Option<u32>,
+    ) -> Option<&'a Binding> {
+        self.names_of(facts).last_binding(scope, name, before)
+    }
+
+    /// The last import binding `local` in `scope` of `facts`.
+    fn find_import(&self, facts: &'a FileFacts, scope: ScopeId, local: &str) -> Option<&'a Import> {
+        self.names_of(facts).import(scope, local)
     }
 
     /// Resolves `name` used in `scope` at `line` of `file`.
@@ -229,7 +359,7 @@ impl<'a> Lookup<'a> {
         };
         if let Some(attr) = name.strip_prefix("self.")
             && let Some(class) = class_of(facts, scope)
-            && let Some(b) = last_binding(facts, class, &format!("self.{attr}"), None)
+            && let Some(b) = self.last_binding(facts, class, &format!("self.{attr}"), None)
         {
             return Target::Binding(file, b);
         }
@@ -238,7 +368,7 @@ impl<'a> Lookup<'a> {
         let mut first = true;
         while let Some(s) = current {
             let before = if first { Some(line) } else { None };
-            if let Some(b) = last_binding(facts, s, name, before) {
+            if let Some(b) = self.last_binding(facts, s, name, before) {
                 return Target::Binding(file, b);
             }
             // Items of a module or class (Rust consts, functions) are visible before their line.
@@ -247,16 +377,12 @@ impl<'a> Lookup<'a> {
                 .get(s)
                 .is_some_and(|sc| matches!(sc.kind, ScopeKind::Module | ScopeKind::Class));
             if first && item_scope {
-                let later = facts
-                    .bindings
-                    .iter()
-                    .filter(|b| b.scope == s && b.name == name && b.line > line)
-                    .min_by_key(|b| b.line);
+                let later = self.names_of(facts).next_binding(s, name, line);
                 if let Some(b) = later {
                     return Target::Binding(file, b);
                 }
             }
-            if let Some(import) = find_import(facts, s, name)
+            if let Some(import) = self.find_import(facts, s, name)
                 && let Some(t) = self.follow_import(file, import, name)
             {
                 return t;
@@ -269,7 +395,7 @@ impl<'a> Lookup<'a> {
             // `log_path()` after `from app.paths import log_path`: the returns of `log_path`
             // in that module.
             if let Some(stem) = name.strip_suffix("()")
-                && let Some(import) = find_import(facts, s, stem)
+                && let Some(import) = self.find_import(facts, s, stem)
                 && let Some(imported) = &import.name
                 && let Some(module_file) = self.module_file(file, import, false)
                 && module_file != file
@@ -298,7 +424,7 @@ impl<'a> Lookup<'a> {
             let (head, rest) = (&normalized[..split], &normalized[split + 1..]);
             let mut current = Some(scope);
             while let Some(s) = current {
-                if let Some(import) = find_import(facts, s, head)
+                if let Some(import) = self.find_import(facts, s, head)
                     && let Some(module_file) = self.module_file(file, import, true)
                     && module_file != file
                 {
@@ -306,7 +432,7 @@ impl<'a> Lookup<'a> {
                 }
                 // `Settings.out_dir` after `from app.config import Settings`: the class
                 // attribute in that module.
-                if let Some(import) = find_import(facts, s, head)
+                if let Some(import) = self.find_import(facts, s, head)
                     && let Some(imported) = &import.name
                     && let Some(module_file) = self.module_file(file, import, false)
                     && module_file != file
@@ -325,7 +451,7 @@ impl<'a> Lookup<'a> {
             let (head, rest) = (&name[..open], &name[open..]);
             let mut current = Some(scope);
             while let Some(s) = current {
-                if let Some(import) = find_import(facts, s, head)
+                if let Some(import) = self.find_import(facts, s, head)
                     && let Some(imported) = &import.name
                     && let Some(module_file) = self.module_file(file, import, false)
                     && module_file != file
@@ -390,7 +516,7 @@ impl<'a> Lookup<'a> {
     /// An Ansible variable a task or template uses without defining it (see `find`). Several
     /// roles defining it differently, with none nearer, leave it unbound (never a guess).
     fn ansible_variable(&self, file: FileRef<'a>, name: &str) -> Option<Target<'a>> {
-        let index = self.ansible_vars.get_or_init(|| {
+        let index = self.shared.ansible_vars.get_or_init(|| {
             let mut index: std::collections::HashMap<(usize, &'a str), Vec<FileRef<'a>>> =
                 std::collections::HashMap::new();
             for (r, repo) in self.repos.iter().enumerate() {
@@ -703,7 +829,7 @@ impl<'a> Lookup<'a> {
 
     /// The repository's paths whose last segment is `name`; the index is built on first use.
     fn files_named(&self, repo: usize, name: &str) -> Option<&Vec<&'a str>> {
-        let index = self.by_name.get_or_init(|| {
+        let index = self.shared.by_name.get_or_init(|| {
             self.repos
                 .iter()
                 .map(|repo| {
@@ -747,28 +873,6 @@ fn class_of(facts: &FileFacts, scope: ScopeId) -> Option<ScopeId> {
         current = sc.parent;
     }
     None
-}
-
-fn last_binding<'a>(
-    facts: &'a FileFacts,
-    scope: ScopeId,
-    name: &str,
-    before: Option<u32>,
-) -> Option<&'a Binding> {
-    facts
-        .bindings
-        .iter()
-        .filter(|b| b.scope == scope && b.name == name)
-        .filter(|b| before.is_none_or(|line| b.line < line))
-        .max_by_key(|b| b.line)
-}
-
-fn find_import<'a>(facts: &'a FileFacts, scope: ScopeId, local: &str) -> Option<&'a Import> {
-    facts
-        .imports
-        .iter()
-        .filter(|i| i.scope == scope && i.local == local)
-        .max_by_key(|i| i.line)
 }
 
 /// Candidate repository paths for a Python module, each with whether it is anchored (exact

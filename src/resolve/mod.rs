@@ -32,6 +32,7 @@ pub(crate) use lookup::normalize as normalize_repo_path;
 use lookup::{FileRef, Lookup};
 pub use names::{NameSet, QueueSet};
 pub use paths::PathSet;
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -244,192 +245,246 @@ pub fn run_tails(repos: &[RepoFacts]) -> Vec<(usize, String)> {
 pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved {
     let lookup = Lookup::new(repos);
     let mut resolved = Resolved::default();
+    let link_timing = crate::timings::stage("resolve: link jobs");
     let mut linked = jobs::link(&lookup, env, &mut resolved.jobs);
-    for (repo_index, repo) in repos.iter().enumerate() {
-        for (path, facts) in &repo.files {
-            let file = FileRef {
-                repo: repo_index,
-                path,
-            };
-            let file_env = linked.file_env.get(&(repo_index, path.as_str()));
-            let file_jobs = linked.file_jobs.get(&(repo_index, path.as_str()));
-            resolved.deployments.extend(deployments::resolve(
+    drop(link_timing);
+    let access_timing = crate::timings::stage("resolve: accesses");
+    let work: Vec<(usize, &RepoFacts, &String, &Arc<FileFacts>)> = repos
+        .iter()
+        .enumerate()
+        .flat_map(|(i, repo)| repo.files.iter().map(move |(p, f)| (i, repo, p, f)))
+        .collect();
+    let forks = lookup.forks();
+    let per_file: Vec<FileResolved> = work
+        .par_iter()
+        .map(|&(repo_index, repo, path, facts)| {
+            let lookup = forks.lookup();
+            resolve_file(
                 &lookup,
-                file,
-                &repo.name,
-                &facts.deployments,
-            ));
-            for warning in &facts.warnings {
-                resolved.warnings.push(Warning {
-                    site: Site {
-                        repo: repo.name.clone(),
-                        path: path.clone(),
-                        line: warning.line,
-                    },
-                    message: warning.message.clone(),
-                });
-            }
-            let mappings = volumes::mappings(facts, path);
-            for send in &facts.sends {
-                let env = file_env.cloned().unwrap_or_default();
-                let mut evaluator = Evaluator::new(&lookup, &env);
-                let target = match &send.kind {
-                    crate::extract::SendKind::Signal { signal, target } => {
-                        let values = evaluator.eval(file, target);
-                        let shown = NameSet::from_values(&values, false).display;
-                        // A pid file is an absolute path that says so (`/run/x.pid`,
-                        // `/var/run/x/pid`); `pkill -f /opt/ops/bin/x.sh` names a process.
-                        let pid_file = !values.is_empty()
-                            && values.iter().all(|v| {
-                                matches!(v.first(), Some(crate::pattern::Piece::Lit(t)) if t.starts_with('/'))
-                            })
-                            && shown.to_ascii_lowercase().contains("pid");
-                        SendTarget::Signal {
-                            signal: signal.trim_start_matches("SIG").to_uppercase(),
-                            target: shown,
-                            pid_file: pid_file.then(|| paths::exact(values, false)),
-                        }
-                    }
-                    crate::extract::SendKind::Http { method, url } => SendTarget::Http {
-                        method: method.as_ref().map(|m| m.to_uppercase()),
-                        url: NameSet::from_values(&evaluator.eval(file, url), false).display,
-                    },
-                };
-                resolved.sends.push(Send {
-                    target,
-                    site: Site {
-                        repo: repo.name.clone(),
-                        path: path.clone(),
-                        line: send.line,
-                    },
-                    unit: unit_name(facts, send.scope, path),
-                });
-            }
-            for raw in &facts.accesses {
-                let mut full_env = file_env.cloned().unwrap_or_default();
-                let mut jobs: BTreeSet<JobId> = file_jobs.cloned().unwrap_or_default();
-                if let Some(job) = linked.scope_job(facts, file, raw.scope) {
-                    jobs.insert(job);
-                    for (k, v) in &resolved.jobs[job].env {
-                        full_env.entry(k.clone()).or_insert_with(|| v.clone());
-                    }
-                }
-                for (k, v) in env {
-                    full_env.insert(k.clone(), v.clone());
-                }
-                let converted = convert(&lookup, file, raw, &full_env, &mappings);
-                if is_pseudo_file(&converted.resource) {
-                    continue;
-                }
-                let base = Access {
-                    resource: converted.resource,
-                    mode: raw.mode,
-                    site: Site {
-                        repo: repo.name.clone(),
-                        path: path.clone(),
-                        line: raw.line,
-                    },
-                    unit: unit_name(facts, raw.scope, path),
-                    via: raw.via.clone(),
-                    qualifiers: converted.qualifiers,
-                    notes: converted.notes,
-                    jobs: jobs.into_iter().collect(),
-                    required: matches!(&raw.resource, RawResource::Env(t) if t.value.is_none())
-                        && raw.mode == Mode::Read,
-                    origin: None,
-                    launched_by: None,
-                    origins: converted.origins,
-                };
-                // A program launched by several deployments that set a variable it reads
-                // differently: one access per distinct value, each knowing its launcher.
-                let variants = linked
-                    .variants
-                    .get(&(repo.name.clone(), path.clone()))
-                    .map(Vec::as_slice)
-                    .unwrap_or_default();
-                let relevant = variants.len() > 1
-                    && converted
-                        .used_env
-                        .iter()
-                        .any(|name| variants.iter().any(|v| v.set_at.contains_key(name)));
-                if !relevant {
-                    let mut base = base;
-                    // One launcher: the lines where it sets what the value was built from.
-                    if let [variant] = variants {
-                        for name in &converted.used_env {
-                            if let (Some(site), Some(value)) =
-                                (variant.set_at.get(name), full_env.get(name))
-                                && variant.env.get(name) == Some(value)
-                                && !base.origins.iter().any(|o| &o.site == site)
-                            {
-                                base.origins.push(Origin {
-                                    site: site.clone(),
-                                    note: format!("sets {name}={value} for this launch"),
-                                });
-                            }
-                        }
-                    }
-                    resolved.accesses.push(base);
-                    continue;
-                }
-                let mut split: Vec<Access> = Vec::new();
-                for variant in variants {
-                    let mut variant_env = variant.env.clone();
-                    for (k, v) in env {
-                        variant_env.insert(k.clone(), v.clone());
-                    }
-                    let c = convert(&lookup, file, raw, &variant_env, &mappings);
-                    let sets: Vec<(String, String, Site)> = c
-                        .used_env
-                        .iter()
-                        .filter_map(|name| {
-                            let site = variant.set_at.get(name)?;
-                            Some((name.clone(), variant_env.get(name)?.clone(), site.clone()))
-                        })
-                        .collect();
-                    if split
-                        .iter()
-                        .any(|a| a.resource.display() == c.resource.display())
-                    {
-                        continue;
-                    }
-                    let mut access = base.clone();
-                    access.resource = c.resource;
-                    access.qualifiers = c.qualifiers;
-                    let shown: Vec<String> =
-                        sets.iter().map(|(n, v, _)| format!("{n}={v}")).collect();
-                    access.notes = c.notes;
-                    access.origins = c.origins;
-                    access
-                        .origins
-                        .extend(sets.iter().map(|(name, value, site)| Origin {
-                            site: site.clone(),
-                            note: format!("sets {name}={value} for this launch"),
-                        }));
-                    access.notes.push(format!(
-                        "when started by {} ({})",
-                        variant.launcher,
-                        shown.join(", ")
-                    ));
-                    access.launched_by = Some(LaunchOrigin {
-                        launcher: variant.launcher.clone(),
-                        launcher_unit: variant.launcher_unit.clone(),
-                        sets,
-                    });
-                    split.push(access);
-                }
-                if split.len() > 1 {
-                    resolved.accesses.extend(split);
-                } else {
-                    resolved.accesses.push(base);
-                }
-            }
-        }
+                &linked,
+                &resolved.jobs,
+                env,
+                repo_index,
+                repo,
+                path,
+                facts,
+            )
+        })
+        .collect();
+    for file in per_file {
+        resolved.deployments.extend(file.deployments);
+        resolved.warnings.extend(file.warnings);
+        resolved.sends.extend(file.sends);
+        resolved.accesses.extend(file.accesses);
     }
+    drop(access_timing);
+    let _waits_timing = crate::timings::stage("resolve: waits, deployments");
     resolved.launches = std::mem::take(&mut linked.launches);
     deployments::env_from(&mut resolved.deployments);
     calls::propagate_waits(repos, &mut resolved.accesses);
     resolved
+}
+
+/// What one file contributes to the world.
+#[derive(Default)]
+struct FileResolved {
+    deployments: Vec<crate::extract::formats::deploy::Deployed>,
+    warnings: Vec<Warning>,
+    sends: Vec<Send>,
+    accesses: Vec<Access>,
+}
+
+/// Resolves one file's accesses, sends and deployments. Files are independent of each other
+/// once jobs are linked, so they are resolved in parallel, each with its own fork of the lookup.
+#[allow(clippy::too_many_arguments)]
+fn resolve_file<'a>(
+    lookup: &Lookup<'a>,
+    linked: &jobs::Linked<'a>,
+    jobs_of_world: &[Job],
+    env: &BTreeMap<String, String>,
+    repo_index: usize,
+    repo: &'a RepoFacts,
+    path: &'a String,
+    facts: &'a FileFacts,
+) -> FileResolved {
+    let mut out = FileResolved::default();
+    let file = FileRef {
+        repo: repo_index,
+        path,
+    };
+    let file_env = linked.file_env.get(&(repo_index, path.as_str()));
+    let file_jobs = linked.file_jobs.get(&(repo_index, path.as_str()));
+    out.deployments.extend(deployments::resolve(
+        &lookup,
+        file,
+        &repo.name,
+        &facts.deployments,
+    ));
+    for warning in &facts.warnings {
+        out.warnings.push(Warning {
+            site: Site {
+                repo: repo.name.clone(),
+                path: path.clone(),
+                line: warning.line,
+            },
+            message: warning.message.clone(),
+        });
+    }
+    let mappings = volumes::mappings(facts, path);
+    for send in &facts.sends {
+        let env = file_env.cloned().unwrap_or_default();
+        let mut evaluator = Evaluator::new(&lookup, &env);
+        let target = match &send.kind {
+            crate::extract::SendKind::Signal { signal, target } => {
+                let values = evaluator.eval(file, target);
+                let shown = NameSet::from_values(&values, false).display;
+                // A pid file is an absolute path that says so (`/run/x.pid`,
+                // `/var/run/x/pid`); `pkill -f /opt/ops/bin/x.sh` names a process.
+                let pid_file = !values.is_empty()
+                    && values.iter().all(|v| {
+                        matches!(v.first(), Some(crate::pattern::Piece::Lit(t)) if t.starts_with('/'))
+                    })
+                    && shown.to_ascii_lowercase().contains("pid");
+                SendTarget::Signal {
+                    signal: signal.trim_start_matches("SIG").to_uppercase(),
+                    target: shown,
+                    pid_file: pid_file.then(|| paths::exact(values, false)),
+                }
+            }
+            crate::extract::SendKind::Http { method, url } => SendTarget::Http {
+                method: method.as_ref().map(|m| m.to_uppercase()),
+                url: NameSet::from_values(&evaluator.eval(file, url), false).display,
+            },
+        };
+        out.sends.push(Send {
+            target,
+            site: Site {
+                repo: repo.name.clone(),
+                path: path.clone(),
+                line: send.line,
+            },
+            unit: unit_name(facts, send.scope, path),
+        });
+    }
+    for raw in &facts.accesses {
+        let mut full_env = file_env.cloned().unwrap_or_default();
+        let mut jobs: BTreeSet<JobId> = file_jobs.cloned().unwrap_or_default();
+        if let Some(job) = linked.scope_job(facts, file, raw.scope) {
+            jobs.insert(job);
+            for (k, v) in &jobs_of_world[job].env {
+                full_env.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        for (k, v) in env {
+            full_env.insert(k.clone(), v.clone());
+        }
+        let converted = convert(&lookup, file, raw, &full_env, &mappings);
+        if is_pseudo_file(&converted.resource) {
+            continue;
+        }
+        let base = Access {
+            resource: converted.resource,
+            mode: raw.mode,
+            site: Site {
+                repo: repo.name.clone(),
+                path: path.clone(),
+                line: raw.line,
+            },
+            unit: unit_name(facts, raw.scope, path),
+            via: raw.via.clone(),
+            qualifiers: converted.qualifiers,
+            notes: converted.notes,
+            jobs: jobs.into_iter().collect(),
+            required: matches!(&raw.resource, RawResource::Env(t) if t.value.is_none())
+                && raw.mode == Mode::Read,
+            origin: None,
+            launched_by: None,
+            origins: converted.origins,
+        };
+        // A program launched by several deployments that set a variable it reads
+        // differently: one access per distinct value, each knowing its launcher.
+        let variants = linked
+            .variants
+            .get(&(repo.name.clone(), path.clone()))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let relevant = variants.len() > 1
+            && converted
+                .used_env
+                .iter()
+                .any(|name| variants.iter().any(|v| v.set_at.contains_key(name)));
+        if !relevant {
+            let mut base = base;
+            // One launcher: the lines where it sets what the value was built from.
+            if let [variant] = variants {
+                for name in &converted.used_env {
+                    if let (Some(site), Some(value)) =
+                        (variant.set_at.get(name), full_env.get(name))
+                        && variant.env.get(name) == Some(value)
+                        && !base.origins.iter().any(|o| &o.site == site)
+                    {
+                        base.origins.push(Origin {
+                            site: site.clone(),
+                            note: format!("sets {name}={value} for this launch"),
+                        });
+                    }
+                }
+            }
+            out.accesses.push(base);
+            continue;
+        }
+        let mut split: Vec<Access> = Vec::new();
+        for variant in variants {
+            let mut variant_env = variant.env.clone();
+            for (k, v) in env {
+                variant_env.insert(k.clone(), v.clone());
+            }
+            let c = convert(&lookup, file, raw, &variant_env, &mappings);
+            let sets: Vec<(String, String, Site)> = c
+                .used_env
+                .iter()
+                .filter_map(|name| {
+                    let site = variant.set_at.get(name)?;
+                    Some((name.clone(), variant_env.get(name)?.clone(), site.clone()))
+                })
+                .collect();
+            if split
+                .iter()
+                .any(|a| a.resource.display() == c.resource.display())
+            {
+                continue;
+            }
+            let mut access = base.clone();
+            access.resource = c.resource;
+            access.qualifiers = c.qualifiers;
+            let shown: Vec<String> = sets.iter().map(|(n, v, _)| format!("{n}={v}")).collect();
+            access.notes = c.notes;
+            access.origins = c.origins;
+            access
+                .origins
+                .extend(sets.iter().map(|(name, value, site)| Origin {
+                    site: site.clone(),
+                    note: format!("sets {name}={value} for this launch"),
+                }));
+            access.notes.push(format!(
+                "when started by {} ({})",
+                variant.launcher,
+                shown.join(", ")
+            ));
+            access.launched_by = Some(LaunchOrigin {
+                launcher: variant.launcher.clone(),
+                launcher_unit: variant.launcher_unit.clone(),
+                sets,
+            });
+            split.push(access);
+        }
+        if split.len() > 1 {
+            out.accesses.extend(split);
+        } else {
+            out.accesses.push(base);
+        }
+    }
+    out
 }
 
 /// An access's resource under one environment.
@@ -442,7 +497,7 @@ struct Converted {
 }
 
 fn convert<'a>(
-    lookup: &'a Lookup<'a>,
+    lookup: &Lookup<'a>,
     file: FileRef<'a>,
     raw: &'a crate::extract::RawAccess,
     env: &BTreeMap<String, String>,

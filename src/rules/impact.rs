@@ -164,6 +164,14 @@ impl When {
             .map(|(_, w)| *w)
     }
 
+    /// The name rule files use (`output-replaced`).
+    pub fn as_str(self) -> &'static str {
+        When::NAMES
+            .iter()
+            .find(|(_, w)| *w == self)
+            .map_or("", |(n, _)| n)
+    }
+
     pub fn is_path(self) -> bool {
         matches!(self, When::OutputReplaced | When::OutputRemoved)
     }

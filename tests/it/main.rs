@@ -5,9 +5,11 @@
 mod ci_examples;
 mod cli;
 mod config;
+mod graph;
 mod hostile;
 mod index;
 mod injection;
+mod inventory;
 mod load_input;
 mod reports;
 mod rule_examples;

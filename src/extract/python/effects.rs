@@ -498,9 +498,14 @@ impl<'a> Extractor<'a> {
                 let Some(node) = self.spec_node(m, path, ctx) else {
                     return;
                 };
-                let path = self
-                    .literal_string(node, ctx)
-                    .unwrap_or_else(|| format!("{{{}}}", self.label(node)));
+                let literal = self.literal_string(node, ctx);
+                // A route is a URL path (`/rotate`, `/items/{id}`); the same method names on
+                // an untyped receiver are often something else (`@mock.patch("os.path.exists")`,
+                // `session.get("https://...")`), which would make every test an HTTP endpoint.
+                if literal.as_ref().is_some_and(|p| !p.starts_with('/')) {
+                    return;
+                }
+                let path = literal.unwrap_or_else(|| format!("{{{}}}", self.label(node)));
                 let listed = match methods.as_ref().and_then(|s| self.spec_node(m, s, ctx)) {
                     Some(list) => self.literal_strings(list, ctx),
                     None => Vec::new(),

@@ -809,6 +809,14 @@ fn routes_of_flask_fastapi_and_aiohttp() {
 }
 
 #[test]
+fn mock_patch_decorators_are_no_routes() {
+    let f = facts(
+        "import mock\nfrom unittest import mock as m\n@mock.patch('os.path.exists')\ndef test_a(exists):\n    pass\n@m.patch('nova.utils.execute', return_value=None)\ndef test_b(execute):\n    pass\n",
+    );
+    assert!(f.triggers.is_empty(), "{:?}", triggers(&f));
+}
+
+#[test]
 fn http_clients_are_no_routes() {
     let f = facts(
         "import requests\ndef f(session, url):\n    session.get(url)\n    session.post(url, json={})\n    requests.get(url)\n",

@@ -16,7 +16,7 @@
 //! `default_value`/`env`) assigns to the field. Types are matched by name within the crate (the
 //! files under the same `src` directory).
 
-use super::{FileRef, Lookup, class_of, find_import};
+use super::{FileRef, Lookup, class_of};
 use crate::expr::ScopeId;
 use crate::extract::{Binding, FileFacts, ScopeKind};
 
@@ -201,7 +201,7 @@ impl<'a> Lookup<'a> {
                 let imported = || {
                     let mut current = Some(scope);
                     while let Some(s) = current {
-                        if let Some(import) = find_import(facts, s, name)
+                        if let Some(import) = self.find_import(facts, s, name)
                             && let Some(imported) = &import.name
                             && imported != "*"
                         {
@@ -242,7 +242,7 @@ impl<'a> Lookup<'a> {
         let facts = self.facts(file)?;
         let class = class_of(facts, scope)?;
         let type_name = facts.scopes.get(class)?.name.as_str();
-        let index = self.fields.get_or_init(|| self.field_index());
+        let index = self.shared.fields.get_or_init(|| self.field_index());
         let key = (file.repo, type_name.to_string(), name.to_string());
         let src = crate_src_dir(file.path);
         let same_crate = |other: &str| match src {
