@@ -315,7 +315,7 @@ fn resolve_file<'a>(
     let file_env = linked.file_env.get(&(repo_index, path.as_str()));
     let file_jobs = linked.file_jobs.get(&(repo_index, path.as_str()));
     out.deployments.extend(deployments::resolve(
-        &lookup,
+        lookup,
         file,
         &repo.name,
         &facts.deployments,
@@ -333,7 +333,7 @@ fn resolve_file<'a>(
     let mappings = volumes::mappings(facts, path);
     for send in &facts.sends {
         let env = file_env.cloned().unwrap_or_default();
-        let mut evaluator = Evaluator::new(&lookup, &env);
+        let mut evaluator = Evaluator::new(lookup, &env);
         let target = match &send.kind {
             crate::extract::SendKind::Signal { signal, target } => {
                 let values = evaluator.eval(file, target);
@@ -378,7 +378,7 @@ fn resolve_file<'a>(
         for (k, v) in env {
             full_env.insert(k.clone(), v.clone());
         }
-        let converted = convert(&lookup, file, raw, &full_env, &mappings);
+        let converted = convert(lookup, file, raw, &full_env, &mappings);
         if is_pseudo_file(&converted.resource) {
             continue;
         }
@@ -439,7 +439,7 @@ fn resolve_file<'a>(
             for (k, v) in env {
                 variant_env.insert(k.clone(), v.clone());
             }
-            let c = convert(&lookup, file, raw, &variant_env, &mappings);
+            let c = convert(lookup, file, raw, &variant_env, &mappings);
             let sets: Vec<(String, String, Site)> = c
                 .used_env
                 .iter()
