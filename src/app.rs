@@ -3,7 +3,7 @@
 //! (reading the diff, choosing the format, the exit code).
 
 use crate::change;
-use crate::cli::{CheckArgs, Cli, Command, FactsArgs, FailOn, WhoArgs, WhoFormat};
+use crate::cli::{CheckArgs, Cli, Command, FactsArgs, FailOn, IndexArgs, WhoArgs, WhoFormat};
 use crate::config::Config;
 use crate::error::Error;
 use crate::exit_codes;
@@ -51,6 +51,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Check(args) => run_check(args),
         Command::Who(args) => run_who(args),
         Command::Facts(args) => run_facts(args),
+        Command::Index(args) => run_index(args),
         Command::Rules(args) => crate::inventory::run_rules(args),
         Command::Models(args) => crate::inventory::run_models(args),
         Command::Graph(args) => crate::report::graph::run(args),
@@ -59,6 +60,29 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
             exit_code: exit_codes::CLEAN,
         }),
     }
+}
+
+fn run_index(args: &IndexArgs) -> anyhow::Result<Outcome> {
+    let dirs = if args.dirs.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.dirs.clone()
+    };
+    let (models, _) = load_rules(&args.rules)?;
+    let output = match (&args.out, &args.index, args.publish) {
+        (Some(out), _, _) => crate::index::write_file(out, &dirs, &models)?,
+        (None, Some(target), true) => crate::index::publish(target, &dirs, &models)?,
+        _ => {
+            return Err(Error::Usage(
+                "give --out FILE, or --publish with --index FILE|URL (or KNOCKON_INDEX)".into(),
+            )
+            .into());
+        }
+    };
+    Ok(Outcome {
+        output,
+        exit_code: exit_codes::CLEAN,
+    })
 }
 
 fn run_facts(args: &FactsArgs) -> anyhow::Result<Outcome> {
@@ -368,8 +392,16 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<Outcome> {
         no_generic: args.no_generic,
     };
     let setup = setup(&request)?;
+    let mut index = match &args.index {
+        // A check never creates an index: a mistyped file name is an error, not an empty index.
+        Some(target) if !crate::index::is_postgres(target) && !Path::new(target).is_file() => {
+            return Err(Error::Usage(format!("--index {target}: no such index file")).into());
+        }
+        Some(target) => Some(crate::index::Index::open(target).map_err(Error::from)?),
+        None => None,
+    };
     let mut cache = store::open(args.cache.cache.as_deref(), args.cache.no_cache)?;
-    let report = check_cached(&request, &setup, cache.as_mut());
+    let report = check_using(&request, &setup, cache.as_mut(), index.as_mut());
     store::print_warnings(cache.as_mut());
     let report = report?;
     let color = args.color.enabled(
@@ -500,14 +532,26 @@ pub fn setup(request: &CheckRequest) -> Result<Setup, Error> {
 
 /// [`check`] with the setup already read (the caller renders with the same rules).
 pub fn check_with(request: &CheckRequest, setup: &Setup) -> Result<Report, Error> {
-    check_cached(request, setup, None)
+    check_using(request, setup, None, None)
 }
 
-/// [`check_with`], reading and writing extracted facts through `cache`.
-pub fn check_cached(
+/// [`check_with`], taking the repositories the change can involve that are neither the changed
+/// one nor checked out as context from `index`.
+pub fn check_indexed(
+    request: &CheckRequest,
+    setup: &Setup,
+    index: Option<&mut crate::index::Index>,
+) -> Result<Report, Error> {
+    check_using(request, setup, None, index)
+}
+
+/// [`check_with`], reading and writing extracted facts through `cache` and taking repositories
+/// that are not checked out from `index`.
+pub fn check_using(
     request: &CheckRequest,
     setup: &Setup,
     cache: Option<&mut Cache>,
+    index: Option<&mut crate::index::Index>,
 ) -> Result<Report, Error> {
     let config = &setup.config;
     let generic = !request.no_generic && config.generic;
@@ -525,10 +569,31 @@ pub fn check_cached(
         request.context.clone()
     };
     let workspace = load::load_workspace(&request.repo, &request.change, &context, &select)?;
-    let facts = extract_workspace(&workspace, &setup.models, cache);
+    let mut facts = extract_workspace(&workspace, &setup.models, cache);
     let env = config.env.clone();
-    let head_world = resolve::resolve(&facts.head_world(), &env);
-    let base_world = resolve::resolve(&facts.base_world(), &env);
+    let mut head_world = resolve::resolve(&facts.head_world(), &env);
+    let mut base_world = resolve::resolve(&facts.base_world(), &env);
+    let indexed = match index {
+        Some(index) => {
+            let side = crate::index::build::CheckSide {
+                changed: &facts.changed_name,
+                worlds: [&base_world, &head_world],
+                changed_files: [&facts.base, &facts.head],
+                changed_paths: &workspace.changed.changed_paths,
+                context: &facts.context,
+            };
+            let keep =
+                |path: &str, is_generic: bool| !config.excludes(path) && (generic || !is_generic);
+            let indexed = crate::index::build::from_index(index, &side, &setup.models, &keep)?;
+            if !indexed.repos.is_empty() {
+                facts.context.extend(indexed.repos.iter().cloned());
+                head_world = resolve::resolve(&facts.head_world(), &env);
+                base_world = resolve::resolve(&facts.base_world(), &env);
+            }
+            indexed
+        }
+        None => crate::index::build::Indexed::default(),
+    };
     let changed_name = &workspace.changed.name;
     let changed_lines = &workspace.changed.changed_lines;
     let of_changed = |r: &Resolved| -> Vec<resolve::Access> {
@@ -588,16 +653,36 @@ pub fn check_cached(
         line: 1,
         message: w.message.clone(),
     }));
+    warnings.extend(indexed.stale.iter().map(|repo| {
+        ReportWarning {
+            repo: repo.clone(),
+            path: String::new(),
+            line: 1,
+            message: "indexed with other models than this run's; its facts may differ from what \
+                  this run extracts (re-index it)"
+                .to_string(),
+        }
+    }));
+    let mut files_skipped = workspace.skipped;
+    for (total, more) in [
+        (&mut files_skipped.binary, indexed.skipped.binary),
+        (&mut files_skipped.vendored, indexed.skipped.vendored),
+        (&mut files_skipped.oversized, indexed.skipped.oversized),
+        (&mut files_skipped.unreadable, indexed.skipped.unreadable),
+    ] {
+        *total += more;
+    }
     let stats = Stats {
         change: workspace.changed.description.clone(),
-        repositories: 1 + workspace.context.len(),
+        repositories: 1 + facts.context.len(),
         files_analysed: facts.files_analysed(),
-        files_skipped: workspace.skipped,
+        files_skipped,
         accesses: head_world.accesses.len(),
         jobs: head_world.jobs.len(),
+        index: indexed.stats(),
     };
     let graph = Graph::build(head_world);
-    let excerpts = |site: &Site, version: Version| excerpt(&workspace, site, version);
+    let excerpts = |site: &Site, version: Version| excerpt(&workspace, &indexed, site, version);
     let findings = impact::evaluate(&deltas, &graph, &setup.rules, &excerpts);
     let read_line = |location: &Location, changed: bool, line: u32| {
         let site = Site {
@@ -606,9 +691,9 @@ pub fn check_cached(
             line,
         };
         // A removed access's change site is in the base version; every other site is at head.
-        excerpt(&workspace, &site, Version::Head).or_else(|| {
+        excerpt(&workspace, &indexed, &site, Version::Head).or_else(|| {
             changed
-                .then(|| excerpt(&workspace, &site, Version::Base))
+                .then(|| excerpt(&workspace, &indexed, &site, Version::Base))
                 .flatten()
         })
     };
@@ -661,18 +746,26 @@ fn collect_warnings(
     out
 }
 
-fn excerpt(workspace: &Workspace, site: &Site, version: Version) -> Option<String> {
+fn excerpt(
+    workspace: &Workspace,
+    indexed: &crate::index::build::Indexed,
+    site: &Site,
+    version: Version,
+) -> Option<String> {
     let snapshot: &Snapshot = if site.repo == workspace.changed.name {
         match version {
             Version::Base => &workspace.changed.base,
             Version::Head => &workspace.changed.head,
         }
     } else {
-        &workspace
-            .context
-            .iter()
-            .find(|c| c.name == site.repo)?
-            .snapshot
+        match workspace.context.iter().find(|c| c.name == site.repo) {
+            Some(context) => &context.snapshot,
+            None => {
+                // An indexed repository: the lines stored with its facts.
+                let lines = indexed.lines.get(&(site.repo.clone(), site.path.clone()))?;
+                return lines.get(&site.line).cloned();
+            }
+        }
     };
     snapshot.files.get(&site.path)?.line(site.line)
 }

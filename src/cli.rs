@@ -31,6 +31,9 @@ pub enum Command {
     /// `resolved`: each access resolved with the given files as one repository, with the lines
     /// its value was built from (`origins`, nearest first).
     Facts(FactsArgs),
+    /// Store the extracted facts of whole repositories in an index (a SQLite file or a shared
+    /// PostgreSQL database), so that `check --index` can use them without their checkouts.
+    Index(IndexArgs),
     /// List the impact rules (id, kind, severity, enabled, what each finds), with the
     /// knockon.toml of the repository around --repo applied; `rules explain ID` documents one
     /// and runs its examples.
@@ -164,6 +167,31 @@ pub enum CacheAction {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct IndexArgs {
+    /// Repositories (any directories) to index; default: the current directory.
+    #[arg(value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Write a new index file holding exactly these repositories (replaces FILE).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["publish", "index"])]
+    pub out: Option<PathBuf>,
+    /// Add the repositories to an existing index (created when absent), each replacing an
+    /// older commit of itself; a repository whose index holds a newer commit is left alone.
+    #[arg(long, requires = "index")]
+    pub publish: bool,
+    /// The index to publish to: a file, or `postgres://user@host/db`.
+    #[arg(
+        long,
+        value_name = "FILE|URL",
+        env = "KNOCKON_INDEX",
+        hide_env_values = true
+    )]
+    pub index: Option<String>,
+    /// A directory of model and rule files that add to or override the built-in ones (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct FactsArgs {
     /// Files to extract (their language is detected as in a repository).
     #[arg(value_name = "FILE", required = true)]
@@ -224,6 +252,16 @@ pub struct CheckArgs {
     /// Another repository to search for impacted code (repeatable).
     #[arg(long = "context", value_name = "DIR")]
     pub context: Vec<PathBuf>,
+    /// An index of other repositories (`knockon index`): a file, or `postgres://user@host/db`.
+    /// Every indexed repository the change can involve is used, unless it is the changed
+    /// repository or given with --context (a checkout wins).
+    #[arg(
+        long,
+        value_name = "FILE|URL",
+        env = "KNOCKON_INDEX",
+        hide_env_values = true
+    )]
+    pub index: Option<String>,
     /// A directory of model and rule files that add to or override the built-in ones (repeatable).
     #[arg(long = "rules", value_name = "DIR")]
     pub rules: Vec<PathBuf>,

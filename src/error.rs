@@ -15,6 +15,8 @@ pub enum Error {
     Load(#[from] crate::load::LoadError),
     #[error(transparent)]
     Rules(#[from] RulesError),
+    #[error(transparent)]
+    Index(#[from] crate::index::IndexError),
     #[error("{0}")]
     Usage(String),
 }

@@ -14,6 +14,7 @@ pub mod extract;
 pub mod finding;
 pub mod graph;
 pub mod impact;
+pub mod index;
 pub mod inventory;
 pub mod load;
 pub mod model;

@@ -55,6 +55,18 @@ pub struct Stats {
     pub files_skipped: SkipCounts,
     pub accesses: usize,
     pub jobs: usize,
+    /// With `--index`: what was taken from the index and how much of it was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<IndexStats>,
+}
+
+/// How a check used an index: the repositories it took, and the rows it read of all there are
+/// (a check reads the rows that can matter to the change, not the whole index).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct IndexStats {
+    pub repositories: Vec<String>,
+    pub rows_read: crate::index::RowCounts,
+    pub selection_rounds: usize,
 }
 
 /// A file that could not be fully read.

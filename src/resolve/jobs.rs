@@ -1093,7 +1093,7 @@ impl<'a> FileIndex<'a> {
 }
 
 /// The literal text after the last unknown piece of a value: what can be matched by suffix.
-fn literal_tail(value: &Value) -> Option<String> {
+pub(super) fn literal_tail(value: &Value) -> Option<String> {
     let mut tail = String::new();
     for piece in value.iter().rev() {
         match piece {

@@ -207,6 +207,39 @@ pub struct Resolved {
     pub deployments: Vec<crate::extract::formats::deploy::Deployed>,
 }
 
+/// The literal tails of the paths every repository's files launch (`/opt/ops/bin/x.sh`;
+/// `{APP}/bin/x.sh` -> `/bin/x.sh`), by repository index: what a launch can reach in another
+/// repository, for the index's query keys (`index::keys`). Evaluated with the repositories'
+/// own bindings and no job environment, so a directory a launcher's environment decides is
+/// left out of the tail, never guessed.
+pub fn run_tails(repos: &[RepoFacts]) -> Vec<(usize, String)> {
+    let lookup = Lookup::new(repos);
+    let env = BTreeMap::new();
+    let mut out = Vec::new();
+    for (repo_index, repo) in repos.iter().enumerate() {
+        for (path, facts) in &repo.files {
+            for run in &facts.runs {
+                let crate::extract::RunTarget::Path { expr } = &run.target else {
+                    continue;
+                };
+                let file = FileRef {
+                    repo: repo_index,
+                    path,
+                };
+                let mut evaluator = Evaluator::new(&lookup, &env);
+                for value in evaluator.eval(file, expr) {
+                    if let Some(tail) = jobs::literal_tail(&value) {
+                        out.push((repo_index, tail));
+                    }
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Resolves every access of `repos`. `env` holds variables the user bound (configuration); they
 /// take precedence over the environments of jobs.
 pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved {

@@ -8,6 +8,7 @@ mod cli;
 mod config;
 mod graph;
 mod hostile;
+mod index;
 mod injection;
 mod inventory;
 mod load_input;
