@@ -53,6 +53,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Rules(args) => crate::inventory::run_rules(args),
         Command::Models(args) => crate::inventory::run_models(args),
         Command::Graph(args) => crate::report::graph::run(args),
+        Command::Audit(args) => crate::audit::run(args),
     }
 }
 
@@ -312,6 +313,34 @@ pub fn world(dirs: &[PathBuf], rules_dirs: &[PathBuf]) -> Result<World, Error> {
     })
 }
 
+/// [`world`] with the caller's file selection (a `knockon.toml`'s excludes) and environment
+/// bindings, and the models already loaded: `knockon audit` reads its world this way.
+pub fn world_selected(
+    dirs: &[PathBuf],
+    models: &Models,
+    select: load::Selector<'_>,
+    env: &BTreeMap<String, String>,
+) -> Result<World, Error> {
+    let (repos, skipped) = load::load_directories(dirs, &[], select)?;
+    let contents: Vec<&Snapshot> = repos.iter().map(|r| &r.snapshot).collect();
+    let extracted = extract_snapshots(&contents, models);
+    let facts: Vec<RepoFacts> = repos
+        .iter()
+        .map(|r| RepoFacts {
+            name: r.name.clone(),
+            files: facts_of(&r.snapshot, &extracted),
+        })
+        .collect();
+    let files_analysed = facts.iter().map(|r| r.files.len()).sum();
+    let resolved = resolve::resolve(&facts, env);
+    Ok(World {
+        repos,
+        resolved,
+        files_analysed,
+        skipped,
+    })
+}
+
 fn run_check(args: &CheckArgs) -> anyhow::Result<Outcome> {
     let change = match (&args.diff, &args.base) {
         (Some(path), _) => {
@@ -348,7 +377,13 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<Outcome> {
         no_generic: args.no_generic,
     };
     let setup = setup(&request)?;
-    let report = check_with(&request, &setup)?;
+    let mut report = check_with(&request, &setup)?;
+    crate::audit::apply_baseline(
+        &mut report,
+        args.baseline.as_deref(),
+        args.write_baseline.as_deref(),
+        &[],
+    )?;
     let color = args.color.enabled(
         std::io::IsTerminal::is_terminal(&std::io::stdout()),
         std::env::var_os("NO_COLOR").as_deref(),
@@ -563,6 +598,7 @@ pub fn check_with(request: &CheckRequest, setup: &Setup) -> Result<Report, Error
         files_skipped: workspace.skipped,
         accesses: head_world.accesses.len(),
         jobs: head_world.jobs.len(),
+        ..Stats::default()
     };
     let graph = Graph::build(head_world);
     let excerpts = |site: &Site, version: Version| excerpt(&workspace, site, version);
