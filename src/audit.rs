@@ -121,8 +121,15 @@ pub fn audit(request: &AuditRequest) -> Result<AuditRun, Error> {
             .line(site.line)
     };
     let excerpts = |site: &Site, _: Version| line(site);
+    let files = crate::impact::audit::WorldFiles::new(repos.iter().flat_map(|r| {
+        r.snapshot
+            .files
+            .keys()
+            .chain(&r.snapshot.unread)
+            .map(String::as_str)
+    }));
     let findings =
-        crate::impact::audit::evaluate(&deltas, &graph, &rules, &assumptions, &excerpts);
+        crate::impact::audit::evaluate(&deltas, &graph, &rules, &assumptions, &files, &excerpts);
     let read_line = |location: &Location, _changed: bool, n: u32| {
         line(&Site {
             repo: location.repo.clone(),

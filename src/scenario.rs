@@ -146,7 +146,10 @@ impl Scenario {
         }
         if scenario.audit {
             let changed = scenario.repos.iter().any(|r| r.changed || r.base != r.head)
-                || scenario.expected.iter().any(|e| e.kind == ExpectKind::Changed);
+                || scenario
+                    .expected
+                    .iter()
+                    .any(|e| e.kind == ExpectKind::Changed);
             if changed || scenario.repos.is_empty() {
                 return Err(ScenarioError {
                     line: 1,

@@ -35,8 +35,14 @@ pub fn evaluate(
     graph: &Graph,
     rules: &ImpactRules,
     assumptions: &Assumptions,
+    files: &WorldFiles,
     excerpts: Excerpts<'_>,
 ) -> Vec<Finding> {
+    let world = World {
+        graph,
+        assumptions,
+        files,
+    };
     let enabled: Vec<(usize, &ImpactRule)> = rules
         .rules
         .iter()
@@ -46,13 +52,12 @@ pub fn evaluate(
     let mut out: Vec<Finding> = Vec::new();
     for (order, rule) in enabled {
         let candidates = match rule.when {
-            When::AuditReadUnproduced => unproduced_reads(rule, order, graph, assumptions, excerpts),
-            When::AuditCleanupMatchesNothing => {
-                idle_cleanups(rule, order, graph, assumptions, excerpts)
+            When::AuditReadUnproduced | When::AuditCleanupMatchesNothing => {
+                unproduced(rule, order, &world, excerpts)
             }
             When::AuditDatedOutputUncleaned => uncleaned_outputs(rule, order, graph, excerpts),
             other => match other.change_counterpart() {
-                Some(when) => through_change_rule(rule, when, order, deltas, graph, excerpts),
+                Some(when) => through_change_rule(rule, when, order, deltas, &world, excerpts),
                 None => Vec::new(),
             },
         };
@@ -92,6 +97,51 @@ pub fn evaluate(
     out
 }
 
+/// What the audit evaluators read besides the rules.
+struct World<'a> {
+    graph: &'a Graph,
+    assumptions: &'a Assumptions,
+    files: &'a WorldFiles,
+}
+
+/// The files of every repository (read or not), for the evidence that a path ships with the
+/// code and that a program's name is unambiguous.
+#[derive(Default)]
+pub struct WorldFiles {
+    /// Repository-relative paths, each with a leading `/`.
+    paths: Vec<String>,
+    names: std::collections::HashMap<String, usize>,
+}
+
+impl WorldFiles {
+    pub fn new<'p>(paths: impl Iterator<Item = &'p str>) -> WorldFiles {
+        let mut files = WorldFiles::default();
+        for path in paths {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            *files.names.entry(name.to_string()).or_default() += 1;
+            files.paths.push(format!("/{path}"));
+        }
+        files
+    }
+
+    /// How many files of the world have this file name.
+    fn named(&self, name: &str) -> usize {
+        self.names.get(name).copied().unwrap_or(0)
+    }
+
+    /// Does a repository file end with a path of `pattern` (`root/defaults/x.conf` for
+    /// `/defaults/x.conf`)? Then the path most likely ships with the code (a Dockerfile's
+    /// `COPY root/ /`, a package's install, an ansible `copy`), which knockon does not model as
+    /// a producer of that exact path.
+    fn ships(&self, pattern: &Pattern) -> bool {
+        self.paths.iter().any(|path| {
+            path.char_indices()
+                .filter(|(_, c)| *c == '/')
+                .any(|(i, _)| pattern.matches(&path[i..]))
+        })
+    }
+}
+
 /// Runs a change rule over the world's accesses taken as new, under the audit rule's id and
 /// words, and makes each finding about one site: the audit rule says which end needs a patch.
 fn through_change_rule(
@@ -99,9 +149,10 @@ fn through_change_rule(
     when: When,
     order: usize,
     deltas: &Deltas,
-    graph: &Graph,
+    world: &World<'_>,
     excerpts: Excerpts<'_>,
 ) -> Vec<Candidate> {
+    let graph = world.graph;
     let mut as_change = rule.clone();
     as_change.when = when;
     let rules = [(order, &as_change)];
@@ -118,6 +169,7 @@ fn through_change_rule(
     let at_change_site = when == When::WaitOnScheduledProducer;
     candidates
         .into_iter()
+        .filter(|c| when != When::RequirementNotPassed || launch_is_clear(world, &c.finding))
         .map(|mut c| {
             let f = &mut c.finding;
             if at_change_site {
@@ -187,25 +239,70 @@ fn mentioned_elsewhere(graph: &Graph, pattern: &Pattern, access: &Access) -> boo
         .any(|a| a.mode == Mode::Unknown && a.site != access.site && touches(a, pattern))
 }
 
-/// The evidence that analysed code manages the directory of `pattern`: a producer in another
-/// unit that writes files there (or below). Without it, the path is simply outside the analysed
-/// world, which is no finding.
-fn neighbour<'g>(graph: &'g Graph, pattern: &Pattern, access: &Access) -> Option<&'g Access> {
+/// The evidence that analysed code manages the files of `pattern`: a producer in another unit
+/// that writes files of the same kind (the same extension) in the same directory or below — the
+/// shape of a reader or cleanup left behind when the producer changed its names. Without it, the
+/// path is simply outside the analysed world (a tool's output, a downloaded archive), which is
+/// no finding.
+fn sibling<'g>(graph: &'g Graph, pattern: &Pattern, access: &Access) -> Option<&'g Access> {
+    let kind = extension(pattern.base_display())?;
     let dir = pattern.literal_prefix();
     let below = Pattern::glob(&format!("{dir}**"));
     producers_of(graph, &below, &access.site.repo)
         .into_iter()
-        .filter(|p| p.mode != Mode::Create)
-        .find(|p| !(p.site.repo == access.site.repo && p.unit == access.unit))
+        .filter(|p| matches!(p.mode, Mode::Write | Mode::Append | Mode::MoveTo))
+        .filter(|p| !(p.site.repo == access.site.repo && p.unit == access.unit))
+        .find(|p| {
+            p.resource.as_path().is_some_and(|set| {
+                set.patterns
+                    .iter()
+                    .any(|q| extension(q.base_display()).as_deref() == Some(kind.as_str()))
+            })
+        })
 }
 
-fn unproduced_reads(
+/// The literal extension of a path's last segment (`csv` of `/a/ticker_*.csv`), if it has one.
+fn extension(path: &str) -> Option<String> {
+    let name = path.rsplit('/').next()?;
+    let (stem, ext) = name.rsplit_once('.')?;
+    (!stem.is_empty()
+        && !ext.is_empty()
+        && ext.len() <= 10
+        && ext.chars().all(|c| c.is_ascii_alphanumeric()))
+    .then(|| ext.to_ascii_lowercase())
+}
+
+/// A launcher finding is clear when the launcher is not an image's own entrypoint (a container's
+/// environment is set by whoever runs it) and the program it reaches has a file name no other
+/// file of the world has (a launch of `/start.sh` could be any of ten `start.sh`).
+fn launch_is_clear(world: &World<'_>, finding: &Finding) -> bool {
+    let launcher = finding.impacted.path.rsplit('/').next().unwrap_or_default();
+    let image = launcher.starts_with("Dockerfile")
+        || launcher.starts_with("Containerfile")
+        || launcher.ends_with(".dockerfile");
+    let program = finding.change.path.rsplit('/').next().unwrap_or_default();
+    // `[ -z "$X" ]` and `[ -n "$X" ]` test whether the variable is set: a read that expects it
+    // may be missing.
+    let presence_test = finding.change.excerpt.as_deref().is_some_and(|line| {
+        let line = line.replace(' ', "");
+        line.contains("-z\"$")
+            || line.contains("-n\"$")
+            || line.contains("-z$")
+            || line.contains("-n$")
+    });
+    !image && !presence_test && world.files.named(program) == 1
+}
+
+/// Readers (`path.audit-read-unproduced`) or cleanups (`path.audit-cleanup-matches-nothing`)
+/// of paths nothing produces, with a sibling producer in the same directory as evidence.
+fn unproduced(
     rule: &ImpactRule,
     order: usize,
-    graph: &Graph,
-    assumptions: &Assumptions,
+    world: &World<'_>,
     excerpts: Excerpts<'_>,
 ) -> Vec<Candidate> {
+    let graph = world.graph;
+    let cleanup = rule.when == When::AuditCleanupMatchesNothing;
     let mut out = Vec::new();
     for access in &graph.accesses {
         if !rule.counterpart_modes.contains(&access.mode) {
@@ -215,80 +312,38 @@ fn unproduced_reads(
             continue;
         };
         if patterns.iter().any(|p| {
-            assumptions.covering(p).is_some()
+            world.assumptions.covering(p).is_some()
                 || !producers_of(graph, p, &access.site.repo).is_empty()
                 || mentioned_elsewhere(graph, p, access)
+                || world.files.ships(p)
         }) {
             continue;
         }
         let Some((pattern, near)) = patterns
             .iter()
-            .find_map(|p| neighbour(graph, p, access).map(|n| (p, n)))
+            .find_map(|p| sibling(graph, p, access).map(|n| (p, n)))
         else {
             continue;
         };
-        out.push(about_one_site(
-            graph,
-            rule,
-            order,
-            access,
-            near,
-            pattern,
-            format!(
-                "{} writes into {} ({}), but nothing in the analysed repositories produces {}",
-                near.unit,
-                pattern.literal_prefix(),
-                near.site,
-                access.resource.display()
-            ),
-            excerpts,
-        ));
-    }
-    out
-}
-
-fn idle_cleanups(
-    rule: &ImpactRule,
-    order: usize,
-    graph: &Graph,
-    assumptions: &Assumptions,
-    excerpts: Excerpts<'_>,
-) -> Vec<Candidate> {
-    let mut out = Vec::new();
-    for access in &graph.accesses {
-        if !rule.counterpart_modes.contains(&access.mode) {
-            continue;
-        }
-        let Some(patterns) = audited_patterns(access) else {
-            continue;
-        };
-        if patterns.iter().any(|p| {
-            assumptions.covering(p).is_some()
-                || !producers_of(graph, p, &access.site.repo).is_empty()
-                || mentioned_elsewhere(graph, p, access)
-        }) {
-            continue;
-        }
-        let Some((pattern, near)) = patterns
-            .iter()
-            .find_map(|p| neighbour(graph, p, access).map(|n| (p, n)))
-        else {
-            continue;
-        };
-        out.push(about_one_site(
-            graph,
-            rule,
-            order,
-            access,
-            near,
-            pattern,
+        let evidence = if cleanup {
             format!(
                 "{} writes {} ({}), which the cleanup's pattern does not match",
                 near.unit,
                 near.resource.display(),
                 near.site
-            ),
-            excerpts,
+            )
+        } else {
+            format!(
+                "{} writes {} into {} ({}), but nothing in the analysed repositories produces {}",
+                near.unit,
+                near.resource.display(),
+                pattern.literal_prefix(),
+                near.site,
+                access.resource.display()
+            )
+        };
+        out.push(about_one_site(
+            graph, rule, order, access, near, pattern, evidence, excerpts,
         ));
     }
     out
@@ -336,7 +391,12 @@ fn uncleaned_outputs(
                         && touches(a, p)
                 })
         });
-        if cleaned {
+        // The disk-fills-up shape is a producer that runs again and again: one started by a
+        // schedule or a loop. A one-off (an installer's backup, a command run by hand) is not.
+        let recurring = graph.jobs_of_access(access).any(|j| {
+            j.schedule().is_some() || matches!(j.kind, crate::resolve::JobKind::Loop { .. })
+        });
+        if cleaned || !recurring {
             continue;
         }
         let pattern = dated[0];

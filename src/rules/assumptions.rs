@@ -92,9 +92,7 @@ impl Assumptions {
 
     /// The assumption that covers every path of `pattern`, if one does.
     pub fn covering(&self, pattern: &Pattern) -> Option<&ExternalProducer> {
-        self.producers
-            .iter()
-            .find(|p| covers(&p.patterns, pattern))
+        self.producers.iter().find(|p| covers(&p.patterns, pattern))
     }
 
     /// The list in words, one assumption a line.
@@ -117,10 +115,19 @@ mod tests {
     #[test]
     fn builtin_assumptions_cover_system_paths_only() {
         let a = Assumptions::builtin().unwrap();
-        for path in ["/etc/passwd", "/proc/self/status", "/opt/app/bin/x", "/run/secrets/db"] {
+        for path in [
+            "/etc/passwd",
+            "/proc/self/status",
+            "/opt/app/bin/x",
+            "/run/secrets/db",
+        ] {
             assert!(a.covering(&Pattern::glob(path)).is_some(), "{path}");
         }
-        for path in ["/data/ticker/ticker_*.csv", "/srv/app/out.json", "/tmp/app/x"] {
+        for path in [
+            "/data/ticker/ticker_*.csv",
+            "/srv/app/out.json",
+            "/tmp/app/x",
+        ] {
             assert!(a.covering(&Pattern::glob(path)).is_none(), "{path}");
         }
         assert!(a.describe().contains("/etc/**"));
@@ -132,7 +139,10 @@ mod tests {
         let e = a.load_file("x.toml", "schema = 2\n").unwrap_err();
         assert!(e.message.contains("schema 2"), "{e}");
         let e = a
-            .load_file("x.toml", "schema = 1\n[[producer]]\npaths = []\nreason = \"r\"\n")
+            .load_file(
+                "x.toml",
+                "schema = 1\n[[producer]]\npaths = []\nreason = \"r\"\n",
+            )
             .unwrap_err();
         assert_eq!(e.line, 3, "{e}");
     }

@@ -182,15 +182,24 @@ impl When {
         ("read-dropped", When::ReadDropped),
         ("deployment-drift", When::DeploymentDrift),
         ("audit-read-unproduced", When::AuditReadUnproduced),
-        ("audit-cleanup-matches-nothing", When::AuditCleanupMatchesNothing),
-        ("audit-dated-output-uncleaned", When::AuditDatedOutputUncleaned),
+        (
+            "audit-cleanup-matches-nothing",
+            When::AuditCleanupMatchesNothing,
+        ),
+        (
+            "audit-dated-output-uncleaned",
+            When::AuditDatedOutputUncleaned,
+        ),
         (
             "audit-wait-on-scheduled-producer",
             When::AuditWaitOnScheduledProducer,
         ),
         ("audit-consume-unproduced", When::AuditConsumeUnproduced),
         ("audit-publish-unconsumed", When::AuditPublishUnconsumed),
-        ("audit-requirement-not-passed", When::AuditRequirementNotPassed),
+        (
+            "audit-requirement-not-passed",
+            When::AuditRequirementNotPassed,
+        ),
     ];
 
     fn parse(text: &str) -> Option<When> {

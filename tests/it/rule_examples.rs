@@ -1,7 +1,9 @@
 //! Every impact rule's documented examples: the firing one fires exactly as marked, the other
 //! gives no finding of that rule.
 
-use crate::support::{Mode, assert_audit_expected, assert_expected, run_audit_scenario, run_scenario};
+use crate::support::{
+    Mode, assert_audit_expected, assert_expected, run_audit_scenario, run_scenario,
+};
 use knockon::rules::impact::ImpactRules;
 use knockon::scenario::Scenario;
 
