@@ -113,6 +113,7 @@ fn time_check(dir: &Path, path: &str, text: &str) -> (f64, usize) {
         description: "one hostile file added".into(),
         repos: vec![repo],
         expected: Vec::new(),
+        audit: false,
     };
     let built = scenario.build(dir).expect("build repository");
     let request = CheckRequest {

@@ -116,6 +116,28 @@ fn run(per_repo: usize, changed_files: Option<usize>) -> f64 {
         files as f64 / median
     );
     println!("peak memory (VmHWM): {}", peak_rss());
+    // The same world with no change: `knockon audit` of the three repositories at head.
+    let audit = knockon::audit::AuditRequest {
+        dirs: vec![root.join("loader"), root.join("ops"), root.join("apps")],
+        ..Default::default()
+    };
+    let mut audit_times = Vec::new();
+    let mut audit_findings = 0;
+    for _ in 0..3 {
+        let started = Instant::now();
+        let run = knockon::audit::audit(&audit).expect("audit");
+        audit_times.push(started.elapsed().as_secs_f64());
+        audit_findings = run.report.findings.len();
+    }
+    audit_times.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "audit wall time: median {:.2}s (min {:.2}s, max {:.2}s) over {} runs; findings: {audit_findings}; peak memory (VmHWM): {}",
+        audit_times[audit_times.len() / 2],
+        audit_times[0],
+        audit_times[audit_times.len() - 1],
+        audit_times.len(),
+        peak_rss()
+    );
     median
 }
 
@@ -215,6 +237,7 @@ fn generate(per_repo: usize, changed_files: Option<usize>) -> Scenario {
         description: format!("generated workspace, {per_repo} files per context repository"),
         repos: vec![loader, ops, apps],
         expected: Vec::new(),
+        audit: false,
     }
 }
 

@@ -6,6 +6,8 @@
 //!
 //!     cargo run --example sharded_ticker            # text report
 //!     cargo run --example sharded_ticker -- json    # any --format value
+//!     cargo run --example sharded_ticker -- audit   # `knockon audit` of the three repositories
+//!                                                   # as they are after the change (text)
 
 use clap::Parser;
 use knockon::scenario::Scenario;
@@ -35,6 +37,18 @@ fn run() -> anyhow::Result<u8> {
     }
     std::fs::create_dir_all(&demo)?;
     let built = scenario.build(&demo)?;
+    if format == "audit" {
+        // No change: the standing mismatches the merged change left in the three repositories.
+        let mut args: Vec<String> = vec!["knockon".into(), "audit".into()];
+        args.push(built.changed_repo.display().to_string());
+        args.extend(built.context.iter().map(|c| c.display().to_string()));
+        eprintln!("$ {}\n", args.join(" "));
+        let cli = knockon::cli::Cli::try_parse_from(&args)?;
+        let outcome = knockon::app::run(&cli)?;
+        print!("{}", outcome.output);
+        eprintln!("(exit code {})", outcome.exit_code);
+        return Ok(outcome.exit_code);
+    }
     let mut args: Vec<String> = vec![
         "knockon".into(),
         "check".into(),

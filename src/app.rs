@@ -59,6 +59,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
             output: crate::store::command::run(args)?,
             exit_code: exit_codes::CLEAN,
         }),
+        Command::Audit(args) => crate::audit::run(args),
     }
 }
 
@@ -330,12 +331,24 @@ pub fn world_cached(
 ) -> Result<World, Error> {
     let (models, _) = load_rules(rules_dirs)?;
     let select = |path: &str, bytes: &[u8]| Language::detect(path, bytes).is_some();
+    world_selected(dirs, &models, &select, &BTreeMap::new(), cache)
+}
+
+/// [`world`] with the caller's file selection (a `knockon.toml`'s excludes) and environment
+/// bindings, and the models already loaded: `knockon audit` reads its world this way.
+pub fn world_selected(
+    dirs: &[PathBuf],
+    models: &Models,
+    select: load::Selector<'_>,
+    env: &BTreeMap<String, String>,
+    cache: Option<&mut Cache>,
+) -> Result<World, Error> {
     let load_timing = crate::timings::stage("load");
-    let (repos, skipped) = load::load_directories(dirs, &[], &select)?;
+    let (repos, skipped) = load::load_directories(dirs, &[], select)?;
     drop(load_timing);
     let extract_timing = crate::timings::stage("extract");
     let contents: Vec<&Snapshot> = repos.iter().map(|r| &r.snapshot).collect();
-    let extracted = extract_snapshots(&contents, &models, cache);
+    let extracted = extract_snapshots(&contents, models, cache);
     drop(extract_timing);
     let facts: Vec<RepoFacts> = repos
         .iter()
@@ -346,7 +359,7 @@ pub fn world_cached(
         .collect();
     let files_analysed = facts.iter().map(|r| r.files.len()).sum();
     let resolve_timing = crate::timings::stage("resolve");
-    let resolved = resolve::resolve(&facts, &BTreeMap::new());
+    let resolved = resolve::resolve(&facts, env);
     drop(resolve_timing);
     Ok(World {
         repos,
@@ -404,6 +417,13 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<Outcome> {
     let report = check_using(&request, &setup, cache.as_mut(), index.as_mut());
     store::print_warnings(cache.as_mut());
     let report = report?;
+    let mut report = report;
+    crate::audit::apply_baseline(
+        &mut report,
+        args.baseline.as_deref(),
+        args.write_baseline.as_deref(),
+        &[],
+    )?;
     let color = args.color.enabled(
         std::io::IsTerminal::is_terminal(&std::io::stdout()),
         std::env::var_os("NO_COLOR").as_deref(),
@@ -680,6 +700,7 @@ pub fn check_using(
         accesses: head_world.accesses.len(),
         jobs: head_world.jobs.len(),
         index: indexed.stats(),
+        ..Stats::default()
     };
     let graph = Graph::build(head_world);
     let excerpts = |site: &Site, version: Version| excerpt(&workspace, &indexed, site, version);

@@ -41,6 +41,11 @@ pub enum Command {
     /// List the API and command models: which calls and commands access which resource, in
     /// which mode.
     Models(ModelsArgs),
+    /// Report standing mismatches of the current state, with no change: readers of paths nothing
+    /// produces, cleanups that match nothing, dated outputs nothing cleans, waits on producers
+    /// that only run on a schedule, queues with one side only, launchers missing a variable.
+    /// Same report formats and exit codes as `check`.
+    Audit(AuditArgs),
     /// Draw the producer/consumer graph of repositories: units, resources and accesses with
     /// their modes, schedules and triggers, filtered to what touches the selected resources.
     Graph(GraphArgs),
@@ -282,6 +287,62 @@ pub struct CheckArgs {
     pub fail_on: Option<FailOn>,
     #[command(flatten)]
     pub cache: CacheArgs,
+    /// Leave out findings recorded in FILE (written by --write-baseline), matched by
+    /// fingerprints that survive line moves; the summary says how many entries no longer match.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record every finding of this run in FILE (JSON), for --baseline in later runs.
+    #[arg(long = "write-baseline", value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// Repositories (any directories) to audit together, as one world; default: the current
+    /// directory. The first one's knockon.toml applies (rule settings, fail_on, excludes).
+    #[arg(value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// A directory of model and rule files that add to or override the built-in ones (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// A path glob produced outside the analysed repositories (repeatable): its readers and
+    /// cleanups are not reported, like the built-in assumptions (`/etc/**`, `/proc/**`...).
+    #[arg(long = "assume", value_name = "GLOB")]
+    pub assume: Vec<String>,
+    /// Print the assumed external producers (what counts as produced outside the analysed
+    /// repositories) and exit.
+    #[arg(long = "explain-assumptions")]
+    pub explain_assumptions: bool,
+    /// Do not read files of languages knockon does not parse (PHP, Ruby, Go, JS, JSON...).
+    #[arg(long = "no-generic")]
+    pub no_generic: bool,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// How findings are shown, filtered by a baseline, and turned into an exit code: the same for
+/// `check` and `audit`.
+#[derive(Debug, clap::Args)]
+pub struct OutputArgs {
+    /// Output format (the exit code is the same for every format).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Colour the text report: `auto` when standard output is a terminal and NO_COLOR is not set.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Exit with code 1 when a finding is at or above this severity (error > warning > info;
+    /// `never`: 0 whatever is found) [default: `fail_on` of knockon.toml, else warning].
+    #[arg(long = "fail-on", value_enum)]
+    pub fail_on: Option<FailOn>,
+    /// Leave out findings recorded in FILE (written by --write-baseline), matched by
+    /// fingerprints that survive line moves; the summary says how many entries no longer match.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record every finding of this run in FILE (JSON), for --baseline in later runs.
+    #[arg(long = "write-baseline", value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
 }
 
 /// The severity threshold for exit code 1.

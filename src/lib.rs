@@ -4,6 +4,8 @@
 //! [`load`] -> [`extract`] -> [`resolve`] -> [`graph`] -> [`change`] -> [`impact`] -> [`report`].
 
 pub mod app;
+pub mod audit;
+pub mod baseline;
 pub mod change;
 pub mod cli;
 pub mod config;

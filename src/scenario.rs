@@ -21,6 +21,10 @@
 //! removes a file at head. A line `#@ impacted RULE` (or `//@ ...`) expects a finding of RULE whose
 //! impacted site is the line above it; `#@ changed RULE` marks the changed site. Marker lines are
 //! removed before the files are written, so line numbers are those of the real files.
+//!
+//! An audit scenario (for `knockon audit`, which looks at the current state) starts with the
+//! header `=== audit`: its repositories have files only (`=== file`), none is `changed`, and its
+//! markers are `#@ impacted RULE` alone.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -62,6 +66,8 @@ pub struct ScenarioRepo {
 #[derive(Clone, Debug, Default)]
 pub struct Scenario {
     pub description: String,
+    /// An audit scenario (`=== audit`): no change, every repository as it is.
+    pub audit: bool,
     pub repos: Vec<ScenarioRepo>,
     pub expected: Vec<Expectation>,
 }
@@ -83,6 +89,7 @@ impl Scenario {
                 flush(&mut scenario, current.take())?;
                 let words: Vec<&str> = header.split_whitespace().collect();
                 match words.as_slice() {
+                    ["audit"] if scenario.repos.is_empty() => scenario.audit = true,
                     ["repo", name, rest @ ..] => {
                         scenario.repos.push(ScenarioRepo {
                             name: name.to_string(),
@@ -137,7 +144,21 @@ impl Scenario {
                 repo.head.remove(path);
             }
         }
-        if scenario.repos.iter().filter(|r| r.changed).count() != 1 {
+        if scenario.audit {
+            let changed = scenario.repos.iter().any(|r| r.changed || r.base != r.head)
+                || scenario
+                    .expected
+                    .iter()
+                    .any(|e| e.kind == ExpectKind::Changed);
+            if changed || scenario.repos.is_empty() {
+                return Err(ScenarioError {
+                    line: 1,
+                    message: "an audit scenario has repositories with `=== file` sections only, \
+                              none `changed`, and no `#@ changed` marker"
+                        .into(),
+                });
+            }
+        } else if scenario.repos.iter().filter(|r| r.changed).count() != 1 {
             return Err(ScenarioError {
                 line: 1,
                 message: "exactly one repo is marked `changed`".into(),
@@ -377,6 +398,17 @@ mod tests {
         assert_eq!(s.expected.len(), 2);
         assert_eq!(s.expected[1].line, 2);
         assert_eq!(s.expected[0].line, 1);
+    }
+
+    #[test]
+    fn audit_scenarios_have_no_change() {
+        let text = "=== audit\n=== repo a\n=== file x.sh\nrm /a/b/c\n#@ impacted r.one\n";
+        let s = Scenario::parse(text).unwrap();
+        assert!(s.audit);
+        assert_eq!(s.expected.len(), 1);
+        assert!(Scenario::parse("=== audit\n=== repo a changed\n=== file x\ny\n").is_err());
+        assert!(Scenario::parse("=== audit\n=== repo a\n=== base x\ny\n").is_err());
+        assert!(Scenario::parse("=== repo a\n=== audit\n").is_err());
     }
 
     #[test]

@@ -101,6 +101,27 @@ pub struct Sides<'a> {
     pub tree: &'a TreeChange,
 }
 
+/// The deltas of an audit: every access of the world taken as new, as if one change had added
+/// everything (new waits, new requirements, new queue uses), with nothing removed or replaced
+/// and no changed lines. Audit rules that reuse a change evaluator read these.
+pub fn everything_new(accesses: &[Access], sends: &[Send]) -> Deltas {
+    let lines = ChangedLines::new("");
+    Deltas {
+        outputs: Vec::new(),
+        inputs: Vec::new(),
+        names: Vec::new(),
+        fields: Vec::new(),
+        new_waits: waits::new_waits(&[], accesses),
+        new_sends: sends.to_vec(),
+        new_requirements: waits::new_requirements(&[], accesses),
+        new_queue_uses: names::name_changes(&[], accesses, &lines).new_queue_uses,
+        undecided: Vec::new(),
+        changed_lines: lines,
+        removed_file_references: Vec::new(),
+        setting_changes: Vec::new(),
+    }
+}
+
 /// Compares the changed repository at base and head.
 pub fn compute(sides: &Sides<'_>) -> Deltas {
     let lines = sides.changed_lines;

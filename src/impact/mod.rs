@@ -9,6 +9,7 @@
 //! change: the first rule in file order whose conditions hold (a cleanup loop that lists, checks
 //! and deletes the same files is one cleanup finding, not a cleanup and two reader findings).
 
+pub mod audit;
 mod drift;
 mod env;
 mod fields;

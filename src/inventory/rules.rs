@@ -244,18 +244,22 @@ pub fn render_explain(
                     let _ = writeln!(out, "    {}", clean(line));
                 }
                 let _ = writeln!(out);
+                let command = if rule.when.is_audit() {
+                    "knockon audit"
+                } else {
+                    "knockon check"
+                };
                 match (&run.error, run.findings.len()) {
                     (Some(e), _) => {
                         let _ = writeln!(out, "(could not run it: {})", clean(e));
                     }
                     (None, 0) => {
-                        let _ =
-                            writeln!(out, "knockon check on it: no finding of {}.", clean(r.id));
+                        let _ = writeln!(out, "{command} on it: no finding of {}.", clean(r.id));
                     }
                     (None, n) => {
                         let _ = writeln!(
                             out,
-                            "knockon check on it reports {n} finding{}:\n",
+                            "{command} on it reports {n} finding{}:\n",
                             if n == 1 { "" } else { "s" }
                         );
                         out.push_str(&run.text);
@@ -298,6 +302,18 @@ fn check_example(
     let scenario = Scenario::parse(text).map_err(|e| e.to_string())?;
     let dir = tempfile::tempdir().map_err(|e| format!("no temporary directory: {e}"))?;
     let built = scenario.build(dir.path()).map_err(|e| e.to_string())?;
+    if scenario.audit {
+        let request = crate::audit::AuditRequest {
+            dirs: built.context.clone(),
+            rules_dirs: rules_dirs.to_vec(),
+            ..Default::default()
+        };
+        let run = crate::audit::audit(&request).map_err(|e| e.to_string())?;
+        let mut report = run.report;
+        report.findings.retain(|f| f.rule == rule.id);
+        report.warnings.clear();
+        return Ok(render_example(report, &run.rules));
+    }
     let request = CheckRequest {
         repo: built.changed_repo.clone(),
         change: ChangeSpec::Revisions {
@@ -312,15 +328,20 @@ fn check_example(
     let mut report = app::check_with(&request, &setup).map_err(|e| e.to_string())?;
     report.findings.retain(|f| f.rule == rule.id);
     report.warnings.clear();
+    Ok(render_example(report, &setup.rules))
+}
+
+/// The example's findings and their text report, indented, without the summary line.
+fn render_example(report: crate::report::Report, rules: &ImpactRules) -> (Vec<Finding>, String) {
     let options = crate::report::RenderOptions {
-        rules: &setup.rules,
+        rules,
         color: false,
     };
     let rendered = crate::report::render(&report, crate::report::Format::Text, &options);
     // The summary line counts files of a temporary directory: not the reader's concern here.
     let rendered: String = rendered
         .lines()
-        .filter(|l| !l.starts_with("knockon: "))
+        .filter(|l| !l.starts_with("knockon: ") && !l.starts_with("knockon audit: "))
         .map(|l| {
             if l.trim().is_empty() {
                 "\n".to_string()
@@ -329,7 +350,7 @@ fn check_example(
             }
         })
         .collect();
-    Ok((report.findings, rendered))
+    (report.findings, rendered)
 }
 
 fn json(value: &serde_json::Value) -> String {

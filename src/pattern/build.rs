@@ -156,6 +156,15 @@ pub fn build(pieces: &[Piece], subtree: bool) -> Pattern {
         literal_prefix: literal_prefix(&norm),
         nfa: compile(&norm, subtree),
         toks: toks.into(),
+        dated: pieces.iter().any(|p| {
+            matches!(
+                p,
+                Piece::Hole {
+                    shape: HoleShape::Strftime { .. },
+                    ..
+                }
+            )
+        }),
     }
 }
 

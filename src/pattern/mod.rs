@@ -76,6 +76,9 @@ pub struct Pattern {
     /// The normalised tokens: two patterns with the same display may still differ (a literal
     /// `*` and a glob `*`, a literal `{day}` and a hole).
     toks: Box<[build::Tok]>,
+    /// Holds a date or time formatted with `strftime` (`$(date +%F)`, `f"{day:%Y-%m-%d}"`): a
+    /// new name every day, the shape of outputs that pile up unless something cleans them.
+    dated: bool,
 }
 
 /// Structural equality: the same normalised pattern with the same display; patterns with equal
@@ -202,6 +205,11 @@ impl Pattern {
     /// relative), and `**` or a leading hole of a local pattern never reaches it.
     pub fn is_remote(&self) -> bool {
         self.remote
+    }
+
+    /// Does a path of this pattern carry a `strftime` date or time (see the `dated` field)?
+    pub fn is_dated(&self) -> bool {
+        self.dated
     }
 
     /// Also names everything below each matched path (a recursive delete, a directory prefix).

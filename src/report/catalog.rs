@@ -56,6 +56,9 @@ pub fn fill_generic(template: &str) -> String {
         ("field", "a field"),
         ("trigger", "a trigger"),
         ("sent", "what it sends"),
+        ("unit", "the code"),
+        ("resource", "a resource"),
+        ("directory", "its directory"),
     ] {
         out = out.replace(&format!("{{{name}}}"), words);
     }

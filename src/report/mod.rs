@@ -55,6 +55,13 @@ pub struct Stats {
     pub files_skipped: SkipCounts,
     pub accesses: usize,
     pub jobs: usize,
+    /// An audit of the current state (`knockon audit`): there is no change, and each finding's
+    /// `change` is its impacted site.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub audit: bool,
+    /// What `--baseline` left out, when one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<crate::baseline::BaselineStats>,
     /// With `--index`: what was taken from the index and how much of it was read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub index: Option<IndexStats>,

@@ -39,6 +39,16 @@ pub fn render(report: &Report, rules: &ImpactRules) -> String {
 }
 
 fn run(report: &Report, rules: &ImpactRules) -> Value {
+    // The rules the run evaluated: a check's change rules, or an audit's audit rules.
+    let evaluated = ImpactRules {
+        rules: rules
+            .rules
+            .iter()
+            .filter(|r| r.when.is_audit() == report.stats.audit)
+            .cloned()
+            .collect(),
+    };
+    let rules = &evaluated;
     let prints = fingerprints(&report.findings);
     let results: Vec<Value> = report
         .findings

@@ -95,8 +95,23 @@ pub fn summary(report: &Report) -> String {
     } else {
         String::new()
     };
+    let baseline = stats
+        .baseline
+        .map(|b| format!(" · {}", b.describe()))
+        .unwrap_or_default();
+    if stats.audit {
+        let findings = if report.findings.is_empty() {
+            "no mismatch found".to_string()
+        } else {
+            findings
+        };
+        return format!(
+            "knockon audit: {findings} · {} repositories, {} files analysed{skipped_text}{baseline}",
+            stats.repositories, stats.files_analysed,
+        );
+    }
     format!(
-        "knockon: {findings} · {} repositories, {} files analysed{skipped_text} · change {}",
+        "knockon: {findings} · {} repositories, {} files analysed{skipped_text} · change {}{baseline}",
         stats.repositories,
         stats.files_analysed,
         clean(&stats.change)
@@ -124,17 +139,24 @@ fn render_finding(out: &mut String, f: &Finding, paint: Paint) {
     );
     let _ = writeln!(out, "{bar}");
     excerpt(out, &f.impacted, width, paint);
-    let _ = writeln!(out, "{bar}");
-    let _ = writeln!(
-        out,
-        "{} {}  (changed)",
-        paint.paint(GUTTER, &format!("{pad}:::")),
-        paint.paint(BOLD, &site(&f.change))
-    );
-    excerpt(out, &f.change, width, paint);
+    // An audit's finding is about one site: its change site is the impacted one.
+    if f.change != f.impacted {
+        let _ = writeln!(out, "{bar}");
+        let _ = writeln!(
+            out,
+            "{} {}  (changed)",
+            paint.paint(GUTTER, &format!("{pad}:::")),
+            paint.paint(BOLD, &site(&f.change))
+        );
+        excerpt(out, &f.change, width, paint);
+    }
     let eq = paint.paint(GUTTER, &format!("{pad} ="));
     let _ = writeln!(out, "{eq} {}", clean(&f.message));
-    let origins = [&f.impacted, &f.change].map(Location::origins_sentence);
+    let origins = if f.change == f.impacted {
+        [f.impacted.origins_sentence(), None]
+    } else {
+        [&f.impacted, &f.change].map(Location::origins_sentence)
+    };
     for note in origins.iter().flatten().chain(&f.notes) {
         let _ = writeln!(out, "{eq} {} {}", paint.paint(BOLD, "note:"), clean(note));
     }

@@ -42,6 +42,10 @@ pub const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
         "rules/impact/deploy.toml",
         include_str!("../../rules/impact/deploy.toml"),
     ),
+    (
+        "rules/impact/audit.toml",
+        include_str!("../../rules/impact/audit.toml"),
+    ),
 ];
 
 #[derive(Deserialize)]
@@ -133,6 +137,28 @@ pub enum When {
     /// A deployment's setting (option, environment value, volume, user) changed; the
     /// counterparts are other deployments of the same program that keep the old value.
     DeploymentDrift,
+    /// Audit (no change): a reader, checker, lister or waiter of a path nothing produces, in a
+    /// directory that analysed code does write into, and that no assumed external producer
+    /// covers. Counterpart modes select the consumers audited.
+    AuditReadUnproduced,
+    /// Audit: a cleanup (delete, move away) whose pattern matches nothing any producer writes,
+    /// in a directory that analysed code does write into.
+    AuditCleanupMatchesNothing,
+    /// Audit: a producer whose names carry a date (a `strftime` value) and that no cleanup,
+    /// rotation or retention of the analysed code covers: the disk fills up.
+    AuditDatedOutputUncleaned,
+    /// Audit: a wait whose producers only run on a schedule and cannot be triggered (the
+    /// change rule `wait-on-scheduled-producer`, over every wait).
+    AuditWaitOnScheduledProducer,
+    /// Audit: a queue consumed that nothing publishes to (`consume-unproduced` over every
+    /// consume).
+    AuditConsumeUnproduced,
+    /// Audit: a queue published to that nothing consumes (`publish-unconsumed` over every
+    /// publish).
+    AuditPublishUnconsumed,
+    /// Audit: a launcher that starts a program without an environment variable the program
+    /// reads without a default (`requirement-not-passed` over every such read).
+    AuditRequirementNotPassed,
 }
 
 impl When {
@@ -155,6 +181,25 @@ impl When {
         ("token-renamed", When::TokenRenamed),
         ("read-dropped", When::ReadDropped),
         ("deployment-drift", When::DeploymentDrift),
+        ("audit-read-unproduced", When::AuditReadUnproduced),
+        (
+            "audit-cleanup-matches-nothing",
+            When::AuditCleanupMatchesNothing,
+        ),
+        (
+            "audit-dated-output-uncleaned",
+            When::AuditDatedOutputUncleaned,
+        ),
+        (
+            "audit-wait-on-scheduled-producer",
+            When::AuditWaitOnScheduledProducer,
+        ),
+        ("audit-consume-unproduced", When::AuditConsumeUnproduced),
+        ("audit-publish-unconsumed", When::AuditPublishUnconsumed),
+        (
+            "audit-requirement-not-passed",
+            When::AuditRequirementNotPassed,
+        ),
     ];
 
     fn parse(text: &str) -> Option<When> {
@@ -174,6 +219,24 @@ impl When {
 
     pub fn is_path(self) -> bool {
         matches!(self, When::OutputReplaced | When::OutputRemoved)
+    }
+
+    /// Rules of `knockon audit`: they look at the current state, with no change; `check` never
+    /// evaluates them, and `audit` evaluates only them.
+    pub fn is_audit(self) -> bool {
+        self.as_str().starts_with("audit-")
+    }
+
+    /// The change rule an audit rule runs over every access (an audit of waits is the rule on
+    /// new waits with every wait taken as new); `None` for audit rules with their own evaluator.
+    pub fn change_counterpart(self) -> Option<When> {
+        match self {
+            When::AuditWaitOnScheduledProducer => Some(When::WaitOnScheduledProducer),
+            When::AuditConsumeUnproduced => Some(When::ConsumeUnproduced),
+            When::AuditPublishUnconsumed => Some(When::PublishUnconsumed),
+            When::AuditRequirementNotPassed => Some(When::RequirementNotPassed),
+            _ => None,
+        }
     }
 }
 
@@ -253,6 +316,9 @@ pub const PLACEHOLDERS: &[&str] = &[
     "token",
     "new_token",
     "setting",
+    "unit",
+    "resource",
+    "directory",
 ];
 
 impl ImpactRules {

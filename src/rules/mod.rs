@@ -1,6 +1,7 @@
 //! Rules as data: the API models that extractors consult and the impact rules that turn contract
 //! deltas into findings. Raw files are TOML with a schema version; errors name the file and line.
 
+pub mod assumptions;
 pub mod impact;
 pub mod models;
 

@@ -2,6 +2,7 @@
 //! examples, the command line's contract (errors, exit codes, formats), every report format
 //! (snapshots, the SARIF schema, injection) and the CI examples.
 
+mod audit;
 mod cache;
 mod ci_examples;
 mod cli;

@@ -1,7 +1,9 @@
 //! Every impact rule's documented examples: the firing one fires exactly as marked, the other
 //! gives no finding of that rule.
 
-use crate::support::{Mode, assert_expected, run_scenario};
+use crate::support::{
+    Mode, assert_audit_expected, assert_expected, run_audit_scenario, run_scenario,
+};
 use knockon::rules::impact::ImpactRules;
 use knockon::scenario::Scenario;
 
@@ -41,6 +43,23 @@ fn check_example(
             let name = format!("{} example {}", rule.id, index + 1);
             let scenario =
                 Scenario::parse(&example.scenario).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(
+                scenario.audit,
+                rule.when.is_audit(),
+                "{name}: audit rules have audit examples (`=== audit`), others a change"
+            );
+            if scenario.audit {
+                let run = run_audit_scenario(&scenario, &[]);
+                if example.fires {
+                    assert!(
+                        scenario.expected.iter().any(|e| e.rule == rule.id),
+                        "{name}: a firing example marks where {} fires",
+                        rule.id
+                    );
+                }
+                assert_audit_expected(&name, &scenario, &run, &rule.id);
+                return;
+            }
             let run = run_scenario(&scenario, Mode::Revisions, &[]);
             if example.fires {
                 assert!(

@@ -177,3 +177,53 @@ pub fn assert_expected(name: &str, scenario: &Scenario, run: &Run, mode: Mode) {
         );
     }
 }
+
+/// Builds an audit scenario (`=== audit`) and runs `knockon audit --format json` on all of its
+/// repositories, in order.
+pub fn run_audit_scenario(scenario: &Scenario, extra: &[&str]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let built = scenario.build(dir.path()).unwrap();
+    let output = knockon()
+        .arg("audit")
+        .args(&built.context)
+        .args(["--format", "json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}); stderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    Run { output, json }
+}
+
+/// Asserts that the findings of `rule` are exactly the scenario's `#@ impacted` markers of it,
+/// each about one site (its change site is its impacted site).
+pub fn assert_audit_expected(name: &str, scenario: &Scenario, run: &Run, rule: &str) {
+    let stderr = String::from_utf8_lossy(&run.output.stderr);
+    let of_rule = |sites: BTreeSet<(String, String, String, u64)>| {
+        sites
+            .into_iter()
+            .filter(|s| s.0 == rule)
+            .collect::<BTreeSet<_>>()
+    };
+    let expected = of_rule(expected_sites(scenario, ExpectKind::Impacted));
+    let actual = of_rule(impacted_sites(&run.json));
+    assert_eq!(
+        actual, expected,
+        "{name}: impacted sites differ\nstderr: {stderr}\njson: {:#}",
+        run.json
+    );
+    assert_eq!(
+        impacted_sites(&run.json),
+        change_sites(&run.json),
+        "{name}: an audit finding's change site is its impacted site"
+    );
+    assert!(
+        matches!(run.output.status.code(), Some(0) | Some(1)),
+        "{name}: exit code {:?}; stderr: {stderr}",
+        run.output.status.code()
+    );
+}

@@ -1,0 +1,149 @@
+//! What `knockon audit` assumes is produced outside the analysed repositories (the OS, packages,
+//! the operator, mounted volumes), as data: `rules/audit/external-producers.toml`.
+//!
+//! An audit finds consumers that nothing produces. Most paths a program reads that no analysed
+//! code writes are not mistakes: `/etc/passwd`, a package's files, the config file the operator
+//! writes. Listing those assumptions as data keeps them reviewable (and printable with
+//! `--explain-assumptions`), rather than buried in the evaluator.
+
+use super::RulesError;
+use crate::pattern::{Pattern, covers};
+use serde::Deserialize;
+
+/// The schema version of external-producer files.
+pub const ASSUMPTIONS_SCHEMA: u32 = 1;
+
+/// The built-in list, compiled in.
+pub const BUILTIN_ASSUMPTIONS: (&str, &str) = (
+    "rules/audit/external-producers.toml",
+    include_str!("../../rules/audit/external-producers.toml"),
+);
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    schema: u32,
+    #[serde(default)]
+    producer: Vec<RawProducer>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProducer {
+    paths: Vec<String>,
+    reason: String,
+}
+
+/// One assumed external producer: the paths it covers and why they are assumed produced.
+#[derive(Clone, Debug)]
+pub struct ExternalProducer {
+    pub globs: Vec<String>,
+    pub patterns: Vec<Pattern>,
+    pub reason: String,
+}
+
+/// Every assumed external producer of a run.
+#[derive(Clone, Debug, Default)]
+pub struct Assumptions {
+    pub producers: Vec<ExternalProducer>,
+}
+
+impl Assumptions {
+    pub fn builtin() -> Result<Assumptions, RulesError> {
+        let mut out = Assumptions::default();
+        out.load_file(BUILTIN_ASSUMPTIONS.0, BUILTIN_ASSUMPTIONS.1)?;
+        Ok(out)
+    }
+
+    pub fn load_file(&mut self, name: &str, text: &str) -> Result<(), RulesError> {
+        let raw: RawFile = toml::from_str(text).map_err(|e| RulesError::toml(name, text, &e))?;
+        if raw.schema != ASSUMPTIONS_SCHEMA {
+            return Err(RulesError::at(
+                name,
+                super::line_of_key(text, "schema"),
+                format!(
+                    "schema {} is not supported (this build reads schema {ASSUMPTIONS_SCHEMA})",
+                    raw.schema
+                ),
+            ));
+        }
+        for producer in raw.producer {
+            if producer.paths.is_empty() {
+                return Err(RulesError::at(
+                    name,
+                    super::line_of_key(text, "paths"),
+                    "an external producer names at least one path glob",
+                ));
+            }
+            self.add(producer.paths, producer.reason);
+        }
+        Ok(())
+    }
+
+    /// Adds one assumption (from `--assume GLOB`).
+    pub fn add(&mut self, globs: Vec<String>, reason: String) {
+        let patterns = globs.iter().map(|g| Pattern::glob(g)).collect();
+        self.producers.push(ExternalProducer {
+            globs,
+            patterns,
+            reason,
+        });
+    }
+
+    /// The assumption that covers every path of `pattern`, if one does.
+    pub fn covering(&self, pattern: &Pattern) -> Option<&ExternalProducer> {
+        self.producers.iter().find(|p| covers(&p.patterns, pattern))
+    }
+
+    /// The list in words, one assumption a line.
+    pub fn describe(&self) -> String {
+        let mut out = String::from(
+            "knockon audit assumes these paths are produced outside the analysed repositories \
+             and reports no reader or cleanup of them:\n",
+        );
+        for p in &self.producers {
+            out.push_str(&format!("  {}\n      {}\n", p.globs.join(" "), p.reason));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_assumptions_cover_system_paths_only() {
+        let a = Assumptions::builtin().unwrap();
+        for path in [
+            "/etc/passwd",
+            "/proc/self/status",
+            "/opt/app/bin/x",
+            "/run/secrets/db",
+        ] {
+            assert!(a.covering(&Pattern::glob(path)).is_some(), "{path}");
+        }
+        for path in [
+            "/data/ticker/ticker_*.csv",
+            "/srv/app/out.json",
+            "/tmp/app/x",
+        ] {
+            assert!(a.covering(&Pattern::glob(path)).is_none(), "{path}");
+        }
+        assert!(a.describe().contains("/etc/**"));
+    }
+
+    #[test]
+    fn bad_files_name_the_problem() {
+        let mut a = Assumptions::default();
+        let e = a.load_file("x.toml", "schema = 2\n").unwrap_err();
+        assert!(e.message.contains("schema 2"), "{e}");
+        let e = a
+            .load_file(
+                "x.toml",
+                "schema = 1\n[[producer]]\npaths = []\nreason = \"r\"\n",
+            )
+            .unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
+    }
+}

@@ -1,0 +1,335 @@
+//! `knockon audit`: the incidents' standing mismatches with no change, the report formats and
+//! exit codes it shares with `check`, the baseline round trip (write, edit unrelated lines and
+//! move the impacted one, re-run: nothing new; a new mismatch: reported), and bad input.
+
+use crate::support::{knockon, run_built, testdata};
+use knockon::scenario::{BuiltScenario, Scenario};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+fn scenario(name: &str) -> Scenario {
+    let text = std::fs::read_to_string(testdata(&format!("scenarios/{name}.scenario"))).unwrap();
+    Scenario::parse(&text).unwrap()
+}
+
+/// Every repository of a built scenario, the changed one (at head) first.
+fn dirs(built: &BuiltScenario) -> Vec<PathBuf> {
+    let mut out = vec![built.changed_repo.clone()];
+    out.extend(built.context.iter().cloned());
+    out
+}
+
+fn audit(dirs: &[PathBuf], extra: &[&str]) -> Output {
+    knockon()
+        .arg("audit")
+        .args(dirs)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            stdout(output),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+fn rules_and_sites(report: &Value) -> Vec<(String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                format!(
+                    "{}/{}:{}",
+                    f["impacted"]["repo"].as_str().unwrap(),
+                    f["impacted"]["path"].as_str().unwrap(),
+                    f["impacted"]["line"]
+                ),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_sharded_ticker_incident_at_head_shows_its_three_standing_mismatches() {
+    let dir = tempfile::tempdir().unwrap();
+    let built = scenario("sharded-ticker").build(dir.path()).unwrap();
+    let out = audit(&dirs(&built), &["--color", "never"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    for needle in [
+        "warning[path.audit-read-unproduced]: panels.ticker.latest_prices lists /data/ticker/ticker_*.csv, which nothing produces",
+        " --> dashboards/panels/ticker.py:8",
+        "warning[path.audit-cleanup-matches-nothing]: cron/cleanup_ticker.sh deletes /data/ticker/ticker_*.csv, which nothing writes",
+        " --> host-ops/cron/cleanup_ticker.sh:8",
+        "warning[path.audit-dated-output-uncleaned]: loader.write.write_day writes /data/ticker/{day}/NYSE.csv, /data/ticker/{day}/LSE.csv, /data/ticker/{day}/TSE.csv, named by date, and nothing deletes them",
+        "  --> ticker-loader/loader/write.py:13",
+        "knockon audit: 3 findings (3 warnings) · 3 repositories, 8 files analysed",
+    ] {
+        assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+    }
+    // One site per finding: no "(changed)" block.
+    assert!(!text.contains("(changed)"), "{text}");
+    let report = json(&audit(&dirs(&built), &["--format", "json"]));
+    assert_eq!(report["version"], 1);
+    assert_eq!(report["stats"]["audit"], true);
+    for f in report["findings"].as_array().unwrap() {
+        assert_eq!(f["change"], f["impacted"], "{f:#}");
+    }
+    // Exit codes as check: --fail-on error leaves warnings at 0.
+    assert_eq!(
+        audit(&dirs(&built), &["--fail-on", "error"]).status.code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn the_refresher_incident_at_head_reports_the_wait_at_the_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let built = scenario("refresher-incident").build(dir.path()).unwrap();
+    let report = json(&audit(&dirs(&built), &["--format", "json"]));
+    let found = rules_and_sites(&report);
+    let waits: Vec<&(String, String)> = found
+        .iter()
+        .filter(|(rule, _)| rule == "credential.audit-wait-on-scheduled-producer")
+        .collect();
+    assert!(!waits.is_empty(), "{report:#}");
+    for (_, site) in waits {
+        assert!(
+            site.starts_with("api-client/"),
+            "at the waiting code: {site}"
+        );
+    }
+}
+
+#[test]
+fn a_world_with_nothing_left_behind_is_clean() {
+    // The incident before the change: the loader writes what the cleanup and the dashboard use.
+    let dir = tempfile::tempdir().unwrap();
+    let built = scenario("sharded-ticker").build(dir.path()).unwrap();
+    built.checkout_base().unwrap();
+    let out = audit(&dirs(&built), &["--color", "never"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("knockon audit: no mismatch found · 3 repositories"),
+        "{text}"
+    );
+}
+
+/// Inserts `lines` before line `at` (1-based) of a file.
+fn insert_lines(path: &Path, at: usize, lines: &[&str]) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut all: Vec<&str> = text.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        all.insert(at - 1 + i, line);
+    }
+    std::fs::write(path, all.join("\n") + "\n").unwrap();
+}
+
+#[test]
+fn baseline_round_trip_reports_only_new_mismatches() {
+    let dir = tempfile::tempdir().unwrap();
+    let built = scenario("sharded-ticker").build(dir.path()).unwrap();
+    let dirs = dirs(&built);
+    let baseline = dir.path().join("knockon-baseline.json");
+    let baseline_arg = baseline.to_str().unwrap();
+    let first = audit(
+        &dirs,
+        &["--format", "json", "--write-baseline", baseline_arg],
+    );
+    assert_eq!(rules_and_sites(&json(&first)).len(), 3);
+    let recorded: Value = serde_json::from_slice(&std::fs::read(&baseline).unwrap()).unwrap();
+    assert_eq!(recorded["version"], 1);
+    let entries = recorded["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 3);
+    for e in entries {
+        for key in ["fingerprint", "rule", "resource", "repo", "path", "unit"] {
+            assert!(e[key].is_string(), "{key} in {e:#}");
+        }
+    }
+    // The baseline's fingerprints are SARIF's partialFingerprints.
+    let sarif = json(&audit(&dirs, &["--format", "sarif"]));
+    let prints: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["partialFingerprints"].as_object())
+        .flat_map(|m| m.values().filter_map(Value::as_str))
+        .collect();
+    for e in entries {
+        assert!(
+            prints.contains(&e["fingerprint"].as_str().unwrap()),
+            "{e:#} not in {prints:?}"
+        );
+    }
+
+    // Unrelated edits: a comment at the top of the cleanup script and lines inserted above the
+    // impacted `find` line (it moves down), a new line in the dashboard's module.
+    let cleanup = built.context[0].join("cron/cleanup_ticker.sh");
+    insert_lines(
+        &cleanup,
+        2,
+        &["# Reviewed in the 2026 audit.", "", "echo starting >&2"],
+    );
+    let panel = built.context[1].join("panels/ticker.py");
+    insert_lines(&panel, 1, &["# Ticker panels."]);
+    let again = audit(&dirs, &["--color", "never", "--baseline", baseline_arg]);
+    let text = stdout(&again);
+    assert_eq!(again.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(
+            "knockon audit: no mismatch found · 3 repositories, 8 files analysed · 3 findings suppressed by the baseline, 0 baseline entries no longer match"
+        ),
+        "{text}"
+    );
+    let again_json = json(&audit(
+        &dirs,
+        &["--format", "json", "--baseline", baseline_arg],
+    ));
+    assert_eq!(again_json["findings"].as_array().unwrap().len(), 0);
+    assert_eq!(again_json["stats"]["baseline"]["suppressed"], 3);
+    assert_eq!(again_json["stats"]["baseline"]["unmatched"], 0);
+
+    // A new mismatch is reported; fixing an old one shows as an entry that no longer matches.
+    insert_lines(
+        &panel,
+        3,
+        &[
+            "def legacy():",
+            "    return open(\"/data/ticker/summary.csv\").read()",
+            "",
+        ],
+    );
+    std::fs::write(
+        &cleanup,
+        "#!/usr/bin/env bash\nfind /data/ticker -mindepth 2 -name '*.csv' -mtime +3 -delete\n",
+    )
+    .unwrap();
+    let new = audit(&dirs, &["--format", "json", "--baseline", baseline_arg]);
+    assert_eq!(new.status.code(), Some(1));
+    let report = json(&new);
+    assert_eq!(
+        rules_and_sites(&report),
+        vec![(
+            "path.audit-read-unproduced".to_string(),
+            "dashboards/panels/ticker.py:4".to_string()
+        )],
+        "{report:#}"
+    );
+    assert_eq!(report["stats"]["baseline"]["suppressed"], 1);
+    assert_eq!(report["stats"]["baseline"]["unmatched"], 2);
+}
+
+#[test]
+fn check_takes_the_same_baseline_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let built = scenario("sharded-ticker").build(dir.path()).unwrap();
+    let baseline = dir.path().join("b.json");
+    let b = baseline.to_str().unwrap();
+    let first = run_built(
+        &built,
+        crate::support::Mode::Revisions,
+        &["--write-baseline", b],
+    );
+    assert_eq!(first.status.code(), Some(1));
+    let second = run_built(&built, crate::support::Mode::Revisions, &["--baseline", b]);
+    assert_eq!(second.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&second.stdout).unwrap();
+    assert_eq!(report["findings"].as_array().unwrap().len(), 0);
+    assert_eq!(report["stats"]["baseline"]["suppressed"], 2);
+    assert!(report["stats"].get("audit").is_none());
+}
+
+fn assert_one_line_error(output: &Output, needle: &str) {
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr: {err}");
+    assert!(err.contains(needle), "expected `{needle}` in: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+}
+
+#[test]
+fn bad_input_is_a_one_line_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let built = scenario("sharded-ticker").build(dir.path()).unwrap();
+    let dirs = dirs(&built);
+    assert_one_line_error(
+        &audit(&[PathBuf::from("/nonexistent/knockon-dir")], &[]),
+        "/nonexistent/knockon-dir",
+    );
+    assert_one_line_error(
+        &audit(&dirs, &["--baseline", "/nonexistent/b.json"]),
+        "cannot read the baseline /nonexistent/b.json",
+    );
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"version\": 9, \"entries\": []}").unwrap();
+    assert_one_line_error(
+        &audit(&dirs, &["--baseline", bad.to_str().unwrap()]),
+        "baseline version 9 is not supported",
+    );
+    std::fs::write(&bad, "not json").unwrap();
+    assert_one_line_error(
+        &audit(&dirs, &["--baseline", bad.to_str().unwrap()]),
+        "not a knockon baseline",
+    );
+}
+
+#[test]
+fn assumptions_are_listed_and_extended_with_assume() {
+    let out = knockon()
+        .args(["audit", "--explain-assumptions"])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0));
+    for needle in [
+        "/etc/**",
+        "/proc/**",
+        "/opt/**",
+        "/run/**",
+        "mounted volumes",
+    ] {
+        assert!(text.contains(needle), "{needle} in {text}");
+    }
+    // The dashboard's glob, assumed produced elsewhere, is no longer reported.
+    let dir = tempfile::tempdir().unwrap();
+    let built = scenario("sharded-ticker").build(dir.path()).unwrap();
+    let report = json(&audit(
+        &dirs(&built),
+        &["--format", "json", "--assume", "/data/ticker/ticker_*"],
+    ));
+    let rules: Vec<String> = rules_and_sites(&report).into_iter().map(|r| r.0).collect();
+    assert_eq!(
+        rules,
+        vec!["path.audit-dated-output-uncleaned"],
+        "{report:#}"
+    );
+}
+
+#[test]
+fn every_format_renders_an_audit() {
+    let dir = tempfile::tempdir().unwrap();
+    let built = scenario("sharded-ticker").build(dir.path()).unwrap();
+    for format in ["markdown", "github", "gitlab", "rdjson", "sarif"] {
+        let out = audit(&dirs(&built), &["--format", format]);
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let text = stdout(&out);
+        assert!(
+            text.contains("audit-cleanup-matches-nothing")
+                || text.contains("AuditCleanupMatchesNothing"),
+            "{format}: {text}"
+        );
+    }
+}
