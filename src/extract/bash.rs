@@ -22,6 +22,7 @@
 //! warning, and the well-formed statements inside and around it are still read (with a line-by-
 //! line second chance for lines the parser swallowed); recursion is bounded on any input.
 
+use crate::extract::FieldExt as _;
 mod command;
 mod env;
 mod find;
@@ -672,7 +673,7 @@ impl<'a> Walker<'a> {
             "test_command" => self.test_command(node),
             "pipeline" => self.pipeline(node),
             "for_statement" => self.for_statement(node),
-            "c_style_for_statement" => match node.child_by_field_name("body") {
+            "c_style_for_statement" => match node.field("body") {
                 Some(body) => self.polling_body(body, true),
                 None => self.children(node),
             },
@@ -855,9 +856,7 @@ impl<'a> Walker<'a> {
     fn command(&mut self, node: Node) {
         let feed = self.feed.take();
         let line = self.line(node);
-        let name_row = node
-            .child_by_field_name("name")
-            .map(|n| n.start_position().row);
+        let name_row = node.field("name").map(|n| n.start_position().row);
         let mut words = Vec::new();
         let mut cursor = node.walk();
         let children: Vec<(Option<&str>, Node)> = node
@@ -965,7 +964,7 @@ impl<'a> Walker<'a> {
     }
 
     fn redirected(&mut self, node: Node) {
-        let body = node.child_by_field_name("body");
+        let body = node.field("body");
         let line = body.filter(|b| b.kind() == "command").map(|b| self.line(b));
         let redirects: Vec<Node> = {
             let mut cursor = node.walk();
@@ -1002,7 +1001,7 @@ impl<'a> Walker<'a> {
         }
         let file = redirects.iter().find_map(|r| {
             let operator = r.child(0).map(|o| self.node_text(o));
-            let destination = r.child_by_field_name("destination")?;
+            let destination = r.field("destination")?;
             (r.kind() == "file_redirect" && operator == Some("<"))
                 .then(|| self.word(destination).expr())
         });
@@ -1020,7 +1019,7 @@ impl<'a> Walker<'a> {
     ) -> Option<Node<'a>> {
         self.read_loop_vars(body)?;
         redirects.iter().find_map(|r| {
-            let dest = r.child_by_field_name("destination")?;
+            let dest = r.field("destination")?;
             if r.kind() != "file_redirect" || dest.kind() != "process_substitution" {
                 return None;
             }
@@ -1050,7 +1049,7 @@ impl<'a> Walker<'a> {
             .find(|c| !c.is_named())
             .map(|c| c.kind().to_string())
             .unwrap_or_default();
-        let Some(dest) = node.child_by_field_name("destination") else {
+        let Some(dest) = node.field("destination") else {
             return;
         };
         self.statement(dest);
@@ -1081,7 +1080,7 @@ impl<'a> Walker<'a> {
 
     fn assignment(&mut self, node: Node) {
         self.children(node);
-        let Some(name_node) = node.child_by_field_name("name") else {
+        let Some(name_node) = node.field("name") else {
             return;
         };
         if name_node.kind() != "variable_name" {
@@ -1089,7 +1088,7 @@ impl<'a> Walker<'a> {
         }
         let name = self.node_text(name_node).to_string();
         let line = self.line(node);
-        let mut value = match node.child_by_field_name("value") {
+        let mut value = match node.field("value") {
             None => Expr::lit(""),
             Some(v) if v.kind() == "array" => {
                 let mut cursor = v.walk();
@@ -1158,7 +1157,7 @@ impl<'a> Walker<'a> {
                 "variable_assignment" => {
                     self.assignment(child);
                     if exports
-                        && let Some(name) = child.child_by_field_name("name")
+                        && let Some(name) = child.field("name")
                         && name.kind() == "variable_name"
                     {
                         let name = self.node_text(name);
@@ -1202,13 +1201,13 @@ impl<'a> Walker<'a> {
 
     /// `X=v cmd`: X is set in the environment of `cmd`.
     fn prefix_assignment(&mut self, node: Node, line: u32) {
-        let Some(name) = node.child_by_field_name("name") else {
+        let Some(name) = node.field("name") else {
             return;
         };
         if name.kind() != "variable_name" {
             return;
         }
-        let value = match node.child_by_field_name("value") {
+        let value = match node.field("value") {
             Some(v) => self.word(v).value_expr(),
             None => Expr::lit(""),
         };
@@ -1274,7 +1273,7 @@ impl<'a> Walker<'a> {
 
     fn function(&mut self, node: Node) {
         let name = node
-            .child_by_field_name("name")
+            .field("name")
             .map(|n| self.node_text(n).to_string())
             .unwrap_or_default();
         let scope = self.facts.push_scope(Scope {
@@ -1329,14 +1328,14 @@ impl<'a> Walker<'a> {
     fn for_statement(&mut self, node: Node) {
         let line = self.line(node);
         let Some(var) = node
-            .child_by_field_name("variable")
+            .field("variable")
             .map(|v| self.node_text(v).to_string())
         else {
             return self.children(node);
         };
         let mut cursor = node.walk();
         let values: Vec<Node> = node.children_by_field_name("value", &mut cursor).collect();
-        let body = node.child_by_field_name("body");
+        let body = node.field("body");
         if let ([value], Some(body)) = (values.as_slice(), body)
             && value.kind() == "command_substitution"
             && let Some(producer) = words::first_command(*value).filter(|c| self.is_producer(*c))
@@ -1451,7 +1450,7 @@ impl<'a> Walker<'a> {
     /// (`while inotifywait -e modify F; do`) watches that file. Any other loop that sleeps
     /// polls: what it checks and reads, it waits for.
     fn while_statement(&mut self, node: Node) {
-        let body = node.child_by_field_name("body");
+        let body = node.field("body");
         let mut cursor = node.walk();
         let conditions: Vec<Node> = node
             .children_by_field_name("condition", &mut cursor)
@@ -1517,13 +1516,13 @@ impl<'a> Walker<'a> {
     /// The variables of `while read [-r] VAR...` (REPLY when none is named).
     fn read_loop_vars(&self, node: Node) -> Option<Vec<String>> {
         let node = match node.kind() {
-            "redirected_statement" => node.child_by_field_name("body")?,
+            "redirected_statement" => node.field("body")?,
             _ => node,
         };
         if node.kind() != "while_statement" {
             return None;
         }
-        let condition = node.child_by_field_name("condition")?;
+        let condition = node.field("condition")?;
         let command = words::first_command(condition)?;
         let words: Vec<Word> = words::command_words(command)
             .into_iter()
@@ -1640,7 +1639,7 @@ impl<'a> Walker<'a> {
             }
             let mut cursor = n.walk();
             let children: Vec<Node> = n.children(&mut cursor).collect();
-            let operator = n.child_by_field_name("operator").map(|o| self.node_text(o));
+            let operator = n.field("operator").map(|o| self.node_text(o));
             match (n.kind(), operator) {
                 ("unary_expression", Some(op)) if model.check_operators.iter().any(|c| c == op) => {
                     let operand = children
@@ -1713,12 +1712,12 @@ impl<'a> Walker<'a> {
         for _ in 0..64 {
             let logical = current.kind() == "binary_expression"
                 && current
-                    .child_by_field_name("operator")
+                    .field("operator")
                     .is_some_and(|o| matches!(self.node_text(o), "-o" | "-a" | "&&" | "||"));
-            let (true, Some(left)) = (logical, current.child_by_field_name("left")) else {
+            let (true, Some(left)) = (logical, current.field("left")) else {
                 break;
             };
-            if let Some(right) = current.child_by_field_name("right") {
+            if let Some(right) = current.field("right") {
                 rest.push(right);
             }
             current = left;

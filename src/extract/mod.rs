@@ -15,6 +15,8 @@ pub mod bash;
 #[cfg(test)]
 mod budget_tests;
 pub mod cron;
+mod field;
+pub(crate) use field::FieldExt;
 pub mod formats;
 pub mod python;
 pub mod rust;

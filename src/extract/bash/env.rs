@@ -26,6 +26,7 @@
 use super::Walker;
 use super::words::{ParameterUse, Translator, Word};
 use crate::expr::{Expr, ScopeId};
+use crate::extract::FieldExt as _;
 use crate::extract::{EnvTarget, FileFacts, RawAccess, RawResource, ScopeKind};
 use crate::model::Mode;
 use crate::rules::models::bash::ShellModel;
@@ -359,8 +360,7 @@ pub(super) fn scan_uses(
             ),
             "variable_assignment" => (
                 scope,
-                node.child_by_field_name("name")
-                    .and_then(|n| tr.src.get(n.byte_range())),
+                node.field("name").and_then(|n| tr.src.get(n.byte_range())),
             ),
             _ => (scope, assigning),
         };
@@ -417,9 +417,7 @@ pub(super) fn function_names(root: Node, text: &str) -> Vec<String> {
             break;
         }
         if node.kind() == "function_definition"
-            && let Some(name) = node
-                .child_by_field_name("name")
-                .and_then(|n| text.get(n.byte_range()))
+            && let Some(name) = node.field("name").and_then(|n| text.get(n.byte_range()))
         {
             names.push(name.to_string());
         }
@@ -513,7 +511,7 @@ impl Walker<'_> {
 
     /// `if [ -z "$X" ]; then ...; exit 1; fi` and `if [ -n "$X" ]; then ...; else exit; fi`.
     pub(super) fn guard_if(&mut self, node: Node) {
-        let Some(condition) = node.child_by_field_name("condition") else {
+        let Some(condition) = node.field("condition") else {
             return;
         };
         let Some((test, name)) = self.env_test(condition) else {
@@ -553,9 +551,7 @@ impl Walker<'_> {
         if test.kind() != "unary_expression" {
             return None;
         }
-        let op = test
-            .child_by_field_name("operator")
-            .map(|o| self.node_text(o))?;
+        let op = test.field("operator").map(|o| self.node_text(o))?;
         if !matches!(op, "-z" | "-n" | "-v") {
             return None;
         }
@@ -599,10 +595,8 @@ fn variable_name(word: &Word) -> Option<String> {
 fn stops_script(node: Node, text: &str) -> bool {
     let failing_exit = |n: Node| {
         n.kind() == "command"
-            && n.child_by_field_name("name")
-                .and_then(|c| text.get(c.byte_range()))
-                == Some("exit")
-            && n.child_by_field_name("argument")
+            && n.field("name").and_then(|c| text.get(c.byte_range())) == Some("exit")
+            && n.field("argument")
                 .and_then(|a| text.get(a.byte_range()))
                 .is_none_or(|s| s.trim_matches(['"', '\'']) != "0")
     };

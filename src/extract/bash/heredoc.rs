@@ -21,6 +21,7 @@ use super::Walker;
 use super::command::wrapped_command;
 use super::words::Word;
 use crate::expr::Expr;
+use crate::extract::FieldExt as _;
 use crate::extract::formats::common::{append, relocate};
 use crate::extract::formats::template::{self, Placeholder, TokenStyle};
 use crate::extract::{Language, Scope, extract_as};
@@ -162,12 +163,12 @@ impl Walker<'_> {
             if !matches!(operator.as_str(), ">" | ">>" | ">|" | "&>" | "&>>") {
                 continue;
             }
-            if let Some(fd) = redirect.child_by_field_name("descriptor")
+            if let Some(fd) = redirect.field("descriptor")
                 && self.node_text(fd) != "1"
             {
                 continue;
             }
-            let Some(dest) = redirect.child_by_field_name("destination") else {
+            let Some(dest) = redirect.field("destination") else {
                 continue;
             };
             if matches!(dest.kind(), "number" | "process_substitution") {

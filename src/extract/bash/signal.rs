@@ -21,6 +21,7 @@ use super::Walker;
 use super::command::{Parsed, parse_args};
 use super::words::{Word, command_words};
 use crate::expr::Expr;
+use crate::extract::FieldExt as _;
 use crate::extract::{SendFact, SendKind, TriggerKind};
 use crate::rules::models::bash::{
     FlagSet, HttpModel, ListenerModel, SignalModel, SignalTarget, is_signal, normalize_signal,
@@ -305,7 +306,7 @@ pub(super) fn runs_forever(conditions: &[Node], until: bool, text: &str) -> bool
         return false;
     }
     let Some(name) = condition
-        .child_by_field_name("name")
+        .field("name")
         .and_then(|n| text.get(n.byte_range()))
     else {
         return false;
@@ -360,9 +361,7 @@ fn find_command<'t>(node: Node<'t>, text: &str, name: &str) -> Option<Node<'t>> 
             continue;
         }
         if n.kind() == "command"
-            && n.child_by_field_name("name")
-                .and_then(|c| text.get(c.byte_range()))
-                == Some(name)
+            && n.field("name").and_then(|c| text.get(c.byte_range())) == Some(name)
         {
             return Some(n);
         }

@@ -9,6 +9,7 @@
 //! an assignment ([`Word::value_expr`]).
 
 use crate::expr::{Expr, HoleShape, ScopeId};
+use crate::extract::FieldExt as _;
 use tree_sitter::Node;
 
 /// Deepest nesting of expansions inside a word that is translated; deeper parts become holes.
@@ -754,9 +755,7 @@ impl Translator<'_> {
                         parts.name = Some(self.text(child).to_string())
                     }
                     "subscript" => {
-                        parts.name = child
-                            .child_by_field_name("name")
-                            .map(|n| self.text(n).to_string())
+                        parts.name = child.field("name").map(|n| self.text(n).to_string())
                     }
                     _ if !child.is_named() => parts.prefix = Some(self.text(child).to_string()),
                     _ => {}
@@ -959,7 +958,7 @@ impl Translator<'_> {
             .find(|c| c.kind() != "comment")?;
         if inner.kind() == "file_redirect" {
             let operator = inner.child(0).map(|o| self.text(o));
-            let destination = inner.child_by_field_name("destination")?;
+            let destination = inner.field("destination")?;
             return (operator == Some("<")).then(|| self.word_at(destination, depth + 1).expr());
         }
         let command = first_command(inner)?;
@@ -1021,7 +1020,7 @@ pub(super) fn first_command(node: Node) -> Option<Node> {
             return Some(current);
         }
         let next = match current.kind() {
-            "redirected_statement" => current.child_by_field_name("body"),
+            "redirected_statement" => current.field("body"),
             _ => {
                 let mut cursor = current.walk();
                 current

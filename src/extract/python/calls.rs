@@ -7,6 +7,7 @@ use super::strings::parse_open_mode;
 use super::translate::{concat, globify, join};
 use super::walk::{Ctx, Extractor, named};
 use crate::expr::Expr;
+use crate::extract::FieldExt as _;
 use crate::extract::{CallRef, FindSpec, PathTarget, RawAccess, RawResource, Reach};
 use crate::model::Mode;
 use crate::rules::models::python::{
@@ -99,7 +100,7 @@ impl<'a> Extractor<'a> {
     /// current scope is the variable (`path = Path(x); path.unlink()` despite
     /// `from os import path`).
     pub(super) fn callee<'t>(&self, call: Node<'t>, ctx: &Ctx) -> Callee<'t> {
-        match call.child_by_field_name("function") {
+        match call.field("function") {
             Some(function) => self.callee_of(function, ctx),
             None => Callee::Unknown,
         }
@@ -114,10 +115,9 @@ impl<'a> Extractor<'a> {
                 imported_object: false,
             },
             "attribute" => {
-                let (Some(object), Some(attr)) = (
-                    function.child_by_field_name("object"),
-                    function.child_by_field_name("attribute"),
-                ) else {
+                let (Some(object), Some(attr)) =
+                    (function.field("object"), function.field("attribute"))
+                else {
                     return Callee::Unknown;
                 };
                 let method = self.text(attr).to_string();
@@ -159,7 +159,7 @@ impl<'a> Extractor<'a> {
 
     pub(super) fn args<'t>(&self, call: Node<'t>) -> Args<'t> {
         let mut args = Args::default();
-        let Some(list) = call.child_by_field_name("arguments") else {
+        let Some(list) = call.field("arguments") else {
             return args;
         };
         if list.kind() == "generator_expression" {
@@ -170,10 +170,7 @@ impl<'a> Extractor<'a> {
         for child in named(list) {
             match child.kind() {
                 "keyword_argument" => {
-                    if let (Some(name), Some(value)) = (
-                        child.child_by_field_name("name"),
-                        child.child_by_field_name("value"),
-                    ) {
+                    if let (Some(name), Some(value)) = (child.field("name"), child.field("value")) {
                         args.keywords.push((self.text(name).to_string(), value));
                     }
                 }
@@ -199,7 +196,7 @@ impl<'a> Extractor<'a> {
 
     /// The model row a call matches, if any.
     pub(super) fn match_call<'t>(&mut self, call: Node<'t>, ctx: &Ctx) -> Option<Matched<'a, 't>> {
-        let function = call.child_by_field_name("function")?;
+        let function = call.field("function")?;
         let args = self.args(call);
         let decorator = self.current_decorator == Some(call.id());
         self.match_parts(function, args, ctx, decorator, 0)
@@ -517,7 +514,7 @@ impl Extractor<'_> {
     /// callee qualified through the imports (`auth.wait_for_refresh`), the module for a
     /// function of this file (`pkg.mod.helper`), `self.method` for a method of the class.
     pub(super) fn call_ref(&mut self, call: Node<'_>, ctx: &Ctx) {
-        let Some(function) = call.child_by_field_name("function") else {
+        let Some(function) = call.field("function") else {
             return;
         };
         let Some(callee) = self.callee_name(function, ctx) else {
@@ -591,7 +588,7 @@ impl Extractor<'_> {
     /// are unknown), and keyword ones by name. Bounded, like any value.
     pub(super) fn call_args(&mut self, call: Node<'_>, ctx: &Ctx) -> Vec<crate::extract::CallArg> {
         const MAX_ARGS: usize = 16;
-        let Some(list) = call.child_by_field_name("arguments") else {
+        let Some(list) = call.field("arguments") else {
             return Vec::new();
         };
         let mut args = Vec::new();
@@ -599,10 +596,7 @@ impl Extractor<'_> {
         for arg in super::walk::named(list).into_iter().take(MAX_ARGS) {
             match arg.kind() {
                 "keyword_argument" => {
-                    let (Some(name), Some(value)) = (
-                        arg.child_by_field_name("name"),
-                        arg.child_by_field_name("value"),
-                    ) else {
+                    let (Some(name), Some(value)) = (arg.field("name"), arg.field("value")) else {
                         continue;
                     };
                     let keyword = Some(self.text(name).to_string());

@@ -21,6 +21,7 @@ use super::parse::line_of;
 use super::translate::{concat, globify};
 use super::walk::{Ctx, Extractor, named};
 use crate::expr::{Expr, ScopeId};
+use crate::extract::FieldExt as _;
 use crate::extract::{
     Broker, EnvTarget, FieldUse, PathTarget, QueueRole, QueueTarget, RawAccess, RawResource,
     SecretTarget, SendFact, SendKind, TriggerFact, TriggerKind,
@@ -105,10 +106,7 @@ impl<'a> Extractor<'a> {
             if pair.kind() != "pair" {
                 continue;
             }
-            let (Some(k), Some(v)) = (
-                pair.child_by_field_name("key"),
-                pair.child_by_field_name("value"),
-            ) else {
+            let (Some(k), Some(v)) = (pair.field("key"), pair.field("value")) else {
                 continue;
             };
             if self.literal_string(k, ctx).as_deref() == Some(key) {
@@ -183,7 +181,7 @@ impl<'a> Extractor<'a> {
         named(node)
             .into_iter()
             .filter(|p| p.kind() == "pair")
-            .filter_map(|p| p.child_by_field_name("key"))
+            .filter_map(|p| p.field("key"))
             .take(MAX_NAMES)
             .map(|k| self.translate(k, ctx))
             .collect()
@@ -260,12 +258,12 @@ impl<'a> Extractor<'a> {
         if parent.kind() != "boolean_operator" {
             return None;
         }
-        let operator = parent.child_by_field_name("operator")?;
-        let left = parent.child_by_field_name("left")?;
+        let operator = parent.field("operator")?;
+        let left = parent.field("left")?;
         if self.text(operator) != "or" || left.id() != current.id() {
             return None;
         }
-        let right = parent.child_by_field_name("right")?;
+        let right = parent.field("right")?;
         Some(self.translate(right, ctx))
     }
 

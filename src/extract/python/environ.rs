@@ -9,6 +9,7 @@ use super::effects::NO_DEFAULT;
 use super::parse::line_of;
 use super::walk::{Ctx, Extractor, named};
 use crate::expr::{Expr, ScopeId};
+use crate::extract::FieldExt as _;
 use crate::extract::{EnvTarget, RawAccess, RawResource};
 use crate::model::Mode;
 use tree_sitter::Node;
@@ -50,10 +51,7 @@ impl<'a> Extractor<'a> {
 
     /// `os.environ["X"]` read in an expression: required.
     pub(super) fn environ_subscript(&mut self, node: Node<'_>, ctx: &Ctx) {
-        let (Some(value), Some(key)) = (
-            node.child_by_field_name("value"),
-            node.child_by_field_name("subscript"),
-        ) else {
+        let (Some(value), Some(key)) = (node.field("value"), node.field("subscript")) else {
             return;
         };
         let Some(mapping) = self.environ_mapping(value, ctx) else {
@@ -79,11 +77,9 @@ impl<'a> Extractor<'a> {
                 return false;
             };
             let condition = match parent.kind() {
-                "if_statement" | "elif_clause" | "while_statement" => {
-                    parent.child_by_field_name("condition")
-                }
+                "if_statement" | "elif_clause" | "while_statement" => parent.field("condition"),
                 "conditional_expression" => parent.named_child(1),
-                "boolean_operator" => parent.child_by_field_name("left"),
+                "boolean_operator" => parent.field("left"),
                 "function_definition" | "class_definition" | "lambda" | "module" => {
                     return false;
                 }
@@ -121,10 +117,8 @@ impl<'a> Extractor<'a> {
                     }
                 }
                 "call" => {
-                    let first_arg = n
-                        .child_by_field_name("arguments")
-                        .and_then(|a| a.named_child(0));
-                    let function = n.child_by_field_name("function");
+                    let first_arg = n.field("arguments").and_then(|a| a.named_child(0));
+                    let function = n.field("function");
                     if let (Some(arg), Some(function)) = (first_arg, function)
                         && self.text(arg) == key
                         && self.is_env_lookup(function, ctx)
@@ -143,10 +137,8 @@ impl<'a> Extractor<'a> {
     /// variable.
     fn is_env_lookup(&self, function: Node<'_>, ctx: &Ctx) -> bool {
         if function.kind() == "attribute"
-            && let (Some(object), Some(attr)) = (
-                function.child_by_field_name("object"),
-                function.child_by_field_name("attribute"),
-            )
+            && let (Some(object), Some(attr)) =
+                (function.field("object"), function.field("attribute"))
             && self.text(attr) == "get"
             && self.environ_mapping(object, ctx).is_some()
         {
@@ -182,10 +174,7 @@ impl<'a> Extractor<'a> {
 
     /// `os.environ["X"] = v`: a set, with the value.
     pub(super) fn environ_store(&mut self, target: Node<'_>, value: Node<'_>, ctx: &Ctx) -> bool {
-        let (Some(object), Some(key)) = (
-            target.child_by_field_name("value"),
-            target.child_by_field_name("subscript"),
-        ) else {
+        let (Some(object), Some(key)) = (target.field("value"), target.field("subscript")) else {
             return false;
         };
         let Some(mapping) = self.environ_mapping(object, ctx) else {
@@ -206,7 +195,7 @@ impl<'a> Extractor<'a> {
 
     /// The settings base a class derives from, if any.
     pub(super) fn settings_base(&self, class: Node<'_>) -> Option<String> {
-        let bases = class.child_by_field_name("superclasses")?;
+        let bases = class.field("superclasses")?;
         named(bases).into_iter().find_map(|base| {
             let dotted = self.dotted(base)?;
             let qualified = self.qualified(&dotted);
@@ -226,7 +215,7 @@ impl<'a> Extractor<'a> {
         inner: &Ctx,
     ) -> Vec<(String, Expr, u32)> {
         let mut values = Vec::new();
-        let Some(body) = class.child_by_field_name("body") else {
+        let Some(body) = class.field("body") else {
             return values;
         };
         let prefix = self.env_prefix(body, inner);
@@ -237,10 +226,9 @@ impl<'a> Extractor<'a> {
             else {
                 continue;
             };
-            let (Some(left), Some(annotation)) = (
-                assignment.child_by_field_name("left"),
-                assignment.child_by_field_name("type"),
-            ) else {
+            let (Some(left), Some(annotation)) =
+                (assignment.field("left"), assignment.field("type"))
+            else {
                 continue;
             };
             let field = self.text(left);
@@ -252,7 +240,7 @@ impl<'a> Extractor<'a> {
                 continue;
             }
             let ctx = inner.at(line_of(statement));
-            let default = assignment.child_by_field_name("right");
+            let default = assignment.field("right");
             let (alias, value) = match default {
                 Some(d) => self.settings_default(d, &ctx),
                 None => (None, None),
@@ -283,7 +271,7 @@ impl<'a> Extractor<'a> {
     fn settings_default(&mut self, default: Node<'_>, ctx: &Ctx) -> (Option<String>, Option<Expr>) {
         let is_field_call = default.kind() == "call"
             && default
-                .child_by_field_name("function")
+                .field("function")
                 .and_then(|f| self.dotted(f))
                 .is_some_and(|d| {
                     let q = self.qualified(&d);
@@ -333,10 +321,9 @@ impl<'a> Extractor<'a> {
                     else {
                         continue;
                     };
-                    let (Some(left), Some(right)) = (
-                        assignment.child_by_field_name("left"),
-                        assignment.child_by_field_name("right"),
-                    ) else {
+                    let (Some(left), Some(right)) =
+                        (assignment.field("left"), assignment.field("right"))
+                    else {
                         continue;
                     };
                     if self.text(left) != "model_config" {
@@ -358,10 +345,9 @@ impl<'a> Extractor<'a> {
                 }
                 "class_definition" => {
                     let is_config = statement
-                        .child_by_field_name("name")
+                        .field("name")
                         .is_some_and(|n| self.text(n) == "Config");
-                    let Some(inner) = statement.child_by_field_name("body").filter(|_| is_config)
-                    else {
+                    let Some(inner) = statement.field("body").filter(|_| is_config) else {
                         continue;
                     };
                     for line in named(inner) {
@@ -371,10 +357,9 @@ impl<'a> Extractor<'a> {
                             continue;
                         };
                         let is_prefix = assignment
-                            .child_by_field_name("left")
+                            .field("left")
                             .is_some_and(|l| self.text(l) == "env_prefix");
-                        if let (true, Some(right)) =
-                            (is_prefix, assignment.child_by_field_name("right"))
+                        if let (true, Some(right)) = (is_prefix, assignment.field("right"))
                             && let Some(prefix) = self.literal_string(right, ctx)
                         {
                             return prefix;

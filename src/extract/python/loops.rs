@@ -21,6 +21,7 @@ use super::parse::line_of;
 use super::translate::join;
 use super::walk::{Ctx, Extractor, named};
 use crate::expr::Expr;
+use crate::extract::FieldExt as _;
 use crate::extract::{RawAccess, RawResource, Reach, TriggerKind};
 use crate::model::Mode;
 use tree_sitter::Node;
@@ -181,10 +182,9 @@ impl<'a> Extractor<'a> {
             if !matches!(node.kind(), "if_statement" | "elif_clause") {
                 continue;
             }
-            let (Some(condition), Some(consequence)) = (
-                node.child_by_field_name("condition"),
-                node.child_by_field_name("consequence"),
-            ) else {
+            let (Some(condition), Some(consequence)) =
+                (node.field("condition"), node.field("consequence"))
+            else {
                 continue;
             };
             let leaves = LoopBody::of_block(consequence)
@@ -268,10 +268,10 @@ impl<'a> Extractor<'a> {
                 self.number(inner, ctx, depth + 1)
             }
             "binary_operator" => {
-                let left = self.number(node.child_by_field_name("left")?, ctx, depth + 1)?;
-                let right = self.number(node.child_by_field_name("right")?, ctx, depth + 1)?;
+                let left = self.number(node.field("left")?, ctx, depth + 1)?;
+                let right = self.number(node.field("right")?, ctx, depth + 1)?;
                 let (l, r) = (left.parse::<f64>().ok()?, right.parse::<f64>().ok()?);
-                let op = node.child_by_field_name("operator").map(|o| self.text(o))?;
+                let op = node.field("operator").map(|o| self.text(o))?;
                 let value = match op {
                     "*" => l * r,
                     "+" => l + r,
@@ -310,7 +310,7 @@ impl<'a> Extractor<'a> {
     /// Whether a `while` loop can end by its condition: not `True`, not a stop flag that only
     /// other code sets (`while not stop.is_set()`, `while self.running`).
     fn while_ends(&self, node: Node<'_>) -> bool {
-        let Some(condition) = node.child_by_field_name("condition") else {
+        let Some(condition) = node.field("condition") else {
             return false;
         };
         let mut test = condition;
@@ -326,8 +326,8 @@ impl<'a> Extractor<'a> {
             "identifier" | "attribute" => self.assigned_in(node, self.text(test)),
             "call" => {
                 let is_flag = test
-                    .child_by_field_name("function")
-                    .and_then(|f| f.child_by_field_name("attribute"))
+                    .field("function")
+                    .and_then(|f| f.field("attribute"))
                     .is_some_and(|a| self.text(a) == "is_set");
                 !is_flag
             }
@@ -338,14 +338,12 @@ impl<'a> Extractor<'a> {
     /// Whether a name is assigned inside the loop (a `done` flag the loop itself sets).
     fn assigned_in(&self, node: Node<'_>, name: &str) -> bool {
         LoopBody::new(node).nodes.iter().any(|n| {
-            n.kind() == "assignment"
-                && n.child_by_field_name("left")
-                    .is_some_and(|l| self.text(l) == name)
+            n.kind() == "assignment" && n.field("left").is_some_and(|l| self.text(l) == name)
         })
     }
 
     fn for_kind(&self, node: Node<'_>, ctx: &Ctx) -> ForKind {
-        let Some(right) = node.child_by_field_name("right") else {
+        let Some(right) = node.field("right") else {
             return ForKind::Other;
         };
         if right.kind() != "call" {

@@ -24,6 +24,7 @@
 use super::calls::Callee;
 use super::parse::line_of;
 use super::walk::{Ctx, Extractor, named};
+use crate::extract::FieldExt as _;
 use crate::extract::FieldUse;
 use crate::rules::models::python::{CodecKind, QueueModel};
 use std::cell::{Cell, OnceCell};
@@ -144,7 +145,7 @@ impl<'t> Region<'t> {
     fn nodes(&self, budget: &Budget) -> &[Node<'t>] {
         self.nodes.get_or_init(|| {
             let body = match self.def.kind() {
-                "function_definition" => self.def.child_by_field_name("body"),
+                "function_definition" => self.def.field("body"),
                 _ => Some(self.def),
             };
             let limit = MAX_REGION_NODES.min(budget.left.get());
@@ -178,7 +179,7 @@ impl<'t> Region<'t> {
     }
 
     fn params(&self) -> Vec<Node<'t>> {
-        match self.def.child_by_field_name("parameters") {
+        match self.def.field("parameters") {
             Some(params) => named(params),
             None => Vec::new(),
         }
@@ -228,7 +229,7 @@ fn functions_named<'t>(root: Node<'t>, name: &[u8], src: &[u8]) -> Vec<Node<'t>>
         }
         if node.kind() == "function_definition"
             && node
-                .child_by_field_name("name")
+                .field("name")
                 .and_then(|n| src.get(n.start_byte()..n.end_byte()))
                 == Some(name)
         {
@@ -254,10 +255,9 @@ fn functions_named<'t>(root: Node<'t>, name: &[u8], src: &[u8]) -> Vec<Node<'t>>
 fn param_parts(param: Node<'_>) -> (Option<Node<'_>>, Option<Node<'_>>) {
     match param.kind() {
         "identifier" => (Some(param), None),
-        "default_parameter" | "typed_default_parameter" => (
-            param.child_by_field_name("name"),
-            param.child_by_field_name("value"),
-        ),
+        "default_parameter" | "typed_default_parameter" => {
+            (param.field("name"), param.field("value"))
+        }
         "typed_parameter" => (
             param.named_child(0).filter(|n| n.kind() == "identifier"),
             None,
@@ -368,10 +368,7 @@ impl<'a> Extractor<'a> {
         for item in named(dict) {
             match item.kind() {
                 "pair" => {
-                    let (Some(key), Some(value)) = (
-                        item.child_by_field_name("key"),
-                        item.child_by_field_name("value"),
-                    ) else {
+                    let (Some(key), Some(value)) = (item.field("key"), item.field("value")) else {
                         continue;
                     };
                     let Some(name) = self.literal_string(key, ctx) else {
@@ -412,10 +409,10 @@ impl<'a> Extractor<'a> {
             n.kind() == "assignment"
                 && n.start_byte() < use_at
                 && !contains(*n, name_node)
-                && n.child_by_field_name("left")
+                && n.field("left")
                     .is_some_and(|l| l.kind() == "identifier" && self.text(l).as_bytes() == name)
         })?;
-        let value = creation.child_by_field_name("right")?;
+        let value = creation.field("right")?;
         let mut fields = self.value_fields(value, region, ctx, depth + 1)?;
         for node in region.nodes(&self.budget).iter().copied() {
             if node.start_byte() <= creation.end_byte() || node.start_byte() >= use_at {
@@ -443,19 +440,14 @@ impl<'a> Extractor<'a> {
         region: &Region<'_>,
         ctx: &Ctx,
     ) -> Vec<FieldUse> {
-        let (Some(left), Some(right)) = (
-            assignment.child_by_field_name("left"),
-            assignment.child_by_field_name("right"),
-        ) else {
+        let (Some(left), Some(right)) = (assignment.field("left"), assignment.field("right"))
+        else {
             return Vec::new();
         };
         if left.kind() != "subscript" {
             return Vec::new();
         }
-        let (Some(object), Some(key)) = (
-            left.child_by_field_name("value"),
-            left.child_by_field_name("subscript"),
-        ) else {
+        let (Some(object), Some(key)) = (left.field("value"), left.field("subscript")) else {
             return Vec::new();
         };
         if object.kind() != "identifier" || self.text(object).as_bytes() != name {
@@ -481,16 +473,14 @@ impl<'a> Extractor<'a> {
         ctx: &Ctx,
         depth: u32,
     ) -> Vec<FieldUse> {
-        let Some(function) = call.child_by_field_name("function") else {
+        let Some(function) = call.field("function") else {
             return Vec::new();
         };
         if function.kind() != "attribute" {
             return Vec::new();
         }
-        let (Some(object), Some(method)) = (
-            function.child_by_field_name("object"),
-            function.child_by_field_name("attribute"),
-        ) else {
+        let (Some(object), Some(method)) = (function.field("object"), function.field("attribute"))
+        else {
             return Vec::new();
         };
         if object.kind() != "identifier" || self.text(object).as_bytes() != name {
@@ -599,9 +589,7 @@ impl<'a> Extractor<'a> {
                 break;
             }
             if node.kind() == "class_definition"
-                && node
-                    .child_by_field_name("name")
-                    .is_some_and(|n| self.text(n) == class)
+                && node.field("name").is_some_and(|n| self.text(n) == class)
             {
                 found = Some(node);
                 break;
@@ -612,7 +600,7 @@ impl<'a> Extractor<'a> {
                 stack.extend(named(node).into_iter().rev());
             }
         }
-        let Some(body) = found.and_then(|c| c.child_by_field_name("body")) else {
+        let Some(body) = found.and_then(|c| c.field("body")) else {
             return Vec::new();
         };
         let mut fields = Vec::new();
@@ -623,10 +611,9 @@ impl<'a> Extractor<'a> {
             else {
                 continue;
             };
-            let (Some(left), Some(annotation)) = (
-                assignment.child_by_field_name("left"),
-                assignment.child_by_field_name("type"),
-            ) else {
+            let (Some(left), Some(annotation)) =
+                (assignment.field("left"), assignment.field("type"))
+            else {
                 continue;
             };
             let name = self.text(left);
@@ -637,9 +624,7 @@ impl<'a> Extractor<'a> {
             {
                 continue;
             }
-            let default = assignment
-                .child_by_field_name("right")
-                .map(|r| r.kind() == "none");
+            let default = assignment.field("right").map(|r| r.kind() == "none");
             fields.push((name.to_string(), default));
         }
         fields
@@ -663,12 +648,9 @@ impl<'a> Extractor<'a> {
                     .any(|n| self.value_nullable(*n, region, depth + 1))
             }
             "boolean_operator" => {
-                let right = node.child_by_field_name("right");
-                let left = node.child_by_field_name("left");
-                let op = node
-                    .child_by_field_name("operator")
-                    .map(|o| self.text(o))
-                    .unwrap_or("");
+                let right = node.field("right");
+                let left = node.field("left");
+                let op = node.field("operator").map(|o| self.text(o)).unwrap_or("");
                 let right_null = right.is_some_and(|r| self.value_nullable(r, region, depth + 1));
                 match op {
                     "and" => {
@@ -686,12 +668,12 @@ impl<'a> Extractor<'a> {
 
     /// `.get(k)` without a default, `getattr(o, a, None)`, `next(it, None)`, `os.getenv(k)`.
     fn call_may_return_none(&self, call: Node<'_>) -> bool {
-        let Some(function) = call.child_by_field_name("function") else {
+        let Some(function) = call.field("function") else {
             return false;
         };
         let args = self.args(call);
         let last = function
-            .child_by_field_name("attribute")
+            .field("attribute")
             .map_or_else(|| self.text(function), |a| self.text(a));
         match last {
             "get" | "getenv" => args.positional.len() == 1 && args.keywords.is_empty(),
@@ -711,7 +693,7 @@ impl<'a> Extractor<'a> {
                 continue;
             }
             let annotated = param
-                .child_by_field_name("type")
+                .field("type")
                 .map(|t| self.text(t))
                 .is_some_and(|t| t.contains("Optional") || t.contains("None"));
             return annotated || default.is_some_and(|d| d.kind() == "none");
@@ -719,9 +701,9 @@ impl<'a> Extractor<'a> {
         region.nodes(&self.budget).iter().any(|n| {
             n.kind() == "assignment"
                 && !contains(*n, at)
-                && n.child_by_field_name("left")
+                && n.field("left")
                     .is_some_and(|l| l.kind() == "identifier" && self.text(l) == name)
-                && n.child_by_field_name("right")
+                && n.field("right")
                     .is_some_and(|r| self.value_nullable(r, region, depth + 1))
         })
     }
@@ -897,12 +879,10 @@ impl<'a> Extractor<'a> {
         }
         let target = match parent.kind() {
             "assignment" => parent
-                .child_by_field_name("right")
+                .field("right")
                 .filter(|r| r.id() == current.id())
-                .and_then(|_| parent.child_by_field_name("left")),
-            "as_pattern" => parent
-                .child_by_field_name("alias")
-                .and_then(|a| a.named_child(0)),
+                .and_then(|_| parent.field("left")),
+            "as_pattern" => parent.field("alias").and_then(|a| a.named_child(0)),
             _ => None,
         };
         let Some(target) = target else {
@@ -935,9 +915,7 @@ impl<'a> Extractor<'a> {
         };
         let name = match callback.kind() {
             "identifier" => self.text(callback),
-            "attribute" => callback
-                .child_by_field_name("attribute")
-                .map_or("", |a| self.text(a)),
+            "attribute" => callback.field("attribute").map_or("", |a| self.text(a)),
             _ => return Vec::new(),
         };
         if name.is_empty() {
@@ -981,10 +959,8 @@ impl<'a> Extractor<'a> {
             for node in region.nodes(&self.budget) {
                 match node.kind() {
                     "assignment" => {
-                        let (Some(left), Some(right)) = (
-                            node.child_by_field_name("left"),
-                            node.child_by_field_name("right"),
-                        ) else {
+                        let (Some(left), Some(right)) = (node.field("left"), node.field("right"))
+                        else {
                             continue;
                         };
                         if let Some(t) = self.taint(right, &taints, ctx, 0) {
@@ -992,10 +968,8 @@ impl<'a> Extractor<'a> {
                         }
                     }
                     "for_statement" | "for_in_clause" => {
-                        let (Some(left), Some(right)) = (
-                            node.child_by_field_name("left"),
-                            node.child_by_field_name("right"),
-                        ) else {
+                        let (Some(left), Some(right)) = (node.field("left"), node.field("right"))
+                        else {
                             continue;
                         };
                         if self.taint(right, &taints, ctx, 0) == Some(Taint::Record) {
@@ -1057,19 +1031,19 @@ impl<'a> Extractor<'a> {
                 {
                     return Some(*t);
                 }
-                let object = node.child_by_field_name("object")?;
-                let attr = self.text(node.child_by_field_name("attribute")?);
+                let object = node.field("object")?;
+                let attr = self.text(node.field("attribute")?);
                 match self.taint(object, taints, ctx, depth + 1)? {
                     Taint::Record if DATA_ATTRS.contains(&attr) => Some(Taint::Data),
                     _ => None,
                 }
             }
             "subscript" => {
-                let object = node.child_by_field_name("value")?;
+                let object = node.field("value")?;
                 if self.taint(object, taints, ctx, depth + 1)? != Taint::Record {
                     return None;
                 }
-                let key = node.child_by_field_name("subscript")?;
+                let key = node.field("subscript")?;
                 match self.literal_string(key, ctx) {
                     Some(k) if DATA_KEYS.contains(&k.as_str()) => Some(Taint::Data),
                     Some(k) if RECORD_LIST_KEYS.contains(&k.as_str()) => Some(Taint::Record),
@@ -1089,12 +1063,10 @@ impl<'a> Extractor<'a> {
         ctx: &Ctx,
         depth: u32,
     ) -> Option<Taint> {
-        let function = call.child_by_field_name("function")?;
+        let function = call.field("function")?;
         if function.kind() == "attribute"
-            && let (Some(object), Some(attr)) = (
-                function.child_by_field_name("object"),
-                function.child_by_field_name("attribute"),
-            )
+            && let (Some(object), Some(attr)) =
+                (function.field("object"), function.field("attribute"))
             && self.taint(object, taints, ctx, depth + 1) == Some(Taint::Record)
         {
             let method = self.text(attr);
@@ -1129,7 +1101,7 @@ impl<'a> Extractor<'a> {
         }
         // `Order(**data)`: a model built from the message.
         let args = self.args(call);
-        let list = call.child_by_field_name("arguments")?;
+        let list = call.field("arguments")?;
         for arg in named(list) {
             if arg.kind() == "dictionary_splat"
                 && let Some(inner) = arg.named_child(0)
@@ -1154,10 +1126,8 @@ impl<'a> Extractor<'a> {
         for node in region.nodes(&self.budget).iter().copied() {
             match node.kind() {
                 "subscript" if !is_store_target(node) => {
-                    let (Some(object), Some(key)) = (
-                        node.child_by_field_name("value"),
-                        node.child_by_field_name("subscript"),
-                    ) else {
+                    let (Some(object), Some(key)) = (node.field("value"), node.field("subscript"))
+                    else {
                         continue;
                     };
                     let Some(key) = self.literal_string(key, ctx) else {
@@ -1168,13 +1138,12 @@ impl<'a> Extractor<'a> {
                     }
                 }
                 "call" => {
-                    let Some(function) = node.child_by_field_name("function") else {
+                    let Some(function) = node.field("function") else {
                         continue;
                     };
-                    let (Some(object), Some(attr)) = (
-                        function.child_by_field_name("object"),
-                        function.child_by_field_name("attribute"),
-                    ) else {
+                    let (Some(object), Some(attr)) =
+                        (function.field("object"), function.field("attribute"))
+                    else {
                         continue;
                     };
                     if self.text(attr) != "get" {
@@ -1195,15 +1164,14 @@ impl<'a> Extractor<'a> {
                     let is_method = node
                         .parent()
                         .filter(|p| p.kind() == "call")
-                        .and_then(|p| p.child_by_field_name("function"))
+                        .and_then(|p| p.field("function"))
                         .is_some_and(|f| f.id() == node.id());
                     if is_method || is_store_target(node) {
                         continue;
                     }
-                    let (Some(object), Some(attr)) = (
-                        node.child_by_field_name("object"),
-                        node.child_by_field_name("attribute"),
-                    ) else {
+                    let (Some(object), Some(attr)) =
+                        (node.field("object"), node.field("attribute"))
+                    else {
                         continue;
                     };
                     if self.taint(object, taints, ctx, 0) == Some(Taint::Model) {
@@ -1278,10 +1246,8 @@ impl<'a> Extractor<'a> {
             return false;
         };
         if parent.kind() == "assignment"
-            && parent
-                .child_by_field_name("right")
-                .is_some_and(|r| r.id() == node.id())
-            && let Some(left) = parent.child_by_field_name("left")
+            && parent.field("right").is_some_and(|r| r.id() == node.id())
+            && let Some(left) = parent.field("left")
             && left.kind() == "identifier"
         {
             return self.name_checked(self.text(left), region);
@@ -1335,8 +1301,7 @@ impl<'a> Extractor<'a> {
 fn is_store_target(node: Node<'_>) -> bool {
     node.parent().is_some_and(|p| {
         matches!(p.kind(), "assignment" | "augmented_assignment")
-            && p.child_by_field_name("left")
-                .is_some_and(|l| l.id() == node.id())
+            && p.field("left").is_some_and(|l| l.id() == node.id())
     })
 }
 

@@ -2,6 +2,7 @@
 //! a callee through them (`osp.join` -> `os.path.join`, `atomic_write` -> `pkg.io.atomic_write`).
 
 use super::walk::{Extractor, MAX_DEPTH, compact, named};
+use crate::extract::FieldExt as _;
 use tree_sitter::Node;
 
 impl<'a> Extractor<'a> {
@@ -17,15 +18,12 @@ impl<'a> Extractor<'a> {
                 "import_statement" => self.collect_import(node),
                 "import_from_statement" => self.collect_from_import(node),
                 "function_definition" | "class_definition" if depth == 0 => {
-                    if let Some(name) = node.child_by_field_name("name") {
+                    if let Some(name) = node.field("name") {
                         self.local_defs.insert(self.text(name).to_string());
                     }
                 }
                 "decorated_definition" if depth == 0 => {
-                    if let Some(name) = node
-                        .child_by_field_name("definition")
-                        .and_then(|d| d.child_by_field_name("name"))
-                    {
+                    if let Some(name) = node.field("definition").and_then(|d| d.field("name")) {
                         self.local_defs.insert(self.text(name).to_string());
                     }
                 }
@@ -52,8 +50,8 @@ impl<'a> Extractor<'a> {
         for name in names {
             let (module, local) = match name.kind() {
                 "aliased_import" => (
-                    name.child_by_field_name("name").map(|n| self.text(n)),
-                    name.child_by_field_name("alias").map(|n| self.text(n)),
+                    name.field("name").map(|n| self.text(n)),
+                    name.field("alias").map(|n| self.text(n)),
                 ),
                 _ => (Some(self.text(name)), Some(self.text(name))),
             };
@@ -68,15 +66,15 @@ impl<'a> Extractor<'a> {
             return;
         };
         let base = self.absolute_module(&module, level);
-        let module_node = node.child_by_field_name("module_name").map(|m| m.id());
+        let module_node = node.field("module_name").map(|m| m.id());
         for child in named(node) {
             if Some(child.id()) == module_node {
                 continue;
             }
             let (name, local) = match child.kind() {
                 "aliased_import" => (
-                    child.child_by_field_name("name").map(|n| self.text(n)),
-                    child.child_by_field_name("alias").map(|n| self.text(n)),
+                    child.field("name").map(|n| self.text(n)),
+                    child.field("alias").map(|n| self.text(n)),
                 ),
                 "dotted_name" => (Some(self.text(child)), Some(self.text(child))),
                 _ => (None, None),

@@ -7,6 +7,7 @@
 
 use super::walk::{Ctx, Extractor, named};
 use crate::expr::Expr;
+use crate::extract::FieldExt as _;
 use tree_sitter::Node;
 
 /// Options remembered per file, first ones first.
@@ -37,7 +38,7 @@ impl Extractor<'_> {
         if target.kind() != "identifier" || value.kind() != "call" {
             return;
         }
-        let Some(function) = value.child_by_field_name("function") else {
+        let Some(function) = value.field("function") else {
             return;
         };
         let is_parse = self
@@ -65,7 +66,7 @@ impl Extractor<'_> {
         let Some(call) = Some(decorator).filter(|d| d.kind() == "call") else {
             return;
         };
-        let Some(function) = call.child_by_field_name("function") else {
+        let Some(function) = call.field("function") else {
             return;
         };
         let qualified = self
@@ -83,7 +84,7 @@ impl Extractor<'_> {
     /// The destination and default of an option declaration; with `envvar=` (click), the
     /// environment variable with the default as its default.
     fn option_default(&mut self, call: Node<'_>, ctx: &Ctx, click: bool) -> Option<OptionDefault> {
-        let list = call.child_by_field_name("arguments")?;
+        let list = call.field("arguments")?;
         let mut names: Vec<String> = Vec::new();
         let mut dest = None;
         let mut default = None;
@@ -96,10 +97,7 @@ impl Extractor<'_> {
                     }
                 }
                 "keyword_argument" => {
-                    let (Some(key), Some(value)) = (
-                        arg.child_by_field_name("name"),
-                        arg.child_by_field_name("value"),
-                    ) else {
+                    let (Some(key), Some(value)) = (arg.field("name"), arg.field("value")) else {
                         continue;
                     };
                     match self.text(key) {

@@ -9,6 +9,7 @@
 
 use super::walk::{Ctx, Extractor, named};
 use crate::expr::Expr;
+use crate::extract::FieldExt as _;
 use crate::extract::ScopeKind;
 use tree_sitter::Node;
 
@@ -78,7 +79,7 @@ impl Extractor<'_> {
     /// when no function of the repositories has that name. Calls into well-known libraries
     /// and on objects of unknown type stay `unknown` at once.
     pub(super) fn returned_value(&mut self, call: Node<'_>, ctx: &Ctx, unknown: Expr) -> Expr {
-        let Some(function) = call.child_by_field_name("function") else {
+        let Some(function) = call.field("function") else {
             return unknown;
         };
         let Some(dotted) = self
@@ -156,7 +157,7 @@ impl Extractor<'_> {
 
     /// The type a function of this file returns, for `_sm().get_secret_value(...)`.
     pub(super) fn returned_type(&self, call: Node<'_>, ctx: &Ctx) -> Option<String> {
-        let function = call.child_by_field_name("function")?;
+        let function = call.field("function")?;
         let dotted = self.dotted(function)?;
         let name = self.normalize_self(&dotted, ctx);
         self.return_types.get(&format!("{name}()")).cloned()

@@ -6,6 +6,7 @@ use super::parse::line_of;
 use super::translate::join;
 use super::walk::{Ctx, Extractor, MAX_DEPTH, MAX_TARGET_DEPTH, named};
 use crate::expr::Expr;
+use crate::extract::FieldExt as _;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use tree_sitter::Node;
@@ -209,10 +210,7 @@ impl<'a> Extractor<'a> {
                 "subscript" => self.environ_subscript(n, ctx),
                 "comparison_operator" => self.environ_membership(n, ctx),
                 "named_expression" => {
-                    if let (Some(name), Some(value)) = (
-                        n.child_by_field_name("name"),
-                        n.child_by_field_name("value"),
-                    ) {
+                    if let (Some(name), Some(value)) = (n.field("name"), n.field("value")) {
                         let expr = self.translate(value, ctx);
                         self.bind_expr(name, expr, ctx);
                     }
@@ -255,10 +253,7 @@ impl<'a> Extractor<'a> {
         };
         let children = named(node);
         for clause in children.iter().filter(|c| c.kind() == "for_in_clause") {
-            let (Some(left), Some(right)) = (
-                clause.child_by_field_name("left"),
-                clause.child_by_field_name("right"),
-            ) else {
+            let (Some(left), Some(right)) = (clause.field("left"), clause.field("right")) else {
                 continue;
             };
             self.scan(right, &inner);
@@ -279,7 +274,7 @@ impl<'a> Extractor<'a> {
             return;
         }
         let mut locals = (*ctx.locals).clone();
-        if let Some(params) = node.child_by_field_name("parameters") {
+        if let Some(params) = node.field("parameters") {
             self.hole_locals(params, &mut locals);
         }
         let inner = Ctx {
@@ -287,7 +282,7 @@ impl<'a> Extractor<'a> {
             locals: Rc::new(locals),
             ..ctx.clone()
         };
-        if let Some(body) = node.child_by_field_name("body") {
+        if let Some(body) = node.field("body") {
             self.scan(body, &inner);
         }
     }

@@ -11,6 +11,7 @@
 use super::calls::{Args, Callee, Matched};
 use super::parse::line_of;
 use super::walk::{Ctx, Extractor};
+use crate::extract::FieldExt as _;
 use crate::extract::TriggerKind;
 use crate::rules::models::python::ScheduleStyle;
 use tree_sitter::Node;
@@ -104,9 +105,7 @@ impl<'a> Extractor<'a> {
         if let Some(job) = job {
             let name = match job.kind() {
                 "identifier" => Some(self.text(job).to_string()),
-                "attribute" => job
-                    .child_by_field_name("attribute")
-                    .map(|a| self.text(a).to_string()),
+                "attribute" => job.field("attribute").map(|a| self.text(a).to_string()),
                 _ => None,
             };
             if let Some(name) = name {
@@ -191,20 +190,16 @@ impl<'a> Extractor<'a> {
         for _ in 0..MAX_CHAIN {
             let Some(parent) = node.parent() else { break };
             if parent.kind() != "attribute"
-                || parent
-                    .child_by_field_name("object")
-                    .is_none_or(|o| o.id() != node.id())
+                || parent.field("object").is_none_or(|o| o.id() != node.id())
             {
                 break;
             }
             let attr = parent
-                .child_by_field_name("attribute")
+                .field("attribute")
                 .map(|a| self.text(a))
                 .unwrap_or("");
             let called = parent.parent().filter(|g| {
-                g.kind() == "call"
-                    && g.child_by_field_name("function")
-                        .is_some_and(|f| f.id() == parent.id())
+                g.kind() == "call" && g.field("function").is_some_and(|f| f.id() == parent.id())
             });
             match called {
                 Some(method_call) => {

@@ -12,6 +12,7 @@ use super::calls::Callee;
 use super::effects::signal_word;
 use super::walk::{Ctx, Extractor, named};
 use crate::expr::Expr;
+use crate::extract::FieldExt as _;
 use crate::extract::SendKind;
 use crate::model::Mode;
 use tree_sitter::Node;
@@ -127,11 +128,11 @@ impl<'a> Extractor<'a> {
             }
             let value = match node.kind() {
                 "assignment" => node
-                    .child_by_field_name("left")
+                    .field("left")
                     .filter(|l| l.kind() == "identifier" && self.text(*l) == name)
-                    .and_then(|_| node.child_by_field_name("right")),
+                    .and_then(|_| node.field("right")),
                 "as_pattern" => node
-                    .child_by_field_name("alias")
+                    .field("alias")
                     .and_then(|a| a.named_child(0))
                     .filter(|t| t.kind() == "identifier" && self.text(*t) == name)
                     .and_then(|_| named(node).into_iter().next()),

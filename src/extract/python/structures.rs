@@ -24,6 +24,7 @@
 use super::parse::line_of;
 use super::walk::{Ctx, Extractor, named};
 use crate::expr::{Expr, ScopeId};
+use crate::extract::FieldExt as _;
 use tree_sitter::Node;
 
 /// Entries bound per assigned value (all levels together); more leave the dict open.
@@ -186,10 +187,8 @@ impl Extractor<'_> {
                 for child in named(value) {
                     match child.kind() {
                         "pair" => {
-                            let (Some(k), Some(v)) = (
-                                child.child_by_field_name("key"),
-                                child.child_by_field_name("value"),
-                            ) else {
+                            let (Some(k), Some(v)) = (child.field("key"), child.field("value"))
+                            else {
                                 open = true;
                                 continue;
                             };
@@ -216,7 +215,7 @@ impl Extractor<'_> {
                 Some(Structure::Sequence(items))
             }
             "call" => {
-                let function = value.child_by_field_name("function")?;
+                let function = value.field("function")?;
                 let dotted = self.dotted(function)?;
                 let qualified = self.qualified(&dotted);
                 let args = self.args(value);
@@ -265,9 +264,9 @@ impl Extractor<'_> {
             if keys.len() >= MAX_NESTING as usize * 2 {
                 return None;
             }
-            let key = current.child_by_field_name("subscript")?;
+            let key = current.field("subscript")?;
             keys.push(self.key_text(key, ctx)?);
-            current = current.child_by_field_name("value")?;
+            current = current.field("value")?;
         }
         let base = self.followable(current, ctx)?;
         keys.reverse();
@@ -353,7 +352,7 @@ impl Extractor<'_> {
                 self.bind_entries(scope, &name, value, ctx, 1, &mut budget);
             }
             None => {
-                if let Some(container) = target.child_by_field_name("value") {
+                if let Some(container) = target.field("value") {
                     self.forget(container, ctx, line);
                 }
             }
@@ -362,20 +361,20 @@ impl Extractor<'_> {
 
     /// `CFG.update(...)`, `parts.append(x)`, `del CFG["x"]`: the container is no longer known.
     pub(super) fn mutation(&mut self, call: Node<'_>, ctx: &Ctx) {
-        let Some(function) = call.child_by_field_name("function") else {
+        let Some(function) = call.field("function") else {
             return;
         };
         if function.kind() != "attribute" {
             return;
         }
         let method = function
-            .child_by_field_name("attribute")
+            .field("attribute")
             .map(|a| self.text(a))
             .unwrap_or("");
         if !MUTATORS.contains(&method) {
             return;
         }
-        if let Some(object) = function.child_by_field_name("object") {
+        if let Some(object) = function.field("object") {
             self.forget(object, ctx, line_of(call));
         }
     }
@@ -521,12 +520,12 @@ impl Extractor<'_> {
         call: Node<'_>,
         ctx: &Ctx,
     ) -> Option<(String, Vec<crate::extract::CallArg>)> {
-        let function = call.child_by_field_name("function")?;
+        let function = call.field("function")?;
         let qualified = self.qualified(&self.dotted(function)?);
         if qualified != "functools.partial" {
             return None;
         }
-        let list = call.child_by_field_name("arguments")?;
+        let list = call.field("arguments")?;
         let first = named(list).into_iter().find(|n| n.kind() != "comment")?;
         let callee = self.callee_name(first, ctx)?;
         let mut args = self.call_args(call, ctx);

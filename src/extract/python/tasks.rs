@@ -7,6 +7,7 @@ use super::calls::Args;
 use super::parse::line_of;
 use super::walk::{Ctx, Extractor, Param, TaskDef, named};
 use crate::expr::Expr;
+use crate::extract::FieldExt as _;
 use tree_sitter::Node;
 
 impl<'a> Extractor<'a> {
@@ -18,12 +19,12 @@ impl<'a> Extractor<'a> {
                 continue;
             }
             let Some(def) = node
-                .child_by_field_name("definition")
+                .field("definition")
                 .filter(|d| d.kind() == "function_definition")
             else {
                 continue;
             };
-            let Some(function) = def.child_by_field_name("name").map(|n| self.text(n)) else {
+            let Some(function) = def.field("name").map(|n| self.text(n)) else {
                 continue;
             };
             for decorator in named(*node).into_iter().filter(|c| c.kind() == "decorator") {
@@ -53,7 +54,7 @@ impl<'a> Extractor<'a> {
         let expr = decorator.named_child(0)?;
         let matched = match expr.kind() {
             "call" => {
-                let callee = expr.child_by_field_name("function")?;
+                let callee = expr.field("function")?;
                 let args = self.args(expr);
                 self.match_parts(callee, args, ctx, true, 0)?
             }
@@ -75,7 +76,7 @@ impl<'a> Extractor<'a> {
 
     /// The parameters of a function.
     pub(super) fn params_of(&self, def: Node<'_>) -> Vec<Param> {
-        let Some(params) = def.child_by_field_name("parameters") else {
+        let Some(params) = def.field("parameters") else {
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -88,7 +89,7 @@ impl<'a> Extractor<'a> {
                     false,
                 ),
                 "default_parameter" | "typed_default_parameter" => {
-                    (param.child_by_field_name("name"), true, false)
+                    (param.field("name"), true, false)
                 }
                 "list_splat_pattern" | "dictionary_splat_pattern" => {
                     (param.named_child(0), false, true)

@@ -10,6 +10,7 @@ use super::parse::line_of;
 use super::strings::{self, FieldKey, Piece, Prefix};
 use super::walk::{Ctx, Extractor, MAX_DEPTH, named};
 use crate::expr::{Expr, HoleShape, ScopeId};
+use crate::extract::FieldExt as _;
 use tree_sitter::Node;
 
 /// Longest list literal translated element by element; longer ones are a hole.
@@ -191,7 +192,7 @@ impl<'a> Extractor<'a> {
             "list" | "tuple" | "set" | "expression_list" => self.sequence(node, ctx, d),
             "subscript" => self.subscript(node, ctx, d),
             "integer" | "float" => Expr::lit(self.text(node)),
-            "named_expression" => match node.child_by_field_name("value") {
+            "named_expression" => match node.field("value") {
                 Some(value) => self.tr(value, ctx, d),
                 None => Expr::hole(self.label(node)),
             },
@@ -264,8 +265,8 @@ impl<'a> Extractor<'a> {
                     break;
                 }
                 "attribute" => {
-                    parts.push(self.text(current.child_by_field_name("attribute")?));
-                    current = current.child_by_field_name("object")?;
+                    parts.push(self.text(current.field("attribute")?));
+                    current = current.field("object")?;
                 }
                 _ => return None,
             }
@@ -291,12 +292,9 @@ impl<'a> Extractor<'a> {
     }
 
     fn attribute(&mut self, node: Node<'_>, ctx: &Ctx, d: u32) -> Expr {
-        let attr = node
-            .child_by_field_name("attribute")
-            .map(|a| self.text(a))
-            .unwrap_or("");
+        let attr = node.field("attribute").map(|a| self.text(a)).unwrap_or("");
         if attr == "parent"
-            && let Some(object) = node.child_by_field_name("object")
+            && let Some(object) = node.field("object")
         {
             return Expr::Parent {
                 of: Box::new(self.tr(object, ctx, d)),
@@ -317,8 +315,8 @@ impl<'a> Extractor<'a> {
     /// `os.environ["X"]` is an environment read; `resp["QueueUrl"]` on a modelled call's
     /// result (or a name bound to one) is that call's value; anything else is a hole.
     fn subscript(&mut self, node: Node<'_>, ctx: &Ctx, d: u32) -> Expr {
-        let value = node.child_by_field_name("value");
-        let key = node.child_by_field_name("subscript");
+        let value = node.field("value");
+        let key = node.field("subscript");
         if let (Some(value), Some(key)) = (value, key)
             && let Some(text) = self.literal_string(key, ctx)
         {
@@ -341,9 +339,9 @@ impl<'a> Extractor<'a> {
             && value.kind() == "attribute"
             && key.kind() == "integer"
             && value
-                .child_by_field_name("attribute")
+                .field("attribute")
                 .is_some_and(|a| self.text(a) == "parents")
-            && let Some(object) = value.child_by_field_name("object")
+            && let Some(object) = value.field("object")
             && let Ok(n) = self.text(key).parse::<u8>()
             && n < 8
         {
@@ -380,10 +378,7 @@ impl<'a> Extractor<'a> {
                     join(parts)
                 }
             }
-            "%" => match (
-                node.child_by_field_name("left"),
-                node.child_by_field_name("right"),
-            ) {
+            "%" => match (node.field("left"), node.field("right")) {
                 (Some(left), Some(right))
                     if matches!(left.kind(), "string" | "concatenated_string") =>
                 {
@@ -396,9 +391,7 @@ impl<'a> Extractor<'a> {
     }
 
     fn operator(&self, node: Node<'_>) -> &'a str {
-        node.child_by_field_name("operator")
-            .map(|o| self.text(o))
-            .unwrap_or("")
+        node.field("operator").map(|o| self.text(o)).unwrap_or("")
     }
 
     /// The operands of a left-nested chain of one operator (`a / b / c`), without recursion.
@@ -406,10 +399,10 @@ impl<'a> Extractor<'a> {
         let mut operands = Vec::new();
         let mut current = node;
         loop {
-            if let Some(right) = current.child_by_field_name("right") {
+            if let Some(right) = current.field("right") {
                 operands.push(right);
             }
-            match current.child_by_field_name("left") {
+            match current.field("left") {
                 Some(left) if left.kind() == "binary_operator" && self.operator(left) == op => {
                     current = left;
                 }
@@ -427,10 +420,7 @@ impl<'a> Extractor<'a> {
     /// `x or y`: an unset environment variable with a fallback is an `Env` with a default;
     /// anything else is one of the two.
     fn boolean(&mut self, node: Node<'_>, ctx: &Ctx, d: u32) -> Expr {
-        let (Some(left), Some(right)) = (
-            node.child_by_field_name("left"),
-            node.child_by_field_name("right"),
-        ) else {
+        let (Some(left), Some(right)) = (node.field("left"), node.field("right")) else {
             return Expr::hole(self.label(node));
         };
         if self.operator(node) != "or" {
@@ -511,10 +501,10 @@ impl<'a> Extractor<'a> {
 
     /// `{x}`, `{day:%Y-%m-%d}` (a date hole), `{n:03d}` (a hole), `{x!r}` (a hole).
     fn interpolation(&mut self, node: Node<'_>, ctx: &Ctx, d: u32) -> Expr {
-        let Some(expr) = node.child_by_field_name("expression") else {
+        let Some(expr) = node.field("expression") else {
             return Expr::hole("value");
         };
-        if let Some(spec) = node.child_by_field_name("format_specifier") {
+        if let Some(spec) = node.field("format_specifier") {
             let label = self.value_label(expr);
             let text = self.text(spec);
             let text = text.strip_prefix(':').unwrap_or(text);
@@ -528,7 +518,7 @@ impl<'a> Extractor<'a> {
                 return Expr::hole(label);
             }
         }
-        if let Some(conversion) = node.child_by_field_name("type_conversion")
+        if let Some(conversion) = node.field("type_conversion")
             && self.text(conversion) != "!s"
         {
             return Expr::hole(self.value_label(expr));
@@ -559,10 +549,8 @@ impl<'a> Extractor<'a> {
         };
         if right.kind() == "dictionary" {
             for pair in named(right) {
-                if let (Some(k), Some(v)) = (
-                    pair.child_by_field_name("key"),
-                    pair.child_by_field_name("value"),
-                ) && let Some(key) = self.literal_string(k, ctx)
+                if let (Some(k), Some(v)) = (pair.field("key"), pair.field("value"))
+                    && let Some(key) = self.literal_string(k, ctx)
                 {
                     keyed.push((key, v));
                 }
@@ -737,7 +725,7 @@ impl<'a> Extractor<'a> {
             "attribute" => self
                 .dotted(node)
                 .unwrap_or_else(|| self.attr_name(node).to_string()),
-            "call" => match node.child_by_field_name("function") {
+            "call" => match node.field("function") {
                 Some(f) if matches!(f.kind(), "identifier" | "attribute") => match self.dotted(f) {
                     Some(d) => d,
                     None => self.attr_name(f).to_string(),
@@ -752,7 +740,7 @@ impl<'a> Extractor<'a> {
                 // `a[i][j]...`: named after the innermost value, found without recursion.
                 let mut value = node;
                 while value.kind() == "subscript" {
-                    match value.child_by_field_name("value") {
+                    match value.field("value") {
                         Some(v) => value = v,
                         None => return "item".to_string(),
                     }
@@ -776,7 +764,7 @@ impl<'a> Extractor<'a> {
     }
 
     fn attr_name(&self, node: Node<'_>) -> &'a str {
-        node.child_by_field_name("attribute")
+        node.field("attribute")
             .map(|a| self.text(a))
             .unwrap_or("value")
     }
@@ -789,7 +777,7 @@ impl<'a> Extractor<'a> {
             "attribute" => self.attr_name(node).to_string(),
             "call" => {
                 let name = node
-                    .child_by_field_name("function")
+                    .field("function")
                     .map(|f| self.label(f))
                     .unwrap_or_default();
                 let last = name.rsplit('.').next().unwrap_or("");

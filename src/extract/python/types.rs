@@ -10,6 +10,7 @@
 
 use super::walk::{Ctx, Extractor, named};
 use crate::expr::ScopeId;
+use crate::extract::FieldExt as _;
 use tree_sitter::Node;
 
 /// How many chained calls and names a type lookup follows (`boto3.Session().client("sqs")`).
@@ -32,7 +33,7 @@ impl<'a> Extractor<'a> {
                 self.type_of(inner, ctx, depth + 1)
             }
             "call" => {
-                let function = node.child_by_field_name("function")?;
+                let function = node.field("function")?;
                 let args = self.args(node);
                 let Some(matched) = self.match_parts(function, args, ctx, false, depth + 1) else {
                     return self.returned_type(node, ctx);
@@ -149,11 +150,11 @@ impl<'a> Extractor<'a> {
             if !matches!(param.kind(), "typed_parameter" | "typed_default_parameter") {
                 continue;
             }
-            let Some(annotation) = param.child_by_field_name("type") else {
+            let Some(annotation) = param.field("type") else {
                 continue;
             };
             let name = match param.kind() {
-                "typed_default_parameter" => param.child_by_field_name("name"),
+                "typed_default_parameter" => param.field("name"),
                 _ => param.named_child(0).filter(|n| n.kind() == "identifier"),
             };
             let (Some(name), Some(found)) = (name, self.annotation_type(annotation)) else {

@@ -6,6 +6,7 @@ use super::scan::{Element, PASS_THROUGH};
 use super::translate::{concat, expand_home, join, strftime_hole};
 use super::walk::{Ctx, Extractor, named};
 use crate::expr::Expr;
+use crate::extract::FieldExt as _;
 use crate::rules::models::python::ArgRef;
 use tree_sitter::Node;
 
@@ -16,12 +17,12 @@ impl<'a> Extractor<'a> {
         let callee = self.callee(call, ctx);
         let args = self.args(call);
         // `CFG.get("out", d)`: an entry of a configuration object.
-        if let Some(function) = call.child_by_field_name("function")
+        if let Some(function) = call.field("function")
             && function.kind() == "attribute"
             && function
-                .child_by_field_name("attribute")
+                .field("attribute")
                 .is_some_and(|a| self.text(a) == "get")
-            && let Some(object) = function.child_by_field_name("object")
+            && let Some(object) = function.field("object")
             && let Some(value) = self.dict_get(object, &args, ctx, d)
         {
             return value;

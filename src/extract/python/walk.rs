@@ -6,6 +6,7 @@
 
 use super::parse::line_of;
 use crate::expr::{Expr, ScopeId};
+use crate::extract::FieldExt as _;
 use crate::extract::{Binding, ExtractWarning, FileFacts, Import, Scope, ScopeKind};
 use crate::rules::models::python::PythonModels;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -314,7 +315,7 @@ impl<'a> Extractor<'a> {
                 while let Some(target) = stack.pop() {
                     match target.kind() {
                         "subscript" => {
-                            if let Some(container) = target.child_by_field_name("value") {
+                            if let Some(container) = target.field("value") {
                                 self.forget(container, ctx, ctx.line);
                             }
                         }
@@ -364,10 +365,10 @@ impl<'a> Extractor<'a> {
         let mut targets = Vec::new();
         let mut current = node;
         loop {
-            if let Some(left) = current.child_by_field_name("left") {
+            if let Some(left) = current.field("left") {
                 targets.push(left);
             }
-            match current.child_by_field_name("right") {
+            match current.field("right") {
                 Some(right) if right.kind() == "assignment" => current = right,
                 Some(right) => {
                     for target in targets {
@@ -489,16 +490,10 @@ impl<'a> Extractor<'a> {
 
     /// `x += e` is `x = x + e`, `p /= e` is `p = p / e`.
     fn augmented(&mut self, node: Node<'_>, ctx: &Ctx) {
-        let (Some(left), Some(right)) = (
-            node.child_by_field_name("left"),
-            node.child_by_field_name("right"),
-        ) else {
+        let (Some(left), Some(right)) = (node.field("left"), node.field("right")) else {
             return;
         };
-        let operator = node
-            .child_by_field_name("operator")
-            .map(|o| self.text(o))
-            .unwrap_or("");
+        let operator = node.field("operator").map(|o| self.text(o)).unwrap_or("");
         let value = match (operator, self.var_of(left, ctx)) {
             ("+=", Some(var)) => super::translate::concat(vec![var, self.translate(right, ctx)]),
             ("/=", Some(var)) => super::translate::join(vec![var, self.translate(right, ctx)]),
@@ -513,12 +508,12 @@ impl<'a> Extractor<'a> {
     /// A decorated definition: decorator rows (`@app.task`, `@app.post("/x")`) act for the
     /// decorated function, whose scope is created right after its decorators are scanned.
     fn decorated(&mut self, node: Node<'_>, ctx: &Ctx) {
-        let definition = node.child_by_field_name("definition");
+        let definition = node.field("definition");
         let decorated = definition
             .filter(|d| d.kind() == "function_definition")
             .map(|d| Decorated {
                 name: d
-                    .child_by_field_name("name")
+                    .field("name")
                     .map(|n| self.text(n).to_string())
                     .unwrap_or_default(),
                 scope: self.facts.scopes.len(),
@@ -567,7 +562,7 @@ impl<'a> Extractor<'a> {
 
     fn function_def(&mut self, node: Node<'_>, ctx: &Ctx, is_static: bool) {
         let name = node
-            .child_by_field_name("name")
+            .field("name")
             .map(|n| self.text(n).to_string())
             .unwrap_or_default();
         let line = line_of(node);
@@ -583,7 +578,7 @@ impl<'a> Extractor<'a> {
         let mut names: Vec<String> = Vec::new();
         let mut keyword_only: Vec<String> = Vec::new();
         let mut positional = true;
-        if let Some(params) = node.child_by_field_name("parameters") {
+        if let Some(params) = node.field("parameters") {
             self.parameter_types(params, scope, line);
             for (i, param) in named(params).into_iter().enumerate() {
                 let name = param_name(param).map(|n| self.text(n).to_string());
@@ -626,7 +621,7 @@ impl<'a> Extractor<'a> {
             Some(_) => (None, None),
             None => (ctx.self_class, ctx.self_name.clone()),
         };
-        let Some(body) = node.child_by_field_name("body") else {
+        let Some(body) = node.field("body") else {
             return;
         };
         let inner = Ctx {
@@ -653,10 +648,7 @@ impl<'a> Extractor<'a> {
         ) {
             return;
         }
-        let (Some(name), Some(value)) = (
-            param.child_by_field_name("name"),
-            param.child_by_field_name("value"),
-        ) else {
+        let (Some(name), Some(value)) = (param.field("name"), param.field("value")) else {
             return;
         };
         if name.kind() != "identifier" {
@@ -694,7 +686,7 @@ impl<'a> Extractor<'a> {
 
     fn class_def(&mut self, node: Node<'_>, ctx: &Ctx) {
         let name = node
-            .child_by_field_name("name")
+            .field("name")
             .map(|n| self.text(n).to_string())
             .unwrap_or_default();
         let scope = self.facts.push_scope(Scope {
@@ -705,10 +697,10 @@ impl<'a> Extractor<'a> {
             job: None,
             line: line_of(node),
         });
-        if let Some(bases) = node.child_by_field_name("superclasses") {
+        if let Some(bases) = node.field("superclasses") {
             self.scan(bases, ctx);
         }
-        let Some(body) = node.child_by_field_name("body") else {
+        let Some(body) = node.field("body") else {
             return;
         };
         let inner = Ctx {
@@ -741,8 +733,8 @@ impl<'a> Extractor<'a> {
         for name in names {
             let (module, local) = match name.kind() {
                 "aliased_import" => {
-                    let module = name.child_by_field_name("name").map(|n| self.text(n));
-                    let alias = name.child_by_field_name("alias").map(|n| self.text(n));
+                    let module = name.field("name").map(|n| self.text(n));
+                    let alias = name.field("alias").map(|n| self.text(n));
                     match (module, alias) {
                         (Some(m), Some(a)) => (m, a),
                         _ => continue,
@@ -772,8 +764,8 @@ impl<'a> Extractor<'a> {
             }
             let (name, local) = match child.kind() {
                 "aliased_import" => {
-                    let n = child.child_by_field_name("name").map(|n| self.text(n));
-                    let a = child.child_by_field_name("alias").map(|n| self.text(n));
+                    let n = child.field("name").map(|n| self.text(n));
+                    let a = child.field("alias").map(|n| self.text(n));
                     match (n, a) {
                         (Some(n), Some(a)) => (n, a),
                         _ => continue,
@@ -796,7 +788,7 @@ impl<'a> Extractor<'a> {
 
     /// The module of a `from ... import` and its relative level (leading dots).
     pub fn import_source(&self, node: Node<'_>) -> Option<(String, u32)> {
-        let module = node.child_by_field_name("module_name")?;
+        let module = node.field("module_name")?;
         match module.kind() {
             "relative_import" => {
                 let mut level = 0;
@@ -821,10 +813,7 @@ impl<'a> Extractor<'a> {
 
     fn for_stmt(&mut self, node: Node<'_>, ctx: &Ctx) {
         let first_access = self.facts.accesses.len();
-        if let (Some(left), Some(right)) = (
-            node.child_by_field_name("left"),
-            node.child_by_field_name("right"),
-        ) {
+        if let (Some(left), Some(right)) = (node.field("left"), node.field("right")) {
             let element = self.element_of(right, ctx);
             self.bind_element(left, element, ctx);
             self.scan(right, ctx);
@@ -843,7 +832,7 @@ impl<'a> Extractor<'a> {
             match child.kind() {
                 "with_clause" => {
                     for item in named(child) {
-                        if let Some(value) = item.child_by_field_name("value") {
+                        if let Some(value) = item.field("value") {
                             self.with_item(value, ctx);
                         }
                     }
@@ -865,9 +854,7 @@ impl<'a> Extractor<'a> {
         let Some(expr) = parts.first().copied() else {
             return;
         };
-        let target = value
-            .child_by_field_name("alias")
-            .and_then(|alias| alias.named_child(0));
+        let target = value.field("alias").and_then(|alias| alias.named_child(0));
         if let Some(target) = target {
             let bound = match self.opens_file(expr, ctx) {
                 true => Expr::hole(self.text(target).to_string()),
@@ -927,7 +914,7 @@ fn node_field_is(parent: Node<'_>, child: Node<'_>, field: &str) -> bool {
 fn param_name(param: Node<'_>) -> Option<Node<'_>> {
     match param.kind() {
         "identifier" => Some(param),
-        "default_parameter" | "typed_default_parameter" => param.child_by_field_name("name"),
+        "default_parameter" | "typed_default_parameter" => param.field("name"),
         "typed_parameter" => param.named_child(0).filter(|n| n.kind() == "identifier"),
         _ => None,
     }
