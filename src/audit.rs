@@ -135,13 +135,16 @@ pub fn audit(request: &AuditRequest) -> Result<AuditRun, Error> {
             message: w.message.clone(),
         })
         .collect();
-    warnings.extend(indexed.stale.iter().map(|repo| ReportWarning {
-        repo: repo.clone(),
-        path: String::new(),
-        line: 1,
-        message: "indexed with other models than this run's; its facts may differ from what this \
+    warnings.extend(indexed.stale.iter().map(|repo| {
+        ReportWarning {
+            repo: repo.clone(),
+            path: String::new(),
+            line: 1,
+            message:
+                "indexed with other models than this run's; its facts may differ from what this \
                   run extracts (re-index it)"
-            .to_string(),
+                    .to_string(),
+        }
     }));
     let mut skipped = skipped;
     for (total, more) in [

@@ -331,5 +331,131 @@ fn every_format_renders_an_audit() {
                 || text.contains("AuditCleanupMatchesNothing"),
             "{format}: {text}"
         );
+        // An audit has no change: no format speaks of one or of a changed site.
+        for word in [
+            "this change",
+            "Changed:",
+            "Changed at",
+            "(changed)",
+            "changed:",
+        ] {
+            assert!(!text.contains(word), "{format} says `{word}`:\n{text}");
+        }
     }
+    let markdown = stdout(&audit(&dirs(&built), &["--format", "markdown"]));
+    assert!(
+        markdown.contains("### knockon audit: 3 standing mismatches need a patch"),
+        "{markdown}"
+    );
+    assert!(!markdown.contains("mermaid"), "{markdown}");
+    let sarif = json(&audit(&dirs(&built), &["--format", "sarif"]));
+    // Related locations are where values were built, never a changed site.
+    for result in sarif["runs"][0]["results"].as_array().unwrap() {
+        for related in result["relatedLocations"].as_array().unwrap() {
+            let message = related["message"]["text"].as_str().unwrap();
+            assert!(!message.starts_with("changed"), "{result:#}");
+        }
+    }
+}
+
+fn index_file(dirs: &[PathBuf], out: &Path) {
+    let done = knockon()
+        .arg("index")
+        .args(dirs)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+}
+
+/// `audit --index` (or `KNOCKON_INDEX`) finds from the index what it finds from checkouts: all
+/// three repositories indexed, none checked out; or one checked out and the rest indexed.
+fn assert_audit_from_index(target: &str, built: &BuiltScenario) {
+    let from_dirs = json(&audit(&dirs(built), &["--format", "json"]));
+    let expected = rules_and_sites(&from_dirs);
+    assert_eq!(expected.len(), 3, "{from_dirs:#}");
+    let alone = json(&audit(&[], &["--format", "json", "--index", target]));
+    assert_eq!(rules_and_sites(&alone), expected, "{alone:#}");
+    assert_eq!(alone["stats"]["repositories"], 3);
+    assert_eq!(
+        alone["stats"]["index"]["repositories"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    // Stored lines are quoted as from a checkout.
+    assert_eq!(alone["findings"], from_dirs["findings"]);
+    let mixed = knockon()
+        .arg("audit")
+        .arg(&built.changed_repo)
+        .args(["--format", "json"])
+        .env("KNOCKON_INDEX", target)
+        .output()
+        .unwrap();
+    let mixed = json(&mixed);
+    assert_eq!(rules_and_sites(&mixed), expected, "{mixed:#}");
+    // The checkout wins: the index gives only the two others.
+    assert_eq!(
+        mixed["stats"]["index"]["repositories"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "{mixed:#}"
+    );
+}
+
+#[test]
+fn audit_reads_every_repository_of_a_file_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let built = scenario("sharded-ticker")
+        .build(&dir.path().join("repos"))
+        .unwrap();
+    let file = dir.path().join("world.db");
+    index_file(&dirs(&built), &file);
+    assert_audit_from_index(&file.to_string_lossy(), &built);
+    let missing = audit(
+        &[],
+        &["--index", &dir.path().join("nope.db").to_string_lossy()],
+    );
+    assert_one_line_error(&missing, "no such index file");
+}
+
+#[test]
+fn audit_reads_every_repository_of_a_postgres_index() {
+    let url = match std::env::var("KNOCKON_TEST_POSTGRES") {
+        Ok(url) if !url.is_empty() => url,
+        _ => {
+            eprintln!("skipped: KNOCKON_TEST_POSTGRES is not set");
+            return;
+        }
+    };
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    client
+        .batch_execute(
+            "DROP SCHEMA IF EXISTS knockon_it_audit CASCADE; CREATE SCHEMA knockon_it_audit;",
+        )
+        .unwrap();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let target = format!("{url}{separator}options=-c%20search_path%3Dknockon_it_audit");
+    let dir = tempfile::tempdir().unwrap();
+    let built = scenario("sharded-ticker").build(dir.path()).unwrap();
+    let done = knockon()
+        .arg("index")
+        .args(dirs(&built))
+        .args(["--publish", "--index", &target])
+        .output()
+        .unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert_audit_from_index(&target, &built);
 }
