@@ -56,6 +56,7 @@ pub fn evaluate(
                 unproduced(rule, order, &world, excerpts)
             }
             When::AuditDatedOutputUncleaned => uncleaned_outputs(rule, order, graph, excerpts),
+            When::AuditFieldUnsent => fields_unsent(rule, order, graph, excerpts),
             other => match other.change_counterpart() {
                 Some(when) => through_change_rule(rule, when, order, deltas, &world, excerpts),
                 None => Vec::new(),
@@ -188,6 +189,87 @@ fn through_change_rule(
             c
         })
         .collect()
+}
+
+/// Consumers that read a message field without a default that no producer of their queue
+/// sends (`queue.audit-field-unsent`): the change rule `field-dropped` run with each such field
+/// taken as dropped by a producer as it is now, under the audit rule's id and words.
+///
+/// Precision first: only when the queue has producers in the analysed repositories, each of
+/// them publishes a message whose shape knockon reads (a dict literal, a serialised struct: its
+/// fields are known), and no field of that name is sent by any of them. A producer whose message
+/// knockon cannot see into (a variable passed through, a spread) leaves the consumer alone.
+fn fields_unsent(
+    rule: &ImpactRule,
+    order: usize,
+    graph: &Graph,
+    excerpts: Excerpts<'_>,
+) -> Vec<Candidate> {
+    let mut as_change = rule.clone();
+    as_change.when = When::FieldDropped;
+    let mut out = Vec::new();
+    for consumer in &graph.accesses {
+        if consumer.mode != Mode::Consume {
+            continue;
+        }
+        let Resource::Queue(queue) = &consumer.resource else {
+            continue;
+        };
+        if queue.fields.iter().all(|f| f.optional) {
+            continue;
+        }
+        let producers: Vec<&Access> =
+            super::names::counterparts(graph, consumer, crate::change::Side::Producer)
+                .into_iter()
+                .map(|id| graph.access(id))
+                .filter(|a| a.mode == Mode::Publish)
+                .collect();
+        let shapes: Option<Vec<&[crate::extract::FieldUse]>> = producers
+            .iter()
+            .map(|p| match &p.resource {
+                Resource::Queue(q) if !q.fields.is_empty() => Some(q.fields.as_slice()),
+                _ => None,
+            })
+            .collect();
+        let (Some(first), Some(shapes)) = (producers.first(), shapes) else {
+            continue;
+        };
+        let sent = |name: &str| shapes.iter().flat_map(|s| s.iter()).any(|f| f.name == name);
+        for field in queue.fields.iter().filter(|f| !f.optional && !sent(&f.name)) {
+            let change = crate::change::FieldChange {
+                base: (*first).clone(),
+                head: (*first).clone(),
+                dropped: vec![field.clone()],
+                nullable: Vec::new(),
+            };
+            let found = super::fields::field_candidates(
+                &as_change, order, &change, field, true, graph, excerpts,
+            );
+            let producer_sites: Vec<String> = producers
+                .iter()
+                .map(|p| format!("{} ({})", p.unit, p.site))
+                .collect();
+            for mut candidate in found {
+                let f = &mut candidate.finding;
+                if (&f.impacted.repo, &f.impacted.path, f.impacted.line)
+                    != (&consumer.site.repo, &consumer.site.path, field.line)
+                {
+                    continue;
+                }
+                f.change = f.impacted.clone();
+                f.resource.before = None;
+                f.explanation.truncate(1);
+                f.explanation.push(format!(
+                    "no publish to {} in the analysed repositories sends `{}`: {}",
+                    consumer.resource.display(),
+                    field.name,
+                    producer_sites.join(", ")
+                ));
+                out.push(candidate);
+            }
+        }
+    }
+    out
 }
 
 /// A path pattern fit for an audit: absolute, anchored, local, every value known (no `{hole}`,

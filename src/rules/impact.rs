@@ -159,6 +159,9 @@ pub enum When {
     /// Audit: a launcher that starts a program without an environment variable the program
     /// reads without a default (`requirement-not-passed` over every such read).
     AuditRequirementNotPassed,
+    /// Audit: a consumer reads a message field without a default that no producer of its
+    /// queue sends (`field-dropped` with every producer's message as it is now).
+    AuditFieldUnsent,
 }
 
 impl When {
@@ -200,6 +203,7 @@ impl When {
             "audit-requirement-not-passed",
             When::AuditRequirementNotPassed,
         ),
+        ("audit-field-unsent", When::AuditFieldUnsent),
     ];
 
     fn parse(text: &str) -> Option<When> {
