@@ -183,7 +183,7 @@ pub fn audit(request: &AuditRequest) -> Result<AuditRun, Error> {
     let excerpts = |site: &Site, _: Version| line(site);
     // An indexed repository's files are those knockon extracted (its unread files are not
     // stored).
-    let files = crate::impact::audit::WorldFiles::new(
+    let mut files = crate::impact::audit::WorldFiles::new(
         repos
             .iter()
             .flat_map(|r| {
@@ -200,6 +200,14 @@ pub fn audit(request: &AuditRequest) -> Result<AuditRun, Error> {
                     .flat_map(|r| r.files.keys().map(String::as_str)),
             ),
     );
+    for repo in &repos {
+        // Only Python and Rust programs can be read whole (see `env_is_closed`).
+        for (path, content) in &repo.snapshot.files {
+            if path.ends_with(".py") || path.ends_with(".rs") {
+                files.add_source(&repo.name, path, &content.text());
+            }
+        }
+    }
     let findings =
         crate::impact::audit::evaluate(&deltas, &graph, &rules, &assumptions, &files, &excerpts);
     let read_line = |location: &Location, _changed: bool, n: u32| {

@@ -57,6 +57,7 @@ pub fn evaluate(
             }
             When::AuditDatedOutputUncleaned => uncleaned_outputs(rule, order, graph, excerpts),
             When::AuditFieldUnsent => fields_unsent(rule, order, graph, excerpts),
+            When::AuditSetUnread => settings_unread(rule, order, &world, excerpts),
             other => match other.change_counterpart() {
                 Some(when) => through_change_rule(rule, when, order, deltas, &world, excerpts),
                 None => Vec::new(),
@@ -112,6 +113,10 @@ pub struct WorldFiles {
     /// Repository-relative paths, each with a leading `/`.
     paths: Vec<String>,
     names: std::collections::HashMap<String, usize>,
+    /// (repository, path) of the files whose every environment read knockon sees: Python or
+    /// Rust source read by the audit (not from an index) with no open-ended environment use
+    /// ([`env_is_closed`]).
+    env_closed: std::collections::HashSet<(String, String)>,
 }
 
 impl WorldFiles {
@@ -123,6 +128,14 @@ impl WorldFiles {
             files.paths.push(format!("/{path}"));
         }
         files
+    }
+
+    /// Records a file's source, for the evidence that a program reads no variable knockon
+    /// cannot see.
+    pub fn add_source(&mut self, repo: &str, path: &str, text: &str) {
+        if env_is_closed(path, text) {
+            self.env_closed.insert((repo.to_string(), path.to_string()));
+        }
     }
 
     /// How many files of the world have this file name.
@@ -235,7 +248,11 @@ fn fields_unsent(
             continue;
         };
         let sent = |name: &str| shapes.iter().flat_map(|s| s.iter()).any(|f| f.name == name);
-        for field in queue.fields.iter().filter(|f| !f.optional && !sent(&f.name)) {
+        for field in queue
+            .fields
+            .iter()
+            .filter(|f| !f.optional && !sent(&f.name))
+        {
             let change = crate::change::FieldChange {
                 base: (*first).clone(),
                 head: (*first).clone(),
@@ -268,6 +285,180 @@ fn fields_unsent(
                 out.push(candidate);
             }
         }
+    }
+    out
+}
+
+/// Does this file read only environment variables it names literally, and pass the
+/// environment to nothing else? Python and Rust only: a shell script hands its environment to
+/// every command it runs. Open-ended uses — a computed name (`os.environ[name]`,
+/// `env::var(key)`), the whole environment (`os.environ.copy()`, `**os.environ`,
+/// `env::vars()`), a child process (`subprocess`, `os.exec*`, `Command::new`), a settings
+/// library that reads by prefix or from a dotenv file (pydantic `BaseSettings`, dynaconf,
+/// environs, decouple, clap's `env`, envy, figment) — make it open.
+pub fn env_is_closed(path: &str, text: &str) -> bool {
+    const PYTHON_OPEN: &[&str] = &[
+        "subprocess",
+        "os.system",
+        "os.exec",
+        "os.spawn",
+        "os.popen",
+        "Popen",
+        "pexpect",
+        "environ.copy",
+        "dict(os.environ",
+        "**os.environ",
+        "os.environ)",
+        "os.environ,",
+        "environ.items",
+        "environ.keys",
+        "environ.values",
+        "in os.environ:",
+        "BaseSettings",
+        "dynaconf",
+        "environs",
+        "decouple",
+        "dotenv",
+        "env_prefix",
+        "envvar",
+        "click",
+        "typer",
+    ];
+    const RUST_OPEN: &[&str] = &[
+        "Command::new",
+        "env::vars",
+        "envy",
+        "figment",
+        "config::Environment",
+        "dotenv",
+        "clap",
+    ];
+    let ext = path.rsplit_once('.').map_or("", |(_, e)| e);
+    let (open, calls): (&[&str], &[&str]) = match ext {
+        "py" => (
+            PYTHON_OPEN,
+            &[
+                "environ[",
+                "environ.get(",
+                "getenv(",
+                "environ.pop(",
+                "environ.setdefault(",
+            ],
+        ),
+        "rs" => (
+            RUST_OPEN,
+            &["env::var(", "env::var_os(", "env!(", "option_env!("],
+        ),
+        _ => return false,
+    };
+    if open.iter().any(|needle| text.contains(needle)) {
+        return false;
+    }
+    // Every read names its variable with a string literal.
+    calls.iter().all(|call| {
+        text.match_indices(call)
+            .all(|(i, _)| text[i + call.len()..].trim_start().starts_with(['"', '\'']))
+    })
+}
+
+/// Launchers that set an environment variable that nothing the launched program runs reads
+/// (`env.audit-set-unread`): the standing form of `credential.setting-left-unread`, with the
+/// same notion of a launcher's own launch. Only when the launch reaches code knockon reads
+/// whole (Python or Rust files, read by the audit, with no open-ended environment use), no
+/// analysed code anywhere reads the name, and the name is not one a runtime, an image or a
+/// library reads by itself (`rules/audit/runtime-variables.toml`).
+fn settings_unread(
+    rule: &ImpactRule,
+    order: usize,
+    world: &World<'_>,
+    excerpts: Excerpts<'_>,
+) -> Vec<Candidate> {
+    use crate::change::Side;
+    let graph = world.graph;
+    // Names read anywhere (a read in the launcher's own unit counts too).
+    let read: std::collections::HashSet<&str> = graph
+        .accesses
+        .iter()
+        .filter(|a| matches!(a.resource, Resource::Env(_)) && a.mode != Mode::Set)
+        .filter_map(|a| crate::change::names_of_access(a)?.literal())
+        .collect();
+    let mut out = Vec::new();
+    for setter in &graph.accesses {
+        if setter.mode != Mode::Set || !matches!(setter.resource, Resource::Env(_)) {
+            continue;
+        }
+        let Some(name) = crate::change::names_of_access(setter).and_then(|n| n.literal()) else {
+            continue;
+        };
+        if read.contains(name)
+            || world.assumptions.runtime_reads(name).is_some()
+            || !super::names::counterparts(graph, setter, Side::Consumer).is_empty()
+        {
+            continue;
+        }
+        let own_launch = |l: &crate::resolve::Launch| {
+            l.site.repo == setter.site.repo
+                && l.site.path == setter.site.path
+                && (l.unit == setter.unit || l.unit.starts_with(&format!("{}.", setter.unit)))
+                && l.passes.iter().any(|p| p == name)
+        };
+        let launches: Vec<&crate::resolve::Launch> =
+            graph.launches.iter().filter(|l| own_launch(l)).collect();
+        let whole = |l: &&crate::resolve::Launch| {
+            !l.reaches.is_empty() && l.reaches.iter().all(|f| world.files.env_closed.contains(f))
+        };
+        let Some(launch) = launches.first() else {
+            continue;
+        };
+        if !launches.iter().all(whole) {
+            continue;
+        }
+        let program = launch.reaches[0].1.clone();
+        let files: Vec<String> = launch.reaches.iter().map(|(_, p)| p.clone()).collect();
+        let parts = Parts {
+            kind: setter.kind(),
+            before: None,
+            after: Some(name.to_string()),
+            change: setter.site.clone(),
+            change_version: Version::Head,
+            change_note: setter.describe(),
+            impacted: setter.site.clone(),
+            impacted_version: Version::Head,
+            change_origins: setter.origins.clone(),
+            impacted_origins: setter.origins.clone(),
+            impacted_note: setter.describe(),
+            values: vec![
+                ("variable", name.to_string()),
+                ("program", program.clone()),
+                ("unit", setter.unit.clone()),
+                ("counterpart_unit", launch.unit.clone()),
+                ("after", name.to_string()),
+            ],
+            explanation: vec![
+                format!("{} {} ({})", setter.unit, setter.describe(), setter.site),
+                format!(
+                    "{} launches {} ({}), whose code is {}",
+                    launch.unit,
+                    program,
+                    launch.site,
+                    files.join(", ")
+                ),
+                format!(
+                    "no analysed code reads {name}, and that code reads the environment only by \
+                     literal names and starts no other program"
+                ),
+            ],
+            notes: setter.notes.clone(),
+        };
+        out.push(Candidate {
+            order,
+            group: (
+                setter.site.repo.clone(),
+                format!("{}#{name}", setter.unit),
+                setter.site.clone(),
+            ),
+            finding: parts.finish(rule, excerpts),
+        });
     }
     out
 }

@@ -162,6 +162,9 @@ pub enum When {
     /// Audit: a consumer reads a message field without a default that no producer of its
     /// queue sends (`field-dropped` with every producer's message as it is now).
     AuditFieldUnsent,
+    /// Audit: a launcher sets an environment variable that nothing the launched program runs
+    /// reads (`setting-left-unread` over every setting, where the program's code is read whole).
+    AuditSetUnread,
 }
 
 impl When {
@@ -204,6 +207,7 @@ impl When {
             When::AuditRequirementNotPassed,
         ),
         ("audit-field-unsent", When::AuditFieldUnsent),
+        ("audit-set-unread", When::AuditSetUnread),
     ];
 
     fn parse(text: &str) -> Option<When> {
