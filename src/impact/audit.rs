@@ -58,6 +58,7 @@ pub fn evaluate(
             When::AuditDatedOutputUncleaned => uncleaned_outputs(rule, order, graph, excerpts),
             When::AuditFieldUnsent => fields_unsent(rule, order, graph, excerpts),
             When::AuditSetUnread => settings_unread(rule, order, &world, excerpts),
+            When::AuditSecretUnrotated => secrets_unrotated(rule, order, graph, excerpts),
             other => match other.change_counterpart() {
                 Some(when) => through_change_rule(rule, when, order, deltas, &world, excerpts),
                 None => Vec::new(),
@@ -456,6 +457,103 @@ fn settings_unread(
                 setter.site.repo.clone(),
                 format!("{}#{name}", setter.unit),
                 setter.site.clone(),
+            ),
+            finding: parts.finish(rule, excerpts),
+        });
+    }
+    out
+}
+
+/// The secret stores whose rotation knockon models (a `rotate` use in the models): AWS Secrets
+/// Manager (`aws secretsmanager rotate-secret`, boto3 and the Rust SDK's `rotate_secret`).
+/// Vault, SSM, GCP and Kubernetes secrets have writes modelled but no rotation, so a secret
+/// of theirs nobody writes says nothing.
+const ROTATION_MODELLED: &[&str] = &["aws-secretsmanager"];
+
+/// Secrets read that nothing in the world writes or rotates (`credential.audit-secret-
+/// unrotated`), in stores whose rotation knockon models, and only when analysed code rotates
+/// another secret of the same store: the evidence that rotation is done from these
+/// repositories (and not by infrastructure code or a console knockon does not see).
+fn secrets_unrotated(
+    rule: &ImpactRule,
+    order: usize,
+    graph: &Graph,
+    excerpts: Excerpts<'_>,
+) -> Vec<Candidate> {
+    use crate::change::Side;
+    let provider_of = |a: &Access| match &a.resource {
+        Resource::Secret { provider, .. } if ROTATION_MODELLED.contains(&provider.as_str()) => {
+            Some(provider.clone())
+        }
+        _ => None,
+    };
+    let rotations: Vec<&Access> = graph
+        .accesses
+        .iter()
+        .filter(|a| a.mode == Mode::Rotate && provider_of(a).is_some())
+        .collect();
+    let mut out = Vec::new();
+    for reader in &graph.accesses {
+        if !matches!(reader.mode, Mode::Read | Mode::WaitFor) {
+            continue;
+        }
+        let Some(provider) = provider_of(reader) else {
+            continue;
+        };
+        let Some(id) = crate::change::names_of_access(reader).and_then(|n| n.literal()) else {
+            continue;
+        };
+        if !super::names::counterparts(graph, reader, Side::Producer).is_empty() {
+            continue;
+        }
+        let Some(rotation) = rotations.iter().find(|r| {
+            provider_of(r).as_deref() == Some(provider.as_str())
+                && crate::change::names_of_access(r).and_then(|n| n.literal()) != Some(id)
+        }) else {
+            continue;
+        };
+        let display = reader.resource.display().to_string();
+        let parts = Parts {
+            kind: reader.kind(),
+            before: None,
+            after: Some(display.clone()),
+            change: reader.site.clone(),
+            change_version: Version::Head,
+            change_note: reader.describe(),
+            impacted: reader.site.clone(),
+            impacted_version: Version::Head,
+            change_origins: reader.origins.clone(),
+            impacted_origins: reader.origins.clone(),
+            impacted_note: reader.describe(),
+            values: vec![
+                ("unit", reader.unit.clone()),
+                ("consumer", reader.unit.clone()),
+                ("consumer_verb", reader.mode.verb().to_string()),
+                ("resource", display.clone()),
+                ("after", display.clone()),
+                ("store", provider.clone()),
+                ("counterpart", rotation.resource.display().to_string()),
+                ("counterpart_verb", rotation.mode.verb().to_string()),
+                ("counterpart_unit", rotation.unit.clone()),
+            ],
+            explanation: vec![
+                format!("{} {} ({})", reader.unit, reader.describe(), reader.site),
+                format!(
+                    "{} {} ({}): secrets of {provider} are rotated from the analysed code",
+                    rotation.unit,
+                    rotation.describe(),
+                    rotation.site
+                ),
+                format!("nothing in the analysed repositories writes or rotates {display}"),
+            ],
+            notes: reader.notes.clone(),
+        };
+        out.push(Candidate {
+            order,
+            group: (
+                reader.site.repo.clone(),
+                reader.unit.clone(),
+                reader.site.clone(),
             ),
             finding: parts.finish(rule, excerpts),
         });

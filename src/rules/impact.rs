@@ -165,6 +165,9 @@ pub enum When {
     /// Audit: a launcher sets an environment variable that nothing the launched program runs
     /// reads (`setting-left-unread` over every setting, where the program's code is read whole).
     AuditSetUnread,
+    /// Audit: a secret read that nothing writes or rotates, in a store whose rotation knockon
+    /// models and that analysed code rotates other secrets of.
+    AuditSecretUnrotated,
 }
 
 impl When {
@@ -208,6 +211,7 @@ impl When {
         ),
         ("audit-field-unsent", When::AuditFieldUnsent),
         ("audit-set-unread", When::AuditSetUnread),
+        ("audit-secret-unrotated", When::AuditSecretUnrotated),
     ];
 
     fn parse(text: &str) -> Option<When> {
@@ -327,6 +331,7 @@ pub const PLACEHOLDERS: &[&str] = &[
     "unit",
     "resource",
     "directory",
+    "store",
 ];
 
 impl ImpactRules {
