@@ -397,14 +397,19 @@ fn settings_unread(
         {
             continue;
         }
+        // The setter's own launch: its scope, one nested in it (a compose service's
+        // `services.web.command`) or a line of it (a unit's `(ExecStart)`).
         let own_launch = |l: &crate::resolve::Launch| {
             l.site.repo == setter.site.repo
                 && l.site.path == setter.site.path
-                && (l.unit == setter.unit || l.unit.starts_with(&format!("{}.", setter.unit)))
+                && (l.unit == setter.unit
+                    || l.unit.starts_with(&format!("{}.", setter.unit))
+                    || l.unit.starts_with(&format!("{} (", setter.unit)))
                 && l.passes.iter().any(|p| p == name)
         };
         let launches: Vec<&crate::resolve::Launch> =
             graph.launches.iter().filter(|l| own_launch(l)).collect();
+
         let whole = |l: &&crate::resolve::Launch| {
             !l.reaches.is_empty() && l.reaches.iter().all(|f| world.files.env_closed.contains(f))
         };

@@ -459,3 +459,156 @@ fn audit_reads_every_repository_of_a_postgres_index() {
     );
     assert_audit_from_index(&target, &built);
 }
+
+/// Builds an inline audit scenario and audits all its repositories, as text.
+fn audit_text(text: &str) -> (Output, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let built = Scenario::parse(text).unwrap().build(dir.path()).unwrap();
+    let out = audit(&built.context, &["--color", "never", "--fail-on", "never"]);
+    let text = stdout(&out);
+    (out, text)
+}
+
+const RUST_CONSUMER: &str = r#"=== audit
+=== repo shop
+=== file publish.py
+import json
+import pika
+
+channel = pika.BlockingConnection().channel()
+
+
+def publish(order):
+    message = {"id": order.id, "total": order.total}
+    channel.basic_publish(exchange="", routing_key="orders", body=json.dumps(message))
+=== repo billing
+=== file consume.py
+import json
+import pika
+
+channel = pika.BlockingConnection().channel()
+
+
+def on_order(ch, method, properties, body):
+    order = json.loads(body)
+    bill(order["id"], order["total"], order[FIELD])
+
+
+channel.basic_consume(queue="orders", on_message_callback=on_order)
+"#;
+
+#[test]
+fn a_field_no_producer_sends_is_reported_at_the_read() {
+    let (_, text) = audit_text(&RUST_CONSUMER.replace("FIELD", "\"currency\""));
+    for needle in [
+        "warning[queue.audit-field-unsent]: consume reads `currency` from orders, which no producer sends",
+        " --> billing/consume.py:9",
+        "no producer of orders in the analysed repositories sends `currency` (publish.publish is one)",
+    ] {
+        assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+    }
+    // The fields the producer sends, or a field read with a default: nothing.
+    let (_, text) =
+        audit_text(&RUST_CONSUMER.replace("order[FIELD]", "order.get(\"currency\", \"EUR\")"));
+    assert!(!text.contains("audit-field-unsent"), "{text}");
+    // A producer whose message knockon cannot see into: nothing.
+    let opaque = RUST_CONSUMER.replace("FIELD", "\"currency\"").replace(
+        "message = {\"id\": order.id, \"total\": order.total}",
+        "message = order.as_dict()",
+    );
+    let (_, text) = audit_text(&opaque);
+    assert!(!text.contains("audit-field-unsent"), "{text}");
+}
+
+const SYSTEMD_UNIT: &str = r#"=== audit
+=== repo exporter
+=== file exporter/main.py
+import os
+
+PORT = int(os.environ.get("EXPORTER_PORT", "9100"))
+READER
+=== file deploy/exporter.service
+[Unit]
+Description=exporter
+
+[Service]
+Environment=EXPORTER_PORT=9200
+Environment=EXPORTER_VERBOSE=1
+Environment=PYTHONUNBUFFERED=1
+ExecStart=/usr/bin/python3 /opt/exporter/exporter/main.py
+"#;
+
+#[test]
+fn a_setting_the_launched_program_never_reads_is_reported_at_the_setting() {
+    let (_, text) = audit_text(&SYSTEMD_UNIT.replace("READER", ""));
+    let findings: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("[env.audit-set-unread]"))
+        .collect();
+    assert_eq!(findings.len(), 1, "{text}");
+    assert!(
+        findings[0].contains("sets EXPORTER_VERBOSE, which exporter/main.py never reads"),
+        "{text}"
+    );
+    assert!(
+        text.contains(" --> exporter/deploy/exporter.service:6"),
+        "{text}"
+    );
+    // Read by the program: nothing.
+    let (_, text) = audit_text(&SYSTEMD_UNIT.replace(
+        "READER",
+        "VERBOSE = os.environ.get(\"EXPORTER_VERBOSE\") == \"1\"",
+    ));
+    assert!(!text.contains("audit-set-unread"), "{text}");
+    // A program that starts another one hands it its environment: nothing.
+    let (_, text) = audit_text(&SYSTEMD_UNIT.replace(
+        "READER",
+        "import subprocess\nsubprocess.run([\"collector\"])",
+    ));
+    assert!(!text.contains("audit-set-unread"), "{text}");
+}
+
+const ROTATION: &str = r#"=== audit
+=== repo ops
+=== file rotate.py
+import boto3
+
+client = boto3.client("secretsmanager")
+
+
+def rotate():
+    client.rotate_secret(SecretId="prod/db-password")
+ROTATE_MORE
+=== repo api
+=== file secrets.py
+import boto3
+
+client = boto3.client("secretsmanager")
+
+
+def token():
+    return client.get_secret_value(SecretId="prod/api-token")["SecretString"]
+"#;
+
+#[test]
+fn a_secret_left_out_of_the_rotation_is_reported_at_the_read() {
+    let (_, text) = audit_text(&ROTATION.replace("ROTATE_MORE", ""));
+    for needle in [
+        "info[credential.audit-secret-unrotated]: secrets.token reads secret prod/api-token, which nothing rotates or writes",
+        " --> api/secrets.py:7",
+        "although rotate.rotate rotates prod/db-password",
+    ] {
+        assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+    }
+    let (_, text) = audit_text(&ROTATION.replace(
+        "ROTATE_MORE",
+        "    client.rotate_secret(SecretId=\"prod/api-token\")",
+    ));
+    assert!(!text.contains("audit-secret-unrotated"), "{text}");
+    // No rotation in the analysed code at all: rotation is done elsewhere, nothing to say.
+    let (_, text) = audit_text(&ROTATION.replace(
+        "    client.rotate_secret(SecretId=\"prod/db-password\")\nROTATE_MORE",
+        "    pass",
+    ));
+    assert!(!text.contains("audit-secret-unrotated"), "{text}");
+}
