@@ -343,9 +343,24 @@ pub fn world_selected(
     env: &BTreeMap<String, String>,
     cache: Option<&mut Cache>,
 ) -> Result<World, Error> {
+    world_joined(dirs, models, select, env, cache, |_| Ok(Vec::new()))
+}
+
+/// [`world_selected`] resolved together with the repositories `more` adds once the
+/// directories are loaded (knowing their names): `knockon audit --index` adds every indexed
+/// repository that is not one of them.
+pub fn world_joined(
+    dirs: &[PathBuf],
+    models: &Models,
+    select: load::Selector<'_>,
+    env: &BTreeMap<String, String>,
+    cache: Option<&mut Cache>,
+    more: impl FnOnce(&[load::ContextRepo]) -> Result<Vec<RepoFacts>, Error>,
+) -> Result<World, Error> {
     let load_timing = crate::timings::stage("load");
     let (repos, skipped) = load::load_directories(dirs, &[], select)?;
     drop(load_timing);
+    let added = more(&repos)?;
     let extract_timing = crate::timings::stage("extract");
     let contents: Vec<&Snapshot> = repos.iter().map(|r| &r.snapshot).collect();
     let extracted = extract_snapshots(&contents, models, cache);
@@ -356,6 +371,7 @@ pub fn world_selected(
             name: r.name.clone(),
             files: facts_of(&r.snapshot, &extracted),
         })
+        .chain(added)
         .collect();
     let files_analysed = facts.iter().map(|r| r.files.len()).sum();
     let resolve_timing = crate::timings::stage("resolve");

@@ -35,6 +35,10 @@ pub struct AuditRequest {
     pub no_generic: bool,
     /// The fact cache's directory, and whether to use none (`--cache`, `--no-cache`).
     pub cache: crate::cli::CacheArgs,
+    /// An index (`knockon index`; a file or `postgres://…`) whose every repository that is not
+    /// one of `dirs` joins the world: an audit asks about the whole world, so it reads the whole
+    /// index, not the rows a change selects.
+    pub index: Option<String>,
 }
 
 /// An audit's report, with the rules it ran (renderers describe them) and the unit at each
@@ -59,7 +63,8 @@ pub fn assumptions(extra: &[String]) -> Result<Assumptions, Error> {
 
 /// Reads the world and evaluates the audit rules on it.
 pub fn audit(request: &AuditRequest) -> Result<AuditRun, Error> {
-    let dirs = if request.dirs.is_empty() {
+    // With an index and no directory, the audit is of the index alone.
+    let dirs = if request.dirs.is_empty() && request.index.is_none() {
         vec![PathBuf::from(".")]
     } else {
         request.dirs.clone()
@@ -70,7 +75,17 @@ pub fn audit(request: &AuditRequest) -> Result<AuditRun, Error> {
             missing.display()
         )));
     }
-    let config = Config::discover(&dirs[0])?;
+    let mut index = match &request.index {
+        // An audit never creates an index: a mistyped file name is an error, not an empty world.
+        Some(target) if !crate::index::is_postgres(target) && !Path::new(target).is_file() => {
+            return Err(Error::Usage(format!(
+                "--index {target}: no such index file"
+            )));
+        }
+        Some(target) => Some(crate::index::Index::open(target)?),
+        None => None,
+    };
+    let config = Config::discover(dirs.first().map_or(Path::new("."), PathBuf::as_path))?;
     let (models, mut rules) = app::load_rules(&request.rules_dirs)?;
     config.apply_to(&mut rules)?;
     let assumptions = assumptions(&request.assume)?;
@@ -84,7 +99,24 @@ pub fn audit(request: &AuditRequest) -> Result<AuditRun, Error> {
             }
     };
     let mut cache = crate::store::open(request.cache.cache.as_deref(), request.cache.no_cache)?;
-    let world = app::world_selected(&dirs, &models, &select, &config.env, cache.as_mut());
+    let keep = |path: &str, is_generic: bool| !config.excludes(path) && (generic || !is_generic);
+    let mut indexed = crate::index::build::Indexed::default();
+    let world = app::world_joined(
+        &dirs,
+        &models,
+        &select,
+        &config.env,
+        cache.as_mut(),
+        |loaded| {
+            let Some(index) = index.as_mut() else {
+                return Ok(Vec::new());
+            };
+            // A directory given wins over its indexed copy.
+            let excluded = loaded.iter().map(|r| r.name.clone()).collect();
+            indexed = crate::index::build::whole_index(index, &excluded, &models, &keep)?;
+            Ok(indexed.repos.clone())
+        },
+    );
     crate::store::print_warnings(cache.as_mut());
     let world = world?;
     let World {
@@ -103,37 +135,79 @@ pub fn audit(request: &AuditRequest) -> Result<AuditRun, Error> {
             message: w.message.clone(),
         })
         .collect();
+    warnings.extend(indexed.stale.iter().map(|repo| {
+        ReportWarning {
+            repo: repo.clone(),
+            path: String::new(),
+            line: 1,
+            message:
+                "indexed with other models than this run's; its facts may differ from what this \
+                  run extracts (re-index it)"
+                    .to_string(),
+        }
+    }));
+    let mut skipped = skipped;
+    for (total, more) in [
+        (&mut skipped.binary, indexed.skipped.binary),
+        (&mut skipped.vendored, indexed.skipped.vendored),
+        (&mut skipped.oversized, indexed.skipped.oversized),
+        (&mut skipped.unreadable, indexed.skipped.unreadable),
+    ] {
+        *total += more;
+    }
     warnings.sort_by(|a, b| (&a.repo, &a.path, a.line).cmp(&(&b.repo, &b.path, b.line)));
     let stats = Stats {
         change: "none: an audit of the current state".to_string(),
-        repositories: repos.len(),
+        repositories: repos.len() + indexed.repos.len(),
         files_analysed,
         files_skipped: skipped,
         accesses: resolved.accesses.len(),
         jobs: resolved.jobs.len(),
         audit: true,
         baseline: None,
-        index: None,
+        index: indexed.stats(),
     };
     let deltas = crate::change::everything_new(&resolved.accesses, &resolved.sends);
     let graph = Graph::build(resolved);
     let line = |site: &Site| -> Option<String> {
-        repos
-            .iter()
-            .find(|r| r.name == site.repo)?
-            .snapshot
-            .files
-            .get(&site.path)?
-            .line(site.line)
+        match repos.iter().find(|r| r.name == site.repo) {
+            Some(repo) => repo.snapshot.files.get(&site.path)?.line(site.line),
+            // An indexed repository: the lines stored with its facts.
+            None => indexed
+                .lines
+                .get(&(site.repo.clone(), site.path.clone()))?
+                .get(&site.line)
+                .cloned(),
+        }
     };
     let excerpts = |site: &Site, _: Version| line(site);
-    let files = crate::impact::audit::WorldFiles::new(repos.iter().flat_map(|r| {
-        r.snapshot
-            .files
-            .keys()
-            .chain(&r.snapshot.unread)
-            .map(String::as_str)
-    }));
+    // An indexed repository's files are those knockon extracted (its unread files are not
+    // stored).
+    let mut files = crate::impact::audit::WorldFiles::new(
+        repos
+            .iter()
+            .flat_map(|r| {
+                r.snapshot
+                    .files
+                    .keys()
+                    .chain(&r.snapshot.unread)
+                    .map(String::as_str)
+            })
+            .chain(
+                indexed
+                    .repos
+                    .iter()
+                    .flat_map(|r| r.files.keys().map(String::as_str)),
+            ),
+    );
+    for repo in &repos {
+        // Only Python and Rust programs can be read whole (see `env_is_closed`).
+        for (path, content) in &repo.snapshot.files {
+            if path.ends_with(".py") || path.ends_with(".rs") {
+                files.add_source(&repo.name, path, &content.text());
+            }
+        }
+    }
     let findings =
         crate::impact::audit::evaluate(&deltas, &graph, &rules, &assumptions, &files, &excerpts);
     let read_line = |location: &Location, _changed: bool, n: u32| {
@@ -183,6 +257,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<Outcome> {
         assume: args.assume.clone(),
         no_generic: args.no_generic,
         cache: args.cache.clone(),
+        index: args.index.clone(),
     };
     let AuditRun {
         mut report,

@@ -313,6 +313,16 @@ pub struct AuditArgs {
     /// repositories) and exit.
     #[arg(long = "explain-assumptions")]
     pub explain_assumptions: bool,
+    /// An index of repositories (`knockon index`): a file, or `postgres://user@host/db`. Every
+    /// indexed repository that is not given as DIR joins the world (an audit reads the whole
+    /// index); with no DIR, the audit is of the index alone.
+    #[arg(
+        long,
+        value_name = "FILE|URL",
+        env = "KNOCKON_INDEX",
+        hide_env_values = true
+    )]
+    pub index: Option<String>,
     /// Do not read files of languages knockon does not parse (PHP, Ruby, Go, JS, JSON...).
     #[arg(long = "no-generic")]
     pub no_generic: bool,

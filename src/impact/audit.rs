@@ -56,6 +56,9 @@ pub fn evaluate(
                 unproduced(rule, order, &world, excerpts)
             }
             When::AuditDatedOutputUncleaned => uncleaned_outputs(rule, order, graph, excerpts),
+            When::AuditFieldUnsent => fields_unsent(rule, order, graph, excerpts),
+            When::AuditSetUnread => settings_unread(rule, order, &world, excerpts),
+            When::AuditSecretUnrotated => secrets_unrotated(rule, order, graph, excerpts),
             other => match other.change_counterpart() {
                 Some(when) => through_change_rule(rule, when, order, deltas, &world, excerpts),
                 None => Vec::new(),
@@ -111,6 +114,10 @@ pub struct WorldFiles {
     /// Repository-relative paths, each with a leading `/`.
     paths: Vec<String>,
     names: std::collections::HashMap<String, usize>,
+    /// (repository, path) of the files whose every environment read knockon sees: Python or
+    /// Rust source read by the audit (not from an index) with no open-ended environment use
+    /// ([`env_is_closed`]).
+    env_closed: std::collections::HashSet<(String, String)>,
 }
 
 impl WorldFiles {
@@ -122,6 +129,14 @@ impl WorldFiles {
             files.paths.push(format!("/{path}"));
         }
         files
+    }
+
+    /// Records a file's source, for the evidence that a program reads no variable knockon
+    /// cannot see.
+    pub fn add_source(&mut self, repo: &str, path: &str, text: &str) {
+        if env_is_closed(path, text) {
+            self.env_closed.insert((repo.to_string(), path.to_string()));
+        }
     }
 
     /// How many files of the world have this file name.
@@ -188,6 +203,367 @@ fn through_change_rule(
             c
         })
         .collect()
+}
+
+/// Consumers that read a message field without a default that no producer of their queue
+/// sends (`queue.audit-field-unsent`): the change rule `field-dropped` run with each such field
+/// taken as dropped by a producer as it is now, under the audit rule's id and words.
+///
+/// Precision first: only when the queue has producers in the analysed repositories, each of
+/// them publishes a message whose shape knockon reads (a dict literal, a serialised struct: its
+/// fields are known), and no field of that name is sent by any of them. A producer whose message
+/// knockon cannot see into (a variable passed through, a spread) leaves the consumer alone.
+fn fields_unsent(
+    rule: &ImpactRule,
+    order: usize,
+    graph: &Graph,
+    excerpts: Excerpts<'_>,
+) -> Vec<Candidate> {
+    let mut as_change = rule.clone();
+    as_change.when = When::FieldDropped;
+    let mut out = Vec::new();
+    for consumer in &graph.accesses {
+        if consumer.mode != Mode::Consume {
+            continue;
+        }
+        let Resource::Queue(queue) = &consumer.resource else {
+            continue;
+        };
+        if queue.fields.iter().all(|f| f.optional) {
+            continue;
+        }
+        let producers: Vec<&Access> =
+            super::names::counterparts(graph, consumer, crate::change::Side::Producer)
+                .into_iter()
+                .map(|id| graph.access(id))
+                .filter(|a| a.mode == Mode::Publish)
+                .collect();
+        let shapes: Option<Vec<&[crate::extract::FieldUse]>> = producers
+            .iter()
+            .map(|p| match &p.resource {
+                Resource::Queue(q) if !q.fields.is_empty() => Some(q.fields.as_slice()),
+                _ => None,
+            })
+            .collect();
+        let (Some(first), Some(shapes)) = (producers.first(), shapes) else {
+            continue;
+        };
+        let sent = |name: &str| shapes.iter().flat_map(|s| s.iter()).any(|f| f.name == name);
+        for field in queue
+            .fields
+            .iter()
+            .filter(|f| !f.optional && !sent(&f.name))
+        {
+            let change = crate::change::FieldChange {
+                base: (*first).clone(),
+                head: (*first).clone(),
+                dropped: vec![field.clone()],
+                nullable: Vec::new(),
+            };
+            let found = super::fields::field_candidates(
+                &as_change, order, &change, field, true, graph, excerpts,
+            );
+            let producer_sites: Vec<String> = producers
+                .iter()
+                .map(|p| format!("{} ({})", p.unit, p.site))
+                .collect();
+            for mut candidate in found {
+                let f = &mut candidate.finding;
+                if (&f.impacted.repo, &f.impacted.path, f.impacted.line)
+                    != (&consumer.site.repo, &consumer.site.path, field.line)
+                {
+                    continue;
+                }
+                f.change = f.impacted.clone();
+                f.resource.before = None;
+                f.explanation.truncate(1);
+                f.explanation.push(format!(
+                    "no publish to {} in the analysed repositories sends `{}`: {}",
+                    consumer.resource.display(),
+                    field.name,
+                    producer_sites.join(", ")
+                ));
+                out.push(candidate);
+            }
+        }
+    }
+    out
+}
+
+/// Does this file read only environment variables it names literally, and pass the
+/// environment to nothing else? Python and Rust only: a shell script hands its environment to
+/// every command it runs. Open-ended uses — a computed name (`os.environ[name]`,
+/// `env::var(key)`), the whole environment (`os.environ.copy()`, `**os.environ`,
+/// `env::vars()`), a child process (`subprocess`, `os.exec*`, `Command::new`), a settings
+/// library that reads by prefix or from a dotenv file (pydantic `BaseSettings`, dynaconf,
+/// environs, decouple, clap's `env`, envy, figment) — make it open.
+pub fn env_is_closed(path: &str, text: &str) -> bool {
+    const PYTHON_OPEN: &[&str] = &[
+        "subprocess",
+        "os.system",
+        "os.exec",
+        "os.spawn",
+        "os.popen",
+        "Popen",
+        "pexpect",
+        "environ.copy",
+        "dict(os.environ",
+        "**os.environ",
+        "os.environ)",
+        "os.environ,",
+        "environ.items",
+        "environ.keys",
+        "environ.values",
+        "in os.environ:",
+        "BaseSettings",
+        "dynaconf",
+        "environs",
+        "decouple",
+        "dotenv",
+        "env_prefix",
+        "envvar",
+        "click",
+        "typer",
+    ];
+    const RUST_OPEN: &[&str] = &[
+        "Command::new",
+        "env::vars",
+        "envy",
+        "figment",
+        "config::Environment",
+        "dotenv",
+        "clap",
+    ];
+    let ext = path.rsplit_once('.').map_or("", |(_, e)| e);
+    let (open, calls): (&[&str], &[&str]) = match ext {
+        "py" => (
+            PYTHON_OPEN,
+            &[
+                "environ[",
+                "environ.get(",
+                "getenv(",
+                "environ.pop(",
+                "environ.setdefault(",
+            ],
+        ),
+        "rs" => (
+            RUST_OPEN,
+            &["env::var(", "env::var_os(", "env!(", "option_env!("],
+        ),
+        _ => return false,
+    };
+    if open.iter().any(|needle| text.contains(needle)) {
+        return false;
+    }
+    // Every read names its variable with a string literal.
+    calls.iter().all(|call| {
+        text.match_indices(call)
+            .all(|(i, _)| text[i + call.len()..].trim_start().starts_with(['"', '\'']))
+    })
+}
+
+/// Launchers that set an environment variable that nothing the launched program runs reads
+/// (`env.audit-set-unread`): the standing form of `credential.setting-left-unread`, with the
+/// same notion of a launcher's own launch. Only when the launch reaches code knockon reads
+/// whole (Python or Rust files, read by the audit, with no open-ended environment use), no
+/// analysed code anywhere reads the name, and the name is not one a runtime, an image or a
+/// library reads by itself (`rules/audit/runtime-variables.toml`).
+fn settings_unread(
+    rule: &ImpactRule,
+    order: usize,
+    world: &World<'_>,
+    excerpts: Excerpts<'_>,
+) -> Vec<Candidate> {
+    use crate::change::Side;
+    let graph = world.graph;
+    // Names read anywhere (a read in the launcher's own unit counts too).
+    let read: std::collections::HashSet<&str> = graph
+        .accesses
+        .iter()
+        .filter(|a| matches!(a.resource, Resource::Env(_)) && a.mode != Mode::Set)
+        .filter_map(|a| crate::change::names_of_access(a)?.literal())
+        .collect();
+    let mut out = Vec::new();
+    for setter in &graph.accesses {
+        if setter.mode != Mode::Set || !matches!(setter.resource, Resource::Env(_)) {
+            continue;
+        }
+        let Some(name) = crate::change::names_of_access(setter).and_then(|n| n.literal()) else {
+            continue;
+        };
+        if read.contains(name)
+            || world.assumptions.runtime_reads(name).is_some()
+            || !super::names::counterparts(graph, setter, Side::Consumer).is_empty()
+        {
+            continue;
+        }
+        // The setter's own launch: its scope, one nested in it (a compose service's
+        // `services.web.command`) or a line of it (a unit's `(ExecStart)`).
+        let own_launch = |l: &crate::resolve::Launch| {
+            l.site.repo == setter.site.repo
+                && l.site.path == setter.site.path
+                && (l.unit == setter.unit
+                    || l.unit.starts_with(&format!("{}.", setter.unit))
+                    || l.unit.starts_with(&format!("{} (", setter.unit)))
+                && l.passes.iter().any(|p| p == name)
+        };
+        let launches: Vec<&crate::resolve::Launch> =
+            graph.launches.iter().filter(|l| own_launch(l)).collect();
+
+        let whole = |l: &&crate::resolve::Launch| {
+            !l.reaches.is_empty() && l.reaches.iter().all(|f| world.files.env_closed.contains(f))
+        };
+        let Some(launch) = launches.first() else {
+            continue;
+        };
+        if !launches.iter().all(whole) {
+            continue;
+        }
+        let program = launch.reaches[0].1.clone();
+        let files: Vec<String> = launch.reaches.iter().map(|(_, p)| p.clone()).collect();
+        let parts = Parts {
+            kind: setter.kind(),
+            before: None,
+            after: Some(name.to_string()),
+            change: setter.site.clone(),
+            change_version: Version::Head,
+            change_note: setter.describe(),
+            impacted: setter.site.clone(),
+            impacted_version: Version::Head,
+            change_origins: setter.origins.clone(),
+            impacted_origins: setter.origins.clone(),
+            impacted_note: setter.describe(),
+            values: vec![
+                ("variable", name.to_string()),
+                ("program", program.clone()),
+                ("unit", setter.unit.clone()),
+                ("counterpart_unit", launch.unit.clone()),
+                ("after", name.to_string()),
+            ],
+            explanation: vec![
+                format!("{} {} ({})", setter.unit, setter.describe(), setter.site),
+                format!(
+                    "{} launches {} ({}), whose code is {}",
+                    launch.unit,
+                    program,
+                    launch.site,
+                    files.join(", ")
+                ),
+                format!(
+                    "no analysed code reads {name}, and that code reads the environment only by \
+                     literal names and starts no other program"
+                ),
+            ],
+            notes: setter.notes.clone(),
+        };
+        out.push(Candidate {
+            order,
+            group: (
+                setter.site.repo.clone(),
+                format!("{}#{name}", setter.unit),
+                setter.site.clone(),
+            ),
+            finding: parts.finish(rule, excerpts),
+        });
+    }
+    out
+}
+
+/// The secret stores whose rotation knockon models (a `rotate` use in the models): AWS Secrets
+/// Manager (`aws secretsmanager rotate-secret`, boto3 and the Rust SDK's `rotate_secret`).
+/// Vault, SSM, GCP and Kubernetes secrets have writes modelled but no rotation, so a secret
+/// of theirs nobody writes says nothing.
+const ROTATION_MODELLED: &[&str] = &["aws-secretsmanager"];
+
+/// Secrets read that nothing in the world writes or rotates (`credential.audit-secret-
+/// unrotated`), in stores whose rotation knockon models, and only when analysed code rotates
+/// another secret of the same store: the evidence that rotation is done from these
+/// repositories (and not by infrastructure code or a console knockon does not see).
+fn secrets_unrotated(
+    rule: &ImpactRule,
+    order: usize,
+    graph: &Graph,
+    excerpts: Excerpts<'_>,
+) -> Vec<Candidate> {
+    use crate::change::Side;
+    let provider_of = |a: &Access| match &a.resource {
+        Resource::Secret { provider, .. } if ROTATION_MODELLED.contains(&provider.as_str()) => {
+            Some(provider.clone())
+        }
+        _ => None,
+    };
+    let rotations: Vec<&Access> = graph
+        .accesses
+        .iter()
+        .filter(|a| a.mode == Mode::Rotate && provider_of(a).is_some())
+        .collect();
+    let mut out = Vec::new();
+    for reader in &graph.accesses {
+        if !matches!(reader.mode, Mode::Read | Mode::WaitFor) {
+            continue;
+        }
+        let Some(provider) = provider_of(reader) else {
+            continue;
+        };
+        let Some(id) = crate::change::names_of_access(reader).and_then(|n| n.literal()) else {
+            continue;
+        };
+        if !super::names::counterparts(graph, reader, Side::Producer).is_empty() {
+            continue;
+        }
+        let Some(rotation) = rotations.iter().find(|r| {
+            provider_of(r).as_deref() == Some(provider.as_str())
+                && crate::change::names_of_access(r).and_then(|n| n.literal()) != Some(id)
+        }) else {
+            continue;
+        };
+        let display = reader.resource.display().to_string();
+        let parts = Parts {
+            kind: reader.kind(),
+            before: None,
+            after: Some(display.clone()),
+            change: reader.site.clone(),
+            change_version: Version::Head,
+            change_note: reader.describe(),
+            impacted: reader.site.clone(),
+            impacted_version: Version::Head,
+            change_origins: reader.origins.clone(),
+            impacted_origins: reader.origins.clone(),
+            impacted_note: reader.describe(),
+            values: vec![
+                ("unit", reader.unit.clone()),
+                ("consumer", reader.unit.clone()),
+                ("consumer_verb", reader.mode.verb().to_string()),
+                ("resource", display.clone()),
+                ("after", display.clone()),
+                ("store", provider.clone()),
+                ("counterpart", rotation.resource.display().to_string()),
+                ("counterpart_verb", rotation.mode.verb().to_string()),
+                ("counterpart_unit", rotation.unit.clone()),
+            ],
+            explanation: vec![
+                format!("{} {} ({})", reader.unit, reader.describe(), reader.site),
+                format!(
+                    "{} {} ({}): secrets of {provider} are rotated from the analysed code",
+                    rotation.unit,
+                    rotation.describe(),
+                    rotation.site
+                ),
+                format!("nothing in the analysed repositories writes or rotates {display}"),
+            ],
+            notes: reader.notes.clone(),
+        };
+        out.push(Candidate {
+            order,
+            group: (
+                reader.site.repo.clone(),
+                reader.unit.clone(),
+                reader.site.clone(),
+            ),
+            finding: parts.finish(rule, excerpts),
+        });
+    }
+    out
 }
 
 /// A path pattern fit for an audit: absolute, anchored, local, every value known (no `{hole}`,

@@ -39,7 +39,7 @@ pub fn candidates(
     out
 }
 
-fn field_candidates(
+pub(super) fn field_candidates(
     rule: &ImpactRule,
     order: usize,
     change: &FieldChange,

@@ -245,6 +245,23 @@ pub fn from_index(
     let mut excluded: BTreeSet<String> = side.context.iter().map(|r| r.name.clone()).collect();
     excluded.insert(side.changed.to_string());
     let selection = index.read(|reader| select::select(reader, &probes, &excluded))?;
+    Ok(indexed_of(selection, models, keep))
+}
+
+/// Every indexed repository but the `excluded` names (the directories an audit reads itself:
+/// a checkout wins), as the pipeline's input; `keep` as for [`from_index`].
+pub fn whole_index(
+    index: &mut Index,
+    excluded: &BTreeSet<String>,
+    models: &Models,
+    keep: &dyn Fn(&str, bool) -> bool,
+) -> Result<Indexed, IndexError> {
+    let selection = index.read(|reader| select::select_all(reader, excluded))?;
+    Ok(indexed_of(selection, models, keep))
+}
+
+/// The selected entries as [`RepoFacts`] with their stored lines, skip counts and staleness.
+fn indexed_of(selection: Selection, models: &Models, keep: &dyn Fn(&str, bool) -> bool) -> Indexed {
     let fingerprint = crate::store::codec::fingerprint(models);
     let mut out = Indexed {
         used: true,
@@ -276,5 +293,5 @@ pub fn from_index(
         repos: Vec::new(),
         ..selection
     };
-    Ok(out)
+    out
 }

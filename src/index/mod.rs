@@ -134,6 +134,8 @@ pub trait Reader {
     fn program_keys(&mut self, repo_ids: &[i64]) -> Result<Vec<KeyRow>, IndexError>;
     /// The stored repositories, files and all.
     fn load(&mut self, repo_ids: &[i64]) -> Result<Vec<RepoEntry>, IndexError>;
+    /// Every stored repository: (id, name). An audit reads the whole index.
+    fn all_repos(&mut self) -> Result<Vec<(i64, String)>, IndexError>;
     /// Rows read so far.
     fn rows_read(&self) -> RowCounts;
 }

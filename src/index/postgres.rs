@@ -334,6 +334,17 @@ impl Reader for PgReader<'_> {
         Ok(out)
     }
 
+    fn all_repos(&mut self) -> Result<Vec<(i64, String)>, IndexError> {
+        let rows = self
+            .tx
+            .query("SELECT id, name FROM repos ORDER BY name", &[])
+            .map_err(|e| IndexError::Query {
+                target: self.target.clone(),
+                reason: one_line(&e),
+            })?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
     fn rows_read(&self) -> RowCounts {
         self.read
     }

@@ -67,3 +67,24 @@ pub fn select(
         rounds,
     })
 }
+
+/// Loads every stored repository but the `excluded` names: what an audit, which asks about the
+/// whole world, reads (no keys are probed; one round).
+pub fn select_all(
+    reader: &mut dyn Reader,
+    excluded: &BTreeSet<String>,
+) -> Result<Selection, IndexError> {
+    let ids: Vec<i64> = reader
+        .all_repos()?
+        .into_iter()
+        .filter(|(_, name)| !excluded.contains(name))
+        .map(|(id, _)| id)
+        .collect();
+    let mut repos = reader.load(&ids)?;
+    repos.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(Selection {
+        repos,
+        rows_read: reader.rows_read(),
+        rounds: 1,
+    })
+}

@@ -356,6 +356,18 @@ impl Reader for SqliteReader<'_> {
         Ok(out)
     }
 
+    fn all_repos(&mut self) -> Result<Vec<(i64, String)>, IndexError> {
+        let rows = (|| {
+            let mut stmt = self
+                .tx
+                .prepare_cached("SELECT id, name FROM repos ORDER BY name")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<Result<Vec<(i64, String)>, _>>()
+        })()
+        .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
     fn rows_read(&self) -> RowCounts {
         self.read
     }

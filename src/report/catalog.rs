@@ -59,6 +59,7 @@ pub fn fill_generic(template: &str) -> String {
         ("unit", "the code"),
         ("resource", "a resource"),
         ("directory", "its directory"),
+        ("store", "its secret store"),
     ] {
         out = out.replace(&format!("{{{name}}}"), words);
     }

@@ -52,7 +52,12 @@ fn annotation(out: &mut String, f: &Finding) {
     };
     let at = annotation_site(f);
     let impacted = clean(&site_label(&f.impacted));
-    let (title, mut message) = if at.at_impacted {
+    let (title, mut message) = if super::about_one_site(f) {
+        (
+            format!("knockon {}: {}", f.rule, clean(&f.title)),
+            clean(&f.message),
+        )
+    } else if at.at_impacted {
         (
             format!("knockon {}: {}", f.rule, clean(&f.title)),
             format!(

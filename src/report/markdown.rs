@@ -106,14 +106,36 @@ fn header(report: &Report) -> String {
     let counts = Counts::of(&report.findings);
     let stats = &report.stats;
     let mut out = format!("{MARKER}\n");
-    let reach = format!(
-        "{} {}, {} {} analysed · change {}",
+    let mut reach = format!(
+        "{} {}, {} {} analysed",
         stats.repositories,
         plural(stats.repositories, "repository", "repositories"),
         stats.files_analysed,
         plural(stats.files_analysed, "file", "files"),
-        text(&truncate(&stats.change, MAX_FIELD))
     );
+    if stats.audit {
+        // An audit has no change: it reports standing mismatches of the current state.
+        match report.findings.len() {
+            0 => {
+                let _ = writeln!(out, "### ✅ knockon audit: no mismatch found\n");
+                let _ = writeln!(out, "No standing mismatch found. {reach}\n");
+            }
+            n => {
+                let _ = writeln!(
+                    out,
+                    "### knockon audit: {n} standing {} {} a patch\n",
+                    plural(n, "mismatch", "mismatches"),
+                    plural(n, "needs", "need")
+                );
+                let _ = writeln!(out, "**{}** · {reach}\n", counts.describe());
+            }
+        }
+        return out;
+    }
+    reach.push_str(&format!(
+        " · change {}",
+        text(&truncate(&stats.change, MAX_FIELD))
+    ));
     match report.findings.len() {
         0 => {
             let _ = writeln!(out, "### ✅ knockon: no impact found\n");
@@ -221,13 +243,16 @@ fn details(f: &Finding) -> String {
         note_suffix(&f.impacted)
     );
     code_block(&mut out, &f.impacted);
-    let _ = writeln!(
-        out,
-        "**Changed:** {}{}\n",
-        text(&truncate(&site(&f.change), MAX_FIELD)),
-        note_suffix(&f.change)
-    );
-    code_block(&mut out, &f.change);
+    let one_site = super::about_one_site(f);
+    if !one_site {
+        let _ = writeln!(
+            out,
+            "**Changed:** {}{}\n",
+            text(&truncate(&site(&f.change), MAX_FIELD)),
+            note_suffix(&f.change)
+        );
+        code_block(&mut out, &f.change);
+    }
     let _ = writeln!(out, "**Resource** ({}):\n", f.resource.kind.as_str());
     let _ = writeln!(out, "- before: {}", resource(f.resource.before.as_deref()));
     let _ = writeln!(out, "- after: {}\n", resource(f.resource.after.as_deref()));
@@ -242,14 +267,21 @@ fn details(f: &Finding) -> String {
     if !f.explanation.is_empty() {
         out.push('\n');
     }
-    let origins = [&f.impacted, &f.change].map(Location::origins_sentence);
+    let origins = if one_site {
+        [f.impacted.origins_sentence(), None]
+    } else {
+        [&f.impacted, &f.change].map(Location::origins_sentence)
+    };
     for note in origins.iter().flatten().chain(&f.notes) {
         let _ = writeln!(out, "**Note:** {}\n", text(&truncate(note, MAX_FIELD)));
     }
     if let Some(help) = &f.help {
         let _ = writeln!(out, "**Help:** {}\n", text(&truncate(help, MAX_FIELD)));
     }
-    mermaid(&mut out, f);
+    // The diagram draws a change's before and after; an audit's finding has neither.
+    if !one_site {
+        mermaid(&mut out, f);
+    }
     let _ = writeln!(out, "</details>\n");
     out
 }

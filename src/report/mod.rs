@@ -303,6 +303,12 @@ pub fn annotation_site(finding: &Finding) -> AnnotationSite<'_> {
     }
 }
 
+/// Is the finding about one site (an audit's: there is no changed site, its change site is the
+/// impacted one)? Renderers then name no "changed" site.
+pub fn about_one_site(finding: &Finding) -> bool {
+    finding.change == finding.impacted
+}
+
 /// `repo/path:line`.
 pub fn site_label(location: &Location) -> String {
     format!("{}/{}:{}", location.repo, location.path, location.line)

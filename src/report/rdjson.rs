@@ -50,7 +50,7 @@ fn diagnostic(f: &Finding, rules: &ImpactRules) -> Value {
         object.insert("url".into(), Value::String(url));
     }
     // A site in another repository has no path reviewdog could open: the message names it.
-    let related: Vec<Value> = if other.repo == f.change.repo {
+    let related: Vec<Value> = if other.repo == f.change.repo && !super::about_one_site(f) {
         vec![json!({
             "message": format!("{other_label}: {}: {}", clean(&site_label(other)), clean(&other.note)),
             "location": location(other),

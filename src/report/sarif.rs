@@ -113,15 +113,26 @@ fn level(severity: Severity) -> &'static str {
 }
 
 fn result(f: &Finding, fingerprint: &str, rules: &ImpactRules) -> Value {
-    let mut related = vec![json!({
-        "id": 1,
-        "physicalLocation": physical(&f.change),
-        "message": {"text": changed_note(&f.change)},
-    })];
+    // An audit's finding has no changed site to relate.
+    let one_site = super::about_one_site(f);
+    let mut related = if one_site {
+        Vec::new()
+    } else {
+        vec![json!({
+            "id": 1,
+            "physicalLocation": physical(&f.change),
+            "message": {"text": changed_note(&f.change)},
+        })]
+    };
     // Where the values were built: related locations, and one thread per site from its
     // nearest origin to its use, as a code flow.
     let mut threads: Vec<Value> = Vec::new();
-    for location in [&f.impacted, &f.change] {
+    let sites: &[&Location] = if one_site {
+        &[&f.impacted]
+    } else {
+        &[&f.impacted, &f.change]
+    };
+    for location in sites.iter().copied() {
         if location.origins.is_empty() {
             continue;
         }
@@ -190,11 +201,13 @@ fn message(f: &Finding) -> String {
     if let Some(help) = &f.help {
         text.push_str(&format!(" Help: {}.", clean(help).trim_end_matches('.')));
     }
-    text.push_str(&format!(
-        "\nChanged at [{}](1): {}",
-        link_text(&super::site_label(&f.change)),
-        clean(&f.change.note)
-    ));
+    if !super::about_one_site(f) {
+        text.push_str(&format!(
+            "\nChanged at [{}](1): {}",
+            link_text(&super::site_label(&f.change)),
+            clean(&f.change.note)
+        ));
+    }
     text
 }
 

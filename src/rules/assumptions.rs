@@ -19,6 +19,40 @@ pub const BUILTIN_ASSUMPTIONS: (&str, &str) = (
     include_str!("../../rules/audit/external-producers.toml"),
 );
 
+/// The built-in environment variables read by runtimes, images and libraries, compiled in.
+pub const BUILTIN_RUNTIME_VARIABLES: (&str, &str) = (
+    "rules/audit/runtime-variables.toml",
+    include_str!("../../rules/audit/runtime-variables.toml"),
+);
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVariables {
+    schema: u32,
+    #[serde(default)]
+    variable: Vec<RawVariable>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVariable {
+    #[serde(default)]
+    names: Vec<String>,
+    #[serde(default)]
+    prefixes: Vec<String>,
+    reason: String,
+}
+
+/// Environment variables a runtime, an image or a library reads by itself (`PATH`, `TZ`,
+/// `PYTHONUNBUFFERED`, the postgres image's `POSTGRES_PASSWORD`): a launcher setting one is
+/// never reported as setting what nothing reads, since the reader is not code knockon sees.
+#[derive(Clone, Debug)]
+pub struct RuntimeVariable {
+    pub names: Vec<String>,
+    pub prefixes: Vec<String>,
+    pub reason: String,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
@@ -46,13 +80,54 @@ pub struct ExternalProducer {
 #[derive(Clone, Debug, Default)]
 pub struct Assumptions {
     pub producers: Vec<ExternalProducer>,
+    pub runtime_variables: Vec<RuntimeVariable>,
 }
 
 impl Assumptions {
     pub fn builtin() -> Result<Assumptions, RulesError> {
         let mut out = Assumptions::default();
         out.load_file(BUILTIN_ASSUMPTIONS.0, BUILTIN_ASSUMPTIONS.1)?;
+        out.load_variables(BUILTIN_RUNTIME_VARIABLES.0, BUILTIN_RUNTIME_VARIABLES.1)?;
         Ok(out)
+    }
+
+    /// Loads a list of runtime variables (`rules/audit/runtime-variables.toml`'s format).
+    pub fn load_variables(&mut self, name: &str, text: &str) -> Result<(), RulesError> {
+        let raw: RawVariables =
+            toml::from_str(text).map_err(|e| RulesError::toml(name, text, &e))?;
+        if raw.schema != ASSUMPTIONS_SCHEMA {
+            return Err(RulesError::at(
+                name,
+                super::line_of_key(text, "schema"),
+                format!(
+                    "schema {} is not supported (this build reads schema {ASSUMPTIONS_SCHEMA})",
+                    raw.schema
+                ),
+            ));
+        }
+        for v in raw.variable {
+            if v.names.is_empty() && v.prefixes.is_empty() {
+                return Err(RulesError::at(
+                    name,
+                    super::line_of_key(text, "reason"),
+                    "a runtime variable entry names at least one name or prefix",
+                ));
+            }
+            self.runtime_variables.push(RuntimeVariable {
+                names: v.names,
+                prefixes: v.prefixes,
+                reason: v.reason,
+            });
+        }
+        Ok(())
+    }
+
+    /// The entry saying a runtime, image or library reads `variable` by itself, if one does.
+    pub fn runtime_reads(&self, variable: &str) -> Option<&RuntimeVariable> {
+        self.runtime_variables.iter().find(|v| {
+            v.names.iter().any(|n| n == variable)
+                || v.prefixes.iter().any(|p| variable.starts_with(p.as_str()))
+        })
     }
 
     pub fn load_file(&mut self, name: &str, text: &str) -> Result<(), RulesError> {
@@ -104,6 +179,17 @@ impl Assumptions {
         for p in &self.producers {
             out.push_str(&format!("  {}\n      {}\n", p.globs.join(" "), p.reason));
         }
+        if !self.runtime_variables.is_empty() {
+            out.push_str(
+                "\nand that these environment variables are read by runtimes, images or \
+                 libraries, and reports no launcher setting them:\n",
+            );
+            for v in &self.runtime_variables {
+                let prefixes = v.prefixes.iter().map(|p| format!("{p}*"));
+                let all: Vec<String> = v.names.iter().cloned().chain(prefixes).collect();
+                out.push_str(&format!("  {}\n      {}\n", all.join(" "), v.reason));
+            }
+        }
         out
     }
 }
@@ -131,6 +217,19 @@ mod tests {
             assert!(a.covering(&Pattern::glob(path)).is_none(), "{path}");
         }
         assert!(a.describe().contains("/etc/**"));
+        assert!(a.describe().contains("POSTGRES_*"));
+        for name in [
+            "PATH",
+            "TZ",
+            "PYTHONUNBUFFERED",
+            "DJANGO_SETTINGS_MODULE",
+            "POSTGRES_PASSWORD",
+        ] {
+            assert!(a.runtime_reads(name).is_some(), "{name}");
+        }
+        for name in ["SMTP_STARTTLS", "APP_FEATURE_X", "TICKER_DIR"] {
+            assert!(a.runtime_reads(name).is_none(), "{name}");
+        }
     }
 
     #[test]

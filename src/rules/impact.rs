@@ -159,6 +159,15 @@ pub enum When {
     /// Audit: a launcher that starts a program without an environment variable the program
     /// reads without a default (`requirement-not-passed` over every such read).
     AuditRequirementNotPassed,
+    /// Audit: a consumer reads a message field without a default that no producer of its
+    /// queue sends (`field-dropped` with every producer's message as it is now).
+    AuditFieldUnsent,
+    /// Audit: a launcher sets an environment variable that nothing the launched program runs
+    /// reads (`setting-left-unread` over every setting, where the program's code is read whole).
+    AuditSetUnread,
+    /// Audit: a secret read that nothing writes or rotates, in a store whose rotation knockon
+    /// models and that analysed code rotates other secrets of.
+    AuditSecretUnrotated,
 }
 
 impl When {
@@ -200,6 +209,9 @@ impl When {
             "audit-requirement-not-passed",
             When::AuditRequirementNotPassed,
         ),
+        ("audit-field-unsent", When::AuditFieldUnsent),
+        ("audit-set-unread", When::AuditSetUnread),
+        ("audit-secret-unrotated", When::AuditSecretUnrotated),
     ];
 
     fn parse(text: &str) -> Option<When> {
@@ -319,6 +331,7 @@ pub const PLACEHOLDERS: &[&str] = &[
     "unit",
     "resource",
     "directory",
+    "store",
 ];
 
 impl ImpactRules {

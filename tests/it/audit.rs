@@ -331,5 +331,284 @@ fn every_format_renders_an_audit() {
                 || text.contains("AuditCleanupMatchesNothing"),
             "{format}: {text}"
         );
+        // An audit has no change: no format speaks of one or of a changed site.
+        for word in [
+            "this change",
+            "Changed:",
+            "Changed at",
+            "(changed)",
+            "changed:",
+        ] {
+            assert!(!text.contains(word), "{format} says `{word}`:\n{text}");
+        }
     }
+    let markdown = stdout(&audit(&dirs(&built), &["--format", "markdown"]));
+    assert!(
+        markdown.contains("### knockon audit: 3 standing mismatches need a patch"),
+        "{markdown}"
+    );
+    assert!(!markdown.contains("mermaid"), "{markdown}");
+    let sarif = json(&audit(&dirs(&built), &["--format", "sarif"]));
+    // Related locations are where values were built, never a changed site.
+    for result in sarif["runs"][0]["results"].as_array().unwrap() {
+        for related in result["relatedLocations"].as_array().unwrap() {
+            let message = related["message"]["text"].as_str().unwrap();
+            assert!(!message.starts_with("changed"), "{result:#}");
+        }
+    }
+}
+
+fn index_file(dirs: &[PathBuf], out: &Path) {
+    let done = knockon()
+        .arg("index")
+        .args(dirs)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+}
+
+/// `audit --index` (or `KNOCKON_INDEX`) finds from the index what it finds from checkouts: all
+/// three repositories indexed, none checked out; or one checked out and the rest indexed.
+fn assert_audit_from_index(target: &str, built: &BuiltScenario) {
+    let from_dirs = json(&audit(&dirs(built), &["--format", "json"]));
+    let expected = rules_and_sites(&from_dirs);
+    assert_eq!(expected.len(), 3, "{from_dirs:#}");
+    let alone = json(&audit(&[], &["--format", "json", "--index", target]));
+    assert_eq!(rules_and_sites(&alone), expected, "{alone:#}");
+    assert_eq!(alone["stats"]["repositories"], 3);
+    assert_eq!(
+        alone["stats"]["index"]["repositories"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    // Stored lines are quoted as from a checkout.
+    assert_eq!(alone["findings"], from_dirs["findings"]);
+    let mixed = knockon()
+        .arg("audit")
+        .arg(&built.changed_repo)
+        .args(["--format", "json"])
+        .env("KNOCKON_INDEX", target)
+        .output()
+        .unwrap();
+    let mixed = json(&mixed);
+    assert_eq!(rules_and_sites(&mixed), expected, "{mixed:#}");
+    // The checkout wins: the index gives only the two others.
+    assert_eq!(
+        mixed["stats"]["index"]["repositories"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "{mixed:#}"
+    );
+}
+
+#[test]
+fn audit_reads_every_repository_of_a_file_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let built = scenario("sharded-ticker")
+        .build(&dir.path().join("repos"))
+        .unwrap();
+    let file = dir.path().join("world.db");
+    index_file(&dirs(&built), &file);
+    assert_audit_from_index(&file.to_string_lossy(), &built);
+    let missing = audit(
+        &[],
+        &["--index", &dir.path().join("nope.db").to_string_lossy()],
+    );
+    assert_one_line_error(&missing, "no such index file");
+}
+
+#[test]
+fn audit_reads_every_repository_of_a_postgres_index() {
+    let url = match std::env::var("KNOCKON_TEST_POSTGRES") {
+        Ok(url) if !url.is_empty() => url,
+        _ => {
+            eprintln!("skipped: KNOCKON_TEST_POSTGRES is not set");
+            return;
+        }
+    };
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    client
+        .batch_execute(
+            "DROP SCHEMA IF EXISTS knockon_it_audit CASCADE; CREATE SCHEMA knockon_it_audit;",
+        )
+        .unwrap();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let target = format!("{url}{separator}options=-c%20search_path%3Dknockon_it_audit");
+    let dir = tempfile::tempdir().unwrap();
+    let built = scenario("sharded-ticker").build(dir.path()).unwrap();
+    let done = knockon()
+        .arg("index")
+        .args(dirs(&built))
+        .args(["--publish", "--index", &target])
+        .output()
+        .unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert_audit_from_index(&target, &built);
+}
+
+/// Builds an inline audit scenario and audits all its repositories, as text.
+fn audit_text(text: &str) -> (Output, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let built = Scenario::parse(text).unwrap().build(dir.path()).unwrap();
+    let out = audit(&built.context, &["--color", "never", "--fail-on", "never"]);
+    let text = stdout(&out);
+    (out, text)
+}
+
+const RUST_CONSUMER: &str = r#"=== audit
+=== repo shop
+=== file publish.py
+import json
+import pika
+
+channel = pika.BlockingConnection().channel()
+
+
+def publish(order):
+    message = {"id": order.id, "total": order.total}
+    channel.basic_publish(exchange="", routing_key="orders", body=json.dumps(message))
+=== repo billing
+=== file consume.py
+import json
+import pika
+
+channel = pika.BlockingConnection().channel()
+
+
+def on_order(ch, method, properties, body):
+    order = json.loads(body)
+    bill(order["id"], order["total"], order[FIELD])
+
+
+channel.basic_consume(queue="orders", on_message_callback=on_order)
+"#;
+
+#[test]
+fn a_field_no_producer_sends_is_reported_at_the_read() {
+    let (_, text) = audit_text(&RUST_CONSUMER.replace("FIELD", "\"currency\""));
+    for needle in [
+        "warning[queue.audit-field-unsent]: consume reads `currency` from orders, which no producer sends",
+        " --> billing/consume.py:9",
+        "no producer of orders in the analysed repositories sends `currency` (publish.publish is one)",
+    ] {
+        assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+    }
+    // The fields the producer sends, or a field read with a default: nothing.
+    let (_, text) =
+        audit_text(&RUST_CONSUMER.replace("order[FIELD]", "order.get(\"currency\", \"EUR\")"));
+    assert!(!text.contains("audit-field-unsent"), "{text}");
+    // A producer whose message knockon cannot see into: nothing.
+    let opaque = RUST_CONSUMER.replace("FIELD", "\"currency\"").replace(
+        "message = {\"id\": order.id, \"total\": order.total}",
+        "message = order.as_dict()",
+    );
+    let (_, text) = audit_text(&opaque);
+    assert!(!text.contains("audit-field-unsent"), "{text}");
+}
+
+const SYSTEMD_UNIT: &str = r#"=== audit
+=== repo exporter
+=== file exporter/main.py
+import os
+
+PORT = int(os.environ.get("EXPORTER_PORT", "9100"))
+READER
+=== file deploy/exporter.service
+[Unit]
+Description=exporter
+
+[Service]
+Environment=EXPORTER_PORT=9200
+Environment=EXPORTER_VERBOSE=1
+Environment=PYTHONUNBUFFERED=1
+ExecStart=/usr/bin/python3 /opt/exporter/exporter/main.py
+"#;
+
+#[test]
+fn a_setting_the_launched_program_never_reads_is_reported_at_the_setting() {
+    let (_, text) = audit_text(&SYSTEMD_UNIT.replace("READER", ""));
+    let findings: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("[env.audit-set-unread]"))
+        .collect();
+    assert_eq!(findings.len(), 1, "{text}");
+    assert!(
+        findings[0].contains("sets EXPORTER_VERBOSE, which exporter/main.py never reads"),
+        "{text}"
+    );
+    assert!(
+        text.contains(" --> exporter/deploy/exporter.service:6"),
+        "{text}"
+    );
+    // Read by the program: nothing.
+    let (_, text) = audit_text(&SYSTEMD_UNIT.replace(
+        "READER",
+        "VERBOSE = os.environ.get(\"EXPORTER_VERBOSE\") == \"1\"",
+    ));
+    assert!(!text.contains("audit-set-unread"), "{text}");
+    // A program that starts another one hands it its environment: nothing.
+    let (_, text) = audit_text(&SYSTEMD_UNIT.replace(
+        "READER",
+        "import subprocess\nsubprocess.run([\"collector\"])",
+    ));
+    assert!(!text.contains("audit-set-unread"), "{text}");
+}
+
+const ROTATION: &str = r#"=== audit
+=== repo ops
+=== file rotate.py
+import boto3
+
+client = boto3.client("secretsmanager")
+
+
+def rotate():
+    client.rotate_secret(SecretId="prod/db-password")
+ROTATE_MORE
+=== repo api
+=== file secrets.py
+import boto3
+
+client = boto3.client("secretsmanager")
+
+
+def token():
+    return client.get_secret_value(SecretId="prod/api-token")["SecretString"]
+"#;
+
+#[test]
+fn a_secret_left_out_of_the_rotation_is_reported_at_the_read() {
+    let (_, text) = audit_text(&ROTATION.replace("ROTATE_MORE", ""));
+    for needle in [
+        "info[credential.audit-secret-unrotated]: secrets.token reads secret prod/api-token, which nothing rotates or writes",
+        " --> api/secrets.py:7",
+        "although rotate.rotate rotates prod/db-password",
+    ] {
+        assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+    }
+    let (_, text) = audit_text(&ROTATION.replace(
+        "ROTATE_MORE",
+        "    client.rotate_secret(SecretId=\"prod/api-token\")",
+    ));
+    assert!(!text.contains("audit-secret-unrotated"), "{text}");
+    // No rotation in the analysed code at all: rotation is done elsewhere, nothing to say.
+    let (_, text) = audit_text(&ROTATION.replace(
+        "    client.rotate_secret(SecretId=\"prod/db-password\")\nROTATE_MORE",
+        "    pass",
+    ));
+    assert!(!text.contains("audit-secret-unrotated"), "{text}");
 }
