@@ -436,11 +436,11 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<Outcome> {
     let mut report = report;
     crate::audit::apply_baseline(
         &mut report,
-        args.baseline.as_deref(),
-        args.write_baseline.as_deref(),
+        args.output.baseline.as_deref(),
+        args.output.write_baseline.as_deref(),
         &[],
     )?;
-    let color = args.color.enabled(
+    let color = args.output.color.enabled(
         std::io::IsTerminal::is_terminal(&std::io::stdout()),
         std::env::var_os("NO_COLOR").as_deref(),
         std::env::var_os("TERM").as_deref(),
@@ -449,10 +449,10 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<Outcome> {
         rules: &setup.rules,
         color,
     };
-    let output = report::render(&report, args.format, &options);
+    let output = report::render(&report, args.output.format, &options);
     Ok(Outcome {
         output,
-        exit_code: exit_code(&report, fail_on(args.fail_on, &report)),
+        exit_code: exit_code(&report, fail_on(args.output.fail_on, &report)),
     })
 }
 
@@ -591,14 +591,7 @@ pub fn check_using(
 ) -> Result<Report, Error> {
     let config = &setup.config;
     let generic = !request.no_generic && config.generic;
-    let select = |path: &str, bytes: &[u8]| {
-        !config.excludes(path)
-            && match Language::detect(path, bytes) {
-                Some(Language::Config(extract::formats::ConfigFormat::Generic)) => generic,
-                Some(_) => true,
-                None => false,
-            }
-    };
+    let select = |path: &str, bytes: &[u8]| config.reads(path, bytes, request.no_generic);
     let context = if request.context.is_empty() {
         config.context.clone()
     } else {

@@ -15,7 +15,6 @@ use crate::baseline::Baseline;
 use crate::cli::{AuditArgs, FailOn, OutputArgs};
 use crate::config::Config;
 use crate::error::Error;
-use crate::extract::{self, Language};
 use crate::finding::Location;
 use crate::graph::Graph;
 use crate::model::{Site, Version};
@@ -90,14 +89,7 @@ pub fn audit(request: &AuditRequest) -> Result<AuditRun, Error> {
     config.apply_to(&mut rules)?;
     let assumptions = assumptions(&request.assume)?;
     let generic = !request.no_generic && config.generic;
-    let select = |path: &str, bytes: &[u8]| {
-        !config.excludes(path)
-            && match Language::detect(path, bytes) {
-                Some(Language::Config(extract::formats::ConfigFormat::Generic)) => generic,
-                Some(_) => true,
-                None => false,
-            }
-    };
+    let select = |path: &str, bytes: &[u8]| config.reads(path, bytes, request.no_generic);
     let mut cache = crate::store::open(request.cache.cache.as_deref(), request.cache.no_cache)?;
     let keep = |path: &str, is_generic: bool| !config.excludes(path) && (generic || !is_generic);
     let mut indexed = crate::index::build::Indexed::default();

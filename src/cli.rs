@@ -274,26 +274,10 @@ pub struct CheckArgs {
     /// paths and variable names; their low-confidence findings go too.
     #[arg(long = "no-generic")]
     pub no_generic: bool,
-    /// Output format (the exit code is the same for every format).
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Colour the text report: `auto` when standard output is a terminal and NO_COLOR is not set.
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
-    /// Exit with code 1 when a finding is at or above this severity (error > warning > info;
-    /// `never`: 0 whatever is found), whatever the output format; 2 on bad usage or input
-    /// [default: `fail_on` of knockon.toml, else warning].
-    #[arg(long = "fail-on", value_enum)]
-    pub fail_on: Option<FailOn>,
     #[command(flatten)]
     pub cache: CacheArgs,
-    /// Leave out findings recorded in FILE (written by --write-baseline), matched by
-    /// fingerprints that survive line moves; the summary says how many entries no longer match.
-    #[arg(long, value_name = "FILE")]
-    pub baseline: Option<PathBuf>,
-    /// Record every finding of this run in FILE (JSON), for --baseline in later runs.
-    #[arg(long = "write-baseline", value_name = "FILE")]
-    pub write_baseline: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, clap::Args)]

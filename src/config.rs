@@ -195,6 +195,19 @@ impl Config {
     pub fn excludes(&self, path: &str) -> bool {
         self.exclude.as_ref().is_some_and(|set| set.is_match(path))
     }
+
+    /// Should a file be read? Not excluded, in a language knockon reads, and the generic
+    /// fallback (languages knockon does not parse) only when neither `--no-generic` nor the
+    /// configuration turned it off. `check` and `audit` select files the same way.
+    pub fn reads(&self, path: &str, bytes: &[u8], no_generic: bool) -> bool {
+        use crate::extract::{Language, formats::ConfigFormat};
+        !self.excludes(path)
+            && match Language::detect(path, bytes) {
+                Some(Language::Config(ConfigFormat::Generic)) => !no_generic && self.generic,
+                Some(_) => true,
+                None => false,
+            }
+    }
 }
 
 fn line_of_rule_table(text: &str, id: &str) -> u32 {
