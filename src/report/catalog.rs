@@ -29,7 +29,14 @@ pub fn help_uri(rule: &ImpactRule) -> Option<String> {
 /// A rule's title with its placeholders in general words: "cleanup no longer matches what the
 /// producer writes".
 pub fn generic_title(rule: &ImpactRule) -> String {
-    capitalise(&fill_generic(&rule.title))
+    let title = fill_generic(&rule.title);
+    // An audit has no change: what a change rule calls "the new resources" is just a resource.
+    let title = if rule.id.contains(".audit-") {
+        title.replace("the new resources", "a resource")
+    } else {
+        title
+    };
+    capitalise(&title)
 }
 
 /// A template's placeholders replaced by words that fit any finding of the rule.

@@ -594,7 +594,7 @@ def token():
 fn a_secret_left_out_of_the_rotation_is_reported_at_the_read() {
     let (_, text) = audit_text(&ROTATION.replace("ROTATE_MORE", ""));
     for needle in [
-        "info[credential.audit-secret-unrotated]: secrets.token reads secret prod/api-token, which nothing rotates or writes",
+        "info[credential.audit-secret-unrotated]: secrets.token reads prod/api-token, a secret nothing rotates or writes",
         " --> api/secrets.py:7",
         "although rotate.rotate rotates prod/db-password",
     ] {
