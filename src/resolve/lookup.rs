@@ -44,6 +44,10 @@ pub struct Lookup<'a> {
     /// through them again for each name — exponential in the depth bound. Per fork, so that
     /// what one file's lookups left here cannot change another file's answers.
     star_misses: std::cell::RefCell<std::collections::HashSet<(usize, &'a str, ScopeId, String)>>,
+    /// The name indexes this lookup has used, in front of the shared ones: without it every
+    /// name lookup would take the shared lock, and two threads would contend for it constantly.
+    local_names:
+        std::cell::RefCell<std::collections::HashMap<usize, std::sync::Arc<NameIndex<'a>>>>,
 }
 
 /// Makes lookups of one world that share its indexes but none of the per-lookup state, for
@@ -60,6 +64,7 @@ impl<'a> Forks<'a> {
             shared: std::sync::Arc::clone(&self.shared),
             depth: std::cell::Cell::new(0),
             star_misses: std::cell::RefCell::new(std::collections::HashSet::new()),
+            local_names: std::cell::RefCell::new(std::collections::HashMap::new()),
         }
     }
 }
@@ -179,6 +184,7 @@ impl<'a> Lookup<'a> {
             }),
             depth: std::cell::Cell::new(0),
             star_misses: std::cell::RefCell::new(std::collections::HashSet::new()),
+            local_names: std::cell::RefCell::new(std::collections::HashMap::new()),
         }
     }
 
@@ -248,17 +254,26 @@ impl<'a> Lookup<'a> {
     /// The name index of a file's facts (see `Shared::names`).
     fn names_of(&self, facts: &'a FileFacts) -> std::sync::Arc<NameIndex<'a>> {
         let key = std::ptr::from_ref(facts) as usize;
-        // A poisoned lock only means another thread panicked mid-insert; the map is still valid.
-        let mut names = self
-            .shared
-            .names
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        std::sync::Arc::clone(
-            names
-                .entry(key)
-                .or_insert_with(|| std::sync::Arc::new(NameIndex::new(facts))),
-        )
+        if let Some(found) = self.local_names.borrow().get(&key) {
+            return std::sync::Arc::clone(found);
+        }
+        let index = {
+            // A poisoned lock only means another thread panicked mid-insert; the map is valid.
+            let mut names = self
+                .shared
+                .names
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            std::sync::Arc::clone(
+                names
+                    .entry(key)
+                    .or_insert_with(|| std::sync::Arc::new(NameIndex::new(facts))),
+            )
+        };
+        self.local_names
+            .borrow_mut()
+            .insert(key, std::sync::Arc::clone(&index));
+        index
     }
 
     /// The last binding of `name` in `scope` of `facts` (before `line` when given).
