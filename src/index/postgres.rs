@@ -52,31 +52,18 @@ impl PgIndex {
             .map_err(fail)?
             .map(|row| row.get(0))
             .unwrap_or(0);
-        if found > schema::VERSION {
-            return Err(IndexError::NewerSchema {
-                target: self.target.clone(),
-                found,
-                known: schema::VERSION,
-            });
-        }
-        for sql in schema::POSTGRES
-            .iter()
-            .skip(usize::try_from(found).unwrap_or(0))
-        {
+        let upgrade = schema::upgrade(
+            &self.target,
+            found,
+            schema::POSTGRES,
+            "INSERT INTO knockon_schema (version) VALUES ($1)",
+            "UPDATE knockon_schema SET version = $1",
+        )?;
+        for sql in upgrade.migrations {
             tx.batch_execute(sql).map_err(fail)?;
         }
-        if found == 0 {
-            tx.execute(
-                "INSERT INTO knockon_schema (version) VALUES ($1)",
-                &[&schema::VERSION],
-            )
-            .map_err(fail)?;
-        } else if found < schema::VERSION {
-            tx.execute(
-                "UPDATE knockon_schema SET version = $1",
-                &[&schema::VERSION],
-            )
-            .map_err(fail)?;
+        if let Some(record) = upgrade.record {
+            tx.execute(record, &[&schema::VERSION]).map_err(fail)?;
         }
         tx.commit().map_err(fail)
     }

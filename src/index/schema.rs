@@ -86,11 +86,60 @@ pub const POSTGRES: &[&str] = &["
 pub const VERSION_TABLE: &str =
     "CREATE TABLE IF NOT EXISTS knockon_schema (version BIGINT NOT NULL)";
 
+/// What opening an index at schema version `found` must do, whatever the database: the
+/// migrations still to apply, and how to record the new version.
+pub struct Upgrade<'m> {
+    pub migrations: &'m [&'static str],
+    pub record: Option<&'static str>,
+}
+
+/// The upgrade from `found` with `migrations` (SQLite's or PostgreSQL's, one per version); a
+/// newer schema than this knockon knows is refused, never rewritten. `insert` and `update` are
+/// the dialect's statements that store [`VERSION`] (its one parameter).
+pub fn upgrade<'m>(
+    target: &str,
+    found: i64,
+    migrations: &'m [&'static str],
+    insert: &'static str,
+    update: &'static str,
+) -> Result<Upgrade<'m>, super::IndexError> {
+    if found > VERSION {
+        return Err(super::IndexError::NewerSchema {
+            target: target.to_string(),
+            found,
+            known: VERSION,
+        });
+    }
+    let applied = usize::try_from(found).unwrap_or(0);
+    Ok(Upgrade {
+        migrations: migrations.get(applied..).unwrap_or_default(),
+        record: match found {
+            0 => Some(insert),
+            f if f < VERSION => Some(update),
+            _ => None,
+        },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn both_backends_know_every_migration() {
         assert_eq!(super::SQLITE.len() as i64, super::VERSION);
         assert_eq!(super::POSTGRES.len() as i64, super::VERSION);
+    }
+
+    #[test]
+    fn upgrades_apply_what_is_missing_and_refuse_a_newer_schema() {
+        let fresh = super::upgrade("t", 0, super::SQLITE, "INSERT", "UPDATE").ok();
+        assert!(fresh.is_some_and(
+            |u| u.migrations.len() == super::SQLITE.len() && u.record == Some("INSERT")
+        ));
+        let current = super::upgrade("t", super::VERSION, super::POSTGRES, "INSERT", "UPDATE").ok();
+        assert!(current.is_some_and(|u| u.migrations.is_empty() && u.record.is_none()));
+        assert!(matches!(
+            super::upgrade("t", super::VERSION + 1, super::SQLITE, "INSERT", "UPDATE"),
+            Err(super::super::IndexError::NewerSchema { found, .. }) if found == super::VERSION + 1
+        ));
     }
 }

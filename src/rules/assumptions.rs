@@ -30,25 +30,18 @@ pub const BUILTIN_RUNTIME_VARIABLES: (&str, &str) = (
 struct RawVariables {
     schema: u32,
     #[serde(default)]
-    variable: Vec<RawVariable>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawVariable {
-    #[serde(default)]
-    names: Vec<String>,
-    #[serde(default)]
-    prefixes: Vec<String>,
-    reason: String,
+    variable: Vec<RuntimeVariable>,
 }
 
 /// Environment variables a runtime, an image or a library reads by itself (`PATH`, `TZ`,
 /// `PYTHONUNBUFFERED`, the postgres image's `POSTGRES_PASSWORD`): a launcher setting one is
 /// never reported as setting what nothing reads, since the reader is not code knockon sees.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RuntimeVariable {
+    #[serde(default)]
     pub names: Vec<String>,
+    #[serde(default)]
     pub prefixes: Vec<String>,
     pub reason: String,
 }
@@ -113,11 +106,7 @@ impl Assumptions {
                     "a runtime variable entry names at least one name or prefix",
                 ));
             }
-            self.runtime_variables.push(RuntimeVariable {
-                names: v.names,
-                prefixes: v.prefixes,
-                reason: v.reason,
-            });
+            self.runtime_variables.push(v);
         }
         Ok(())
     }
