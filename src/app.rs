@@ -361,9 +361,32 @@ pub fn world_joined(
     let (repos, skipped) = load::load_directories(dirs, &[], select)?;
     drop(load_timing);
     let added = more(&repos)?;
+    let mut cache = cache;
+    // A world with indexed repositories added is not keyed by content alone: no world cache.
+    let world_key = match (&cache, added.is_empty()) {
+        (Some(_), true) => {
+            let named: Vec<(&str, &Snapshot)> = repos
+                .iter()
+                .map(|r| (r.name.as_str(), &r.snapshot))
+                .collect();
+            Some(store::world::key(&store::fingerprint(models), env, &named))
+        }
+        _ => None,
+    };
+    if let (Some(key), Some(cache)) = (&world_key, cache.as_deref_mut()) {
+        let _timing = crate::timings::stage("read the cached world");
+        if let Some(stored) = store::world::read(cache, key) {
+            return Ok(World {
+                repos,
+                resolved: stored.resolved,
+                files_analysed: stored.files_analysed,
+                skipped,
+            });
+        }
+    }
     let extract_timing = crate::timings::stage("extract");
     let contents: Vec<&Snapshot> = repos.iter().map(|r| &r.snapshot).collect();
-    let extracted = extract_snapshots(&contents, models, cache);
+    let extracted = extract_snapshots(&contents, models, cache.as_deref_mut());
     drop(extract_timing);
     let facts: Vec<RepoFacts> = repos
         .iter()
@@ -377,6 +400,10 @@ pub fn world_joined(
     let resolve_timing = crate::timings::stage("resolve");
     let resolved = resolve::resolve(&facts, env);
     drop(resolve_timing);
+    if let (Some(key), Some(cache)) = (world_key, cache) {
+        let _timing = crate::timings::stage("keep the world");
+        store::world::keep(cache, key, &resolved, files_analysed);
+    }
     Ok(World {
         repos,
         resolved,
@@ -597,13 +624,55 @@ pub fn check_using(
     } else {
         request.context.clone()
     };
+    let load_timing = crate::timings::stage("load");
     let workspace = load::load_workspace(&request.repo, &request.change, &context, &select)?;
-    let mut facts = extract_workspace(&workspace, &setup.models, cache);
+    drop(load_timing);
     let env = config.env.clone();
-    let mut head_world = resolve::resolve(&facts.head_world(), &env);
-    let mut base_world = resolve::resolve(&facts.base_world(), &env);
+    let mut cache = cache;
+    // With an index the world also depends on the index's rows: only checkouts are keyed.
+    let world_keys = match (&cache, &index) {
+        (Some(_), None) => Some(world_keys(&workspace, &setup.models, &env)),
+        _ => None,
+    };
+    let [base_hit, head_hit] = match (&world_keys, cache.as_deref_mut()) {
+        (Some(keys), Some(cache)) => {
+            let _timing = crate::timings::stage("read the cached worlds");
+            store::world::read_all(cache, keys)
+        }
+        _ => [None, None],
+    };
+    let (mut base_world, mut head_world, mut files_analysed, facts) = match (base_hit, head_hit) {
+        (Some(base), Some(head)) => (base.resolved, head.resolved, head.files_analysed, None),
+        (base_hit, head_hit) => {
+            let facts = extract_workspace(&workspace, &setup.models, cache.as_deref_mut());
+            let files_analysed = facts.files_analysed();
+            let mut resolved = [base_hit, head_hit].map(|hit| hit.map(|w| w.resolved));
+            let worlds = [facts.base_world(), facts.head_world()];
+            for (side, world) in worlds.iter().enumerate() {
+                if resolved[side].is_some() {
+                    continue;
+                }
+                let fresh = resolve::resolve(world, &env);
+                if let (Some(keys), Some(cache)) = (&world_keys, cache.as_deref_mut()) {
+                    // Each world's own count: the base world of one check is another's head.
+                    let files = world.iter().map(|r| r.files.len()).sum();
+                    store::world::keep(cache, keys[side].clone(), &fresh, files);
+                }
+                resolved[side] = Some(fresh);
+            }
+            let [base, head] = resolved.map(Option::unwrap_or_default);
+            (base, head, files_analysed, Some(facts))
+        }
+    };
+    let mut repositories = 1 + workspace.context.len();
     let indexed = match index {
         Some(index) => {
+            // An index means no cached worlds, so the facts are always there; extracting again
+            // is only the fallback that keeps this total.
+            let mut facts = match facts {
+                Some(facts) => facts,
+                None => extract_workspace(&workspace, &setup.models, cache.as_deref_mut()),
+            };
             let side = crate::index::build::CheckSide {
                 changed: &facts.changed_name,
                 worlds: [&base_world, &head_world],
@@ -618,11 +687,14 @@ pub fn check_using(
                 facts.context.extend(indexed.repos.iter().cloned());
                 head_world = resolve::resolve(&facts.head_world(), &env);
                 base_world = resolve::resolve(&facts.base_world(), &env);
+                files_analysed = facts.files_analysed();
+                repositories = 1 + facts.context.len();
             }
             indexed
         }
         None => crate::index::build::Indexed::default(),
     };
+    let _impact_timing = crate::timings::stage("compare, graph, impact");
     let changed_name = &workspace.changed.name;
     let changed_lines = &workspace.changed.changed_lines;
     let of_changed = |r: &Resolved| -> Vec<resolve::Access> {
@@ -703,8 +775,8 @@ pub fn check_using(
     }
     let stats = Stats {
         change: workspace.changed.description.clone(),
-        repositories: 1 + facts.context.len(),
-        files_analysed: facts.files_analysed(),
+        repositories,
+        files_analysed,
         files_skipped,
         accesses: head_world.accesses.len(),
         jobs: head_world.jobs.len(),
@@ -798,6 +870,27 @@ fn excerpt(
         }
     };
     snapshot.files.get(&site.path)?.line(site.line)
+}
+
+/// The cache keys of a check's two worlds, [base, head]: the changed repository's version
+/// first, then the context, as [`WorkspaceFacts::base_world`] and `head_world` order them.
+fn world_keys(
+    workspace: &Workspace,
+    models: &Models,
+    env: &BTreeMap<String, String>,
+) -> [Vec<u8>; 2] {
+    let fingerprint = store::fingerprint(models);
+    let context = workspace
+        .context
+        .iter()
+        .map(|c| (c.name.as_str(), &c.snapshot));
+    [&workspace.changed.base, &workspace.changed.head].map(|changed| {
+        let named: Vec<(&str, &Snapshot)> =
+            std::iter::once((workspace.changed.name.as_str(), changed))
+                .chain(context.clone())
+                .collect();
+        store::world::key(&fingerprint, env, &named)
+    })
 }
 
 /// The facts of every snapshot, extracted once per distinct (path, content).

@@ -192,7 +192,7 @@ impl fmt::Display for Mode {
 }
 
 /// A cron-style schedule, kept as written and described in plain words for reviewers.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct Schedule {
     /// The five fields or the `@daily`-style macro, as written.
     pub expression: String,

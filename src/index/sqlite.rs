@@ -127,7 +127,7 @@ impl FileIndex {
                         file.path,
                         file.blob,
                         file.generic,
-                        crate::store::codec::encode(&file.facts),
+                        crate::store::codec::encode(file.facts.as_ref()),
                         super::lines_to_json(&file.lines),
                     ])
                     .map_err(err)?;

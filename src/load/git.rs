@@ -10,6 +10,7 @@ use std::path::Path;
 
 /// Opens the repository at `dir` (its root or a directory inside it).
 pub fn open_repo(dir: &Path) -> Result<git2::Repository, LoadError> {
+    skip_hash_verification();
     if !dir.is_dir() {
         return Err(LoadError::NoSuchDir {
             path: dir.display().to_string(),
@@ -28,9 +29,18 @@ pub fn open_bare(dir: &Path) -> Option<git2::Repository> {
 
 /// The repository whose root (working tree, or git directory when bare) is exactly `dir`.
 pub fn open_root(dir: &Path) -> Option<git2::Repository> {
+    skip_hash_verification();
     let no_parents: [&std::ffi::OsStr; 0] = [];
     tolerant(|| git2::Repository::open_ext(dir, git2::RepositoryOpenFlags::NO_SEARCH, no_parents))
         .ok()
+}
+
+/// Objects are read without hashing them again to check their id, as git itself reads them:
+/// the check (SHA-1 with collision detection) was a quarter of loading a revision, and a
+/// damaged object in a repository is `git fsck`'s business, not a change's.
+fn skip_hash_verification() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| git2::opts::strict_hash_verification(false));
 }
 
 /// Runs `open`; when it fails for another reason than "no repository here" or "not yours", runs
@@ -73,6 +83,19 @@ pub fn snapshot_at(
     rev: &str,
     select: Selector<'_>,
 ) -> Result<(Snapshot, SkipCounts), LoadError> {
+    snapshot_beside(repo, repo_name, rev, select, None)
+}
+
+/// [`snapshot_at`], sharing the bytes of every file `known` (another revision's snapshot) has
+/// with the same path and blob: a change's head differs from its base in a few files, and
+/// inflating every other blob a second time would double the time to load the change.
+pub fn snapshot_beside(
+    repo: &git2::Repository,
+    repo_name: &str,
+    rev: &str,
+    select: Selector<'_>,
+    known: Option<&Snapshot>,
+) -> Result<(Snapshot, SkipCounts), LoadError> {
     let commit = repo
         .revparse_single(rev)
         .and_then(|object| object.peel_to_commit())
@@ -95,6 +118,7 @@ pub fn snapshot_at(
     let (blobs, submodules) = blobs(repo, tree, &mut skipped);
     // Listed so that a diff that changes a submodule's commit is recognised as irrelevant.
     snapshot.unread.extend(submodules);
+    let mut to_read = Vec::new();
     for (path, oid, filemode) in blobs {
         // Symlinks (mode 120000) are stored as blobs holding the target path: never follow them.
         if filemode == 0o120000 {
@@ -106,38 +130,106 @@ pub fn snapshot_at(
             snapshot.unread.insert(path);
             continue;
         }
-        let blob = match repo.find_blob(oid) {
-            Ok(blob) => blob,
-            Err(_) => {
-                skipped.unreadable += 1;
-                snapshot.unread.insert(path);
+        let id = oid.to_string();
+        if let Some(content) = known
+            .and_then(|k| k.files.get(&path))
+            .filter(|c| c.key == id)
+        {
+            snapshot.files.insert(path, content.clone());
+            continue;
+        }
+        to_read.push((path, oid));
+    }
+    for (path, read) in read_blobs(repo, to_read, select) {
+        let counter = match read {
+            BlobRead::File(content) => {
+                snapshot.files.insert(path, content);
                 continue;
             }
+            BlobRead::NotSelected => None,
+            BlobRead::Unreadable => Some(&mut skipped.unreadable),
+            BlobRead::Oversized => Some(&mut skipped.oversized),
+            BlobRead::Binary => Some(&mut skipped.binary),
         };
-        let bytes = blob.content();
-        if bytes.len() as u64 > MAX_FILE_BYTES {
-            skipped.oversized += 1;
-            snapshot.unread.insert(path);
-            continue;
+        if let Some(counter) = counter {
+            *counter += 1;
         }
-        if !select(&path, bytes) {
-            snapshot.unread.insert(path);
-            continue;
-        }
-        if super::looks_binary(bytes) {
-            skipped.binary += 1;
-            snapshot.unread.insert(path);
-            continue;
-        }
-        snapshot.files.insert(
-            path,
-            FileContent {
-                key: oid.to_string(),
-                bytes: bytes.into(),
-            },
-        );
+        snapshot.unread.insert(path);
     }
     Ok((snapshot, skipped))
+}
+
+/// What became of one blob.
+enum BlobRead {
+    File(FileContent),
+    NotSelected,
+    Unreadable,
+    Oversized,
+    Binary,
+}
+
+/// Reads the blobs in parallel, each thread through its own handle on the repository
+/// (inflating objects is most of loading a revision, and a `Repository` cannot be shared
+/// between threads). A blob another handle could not read is read again through `repo`, so
+/// a repository only `repo` can open fully (a linked worktree) loses nothing.
+fn read_blobs(
+    repo: &git2::Repository,
+    blobs: Vec<(String, git2::Oid)>,
+    select: Selector<'_>,
+) -> Vec<(String, BlobRead)> {
+    use rayon::prelude::*;
+    let git_dir = repo.path().to_path_buf();
+    let chunk = (blobs.len() / (rayon::current_num_threads() * 4)).max(64);
+    let read: Vec<(String, git2::Oid, BlobRead)> = blobs
+        .par_chunks(chunk)
+        .flat_map_iter(|chunk| {
+            let handle = tolerant(|| git2::Repository::open_bare(&git_dir)).ok();
+            chunk
+                .iter()
+                .map(|(path, oid)| {
+                    let read = match &handle {
+                        Some(handle) => read_blob(handle, path, *oid, select),
+                        None => BlobRead::Unreadable,
+                    };
+                    (path.clone(), *oid, read)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    read.into_iter()
+        .map(|(path, oid, read)| match read {
+            BlobRead::Unreadable => {
+                let again = read_blob(repo, &path, oid, select);
+                (path, again)
+            }
+            read => (path, read),
+        })
+        .collect()
+}
+
+fn read_blob(
+    repo: &git2::Repository,
+    path: &str,
+    oid: git2::Oid,
+    select: Selector<'_>,
+) -> BlobRead {
+    let Ok(blob) = repo.find_blob(oid) else {
+        return BlobRead::Unreadable;
+    };
+    let bytes = blob.content();
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return BlobRead::Oversized;
+    }
+    if !select(path, bytes) {
+        return BlobRead::NotSelected;
+    }
+    if super::looks_binary(bytes) {
+        return BlobRead::Binary;
+    }
+    BlobRead::File(FileContent {
+        key: oid.to_string(),
+        bytes: bytes.into(),
+    })
 }
 
 /// Every blob of `tree` as (path, id, mode), and the paths of its submodules. Names are bytes in git, so they go through

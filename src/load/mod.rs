@@ -221,7 +221,8 @@ pub fn load_workspace(
             skipped.add(s1);
             let (head_snap, s2, head_name) = match head {
                 Some(rev) => {
-                    let (snap, s) = git::snapshot_at(&repo, &name, rev, select)?;
+                    let (snap, s) =
+                        git::snapshot_beside(&repo, &name, rev, select, Some(&base_snap))?;
                     (snap, s, rev.clone())
                 }
                 None => {

@@ -14,6 +14,7 @@ use super::{
 };
 use ignore::Match;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -29,6 +30,7 @@ pub fn snapshot(root: &Path, select: Selector<'_>) -> Result<(Snapshot, SkipCoun
         snapshot: Snapshot::default(),
         skipped: SkipCounts::default(),
         select,
+        pending: Vec::new(),
     };
     let walk_root = root.to_path_buf();
     let rules = IgnoreRules::new(root);
@@ -67,9 +69,11 @@ pub fn snapshot(root: &Path, select: Selector<'_>) -> Result<(Snapshot, SkipCoun
             reader.snapshot.unread.insert(path);
         }
     }
+    reader.flush();
     for repository in &repositories {
         reader.add_tracked(root, repository);
     }
+    reader.flush();
     Ok((reader.snapshot, reader.skipped))
 }
 
@@ -158,6 +162,8 @@ struct Reader<'a> {
     snapshot: Snapshot,
     skipped: SkipCounts,
     select: Selector<'a>,
+    /// Files found and not yet read: (name, file on disk).
+    pending: Vec<(String, PathBuf)>,
 }
 
 impl Reader<'_> {
@@ -165,38 +171,43 @@ impl Reader<'_> {
         self.snapshot.files.contains_key(path) || self.snapshot.unread.contains(path)
     }
 
-    /// Reads one regular file the walk or the index found.
+    /// Queues one regular file the walk or the index found; [`Reader::flush`] reads it.
     fn read(&mut self, path: String, file: &Path) {
         if super::is_vendored(&path) {
             self.skipped.vendored += 1;
             self.snapshot.unread.insert(path);
             return;
         }
-        let bytes = match super::read_regular_file(file, MAX_FILE_BYTES) {
-            Ok(Regular::Bytes(bytes)) => bytes,
-            Ok(Regular::TooLarge) => {
-                self.skipped.oversized += 1;
-                self.snapshot.unread.insert(path);
-                return;
+        self.pending.push((path, file.to_path_buf()));
+    }
+
+    /// Reads the queued files in parallel (reading and hashing them is most of loading a large
+    /// checkout) and files each one, in the order they were queued.
+    fn flush(&mut self) {
+        let select = self.select;
+        let read: Vec<(String, Read)> = std::mem::take(&mut self.pending)
+            .into_par_iter()
+            .map(|(path, file)| {
+                let read = read_one(&path, &file, select);
+                (path, read)
+            })
+            .collect();
+        for (path, read) in read {
+            let counter = match read {
+                Read::File(content) => {
+                    self.snapshot.files.insert(path, content);
+                    continue;
+                }
+                Read::NotSelected => None,
+                Read::Oversized => Some(&mut self.skipped.oversized),
+                Read::Unreadable => Some(&mut self.skipped.unreadable),
+                Read::Binary => Some(&mut self.skipped.binary),
+            };
+            if let Some(counter) = counter {
+                *counter += 1;
             }
-            Ok(Regular::NotRegular) | Err(_) => {
-                self.skipped.unreadable += 1;
-                self.snapshot.unread.insert(path);
-                return;
-            }
-        };
-        if !(self.select)(&path, &bytes) {
             self.snapshot.unread.insert(path);
-            return;
         }
-        if super::looks_binary(&bytes) {
-            self.skipped.binary += 1;
-            self.snapshot.unread.insert(path);
-            return;
-        }
-        self.snapshot
-            .files
-            .insert(path, super::FileContent::new(bytes));
     }
 
     /// Reads the files of the repository at `repository` that git tracks but the walk left out
@@ -235,6 +246,30 @@ impl Reader<'_> {
             }
         }
     }
+}
+
+/// What became of one file.
+enum Read {
+    File(super::FileContent),
+    NotSelected,
+    Oversized,
+    Unreadable,
+    Binary,
+}
+
+fn read_one(path: &str, file: &Path, select: Selector<'_>) -> Read {
+    let bytes = match super::read_regular_file(file, MAX_FILE_BYTES) {
+        Ok(Regular::Bytes(bytes)) => bytes,
+        Ok(Regular::TooLarge) => return Read::Oversized,
+        Ok(Regular::NotRegular) | Err(_) => return Read::Unreadable,
+    };
+    if !select(path, &bytes) {
+        return Read::NotSelected;
+    }
+    if super::looks_binary(&bytes) {
+        return Read::Binary;
+    }
+    Read::File(super::FileContent::new(bytes))
 }
 
 enum Inside {

@@ -44,14 +44,14 @@ fn node_limit(classes: usize) -> usize {
 pub(super) struct Exhausted;
 
 /// An edge predicate: one code, or a set in the automaton's table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 enum Pred {
     Code(u32),
     Set(u32),
 }
 
 /// A non-deterministic automaton for one pattern, without ε-edges; state 0 is the start.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Nfa {
     /// The edges of state `q` are `edges[offsets[q]..offsets[q + 1]]`.
     offsets: Vec<u32>,

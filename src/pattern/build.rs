@@ -14,7 +14,7 @@ use super::{Pattern, Piece, strftime};
 use crate::expr::HoleShape;
 
 /// One token of the pattern language.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub(super) enum Tok {
     /// A literal character; `/` separates segments.
     Lit(u32),

@@ -23,7 +23,7 @@ const SURROGATES: (u32, u32) = (0xD800, 0xDFFF);
 const FOLD_ENUMERATION_LIMIT: u32 = 1024;
 
 /// A set of alphabet codes.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub(super) struct CharSet {
     ranges: Vec<(u32, u32)>,
 }

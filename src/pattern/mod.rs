@@ -105,10 +105,56 @@ impl std::fmt::Debug for Pattern {
     }
 }
 
+/// Reports (JSON) show a pattern as reviewers read it; the compact binary form of the cache
+/// (`store::codec`, MessagePack) keeps all of it, so a cached resolution compares exactly as
+/// the fresh one did.
 impl Serialize for Pattern {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.display())
+        if s.is_human_readable() {
+            return s.serialize_str(&self.display());
+        }
+        Stored {
+            display: std::borrow::Cow::Borrowed(&self.display),
+            absolute: self.absolute,
+            remote: self.remote,
+            subtree: self.subtree,
+            literal_prefix: std::borrow::Cow::Borrowed(&self.literal_prefix),
+            nfa: std::borrow::Cow::Borrowed(&self.nfa),
+            toks: std::borrow::Cow::Borrowed(&self.toks),
+            dated: self.dated,
+        }
+        .serialize(s)
     }
+}
+
+/// Only the binary form reads back: a display string alone cannot rebuild the automaton.
+impl<'de> serde::Deserialize<'de> for Pattern {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let stored = Stored::deserialize(d)?;
+        Ok(Pattern {
+            display: stored.display.into_owned(),
+            absolute: stored.absolute,
+            remote: stored.remote,
+            subtree: stored.subtree,
+            literal_prefix: stored.literal_prefix.into_owned(),
+            nfa: stored.nfa.into_owned(),
+            toks: stored.toks.into_owned().into(),
+            dated: stored.dated,
+        })
+    }
+}
+
+/// Every field of a [`Pattern`], for its binary form.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Stored<'a> {
+    display: std::borrow::Cow<'a, str>,
+    absolute: bool,
+    remote: bool,
+    subtree: bool,
+    literal_prefix: std::borrow::Cow<'a, str>,
+    nfa: std::borrow::Cow<'a, automaton::Nfa>,
+    toks: std::borrow::Cow<'a, [build::Tok]>,
+    dated: bool,
 }
 
 impl Pattern {

@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 pub type JobId = usize;
 
 /// One way a program comes to run or to act.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Job {
     pub kind: JobKind,
     /// The crontab line, timer, handler registration, route or loop that declares it.
@@ -37,7 +37,7 @@ pub struct Job {
     pub env: Vec<(String, String)>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum JobKind {
     /// Started by a schedule; `command` is what the entry runs.
     Schedule { schedule: Schedule, command: String },
@@ -98,7 +98,7 @@ impl Job {
 }
 
 /// A launch of a program: a crontab entry, a compose service, a unit, a script running another.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Launch {
     /// The line that launches (the `RunRef`'s line).
     pub site: Site,

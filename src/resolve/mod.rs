@@ -44,7 +44,7 @@ pub struct RepoFacts {
 }
 
 /// A resolved resource.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum Resource {
     Path(PathSet),
     /// An environment variable (a credential or configuration value).
@@ -84,7 +84,7 @@ impl Resource {
 }
 
 /// One access, resolved.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Access {
     pub resource: Resource,
     pub mode: Mode,
@@ -111,7 +111,7 @@ pub struct Access {
 }
 
 /// The launch an access variant belongs to, and the variables it set that decided the value.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct LaunchOrigin {
     pub launcher: Site,
     pub launcher_unit: String,
@@ -150,21 +150,21 @@ impl Access {
 }
 
 /// A file the extractors could not fully read.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Warning {
     pub site: Site,
     pub message: String,
 }
 
 /// Something code does to make another program act now, resolved.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Send {
     pub target: SendTarget,
     pub site: Site,
     pub unit: String,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum SendTarget {
     /// A signal to a process named by `target` (a pid file's path, a process or unit name).
     Signal {
@@ -196,7 +196,7 @@ impl Send {
 }
 
 /// Every access of every repository, with jobs.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Resolved {
     pub accesses: Vec<Access>,
     pub jobs: Vec<Job>,

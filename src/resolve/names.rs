@@ -11,7 +11,7 @@ use crate::extract::{Broker, FieldUse, QueueRole};
 use crate::pattern::{Pattern, Piece, covers, overlaps};
 
 /// The names an access may use.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct NameSet {
     pub patterns: Vec<Pattern>,
     /// As written in the code's own syntax (dots, not slashes), holes as `{name}`.
@@ -75,7 +75,7 @@ impl NameSet {
 }
 
 /// A resolved broker destination or source.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct QueueSet {
     pub broker: Broker,
     pub role: QueueRole,

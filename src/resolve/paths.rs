@@ -14,7 +14,7 @@ use crate::pattern::{Pattern, Piece, covers, overlaps};
 const MAX_EXPANDED_DEPTH: u32 = 6;
 
 /// The set of paths one access touches.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct PathSet {
     /// Alternatives: a path is in the set when it matches one of them...
     pub patterns: Vec<Pattern>,

@@ -132,6 +132,9 @@ pub struct Stats {
     /// Lookups over the database's life.
     pub hits: u64,
     pub misses: u64,
+    /// Lookups of whole-world resolutions over the database's life.
+    pub world_hits: u64,
+    pub world_misses: u64,
 }
 
 /// What a run did with the cache.
@@ -141,6 +144,9 @@ pub struct RunCounts {
     pub misses: usize,
     /// Entries deleted to keep under the bound.
     pub evicted: usize,
+    /// Whole-world resolutions read back, and looked for in vain ([`super::world`]).
+    pub world_hits: usize,
+    pub world_misses: usize,
 }
 
 /// An open cache, or a closed one after a failure (then every lookup misses and nothing is
@@ -241,7 +247,7 @@ impl Cache {
         let counts = RunCounts {
             hits: out.len(),
             misses: misses.len(),
-            evicted: 0,
+            ..RunCounts::default()
         };
         let fresh = if misses.is_empty() {
             HashMap::new()
@@ -252,7 +258,7 @@ impl Cache {
             .par_iter()
             .filter_map(|(job, facts)| {
                 let key = miss_keys.get(job)?.clone();
-                Some((key, codec::encode(facts)))
+                Some((key, codec::encode(facts.as_ref())))
             })
             .collect();
         out.extend(fresh);
@@ -260,6 +266,35 @@ impl Cache {
         self.store(&encoded, &touch, counts, now);
         self.last_run.evicted = self.enforce_bound();
         out
+    }
+
+    /// The bytes [`Cache::keep`] stored under `key`, or `None`: a miss, or a cache that could
+    /// not be read (a warning). Whole-world resolutions ([`super::world`]) are kept this way,
+    /// beside file facts and under the same size bound.
+    pub fn get(&mut self, key: &[u8]) -> Option<Vec<u8>> {
+        let (data, last_used) = self.lookup(&[key]).pop().flatten()?;
+        let now = unix_now();
+        if last_used < now - TOUCH_AFTER_SECS {
+            self.store(&[], &[key.to_vec()], RunCounts::default(), now);
+        }
+        Some(data)
+    }
+
+    /// Adds a run's lookups of whole worlds to the database's counters.
+    pub fn count_worlds(&mut self, hits: usize, misses: usize) {
+        let counts = RunCounts {
+            world_hits: hits,
+            world_misses: misses,
+            ..RunCounts::default()
+        };
+        self.store(&[], &[], counts, unix_now());
+    }
+
+    /// Stores `bytes` under `key` (replacing an equal entry a concurrent run wrote), then
+    /// enforces the size bound; a failure is a warning.
+    pub fn keep(&mut self, key: Vec<u8>, bytes: Vec<u8>) {
+        self.store(&[(key, bytes)], &[], RunCounts::default(), unix_now());
+        self.enforce_bound();
     }
 
     /// Statistics of the database.
@@ -273,6 +308,8 @@ impl Cache {
                 max_bytes: self.max_bytes,
                 hits: 0,
                 misses: 0,
+                world_hits: 0,
+                world_misses: 0,
             });
         };
         let sql = |e| self.error(e);
@@ -299,6 +336,8 @@ impl Cache {
             max_bytes: self.max_bytes,
             hits: to_u64(counter("hits")?),
             misses: to_u64(counter("misses")?),
+            world_hits: to_u64(counter("world_hits")?),
+            world_misses: to_u64(counter("world_misses")?),
         })
     }
 
@@ -388,8 +427,16 @@ impl Cache {
                     "INSERT INTO meta (name, value) VALUES (?1, ?2) \
                      ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
                 )?;
-                count.execute(rusqlite::params!["hits", counts.hits as i64])?;
-                count.execute(rusqlite::params!["misses", counts.misses as i64])?;
+                for (name, n) in [
+                    ("hits", counts.hits),
+                    ("misses", counts.misses),
+                    ("world_hits", counts.world_hits),
+                    ("world_misses", counts.world_misses),
+                ] {
+                    if n > 0 {
+                        count.execute(rusqlite::params![name, n as i64])?;
+                    }
+                }
             }
             tx.commit()
         };

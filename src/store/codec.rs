@@ -16,7 +16,6 @@
 //! [`fingerprint`] changes with the knockon version, this codec's version, the executable and
 //! the models, and every cache key holds it.
 
-use crate::extract::FileFacts;
 use crate::rules::models::Models;
 
 /// Bumped whenever the encoded form of [`FileFacts`] changes meaning without a version change.
@@ -43,8 +42,8 @@ pub enum CodecError {
     Decode(#[from] rmp_serde::decode::Error),
 }
 
-/// The bytes of `facts`.
-pub fn encode(facts: &FileFacts) -> Vec<u8> {
+/// The bytes of `facts` (a file's facts, or a world's resolution: any plain data).
+pub fn encode<T: serde::Serialize + ?Sized>(facts: &T) -> Vec<u8> {
     // Serializing plain data into a Vec cannot fail: every type derives Serialize with string
     // keys, and there is no writer error. Should it ever fail, the empty output is a Truncated
     // error on decode, which the cache treats as a miss.
@@ -63,7 +62,7 @@ pub fn encode(facts: &FileFacts) -> Vec<u8> {
 }
 
 /// The facts `bytes` encode, or why they do not.
-pub fn decode(bytes: &[u8]) -> Result<FileFacts, CodecError> {
+pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
     if bytes.len() <= SIZE_LEN + CHECKSUM_LEN {
         return Err(CodecError::Truncated(bytes.len()));
     }
@@ -146,7 +145,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::extract;
+    use crate::extract::{self, FileFacts};
     use crate::scenario::Scenario;
 
     fn scenario_files() -> Vec<(String, String)> {
@@ -183,7 +182,7 @@ mod tests {
             };
             skip_fields_seen |= !facts.deployments.is_empty() || !facts.params.is_empty();
             let bytes = encode(&facts);
-            let back = decode(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let back: FileFacts = decode(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(back, facts, "{name}");
             decoded += 1;
         }
@@ -201,14 +200,20 @@ mod tests {
         )
         .unwrap();
         let bytes = encode(&facts);
-        assert!(matches!(decode(&[]), Err(CodecError::Truncated(0))));
-        assert!(decode(&bytes[..bytes.len() / 2]).is_err());
+        assert!(matches!(
+            decode::<FileFacts>(&[]),
+            Err(CodecError::Truncated(0))
+        ));
+        assert!(decode::<FileFacts>(&bytes[..bytes.len() / 2]).is_err());
         for i in [0, bytes.len() / 3, bytes.len() - 1] {
             let mut flipped = bytes.clone();
             flipped[i] ^= 0x20;
-            assert!(decode(&flipped).is_err(), "flip at {i} decoded");
+            assert!(
+                decode::<FileFacts>(&flipped).is_err(),
+                "flip at {i} decoded"
+            );
         }
-        assert!(decode(b"garbage bytes, not a cache entry").is_err());
+        assert!(decode::<FileFacts>(b"garbage bytes, not a cache entry").is_err());
     }
 
     #[test]

@@ -47,7 +47,7 @@ fn render_stats(stats: &cache::Stats) -> String {
         format!(" ({:.1}% hits)", stats.hits as f64 * 100.0 / lookups as f64)
     };
     format!(
-        "path:    {}\nentries: {} ({} of facts)\nsize:    {} used of {}\nlookups: {} hits, {} misses{rate}\n",
+        "path:    {}\nentries: {} ({} of facts)\nsize:    {} used of {}\nlookups: {} hits, {} misses{rate}\nworlds:  {} hits, {} misses (whole workspaces resolved)\n",
         stats.path.display(),
         stats.entries,
         human(stats.entry_bytes),
@@ -55,6 +55,8 @@ fn render_stats(stats: &cache::Stats) -> String {
         human(stats.max_bytes),
         stats.hits,
         stats.misses,
+        stats.world_hits,
+        stats.world_misses,
     )
 }
 

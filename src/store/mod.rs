@@ -12,6 +12,7 @@
 pub mod cache;
 pub mod codec;
 pub mod command;
+pub mod world;
 
 pub use cache::Cache;
 pub use codec::{CodecError, decode, encode, fingerprint};

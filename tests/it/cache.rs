@@ -74,9 +74,23 @@ fn a_warm_run_reads_the_cache_and_reports_the_same() {
     assert_eq!(cold.stdout, fresh.stdout);
     assert_eq!(warm.stdout, fresh.stdout);
     assert_eq!(stderr(&warm), "");
+    // 60 files' facts and the world they make; the warm run read the world alone.
     let text = stats(&cache);
-    assert!(text.contains("entries: 60 "), "{text}");
-    assert!(text.contains("60 hits, 60 misses"), "{text}");
+    assert!(text.contains("entries: 61 "), "{text}");
+    assert!(text.contains("lookups: 0 hits, 60 misses"), "{text}");
+    assert!(text.contains("worlds:  1 hits, 1 misses"), "{text}");
+    // One file edited: another world, resolved from 59 cached files' facts and one fresh.
+    let edited = dir.path().join("repo0/jobs/job0.sh");
+    let mut script = std::fs::read_to_string(&edited).unwrap();
+    script.push_str("rm -f /srv/out/0/stale.csv\n");
+    std::fs::write(&edited, script).unwrap();
+    let fresh = ok(who(dir.path(), None).output().unwrap());
+    let warm = ok(who(dir.path(), Some(&cache)).output().unwrap());
+    assert_eq!(warm.stdout, fresh.stdout);
+    assert!(String::from_utf8_lossy(&warm.stdout).contains("stale.csv"));
+    let text = stats(&cache);
+    assert!(text.contains("lookups: 59 hits, 61 misses"), "{text}");
+    assert!(text.contains("worlds:  1 hits, 2 misses"), "{text}");
 }
 
 #[test]
@@ -107,7 +121,10 @@ fn a_cached_check_reports_the_findings_of_an_uncached_one() {
     assert_eq!(warm.stdout, fresh.stdout);
     assert_eq!(warm.status.code(), Some(1));
     assert_eq!(stderr(&warm), "");
-    assert!(!stats(&cache).contains(" 0 hits"), "{}", stats(&cache));
+    // The warm check read its base and head worlds whole, and no file's facts.
+    let text = stats(&cache);
+    assert!(text.contains("lookups: 0 hits"), "{text}");
+    assert!(text.contains("worlds:  2 hits, 2 misses"), "{text}");
 }
 
 #[test]
@@ -133,7 +150,21 @@ fn two_runs_at_once_both_answer_right() {
         }
     }
     let text = stats(&dir.path().join("cache"));
-    assert!(text.contains("entries: 300 "), "{text}");
+    // 300 files' facts and one world, written twice by the cold runs and read by the warm ones.
+    assert!(text.contains("entries: 301 "), "{text}");
+    // Four lookups of the world; the warm runs' two hit (a cold run that starts after the
+    // other's has finished hits too).
+    let worlds: Vec<usize> = text
+        .lines()
+        .find(|l| l.starts_with("worlds:"))
+        .unwrap_or_default()
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    assert!(
+        worlds.len() == 2 && worlds[0] + worlds[1] == 4 && worlds[0] >= 2,
+        "{text}"
+    );
 }
 
 #[test]
@@ -158,7 +189,11 @@ fn a_corrupt_cache_file_is_rebuilt_with_one_warning() {
     let again = ok(who(dir.path(), Some(&cache)).output().unwrap());
     assert_eq!(again.stdout, fresh.stdout);
     assert_eq!(stderr(&again), "");
-    assert!(stats(&cache).contains("20 hits"), "{}", stats(&cache));
+    assert!(
+        stats(&cache).contains("worlds:  1 hits"),
+        "{}",
+        stats(&cache)
+    );
 }
 
 #[test]
@@ -238,7 +273,7 @@ fn cache_commands_show_prune_and_clear() {
     let cache = dir.path().join("cache");
     ok(who(dir.path(), Some(&cache)).output().unwrap());
     let text = stats(&cache);
-    assert!(text.contains("entries: 40 "), "{text}");
+    assert!(text.contains("entries: 41 "), "{text}");
     assert!(text.contains("facts.sqlite3"), "{text}");
     let out = ok(knockon()
         .args(["cache", "prune", "--max-size", "0", "--cache"])
@@ -246,7 +281,7 @@ fn cache_commands_show_prune_and_clear() {
         .output()
         .unwrap());
     assert!(
-        String::from_utf8_lossy(&out.stdout).starts_with("pruned 40 entries; 0 entries"),
+        String::from_utf8_lossy(&out.stdout).starts_with("pruned 41 entries; 0 entries"),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
@@ -270,4 +305,60 @@ fn cache_commands_show_prune_and_clear() {
         .output()
         .unwrap());
     assert!(String::from_utf8_lossy(&off.stdout).starts_with("cache: off"));
+}
+
+/// The hits the cache has counted so far (file facts read back).
+fn hits(cache: &Path) -> String {
+    stats(cache)
+        .lines()
+        .find(|l| l.contains("hits"))
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn every_scenario_reports_the_same_from_its_cached_worlds() {
+    let mut entries: Vec<_> = std::fs::read_dir(testdata("scenarios"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "scenario"))
+        .collect();
+    entries.sort();
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for path in entries {
+        let Ok(scenario) = Scenario::parse(&std::fs::read_to_string(&path).unwrap()) else {
+            continue;
+        };
+        if scenario.audit {
+            continue;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let built = scenario.build(dir.path()).unwrap();
+        let cache = dir.path().join("cache");
+        let cache_arg = cache.to_string_lossy().into_owned();
+        let fresh = run_built(&built, Mode::Revisions, &["--no-cache"]);
+        let cold = run_built(&built, Mode::Revisions, &["--cache", &cache_arg]);
+        let read_back = hits(&cache);
+        let warm = run_built(&built, Mode::Revisions, &["--cache", &cache_arg]);
+        compared += 1;
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if (cold.stdout != fresh.stdout) || (warm.stdout != fresh.stdout) {
+            failures.push(format!(
+                "{name}: reports differ\nfresh: {}\nwarm: {}",
+                String::from_utf8_lossy(&fresh.stdout),
+                String::from_utf8_lossy(&warm.stdout)
+            ));
+        } else if warm.status.code() != fresh.status.code() {
+            failures.push(format!("{name}: exit codes differ"));
+        } else if hits(&cache) != read_back {
+            // Both worlds were read whole: no file's facts were looked up.
+            failures.push(format!(
+                "{name}: the warm run read file facts, not its worlds"
+            ));
+        }
+    }
+    assert!(compared >= 60, "only {compared} scenarios compared");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

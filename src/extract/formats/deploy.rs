@@ -260,7 +260,7 @@ impl DeploymentFact {
 }
 
 /// A deployment and the file that declares it, as the resolver lists them for a world.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Deployed {
     pub repo: String,
     pub path: String,
