@@ -369,7 +369,12 @@ pub fn world_joined(
                 .iter()
                 .map(|r| (r.name.as_str(), &r.snapshot))
                 .collect();
-            Some(store::world::key(&store::fingerprint(models), env, &named))
+            Some(store::world::key(
+                &store::fingerprint(models),
+                env,
+                &named,
+                None,
+            ))
         }
         _ => None,
     };
@@ -648,11 +653,13 @@ pub fn check_using(
             let files_analysed = facts.files_analysed();
             let mut resolved = [base_hit, head_hit].map(|hit| hit.map(|w| w.resolved));
             let worlds = [facts.base_world(), facts.head_world()];
+            // The base world is read only for the changed repository's accesses.
+            let scopes = [Some(CHANGED), None];
             for (side, world) in worlds.iter().enumerate() {
                 if resolved[side].is_some() {
                     continue;
                 }
-                let fresh = resolve::resolve(world, &env);
+                let fresh = resolve::resolve_scoped(world, &env, scopes[side]);
                 if let (Some(keys), Some(cache)) = (&world_keys, cache.as_deref_mut()) {
                     // Each world's own count: the base world of one check is another's head.
                     let files = world.iter().map(|r| r.files.len()).sum();
@@ -671,7 +678,7 @@ pub fn check_using(
             // is only the fallback that keeps this total.
             let mut facts = match facts {
                 Some(facts) => facts,
-                None => extract_workspace(&workspace, &setup.models, cache.as_deref_mut()),
+                None => extract_workspace(&workspace, &setup.models, cache),
             };
             let side = crate::index::build::CheckSide {
                 changed: &facts.changed_name,
@@ -686,7 +693,7 @@ pub fn check_using(
             if !indexed.repos.is_empty() {
                 facts.context.extend(indexed.repos.iter().cloned());
                 head_world = resolve::resolve(&facts.head_world(), &env);
-                base_world = resolve::resolve(&facts.base_world(), &env);
+                base_world = resolve::resolve_scoped(&facts.base_world(), &env, Some(CHANGED));
                 files_analysed = facts.files_analysed();
                 repositories = 1 + facts.context.len();
             }
@@ -872,6 +879,9 @@ fn excerpt(
     snapshot.files.get(&site.path)?.line(site.line)
 }
 
+/// Where the changed repository is in a check's worlds: first, before the context.
+const CHANGED: usize = 0;
+
 /// The cache keys of a check's two worlds, [base, head]: the changed repository's version
 /// first, then the context, as [`WorkspaceFacts::base_world`] and `head_world` order them.
 fn world_keys(
@@ -880,17 +890,17 @@ fn world_keys(
     env: &BTreeMap<String, String>,
 ) -> [Vec<u8>; 2] {
     let fingerprint = store::fingerprint(models);
-    let context = workspace
-        .context
-        .iter()
-        .map(|c| (c.name.as_str(), &c.snapshot));
-    [&workspace.changed.base, &workspace.changed.head].map(|changed| {
-        let named: Vec<(&str, &Snapshot)> =
-            std::iter::once((workspace.changed.name.as_str(), changed))
-                .chain(context.clone())
-                .collect();
-        store::world::key(&fingerprint, env, &named)
-    })
+    let key = |changed: &Snapshot, scope: Option<usize>| -> Vec<u8> {
+        let mut named: Vec<(&str, &Snapshot)> = vec![(workspace.changed.name.as_str(), changed)];
+        for context in &workspace.context {
+            named.push((context.name.as_str(), &context.snapshot));
+        }
+        store::world::key(&fingerprint, env, &named, scope)
+    };
+    [
+        key(&workspace.changed.base, Some(CHANGED)),
+        key(&workspace.changed.head, None),
+    ]
 }
 
 /// The facts of every snapshot, extracted once per distinct (path, content).

@@ -15,8 +15,16 @@ use std::collections::{BTreeMap, HashMap};
 const MAX_CALL_DEPTH: usize = 3;
 
 /// Adds, for each call of a repository function that waits, the callee's waits at the call site.
-pub fn propagate_waits(repos: &[RepoFacts], accesses: &mut Vec<Access>) {
-    let functions = FunctionIndex::new(repos);
+pub fn propagate_waits(repos: &[RepoFacts], scope: Option<usize>, accesses: &mut Vec<Access>) {
+    // A caller waits on a callee of its own repository: only the resolved ones can.
+    let callers: Vec<&RepoFacts> = repos
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| scope.is_none_or(|only| only == *i))
+        .map(|(_, repo)| repo)
+        .collect();
+    // Built on the first wait: most worlds have none.
+    let mut functions: Option<FunctionIndex> = None;
     for _ in 0..MAX_CALL_DEPTH {
         // Waits by (repo, unit).
         let mut waits: BTreeMap<(&str, &str), Vec<&Access>> = BTreeMap::new();
@@ -34,7 +42,8 @@ pub fn propagate_waits(repos: &[RepoFacts], accesses: &mut Vec<Access>) {
             break;
         }
         let mut derived: Vec<Access> = Vec::new();
-        for repo in repos {
+        let functions = functions.get_or_insert_with(|| FunctionIndex::new(&callers));
+        for repo in callers.iter().copied() {
             for (path, facts) in &repo.files {
                 for call in &facts.calls {
                     let Some(callee_unit) =
@@ -94,7 +103,7 @@ struct FunctionIndex {
 }
 
 impl FunctionIndex {
-    fn new(repos: &[RepoFacts]) -> FunctionIndex {
+    fn new(repos: &[&RepoFacts]) -> FunctionIndex {
         let mut by_name = HashMap::new();
         let mut by_last: HashMap<(String, String), Vec<(String, String)>> = HashMap::new();
         for repo in repos {

@@ -243,6 +243,20 @@ pub fn run_tails(repos: &[RepoFacts]) -> Vec<(usize, String)> {
 /// Resolves every access of `repos`. `env` holds variables the user bound (configuration); they
 /// take precedence over the environments of jobs.
 pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved {
+    resolve_scoped(repos, env, None)
+}
+
+/// [`resolve`], with the accesses, sends, deployments and warnings of the files of
+/// `repos[scope]` alone (jobs and launches are still the whole world's, and every lookup sees
+/// every repository). A check's base world is used only for what the changed repository did
+/// before the change, so resolving the context there too would only be thrown away; each
+/// file's answers depend on the world, never on which other files are resolved, so the scoped
+/// answers are those of the whole world.
+pub fn resolve_scoped(
+    repos: &[RepoFacts],
+    env: &BTreeMap<String, String>,
+    scope: Option<usize>,
+) -> Resolved {
     let lookup = Lookup::new(repos);
     let mut resolved = Resolved::default();
     let link_timing = crate::timings::stage("resolve: link jobs");
@@ -252,6 +266,7 @@ pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved 
     let work: Vec<(usize, &RepoFacts, &String, &Arc<FileFacts>)> = repos
         .iter()
         .enumerate()
+        .filter(|(i, _)| scope.is_none_or(|only| only == *i))
         .flat_map(|(i, repo)| repo.files.iter().map(move |(p, f)| (i, repo, p, f)))
         .collect();
     let forks = lookup.forks();
@@ -281,7 +296,7 @@ pub fn resolve(repos: &[RepoFacts], env: &BTreeMap<String, String>) -> Resolved 
     let _waits_timing = crate::timings::stage("resolve: waits, deployments");
     resolved.launches = std::mem::take(&mut linked.launches);
     deployments::env_from(&mut resolved.deployments);
-    calls::propagate_waits(repos, &mut resolved.accesses);
+    calls::propagate_waits(repos, scope, &mut resolved.accesses);
     resolved
 }
 

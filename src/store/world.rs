@@ -25,13 +25,19 @@ pub struct StoredWorld {
 }
 
 /// The key of the world made of `repos` (name and snapshot, in the order they are resolved),
-/// resolved with `env` by the build and models of `fingerprint`.
+/// resolved with `env` by the build and models of `fingerprint`; `scope` is the index of the
+/// one repository whose accesses were resolved ([`crate::resolve::resolve_scoped`]), if only
+/// one's were.
 pub fn key(
     fingerprint: &str,
     env: &BTreeMap<String, String>,
     repos: &[(&str, &Snapshot)],
+    scope: Option<usize>,
 ) -> Vec<u8> {
     let mut text = format!("world\0{fingerprint}\0");
+    if let Some(scope) = scope {
+        text.push_str(&format!("scope\0{scope}\0"));
+    }
     for (name, value) in env {
         text.push_str(&format!("env\0{name}\0{value}\0"));
     }
@@ -180,7 +186,7 @@ mod tests {
         let edited = snapshot(&[("run.sh", b"rm /tmp/y\n")]);
         let renamed = snapshot(&[("go.sh", b"rm /tmp/x\n")]);
         let key_of = |s: &crate::load::Snapshot, env: &BTreeMap<String, String>, fp: &str| {
-            key(fp, env, &[("ops", s)])
+            key(fp, env, &[("ops", s)], None)
         };
         let base = key_of(&a, &env, "fp");
         assert_eq!(base, key_of(&a.clone(), &env, "fp"));
@@ -189,10 +195,12 @@ mod tests {
         assert_ne!(base, key_of(&a, &env, "other models"));
         let bound = BTreeMap::from([("OUT".to_string(), "/srv".to_string())]);
         assert_ne!(base, key_of(&a, &bound, "fp"));
-        assert_ne!(base, key(&"fp", &env, &[("another-name", &a)]));
+        assert_ne!(base, key("fp", &env, &[("another-name", &a)], None));
+        // A world with one repository's accesses resolved is not the whole world.
+        assert_ne!(base, key("fp", &env, &[("ops", &a)], Some(0)));
         // The same files split differently between repositories are another world.
         let both = snapshot(&[("run.sh", b"rm /tmp/x\n"), ("go.sh", b"rm /tmp/x\n")]);
-        let split = key("fp", &env, &[("ops", &a), ("ops2", &renamed)]);
-        assert_ne!(key("fp", &env, &[("ops", &both)]), split);
+        let split = key("fp", &env, &[("ops", &a), ("ops2", &renamed)], None);
+        assert_ne!(key("fp", &env, &[("ops", &both)], None), split);
     }
 }
