@@ -43,9 +43,15 @@ pub fn propagate_waits(repos: &[RepoFacts], scope: Option<usize>, accesses: &mut
         }
         let mut derived: Vec<Access> = Vec::new();
         let functions = functions.get_or_insert_with(|| FunctionIndex::new(&callers));
+        let waiting = waiting_names(repos, &waits);
         for repo in callers.iter().copied() {
             for (path, facts) in &repo.files {
                 for call in &facts.calls {
+                    // Every way `resolve` finds a unit ends at a function of the callee's last
+                    // name: a call of no waiting function's name cannot wait (most calls).
+                    if !waiting.contains(&(repo.name.as_str(), last_name(&call.callee))) {
+                        continue;
+                    }
                     let Some(callee_unit) =
                         functions.resolve(repo, path, facts, call.scope, &call.callee)
                     else {
@@ -92,6 +98,37 @@ pub fn propagate_waits(repos: &[RepoFacts], scope: Option<usize>, accesses: &mut
         derived.dedup_by(|a, b| a.site == b.site && a.resource.display() == b.resource.display());
         accesses.extend(derived);
     }
+}
+
+/// The own names of the functions that wait, by repository: `wait_for_refresh` for the unit
+/// `app.auth.wait_for_refresh`, found among the scopes of the file each wait is in.
+fn waiting_names<'a>(
+    repos: &'a [RepoFacts],
+    waits: &BTreeMap<(&str, &str), Vec<&Access>>,
+) -> std::collections::HashSet<(&'a str, &'a str)> {
+    let mut names = std::collections::HashSet::new();
+    for ((repo_name, unit), accesses) in waits {
+        let Some(repo) = repos.iter().find(|r| r.name == *repo_name) else {
+            continue;
+        };
+        for access in accesses {
+            let Some((path, facts)) = repo.files.get_key_value(&access.site.path) else {
+                continue;
+            };
+            for (id, scope) in facts.scopes.iter().enumerate() {
+                if scope.kind == ScopeKind::Function && unit_name(facts, id, path) == *unit {
+                    names.insert((repo.name.as_str(), scope.name.as_str()));
+                }
+            }
+        }
+    }
+    names
+}
+
+/// The last segment of a callee as [`FunctionIndex::resolve`] reads it (`self.x.wait` ->
+/// `wait`, `crate::auth::wait` -> `wait`).
+fn last_name(callee: &str) -> &str {
+    callee.rsplit(['.', ':']).next().unwrap_or(callee)
 }
 
 /// Functions of every repository by their unit names.

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Cold and warm runs over a real corpus: what the cache (file facts and whole-world resolutions)
+# saves, for `who` over every folder and for a check of a 10-file change against the rest.
+#   usage: benches/cache/run.sh CORPUS_DIR [CHANGED_FOLDER=nova] [RUNS=3]
+#   KNOCKON=path/to/knockon (default: target/release/knockon, built if missing)
+# CORPUS_DIR is the corpus of ../shared/bench/README.md (one folder per repository). The changed
+# folder is copied into a fresh git repository; two commits each edit 10 of its Python files
+# (a function that writes a dated file is appended), so the check has a change to compare.
+# Prints the median wall time, CPU time and peak memory of each step (GNU time).
+set -euo pipefail
+CORPUS=$(realpath "${1:?usage: run.sh CORPUS_DIR [CHANGED_FOLDER] [RUNS]}")
+CHANGED=${2:-nova}
+RUNS=${3:-3}
+HERE=$(cd "$(dirname "$0")/../.." && pwd)
+KNOCKON=${KNOCKON:-$HERE/target/release/knockon}
+[ -x "$KNOCKON" ] || (cd "$HERE" && cargo build --release -q)
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+CACHE="$WORK/cache"
+
+# The changed repository: the folder at base, then two 10-file changes.
+cp -r "$CORPUS/$CHANGED" "$WORK/$CHANGED"
+cd "$WORK/$CHANGED"
+git init -q && git add -A && git -c user.name=bench -c user.email=bench@example.com commit -qm base
+mapfile -t PY < <(git ls-files '*.py' | grep -v '/tests/' | head -20)
+for round in 1 2; do
+  for f in "${PY[@]:$(( (round - 1) * 10 )):10}"; do
+    printf '\n\ndef knockon_bench_%s(day):\n    with open(f"/srv/bench/%s/{day}.csv", "w") as out:\n        out.write("x")\n' \
+      "$round" "$round" >> "$f"
+  done
+  git -c user.name=bench -c user.email=bench@example.com commit -qam "change $round"
+done
+CONTEXT=()
+for dir in "$CORPUS"/*/; do
+  name=$(basename "$dir")
+  [ "$name" = "$CHANGED" ] || CONTEXT+=(--context "$dir")
+done
+WHO=("$KNOCKON" who '/**')
+for dir in "$CORPUS"/*/; do WHO+=("$dir"); done
+check() { "$KNOCKON" check --quiet --repo "$WORK/$CHANGED" --base "$1~1" --head "$1" "${CONTEXT[@]}" "${@:2}"; }
+
+# measure NAME PREPARE CMD...: PREPARE runs before each timed run (untimed).
+measure() {
+  local name=$1 prepare=$2; shift 2
+  local times="$WORK/times"; : > "$times"
+  for _ in $(seq "$RUNS"); do
+    eval "$prepare"
+    /usr/bin/time -f '%e %U %S %M' -a -o "$times" "$@" > /dev/null 2>&1 || true
+  done
+  python3 - "$name" "$times" <<'PY'
+import statistics, sys
+rows = [list(map(float, l.split())) for l in open(sys.argv[2]) if l.strip()]
+w = [r[0] for r in rows]; c = [r[1] + r[2] for r in rows]; m = [r[3] / 1024 for r in rows]
+med = statistics.median
+print(f"{sys.argv[1]:<44} wall {med(w):6.2f} s (min {min(w):.2f})  cpu {med(c):6.2f} s  peak {med(m):6.0f} MiB  n={len(rows)}")
+PY
+}
+
+echo "knockon: $("$KNOCKON" --version)  corpus: $CORPUS  changed: $CHANGED"
+clear_cache="rm -rf '$CACHE'"
+measure "who, no cache" ":" "${WHO[@]}" --no-cache
+measure "who, empty cache (cold, writing it)" "$clear_cache" "${WHO[@]}" --cache "$CACHE"
+measure "who, warm (nothing changed)" ":" "${WHO[@]}" --cache "$CACHE"
+measure "check of 10 files, no cache" ":" check HEAD~1 --no-cache
+measure "check of 10 files, empty cache" "$clear_cache" check HEAD~1 --cache "$CACHE"
+measure "check of 10 files, warm (the same check again)" ":" check HEAD~1 --cache "$CACHE"
+# Warm from the check of the first change; the second change is new to the cache each time.
+warm_first="rm -rf '$CACHE'; check HEAD~1 --cache '$CACHE' > /dev/null 2>&1 || true"
+measure "check of 10 other files, warm from the first" "$warm_first" check HEAD --cache "$CACHE"
