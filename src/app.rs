@@ -640,9 +640,13 @@ pub fn check_using(
         _ => None,
     };
     let [base_hit, head_hit] = match (&world_keys, cache.as_deref_mut()) {
-        (Some(keys), Some(cache)) => {
+        (Some([base, head, base_whole]), Some(cache)) => {
             let _timing = crate::timings::stage("read the cached worlds");
-            store::world::read_all(cache, keys)
+            let [base_hit, head_hit] = store::world::read_all(cache, &[base.clone(), head.clone()]);
+            // The whole world of the base (another check's head: the last change merged, the
+            // previous push of this branch) holds the changed repository's answers too.
+            let base_hit = base_hit.or_else(|| store::world::read(cache, base_whole));
+            [base_hit, head_hit]
         }
         _ => [None, None],
     };
@@ -661,7 +665,7 @@ pub fn check_using(
                 }
                 let fresh = resolve::resolve_scoped(world, &env, scopes[side]);
                 if let (Some(keys), Some(cache)) = (&world_keys, cache.as_deref_mut()) {
-                    // Each world's own count: the base world of one check is another's head.
+                    // Each world's own count: the head world of one check is another's base.
                     let files = world.iter().map(|r| r.files.len()).sum();
                     store::world::keep(cache, keys[side].clone(), &fresh, files);
                 }
@@ -882,13 +886,15 @@ fn excerpt(
 /// Where the changed repository is in a check's worlds: first, before the context.
 const CHANGED: usize = 0;
 
-/// The cache keys of a check's two worlds, [base, head]: the changed repository's version
-/// first, then the context, as [`WorkspaceFacts::base_world`] and `head_world` order them.
+/// The cache keys of a check's worlds: [base with the changed repository's accesses alone (as
+/// a check resolves it), head, base whole (as another check's head would be)]. The changed
+/// repository's version is first, then the context, as [`WorkspaceFacts::base_world`] and
+/// `head_world` order them.
 fn world_keys(
     workspace: &Workspace,
     models: &Models,
     env: &BTreeMap<String, String>,
-) -> [Vec<u8>; 2] {
+) -> [Vec<u8>; 3] {
     let fingerprint = store::fingerprint(models);
     let key = |changed: &Snapshot, scope: Option<usize>| -> Vec<u8> {
         let mut named: Vec<(&str, &Snapshot)> = vec![(workspace.changed.name.as_str(), changed)];
@@ -900,6 +906,7 @@ fn world_keys(
     [
         key(&workspace.changed.base, Some(CHANGED)),
         key(&workspace.changed.head, None),
+        key(&workspace.changed.base, None),
     ]
 }
 

@@ -124,7 +124,62 @@ fn a_cached_check_reports_the_findings_of_an_uncached_one() {
     // The warm check read its base and head worlds whole, and no file's facts.
     let text = stats(&cache);
     assert!(text.contains("lookups: 0 hits"), "{text}");
-    assert!(text.contains("worlds:  2 hits, 2 misses"), "{text}");
+    // The cold run looked for its base (as a check resolves it, then whole) and head worlds.
+    assert!(text.contains("worlds:  2 hits, 3 misses"), "{text}");
+}
+
+#[test]
+fn a_checks_base_is_read_from_the_head_world_of_an_earlier_check() {
+    let text = std::fs::read_to_string(testdata("scenarios/sharded-ticker.scenario")).unwrap();
+    let scenario = Scenario::parse(&text).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let built = scenario.build(dir.path()).unwrap();
+    let cache = dir.path().join("cache");
+    let cache_arg = cache.to_string_lossy().into_owned();
+    let first = run_built(&built, Mode::Revisions, &["--cache", &cache_arg]);
+    assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
+    let before = stats(&cache);
+    // The next change starts where the first ended: its base world is the first's head.
+    let mut cmd = knockon();
+    cmd.arg("check").arg("--repo").arg(&built.changed_repo);
+    for context in &built.context {
+        cmd.arg("--context").arg(context);
+    }
+    let next = ok(cmd
+        .args(["--format", "json", "--cache", &cache_arg])
+        .args(["--base", &built.head, "--head", &built.head])
+        .output()
+        .unwrap());
+    let fresh = ok(knockon()
+        .arg("check")
+        .arg("--repo")
+        .arg(&built.changed_repo)
+        .args(
+            built
+                .context
+                .iter()
+                .flat_map(|c| [std::ffi::OsStr::new("--context"), c.as_os_str()]),
+        )
+        .args(["--format", "json", "--no-cache"])
+        .args(["--base", &built.head, "--head", &built.head])
+        .output()
+        .unwrap());
+    assert_eq!(next.stdout, fresh.stdout);
+    let after = stats(&cache);
+    let line = |text: &str, start: &str| {
+        text.lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_default()
+            .to_string()
+    };
+    // No file's facts were read: both worlds came whole from the first check's head.
+    assert_eq!(
+        line(&before, "lookups:"),
+        line(&after, "lookups:"),
+        "{after}"
+    );
+    assert!(before.contains("worlds:  0 hits, 3 misses"), "{before}");
+    assert!(after.contains("worlds:  2 hits, 4 misses"), "{after}");
 }
 
 #[test]
