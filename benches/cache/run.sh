@@ -37,7 +37,9 @@ for dir in "$CORPUS"/*/; do
 done
 WHO=("$KNOCKON" who '/**')
 for dir in "$CORPUS"/*/; do WHO+=("$dir"); done
-check() { "$KNOCKON" check --quiet --repo "$WORK/$CHANGED" --base "$1~1" --head "$1" "${CONTEXT[@]}" "${@:2}"; }
+CHECK=("$KNOCKON" check --quiet --repo "$WORK/$CHANGED" "${CONTEXT[@]}")
+FIRST=(--base HEAD~2 --head HEAD~1)
+SECOND=(--base HEAD~1 --head HEAD)
 
 # measure NAME PREPARE CMD...: PREPARE runs before each timed run (untimed).
 measure() {
@@ -49,7 +51,8 @@ measure() {
   done
   python3 - "$name" "$times" <<'PY'
 import statistics, sys
-rows = [list(map(float, l.split())) for l in open(sys.argv[2]) if l.strip()]
+# GNU time adds "Command exited with non-zero status 1" when a check has findings.
+rows = [list(map(float, l.split())) for l in open(sys.argv[2]) if l[:1].isdigit()]
 w = [r[0] for r in rows]; c = [r[1] + r[2] for r in rows]; m = [r[3] / 1024 for r in rows]
 med = statistics.median
 print(f"{sys.argv[1]:<44} wall {med(w):6.2f} s (min {min(w):.2f})  cpu {med(c):6.2f} s  peak {med(m):6.0f} MiB  n={len(rows)}")
@@ -57,13 +60,13 @@ PY
 }
 
 echo "knockon: $("$KNOCKON" --version)  corpus: $CORPUS  changed: $CHANGED"
-clear_cache="rm -rf '$CACHE'"
+clear_cache='rm -rf "$CACHE"'
 measure "who, no cache" ":" "${WHO[@]}" --no-cache
 measure "who, empty cache (cold, writing it)" "$clear_cache" "${WHO[@]}" --cache "$CACHE"
 measure "who, warm (nothing changed)" ":" "${WHO[@]}" --cache "$CACHE"
-measure "check of 10 files, no cache" ":" check HEAD~1 --no-cache
-measure "check of 10 files, empty cache" "$clear_cache" check HEAD~1 --cache "$CACHE"
-measure "check of 10 files, warm (the same check again)" ":" check HEAD~1 --cache "$CACHE"
+measure "check of 10 files, no cache" ":" "${CHECK[@]}" "${FIRST[@]}" --no-cache
+measure "check of 10 files, empty cache" "$clear_cache" "${CHECK[@]}" "${FIRST[@]}" --cache "$CACHE"
+measure "check of 10 files, warm (the same check again)" ":" "${CHECK[@]}" "${FIRST[@]}" --cache "$CACHE"
 # Warm from the check of the first change; the second change is new to the cache each time.
-warm_first="rm -rf '$CACHE'; check HEAD~1 --cache '$CACHE' > /dev/null 2>&1 || true"
-measure "check of 10 other files, warm from the first" "$warm_first" check HEAD --cache "$CACHE"
+warm_first='rm -rf "$CACHE"; "${CHECK[@]}" "${FIRST[@]}" --cache "$CACHE" > /dev/null 2>&1 || true'
+measure "check of 10 other files, warm from the first" "$warm_first" "${CHECK[@]}" "${SECOND[@]}" --cache "$CACHE"
