@@ -959,7 +959,11 @@ fn extract_snapshots(
     }
     let extract_all = |jobs: HashMap<(String, String), &FileContent>| -> Extracted {
         let progress = crate::progress::Progress::new(jobs.len() as u64, "files extracted");
+        // Largest first: a big file taken last would leave the other threads idle at the end.
+        let mut jobs: Vec<((String, String), &FileContent)> = jobs.into_iter().collect();
+        jobs.sort_by_key(|(_, content)| std::cmp::Reverse(content.bytes.len()));
         jobs.into_par_iter()
+            .with_max_len(1)
             .filter_map(|((path, key), content)| {
                 let facts = extract::extract(&path, &content.bytes, models);
                 progress.inc();

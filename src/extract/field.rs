@@ -3,7 +3,7 @@
 //! time on the benchmark corpus; the id of each (grammar, name) is looked up once per thread.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt as _};
 use tree_sitter::Node;
 
 /// `node.field("name")`: `child_by_field_name` with the field id cached.

@@ -9,7 +9,8 @@
 use super::{Access, RepoFacts, unit_name};
 use crate::extract::{FileFacts, ScopeKind};
 use crate::model::{Mode, Site};
-use std::collections::{BTreeMap, HashMap};
+use foldhash::{HashMap, HashMapExt as _};
+use std::collections::BTreeMap;
 
 /// How many call levels a wait is carried up.
 const MAX_CALL_DEPTH: usize = 3;
@@ -105,8 +106,8 @@ pub fn propagate_waits(repos: &[RepoFacts], scope: Option<usize>, accesses: &mut
 fn waiting_names<'a>(
     repos: &'a [RepoFacts],
     waits: &BTreeMap<(&str, &str), Vec<&Access>>,
-) -> std::collections::HashSet<(&'a str, &'a str)> {
-    let mut names = std::collections::HashSet::new();
+) -> foldhash::HashSet<(&'a str, &'a str)> {
+    let mut names = foldhash::HashSet::default();
     for ((repo_name, unit), accesses) in waits {
         let Some(repo) = repos.iter().find(|r| r.name == *repo_name) else {
             continue;

@@ -22,7 +22,8 @@ use crate::extract::formats::ENV_FILE_PREFIX;
 use crate::extract::{FileFacts, ProgramTarget, RawResource, RunTarget, TriggerKind};
 use crate::model::{Mode, Schedule, Site};
 use crate::pattern::{Piece, normalize_literal_path};
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use foldhash::{HashMap, HashMapExt as _};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Index of a job in [`super::Resolved::jobs`].
 pub type JobId = usize;

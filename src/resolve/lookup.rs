@@ -15,7 +15,7 @@ use crate::extract::{Binding, FileFacts, Import, ScopeKind};
 
 /// Rust field bindings by repository, type name and field (`self.dir`).
 type FieldIndex<'a> =
-    std::collections::HashMap<(usize, String, String), Vec<(FileRef<'a>, &'a Binding)>>;
+    foldhash::HashMap<(usize, String, String), Vec<(FileRef<'a>, &'a Binding)>>;
 
 /// A file in the world: repository index and path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -43,11 +43,11 @@ pub struct Lookup<'a> {
     /// other (`mod tests { use super::*; }` in every module) would otherwise explore every path
     /// through them again for each name — exponential in the depth bound. Per fork, so that
     /// what one file's lookups left here cannot change another file's answers.
-    star_misses: std::cell::RefCell<std::collections::HashSet<(usize, &'a str, ScopeId, String)>>,
+    star_misses: std::cell::RefCell<foldhash::HashSet<(usize, &'a str, ScopeId, String)>>,
     /// The name indexes this lookup has used, in front of the shared ones: without it every
     /// name lookup would take the shared lock, and two threads would contend for it constantly.
     local_names:
-        std::cell::RefCell<std::collections::HashMap<usize, std::sync::Arc<NameIndex<'a>>>>,
+        std::cell::RefCell<foldhash::HashMap<usize, std::sync::Arc<NameIndex<'a>>>>,
 }
 
 /// Makes lookups of one world that share its indexes but none of the per-lookup state, for
@@ -63,8 +63,8 @@ impl<'a> Forks<'a> {
             repos: self.repos,
             shared: std::sync::Arc::clone(&self.shared),
             depth: std::cell::Cell::new(0),
-            star_misses: std::cell::RefCell::new(std::collections::HashSet::new()),
-            local_names: std::cell::RefCell::new(std::collections::HashMap::new()),
+            star_misses: std::cell::RefCell::new(foldhash::HashSet::default()),
+            local_names: std::cell::RefCell::new(foldhash::HashMap::default()),
         }
     }
 }
@@ -72,27 +72,27 @@ impl<'a> Forks<'a> {
 /// The indexes of a world, each built once on first use, by whichever thread needs it first.
 struct Shared<'a> {
     /// Repository files by file name, for sourced files.
-    by_name: std::sync::OnceLock<Vec<std::collections::HashMap<&'a str, Vec<&'a str>>>>,
+    by_name: std::sync::OnceLock<Vec<foldhash::HashMap<&'a str, Vec<&'a str>>>>,
     /// Call sites of functions, built on the first parameter that needs them.
     callers: std::sync::OnceLock<super::params::CallerIndex<'a>>,
     /// Repository files by the absolute path another repository installs them at.
     installs: std::sync::OnceLock<super::installs::Installs<'a>>,
     /// Ansible variable files (`defaults/`, `vars/`, `group_vars/`) by the names they bind.
     ansible_vars:
-        std::sync::OnceLock<std::collections::HashMap<(usize, &'a str), Vec<FileRef<'a>>>>,
+        std::sync::OnceLock<foldhash::HashMap<(usize, &'a str), Vec<FileRef<'a>>>>,
     /// Rust struct field bindings, built on the first field that needs them.
     fields: std::sync::OnceLock<FieldIndex<'a>>,
     /// Each file's bindings and imports by scope and name, built on the file's first lookup:
     /// a name lookup is then a hash probe instead of a scan of every binding of the file (a
     /// large module has thousands, and each access looks up several names).
-    names: std::sync::Mutex<std::collections::HashMap<usize, std::sync::Arc<NameIndex<'a>>>>,
+    names: std::sync::Mutex<foldhash::HashMap<usize, std::sync::Arc<NameIndex<'a>>>>,
 }
 
 /// The bindings and imports of one file by (scope, name), each list in line order.
 #[derive(Default)]
 struct NameIndex<'a> {
-    bindings: std::collections::HashMap<(ScopeId, &'a str), Vec<&'a Binding>>,
-    imports: std::collections::HashMap<(ScopeId, &'a str), Vec<&'a Import>>,
+    bindings: foldhash::HashMap<(ScopeId, &'a str), Vec<&'a Binding>>,
+    imports: foldhash::HashMap<(ScopeId, &'a str), Vec<&'a Import>>,
 }
 
 impl<'a> NameIndex<'a> {
@@ -180,11 +180,11 @@ impl<'a> Lookup<'a> {
                 installs: std::sync::OnceLock::new(),
                 ansible_vars: std::sync::OnceLock::new(),
                 fields: std::sync::OnceLock::new(),
-                names: std::sync::Mutex::new(std::collections::HashMap::new()),
+                names: std::sync::Mutex::new(foldhash::HashMap::default()),
             }),
             depth: std::cell::Cell::new(0),
-            star_misses: std::cell::RefCell::new(std::collections::HashSet::new()),
-            local_names: std::cell::RefCell::new(std::collections::HashMap::new()),
+            star_misses: std::cell::RefCell::new(foldhash::HashSet::default()),
+            local_names: std::cell::RefCell::new(foldhash::HashMap::default()),
         }
     }
 
@@ -532,8 +532,8 @@ impl<'a> Lookup<'a> {
     /// roles defining it differently, with none nearer, leave it unbound (never a guess).
     fn ansible_variable(&self, file: FileRef<'a>, name: &str) -> Option<Target<'a>> {
         let index = self.shared.ansible_vars.get_or_init(|| {
-            let mut index: std::collections::HashMap<(usize, &'a str), Vec<FileRef<'a>>> =
-                std::collections::HashMap::new();
+            let mut index: foldhash::HashMap<(usize, &'a str), Vec<FileRef<'a>>> =
+                foldhash::HashMap::default();
             for (r, repo) in self.repos.iter().enumerate() {
                 for (path, facts) in &repo.files {
                     if !is_ansible_var_file(path) {
@@ -848,8 +848,8 @@ impl<'a> Lookup<'a> {
             self.repos
                 .iter()
                 .map(|repo| {
-                    let mut index: std::collections::HashMap<&'a str, Vec<&'a str>> =
-                        std::collections::HashMap::new();
+                    let mut index: foldhash::HashMap<&'a str, Vec<&'a str>> =
+                        foldhash::HashMap::default();
                     for path in repo.files.keys() {
                         let base = path.rsplit('/').next().unwrap_or(path);
                         index.entry(base).or_default().push(path.as_str());

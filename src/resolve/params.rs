@@ -11,7 +11,7 @@ use super::lookup::FileRef;
 use super::{RepoFacts, unit_name};
 use crate::expr::ScopeId;
 use crate::extract::{CallArg, CallRef, FileFacts, ScopeKind};
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt as _};
 
 /// Call sites followed per parameter; beyond this the value also has an unknown alternative.
 pub const MAX_CALLERS: usize = 8;

@@ -9,7 +9,8 @@ use crate::expr::{Expr, ScopeId};
 use crate::extract::FieldExt as _;
 use crate::extract::{Binding, ExtractWarning, FileFacts, Import, Scope, ScopeKind};
 use crate::rules::models::python::PythonModels;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use tree_sitter::Node;
 

@@ -265,7 +265,7 @@ impl<'a> Lookup<'a> {
     /// Field and method-result bindings (`self.x`, `self.x()` in a class scope) of every Rust file, by repository, type
     /// name and field.
     fn field_index(&self) -> super::FieldIndex<'a> {
-        let mut index = super::FieldIndex::new();
+        let mut index = super::FieldIndex::default();
         for (repo, facts) in self.repos.iter().enumerate() {
             for (path, file) in &facts.files {
                 if !path.ends_with(".rs") {
