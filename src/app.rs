@@ -971,10 +971,12 @@ fn extract_snapshots(
             })
             .collect()
     };
-    match cache {
+    let mut extracted = match cache {
         Some(cache) => cache.through(&store::fingerprint(models), jobs, extract_all),
         None => extract_all(jobs),
-    }
+    };
+    resolve::calls::drop_unanswerable_calls(extracted.values_mut());
+    extracted
 }
 
 /// The facts of one file given on the command line, through the cache.

@@ -2,8 +2,8 @@
 //! the grammar's field names with a string comparison each time — about a tenth of extraction
 //! time on the benchmark corpus; the id of each (grammar, name) is looked up once per thread.
 
-use std::cell::RefCell;
 use foldhash::{HashMap, HashMapExt as _};
+use std::cell::RefCell;
 use tree_sitter::Node;
 
 /// `node.field("name")`: `child_by_field_name` with the field id cached.

@@ -11,6 +11,7 @@ use crate::extract::{FileFacts, ScopeKind};
 use crate::model::{Mode, Site};
 use foldhash::{HashMap, HashMapExt as _};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// How many call levels a wait is carried up.
 const MAX_CALL_DEPTH: usize = 3;
@@ -98,6 +99,33 @@ pub fn propagate_waits(repos: &[RepoFacts], scope: Option<usize>, accesses: &mut
             .sort_by(|a, b| (&a.site, a.resource.display()).cmp(&(&b.site, b.resource.display())));
         derived.dedup_by(|a, b| a.site == b.site && a.resource.display() == b.resource.display());
         accesses.extend(derived);
+    }
+}
+
+/// Drops the calls that no function of the files can answer, before resolving: calls are
+/// read only to find a caller's waits and a function's arguments, and every way either finds
+/// the called function ends at a function (or a class, for its constructor) of the callee's
+/// last name (see [`last_name`]). Most
+/// calls are to libraries (`os.path.join`, `log.info`) and were over half of the facts held in
+/// memory. `facts` are the extracted facts of every file of a world (the names of functions
+/// anywhere in it, a superset of each repository's); each is changed in place when no one
+/// else holds it, and left whole otherwise (never copied).
+pub fn drop_unanswerable_calls<'a>(facts: impl Iterator<Item = &'a mut Arc<FileFacts>>) {
+    let mut facts: Vec<&mut Arc<FileFacts>> = facts.collect();
+    let names: std::collections::HashSet<String> = facts
+        .iter()
+        .flat_map(|f| f.scopes.iter())
+        // A class's name too: calling it passes the arguments to its `__init__`.
+        .filter(|s| matches!(s.kind, ScopeKind::Function | ScopeKind::Class))
+        .map(|s| s.name.clone())
+        .collect();
+    for file in &mut facts {
+        let Some(file) = Arc::get_mut(file) else {
+            continue;
+        };
+        file.calls
+            .retain(|call| names.contains(last_name(&call.callee)));
+        file.calls.shrink_to_fit();
     }
 }
 
@@ -240,4 +268,51 @@ fn normalise(name: &str) -> String {
         .replace("::", ".")
         .trim_start_matches('.')
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::models::Models;
+
+    #[test]
+    fn only_calls_a_function_or_class_of_the_world_could_answer_are_kept() {
+        let models = Models::builtin().unwrap();
+        let extract = |path: &str, text: &str| {
+            Arc::new(crate::extract::extract(path, text.as_bytes(), &models).unwrap())
+        };
+        let mut files = vec![
+            extract(
+                "app/export.py",
+                "import os\nfrom app.auth import wait_for_refresh\n\nclass Exporter:\n    def __init__(self, day):\n        self.path = f'/srv/{day}.csv'\n\ndef run(day):\n    os.path.join('/srv', day)\n    print(day)\n    wait_for_refresh()\n    Exporter(day)\n    helper(day)\n",
+            ),
+            extract("app/auth.py", "def wait_for_refresh():\n    pass\n"),
+            extract(
+                "ops/run.sh",
+                "#!/bin/bash\nhelper() { rm -f \"$1\"; }\nhelper /tmp/x\nls /tmp\n",
+            ),
+        ];
+        let before: Vec<Vec<String>> = files
+            .iter()
+            .map(|f| f.calls.iter().map(|c| c.callee.clone()).collect())
+            .collect();
+        assert!(before[0].iter().any(|c| c.ends_with("join")), "{before:?}");
+        drop_unanswerable_calls(files.iter_mut());
+        let kept: Vec<Vec<&str>> = files
+            .iter()
+            .map(|f| f.calls.iter().map(|c| last_name(&c.callee)).collect())
+            .collect();
+        assert_eq!(
+            kept[0],
+            ["wait_for_refresh", "Exporter", "helper"],
+            "{before:?}"
+        );
+        assert_eq!(kept[2], ["helper"], "{before:?}");
+        // Facts someone else holds are left whole, never copied.
+        let shared = Arc::clone(&files[0]);
+        let mut again = vec![extract("x.py", "import os\nos.getcwd()\n"), shared];
+        drop_unanswerable_calls(again.iter_mut());
+        assert!(again[0].calls.is_empty());
+        assert_eq!(again[1].calls.len(), 3);
+    }
 }

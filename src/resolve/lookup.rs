@@ -14,8 +14,7 @@ use crate::expr::ScopeId;
 use crate::extract::{Binding, FileFacts, Import, ScopeKind};
 
 /// Rust field bindings by repository, type name and field (`self.dir`).
-type FieldIndex<'a> =
-    foldhash::HashMap<(usize, String, String), Vec<(FileRef<'a>, &'a Binding)>>;
+type FieldIndex<'a> = foldhash::HashMap<(usize, String, String), Vec<(FileRef<'a>, &'a Binding)>>;
 
 /// A file in the world: repository index and path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -46,8 +45,7 @@ pub struct Lookup<'a> {
     star_misses: std::cell::RefCell<foldhash::HashSet<(usize, &'a str, ScopeId, String)>>,
     /// The name indexes this lookup has used, in front of the shared ones: without it every
     /// name lookup would take the shared lock, and two threads would contend for it constantly.
-    local_names:
-        std::cell::RefCell<foldhash::HashMap<usize, std::sync::Arc<NameIndex<'a>>>>,
+    local_names: std::cell::RefCell<foldhash::HashMap<usize, std::sync::Arc<NameIndex<'a>>>>,
 }
 
 /// Makes lookups of one world that share its indexes but none of the per-lookup state, for
@@ -78,8 +76,7 @@ struct Shared<'a> {
     /// Repository files by the absolute path another repository installs them at.
     installs: std::sync::OnceLock<super::installs::Installs<'a>>,
     /// Ansible variable files (`defaults/`, `vars/`, `group_vars/`) by the names they bind.
-    ansible_vars:
-        std::sync::OnceLock<foldhash::HashMap<(usize, &'a str), Vec<FileRef<'a>>>>,
+    ansible_vars: std::sync::OnceLock<foldhash::HashMap<(usize, &'a str), Vec<FileRef<'a>>>>,
     /// Rust struct field bindings, built on the first field that needs them.
     fields: std::sync::OnceLock<FieldIndex<'a>>,
     /// Each file's bindings and imports by scope and name, built on the file's first lookup:

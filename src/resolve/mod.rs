@@ -9,7 +9,7 @@
 //! path suffix (`/opt/host-ops/cron/x.sh` -> `cron/x.sh`), and the job then flows through the
 //! scripts those files run and the Python modules they import.
 
-mod calls;
+pub(crate) mod calls;
 mod deployments;
 mod eval;
 pub mod installs;
