@@ -281,7 +281,7 @@ mod tests {
         let extract = |path: &str, text: &str| {
             Arc::new(crate::extract::extract(path, text.as_bytes(), &models).unwrap())
         };
-        let mut files = vec![
+        let mut files = [
             extract(
                 "app/export.py",
                 "import os\nfrom app.auth import wait_for_refresh\n\nclass Exporter:\n    def __init__(self, day):\n        self.path = f'/srv/{day}.csv'\n\ndef run(day):\n    os.path.join('/srv', day)\n    print(day)\n    wait_for_refresh()\n    Exporter(day)\n    helper(day)\n",
@@ -310,7 +310,7 @@ mod tests {
         assert_eq!(kept[2], ["helper"], "{before:?}");
         // Facts someone else holds are left whole, never copied.
         let shared = Arc::clone(&files[0]);
-        let mut again = vec![extract("x.py", "import os\nos.getcwd()\n"), shared];
+        let mut again = [extract("x.py", "import os\nos.getcwd()\n"), shared];
         drop_unanswerable_calls(again.iter_mut());
         assert!(again[0].calls.is_empty());
         assert_eq!(again[1].calls.len(), 3);
