@@ -94,41 +94,6 @@ fn a_warm_run_reads_the_cache_and_reports_the_same() {
 }
 
 #[test]
-fn a_cached_check_reports_the_findings_of_an_uncached_one() {
-    // The first scenario (by name) that has findings.
-    let mut entries: Vec<_> = std::fs::read_dir(testdata("scenarios"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    entries.sort();
-    let text = entries
-        .into_iter()
-        .map(|p| std::fs::read_to_string(p).unwrap())
-        .find(|t| Scenario::parse(t).is_ok_and(|s| !s.expected.is_empty()))
-        .unwrap();
-    let scenario = Scenario::parse(&text).unwrap();
-    assert!(!scenario.expected.is_empty());
-    let dir = tempfile::tempdir().unwrap();
-    let built = scenario.build(dir.path()).unwrap();
-    let cache = dir.path().join("cache");
-    let cache_arg = cache.to_string_lossy().into_owned();
-    let fresh = run_built(&built, Mode::Revisions, &["--no-cache"]);
-    let cold = run_built(&built, Mode::Revisions, &["--cache", &cache_arg]);
-    let warm = run_built(&built, Mode::Revisions, &["--cache", &cache_arg]);
-    assert_eq!(fresh.status.code(), Some(1), "{}", stderr(&fresh));
-    assert_eq!(cold.stdout, fresh.stdout);
-    assert_eq!(warm.stdout, fresh.stdout);
-    assert_eq!(warm.status.code(), Some(1));
-    assert_eq!(stderr(&warm), "");
-    // The warm check read its base and head worlds whole, and no file's facts.
-    let text = stats(&cache);
-    assert!(text.contains("lookups: 0 hits"), "{text}");
-    // The cold run looked for its base (as a check resolves it, then whole) and head worlds.
-    assert!(text.contains("worlds:  2 hits, 3 misses"), "{text}");
-}
-
-#[test]
 fn a_checks_base_is_read_from_the_head_world_of_an_earlier_check() {
     let text = std::fs::read_to_string(testdata("scenarios/sharded-ticker.scenario")).unwrap();
     let scenario = Scenario::parse(&text).unwrap();
@@ -166,16 +131,10 @@ fn a_checks_base_is_read_from_the_head_world_of_an_earlier_check() {
         .unwrap());
     assert_eq!(next.stdout, fresh.stdout);
     let after = stats(&cache);
-    let line = |text: &str, start: &str| {
-        text.lines()
-            .find(|l| l.starts_with(start))
-            .unwrap_or_default()
-            .to_string()
-    };
     // No file's facts were read: both worlds came whole from the first check's head.
     assert_eq!(
-        line(&before, "lookups:"),
-        line(&after, "lookups:"),
+        stats_line(&before, "lookups:"),
+        stats_line(&after, "lookups:"),
         "{after}"
     );
     assert!(before.contains("worlds:  0 hits, 3 misses"), "{before}");
@@ -209,10 +168,7 @@ fn two_runs_at_once_both_answer_right() {
     assert!(text.contains("entries: 301 "), "{text}");
     // Four lookups of the world; the warm runs' two hit (a cold run that starts after the
     // other's has finished hits too).
-    let worlds: Vec<usize> = text
-        .lines()
-        .find(|l| l.starts_with("worlds:"))
-        .unwrap_or_default()
+    let worlds: Vec<usize> = stats_line(&text, "worlds:")
         .split(|c: char| !c.is_ascii_digit())
         .filter_map(|n| n.parse().ok())
         .collect();
@@ -364,25 +320,34 @@ fn cache_commands_show_prune_and_clear() {
 
 /// The hits the cache has counted so far (file facts read back).
 fn hits(cache: &Path) -> String {
-    stats(cache)
-        .lines()
-        .find(|l| l.contains("hits"))
+    stats_line(&stats(cache), "lookups:")
+}
+
+/// The line of `knockon cache stats` output that starts with `start`.
+fn stats_line(text: &str, start: &str) -> String {
+    text.lines()
+        .find(|l| l.starts_with(start))
         .unwrap_or_default()
         .to_string()
 }
 
-#[test]
-fn every_scenario_reports_the_same_from_its_cached_worlds() {
-    let mut entries: Vec<_> = std::fs::read_dir(testdata("scenarios"))
+/// Every scenario file, by name.
+fn scenario_paths() -> Vec<std::path::PathBuf> {
+    let mut paths: Vec<_> = std::fs::read_dir(testdata("scenarios"))
         .unwrap()
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "scenario"))
         .collect();
-    entries.sort();
+    paths.sort();
+    paths
+}
+
+#[test]
+fn every_scenario_reports_the_same_from_its_cached_worlds() {
     let mut failures = Vec::new();
     let mut compared = 0;
-    for path in entries {
+    for path in scenario_paths() {
         let Ok(scenario) = Scenario::parse(&std::fs::read_to_string(&path).unwrap()) else {
             continue;
         };
@@ -405,13 +370,16 @@ fn every_scenario_reports_the_same_from_its_cached_worlds() {
                 String::from_utf8_lossy(&fresh.stdout),
                 String::from_utf8_lossy(&warm.stdout)
             ));
-        } else if warm.status.code() != fresh.status.code() {
-            failures.push(format!("{name}: exit codes differ"));
+        } else if warm.status.code() != fresh.status.code() || stderr(&warm) != stderr(&fresh) {
+            failures.push(format!("{name}: exit codes or warnings differ"));
         } else if hits(&cache) != read_back {
             // Both worlds were read whole: no file's facts were looked up.
             failures.push(format!(
                 "{name}: the warm run read file facts, not its worlds"
             ));
+        } else if !stats(&cache).contains("worlds:  2 hits, 3 misses") {
+            // Cold: base (as a check resolves it, then whole) and head missed; warm: both hit.
+            failures.push(format!("{name}: {}", stats(&cache)));
         }
     }
     assert!(compared >= 60, "only {compared} scenarios compared");
