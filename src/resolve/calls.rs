@@ -105,9 +105,10 @@ pub fn propagate_waits(repos: &[RepoFacts], scope: Option<usize>, accesses: &mut
 /// Drops the calls that no function of the files can answer, before resolving: calls are
 /// read only to find a caller's waits and a function's arguments, and every way either finds
 /// the called function ends at a function (or a class, for its constructor) of the callee's
-/// last name (see [`last_name`]). Most
-/// calls are to libraries (`os.path.join`, `log.info`) and were over half of the facts held in
-/// memory. `facts` are the extracted facts of every file of a world (the names of functions
+/// last name (see [`last_name`]). Calls with their argument trees are the largest part of the
+/// facts, and many are to libraries (`os.path.join`, `log.info`): on the benchmark corpus a
+/// third go (215,718 -> 147,969; names like `get` and `run` are defined somewhere in most
+/// worlds). `facts` are the extracted facts of every file of a world (the names of functions
 /// anywhere in it, a superset of each repository's); each is changed in place when no one
 /// else holds it, and left whole otherwise (never copied).
 pub fn drop_unanswerable_calls<'a>(facts: impl Iterator<Item = &'a mut Arc<FileFacts>>) {
@@ -119,14 +120,17 @@ pub fn drop_unanswerable_calls<'a>(facts: impl Iterator<Item = &'a mut Arc<FileF
         .filter(|s| matches!(s.kind, ScopeKind::Function | ScopeKind::Class))
         .map(|s| s.name.clone())
         .collect();
+    let (mut before, mut after) = (0, 0);
     for file in &mut facts {
-        let Some(file) = Arc::get_mut(file) else {
-            continue;
-        };
-        file.calls
-            .retain(|call| names.contains(last_name(&call.callee)));
-        file.calls.shrink_to_fit();
+        before += file.calls.len();
+        if let Some(file) = Arc::get_mut(file) {
+            file.calls
+                .retain(|call| names.contains(last_name(&call.callee)));
+            file.calls.shrink_to_fit();
+        }
+        after += file.calls.len();
     }
+    crate::timings::count("calls kept", format!("{after} of {before}"));
 }
 
 /// The own names of the functions that wait, by repository: `wait_for_refresh` for the unit
