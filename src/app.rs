@@ -630,7 +630,7 @@ pub fn check_using(
         request.context.clone()
     };
     let load_timing = crate::timings::stage("load");
-    let workspace = load::load_workspace(&request.repo, &request.change, &context, &select)?;
+    let mut workspace = load::load_workspace(&request.repo, &request.change, &context, &select)?;
     drop(load_timing);
     let env = config.env.clone();
     let mut cache = cache;
@@ -654,6 +654,13 @@ pub fn check_using(
         (Some(base), Some(head)) => (base.resolved, head.resolved, head.files_analysed, None),
         (base_hit, head_hit) => {
             let facts = extract_workspace(&workspace, &setup.models, cache.as_deref_mut());
+            if index.is_none() {
+                // Only the lines findings quote are read again; an index check may extract
+                // the context again (see below), so it keeps the text.
+                for context in &mut workspace.context {
+                    context.snapshot.release();
+                }
+            }
             let files_analysed = facts.files_analysed();
             let mut resolved = [base_hit, head_hit].map(|hit| hit.map(|w| w.resolved));
             let worlds = [facts.base_world(), facts.head_world()];
@@ -872,7 +879,13 @@ fn excerpt(
         }
     } else {
         match workspace.context.iter().find(|c| c.name == site.repo) {
-            Some(context) => &context.snapshot,
+            Some(context) => {
+                let content = context.snapshot.files.get(&site.path)?;
+                if content.released {
+                    return load::reread_line(&context.root, &site.path, &content.key, site.line);
+                }
+                &context.snapshot
+            }
             None => {
                 // An indexed repository: the lines stored with its facts.
                 let lines = indexed.lines.get(&(site.repo.clone(), site.path.clone()))?;

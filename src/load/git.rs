@@ -229,6 +229,7 @@ fn read_blob(
     BlobRead::File(FileContent {
         key: oid.to_string(),
         bytes: bytes.into(),
+        released: false,
     })
 }
 

@@ -272,6 +272,19 @@ fn read_one(path: &str, file: &Path, select: Selector<'_>) -> Read {
     Read::File(super::FileContent::new(bytes))
 }
 
+/// The bytes of the file `path` of the working tree at `root`, when it is a regular file
+/// inside the repository (no symlink on the way) whose content key is still `key`.
+pub(super) fn file_with_key(root: &Path, path: &str, key: &str) -> Option<Vec<u8>> {
+    let Some(Inside::File(file)) = regular_inside(root, path.as_bytes()) else {
+        return None;
+    };
+    let Ok(Regular::Bytes(bytes)) = super::read_regular_file(&file, MAX_FILE_BYTES) else {
+        return None;
+    };
+    let id = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes).ok()?;
+    (id.to_string() == key).then_some(bytes)
+}
+
 enum Inside {
     File(PathBuf),
     Other,
