@@ -266,14 +266,39 @@ pub fn who_cached(
     if pattern.trim().is_empty() {
         return Err(Error::Usage("the PATH to look for is empty".into()));
     }
+    let (models, _) = load_rules(rules_dirs)?;
+    let select = |path: &str, bytes: &[u8]| Language::detect(path, bytes).is_some();
+    let no_more = |_: &[load::ContextRepo]| Ok(Vec::new());
     let World {
         repos,
         resolved,
         files_analysed,
         skipped,
-    } = world_cached(dirs, rules_dirs, cache)?;
+    } = world_read(
+        dirs,
+        &models,
+        &select,
+        &BTreeMap::new(),
+        cache,
+        no_more,
+        Text::Release,
+    )?;
     let _select_timing = crate::timings::stage("select and describe");
     let query = Query::parse(pattern);
+    // Each file's text is read again once, for all the lines quoted from it.
+    let mut texts: HashMap<(&str, &str), Option<String>> = HashMap::new();
+    let mut excerpt = |site: &Site| -> Option<String> {
+        let repo = repos.iter().find(|r| r.name == site.repo)?;
+        let (path, content) = repo.snapshot.files.get_key_value(&site.path)?;
+        if !content.released {
+            return content.line(site.line);
+        }
+        let text = texts
+            .entry((repo.name.as_str(), path.as_str()))
+            .or_insert_with(|| load::reread(&repo.root, path, &content.key));
+        let index = usize::try_from(site.line).ok()?.checked_sub(1)?;
+        text.as_deref()?.lines().nth(index).map(str::to_string)
+    };
     let mut entries: Vec<AuditEntry> = resolved
         .accesses
         .iter()
@@ -283,11 +308,7 @@ pub fn who_cached(
             description: a.describe(),
             mode: a.mode,
             resource: a.resource.display().to_string(),
-            excerpt: repos
-                .iter()
-                .find(|r| r.name == a.site.repo)
-                .and_then(|r| r.snapshot.files.get(&a.site.path))
-                .and_then(|f| f.line(a.site.line)),
+            excerpt: excerpt(&a.site),
             site: a.site.clone(),
             unit: a.unit.clone(),
             jobs: a
@@ -357,8 +378,29 @@ pub fn world_joined(
     cache: Option<&mut Cache>,
     more: impl FnOnce(&[load::ContextRepo]) -> Result<Vec<RepoFacts>, Error>,
 ) -> Result<World, Error> {
+    world_read(dirs, models, select, env, cache, more, Text::Keep)
+}
+
+/// Whether a world keeps its files' text once their facts are extracted.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Text {
+    /// For commands that read whole files afterwards (`audit` reads Python and Rust programs).
+    Keep,
+    /// For commands that only quote lines (`who`): they read them again ([`load::reread`]).
+    Release,
+}
+
+fn world_read(
+    dirs: &[PathBuf],
+    models: &Models,
+    select: load::Selector<'_>,
+    env: &BTreeMap<String, String>,
+    cache: Option<&mut Cache>,
+    more: impl FnOnce(&[load::ContextRepo]) -> Result<Vec<RepoFacts>, Error>,
+    text: Text,
+) -> Result<World, Error> {
     let load_timing = crate::timings::stage("load");
-    let (repos, skipped) = load::load_directories(dirs, &[], select)?;
+    let (mut repos, skipped) = load::load_directories(dirs, &[], select)?;
     drop(load_timing);
     let added = more(&repos)?;
     let mut cache = cache;
@@ -402,6 +444,11 @@ pub fn world_joined(
         .chain(added)
         .collect();
     let files_analysed = facts.iter().map(|r| r.files.len()).sum();
+    if text == Text::Release {
+        for repo in &mut repos {
+            repo.snapshot.release();
+        }
+    }
     let resolve_timing = crate::timings::stage("resolve");
     let resolved = resolve::resolve(&facts, env);
     drop(resolve_timing);

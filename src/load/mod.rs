@@ -119,16 +119,19 @@ impl Snapshot {
 /// there is still a regular file inside the repository with that content, else from the
 /// repository's objects (a bare mirror, or a file edited since it was read).
 pub fn reread_line(root: &Path, path: &str, key: &str, line: u32) -> Option<String> {
+    let text = reread(root, path, key)?;
+    let index = usize::try_from(line).ok()?.checked_sub(1)?;
+    text.lines().nth(index).map(str::to_string)
+}
+
+/// The whole text of a released file, read again as [`reread_line`] reads it.
+pub fn reread(root: &Path, path: &str, key: &str) -> Option<String> {
     let bytes = worktree::file_with_key(root, path, key).or_else(|| {
         let repo = git::open_root(root)?;
         let blob = repo.find_blob(git2::Oid::from_str(key).ok()?).ok()?;
         Some(blob.content().to_vec())
     })?;
-    let index = usize::try_from(line).ok()?.checked_sub(1)?;
-    String::from_utf8_lossy(&bytes)
-        .lines()
-        .nth(index)
-        .map(str::to_string)
+    Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// The files of one repository at one point in time.
