@@ -248,7 +248,7 @@ fn who_lists_producers_and_consumers_with_schedules() {
     let dir = tempfile::tempdir().unwrap();
     let built = incident().build(dir.path()).unwrap();
     let out = knockon()
-        .args(["who", "/data/ticker/**", "--format", "json"])
+        .args(["who", "/data/ticker/**", "--format", "json", "--no-cache"])
         .arg(&built.changed_repo)
         .args(&built.context)
         .output()
@@ -271,7 +271,16 @@ fn who_lists_producers_and_consumers_with_schedules() {
             .unwrap()
             .contains("every day at 02:00")
     );
+    // The text is let go after extraction: quoted lines are read again from the checkouts.
+    assert_eq!(
+        cleanup["excerpt"],
+        "find \"$TICKER_DIR\" -maxdepth 1 -name 'ticker_*.csv' -mtime +\"$RETENTION_DAYS\" -delete"
+    );
     let writer = find("loader/write.py", 13);
+    assert_eq!(
+        writer["excerpt"],
+        "        frames[exchange].to_csv(out, index=False)"
+    );
     assert_eq!(writer["producer"], true);
     // The loader runs from host-ops' crontab through bin/run_loader.sh and `python3 -m`.
     assert!(
