@@ -266,23 +266,12 @@ pub fn who_cached(
     if pattern.trim().is_empty() {
         return Err(Error::Usage("the PATH to look for is empty".into()));
     }
-    let (models, _) = load_rules(rules_dirs)?;
-    let select = |path: &str, bytes: &[u8]| Language::detect(path, bytes).is_some();
-    let no_more = |_: &[load::ContextRepo]| Ok(Vec::new());
     let World {
         repos,
         resolved,
         files_analysed,
         skipped,
-    } = world_read(
-        dirs,
-        &models,
-        &select,
-        &BTreeMap::new(),
-        cache,
-        no_more,
-        Text::Release,
-    )?;
+    } = world_of(dirs, rules_dirs, cache, Text::Release)?;
     let _select_timing = crate::timings::stage("select and describe");
     let query = Query::parse(pattern);
     // Each file's text is read again once, for all the lines quoted from it.
@@ -350,9 +339,29 @@ pub fn world_cached(
     rules_dirs: &[PathBuf],
     cache: Option<&mut Cache>,
 ) -> Result<World, Error> {
+    world_of(dirs, rules_dirs, cache, Text::Keep)
+}
+
+/// The world of `dirs` with the built-in models and `rules_dirs`, every file knockon reads, and
+/// no configured environment.
+fn world_of(
+    dirs: &[PathBuf],
+    rules_dirs: &[PathBuf],
+    cache: Option<&mut Cache>,
+    text: Text,
+) -> Result<World, Error> {
     let (models, _) = load_rules(rules_dirs)?;
     let select = |path: &str, bytes: &[u8]| Language::detect(path, bytes).is_some();
-    world_selected(dirs, &models, &select, &BTreeMap::new(), cache)
+    let env = BTreeMap::new();
+    world_read(
+        dirs,
+        &models,
+        &select,
+        &env,
+        cache,
+        |_| Ok(Vec::new()),
+        text,
+    )
 }
 
 /// [`world`] with the caller's file selection (a `knockon.toml`'s excludes) and environment
