@@ -364,21 +364,10 @@ fn world_of(
     )
 }
 
-/// [`world`] with the caller's file selection (a `knockon.toml`'s excludes) and environment
-/// bindings, and the models already loaded: `knockon audit` reads its world this way.
-pub fn world_selected(
-    dirs: &[PathBuf],
-    models: &Models,
-    select: load::Selector<'_>,
-    env: &BTreeMap<String, String>,
-    cache: Option<&mut Cache>,
-) -> Result<World, Error> {
-    world_joined(dirs, models, select, env, cache, |_| Ok(Vec::new()))
-}
-
-/// [`world_selected`] resolved together with the repositories `more` adds once the
-/// directories are loaded (knowing their names): `knockon audit --index` adds every indexed
-/// repository that is not one of them.
+/// [`world`] with the caller's file selection (a `knockon.toml`'s excludes), environment
+/// bindings and models, resolved together with the repositories `more` adds once the
+/// directories are loaded (knowing their names): `knockon audit` reads its world this way, and
+/// `--index` adds every indexed repository that is not one of them.
 pub fn world_joined(
     dirs: &[PathBuf],
     models: &Models,

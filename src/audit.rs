@@ -7,7 +7,7 @@
 //! has accepted, for `check` and `audit` alike.
 //!
 //! Hook for an index of facts (issue 13): an audit reads its world with
-//! [`crate::app::world_selected`]; a world read from an index instead plugs in there, and the
+//! [`crate::app::world_joined`]; a world read from an index instead plugs in there, and the
 //! rest of this module takes the [`crate::app::World`] as it is.
 
 use crate::app::{self, Outcome, World};
