@@ -43,9 +43,6 @@ pub struct Lookup<'a> {
     /// through them again for each name — exponential in the depth bound. Per fork, so that
     /// what one file's lookups left here cannot change another file's answers.
     star_misses: std::cell::RefCell<foldhash::HashSet<(usize, &'a str, ScopeId, String)>>,
-    /// The name indexes this lookup has used, in front of the shared ones: without it every
-    /// name lookup would take the shared lock, and two threads would contend for it constantly.
-    local_names: std::cell::RefCell<foldhash::HashMap<usize, std::sync::Arc<NameIndex<'a>>>>,
 }
 
 /// Makes lookups of one world that share its indexes but none of the per-lookup state, for
@@ -62,7 +59,6 @@ impl<'a> Forks<'a> {
             shared: std::sync::Arc::clone(&self.shared),
             depth: std::cell::Cell::new(0),
             star_misses: std::cell::RefCell::new(foldhash::HashSet::default()),
-            local_names: std::cell::RefCell::new(foldhash::HashMap::default()),
         }
     }
 }
@@ -81,8 +77,35 @@ struct Shared<'a> {
     fields: std::sync::OnceLock<FieldIndex<'a>>,
     /// Each file's bindings and imports by scope and name, built on the file's first lookup:
     /// a name lookup is then a hash probe instead of a scan of every binding of the file (a
-    /// large module has thousands, and each access looks up several names).
-    names: std::sync::Mutex<foldhash::HashMap<usize, std::sync::Arc<NameIndex<'a>>>>,
+    /// large module has thousands, and each access looks up several names). The slots exist
+    /// from the start, one per file of the world, so that finding one takes neither a lock nor
+    /// a reference count: both threads probe these on every name, and a shared count's cache
+    /// line bouncing between them was a tenth of resolving.
+    names: foldhash::HashMap<usize, std::sync::OnceLock<NameIndex<'a>>>,
+    /// Indexes of facts that are not a file of the world (none in the pipeline).
+    other_names: std::sync::Mutex<foldhash::HashMap<usize, std::sync::Arc<NameIndex<'a>>>>,
+}
+
+/// A file's name index: borrowed from the world's slots, or shared for facts outside it.
+enum Names<'s, 'a> {
+    Slot(&'s NameIndex<'a>),
+    Other(std::sync::Arc<NameIndex<'a>>),
+}
+
+impl<'a> std::ops::Deref for Names<'_, 'a> {
+    type Target = NameIndex<'a>;
+
+    fn deref(&self) -> &NameIndex<'a> {
+        match self {
+            Names::Slot(index) => index,
+            Names::Other(index) => index,
+        }
+    }
+}
+
+/// The key of a file's name index: the address of its facts, which the world holds still.
+fn facts_key(facts: &FileFacts) -> usize {
+    std::ptr::from_ref(facts) as usize
 }
 
 /// The bindings and imports of one file by (scope, name), each list in line order.
@@ -177,11 +200,15 @@ impl<'a> Lookup<'a> {
                 installs: std::sync::OnceLock::new(),
                 ansible_vars: std::sync::OnceLock::new(),
                 fields: std::sync::OnceLock::new(),
-                names: std::sync::Mutex::new(foldhash::HashMap::default()),
+                names: repos
+                    .iter()
+                    .flat_map(|repo| repo.files.values())
+                    .map(|facts| (facts_key(facts), std::sync::OnceLock::new()))
+                    .collect(),
+                other_names: std::sync::Mutex::new(foldhash::HashMap::default()),
             }),
             depth: std::cell::Cell::new(0),
             star_misses: std::cell::RefCell::new(foldhash::HashSet::default()),
-            local_names: std::cell::RefCell::new(foldhash::HashMap::default()),
         }
     }
 
@@ -249,28 +276,22 @@ impl<'a> Lookup<'a> {
     }
 
     /// The name index of a file's facts (see `Shared::names`).
-    fn names_of(&self, facts: &'a FileFacts) -> std::sync::Arc<NameIndex<'a>> {
-        let key = std::ptr::from_ref(facts) as usize;
-        if let Some(found) = self.local_names.borrow().get(&key) {
-            return std::sync::Arc::clone(found);
+    fn names_of(&self, facts: &'a FileFacts) -> Names<'_, 'a> {
+        let key = facts_key(facts);
+        if let Some(slot) = self.shared.names.get(&key) {
+            return Names::Slot(slot.get_or_init(|| NameIndex::new(facts)));
         }
-        let index = {
-            // A poisoned lock only means another thread panicked mid-insert; the map is valid.
-            let mut names = self
-                .shared
-                .names
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            std::sync::Arc::clone(
-                names
-                    .entry(key)
-                    .or_insert_with(|| std::sync::Arc::new(NameIndex::new(facts))),
-            )
-        };
-        self.local_names
-            .borrow_mut()
-            .insert(key, std::sync::Arc::clone(&index));
-        index
+        // A poisoned lock only means another thread panicked mid-insert; the map is valid.
+        let mut others = self
+            .shared
+            .other_names
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Names::Other(std::sync::Arc::clone(
+            others
+                .entry(key)
+                .or_insert_with(|| std::sync::Arc::new(NameIndex::new(facts))),
+        ))
     }
 
     /// The last binding of `name` in `scope` of `facts` (before `line` when given).
