@@ -9,6 +9,10 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Names and literals of expressions: most are a few characters, and a whole corpus has millions;
+/// up to 24 bytes they live inline, so building, cloning and dropping them allocates nothing.
+pub type Text = compact_str::CompactString;
+
 /// Index of a scope in [`crate::extract::FileFacts::scopes`]; scope 0 is the file itself.
 pub type ScopeId = usize;
 
@@ -17,10 +21,10 @@ pub type ScopeId = usize;
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Expr {
     /// Literal text, unescaped; never a glob, even if it contains `*`.
-    Lit { text: String },
+    Lit { text: Text },
     /// Text that the program itself interprets as a glob (an unquoted shell word, `find -name`,
     /// `glob.glob`, `Path.glob`).
-    Glob { text: String },
+    Glob { text: Text },
     /// String concatenation (`+`, f-strings, `%`, `.format`, `format!`, adjacent shell words).
     Concat { parts: Vec<Expr> },
     /// Path components joined with `/`; an absolute component restarts the path
@@ -32,7 +36,7 @@ pub enum Expr {
     /// `env_fallback` says that an unbound name is read from the environment (shell variables),
     /// and `default` is the value used when it is unset or empty (`${VAR:-default}`).
     Var {
-        name: String,
+        name: Text,
         scope: ScopeId,
         line: u32,
         env_fallback: bool,
@@ -40,11 +44,11 @@ pub enum Expr {
     },
     /// An environment variable read explicitly (`os.environ.get("X", d)`, `env::var("X")`).
     Env {
-        name: String,
+        name: Text,
         default: Option<Box<Expr>>,
     },
     /// A value the tool cannot know, named after the variable, parameter or call it stands for.
-    Hole { label: String, shape: HoleShape },
+    Hole { label: Text, shape: HoleShape },
     /// The directory that contains the inner path (`.parent`, `os.path.dirname`, `dirname`).
     Parent { of: Box<Expr> },
     /// The inner path with its file name replaced (`with_name`) or its suffix replaced
@@ -68,16 +72,20 @@ pub enum HoleShape {
     /// A non-empty string that may contain `/` (a directory from an unknown variable).
     Path,
     /// A date or time formatted with this `strftime` format.
-    Strftime { format: String },
+    Strftime { format: Text },
 }
 
 impl Expr {
     pub fn lit(text: impl Into<String>) -> Expr {
-        Expr::Lit { text: text.into() }
+        Expr::Lit {
+            text: text.into().into(),
+        }
     }
 
     pub fn glob(text: impl Into<String>) -> Expr {
-        Expr::Glob { text: text.into() }
+        Expr::Glob {
+            text: text.into().into(),
+        }
     }
 
     /// A hole for a single segment, named after what it stands for.
@@ -109,7 +117,7 @@ impl Expr {
 
     pub fn hole(label: impl Into<String>) -> Expr {
         Expr::Hole {
-            label: label.into(),
+            label: label.into().into(),
             shape: HoleShape::Segment,
         }
     }
@@ -117,7 +125,7 @@ impl Expr {
     /// A hole that may span several segments (an unknown directory).
     pub fn path_hole(label: impl Into<String>) -> Expr {
         Expr::Hole {
-            label: label.into(),
+            label: label.into().into(),
             shape: HoleShape::Path,
         }
     }
@@ -281,7 +289,7 @@ impl Expr {
             },
             Expr::Hole { label, shape } => Expr::Hole {
                 label: if label.len() > bounds::MAX_LABEL {
-                    short(&label)
+                    short(&label).into()
                 } else {
                     label
                 },

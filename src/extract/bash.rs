@@ -748,7 +748,7 @@ impl<'a> Walker<'a> {
             mode,
             line,
             scope: self.scope,
-            via,
+            via: via.into(),
         });
     }
 
@@ -816,7 +816,7 @@ impl<'a> Walker<'a> {
             mode,
             line,
             scope: self.scope,
-            via: via.to_string(),
+            via: via.to_string().into(),
         });
     }
 
@@ -1130,7 +1130,7 @@ impl<'a> Walker<'a> {
         }
         self.facts.bindings.push(Binding {
             scope: self.scope,
-            name,
+            name: name.into(),
             value,
             line,
         });
@@ -1264,7 +1264,7 @@ impl<'a> Walker<'a> {
             }
             None => self.facts.bindings.push(crate::extract::Binding {
                 scope: holder,
-                name,
+                name: name.into(),
                 value,
                 line,
             }),
@@ -1279,7 +1279,7 @@ impl<'a> Walker<'a> {
         let scope = self.facts.push_scope(Scope {
             parent: Some(self.scope),
             kind: ScopeKind::Function,
-            name,
+            name: name.into(),
             class: None,
             job: None,
             line: self.line(node),
@@ -1288,7 +1288,7 @@ impl<'a> Walker<'a> {
         // `$1`…`$9` are the call's arguments until a `shift` or `set --` moves them.
         self.facts.params.push(crate::extract::FunctionParams {
             scope,
-            names: (1..=9).map(|n| n.to_string()).collect(),
+            names: (1..=9).map(|n| n.to_string().into()).collect(),
             positional_only: true,
             keyword_only: Vec::new(),
         });

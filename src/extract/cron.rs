@@ -360,12 +360,12 @@ pub fn extract(path: &str, text: &str, models: &Models) -> FileFacts {
                         mode: Mode::Set,
                         line,
                         scope: 0,
-                        via: "crontab VAR=value".to_string(),
+                        via: "crontab VAR=value".to_string().into(),
                     });
                 }
                 facts.bindings.push(Binding {
                     scope: 0,
-                    name: name.clone(),
+                    name: name.clone().into(),
                     value: Expr::lit(value.clone()),
                     line,
                 });
@@ -465,7 +465,7 @@ fn add_entry(
     let scope = facts.push_scope(Scope {
         parent: Some(0),
         kind: ScopeKind::CronEntry,
-        name: format!("cron:{line}"),
+        name: format!("cron:{line}").into(),
         class: None,
         job: Some(job),
         line,

@@ -21,7 +21,7 @@ pub mod formats;
 pub mod python;
 pub mod rust;
 
-use crate::expr::{Expr, ScopeId};
+use crate::expr::{Expr, ScopeId, Text};
 use crate::model::Mode;
 use crate::rules::models::Models;
 use serde::{Deserialize, Serialize};
@@ -145,12 +145,12 @@ pub struct FileFacts {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FunctionParams {
     pub scope: ScopeId,
-    pub names: Vec<String>,
+    pub names: Vec<Text>,
     /// Shell functions take `$1`…`$9`: parameter `i` is the `i+1`th word of the call.
     pub positional_only: bool,
     /// Parameters passed only by name (Python's after `*` or `*args`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub keyword_only: Vec<String>,
+    pub keyword_only: Vec<Text>,
 }
 
 impl FileFacts {
@@ -164,7 +164,7 @@ impl FileFacts {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallArg {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub keyword: Option<String>,
+    pub keyword: Option<Text>,
     pub value: Expr,
 }
 
@@ -175,7 +175,7 @@ impl FileFacts {
             scopes: vec![Scope {
                 parent: None,
                 kind,
-                name: file_scope_name.into(),
+                name: file_scope_name.into().into(),
                 class: None,
                 job: None,
                 line: 1,
@@ -223,7 +223,7 @@ pub struct Scope {
     /// The enclosing scope for name lookup (a function's module, a nested function's function).
     pub parent: Option<ScopeId>,
     pub kind: ScopeKind,
-    pub name: String,
+    pub name: Text,
     /// For a method, the class scope where `self.x = ...` bindings are recorded.
     pub class: Option<ScopeId>,
     /// For a crontab entry, its index in [`FileFacts::schedules`].
@@ -238,7 +238,7 @@ pub struct Scope {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Binding {
     pub scope: ScopeId,
-    pub name: String,
+    pub name: Text,
     pub value: Expr,
     pub line: u32,
 }
@@ -248,9 +248,9 @@ pub struct Binding {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Import {
     pub scope: ScopeId,
-    pub local: String,
-    pub module: String,
-    pub name: Option<String>,
+    pub local: Text,
+    pub module: Text,
+    pub name: Option<Text>,
     pub level: u32,
     pub line: u32,
 }
@@ -265,7 +265,7 @@ pub struct RawAccess {
     /// The scope (function, script, crontab entry) performing the access.
     pub scope: ScopeId,
     /// The model that recognised it, for the explanation: `os.remove`, `find -delete`, `>`.
-    pub via: String,
+    pub via: Text,
 }
 
 /// The resource an access names, before resolution.
@@ -438,7 +438,7 @@ pub struct CallRef {
     pub line: u32,
     /// The callee as written, qualified through the file's imports where possible
     /// (`auth.wait_for_refresh`, `self.wait`, `crate::auth::wait`).
-    pub callee: String,
+    pub callee: Text,
     /// The arguments, as far as they can be told apart (none after a `*args` spread).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub args: Vec<CallArg>,

@@ -400,7 +400,7 @@ fn tail_keys_of(kind: KeyKind, tail: &str) -> Vec<Key> {
 /// The literal text an expression starts with, when it starts with one.
 fn literal_start(expr: &Expr) -> Option<String> {
     match expr {
-        Expr::Lit { text } => Some(text.clone()),
+        Expr::Lit { text } => Some(text.to_string()),
         Expr::Concat { parts } | Expr::Join { parts } => {
             let first = literal_start(parts.first()?)?;
             (!first.is_empty()).then_some(first)

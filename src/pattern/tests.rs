@@ -36,7 +36,7 @@ fn strftime(format: &str) -> Piece {
     Piece::Hole {
         label: format.to_string(),
         shape: HoleShape::Strftime {
-            format: format.to_string(),
+            format: format.to_string().into(),
         },
     }
 }

@@ -113,7 +113,7 @@ pub fn propagate_waits(repos: &[RepoFacts], scope: Option<usize>, accesses: &mut
 /// else holds it, and left whole otherwise (never copied).
 pub fn drop_unanswerable_calls<'a>(facts: impl Iterator<Item = &'a mut Arc<FileFacts>>) {
     let mut facts: Vec<&mut Arc<FileFacts>> = facts.collect();
-    let names: std::collections::HashSet<String> = facts
+    let names: std::collections::HashSet<crate::expr::Text> = facts
         .iter()
         .flat_map(|f| f.scopes.iter())
         // A class's name too: calling it passes the arguments to its `__init__`.
@@ -298,7 +298,7 @@ mod tests {
         ];
         let before: Vec<Vec<String>> = files
             .iter()
-            .map(|f| f.calls.iter().map(|c| c.callee.clone()).collect())
+            .map(|f| f.calls.iter().map(|c| c.callee.to_string()).collect())
             .collect();
         assert!(before[0].iter().any(|c| c.ends_with("join")), "{before:?}");
         drop_unanswerable_calls(files.iter_mut());

@@ -88,9 +88,9 @@ impl<'a, 'e> Evaluator<'a, 'e> {
 
     fn eval_inner(&mut self, file: FileRef<'a>, expr: &'a Expr) -> Vec<Value> {
         match expr {
-            Expr::Lit { text } => vec![vec![Piece::Lit(text.clone())]],
+            Expr::Lit { text } => vec![vec![Piece::Lit(text.to_string())]],
             Expr::Glob { text } => vec![vec![Piece::Glob {
-                text: text.clone(),
+                text: text.to_string(),
                 star_matches_slash: false,
                 case_insensitive: false,
             }]],
@@ -194,7 +194,7 @@ impl<'a, 'e> Evaluator<'a, 'e> {
             },
             Expr::Env { name, default } => self.env_value(file, name, default.as_deref()),
             Expr::Hole { label, shape } => vec![vec![Piece::Hole {
-                label: label.clone(),
+                label: label.to_string(),
                 shape: shape.clone(),
             }]],
             Expr::Parent { of } => self.eval(file, of).into_iter().map(parent_of).collect(),
@@ -633,7 +633,7 @@ fn replace_name(base: &Value, name: &Value, suffix_only: bool) -> Value {
 fn hole_for(expr: &Expr) -> Piece {
     let label = match expr {
         Expr::Var { name, .. } | Expr::Env { name, .. } => short_label(name),
-        Expr::Hole { label, .. } => label.clone(),
+        Expr::Hole { label, .. } => label.to_string(),
         _ => "…".to_string(),
     };
     Piece::Hole {

@@ -1122,7 +1122,7 @@ fn imported_modules<'a>(
             modules.push(if import.module.is_empty() {
                 name.clone()
             } else {
-                format!("{}.{name}", import.module)
+                format!("{}.{name}", import.module).into()
             });
         }
         for module in modules {

@@ -820,7 +820,7 @@ impl<'a> Lookup<'a> {
         let mut module = import.module.replace("::", ".");
         if as_module && let Some(name) = &import.name {
             module = if module.is_empty() {
-                name.clone()
+                name.to_string()
             } else {
                 format!("{module}.{name}")
             };

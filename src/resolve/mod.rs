@@ -406,7 +406,7 @@ fn resolve_file<'a>(
                 line: raw.line,
             },
             unit: unit_name(facts, raw.scope, path),
-            via: raw.via.clone(),
+            via: raw.via.to_string(),
             qualifiers: converted.qualifiers,
             notes: converted.notes,
             jobs: jobs.into_iter().collect(),
@@ -739,7 +739,7 @@ pub(crate) fn unit_name(facts: &FileFacts, scope: usize, path: &str) -> String {
     let code = path.ends_with(".py") || path.ends_with(".pyw") || path.ends_with(".rs");
     if scope == 0 {
         return match s.kind {
-            ScopeKind::Module if code && !s.name.is_empty() => s.name.clone(),
+            ScopeKind::Module if code && !s.name.is_empty() => s.name.to_string(),
             _ => path.to_string(),
         };
     }

@@ -278,7 +278,7 @@ mod tests {
             args: args
                 .iter()
                 .map(|(keyword, text)| CallArg {
-                    keyword: keyword.map(str::to_string),
+                    keyword: keyword.map(Into::into),
                     value: Expr::lit(*text),
                 })
                 .collect(),
@@ -288,7 +288,7 @@ mod tests {
     fn passed(c: &CallRef, name: &str, position: usize) -> Option<Option<String>> {
         argument(c, name, Some(position)).map(|a| {
             a.map(|a| match &a.value {
-                Expr::Lit { text } => text.clone(),
+                Expr::Lit { text } => text.to_string(),
                 other => format!("{other:?}"),
             })
         })

@@ -156,7 +156,7 @@ pub(super) fn parse_args(syntax: &OptionSyntax, args: &[Word], cwd_flags: &FlagS
 /// `*TAIL` for a literal tail after an unknown directory (`"$LIB_DIR/config.sh"`).
 pub(super) fn sourced_module(expr: &Expr) -> Option<String> {
     let parts: Vec<&Expr> = match expr {
-        Expr::Lit { text } => return Some(text.clone()),
+        Expr::Lit { text } => return Some(text.to_string()),
         Expr::Concat { parts } => parts.iter().collect(),
         _ => return None,
     };
@@ -305,9 +305,9 @@ fn ends_with_slash(expr: &Expr) -> bool {
 /// A short text for a hole's label: the variable's name, or the literal text.
 fn describe(expr: &Expr) -> String {
     match expr {
-        Expr::Lit { text } | Expr::Glob { text } => text.clone(),
+        Expr::Lit { text } | Expr::Glob { text } => text.to_string(),
         Expr::Var { name, .. } | Expr::Env { name, .. } => format!("${name}"),
-        Expr::Hole { label, .. } => label.clone(),
+        Expr::Hole { label, .. } => label.to_string(),
         Expr::Concat { parts } | Expr::Join { parts } => {
             parts.iter().map(describe).collect::<Vec<_>>().join("")
         }
@@ -601,7 +601,7 @@ impl<'a> Walker<'a> {
                     // `"$@"`: the caller's own arguments, positions unknown from here on.
                     let spread = matches!(&value, Expr::Hole { label, .. } if label == "$@" || label == "$*");
                     crate::extract::CallArg {
-                        keyword: spread.then(|| "*".to_string()),
+                        keyword: spread.then(|| "*".into()),
                         value,
                     }
                 })
@@ -609,7 +609,7 @@ impl<'a> Walker<'a> {
             self.facts.calls.push(CallRef {
                 scope: self.scope,
                 line,
-                callee: name,
+                callee: name.into(),
                 args,
             });
             return;
@@ -1277,7 +1277,7 @@ impl<'a> Walker<'a> {
                 let fresh = !m.volume_flags.is_empty() || !m.mount_flags.is_empty();
                 let mut kept = Vec::new();
                 for mut access in self.facts.accesses.drain(first..) {
-                    access.via = format!("{} (in {label})", access.via);
+                    access.via = format!("{} (in {label})", access.via).into();
                     if let crate::extract::RawResource::Path(target) = &mut access.resource {
                         match host_path(&target.expr, &binds) {
                             Some(host) => target.expr = host,
@@ -1516,7 +1516,7 @@ impl<'a> Walker<'a> {
                         mode: Mode::Unknown,
                         line,
                         scope: self.scope,
-                        via: via.clone(),
+                        via: via.clone().into(),
                     });
                 }
             }
@@ -1667,9 +1667,9 @@ impl<'a> Walker<'a> {
             // Everything the sourced file binds is visible after this line: a star import.
             self.facts.imports.push(crate::extract::Import {
                 scope: self.scope,
-                local: "*".to_string(),
-                module,
-                name: Some("*".to_string()),
+                local: "*".to_string().into(),
+                module: module.into(),
+                name: Some("*".to_string().into()),
                 level: 0,
                 line,
             });

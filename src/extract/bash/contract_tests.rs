@@ -26,7 +26,7 @@ fn lit(text: &str) -> Expr {
 
 fn var(name: &str, scope: ScopeId, line: u32) -> Expr {
     Expr::Var {
-        name: name.to_string(),
+        name: name.to_string().into(),
         scope,
         line,
         env_fallback: true,
@@ -36,7 +36,7 @@ fn var(name: &str, scope: ScopeId, line: u32) -> Expr {
 
 fn unset() -> Expr {
     Expr::Hole {
-        label: UNSET_LABEL.to_string(),
+        label: UNSET_LABEL.to_string().into(),
         shape: HoleShape::Segment,
     }
 }
@@ -189,7 +189,7 @@ fn calls(f: &FileFacts) -> Vec<(u32, ScopeId, String)> {
                  line,
                  callee,
                  ..
-             }| (*line, *scope, callee.clone()),
+             }| (*line, *scope, callee.to_string()),
         )
         .collect()
 }

@@ -278,7 +278,7 @@ fn env_access(u: &VarUse, mode: Mode, value: Option<Expr>, via: &str) -> RawAcce
         mode,
         line: u.line,
         scope: u.scope,
-        via: via.to_string(),
+        via: via.to_string().into(),
     }
 }
 
@@ -378,7 +378,7 @@ pub(super) fn scan_uses(
                     mode: Mode::Read,
                     line: t.line(node),
                     scope,
-                    via: "${!VAR}".to_string(),
+                    via: "${!VAR}".to_string().into(),
                 });
             }
             if let Some((name, kind)) = t.parameter_use(node) {
@@ -582,7 +582,7 @@ impl Walker<'_> {
 /// The variable a word expands, when it is exactly one (`"$X"`, `${X:-}`).
 fn variable_name(word: &Word) -> Option<String> {
     match word.expr() {
-        Expr::Var { name, .. } => Some(name),
+        Expr::Var { name, .. } => Some(name.to_string()),
         _ => None,
     }
 }

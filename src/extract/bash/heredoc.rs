@@ -223,12 +223,12 @@ impl Walker<'_> {
             .map(|s| s.kind)
             .unwrap_or(crate::extract::ScopeKind::Module);
         if let Some(root) = embedded.scopes.first_mut() {
-            root.name = path.clone();
+            root.name = path.clone().into();
         }
         let scope = self.facts.push_scope(Scope {
             parent: None,
             kind,
-            name: format!("{path} (here-document)"),
+            name: format!("{path} (here-document)").into(),
             class: None,
             job: None,
             line: first_line,
@@ -401,7 +401,7 @@ mod tests {
             .iter()
             .filter_map(|a| match &a.resource {
                 RawResource::Path(t) => {
-                    Some((a.line, a.mode, a.via.clone(), a.scope, t.expr.clone()))
+                    Some((a.line, a.mode, a.via.to_string(), a.scope, t.expr.clone()))
                 }
                 _ => None,
             })
@@ -421,7 +421,7 @@ mod tests {
 
     fn var(name: &str, line: u32) -> Expr {
         Expr::Var {
-            name: name.to_string(),
+            name: name.to_string().into(),
             scope: 0,
             line,
             env_fallback: true,

@@ -115,7 +115,7 @@ impl Walker<'_> {
                 mode,
                 line,
                 scope: self.scope,
-                via: via.to_string(),
+                via: via.to_string().into(),
             });
         }
     }

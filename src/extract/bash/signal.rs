@@ -266,7 +266,7 @@ impl Walker<'_> {
             return None;
         }
         match expr {
-            Expr::Lit { text } => Some(text.clone()),
+            Expr::Lit { text } => Some(text.to_string()),
             Expr::Var { name, default, .. } => {
                 let bound = self
                     .facts

@@ -29,7 +29,7 @@ fn var(name: &str, line: u32) -> Expr {
 
 fn var_in(name: &str, scope: ScopeId, line: u32) -> Expr {
     Expr::Var {
-        name: name.to_string(),
+        name: name.to_string().into(),
         scope,
         line,
         env_fallback: true,
@@ -1813,7 +1813,7 @@ fn parameter_of(value: &Expr) -> Option<String> {
             name,
             env_fallback: false,
             ..
-        } if name.len() == 1 && name.chars().all(|c| c.is_ascii_digit()) => Some(name.clone()),
+        } if name.len() == 1 && name.chars().all(|c| c.is_ascii_digit()) => Some(name.to_string()),
         _ => None,
     }
 }

@@ -44,7 +44,7 @@ fn env_reads(src: &str) -> Vec<(u32, String, bool, String)> {
                 a.line,
                 t.name.as_lit()?.to_string(),
                 t.value.is_some(),
-                a.via.clone(),
+                a.via.to_string(),
             )),
             _ => None,
         })

@@ -108,7 +108,7 @@ pub(super) fn split_fields(value: &Expr) -> Option<Vec<Expr>> {
 /// The expression standing for each item a producer yields.
 pub(super) fn placeholder() -> Expr {
     Expr::Hole {
-        label: ITEM_LABEL.to_string(),
+        label: ITEM_LABEL.to_string().into(),
         shape: HoleShape::Path,
     }
 }
@@ -367,7 +367,7 @@ fn tilde(atoms: &[Atom], scope: ScopeId, line: u32) -> (Vec<Expr>, &[Atom]) {
     let rest = atoms.get(end..).unwrap_or_default();
     if end == 1 {
         let home = Expr::Var {
-            name: "HOME".to_string(),
+            name: "HOME".to_string().into(),
             scope,
             line,
             env_fallback: true,
@@ -699,7 +699,7 @@ impl Translator<'_> {
             match positions {
                 Positions::Params(offset) if n + offset <= 9 => {
                     return Expr::Var {
-                        name: (n + offset).to_string(),
+                        name: (n + offset).to_string().into(),
                         scope: self.scope,
                         line,
                         env_fallback: false,
@@ -731,7 +731,7 @@ impl Translator<'_> {
             };
         }
         Expr::Var {
-            name: name.to_string(),
+            name: name.to_string().into(),
             scope: self.scope,
             line,
             env_fallback: true,
@@ -926,7 +926,7 @@ impl Translator<'_> {
             | "nproc" => Expr::hole(label),
             // A function of the script gives what it prints (its `name()` binding).
             _ if self.functions.is_some_and(|f| f.contains(&name)) => Expr::Var {
-                name: format!("{name}()"),
+                name: format!("{name}()").into(),
                 scope: self.scope,
                 line: words.first().map_or(0, |w| w.line),
                 env_fallback: false,
@@ -1073,8 +1073,10 @@ fn date_hole(label: String, args: &[Word]) -> Expr {
         .or_else(|| iso.map(str::to_string))
         .unwrap_or_else(|| "%a %b %e %H:%M:%S %Z %Y".to_string());
     Expr::Hole {
-        label,
-        shape: HoleShape::Strftime { format },
+        label: label.into(),
+        shape: HoleShape::Strftime {
+            format: format.into(),
+        },
     }
 }
 

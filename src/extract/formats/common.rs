@@ -33,7 +33,7 @@ pub(crate) fn push_scope(
     facts.push_scope(Scope {
         parent: Some(parent),
         kind,
-        name: name.into(),
+        name: name.into().into(),
         class: None,
         job: None,
         line,
@@ -57,7 +57,7 @@ pub(crate) fn set_env(
     if let Some(value) = &value {
         facts.bindings.push(Binding {
             scope,
-            name: name.to_string(),
+            name: name.to_string().into(),
             value: value.clone(),
             line,
         });
@@ -70,7 +70,7 @@ pub(crate) fn set_env(
         mode: Mode::Set,
         line,
         scope,
-        via: via.to_string(),
+        via: via.to_string().into(),
     });
 }
 
@@ -103,7 +103,7 @@ pub(crate) fn path_access(
         mode,
         line,
         scope,
-        via: via.to_string(),
+        via: via.to_string().into(),
     });
 }
 
@@ -125,7 +125,7 @@ pub(crate) fn secret_access(
         mode,
         line,
         scope,
-        via: via.to_string(),
+        via: via.to_string().into(),
     });
 }
 
@@ -474,7 +474,7 @@ fn dollar_reference(text: &str, interpolation: Interpolation) -> Option<(Expr, u
             .map(|d| Box::new(value_expr(d, interpolation, false)));
         return Some((
             Expr::Env {
-                name: name.to_string(),
+                name: name.to_string().into(),
                 default,
             },
             used,
@@ -489,7 +489,7 @@ fn dollar_reference(text: &str, interpolation: Interpolation) -> Option<(Expr, u
         return is_env_name(name).then(|| {
             (
                 Expr::Env {
-                    name: name.to_string(),
+                    name: name.to_string().into(),
                     default: None,
                 },
                 2 + end + 1,
@@ -506,7 +506,7 @@ fn dollar_reference(text: &str, interpolation: Interpolation) -> Option<(Expr, u
     is_env_name(name).then(|| {
         (
             Expr::Env {
-                name: name.to_string(),
+                name: name.to_string().into(),
                 default: None,
             },
             1 + end,

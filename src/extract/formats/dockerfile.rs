@@ -176,7 +176,7 @@ pub fn extract(path: &str, text: &str, models: &Models) -> FileFacts {
                     {
                         facts.bindings.push(Binding {
                             scope: stage.scope,
-                            name: name.to_string(),
+                            name: name.to_string().into(),
                             value: Expr::lit(value),
                             line,
                         });
@@ -432,7 +432,7 @@ fn copy(facts: &mut FileFacts, stage: &Stage, keyword: &str, args: &str, line: u
             };
             facts.bindings.push(Binding {
                 scope: 0,
-                name: format!("volume:{image_path}"),
+                name: format!("volume:{image_path}").into(),
                 value: Expr::lit(if source.is_empty() { "." } else { &source }),
                 line,
             });

@@ -199,7 +199,7 @@ pub fn extract(path: &str, text: &str, models: &Models) -> FileFacts {
                 mode: Mode::Read,
                 line: line_no,
                 scope: 0,
-                via: via.clone(),
+                via: via.clone().into(),
             });
             count += 1;
         }

@@ -288,7 +288,7 @@ fn rotation(facts: &mut FileFacts, scope: ScopeId, path: &str, line: u32, settin
         mode: Mode::Delete,
         line,
         scope,
-        via: "logrotate rotate".to_string(),
+        via: "logrotate rotate".to_string().into(),
     });
 }
 

@@ -309,7 +309,7 @@ fn service_entry(
             if !file.is_empty() {
                 facts.bindings.push(crate::extract::Binding {
                     scope: 0,
-                    name: format!("{}{file}", crate::extract::formats::ENV_FILE_PREFIX),
+                    name: format!("{}{file}", crate::extract::formats::ENV_FILE_PREFIX).into(),
                     value: Expr::lit(file),
                     line: entry.line,
                 });
@@ -576,7 +576,7 @@ fn timer(facts: &mut FileFacts, unit: &Unit, entries: &[Entry]) {
     let scope = facts.push_scope(crate::extract::Scope {
         parent: Some(0),
         kind: ScopeKind::CronEntry,
-        name: format!("timer {}", unit.name),
+        name: format!("timer {}", unit.name).into(),
         class: None,
         job: Some(job),
         line: first.line,

@@ -196,7 +196,7 @@ fn env_reads(text: &str, facts: &mut FileFacts) {
             mode: crate::model::Mode::Read,
             line,
             scope: 0,
-            via: "template .Env".to_string(),
+            via: "template .Env".to_string().into(),
         });
     }
 }
@@ -497,7 +497,7 @@ fn classify(
 
 fn value_tag(expr: Expr) -> Tag {
     match expr {
-        Expr::Lit { text } => Tag::Text(text),
+        Expr::Lit { text } => Tag::Text(text.to_string()),
         other => Tag::Value(other),
     }
 }
@@ -619,7 +619,7 @@ fn head_expr(head: &str, syntax: Syntax, at: &At, depth: u32) -> Option<Expr> {
 fn github_name(dotted: &str) -> Expr {
     match dotted.strip_prefix("env.") {
         Some(name) if super::common::is_env_name(name) => Expr::Env {
-            name: name.to_string(),
+            name: name.to_string().into(),
             default: None,
         },
         _ => Expr::hole(dotted.to_string()),
@@ -628,7 +628,7 @@ fn github_name(dotted: &str) -> Expr {
 
 fn variable(name: String, scope: ScopeId, line: u32) -> Expr {
     Expr::Var {
-        name,
+        name: name.into(),
         scope,
         line,
         env_fallback: false,
@@ -837,7 +837,7 @@ fn go_operand(word: &str, at: &At) -> Option<Expr> {
         && super::common::is_env_name(name)
     {
         return Some(Expr::Env {
-            name: name.to_string(),
+            name: name.to_string().into(),
             default: None,
         });
     }
@@ -952,7 +952,7 @@ pub(crate) fn extract(
     );
     let mut facts = extract_as(inner, &inner_path, substituted.text.as_bytes(), models);
     if let Some(file_scope) = facts.scopes.first_mut() {
-        file_scope.name = path.to_string();
+        file_scope.name = path.to_string().into();
     }
     fill(&mut facts, &substituted.placeholders);
     if engine == TemplateEngine::Go {
@@ -1128,7 +1128,7 @@ pub(crate) fn fill(facts: &mut FileFacts, placeholders: &[Placeholder]) {
         }
     }
     for scope in &mut facts.scopes {
-        scope.name = filler.text(&scope.name);
+        scope.name = filler.text(&scope.name).into();
     }
     for deployment in &mut facts.deployments {
         filler.deployment(deployment);

@@ -11,7 +11,7 @@ pub(crate) fn models() -> Models {
 /// `/data/{day}/$QUEUE/<hole>` style rendering of an expression.
 pub(crate) fn render(expr: &Expr) -> String {
     match expr {
-        Expr::Lit { text } | Expr::Glob { text } => text.clone(),
+        Expr::Lit { text } | Expr::Glob { text } => text.to_string(),
         Expr::Concat { parts } => parts.iter().map(render).collect(),
         Expr::Join { parts } => parts.iter().map(render).collect::<Vec<_>>().join("/"),
         Expr::Var { name, default, .. } => match default {

@@ -334,7 +334,7 @@ impl<'a> Extractor<'a> {
                 mode,
                 line,
                 scope,
-                via: matched.model.name.clone(),
+                via: matched.model.name.clone().into(),
             });
         }
         self.effects(call, &matched, ctx);
@@ -545,7 +545,7 @@ impl Extractor<'_> {
         self.facts.calls.push(CallRef {
             scope: ctx.scope,
             line: line_of(call),
-            callee,
+            callee: callee.into(),
             args,
         });
     }
@@ -599,7 +599,7 @@ impl Extractor<'_> {
                     let (Some(name), Some(value)) = (arg.field("name"), arg.field("value")) else {
                         continue;
                     };
-                    let keyword = Some(self.text(name).to_string());
+                    let keyword = Some(self.text(name).into());
                     let value = self.translate(value, ctx);
                     args.push(crate::extract::CallArg { keyword, value });
                 }
@@ -612,7 +612,7 @@ impl Extractor<'_> {
                         "**"
                     };
                     args.push(crate::extract::CallArg {
-                        keyword: Some(keyword.to_string()),
+                        keyword: Some(keyword.to_string().into()),
                         value: crate::expr::Expr::hole(keyword),
                     });
                 }

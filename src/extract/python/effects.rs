@@ -200,7 +200,7 @@ impl<'a> Extractor<'a> {
             mode,
             line,
             scope,
-            via: via.to_string(),
+            via: via.to_string().into(),
         });
         self.facts.accesses.len() - 1
     }

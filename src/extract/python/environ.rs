@@ -45,7 +45,7 @@ impl<'a> Extractor<'a> {
             mode,
             line,
             scope,
-            via: via.to_string(),
+            via: via.to_string().into(),
         });
     }
 
@@ -249,7 +249,7 @@ impl<'a> Extractor<'a> {
             values.push((
                 field.to_string(),
                 Expr::Env {
-                    name: name.clone(),
+                    name: name.clone().into(),
                     default: value.clone().map(Box::new),
                 },
                 line_of(statement),

@@ -127,7 +127,7 @@ impl Extractor<'_> {
         let default = default.map(|d| self.translate(d, ctx));
         let value = match (envvar, default) {
             (Some(name), default) => Expr::Env {
-                name,
+                name: name.into(),
                 default: default.map(Box::new),
             },
             (None, Some(default)) => default,

@@ -330,7 +330,7 @@ impl Extractor<'_> {
             _ => None,
         };
         Some(Expr::Var {
-            name: format!("{base}[{key}]"),
+            name: format!("{base}[{key}]").into(),
             scope: ctx.scope,
             line: ctx.line,
             env_fallback: false,
@@ -498,7 +498,7 @@ impl Extractor<'_> {
                     scope,
                     format!("{name}()"),
                     Expr::Var {
-                        name: format!("{}()", self.callee_var_name(&callee)),
+                        name: format!("{}()", self.callee_var_name(&callee)).into(),
                         scope: ctx.scope,
                         line: ctx.line,
                         env_fallback: false,

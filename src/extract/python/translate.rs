@@ -80,9 +80,9 @@ pub(super) fn alt(options: Vec<Expr>) -> Expr {
 /// A date hole: `{day:%Y-%m-%d}`, `day.strftime(fmt)`, `day.isoformat()`.
 pub(super) fn strftime_hole(label: impl Into<String>, format: impl Into<String>) -> Expr {
     Expr::Hole {
-        label: label.into(),
+        label: label.into().into(),
         shape: HoleShape::Strftime {
-            format: format.into(),
+            format: format.into().into(),
         },
     }
 }
@@ -101,7 +101,9 @@ pub(super) fn globify(expr: Expr, recursive: bool) -> Expr {
         text
     };
     match expr {
-        Expr::Lit { text } | Expr::Glob { text } => Expr::Glob { text: fix(text) },
+        Expr::Lit { text } | Expr::Glob { text } => Expr::Glob {
+            text: fix(text.to_string()).into(),
+        },
         Expr::Concat { parts } => {
             concat(parts.into_iter().map(|p| globify(p, recursive)).collect())
         }
@@ -124,7 +126,7 @@ fn has_glob_meta(expr: &Expr) -> bool {
 /// `~` and `~/x` as `expanduser` reads them: the home directory, from `$HOME`.
 pub(super) fn expand_home(expr: Expr) -> Expr {
     let home = || Expr::Env {
-        name: "HOME".to_string(),
+        name: "HOME".to_string().into(),
         default: None,
     };
     match expr {
@@ -213,7 +215,7 @@ impl<'a> Extractor<'a> {
             return Expr::hole(name.rsplit('.').next().unwrap_or(name));
         }
         Expr::Var {
-            name: name.to_string(),
+            name: name.to_string().into(),
             scope: ctx.scope,
             line: ctx.line,
             env_fallback: false,
@@ -324,7 +326,7 @@ impl<'a> Extractor<'a> {
                 && self.models.is_environ(&self.qualified(&dotted))
             {
                 return Expr::Env {
-                    name: text,
+                    name: text.into(),
                     default: None,
                 };
             }

@@ -106,7 +106,10 @@ impl<'a> Extractor<'a> {
                     })
                     .filter(|n| n.kind() != "none")
                     .map(|n| Box::new(self.tr(n, ctx, d)));
-                Expr::Env { name: env, default }
+                Expr::Env {
+                    name: env.into(),
+                    default,
+                }
             }
             // `typer.Option("/srv/out", envvar="OUT_DIR")` as a parameter's default: the
             // variable, with the default.
@@ -123,7 +126,7 @@ impl<'a> Extractor<'a> {
                     .and_then(|n| self.literal_string(n, ctx));
                 match (envvar, default) {
                     (Some(name), default) => Expr::Env {
-                        name,
+                        name: name.into(),
                         default: default.map(Box::new),
                     },
                     (None, Some(default)) => default,
@@ -131,12 +134,12 @@ impl<'a> Extractor<'a> {
                 }
             }
             "pathlib.Path.home" => Expr::Env {
-                name: "HOME".to_string(),
+                name: "HOME".to_string().into(),
                 default: None,
             },
             "pathlib.Path.cwd" | "os.getcwd" => Expr::path_hole("cwd"),
             "tempfile.gettempdir" => Expr::Env {
-                name: "TMPDIR".to_string(),
+                name: "TMPDIR".to_string().into(),
                 default: Some(Box::new(Expr::lit("/tmp"))),
             },
             "time.strftime" => match first.and_then(|f| self.literal_string(f, ctx)) {

@@ -231,7 +231,7 @@ impl<'a> Extractor<'a> {
             .push(self.facts.bindings.len());
         self.facts.bindings.push(Binding {
             scope,
-            name,
+            name: name.into(),
             value,
             line,
         });
@@ -570,7 +570,7 @@ impl<'a> Extractor<'a> {
         let scope = self.facts.push_scope(Scope {
             parent: Some(ctx.def_parent),
             kind: ScopeKind::Function,
-            name,
+            name: name.into(),
             class: ctx.class_body,
             job: None,
             line,
@@ -612,9 +612,9 @@ impl<'a> Extractor<'a> {
         if !names.is_empty() || !keyword_only.is_empty() {
             self.facts.params.push(crate::extract::FunctionParams {
                 scope,
-                names,
+                names: names.into_iter().map(Into::into).collect(),
                 positional_only: false,
-                keyword_only,
+                keyword_only: keyword_only.into_iter().map(Into::into).collect(),
             });
         }
         let (self_class, self_name) = match ctx.class_body {
@@ -693,7 +693,7 @@ impl<'a> Extractor<'a> {
         let scope = self.facts.push_scope(Scope {
             parent: Some(ctx.def_parent),
             kind: ScopeKind::Class,
-            name,
+            name: name.into(),
             class: None,
             job: None,
             line: line_of(node),
@@ -746,8 +746,8 @@ impl<'a> Extractor<'a> {
             // `import a.b` makes the dotted name `a.b` usable: recorded with local `a.b`.
             self.facts.imports.push(Import {
                 scope: ctx.scope,
-                local: compact(local),
-                module: compact(module),
+                local: compact(local).into(),
+                module: compact(module).into(),
                 name: None,
                 level: 0,
                 line: ctx.line,
@@ -778,9 +778,9 @@ impl<'a> Extractor<'a> {
             };
             self.facts.imports.push(Import {
                 scope: ctx.scope,
-                local: compact(local),
-                module: module.clone(),
-                name: Some(compact(name)),
+                local: compact(local).into(),
+                module: module.clone().into(),
+                name: Some(compact(name).into()),
                 level,
                 line: ctx.line,
             });

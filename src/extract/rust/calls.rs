@@ -86,7 +86,7 @@ impl Walker<'_> {
         self.facts.calls.push(CallRef {
             scope: self.scope,
             line: start_line(&call.func),
-            callee,
+            callee: callee.into(),
             args,
         });
     }
@@ -102,7 +102,7 @@ impl Walker<'_> {
         self.facts.calls.push(CallRef {
             scope: self.scope,
             line: start_line(&call.receiver),
-            callee: format!("self.{}", call.method),
+            callee: format!("self.{}", call.method).into(),
             args: Vec::new(),
         });
     }

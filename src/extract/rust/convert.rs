@@ -207,7 +207,7 @@ impl Walker<'_> {
                 .and_then(string_literal)
             {
                 Some(variable) => Expr::Env {
-                    name: variable,
+                    name: variable.into(),
                     default: None,
                 },
                 None => Expr::hole(format!("{name}!")),
@@ -284,7 +284,7 @@ impl Walker<'_> {
         if let Some((row, _)) = self.lookup(&segments, |p| models.env_getter(p)) {
             return match call.args.iter().nth(row.arg).and_then(string_literal) {
                 Some(name) => Expr::Env {
-                    name,
+                    name: name.into(),
                     default: None,
                 },
                 None => Expr::hole("environment variable"),
@@ -398,8 +398,10 @@ impl Walker<'_> {
         };
         match string_literal(format) {
             Some(format) if format.contains('%') => Expr::Hole {
-                label,
-                shape: HoleShape::Strftime { format },
+                label: label.into(),
+                shape: HoleShape::Strftime {
+                    format: format.into(),
+                },
             },
             _ => Expr::hole(label),
         }

@@ -30,7 +30,7 @@ fn read_at(facts: &FileFacts, line: u32) -> (String, ScopeKind, String) {
         panic!("not a variable: {expr:?}");
     };
     let scope = &facts.scopes[*scope];
-    (name.clone(), scope.kind, scope.name.clone())
+    (name.to_string(), scope.kind, scope.name.to_string())
 }
 
 fn field(facts: &FileFacts, class: &str, name: &str) -> Option<Binding> {

@@ -254,7 +254,7 @@ impl Walker<'_> {
         }
         let class = self.class_id(&type_name)?;
         Some(Expr::Var {
-            name: format!("self.{last}"),
+            name: format!("self.{last}").into(),
             scope: class,
             line,
             env_fallback: false,
@@ -269,7 +269,7 @@ impl Walker<'_> {
         let type_name = self.local_types.get(&(self.scope, root))?;
         let class = self.class_id(type_name)?;
         Some(Expr::Var {
-            name: format!("self.{method}()"),
+            name: format!("self.{method}()").into(),
             scope: class,
             line: super::walk::start_line(receiver),
             env_fallback: false,
@@ -377,7 +377,7 @@ impl Walker<'_> {
             let default = self.attribute_default(&metas, &row.defaults, &field.ty);
             if let Some(variable) = super::calls::env_key(&metas, &row.key, ident) {
                 return Some(Expr::Env {
-                    name: variable,
+                    name: variable.into(),
                     default: default.map(Box::new),
                 });
             }

@@ -31,7 +31,7 @@ fn lit(text: &str) -> Expr {
 
 fn var(name: &str, scope: ScopeId, line: u32) -> Expr {
     Expr::Var {
-        name: name.to_string(),
+        name: name.to_string().into(),
         scope,
         line,
         env_fallback: false,
@@ -128,7 +128,7 @@ fn callees(facts: &FileFacts) -> Vec<(String, ScopeId, u32)> {
     facts
         .calls
         .iter()
-        .map(|c| (c.callee.clone(), c.scope, c.line))
+        .map(|c| (c.callee.to_string(), c.scope, c.line))
         .collect()
 }
 
@@ -292,7 +292,7 @@ fn environment_reads_inside_paths_still_translate_to_env() {
     let expected = Expr::Join {
         parts: vec![
             Expr::Env {
-                name: "OUT".to_string(),
+                name: "OUT".to_string().into(),
                 default: Some(Box::new(lit("/tmp"))),
             },
             lit("x"),

@@ -25,7 +25,7 @@ fn lit(text: &str) -> Expr {
 
 fn var(name: &str, scope: ScopeId, line: u32) -> Expr {
     Expr::Var {
-        name: name.to_string(),
+        name: name.to_string().into(),
         scope,
         line,
         env_fallback: false,
@@ -43,7 +43,7 @@ fn concat(parts: Vec<Expr>) -> Expr {
 
 fn env(name: &str, default: Option<Expr>) -> Expr {
     Expr::Env {
-        name: name.to_string(),
+        name: name.to_string().into(),
         default: default.map(Box::new),
     }
 }
@@ -953,9 +953,9 @@ fn environment_reads_become_env() {
 #[test]
 fn dates_become_strftime_holes() {
     let strftime = |label: &str, format: &str| Expr::Hole {
-        label: label.to_string(),
+        label: label.to_string().into(),
         shape: HoleShape::Strftime {
-            format: format.to_string(),
+            format: format.to_string().into(),
         },
     };
     let cases = [

@@ -217,7 +217,7 @@ impl<'m> Walker<'m> {
 
     pub(super) fn var(&self, name: String, line: u32) -> Expr {
         Expr::Var {
-            name,
+            name: name.into(),
             scope: self.scope,
             line,
             env_fallback: false,
@@ -232,7 +232,7 @@ impl<'m> Walker<'m> {
     fn bind(&mut self, scope: ScopeId, name: String, value: Expr, line: u32) {
         self.facts.bindings.push(Binding {
             scope,
-            name,
+            name: name.into(),
             value,
             line,
         });
@@ -279,7 +279,7 @@ impl<'m> Walker<'m> {
             mode,
             line,
             scope: self.scope,
-            via,
+            via: via.into(),
         });
         self.access_regions.push(region);
     }
@@ -369,9 +369,9 @@ impl<'m> Walker<'m> {
                 names.globs.push(module.clone());
                 Import {
                     scope,
-                    local: "*".to_string(),
-                    module,
-                    name: Some("*".to_string()),
+                    local: "*".to_string().into(),
+                    module: module.into(),
+                    name: Some("*".to_string().into()),
                     level: 0,
                     line,
                 }
@@ -387,9 +387,9 @@ impl<'m> Walker<'m> {
                 };
                 Import {
                     scope,
-                    local,
-                    module,
-                    name,
+                    local: local.into(),
+                    module: module.into(),
+                    name: name.map(Into::into),
                     level: 0,
                     line,
                 }
@@ -422,7 +422,7 @@ impl<'m> Walker<'m> {
         let id = self.facts.push_scope(Scope {
             parent: Some(self.module),
             kind: ScopeKind::Class,
-            name: type_name.to_string(),
+            name: type_name.to_string().into(),
             class: None,
             job: None,
             line,
@@ -451,7 +451,7 @@ impl<'m> Walker<'m> {
         let id = self.facts.push_scope(Scope {
             parent: Some(self.module),
             kind: ScopeKind::Function,
-            name: name.clone(),
+            name: name.clone().into(),
             class,
             job: None,
             line,
@@ -473,7 +473,7 @@ impl<'m> Walker<'m> {
         if !params.is_empty() {
             self.facts.params.push(crate::extract::FunctionParams {
                 scope: id,
-                names: params,
+                names: params.into_iter().map(Into::into).collect(),
                 positional_only: false,
                 keyword_only: Vec::new(),
             });
@@ -704,7 +704,7 @@ impl<'m> Walker<'m> {
             .bindings
             .iter()
             .rev()
-            .find(|b| b.scope == scope && &b.name == name && (in_class || b.line <= *line))
+            .find(|b| b.scope == scope && b.name == name && (in_class || b.line <= *line))
             .is_some_and(|b| is_bare_hole(&b.value))
     }
 
@@ -865,7 +865,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         let id = self.facts.push_scope(Scope {
             parent: Some(self.module),
             kind: ScopeKind::Module,
-            name: item.ident.to_string(),
+            name: item.ident.to_string().into(),
             class: None,
             job: None,
             line: line_of(item.mod_token.span),

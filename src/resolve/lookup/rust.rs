@@ -283,7 +283,7 @@ impl<'a> Lookup<'a> {
                         path: path.as_str(),
                     };
                     index
-                        .entry((repo, class.name.clone(), binding.name.clone()))
+                        .entry((repo, class.name.to_string(), binding.name.to_string()))
                         .or_default()
                         .push((at, binding));
                 }

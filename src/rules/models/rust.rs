@@ -513,11 +513,11 @@ impl Compiler<'_> {
     fn value(&self, raw: &RawValue) -> Result<ValueModel, RulesError> {
         let value = match &raw.value {
             RawValueKind::Env { name, default } => Expr::Env {
-                name: name.clone(),
+                name: name.clone().into(),
                 default: default.as_ref().map(|d| Box::new(Expr::lit(d.clone()))),
             },
             RawValueKind::Hole { label, shape } => Expr::Hole {
-                label: label.clone(),
+                label: label.clone().into(),
                 shape: match shape {
                     RawShape::Segment => HoleShape::Segment,
                     RawShape::Path => HoleShape::Path,

@@ -154,7 +154,7 @@ fn is_nothing(expr: &Expr) -> bool {
 /// Any element of the list `name` (`Var name.*`), nothing when no file binds it.
 fn element_of(name: &str, scope: ScopeId, line: u32) -> Expr {
     Expr::Var {
-        name: format!("{name}.*"),
+        name: format!("{name}.*").into(),
         scope,
         line,
         env_fallback: false,
@@ -200,7 +200,7 @@ fn bounded(local: Local) -> Local {
 
 pub(super) fn var(name: String, scope: ScopeId, line: u32) -> Expr {
     Expr::Var {
-        name,
+        name: name.into(),
         scope,
         line,
         env_fallback: false,

@@ -174,7 +174,7 @@ fn bind_vars(facts: &mut FileFacts, scope: ScopeId, vars: Option<&Node>) {
         for (element, value) in super::elements::element_bindings(name, value, &leaf, false) {
             facts.bindings.push(Binding {
                 scope,
-                name: element,
+                name: element.into(),
                 value,
                 line: key.line,
             });
@@ -182,7 +182,7 @@ fn bind_vars(facts: &mut FileFacts, scope: ScopeId, vars: Option<&Node>) {
         if let Some(text) = value.text() {
             facts.bindings.push(Binding {
                 scope,
-                name: name.to_string(),
+                name: name.to_string().into(),
                 value: value_expr(&text, jinja(scope, key.line), false),
                 line: key.line,
             });
@@ -335,7 +335,7 @@ impl Reader<'_, '_> {
         if !scalars.is_empty() {
             facts.bindings.push(Binding {
                 scope,
-                name: "item".to_string(),
+                name: "item".to_string().into(),
                 value: alt(scalars),
                 line: task.line,
             });
@@ -359,7 +359,7 @@ impl Reader<'_, '_> {
                 .collect();
             facts.bindings.push(Binding {
                 scope,
-                name: format!("item.{key}"),
+                name: format!("item.{key}").into(),
                 value: alt(values),
                 line: task.line,
             });
@@ -396,7 +396,7 @@ impl Reader<'_, '_> {
                 mode: Mode::Delete,
                 line,
                 scope,
-                via: format!("{via} (items of find)"),
+                via: format!("{via} (items of find)").into(),
             });
         }
     }
@@ -485,7 +485,7 @@ impl Reader<'_, '_> {
         let entry = facts.push_scope(Scope {
             parent: Some(scope),
             kind: ScopeKind::CronEntry,
-            name: format!("cron {name}"),
+            name: format!("cron {name}").into(),
             class: None,
             job: Some(index),
             line,
@@ -553,7 +553,7 @@ impl Reader<'_, '_> {
                 mode: Mode::List,
                 line,
                 scope,
-                via: via.to_string(),
+                via: via.to_string().into(),
             });
         }
         if let Some(register) = task.get("register").and_then(Node::str) {

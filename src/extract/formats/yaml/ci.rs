@@ -58,7 +58,7 @@ pub(super) fn github(ctx: &Ctx, facts: &mut FileFacts, root: &Node) {
             parent = facts.push_scope(Scope {
                 parent: Some(0),
                 kind: ScopeKind::CronEntry,
-                name: "on.schedule".to_string(),
+                name: "on.schedule".to_string().into(),
                 class: None,
                 job: Some(first_index + i),
                 line: key.line,

@@ -136,7 +136,7 @@ fn environment(facts: &mut FileFacts, scope: ScopeId, env: Option<&Node>) {
             }
             None => {
                 let passed = Expr::Env {
-                    name: text.trim().to_string(),
+                    name: text.trim().to_string().into(),
                     default: None,
                 };
                 set_env(facts, scope, text.trim(), Some(passed), item.line, via);
@@ -147,7 +147,7 @@ fn environment(facts: &mut FileFacts, scope: ScopeId, env: Option<&Node>) {
         let value = match value.text() {
             Some(text) => value_expr(&text, interpolation(scope, key.line), false),
             None => Expr::Env {
-                name: name.to_string(),
+                name: name.to_string().into(),
                 default: None,
             },
         };
@@ -173,7 +173,7 @@ fn env_files(facts: &mut FileFacts, scope: ScopeId, files: Option<&Node>) {
         // service's environment as open.
         facts.bindings.push(Binding {
             scope,
-            name: format!("{}{file}", crate::extract::formats::ENV_FILE_PREFIX),
+            name: format!("{}{file}", crate::extract::formats::ENV_FILE_PREFIX).into(),
             value: value_expr(file, interpolation(scope, line), false),
             line,
         });
@@ -209,7 +209,7 @@ fn volumes(facts: &mut FileFacts, scope: ScopeId, volumes: Option<&Node>) {
         };
         facts.bindings.push(Binding {
             scope,
-            name: format!("volume:{target}"),
+            name: format!("volume:{target}").into(),
             value: host_path(&source, scope, item.line),
             line: item.line,
         });
@@ -259,7 +259,7 @@ fn secrets(facts: &mut FileFacts, scope: ScopeId, secrets: Option<&Node>, define
         if let Some(file) = file {
             facts.bindings.push(Binding {
                 scope,
-                name: format!("volume:{mount}"),
+                name: format!("volume:{mount}").into(),
                 value: common::path_expr(file),
                 line: item.line,
             });

@@ -36,7 +36,7 @@ fn walk(
             *count += 1;
             facts.bindings.push(Binding {
                 scope: 0,
-                name: name.to_string(),
+                name: name.to_string().into(),
                 value: Expr::lit(text),
                 line,
             });
@@ -84,7 +84,7 @@ fn element_bindings(facts: &mut FileFacts, node: &Node, name: &str, line: u32, c
         *count += 1;
         facts.bindings.push(Binding {
             scope: 0,
-            name: element,
+            name: element.into(),
             value,
             line,
         });

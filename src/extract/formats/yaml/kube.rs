@@ -114,7 +114,7 @@ fn cron_job(ctx: &Ctx, facts: &mut FileFacts, root: &Node, unit: String) {
     let scope = facts.push_scope(Scope {
         parent: Some(0),
         kind: ScopeKind::CronEntry,
-        name: unit,
+        name: unit.into(),
         class: None,
         job: Some(job),
         line: key.line,
@@ -311,7 +311,8 @@ fn env_from(facts: &mut FileFacts, scope: ScopeId, env_from: Option<&Node>) {
                     name: format!(
                         "{}{provider}:{name}",
                         crate::extract::formats::ENV_FILE_PREFIX
-                    ),
+                    )
+                    .into(),
                     value: Expr::hole(format!("{provider} {name}")),
                     line: source.line,
                 });
@@ -392,7 +393,7 @@ fn mounts(facts: &mut FileFacts, scope: ScopeId, mounts: Option<&Node>, volumes:
         };
         facts.bindings.push(Binding {
             scope,
-            name: format!("volume:{path}"),
+            name: format!("volume:{path}").into(),
             value,
             line,
         });
