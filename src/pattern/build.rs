@@ -171,7 +171,7 @@ pub fn build(pieces: &[Piece], subtree: bool) -> Pattern {
 /// Normalises a literal path: collapses `//` and `/./`, folds `dir/..`, drops a trailing `/`.
 /// A relative path that folds away entirely is `.`; the empty string stays empty.
 pub fn normalize_literal_path(path: &str) -> String {
-    display(&normalise(lex(&[Piece::Lit(path.to_string())])))
+    display(&normalise(lex(&[Piece::Lit(path.to_string().into())])))
 }
 
 /// Longest URL scheme recognised as a remote root.

@@ -37,29 +37,29 @@ mod tests;
 
 pub use build::normalize_literal_path;
 
-use crate::expr::HoleShape;
+use crate::expr::{HoleShape, Text};
 use serde::Serialize;
 
 /// One piece of a path as the resolver sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Piece {
     /// Literal text; may contain `/`.
-    Lit(String),
+    Lit(Text),
     /// A glob in shell/fnmatch syntax: `*`, `?`, `[...]`, `[!...]`, `[[:digit:]]`, `\x`, and `**`
     /// as a whole segment (zero or more directories). With `star_matches_slash`, the glob is
     /// plain fnmatch as in `find -path`: `*` (and `?`, brackets) also match `/`. With
     /// `case_insensitive`, letters match either case (`find -iname`).
     Glob {
-        text: String,
+        text: Text,
         star_matches_slash: bool,
         case_insensitive: bool,
     },
     /// A value the tool cannot know, named for display (`{day}`).
-    Hole { label: String, shape: HoleShape },
+    Hole { label: Text, shape: HoleShape },
     /// An environment variable with no default: an opaque value that is equal to itself in every
     /// program (two repositories reading `$DATA_DIR` mean the same directory), matched by `**` and
     /// path holes but never equal to a different literal.
-    Symbol(String),
+    Symbol(Text),
 }
 
 /// A set of paths. Built once, compared many times.
@@ -169,7 +169,7 @@ impl Pattern {
     pub fn glob(text: &str) -> Pattern {
         Pattern::from_pieces(
             &[Piece::Glob {
-                text: text.to_string(),
+                text: text.to_string().into(),
                 star_matches_slash: false,
                 case_insensitive: false,
             }],
@@ -216,7 +216,7 @@ impl Pattern {
         };
         Some(Pattern::from_pieces(
             &[Piece::Glob {
-                text,
+                text: text.into(),
                 star_matches_slash: false,
                 case_insensitive: false,
             }],

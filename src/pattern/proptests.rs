@@ -172,12 +172,12 @@ impl PieceWriter<'_> {
         let text = std::mem::take(&mut self.text);
         self.pieces.push(if self.text_is_glob {
             Piece::Glob {
-                text,
+                text: text.into(),
                 star_matches_slash: self.spec.star_slash,
                 case_insensitive: self.spec.ci,
             }
         } else {
-            Piece::Lit(text)
+            Piece::Lit(text.into())
         });
     }
 
@@ -598,8 +598,8 @@ proptest! {
         let normal = normalize_literal_path(&path);
         prop_assert_eq!(&normal, &reference_normalise(&path));
         prop_assert_eq!(normalize_literal_path(&normal), normal.clone());
-        let raw = Pattern::from_pieces(&[Piece::Lit(path.clone())], false);
-        let clean = Pattern::from_pieces(&[Piece::Lit(normal.clone())], false);
+        let raw = Pattern::from_pieces(&[Piece::Lit(path.clone().into())], false);
+        let clean = Pattern::from_pieces(&[Piece::Lit(normal.clone().into())], false);
         prop_assert_eq!(relation(&raw, &clean), Relation::Equal);
         prop_assert_eq!(raw.matches(&normal), !normal.is_empty());
         prop_assert_eq!(raw.display(), normal);

@@ -7,12 +7,12 @@ fn g(text: &str) -> Pattern {
 }
 
 fn lit(text: &str) -> Piece {
-    Piece::Lit(text.to_string())
+    Piece::Lit(text.to_string().into())
 }
 
 fn glob_piece(text: &str) -> Piece {
     Piece::Glob {
-        text: text.to_string(),
+        text: text.to_string().into(),
         star_matches_slash: false,
         case_insensitive: false,
     }
@@ -20,21 +20,21 @@ fn glob_piece(text: &str) -> Piece {
 
 fn hole(label: &str) -> Piece {
     Piece::Hole {
-        label: label.to_string(),
+        label: label.to_string().into(),
         shape: HoleShape::Segment,
     }
 }
 
 fn path_hole(label: &str) -> Piece {
     Piece::Hole {
-        label: label.to_string(),
+        label: label.to_string().into(),
         shape: HoleShape::Path,
     }
 }
 
 fn strftime(format: &str) -> Piece {
     Piece::Hole {
-        label: format.to_string(),
+        label: format.to_string().into(),
         shape: HoleShape::Strftime {
             format: format.to_string().into(),
         },
@@ -42,7 +42,7 @@ fn strftime(format: &str) -> Piece {
 }
 
 fn sym(name: &str) -> Piece {
-    Piece::Symbol(name.to_string())
+    Piece::Symbol(name.to_string().into())
 }
 
 fn p(pieces: &[Piece]) -> Pattern {
@@ -55,7 +55,7 @@ fn subtree(pieces: &[Piece]) -> Pattern {
 
 fn find_path(text: &str) -> Pattern {
     p(&[Piece::Glob {
-        text: text.to_string(),
+        text: text.to_string().into(),
         star_matches_slash: true,
         case_insensitive: false,
     }])
@@ -63,7 +63,7 @@ fn find_path(text: &str) -> Pattern {
 
 fn iglob(text: &str) -> Pattern {
     p(&[Piece::Glob {
-        text: text.to_string(),
+        text: text.to_string().into(),
         star_matches_slash: false,
         case_insensitive: true,
     }])
@@ -442,7 +442,7 @@ fn hostile_text_never_panics() {
         let a = g(text);
         let _ = (a.display(), a.literal_prefix(), a.matches(text));
         let _ = relation(&a, &g("**"));
-        let s = p(&[strftime(text), Piece::Symbol(text.to_string())]);
+        let s = p(&[strftime(text), Piece::Symbol(text.to_string().into())]);
         let _ = relation(&s, &a);
     }
 }

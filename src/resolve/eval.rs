@@ -88,9 +88,9 @@ impl<'a, 'e> Evaluator<'a, 'e> {
 
     fn eval_inner(&mut self, file: FileRef<'a>, expr: &'a Expr) -> Vec<Value> {
         match expr {
-            Expr::Lit { text } => vec![vec![Piece::Lit(text.to_string())]],
+            Expr::Lit { text } => vec![vec![Piece::Lit(text.to_string().into())]],
             Expr::Glob { text } => vec![vec![Piece::Glob {
-                text: text.to_string(),
+                text: text.to_string().into(),
                 star_matches_slash: false,
                 case_insensitive: false,
             }]],
@@ -172,7 +172,7 @@ impl<'a, 'e> Evaluator<'a, 'e> {
                         values.insert(
                             0,
                             vec![Piece::Hole {
-                                label: item_label(name),
+                                label: item_label(name).into(),
                                 shape: HoleShape::Segment,
                             }],
                         );
@@ -184,17 +184,17 @@ impl<'a, 'e> Evaluator<'a, 'e> {
                 // the call was before).
                 Target::Unbound if let Some(default) = default => self.eval(file, default),
                 Target::Unbound if super::lookup::is_item(name) => vec![vec![Piece::Hole {
-                    label: item_label(name),
+                    label: item_label(name).into(),
                     shape: HoleShape::Segment,
                 }]],
                 Target::Unbound => vec![vec![Piece::Hole {
-                    label: short_label(name),
+                    label: short_label(name).into(),
                     shape: HoleShape::Segment,
                 }]],
             },
             Expr::Env { name, default } => self.env_value(file, name, default.as_deref()),
             Expr::Hole { label, shape } => vec![vec![Piece::Hole {
-                label: label.to_string(),
+                label: label.to_string().into(),
                 shape: shape.clone(),
             }]],
             Expr::Parent { of } => self.eval(file, of).into_iter().map(parent_of).collect(),
@@ -267,7 +267,7 @@ impl<'a, 'e> Evaluator<'a, 'e> {
             .and_then(|p| p.names.iter().position(|n| n == name));
         let unknown = || {
             vec![Piece::Hole {
-                label: short_label(name),
+                label: short_label(name).into(),
                 shape: HoleShape::Segment,
             }]
         };
@@ -331,7 +331,7 @@ impl<'a, 'e> Evaluator<'a, 'e> {
         }
         if more {
             out.push(vec![Piece::Hole {
-                label: short_label(name),
+                label: short_label(name).into(),
                 shape: HoleShape::Segment,
             }]);
         }
@@ -373,7 +373,7 @@ impl<'a, 'e> Evaluator<'a, 'e> {
             self.used_env.push(name.to_string());
         }
         if let Some(value) = self.env.get(name) {
-            return vec![vec![Piece::Lit(value.clone())]];
+            return vec![vec![Piece::Lit(value.clone().into())]];
         }
         if name == "HOME" && default.is_none() {
             return vec![vec![Piece::Symbol("HOME".into())]];
@@ -391,7 +391,7 @@ impl<'a, 'e> Evaluator<'a, 'e> {
                 }
                 values
             }
-            None => vec![vec![Piece::Symbol(name.to_string())]],
+            None => vec![vec![Piece::Symbol(name.to_string().into())]],
         }
     }
 }
@@ -463,7 +463,7 @@ fn bounded(value: Value) -> Value {
         if let Piece::Lit(text) = piece {
             let cut = text.floor_char_boundary(half_bytes - used);
             if cut > 0 {
-                head.push(Piece::Lit(text[..cut].to_string()));
+                head.push(Piece::Lit(text[..cut].to_string().into()));
             }
             cut_in_head = Some((next, cut));
         }
@@ -489,7 +489,7 @@ fn bounded(value: Value) -> Value {
                 .ceil_char_boundary(text.len().saturating_sub(half_bytes - used))
                 .max(taken_by_head);
             if start < text.len() {
-                tail.push(Piece::Lit(text[start..].to_string()));
+                tail.push(Piece::Lit(text[start..].to_string().into()));
             }
         }
         break;
@@ -569,7 +569,7 @@ fn parent_of(value: Value) -> Value {
                         (0, 0) => out.push(Piece::Lit("/".into())),
                         // `.../{day}` + `/x.csv`: the parent is everything before the literal.
                         (0, _) => {}
-                        _ => out.push(Piece::Lit(text[..pos].to_string())),
+                        _ => out.push(Piece::Lit(text[..pos].to_string().into())),
                     }
                     return merge_literals(out);
                 }
@@ -580,7 +580,7 @@ fn parent_of(value: Value) -> Value {
             } => {
                 let mut out: Value = value[..i].to_vec();
                 out.push(Piece::Hole {
-                    label: format!("{label}/.."),
+                    label: format!("{label}/..").into(),
                     shape: HoleShape::Path,
                 });
                 return out;
@@ -637,7 +637,7 @@ fn hole_for(expr: &Expr) -> Piece {
         _ => "…".to_string(),
     };
     Piece::Hole {
-        label,
+        label: label.into(),
         shape: HoleShape::Segment,
     }
 }
@@ -734,7 +734,7 @@ mod tests {
         let mut parts = vec![lit("/data/")];
         for i in 0..1000 {
             parts.push(Piece::Hole {
-                label: format!("x{i}"),
+                label: format!("x{i}").into(),
                 shape: HoleShape::Segment,
             });
             parts.push(lit("/"));
@@ -748,7 +748,7 @@ mod tests {
         assert!(shown.ends_with("{x999}/out.csv"), "{shown}");
 
         let long = format!("/data/{}.csv", "é".repeat(10_000));
-        let value = bounded(vec![Piece::Lit(long)]);
+        let value = bounded(vec![Piece::Lit(long.into())]);
         let shown = display_value(&value);
         assert!(shown.len() <= MAX_VALUE_BYTES + 8, "{}", shown.len());
         assert!(

@@ -96,7 +96,7 @@ fn dotted_to_segments(value: &Value) -> Value {
     value
         .iter()
         .map(|piece| match piece {
-            Piece::Lit(text) => Piece::Lit(text.replace('.', "/")),
+            Piece::Lit(text) => Piece::Lit(text.replace('.', "/").into()),
             Piece::Glob {
                 text,
                 star_matches_slash,
@@ -106,7 +106,8 @@ fn dotted_to_segments(value: &Value) -> Value {
                     .split('.')
                     .map(|w| if w == "#" { "**" } else { w })
                     .collect::<Vec<_>>()
-                    .join("/"),
+                    .join("/")
+                    .into(),
                 star_matches_slash: *star_matches_slash,
                 case_insensitive: *case_insensitive,
             },

@@ -75,7 +75,7 @@ pub fn host_alternatives(values: Vec<Value>, mappings: &[Mapping]) -> Vec<Value>
             continue;
         }
         let mut translated = value.clone();
-        translated[0] = Piece::Lit(host);
+        translated[0] = Piece::Lit(host.into());
         if !out.contains(&translated) {
             out.push(translated);
         }
