@@ -271,23 +271,11 @@ pub fn who_cached(
         resolved,
         files_analysed,
         skipped,
-    } = world_of(dirs, rules_dirs, cache, Text::Release)?;
+    } = world_of(dirs, rules_dirs, cache)?;
     let _select_timing = crate::timings::stage("select and describe");
     let query = Query::parse(pattern);
-    // Each file's text is read again once, for all the lines quoted from it.
-    let mut texts: HashMap<(&str, &str), Option<String>> = HashMap::new();
-    let mut excerpt = |site: &Site| -> Option<String> {
-        let repo = repos.iter().find(|r| r.name == site.repo)?;
-        let (path, content) = repo.snapshot.files.get_key_value(&site.path)?;
-        if !content.released {
-            return content.line(site.line);
-        }
-        let text = texts
-            .entry((repo.name.as_str(), path.as_str()))
-            .or_insert_with(|| load::reread(&repo.root, path, &content.key));
-        let index = usize::try_from(site.line).ok()?.checked_sub(1)?;
-        text.as_deref()?.lines().nth(index).map(str::to_string)
-    };
+    let quoter = load::Quoter::new(&repos);
+    let excerpt = |site: &Site| quoter.line(&site.repo, &site.path, site.line);
     let mut entries: Vec<AuditEntry> = resolved
         .accesses
         .iter()
@@ -339,7 +327,7 @@ pub fn world_cached(
     rules_dirs: &[PathBuf],
     cache: Option<&mut Cache>,
 ) -> Result<World, Error> {
-    world_of(dirs, rules_dirs, cache, Text::Keep)
+    world_of(dirs, rules_dirs, cache)
 }
 
 /// The world of `dirs` with the built-in models and `rules_dirs`, every file knockon reads, and
@@ -348,7 +336,6 @@ fn world_of(
     dirs: &[PathBuf],
     rules_dirs: &[PathBuf],
     cache: Option<&mut Cache>,
-    text: Text,
 ) -> Result<World, Error> {
     let (models, _) = load_rules(rules_dirs)?;
     let select = |path: &str, bytes: &[u8]| Language::detect(path, bytes).is_some();
@@ -360,14 +347,16 @@ fn world_of(
         &env,
         cache,
         |_| Ok(Vec::new()),
-        text,
+        &mut |_| {},
     )
 }
 
 /// [`world`] with the caller's file selection (a `knockon.toml`'s excludes), environment
 /// bindings and models, resolved together with the repositories `more` adds once the
 /// directories are loaded (knowing their names): `knockon audit` reads its world this way, and
-/// `--index` adds every indexed repository that is not one of them.
+/// `--index` adds every indexed repository that is not one of them. `read_source` sees each
+/// loaded repository while its files' text is still held (audit reads Python and Rust programs
+/// whole there).
 pub fn world_joined(
     dirs: &[PathBuf],
     models: &Models,
@@ -375,19 +364,13 @@ pub fn world_joined(
     env: &BTreeMap<String, String>,
     cache: Option<&mut Cache>,
     more: impl FnOnce(&[load::ContextRepo]) -> Result<Vec<RepoFacts>, Error>,
+    read_source: &mut dyn FnMut(&load::ContextRepo),
 ) -> Result<World, Error> {
-    world_read(dirs, models, select, env, cache, more, Text::Keep)
+    world_read(dirs, models, select, env, cache, more, read_source)
 }
 
-/// Whether a world keeps its files' text once their facts are extracted.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Text {
-    /// For commands that read whole files afterwards (`audit` reads Python and Rust programs).
-    Keep,
-    /// For commands that only quote lines (`who`): they read them again ([`load::reread`]).
-    Release,
-}
-
+/// Every world lets go of its files' text once their facts are extracted, before resolving:
+/// the reports quote a few lines, which [`load::Quoter`] reads again.
 fn world_read(
     dirs: &[PathBuf],
     models: &Models,
@@ -395,11 +378,14 @@ fn world_read(
     env: &BTreeMap<String, String>,
     cache: Option<&mut Cache>,
     more: impl FnOnce(&[load::ContextRepo]) -> Result<Vec<RepoFacts>, Error>,
-    text: Text,
+    read_source: &mut dyn FnMut(&load::ContextRepo),
 ) -> Result<World, Error> {
     let load_timing = crate::timings::stage("load");
     let (mut repos, skipped) = load::load_directories(dirs, &[], select)?;
     drop(load_timing);
+    for repo in &repos {
+        read_source(repo);
+    }
     let added = more(&repos)?;
     let mut cache = cache;
     // A world with indexed repositories added is not keyed by content alone: no world cache.
@@ -421,6 +407,9 @@ fn world_read(
     if let (Some(key), Some(cache)) = (&world_key, cache.as_deref_mut()) {
         let _timing = crate::timings::stage("read the cached world");
         if let Some(stored) = store::world::read(cache, key) {
+            for repo in &mut repos {
+                repo.snapshot.release();
+            }
             return Ok(World {
                 repos,
                 resolved: stored.resolved,
@@ -431,7 +420,11 @@ fn world_read(
     }
     let extract_timing = crate::timings::stage("extract");
     let contents: Vec<&Snapshot> = repos.iter().map(|r| &r.snapshot).collect();
-    let extracted = extract_snapshots(&contents, models, cache.as_deref_mut());
+    let jobs = extraction_jobs(&contents);
+    for repo in &mut repos {
+        repo.snapshot.release();
+    }
+    let extracted = extract_jobs(jobs, models, cache.as_deref_mut());
     drop(extract_timing);
     let facts: Vec<RepoFacts> = repos
         .iter()
@@ -442,11 +435,6 @@ fn world_read(
         .chain(added)
         .collect();
     let files_analysed = facts.iter().map(|r| r.files.len()).sum();
-    if text == Text::Release {
-        for repo in &mut repos {
-            repo.snapshot.release();
-        }
-    }
     let resolve_timing = crate::timings::stage("resolve");
     let resolved = resolve::resolve(&facts, env);
     drop(resolve_timing);
@@ -698,14 +686,14 @@ pub fn check_using(
     let (mut base_world, mut head_world, mut files_analysed, facts) = match (base_hit, head_hit) {
         (Some(base), Some(head)) => (base.resolved, head.resolved, head.files_analysed, None),
         (base_hit, head_hit) => {
-            let facts = extract_workspace(&workspace, &setup.models, cache.as_deref_mut());
-            if index.is_none() {
-                // Only the lines findings quote are read again; an index check may extract
-                // the context again (see below), so it keeps the text.
-                for context in &mut workspace.context {
-                    context.snapshot.release();
-                }
-            }
+            // An index check may extract the context again (see below), so it keeps the text.
+            let release_context = index.is_none();
+            let facts = extract_workspace(
+                &mut workspace,
+                &setup.models,
+                cache.as_deref_mut(),
+                release_context,
+            );
             let files_analysed = facts.files_analysed();
             let mut resolved = [base_hit, head_hit].map(|hit| hit.map(|w| w.resolved));
             let worlds = [facts.base_world(), facts.head_world()];
@@ -734,7 +722,7 @@ pub fn check_using(
             // is only the fallback that keeps this total.
             let mut facts = match facts {
                 Some(facts) => facts,
-                None => extract_workspace(&workspace, &setup.models, cache),
+                None => extract_workspace(&mut workspace, &setup.models, cache, false),
             };
             let side = crate::index::build::CheckSide {
                 changed: &facts.changed_name,
@@ -1003,27 +991,33 @@ impl WorkspaceFacts {
 /// Facts of every distinct (path, content) of the snapshots, extracted in parallel.
 type Extracted = HashMap<(String, String), Arc<FileFacts>>;
 
-fn extract_snapshots(
-    snapshots: &[&Snapshot],
-    models: &Models,
-    cache: Option<&mut Cache>,
-) -> Extracted {
-    let mut jobs: HashMap<(String, String), &FileContent> = HashMap::new();
+/// The distinct (path, content key) of some snapshots, each holding its own handle on the
+/// bytes: once the snapshots let go of their text ([`Snapshot::release`]), a file's bytes live
+/// only until its facts are extracted (or found in the cache), not until the last file's are.
+type Jobs = HashMap<(String, String), Arc<[u8]>>;
+
+fn extraction_jobs(snapshots: &[&Snapshot]) -> Jobs {
+    let mut jobs = Jobs::new();
     for snapshot in snapshots {
         for (path, content) in &snapshot.files {
             jobs.entry((path.clone(), content.key.clone()))
-                .or_insert(content);
+                .or_insert_with(|| Arc::clone(&content.bytes));
         }
     }
-    let extract_all = |jobs: HashMap<(String, String), &FileContent>| -> Extracted {
+    jobs
+}
+
+fn extract_jobs(jobs: Jobs, models: &Models, cache: Option<&mut Cache>) -> Extracted {
+    let extract_all = |jobs: Jobs| -> Extracted {
         let progress = crate::progress::Progress::new(jobs.len() as u64, "files extracted");
         // Largest first: a big file taken last would leave the other threads idle at the end.
-        let mut jobs: Vec<((String, String), &FileContent)> = jobs.into_iter().collect();
-        jobs.sort_by_key(|(_, content)| std::cmp::Reverse(content.bytes.len()));
+        let mut jobs: Vec<_> = jobs.into_iter().collect();
+        jobs.sort_by_key(|(_, bytes)| std::cmp::Reverse(bytes.len()));
         jobs.into_par_iter()
             .with_max_len(1)
-            .filter_map(|((path, key), content)| {
-                let facts = extract::extract(&path, &content.bytes, models);
+            .filter_map(|((path, key), bytes)| {
+                let facts = extract::extract(&path, &bytes, models);
+                drop(bytes);
                 progress.inc();
                 Some(((path, key), Arc::new(facts?)))
             })
@@ -1075,14 +1069,24 @@ fn facts_of(snapshot: &Snapshot, extracted: &Extracted) -> BTreeMap<String, Arc<
         .collect()
 }
 
+/// The facts of a check's snapshots. With `release_context`, the context repositories let go
+/// of their text as their files are extracted: a report quotes only a few of their lines,
+/// which it reads again ([`load::reread_line`]); the changed repository's text is kept.
 fn extract_workspace(
-    workspace: &Workspace,
+    workspace: &mut Workspace,
     models: &Models,
     cache: Option<&mut Cache>,
+    release_context: bool,
 ) -> WorkspaceFacts {
     let mut snapshots = vec![&workspace.changed.base, &workspace.changed.head];
     snapshots.extend(workspace.context.iter().map(|c| &c.snapshot));
-    let extracted = extract_snapshots(&snapshots, models, cache);
+    let jobs = extraction_jobs(&snapshots);
+    if release_context {
+        for context in &mut workspace.context {
+            context.snapshot.release();
+        }
+    }
+    let extracted = extract_jobs(jobs, models, cache);
     WorkspaceFacts {
         changed_name: workspace.changed.name.clone(),
         base: facts_of(&workspace.changed.base, &extracted),

@@ -93,6 +93,18 @@ pub fn audit(request: &AuditRequest) -> Result<AuditRun, Error> {
     let mut cache = crate::store::open(request.cache.cache.as_deref(), request.cache.no_cache)?;
     let keep = |path: &str, is_generic: bool| !config.excludes(path) && (generic || !is_generic);
     let mut indexed = crate::index::build::Indexed::default();
+    // Only Python and Rust programs can be read whole (see `env_is_closed`); they are read
+    // while the world still holds their text.
+    let mut env_closed: Vec<(String, String)> = Vec::new();
+    let mut read_source = |repo: &crate::load::ContextRepo| {
+        for (path, content) in &repo.snapshot.files {
+            if (path.ends_with(".py") || path.ends_with(".rs"))
+                && crate::impact::audit::env_is_closed(path, &content.text())
+            {
+                env_closed.push((repo.name.clone(), path.clone()));
+            }
+        }
+    };
     let world = app::world_joined(
         &dirs,
         &models,
@@ -108,6 +120,7 @@ pub fn audit(request: &AuditRequest) -> Result<AuditRun, Error> {
             indexed = crate::index::build::whole_index(index, &excluded, &models, &keep)?;
             Ok(indexed.repos.clone())
         },
+        &mut read_source,
     );
     crate::store::print_warnings(cache.as_mut());
     let world = world?;
@@ -161,16 +174,17 @@ pub fn audit(request: &AuditRequest) -> Result<AuditRun, Error> {
     };
     let deltas = crate::change::everything_new(&resolved.accesses, &resolved.sends);
     let graph = Graph::build(resolved);
+    let quoter = crate::load::Quoter::new(&repos);
     let line = |site: &Site| -> Option<String> {
-        match repos.iter().find(|r| r.name == site.repo) {
-            Some(repo) => repo.snapshot.files.get(&site.path)?.line(site.line),
-            // An indexed repository: the lines stored with its facts.
-            None => indexed
-                .lines
-                .get(&(site.repo.clone(), site.path.clone()))?
-                .get(&site.line)
-                .cloned(),
+        if quoter.has_repo(&site.repo) {
+            return quoter.line(&site.repo, &site.path, site.line);
         }
+        // An indexed repository: the lines stored with its facts.
+        indexed
+            .lines
+            .get(&(site.repo.clone(), site.path.clone()))?
+            .get(&site.line)
+            .cloned()
     };
     let excerpts = |site: &Site, _: Version| line(site);
     // An indexed repository's files are those knockon extracted (its unread files are not
@@ -192,13 +206,8 @@ pub fn audit(request: &AuditRequest) -> Result<AuditRun, Error> {
                     .flat_map(|r| r.files.keys().map(String::as_str)),
             ),
     );
-    for repo in &repos {
-        // Only Python and Rust programs can be read whole (see `env_is_closed`).
-        for (path, content) in &repo.snapshot.files {
-            if path.ends_with(".py") || path.ends_with(".rs") {
-                files.add_source(&repo.name, path, &content.text());
-            }
-        }
+    for (repo, path) in env_closed {
+        files.mark_env_closed(repo, path);
     }
     let findings =
         crate::impact::audit::evaluate(&deltas, &graph, &rules, &assumptions, &files, &excerpts);

@@ -131,12 +131,9 @@ impl WorldFiles {
         files
     }
 
-    /// Records a file's source, for the evidence that a program reads no variable knockon
-    /// cannot see.
-    pub fn add_source(&mut self, repo: &str, path: &str, text: &str) {
-        if env_is_closed(path, text) {
-            self.env_closed.insert((repo.to_string(), path.to_string()));
-        }
+    /// Records that a file's source reads no variable knockon cannot see ([`env_is_closed`]).
+    pub fn mark_env_closed(&mut self, repo: String, path: String) {
+        self.env_closed.insert((repo, path));
     }
 
     /// How many files of the world have this file name.

@@ -134,6 +134,48 @@ pub fn reread(root: &Path, path: &str, key: &str) -> Option<String> {
     Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
+/// Quotes lines of the files of loaded repositories, whether their text is still held or was
+/// let go ([`Snapshot::release`]): a released file is read again ([`reread`]) once, however
+/// many of its lines a report quotes.
+pub struct Quoter<'r> {
+    repos: &'r [ContextRepo],
+    reread: std::cell::RefCell<std::collections::HashMap<(usize, &'r str), Option<String>>>,
+}
+
+impl<'r> Quoter<'r> {
+    pub fn new(repos: &'r [ContextRepo]) -> Quoter<'r> {
+        Quoter {
+            repos,
+            reread: std::cell::RefCell::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// Line `line` (1-based) of `path` in the repository named `repo`; `None` for a repository
+    /// that is not loaded, a file it does not have, or a file that changed since it was read.
+    pub fn line(&self, repo: &str, path: &str, line: u32) -> Option<String> {
+        let (at, loaded) = self
+            .repos
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.name == repo)?;
+        let (path, content) = loaded.snapshot.files.get_key_value(path)?;
+        if !content.released {
+            return content.line(line);
+        }
+        let mut texts = self.reread.borrow_mut();
+        let text = texts
+            .entry((at, path.as_str()))
+            .or_insert_with(|| reread(&loaded.root, path, &content.key));
+        let index = usize::try_from(line).ok()?.checked_sub(1)?;
+        text.as_deref()?.lines().nth(index).map(str::to_string)
+    }
+
+    /// Whether `repo` is one of the loaded repositories (not an indexed one).
+    pub fn has_repo(&self, repo: &str) -> bool {
+        self.repos.iter().any(|r| r.name == repo)
+    }
+}
+
 /// The files of one repository at one point in time.
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
@@ -694,5 +736,40 @@ mod reread_tests {
         std::os::unix::fs::symlink(outside.path(), root.join("linked")).unwrap();
         assert_eq!(reread_line(root, "linked/clean.sh", "0000", 2), None);
         assert_eq!(worktree::file_with_key(root, "linked/clean.sh", &key), None);
+    }
+
+    #[test]
+    fn a_quoter_quotes_held_and_released_files_and_reads_each_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let text = "#!/bin/sh\nrm -f /srv/out/*.csv\nls /srv/out\n";
+        std::fs::write(root.join("clean.sh"), text).unwrap();
+        let file = || FileContent::new(text.as_bytes().to_vec());
+        let repo = |name: &str| ContextRepo {
+            name: name.to_string(),
+            root: root.to_path_buf(),
+            snapshot: Snapshot {
+                files: BTreeMap::from([("clean.sh".to_string(), file())]),
+                ..Snapshot::default()
+            },
+        };
+        let mut released = repo("ops");
+        released.snapshot.release();
+        let repos = [repo("held"), released];
+        let quoter = Quoter::new(&repos);
+        assert!(quoter.has_repo("ops") && !quoter.has_repo("elsewhere"));
+        assert_eq!(quoter.line("held", "clean.sh", 3).as_deref(), Some("ls /srv/out"));
+        assert_eq!(
+            quoter.line("ops", "clean.sh", 2).as_deref(),
+            Some("rm -f /srv/out/*.csv")
+        );
+        // Read once: a later edit does not reach lines quoted from the same file afterwards.
+        std::fs::write(root.join("clean.sh"), "#!/bin/sh\necho other\n").unwrap();
+        assert_eq!(quoter.line("ops", "clean.sh", 3).as_deref(), Some("ls /srv/out"));
+        assert_eq!(quoter.line("ops", "missing.sh", 1), None);
+        assert_eq!(quoter.line("elsewhere", "clean.sh", 1), None);
+        // A fresh quoter of the edited directory finds the content changed: no line at all.
+        let fresh = Quoter::new(&repos);
+        assert_eq!(fresh.line("ops", "clean.sh", 2), None);
     }
 }

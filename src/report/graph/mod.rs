@@ -47,14 +47,8 @@ pub fn run(args: &GraphArgs) -> anyhow::Result<Outcome> {
         resources: args.resources.clone(),
         repos: args.repos.clone(),
     };
-    let excerpt = |site: &crate::model::Site| {
-        world
-            .repos
-            .iter()
-            .find(|r| r.name == site.repo)
-            .and_then(|r| r.snapshot.files.get(&site.path))
-            .and_then(|f| f.line(site.line))
-    };
+    let quoter = crate::load::Quoter::new(&world.repos);
+    let excerpt = |site: &crate::model::Site| quoter.line(&site.repo, &site.path, site.line);
     let view = view::build(&world.resolved, &names, &selection, &excerpt);
     let output = match args.format {
         GraphFormat::Dot => dot::render(&view),
