@@ -758,14 +758,20 @@ mod reread_tests {
         let repos = [repo("held"), released];
         let quoter = Quoter::new(&repos);
         assert!(quoter.has_repo("ops") && !quoter.has_repo("elsewhere"));
-        assert_eq!(quoter.line("held", "clean.sh", 3).as_deref(), Some("ls /srv/out"));
+        assert_eq!(
+            quoter.line("held", "clean.sh", 3).as_deref(),
+            Some("ls /srv/out")
+        );
         assert_eq!(
             quoter.line("ops", "clean.sh", 2).as_deref(),
             Some("rm -f /srv/out/*.csv")
         );
         // Read once: a later edit does not reach lines quoted from the same file afterwards.
         std::fs::write(root.join("clean.sh"), "#!/bin/sh\necho other\n").unwrap();
-        assert_eq!(quoter.line("ops", "clean.sh", 3).as_deref(), Some("ls /srv/out"));
+        assert_eq!(
+            quoter.line("ops", "clean.sh", 3).as_deref(),
+            Some("ls /srv/out")
+        );
         assert_eq!(quoter.line("ops", "missing.sh", 1), None);
         assert_eq!(quoter.line("elsewhere", "clean.sh", 1), None);
         // A fresh quoter of the edited directory finds the content changed: no line at all.

@@ -109,21 +109,52 @@ fn facts_key(facts: &FileFacts) -> usize {
 }
 
 /// The bindings and imports of one file by (scope, name), each list in line order.
+///
+/// A world indexes every file it resolves, hundreds of thousands of bindings: each (scope,
+/// name) is a range of one list rather than a list of its own (a third of the memory).
 #[derive(Default)]
 struct NameIndex<'a> {
-    bindings: foldhash::HashMap<(ScopeId, &'a str), Vec<&'a Binding>>,
+    /// Every binding of the file, grouped by (scope, name), each group in line order.
+    bindings: Vec<&'a Binding>,
+    /// Where each (scope, name)'s group starts in `bindings`, and its length.
+    groups: foldhash::HashMap<(ScopeId, &'a str), (u32, u32)>,
     imports: foldhash::HashMap<(ScopeId, &'a str), Vec<&'a Import>>,
 }
 
 impl<'a> NameIndex<'a> {
     fn new(facts: &'a FileFacts) -> NameIndex<'a> {
         let mut index = NameIndex::default();
-        for binding in &facts.bindings {
-            index
-                .bindings
-                .entry((binding.scope, binding.name.as_str()))
-                .or_default()
-                .push(binding);
+        if let Some(first) = facts.bindings.first() {
+            let groups = &mut index.groups;
+            for binding in &facts.bindings {
+                groups
+                    .entry((binding.scope, binding.name.as_str()))
+                    .or_insert((0, 0))
+                    .1 += 1;
+            }
+            let mut start = 0;
+            for (group_start, len) in groups.values_mut() {
+                *group_start = start;
+                start += std::mem::take(len);
+            }
+            index.bindings = vec![first; facts.bindings.len()];
+            for binding in &facts.bindings {
+                if let Some((start, len)) = groups.get_mut(&(binding.scope, binding.name.as_str()))
+                    && let Some(slot) = index.bindings.get_mut((*start + *len) as usize)
+                {
+                    *slot = binding;
+                    *len += 1;
+                }
+            }
+            // Stable: among equal lines the later-written one stays last, as a scan would find it.
+            for (start, len) in groups.values() {
+                if let Some(group) = index
+                    .bindings
+                    .get_mut(*start as usize..(*start + *len) as usize)
+                {
+                    group.sort_by_key(|b| b.line);
+                }
+            }
         }
         for import in &facts.imports {
             index
@@ -132,19 +163,21 @@ impl<'a> NameIndex<'a> {
                 .or_default()
                 .push(import);
         }
-        // Stable: among equal lines the later-written one stays last, as a scan would find it.
-        for list in index.bindings.values_mut() {
-            list.sort_by_key(|b| b.line);
-        }
         for list in index.imports.values_mut() {
             list.sort_by_key(|i| i.line);
         }
         index
     }
 
+    /// The bindings of `name` in `scope`, in line order.
+    fn bindings_of(&self, scope: ScopeId, name: &str) -> Option<&[&'a Binding]> {
+        let (start, len) = self.groups.get(&(scope, name))?;
+        self.bindings.get(*start as usize..(*start + *len) as usize)
+    }
+
     /// The last binding of `name` in `scope` (before `line` when given).
     fn last_binding(&self, scope: ScopeId, name: &str, before: Option<u32>) -> Option<&'a Binding> {
-        let list = self.bindings.get(&(scope, name))?;
+        let list = self.bindings_of(scope, name)?;
         let end = match before {
             Some(line) => list.partition_point(|b| b.line < line),
             None => list.len(),
@@ -154,12 +187,12 @@ impl<'a> NameIndex<'a> {
 
     /// The first binding of `name` in `scope` after `line`.
     fn next_binding(&self, scope: ScopeId, name: &str, line: u32) -> Option<&'a Binding> {
-        let list = self.bindings.get(&(scope, name))?;
+        let list = self.bindings_of(scope, name)?;
         list.get(list.partition_point(|b| b.line <= line)).copied()
     }
 
     fn binds(&self, scope: ScopeId, name: &str) -> bool {
-        self.bindings.contains_key(&(scope, name))
+        self.groups.contains_key(&(scope, name))
     }
 
     /// The last import that binds `local` in `scope`.
