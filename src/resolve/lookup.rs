@@ -423,9 +423,10 @@ impl<'a> Lookup<'a> {
         let Some(facts) = self.facts(file) else {
             return Target::Unbound;
         };
-        if let Some(attr) = name.strip_prefix("self.")
+        // `self.x` is bound under that same name in the method's class scope.
+        if name.starts_with("self.")
             && let Some(class) = class_of(facts, scope)
-            && let Some(b) = self.last_binding(facts, class, &format!("self.{attr}"), None)
+            && let Some(b) = self.last_binding(facts, class, name, None)
         {
             return Target::Binding(file, b);
         }
@@ -471,7 +472,12 @@ impl<'a> Lookup<'a> {
             first = false;
             current = facts.scopes.get(s).and_then(|sc| sc.parent);
         }
-        let normalized = name.replace("::", ".");
+        // Most names have no `::` (every Python one): no copy for them.
+        let normalized: std::borrow::Cow<'_, str> = if name.contains("::") {
+            name.replace("::", ".").into()
+        } else {
+            name.into()
+        };
         // Rust paths to items of modules: `storage::paths::SPOOL_DIR`, `self::consts::TMP`,
         // `super::paths::ROOT`, through files and inline `mod`s.
         if file.path.ends_with(".rs")
