@@ -338,7 +338,7 @@ fn library_calls(root: Node, text: &str, models: &BashModels) -> Vec<String> {
         if seen > MAX_NODES {
             break;
         }
-        if node.kind() == "command_name"
+        if node.kind_name() == "command_name"
             && let Some(name) = text.get(node.byte_range())
         {
             if matches!(name, "source" | ".") {
@@ -400,7 +400,7 @@ fn recover(
             .saturating_add(row_u32(start))
             .saturating_add(1);
         let message = if region.is_missing() {
-            format!("parse error: missing `{}`", region.kind())
+            format!("parse error: missing `{}`", region.kind_name())
         } else if end > start {
             format!(
                 "parse error in lines {line}-{}; read what was well-formed around it",
@@ -492,7 +492,7 @@ fn covered_rows(region: Node) -> std::collections::BTreeSet<usize> {
     let mut rows = std::collections::BTreeSet::new();
     let mut stack = vec![region];
     while let Some(node) = stack.pop() {
-        if COVERING.contains(&node.kind()) {
+        if COVERING.contains(&node.kind_name()) {
             rows.extend(node.start_position().row..=node.end_position().row);
             continue;
         }
@@ -642,7 +642,7 @@ impl<'a> Walker<'a> {
             return;
         }
         let branching = matches!(
-            node.kind(),
+            node.kind_name(),
             "if_statement"
                 | "case_statement"
                 | "while_statement"
@@ -658,14 +658,14 @@ impl<'a> Walker<'a> {
             // A loop that shifts moves the positions from one pass to the next: in it (and
             // after it) they are unknown.
             let looping = matches!(
-                node.kind(),
+                node.kind_name(),
                 "while_statement" | "for_statement" | "c_style_for_statement"
             );
             if looping && self.positions.is_some() && renumbers(self.node_text(node)) {
                 self.positions = Some(Positions::Unknown);
             }
         }
-        match node.kind() {
+        match node.kind_name() {
             "command" => self.command(node),
             "redirected_statement" => self.redirected(node),
             "variable_assignment" => self.assignment(node),
@@ -889,7 +889,7 @@ impl<'a> Walker<'a> {
                 break;
             }
             previous_end = previous_end.max(child.end_byte());
-            match (field, child.kind()) {
+            match (field, child.kind_name()) {
                 (_, "variable_assignment") => {
                     // Tree-sitter sometimes attaches assignments on earlier lines to the next
                     // command; on the same line they are only the command's environment.
@@ -931,7 +931,7 @@ impl<'a> Walker<'a> {
         // What a function prints is what `$(function ...)` gives its caller.
         let piped = node
             .parent()
-            .is_some_and(|p| matches!(p.kind(), "pipeline" | "redirected_statement"));
+            .is_some_and(|p| matches!(p.kind_name(), "pipeline" | "redirected_statement"));
         if redirects.is_empty() && !piped {
             self.function_output(&words, line);
         }
@@ -965,7 +965,9 @@ impl<'a> Walker<'a> {
 
     fn redirected(&mut self, node: Node) {
         let body = node.field("body");
-        let line = body.filter(|b| b.kind() == "command").map(|b| self.line(b));
+        let line = body
+            .filter(|b| b.kind_name() == "command")
+            .map(|b| self.line(b));
         let redirects: Vec<Node> = {
             let mut cursor = node.walk();
             node.named_children(&mut cursor)
@@ -989,7 +991,7 @@ impl<'a> Walker<'a> {
     /// `read -r PID < /run/x.pid`: the variables hold what the file says, so a later
     /// `kill -HUP "$PID"` signals the process of that pid file.
     fn read_from_file(&mut self, body: Node, redirects: &[Node]) {
-        if body.kind() != "command" {
+        if body.kind_name() != "command" {
             return;
         }
         let words: Vec<Word> = words::command_words(body)
@@ -1002,7 +1004,7 @@ impl<'a> Walker<'a> {
         let file = redirects.iter().find_map(|r| {
             let operator = r.child(0).map(|o| self.node_text(o));
             let destination = r.field("destination")?;
-            (r.kind() == "file_redirect" && operator == Some("<"))
+            (r.kind_name() == "file_redirect" && operator == Some("<"))
                 .then(|| self.word(destination).expr())
         });
         let Some(file) = file else { return };
@@ -1020,7 +1022,7 @@ impl<'a> Walker<'a> {
         self.read_loop_vars(body)?;
         redirects.iter().find_map(|r| {
             let dest = r.field("destination")?;
-            if r.kind() != "file_redirect" || dest.kind() != "process_substitution" {
+            if r.kind_name() != "file_redirect" || dest.kind_name() != "process_substitution" {
                 return None;
             }
             let producer = words::first_command(dest)?;
@@ -1029,13 +1031,13 @@ impl<'a> Walker<'a> {
     }
 
     fn redirect(&mut self, node: Node, line: Option<u32>) {
-        match node.kind() {
+        match node.kind_name() {
             "file_redirect" => {}
             "heredoc_redirect" => {
                 let mut cursor = node.walk();
                 let children: Vec<Node> = node.named_children(&mut cursor).collect();
                 for child in children {
-                    if child.kind() != "heredoc_body" {
+                    if child.kind_name() != "heredoc_body" {
                         self.statement(child);
                     }
                 }
@@ -1047,7 +1049,7 @@ impl<'a> Walker<'a> {
         let operator = node
             .children(&mut cursor)
             .find(|c| !c.is_named())
-            .map(|c| c.kind().to_string())
+            .map(|c| c.kind_name().to_string())
             .unwrap_or_default();
         let Some(dest) = node.field("destination") else {
             return;
@@ -1056,7 +1058,7 @@ impl<'a> Walker<'a> {
         let Some(mode) = self.models.redirect_mode(&operator) else {
             return;
         };
-        if dest.kind() == "number" || dest.kind() == "process_substitution" {
+        if dest.kind_name() == "number" || dest.kind_name() == "process_substitution" {
             return;
         }
         let word = self.word(dest);
@@ -1083,18 +1085,18 @@ impl<'a> Walker<'a> {
         let Some(name_node) = node.field("name") else {
             return;
         };
-        if name_node.kind() != "variable_name" {
+        if name_node.kind_name() != "variable_name" {
             return;
         }
         let name = self.node_text(name_node).to_string();
         let line = self.line(node);
         let mut value = match node.field("value") {
             None => Expr::lit(""),
-            Some(v) if v.kind() == "array" => {
+            Some(v) if v.kind_name() == "array" => {
                 let mut cursor = v.walk();
                 let options: Vec<Expr> = v
                     .named_children(&mut cursor)
-                    .filter(|c| c.kind() != "comment")
+                    .filter(|c| c.kind_name() != "comment")
                     .map(|c| self.word(c).expr())
                     .collect();
                 match options.len() {
@@ -1109,7 +1111,7 @@ impl<'a> Walker<'a> {
             }
         };
         let mut cursor = node.walk();
-        if node.children(&mut cursor).any(|c| c.kind() == "+=") {
+        if node.children(&mut cursor).any(|c| c.kind_name() == "+=") {
             let previous = self.tr().variable(&name, line, None);
             value = words::normalize_concat(vec![previous, value]);
         }
@@ -1139,12 +1141,12 @@ impl<'a> Walker<'a> {
     /// `export`, `declare`, `typeset`, `local`, `readonly`: bindings; with `export` or `-x`,
     /// environment variables set for the programs the script runs.
     fn declaration(&mut self, node: Node) {
-        let keyword = node.child(0).map(|k| k.kind()).unwrap_or("");
+        let keyword = node.child(0).map(|k| k.kind_name()).unwrap_or("");
         let mut cursor = node.walk();
         let children: Vec<Node> = node.named_children(&mut cursor).collect();
         let flags: Vec<&str> = children
             .iter()
-            .filter(|c| c.kind() == "word")
+            .filter(|c| c.kind_name() == "word")
             .map(|c| self.node_text(*c))
             .filter(|t| t.starts_with('-') && !t.starts_with("--"))
             .collect();
@@ -1153,12 +1155,12 @@ impl<'a> Walker<'a> {
             && !flags.iter().any(|f| f.contains(['n', 'f']));
         let line = self.line(node);
         for child in children {
-            match child.kind() {
+            match child.kind_name() {
                 "variable_assignment" => {
                     self.assignment(child);
                     if exports
                         && let Some(name) = child.field("name")
-                        && name.kind() == "variable_name"
+                        && name.kind_name() == "variable_name"
                     {
                         let name = self.node_text(name);
                         let value = self
@@ -1204,7 +1206,7 @@ impl<'a> Walker<'a> {
         let Some(name) = node.field("name") else {
             return;
         };
-        if name.kind() != "variable_name" {
+        if name.kind_name() != "variable_name" {
             return;
         }
         let value = match node.field("value") {
@@ -1337,7 +1339,7 @@ impl<'a> Walker<'a> {
         let values: Vec<Node> = node.children_by_field_name("value", &mut cursor).collect();
         let body = node.field("body");
         if let ([value], Some(body)) = (values.as_slice(), body)
-            && value.kind() == "command_substitution"
+            && value.kind_name() == "command_substitution"
             && let Some(producer) = words::first_command(*value).filter(|c| self.is_producer(*c))
         {
             self.bind(
@@ -1387,14 +1389,14 @@ impl<'a> Walker<'a> {
     /// The fields of an argument that is one unquoted plain expansion (`$X`, `${X}`) of a
     /// variable this file gives a value that splits (see [`words::split_fields`]).
     fn split_unquoted(&self, node: Node) -> Option<Vec<Expr>> {
-        if !matches!(node.kind(), "simple_expansion" | "expansion") {
+        if !matches!(node.kind_name(), "simple_expansion" | "expansion") {
             return None;
         }
         let tr = self.tr();
         let (name, words::ParameterUse::Plain) = tr.parameter_use(node)? else {
             return None;
         };
-        if node.kind() == "expansion" && self.node_text(node) != format!("${{{name}}}") {
+        if node.kind_name() == "expansion" && self.node_text(node) != format!("${{{name}}}") {
             return None;
         }
         let value = match self.loop_vars.iter().rev().find(|(v, _)| *v == name) {
@@ -1454,9 +1456,9 @@ impl<'a> Walker<'a> {
         let mut cursor = node.walk();
         let conditions: Vec<Node> = node
             .children_by_field_name("condition", &mut cursor)
-            .filter(|c| c.is_named() && c.kind() != "comment")
+            .filter(|c| c.is_named() && c.kind_name() != "comment")
             .collect();
-        let until = node.child(0).is_some_and(|k| k.kind() == "until");
+        let until = node.child(0).is_some_and(|k| k.kind_name() == "until");
         let forever = signal::runs_forever(&conditions, until, self.text);
         let ends = body.is_some_and(|b| signal::leaves_loop(b, self.text));
         let saved = (self.wait_mode, self.wait_reads, self.watch_mode);
@@ -1515,11 +1517,11 @@ impl<'a> Walker<'a> {
 
     /// The variables of `while read [-r] VAR...` (REPLY when none is named).
     fn read_loop_vars(&self, node: Node) -> Option<Vec<String>> {
-        let node = match node.kind() {
+        let node = match node.kind_name() {
             "redirected_statement" => node.field("body")?,
             _ => node,
         };
-        if node.kind() != "while_statement" {
+        if node.kind_name() != "while_statement" {
             return None;
         }
         let condition = node.field("condition")?;
@@ -1560,7 +1562,7 @@ impl<'a> Walker<'a> {
         let mut cursor = node.walk();
         let stages: Vec<Node> = node
             .named_children(&mut cursor)
-            .filter(|c| c.kind() != "comment")
+            .filter(|c| c.kind_name() != "comment")
             .collect();
         let fed = stages.first().is_some_and(|s| self.lists_paths(*s));
         let ([first, middle @ .., last], true) = (stages.as_slice(), fed) else {
@@ -1593,13 +1595,13 @@ impl<'a> Walker<'a> {
     /// `rm $(find ...)`, `rm "$(ls -t ... | tail -n +8)"`: the statement inside a substitution
     /// that prints the paths the command receives.
     fn path_substitution(&self, arg: Node<'a>) -> Option<Node<'a>> {
-        let substitution = match arg.kind() {
+        let substitution = match arg.kind_name() {
             "command_substitution" => arg,
             "string" => {
                 let mut cursor = arg.walk();
                 let named: Vec<Node> = arg.named_children(&mut cursor).collect();
                 match named.as_slice() {
-                    [only] if only.kind() == "command_substitution" => *only,
+                    [only] if only.kind_name() == "command_substitution" => *only,
                     _ => return None,
                 }
             }
@@ -1608,8 +1610,8 @@ impl<'a> Walker<'a> {
         let mut cursor = substitution.walk();
         let inner = substitution
             .named_children(&mut cursor)
-            .find(|c| c.kind() != "comment")?;
-        let first_stage = match inner.kind() {
+            .find(|c| c.kind_name() != "comment")?;
+        let first_stage = match inner.kind_name() {
             "pipeline" => inner.named_child(0)?,
             _ => inner,
         };
@@ -1618,13 +1620,13 @@ impl<'a> Walker<'a> {
 
     /// Whether a pipeline stage is a simple command that prints paths (`find`, `ls`).
     fn lists_paths(&self, stage: Node) -> bool {
-        matches!(stage.kind(), "command" | "redirected_statement")
+        matches!(stage.kind_name(), "command" | "redirected_statement")
             && words::first_command(stage).is_some_and(|c| self.is_producer(c))
     }
 
     fn test_command(&mut self, node: Node) {
         self.children(node);
-        let bracket = node.child(0).map(|b| b.kind()).unwrap_or("[");
+        let bracket = node.child(0).map(|b| b.kind_name()).unwrap_or("[");
         let models = self.models;
         let Some(CommandModel::Test(model)) = models.command(bracket) else {
             return;
@@ -1640,12 +1642,12 @@ impl<'a> Walker<'a> {
             let mut cursor = n.walk();
             let children: Vec<Node> = n.children(&mut cursor).collect();
             let operator = n.field("operator").map(|o| self.node_text(o));
-            match (n.kind(), operator) {
+            match (n.kind_name(), operator) {
                 ("unary_expression", Some(op)) if model.check_operators.iter().any(|c| c == op) => {
                     let operand = children
                         .iter()
                         .rev()
-                        .find(|c| c.is_named() && c.kind() != "test_operator")
+                        .find(|c| c.is_named() && c.kind_name() != "test_operator")
                         .map(|c| self.split_logical(*c, &mut stack))
                         .filter(|c| !command::is_operator_word(self.node_text(*c)));
                     if let Some(operand) = operand {
@@ -1667,7 +1669,7 @@ impl<'a> Walker<'a> {
                     let operand = children
                         .iter()
                         .rev()
-                        .find(|c| c.is_named() && c.kind() != "test_operator");
+                        .find(|c| c.is_named() && c.kind_name() != "test_operator");
                     if let Some(operand) = operand {
                         let word = self.word(*operand);
                         self.env_check(op, &word, line);
@@ -1696,7 +1698,7 @@ impl<'a> Walker<'a> {
             }
             stack.extend(children.into_iter().rev().filter(|c| {
                 matches!(
-                    c.kind(),
+                    c.kind_name(),
                     "unary_expression" | "binary_expression" | "parenthesized_expression"
                 )
             }));
@@ -1710,7 +1712,7 @@ impl<'a> Walker<'a> {
     fn split_logical(&self, node: Node<'a>, rest: &mut Vec<Node<'a>>) -> Node<'a> {
         let mut current = node;
         for _ in 0..64 {
-            let logical = current.kind() == "binary_expression"
+            let logical = current.kind_name() == "binary_expression"
                 && current
                     .field("operator")
                     .is_some_and(|o| matches!(self.node_text(o), "-o" | "-a" | "&&" | "||"));
@@ -1837,7 +1839,7 @@ fn is_polling(body: Node, text: &str) -> bool {
 fn contains_command(node: Node, text: &str, name: &str) -> bool {
     any_node(
         node,
-        |n| n.kind() == "command_name" && text.get(n.byte_range()) == Some(name),
+        |n| n.kind_name() == "command_name" && text.get(n.byte_range()) == Some(name),
         |_| false,
     )
 }

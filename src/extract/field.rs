@@ -1,26 +1,73 @@
-//! Named fields of tree-sitter nodes by id. `Node::child_by_field_name` looks the name up among
-//! the grammar's field names with a string comparison each time — about a tenth of extraction
-//! time on the benchmark corpus; the id of each (grammar, name) is looked up once per thread.
+//! Named fields and kinds of tree-sitter nodes by id. `Node::child_by_field_name` looks the name
+//! up among the grammar's field names with a string comparison each time — about a tenth of
+//! extraction time on the benchmark corpus; the id of each (grammar, name) is looked up once per
+//! thread. `Node::kind` measures and validates the kind's C string on every call (3–4 % of a
+//! whole-corpus run); the kinds of each grammar are read once into a table by kind id.
 
 use foldhash::{HashMap, HashMapExt as _};
 use std::cell::RefCell;
-use tree_sitter::Node;
+use std::sync::OnceLock;
+use tree_sitter::{Language, Node};
 
 /// `node.field("name")`: `child_by_field_name` with the field id cached.
 pub trait FieldExt<'tree> {
     fn field(&self, name: &'static str) -> Option<Node<'tree>>;
+    /// `node.kind()` from a table: the same text, without measuring a C string each time.
+    fn kind_name(&self) -> &'tree str;
+}
+
+/// The grammars knockon parses with, kept for the whole run so that their kind names can be
+/// borrowed for as long as any tree lives.
+fn languages() -> &'static [Language; 2] {
+    static LANGUAGES: OnceLock<[Language; 2]> = OnceLock::new();
+    LANGUAGES.get_or_init(|| {
+        [
+            tree_sitter_python::LANGUAGE.into(),
+            tree_sitter_bash::LANGUAGE.into(),
+        ]
+    })
+}
+
+/// Each of [`languages`]' kind names by kind id (`Node::kind_id`, the public symbol, whose name
+/// is the node's `kind()`); an id without a name is empty.
+fn kind_tables() -> &'static [Vec<&'static str>] {
+    static KINDS: OnceLock<Vec<Vec<&'static str>>> = OnceLock::new();
+    KINDS.get_or_init(|| {
+        languages()
+            .iter()
+            .map(|language| {
+                (0..language.node_kind_count())
+                    .map(|id| {
+                        u16::try_from(id)
+                            .ok()
+                            .and_then(|id| language.node_kind_for_id(id))
+                            .unwrap_or("")
+                    })
+                    .collect()
+            })
+            .collect()
+    })
+}
+
+/// Which of [`languages`] parsed `node` (its index), by the language's address.
+fn grammar_of(node: &Node<'_>) -> Option<usize> {
+    let language = node.language();
+    languages().iter().position(|known| *known == *language)
 }
 
 thread_local! {
-    /// (grammar name's address, field name's address and length) -> field id. Names are
-    /// `'static`, so an address always holds the same text.
+    /// (grammar, field name's address and length) -> field id. Names are `'static`, so an
+    /// address always holds the same text. Grammars knockon does not know are keyed by name.
     static IDS: RefCell<HashMap<(usize, usize, usize), Option<u16>>> = RefCell::new(HashMap::new());
 }
 
 impl<'tree> FieldExt<'tree> for Node<'tree> {
     fn field(&self, name: &'static str) -> Option<Node<'tree>> {
         let language = self.language();
-        let grammar = language.name().map_or(0, |n| n.as_ptr() as usize);
+        let grammar = match grammar_of(self) {
+            Some(index) => index,
+            None => language.name().map_or(0, |n| n.as_ptr() as usize),
+        };
         let key = (grammar, name.as_ptr() as usize, name.len());
         let id = IDS.with(|ids| {
             *ids.borrow_mut()
@@ -29,11 +76,51 @@ impl<'tree> FieldExt<'tree> for Node<'tree> {
         });
         self.child_by_field_id(id?)
     }
+
+    fn kind_name(&self) -> &'tree str {
+        grammar_of(self)
+            .and_then(|index| kind_tables().get(index))
+            .and_then(|kinds| kinds.get(usize::from(self.kind_id())))
+            .copied()
+            .filter(|kind| !kind.is_empty())
+            .unwrap_or_else(|| self.kind())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kinds_from_the_table_are_the_kinds_of_every_node() {
+        let sources: [(tree_sitter::Language, &str); 2] = [
+            (
+                tree_sitter_python::LANGUAGE.into(),
+                "import os\n@app.route('/x')\nasync def f(a, *b, c=1, **d):\n    x: int = [i async for i in g() if i] or {**e}\n    return f'{x!r:>10}' + b'y' @ z\n  bad (\n",
+            ),
+            (
+                tree_sitter_bash::LANGUAGE.into(),
+                "f() { local x=${1:-/tmp}; [[ -d $x ]] && rm -rf \"$x\"/* 2>/dev/null; }\ncat <<EOF | tee /tmp/o\n$(date)\nEOF\ncase $a in x|y) echo;; esac; ((i++)) fi\n",
+            ),
+        ];
+        for (language, source) in sources {
+            let mut parser = tree_sitter::Parser::new();
+            assert!(parser.set_language(&language).is_ok());
+            let Some(tree) = parser.parse(source, None) else {
+                panic!("the parser gives a tree");
+            };
+            let (mut stack, mut seen) = (vec![tree.root_node()], 0);
+            while let Some(node) = stack.pop() {
+                // Named, anonymous, missing and error nodes alike.
+                assert_eq!(node.kind_name(), node.kind(), "{node:?}");
+                seen += 1;
+                let mut cursor = node.walk();
+                stack.extend(node.children(&mut cursor));
+            }
+            assert!(seen > 40);
+            assert!(tree.root_node().has_error());
+        }
+    }
 
     #[test]
     fn fields_by_cached_id_are_the_fields_by_name() {
@@ -61,6 +148,7 @@ mod tests {
                     compared += 1;
                 }
             }
+            assert_eq!(node.kind_name(), node.kind());
             let mut cursor = node.walk();
             stack.extend(node.children(&mut cursor));
         }
@@ -82,6 +170,7 @@ mod tests {
             ] {
                 assert_eq!(node.field(name), node.child_by_field_name(name));
             }
+            assert_eq!(node.kind_name(), node.kind());
             let mut cursor = node.walk();
             stack.extend(node.children(&mut cursor));
         }

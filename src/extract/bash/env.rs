@@ -353,7 +353,7 @@ pub(super) fn scan_uses(
         if seen > MAX_SCAN_NODES {
             return;
         }
-        let (scope, assigning) = match node.kind() {
+        let (scope, assigning) = match node.kind_name() {
             "function_definition" => (
                 function_scopes.get(&node.id()).copied().unwrap_or(scope),
                 None,
@@ -364,7 +364,7 @@ pub(super) fn scan_uses(
             ),
             _ => (scope, assigning),
         };
-        if matches!(node.kind(), "simple_expansion" | "expansion") {
+        if matches!(node.kind_name(), "simple_expansion" | "expansion") {
             let t = Translator { scope, ..*tr };
             // `${!KEY}` reads the variable KEY names, if set (the script sees "" otherwise).
             if let Some(name) = t.indirect_name(node)
@@ -416,7 +416,7 @@ pub(super) fn function_names(root: Node, text: &str) -> Vec<String> {
         if seen > MAX_SCAN_NODES {
             break;
         }
-        if node.kind() == "function_definition"
+        if node.kind_name() == "function_definition"
             && let Some(name) = node.field("name").and_then(|n| text.get(n.byte_range()))
         {
             names.push(name.to_string());
@@ -480,7 +480,7 @@ impl Walker<'_> {
         let mut current = node;
         let mut tail: Vec<Node> = Vec::new();
         for _ in 0..64 {
-            if current.kind() != "list" {
+            if current.kind_name() != "list" {
                 break;
             }
             let mut cursor = current.walk();
@@ -522,12 +522,12 @@ impl Walker<'_> {
         let stops = match test.as_str() {
             "-z" => children
                 .iter()
-                .filter(|c| c.id() != condition.id() && c.kind() != "comment")
-                .filter(|c| !matches!(c.kind(), "elif_clause" | "else_clause"))
+                .filter(|c| c.id() != condition.id() && c.kind_name() != "comment")
+                .filter(|c| !matches!(c.kind_name(), "elif_clause" | "else_clause"))
                 .any(|c| stops_script(*c, self.text)),
             "-n" => children
                 .iter()
-                .filter(|c| c.kind() == "else_clause")
+                .filter(|c| c.kind_name() == "else_clause")
                 .any(|c| stops_script(*c, self.text)),
             _ => false,
         };
@@ -540,7 +540,7 @@ impl Walker<'_> {
     /// A test of whether one variable is empty or set: (`-z` or `-n`, the variable's name);
     /// `-v X` counts as `-n "$X"`.
     fn env_test(&self, node: Node) -> Option<(String, String)> {
-        if node.kind() != "test_command" {
+        if node.kind_name() != "test_command" {
             return None;
         }
         let mut cursor = node.walk();
@@ -548,7 +548,7 @@ impl Walker<'_> {
         let [test] = inner.as_slice() else {
             return None;
         };
-        if test.kind() != "unary_expression" {
+        if test.kind_name() != "unary_expression" {
             return None;
         }
         let op = test.field("operator").map(|o| self.node_text(o))?;
@@ -594,7 +594,7 @@ fn variable_name(word: &Word) -> Option<String> {
 /// and the variable is not required.
 fn stops_script(node: Node, text: &str) -> bool {
     let failing_exit = |n: Node| {
-        n.kind() == "command"
+        n.kind_name() == "command"
             && n.field("name").and_then(|c| text.get(c.byte_range())) == Some("exit")
             && n.field("argument")
                 .and_then(|a| text.get(a.byte_range()))
@@ -604,7 +604,7 @@ fn stops_script(node: Node, text: &str) -> bool {
     // (`if [[ -z $A ]]; then if [[ -z $B ]]; then exit 1; fi; fi` requires B, not A).
     let nested = |n: Node| {
         matches!(
-            n.kind(),
+            n.kind_name(),
             "if_statement"
                 | "case_statement"
                 | "while_statement"

@@ -49,13 +49,13 @@ impl Walker<'_> {
     /// `CMD <<EOF ... EOF` with the statement's redirects: when CMD writes its input to files
     /// (`cat > F`, `tee F`), reads the here-document as each file's content.
     pub(super) fn heredoc_file(&mut self, body: Node, redirects: &[Node]) {
-        if body.kind() != "command" {
+        if body.kind_name() != "command" {
             return;
         }
         let heredocs: Vec<Node> = redirects
             .iter()
             .copied()
-            .filter(|r| r.kind() == "heredoc_redirect")
+            .filter(|r| r.kind_name() == "heredoc_redirect")
             .collect();
         let [heredoc] = heredocs.as_slice() else {
             return;
@@ -68,7 +68,7 @@ impl Walker<'_> {
         let mut stdout: Vec<Node> = redirects
             .iter()
             .copied()
-            .filter(|r| r.kind() == "file_redirect")
+            .filter(|r| r.kind_name() == "file_redirect")
             .collect();
         let mut cursor = heredoc.walk();
         let inner: Vec<Node> = heredoc.named_children(&mut cursor).collect();
@@ -76,7 +76,7 @@ impl Walker<'_> {
             inner
                 .iter()
                 .copied()
-                .filter(|c| c.kind() == "file_redirect"),
+                .filter(|c| c.kind_name() == "file_redirect"),
         );
         let words: Vec<Word> = super::words::command_words(body)
             .into_iter()
@@ -89,7 +89,7 @@ impl Walker<'_> {
                     // `cat <<EOF | sudo tee F`: the pipeline tree-sitter nests in the redirect.
                     inner
                         .iter()
-                        .find(|c| c.kind() == "pipeline")
+                        .find(|c| c.kind_name() == "pipeline")
                         .and_then(|p| super::words::first_command(*p))
                         .map(|tee| {
                             let words: Vec<Word> = super::words::command_words(tee)
@@ -158,7 +158,7 @@ impl Walker<'_> {
             let operator = redirect
                 .children(&mut cursor)
                 .find(|c| !c.is_named())
-                .map(|c| c.kind().to_string())
+                .map(|c| c.kind_name().to_string())
                 .unwrap_or_default();
             if !matches!(operator.as_str(), ">" | ">>" | ">|" | "&>" | "&>>") {
                 continue;
@@ -171,7 +171,7 @@ impl Walker<'_> {
             let Some(dest) = redirect.field("destination") else {
                 continue;
             };
-            if matches!(dest.kind(), "number" | "process_substitution") {
+            if matches!(dest.kind_name(), "number" | "process_substitution") {
                 continue;
             }
             let expr = self.word(dest).expr();
@@ -297,13 +297,13 @@ impl Walker<'_> {
     ) -> (String, Vec<Placeholder>) {
         let start = heredoc
             .named_children(&mut heredoc.walk())
-            .find(|c| c.kind() == "heredoc_start")
+            .find(|c| c.kind_name() == "heredoc_start")
             .map(|s| self.node_text(s))
             .unwrap_or("");
         let quoted = start.contains(['\'', '"', '\\']);
         let strip_tabs = heredoc
             .children(&mut heredoc.walk())
-            .any(|c| c.kind() == "<<-");
+            .any(|c| c.kind_name() == "<<-");
         let mut text = String::new();
         let mut placeholders = Vec::new();
         let body = self.node_text(content);
@@ -316,7 +316,7 @@ impl Walker<'_> {
             let mut cursor = content.walk();
             for child in content.named_children(&mut cursor) {
                 if !matches!(
-                    child.kind(),
+                    child.kind_name(),
                     "simple_expansion" | "expansion" | "command_substitution"
                 ) || child.start_byte() < pos
                 {
@@ -359,7 +359,7 @@ fn heredoc_body(heredoc: Node) -> Option<Node> {
     let mut cursor = heredoc.walk();
     heredoc
         .named_children(&mut cursor)
-        .find(|c| c.kind() == "heredoc_body")
+        .find(|c| c.kind_name() == "heredoc_body")
 }
 
 /// An unquoted here-document's literal text: `\$`, `` \` `` and `\\` lose their backslash;

@@ -302,7 +302,7 @@ pub(super) fn runs_forever(conditions: &[Node], until: bool, text: &str) -> bool
     let [condition] = conditions else {
         return false;
     };
-    if condition.kind() != "command" {
+    if condition.kind_name() != "command" {
         return false;
     }
     let Some(name) = condition
@@ -329,10 +329,10 @@ pub(super) fn leaves_loop(body: Node, text: &str) -> bool {
         if seen > MAX_LOOP_SEARCH {
             return false;
         }
-        if node.kind() == "function_definition" {
+        if node.kind_name() == "function_definition" {
             continue;
         }
-        if node.kind() == "command" {
+        if node.kind_name() == "command" {
             let words: Vec<&str> = command_words(node)
                 .into_iter()
                 .map(|n| text.get(n.byte_range()).unwrap_or(""))
@@ -357,10 +357,10 @@ fn find_command<'t>(node: Node<'t>, text: &str, name: &str) -> Option<Node<'t>> 
         if seen > MAX_LOOP_SEARCH {
             return None;
         }
-        if n.kind() == "function_definition" {
+        if n.kind_name() == "function_definition" {
             continue;
         }
-        if n.kind() == "command"
+        if n.kind_name() == "command"
             && n.field("name").and_then(|c| text.get(c.byte_range())) == Some(name)
         {
             return Some(n);

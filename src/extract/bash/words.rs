@@ -582,7 +582,7 @@ impl Translator<'_> {
             out.push(Atom::Expr(Expr::path_hole("deeply nested expansion")));
             return;
         }
-        match node.kind() {
+        match node.kind_name() {
             "string" => self.double_quoted(node, out, depth),
             "raw_string" => {
                 let text = self.text(node);
@@ -647,11 +647,11 @@ impl Translator<'_> {
         let mut pos = start;
         let mut cursor = node.walk();
         for child in node.children(&mut cursor) {
-            if child.kind() == "\"" || child.start_byte() < pos {
+            if child.kind_name() == "\"" || child.start_byte() < pos {
                 continue;
             }
             self.gap(pos, child.start_byte().min(end), true, out);
-            match child.kind() {
+            match child.kind_name() {
                 "string_content" | "$" => {
                     let t = self.text(child);
                     out.extend(
@@ -745,7 +745,7 @@ impl Translator<'_> {
         let mut parts = ExpansionParts::default();
         let mut cursor = node.walk();
         for child in node.children(&mut cursor) {
-            let kind = child.kind();
+            let kind = child.kind_name();
             if matches!(kind, "${" | "}") {
                 continue;
             }
@@ -772,7 +772,7 @@ impl Translator<'_> {
     /// A parameter expansion (`$X`, `${X}`, `${X:-d}`, `${X:?}`) as a use of a variable: its
     /// name, and what the expansion says about the variable being unset.
     pub fn parameter_use(&self, node: Node) -> Option<(String, ParameterUse)> {
-        match node.kind() {
+        match node.kind_name() {
             "simple_expansion" => {
                 let name = node.named_child(0).map(|n| self.text(n).to_string())?;
                 Some((name, ParameterUse::Plain))
@@ -799,7 +799,7 @@ impl Translator<'_> {
     /// `${!KEY}`: the name of the variable read is KEY's value (`KEY="APP_$NAME"`). `None` for
     /// other expansions, and for `${!PREFIX@}` / `${!ARRAY[@]}`, which list names or indices.
     pub fn indirect_name(&self, node: Node) -> Option<Expr> {
-        if node.kind() != "expansion" {
+        if node.kind_name() != "expansion" {
             return None;
         }
         let parts = self.expansion_parts(node);
@@ -808,7 +808,10 @@ impl Translator<'_> {
         }
         let name = parts.name?;
         let mut cursor = node.walk();
-        if node.children(&mut cursor).any(|c| c.kind() == "subscript") {
+        if node
+            .children(&mut cursor)
+            .any(|c| c.kind_name() == "subscript")
+        {
             return None;
         }
         Some(self.variable(&name, self.line(node), None))
@@ -818,7 +821,7 @@ impl Translator<'_> {
     /// branch (`:-`, `-`, `:=`, `=`, `:+`, `+`): `${NEW:-$OLD}` expands `$OLD` only when NEW is
     /// unset, so `$OLD` is not needed when NEW is given.
     pub fn expands_conditionally(&self, node: Node) -> bool {
-        node.kind() == "expansion"
+        node.kind_name() == "expansion"
             && matches!(
                 self.expansion_parts(node).operator.as_deref(),
                 Some(":-" | "-" | ":=" | "=" | ":+" | "+")
@@ -940,13 +943,13 @@ impl Translator<'_> {
     /// `$(< F)`, `$(head -n1 F)`, or the process name of `$(pgrep -f name)`, `$(pidof name)`.
     fn substitution_reads(&self, node: Node) -> Option<Expr> {
         let depth = 1;
-        let substitution = match node.kind() {
+        let substitution = match node.kind_name() {
             "command_substitution" => node,
             "string" => {
                 let mut cursor = node.walk();
                 let named: Vec<Node> = node.named_children(&mut cursor).collect();
                 match named.as_slice() {
-                    [only] if only.kind() == "command_substitution" => *only,
+                    [only] if only.kind_name() == "command_substitution" => *only,
                     _ => return None,
                 }
             }
@@ -955,8 +958,8 @@ impl Translator<'_> {
         let mut cursor = substitution.walk();
         let inner = substitution
             .named_children(&mut cursor)
-            .find(|c| c.kind() != "comment")?;
-        if inner.kind() == "file_redirect" {
+            .find(|c| c.kind_name() != "comment")?;
+        if inner.kind_name() == "file_redirect" {
             let operator = inner.child(0).map(|o| self.text(o));
             let destination = inner.field("destination")?;
             return (operator == Some("<")).then(|| self.word_at(destination, depth + 1).expr());
@@ -987,7 +990,7 @@ impl Translator<'_> {
         let mut cursor = node.walk();
         let numbers: Vec<&str> = node
             .named_children(&mut cursor)
-            .filter(|n| n.kind() == "number")
+            .filter(|n| n.kind_name() == "number")
             .map(|n| self.text(n))
             .collect();
         let source = self.text(node);
@@ -1016,16 +1019,19 @@ impl Translator<'_> {
 pub(super) fn first_command(node: Node) -> Option<Node> {
     let mut current = node;
     for _ in 0..16 {
-        if current.kind() == "command" {
+        if current.kind_name() == "command" {
             return Some(current);
         }
-        let next = match current.kind() {
+        let next = match current.kind_name() {
             "redirected_statement" => current.field("body"),
             _ => {
                 let mut cursor = current.walk();
-                current
-                    .named_children(&mut cursor)
-                    .find(|c| !matches!(c.kind(), "comment" | "file_redirect" | "heredoc_redirect"))
+                current.named_children(&mut cursor).find(|c| {
+                    !matches!(
+                        c.kind_name(),
+                        "comment" | "file_redirect" | "heredoc_redirect"
+                    )
+                })
             }
         };
         current = next?;

@@ -108,7 +108,7 @@ impl<'a> Extractor<'a> {
 
     /// Who the expression in a call's function position (or a bare decorator) names.
     pub(super) fn callee_of<'t>(&self, function: Node<'t>, ctx: &Ctx) -> Callee<'t> {
-        match function.kind() {
+        match function.kind_name() {
             "identifier" => Callee::Function {
                 name: self.qualified(self.text(function)),
                 method: None,
@@ -162,13 +162,13 @@ impl<'a> Extractor<'a> {
         let Some(list) = call.field("arguments") else {
             return args;
         };
-        if list.kind() == "generator_expression" {
+        if list.kind_name() == "generator_expression" {
             args.positional.push(list);
             return args;
         }
         let mut positional_known = true;
         for child in named(list) {
-            match child.kind() {
+            match child.kind_name() {
                 "keyword_argument" => {
                     if let (Some(name), Some(value)) = (child.field("name"), child.field("value")) {
                         args.keywords.push((self.text(name).to_string(), value));
@@ -234,7 +234,9 @@ impl<'a> Extractor<'a> {
                 match method {
                     Some(method) => method,
                     // A variable holding a typed object, called: `env("X")` on `environ.Env()`.
-                    None if function.kind() == "identifier" => (function, "__call__".to_string()),
+                    None if function.kind_name() == "identifier" => {
+                        (function, "__call__".to_string())
+                    }
                     None => return None,
                 }
             }
@@ -242,7 +244,7 @@ impl<'a> Extractor<'a> {
             Callee::Unknown => return None,
         };
         // A method on a string literal is a `str` method, never a path method.
-        if matches!(receiver.kind(), "string" | "concatenated_string") {
+        if matches!(receiver.kind_name(), "string" | "concatenated_string") {
             return None;
         }
         models.methods(&method).next()?;
@@ -369,7 +371,7 @@ impl<'a> Extractor<'a> {
         };
         let recursive = match &access.recursive {
             None => true,
-            Some(flag) => m.args.get(flag).is_some_and(|n| n.kind() == "true"),
+            Some(flag) => m.args.get(flag).is_some_and(|n| n.kind_name() == "true"),
         };
         let mut expr = match access.reach {
             ReachModel::Glob => globify(self.inline_globs(base, 0), recursive),
@@ -426,7 +428,7 @@ impl<'a> Extractor<'a> {
     /// Whether a `with` value opens a file (a matched model with nothing to iterate), so the
     /// `as` name is a file object rather than a path.
     pub fn opens_file(&mut self, node: Node<'_>, ctx: &Ctx) -> bool {
-        node.kind() == "call"
+        node.kind_name() == "call"
             && self
                 .match_call(node, ctx)
                 .is_some_and(|m| m.model.accesses.iter().all(|a| a.yields.is_none()))
@@ -553,7 +555,7 @@ impl Extractor<'_> {
     /// The callee of a call as [`CallRef`] records it, for its function expression; `None`
     /// for builtins, comprehension variables and what is not a name.
     pub(super) fn callee_name(&self, function: Node<'_>, ctx: &Ctx) -> Option<String> {
-        match function.kind() {
+        match function.kind_name() {
             "identifier" => {
                 let name = self.text(function);
                 if ctx.locals.contains_key(name) {
@@ -594,7 +596,7 @@ impl Extractor<'_> {
         let mut args = Vec::new();
         let mut positional = true;
         for arg in super::walk::named(list).into_iter().take(MAX_ARGS) {
-            match arg.kind() {
+            match arg.kind_name() {
                 "keyword_argument" => {
                     let (Some(name), Some(value)) = (arg.field("name"), arg.field("value")) else {
                         continue;
@@ -606,7 +608,7 @@ impl Extractor<'_> {
                 // Spreads hide what they pass: marked, so a parameter they may fill is unknown.
                 "list_splat" | "dictionary_splat" => {
                     positional = false;
-                    let keyword = if arg.kind() == "list_splat" {
+                    let keyword = if arg.kind_name() == "list_splat" {
                         "*"
                     } else {
                         "**"

@@ -87,7 +87,7 @@ impl<'a> Extractor<'a> {
             },
         };
         match &spec.key {
-            Some(key) if base.kind() == "dictionary" => self.dict_item(base, key, ctx),
+            Some(key) if base.kind_name() == "dictionary" => self.dict_item(base, key, ctx),
             _ => Some(base),
         }
     }
@@ -99,11 +99,11 @@ impl<'a> Extractor<'a> {
         key: &str,
         ctx: &Ctx,
     ) -> Option<Node<'t>> {
-        if dict.kind() != "dictionary" {
+        if dict.kind_name() != "dictionary" {
             return None;
         }
         for pair in named(dict) {
-            if pair.kind() != "pair" {
+            if pair.kind_name() != "pair" {
                 continue;
             }
             let (Some(k), Some(v)) = (pair.field("key"), pair.field("value")) else {
@@ -158,10 +158,10 @@ impl<'a> Extractor<'a> {
 
     /// A literal list's elements, each translated; any other value, translated.
     fn elements(&mut self, node: Node<'_>, ctx: &Ctx) -> Vec<Expr> {
-        match node.kind() {
+        match node.kind_name() {
             "list" | "tuple" | "set" => named(node)
                 .into_iter()
-                .filter(|n| n.kind() != "comment")
+                .filter(|n| n.kind_name() != "comment")
                 .take(MAX_NAMES)
                 .map(|n| self.translate(n, ctx))
                 .collect(),
@@ -175,12 +175,12 @@ impl<'a> Extractor<'a> {
 
     /// The keys of a dict literal, translated; a hole for anything else.
     fn dict_keys(&mut self, node: Node<'_>, ctx: &Ctx) -> Vec<Expr> {
-        if node.kind() != "dictionary" {
+        if node.kind_name() != "dictionary" {
             return vec![Expr::hole(self.label(node))];
         }
         named(node)
             .into_iter()
-            .filter(|p| p.kind() == "pair")
+            .filter(|p| p.kind_name() == "pair")
             .filter_map(|p| p.field("key"))
             .take(MAX_NAMES)
             .map(|k| self.translate(k, ctx))
@@ -216,7 +216,7 @@ impl<'a> Extractor<'a> {
             Mode::Read => {
                 let default = env.value.as_ref().and_then(|v| self.spec_node(m, v, ctx));
                 match default {
-                    Some(node) if node.kind() != "none" => Some(self.translate(node, ctx)),
+                    Some(node) if node.kind_name() != "none" => Some(self.translate(node, ctx)),
                     _ => match self.or_default(call, ctx) {
                         Some(fallback) => Some(fallback),
                         None if env.required && default.is_none() => None,
@@ -251,11 +251,11 @@ impl<'a> Extractor<'a> {
     pub(super) fn or_default(&mut self, node: Node<'_>, ctx: &Ctx) -> Option<Expr> {
         let mut current = node;
         let mut parent = node.parent()?;
-        while parent.kind() == "parenthesized_expression" {
+        while parent.kind_name() == "parenthesized_expression" {
             current = parent;
             parent = parent.parent()?;
         }
-        if parent.kind() != "boolean_operator" {
+        if parent.kind_name() != "boolean_operator" {
             return None;
         }
         let operator = parent.field("operator")?;
@@ -416,7 +416,10 @@ impl<'a> Extractor<'a> {
                 None => Vec::new(),
             },
             Mode::Consume if q.task => {
-                let bound = m.args.keyword("bind").is_some_and(|b| b.kind() == "true");
+                let bound = m
+                    .args
+                    .keyword("bind")
+                    .is_some_and(|b| b.kind_name() == "true");
                 self.task_param_fields(call, bound)
             }
             Mode::Consume => {
@@ -547,7 +550,7 @@ impl<'a> Extractor<'a> {
 
     /// The literal strings of a list literal (`methods=["POST", "PUT"]`).
     pub(super) fn literal_strings(&mut self, node: Node<'_>, ctx: &Ctx) -> Vec<String> {
-        match node.kind() {
+        match node.kind_name() {
             "list" | "tuple" | "set" => named(node)
                 .into_iter()
                 .filter_map(|n| self.literal_string(n, ctx))
@@ -569,7 +572,7 @@ impl<'a> Extractor<'a> {
     /// The short upper-case name of a signal argument: `signal.SIGHUP`, `SIGHUP`,
     /// `signal.Signals.SIGUSR1`, `"HUP"`, `1`.
     pub(super) fn signal_name(&mut self, node: Node<'_>, ctx: &Ctx) -> Option<String> {
-        match node.kind() {
+        match node.kind_name() {
             "identifier" | "attribute" => {
                 let dotted = self.dotted(node)?;
                 let last = dotted.rsplit('.').next().unwrap_or(&dotted);
@@ -642,7 +645,7 @@ impl<'a> Extractor<'a> {
                     || shell
                         .as_ref()
                         .and_then(|s| m.args.get(s))
-                        .is_some_and(|n| n.kind() == "true");
+                        .is_some_and(|n| n.kind_name() == "true");
                 for kind in self.command_sends(node, shell, ctx) {
                     self.push_send(ctx.scope, line, kind);
                 }
@@ -663,15 +666,15 @@ impl<'a> Extractor<'a> {
         ctx: &Ctx,
     ) -> (Expr, Option<String>) {
         // `req = Request(url, method="POST"); urlopen(req)`.
-        if node.kind() == "identifier"
+        if node.kind_name() == "identifier"
             && let Some(value) = self.assigned_value(node)
-            && value.kind() == "call"
+            && value.kind_name() == "call"
             && let super::calls::Callee::Function { name, .. } = self.callee(value, ctx)
             && name == "urllib.request.Request"
         {
             return self.request_target(value, has_data, ctx);
         }
-        if node.kind() == "call"
+        if node.kind_name() == "call"
             && let super::calls::Callee::Function { name, .. } = self.callee(node, ctx)
             && name == "urllib.request.Request"
         {

@@ -76,7 +76,7 @@ impl<'a> Extractor<'a> {
             let Some(parent) = child.parent() else {
                 return false;
             };
-            let condition = match parent.kind() {
+            let condition = match parent.kind_name() {
                 "if_statement" | "elif_clause" | "while_statement" => parent.field("condition"),
                 "conditional_expression" => parent.named_child(1),
                 "boolean_operator" => parent.field("left"),
@@ -106,7 +106,7 @@ impl<'a> Extractor<'a> {
             if seen > MAX_GUARD_NODES {
                 return false;
             }
-            match n.kind() {
+            match n.kind_name() {
                 "comparison_operator" => {
                     let parts = named(n);
                     if let [left, right] = parts.as_slice()
@@ -136,7 +136,7 @@ impl<'a> Extractor<'a> {
     /// `os.environ.get`, `os.getenv` (after imports): calls that return None for an unset
     /// variable.
     fn is_env_lookup(&self, function: Node<'_>, ctx: &Ctx) -> bool {
-        if function.kind() == "attribute"
+        if function.kind_name() == "attribute"
             && let (Some(object), Some(attr)) =
                 (function.field("object"), function.field("attribute"))
             && self.text(attr) == "get"
@@ -222,7 +222,7 @@ impl<'a> Extractor<'a> {
         for statement in named(body) {
             let Some(assignment) = statement
                 .named_child(0)
-                .filter(|a| a.kind() == "assignment")
+                .filter(|a| a.kind_name() == "assignment")
             else {
                 continue;
             };
@@ -232,7 +232,7 @@ impl<'a> Extractor<'a> {
                 continue;
             };
             let field = self.text(left);
-            if left.kind() != "identifier"
+            if left.kind_name() != "identifier"
                 || field.starts_with('_')
                 || field == "model_config"
                 || self.text(annotation).contains("ClassVar")
@@ -269,7 +269,7 @@ impl<'a> Extractor<'a> {
     /// A field's explicit variable name and its default: `= "x"`, `= None`,
     /// `= Field("x", env="X")`, `= Field(..., validation_alias="X")`; `...` is required.
     fn settings_default(&mut self, default: Node<'_>, ctx: &Ctx) -> (Option<String>, Option<Expr>) {
-        let is_field_call = default.kind() == "call"
+        let is_field_call = default.kind_name() == "call"
             && default
                 .field("function")
                 .and_then(|f| self.dotted(f))
@@ -291,7 +291,7 @@ impl<'a> Extractor<'a> {
             .copied()
             .or_else(|| args.keyword("default"))
         {
-            Some(n) if n.kind() == "ellipsis" => None,
+            Some(n) if n.kind_name() == "ellipsis" => None,
             Some(n) => Some(self.default_value(n, ctx)),
             None if args.keyword("default_factory").is_some() => {
                 Some(Expr::hole("default_factory"))
@@ -302,7 +302,7 @@ impl<'a> Extractor<'a> {
     }
 
     fn default_value(&mut self, node: Node<'_>, ctx: &Ctx) -> Expr {
-        match node.kind() {
+        match node.kind_name() {
             "none" => Expr::hole(NO_DEFAULT),
             "true" | "false" => Expr::lit(self.text(node)),
             _ => self.translate(node, ctx),
@@ -313,11 +313,11 @@ impl<'a> Extractor<'a> {
     /// `model_config = {"env_prefix": ...}` dict or a nested `class Config`.
     fn env_prefix(&mut self, body: Node<'_>, ctx: &Ctx) -> String {
         for statement in named(body) {
-            match statement.kind() {
+            match statement.kind_name() {
                 "expression_statement" => {
                     let Some(assignment) = statement
                         .named_child(0)
-                        .filter(|a| a.kind() == "assignment")
+                        .filter(|a| a.kind_name() == "assignment")
                     else {
                         continue;
                     };
@@ -329,7 +329,7 @@ impl<'a> Extractor<'a> {
                     if self.text(left) != "model_config" {
                         continue;
                     }
-                    let prefix = match right.kind() {
+                    let prefix = match right.kind_name() {
                         "call" => self
                             .args(right)
                             .keyword("env_prefix")
@@ -351,8 +351,9 @@ impl<'a> Extractor<'a> {
                         continue;
                     };
                     for line in named(inner) {
-                        let Some(assignment) =
-                            line.named_child(0).filter(|a| a.kind() == "assignment")
+                        let Some(assignment) = line
+                            .named_child(0)
+                            .filter(|a| a.kind_name() == "assignment")
                         else {
                             continue;
                         };

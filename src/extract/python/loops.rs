@@ -62,7 +62,7 @@ impl<'t> LoopBody<'t> {
             nodes.push(n);
             for child in named(n) {
                 if !matches!(
-                    child.kind(),
+                    child.kind_name(),
                     "function_definition"
                         | "class_definition"
                         | "decorated_definition"
@@ -86,7 +86,7 @@ impl<'a> Extractor<'a> {
         let Some(interval) = self.sleep_in(&body, ctx) else {
             return;
         };
-        let ends = match node.kind() {
+        let ends = match node.kind_name() {
             "while_statement" => self.while_ends(node),
             "for_statement" => match self.for_kind(node, ctx) {
                 ForKind::Bounded => true,
@@ -179,7 +179,7 @@ impl<'a> Extractor<'a> {
     ) -> Vec<(std::ops::RangeInclusive<u32>, bool)> {
         let mut tests = Vec::new();
         for node in &body.nodes {
-            if !matches!(node.kind(), "if_statement" | "elif_clause") {
+            if !matches!(node.kind_name(), "if_statement" | "elif_clause") {
                 continue;
             }
             let (Some(condition), Some(consequence)) =
@@ -200,7 +200,7 @@ impl<'a> Extractor<'a> {
     /// number (or a name bound to one so far).
     fn sleep_in(&mut self, body: &LoopBody<'_>, ctx: &Ctx) -> Option<Sleep> {
         for node in body.nodes.iter().copied() {
-            if node.kind() != "call" {
+            if node.kind_name() != "call" {
                 continue;
             }
             let Some(matched) = self.match_call(node, ctx) else {
@@ -212,7 +212,7 @@ impl<'a> Extractor<'a> {
             let arg = self.spec_node(&matched, &spec, ctx);
             let seconds = arg.and_then(|arg| self.number(arg, ctx, 0));
             let name = arg
-                .filter(|a| a.kind() == "identifier")
+                .filter(|a| a.kind_name() == "identifier")
                 .map(|a| self.text(a).to_string());
             return Some(Sleep { seconds, name });
         }
@@ -249,7 +249,7 @@ impl<'a> Extractor<'a> {
         if depth > 4 {
             return None;
         }
-        match node.kind() {
+        match node.kind_name() {
             "integer" | "float" => {
                 let text = self.text(node).replace('_', "");
                 text.parse::<f64>().ok().map(|_| text)
@@ -286,7 +286,7 @@ impl<'a> Extractor<'a> {
 
     /// Records a name bound to a numeric expression (`INTERVAL = 5 * 60`), for sleeps.
     pub(super) fn bind_number(&mut self, target: Node<'_>, value: Node<'_>, ctx: &Ctx) {
-        if target.kind() != "identifier" || value.kind() != "binary_operator" {
+        if target.kind_name() != "identifier" || value.kind_name() != "binary_operator" {
             return;
         }
         if let Some(number) = self.number(value, ctx, 0) {
@@ -314,13 +314,13 @@ impl<'a> Extractor<'a> {
             return false;
         };
         let mut test = condition;
-        while test.kind() == "not_operator" || test.kind() == "parenthesized_expression" {
+        while test.kind_name() == "not_operator" || test.kind_name() == "parenthesized_expression" {
             match test.named_child(0) {
                 Some(inner) => test = inner,
                 None => break,
             }
         }
-        match test.kind() {
+        match test.kind_name() {
             "true" => false,
             "integer" => self.text(test) == "0",
             "identifier" | "attribute" => self.assigned_in(node, self.text(test)),
@@ -338,7 +338,7 @@ impl<'a> Extractor<'a> {
     /// Whether a name is assigned inside the loop (a `done` flag the loop itself sets).
     fn assigned_in(&self, node: Node<'_>, name: &str) -> bool {
         LoopBody::new(node).nodes.iter().any(|n| {
-            n.kind() == "assignment" && n.field("left").is_some_and(|l| self.text(l) == name)
+            n.kind_name() == "assignment" && n.field("left").is_some_and(|l| self.text(l) == name)
         })
     }
 
@@ -346,7 +346,7 @@ impl<'a> Extractor<'a> {
         let Some(right) = node.field("right") else {
             return ForKind::Other;
         };
-        if right.kind() != "call" {
+        if right.kind_name() != "call" {
             return ForKind::Other;
         }
         match self.callee(right, ctx) {
@@ -401,7 +401,7 @@ enum ForKind {
 /// Whether a node leaves the loop on its own: a `return` or `break` of this loop that is not
 /// in an exception handler (giving up on an error is not the loop's purpose).
 fn exits_loop(node: Node<'_>, loop_node: Node<'_>) -> bool {
-    if !matches!(node.kind(), "return_statement" | "break_statement") {
+    if !matches!(node.kind_name(), "return_statement" | "break_statement") {
         return false;
     }
     let mut current = node.parent();
@@ -409,7 +409,7 @@ fn exits_loop(node: Node<'_>, loop_node: Node<'_>) -> bool {
         if n.id() == loop_node.id() {
             return true;
         }
-        if matches!(n.kind(), "except_clause" | "except_group_clause") {
+        if matches!(n.kind_name(), "except_clause" | "except_group_clause") {
             return false;
         }
         current = n.parent();

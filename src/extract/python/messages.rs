@@ -144,7 +144,7 @@ impl<'t> Region<'t> {
 
     fn nodes(&self, budget: &Budget) -> &[Node<'t>] {
         self.nodes.get_or_init(|| {
-            let body = match self.def.kind() {
+            let body = match self.def.kind_name() {
                 "function_definition" => self.def.field("body"),
                 _ => Some(self.def),
             };
@@ -162,7 +162,7 @@ impl<'t> Region<'t> {
                 let mut children = named(node);
                 children.retain(|c| {
                     !matches!(
-                        c.kind(),
+                        c.kind_name(),
                         "function_definition"
                             | "class_definition"
                             | "decorated_definition"
@@ -204,7 +204,7 @@ fn enclosing_def<'t>(root: Node<'t>, node: Node<'t>) -> Node<'t> {
         if next.id() == node.id() {
             break;
         }
-        if next.kind() == "function_definition" {
+        if next.kind_name() == "function_definition" {
             best = next;
         }
         current = next;
@@ -227,7 +227,7 @@ fn functions_named<'t>(root: Node<'t>, name: &[u8], src: &[u8]) -> Vec<Node<'t>>
         if visited > MAX_REGION_NODES * 4 {
             break;
         }
-        if node.kind() == "function_definition"
+        if node.kind_name() == "function_definition"
             && node
                 .field("name")
                 .and_then(|n| src.get(n.start_byte()..n.end_byte()))
@@ -236,14 +236,14 @@ fn functions_named<'t>(root: Node<'t>, name: &[u8], src: &[u8]) -> Vec<Node<'t>>
             found.push(node);
         }
         if matches!(
-            node.kind(),
+            node.kind_name(),
             "module"
                 | "block"
                 | "class_definition"
                 | "decorated_definition"
                 | "function_definition"
-        ) || node.kind().ends_with("_statement")
-            || node.kind().ends_with("_clause")
+        ) || node.kind_name().ends_with("_statement")
+            || node.kind_name().ends_with("_clause")
         {
             stack.extend(named(node).into_iter().rev());
         }
@@ -253,13 +253,15 @@ fn functions_named<'t>(root: Node<'t>, name: &[u8], src: &[u8]) -> Vec<Node<'t>>
 
 /// A parameter node's name and default.
 fn param_parts(param: Node<'_>) -> (Option<Node<'_>>, Option<Node<'_>>) {
-    match param.kind() {
+    match param.kind_name() {
         "identifier" => (Some(param), None),
         "default_parameter" | "typed_default_parameter" => {
             (param.field("name"), param.field("value"))
         }
         "typed_parameter" => (
-            param.named_child(0).filter(|n| n.kind() == "identifier"),
+            param
+                .named_child(0)
+                .filter(|n| n.kind_name() == "identifier"),
             None,
         ),
         _ => (None, None),
@@ -269,12 +271,12 @@ fn param_parts(param: Node<'_>) -> (Option<Node<'_>>, Option<Node<'_>>) {
 /// Whether a function is a method (defined directly in a class body).
 fn is_method(def: Node<'_>) -> bool {
     let mut parent = def.parent();
-    if parent.is_some_and(|p| p.kind() == "decorated_definition") {
+    if parent.is_some_and(|p| p.kind_name() == "decorated_definition") {
         parent = parent.and_then(|p| p.parent());
     }
     parent
         .and_then(|block| block.parent())
-        .is_some_and(|p| p.kind() == "class_definition")
+        .is_some_and(|p| p.kind_name() == "class_definition")
 }
 
 impl<'a> Extractor<'a> {
@@ -303,7 +305,7 @@ impl<'a> Extractor<'a> {
         if depth > MAX_VALUE_DEPTH {
             return None;
         }
-        match node.kind() {
+        match node.kind_name() {
             "parenthesized_expression" | "await" => {
                 let inner = named(node).into_iter().next()?;
                 self.value_fields(inner, region, ctx, depth + 1)
@@ -366,7 +368,7 @@ impl<'a> Extractor<'a> {
     ) -> Vec<FieldUse> {
         let mut fields = Vec::new();
         for item in named(dict) {
-            match item.kind() {
+            match item.kind_name() {
                 "pair" => {
                     let (Some(key), Some(value)) = (item.field("key"), item.field("value")) else {
                         continue;
@@ -406,11 +408,12 @@ impl<'a> Extractor<'a> {
         let name = self.text(name_node).as_bytes();
         let use_at = name_node.start_byte();
         let creation = region.nodes(&self.budget).iter().rev().copied().find(|n| {
-            n.kind() == "assignment"
+            n.kind_name() == "assignment"
                 && n.start_byte() < use_at
                 && !contains(*n, name_node)
-                && n.field("left")
-                    .is_some_and(|l| l.kind() == "identifier" && self.text(l).as_bytes() == name)
+                && n.field("left").is_some_and(|l| {
+                    l.kind_name() == "identifier" && self.text(l).as_bytes() == name
+                })
         })?;
         let value = creation.field("right")?;
         let mut fields = self.value_fields(value, region, ctx, depth + 1)?;
@@ -418,7 +421,7 @@ impl<'a> Extractor<'a> {
             if node.start_byte() <= creation.end_byte() || node.start_byte() >= use_at {
                 continue;
             }
-            let added = match node.kind() {
+            let added = match node.kind_name() {
                 "assignment" => self.keyed_addition(node, name, region, ctx),
                 "call" => self.update_addition(node, name, region, ctx, depth),
                 _ => Vec::new(),
@@ -444,13 +447,13 @@ impl<'a> Extractor<'a> {
         else {
             return Vec::new();
         };
-        if left.kind() != "subscript" {
+        if left.kind_name() != "subscript" {
             return Vec::new();
         }
         let (Some(object), Some(key)) = (left.field("value"), left.field("subscript")) else {
             return Vec::new();
         };
-        if object.kind() != "identifier" || self.text(object).as_bytes() != name {
+        if object.kind_name() != "identifier" || self.text(object).as_bytes() != name {
             return Vec::new();
         }
         let Some(key) = self.literal_string(key, ctx) else {
@@ -476,14 +479,14 @@ impl<'a> Extractor<'a> {
         let Some(function) = call.field("function") else {
             return Vec::new();
         };
-        if function.kind() != "attribute" {
+        if function.kind_name() != "attribute" {
             return Vec::new();
         }
         let (Some(object), Some(method)) = (function.field("object"), function.field("attribute"))
         else {
             return Vec::new();
         };
-        if object.kind() != "identifier" || self.text(object).as_bytes() != name {
+        if object.kind_name() != "identifier" || self.text(object).as_bytes() != name {
             return Vec::new();
         }
         let args = self.args(call);
@@ -588,14 +591,16 @@ impl<'a> Extractor<'a> {
             if visited > MAX_REGION_NODES {
                 break;
             }
-            if node.kind() == "class_definition"
+            if node.kind_name() == "class_definition"
                 && node.field("name").is_some_and(|n| self.text(n) == class)
             {
                 found = Some(node);
                 break;
             }
-            if matches!(node.kind(), "module" | "decorated_definition" | "block")
-                || node.kind().ends_with("_statement")
+            if matches!(
+                node.kind_name(),
+                "module" | "decorated_definition" | "block"
+            ) || node.kind_name().ends_with("_statement")
             {
                 stack.extend(named(node).into_iter().rev());
             }
@@ -607,7 +612,7 @@ impl<'a> Extractor<'a> {
         for statement in named(body) {
             let Some(assignment) = statement
                 .named_child(0)
-                .filter(|a| a.kind() == "assignment")
+                .filter(|a| a.kind_name() == "assignment")
             else {
                 continue;
             };
@@ -617,14 +622,14 @@ impl<'a> Extractor<'a> {
                 continue;
             };
             let name = self.text(left);
-            if left.kind() != "identifier"
+            if left.kind_name() != "identifier"
                 || name.starts_with('_')
                 || name == "model_config"
                 || self.text(annotation).contains("ClassVar")
             {
                 continue;
             }
-            let default = assignment.field("right").map(|r| r.kind() == "none");
+            let default = assignment.field("right").map(|r| r.kind_name() == "none");
             fields.push((name.to_string(), default));
         }
         fields
@@ -635,7 +640,7 @@ impl<'a> Extractor<'a> {
         if depth > 3 {
             return false;
         }
-        match node.kind() {
+        match node.kind_name() {
             "none" => true,
             "parenthesized_expression" => named(node)
                 .first()
@@ -677,7 +682,10 @@ impl<'a> Extractor<'a> {
             .map_or_else(|| self.text(function), |a| self.text(a));
         match last {
             "get" | "getenv" => args.positional.len() == 1 && args.keywords.is_empty(),
-            "getattr" | "next" => args.positional.last().is_some_and(|n| n.kind() == "none"),
+            "getattr" | "next" => args
+                .positional
+                .last()
+                .is_some_and(|n| n.kind_name() == "none"),
             _ => false,
         }
     }
@@ -696,13 +704,13 @@ impl<'a> Extractor<'a> {
                 .field("type")
                 .map(|t| self.text(t))
                 .is_some_and(|t| t.contains("Optional") || t.contains("None"));
-            return annotated || default.is_some_and(|d| d.kind() == "none");
+            return annotated || default.is_some_and(|d| d.kind_name() == "none");
         }
         region.nodes(&self.budget).iter().any(|n| {
-            n.kind() == "assignment"
+            n.kind_name() == "assignment"
                 && !contains(*n, at)
                 && n.field("left")
-                    .is_some_and(|l| l.kind() == "identifier" && self.text(l) == name)
+                    .is_some_and(|l| l.kind_name() == "identifier" && self.text(l) == name)
                 && n.field("right")
                     .is_some_and(|r| self.value_nullable(r, region, depth + 1))
         })
@@ -719,7 +727,7 @@ impl<'a> Extractor<'a> {
         let trees = Rc::clone(&self.trees);
         let def = root_in(&trees, call)
             .and_then(|root| root.descendant_for_byte_range(decorated.start, decorated.end))
-            .filter(|d| d.kind() == "function_definition");
+            .filter(|d| d.kind_name() == "function_definition");
         let region = def.map(Region::new);
         let skip = usize::from(bound || is_method_params(&decorated.params));
         let mut fields = Vec::new();
@@ -777,7 +785,7 @@ impl<'a> Extractor<'a> {
                 });
             }
         }
-        if let Some(list) = positional_list.filter(|l| matches!(l.kind(), "list" | "tuple")) {
+        if let Some(list) = positional_list.filter(|l| matches!(l.kind_name(), "list" | "tuple")) {
             positional.extend(named(list));
         }
         for (i, value) in positional.into_iter().enumerate() {
@@ -826,8 +834,8 @@ impl<'a> Extractor<'a> {
         }
         let own = enclosing_def(root, call);
         let mut regions = vec![Region::new(own)];
-        let shared =
-            sources.iter().any(|s| s.starts_with("self.")) || own.kind() != "function_definition";
+        let shared = sources.iter().any(|s| s.starts_with("self."))
+            || own.kind_name() != "function_definition";
         if shared {
             let mut stack = vec![root];
             let mut visited = 0usize;
@@ -836,18 +844,18 @@ impl<'a> Extractor<'a> {
                 if visited > MAX_REGION_NODES {
                     break;
                 }
-                if node.kind() == "function_definition" && node.id() != own.id() {
+                if node.kind_name() == "function_definition" && node.id() != own.id() {
                     regions.push(Region::new(node));
                 }
                 stack.extend(named(node).into_iter().filter(|n| {
                     matches!(
-                        n.kind(),
+                        n.kind_name(),
                         "block"
                             | "function_definition"
                             | "class_definition"
                             | "decorated_definition"
-                    ) || n.kind().ends_with("_statement")
-                        || n.kind().ends_with("_clause")
+                    ) || n.kind_name().ends_with("_statement")
+                        || n.kind_name().ends_with("_clause")
                 }));
             }
         }
@@ -870,14 +878,14 @@ impl<'a> Extractor<'a> {
         let Some(mut parent) = call.parent() else {
             return Vec::new();
         };
-        while matches!(parent.kind(), "await" | "parenthesized_expression") {
+        while matches!(parent.kind_name(), "await" | "parenthesized_expression") {
             current = parent;
             match parent.parent() {
                 Some(p) => parent = p,
                 None => return Vec::new(),
             }
         }
-        let target = match parent.kind() {
+        let target = match parent.kind_name() {
             "assignment" => parent
                 .field("right")
                 .filter(|r| r.id() == current.id())
@@ -888,7 +896,7 @@ impl<'a> Extractor<'a> {
         let Some(target) = target else {
             return Vec::new();
         };
-        match target.kind() {
+        match target.kind_name() {
             "pattern_list" | "tuple_pattern" | "list_pattern" => named(target)
                 .into_iter()
                 .filter_map(|t| self.dotted(t))
@@ -906,14 +914,14 @@ impl<'a> Extractor<'a> {
         ctx: &Ctx,
     ) -> Vec<FieldUse> {
         // `callbacks=[on_message]`: the first.
-        let callback = match callback.kind() {
+        let callback = match callback.kind_name() {
             "list" | "tuple" => match named(callback).into_iter().next() {
                 Some(first) => first,
                 None => return Vec::new(),
             },
             _ => callback,
         };
-        let name = match callback.kind() {
+        let name = match callback.kind_name() {
             "identifier" => self.text(callback),
             "attribute" => callback.field("attribute").map_or("", |a| self.text(a)),
             _ => return Vec::new(),
@@ -957,7 +965,7 @@ impl<'a> Extractor<'a> {
         for _ in 0..PROPAGATION_PASSES {
             let before = taints.len();
             for node in region.nodes(&self.budget) {
-                match node.kind() {
+                match node.kind_name() {
                     "assignment" => {
                         let (Some(left), Some(right)) = (node.field("left"), node.field("right"))
                         else {
@@ -989,7 +997,7 @@ impl<'a> Extractor<'a> {
     /// Marks an assignment or loop target: a name gets the taint; the parts of a tuple
     /// unpacked from a record are records.
     fn taint_target(&self, target: Node<'_>, taint: Taint, taints: &mut BTreeMap<String, Taint>) {
-        match target.kind() {
+        match target.kind_name() {
             "identifier" | "attribute" => {
                 if let Some(dotted) = self.dotted(target) {
                     taints.entry(dotted).or_insert(taint);
@@ -997,7 +1005,7 @@ impl<'a> Extractor<'a> {
             }
             "pattern_list" | "tuple_pattern" | "list_pattern" => {
                 for part in named(target) {
-                    if part.kind() == "identifier" {
+                    if part.kind_name() == "identifier" {
                         taints
                             .entry(self.text(part).to_string())
                             .or_insert(Taint::Record);
@@ -1019,7 +1027,7 @@ impl<'a> Extractor<'a> {
         if depth > MAX_VALUE_DEPTH {
             return None;
         }
-        match node.kind() {
+        match node.kind_name() {
             "parenthesized_expression" | "await" => {
                 let inner = named(node).into_iter().next()?;
                 self.taint(inner, taints, ctx, depth + 1)
@@ -1064,7 +1072,7 @@ impl<'a> Extractor<'a> {
         depth: u32,
     ) -> Option<Taint> {
         let function = call.field("function")?;
-        if function.kind() == "attribute"
+        if function.kind_name() == "attribute"
             && let (Some(object), Some(attr)) =
                 (function.field("object"), function.field("attribute"))
             && self.taint(object, taints, ctx, depth + 1) == Some(Taint::Record)
@@ -1103,7 +1111,7 @@ impl<'a> Extractor<'a> {
         let args = self.args(call);
         let list = call.field("arguments")?;
         for arg in named(list) {
-            if arg.kind() == "dictionary_splat"
+            if arg.kind_name() == "dictionary_splat"
                 && let Some(inner) = arg.named_child(0)
                 && self.taint(inner, taints, ctx, depth + 1) == Some(Taint::Data)
             {
@@ -1124,7 +1132,7 @@ impl<'a> Extractor<'a> {
         let mut uses: Vec<(String, Node<'_>, bool)> = Vec::new();
         let mut present: BTreeSet<String> = BTreeSet::new();
         for node in region.nodes(&self.budget).iter().copied() {
-            match node.kind() {
+            match node.kind_name() {
                 "subscript" if !is_store_target(node) => {
                     let (Some(object), Some(key)) = (node.field("value"), node.field("subscript"))
                     else {
@@ -1163,7 +1171,7 @@ impl<'a> Extractor<'a> {
                 "attribute" => {
                     let is_method = node
                         .parent()
-                        .filter(|p| p.kind() == "call")
+                        .filter(|p| p.kind_name() == "call")
                         .and_then(|p| p.field("function"))
                         .is_some_and(|f| f.id() == node.id());
                     if is_method || is_store_target(node) {
@@ -1245,10 +1253,10 @@ impl<'a> Extractor<'a> {
         let Some(parent) = node.parent() else {
             return false;
         };
-        if parent.kind() == "assignment"
+        if parent.kind_name() == "assignment"
             && parent.field("right").is_some_and(|r| r.id() == node.id())
             && let Some(left) = parent.field("left")
-            && left.kind() == "identifier"
+            && left.kind_name() == "identifier"
         {
             return self.name_checked(self.text(left), region);
         }
@@ -1260,7 +1268,7 @@ impl<'a> Extractor<'a> {
         region
             .nodes(&self.budget)
             .iter()
-            .any(|n| n.kind() == "identifier" && self.text(*n) == name && self.tested(*n))
+            .any(|n| n.kind_name() == "identifier" && self.text(*n) == name && self.tested(*n))
     }
 
     /// Whether a value is tested where it stands: the condition of an `if`/`while`/ternary,
@@ -1271,7 +1279,7 @@ impl<'a> Extractor<'a> {
             Some(p) => p,
             None => return false,
         };
-        while parent.kind() == "parenthesized_expression" {
+        while parent.kind_name() == "parenthesized_expression" {
             current = parent;
             parent = match parent.parent() {
                 Some(p) => p,
@@ -1283,14 +1291,14 @@ impl<'a> Extractor<'a> {
                 .child_by_field_name(field)
                 .is_some_and(|c| c.id() == current.id())
         };
-        match parent.kind() {
+        match parent.kind_name() {
             "if_statement" | "elif_clause" | "while_statement" => is_field("condition"),
             "conditional_expression" => {
                 named(parent).get(1).is_some_and(|c| c.id() == current.id())
             }
             "not_operator" => true,
             "boolean_operator" => is_field("left"),
-            "comparison_operator" => named(parent).iter().any(|c| c.kind() == "none"),
+            "comparison_operator" => named(parent).iter().any(|c| c.kind_name() == "none"),
             "assert_statement" => true,
             _ => false,
         }
@@ -1300,7 +1308,7 @@ impl<'a> Extractor<'a> {
 /// Whether a node is being assigned to (`msg["k"] = v`, `o.k = v`).
 fn is_store_target(node: Node<'_>) -> bool {
     node.parent().is_some_and(|p| {
-        matches!(p.kind(), "assignment" | "augmented_assignment")
+        matches!(p.kind_name(), "assignment" | "augmented_assignment")
             && p.field("left").is_some_and(|l| l.id() == node.id())
     })
 }
@@ -1312,7 +1320,7 @@ fn conditional(statement: Node<'_>, creation: Node<'_>, def: Node<'_>) -> bool {
         if node.id() == def.id() {
             break;
         }
-        if CONDITIONAL.contains(&node.kind()) && !contains(node, creation) {
+        if CONDITIONAL.contains(&node.kind_name()) && !contains(node, creation) {
             return true;
         }
         current = node.parent();

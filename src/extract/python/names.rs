@@ -14,7 +14,7 @@ impl<'a> Extractor<'a> {
             if depth > MAX_DEPTH {
                 continue;
             }
-            match node.kind() {
+            match node.kind_name() {
                 "import_statement" => self.collect_import(node),
                 "import_from_statement" => self.collect_from_import(node),
                 "function_definition" | "class_definition" if depth == 0 => {
@@ -29,12 +29,15 @@ impl<'a> Extractor<'a> {
                 }
                 _ => {}
             }
-            if matches!(node.kind(), "import_statement" | "import_from_statement") {
+            if matches!(
+                node.kind_name(),
+                "import_statement" | "import_from_statement"
+            ) {
                 continue;
             }
             let children = named(node);
             for child in children.into_iter().rev() {
-                if is_import_container(child.kind()) {
+                if is_import_container(child.kind_name()) {
                     stack.push((child, depth + 1));
                 }
             }
@@ -48,7 +51,7 @@ impl<'a> Extractor<'a> {
         let mut cursor = node.walk();
         let names: Vec<Node<'_>> = node.children_by_field_name("name", &mut cursor).collect();
         for name in names {
-            let (module, local) = match name.kind() {
+            let (module, local) = match name.kind_name() {
                 "aliased_import" => (
                     name.field("name").map(|n| self.text(n)),
                     name.field("alias").map(|n| self.text(n)),
@@ -71,7 +74,7 @@ impl<'a> Extractor<'a> {
             if Some(child.id()) == module_node {
                 continue;
             }
-            let (name, local) = match child.kind() {
+            let (name, local) = match child.kind_name() {
                 "aliased_import" => (
                     child.field("name").map(|n| self.text(n)),
                     child.field("alias").map(|n| self.text(n)),

@@ -35,7 +35,7 @@ impl Extractor<'_> {
 
     /// `args = parser.parse_args()`: `args.<dest>` is each remembered option's default.
     pub(super) fn bind_parsed_args(&mut self, target: Node<'_>, value: Node<'_>, ctx: &Ctx) {
-        if target.kind() != "identifier" || value.kind() != "call" {
+        if target.kind_name() != "identifier" || value.kind_name() != "call" {
             return;
         }
         let Some(function) = value.field("function") else {
@@ -63,7 +63,7 @@ impl Extractor<'_> {
         let Some(scope) = self.decorating.as_ref().map(|d| d.scope) else {
             return;
         };
-        let Some(call) = Some(decorator).filter(|d| d.kind() == "call") else {
+        let Some(call) = Some(decorator).filter(|d| d.kind_name() == "call") else {
             return;
         };
         let Some(function) = call.field("function") else {
@@ -90,7 +90,7 @@ impl Extractor<'_> {
         let mut default = None;
         let mut envvar = None;
         for arg in named(list) {
-            match arg.kind() {
+            match arg.kind_name() {
                 "string" => {
                     if let Some(text) = self.literal_string(arg, ctx) {
                         names.push(text);
@@ -102,7 +102,7 @@ impl Extractor<'_> {
                     };
                     match self.text(key) {
                         "dest" => dest = self.literal_string(value, ctx),
-                        "default" if value.kind() != "none" => default = Some(value),
+                        "default" if value.kind_name() != "none" => default = Some(value),
                         "envvar" if click => envvar = self.literal_string(value, ctx),
                         _ => {}
                     }

@@ -8,6 +8,7 @@
 //! nodes to visit, in source order, and one warning per region that still does not parse.
 
 use crate::extract::ExtractWarning;
+use crate::extract::FieldExt as _;
 use tree_sitter::{Node, Parser, Point, Range, Tree};
 
 /// Above this many re-parsed chunks a file is garbage; the whole-file tree is used as is.
@@ -356,7 +357,7 @@ fn collect_errors(node: Node<'_>, found: &mut Vec<(u32, u32, Option<String>)>) {
             continue;
         }
         if n.is_missing() {
-            found.push((line_of(n), line_of(n), Some(n.kind().to_string())));
+            found.push((line_of(n), line_of(n), Some(n.kind_name().to_string())));
             continue;
         }
         if !n.has_error() {

@@ -16,7 +16,7 @@ use tree_sitter::Node;
 impl Extractor<'_> {
     /// `return value` inside a function: one more alternative of what a call of it gives.
     pub(super) fn return_statement(&mut self, node: Node<'_>, ctx: &Ctx) {
-        let Some(value) = named(node).into_iter().find(|n| n.kind() != "comment") else {
+        let Some(value) = named(node).into_iter().find(|n| n.kind_name() != "comment") else {
             return;
         };
         let Some((names, def_line)) = self.call_binding_names(ctx) else {
@@ -84,7 +84,7 @@ impl Extractor<'_> {
         };
         let Some(dotted) = self
             .dotted(function)
-            .filter(|_| matches!(function.kind(), "identifier" | "attribute"))
+            .filter(|_| matches!(function.kind_name(), "identifier" | "attribute"))
         else {
             return unknown;
         };

@@ -37,7 +37,7 @@ impl<'a> Extractor<'a> {
     /// What one iteration over `node` gives: a name's value, a literal list's elements, the
     /// paths a listing call lists, or a hole.
     pub fn element_of(&mut self, node: Node<'_>, ctx: &Ctx) -> Element {
-        match node.kind() {
+        match node.kind_name() {
             "identifier" | "attribute" => {
                 if let Some(var) = self.var_of(node, ctx) {
                     return Element::One(var);
@@ -91,10 +91,10 @@ impl<'a> Extractor<'a> {
             return Vec::new();
         }
         let is_tuple = matches!(
-            target.kind(),
+            target.kind_name(),
             "pattern_list" | "tuple_pattern" | "list_pattern"
         );
-        match (target.kind(), element) {
+        match (target.kind_name(), element) {
             ("identifier" | "attribute", Element::One(value)) => vec![(target, value)],
             ("identifier", Element::Entries(path)) => {
                 let name = self.text(target).to_string();
@@ -142,7 +142,7 @@ impl<'a> Extractor<'a> {
             self.hole_locals(target, out);
             return;
         }
-        match (target.kind(), element) {
+        match (target.kind_name(), element) {
             ("identifier", Element::One(value)) => {
                 out.insert(self.text(target).to_string(), value);
             }
@@ -184,7 +184,7 @@ impl<'a> Extractor<'a> {
     fn hole_locals(&self, target: Node<'_>, out: &mut BTreeMap<String, Expr>) {
         let mut stack = vec![target];
         while let Some(node) = stack.pop() {
-            if node.kind() == "identifier" {
+            if node.kind_name() == "identifier" {
                 let name = self.text(node).to_string();
                 out.insert(name.clone(), Expr::hole(name));
             } else {
@@ -202,7 +202,7 @@ impl<'a> Extractor<'a> {
             if !self.work.spend(|| line_of(n)) {
                 return;
             }
-            match n.kind() {
+            match n.kind_name() {
                 "call" => {
                     self.call_site(n, ctx);
                     self.mutation(n, ctx);
@@ -252,7 +252,7 @@ impl<'a> Extractor<'a> {
             ..ctx.clone()
         };
         let children = named(node);
-        for clause in children.iter().filter(|c| c.kind() == "for_in_clause") {
+        for clause in children.iter().filter(|c| c.kind_name() == "for_in_clause") {
             let (Some(left), Some(right)) = (clause.field("left"), clause.field("right")) else {
                 continue;
             };
@@ -262,7 +262,7 @@ impl<'a> Extractor<'a> {
             self.element_locals(left, element, &mut locals, 0);
             inner.locals = Rc::new(locals);
         }
-        for child in children.iter().filter(|c| c.kind() != "for_in_clause") {
+        for child in children.iter().filter(|c| c.kind_name() != "for_in_clause") {
             self.scan(*child, &inner);
         }
     }

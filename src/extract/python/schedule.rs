@@ -103,7 +103,7 @@ impl<'a> Extractor<'a> {
             },
         );
         if let Some(job) = job {
-            let name = match job.kind() {
+            let name = match job.kind_name() {
                 "identifier" => Some(self.text(job).to_string()),
                 "attribute" => job.field("attribute").map(|a| self.text(a).to_string()),
                 _ => None,
@@ -132,7 +132,7 @@ impl<'a> Extractor<'a> {
                 _ => None,
             };
         }
-        if trigger.kind() != "call" {
+        if trigger.kind_name() != "call" {
             return None;
         }
         let Callee::Function { name, .. } = self.callee(trigger, ctx) else {
@@ -161,7 +161,7 @@ impl<'a> Extractor<'a> {
     fn literal_keywords(&mut self, args: &Args<'_>, ctx: &Ctx) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for (key, value) in &args.keywords {
-            let text = match value.kind() {
+            let text = match value.kind_name() {
                 "integer" | "float" => Some(self.text(*value).to_string()),
                 _ => self.literal_string(*value, ctx),
             };
@@ -180,7 +180,7 @@ impl<'a> Extractor<'a> {
         ctx: &Ctx,
     ) -> Option<((String, String), Option<Node<'t>>)> {
         let count = match args.positional.first().copied() {
-            Some(n) if n.kind() == "integer" => self.text(n).parse::<u64>().ok()?,
+            Some(n) if n.kind_name() == "integer" => self.text(n).parse::<u64>().ok()?,
             Some(_) => return None,
             None => 1,
         };
@@ -189,7 +189,7 @@ impl<'a> Extractor<'a> {
         let mut node = call;
         for _ in 0..MAX_CHAIN {
             let Some(parent) = node.parent() else { break };
-            if parent.kind() != "attribute"
+            if parent.kind_name() != "attribute"
                 || parent.field("object").is_none_or(|o| o.id() != node.id())
             {
                 break;
@@ -199,7 +199,8 @@ impl<'a> Extractor<'a> {
                 .map(|a| self.text(a))
                 .unwrap_or("");
             let called = parent.parent().filter(|g| {
-                g.kind() == "call" && g.field("function").is_some_and(|f| f.id() == parent.id())
+                g.kind_name() == "call"
+                    && g.field("function").is_some_and(|f| f.id() == parent.id())
             });
             match called {
                 Some(method_call) => {

@@ -46,7 +46,7 @@ impl<'a> Extractor<'a> {
         if depth > MAX_PID_DEPTH {
             return Expr::hole(self.label(node));
         }
-        match node.kind() {
+        match node.kind_name() {
             "parenthesized_expression" | "await" => match named(node).into_iter().next() {
                 Some(inner) => self.pid_target(inner, ctx, depth + 1),
                 None => Expr::hole("pid"),
@@ -111,7 +111,7 @@ impl<'a> Extractor<'a> {
         let mut scope = name_node;
         while let Some(parent) = scope.parent() {
             scope = parent;
-            if parent.kind() == "function_definition" {
+            if parent.kind_name() == "function_definition" {
                 break;
             }
         }
@@ -126,15 +126,15 @@ impl<'a> Extractor<'a> {
             if node.start_byte() >= name_node.start_byte() {
                 continue;
             }
-            let value = match node.kind() {
+            let value = match node.kind_name() {
                 "assignment" => node
                     .field("left")
-                    .filter(|l| l.kind() == "identifier" && self.text(*l) == name)
+                    .filter(|l| l.kind_name() == "identifier" && self.text(*l) == name)
                     .and_then(|_| node.field("right")),
                 "as_pattern" => node
                     .field("alias")
                     .and_then(|a| a.named_child(0))
-                    .filter(|t| t.kind() == "identifier" && self.text(*t) == name)
+                    .filter(|t| t.kind_name() == "identifier" && self.text(*t) == name)
                     .and_then(|_| named(node).into_iter().next()),
                 _ => None,
             };
@@ -145,7 +145,7 @@ impl<'a> Extractor<'a> {
             }
             for child in named(node) {
                 if !matches!(
-                    child.kind(),
+                    child.kind_name(),
                     "function_definition" | "class_definition" | "lambda"
                 ) || child.id() == scope.id()
                 {
@@ -163,7 +163,7 @@ impl<'a> Extractor<'a> {
         shell: bool,
         ctx: &Ctx,
     ) -> Vec<SendKind> {
-        let lines: Vec<Vec<Word<'_>>> = match node.kind() {
+        let lines: Vec<Vec<Word<'_>>> = match node.kind_name() {
             "list" | "tuple" => {
                 let words = named(node)
                     .into_iter()
@@ -201,7 +201,7 @@ impl<'a> Extractor<'a> {
         if let Some(text) = self.literal_string(node, ctx) {
             return Some(text);
         }
-        if node.kind() == "call"
+        if node.kind_name() == "call"
             && let Callee::Function { name, .. } = self.callee(node, ctx)
             && name == "shlex.split"
         {

@@ -65,7 +65,7 @@ impl Extractor<'_> {
     /// Binds the entries of a dict, namespace or sequence literal assigned to `target` (see
     /// the module docs), after the target itself was bound.
     pub(super) fn bind_structure(&mut self, target: Node<'_>, value: Node<'_>, ctx: &Ctx) {
-        let names = match target.kind() {
+        let names = match target.kind_name() {
             "identifier" => {
                 let name = self.text(target).to_string();
                 let mut names = vec![(self.assigned_scope(&name, ctx), name.clone())];
@@ -175,17 +175,19 @@ impl Extractor<'_> {
     fn structure<'t>(&mut self, value: Node<'t>, ctx: &Ctx) -> Option<Structure<'t>> {
         let mut value = value;
         for _ in 0..MAX_NESTING {
-            if value.kind() != "parenthesized_expression" {
+            if value.kind_name() != "parenthesized_expression" {
                 break;
             }
-            value = named(value).into_iter().find(|n| n.kind() != "comment")?;
+            value = named(value)
+                .into_iter()
+                .find(|n| n.kind_name() != "comment")?;
         }
-        match value.kind() {
+        match value.kind_name() {
             "dictionary" => {
                 let mut entries = Vec::new();
                 let mut open = false;
                 for child in named(value) {
-                    match child.kind() {
+                    match child.kind_name() {
                         "pair" => {
                             let (Some(k), Some(v)) = (child.field("key"), child.field("value"))
                             else {
@@ -204,11 +206,11 @@ impl Extractor<'_> {
             "list" | "tuple" => {
                 let items: Vec<Node<'t>> = named(value)
                     .into_iter()
-                    .filter(|n| n.kind() != "comment")
+                    .filter(|n| n.kind_name() != "comment")
                     .collect();
                 if items
                     .iter()
-                    .any(|i| matches!(i.kind(), "list_splat" | "parenthesized_list_splat"))
+                    .any(|i| matches!(i.kind_name(), "list_splat" | "parenthesized_list_splat"))
                 {
                     return None;
                 }
@@ -245,7 +247,7 @@ impl Extractor<'_> {
     /// A key as item names spell it: a literal string or integer (or a name bound to a literal
     /// string in this file), without the characters item names use.
     pub(super) fn key_text(&mut self, key: Node<'_>, ctx: &Ctx) -> Option<String> {
-        let text = match key.kind() {
+        let text = match key.kind_name() {
             "integer" => self.text(key).to_string(),
             _ => self.literal_string(key, ctx)?,
         };
@@ -260,7 +262,7 @@ impl Extractor<'_> {
     pub(super) fn item_name(&mut self, node: Node<'_>, ctx: &Ctx) -> Option<String> {
         let mut keys = Vec::new();
         let mut current = node;
-        while current.kind() == "subscript" {
+        while current.kind_name() == "subscript" {
             if keys.len() >= MAX_NESTING as usize * 2 {
                 return None;
             }
@@ -321,12 +323,12 @@ impl Extractor<'_> {
             return None;
         }
         let key = self.key_text(*args.positional.first()?, ctx)?;
-        let base = match receiver.kind() {
+        let base = match receiver.kind_name() {
             "subscript" => self.item_name(receiver, ctx)?,
             _ => self.followable(receiver, ctx)?,
         };
         let default = match args.positional.get(1) {
-            Some(node) if node.kind() != "none" => Some(Box::new(self.tr(*node, ctx, d))),
+            Some(node) if node.kind_name() != "none" => Some(Box::new(self.tr(*node, ctx, d))),
             _ => None,
         };
         Some(Expr::Var {
@@ -364,7 +366,7 @@ impl Extractor<'_> {
         let Some(function) = call.field("function") else {
             return;
         };
-        if function.kind() != "attribute" {
+        if function.kind_name() != "attribute" {
             return;
         }
         let method = function
@@ -381,7 +383,7 @@ impl Extractor<'_> {
 
     /// Rebinds a container (a name, `self.x`, or an entry of one) to a hole at `line`.
     pub(super) fn forget(&mut self, container: Node<'_>, ctx: &Ctx, line: u32) {
-        let name = match container.kind() {
+        let name = match container.kind_name() {
             "subscript" => self.item_name(container, ctx),
             "identifier" | "attribute" => {
                 let name = self.dotted(container).map(|d| self.normalize_self(&d, ctx));
@@ -478,7 +480,7 @@ impl Extractor<'_> {
     /// `w = functools.partial(fn, a, k=v)`: remembered, so that `w(x)` is recorded as a call
     /// of `fn` with `a, x, k=v`; and `w()`'s value is `fn()`'s.
     pub(super) fn bind_partial(&mut self, target: Node<'_>, value: Node<'_>, ctx: &Ctx) {
-        if target.kind() != "identifier" && target.kind() != "attribute" {
+        if target.kind_name() != "identifier" && target.kind_name() != "attribute" {
             return;
         }
         let Some(dotted) = self.dotted(target) else {
@@ -489,7 +491,7 @@ impl Extractor<'_> {
             (true, Some(class)) => class,
             _ => self.assigned_scope(&name, ctx),
         };
-        let partial = (value.kind() == "call")
+        let partial = (value.kind_name() == "call")
             .then(|| self.partial_of(value, ctx))
             .flatten();
         match partial {
@@ -526,7 +528,9 @@ impl Extractor<'_> {
             return None;
         }
         let list = call.field("arguments")?;
-        let first = named(list).into_iter().find(|n| n.kind() != "comment")?;
+        let first = named(list)
+            .into_iter()
+            .find(|n| n.kind_name() != "comment")?;
         let callee = self.callee_name(first, ctx)?;
         let mut args = self.call_args(call, ctx);
         if args.first().is_some_and(|a| a.keyword.is_none()) {

@@ -15,19 +15,22 @@ impl<'a> Extractor<'a> {
     pub fn collect_tasks(&mut self, top: &[Node<'_>]) {
         let ctx = Ctx::module();
         for node in top {
-            if node.kind() != "decorated_definition" {
+            if node.kind_name() != "decorated_definition" {
                 continue;
             }
             let Some(def) = node
                 .field("definition")
-                .filter(|d| d.kind() == "function_definition")
+                .filter(|d| d.kind_name() == "function_definition")
             else {
                 continue;
             };
             let Some(function) = def.field("name").map(|n| self.text(n)) else {
                 continue;
             };
-            for decorator in named(*node).into_iter().filter(|c| c.kind() == "decorator") {
+            for decorator in named(*node)
+                .into_iter()
+                .filter(|c| c.kind_name() == "decorator")
+            {
                 let Some((name, bound)) = self.task_decorator_name(decorator, function, &ctx)
                 else {
                     continue;
@@ -52,7 +55,7 @@ impl<'a> Extractor<'a> {
         ctx: &Ctx,
     ) -> Option<(Expr, bool)> {
         let expr = decorator.named_child(0)?;
-        let matched = match expr.kind() {
+        let matched = match expr.kind_name() {
             "call" => {
                 let callee = expr.field("function")?;
                 let args = self.args(expr);
@@ -69,7 +72,7 @@ impl<'a> Extractor<'a> {
         let bound = matched
             .args
             .keyword("bind")
-            .is_some_and(|b| b.kind() == "true");
+            .is_some_and(|b| b.kind_name() == "true");
         let name = explicit.unwrap_or_else(|| Expr::lit(self.default_task_name(function)));
         Some((name, bound))
     }
@@ -81,10 +84,12 @@ impl<'a> Extractor<'a> {
         };
         let mut out = Vec::new();
         for param in named(params) {
-            let (name, has_default, splat) = match param.kind() {
+            let (name, has_default, splat) = match param.kind_name() {
                 "identifier" => (Some(param), false, false),
                 "typed_parameter" => (
-                    param.named_child(0).filter(|n| n.kind() == "identifier"),
+                    param
+                        .named_child(0)
+                        .filter(|n| n.kind_name() == "identifier"),
                     false,
                     false,
                 ),

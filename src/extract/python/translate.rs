@@ -163,7 +163,7 @@ impl<'a> Extractor<'a> {
             return Expr::hole(self.label(node));
         }
         let d = depth + 1;
-        match node.kind() {
+        match node.kind_name() {
             "string" => self.string(node, ctx, d),
             "concatenated_string" => {
                 let parts = named(node)
@@ -261,7 +261,7 @@ impl<'a> Extractor<'a> {
         let mut parts = Vec::new();
         let mut current = node;
         loop {
-            match current.kind() {
+            match current.kind_name() {
                 "identifier" => {
                     parts.push(self.text(current));
                     break;
@@ -331,15 +331,15 @@ impl<'a> Extractor<'a> {
                 };
             }
             if self.models.is_value_key(&text)
-                && matches!(value.kind(), "identifier" | "attribute" | "call")
+                && matches!(value.kind_name(), "identifier" | "attribute" | "call")
             {
                 return self.tr(value, ctx, d);
             }
         }
         // `p.parents[1]`: the parent's parent.
         if let (Some(value), Some(key)) = (value, key)
-            && value.kind() == "attribute"
-            && key.kind() == "integer"
+            && value.kind_name() == "attribute"
+            && key.kind_name() == "integer"
             && value
                 .field("attribute")
                 .is_some_and(|a| self.text(a) == "parents")
@@ -369,7 +369,7 @@ impl<'a> Extractor<'a> {
                 let operands = self.chain(node, op);
                 if operands
                     .iter()
-                    .any(|o| matches!(o.kind(), "integer" | "float"))
+                    .any(|o| matches!(o.kind_name(), "integer" | "float"))
                 {
                     return Expr::hole(self.label(node));
                 }
@@ -382,7 +382,7 @@ impl<'a> Extractor<'a> {
             }
             "%" => match (node.field("left"), node.field("right")) {
                 (Some(left), Some(right))
-                    if matches!(left.kind(), "string" | "concatenated_string") =>
+                    if matches!(left.kind_name(), "string" | "concatenated_string") =>
                 {
                     self.printf(left, right, ctx, d)
                 }
@@ -405,7 +405,9 @@ impl<'a> Extractor<'a> {
                 operands.push(right);
             }
             match current.field("left") {
-                Some(left) if left.kind() == "binary_operator" && self.operator(left) == op => {
+                Some(left)
+                    if left.kind_name() == "binary_operator" && self.operator(left) == op =>
+                {
                     current = left;
                 }
                 Some(left) => {
@@ -447,13 +449,13 @@ impl<'a> Extractor<'a> {
         if items.len() > MAX_ALTERNATIVES
             || items
                 .iter()
-                .any(|i| matches!(i.kind(), "list_splat" | "parenthesized_list_splat"))
+                .any(|i| matches!(i.kind_name(), "list_splat" | "parenthesized_list_splat"))
         {
             return Expr::hole(self.label(node));
         }
         let options = items
             .into_iter()
-            .filter(|i| i.kind() != "comment")
+            .filter(|i| i.kind_name() != "comment")
             .map(|i| self.tr(i, ctx, d))
             .collect();
         alt(options)
@@ -470,7 +472,7 @@ impl<'a> Extractor<'a> {
         let mut cursor = node.walk();
         let children: Vec<Node<'_>> = node.children(&mut cursor).collect();
         for child in children {
-            match child.kind() {
+            match child.kind_name() {
                 "string_start" => {
                     prefix = Prefix::parse(self.text(child));
                     pos = child.end_byte();
@@ -510,7 +512,7 @@ impl<'a> Extractor<'a> {
             let label = self.value_label(expr);
             let text = self.text(spec);
             let text = text.strip_prefix(':').unwrap_or(text);
-            if named(spec).iter().any(|c| c.kind() != "comment") {
+            if named(spec).iter().any(|c| c.kind_name() != "comment") {
                 return Expr::hole(label);
             }
             if text.contains('%') {
@@ -534,22 +536,22 @@ impl<'a> Extractor<'a> {
         let Some(pieces) = template.as_lit().and_then(strings::parse_printf) else {
             return Expr::hole(self.label(left));
         };
-        let right = match right.kind() {
+        let right = match right.kind_name() {
             "parenthesized_expression" => named(right).first().copied().unwrap_or(right),
             _ => right,
         };
-        let positional = match right.kind() {
+        let positional = match right.kind_name() {
             "tuple" => named(right),
             "dictionary" => Vec::new(),
             _ => vec![right],
         };
         let mut keyed = Vec::new();
         // `"%(a)s/%(b)s" % d` with `d` a name: its entries.
-        let dict_name = match right.kind() {
+        let dict_name = match right.kind_name() {
             "identifier" | "attribute" => self.followable(right, ctx),
             _ => None,
         };
-        if right.kind() == "dictionary" {
+        if right.kind_name() == "dictionary" {
             for pair in named(right) {
                 if let (Some(k), Some(v)) = (pair.field("key"), pair.field("value"))
                     && let Some(key) = self.literal_string(k, ctx)
@@ -632,7 +634,7 @@ impl<'a> Extractor<'a> {
 
     /// The text of a string literal, or of a name bound to one earlier in this file.
     pub fn literal_string(&mut self, node: Node<'_>, ctx: &Ctx) -> Option<String> {
-        match node.kind() {
+        match node.kind_name() {
             "string" | "concatenated_string" | "parenthesized_expression" => {
                 self.translate(node, ctx).as_lit().map(str::to_string)
             }
@@ -722,16 +724,18 @@ impl<'a> Extractor<'a> {
 
     /// A short name for a hole, from the source text: the variable, attribute or call name.
     pub fn label(&self, node: Node<'_>) -> String {
-        match node.kind() {
+        match node.kind_name() {
             "identifier" => self.text(node).to_string(),
             "attribute" => self
                 .dotted(node)
                 .unwrap_or_else(|| self.attr_name(node).to_string()),
             "call" => match node.field("function") {
-                Some(f) if matches!(f.kind(), "identifier" | "attribute") => match self.dotted(f) {
-                    Some(d) => d,
-                    None => self.attr_name(f).to_string(),
-                },
+                Some(f) if matches!(f.kind_name(), "identifier" | "attribute") => {
+                    match self.dotted(f) {
+                        Some(d) => d,
+                        None => self.attr_name(f).to_string(),
+                    }
+                }
                 _ => "call".to_string(),
             },
             "subscript" => {
@@ -741,13 +745,13 @@ impl<'a> Extractor<'a> {
                 }
                 // `a[i][j]...`: named after the innermost value, found without recursion.
                 let mut value = node;
-                while value.kind() == "subscript" {
+                while value.kind_name() == "subscript" {
                     match value.field("value") {
                         Some(v) => value = v,
                         None => return "item".to_string(),
                     }
                 }
-                match value.kind() {
+                match value.kind_name() {
                     "identifier" | "attribute" => self
                         .dotted(value)
                         .unwrap_or_else(|| self.attr_name(value).to_string()),
@@ -774,7 +778,7 @@ impl<'a> Extractor<'a> {
     /// The label of a value inside a template or a date: the last name of a variable or
     /// attribute (`self.day` -> `day`), `date` for `now()`/`today()`.
     pub fn value_label(&self, node: Node<'_>) -> String {
-        match node.kind() {
+        match node.kind_name() {
             "identifier" => self.text(node).to_string(),
             "attribute" => self.attr_name(node).to_string(),
             "call" => {

@@ -22,7 +22,7 @@ impl<'a> Extractor<'a> {
         if depth > MAX_TYPE_DEPTH {
             return None;
         }
-        match node.kind() {
+        match node.kind_name() {
             "identifier" | "attribute" => {
                 let dotted = self.dotted(node)?;
                 let name = self.normalize_self(&dotted, ctx);
@@ -86,7 +86,7 @@ impl<'a> Extractor<'a> {
     /// Records the type of an assignment target bound to `value` (an untyped value shadows a
     /// type recorded earlier for the same name).
     pub(super) fn bind_type(&mut self, target: Node<'_>, value: Node<'_>, ctx: &Ctx) {
-        if !matches!(target.kind(), "identifier" | "attribute") {
+        if !matches!(target.kind_name(), "identifier" | "attribute") {
             return;
         }
         let found = self.type_of(value, ctx, 0);
@@ -100,7 +100,7 @@ impl<'a> Extractor<'a> {
         };
         let name = self.normalize_self(&dotted, ctx);
         // A class attribute is what methods read as `self.x`.
-        if let (Some(class), "identifier") = (ctx.class_body, target.kind()) {
+        if let (Some(class), "identifier") = (ctx.class_body, target.kind_name()) {
             let key = (class, format!("self.{name}"));
             if found.is_some() || self.types.contains_key(&key) {
                 self.types
@@ -124,11 +124,11 @@ impl<'a> Extractor<'a> {
     /// The type a parameter annotation names, when a model row for that class returns one
     /// (`def f(r: redis.Redis)`).
     pub(super) fn annotation_type(&self, annotation: Node<'_>) -> Option<String> {
-        let node = match annotation.kind() {
+        let node = match annotation.kind_name() {
             "type" => annotation.named_child(0)?,
             _ => annotation,
         };
-        let dotted = match node.kind() {
+        let dotted = match node.kind_name() {
             "identifier" | "attribute" => self.dotted(node)?,
             "string" => {
                 let text = self.text(node);
@@ -147,15 +147,20 @@ impl<'a> Extractor<'a> {
     /// Records the annotated types of a function's parameters.
     pub(super) fn parameter_types(&mut self, params: Node<'_>, scope: ScopeId, line: u32) {
         for param in named(params) {
-            if !matches!(param.kind(), "typed_parameter" | "typed_default_parameter") {
+            if !matches!(
+                param.kind_name(),
+                "typed_parameter" | "typed_default_parameter"
+            ) {
                 continue;
             }
             let Some(annotation) = param.field("type") else {
                 continue;
             };
-            let name = match param.kind() {
+            let name = match param.kind_name() {
                 "typed_default_parameter" => param.field("name"),
-                _ => param.named_child(0).filter(|n| n.kind() == "identifier"),
+                _ => param
+                    .named_child(0)
+                    .filter(|n| n.kind_name() == "identifier"),
             };
             let (Some(name), Some(found)) = (name, self.annotation_type(annotation)) else {
                 continue;

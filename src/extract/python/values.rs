@@ -18,7 +18,7 @@ impl<'a> Extractor<'a> {
         let args = self.args(call);
         // `CFG.get("out", d)`: an entry of a configuration object.
         if let Some(function) = call.field("function")
-            && function.kind() == "attribute"
+            && function.kind_name() == "attribute"
             && function
                 .field("attribute")
                 .is_some_and(|a| self.text(a) == "get")
@@ -104,7 +104,7 @@ impl<'a> Extractor<'a> {
                         position: Some(1),
                         keyword: Some("default".to_string()),
                     })
-                    .filter(|n| n.kind() != "none")
+                    .filter(|n| n.kind_name() != "none")
                     .map(|n| Box::new(self.tr(n, ctx, d)));
                 Expr::Env {
                     name: env.into(),
@@ -119,7 +119,7 @@ impl<'a> Extractor<'a> {
                         position: Some(0),
                         keyword: Some("default".to_string()),
                     })
-                    .filter(|n| !matches!(n.kind(), "none" | "ellipsis"))
+                    .filter(|n| !matches!(n.kind_name(), "none" | "ellipsis"))
                     .map(|n| self.tr(n, ctx, d));
                 let envvar = args
                     .keyword("envvar")
@@ -157,7 +157,7 @@ impl<'a> Extractor<'a> {
         let mut parts = Vec::new();
         for arg in &args.sequence {
             // `*parts` with `parts` a list or tuple literal: its items.
-            if arg.kind() == "list_splat"
+            if arg.kind_name() == "list_splat"
                 && let Some(inner) = arg.named_child(0)
                 && let Some(name) = self.followable(inner, ctx)
                 && let Some(items) = self.sequence_items(&name, ctx)
@@ -165,7 +165,7 @@ impl<'a> Extractor<'a> {
                 parts.extend(items);
                 continue;
             }
-            parts.push(match (arg.kind(), arg.named_child(0)) {
+            parts.push(match (arg.kind_name(), arg.named_child(0)) {
                 ("list_splat", Some(inner)) => Expr::path_hole(self.label(inner)),
                 ("list_splat", None) => Expr::path_hole("parts"),
                 _ => self.tr(*arg, ctx, d),
@@ -183,15 +183,15 @@ impl<'a> Extractor<'a> {
         d: u32,
     ) -> Option<Expr> {
         let first = args.positional.first().copied();
-        let is_string = matches!(receiver.kind(), "string" | "concatenated_string");
+        let is_string = matches!(receiver.kind_name(), "string" | "concatenated_string");
         Some(match method {
             "format" if is_string => return self.format_call(receiver, args, ctx, d),
             "join" if is_string => {
                 let list = first?;
-                let items: Vec<Expr> = match list.kind() {
+                let items: Vec<Expr> = match list.kind_name() {
                     "list" | "tuple" => named(list)
                         .into_iter()
-                        .filter(|n| n.kind() != "comment")
+                        .filter(|n| n.kind_name() != "comment")
                         .map(|item| self.tr(item, ctx, d))
                         .collect(),
                     // `"/".join(parts)` with `parts` a list or tuple literal.
@@ -244,7 +244,7 @@ impl<'a> Extractor<'a> {
     /// `isoformat()` of a `datetime.now()`-style value has a time part; of anything else (a
     /// `date`, or a variable of unknown type) the date alone.
     fn iso_format(&self, receiver: Node<'_>, ctx: &Ctx) -> &'static str {
-        if receiver.kind() == "call"
+        if receiver.kind_name() == "call"
             && let Callee::Function { name, .. } = self.callee(receiver, ctx)
             && name.starts_with("datetime.datetime.")
         {

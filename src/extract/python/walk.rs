@@ -281,17 +281,17 @@ impl<'a> Extractor<'a> {
             return;
         }
         // A block is not a level of its own: its statement already counted.
-        let ctx = &if node.kind() == "block" {
+        let ctx = &if node.kind_name() == "block" {
             ctx.at(line_of(node))
         } else {
             ctx.at(line_of(node)).deeper()
         };
-        match node.kind() {
+        match node.kind_name() {
             "expression_statement" => {
                 let mut cursor = node.walk();
                 let children: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
                 for child in children {
-                    match child.kind() {
+                    match child.kind_name() {
                         "assignment" => self.assignment(child, ctx),
                         "augmented_assignment" => self.augmented(child, ctx),
                         _ => self.scan(child, ctx),
@@ -314,7 +314,7 @@ impl<'a> Extractor<'a> {
             "delete_statement" => {
                 let mut stack = named(node);
                 while let Some(target) = stack.pop() {
-                    match target.kind() {
+                    match target.kind_name() {
                         "subscript" => {
                             if let Some(container) = target.field("value") {
                                 self.forget(container, ctx, ctx.line);
@@ -352,7 +352,7 @@ impl<'a> Extractor<'a> {
             return;
         }
         for child in children {
-            if is_statement_like(child.kind()) {
+            if is_statement_like(child.kind_name()) {
                 self.visit_stmt(child, ctx);
             } else {
                 self.scan(child, ctx);
@@ -370,7 +370,7 @@ impl<'a> Extractor<'a> {
                 targets.push(left);
             }
             match current.field("right") {
-                Some(right) if right.kind() == "assignment" => current = right,
+                Some(right) if right.kind_name() == "assignment" => current = right,
                 Some(right) => {
                     for target in targets {
                         self.bind_target(target, right, ctx);
@@ -395,14 +395,14 @@ impl<'a> Extractor<'a> {
             self.bind_holes(target, ctx);
             return;
         }
-        match target.kind() {
+        match target.kind_name() {
             "pattern_list" | "tuple_pattern" | "list_pattern" => {
                 let targets = named(target);
-                let values = match value.kind() {
+                let values = match value.kind_name() {
                     "expression_list" | "tuple" | "list" | "pattern_list" => named(value),
                     _ => Vec::new(),
                 };
-                let spread = values.iter().any(|v| v.kind() == "list_splat");
+                let spread = values.iter().any(|v| v.kind_name() == "list_splat");
                 if values.len() == targets.len() && !spread {
                     for (t, v) in targets.into_iter().zip(values) {
                         self.bind_target_at(t, v, ctx, depth + 1);
@@ -434,7 +434,7 @@ impl<'a> Extractor<'a> {
 
     /// Binds a single target (a name or an attribute chain) to a value.
     pub fn bind_expr(&mut self, target: Node<'_>, value: Expr, ctx: &Ctx) {
-        match target.kind() {
+        match target.kind_name() {
             "identifier" => {
                 let name = self.text(target).to_string();
                 if let Some(class) = ctx.class_body {
@@ -478,7 +478,7 @@ impl<'a> Extractor<'a> {
         let mut names = Vec::new();
         let mut stack = vec![target];
         while let Some(node) = stack.pop() {
-            match node.kind() {
+            match node.kind_name() {
                 "identifier" | "attribute" => names.push(node),
                 _ => stack.extend(named(node).into_iter().rev()),
             }
@@ -511,7 +511,7 @@ impl<'a> Extractor<'a> {
     fn decorated(&mut self, node: Node<'_>, ctx: &Ctx) {
         let definition = node.field("definition");
         let decorated = definition
-            .filter(|d| d.kind() == "function_definition")
+            .filter(|d| d.kind_name() == "function_definition")
             .map(|d| Decorated {
                 name: d
                     .field("name")
@@ -525,20 +525,21 @@ impl<'a> Extractor<'a> {
         let saved = std::mem::replace(&mut self.decorating, decorated);
         let mut is_static = false;
         for child in named(node) {
-            if child.kind() == "decorator" {
+            if child.kind_name() == "decorator" {
                 let text = self.text(child);
                 is_static |= text.trim_start_matches('@').trim() == "staticmethod";
                 let bare = text.trim_start_matches('@').trim();
                 if matches!(
                     bare,
                     "property" | "cached_property" | "functools.cached_property"
-                ) && definition.is_some_and(|d| d.kind() == "function_definition")
+                ) && definition.is_some_and(|d| d.kind_name() == "function_definition")
                 {
                     self.properties.insert(self.facts.scopes.len());
                 }
                 let expr = child.named_child(0);
                 self.current_decorator = expr.map(|e| e.id());
-                if let Some(expr) = expr.filter(|e| matches!(e.kind(), "identifier" | "attribute"))
+                if let Some(expr) =
+                    expr.filter(|e| matches!(e.kind_name(), "identifier" | "attribute"))
                     && self.decorating.is_some()
                 {
                     self.bare_decorator(expr, ctx);
@@ -553,7 +554,7 @@ impl<'a> Extractor<'a> {
         self.decorating = saved;
         if let Some(def) = definition {
             let ctx = ctx.at(line_of(def));
-            match def.kind() {
+            match def.kind_name() {
                 "function_definition" => self.function_def(def, &ctx, is_static),
                 "class_definition" => self.class_def(def, &ctx),
                 _ => self.visit_stmt(def, &ctx),
@@ -589,7 +590,7 @@ impl<'a> Extractor<'a> {
                 // After `*args` or a bare `*`, names are keyword-only: their positions mean
                 // nothing, so the list stops there.
                 if matches!(
-                    param.kind(),
+                    param.kind_name(),
                     "list_splat_pattern" | "dictionary_splat_pattern" | "keyword_separator"
                 ) {
                     positional = false;
@@ -644,7 +645,7 @@ impl<'a> Extractor<'a> {
     /// evaluated in the enclosing scope at the `def` line.
     fn parameter_default(&mut self, param: Node<'_>, scope: ScopeId, ctx: &Ctx) {
         if !matches!(
-            param.kind(),
+            param.kind_name(),
             "default_parameter" | "typed_default_parameter"
         ) {
             return;
@@ -652,7 +653,7 @@ impl<'a> Extractor<'a> {
         let (Some(name), Some(value)) = (param.field("name"), param.field("value")) else {
             return;
         };
-        if name.kind() != "identifier" {
+        if name.kind_name() != "identifier" {
             return;
         }
         let expr = self.translate(value, ctx);
@@ -670,7 +671,7 @@ impl<'a> Extractor<'a> {
                 continue;
             }
             for child in named(node) {
-                match child.kind() {
+                match child.kind_name() {
                     "global_statement" => {
                         for id in named(child) {
                             names.insert(self.text(id).to_string());
@@ -732,7 +733,7 @@ impl<'a> Extractor<'a> {
         let mut cursor = node.walk();
         let names: Vec<Node<'_>> = node.children_by_field_name("name", &mut cursor).collect();
         for name in names {
-            let (module, local) = match name.kind() {
+            let (module, local) = match name.kind_name() {
                 "aliased_import" => {
                     let module = name.field("name").map(|n| self.text(n));
                     let alias = name.field("alias").map(|n| self.text(n));
@@ -763,7 +764,7 @@ impl<'a> Extractor<'a> {
             if node_field_is(node, child, "module_name") {
                 continue;
             }
-            let (name, local) = match child.kind() {
+            let (name, local) = match child.kind_name() {
                 "aliased_import" => {
                     let n = child.field("name").map(|n| self.text(n));
                     let a = child.field("alias").map(|n| self.text(n));
@@ -790,12 +791,12 @@ impl<'a> Extractor<'a> {
     /// The module of a `from ... import` and its relative level (leading dots).
     pub fn import_source(&self, node: Node<'_>) -> Option<(String, u32)> {
         let module = node.field("module_name")?;
-        match module.kind() {
+        match module.kind_name() {
             "relative_import" => {
                 let mut level = 0;
                 let mut name = String::new();
                 for child in named(module) {
-                    match child.kind() {
+                    match child.kind_name() {
                         "import_prefix" => {
                             level =
                                 u32::try_from(self.text(child).matches('.').count()).unwrap_or(0)
@@ -830,7 +831,7 @@ impl<'a> Extractor<'a> {
 
     fn with_stmt(&mut self, node: Node<'_>, ctx: &Ctx) {
         for child in named(node) {
-            match child.kind() {
+            match child.kind_name() {
                 "with_clause" => {
                     for item in named(child) {
                         if let Some(value) = item.field("value") {
@@ -847,7 +848,7 @@ impl<'a> Extractor<'a> {
     /// `with open(p) as f`: the call is scanned; `f` is a file object (a hole), while
     /// `with TemporaryDirectory() as d` binds `d` to what the call evaluates to.
     fn with_item(&mut self, value: Node<'_>, ctx: &Ctx) {
-        if value.kind() != "as_pattern" {
+        if value.kind_name() != "as_pattern" {
             self.scan(value, ctx);
             return;
         }
@@ -913,10 +914,12 @@ fn node_field_is(parent: Node<'_>, child: Node<'_>, field: &str) -> bool {
 
 /// The identifier a parameter declares.
 fn param_name(param: Node<'_>) -> Option<Node<'_>> {
-    match param.kind() {
+    match param.kind_name() {
         "identifier" => Some(param),
         "default_parameter" | "typed_default_parameter" => param.field("name"),
-        "typed_parameter" => param.named_child(0).filter(|n| n.kind() == "identifier"),
+        "typed_parameter" => param
+            .named_child(0)
+            .filter(|n| n.kind_name() == "identifier"),
         _ => None,
     }
 }
