@@ -82,14 +82,13 @@ struct Shared<'a> {
     /// a reference count: both threads probe these on every name, and a shared count's cache
     /// line bouncing between them was a tenth of resolving.
     names: foldhash::HashMap<usize, std::sync::OnceLock<NameIndex<'a>>>,
-    /// Indexes of facts that are not a file of the world (none in the pipeline).
-    other_names: std::sync::Mutex<foldhash::HashMap<usize, std::sync::Arc<NameIndex<'a>>>>,
 }
 
-/// A file's name index: borrowed from the world's slots, or shared for facts outside it.
+/// A file's name index: borrowed from the world's slots, or built for facts outside the
+/// world (none in the pipeline; kept so such facts get answers rather than a panic).
 enum Names<'s, 'a> {
     Slot(&'s NameIndex<'a>),
-    Other(std::sync::Arc<NameIndex<'a>>),
+    Other(NameIndex<'a>),
 }
 
 impl<'a> std::ops::Deref for Names<'_, 'a> {
@@ -238,7 +237,6 @@ impl<'a> Lookup<'a> {
                     .flat_map(|repo| repo.files.values())
                     .map(|facts| (facts_key(facts), std::sync::OnceLock::new()))
                     .collect(),
-                other_names: std::sync::Mutex::new(foldhash::HashMap::default()),
             }),
             depth: std::cell::Cell::new(0),
             star_misses: std::cell::RefCell::new(foldhash::HashSet::default()),
@@ -314,17 +312,7 @@ impl<'a> Lookup<'a> {
         if let Some(slot) = self.shared.names.get(&key) {
             return Names::Slot(slot.get_or_init(|| NameIndex::new(facts)));
         }
-        // A poisoned lock only means another thread panicked mid-insert; the map is valid.
-        let mut others = self
-            .shared
-            .other_names
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Names::Other(std::sync::Arc::clone(
-            others
-                .entry(key)
-                .or_insert_with(|| std::sync::Arc::new(NameIndex::new(facts))),
-        ))
+        Names::Other(NameIndex::new(facts))
     }
 
     /// The last binding of `name` in `scope` of `facts` (before `line` when given).
