@@ -159,8 +159,8 @@ fn waiting_names<'a>(
 }
 
 /// The last segment of a callee as [`FunctionIndex::resolve`] reads it (`self.x.wait` ->
-/// `wait`, `crate::auth::wait` -> `wait`).
-fn last_name(callee: &str) -> &str {
+/// `wait`, `crate::auth::wait` -> `wait`), or of any dotted or `::` name.
+pub(super) fn last_name(callee: &str) -> &str {
     callee.rsplit(['.', ':']).next().unwrap_or(callee)
 }
 

@@ -662,7 +662,7 @@ fn item_label(name: &str) -> String {
 
 /// `self.out_dir` -> `out_dir`; `config::OUT` -> `OUT`.
 fn short_label(name: &str) -> String {
-    name.rsplit(['.', ':']).next().unwrap_or(name).to_string()
+    super::calls::last_name(name).to_string()
 }
 
 /// A value as reviewers read it (same conventions as pattern display).
