@@ -271,7 +271,7 @@ pub fn who_cached(
         resolved,
         files_analysed,
         skipped,
-    } = world_of(dirs, rules_dirs, cache)?;
+    } = world_cached(dirs, rules_dirs, cache)?;
     let _select_timing = crate::timings::stage("select and describe");
     let query = Query::parse(pattern);
     let quoter = load::Quoter::new(&repos);
@@ -327,16 +327,7 @@ pub fn world_cached(
     rules_dirs: &[PathBuf],
     cache: Option<&mut Cache>,
 ) -> Result<World, Error> {
-    world_of(dirs, rules_dirs, cache)
-}
-
-/// The world of `dirs` with the built-in models and `rules_dirs`, every file knockon reads, and
-/// no configured environment.
-fn world_of(
-    dirs: &[PathBuf],
-    rules_dirs: &[PathBuf],
-    cache: Option<&mut Cache>,
-) -> Result<World, Error> {
+    // The built-in models and `rules_dirs`, every file knockon reads, no configured environment.
     let (models, _) = load_rules(rules_dirs)?;
     let select = |path: &str, bytes: &[u8]| Language::detect(path, bytes).is_some();
     let env = BTreeMap::new();
@@ -835,8 +826,11 @@ pub fn check_using(
         ..Stats::default()
     };
     let graph = Graph::build(head_world);
-    let excerpts = |site: &Site, version: Version| excerpt(&workspace, &indexed, site, version);
-    let findings = impact::evaluate(&deltas, &graph, &setup.rules, &excerpts);
+    let context = load::Quoter::new(&workspace.context);
+    let quote = |site: &Site, version: Version| {
+        excerpt(&workspace.changed, &context, &indexed, site, version)
+    };
+    let findings = impact::evaluate(&deltas, &graph, &setup.rules, &quote);
     let read_line = |location: &Location, changed: bool, line: u32| {
         let site = Site {
             repo: location.repo.clone(),
@@ -844,11 +838,8 @@ pub fn check_using(
             line,
         };
         // A removed access's change site is in the base version; every other site is at head.
-        excerpt(&workspace, &indexed, &site, Version::Head).or_else(|| {
-            changed
-                .then(|| excerpt(&workspace, &indexed, &site, Version::Base))
-                .flatten()
-        })
+        quote(&site, Version::Head)
+            .or_else(|| changed.then(|| quote(&site, Version::Base)).flatten())
     };
     let scanned: Vec<(String, String, String)> = changed_lines
         .paths()
@@ -899,34 +890,29 @@ fn collect_warnings(
     out
 }
 
+/// The line a check's report quotes: from the changed repository's `version`, from a context
+/// repository (its text is let go after extraction: `context` reads each file again once),
+/// or from the lines an index stored.
 fn excerpt(
-    workspace: &Workspace,
+    changed: &load::ChangedRepo,
+    context: &load::Quoter<'_>,
     indexed: &crate::index::build::Indexed,
     site: &Site,
     version: Version,
 ) -> Option<String> {
-    let snapshot: &Snapshot = if site.repo == workspace.changed.name {
-        match version {
-            Version::Base => &workspace.changed.base,
-            Version::Head => &workspace.changed.head,
-        }
-    } else {
-        match workspace.context.iter().find(|c| c.name == site.repo) {
-            Some(context) => {
-                let content = context.snapshot.files.get(&site.path)?;
-                if content.released {
-                    return load::reread_line(&context.root, &site.path, &content.key, site.line);
-                }
-                &context.snapshot
-            }
-            None => {
-                // An indexed repository: the lines stored with its facts.
-                let lines = indexed.lines.get(&(site.repo.clone(), site.path.clone()))?;
-                return lines.get(&site.line).cloned();
-            }
-        }
-    };
-    snapshot.files.get(&site.path)?.line(site.line)
+    if site.repo == changed.name {
+        let snapshot = match version {
+            Version::Base => &changed.base,
+            Version::Head => &changed.head,
+        };
+        return snapshot.files.get(&site.path)?.line(site.line);
+    }
+    if context.has_repo(&site.repo) {
+        return context.line(&site.repo, &site.path, site.line);
+    }
+    // An indexed repository: the lines stored with its facts.
+    let lines = indexed.lines.get(&(site.repo.clone(), site.path.clone()))?;
+    lines.get(&site.line).cloned()
 }
 
 /// Where the changed repository is in a check's worlds: first, before the context.
@@ -1071,7 +1057,7 @@ fn facts_of(snapshot: &Snapshot, extracted: &Extracted) -> BTreeMap<String, Arc<
 
 /// The facts of a check's snapshots. With `release_context`, the context repositories let go
 /// of their text as their files are extracted: a report quotes only a few of their lines,
-/// which it reads again ([`load::reread_line`]); the changed repository's text is kept.
+/// which it reads again ([`load::Quoter`]); the changed repository's text is kept.
 fn extract_workspace(
     workspace: &mut Workspace,
     models: &Models,

@@ -5,7 +5,7 @@
 //! from it, so on such a failure the global, XDG and system configurations are left out and the
 //! repository is opened again.
 
-use super::{FileContent, LoadError, MAX_FILE_BYTES, Selector, SkipCounts, Snapshot};
+use super::{FileContent, FileRead, LoadError, Selector, SkipCounts, Snapshot};
 use std::path::Path;
 
 /// Opens the repository at `dir` (its root or a directory inside it).
@@ -141,31 +141,9 @@ pub fn snapshot_beside(
         to_read.push((path, oid));
     }
     for (path, read) in read_blobs(repo, to_read, select) {
-        let counter = match read {
-            BlobRead::File(content) => {
-                snapshot.files.insert(path, content);
-                continue;
-            }
-            BlobRead::NotSelected => None,
-            BlobRead::Unreadable => Some(&mut skipped.unreadable),
-            BlobRead::Oversized => Some(&mut skipped.oversized),
-            BlobRead::Binary => Some(&mut skipped.binary),
-        };
-        if let Some(counter) = counter {
-            *counter += 1;
-        }
-        snapshot.unread.insert(path);
+        read.file_into(path, &mut snapshot, &mut skipped);
     }
     Ok((snapshot, skipped))
-}
-
-/// What became of one blob.
-enum BlobRead {
-    File(FileContent),
-    NotSelected,
-    Unreadable,
-    Oversized,
-    Binary,
 }
 
 /// Reads the blobs in parallel, each thread through its own handle on the repository
@@ -176,11 +154,11 @@ fn read_blobs(
     repo: &git2::Repository,
     blobs: Vec<(String, git2::Oid)>,
     select: Selector<'_>,
-) -> Vec<(String, BlobRead)> {
+) -> Vec<(String, FileRead)> {
     use rayon::prelude::*;
     let git_dir = repo.path().to_path_buf();
     let chunk = (blobs.len() / (rayon::current_num_threads() * 4)).max(64);
-    let read: Vec<(String, git2::Oid, BlobRead)> = blobs
+    let read: Vec<(String, git2::Oid, FileRead)> = blobs
         .par_chunks(chunk)
         .flat_map_iter(|chunk| {
             let handle = tolerant(|| git2::Repository::open_bare(&git_dir)).ok();
@@ -189,7 +167,7 @@ fn read_blobs(
                 .map(|(path, oid)| {
                     let read = match &handle {
                         Some(handle) => read_blob(handle, path, *oid, select),
-                        None => BlobRead::Unreadable,
+                        None => FileRead::Unreadable,
                     };
                     (path.clone(), *oid, read)
                 })
@@ -198,7 +176,7 @@ fn read_blobs(
         .collect();
     read.into_iter()
         .map(|(path, oid, read)| match read {
-            BlobRead::Unreadable => {
+            FileRead::Unreadable => {
                 let again = read_blob(repo, &path, oid, select);
                 (path, again)
             }
@@ -212,21 +190,15 @@ fn read_blob(
     path: &str,
     oid: git2::Oid,
     select: Selector<'_>,
-) -> BlobRead {
+) -> FileRead {
     let Ok(blob) = repo.find_blob(oid) else {
-        return BlobRead::Unreadable;
+        return FileRead::Unreadable;
     };
     let bytes = blob.content();
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return BlobRead::Oversized;
+    if let Some(left_out) = FileRead::left_out(path, bytes, select) {
+        return left_out;
     }
-    if !select(path, bytes) {
-        return BlobRead::NotSelected;
-    }
-    if super::looks_binary(bytes) {
-        return BlobRead::Binary;
-    }
-    BlobRead::File(FileContent {
+    FileRead::File(FileContent {
         key: oid.to_string(),
         bytes: bytes.into(),
         released: false,

@@ -75,7 +75,7 @@ pub struct FileContent {
     pub key: String,
     pub bytes: Arc<[u8]>,
     /// The bytes were let go once the file's facts were extracted ([`Snapshot::release`]):
-    /// `bytes` is empty and the few lines a report quotes are read again ([`reread_line`]).
+    /// `bytes` is empty and the few lines a report quotes are read again ([`Quoter`]).
     pub released: bool,
 }
 
@@ -97,8 +97,54 @@ impl FileContent {
 
     /// The 1-based line of the text, without its newline, for excerpts in reports.
     pub fn line(&self, line: u32) -> Option<String> {
-        let index = usize::try_from(line).ok()?.checked_sub(1)?;
-        self.text().lines().nth(index).map(str::to_string)
+        nth_line(&self.text(), line)
+    }
+}
+
+/// Line `line` (1-based) of `text`, without its newline.
+fn nth_line(text: &str, line: u32) -> Option<String> {
+    let index = usize::try_from(line).ok()?.checked_sub(1)?;
+    text.lines().nth(index).map(str::to_string)
+}
+
+/// What became of one file a checkout or a revision lists: read, or left out and why.
+pub(super) enum FileRead {
+    File(FileContent),
+    NotSelected,
+    Oversized,
+    Unreadable,
+    Binary,
+}
+
+impl FileRead {
+    /// Why the bytes of `path` are left out, if they are: too large, not a file knockon
+    /// reads, or binary.
+    fn left_out(path: &str, bytes: &[u8], select: Selector<'_>) -> Option<FileRead> {
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Some(FileRead::Oversized);
+        }
+        if !select(path, bytes) {
+            return Some(FileRead::NotSelected);
+        }
+        looks_binary(bytes).then_some(FileRead::Binary)
+    }
+
+    /// Files the content in `snapshot`, or lists the path as unread and counts why.
+    fn file_into(self, path: String, snapshot: &mut Snapshot, skipped: &mut SkipCounts) {
+        let counter = match self {
+            FileRead::File(content) => {
+                snapshot.files.insert(path, content);
+                return;
+            }
+            FileRead::NotSelected => None,
+            FileRead::Oversized => Some(&mut skipped.oversized),
+            FileRead::Unreadable => Some(&mut skipped.unreadable),
+            FileRead::Binary => Some(&mut skipped.binary),
+        };
+        if let Some(counter) = counter {
+            *counter += 1;
+        }
+        snapshot.unread.insert(path);
     }
 }
 
@@ -114,17 +160,10 @@ impl Snapshot {
     }
 }
 
-/// Line `line` (1-based) of the file `path` of the repository at `root`, whose content key
-/// is `key`, read again after [`Snapshot::release`]: from the working tree when the file
-/// there is still a regular file inside the repository with that content, else from the
-/// repository's objects (a bare mirror, or a file edited since it was read).
-pub fn reread_line(root: &Path, path: &str, key: &str, line: u32) -> Option<String> {
-    let text = reread(root, path, key)?;
-    let index = usize::try_from(line).ok()?.checked_sub(1)?;
-    text.lines().nth(index).map(str::to_string)
-}
-
-/// The whole text of a released file, read again as [`reread_line`] reads it.
+/// The text of the file `path` of the repository at `root`, whose content key is `key`, read
+/// again after [`Snapshot::release`]: from the working tree when the file there is still a
+/// regular file inside the repository with that content, else from the repository's objects
+/// (a bare mirror, or a file edited since it was read).
 pub fn reread(root: &Path, path: &str, key: &str) -> Option<String> {
     let bytes = worktree::file_with_key(root, path, key).or_else(|| {
         let repo = git::open_root(root)?;
@@ -166,8 +205,7 @@ impl<'r> Quoter<'r> {
         let text = texts
             .entry((at, path.as_str()))
             .or_insert_with(|| reread(&loaded.root, path, &content.key));
-        let index = usize::try_from(line).ok()?.checked_sub(1)?;
-        text.as_deref()?.lines().nth(index).map(str::to_string)
+        nth_line(text.as_deref()?, line)
     }
 
     /// Whether `repo` is one of the loaded repositories (not an indexed one).
@@ -718,7 +756,8 @@ mod reread_tests {
         let released = &snapshot.files["jobs/clean.sh"];
         assert!(released.released && released.bytes.is_empty());
         assert_eq!(released.key, key);
-        let line = |n| reread_line(root, "jobs/clean.sh", &key, n);
+        let reread_line = |path: &str, key: &str, n| nth_line(&reread(root, path, key)?, n);
+        let line = |n| reread_line("jobs/clean.sh", &key, n);
         assert_eq!(line(2).as_deref(), Some("rm -f /srv/out/*.csv"));
         assert_eq!(line(3), None);
         // Edited since it was read, in a plain directory: nothing, never the new text.
@@ -734,7 +773,7 @@ mod reread_tests {
         let outside = tempfile::tempdir().unwrap();
         std::fs::write(outside.path().join("clean.sh"), text).unwrap();
         std::os::unix::fs::symlink(outside.path(), root.join("linked")).unwrap();
-        assert_eq!(reread_line(root, "linked/clean.sh", "0000", 2), None);
+        assert_eq!(reread_line("linked/clean.sh", "0000", 2), None);
         assert_eq!(worktree::file_with_key(root, "linked/clean.sh", &key), None);
     }
 

@@ -10,7 +10,8 @@
 //! Only regular files are read: symlinks, FIFOs, sockets and devices are listed as unread.
 
 use super::{
-    LoadError, MAX_FILE_BYTES, Regular, Selector, SkipCounts, Snapshot, git, path_from_bytes,
+    FileRead, LoadError, MAX_FILE_BYTES, Regular, Selector, SkipCounts, Snapshot, git,
+    path_from_bytes,
 };
 use ignore::Match;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
@@ -185,7 +186,7 @@ impl Reader<'_> {
     /// checkout) and files each one, in the order they were queued.
     fn flush(&mut self) {
         let select = self.select;
-        let read: Vec<(String, Read)> = std::mem::take(&mut self.pending)
+        let read: Vec<(String, FileRead)> = std::mem::take(&mut self.pending)
             .into_par_iter()
             .map(|(path, file)| {
                 let read = read_one(&path, &file, select);
@@ -193,20 +194,7 @@ impl Reader<'_> {
             })
             .collect();
         for (path, read) in read {
-            let counter = match read {
-                Read::File(content) => {
-                    self.snapshot.files.insert(path, content);
-                    continue;
-                }
-                Read::NotSelected => None,
-                Read::Oversized => Some(&mut self.skipped.oversized),
-                Read::Unreadable => Some(&mut self.skipped.unreadable),
-                Read::Binary => Some(&mut self.skipped.binary),
-            };
-            if let Some(counter) = counter {
-                *counter += 1;
-            }
-            self.snapshot.unread.insert(path);
+            read.file_into(path, &mut self.snapshot, &mut self.skipped);
         }
     }
 
@@ -248,28 +236,16 @@ impl Reader<'_> {
     }
 }
 
-/// What became of one file.
-enum Read {
-    File(super::FileContent),
-    NotSelected,
-    Oversized,
-    Unreadable,
-    Binary,
-}
-
-fn read_one(path: &str, file: &Path, select: Selector<'_>) -> Read {
+fn read_one(path: &str, file: &Path, select: Selector<'_>) -> FileRead {
     let bytes = match super::read_regular_file(file, MAX_FILE_BYTES) {
         Ok(Regular::Bytes(bytes)) => bytes,
-        Ok(Regular::TooLarge) => return Read::Oversized,
-        Ok(Regular::NotRegular) | Err(_) => return Read::Unreadable,
+        Ok(Regular::TooLarge) => return FileRead::Oversized,
+        Ok(Regular::NotRegular) | Err(_) => return FileRead::Unreadable,
     };
-    if !select(path, &bytes) {
-        return Read::NotSelected;
+    match FileRead::left_out(path, &bytes, select) {
+        Some(left_out) => left_out,
+        None => FileRead::File(super::FileContent::new(bytes)),
     }
-    if super::looks_binary(&bytes) {
-        return Read::Binary;
-    }
-    Read::File(super::FileContent::new(bytes))
 }
 
 /// The bytes of the file `path` of the working tree at `root`, when it is a regular file
