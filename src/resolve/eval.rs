@@ -54,11 +54,13 @@ pub struct Evaluator<'a, 'e> {
     /// branches, every caller's argument built from the same constants): over the corpus,
     /// 97 % of binding evaluations were repeats within one evaluator. See [`Memo`] for when an
     /// entry stands for what evaluating again would give.
-    memo: foldhash::HashMap<MemoKey, Memo>,
+    memo: foldhash::HashMap<(MemoKey, Option<usize>), Memo>,
     /// The deepest `depth` an evaluation entered since the innermost recording began.
     deepest: usize,
-    /// How many evaluations were cut short (depth or step bound) so far.
-    cut: usize,
+    /// How many evaluations the depth bound cut short so far.
+    depth_cuts: usize,
+    /// How many evaluations the step budget cut short so far.
+    step_cuts: usize,
 }
 
 /// What a [`Memo`] is the value of: a binding (by address), or a name used in a file (the
@@ -77,9 +79,11 @@ enum MemoKey {
 /// values and record nothing new: values depend only on the world, the environment (fixed per
 /// evaluator) and the bounds; what an evaluation records (origins, notes, variables read) only
 /// grows and is deduplicated, so a second evaluation adds nothing the first did not. The
-/// bounds are what is left: an entry is made only when no bound cut the evaluation short, and
-/// used only where the evaluation would again stay within them — within the step budget
-/// left, and not deeper than the depth bound when started at the current depth.
+/// bounds are what is left. An entry is made only when the step budget did not cut the
+/// evaluation short, and used only within the budget left. One that the depth bound did not
+/// cut either holds wherever the evaluation would again stay above that bound; one it cut
+/// holds only at the depth it started from (keyed by it), where the same cuts fall the same
+/// way — a long chain of callers is cut at the bottom for every path that reaches it.
 struct Memo {
     values: Vec<Value>,
     /// Expression nodes the evaluation visited.
@@ -100,7 +104,8 @@ impl<'a, 'e> Evaluator<'a, 'e> {
             steps: 0,
             memo: foldhash::HashMap::default(),
             deepest: 0,
-            cut: 0,
+            depth_cuts: 0,
+            step_cuts: 0,
         }
     }
 
@@ -118,8 +123,12 @@ impl<'a, 'e> Evaluator<'a, 'e> {
             }
         }
         self.deepest = self.deepest.max(self.depth);
-        if self.depth >= MAX_DEPTH || self.steps >= MAX_STEPS {
-            self.cut += 1;
+        if self.steps >= MAX_STEPS {
+            self.step_cuts += 1;
+            return vec![vec![hole_for(expr)]];
+        }
+        if self.depth >= MAX_DEPTH {
+            self.depth_cuts += 1;
             return vec![vec![hole_for(expr)]];
         }
         self.depth += 1;
@@ -296,22 +305,34 @@ impl<'a, 'e> Evaluator<'a, 'e> {
         key: MemoKey,
         evaluate: impl FnOnce(&mut Self) -> Vec<Value>,
     ) -> Vec<Value> {
-        if let Some(memo) = self.memo.get(&key)
-            && self.depth + memo.reach < MAX_DEPTH
+        let anywhere = self
+            .memo
+            .get(&(key, None))
+            .filter(|memo| self.depth + memo.reach < MAX_DEPTH);
+        let here = || self.memo.get(&(key, Some(self.depth)));
+        if let Some((memo, was_cut)) = anywhere
+            .map(|m| (m, false))
+            .or_else(|| here().map(|m| (m, true)))
             && self.steps + memo.steps < MAX_STEPS
         {
+            // What the entry stands for was cut by the depth bound: so is what it is part of.
+            if was_cut {
+                self.depth_cuts += 1;
+            }
             self.steps += memo.steps;
             self.deepest = self.deepest.max(self.depth + memo.reach);
             return memo.values.clone();
         }
-        let (steps, cut, outer_deepest) = (self.steps, self.cut, self.deepest);
+        let (steps, depth_cuts, step_cuts, outer_deepest) =
+            (self.steps, self.depth_cuts, self.step_cuts, self.deepest);
         self.deepest = self.depth;
         let values = evaluate(self);
         let reach = self.deepest - self.depth;
         self.deepest = self.deepest.max(outer_deepest);
-        if self.cut == cut {
+        if self.step_cuts == step_cuts {
+            let at_depth = (self.depth_cuts != depth_cuts).then_some(self.depth);
             self.memo.insert(
-                key,
+                (key, at_depth),
                 Memo {
                     values: values.clone(),
                     steps: self.steps - steps,
