@@ -305,6 +305,9 @@ impl<'a, 'e> Evaluator<'a, 'e> {
         key: MemoKey,
         evaluate: impl FnOnce(&mut Self) -> Vec<Value>,
     ) -> Vec<Value> {
+        if !self.lookup.memo() {
+            return evaluate(self);
+        }
         let anywhere = self
             .memo
             .get(&(key, None))

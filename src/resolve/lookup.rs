@@ -75,6 +75,9 @@ struct Shared<'a> {
     ansible_vars: std::sync::OnceLock<foldhash::HashMap<(usize, &'a str), Vec<FileRef<'a>>>>,
     /// Rust struct field bindings, built on the first field that needs them.
     fields: std::sync::OnceLock<FieldIndex<'a>>,
+    /// Whether evaluations remember the values they found (see `eval::Memo`); off only to test
+    /// that remembering changes no answer.
+    memo: bool,
     /// Each file's bindings and imports by scope and name, built on the file's first lookup:
     /// a name lookup is then a hash probe instead of a scan of every binding of the file (a
     /// large module has thousands, and each access looks up several names). The slots exist
@@ -224,9 +227,21 @@ const MAX_IMPORT_DEPTH: usize = 16;
 
 impl<'a> Lookup<'a> {
     pub fn new(repos: &'a [RepoFacts]) -> Lookup<'a> {
+        Self::with_memo(repos, true)
+    }
+
+    /// [`Lookup::new`] whose evaluations remember nothing: the answers without the memo, for
+    /// the test that it changes none.
+    #[cfg(test)]
+    pub fn without_memo(repos: &'a [RepoFacts]) -> Lookup<'a> {
+        Self::with_memo(repos, false)
+    }
+
+    fn with_memo(repos: &'a [RepoFacts], memo: bool) -> Lookup<'a> {
         Lookup {
             repos,
             shared: std::sync::Arc::new(Shared {
+                memo,
                 callers: std::sync::OnceLock::new(),
                 by_name: std::sync::OnceLock::new(),
                 installs: std::sync::OnceLock::new(),
@@ -241,6 +256,11 @@ impl<'a> Lookup<'a> {
             depth: std::cell::Cell::new(0),
             star_misses: std::cell::RefCell::new(foldhash::HashSet::default()),
         }
+    }
+
+    /// Whether evaluations with this lookup may remember the values they found.
+    pub fn memo(&self) -> bool {
+        self.shared.memo
     }
 
     /// What threads need to make lookups of this world that share its indexes.

@@ -257,7 +257,16 @@ pub fn resolve_scoped(
     env: &BTreeMap<String, String>,
     scope: Option<usize>,
 ) -> Resolved {
-    let lookup = Lookup::new(repos);
+    resolve_with(Lookup::new(repos), env, scope)
+}
+
+/// [`resolve_scoped`] with a given lookup of `repos`.
+fn resolve_with<'a>(
+    lookup: Lookup<'a>,
+    env: &BTreeMap<String, String>,
+    scope: Option<usize>,
+) -> Resolved {
+    let repos = lookup.repos;
     let mut resolved = Resolved::default();
     let link_timing = crate::timings::stage("resolve: link jobs");
     let mut linked = jobs::link(&lookup, env, &mut resolved.jobs);

@@ -102,16 +102,20 @@ fn render(functions: &[Vec<Stmt>], order: &[usize]) -> String {
     out
 }
 
+/// The world of one file, `app/graph.py` of repository `app`.
+fn world(src: &str) -> Vec<RepoFacts> {
+    let facts = crate::extract::extract("app/graph.py", src.as_bytes(), &MODELS)
+        .expect("a Python file is extracted");
+    vec![RepoFacts {
+        name: "app".into(),
+        files: BTreeMap::from([("app/graph.py".to_string(), Arc::new(facts))]),
+    }]
+}
+
 /// Every path access as (unit, mode, sorted pattern displays, sorted notes), sorted: what
 /// resolution concluded, without the lines (which move with the order of definitions).
 fn outcome(src: &str) -> Vec<(String, String, Vec<String>, Vec<String>)> {
-    let facts = crate::extract::extract("app/graph.py", src.as_bytes(), &MODELS)
-        .expect("a Python file is extracted");
-    let repos = vec![RepoFacts {
-        name: "app".into(),
-        files: BTreeMap::from([("app/graph.py".to_string(), Arc::new(facts))]),
-    }];
-    let resolved = resolve(&repos, &BTreeMap::new());
+    let resolved = resolve(&world(src), &BTreeMap::new());
     let mut out: Vec<_> = resolved
         .accesses
         .iter()
@@ -164,6 +168,55 @@ proptest! {
             prop_assert_eq!(&first, &other, "order matters:\n{}\n---\n{}", src, other_src);
         }
     }
+}
+
+/// Everything resolution says of every access — patterns, notes, origins in order — as JSON,
+/// with or without the evaluation memo.
+fn everything(src: &str, memo: bool) -> String {
+    let repos = world(src);
+    let lookup = if memo {
+        Lookup::new(&repos)
+    } else {
+        Lookup::without_memo(&repos)
+    };
+    let resolved = resolve_with(lookup, &BTreeMap::new(), None);
+    serde_json::to_string_pretty(&resolved.accesses).unwrap_or_default()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(48), ..ProptestConfig::default() })]
+
+    /// The evaluation memo changes no answer, note or origin, bounds reached or not: random
+    /// call graphs with cycles reach the same functions along many paths and at many depths.
+    #[test]
+    fn remembered_values_are_the_values_evaluated_again(functions in program()) {
+        let order: Vec<usize> = (0..functions.len()).collect();
+        let src = render(&functions, &order);
+        prop_assert_eq!(everything(&src, true), everything(&src, false), "{}", src);
+    }
+}
+
+/// A chain of callers deeper than the evaluation's depth bound, entered at several levels, so
+/// that the same names are evaluated from several depths and the bound cuts some of those
+/// evaluations and not others: remembered or not, the same values, notes and origins.
+#[test]
+fn values_cut_by_the_depth_bound_are_remembered_as_cut() {
+    let mut src = String::from("import os\nROOT = '/srv'\nSUB = os.path.join(ROOT, 'data')\n");
+    src.push_str("def f0(p, q):\n    open(os.path.join(p, 'out.csv'), 'w')\n");
+    for level in 1..40 {
+        let below = level - 1;
+        src.push_str(&format!(
+            "def f{level}(p, q):\n    f{below}(os.path.join(p, 'x{level}'), SUB)\n"
+        ));
+    }
+    src.push_str("f39(ROOT, SUB)\nf20('/tmp', 'mid')\nf3(SUB, 'low')\n");
+    let remembered = everything(&src, true);
+    assert!(
+        remembered.contains("/srv/data/x3/x2/x1/out.csv"),
+        "{remembered}"
+    );
+    assert!(!remembered.contains("too many steps"), "{remembered}");
+    assert_eq!(remembered, everything(&src, false));
 }
 
 /// Self-recursion and mutual recursion through parameters, returns and partials end.
