@@ -304,6 +304,11 @@ fn resolve_with<'a>(
     drop(access_timing);
     let _waits_timing = crate::timings::stage("resolve: waits, deployments");
     resolved.launches = std::mem::take(&mut linked.launches);
+    // The lookup's indexes (every file's names, every function's callers) and what linking
+    // learnt are not needed past here: their room goes to the waits' own index.
+    drop(linked);
+    drop(forks);
+    drop(lookup);
     deployments::env_from(&mut resolved.deployments);
     calls::propagate_waits(repos, scope, &mut resolved.accesses);
     resolved
