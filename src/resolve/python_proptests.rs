@@ -219,6 +219,29 @@ fn values_cut_by_the_depth_bound_are_remembered_as_cut() {
     assert_eq!(remembered, everything(&src, false));
 }
 
+/// A name reached first deep inside another value, where the depth bound cuts it, then near
+/// the top of the same value, where it is whole: what the cut evaluation found must not stand
+/// for the whole one. And the other way round (the second access): what was whole near the
+/// top must not stand for the evaluation deep down, which the bound cuts.
+#[test]
+fn a_value_cut_deep_down_is_not_reused_near_the_top() {
+    let mut src = String::from("import os\nS0 = '/srv'\n");
+    for k in 1..=8 {
+        src.push_str(&format!("S{k} = S{} + '/s{k}'\n", k - 1));
+    }
+    src.push_str("B1 = S8\n");
+    for k in 2..=12 {
+        src.push_str(&format!("B{k} = B{}\n", k - 1));
+    }
+    src.push_str("open(os.path.join(B12, S8), 'w')\nopen(os.path.join(S8, B12), 'r')\n");
+    let remembered = everything(&src, true);
+    assert!(
+        remembered.contains("/srv/s1/s2/s3/s4/s5/s6/s7/s8"),
+        "{remembered}"
+    );
+    assert_eq!(remembered, everything(&src, false));
+}
+
 /// Self-recursion and mutual recursion through parameters, returns and partials end.
 #[test]
 fn recursion_through_parameters_returns_and_partials_ends() {
