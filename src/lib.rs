@@ -9,6 +9,7 @@ pub mod baseline;
 pub mod change;
 pub mod cli;
 pub mod config;
+pub mod digest;
 pub mod error;
 pub mod exit_codes;
 pub mod expr;

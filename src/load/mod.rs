@@ -81,9 +81,7 @@ pub struct FileContent {
 
 impl FileContent {
     pub fn new(bytes: Vec<u8>) -> FileContent {
-        let key = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes)
-            .map(|oid| oid.to_string())
-            .unwrap_or_default();
+        let key = crate::digest::blob_id(&bytes);
         FileContent {
             key,
             bytes: bytes.into(),

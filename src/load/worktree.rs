@@ -257,8 +257,7 @@ pub(super) fn file_with_key(root: &Path, path: &str, key: &str) -> Option<Vec<u8
     let Ok(Regular::Bytes(bytes)) = super::read_regular_file(&file, MAX_FILE_BYTES) else {
         return None;
     };
-    let id = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes).ok()?;
-    (id.to_string() == key).then_some(bytes)
+    (crate::digest::blob_id(&bytes) == key).then_some(bytes)
 }
 
 enum Inside {

@@ -517,10 +517,7 @@ impl Cache {
 /// The key of a file's facts: a SHA-1 of everything they depend on.
 fn key(fingerprint: &str, path: &str, blob: &str) -> Vec<u8> {
     let text = format!("{fingerprint}\0{path}\0{blob}");
-    git2::Oid::hash_object(git2::ObjectType::Blob, text.as_bytes())
-        .map(|oid| oid.as_bytes().to_vec())
-        // In-memory hashing does not fail; if it did, the text itself is the key.
-        .unwrap_or_else(|_| text.into_bytes())
+    crate::digest::blob_digest(text.as_bytes()).to_vec()
 }
 
 /// The SQLite message alone (a [`CacheError`] names the path already).

@@ -101,7 +101,7 @@ pub fn fingerprint(models: &Models) -> String {
         text.push_str(digest);
         text.push('\n');
     }
-    sha1_hex(text.as_bytes())
+    crate::digest::blob_id(text.as_bytes())
 }
 
 /// The running executable's path, size and modification time: a new build is a new identity.
@@ -120,15 +120,6 @@ fn build_identity() -> String {
         .map(|d| d.as_nanos())
         .unwrap_or_default();
     format!("{} {} {modified}", exe.display(), meta.len())
-}
-
-/// A hex SHA-1 of `bytes` (git's blob hash: git2 is already linked, and its ids are the keys
-/// of the rest of the cache).
-pub(crate) fn sha1_hex(bytes: &[u8]) -> String {
-    git2::Oid::hash_object(git2::ObjectType::Blob, bytes)
-        .map(|oid| oid.to_string())
-        // In-memory hashing does not fail; if it did, the text itself is a unique key.
-        .unwrap_or_else(|_| String::from_utf8_lossy(bytes).into_owned())
 }
 
 /// FNV-1a, 64 bits: catches a damaged entry (a flipped or lost byte), not an adversary — the

@@ -50,10 +50,7 @@ pub fn key(
             text.push('\0');
         }
     }
-    git2::Oid::hash_object(git2::ObjectType::Blob, text.as_bytes())
-        .map(|oid| oid.as_bytes().to_vec())
-        // In-memory hashing does not fail; if it did, the text itself is the key.
-        .unwrap_or_else(|_| text.into_bytes())
+    crate::digest::blob_digest(text.as_bytes()).to_vec()
 }
 
 /// The world stored under `key`, if any and whole.

@@ -99,10 +99,7 @@ impl Models {
                 ));
             }
         }
-        let digest = git2::Oid::hash_object(git2::ObjectType::Blob, text.as_bytes())
-            .map(|oid| oid.to_string())
-            // Hashing in memory does not fail; if it ever did, the whole text keys the cache.
-            .unwrap_or_else(|_| text.to_string());
+        let digest = crate::digest::blob_id(text.as_bytes());
         self.sources.push((name.to_string(), digest));
         Ok(())
     }
