@@ -3,21 +3,10 @@ use knockon::error::{escape_controls, print_line};
 use std::io::Write;
 use std::process::ExitCode;
 
-/// jemalloc rather than the system's malloc: extraction builds millions of small facts on every
-/// thread, and over the benchmark corpus a whole run is ~20 % faster with it (README, issue 12).
-#[cfg(not(target_env = "msvc"))]
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
-/// jemalloc's options, read at its first allocation. One arena per CPU: with its default (four
-/// per CPU) the threads' garbage is spread over more arenas and the peak is ~15 MiB higher for
-/// no gain; a single arena is as small but makes many threads contend. `_RJEM_MALLOC_CONF` in
-/// the environment still overrides it. Linux only: elsewhere jemalloc cannot tell the CPU.
-#[cfg(all(target_os = "linux", not(target_env = "msvc")))]
-#[unsafe(export_name = "_rjem_malloc_conf")]
-static JEMALLOC_OPTIONS: &[u8; 20] = b"percpu_arena:percpu\0";
+mod allocator;
 
 fn main() -> ExitCode {
+    allocator::share_with_tree_sitter();
     let cli = match knockon::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
