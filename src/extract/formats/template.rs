@@ -146,6 +146,11 @@ pub(crate) fn looks_like_jinja_template(path: &str, content: &[u8]) -> bool {
 /// own name says (`meet.conf`, `settings-config.js`).
 pub(crate) fn looks_like_go_env_template(content: &[u8]) -> bool {
     let head = &content[..content.len().min(64 * 1024)];
+    // Asked of every file a walk finds: most have no `.Env.` at all, and a byte search says
+    // so without decoding the text (the ASCII `.Env.` is in the text only if in the bytes).
+    if memchr::memmem::find(head, b".Env.").is_none() {
+        return false;
+    }
     let text = String::from_utf8_lossy(head);
     go_env_uses(&text).next().is_some()
 }
