@@ -23,7 +23,9 @@ use crate::extract::{FileFacts, ProgramTarget, RawResource, RunTarget, TriggerKi
 use crate::model::{Mode, Schedule, Site};
 use crate::pattern::{Piece, normalize_literal_path};
 use foldhash::{HashMap, HashMapExt as _};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::rc::Rc;
 
 /// Index of a job in [`super::Resolved::jobs`].
 pub type JobId = usize;
@@ -253,6 +255,7 @@ pub fn link<'a>(
                     .scope_jobs
                     .insert((repo_index, path, schedule.scope), id);
                 let env = scope_env(
+                    &files,
                     lookup,
                     file,
                     facts,
@@ -368,10 +371,11 @@ fn launches<'a>(
             let inherited_names = linked.file_names.get(&(repo_index, path.as_str()));
             let inherited_open = linked.file_open.contains(&(repo_index, path.as_str()));
             for run in &facts.runs {
-                let env = scope_env(lookup, file, facts, run.scope, user_env, file_env);
-                let literal_sets: Vec<String> = own_scope_env(lookup, file, facts, run.scope)
-                    .into_keys()
-                    .collect();
+                let env = scope_env(files, lookup, file, facts, run.scope, user_env, file_env);
+                let literal_sets: Vec<String> =
+                    own_scope_env(files, lookup, file, facts, run.scope)
+                        .into_keys()
+                        .collect();
                 let own = scope_names(lookup, files, file, facts, run.scope);
                 let mut sets: BTreeSet<String> = literal_sets.iter().cloned().collect();
                 sets.extend(own.names.iter().cloned());
@@ -397,7 +401,7 @@ fn launches<'a>(
                     passes.extend(inherited_names.into_iter().flatten().cloned());
                     let passes: Vec<String> = passes.into_iter().collect();
                     if !literal_sets.is_empty() {
-                        let set_at = set_sites(lookup, file, facts, run.scope, &repo.name, path);
+                        let set_at = set_sites(files, lookup, file, facts, run.scope, &repo.name);
                         let variant = EnvVariant {
                             launcher: Site {
                                 repo: repo.name.clone(),
@@ -446,28 +450,20 @@ fn launches<'a>(
 
 /// Where a scope (and the scopes around it) sets each variable it sets.
 fn set_sites<'a>(
+    files: &FileIndex<'a>,
     lookup: &Lookup<'a>,
     file: FileRef<'a>,
     facts: &'a FileFacts,
     scope: usize,
     repo: &str,
-    path: &str,
 ) -> BTreeMap<String, Site> {
-    let empty = BTreeMap::new();
-    let mut evaluator = Evaluator::new(lookup, &empty);
     let mut out = BTreeMap::new();
-    for access in &facts.accesses {
-        if access.mode != Mode::Set || !in_scope(facts, scope, access.scope) {
-            continue;
-        }
-        let RawResource::Env(target) = &access.resource else {
-            continue;
-        };
-        if let Some(name) = literal_value(&evaluator.eval(file, &target.name)) {
-            out.entry(name).or_insert_with(|| Site {
+    for set in files.env_sets(lookup, file, facts).iter() {
+        if in_scope(facts, scope, set.scope) {
+            out.entry(set.name.clone()).or_insert_with(|| Site {
                 repo: repo.to_string(),
-                path: path.to_string(),
-                line: access.line,
+                path: file.path.to_string(),
+                line: set.line,
             });
         }
     }
@@ -490,10 +486,10 @@ fn build_edges<'a>(
             };
             let mut out = Vec::new();
             for run in &facts.runs {
-                let env = scope_env(lookup, file, facts, run.scope, user_env, file_env);
+                let env = scope_env(files, lookup, file, facts, run.scope, user_env, file_env);
                 for to in files.targets(lookup, file, &run.target, &env) {
                     if to != file {
-                        let mut env = own_scope_env(lookup, file, facts, run.scope);
+                        let mut env = own_scope_env(files, lookup, file, facts, run.scope);
                         for (k, v) in env_file_values(lookup, files, file, facts, run.scope) {
                             env.entry(k).or_insert(v);
                         }
@@ -527,6 +523,7 @@ fn build_edges<'a>(
 /// The environment in effect in a scope: what the file inherits, what the scope chain sets, and
 /// the user's bindings (which win).
 fn scope_env<'a>(
+    files: &FileIndex<'a>,
     lookup: &Lookup<'a>,
     file: FileRef<'a>,
     facts: &'a FileFacts,
@@ -534,7 +531,7 @@ fn scope_env<'a>(
     user_env: &BTreeMap<String, String>,
     file_env: &BTreeMap<(usize, &'a str), BTreeMap<String, String>>,
 ) -> BTreeMap<String, String> {
-    let mut env = own_scope_env(lookup, file, facts, scope);
+    let mut env = own_scope_env(files, lookup, file, facts, scope);
     if let Some(inherited) = file_env.get(&(file.repo, file.path)) {
         for (k, v) in inherited {
             env.entry(k.clone()).or_insert_with(|| v.clone());
@@ -548,6 +545,7 @@ fn scope_env<'a>(
 /// of a compose service, `Environment=` of a unit, `export X=...` before a launch, a crontab
 /// entry's `VAR=` lines.
 fn own_scope_env<'a>(
+    files: &FileIndex<'a>,
     lookup: &Lookup<'a>,
     file: FileRef<'a>,
     facts: &'a FileFacts,
@@ -561,23 +559,11 @@ fn own_scope_env<'a>(
             }
         }
     }
-    let empty = BTreeMap::new();
-    let mut evaluator = Evaluator::new(lookup, &empty);
-    for access in &facts.accesses {
-        if access.mode != Mode::Set || !in_scope(facts, scope, access.scope) {
-            continue;
-        }
-        let RawResource::Env(target) = &access.resource else {
-            continue;
-        };
-        let Some(name) = literal_value(&evaluator.eval(file, &target.name)) else {
-            continue;
-        };
-        let Some(value_expr) = &target.value else {
-            continue;
-        };
-        if let Some(value) = literal_value(&evaluator.eval(file, value_expr)) {
-            env.entry(name).or_insert(value);
+    for set in files.env_sets(lookup, file, facts).iter() {
+        if let Some(value) = &set.value
+            && in_scope(facts, scope, set.scope)
+        {
+            env.entry(set.name.clone()).or_insert_with(|| value.clone());
         }
     }
     env
@@ -600,7 +586,7 @@ fn env_file_values<'a>(
         .flatten()
     {
         if let Some(env_facts) = lookup.facts(env_file) {
-            for (k, v) in own_scope_env(lookup, env_file, env_facts, 0) {
+            for (k, v) in own_scope_env(files, lookup, env_file, env_facts, 0) {
                 env.entry(k).or_insert(v);
             }
         }
@@ -648,16 +634,9 @@ fn scope_names<'a>(
     scope: usize,
 ) -> ScopeNames {
     let mut out = ScopeNames::default();
-    let empty = BTreeMap::new();
-    let mut evaluator = Evaluator::new(lookup, &empty);
-    for access in &facts.accesses {
-        if access.mode != Mode::Set || !in_scope(facts, scope, access.scope) {
-            continue;
-        }
-        if let RawResource::Env(target) = &access.resource
-            && let Some(name) = literal_value(&evaluator.eval(file, &target.name))
-        {
-            out.names.insert(name);
+    for set in files.env_sets(lookup, file, facts).iter() {
+        if in_scope(facts, scope, set.scope) {
+            out.names.insert(set.name.clone());
         }
     }
     for found in scope_env_files(lookup, files, file, facts, scope) {
@@ -670,16 +649,9 @@ fn scope_names<'a>(
             let Some(env_facts) = lookup.facts(env_file) else {
                 continue;
             };
-            for access in &env_facts.accesses {
-                if access.mode != Mode::Set {
-                    continue;
-                }
-                if let RawResource::Env(target) = &access.resource
-                    && let Some(name) = literal_value(&evaluator.eval(env_file, &target.name))
-                {
-                    out.names.insert(name);
-                    any = true;
-                }
+            for set in files.env_sets(lookup, env_file, env_facts).iter() {
+                out.names.insert(set.name.clone());
+                any = true;
             }
         }
         // Not in any repository, or not read as an environment file: it may set anything.
@@ -729,6 +701,19 @@ struct FileIndex<'a> {
     imports: HashMap<FileRef<'a>, Vec<FileRef<'a>>>,
     /// Programs the repositories' manifests declare, by command name: the files they run.
     programs: HashMap<&'a str, Vec<FileRef<'a>>>,
+    /// The variables each file sets, evaluated once per file when first asked for: every
+    /// launch of every linking round asks for its scope's settings, and evaluating the file's
+    /// settings again for each was a tenth of linking.
+    env_sets: RefCell<HashMap<(usize, &'a str), Rc<[EnvSet]>>>,
+}
+
+/// A variable a file sets (`export X=...`, `environment:`, `Environment=`), with a literal name.
+struct EnvSet {
+    scope: usize,
+    line: u32,
+    name: String,
+    /// The value when it is a literal.
+    value: Option<String>,
 }
 
 impl<'a> FileIndex<'a> {
@@ -756,6 +741,7 @@ impl<'a> FileIndex<'a> {
             by_tail,
             imports: HashMap::new(),
             programs: HashMap::new(),
+            env_sets: RefCell::new(HashMap::new()),
         };
         let mut programs: HashMap<&'a str, Vec<FileRef<'a>>> = HashMap::new();
         for (repo_index, repo) in lookup.repos.iter().enumerate() {
@@ -803,6 +789,48 @@ impl<'a> FileIndex<'a> {
         }
         index.imports = imports;
         index
+    }
+
+    /// The variables `file` sets with a literal name, in the order of its accesses (see
+    /// [`EnvSet`]). Evaluating once per file gives what evaluating per scope gave: an
+    /// evaluation depends only on the world and the expression.
+    fn env_sets(
+        &self,
+        lookup: &Lookup<'a>,
+        file: FileRef<'a>,
+        facts: &'a FileFacts,
+    ) -> Rc<[EnvSet]> {
+        let key = (file.repo, file.path);
+        if let Some(found) = self.env_sets.borrow().get(&key) {
+            return Rc::clone(found);
+        }
+        let empty = BTreeMap::new();
+        let mut evaluator = Evaluator::new(lookup, &empty);
+        let mut sets = Vec::new();
+        for access in &facts.accesses {
+            if access.mode != Mode::Set {
+                continue;
+            }
+            let RawResource::Env(target) = &access.resource else {
+                continue;
+            };
+            let Some(name) = literal_value(&evaluator.eval(file, &target.name)) else {
+                continue;
+            };
+            let value = target
+                .value
+                .as_ref()
+                .and_then(|value| literal_value(&evaluator.eval(file, value)));
+            sets.push(EnvSet {
+                scope: access.scope,
+                line: access.line,
+                name,
+                value,
+            });
+        }
+        let sets: Rc<[EnvSet]> = sets.into();
+        self.env_sets.borrow_mut().insert(key, Rc::clone(&sets));
+        sets
     }
 
     /// The files of repository `repo` whose path is `tail` or ends with `/tail`.
