@@ -704,8 +704,11 @@ struct FileIndex<'a> {
     /// The variables each file sets, evaluated once per file when first asked for: every
     /// launch of every linking round asks for its scope's settings, and evaluating the file's
     /// settings again for each was a tenth of linking.
-    env_sets: RefCell<HashMap<(usize, &'a str), Rc<[EnvSet]>>>,
+    env_sets: RefCell<HashMap<(usize, &'a str), FileEnvSets>>,
 }
+
+/// What [`FileIndex::env_sets`] keeps of a file.
+type FileEnvSets = Rc<[EnvSet]>;
 
 /// A variable a file sets (`export X=...`, `environment:`, `Environment=`), with a literal name.
 struct EnvSet {
