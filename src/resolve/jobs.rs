@@ -701,10 +701,48 @@ struct FileIndex<'a> {
     imports: HashMap<FileRef<'a>, Vec<FileRef<'a>>>,
     /// Programs the repositories' manifests declare, by command name: the files they run.
     programs: HashMap<&'a str, Vec<FileRef<'a>>>,
+    /// Cargo binaries by name (`src/bin/NAME.rs`, then `src/bin/NAME/main.rs`, each in
+    /// repository and path order): a program name is looked up on every launch of every
+    /// linking round, and formatting and looking up both paths in every repository each time
+    /// was a quarter of linking.
+    cargo_bins: HashMap<&'a str, Vec<FileRef<'a>>>,
     /// The variables each file sets, evaluated once per file when first asked for: every
     /// launch of every linking round asks for its scope's settings, and evaluating the file's
     /// settings again for each was a tenth of linking.
     env_sets: RefCell<HashMap<(usize, &'a str), FileEnvSets>>,
+}
+
+/// The files of every repository that are Cargo binaries, by binary name: `src/bin/NAME.rs`
+/// first, then `src/bin/NAME/main.rs`, each in repository order and path order (the order
+/// [`FileIndex::with_tail`] gives one repository's files in).
+fn cargo_bins<'a>(lookup: &Lookup<'a>) -> HashMap<&'a str, Vec<FileRef<'a>>> {
+    let mut bins: HashMap<&'a str, Vec<FileRef<'a>>> = HashMap::new();
+    for own_directory in [false, true] {
+        for (repo_index, repo) in lookup.repos.iter().enumerate() {
+            for path in repo.files.keys() {
+                if let Some(name) = cargo_bin_name(path, own_directory) {
+                    bins.entry(name).or_default().push(FileRef {
+                        repo: repo_index,
+                        path,
+                    });
+                }
+            }
+        }
+    }
+    bins
+}
+
+/// The binary a path is (`…src/bin/NAME.rs`, or `…src/bin/NAME/main.rs` when
+/// `own_directory`), where `src/bin` starts a path segment.
+fn cargo_bin_name(path: &str, own_directory: bool) -> Option<&str> {
+    let rest = if own_directory {
+        path.strip_suffix("/main.rs")?
+    } else {
+        path.strip_suffix(".rs")?
+    };
+    let (dir, name) = rest.rsplit_once('/')?;
+    let at_segment = dir == "src/bin" || dir.ends_with("/src/bin");
+    at_segment.then_some(name)
 }
 
 /// What [`FileIndex::env_sets`] keeps of a file.
@@ -745,6 +783,7 @@ impl<'a> FileIndex<'a> {
             imports: HashMap::new(),
             programs: HashMap::new(),
             env_sets: RefCell::new(HashMap::new()),
+            cargo_bins: cargo_bins(lookup),
         };
         let mut programs: HashMap<&'a str, Vec<FileRef<'a>>> = HashMap::new();
         for (repo_index, repo) in lookup.repos.iter().enumerate() {
@@ -877,17 +916,26 @@ impl<'a> FileIndex<'a> {
     /// package's `src/bin/NAME.rs` / `src/bin/NAME/main.rs`.
     fn program(&self, name: &str) -> Vec<FileRef<'a>> {
         let mut out: Vec<FileRef<'a>> = self.programs.get(name).cloned().unwrap_or_default();
-        let bins = [
-            format!("src/bin/{name}.rs"),
-            format!("src/bin/{name}/main.rs"),
-        ];
-        for suffix in bins {
-            for repo in 0..self.by_tail.len() {
-                for candidate in self.with_tail(repo, &suffix) {
-                    if !out.contains(candidate) {
-                        out.push(*candidate);
+        if name.contains('/') {
+            // Not a file name: the binaries are looked for by their paths.
+            let bins = [
+                format!("src/bin/{name}.rs"),
+                format!("src/bin/{name}/main.rs"),
+            ];
+            for suffix in bins {
+                for repo in 0..self.by_tail.len() {
+                    for candidate in self.with_tail(repo, &suffix) {
+                        if !out.contains(candidate) {
+                            out.push(*candidate);
+                        }
                     }
                 }
+            }
+            return out;
+        }
+        for candidate in self.cargo_bins.get(name).into_iter().flatten() {
+            if !out.contains(candidate) {
+                out.push(*candidate);
             }
         }
         out
@@ -1181,5 +1229,23 @@ mod tests {
         );
         let with_hole = vec![Piece::Symbol("HOME".into()), Piece::Lit("/bin/x.sh".into())];
         assert_eq!(literal_tail(&with_hole).as_deref(), Some("/bin/x.sh"));
+    }
+
+    /// The names kept by binary are the names whose `src/bin/NAME.rs` or
+    /// `src/bin/NAME/main.rs` path tail the file has, as the tail index matches them.
+    #[test]
+    fn cargo_binaries_by_name() {
+        let single = |path| cargo_bin_name(path, false);
+        let own_directory = |path| cargo_bin_name(path, true);
+        assert_eq!(single("src/bin/sync.rs"), Some("sync"));
+        assert_eq!(single("tools/crm/src/bin/sync.rs"), Some("sync"));
+        assert_eq!(single("mysrc/bin/sync.rs"), None);
+        assert_eq!(single("src/bin.rs"), None);
+        assert_eq!(single("src/bin/sync/main.rs"), None);
+        assert_eq!(single("src/bin/sync.py"), None);
+        assert_eq!(own_directory("src/bin/sync/main.rs"), Some("sync"));
+        assert_eq!(own_directory("crates/x/src/bin/sync/main.rs"), Some("sync"));
+        assert_eq!(own_directory("src/bin/main.rs"), None);
+        assert_eq!(own_directory("src/bin/a/b/main.rs"), None);
     }
 }
