@@ -7,7 +7,10 @@
 //! result into path patterns. Anything an extractor cannot model becomes an [`Expr::Hole`] named
 //! after what it stands for, never a guess.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+/// Reads [`Expr`] and [`HoleShape`] back (see the module).
+mod de;
 
 /// Names and literals of expressions: most are a few characters, and a whole corpus has millions;
 /// up to 24 bytes they live inline, so building, cloning and dropping them allocates nothing.
@@ -17,7 +20,7 @@ pub type Text = compact_str::CompactString;
 pub type ScopeId = usize;
 
 /// A path or name expression as written in the source, before resolution.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Expr {
     /// Literal text, unescaped; never a glob, even if it contains `*`.
@@ -64,7 +67,7 @@ pub enum Expr {
 
 /// What an unknown value may look like; a shape narrows a hole so that globs can still be
 /// matched against it exactly (a `%Y-%m-%d` date is ten characters of digits and dashes).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum HoleShape {
     /// One non-empty path segment: no `/`.
