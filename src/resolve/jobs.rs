@@ -913,26 +913,11 @@ impl<'a> FileIndex<'a> {
     }
 
     /// The code a program name runs: what a manifest declares under that name, and a Cargo
-    /// package's `src/bin/NAME.rs` / `src/bin/NAME/main.rs`.
+    /// package's `src/bin/NAME.rs` / `src/bin/NAME/main.rs`. Program names are command words
+    /// (no `/`: see `is_program_name` in the shell extractor), so the binaries are found by
+    /// name ([`cargo_bins`]).
     fn program(&self, name: &str) -> Vec<FileRef<'a>> {
         let mut out: Vec<FileRef<'a>> = self.programs.get(name).cloned().unwrap_or_default();
-        if name.contains('/') {
-            // Not a file name: the binaries are looked for by their paths.
-            let bins = [
-                format!("src/bin/{name}.rs"),
-                format!("src/bin/{name}/main.rs"),
-            ];
-            for suffix in bins {
-                for repo in 0..self.by_tail.len() {
-                    for candidate in self.with_tail(repo, &suffix) {
-                        if !out.contains(candidate) {
-                            out.push(*candidate);
-                        }
-                    }
-                }
-            }
-            return out;
-        }
         for candidate in self.cargo_bins.get(name).into_iter().flatten() {
             if !out.contains(candidate) {
                 out.push(*candidate);
