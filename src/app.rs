@@ -1064,6 +1064,7 @@ fn extract_workspace(
     cache: Option<&mut Cache>,
     release_context: bool,
 ) -> WorkspaceFacts {
+    let _timing = crate::timings::stage("extract");
     let mut snapshots = vec![&workspace.changed.base, &workspace.changed.head];
     snapshots.extend(workspace.context.iter().map(|c| &c.snapshot));
     let jobs = extraction_jobs(&snapshots);

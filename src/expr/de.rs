@@ -10,9 +10,14 @@
 //!
 //! Like the derived reader it ignores unknown fields, takes a missing `Option` as `None` and
 //! reports any other missing field.
+//!
+//! The fact codec writes positionally (`store::codec::encode`): a node is then an array,
+//! its kind first and its fields in declaration order (`["var", "DIR", 0, 3, true, null]`),
+//! which [`read_seq`] reads; a missing field is an error there, and elements past the last
+//! field are skipped.
 
 use super::{Expr, HoleShape, Text};
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
 /// Every field name of every variant of [`Expr`] and [`HoleShape`].
@@ -174,6 +179,44 @@ fn read_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(Kind, Fields), A::Err
     Ok((kind, fields))
 }
 
+/// Reads a positional node: its kind, then the fields that kind has, in declaration order.
+fn read_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(Kind, Fields), A::Error> {
+    let kind: Kind = seq
+        .next_element()?
+        .ok_or_else(|| de::Error::missing_field("kind"))?;
+    let mut fields = Fields::default();
+    match kind {
+        Kind::Lit | Kind::Glob => fields.text = seq.next_element()?,
+        Kind::Concat | Kind::Join => fields.parts = seq.next_element()?,
+        Kind::Var => {
+            fields.name = seq.next_element()?;
+            fields.scope = seq.next_element()?;
+            fields.line = seq.next_element()?;
+            fields.env_fallback = seq.next_element()?;
+            fields.default = seq.next_element()?;
+        }
+        Kind::Env => {
+            fields.name = seq.next_element()?;
+            fields.default = seq.next_element()?;
+        }
+        Kind::Hole => {
+            fields.label = seq.next_element()?;
+            fields.shape = seq.next_element()?;
+        }
+        Kind::Parent => fields.of = seq.next_element()?,
+        Kind::ReplaceName => {
+            fields.of = seq.next_element()?;
+            fields.replacement = seq.next_element()?;
+            fields.suffix_only = seq.next_element()?;
+        }
+        Kind::Alt => fields.options = seq.next_element()?,
+        Kind::Segment | Kind::Path => {}
+        Kind::Strftime => fields.format = seq.next_element()?,
+    }
+    while seq.next_element::<IgnoredAny>()?.is_some() {}
+    Ok((kind, fields))
+}
+
 fn required<T, E: de::Error>(value: Option<T>, field: &'static str) -> Result<T, E> {
     value.ok_or_else(|| E::missing_field(field))
 }
@@ -187,54 +230,63 @@ impl<'de> Deserialize<'de> for Expr {
                 f.write_str("an expression")
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Expr, A::Error> {
-                let (kind, f) = read_map(map)?;
-                Ok(match kind {
-                    Kind::Lit => Expr::Lit {
-                        text: required(f.text, "text")?,
-                    },
-                    Kind::Glob => Expr::Glob {
-                        text: required(f.text, "text")?,
-                    },
-                    Kind::Concat => Expr::Concat {
-                        parts: required(f.parts, "parts")?,
-                    },
-                    Kind::Join => Expr::Join {
-                        parts: required(f.parts, "parts")?,
-                    },
-                    Kind::Var => Expr::Var {
-                        name: required(f.name, "name")?,
-                        scope: required(f.scope, "scope")?,
-                        line: required(f.line, "line")?,
-                        env_fallback: required(f.env_fallback, "env_fallback")?,
-                        default: f.default.flatten(),
-                    },
-                    Kind::Env => Expr::Env {
-                        name: required(f.name, "name")?,
-                        default: f.default.flatten(),
-                    },
-                    Kind::Hole => Expr::Hole {
-                        label: required(f.label, "label")?,
-                        shape: required(f.shape, "shape")?,
-                    },
-                    Kind::Parent => Expr::Parent {
-                        of: required(f.of, "of")?,
-                    },
-                    Kind::ReplaceName => Expr::ReplaceName {
-                        of: required(f.of, "of")?,
-                        name: required(f.replacement, "name")?,
-                        suffix_only: required(f.suffix_only, "suffix_only")?,
-                    },
-                    Kind::Alt => Expr::Alt {
-                        options: required(f.options, "options")?,
-                    },
-                    Kind::Segment | Kind::Path | Kind::Strftime => {
-                        return Err(de::Error::custom("a hole shape where an expression was"));
-                    }
-                })
+                let (kind, fields) = read_map(map)?;
+                expr_of(kind, fields)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Expr, A::Error> {
+                let (kind, fields) = read_seq(seq)?;
+                expr_of(kind, fields)
             }
         }
-        deserializer.deserialize_map(ExprVisitor)
+        deserializer.deserialize_any(ExprVisitor)
     }
+}
+
+/// The expression of `kind` with the fields read.
+fn expr_of<E: de::Error>(kind: Kind, f: Fields) -> Result<Expr, E> {
+    Ok(match kind {
+        Kind::Lit => Expr::Lit {
+            text: required(f.text, "text")?,
+        },
+        Kind::Glob => Expr::Glob {
+            text: required(f.text, "text")?,
+        },
+        Kind::Concat => Expr::Concat {
+            parts: required(f.parts, "parts")?,
+        },
+        Kind::Join => Expr::Join {
+            parts: required(f.parts, "parts")?,
+        },
+        Kind::Var => Expr::Var {
+            name: required(f.name, "name")?,
+            scope: required(f.scope, "scope")?,
+            line: required(f.line, "line")?,
+            env_fallback: required(f.env_fallback, "env_fallback")?,
+            default: f.default.flatten(),
+        },
+        Kind::Env => Expr::Env {
+            name: required(f.name, "name")?,
+            default: f.default.flatten(),
+        },
+        Kind::Hole => Expr::Hole {
+            label: required(f.label, "label")?,
+            shape: required(f.shape, "shape")?,
+        },
+        Kind::Parent => Expr::Parent {
+            of: required(f.of, "of")?,
+        },
+        Kind::ReplaceName => Expr::ReplaceName {
+            of: required(f.of, "of")?,
+            name: required(f.replacement, "name")?,
+            suffix_only: required(f.suffix_only, "suffix_only")?,
+        },
+        Kind::Alt => Expr::Alt {
+            options: required(f.options, "options")?,
+        },
+        Kind::Segment | Kind::Path | Kind::Strftime => {
+            return Err(de::Error::custom("a hole shape where an expression was"));
+        }
+    })
 }
 
 impl<'de> Deserialize<'de> for HoleShape {
@@ -246,19 +298,28 @@ impl<'de> Deserialize<'de> for HoleShape {
                 f.write_str("a hole shape")
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<HoleShape, A::Error> {
-                let (kind, f) = read_map(map)?;
-                Ok(match kind {
-                    Kind::Segment => HoleShape::Segment,
-                    Kind::Path => HoleShape::Path,
-                    Kind::Strftime => HoleShape::Strftime {
-                        format: required(f.format, "format")?,
-                    },
-                    _ => return Err(de::Error::custom("an expression where a hole shape was")),
-                })
+                let (kind, fields) = read_map(map)?;
+                shape_of(kind, fields)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<HoleShape, A::Error> {
+                let (kind, fields) = read_seq(seq)?;
+                shape_of(kind, fields)
             }
         }
-        deserializer.deserialize_map(ShapeVisitor)
+        deserializer.deserialize_any(ShapeVisitor)
     }
+}
+
+/// The hole shape of `kind` with the fields read.
+fn shape_of<E: de::Error>(kind: Kind, f: Fields) -> Result<HoleShape, E> {
+    Ok(match kind {
+        Kind::Segment => HoleShape::Segment,
+        Kind::Path => HoleShape::Path,
+        Kind::Strftime => HoleShape::Strftime {
+            format: required(f.format, "format")?,
+        },
+        _ => return Err(de::Error::custom("an expression where a hole shape was")),
+    })
 }
 
 #[cfg(test)]
@@ -331,9 +392,45 @@ mod tests {
     #[test]
     fn reads_back_what_is_written() {
         let written = every_kind();
-        let bytes = rmp_serde::to_vec_named(&written).expect("encode");
-        let read: Vec<Expr> = rmp_serde::from_slice(&bytes).expect("decode");
-        assert_eq!(read, written);
+        for bytes in [
+            rmp_serde::to_vec_named(&written).expect("encode"),
+            rmp_serde::to_vec(&written).expect("encode"),
+        ] {
+            let read: Vec<Expr> = rmp_serde::from_slice(&bytes).expect("decode");
+            assert_eq!(read, written);
+        }
+    }
+
+    /// Positional nodes: a missing field is an error, elements past the last are skipped, and
+    /// an array not led by a kind is an error.
+    #[test]
+    fn reads_positional_nodes() {
+        use serde_json::json;
+        let read = |value: serde_json::Value| -> Result<Expr, String> {
+            let bytes = rmp_serde::to_vec(&value).map_err(|e| e.to_string())?;
+            rmp_serde::from_slice(&bytes).map_err(|e| e.to_string())
+        };
+        let var = read(json!(["var", "DIR", 2, 7, true, null, "later"]));
+        let expected = Expr::Var {
+            name: "DIR".into(),
+            scope: 2,
+            line: 7,
+            env_fallback: true,
+            default: None,
+        };
+        assert_eq!(var, Ok(expected));
+        assert!(read(json!(["var", "DIR", 2])).is_err());
+        assert!(read(json!(["DIR", "var"])).is_err());
+        assert!(read(json!([])).is_err());
+        assert!(read(json!(["segment"])).is_err());
+        let hole = read(json!(["hole", "day", ["strftime", "%Y"]]));
+        let expected = Expr::Hole {
+            label: "day".into(),
+            shape: HoleShape::Strftime {
+                format: "%Y".into(),
+            },
+        };
+        assert_eq!(hole, Ok(expected));
     }
 
     /// The derived form's rules: unknown fields are skipped, a missing optional field is

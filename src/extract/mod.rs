@@ -130,14 +130,14 @@ pub struct FileFacts {
     pub calls: Vec<CallRef>,
     /// The parameters of each function that has some, so that a call's arguments can be bound
     /// to them: a path passed as `dump(conn, "/srv/dumps")` is the callee's `out_dir`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "crate::store::codec::omit_empty")]
     pub params: Vec<FunctionParams>,
     /// Programs this file declares (a package manifest's console scripts and binaries).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "crate::store::codec::omit_empty")]
     pub programs: Vec<ProgramFact>,
     /// How this file launches programs (compose services, Kubernetes containers, systemd
     /// services, crontab entries), for comparing deployments of the same program.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "crate::store::codec::omit_empty")]
     pub deployments: Vec<formats::deploy::DeploymentFact>,
 }
 
@@ -149,7 +149,7 @@ pub struct FunctionParams {
     /// Shell functions take `$1`…`$9`: parameter `i` is the `i+1`th word of the call.
     pub positional_only: bool,
     /// Parameters passed only by name (Python's after `*` or `*args`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "crate::store::codec::omit_empty")]
     pub keyword_only: Vec<Text>,
 }
 
@@ -163,7 +163,7 @@ impl FileFacts {
 /// One argument of a call: by position (`keyword` none) or by name (`out_dir=...`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallArg {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::store::codec::omit_none")]
     pub keyword: Option<Text>,
     pub value: Expr,
 }
@@ -461,7 +461,7 @@ pub struct CallRef {
     /// (`auth.wait_for_refresh`, `self.wait`, `crate::auth::wait`).
     pub callee: Text,
     /// The arguments, as far as they can be told apart (none after a `*args` spread).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "crate::store::codec::omit_empty")]
     pub args: Vec<CallArg>,
 }
 

@@ -581,8 +581,21 @@ fn evict(conn: &mut Connection, limit: u64, target: u64) -> rusqlite::Result<usi
         if (deleted == 0 && used <= limit) || (deleted > 0 && used <= target) {
             break;
         }
-        let excess = used.saturating_sub(target);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // `used` counts pages, `size` only each entry's data: with small entries the pages hold
+        // much more than the data, and freeing `used - target` bytes of data would take more
+        // entries than needed (recently used ones too). The excess is taken in data bytes, in
+        // the proportion the database holds them.
+        let stored: i64 =
+            tx.query_row("SELECT COALESCE(SUM(size), 0) FROM facts", [], |r| r.get(0))?;
+        let stored = to_u64(stored);
+        let excess = if used == 0 {
+            0
+        } else {
+            let excess =
+                u128::from(used.saturating_sub(target)) * u128::from(stored) / u128::from(used);
+            u64::try_from(excess).unwrap_or(u64::MAX)
+        };
         let rows: Vec<i64> = {
             let mut stmt = tx.prepare("SELECT rowid, size FROM facts ORDER BY last_used, rowid")?;
             let mut freed = 0u64;

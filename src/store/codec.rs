@@ -1,13 +1,17 @@
 //! The fact codec: [`FileFacts`] <-> bytes, for the content cache and the repository index.
 //!
-//! Format: MessagePack with named fields (`rmp_serde::to_vec_named`), compressed as one LZ4
-//! block (its length first, 4 bytes), then an 8-byte FNV-1a checksum of all that. MessagePack is
-//! self-describing, so the `skip_serializing_if` fields and the internally tagged enums
-//! (`#[serde(tag = "kind")]`) that `knockon facts` prints as JSON decode as they were written; a
-//! positional format (postcard, bincode) cannot read either. Over the benchmark corpus it is a
-//! quarter smaller than JSON and decodes as fast or faster; facts are bigger than their source
-//! (85 MB of MessagePack for 49 MB of files: every binding and call argument is an expression
-//! tree), and LZ4 shrinks that several times for little CPU (figures in the issue-12 report).
+//! Format: MessagePack, compressed as one LZ4 block (its length first, 4 bytes), then an 8-byte
+//! FNV-1a checksum of all that. The MessagePack is positional: each struct an array of its
+//! fields in declaration order, so no field name is written or read again (names were a
+//! quarter of the bytes, and reading and checking them a quarter of decoding a warm check's
+//! facts). The fields `knockon facts` leaves out of its JSON when empty (`skip_serializing_if`
+//! with [`omit_empty`] and [`omit_none`], the only predicates encoded data may use) are
+//! written too while encoding, so every field keeps its place. The internally tagged enums
+//! (`#[serde(tag = "kind")]`) become arrays led by their kind, which serde's readers take as
+//! readily as maps. Earlier builds wrote named fields (`rmp_serde::to_vec_named`) into indexes
+//! that must still read: the readers take either form, so [`decode`] reads both. Facts are bigger than their source
+//! (every binding and call argument is an expression tree), and LZ4 shrinks them several times
+//! for little CPU (figures in the issue-12 report).
 //!
 //! Invariants: `decode(&encode(f)) == f` for every `f` (tested over every file of every
 //! scenario); `decode` never panics and never returns facts from bytes it did not write whole —
@@ -42,12 +46,52 @@ pub enum CodecError {
     Decode(#[from] rmp_serde::decode::Error),
 }
 
-/// The bytes of `facts` (a file's facts, or a world's resolution: any plain data).
-pub fn encode<T: serde::Serialize + ?Sized>(facts: &T) -> Vec<u8> {
-    // Serializing plain data into a Vec cannot fail: every type derives Serialize with string
-    // keys, and there is no writer error. Should it ever fail, the empty output is a Truncated
-    // error on decode, which the cache treats as a miss.
-    let packed = rmp_serde::to_vec_named(facts).unwrap_or_default();
+thread_local! {
+    /// Set while [`encode`] writes, so that [`omit_empty`] and [`omit_none`] omit nothing
+    /// and the positional form keeps every field at its place.
+    static WRITING_EVERY_FIELD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// `skip_serializing_if` for a list `knockon facts` leaves out when empty: empty, and not
+/// written by [`encode`] (whose positional form cannot leave a field out).
+pub fn omit_empty<T>(list: &[T]) -> bool {
+    list.is_empty() && !WRITING_EVERY_FIELD.get()
+}
+
+/// `skip_serializing_if` for an optional field, as [`omit_empty`] is for a list.
+pub fn omit_none<T>(value: &Option<T>) -> bool {
+    value.is_none() && !WRITING_EVERY_FIELD.get()
+}
+
+/// The bytes of `data` (a file's facts, a world's resolution: any plain data whose optional
+/// fields are left out only through [`omit_empty`] and [`omit_none`]), in the positional form
+/// (see the module).
+pub fn encode<T: serde::Serialize + ?Sized>(data: &T) -> Vec<u8> {
+    /// Clears the flag however writing ends.
+    struct EveryField;
+    impl Drop for EveryField {
+        fn drop(&mut self) {
+            WRITING_EVERY_FIELD.set(false);
+        }
+    }
+    WRITING_EVERY_FIELD.set(true);
+    let every_field = EveryField;
+    let packed = rmp_serde::to_vec(data).unwrap_or_default();
+    drop(every_field);
+    compress(packed)
+}
+
+/// [`encode`] with named fields, the form of earlier builds, which [`decode`] still reads.
+#[cfg(test)]
+fn encode_named<T: serde::Serialize + ?Sized>(data: &T) -> Vec<u8> {
+    compress(rmp_serde::to_vec_named(data).unwrap_or_default())
+}
+
+/// The stored form of MessagePack bytes: their size, the LZ4 block, the checksum.
+// Serializing plain data into a Vec cannot fail: every type derives Serialize with string
+// keys, and there is no writer error. Should it ever fail, the empty input gives empty bytes,
+// a Truncated error on decode, which the cache treats as a miss.
+fn compress(packed: Vec<u8>) -> Vec<u8> {
     let Ok(size) = u32::try_from(packed.len()) else {
         return Vec::new();
     };
@@ -172,9 +216,16 @@ mod tests {
                 continue;
             };
             skip_fields_seen |= !facts.deployments.is_empty() || !facts.params.is_empty();
-            let bytes = encode(&facts);
-            let back: FileFacts = decode(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
-            assert_eq!(back, facts, "{name}");
+            // The positional form a cache or index writes now, and the named form earlier
+            // builds wrote into indexes, which must still read.
+            for (form, bytes) in [
+                ("positional", encode(&facts)),
+                ("named", encode_named(&facts)),
+            ] {
+                let back: FileFacts =
+                    decode(&bytes).unwrap_or_else(|e| panic!("{name} ({form}): {e}"));
+                assert_eq!(back, facts, "{name} ({form})");
+            }
             decoded += 1;
         }
         assert!(decoded > 300, "only {decoded} scenario files extracted");
@@ -205,6 +256,25 @@ mod tests {
             );
         }
         assert!(decode::<FileFacts>(b"garbage bytes, not a cache entry").is_err());
+    }
+
+    /// Positional facts keep every field at its place: the fields `knockon facts` leaves out
+    /// when empty are written, and only while encoding.
+    #[test]
+    fn positional_facts_write_every_field() {
+        let mut facts = FileFacts::new("a.py", crate::extract::ScopeKind::Module);
+        facts.calls.push(crate::extract::CallRef {
+            scope: 0,
+            line: 1,
+            callee: "f".into(),
+            args: Vec::new(),
+        });
+        let json = serde_json::to_value(&facts).unwrap();
+        assert!(json.get("params").is_none() && json["calls"][0].get("args").is_none());
+        let bytes = encode(&facts);
+        assert_eq!(decode::<FileFacts>(&bytes).unwrap(), facts);
+        // The flag is down again: JSON leaves the empty fields out as before.
+        assert_eq!(serde_json::to_value(&facts).unwrap(), json);
     }
 
     #[test]

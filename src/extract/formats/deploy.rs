@@ -33,17 +33,17 @@ pub struct DeploymentFact {
     pub via: String,
     pub line: u32,
     /// The image's repository (`myorg/worker` for `registry.example.com/myorg/worker:1.3`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::store::codec::omit_none")]
     pub image: Option<String>,
     /// The image as a template expression (`{{ .Values.image.repository }}`), for the resolver
     /// to bind; `image` then holds the template's text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::store::codec::omit_none")]
     pub image_template: Option<crate::expr::Expr>,
     pub program: Program,
     pub settings: Vec<Setting>,
     /// ConfigMaps whose keys become environment variables (Kubernetes `envFrom`), with the
     /// line that names each; the resolver adds their values as settings.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "crate::store::codec::omit_empty")]
     pub env_from: Vec<(String, u32)>,
 }
 
@@ -52,7 +52,7 @@ pub struct DeploymentFact {
 pub const CONFIG_MAP: &str = "Kubernetes ConfigMap";
 
 /// What a deployment runs.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "kind", content = "name")]
 pub enum Program {
     /// The image's own entry point and command (the deployment gives options only, or nothing).
@@ -61,6 +61,61 @@ pub enum Program {
     Known(String),
     /// A command that is not one program knockon can name.
     Unknown,
+}
+
+/// Reads a [`Program`] from the map `knockon facts` prints (`{"kind": "known", "name": "x"}`)
+/// or from the array the fact codec writes (`["known", "x"]`, `["unknown"]`): serde's derived
+/// reader of an adjacently tagged enum wants the content's place in an array even for a
+/// variant without one.
+impl<'de> Deserialize<'de> for Program {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, SeqAccess};
+        struct ProgramVisitor;
+        impl<'de> serde::de::Visitor<'de> for ProgramVisitor {
+            type Value = Program;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a program")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Program, A::Error> {
+                let (mut kind, mut name) = (None, None);
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match &*key {
+                        "kind" => kind = Some(map.next_value()?),
+                        "name" => name = map.next_value()?,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                program_of(kind, name)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Program, A::Error> {
+                let kind = seq.next_element()?;
+                let name = seq.next_element::<Option<String>>()?.flatten();
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                program_of(kind, name)
+            }
+        }
+        deserializer.deserialize_any(ProgramVisitor)
+    }
+}
+
+fn program_of<E: serde::de::Error>(
+    kind: Option<std::borrow::Cow<'_, str>>,
+    name: Option<String>,
+) -> Result<Program, E> {
+    match kind.as_deref() {
+        Some("image-default") => Ok(Program::ImageDefault),
+        Some("known") => name
+            .map(Program::Known)
+            .ok_or_else(|| E::missing_field("name")),
+        Some("unknown") => Ok(Program::Unknown),
+        Some(other) => Err(E::unknown_variant(
+            other,
+            &["image-default", "known", "unknown"],
+        )),
+        None => Err(E::missing_field("kind")),
+    }
 }
 
 /// What a setting configures.
@@ -90,11 +145,11 @@ pub struct Setting {
     pub line: u32,
     /// The value as a template expression, for the resolver to bind; `value` then holds the
     /// template's text. A templated value the resolver cannot bind to one literal is dropped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "crate::store::codec::omit_none")]
     pub template: Option<crate::expr::Expr>,
     /// Where the resolver found a templated value (the chart's `values.yaml` line), nearest
     /// first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "crate::store::codec::omit_empty")]
     pub origins: Vec<crate::model::Origin>,
 }
 
