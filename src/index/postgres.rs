@@ -120,7 +120,7 @@ impl PgIndex {
         let facts: Vec<Vec<u8>> = entry
             .files
             .iter()
-            .map(|f| crate::store::codec::encode(f.facts.as_ref()))
+            .map(|f| crate::store::codec::encode_named(f.facts.as_ref()))
             .collect();
         let lines: Vec<String> = entry
             .files

@@ -127,7 +127,7 @@ impl FileIndex {
                         file.path,
                         file.blob,
                         file.generic,
-                        crate::store::codec::encode(file.facts.as_ref()),
+                        crate::store::codec::encode_named(file.facts.as_ref()),
                         super::lines_to_json(&file.lines),
                     ])
                     .map_err(err)?;

@@ -8,8 +8,9 @@
 //! with [`omit_empty`] and [`omit_none`], the only predicates encoded data may use) are
 //! written too while encoding, so every field keeps its place. The internally tagged enums
 //! (`#[serde(tag = "kind")]`) become arrays led by their kind, which serde's readers take as
-//! readily as maps. Earlier builds wrote named fields (`rmp_serde::to_vec_named`) into indexes
-//! that must still read: the readers take either form, so [`decode`] reads both. Facts are bigger than their source
+//! readily as maps. Positions are only meaningful to the build that wrote them, which the
+//! cache's keys guarantee; an index is read by other builds, so its facts keep named fields
+//! ([`encode_named`]), and the readers take either form, so [`decode`] reads both. Facts are bigger than their source
 //! (every binding and call argument is an expression tree), and LZ4 shrinks them several times
 //! for little CPU (figures in the issue-12 report).
 //!
@@ -81,9 +82,11 @@ pub fn encode<T: serde::Serialize + ?Sized>(data: &T) -> Vec<u8> {
     compress(packed)
 }
 
-/// [`encode`] with named fields, the form of earlier builds, which [`decode`] still reads.
-#[cfg(test)]
-fn encode_named<T: serde::Serialize + ?Sized>(data: &T) -> Vec<u8> {
+/// [`encode`] with named fields, for bytes that another build may read: an index is published
+/// by one knockon and read by the checks of others. A reader skips the fields it does not know
+/// and takes the optional ones it misses as absent, where a position would shift with every
+/// field added. The cache uses [`encode`]: its keys hold the build ([`fingerprint`]).
+pub fn encode_named<T: serde::Serialize + ?Sized>(data: &T) -> Vec<u8> {
     compress(rmp_serde::to_vec_named(data).unwrap_or_default())
 }
 
@@ -216,8 +219,7 @@ mod tests {
                 continue;
             };
             skip_fields_seen |= !facts.deployments.is_empty() || !facts.params.is_empty();
-            // The positional form a cache or index writes now, and the named form earlier
-            // builds wrote into indexes, which must still read.
+            // The positional form of the cache and the named form of indexes.
             for (form, bytes) in [
                 ("positional", encode(&facts)),
                 ("named", encode_named(&facts)),
@@ -275,6 +277,28 @@ mod tests {
         assert_eq!(decode::<FileFacts>(&bytes).unwrap(), facts);
         // The flag is down again: JSON leaves the empty fields out as before.
         assert_eq!(serde_json::to_value(&facts).unwrap(), json);
+    }
+
+    /// An index's facts are read by other builds: one that added a field writes facts this
+    /// build still reads.
+    #[test]
+    fn named_facts_read_with_fields_added_later() {
+        #[derive(serde::Serialize)]
+        struct Newer<'a> {
+            #[serde(flatten)]
+            facts: &'a FileFacts,
+            added_later: Vec<u32>,
+        }
+        let models = Models::builtin().unwrap();
+        let source = b"import os\nOUT = '/srv/out'\nos.remove(OUT)\n";
+        let facts = extract::extract("job.py", source, &models).unwrap();
+        assert!(!facts.bindings.is_empty() && !facts.accesses.is_empty());
+        let newer = Newer {
+            facts: &facts,
+            added_later: vec![1, 2],
+        };
+        assert_eq!(decode::<FileFacts>(&encode_named(&newer)).unwrap(), facts);
+        assert_eq!(decode::<FileFacts>(&encode_named(&facts)).unwrap(), facts);
     }
 
     #[test]

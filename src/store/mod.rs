@@ -15,7 +15,7 @@ pub mod command;
 pub mod world;
 
 pub use cache::Cache;
-pub use codec::{CodecError, decode, encode, fingerprint};
+pub use codec::{CodecError, decode, encode, encode_named, fingerprint};
 
 use crate::error::Error;
 use std::ffi::OsString;
