@@ -25,8 +25,6 @@ pub fn propagate_waits(repos: &[RepoFacts], scope: Option<usize>, accesses: &mut
         .filter(|(i, _)| scope.is_none_or(|only| only == *i))
         .map(|(_, repo)| repo)
         .collect();
-    // Built on the first wait: most worlds have none.
-    let mut functions: Option<FunctionIndex> = None;
     for _ in 0..MAX_CALL_DEPTH {
         // Waits by (repo, unit).
         let mut waits: BTreeMap<(&str, &str), Vec<&Access>> = BTreeMap::new();
@@ -44,8 +42,8 @@ pub fn propagate_waits(repos: &[RepoFacts], scope: Option<usize>, accesses: &mut
             break;
         }
         let mut derived: Vec<Access> = Vec::new();
-        let functions = functions.get_or_insert_with(|| FunctionIndex::new(&callers));
         let waiting = waiting_names(repos, &waits);
+        let functions = FunctionIndex::new(&callers, &waiting);
         for repo in callers.iter().copied() {
             for (path, facts) in &repo.files {
                 for call in &facts.calls {
@@ -179,13 +177,19 @@ struct FunctionIndex {
 }
 
 impl FunctionIndex {
-    fn new(repos: &[&RepoFacts]) -> FunctionIndex {
+    /// The functions of `repos` named as one of `waiting` (repository, own name): every way
+    /// [`FunctionIndex::resolve`] finds a unit ends at a function of the callee's last name,
+    /// and only calls of a waiting name are resolved, so the others could never be found.
+    /// Indexing every function of the world was most of the time waits took.
+    fn new(repos: &[&RepoFacts], waiting: &foldhash::HashSet<(&str, &str)>) -> FunctionIndex {
         let mut by_name = HashMap::new();
         let mut by_last: HashMap<(String, String), Vec<(String, String)>> = HashMap::new();
         for repo in repos {
             for (path, facts) in &repo.files {
                 for (scope, s) in facts.scopes.iter().enumerate() {
-                    if s.kind != ScopeKind::Function {
+                    if s.kind != ScopeKind::Function
+                        || !waiting.contains(&(repo.name.as_str(), s.name.as_str()))
+                    {
                         continue;
                     }
                     let unit = unit_name(facts, scope, path);
