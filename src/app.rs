@@ -686,7 +686,8 @@ pub fn check_using(
         }
         _ => [None, None],
     };
-    let (mut base_world, mut head_world, mut files_analysed, mut facts) = match (base_hit, head_hit) {
+    let (mut base_world, mut head_world, mut files_analysed, mut facts) = match (base_hit, head_hit)
+    {
         (Some(base), Some(head)) => (base.resolved, head.resolved, head.files_analysed, None),
         (base_hit, head_hit) => {
             // An index check may extract the context again (see below), so it keeps the text.

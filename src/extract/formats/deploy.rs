@@ -641,6 +641,33 @@ fn assignment(word: &str) -> Option<(&str, &str)> {
 mod tests {
     use super::*;
 
+    /// A program reads back from JSON and from both MessagePack forms (named for indexes,
+    /// positional for the cache); an unknown kind or a known program without its name is an
+    /// error.
+    #[test]
+    fn programs_read_back_in_every_form() {
+        let programs = [
+            Program::ImageDefault,
+            Program::Known("celery -A proj worker".to_string()),
+            Program::Unknown,
+        ];
+        for program in programs {
+            let json = serde_json::to_string(&program).unwrap();
+            assert_eq!(serde_json::from_str::<Program>(&json).unwrap(), program);
+            for bytes in [
+                rmp_serde::to_vec_named(&program).unwrap(),
+                rmp_serde::to_vec(&program).unwrap(),
+            ] {
+                assert_eq!(rmp_serde::from_slice::<Program>(&bytes).unwrap(), program);
+            }
+        }
+        assert!(serde_json::from_str::<Program>(r#"{"kind":"known"}"#).is_err());
+        assert!(serde_json::from_str::<Program>(r#"{"kind":"other"}"#).is_err());
+        assert!(serde_json::from_str::<Program>(r#"{"name":"x"}"#).is_err());
+        let unknown = serde_json::from_str::<Program>(r#"{"name":null,"kind":"unknown"}"#);
+        assert_eq!(unknown.unwrap(), Program::Unknown);
+    }
+
     fn words(text: &str) -> Vec<(String, u32)> {
         text.split_whitespace()
             .map(|w| (w.to_string(), 1))
