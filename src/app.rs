@@ -711,6 +711,7 @@ pub fn check_using(
                 if let (Some(keys), Some(cache)) = (&world_keys, cache.as_deref_mut()) {
                     // Each world's own count: the head world of one check is another's base.
                     let files = world.iter().map(|r| r.files.len()).sum();
+                    let _timing = crate::timings::stage("keep the world");
                     store::world::keep(cache, keys[side].clone(), &fresh, files);
                 }
                 resolved[side] = Some(fresh);
