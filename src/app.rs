@@ -444,7 +444,7 @@ fn world_read(
 
 /// Frees `value` on a thread of its own. A world's facts are millions of small allocations,
 /// and freeing them one by one took 50-80 ms at the end of a run, with the other core idle and
-/// the report waiting (a tenth of a warm check). The process may exit before the thread is
+/// the report waiting (up to a tenth of a warm check). The process may exit before the thread is
 /// done, which frees everything at once; a thread that cannot be started frees it here.
 fn drop_in_background<T: Send + 'static>(value: T) {
     // On failure `spawn` drops the closure, and the value with it, before returning.

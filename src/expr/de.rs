@@ -221,24 +221,54 @@ fn required<T, E: de::Error>(value: Option<T>, field: &'static str) -> Result<T,
     value.ok_or_else(|| E::missing_field(field))
 }
 
+/// What a node read whole (its kind and fields, from a map or an array) becomes: an
+/// expression or a hole shape, which share one reader ([`NodeVisitor`]).
+trait Node: Sized {
+    const EXPECTING: &'static str;
+    fn of<E: de::Error>(kind: Kind, fields: Fields) -> Result<Self, E>;
+}
+
+/// Reads any [`Node`] in either form.
+struct NodeVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Node> Visitor<'de> for NodeVisitor<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(T::EXPECTING)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        let (kind, fields) = read_map(map)?;
+        T::of(kind, fields)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<T, A::Error> {
+        let (kind, fields) = read_seq(seq)?;
+        T::of(kind, fields)
+    }
+}
+
 impl<'de> Deserialize<'de> for Expr {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ExprVisitor;
-        impl<'de> Visitor<'de> for ExprVisitor {
-            type Value = Expr;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an expression")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Expr, A::Error> {
-                let (kind, fields) = read_map(map)?;
-                expr_of(kind, fields)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Expr, A::Error> {
-                let (kind, fields) = read_seq(seq)?;
-                expr_of(kind, fields)
-            }
-        }
-        deserializer.deserialize_any(ExprVisitor)
+        deserializer.deserialize_any(NodeVisitor(std::marker::PhantomData))
+    }
+}
+
+impl<'de> Deserialize<'de> for HoleShape {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(NodeVisitor(std::marker::PhantomData))
+    }
+}
+
+impl Node for Expr {
+    const EXPECTING: &'static str = "an expression";
+    fn of<E: de::Error>(kind: Kind, f: Fields) -> Result<Expr, E> {
+        expr_of(kind, f)
+    }
+}
+
+impl Node for HoleShape {
+    const EXPECTING: &'static str = "a hole shape";
+    fn of<E: de::Error>(kind: Kind, f: Fields) -> Result<HoleShape, E> {
+        shape_of(kind, f)
     }
 }
 
@@ -287,27 +317,6 @@ fn expr_of<E: de::Error>(kind: Kind, f: Fields) -> Result<Expr, E> {
             return Err(de::Error::custom("a hole shape where an expression was"));
         }
     })
-}
-
-impl<'de> Deserialize<'de> for HoleShape {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ShapeVisitor;
-        impl<'de> Visitor<'de> for ShapeVisitor {
-            type Value = HoleShape;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a hole shape")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<HoleShape, A::Error> {
-                let (kind, fields) = read_map(map)?;
-                shape_of(kind, fields)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<HoleShape, A::Error> {
-                let (kind, fields) = read_seq(seq)?;
-                shape_of(kind, fields)
-            }
-        }
-        deserializer.deserialize_any(ShapeVisitor)
-    }
 }
 
 /// The hole shape of `kind` with the fields read.

@@ -10,9 +10,9 @@
 //! (`#[serde(tag = "kind")]`) become arrays led by their kind, which serde's readers take as
 //! readily as maps. Positions are only meaningful to the build that wrote them, which the
 //! cache's keys guarantee; an index is read by other builds, so its facts keep named fields
-//! ([`encode_named`]), and the readers take either form, so [`decode`] reads both. Facts are bigger than their source
-//! (every binding and call argument is an expression tree), and LZ4 shrinks them several times
-//! for little CPU (figures in the issue-12 report).
+//! ([`encode_named`]), and the readers take either form, so [`decode`] reads both. Facts are
+//! bigger than their source (every binding and call argument is an expression tree), and LZ4
+//! shrinks them several times for little CPU (figures in the issue-12 report).
 //!
 //! Invariants: `decode(&encode(f)) == f` for every `f` (tested over every file of every
 //! scenario); `decode` never panics and never returns facts from bytes it did not write whole —
@@ -275,6 +275,21 @@ mod tests {
         assert!(json.get("params").is_none() && json["calls"][0].get("args").is_none());
         let bytes = encode(&facts);
         assert_eq!(decode::<FileFacts>(&bytes).unwrap(), facts);
+        // A left-out field ahead of others would shift them: a positional argument is written
+        // as both of its places, its absent keyword first.
+        let positional = crate::extract::CallArg {
+            keyword: None,
+            value: crate::expr::Expr::lit("/srv/out"),
+        };
+        let places: (Option<crate::expr::Text>, crate::expr::Expr) =
+            decode(&encode(&positional)).unwrap();
+        assert_eq!(places, (None, positional.value.clone()));
+        assert!(
+            serde_json::to_value(&positional)
+                .unwrap()
+                .get("keyword")
+                .is_none()
+        );
         // The flag is down again: JSON leaves the empty fields out as before.
         assert_eq!(serde_json::to_value(&facts).unwrap(), json);
     }
