@@ -55,7 +55,7 @@ fn triggers_of<'a>(graph: &'a Graph, waiter: &Access) -> Triggers<'a> {
             site.repo == waiter.site.repo && (unit == waiter.unit || site.path == waiter.site.path);
         let through_helper = waiter
             .origin
-            .as_ref()
+            .as_deref()
             .is_some_and(|(origin_unit, origin_site)| {
                 site.repo == origin_site.repo
                     && (unit == origin_unit || site.path == origin_site.path)

@@ -75,7 +75,7 @@ pub fn propagate_waits(repos: &[RepoFacts], scope: Option<usize>, accesses: &mut
                         copy.notes
                             .push(format!("waits through {} ({})", callee_unit, wait.site));
                         if copy.origin.is_none() {
-                            copy.origin = Some((callee_unit.clone(), wait.site.clone()));
+                            copy.origin = Some(Box::new((callee_unit.clone(), wait.site.clone())));
                         }
                         copy.site = site.clone();
                         copy.unit = caller_unit.clone();
@@ -96,6 +96,8 @@ pub fn propagate_waits(repos: &[RepoFacts], scope: Option<usize>, accesses: &mut
         derived
             .sort_by(|a, b| (&a.site, a.resource.display()).cmp(&(&b.site, b.resource.display())));
         derived.dedup_by(|a, b| a.site == b.site && a.resource.display() == b.resource.display());
+        // Exactly: doubling the world's accesses for a few waits would be the run's peak.
+        accesses.reserve_exact(derived.len());
         accesses.extend(derived);
     }
 }

@@ -54,7 +54,9 @@ pub enum Resource {
         provider: String,
         ids: NameSet,
     },
-    Queue(QueueSet),
+    /// Boxed: a queue's set is twice a path's, and every access of the world would carry
+    /// its room (queues are a few of them).
+    Queue(Box<QueueSet>),
 }
 
 impl Resource {
@@ -102,9 +104,9 @@ pub struct Access {
     pub required: bool,
     /// For an access attributed to a call site (a wait inside a called helper): the callee's
     /// unit and the access's own site there.
-    pub origin: Option<(String, Site)>,
+    pub origin: Option<Box<(String, Site)>>,
     /// For an access that resolves differently per launcher: the launcher this variant is for.
-    pub launched_by: Option<LaunchOrigin>,
+    pub launched_by: Option<Box<LaunchOrigin>>,
     /// Where the value it uses was built, nearest first: the bindings of the names its path or
     /// name expression substitutes (DESIGN's `origins`).
     pub origins: Vec<Origin>,
@@ -295,6 +297,15 @@ fn resolve_with<'a>(
             )
         })
         .collect();
+    // Room for every file's answers at once: grown by doubling, the lists would hold up to
+    // twice their size while every file's answers are still held too (the peak of a run).
+    let total = |count: fn(&FileResolved) -> usize| per_file.iter().map(count).sum::<usize>();
+    resolved
+        .deployments
+        .reserve_exact(total(|f| f.deployments.len()));
+    resolved.warnings.reserve_exact(total(|f| f.warnings.len()));
+    resolved.sends.reserve_exact(total(|f| f.sends.len()));
+    resolved.accesses.reserve_exact(total(|f| f.accesses.len()));
     for file in per_file {
         resolved.deployments.extend(file.deployments);
         resolved.warnings.extend(file.warnings);
@@ -500,11 +511,11 @@ fn resolve_file<'a>(
                 variant.launcher,
                 shown.join(", ")
             ));
-            access.launched_by = Some(LaunchOrigin {
+            access.launched_by = Some(Box::new(LaunchOrigin {
                 launcher: variant.launcher.clone(),
                 launcher_unit: variant.launcher_unit.clone(),
                 sets,
-            });
+            }));
             split.push(access);
         }
         if split.len() > 1 {
@@ -583,14 +594,14 @@ fn convert<'a>(
                 NameSet::from_values(&values, false)
             });
             (
-                Resource::Queue(QueueSet {
+                Resource::Queue(Box::new(QueueSet {
                     broker: target.broker,
                     role: target.role,
                     names: NameSet::from_values(&queue_names, dotted),
                     exchange,
                     bound_queue,
                     fields: target.fields.clone(),
-                }),
+                })),
                 Vec::new(),
             )
         }
