@@ -675,13 +675,23 @@ pub fn check_using(
         (Some(_), None) => Some(world_keys(&workspace, &setup.models, &env)),
         _ => None,
     };
+    // The base's world when it is being decoded beside the head's extraction (see below).
+    let mut base_beside = None;
     let [base_hit, head_hit] = match (&world_keys, cache.as_deref_mut()) {
         (Some([base, head, base_whole]), Some(cache)) => {
             let _timing = crate::timings::stage("read the cached worlds");
             let [base_hit, head_hit] = store::world::read_all(cache, &[base.clone(), head.clone()]);
             // The whole world of the base (another check's head: the last change merged, the
-            // previous push of this branch) holds the changed repository's answers too.
-            let base_hit = base_hit.or_else(|| store::world::read(cache, base_whole));
+            // previous push of this branch) holds the changed repository's answers too. With
+            // the head to extract and resolve anyway, it is decoded meanwhile.
+            let base_hit = match (base_hit, &head_hit) {
+                (Some(hit), _) => Some(hit),
+                (None, Some(_)) => store::world::read(cache, base_whole),
+                (None, None) => {
+                    base_beside = store::world::read_beside(cache, base_whole);
+                    None
+                }
+            };
             [base_hit, head_hit]
         }
         _ => [None, None],
@@ -703,7 +713,18 @@ pub fn check_using(
             let worlds = [facts.base_world(), facts.head_world()];
             // The base world is read only for the changed repository's accesses.
             let scopes = [Some(CHANGED), None];
-            for (side, world) in worlds.iter().enumerate() {
+            // The head first, while the base's world may still be being decoded.
+            for side in [1, 0] {
+                let Some(world) = worlds.get(side) else {
+                    continue;
+                };
+                if side == 0
+                    && let Some(beside) = base_beside.take()
+                {
+                    let _timing = crate::timings::stage("wait for the base's world");
+                    // A decoding thread that panicked is a miss too: the base is resolved.
+                    resolved[0] = beside.join().ok().flatten().map(|w| w.resolved);
+                }
                 if resolved[side].is_some() {
                     continue;
                 }

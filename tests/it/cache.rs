@@ -141,6 +141,91 @@ fn a_checks_base_is_read_from_the_head_world_of_an_earlier_check() {
     assert!(after.contains("worlds:  2 hits, 4 misses"), "{after}");
 }
 
+/// A check of `built`'s changed repository from `base` to `head`, reading and writing `cache`
+/// (or none), with every context repository.
+fn check_between(
+    built: &knockon::scenario::BuiltScenario,
+    base: &str,
+    head: &str,
+    cache: Option<&str>,
+) -> Output {
+    let mut cmd = knockon();
+    cmd.arg("check").arg("--repo").arg(&built.changed_repo);
+    for context in &built.context {
+        cmd.arg("--context").arg(context);
+    }
+    cmd.args(["--format", "json", "--base", base, "--head", head]);
+    match cache {
+        Some(dir) => cmd.args(["--cache", dir]),
+        None => cmd.arg("--no-cache"),
+    };
+    cmd.output().unwrap()
+}
+
+#[test]
+fn a_new_change_reads_its_base_world_beside_resolving_its_head() {
+    let text = std::fs::read_to_string(testdata("scenarios/sharded-ticker.scenario")).unwrap();
+    let scenario = Scenario::parse(&text).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let built = scenario.build(dir.path()).unwrap();
+    let cache = dir.path().join("cache");
+    let cache_arg = cache.to_string_lossy().into_owned();
+    // An earlier check whose head is this change's base (the last change merged), from a
+    // commit of its own: one that holds the sharded loader.
+    let repo = git2::Repository::open(&built.changed_repo).unwrap();
+    let head = repo
+        .find_commit(git2::Oid::from_str(&built.head).unwrap())
+        .unwrap();
+    let sig =
+        git2::Signature::new("t", "t@example.com", &git2::Time::new(1_700_000_000, 0)).unwrap();
+    let earlier_base = repo
+        .commit(None, &sig, &sig, "shard", &head.tree().unwrap(), &[&head])
+        .unwrap()
+        .to_string();
+    let earlier = check_between(&built, &earlier_base, &built.base, Some(&cache_arg));
+    assert!(
+        earlier.status.code().is_some_and(|c| c < 2),
+        "{}",
+        stderr(&earlier)
+    );
+    let before = stats(&cache);
+    let next = check_between(&built, &built.base, &built.head, Some(&cache_arg));
+    let fresh = check_between(&built, &built.base, &built.head, None);
+    assert_eq!(next.status.code(), Some(1), "{}", stderr(&next));
+    assert_eq!(next.stdout, fresh.stdout);
+    assert_eq!(stderr(&next), stderr(&fresh));
+    let report = String::from_utf8_lossy(&next.stdout);
+    assert!(report.contains("cleanup_ticker.sh"), "{report}");
+    // Its base and head worlds were not kept before (two misses); the earlier check's head
+    // world was read for its base (a hit); every file's facts came from the cache (the earlier
+    // check read both versions of the loader).
+    assert!(before.contains("worlds:  0 hits, 3 misses"), "{before}");
+    let after = stats(&cache);
+    assert!(after.contains("worlds:  1 hits, 5 misses"), "{after}");
+    let misses = |text: &str| -> usize {
+        let line = stats_line(text, "lookups:");
+        let counts: Vec<usize> = line
+            .split(|c: char| !c.is_ascii_digit())
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        counts.get(1).copied().unwrap_or_default()
+    };
+    assert_eq!(misses(&after), misses(&before), "{before}\n{after}");
+    // One more entry, the new head's world: the base was read, not resolved and kept again.
+    let entries = |text: &str| {
+        stats_line(text, "entries:")
+            .split(' ')
+            .nth(1)
+            .map(str::to_string)
+    };
+    let [before_entries, after_entries] = [&before, &after].map(|t| {
+        entries(t)
+            .and_then(|n| n.trim().parse::<usize>().ok())
+            .unwrap_or_default()
+    });
+    assert_eq!(after_entries, before_entries + 1, "{before}\n{after}");
+}
+
 #[test]
 fn two_runs_at_once_both_answer_right() {
     let dir = tempfile::tempdir().unwrap();
