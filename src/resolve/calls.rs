@@ -10,6 +10,7 @@ use super::{Access, RepoFacts, unit_name};
 use crate::extract::{FileFacts, ScopeKind};
 use crate::model::{Mode, Site};
 use foldhash::{HashMap, HashMapExt as _};
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -24,6 +25,14 @@ pub fn propagate_waits(repos: &[RepoFacts], scope: Option<usize>, accesses: &mut
         .enumerate()
         .filter(|(i, _)| scope.is_none_or(|only| only == *i))
         .map(|(_, repo)| repo)
+        .collect();
+    let files: Vec<(&RepoFacts, &String, &FileFacts)> = callers
+        .iter()
+        .flat_map(|repo| {
+            repo.files
+                .iter()
+                .map(move |(path, facts)| (*repo, path, facts.as_ref()))
+        })
         .collect();
     for _ in 0..MAX_CALL_DEPTH {
         // Waits by (repo, unit).
@@ -41,15 +50,26 @@ pub fn propagate_waits(repos: &[RepoFacts], scope: Option<usize>, accesses: &mut
         if waits.is_empty() {
             break;
         }
-        let mut derived: Vec<Access> = Vec::new();
         let waiting = waiting_names(repos, &waits);
         let functions = FunctionIndex::new(&callers, &waiting);
-        for repo in callers.iter().copied() {
-            for (path, facts) in &repo.files {
+        // Each repository's waiting names, so that a call's name is one short string hashed.
+        let mut waiting_in: HashMap<&str, foldhash::HashSet<&str>> = HashMap::new();
+        for &(repo, name) in &waiting {
+            waiting_in.entry(repo).or_default().insert(name);
+        }
+        // Every call of every file is looked at, in each round: on both threads, each file's
+        // derived waits in file order.
+        let per_file: Vec<Vec<Access>> = files
+            .par_iter()
+            .map(|&(repo, path, facts)| {
+                let mut derived = Vec::new();
+                let Some(waiting) = waiting_in.get(repo.name.as_str()) else {
+                    return derived;
+                };
                 for call in &facts.calls {
                     // Every way `resolve` finds a unit ends at a function of the callee's last
                     // name: a call of no waiting function's name cannot wait (most calls).
-                    if !waiting.contains(&(repo.name.as_str(), last_name(&call.callee))) {
+                    if !waiting.contains(last_name(&call.callee)) {
                         continue;
                     }
                     let Some(callee_unit) =
@@ -83,8 +103,10 @@ pub fn propagate_waits(repos: &[RepoFacts], scope: Option<usize>, accesses: &mut
                         derived.push(copy);
                     }
                 }
-            }
-        }
+                derived
+            })
+            .collect();
+        let mut derived: Vec<Access> = per_file.into_iter().flatten().collect();
         derived.retain(|d| {
             !accesses.iter().any(|a| {
                 a.site == d.site && a.mode == d.mode && a.resource.display() == d.resource.display()
