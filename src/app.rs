@@ -688,7 +688,7 @@ pub fn check_using(
                 (Some(hit), _) => Some(hit),
                 (None, Some(_)) => store::world::read(cache, base_whole),
                 (None, None) => {
-                    base_beside = store::world::read_beside(cache, base_whole);
+                    base_beside = Some(store::world::read_beside(cache, base_whole));
                     None
                 }
             };
@@ -723,7 +723,12 @@ pub fn check_using(
                 {
                     let _timing = crate::timings::stage("wait for the base's world");
                     // A decoding thread that panicked is a miss too: the base is resolved.
-                    resolved[0] = beside.join().ok().flatten().map(|w| w.resolved);
+                    resolved[0] = beside
+                        .and_then(|thread| thread.join().ok().flatten())
+                        .map(|w| w.resolved);
+                    if let Some(cache) = cache.as_deref_mut() {
+                        store::world::count(cache, resolved[0].is_some());
+                    }
                 }
                 if resolved[side].is_some() {
                     continue;

@@ -78,20 +78,23 @@ pub fn read_all<const N: usize>(
 
 /// The world stored under `key`, decoded on a thread of its own while the caller goes on: a
 /// new change's check reads its base's world but must resolve its head's, and decoding the one
-/// (a tenth of such a check) fits in the head's stages that keep only one core busy. Counted as
-/// a hit or a miss by whether bytes were found; a damaged entry read this way is a miss for
-/// the caller (`None` when joined), like any other.
+/// (a tenth of such a check) fits in the head's stages that keep only one core busy. `None`
+/// when nothing is stored; a damaged entry is `None` when joined. Either way the caller counts
+/// the lookup ([`count`]) once it knows whether a world came of it.
 pub fn read_beside(
     cache: &mut Cache,
     key: &[u8],
 ) -> Option<std::thread::JoinHandle<Option<StoredWorld>>> {
-    let bytes = cache.get(key);
-    cache.count_worlds(usize::from(bytes.is_some()), usize::from(bytes.is_none()));
-    let bytes = bytes?;
+    let bytes = cache.get(key)?;
     std::thread::Builder::new()
         .name("knockon-world".to_string())
         .spawn(move || codec::decode(&bytes).ok())
         .ok()
+}
+
+/// Counts one lookup of a world read with [`read_beside`] as a hit or a miss.
+pub fn count(cache: &mut Cache, hit: bool) {
+    cache.count_worlds(usize::from(hit), usize::from(!hit));
 }
 
 /// Stores a world's resolution under `key`.
