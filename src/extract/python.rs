@@ -70,7 +70,7 @@ pub(crate) fn extract_within(
     let (module, is_package) = module_name(path);
     let parsed = parse::parse(text);
     let top = parsed.top_nodes();
-    let mut extractor = walk::Extractor::new(text.as_bytes(), module, is_package, &models.python);
+    let mut extractor = walk::Extractor::new(text, module, is_package, &models.python);
     extractor.trees = std::rc::Rc::new(parsed.trees());
     extractor.file_path = path.trim_start_matches("./").to_string();
     extractor.work = work;

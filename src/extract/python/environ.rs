@@ -160,7 +160,6 @@ impl<'a> Extractor<'a> {
         let between = self
             .src
             .get(left.end_byte()..right.start_byte())
-            .and_then(|b| std::str::from_utf8(b).ok())
             .unwrap_or("");
         if between.split_whitespace().last() != Some("in") {
             return;

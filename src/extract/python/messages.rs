@@ -929,7 +929,7 @@ impl<'a> Extractor<'a> {
         if name.is_empty() {
             return Vec::new();
         }
-        let Some(def) = functions_named(root, name.as_bytes(), self.src)
+        let Some(def) = functions_named(root, name.as_bytes(), self.src.as_bytes())
             .into_iter()
             .next()
         else {

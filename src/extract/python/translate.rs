@@ -497,10 +497,7 @@ impl<'a> Extractor<'a> {
     }
 
     fn slice(&self, start: usize, end: usize) -> &str {
-        self.src
-            .get(start..end.max(start))
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .unwrap_or("")
+        self.src.get(start..end.max(start)).unwrap_or("")
     }
 
     /// `{x}`, `{day:%Y-%m-%d}` (a date hole), `{n:03d}` (a hole), `{x!r}` (a hole).
