@@ -95,40 +95,21 @@ fn a_warm_run_reads_the_cache_and_reports_the_same() {
 
 #[test]
 fn a_checks_base_is_read_from_the_head_world_of_an_earlier_check() {
-    let text = std::fs::read_to_string(testdata("scenarios/sharded-ticker.scenario")).unwrap();
-    let scenario = Scenario::parse(&text).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let built = scenario.build(dir.path()).unwrap();
+    let built = sharded_ticker(dir.path());
     let cache = dir.path().join("cache");
     let cache_arg = cache.to_string_lossy().into_owned();
     let first = run_built(&built, Mode::Revisions, &["--cache", &cache_arg]);
     assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
     let before = stats(&cache);
     // The next change starts where the first ended: its base world is the first's head.
-    let mut cmd = knockon();
-    cmd.arg("check").arg("--repo").arg(&built.changed_repo);
-    for context in &built.context {
-        cmd.arg("--context").arg(context);
-    }
-    let next = ok(cmd
-        .args(["--format", "json", "--cache", &cache_arg])
-        .args(["--base", &built.head, "--head", &built.head])
-        .output()
-        .unwrap());
-    let fresh = ok(knockon()
-        .arg("check")
-        .arg("--repo")
-        .arg(&built.changed_repo)
-        .args(
-            built
-                .context
-                .iter()
-                .flat_map(|c| [std::ffi::OsStr::new("--context"), c.as_os_str()]),
-        )
-        .args(["--format", "json", "--no-cache"])
-        .args(["--base", &built.head, "--head", &built.head])
-        .output()
-        .unwrap());
+    let next = ok(check_between(
+        &built,
+        &built.head,
+        &built.head,
+        Some(&cache_arg),
+    ));
+    let fresh = ok(check_between(&built, &built.head, &built.head, None));
     assert_eq!(next.stdout, fresh.stdout);
     let after = stats(&cache);
     // No file's facts were read: both worlds came whole from the first check's head.
@@ -139,6 +120,12 @@ fn a_checks_base_is_read_from_the_head_world_of_an_earlier_check() {
     );
     assert!(before.contains("worlds:  0 hits, 3 misses"), "{before}");
     assert!(after.contains("worlds:  2 hits, 4 misses"), "{after}");
+}
+
+/// The sharded-ticker incident built as git repositories under `root`.
+fn sharded_ticker(root: &Path) -> knockon::scenario::BuiltScenario {
+    let text = std::fs::read_to_string(testdata("scenarios/sharded-ticker.scenario")).unwrap();
+    Scenario::parse(&text).unwrap().build(root).unwrap()
 }
 
 /// A check of `built`'s changed repository from `base` to `head`, reading and writing `cache`
@@ -164,10 +151,8 @@ fn check_between(
 
 #[test]
 fn a_new_change_reads_its_base_world_beside_resolving_its_head() {
-    let text = std::fs::read_to_string(testdata("scenarios/sharded-ticker.scenario")).unwrap();
-    let scenario = Scenario::parse(&text).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let built = scenario.build(dir.path()).unwrap();
+    let built = sharded_ticker(dir.path());
     let cache = dir.path().join("cache");
     let cache_arg = cache.to_string_lossy().into_owned();
     // An earlier check whose head is this change's base (the last change merged), from a
@@ -202,28 +187,15 @@ fn a_new_change_reads_its_base_world_beside_resolving_its_head() {
     assert!(before.contains("worlds:  0 hits, 3 misses"), "{before}");
     let after = stats(&cache);
     assert!(after.contains("worlds:  1 hits, 5 misses"), "{after}");
-    let misses = |text: &str| -> usize {
-        let line = stats_line(text, "lookups:");
-        let counts: Vec<usize> = line
-            .split(|c: char| !c.is_ascii_digit())
-            .filter_map(|n| n.parse().ok())
-            .collect();
-        counts.get(1).copied().unwrap_or_default()
-    };
+    let misses = |text: &str| stats_numbers(text, "lookups:").get(1).copied();
     assert_eq!(misses(&after), misses(&before), "{before}\n{after}");
     // One more entry, the new head's world: the base was read, not resolved and kept again.
-    let entries = |text: &str| {
-        stats_line(text, "entries:")
-            .split(' ')
-            .nth(1)
-            .map(str::to_string)
-    };
-    let [before_entries, after_entries] = [&before, &after].map(|t| {
-        entries(t)
-            .and_then(|n| n.trim().parse::<usize>().ok())
-            .unwrap_or_default()
-    });
-    assert_eq!(after_entries, before_entries + 1, "{before}\n{after}");
+    let entries = |text: &str| stats_numbers(text, "entries:").first().copied();
+    assert_eq!(
+        entries(&after),
+        entries(&before).map(|n| n + 1),
+        "{before}\n{after}"
+    );
 }
 
 #[test]
@@ -253,10 +225,7 @@ fn two_runs_at_once_both_answer_right() {
     assert!(text.contains("entries: 301 "), "{text}");
     // Four lookups of the world; the warm runs' two hit (a cold run that starts after the
     // other's has finished hits too).
-    let worlds: Vec<usize> = stats_line(&text, "worlds:")
-        .split(|c: char| !c.is_ascii_digit())
-        .filter_map(|n| n.parse().ok())
-        .collect();
+    let worlds = stats_numbers(&text, "worlds:");
     assert!(
         worlds.len() == 2 && worlds[0] + worlds[1] == 4 && worlds[0] >= 2,
         "{text}"
@@ -409,6 +378,15 @@ fn hits(cache: &Path) -> String {
 }
 
 /// The line of `knockon cache stats` output that starts with `start`.
+/// The numbers on the line of `text` that starts with `start`, in order (`lookups: 8 hits, 9
+/// misses (47.1% hits)` -> 8, 9, 47, 1).
+fn stats_numbers(text: &str, start: &str) -> Vec<usize> {
+    stats_line(text, start)
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect()
+}
+
 fn stats_line(text: &str, start: &str) -> String {
     text.lines()
         .find(|l| l.starts_with(start))
