@@ -1133,7 +1133,7 @@ impl<'a> Walker<'a> {
         self.facts.bindings.push(Binding {
             scope: self.scope,
             name: name.into(),
-            value,
+            value: value.into(),
             line,
         });
     }
@@ -1168,7 +1168,7 @@ impl<'a> Walker<'a> {
                             .bindings
                             .last()
                             .filter(|b| b.name == name && b.line == self.line(child))
-                            .map(|b| b.value.clone());
+                            .map(|b| (*b.value).clone());
                         self.emit_env(name, Mode::Set, value, line, keyword);
                     }
                 }
@@ -1195,7 +1195,7 @@ impl<'a> Walker<'a> {
             .rev()
             .take(MAX_BINDINGS_SEARCHED)
             .find(|b| b.name == name && b.line <= line)
-            .map(|b| b.value.clone());
+            .map(|b| (*b.value).clone());
         if let Some(value) = value {
             self.emit_env(name, Mode::Set, Some(value), line, via);
         }
@@ -1267,7 +1267,7 @@ impl<'a> Walker<'a> {
             None => self.facts.bindings.push(crate::extract::Binding {
                 scope: holder,
                 name: name.into(),
-                value,
+                value: value.into(),
                 line,
             }),
         }
@@ -1424,7 +1424,7 @@ impl<'a> Walker<'a> {
             .rev()
             .take(MAX_BINDINGS_SEARCHED)
             .find(|b| b.name == name && visible.contains(&b.scope))
-            .map(|b| b.value.clone())
+            .map(|b| (*b.value).clone())
     }
 
     /// A loop body that sleeps polls: its checks are waits, and so are its reads when the

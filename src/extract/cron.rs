@@ -366,7 +366,7 @@ pub fn extract(path: &str, text: &str, models: &Models) -> FileFacts {
                 facts.bindings.push(Binding {
                     scope: 0,
                     name: name.clone().into(),
-                    value: Expr::lit(value.clone()),
+                    value: Expr::lit(value.clone()).into(),
                     line,
                 });
                 env.retain(|(n, _)| *n != name);

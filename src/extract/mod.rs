@@ -18,6 +18,8 @@ pub mod cron;
 mod field;
 pub(crate) use field::FieldExt;
 pub mod formats;
+mod packed;
+pub use packed::{Packed, Unpack};
 pub mod python;
 pub mod rust;
 
@@ -184,11 +186,16 @@ impl FileFacts {
         }
     }
 
-    /// Gives back the room the lists grew into while the file was walked: a world holds every
-    /// file's facts until it is resolved, and doubling growth leaves a quarter of it unused.
-    pub fn shrink_to_fit(&mut self) {
+    /// Makes the facts as small as a world can hold them until it is resolved: gives back the
+    /// room the lists grew into while the file was walked (doubling growth leaves a quarter
+    /// unused), and packs the binding values and call arguments, which resolution reads only
+    /// for the few names it looks up and the few calls whose callee's parameters it binds.
+    pub fn settle(&mut self) {
         self.scopes.shrink_to_fit();
         self.bindings.shrink_to_fit();
+        for binding in &mut self.bindings {
+            binding.value.pack();
+        }
         self.imports.shrink_to_fit();
         self.accesses.shrink_to_fit();
         self.runs.shrink_to_fit();
@@ -199,6 +206,7 @@ impl FileFacts {
         self.calls.shrink_to_fit();
         for call in &mut self.calls {
             call.args.shrink_to_fit();
+            call.args.pack();
         }
         self.params.shrink_to_fit();
         self.programs.shrink_to_fit();
@@ -260,7 +268,8 @@ pub struct Scope {
 pub struct Binding {
     pub scope: ScopeId,
     pub name: Text,
-    pub value: Expr,
+    /// Packed once the file is extracted: most values are never evaluated.
+    pub value: Packed<Expr>,
     pub line: u32,
 }
 
@@ -461,8 +470,12 @@ pub struct CallRef {
     /// (`auth.wait_for_refresh`, `self.wait`, `crate::auth::wait`).
     pub callee: Text,
     /// The arguments, as far as they can be told apart (none after a `*args` spread).
-    #[serde(default, skip_serializing_if = "crate::store::codec::omit_empty")]
-    pub args: Vec<CallArg>,
+    /// Packed once the file is extracted: most calls' arguments are never bound.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::store::codec::omit_empty_packed"
+    )]
+    pub args: Packed<Vec<CallArg>>,
 }
 
 /// A path expression and how far the access reaches from it.
@@ -686,7 +699,7 @@ pub fn extract_as(language: Language, path: &str, content: &[u8], models: &Model
         Language::Config(format) => formats::extract(format, path, &text, models),
     };
     bound_exprs(&mut facts);
-    facts.shrink_to_fit();
+    facts.settle();
     facts
 }
 

@@ -392,7 +392,7 @@ impl<'a> Lookup<'a> {
         for &end in containers.iter().rev() {
             match self.find(file, scope, &name[..end], line) {
                 Target::Binding(at, binding) => {
-                    return match &binding.value {
+                    return match &*binding.value {
                         crate::expr::Expr::Var {
                             name: other,
                             scope: other_scope,
@@ -564,7 +564,7 @@ impl<'a> Lookup<'a> {
         if let Some((head, attribute)) = name.rsplit_once('.')
             && !attribute.ends_with("()")
             && let Target::Binding(at, binding) = self.find(file, scope, head, line)
-            && let crate::expr::Expr::Var { name: call, .. } = &binding.value
+            && let crate::expr::Expr::Var { name: call, .. } = &*binding.value
             && let Some(class) = call.strip_suffix("()")
             && class
                 .rsplit('.')

@@ -59,6 +59,14 @@ pub fn omit_empty<T>(list: &[T]) -> bool {
     list.is_empty() && !WRITING_EVERY_FIELD.get()
 }
 
+/// [`omit_empty`] for a packed list, which asks whether it is empty only where it may be left
+/// out, so that writing the positional form never unpacks it.
+pub fn omit_empty_packed<T: serde::Serialize + serde::de::DeserializeOwned>(
+    list: &crate::extract::Packed<Vec<T>>,
+) -> bool {
+    !WRITING_EVERY_FIELD.get() && list.is_empty()
+}
+
 /// `skip_serializing_if` for an optional field, as [`omit_empty`] is for a list.
 pub fn omit_none<T>(value: &Option<T>) -> bool {
     value.is_none() && !WRITING_EVERY_FIELD.get()
@@ -68,18 +76,39 @@ pub fn omit_none<T>(value: &Option<T>) -> bool {
 /// fields are left out only through [`omit_empty`] and [`omit_none`]), in the positional form
 /// (see the module).
 pub fn encode<T: serde::Serialize + ?Sized>(data: &T) -> Vec<u8> {
-    /// Clears the flag however writing ends.
-    struct EveryField;
+    compress(pack(data))
+}
+
+/// The positional MessagePack of `data`, with every field written, neither compressed nor
+/// checksummed: the bytes a [`Packed`] value keeps (the entry that holds them is checksummed).
+///
+/// [`Packed`]: crate::extract::Packed
+pub fn pack<T: serde::Serialize + ?Sized>(data: &T) -> Vec<u8> {
+    /// Puts the flag back however writing ends: a packed value is encoded in the middle of
+    /// encoding the facts that hold it.
+    struct EveryField(bool);
     impl Drop for EveryField {
         fn drop(&mut self) {
-            WRITING_EVERY_FIELD.set(false);
+            WRITING_EVERY_FIELD.set(self.0);
         }
     }
-    WRITING_EVERY_FIELD.set(true);
-    let every_field = EveryField;
+    let every_field = EveryField(WRITING_EVERY_FIELD.replace(true));
     let packed = rmp_serde::to_vec(data).unwrap_or_default();
     drop(every_field);
-    compress(packed)
+    packed
+}
+
+/// Whether the positional form is being written, in which a [`Packed`] value writes its bytes
+/// as they are (elsewhere it writes the value).
+///
+/// [`Packed`]: crate::extract::Packed
+pub fn writing_positionally() -> bool {
+    WRITING_EVERY_FIELD.get()
+}
+
+/// The value [`pack`] gave `bytes` for, or `None` if they are not one.
+pub fn unpack<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    rmp_serde::from_slice(bytes).ok()
 }
 
 /// [`encode`] with named fields, for bytes that another build may read: an index is published
@@ -269,7 +298,7 @@ mod tests {
             scope: 0,
             line: 1,
             callee: "f".into(),
-            args: Vec::new(),
+            args: Vec::new().into(),
         });
         let json = serde_json::to_value(&facts).unwrap();
         assert!(json.get("params").is_none() && json["calls"][0].get("args").is_none());

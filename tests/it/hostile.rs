@@ -18,7 +18,7 @@ fn models() -> Models {
 
 /// Every expression a file's facts record.
 fn exprs(facts: &FileFacts) -> Vec<&Expr> {
-    let mut out: Vec<&Expr> = facts.bindings.iter().map(|b| &b.value).collect();
+    let mut out: Vec<&Expr> = facts.bindings.iter().map(|b| &*b.value).collect();
     for access in &facts.accesses {
         match &access.resource {
             RawResource::Path(target) => {
@@ -84,7 +84,7 @@ fn every_hostile_input_is_read_into_bounded_expressions() {
 fn long_concatenations_keep_their_ends_and_lose_their_middle() {
     let models = models();
     let facts = facts_of(&inputs::all_named("py-concat-20k").generate(2000), &models);
-    let Some(Expr::Concat { parts }) = facts.bindings.first().map(|b| &b.value) else {
+    let Some(Expr::Concat { parts }) = facts.bindings.first().map(|b| &*b.value) else {
         panic!("a concatenation: {:?}", facts.bindings.first());
     };
     assert!(parts.len() <= knockon::expr::bounds::MAX_PARTS);

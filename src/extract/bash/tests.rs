@@ -1748,7 +1748,7 @@ fn function_parameters_and_call_arguments() {
         .iter()
         .find(|b| b.name == "name")
         .expect("local name");
-    assert!(matches!(&name.value, Expr::Var { name, scope, .. } if name == "1" && *scope == dump));
+    assert!(matches!(&*name.value, Expr::Var { name, scope, .. } if name == "1" && *scope == dump));
     let call = f
         .calls
         .iter()
@@ -1768,16 +1768,16 @@ fn a_function_prints_its_value_for_command_substitutions() {
     let printed: Vec<&Binding> = f.bindings.iter().filter(|b| b.name == "conf()").collect();
     assert_eq!(printed.len(), 1);
     assert_eq!(printed[0].scope, 0);
-    assert!(matches!(&printed[0].value, Expr::Var { name, .. } if name == "2"));
+    assert!(matches!(&*printed[0].value, Expr::Var { name, .. } if name == "2"));
     let log = f.bindings.iter().find(|b| b.name == "LOG").expect("LOG");
-    assert!(matches!(&log.value, Expr::Var { name, .. } if name == "conf()"));
+    assert!(matches!(&*log.value, Expr::Var { name, .. } if name == "conf()"));
     let other = f
         .bindings
         .iter()
         .find(|b| b.name == "OTHER")
         .expect("OTHER");
     assert!(
-        matches!(&other.value, Expr::Hole { .. }),
+        matches!(&*other.value, Expr::Hole { .. }),
         "{:?}",
         other.value
     );
@@ -1878,18 +1878,18 @@ fn commands_of_a_sourcing_script_may_be_library_functions() {
     );
     let value = &binding(&f, "APP_LOG").value;
     assert!(
-        matches!(value, Expr::Var { name, .. } if name == "get_conf_value()"),
+        matches!(&**value, Expr::Var { name, .. } if name == "get_conf_value()"),
         "{value:?}"
     );
     let callees: Vec<&str> = f.calls.iter().map(|c| c.callee.as_str()).collect();
     assert_eq!(callees, vec!["get_conf_value", "log_info"]);
     assert_eq!(f.calls[0].args.len(), 2);
-    assert!(matches!(&binding(&f, "OTHER").value, Expr::Hole { .. }));
+    assert!(matches!(&*binding(&f, "OTHER").value, Expr::Hole { .. }));
     // No library sourced: an unknown command is no call, its output a hole.
     let alone = facts("APP_LOG=\"$(get_conf_value LOGFILE /var/log/app.log)\"\n");
     assert!(alone.calls.is_empty());
     assert!(matches!(
-        &binding(&alone, "APP_LOG").value,
+        &*binding(&alone, "APP_LOG").value,
         Expr::Hole { .. }
     ));
 }

@@ -58,7 +58,7 @@ pub(crate) fn set_env(
         facts.bindings.push(Binding {
             scope,
             name: name.to_string().into(),
-            value: value.clone(),
+            value: value.clone().into(),
             line,
         });
     }

@@ -177,7 +177,7 @@ pub fn extract(path: &str, text: &str, models: &Models) -> FileFacts {
                         facts.bindings.push(Binding {
                             scope: stage.scope,
                             name: name.to_string().into(),
-                            value: Expr::lit(value),
+                            value: Expr::lit(value).into(),
                             line,
                         });
                     }
@@ -433,7 +433,7 @@ fn copy(facts: &mut FileFacts, stage: &Stage, keyword: &str, args: &str, line: u
             facts.bindings.push(Binding {
                 scope: 0,
                 name: format!("volume:{image_path}").into(),
-                value: Expr::lit(if source.is_empty() { "." } else { &source }),
+                value: Expr::lit(if source.is_empty() { "." } else { &source }).into(),
                 line,
             });
         }

@@ -310,7 +310,7 @@ fn service_entry(
                 facts.bindings.push(crate::extract::Binding {
                     scope: 0,
                     name: format!("{}{file}", crate::extract::formats::ENV_FILE_PREFIX).into(),
-                    value: Expr::lit(file),
+                    value: Expr::lit(file).into(),
                     line: entry.line,
                 });
                 path_access(

@@ -548,7 +548,7 @@ impl Extractor<'_> {
             scope: ctx.scope,
             line: line_of(call),
             callee: callee.into(),
-            args,
+            args: args.into(),
         });
     }
 

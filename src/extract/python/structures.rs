@@ -466,7 +466,7 @@ impl Extractor<'_> {
         while let Some(s) = current {
             let found = self.bound_indexes(s, name).iter().rev().find_map(|i| {
                 let b = self.facts.bindings.get(*i)?;
-                (!first || b.line < ctx.line).then_some((b.line, &b.value))
+                (!first || b.line < ctx.line).then_some((b.line, &*b.value))
             });
             if found.is_some() {
                 return found;

@@ -282,7 +282,7 @@ fn augmented_assignment_reads_the_previous_value() {
     let p = binding(&f, "p");
     assert_eq!(show(&p.value), r#"cat($p, "/b")"#);
     assert_eq!(p.line, 2);
-    let Expr::Concat { parts } = &p.value else {
+    let Expr::Concat { parts } = &*p.value else {
         panic!("not a concat")
     };
     assert!(matches!(&parts[0], Expr::Var { line: 2, .. }), "{parts:?}");
@@ -336,7 +336,7 @@ fn parameter_defaults_bind_in_the_function_and_read_the_enclosing_scope() {
     let out_dir = binding(&f, "out_dir");
     assert_eq!((out_dir.scope, out_dir.line), (1, 2));
     assert!(
-        matches!(&out_dir.value, Expr::Var { name, scope: 0, line: 2, .. } if name == "OUT_DIR"),
+        matches!(&*out_dir.value, Expr::Var { name, scope: 0, line: 2, .. } if name == "OUT_DIR"),
         "{:?}",
         out_dir.value
     );
@@ -559,7 +559,7 @@ fn names_and_attribute_chains_are_vars() {
     );
     assert_eq!(value("import os\nE = os.sep + 'x'\n", "E"), r#""/x""#);
     assert!(matches!(
-        &binding(&f, "A").value,
+        &*binding(&f, "A").value,
         Expr::Var {
             scope: 0,
             line: 1,

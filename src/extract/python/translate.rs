@@ -651,7 +651,7 @@ impl<'a> Extractor<'a> {
         while let Some(s) = current {
             let found = self.bound_indexes(s, name).iter().rev().find_map(|i| {
                 let b = self.facts.bindings.get(*i)?;
-                (!first || b.line < line).then_some(&b.value)
+                (!first || b.line < line).then_some(&*b.value)
             });
             if found.is_some() {
                 return found;

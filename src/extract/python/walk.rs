@@ -234,7 +234,7 @@ impl<'a> Extractor<'a> {
         self.facts.bindings.push(Binding {
             scope,
             name: name.into(),
-            value,
+            value: value.into(),
             line,
         });
     }

@@ -103,7 +103,7 @@ impl Walker<'_> {
             scope: self.scope,
             line: start_line(&call.receiver),
             callee: format!("self.{}", call.method).into(),
-            args: Vec::new(),
+            args: Vec::new().into(),
         });
     }
 

@@ -97,18 +97,18 @@ fn serde_defaults_bind_fields_and_other_fields_come_from_the_file() {
     );
     let out = field(&f, "Config", "self.out_dir").expect("out_dir bound");
     assert!(
-        matches!(&out.value, Expr::Var { name, .. } if name == "default_out()"),
+        matches!(&*out.value, Expr::Var { name, .. } if name == "default_out()"),
         "{out:?}"
     );
     // At the attribute's line, which a change of the default edits.
     assert_eq!(out.line, 3);
     let log = field(&f, "Config", "self.log_dir").expect("log_dir bound");
     assert!(
-        matches!(&log.value, Expr::Var { name, .. } if name == "crate::defaults::log_dir()"),
+        matches!(&*log.value, Expr::Var { name, .. } if name == "crate::defaults::log_dir()"),
         "rename keeps the Rust value: {log:?}"
     );
     let state = field(&f, "Config", "self.state_dir").expect("state_dir bound");
-    assert!(matches!(state.value, Expr::Hole { .. }), "{state:?}");
+    assert!(matches!(*state.value, Expr::Hole { .. }), "{state:?}");
     // Not firing: a skipped field, a container default (its `Default` impl says), a struct
     // that is not deserialised.
     assert!(field(&f, "Config", "self.cache").is_none());
@@ -130,16 +130,16 @@ fn clap_fields_are_their_variables_with_defaults() {
         }
     );
     assert_eq!(
-        field(&f, "Args", "self.plain").map(|b| b.value),
+        field(&f, "Args", "self.plain").map(|b| (*b.value).clone()),
         Some(Expr::lit("/tmp/plain"))
     );
     let spool = field(&f, "Args", "self.spool_dir").expect("bound");
     assert!(
-        matches!(&spool.value, Expr::Env { name, .. } if name == "SPOOL_DIR"),
+        matches!(&*spool.value, Expr::Env { name, .. } if name == "SPOOL_DIR"),
         "{spool:?}"
     );
     let given = field(&f, "Args", "self.given").expect("bound");
-    assert!(matches!(given.value, Expr::Hole { .. }), "{given:?}");
+    assert!(matches!(*given.value, Expr::Hole { .. }), "{given:?}");
     // Not firing: the attribute on a struct that does not derive a parser.
     assert!(field(&f, "NotArgs", "self.dir").is_none());
 }

@@ -829,7 +829,7 @@ async fn f(client: &Client, job: Job) -> anyhow::Result<()> {
         (&var("env_url", f, 8), Mode::Consume)
     );
     let url = facts.bindings.iter().find(|b| b.name == "url");
-    assert_eq!(url.map(|b| b.value.clone()), Some(lit("jobs")));
+    assert_eq!(url.map(|b| (*b.value).clone()), Some(lit("jobs")));
 }
 
 #[test]

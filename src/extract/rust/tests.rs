@@ -91,7 +91,7 @@ fn value_of(body: &str, name: &str) -> Expr {
     let facts = facts(&source);
     assert_eq!(facts.warnings, vec![]);
     match facts.bindings.iter().rev().find(|b| b.name == name) {
-        Some(binding) => binding.value.clone(),
+        Some(binding) => (*binding.value).clone(),
         None => panic!("no binding of {name}: {:#?}", facts.bindings),
     }
 }
@@ -144,13 +144,13 @@ fn incident_loader_writes_per_exchange_files_under_the_day_directory() {
     assert_eq!(path_expr(write), &written);
 
     let dir = facts.bindings.iter().find(|b| b.name == "dir");
-    let dir = dir.map(|b| (b.scope, b.line, b.value.clone()));
+    let dir = dir.map(|b| (b.scope, b.line, (*b.value).clone()));
     let default = var("OUT_DIR", f, 7);
     let expected = join(vec![env("TICKER_OUT", Some(default)), var("day", f, 7)]);
     assert_eq!(dir, Some((f, 7, expected)));
 
     let out_dir = facts.bindings.iter().find(|b| b.name == "OUT_DIR");
-    let out_dir = out_dir.map(|b| (b.scope, b.line, b.value.clone()));
+    let out_dir = out_dir.map(|b| (b.scope, b.line, (*b.value).clone()));
     assert_eq!(out_dir, Some((0, 4, lit("/data/ticker"))));
 }
 
@@ -498,7 +498,7 @@ fn glob_crate_patterns_are_globs() {
         .bindings
         .iter()
         .find(|b| b.name == "p")
-        .map(|b| b.value.clone());
+        .map(|b| (*b.value).clone());
     assert_eq!(p, Some(pattern));
 }
 
@@ -572,7 +572,7 @@ fn let_bindings_and_shadowing_are_recorded_at_their_lines() {
     let found: Vec<(ScopeId, &str, Expr, u32)> = facts
         .bindings
         .iter()
-        .map(|b| (b.scope, b.name.as_str(), b.value.clone(), b.line))
+        .map(|b| (b.scope, b.name.as_str(), (*b.value).clone(), b.line))
         .collect();
     assert_eq!(
         found,
@@ -607,7 +607,7 @@ fn pathbuf_push_rebinds_the_variable() {
         .bindings
         .iter()
         .filter(|b| b.name == "p")
-        .map(|b| (b.value.clone(), b.line))
+        .map(|b| ((*b.value).clone(), b.line))
         .collect();
     let replaced = Expr::ReplaceName {
         of: Box::new(var("p", f, 4)),
@@ -630,7 +630,7 @@ fn clones_of_path_variables_are_paths() {
     let source = "fn f(base: PathBuf) {\n    let mut p = base.clone();\n    p.push(\"x\");\n}\n";
     let facts = facts(source);
     let f = scope_id(&facts, "f");
-    let last = facts.bindings.last().map(|b| b.value.clone());
+    let last = facts.bindings.last().map(|b| (*b.value).clone());
     assert_eq!(last, Some(join(vec![var("p", f, 3), lit("x")])));
 }
 
@@ -648,7 +648,7 @@ fn pathbuf_parameters_and_annotations_are_paths() {
     let pushed: Vec<&str> = facts
         .bindings
         .iter()
-        .filter(|b| matches!(b.value, Expr::Join { .. }))
+        .filter(|b| matches!(*b.value, Expr::Join { .. }))
         .map(|b| b.name.as_str())
         .collect();
     assert_eq!(pushed, vec!["dir", "o"]);
@@ -685,7 +685,7 @@ fn f(dir: &Path) {
     let found: Vec<(&str, Expr, u32)> = facts
         .bindings
         .iter()
-        .map(|b| (b.name.as_str(), b.value.clone(), b.line))
+        .map(|b| (b.name.as_str(), (*b.value).clone(), b.line))
         .collect();
     let alternatives = |a: &str, b: &str| Expr::Alt {
         options: vec![lit(a), lit(b)],
@@ -737,7 +737,7 @@ impl Store {
         .bindings
         .iter()
         .find(|b| b.name == "Store::DIR")
-        .map(|b| (b.scope, b.value.clone()));
+        .map(|b| (b.scope, (*b.value).clone()));
     assert_eq!(dir, Some((0, lit("/srv/store"))));
     let paths: Vec<Expr> = facts
         .accesses
@@ -772,7 +772,7 @@ impl Store {
     let found: Vec<(ScopeId, &str, Expr, u32)> = facts
         .bindings
         .iter()
-        .map(|b| (b.scope, b.name.as_str(), b.value.clone(), b.line))
+        .map(|b| (b.scope, b.name.as_str(), (*b.value).clone(), b.line))
         .collect();
     assert_eq!(
         found,
@@ -795,7 +795,7 @@ static OTHER: LazyLock<PathBuf> = LazyLock::new(|| PathBuf::from("/srv/other"));
     let found: Vec<(ScopeId, &str, Expr, u32)> = facts
         .bindings
         .iter()
-        .map(|b| (b.scope, b.name.as_str(), b.value.clone(), b.line))
+        .map(|b| (b.scope, b.name.as_str(), (*b.value).clone(), b.line))
         .collect();
     assert_eq!(
         found,
@@ -1106,7 +1106,7 @@ impl W {
         .bindings
         .iter()
         .filter(|b| b.name.ends_with("()"))
-        .map(|b| (b.scope, b.name.as_str(), b.value.clone(), b.line))
+        .map(|b| (b.scope, b.name.as_str(), (*b.value).clone(), b.line))
         .collect();
     assert_eq!(
         results,

@@ -233,7 +233,7 @@ impl<'m> Walker<'m> {
         self.facts.bindings.push(Binding {
             scope,
             name: name.into(),
-            value,
+            value: value.into(),
             line,
         });
     }

@@ -175,7 +175,7 @@ fn bind_vars(facts: &mut FileFacts, scope: ScopeId, vars: Option<&Node>) {
             facts.bindings.push(Binding {
                 scope,
                 name: element.into(),
-                value,
+                value: value.into(),
                 line: key.line,
             });
         }
@@ -183,7 +183,7 @@ fn bind_vars(facts: &mut FileFacts, scope: ScopeId, vars: Option<&Node>) {
             facts.bindings.push(Binding {
                 scope,
                 name: name.to_string().into(),
-                value: value_expr(&text, jinja(scope, key.line), false),
+                value: value_expr(&text, jinja(scope, key.line), false).into(),
                 line: key.line,
             });
         }
@@ -336,7 +336,7 @@ impl Reader<'_, '_> {
             facts.bindings.push(Binding {
                 scope,
                 name: "item".to_string().into(),
-                value: alt(scalars),
+                value: alt(scalars).into(),
                 line: task.line,
             });
         }
@@ -360,7 +360,7 @@ impl Reader<'_, '_> {
             facts.bindings.push(Binding {
                 scope,
                 name: format!("item.{key}").into(),
-                value: alt(values),
+                value: alt(values).into(),
                 line: task.line,
             });
         }

@@ -174,7 +174,7 @@ fn env_files(facts: &mut FileFacts, scope: ScopeId, files: Option<&Node>) {
         facts.bindings.push(Binding {
             scope,
             name: format!("{}{file}", crate::extract::formats::ENV_FILE_PREFIX).into(),
-            value: value_expr(file, interpolation(scope, line), false),
+            value: value_expr(file, interpolation(scope, line), false).into(),
             line,
         });
         path_access(
@@ -210,7 +210,7 @@ fn volumes(facts: &mut FileFacts, scope: ScopeId, volumes: Option<&Node>) {
         facts.bindings.push(Binding {
             scope,
             name: format!("volume:{target}").into(),
-            value: host_path(&source, scope, item.line),
+            value: host_path(&source, scope, item.line).into(),
             line: item.line,
         });
     }
@@ -260,7 +260,7 @@ fn secrets(facts: &mut FileFacts, scope: ScopeId, secrets: Option<&Node>, define
             facts.bindings.push(Binding {
                 scope,
                 name: format!("volume:{mount}").into(),
-                value: common::path_expr(file),
+                value: common::path_expr(file).into(),
                 line: item.line,
             });
         }

@@ -37,7 +37,7 @@ fn walk(
             facts.bindings.push(Binding {
                 scope: 0,
                 name: name.to_string().into(),
-                value: Expr::lit(text),
+                value: Expr::lit(text).into(),
                 line,
             });
         }
@@ -85,7 +85,7 @@ fn element_bindings(facts: &mut FileFacts, node: &Node, name: &str, line: u32, c
         facts.bindings.push(Binding {
             scope: 0,
             name: element.into(),
-            value,
+            value: value.into(),
             line,
         });
     }

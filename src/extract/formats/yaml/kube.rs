@@ -313,7 +313,7 @@ fn env_from(facts: &mut FileFacts, scope: ScopeId, env_from: Option<&Node>) {
                         crate::extract::formats::ENV_FILE_PREFIX
                     )
                     .into(),
-                    value: Expr::hole(format!("{provider} {name}")),
+                    value: Expr::hole(format!("{provider} {name}")).into(),
                     line: source.line,
                 });
                 secret_access(
@@ -394,7 +394,7 @@ fn mounts(facts: &mut FileFacts, scope: ScopeId, mounts: Option<&Node>, volumes:
         facts.bindings.push(Binding {
             scope,
             name: format!("volume:{path}").into(),
-            value,
+            value: value.into(),
             line,
         });
     }
