@@ -123,7 +123,8 @@ struct Norm {
     segs: Vec<Seg>,
 }
 
-pub fn build(pieces: &[Piece], subtree: bool) -> Pattern {
+/// The normal form of `pieces`, and whether it names a remote object.
+fn normalised(pieces: &[Piece]) -> (Norm, bool) {
     let items = lex(pieces);
     let (root, items) = url_root(items);
     let mut norm = normalise(items);
@@ -147,6 +148,11 @@ pub fn build(pieces: &[Piece], subtree: bool) -> Pattern {
             }
         }
     }
+    (norm, remote)
+}
+
+pub fn build(pieces: &[Piece], subtree: bool) -> Pattern {
+    let (norm, remote) = normalised(pieces);
     let toks = key(&norm);
     Pattern {
         display: display(&norm),
@@ -154,7 +160,7 @@ pub fn build(pieces: &[Piece], subtree: bool) -> Pattern {
         remote,
         subtree,
         literal_prefix: literal_prefix(&norm),
-        nfa: compile(&norm, subtree),
+        nfa: std::sync::OnceLock::new(),
         toks: toks.into(),
         dated: pieces.iter().any(|p| {
             matches!(
@@ -449,6 +455,35 @@ fn key(norm: &Norm) -> Vec<Tok> {
 
 // ---------------------------------------------------------------------------------------------
 // Compilation.
+
+/// The automaton of a pattern's normalised tokens ([`key`]'s output): what [`compile`] builds
+/// from the normalised pattern, read back from the tokens, so that a pattern need not build its
+/// automaton before something compares it (most resolved patterns never are).
+pub(super) fn compile_tokens(toks: &[Tok], absolute: bool, subtree: bool) -> Nfa {
+    let rest = match (absolute, toks.split_first()) {
+        (true, Some((Tok::Lit(SLASH), rest))) => rest,
+        _ => toks,
+    };
+    let norm = Norm {
+        absolute,
+        lead_visible: absolute,
+        segs: rest
+            .split(|t| *t == Tok::Lit(SLASH))
+            .map(|items| Seg {
+                sep_visible: true,
+                items: items.iter().cloned().map(Item::hidden).collect(),
+            })
+            .collect(),
+    };
+    compile(&norm, subtree)
+}
+
+/// The automaton [`build`] made before patterns built theirs from their tokens, for the tests
+/// that hold [`compile_tokens`] to it.
+#[cfg(test)]
+pub(super) fn compile_eagerly(pieces: &[Piece], subtree: bool) -> Nfa {
+    compile(&normalised(pieces).0, subtree)
+}
 
 fn compile(norm: &Norm, subtree: bool) -> Nfa {
     let mut t = Thompson::default();

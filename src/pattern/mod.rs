@@ -72,7 +72,10 @@ pub struct Pattern {
     remote: bool,
     subtree: bool,
     literal_prefix: String,
-    nfa: automaton::Nfa,
+    /// Built on the first comparison ([`Pattern::nfa`]): a world resolves thousands of
+    /// patterns, and most are never compared with anything (nine in ten in a check), while
+    /// their automata were over a third of its resolved answers' memory.
+    nfa: std::sync::OnceLock<automaton::Nfa>,
     /// The normalised tokens: two patterns with the same display may still differ (a literal
     /// `*` and a glob `*`, a literal `{day}` and a hole).
     toks: Box<[build::Tok]>,
@@ -105,9 +108,11 @@ impl std::fmt::Debug for Pattern {
     }
 }
 
-/// Reports (JSON) show a pattern as reviewers read it; the compact binary form of the cache
-/// (`store::codec`, MessagePack) keeps all of it, so a cached resolution compares exactly as
-/// the fresh one did.
+/// Reports (JSON) show a pattern as reviewers read it; the compact binary forms
+/// (`store::codec`, MessagePack) keep all of it, so a cached resolution compares exactly as
+/// the fresh one did. The cache's positional form leaves the automaton out (the same build
+/// reads it and rebuilds it from the tokens when it is first needed); the index's named form,
+/// which other builds read, carries it.
 impl Serialize for Pattern {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         if s.is_human_readable() {
@@ -119,7 +124,8 @@ impl Serialize for Pattern {
             remote: self.remote,
             subtree: self.subtree,
             literal_prefix: std::borrow::Cow::Borrowed(&self.literal_prefix),
-            nfa: std::borrow::Cow::Borrowed(&self.nfa),
+            nfa: (!crate::store::codec::writing_positionally())
+                .then(|| std::borrow::Cow::Borrowed(self.nfa())),
             toks: std::borrow::Cow::Borrowed(&self.toks),
             dated: self.dated,
         }
@@ -137,7 +143,9 @@ impl<'de> serde::Deserialize<'de> for Pattern {
             remote: stored.remote,
             subtree: stored.subtree,
             literal_prefix: stored.literal_prefix.into_owned(),
-            nfa: stored.nfa.into_owned(),
+            nfa: stored
+                .nfa
+                .map_or_else(std::sync::OnceLock::new, |nfa| nfa.into_owned().into()),
             toks: stored.toks.into_owned().into(),
             dated: stored.dated,
         })
@@ -152,12 +160,19 @@ struct Stored<'a> {
     remote: bool,
     subtree: bool,
     literal_prefix: std::borrow::Cow<'a, str>,
-    nfa: std::borrow::Cow<'a, automaton::Nfa>,
+    #[serde(default)]
+    nfa: Option<std::borrow::Cow<'a, automaton::Nfa>>,
     toks: std::borrow::Cow<'a, [build::Tok]>,
     dated: bool,
 }
 
 impl Pattern {
+    /// The pattern's automaton, built on first use.
+    fn nfa(&self) -> &automaton::Nfa {
+        self.nfa
+            .get_or_init(|| build::compile_tokens(&self.toks, self.absolute, self.subtree))
+    }
+
     /// Builds a pattern from pieces. Normalises the literal parts (`//`, `/./`, `dir/..`,
     /// trailing `/`). With `subtree`, the pattern also names everything under each path it
     /// matches (a deleted directory covers its contents).
@@ -272,7 +287,7 @@ impl Pattern {
     /// Matches no path at all (for instance a literal part that normalisation cannot make
     /// well-formed): a resolver can drop it rather than compare it.
     pub fn is_empty(&self) -> bool {
-        automaton::included(&self.nfa, std::iter::empty()).unwrap_or(false)
+        automaton::included(self.nfa(), std::iter::empty()).unwrap_or(false)
     }
 
     /// Does this pattern match this concrete path? The path must be normalised (see
@@ -282,9 +297,9 @@ impl Pattern {
             && let Some((scheme, rest)) = path.split_once("://")
         {
             let root = char::from_u32(build::REMOTE_ROOT).unwrap_or(char::REPLACEMENT_CHARACTER);
-            return self.nfa.matches(&format!("{scheme}{root}{rest}"));
+            return self.nfa().matches(&format!("{scheme}{root}{rest}"));
         }
-        self.nfa.matches(path)
+        self.nfa().matches(path)
     }
 }
 
@@ -345,7 +360,7 @@ pub fn covers(a: &[Pattern], b: &Pattern) -> bool {
 /// to decide within the search budget, so that a caller can report "unknown" rather than guess.
 pub fn try_covers(a: &[Pattern], b: &Pattern) -> Option<bool> {
     if a.len() <= SMALL_UNION {
-        return automaton::included(&b.nfa, relevant(a, b).map(|p| &p.nfa)).ok();
+        return automaton::included(b.nfa(), relevant(a, b).map(|p| p.nfa())).ok();
     }
     // A pattern that shares no path with `b` cannot help cover it: leaving it out of the union
     // keeps the subset search as small as the patterns that matter, so the budget does not
@@ -353,7 +368,7 @@ pub fn try_covers(a: &[Pattern], b: &Pattern) -> Option<bool> {
     let touching: Vec<&Pattern> = relevant(a, b)
         .filter(|p| try_overlaps(p, b) != Some(false))
         .collect();
-    automaton::included(&b.nfa, touching.iter().map(|p| &p.nfa)).ok()
+    automaton::included(b.nfa(), touching.iter().map(|p| p.nfa())).ok()
 }
 
 /// Unions up to this size go to the inclusion search whole; larger ones are first narrowed to
@@ -370,7 +385,7 @@ pub fn try_overlaps(a: &Pattern, b: &Pattern) -> Option<bool> {
     if !prefixes_compatible(a, b) {
         return Some(false);
     }
-    automaton::intersect_codes(&a.nfa, &b.nfa)
+    automaton::intersect_codes(a.nfa(), b.nfa())
         .ok()
         .map(|w| w.is_some())
 }
@@ -381,12 +396,12 @@ pub fn overlap_witness(a: &Pattern, b: &Pattern) -> Option<String> {
     if !prefixes_compatible(a, b) {
         return None;
     }
-    automaton::intersect_witness(&a.nfa, &b.nfa)
+    automaton::intersect_witness(a.nfa(), b.nfa())
 }
 
 /// A shortest path that `b` names and no pattern of `a` matches, if any.
 pub fn uncovered_witness(a: &[Pattern], b: &Pattern) -> Option<String> {
-    automaton::difference_witness(&b.nfa, relevant(a, b).map(|p| &p.nfa))
+    automaton::difference_witness(b.nfa(), relevant(a, b).map(|p| p.nfa()))
 }
 
 /// Every path of a pattern starts with its literal prefix: when neither prefix extends the

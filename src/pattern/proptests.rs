@@ -513,7 +513,7 @@ fn cases(default: u32) -> u32 {
 
 fn check_membership(spec: &Gen, p: &Pattern, member: &[bool]) -> Result<(), String> {
     for (s, &m) in strings().iter().zip(member) {
-        if p.nfa.matches_codes(s.iter().copied()) != m {
+        if p.nfa().matches_codes(s.iter().copied()) != m {
             return Err(format!(
                 "{spec:?} = {:?}: automaton says {}, oracle says {m} for {}",
                 p.display(),
@@ -545,7 +545,7 @@ proptest! {
 
         // Overlap: a witness is in both; no witness means no common enumerated string.
         let common = (0..all.len()).find(|&i| ma[i] && mb[i]);
-        let overlap = intersect_codes(&pa.nfa, &pb.nfa);
+        let overlap = intersect_codes(pa.nfa(), pb.nfa());
         match &overlap {
             Ok(Some(w)) => {
                 prop_assert!(oa.matches(w) && ob.matches(w), "bad overlap witness {}", automaton::render(w));
@@ -566,7 +566,7 @@ proptest! {
         let named = ob.naming();
         let mb_named = members(&named);
         let escape = (0..all.len()).find(|&i| mb_named[i] && !covered(i));
-        match difference_codes(&pb.nfa, cover.iter().map(|p| &p.nfa)) {
+        match difference_codes(pb.nfa(), cover.iter().map(|p| p.nfa())) {
             Ok(Some(w)) => {
                 let in_cover = oa.matches(&w) || (union && oa2.matches(&w));
                 prop_assert!(named.matches(&w) && !in_cover, "bad uncovered witness {}", automaton::render(&w));
@@ -589,6 +589,19 @@ proptest! {
             };
             prop_assert_eq!(relation(&pa, &pb), expected);
         }
+    }
+
+    /// The automaton a pattern builds from its tokens on first use is, state for state, the
+    /// one compiled from its normal form when it was built.
+    #[test]
+    fn automata_from_tokens_are_those_of_the_normal_form(spec in gen_pattern()) {
+        let pieces = pieces(&spec);
+        let pattern = Pattern::from_pieces(&pieces, spec.subtree);
+        prop_assert_eq!(
+            crate::store::codec::pack(pattern.nfa()),
+            crate::store::codec::pack(&build::compile_eagerly(&pieces, spec.subtree)),
+            "{:?}", pattern
+        );
     }
 
     /// `normalize_literal_path` agrees with a stack-based reference, and literal patterns are

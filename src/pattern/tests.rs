@@ -580,3 +580,38 @@ fn remote_roots_are_their_own_namespace() {
         assert!(!p(&[lit(plain)]).is_remote(), "{plain}");
     }
 }
+
+/// Patterns build their automata from their tokens when first compared: for every kind of
+/// piece, that automaton is the one compiled from the normal form.
+#[test]
+fn automata_built_on_first_use_are_those_of_the_normal_form() {
+    let cases: Vec<Vec<Piece>> = vec![
+        vec![],
+        vec![lit("/")],
+        vec![lit(".")],
+        vec![lit("/data/ticker/"), glob_piece("ticker_*.csv")],
+        vec![glob_piece("/srv/**/x/**")],
+        vec![glob_piece("**/cache/**/*.tmp")],
+        vec![lit("/var/log/"), hole("app"), lit("/"), path_hole("rest")],
+        vec![lit("/backups/db-"), strftime("%Y-%m-%d"), lit(".sql.gz")],
+        vec![sym("DATA_DIR"), lit("/out/"), glob_piece("*.parquet")],
+        vec![lit("s3://bucket/"), glob_piece("**"), lit("/part-*")],
+        vec![lit("rsync://host/module/"), hole("day")],
+        vec![Piece::Glob {
+            text: "/etc/*.[Cc]onf".into(),
+            star_matches_slash: true,
+            case_insensitive: true,
+        }],
+        vec![lit("/a/./b/../c//d/")],
+    ];
+    for pieces in &cases {
+        for subtree in [false, true] {
+            let pattern = Pattern::from_pieces(pieces, subtree);
+            assert_eq!(
+                crate::store::codec::pack(pattern.nfa()),
+                crate::store::codec::pack(&build::compile_eagerly(pieces, subtree)),
+                "{pattern:?} (subtree {subtree})"
+            );
+        }
+    }
+}
