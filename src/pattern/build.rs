@@ -22,10 +22,11 @@ pub(super) enum Tok {
     Fold(u32),
     /// One code of a symbol's encoding.
     Sym(u32),
-    /// Exactly one code of the set.
-    One(CharSet),
+    /// Exactly one code of the set. (Boxed: sets are rare among a pattern's tokens, and inline
+    /// they would double the size of every literal character a resolved world holds.)
+    One(Box<CharSet>),
     /// Zero or more codes of the set.
-    Many(CharSet),
+    Many(Box<CharSet>),
     /// `**` in a glob: zero or more directories when it is a whole segment, else `*`.
     DoubleStar,
     /// Matches nothing, consumes nothing: where a hole or symbol is displayed.
@@ -263,8 +264,8 @@ fn lex_hole(label: &str, shape: &HoleShape, items: &mut Vec<Item>) {
         HoleShape::Path => CharSet::any(),
         HoleShape::Strftime { format } => return strftime::lex(format, items),
     };
-    items.push(Item::hidden(Tok::One(set.clone())));
-    items.push(Item::hidden(Tok::Many(set)));
+    items.push(Item::hidden(Tok::One(Box::new(set.clone()))));
+    items.push(Item::hidden(Tok::Many(Box::new(set))));
 }
 
 /// A symbol is `SYM_OPEN name SYM_CLOSE`, codes no real path contains. A `/` in the name

@@ -32,11 +32,11 @@ pub(super) fn lex(text: &str, flags: GlobFlags, out: &mut Vec<Item>) {
                 }
                 star(i + 1 - start, flags)
             }
-            '?' => Tok::One(one_char(flags)),
+            '?' => Tok::One(Box::new(one_char(flags))),
             '[' if last_close.is_some_and(|l| l > i) => match bracket(&chars, i + 1, flags) {
                 Some((set, end)) => {
                     i = end - 1;
-                    Tok::One(set)
+                    Tok::One(Box::new(set))
                 }
                 None => literal('[' as u32, flags),
             },
@@ -64,11 +64,11 @@ pub(super) fn lex(text: &str, flags: GlobFlags, out: &mut Vec<Item>) {
 
 fn star(run: usize, flags: GlobFlags) -> Tok {
     if flags.star_matches_slash {
-        Tok::Many(CharSet::any())
+        Tok::Many(Box::new(CharSet::any()))
     } else if run == 2 {
         Tok::DoubleStar
     } else {
-        Tok::Many(CharSet::non_slash())
+        Tok::Many(Box::new(CharSet::non_slash()))
     }
 }
 

@@ -75,7 +75,7 @@ pub struct Pattern {
     /// Built on the first comparison ([`Pattern::nfa`]): a world resolves thousands of
     /// patterns, and most are never compared with anything (nine in ten in a check), while
     /// their automata were over a third of its resolved answers' memory.
-    nfa: std::sync::OnceLock<automaton::Nfa>,
+    nfa: std::sync::OnceLock<Box<automaton::Nfa>>,
     /// The normalised tokens: two patterns with the same display may still differ (a literal
     /// `*` and a glob `*`, a literal `{day}` and a hole).
     toks: Box<[build::Tok]>,
@@ -143,9 +143,9 @@ impl<'de> serde::Deserialize<'de> for Pattern {
             remote: stored.remote,
             subtree: stored.subtree,
             literal_prefix: stored.literal_prefix.into_owned(),
-            nfa: stored
-                .nfa
-                .map_or_else(std::sync::OnceLock::new, |nfa| nfa.into_owned().into()),
+            nfa: stored.nfa.map_or_else(std::sync::OnceLock::new, |nfa| {
+                Box::new(nfa.into_owned()).into()
+            }),
             toks: stored.toks.into_owned().into(),
             dated: stored.dated,
         })
@@ -169,8 +169,13 @@ struct Stored<'a> {
 impl Pattern {
     /// The pattern's automaton, built on first use.
     fn nfa(&self) -> &automaton::Nfa {
-        self.nfa
-            .get_or_init(|| build::compile_tokens(&self.toks, self.absolute, self.subtree))
+        self.nfa.get_or_init(|| {
+            Box::new(build::compile_tokens(
+                &self.toks,
+                self.absolute,
+                self.subtree,
+            ))
+        })
     }
 
     /// Builds a pattern from pieces. Normalises the literal parts (`//`, `/./`, `dir/..`,

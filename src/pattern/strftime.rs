@@ -71,14 +71,14 @@ fn directive(d: char, padding: Padding, depth: u32, out: &mut Vec<Item>) {
         ('s', _, Padding::Default | Padding::None) => one_or_more(out, CharSet::digits()),
         (_, Some(n), Padding::Default) => {
             for _ in 0..n {
-                push(out, Tok::One(CharSet::digits()));
+                push(out, Tok::One(Box::new(CharSet::digits())));
             }
         }
         (_, Some(_), Padding::None) => one_or_more(out, CharSet::digits()),
         ('e' | 'k' | 'l', _, Padding::Default) => {
             let space_or_digit = CharSet::digits().union(&CharSet::single(' ' as u32));
-            push(out, Tok::One(space_or_digit));
-            push(out, Tok::One(CharSet::digits()));
+            push(out, Tok::One(Box::new(space_or_digit)));
+            push(out, Tok::One(Box::new(CharSet::digits())));
         }
         ('e' | 'k' | 'l', _, Padding::None) => one_or_more(out, CharSet::digits()),
         _ => opaque(out),
@@ -116,8 +116,8 @@ fn push(out: &mut Vec<Item>, tok: Tok) {
 }
 
 fn one_or_more(out: &mut Vec<Item>, set: CharSet) {
-    push(out, Tok::One(set.clone()));
-    push(out, Tok::Many(set));
+    push(out, Tok::One(Box::new(set.clone())));
+    push(out, Tok::Many(Box::new(set)));
 }
 
 /// One or more characters other than `/`.
