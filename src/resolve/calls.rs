@@ -135,7 +135,7 @@ pub fn propagate_waits(repos: &[RepoFacts], scope: Option<usize>, accesses: &mut
 /// else holds it, and left whole otherwise (never copied).
 pub fn drop_unanswerable_calls<'a>(facts: impl Iterator<Item = &'a mut Arc<FileFacts>>) {
     let mut facts: Vec<&mut Arc<FileFacts>> = facts.collect();
-    let names: std::collections::HashSet<crate::expr::Text> = facts
+    let names: foldhash::HashSet<crate::expr::Text> = facts
         .iter()
         .flat_map(|f| f.scopes.iter())
         // A class's name too: calling it passes the arguments to its `__init__`.

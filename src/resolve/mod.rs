@@ -370,7 +370,12 @@ fn resolve_file<'a>(
             message: warning.message.clone(),
         });
     }
-    let mappings = volumes::mappings(facts, path);
+    // Only accesses read the mappings; most files have none, and their bindings need no scan.
+    let mappings = if facts.accesses.is_empty() {
+        Vec::new()
+    } else {
+        volumes::mappings(facts, path)
+    };
     for send in &facts.sends {
         let env = file_env.cloned().unwrap_or_default();
         let mut evaluator = Evaluator::new(lookup, &env);
