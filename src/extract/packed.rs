@@ -17,7 +17,6 @@
 
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
-use std::sync::OnceLock;
 
 /// What a packed value reads as when its bytes do not decode (which same-build bytes from a
 /// checksummed entry always do).
@@ -38,42 +37,39 @@ impl<T: Serialize + de::DeserializeOwned> Unpack for Vec<T> {
 }
 
 /// A value held encoded (after [`Packed::pack`]) and decoded on its first read, or held as it
-/// is (while extraction builds it).
-pub struct Packed<T> {
-    /// The value's positional encoding, while it is packed.
-    bytes: Option<Box<[u8]>>,
-    /// The value, once built or read.
-    value: OnceLock<Box<T>>,
+/// is (while extraction builds it). 24 bytes: a world holds hundreds of thousands.
+pub enum Packed<T> {
+    /// The value itself, as extraction builds it.
+    Open(Box<T>),
+    /// The value's positional encoding, and the value once something has read it.
+    Closed(Box<[u8]>, once_cell::race::OnceBox<T>),
 }
 
 impl<T: Unpack> Packed<T> {
     /// Encodes the value and lets go of its tree, if it is not packed already.
     pub fn pack(&mut self) {
-        if self.bytes.is_some() {
-            return;
-        }
-        if let Some(value) = self.value.take() {
-            self.bytes = Some(crate::store::codec::pack(&*value).into_boxed_slice());
+        if let Packed::Open(value) = self {
+            let bytes = crate::store::codec::pack(&**value).into_boxed_slice();
+            *self = Packed::Closed(bytes, once_cell::race::OnceBox::new());
         }
     }
 
     fn read(&self) -> &T {
-        self.value.get_or_init(|| {
-            let decoded = self
-                .bytes
-                .as_deref()
-                .and_then(crate::store::codec::unpack::<T>);
-            Box::new(decoded.unwrap_or_else(T::undecodable))
-        })
+        match self {
+            Packed::Open(value) => value,
+            Packed::Closed(bytes, value) => value.get_or_init(|| Box::new(unpack(bytes))),
+        }
     }
+}
+
+/// The value of packed bytes.
+fn unpack<T: Unpack>(bytes: &[u8]) -> T {
+    crate::store::codec::unpack::<T>(bytes).unwrap_or_else(T::undecodable)
 }
 
 impl<T> From<T> for Packed<T> {
     fn from(value: T) -> Self {
-        Packed {
-            bytes: None,
-            value: OnceLock::from(Box::new(value)),
-        }
+        Packed::Open(Box::new(value))
     }
 }
 
@@ -109,21 +105,27 @@ impl<T: Unpack> std::ops::Deref for Packed<T> {
 impl<T: Unpack> std::ops::DerefMut for Packed<T> {
     /// A value changed is a value built again: its bytes no longer say what it is.
     fn deref_mut(&mut self) -> &mut T {
-        self.read();
-        self.bytes = None;
-        match self.value.get_mut() {
-            Some(value) => value,
-            // `read` has just filled it.
-            None => unreachable!("a packed value is read before it is changed"),
+        if let Packed::Closed(bytes, _) = self {
+            *self = Packed::Open(Box::new(unpack(bytes)));
+        }
+        match self {
+            Packed::Open(value) => value,
+            Packed::Closed(..) => unreachable!("a packed value is opened before it is changed"),
         }
     }
 }
 
 impl<T: Unpack + Clone> Clone for Packed<T> {
     fn clone(&self) -> Self {
-        Packed {
-            bytes: self.bytes.clone(),
-            value: self.value.clone(),
+        match self {
+            Packed::Open(value) => Packed::Open(value.clone()),
+            Packed::Closed(bytes, value) => Packed::Closed(
+                bytes.clone(),
+                match value.get() {
+                    Some(read) => once_cell::race::OnceBox::with_value(Box::new(read.clone())),
+                    None => once_cell::race::OnceBox::new(),
+                },
+            ),
         }
     }
 }
@@ -160,9 +162,9 @@ impl<T: Unpack> Serialize for Packed<T> {
         if !crate::store::codec::writing_positionally() {
             return self.read().serialize(serializer);
         }
-        match &self.bytes {
-            Some(bytes) => serializer.serialize_bytes(bytes),
-            None => serializer.serialize_bytes(&crate::store::codec::pack(self.read())),
+        match self {
+            Packed::Closed(bytes, _) => serializer.serialize_bytes(bytes),
+            Packed::Open(value) => serializer.serialize_bytes(&crate::store::codec::pack(&**value)),
         }
     }
 }
@@ -181,17 +183,17 @@ impl<'de, T: Unpack> Deserialize<'de> for Packed<T> {
             }
 
             fn visit_bytes<E: de::Error>(self, bytes: &[u8]) -> Result<Packed<T>, E> {
-                Ok(Packed {
-                    bytes: Some(bytes.into()),
-                    value: OnceLock::new(),
-                })
+                Ok(Packed::Closed(
+                    bytes.into(),
+                    once_cell::race::OnceBox::new(),
+                ))
             }
 
             fn visit_byte_buf<E: de::Error>(self, bytes: Vec<u8>) -> Result<Packed<T>, E> {
-                Ok(Packed {
-                    bytes: Some(bytes.into_boxed_slice()),
-                    value: OnceLock::new(),
-                })
+                Ok(Packed::Closed(
+                    bytes.into_boxed_slice(),
+                    once_cell::race::OnceBox::new(),
+                ))
             }
 
             fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Packed<T>, A::Error> {
@@ -228,10 +230,15 @@ mod tests {
     }
 
     #[test]
+    fn a_packed_value_takes_24_bytes() {
+        assert_eq!(std::mem::size_of::<Packed<Expr>>(), 24);
+    }
+
+    #[test]
     fn a_packed_value_reads_as_the_value() {
         let mut packed = Packed::from(sample());
         packed.pack();
-        assert!(packed.bytes.is_some() && packed.value.get().is_none());
+        assert!(matches!(&packed, Packed::Closed(_, value) if value.get().is_none()));
         assert_eq!(*packed, sample());
         assert_eq!(packed, Packed::from(sample()));
     }
@@ -258,22 +265,25 @@ mod tests {
         let positional = crate::store::codec::encode(&packed);
         let back: Packed<Expr> =
             crate::store::codec::decode(&positional).unwrap_or_else(|e| panic!("{e}"));
-        assert!(back.value.get().is_none(), "read back still packed");
+        assert!(
+            matches!(&back, Packed::Closed(_, value) if value.get().is_none()),
+            "read back still packed"
+        );
         assert_eq!(*back, sample());
         assert_eq!(crate::store::codec::encode(&back), positional);
     }
 
     #[test]
     fn bytes_that_do_not_decode_read_as_unknown_never_a_panic() {
-        let broken: Packed<Expr> = Packed {
-            bytes: Some(vec![0xc1, 0xff, 0x00].into_boxed_slice()),
-            value: OnceLock::new(),
-        };
+        let broken: Packed<Expr> = Packed::Closed(
+            vec![0xc1, 0xff, 0x00].into_boxed_slice(),
+            once_cell::race::OnceBox::new(),
+        );
         assert_eq!(*broken, Expr::undecodable());
-        let broken: Packed<Vec<Expr>> = Packed {
-            bytes: Some(Vec::new().into_boxed_slice()),
-            value: OnceLock::new(),
-        };
+        let broken: Packed<Vec<Expr>> = Packed::Closed(
+            Vec::new().into_boxed_slice(),
+            once_cell::race::OnceBox::new(),
+        );
         assert!(broken.is_empty());
     }
 
@@ -282,7 +292,7 @@ mod tests {
         let mut packed = Packed::from(sample());
         packed.pack();
         *packed = Expr::lit("/other");
-        assert!(packed.bytes.is_none());
+        assert!(matches!(&packed, Packed::Open(_)));
         assert_eq!(*packed, Expr::lit("/other"));
         let back: Packed<Expr> = crate::store::codec::decode(&crate::store::codec::encode(&packed))
             .unwrap_or_else(|e| panic!("{e}"));
