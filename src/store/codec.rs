@@ -59,6 +59,16 @@ pub fn omit_empty<T>(list: &[T]) -> bool {
     list.is_empty() && !WRITING_EVERY_FIELD.get()
 }
 
+/// Puts [`WRITING_EVERY_FIELD`] back however writing ends: a packed value is encoded in the
+/// middle of encoding the facts that hold it.
+struct EveryField(bool);
+
+impl Drop for EveryField {
+    fn drop(&mut self) {
+        WRITING_EVERY_FIELD.set(self.0);
+    }
+}
+
 /// [`omit_empty`] for a packed list, which asks whether it is empty only where it may be left
 /// out, so that writing the positional form never unpacks it.
 pub fn omit_empty_packed<T: serde::Serialize + serde::de::DeserializeOwned>(
@@ -84,18 +94,33 @@ pub fn encode<T: serde::Serialize + ?Sized>(data: &T) -> Vec<u8> {
 ///
 /// [`Packed`]: crate::extract::Packed
 pub fn pack<T: serde::Serialize + ?Sized>(data: &T) -> Vec<u8> {
-    /// Puts the flag back however writing ends: a packed value is encoded in the middle of
-    /// encoding the facts that hold it.
-    struct EveryField(bool);
-    impl Drop for EveryField {
-        fn drop(&mut self) {
-            WRITING_EVERY_FIELD.set(self.0);
-        }
-    }
     let every_field = EveryField(WRITING_EVERY_FIELD.replace(true));
     let packed = rmp_serde::to_vec(data).unwrap_or_default();
     drop(every_field);
     packed
+}
+
+/// [`pack`] into an exactly sized box, through a buffer kept by the thread: extraction packs
+/// hundreds of thousands of small values, and growing a fresh `Vec` for each by doubling cost
+/// a reallocation or four apiece.
+pub fn pack_boxed<T: serde::Serialize + ?Sized>(data: &T) -> Box<[u8]> {
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUFFER.with(|buffer| match buffer.try_borrow_mut() {
+        Ok(mut buffer) => {
+            buffer.clear();
+            let every_field = EveryField(WRITING_EVERY_FIELD.replace(true));
+            let written = rmp_serde::encode::write(&mut *buffer, data);
+            drop(every_field);
+            match written {
+                Ok(()) => Box::from(buffer.as_slice()),
+                Err(_) => Box::default(),
+            }
+        }
+        // A value packed while packing another (none is nested today): a buffer of its own.
+        Err(_) => pack(data).into_boxed_slice(),
+    })
 }
 
 /// Whether the positional form is being written, in which a [`Packed`] value writes its bytes
