@@ -485,9 +485,27 @@ fn build_edges<'a>(
                 path,
             };
             let mut out = Vec::new();
+            // One environment and one evaluator per scope that runs something.
+            let envs: BTreeMap<usize, BTreeMap<String, String>> = facts
+                .runs
+                .iter()
+                .map(|run| run.scope)
+                .collect::<BTreeSet<usize>>()
+                .into_iter()
+                .map(|scope| {
+                    let env = scope_env(files, lookup, file, facts, scope, user_env, file_env);
+                    (scope, env)
+                })
+                .collect();
+            let mut evaluators: BTreeMap<usize, Evaluator<'a, '_>> = envs
+                .iter()
+                .map(|(scope, env)| (*scope, Evaluator::new(lookup, env)))
+                .collect();
             for run in &facts.runs {
-                let env = scope_env(files, lookup, file, facts, run.scope, user_env, file_env);
-                for to in files.targets(lookup, file, &run.target, &env) {
+                let Some(evaluator) = evaluators.get_mut(&run.scope) else {
+                    continue;
+                };
+                for to in files.targets_with(evaluator, file, &run.target) {
                     if to != file {
                         let mut env = own_scope_env(files, lookup, file, facts, run.scope);
                         for (k, v) in env_file_values(lookup, files, file, facts, run.scope) {
@@ -1002,9 +1020,22 @@ impl<'a> FileIndex<'a> {
         target: &'a RunTarget,
         env: &BTreeMap<String, String>,
     ) -> Vec<FileRef<'a>> {
+        self.targets_with(&mut Evaluator::new(lookup, env), file, target)
+    }
+
+    /// [`FileIndex::targets`] through a given evaluator: the runs of one scope share its
+    /// environment, and an evaluator remembers the values of the names it met (a script's
+    /// `$DIR` is followed once for all the scripts it runs, not once per run; see
+    /// `eval::Memo` for why a remembered value is the value evaluating again would give).
+    fn targets_with(
+        &self,
+        evaluator: &mut Evaluator<'a, '_>,
+        file: FileRef<'a>,
+        target: &'a RunTarget,
+    ) -> Vec<FileRef<'a>> {
+        let (lookup, env) = (evaluator.lookup, evaluator.env);
         let tails: Vec<String> = match target {
             RunTarget::Path { expr } => {
-                let mut evaluator = Evaluator::new(lookup, env);
                 let values = evaluator.eval(file, expr);
                 // A command in a container names the repository's file through a volume or a
                 // COPY: `/app/bin/x.sh` -> `deploy/bin/x.sh`.
