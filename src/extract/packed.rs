@@ -49,7 +49,7 @@ impl<T: Unpack> Packed<T> {
     /// Encodes the value and lets go of its tree, if it is not packed already.
     pub fn pack(&mut self) {
         if let Packed::Open(value) = self {
-            let bytes = crate::store::codec::pack_boxed(&**value);
+            let bytes = crate::store::codec::pack(&**value).into_boxed_slice();
             *self = Packed::Closed(bytes, once_cell::race::OnceBox::new());
         }
     }
@@ -241,11 +241,6 @@ mod tests {
         assert!(matches!(&packed, Packed::Closed(_, value) if value.get().is_none()));
         assert_eq!(*packed, sample());
         assert_eq!(packed, Packed::from(sample()));
-        assert_eq!(
-            *crate::store::codec::pack_boxed(&sample()),
-            *crate::store::codec::pack(&sample()),
-            "the thread's buffer writes what a fresh one does"
-        );
     }
 
     #[test]

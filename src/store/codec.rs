@@ -5,8 +5,8 @@
 //! fields in declaration order, so no field name is written or read again (names were a
 //! quarter of the bytes, and reading and checking them a quarter of decoding a warm check's
 //! facts). The fields `knockon facts` leaves out of its JSON when empty (`skip_serializing_if`
-//! with [`omit_empty`] and [`omit_none`], the only predicates encoded data may use) are
-//! written too while encoding, so every field keeps its place. The internally tagged enums
+//! with [`omit_empty`], [`omit_empty_packed`] and [`omit_none`], the only predicates encoded
+//! data may use) are written too while encoding, so every field keeps its place. The internally tagged enums
 //! (`#[serde(tag = "kind")]`) become arrays led by their kind, which serde's readers take as
 //! readily as maps. Positions are only meaningful to the build that wrote them, which the
 //! cache's keys guarantee; an index is read by other builds, so its facts keep named fields
@@ -98,29 +98,6 @@ pub fn pack<T: serde::Serialize + ?Sized>(data: &T) -> Vec<u8> {
     let packed = rmp_serde::to_vec(data).unwrap_or_default();
     drop(every_field);
     packed
-}
-
-/// [`pack`] into an exactly sized box, through a buffer kept by the thread: extraction packs
-/// hundreds of thousands of small values, and growing a fresh `Vec` for each by doubling cost
-/// a reallocation or four apiece.
-pub fn pack_boxed<T: serde::Serialize + ?Sized>(data: &T) -> Box<[u8]> {
-    thread_local! {
-        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
-    BUFFER.with(|buffer| match buffer.try_borrow_mut() {
-        Ok(mut buffer) => {
-            buffer.clear();
-            let every_field = EveryField(WRITING_EVERY_FIELD.replace(true));
-            let written = rmp_serde::encode::write(&mut *buffer, data);
-            drop(every_field);
-            match written {
-                Ok(()) => Box::from(buffer.as_slice()),
-                Err(_) => Box::default(),
-            }
-        }
-        // A value packed while packing another (none is nested today): a buffer of its own.
-        Err(_) => pack(data).into_boxed_slice(),
-    })
 }
 
 /// Whether the positional form is being written, in which a [`Packed`] value writes its bytes

@@ -3,7 +3,7 @@
 
 use crate::support::{Mode, knockon, run_built, testdata};
 use knockon::scenario::Scenario;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 /// A workspace of `n` scripts and modules sharing paths, big enough that a run takes a while.
@@ -96,9 +96,7 @@ fn a_warm_run_reads_the_cache_and_reports_the_same() {
 #[test]
 fn a_checks_base_is_read_from_the_head_world_of_an_earlier_check() {
     let dir = tempfile::tempdir().unwrap();
-    let built = sharded_ticker(dir.path());
-    let cache = dir.path().join("cache");
-    let cache_arg = cache.to_string_lossy().into_owned();
+    let (built, cache, cache_arg) = sharded_ticker(dir.path());
     let first = run_built(&built, Mode::Revisions, &["--cache", &cache_arg]);
     assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
     let before = stats(&cache);
@@ -122,10 +120,14 @@ fn a_checks_base_is_read_from_the_head_world_of_an_earlier_check() {
     assert!(after.contains("worlds:  2 hits, 4 misses"), "{after}");
 }
 
-/// The sharded-ticker incident built as git repositories under `root`.
-fn sharded_ticker(root: &Path) -> knockon::scenario::BuiltScenario {
+/// The sharded-ticker incident built as git repositories under `root`, and a cache directory
+/// beside them (as a path, and as the argument of `--cache`).
+fn sharded_ticker(root: &Path) -> (knockon::scenario::BuiltScenario, PathBuf, String) {
     let text = std::fs::read_to_string(testdata("scenarios/sharded-ticker.scenario")).unwrap();
-    Scenario::parse(&text).unwrap().build(root).unwrap()
+    let built = Scenario::parse(&text).unwrap().build(root).unwrap();
+    let cache = root.join("cache");
+    let cache_arg = cache.to_string_lossy().into_owned();
+    (built, cache, cache_arg)
 }
 
 /// A check of `built`'s changed repository from `base` to `head`, reading and writing `cache`
@@ -152,9 +154,7 @@ fn check_between(
 #[test]
 fn a_new_change_reads_its_base_world_beside_resolving_its_head() {
     let dir = tempfile::tempdir().unwrap();
-    let built = sharded_ticker(dir.path());
-    let cache = dir.path().join("cache");
-    let cache_arg = cache.to_string_lossy().into_owned();
+    let (built, cache, cache_arg) = sharded_ticker(dir.path());
     // An earlier check whose head is this change's base (the last change merged), from a
     // commit of its own: one that holds the sharded loader.
     let repo = git2::Repository::open(&built.changed_repo).unwrap();
