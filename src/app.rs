@@ -334,7 +334,10 @@ pub fn world_cached(
     world_read(
         dirs,
         &models,
-        &select,
+        load::Selection {
+            select: &select,
+            depends_on: "detected",
+        },
         &env,
         cache,
         |_| Ok(Vec::new()),
@@ -351,7 +354,7 @@ pub fn world_cached(
 pub fn world_joined(
     dirs: &[PathBuf],
     models: &Models,
-    select: load::Selector<'_>,
+    select: load::Selection<'_>,
     env: &BTreeMap<String, String>,
     cache: Option<&mut Cache>,
     more: impl FnOnce(&[load::ContextRepo]) -> Result<Vec<RepoFacts>, Error>,
@@ -365,20 +368,25 @@ pub fn world_joined(
 fn world_read(
     dirs: &[PathBuf],
     models: &Models,
-    select: load::Selector<'_>,
+    select: load::Selection<'_>,
     env: &BTreeMap<String, String>,
     cache: Option<&mut Cache>,
     more: impl FnOnce(&[load::ContextRepo]) -> Result<Vec<RepoFacts>, Error>,
     read_source: &mut dyn FnMut(&load::ContextRepo),
 ) -> Result<World, Error> {
+    let mut cache = cache;
     let load_timing = crate::timings::stage("load");
-    let (mut repos, skipped) = load::load_directories(dirs, &[], select)?;
+    let mut memory = store::loads::LoadRecords::new(
+        cache.as_deref_mut(),
+        &store::fingerprint(models),
+        select.depends_on,
+    );
+    let (mut repos, skipped) = load::load_directories(dirs, &[], select.select, &mut memory)?;
     drop(load_timing);
     for repo in &repos {
         read_source(repo);
     }
     let added = more(&repos)?;
-    let mut cache = cache;
     // A world with indexed repositories added is not keyed by content alone: no world cache.
     let world_key = match (&cache, added.is_empty()) {
         (Some(_), true) => {
@@ -665,11 +673,22 @@ pub fn check_using(
     } else {
         request.context.clone()
     };
+    let mut cache = cache;
     let load_timing = crate::timings::stage("load");
-    let mut workspace = load::load_workspace(&request.repo, &request.change, &context, &select)?;
+    let mut memory = store::loads::LoadRecords::new(
+        cache.as_deref_mut(),
+        &store::fingerprint(&setup.models),
+        &config.selection(request.no_generic),
+    );
+    let mut workspace = load::load_workspace(
+        &request.repo,
+        &request.change,
+        &context,
+        &select,
+        &mut memory,
+    )?;
     drop(load_timing);
     let env = config.env.clone();
-    let mut cache = cache;
     // With an index the world also depends on the index's rows: only checkouts are keyed.
     let world_keys = match (&cache, &index) {
         (Some(_), None) => Some(world_keys(&workspace, &setup.models, &env)),
@@ -867,9 +886,12 @@ pub fn check_using(
     };
     let graph = Graph::build(head_world);
     let context = load::Quoter::new(&workspace.context);
-    let quote = |site: &Site, version: Version| {
-        excerpt(&workspace.changed, &context, &indexed, site, version)
-    };
+    let changed = &workspace.changed;
+    // The changed repository's files an earlier load found were not read: quoted, they are.
+    let changed_sides = [&changed.base, &changed.head]
+        .map(|snapshot| load::Quoter::of(vec![(changed.name.as_str(), snapshot)]));
+    let quote =
+        |site: &Site, version: Version| excerpt(&changed_sides, &context, &indexed, site, version);
     let findings = impact::evaluate(&deltas, &graph, &setup.rules, &quote);
     let read_line = |location: &Location, changed: bool, line: u32| {
         let site = Site {
@@ -936,18 +958,19 @@ fn collect_warnings(
 /// repository (its text is let go after extraction: `context` reads each file again once),
 /// or from the lines an index stored.
 fn excerpt(
-    changed: &load::ChangedRepo,
+    changed: &[load::Quoter<'_>; 2],
     context: &load::Quoter<'_>,
     indexed: &crate::index::build::Indexed,
     site: &Site,
     version: Version,
 ) -> Option<String> {
-    if site.repo == changed.name {
-        let snapshot = match version {
-            Version::Base => &changed.base,
-            Version::Head => &changed.head,
+    let [base, head] = changed;
+    if base.has_repo(&site.repo) {
+        let side = match version {
+            Version::Base => base,
+            Version::Head => head,
         };
-        return snapshot.files.get(&site.path)?.line(site.line);
+        return side.line(&site.repo, &site.path, site.line);
     }
     if context.has_repo(&site.repo) {
         return context.line(&site.repo, &site.path, site.line);
@@ -1019,17 +1042,28 @@ impl WorkspaceFacts {
 /// Facts of every distinct (path, content) of the snapshots, extracted in parallel.
 type Extracted = HashMap<(String, String), Arc<FileFacts>>;
 
-/// The distinct (path, content key) of some snapshots, each holding its own handle on the
-/// bytes: once the snapshots let go of their text ([`Snapshot::release`]), a file's bytes live
-/// only until its facts are extracted (or found in the cache), not until the last file's are.
-type Jobs = HashMap<(String, String), Arc<[u8]>>;
+/// The distinct (path, content key) of some snapshots, each with where its bytes are: held (its
+/// own handle on them: once the snapshots let go of their text ([`Snapshot::release`]), a
+/// file's bytes live only until its facts are extracted or found in the cache), or to be read
+/// again, for a file an earlier load found and whose facts are not in the cache after all.
+type Jobs = HashMap<(String, String), load::Source>;
 
 fn extraction_jobs(snapshots: &[&Snapshot]) -> Jobs {
     let mut jobs = Jobs::new();
     for snapshot in snapshots {
         for (path, content) in &snapshot.files {
-            jobs.entry((path.clone(), content.key.clone()))
-                .or_insert_with(|| Arc::clone(&content.bytes));
+            let key = (path.clone(), content.key.clone());
+            match jobs.entry(key) {
+                // Held bytes win over bytes to be read again.
+                std::collections::hash_map::Entry::Occupied(mut held) => {
+                    if matches!(held.get(), load::Source::Origin(_)) && !content.released {
+                        held.insert(snapshot.source(content));
+                    }
+                }
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(snapshot.source(content));
+                }
+            }
         }
     }
     jobs
@@ -1040,12 +1074,14 @@ fn extract_jobs(jobs: Jobs, models: &Models, cache: Option<&mut Cache>) -> Extra
         let progress = crate::progress::Progress::new(jobs.len() as u64, "files extracted");
         // Largest first: a big file taken last would leave the other threads idle at the end.
         let mut jobs: Vec<_> = jobs.into_iter().collect();
-        jobs.sort_by_key(|(_, bytes)| std::cmp::Reverse(bytes.len()));
+        jobs.sort_by_key(|(_, source)| std::cmp::Reverse(source.held_len()));
         jobs.into_par_iter()
             .with_max_len(1)
-            .filter_map(|((path, key), bytes)| {
-                let facts = extract::extract(&path, &bytes, models);
-                drop(bytes);
+            .filter_map(|((path, key), source)| {
+                // A file that can no longer be read (removed since it was found) has no facts.
+                let bytes = source.bytes(&path, &key);
+                drop(source);
+                let facts = bytes.and_then(|bytes| extract::extract(&path, &bytes, models));
                 progress.inc();
                 Some(((path, key), Arc::new(facts?)))
             })

@@ -97,10 +97,15 @@ pub fn audit(request: &AuditRequest) -> Result<AuditRun, Error> {
     // while the world still holds their text.
     let mut env_closed: Vec<(String, String)> = Vec::new();
     let mut read_source = |repo: &crate::load::ContextRepo| {
-        for (path, content) in &repo.snapshot.files {
-            if (path.ends_with(".py") || path.ends_with(".rs"))
-                && crate::impact::audit::env_is_closed(path, &content.text())
-            {
+        for path in repo.snapshot.files.keys() {
+            if !(path.ends_with(".py") || path.ends_with(".rs")) {
+                continue;
+            }
+            // A file an earlier load found is not held: read it again.
+            let Some(bytes) = repo.snapshot.bytes_of(path) else {
+                continue;
+            };
+            if crate::impact::audit::env_is_closed(path, &String::from_utf8_lossy(&bytes)) {
                 env_closed.push((repo.name.clone(), path.clone()));
             }
         }
@@ -108,7 +113,10 @@ pub fn audit(request: &AuditRequest) -> Result<AuditRun, Error> {
     let world = app::world_joined(
         &dirs,
         &models,
-        &select,
+        crate::load::Selection {
+            select: &select,
+            depends_on: &config.selection(request.no_generic),
+        },
         &config.env,
         cache.as_mut(),
         |loaded| {

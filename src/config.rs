@@ -52,6 +52,8 @@ pub struct Config {
     pub env: BTreeMap<String, String>,
     /// Repository-relative globs of files not to analyse (in every repository).
     pub exclude: Option<globset::GlobSet>,
+    /// The globs `exclude` was built from, in order (what file selection depends on).
+    exclude_globs: Vec<String>,
     /// The threshold for exit code 1, unless `--fail-on` is given.
     pub fail_on: Option<String>,
     /// Read languages knockon does not parse with the generic fallback (`--no-generic` wins).
@@ -66,6 +68,7 @@ impl Default for Config {
             context: Vec::new(),
             env: BTreeMap::new(),
             exclude: None,
+            exclude_globs: Vec::new(),
             fail_on: None,
             generic: true,
             rules: Vec::new(),
@@ -160,6 +163,7 @@ impl Config {
             context: raw.context.iter().map(|c| base.join(c)).collect(),
             env: raw.env,
             exclude,
+            exclude_globs: raw.exclude.clone(),
             fail_on: raw.fail_on,
             generic: raw.generic.unwrap_or(true),
             rules,
@@ -194,6 +198,16 @@ impl Config {
     /// Is this repository-relative path excluded from analysis?
     pub fn excludes(&self, path: &str) -> bool {
         self.exclude.as_ref().is_some_and(|set| set.is_match(path))
+    }
+
+    /// Everything [`Config::reads`] depends on besides a file's path and bytes, as text: what
+    /// a load's record of which files it kept is valid under.
+    pub fn selection(&self, no_generic: bool) -> String {
+        format!(
+            "reads\0{:?}\0{}",
+            self.exclude_globs,
+            !no_generic && self.generic
+        )
     }
 
     /// Should a file be read? Not excluded, in a language knockon reads, and the generic

@@ -26,8 +26,12 @@ pub fn index_directories(
     let mut loaded = Vec::new();
     let mut taken: Vec<(String, PathBuf)> = Vec::new();
     for dir in dirs {
-        let (mut repos, skipped) =
-            load::load_directories(std::slice::from_ref(dir), &taken, &select)?;
+        let (mut repos, skipped) = load::load_directories(
+            std::slice::from_ref(dir),
+            &taken,
+            &select,
+            &mut load::Forgetful,
+        )?;
         if let Some(repo) = repos.pop() {
             taken.push((repo.name.clone(), repo.root.clone()));
             loaded.push((repo, skipped));

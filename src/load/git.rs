@@ -5,7 +5,8 @@
 //! from it, so on such a failure the global, XDG and system configurations are left out and the
 //! repository is opened again.
 
-use super::{FileContent, FileRead, LoadError, Selector, SkipCounts, Snapshot};
+use super::recall::{Entry, Recall, RecallIndex};
+use super::{FileContent, FileRead, LoadError, Origin, Selector, SkipCounts, Snapshot};
 use std::path::Path;
 
 /// Opens the repository at `dir` (its root or a directory inside it).
@@ -82,20 +83,27 @@ pub fn snapshot_at(
     repo_name: &str,
     rev: &str,
     select: Selector<'_>,
+    memory: Memory<'_, '_>,
 ) -> Result<(Snapshot, SkipCounts), LoadError> {
-    snapshot_beside(repo, repo_name, rev, select, None)
+    snapshot_beside(repo, repo_name, rev, select, None, memory)
 }
+
+/// What earlier loads of a repository found ([`RecallIndex`]), and the record of this one.
+pub type Memory<'m, 'r> = (Option<&'m RecallIndex<'r>>, &'m mut Recall);
 
 /// [`snapshot_at`], sharing the bytes of every file `known` (another revision's snapshot) has
 /// with the same path and blob: a change's head differs from its base in a few files, and
-/// inflating every other blob a second time would double the time to load the change.
+/// inflating every other blob a second time would double the time to load the change. A blob
+/// an earlier load found (`memory`) is not inflated at all: it is loaded released.
 pub fn snapshot_beside(
     repo: &git2::Repository,
     repo_name: &str,
     rev: &str,
     select: Selector<'_>,
     known: Option<&Snapshot>,
+    memory: Memory<'_, '_>,
 ) -> Result<(Snapshot, SkipCounts), LoadError> {
+    let (recall, learnt) = memory;
     let commit = repo
         .revparse_single(rev)
         .and_then(|object| object.peel_to_commit())
@@ -113,7 +121,10 @@ pub fn snapshot_beside(
         what: format!("the tree of {rev}"),
         reason: e.message().to_string(),
     })?;
-    let mut snapshot = Snapshot::default();
+    let mut snapshot = Snapshot {
+        origin: std::sync::Arc::new(Origin::Git(repo.path().to_path_buf())),
+        ..Snapshot::default()
+    };
     let mut skipped = SkipCounts::default();
     let (blobs, submodules) = blobs(repo, tree, &mut skipped);
     // Listed so that a diff that changes a submodule's commit is recognised as irrelevant.
@@ -138,9 +149,25 @@ pub fn snapshot_beside(
             snapshot.files.insert(path, content.clone());
             continue;
         }
+        if let Some(entry) = recall.and_then(|r| r.blob(&path, &id)) {
+            learnt.push(entry.clone(), false);
+            FileRead::recalled(entry).file_into(path, &mut snapshot, &mut skipped);
+            continue;
+        }
         to_read.push((path, oid));
     }
-    for (path, read) in read_blobs(repo, to_read, select) {
+    for (path, oid, read) in read_blobs(repo, to_read, select) {
+        if let Some((found, _)) = read.found() {
+            learnt.push(
+                Entry {
+                    path: path.clone(),
+                    key: oid.to_string(),
+                    found,
+                    stamp: None,
+                },
+                true,
+            );
+        }
         read.file_into(path, &mut snapshot, &mut skipped);
     }
     Ok((snapshot, skipped))
@@ -154,7 +181,7 @@ fn read_blobs(
     repo: &git2::Repository,
     blobs: Vec<(String, git2::Oid)>,
     select: Selector<'_>,
-) -> Vec<(String, FileRead)> {
+) -> Vec<(String, git2::Oid, FileRead)> {
     use rayon::prelude::*;
     let git_dir = repo.path().to_path_buf();
     let chunk = (blobs.len() / (rayon::current_num_threads() * 4)).max(64);
@@ -178,11 +205,39 @@ fn read_blobs(
         .map(|(path, oid, read)| match read {
             FileRead::Unreadable => {
                 let again = read_blob(repo, &path, oid, select);
-                (path, again)
+                (path, oid, again)
             }
-            read => (path, read),
+            read => (path, oid, read),
         })
         .collect()
+}
+
+/// The bytes of blob `key` of the repository whose git directory is `git_dir`, through a
+/// handle each thread opens once per repository (extraction reads released files this way, in
+/// parallel, and opening a repository costs more than reading a blob).
+pub(super) fn blob_bytes(git_dir: &Path, key: &str) -> Option<Vec<u8>> {
+    use std::cell::RefCell;
+    thread_local! {
+        static OPEN: RefCell<Vec<(std::path::PathBuf, git2::Repository)>> =
+            const { RefCell::new(Vec::new()) };
+    }
+    let oid = git2::Oid::from_str(key).ok()?;
+    OPEN.with(|open| {
+        let mut open = open.borrow_mut();
+        let at = match open.iter().position(|(dir, _)| dir == git_dir) {
+            Some(at) => at,
+            None => {
+                let repo = tolerant(|| git2::Repository::open_bare(git_dir))
+                    .or_else(|_| tolerant(|| git2::Repository::open(git_dir)))
+                    .ok()?;
+                open.push((git_dir.to_path_buf(), repo));
+                open.len() - 1
+            }
+        };
+        let (_, repo) = open.get(at)?;
+        let blob = repo.find_blob(oid).ok()?;
+        Some(blob.content().to_vec())
+    })
 }
 
 fn read_blob(

@@ -15,6 +15,8 @@ pub mod diff;
 mod git;
 mod lines;
 pub use lines::removed_files;
+mod recall;
+pub use recall::{Forgetful, Recall, Recollection};
 mod worktree;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -115,6 +117,32 @@ pub(super) enum FileRead {
 }
 
 impl FileRead {
+    /// What an earlier load found, without reading the file: a kept file is loaded released.
+    fn recalled(entry: &recall::Entry) -> FileRead {
+        match entry.found {
+            recall::Found::Kept => FileRead::File(FileContent {
+                key: entry.key.clone(),
+                bytes: Arc::from(Vec::new()),
+                released: true,
+            }),
+            recall::Found::NotSelected => FileRead::NotSelected,
+            recall::Found::Oversized => FileRead::Oversized,
+            recall::Found::Binary => FileRead::Binary,
+        }
+    }
+
+    /// What a load records of this outcome: `None` for a file that could not be read (it is
+    /// tried again next time).
+    fn found(&self) -> Option<(recall::Found, &str)> {
+        Some(match self {
+            FileRead::File(content) => (recall::Found::Kept, content.key.as_str()),
+            FileRead::NotSelected => (recall::Found::NotSelected, ""),
+            FileRead::Oversized => (recall::Found::Oversized, ""),
+            FileRead::Binary => (recall::Found::Binary, ""),
+            FileRead::Unreadable => return None,
+        })
+    }
+
     /// Why the bytes of `path` are left out, if they are: too large, not a file knockon
     /// reads, or binary.
     fn left_out(path: &str, bytes: &[u8], select: Selector<'_>) -> Option<FileRead> {
@@ -146,11 +174,104 @@ impl FileRead {
     }
 }
 
+/// Where a snapshot's files can be read again: the bytes of a released file are read from
+/// here when something needs them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// Nowhere: every file's bytes are held (a snapshot built in memory).
+    #[default]
+    Held,
+    /// A working tree at this root; a file that changed since is looked for among the objects
+    /// of the repository there, by its content key.
+    Tree(PathBuf),
+    /// The objects of the repository with this git directory, by blob id.
+    Git(PathBuf),
+}
+
+impl Origin {
+    /// The bytes of the file `path` whose content key is `key`, if they can still be read.
+    pub fn read(&self, path: &str, key: &str) -> Option<Vec<u8>> {
+        match self {
+            Origin::Held => None,
+            Origin::Tree(root) => worktree::file_with_key(root, path, key).or_else(|| {
+                let repo = git::open_root(root)?;
+                let blob = repo.find_blob(git2::Oid::from_str(key).ok()?).ok()?;
+                Some(blob.content().to_vec())
+            }),
+            Origin::Git(git_dir) => git::blob_bytes(git_dir, key),
+        }
+    }
+}
+
+/// A file's bytes for a later stage: held, or to be read from the snapshot's origin.
+#[derive(Clone, Debug)]
+pub enum Source {
+    Held(Arc<[u8]>),
+    Origin(Arc<Origin>),
+}
+
+impl Source {
+    /// The bytes of `path` (content key `key`); `None` when they can no longer be read.
+    pub fn bytes(&self, path: &str, key: &str) -> Option<Arc<[u8]>> {
+        match self {
+            Source::Held(bytes) => Some(Arc::clone(bytes)),
+            Source::Origin(origin) => origin.read(path, key).map(Arc::from),
+        }
+    }
+
+    /// The size of held bytes (0 for bytes still to be read), to order work by.
+    pub fn held_len(&self) -> usize {
+        match self {
+            Source::Held(bytes) => bytes.len(),
+            Source::Origin(_) => 0,
+        }
+    }
+}
+
 impl Snapshot {
+    /// Where the bytes of `content` (one of this snapshot's files) are.
+    pub fn source(&self, content: &FileContent) -> Source {
+        if content.released {
+            Source::Origin(Arc::clone(&self.origin))
+        } else {
+            Source::Held(Arc::clone(&content.bytes))
+        }
+    }
+
+    /// The bytes of the file `path`, held or read again; `None` for a file the snapshot does not
+    /// have or that can no longer be read.
+    pub fn bytes_of(&self, path: &str) -> Option<Arc<[u8]>> {
+        let content = self.files.get(path)?;
+        self.source(content).bytes(path, &content.key)
+    }
+
+    /// Reads the bytes of the released files among `paths` back in, for the stages that compare
+    /// or patch their text (the lines a change touched, a diff applied). A file that can no
+    /// longer be read keeps empty bytes.
+    pub fn fill<'p>(&mut self, paths: impl IntoIterator<Item = &'p String>) {
+        for path in paths {
+            let Some(content) = self.files.get(path) else {
+                continue;
+            };
+            if !content.released {
+                continue;
+            }
+            let read = self.origin.read(path, &content.key);
+            if let (Some(bytes), Some(content)) = (read, self.files.get_mut(path)) {
+                content.bytes = Arc::from(bytes);
+                content.released = false;
+            }
+        }
+    }
+
     /// Lets go of every file's bytes, keeping the paths and content keys: after extraction a
     /// check needs the text of a context repository only for the lines its findings quote,
     /// and holding all of it was a seventh of the memory of a large check.
+    /// Bytes that could not be read again (a snapshot built in memory) are kept.
     pub fn release(&mut self) {
+        if *self.origin == Origin::Held {
+            return;
+        }
         for content in self.files.values_mut() {
             content.bytes = Arc::from(Vec::new());
             content.released = true;
@@ -158,29 +279,26 @@ impl Snapshot {
     }
 }
 
-/// The text of the file `path` of the repository at `root`, whose content key is `key`, read
-/// again after [`Snapshot::release`]: from the working tree when the file there is still a
-/// regular file inside the repository with that content, else from the repository's objects
-/// (a bare mirror, or a file edited since it was read).
-pub fn reread(root: &Path, path: &str, key: &str) -> Option<String> {
-    let bytes = worktree::file_with_key(root, path, key).or_else(|| {
-        let repo = git::open_root(root)?;
-        let blob = repo.find_blob(git2::Oid::from_str(key).ok()?).ok()?;
-        Some(blob.content().to_vec())
-    })?;
-    Some(String::from_utf8_lossy(&bytes).into_owned())
-}
-
 /// Quotes lines of the files of loaded repositories, whether their text is still held or was
-/// let go ([`Snapshot::release`]): a released file is read again ([`reread`]) once, however
-/// many of its lines a report quotes.
+/// let go ([`Snapshot::release`]) or never read (recalled): a released file is read again from
+/// its snapshot's [`Origin`] once, however many of its lines a report quotes.
 pub struct Quoter<'r> {
-    repos: &'r [ContextRepo],
+    repos: Vec<(&'r str, &'r Snapshot)>,
     reread: std::cell::RefCell<std::collections::HashMap<(usize, &'r str), Option<String>>>,
 }
 
 impl<'r> Quoter<'r> {
     pub fn new(repos: &'r [ContextRepo]) -> Quoter<'r> {
+        Quoter::of(
+            repos
+                .iter()
+                .map(|r| (r.name.as_str(), &r.snapshot))
+                .collect(),
+        )
+    }
+
+    /// Quotes the snapshots given with their repositories' names.
+    pub fn of(repos: Vec<(&'r str, &'r Snapshot)>) -> Quoter<'r> {
         Quoter {
             repos,
             reread: std::cell::RefCell::new(std::collections::HashMap::new()),
@@ -190,25 +308,26 @@ impl<'r> Quoter<'r> {
     /// Line `line` (1-based) of `path` in the repository named `repo`; `None` for a repository
     /// that is not loaded, a file it does not have, or a file that changed since it was read.
     pub fn line(&self, repo: &str, path: &str, line: u32) -> Option<String> {
-        let (at, loaded) = self
+        let (at, (_, snapshot)) = self
             .repos
             .iter()
             .enumerate()
-            .find(|(_, r)| r.name == repo)?;
-        let (path, content) = loaded.snapshot.files.get_key_value(path)?;
+            .find(|(_, (name, _))| *name == repo)?;
+        let (path, content) = snapshot.files.get_key_value(path)?;
         if !content.released {
             return content.line(line);
         }
         let mut texts = self.reread.borrow_mut();
-        let text = texts
-            .entry((at, path.as_str()))
-            .or_insert_with(|| reread(&loaded.root, path, &content.key));
+        let text = texts.entry((at, path.as_str())).or_insert_with(|| {
+            let bytes = snapshot.origin.read(path, &content.key)?;
+            Some(String::from_utf8_lossy(&bytes).into_owned())
+        });
         nth_line(text.as_deref()?, line)
     }
 
     /// Whether `repo` is one of the loaded repositories (not an indexed one).
     pub fn has_repo(&self, repo: &str) -> bool {
-        self.repos.iter().any(|r| r.name == repo)
+        self.repos.iter().any(|(name, _)| *name == repo)
     }
 }
 
@@ -219,6 +338,8 @@ pub struct Snapshot {
     /// Paths that exist but were not loaded (skipped, or not a format knockon reads), so a diff
     /// that touches them is recognised as irrelevant rather than as not applying.
     pub unread: BTreeSet<String>,
+    /// Where released files are read again.
+    pub origin: Arc<Origin>,
 }
 
 /// What was left out, so the report can say how much it did not read.
@@ -298,12 +419,22 @@ pub enum ChangeSpec {
 /// language detection), so the loader stays ignorant of languages.
 pub type Selector<'a> = &'a (dyn Fn(&str, &[u8]) -> bool + Sync);
 
+/// A [`Selector`] with the text of everything its choice depends on besides the file's path and
+/// bytes (a configuration's excludes): what an earlier load's record of the files it kept is
+/// recalled under.
+#[derive(Clone, Copy)]
+pub struct Selection<'a> {
+    pub select: Selector<'a>,
+    pub depends_on: &'a str,
+}
+
 /// Loads the changed repository at base and head and every context directory's working tree.
 pub fn load_workspace(
     repo_dir: &Path,
     change: &ChangeSpec,
     context_dirs: &[PathBuf],
     select: Selector<'_>,
+    memory: &mut dyn Recollection,
 ) -> Result<Workspace, LoadError> {
     let mut skipped = SkipCounts::default();
     let mut warnings = Vec::new();
@@ -329,46 +460,32 @@ pub fn load_workspace(
             });
         }
     }
-    let (base, head, description) = match change {
-        ChangeSpec::Revisions { base, head } => {
-            let (base_snap, s1) = git::snapshot_at(&repo, &name, base, select)?;
-            skipped.add(s1);
-            let (head_snap, s2, head_name) = match head {
-                Some(rev) => {
-                    let (snap, s) =
-                        git::snapshot_beside(&repo, &name, rev, select, Some(&base_snap))?;
-                    (snap, s, rev.clone())
-                }
-                None => {
-                    let (snap, s) = worktree::snapshot(&root, select)?;
-                    (snap, s, "working tree".to_string())
-                }
-            };
-            skipped.add(s2);
-            (base_snap, head_snap, format!("{base}..{head_name}"))
-        }
-        ChangeSpec::Diff { text, source_name } => {
-            let (snap, s) = worktree::snapshot(&root, select)?;
-            skipped.add(s);
-            let applied = apply_diff(&snap, text, source_name, select)?;
-            skipped.add(applied.skipped);
-            warnings.extend(applied.binary.into_iter().map(|path| LoadWarning {
-                repo: name.clone(),
-                path,
-                message: "a binary change in the diff, skipped".to_string(),
-            }));
-            let (base, head, applied) = (applied.base, applied.head, applied.applied);
-            let state = if applied {
-                "applied"
-            } else {
-                "not yet applied"
-            };
-            (base, head, format!("diff {source_name} ({state})"))
-        }
-    };
+    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.clone());
+    let (mut base, mut head, description) =
+        recall::remembering(memory, &canonical_root, |recall, learnt| {
+            load_change(
+                &repo,
+                &name,
+                &root,
+                change,
+                select,
+                (recall, learnt),
+                &mut skipped,
+                &mut warnings,
+            )
+        })?;
     let changed_paths = changed_paths(&base, &head);
+    // The lines a change touched compare the changed files' text, which a file an earlier load
+    // found was not read for.
+    base.fill(&changed_paths);
+    head.fill(&changed_paths);
     let changed_lines = lines::changed_lines(&name, &base, &head, &changed_paths);
-    let (context, s) = load_directories(context_dirs, &[(name.clone(), root.clone())], select)?;
+    let (context, s) = load_directories(
+        context_dirs,
+        &[(name.clone(), root.clone())],
+        select,
+        memory,
+    )?;
     skipped.add(s);
     Ok(Workspace {
         changed: ChangedRepo {
@@ -386,6 +503,65 @@ pub fn load_workspace(
     })
 }
 
+/// The changed repository at base and head, as `change` gives them, and how to name the change.
+#[allow(clippy::too_many_arguments)]
+fn load_change(
+    repo: &git2::Repository,
+    name: &str,
+    root: &Path,
+    change: &ChangeSpec,
+    select: Selector<'_>,
+    memory: git::Memory<'_, '_>,
+    skipped: &mut SkipCounts,
+    warnings: &mut Vec<LoadWarning>,
+) -> Result<(Snapshot, Snapshot, String), LoadError> {
+    let (recall, learnt) = memory;
+    match change {
+        ChangeSpec::Revisions { base, head } => {
+            let (base_snap, s1) =
+                git::snapshot_at(repo, name, base, select, (recall, &mut *learnt))?;
+            skipped.add(s1);
+            let (head_snap, s2, head_name) = match head {
+                Some(rev) => {
+                    let (snap, s) = git::snapshot_beside(
+                        repo,
+                        name,
+                        rev,
+                        select,
+                        Some(&base_snap),
+                        (recall, learnt),
+                    )?;
+                    (snap, s, rev.clone())
+                }
+                None => {
+                    let (snap, s) = worktree::snapshot(root, select, (recall, learnt))?;
+                    (snap, s, "working tree".to_string())
+                }
+            };
+            skipped.add(s2);
+            Ok((base_snap, head_snap, format!("{base}..{head_name}")))
+        }
+        ChangeSpec::Diff { text, source_name } => {
+            let (mut snap, s) = worktree::snapshot(root, select, (recall, learnt))?;
+            skipped.add(s);
+            let applied = apply_diff(&mut snap, text, source_name, select)?;
+            skipped.add(applied.skipped);
+            warnings.extend(applied.binary.into_iter().map(|path| LoadWarning {
+                repo: name.to_string(),
+                path,
+                message: "a binary change in the diff, skipped".to_string(),
+            }));
+            let (base, head, applied) = (applied.base, applied.head, applied.applied);
+            let state = if applied {
+                "applied"
+            } else {
+                "not yet applied"
+            };
+            Ok((base, head, format!("diff {source_name} ({state})")))
+        }
+    }
+}
+
 /// Loads the working trees of directories (any directory; git is not required), naming each by
 /// its basename (`-2`, `-3`... when two share one). Directories that are one of `taken` (by
 /// canonical path) are skipped; names in `taken` are not reused.
@@ -393,6 +569,7 @@ pub fn load_directories(
     dirs: &[PathBuf],
     taken: &[(String, PathBuf)],
     select: Selector<'_>,
+    memory: &mut dyn Recollection,
 ) -> Result<(Vec<ContextRepo>, SkipCounts), LoadError> {
     let mut skipped = SkipCounts::default();
     let mut repos = Vec::new();
@@ -411,8 +588,10 @@ pub fn load_directories(
         if seen.contains(&canonical) {
             continue;
         }
-        seen.push(canonical);
-        let (snapshot, s) = context_snapshot(dir, select)?;
+        seen.push(canonical.clone());
+        let (snapshot, s) = recall::remembering(memory, &canonical, |recall, learnt| {
+            context_snapshot(dir, select, (recall, learnt))
+        })?;
         skipped.add(s);
         let base_name = repo_name(dir);
         let mut name = base_name.clone();
@@ -433,7 +612,11 @@ pub fn load_directories(
 
 /// A context directory's files: its working tree, or, for a bare repository (a mirror), its
 /// tree at HEAD.
-fn context_snapshot(dir: &Path, select: Selector<'_>) -> Result<(Snapshot, SkipCounts), LoadError> {
+fn context_snapshot(
+    dir: &Path,
+    select: Selector<'_>,
+    memory: git::Memory<'_, '_>,
+) -> Result<(Snapshot, SkipCounts), LoadError> {
     match git::open_bare(dir) {
         Some(repo) => {
             if repo.head().is_err() {
@@ -442,9 +625,9 @@ fn context_snapshot(dir: &Path, select: Selector<'_>) -> Result<(Snapshot, SkipC
                     advice: "its HEAD names no commit to read".to_string(),
                 });
             }
-            git::snapshot_at(&repo, &repo_name(dir), "HEAD", select)
+            git::snapshot_at(&repo, &repo_name(dir), "HEAD", select, memory)
         }
-        None => worktree::snapshot(dir, select),
+        None => worktree::snapshot(dir, select, memory),
     }
 }
 
@@ -489,7 +672,7 @@ struct AppliedDiff {
 
 /// Applies a diff to the working tree in whichever direction fits.
 fn apply_diff(
-    worktree: &Snapshot,
+    worktree: &mut Snapshot,
     text: &str,
     source_name: &str,
     select: Selector<'_>,
@@ -499,6 +682,15 @@ fn apply_diff(
         reason,
     };
     let patches = diff::parse(text).map_err(|e| bad(e.to_string()))?;
+    // Patching needs the text of the files the diff names.
+    let named: Vec<String> = patches
+        .iter()
+        .flat_map(|p| [&p.old_path, &p.new_path])
+        .flatten()
+        .map(|path| path.to_string())
+        .collect();
+    worktree.fill(&named);
+    let worktree = &*worktree;
     let binary: Vec<String> = patches
         .iter()
         .filter(|p| p.binary)
@@ -744,7 +936,10 @@ mod reread_tests {
         std::fs::create_dir_all(root.join("jobs")).unwrap();
         let text = "#!/bin/sh\nrm -f /srv/out/*.csv\n";
         std::fs::write(root.join("jobs/clean.sh"), text).unwrap();
-        let mut snapshot = Snapshot::default();
+        let mut snapshot = Snapshot {
+            origin: Arc::new(Origin::Tree(root.to_path_buf())),
+            ..Snapshot::default()
+        };
         snapshot.files.insert(
             "jobs/clean.sh".to_string(),
             FileContent::new(text.as_bytes().to_vec()),
@@ -754,7 +949,10 @@ mod reread_tests {
         let released = &snapshot.files["jobs/clean.sh"];
         assert!(released.released && released.bytes.is_empty());
         assert_eq!(released.key, key);
-        let reread_line = |path: &str, key: &str, n| nth_line(&reread(root, path, key)?, n);
+        let reread_line = |path: &str, key: &str, n| {
+            let bytes = snapshot.origin.read(path, key)?;
+            nth_line(&String::from_utf8_lossy(&bytes), n)
+        };
         let line = |n| reread_line("jobs/clean.sh", &key, n);
         assert_eq!(line(2).as_deref(), Some("rm -f /srv/out/*.csv"));
         assert_eq!(line(3), None);
@@ -787,6 +985,7 @@ mod reread_tests {
             root: root.to_path_buf(),
             snapshot: Snapshot {
                 files: BTreeMap::from([("clean.sh".to_string(), file())]),
+                origin: Arc::new(Origin::Tree(root.to_path_buf())),
                 ..Snapshot::default()
             },
         };

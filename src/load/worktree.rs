@@ -9,8 +9,9 @@
 //!
 //! Only regular files are read: symlinks, FIFOs, sockets and devices are listed as unread.
 
+use super::recall::{Entry, RecallIndex, Stamp};
 use super::{
-    FileRead, LoadError, MAX_FILE_BYTES, Regular, Selector, SkipCounts, Snapshot, git,
+    FileRead, LoadError, MAX_FILE_BYTES, Origin, Regular, Selector, SkipCounts, Snapshot, git,
     path_from_bytes,
 };
 use ignore::Match;
@@ -20,18 +21,29 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-/// The files under `root`, skipping ignored, vendored, binary and oversized files.
-pub fn snapshot(root: &Path, select: Selector<'_>) -> Result<(Snapshot, SkipCounts), LoadError> {
+/// The files under `root`, skipping ignored, vendored, binary and oversized files. A file
+/// whose stamp an earlier load recorded (`memory`) is not read: it is loaded released.
+pub fn snapshot(
+    root: &Path,
+    select: Selector<'_>,
+    memory: git::Memory<'_, '_>,
+) -> Result<(Snapshot, SkipCounts), LoadError> {
     if !root.is_dir() {
         return Err(LoadError::NoSuchDir {
             path: root.display().to_string(),
         });
     }
+    let (recall, learnt) = memory;
     let mut reader = Reader {
-        snapshot: Snapshot::default(),
+        snapshot: Snapshot {
+            origin: Arc::new(Origin::Tree(root.to_path_buf())),
+            ..Snapshot::default()
+        },
         skipped: SkipCounts::default(),
         select,
         pending: Vec::new(),
+        recall,
+        learnt,
     };
     let walk_root = root.to_path_buf();
     let rules = IgnoreRules::new(root);
@@ -159,15 +171,17 @@ fn read_rules(dir: &Path) -> Option<Arc<Gitignore>> {
     builder.build().ok().map(Arc::new)
 }
 
-struct Reader<'a> {
+struct Reader<'a, 'm, 'r> {
     snapshot: Snapshot,
     skipped: SkipCounts,
     select: Selector<'a>,
     /// Files found and not yet read: (name, file on disk).
     pending: Vec<(String, PathBuf)>,
+    recall: Option<&'m RecallIndex<'r>>,
+    learnt: &'m mut super::Recall,
 }
 
-impl Reader<'_> {
+impl Reader<'_, '_, '_> {
     fn seen(&self, path: &str) -> bool {
         self.snapshot.files.contains_key(path) || self.snapshot.unread.contains(path)
     }
@@ -185,15 +199,32 @@ impl Reader<'_> {
     /// Reads the queued files in parallel (reading and hashing them is most of loading a large
     /// checkout) and files each one, in the order they were queued.
     fn flush(&mut self) {
-        let select = self.select;
-        let read: Vec<(String, FileRead)> = std::mem::take(&mut self.pending)
+        let (select, recall) = (self.select, self.recall);
+        // Each file with its stamp, and whether it was read rather than recalled.
+        type Found = (String, FileRead, Option<(Stamp, bool)>);
+        let read: Vec<Found> = std::mem::take(&mut self.pending)
             .into_par_iter()
             .map(|(path, file)| {
+                let stamp = Stamp::of(&file);
+                if let (Some(stamp), Some(recall)) = (stamp, recall)
+                    && let Some(entry) = recall.stamped(&path, &stamp)
+                {
+                    return (path, FileRead::recalled(entry), Some((stamp, false)));
+                }
                 let read = read_one(&path, &file, select);
-                (path, read)
+                (path, read, stamp.map(|s| (s, true)))
             })
             .collect();
-        for (path, read) in read {
+        for (path, read, stamp) in read {
+            if let (Some((stamp, afresh)), Some((found, key))) = (stamp, read.found()) {
+                let entry = Entry {
+                    path: path.clone(),
+                    key: key.to_string(),
+                    found,
+                    stamp: Some(stamp),
+                };
+                self.learnt.push(entry, afresh);
+            }
             read.file_into(path, &mut self.snapshot, &mut self.skipped);
         }
     }
@@ -346,7 +377,8 @@ mod tests {
 
     fn files(root: &Path) -> Vec<String> {
         let select = |_: &str, _: &[u8]| true;
-        let (snapshot, _) = snapshot(root, &select).unwrap();
+        let (snapshot, _) =
+            snapshot(root, &select, (None, &mut super::super::Recall::default())).unwrap();
         snapshot.files.keys().cloned().collect()
     }
 

@@ -12,6 +12,7 @@
 pub mod cache;
 pub mod codec;
 pub mod command;
+pub mod loads;
 pub mod world;
 
 pub use cache::Cache;

@@ -197,7 +197,7 @@ mod tests {
                 .iter()
                 .map(|(p, b)| (p.to_string(), FileContent::new(b.to_vec())))
                 .collect(),
-            unread: Default::default(),
+            ..Default::default()
         };
         let env = BTreeMap::new();
         let a = snapshot(&[("run.sh", b"rm /tmp/x\n")]);

@@ -74,9 +74,10 @@ fn a_warm_run_reads_the_cache_and_reports_the_same() {
     assert_eq!(cold.stdout, fresh.stdout);
     assert_eq!(warm.stdout, fresh.stdout);
     assert_eq!(stderr(&warm), "");
-    // 60 files' facts and the world they make; the warm run read the world alone.
+    // 60 files' facts, the world they make and each repository's record of what its load
+    // found; the warm run read the world alone.
     let text = stats(&cache);
-    assert!(text.contains("entries: 61 "), "{text}");
+    assert!(text.contains("entries: 64 "), "{text}");
     assert!(text.contains("lookups: 0 hits, 60 misses"), "{text}");
     assert!(text.contains("worlds:  1 hits, 1 misses"), "{text}");
     // One file edited: another world, resolved from 59 cached files' facts and one fresh.
@@ -91,6 +92,55 @@ fn a_warm_run_reads_the_cache_and_reports_the_same() {
     let text = stats(&cache);
     assert!(text.contains("lookups: 59 hits, 61 misses"), "{text}");
     assert!(text.contains("worlds:  1 hits, 2 misses"), "{text}");
+}
+
+/// The files each repository's load read, from `KNOCKON_TIMINGS` output: (read, found).
+fn files_read(stderr: &str) -> Vec<(usize, usize)> {
+    stderr
+        .lines()
+        .filter_map(|line| line.split_once("files read: ")?.1.split_once(" in "))
+        .filter_map(|(counts, _)| {
+            let (read, of) = counts.split_once(" of ")?;
+            Some((read.parse().ok()?, of.parse().ok()?))
+        })
+        .collect()
+}
+
+#[test]
+fn a_warm_run_reads_only_the_files_that_changed_since_the_last() {
+    let dir = tempfile::tempdir().unwrap();
+    workspace(dir.path(), 12);
+    let cache = dir.path().join("cache");
+    // A stamp proves nothing about a file written in the same clock tick as it was read:
+    // files younger than the record by less than the slack are read again every time.
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    let timed = |cache: Option<&Path>| {
+        ok(who(dir.path(), cache)
+            .env("KNOCKON_TIMINGS", "1")
+            .output()
+            .unwrap())
+    };
+    let cold = timed(Some(&cache));
+    assert_eq!(files_read(&stderr(&cold)), [(8, 8); 3]);
+    let warm = timed(Some(&cache));
+    assert_eq!(warm.stdout, cold.stdout);
+    assert_eq!(files_read(&stderr(&warm)), [(0, 8); 3]);
+    // Edited to the same size: read again, and what it does now is what is reported.
+    let edited = dir.path().join("repo1/jobs/job4.sh");
+    let script = std::fs::read_to_string(&edited).unwrap();
+    std::fs::write(
+        &edited,
+        script.replace("rm -rf /srv/tmp/4", "rm -rf /srv/tmq/4"),
+    )
+    .unwrap();
+    let after = timed(Some(&cache));
+    assert_eq!(files_read(&stderr(&after)), [(0, 8), (1, 8), (0, 8)]);
+    assert_eq!(after.stdout, timed(None).stdout);
+    let report = String::from_utf8_lossy(&after.stdout);
+    assert!(
+        report.contains("/srv/tmq/4") && !report.contains("/srv/tmp/4"),
+        "{report}"
+    );
 }
 
 #[test]
@@ -221,8 +271,9 @@ fn two_runs_at_once_both_answer_right() {
         }
     }
     let text = stats(&dir.path().join("cache"));
-    // 300 files' facts and one world, written twice by the cold runs and read by the warm ones.
-    assert!(text.contains("entries: 301 "), "{text}");
+    // 300 files' facts, one world and three load records, written twice by the cold runs and
+    // read by the warm ones.
+    assert!(text.contains("entries: 304 "), "{text}");
     // Four lookups of the world; the warm runs' two hit (a cold run that starts after the
     // other's has finished hits too).
     let worlds = stats_numbers(&text, "worlds:");
@@ -338,7 +389,7 @@ fn cache_commands_show_prune_and_clear() {
     let cache = dir.path().join("cache");
     ok(who(dir.path(), Some(&cache)).output().unwrap());
     let text = stats(&cache);
-    assert!(text.contains("entries: 41 "), "{text}");
+    assert!(text.contains("entries: 44 "), "{text}");
     assert!(text.contains("facts.sqlite3"), "{text}");
     let out = ok(knockon()
         .args(["cache", "prune", "--max-size", "0", "--cache"])
@@ -346,7 +397,7 @@ fn cache_commands_show_prune_and_clear() {
         .output()
         .unwrap());
     assert!(
-        String::from_utf8_lossy(&out.stdout).starts_with("pruned 41 entries; 0 entries"),
+        String::from_utf8_lossy(&out.stdout).starts_with("pruned 44 entries; 0 entries"),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
