@@ -188,11 +188,13 @@ pub fn link<'a>(
         file_names: BTreeMap::new(),
         file_open: BTreeSet::new(),
     };
-    // Environments flow along launches, iterated until nothing new is learned (bounded).
-    let mut edges: BTreeMap<FileRef<'a>, Vec<Edge<'a>>> = BTreeMap::new();
+    // Environments flow along launches, iterated until nothing new is learned (bounded). A
+    // file's edges depend on its own inherited environment alone, so after the first round only
+    // the files whose environment grew have theirs built again.
+    let mut edges = build_edges(lookup, &files, &linked.file_env, user_env, None);
     for round in 0..4 {
-        edges = build_edges(lookup, &files, &linked.file_env, user_env);
         let mut changed = false;
+        let mut env_grew: BTreeSet<(usize, &'a str)> = BTreeSet::new();
         for (from, out) in &edges {
             let from_key = (from.repo, from.path);
             let inherited = linked.file_env.get(&from_key).cloned();
@@ -205,6 +207,7 @@ pub fn link<'a>(
                     if !target.contains_key(k) {
                         target.insert(k.clone(), v.clone());
                         changed = true;
+                        env_grew.insert(to_key);
                     }
                 }
                 let names = linked.file_names.entry(to_key).or_default();
@@ -223,6 +226,13 @@ pub fn link<'a>(
         }
         if !changed || round == 3 {
             break;
+        }
+        if !env_grew.is_empty() {
+            let rebuilt = build_edges(lookup, &files, &linked.file_env, user_env, Some(&env_grew));
+            for (repo, path) in &env_grew {
+                edges.remove(&FileRef { repo: *repo, path });
+            }
+            edges.extend(rebuilt);
         }
     }
     // Jobs: declared, then propagated along the same edges.
@@ -476,10 +486,14 @@ fn build_edges<'a>(
     files: &FileIndex<'a>,
     file_env: &BTreeMap<(usize, &'a str), BTreeMap<String, String>>,
     user_env: &BTreeMap<String, String>,
+    only: Option<&BTreeSet<(usize, &'a str)>>,
 ) -> BTreeMap<FileRef<'a>, Vec<Edge<'a>>> {
     let mut edges: BTreeMap<FileRef<'a>, Vec<Edge<'a>>> = BTreeMap::new();
     for (repo_index, repo) in lookup.repos.iter().enumerate() {
         for (path, facts) in &repo.files {
+            if only.is_some_and(|only| !only.contains(&(repo_index, path.as_str()))) {
+                continue;
+            }
             let file = FileRef {
                 repo: repo_index,
                 path,
