@@ -1092,7 +1092,20 @@ fn extract_jobs(jobs: Jobs, models: &Models, cache: Option<&mut Cache>) -> Extra
         None => extract_all(jobs),
     };
     resolve::calls::drop_unanswerable_calls(extracted.values_mut());
+    if let Some(hook) = AFTER_EXTRACTION.get() {
+        hook();
+    }
     extracted
+}
+
+/// What the executable does once a run's facts are extracted: its allocator gives back the
+/// pages extraction freed (`allocator::return_free_pages` in `main.rs`). The library has no
+/// allocator of its own, so nothing by default.
+static AFTER_EXTRACTION: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Sets [`AFTER_EXTRACTION`]; the first call wins.
+pub fn after_extraction(hook: fn()) {
+    let _ = AFTER_EXTRACTION.set(hook);
 }
 
 /// The facts of one file given on the command line, through the cache.
