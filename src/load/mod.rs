@@ -461,32 +461,43 @@ pub fn load_workspace(
         }
     }
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.clone());
-    let (mut base, mut head, description) =
-        recall::remembering(memory, &canonical_root, |recall, learnt| {
-            load_change(
-                &repo,
-                &name,
-                &root,
-                change,
-                select,
-                (recall, learnt),
-                &mut skipped,
-                &mut warnings,
-            )
-        })?;
+    let mut changed_memory = recall::Remembering::begin(memory, &canonical_root);
+    let planned = plan_directories(context_dirs, &[(name.clone(), root.clone())])?;
+    let mut context_memory: Vec<recall::Remembering> = planned
+        .iter()
+        .map(|p| recall::Remembering::begin(memory, &p.canonical))
+        .collect();
+    // The changed repository and the context load at once.
+    let (changed, context) = rayon::join(
+        || {
+            changed_memory.load(|recall, learnt| {
+                load_change(
+                    repo,
+                    &name,
+                    &root,
+                    change,
+                    select,
+                    (recall, learnt),
+                    &mut skipped,
+                    &mut warnings,
+                )
+            })
+        },
+        || read_planned(&planned, &mut context_memory, select),
+    );
+    changed_memory.end(memory);
+    for remembering in context_memory {
+        remembering.end(memory);
+    }
+    let (mut base, mut head, description) = changed?;
+    let (context, s) = context?;
+    skipped.add(s);
     let changed_paths = changed_paths(&base, &head);
     // The lines a change touched compare the changed files' text, which a file an earlier load
     // found was not read for.
     base.fill(&changed_paths);
     head.fill(&changed_paths);
     let changed_lines = lines::changed_lines(&name, &base, &head, &changed_paths);
-    let (context, s) = load_directories(
-        context_dirs,
-        &[(name.clone(), root.clone())],
-        select,
-        memory,
-    )?;
-    skipped.add(s);
     Ok(Workspace {
         changed: ChangedRepo {
             name,
@@ -506,7 +517,7 @@ pub fn load_workspace(
 /// The changed repository at base and head, as `change` gives them, and how to name the change.
 #[allow(clippy::too_many_arguments)]
 fn load_change(
-    repo: &git2::Repository,
+    repo: git2::Repository,
     name: &str,
     root: &Path,
     change: &ChangeSpec,
@@ -519,12 +530,12 @@ fn load_change(
     match change {
         ChangeSpec::Revisions { base, head } => {
             let (base_snap, s1) =
-                git::snapshot_at(repo, name, base, select, (recall, &mut *learnt))?;
+                git::snapshot_at(&repo, name, base, select, (recall, &mut *learnt))?;
             skipped.add(s1);
             let (head_snap, s2, head_name) = match head {
                 Some(rev) => {
                     let (snap, s) = git::snapshot_beside(
-                        repo,
+                        &repo,
                         name,
                         rev,
                         select,
@@ -571,8 +582,33 @@ pub fn load_directories(
     select: Selector<'_>,
     memory: &mut dyn Recollection,
 ) -> Result<(Vec<ContextRepo>, SkipCounts), LoadError> {
-    let mut skipped = SkipCounts::default();
-    let mut repos = Vec::new();
+    let planned = plan_directories(dirs, taken)?;
+    let mut remembering: Vec<recall::Remembering> = planned
+        .iter()
+        .map(|p| recall::Remembering::begin(memory, &p.canonical))
+        .collect();
+    let loaded = read_planned(&planned, &mut remembering, select);
+    for remembered in remembering {
+        remembered.end(memory);
+    }
+    loaded
+}
+
+/// A directory to load, and the name its repository goes by.
+struct Planned {
+    dir: PathBuf,
+    canonical: PathBuf,
+    name: String,
+}
+
+/// The directories to load, named by their basenames (`-2`, `-3`... when two share one);
+/// directories that are one of `taken` (by canonical path), or given twice, are left out, and
+/// names in `taken` are not reused. Every directory must exist.
+fn plan_directories(
+    dirs: &[PathBuf],
+    taken: &[(String, PathBuf)],
+) -> Result<Vec<Planned>, LoadError> {
+    let mut planned = Vec::new();
     let mut names: BTreeSet<String> = taken.iter().map(|(n, _)| n.clone()).collect();
     let mut seen: Vec<PathBuf> = taken
         .iter()
@@ -589,10 +625,6 @@ pub fn load_directories(
             continue;
         }
         seen.push(canonical.clone());
-        let (snapshot, s) = recall::remembering(memory, &canonical, |recall, learnt| {
-            context_snapshot(dir, select, (recall, learnt))
-        })?;
-        skipped.add(s);
         let base_name = repo_name(dir);
         let mut name = base_name.clone();
         let mut n = 2;
@@ -601,9 +633,38 @@ pub fn load_directories(
             n += 1;
         }
         names.insert(name.clone());
-        repos.push(ContextRepo {
+        planned.push(Planned {
+            dir: dir.clone(),
+            canonical,
             name,
-            root: dir.clone(),
+        });
+    }
+    Ok(planned)
+}
+
+/// Loads the planned directories in parallel (a large checkout's walk is most of a warm load),
+/// each with its own record; the first failure, in the order given, is the error.
+fn read_planned(
+    planned: &[Planned],
+    remembering: &mut [recall::Remembering],
+    select: Selector<'_>,
+) -> Result<(Vec<ContextRepo>, SkipCounts), LoadError> {
+    use rayon::prelude::*;
+    let loaded: Vec<Result<(Snapshot, SkipCounts), LoadError>> = planned
+        .par_iter()
+        .zip(remembering.par_iter_mut())
+        .map(|(p, memory)| {
+            memory.load(|recall, learnt| context_snapshot(&p.dir, select, (recall, learnt)))
+        })
+        .collect();
+    let mut skipped = SkipCounts::default();
+    let mut repos = Vec::new();
+    for (p, loaded) in planned.iter().zip(loaded) {
+        let (snapshot, s) = loaded?;
+        skipped.add(s);
+        repos.push(ContextRepo {
+            name: p.name.clone(),
+            root: p.dir.clone(),
             snapshot,
         });
     }

@@ -203,32 +203,51 @@ impl Recollection for Forgetful {
     fn learn(&mut self, _root: &Path, _learnt: Recall) {}
 }
 
-/// Loads `root` with the record an earlier load left, then keeps the new one when it read any
-/// file afresh (a newer record also trusts the stamps of files that were too recent before)
-/// or lists other files.
-pub(super) fn remembering<T>(
-    memory: &mut dyn Recollection,
-    root: &Path,
-    load: impl FnOnce(Option<&RecallIndex<'_>>, &mut Recall) -> T,
-) -> T {
-    let earlier = memory.recall(root);
-    let index = earlier.as_ref().map(Recall::index);
-    let mut learnt = Recall::begin(now());
-    let out = load(index.as_ref(), &mut learnt);
-    drop(index);
-    crate::timings::count(
-        "files read",
-        format!(
-            "{} of {} in {}",
-            learnt.read_afresh,
-            learnt.entries.len(),
-            root.display()
-        ),
-    );
-    if learnt.read_afresh > 0 || earlier.as_ref().is_none_or(|e| !e.same_files(&learnt)) {
-        memory.learn(root, learnt);
+/// The load of one repository with the record an earlier load of it left, and the record this
+/// one is making. Begun and ended with the memory ([`Remembering::begin`], [`Remembering::end`]);
+/// the load between needs neither, so repositories load in parallel.
+pub(super) struct Remembering {
+    root: std::path::PathBuf,
+    earlier: Option<Recall>,
+    learnt: Recall,
+}
+
+impl Remembering {
+    pub fn begin(memory: &mut dyn Recollection, root: &Path) -> Remembering {
+        Remembering {
+            root: root.to_path_buf(),
+            earlier: memory.recall(root),
+            learnt: Recall::begin(now()),
+        }
     }
-    out
+
+    /// Runs the load with the earlier record's lookups and the new record.
+    pub fn load<T>(&mut self, load: impl FnOnce(Option<&RecallIndex<'_>>, &mut Recall) -> T) -> T {
+        let index = self.earlier.as_ref().map(Recall::index);
+        load(index.as_ref(), &mut self.learnt)
+    }
+
+    /// Keeps the new record when this load read any file afresh (a newer record also trusts
+    /// the stamps of files that were too recent before) or found other files.
+    pub fn end(self, memory: &mut dyn Recollection) {
+        let Remembering {
+            root,
+            earlier,
+            learnt,
+        } = self;
+        crate::timings::count(
+            "files read",
+            format!(
+                "{} of {} in {}",
+                learnt.read_afresh,
+                learnt.entries.len(),
+                root.display()
+            ),
+        );
+        if learnt.read_afresh > 0 || earlier.as_ref().is_none_or(|e| !e.same_files(&learnt)) {
+            memory.learn(&root, learnt);
+        }
+    }
 }
 
 #[cfg(test)]
