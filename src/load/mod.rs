@@ -9,7 +9,10 @@
 //! given directories is read (symlinks are not followed, submodules are not descended into, a
 //! diff's paths must stay inside the repository); only regular files are read; binary, vendored
 //! and oversized files are skipped and counted, not read — files a diff creates included; every
-//! file carries a content key (its git blob id) so later stages can cache by content.
+//! file carries a content key (its git blob id) so later stages can cache by content. A file an
+//! earlier load found unchanged ([`recall`]: the same blob, or the same working-tree stamp) is
+//! not read at all: it is loaded released, and read from its snapshot's [`Origin`] only by the
+//! stage that needs its bytes.
 
 pub mod diff;
 mod git;
@@ -267,6 +270,7 @@ impl Snapshot {
     /// Lets go of every file's bytes, keeping the paths and content keys: after extraction a
     /// check needs the text of a context repository only for the lines its findings quote,
     /// and holding all of it was a seventh of the memory of a large check.
+    ///
     /// Bytes that could not be read again (a snapshot built in memory) are kept.
     pub fn release(&mut self) {
         if *self.origin == Origin::Held {
