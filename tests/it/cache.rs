@@ -144,6 +144,43 @@ fn a_warm_run_reads_only_the_files_that_changed_since_the_last() {
 }
 
 #[test]
+fn a_warm_check_of_a_diff_patches_files_it_did_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let (built, _, cache_arg) = sharded_ticker(dir.path());
+    let diff = dir.path().join("change.diff");
+    std::fs::write(&diff, built.diff_text().unwrap()).unwrap();
+    // Old enough for the load records to be trusted (see the test above).
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    let check = |cache: Option<&str>| {
+        let mut cmd = knockon();
+        cmd.arg("check").arg("--repo").arg(&built.changed_repo);
+        for context in &built.context {
+            cmd.arg("--context").arg(context);
+        }
+        cmd.args(["--format", "json", "--diff"]).arg(&diff);
+        match cache {
+            Some(dir) => cmd.args(["--cache", dir]),
+            None => cmd.arg("--no-cache"),
+        };
+        cmd.env("KNOCKON_TIMINGS", "1").output().unwrap()
+    };
+    let fresh = check(None);
+    assert_eq!(fresh.status.code(), Some(1), "{}", stderr(&fresh));
+    let cold = check(Some(&cache_arg));
+    let warm = check(Some(&cache_arg));
+    assert_eq!(cold.stdout, fresh.stdout);
+    assert_eq!(warm.stdout, fresh.stdout);
+    let report = String::from_utf8_lossy(&warm.stdout);
+    assert!(report.contains("cleanup_ticker.sh"), "{report}");
+    // The warm check read no file afresh: the ones the diff patches were read for patching.
+    let read = files_read(&stderr(&warm));
+    assert!(
+        !read.is_empty() && read.iter().all(|(afresh, of)| *afresh == 0 && *of > 0),
+        "{read:?}"
+    );
+}
+
+#[test]
 fn a_checks_base_is_read_from_the_head_world_of_an_earlier_check() {
     let dir = tempfile::tempdir().unwrap();
     let (built, cache, cache_arg) = sharded_ticker(dir.path());
