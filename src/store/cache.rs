@@ -509,8 +509,12 @@ impl Cache {
         }
     }
 
+    /// Keeps a warning for the command line, once: a disk that is full fails every write of
+    /// a run (facts, worlds, load records) with the same message.
     fn warn(&mut self, message: String) {
-        self.warnings.push(message);
+        if !self.warnings.contains(&message) {
+            self.warnings.push(message);
+        }
     }
 }
 
