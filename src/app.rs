@@ -694,8 +694,10 @@ pub fn check_using(
         (Some(_), None) => Some(world_keys(&workspace, &setup.models, &env)),
         _ => None,
     };
-    // The base's world when it is being decoded beside the head's extraction (see below).
+    // The base's world when it is being decoded beside the head's resolution (see below), and
+    // its key until then.
     let mut base_beside = None;
+    let mut base_whole_later = None;
     let [base_hit, head_hit] = match (&world_keys, cache.as_deref_mut()) {
         (Some([base, head, base_whole]), Some(cache)) => {
             let _timing = crate::timings::stage("read the cached worlds");
@@ -707,7 +709,7 @@ pub fn check_using(
                 (Some(hit), _) => Some(hit),
                 (None, Some(_)) => store::world::read(cache, base_whole),
                 (None, None) => {
-                    base_beside = Some(store::world::read_beside(cache, base_whole));
+                    base_whole_later = Some(base_whole.clone());
                     None
                 }
             };
@@ -727,6 +729,11 @@ pub fn check_using(
                 cache.as_deref_mut(),
                 release_context,
             );
+            // Decoded while the head's linking keeps one core busy, not while reading the
+            // facts keeps both.
+            if let (Some(key), Some(cache)) = (base_whole_later.take(), cache.as_deref_mut()) {
+                base_beside = Some(store::world::read_beside(cache, &key));
+            }
             let files_analysed = facts.files_analysed();
             let mut resolved = [base_hit, head_hit].map(|hit| hit.map(|w| w.resolved));
             let worlds = [facts.base_world(), facts.head_world()];
