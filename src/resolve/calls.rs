@@ -134,24 +134,45 @@ pub fn propagate_waits(repos: &[RepoFacts], scope: Option<usize>, accesses: &mut
 /// anywhere in it, a superset of each repository's); each is changed in place when no one
 /// else holds it, and left whole otherwise (never copied).
 pub fn drop_unanswerable_calls<'a>(facts: impl Iterator<Item = &'a mut Arc<FileFacts>>) {
+    use rayon::prelude::*;
     let mut facts: Vec<&mut Arc<FileFacts>> = facts.collect();
-    let names: foldhash::HashSet<crate::expr::Text> = facts
+    // Names by reference: the facts outlive the set, and copying 100,000 names was a third of
+    // this step. Files in parallel: a warm check does this over every cached file.
+    let names: foldhash::HashSet<&str> = facts
         .iter()
         .flat_map(|f| f.scopes.iter())
         // A class's name too: calling it passes the arguments to its `__init__`.
         .filter(|s| matches!(s.kind, ScopeKind::Function | ScopeKind::Class))
-        .map(|s| s.name.clone())
+        .map(|s| s.name.as_str())
         .collect();
-    let (mut before, mut after) = (0, 0);
-    for file in &mut facts {
-        before += file.calls.len();
-        if let Some(file) = Arc::get_mut(file) {
-            file.calls
-                .retain(|call| names.contains(last_name(&call.callee)));
-            file.calls.shrink_to_fit();
-        }
-        after += file.calls.len();
-    }
+    let keep: Vec<Option<Vec<bool>>> = facts
+        .par_iter()
+        .map(|file| {
+            let keep: Vec<bool> = file
+                .calls
+                .iter()
+                .map(|call| names.contains(last_name(&call.callee)))
+                .collect();
+            keep.contains(&false).then_some(keep)
+        })
+        .collect();
+    drop(names);
+    let counts: Vec<(usize, usize)> = facts
+        .par_iter_mut()
+        .zip(keep)
+        .map(|(file, keep)| {
+            let before = file.calls.len();
+            if let (Some(keep), Some(file)) = (keep, Arc::get_mut(file)) {
+                let mut kept = keep.into_iter();
+                file.calls.retain(|_| kept.next().unwrap_or(true));
+                file.calls.shrink_to_fit();
+            }
+            (before, file.calls.len())
+        })
+        .collect();
+    let (before, after) = counts
+        .iter()
+        .fold((0, 0), |(b, a), (before, after)| (b + before, a + after));
     crate::timings::count("calls kept", format!("{after} of {before}"));
 }
 
