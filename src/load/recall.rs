@@ -128,7 +128,8 @@ impl Recall {
         self.read_afresh
     }
 
-    /// The same files with the same answers (the time it was taken aside): nothing new to keep.
+    /// The same files with the same answers (whenever each record was taken): nothing new to
+    /// keep.
     pub fn same_files(&self, other: &Recall) -> bool {
         fn sorted(r: &Recall) -> Vec<&Entry> {
             let mut entries: Vec<&Entry> = r.entries.iter().collect();
@@ -192,7 +193,7 @@ pub trait Recollection {
     fn learn(&mut self, root: &Path, learnt: Recall);
 }
 
-/// No records: every file is read (`--no-cache`, and commands that read every file's text).
+/// No records: every file is read (`knockon index`, which extracts every file's text anyway).
 pub struct Forgetful;
 
 impl Recollection for Forgetful {
