@@ -325,23 +325,7 @@ fn source_file<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::models::Models;
-    use std::collections::BTreeMap;
-    use std::sync::Arc;
-
-    fn repo(name: &str, files: &[(&str, &str)]) -> RepoFacts {
-        let models = Models::builtin().expect("built-in models load");
-        let mut out = BTreeMap::new();
-        for (path, text) in files {
-            let facts = crate::extract::extract(path, text.as_bytes(), &models)
-                .unwrap_or_else(|| FileFacts::new(*path, crate::extract::ScopeKind::Module));
-            out.insert(path.to_string(), Arc::new(facts));
-        }
-        RepoFacts {
-            name: name.to_string(),
-            files: out,
-        }
-    }
+    use crate::resolve::repo_of_texts as repo;
 
     fn installed<'a>(installs: &Installs<'a>, repos: &'a [RepoFacts], path: &str) -> Vec<String> {
         installs

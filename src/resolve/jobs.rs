@@ -1251,6 +1251,35 @@ fn imported_modules<'a>(
 mod tests {
     use super::*;
 
+    /// A script that launches a path only its inherited environment names: the launch is
+    /// found in a later round than the one that gave the script its environment, so the
+    /// script's edges must be built again then (and the job reaches what it launches).
+    #[test]
+    fn a_launch_named_by_an_inherited_variable_is_followed() {
+        let files = [
+            (
+                "crontab",
+                "SWEEPER=/opt/ops/bin/sweep.sh\n0 2 * * * root /opt/ops/bin/nightly.sh\n",
+            ),
+            ("bin/nightly.sh", "#!/bin/sh\n\"$SWEEPER\" --all\n"),
+            ("bin/sweep.sh", "#!/bin/sh\nrm -rf /data/spool/*\n"),
+            // Control: a script nothing launches gets no job.
+            ("bin/idle.sh", "#!/bin/sh\nrm -rf /data/idle/*\n"),
+        ];
+        let repos = [crate::resolve::repo_of_texts("ops", &files)];
+        let resolved = crate::resolve::resolve(&repos, &BTreeMap::new());
+        let jobs_at = |path: &str| -> Vec<usize> {
+            resolved
+                .accesses
+                .iter()
+                .filter(|a| a.site.path == path)
+                .flat_map(|a| a.jobs.iter().copied())
+                .collect()
+        };
+        assert_eq!(jobs_at("bin/sweep.sh").len(), 1, "{:?}", resolved.accesses);
+        assert!(jobs_at("bin/idle.sh").is_empty(), "{:?}", resolved.accesses);
+    }
+
     #[test]
     fn literal_tails() {
         assert_eq!(

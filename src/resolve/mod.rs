@@ -325,6 +325,25 @@ fn resolve_with<'a>(
     resolved
 }
 
+/// A repository named `name` of the files given with their text, extracted with the built-in
+/// models (a file no extractor reads is an empty module), for the resolver's tests.
+#[cfg(test)]
+pub(crate) fn repo_of_texts(name: &str, files: &[(&str, &str)]) -> RepoFacts {
+    let models = crate::rules::models::Models::builtin().expect("built-in models load");
+    let files = files
+        .iter()
+        .map(|(path, text)| {
+            let facts = crate::extract::extract(path, text.as_bytes(), &models)
+                .unwrap_or_else(|| FileFacts::new(*path, crate::extract::ScopeKind::Module));
+            (path.to_string(), Arc::new(facts))
+        })
+        .collect();
+    RepoFacts {
+        name: name.to_string(),
+        files,
+    }
+}
+
 /// What one file contributes to the world.
 #[derive(Default)]
 struct FileResolved {
