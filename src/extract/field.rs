@@ -1,11 +1,10 @@
 //! Named fields and kinds of tree-sitter nodes by id. `Node::child_by_field_name` looks the name
 //! up among the grammar's field names with a string comparison each time — about a tenth of
-//! extraction time on the benchmark corpus; the id of each (grammar, name) is looked up once per
-//! thread. `Node::kind` measures and validates the kind's C string on every call (3–4 % of a
+//! extraction time on the benchmark corpus; the grammars' field ids are read once into a table by
+//! name. `Node::kind` measures and validates the kind's C string on every call (3–4 % of a
 //! whole-corpus run); the kinds of each grammar are read once into a table by kind id.
 
 use foldhash::{HashMap, HashMapExt as _};
-use std::cell::RefCell;
 use std::sync::OnceLock;
 use tree_sitter::{Language, Node};
 
@@ -55,26 +54,34 @@ fn grammar_of(node: &Node<'_>) -> Option<usize> {
     languages().iter().position(|known| *known == *language)
 }
 
-thread_local! {
-    /// (grammar, field name's address and length) -> field id. Names are `'static`, so an
-    /// address always holds the same text. Grammars knockon does not know are keyed by name.
-    static IDS: RefCell<HashMap<(usize, usize, usize), Option<u16>>> = RefCell::new(HashMap::new());
+/// Each of [`languages`]' field ids by name, read once: a lookup is then one hash of a short
+/// name, without the per-thread cache's borrow (7 % of the Python walk when it was one).
+fn field_tables() -> &'static [HashMap<&'static str, u16>] {
+    static FIELDS: OnceLock<Vec<HashMap<&'static str, u16>>> = OnceLock::new();
+    FIELDS.get_or_init(|| {
+        languages()
+            .iter()
+            .map(|language| {
+                let count = u16::try_from(language.field_count()).unwrap_or(u16::MAX);
+                let mut ids = HashMap::with_capacity(usize::from(count));
+                for id in 1..=count {
+                    if let Some(name) = language.field_name_for_id(id) {
+                        ids.insert(name, id);
+                    }
+                }
+                ids
+            })
+            .collect()
+    })
 }
 
 impl<'tree> FieldExt<'tree> for Node<'tree> {
     fn field(&self, name: &'static str) -> Option<Node<'tree>> {
-        let language = self.language();
-        let grammar = match grammar_of(self) {
-            Some(index) => index,
-            None => language.name().map_or(0, |n| n.as_ptr() as usize),
-        };
-        let key = (grammar, name.as_ptr() as usize, name.len());
-        let id = IDS.with(|ids| {
-            *ids.borrow_mut()
-                .entry(key)
-                .or_insert_with(|| language.field_id_for_name(name).map(|id| id.get()))
-        });
-        self.child_by_field_id(id?)
+        match grammar_of(self).and_then(|index| field_tables().get(index)) {
+            Some(ids) => self.child_by_field_id(*ids.get(name)?),
+            // A grammar knockon does not know: by name, as tree-sitter looks it up.
+            None => self.child_by_field_name(name),
+        }
     }
 
     fn kind_name(&self) -> &'tree str {

@@ -198,6 +198,8 @@ impl<'a> Extractor<'a> {
     /// chains cannot exhaust the stack.
     pub fn scan(&mut self, node: Node<'_>, ctx: &Ctx) {
         let mut stack = vec![node];
+        // One cursor for the whole expression: a cursor per node was a tenth of the walk.
+        let mut cursor = node.walk();
         while let Some(n) = stack.pop() {
             if !self.work.spend(|| line_of(n)) {
                 return;
@@ -236,8 +238,9 @@ impl<'a> Extractor<'a> {
                 }
                 _ => {}
             }
-            let children = named(n);
-            stack.extend(children.into_iter().rev());
+            let first_child = stack.len();
+            stack.extend(n.named_children(&mut cursor));
+            stack[first_child..].reverse();
         }
     }
 
