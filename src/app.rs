@@ -1110,6 +1110,17 @@ fn extract_jobs(jobs: Jobs, models: &Models, cache: Option<&mut Cache>) -> Extra
 /// allocator of its own, so nothing by default.
 static AFTER_EXTRACTION: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
 
+/// Starts the pool of threads that load and extract files, with stacks deep enough for the
+/// Rust extractor to run on them (reserved, not committed, until used). Call it before any
+/// other work; if a pool is already running, it is kept and Rust files get threads of their
+/// own, as they do without this call.
+pub fn start_thread_pool() {
+    let _ = rayon::ThreadPoolBuilder::new()
+        .stack_size(crate::extract::rust::EXTRACTION_STACK_BYTES)
+        .start_handler(|_| crate::extract::rust::mark_roomy_stack())
+        .build_global();
+}
+
 /// Sets [`AFTER_EXTRACTION`]; the first call wins.
 pub fn after_extraction(hook: fn()) {
     let _ = AFTER_EXTRACTION.set(hook);

@@ -1343,7 +1343,33 @@ fn deepest_accepted_nesting_of_every_construct_fits_the_stack() {
         let facts = facts(&source(low));
         assert!(low > 100, "{open}{close}: the template should nest deeply");
         assert_eq!(facts.warnings, vec![], "{open}{close}");
+        // On a worker of the thread pool, which extracts Rust files itself.
+        assert_eq!(facts_in_place(&source(low)), facts, "{open}{close}");
     }
+}
+
+/// The facts of a Rust file extracted on the calling thread, as a worker of the thread pool
+/// (`app::start_thread_pool`) extracts them: a thread with the extractor's stack, marked so.
+fn facts_in_place(source: &str) -> FileFacts {
+    let source = source.to_string();
+    let worker = std::thread::Builder::new()
+        .stack_size(super::EXTRACTION_STACK_BYTES)
+        .spawn(move || {
+            super::mark_roomy_stack();
+            facts(&source)
+        });
+    match worker.map(std::thread::JoinHandle::join) {
+        Ok(Ok(facts)) => facts,
+        _ => panic!("the worker thread extracts the file"),
+    }
+}
+
+#[test]
+fn a_file_extracted_in_place_has_the_facts_of_one_extracted_on_its_own_thread() {
+    let source = "use std::fs;\nfn clean(dir: &str) {\n    fs::remove_dir_all(format!(\"{dir}/cache\")).ok();\n}\nfn main() { clean(\"/var/lib/app\"); }\n";
+    let facts = facts(source);
+    assert_eq!(facts.accesses.len(), 1);
+    assert_eq!(facts_in_place(source), facts);
 }
 
 #[test]
