@@ -197,9 +197,34 @@ impl<'a> Extractor<'a> {
     /// The model row a call matches, if any.
     pub(super) fn match_call<'t>(&mut self, call: Node<'t>, ctx: &Ctx) -> Option<Matched<'a, 't>> {
         let function = call.field("function")?;
+        let callee = self.callee_of(function, ctx);
+        // Most calls name nothing a row is for: their arguments are not read.
+        if !self.may_match(&callee, function) {
+            return None;
+        }
         let args = self.args(call);
         let decorator = self.current_decorator == Some(call.id());
-        self.match_parts(function, args, ctx, decorator, 0)
+        self.match_callee(function, callee, args, ctx, decorator, 0)
+    }
+
+    /// Whether some row is for a callee's name (a function row for its qualified name, a
+    /// method row for its method): what [`Self::match_callee`] needs before anything else.
+    pub(super) fn may_match(&self, callee: &Callee<'_>, function: Node<'_>) -> bool {
+        let models = self.models;
+        match callee {
+            Callee::Function { name, method, .. } => {
+                models.function(name).is_some()
+                    || match method {
+                        Some((_, method)) => models.methods(method).next().is_some(),
+                        None => {
+                            function.kind_name() == "identifier"
+                                && models.methods("__call__").next().is_some()
+                        }
+                    }
+            }
+            Callee::Method { name, .. } => models.methods(name).next().is_some(),
+            Callee::Unknown => false,
+        }
     }
 
     /// The model row for a callee and its arguments. `decorator` says the call is a decorator
@@ -213,9 +238,23 @@ impl<'a> Extractor<'a> {
         decorator: bool,
         depth: u32,
     ) -> Option<Matched<'a, 't>> {
+        let callee = self.callee_of(function, ctx);
+        self.match_callee(function, callee, args, ctx, decorator, depth)
+    }
+
+    /// [`Self::match_parts`] for a callee already read from `function`.
+    pub(super) fn match_callee<'t>(
+        &mut self,
+        function: Node<'t>,
+        callee: Callee<'t>,
+        args: Args<'t>,
+        ctx: &Ctx,
+        decorator: bool,
+        depth: u32,
+    ) -> Option<Matched<'a, 't>> {
         let models = self.models;
         let mut restricted = false;
-        let (receiver, method) = match self.callee_of(function, ctx) {
+        let (receiver, method) = match callee {
             Callee::Function {
                 name,
                 method,

@@ -10,6 +10,10 @@ impl<'a> Extractor<'a> {
     /// call resolves the same whether the import is above or below it.
     pub fn collect_names(&mut self, top: &[Node<'_>]) {
         let mut stack: Vec<(Node<'_>, u32)> = top.iter().rev().map(|n| (*n, 0)).collect();
+        let mut cursor = match top.first() {
+            Some(node) => node.walk(),
+            None => return,
+        };
         while let Some((node, depth)) = stack.pop() {
             if depth > MAX_DEPTH {
                 continue;
@@ -35,12 +39,13 @@ impl<'a> Extractor<'a> {
             ) {
                 continue;
             }
-            let children = named(node);
-            for child in children.into_iter().rev() {
-                if is_import_container(child.kind_name()) {
-                    stack.push((child, depth + 1));
-                }
-            }
+            let first_child = stack.len();
+            stack.extend(
+                node.named_children(&mut cursor)
+                    .filter(|child| is_import_container(child.kind_name()))
+                    .map(|child| (child, depth + 1)),
+            );
+            stack[first_child..].reverse();
         }
         for alias in self.aliases.keys() {
             self.local_defs.remove(alias);
@@ -119,21 +124,23 @@ impl<'a> Extractor<'a> {
     /// The qualified name of a dotted name through the imports, and how many of its
     /// components the import covered; `None` when no import or top-level definition names it.
     pub fn qualify(&self, dotted: &str) -> Option<(String, usize)> {
-        let parts: Vec<&str> = dotted.split('.').collect();
-        for k in (1..=parts.len()).rev() {
-            let prefix = parts[..k].join(".");
-            if let Some(target) = self.aliases.get(&prefix) {
-                let rest = &parts[k..];
-                let name = if rest.is_empty() {
-                    target.clone()
-                } else {
-                    format!("{target}.{}", rest.join("."))
-                };
-                return Some((name, k));
+        // The ends of the prefixes of one, two, ... components: `a`, `a.b`, `a.b.c`. A
+        // prefix is a slice of the name, and the rest after it starts with its dot.
+        let ends: Vec<usize> = dotted
+            .match_indices('.')
+            .map(|(at, _)| at)
+            .chain([dotted.len()])
+            .collect();
+        for (covered, &end) in ends.iter().enumerate().rev() {
+            let (Some(prefix), Some(rest)) = (dotted.get(..end), dotted.get(end..)) else {
+                continue;
+            };
+            if let Some(target) = self.aliases.get(prefix) {
+                return Some((format!("{target}{rest}"), covered + 1));
             }
         }
-        let first = parts.first()?;
-        if self.local_defs.contains(*first) {
+        let first = dotted.split('.').next()?;
+        if self.local_defs.contains(first) {
             let name = if self.module.is_empty() {
                 dotted.to_string()
             } else {

@@ -47,7 +47,7 @@ impl<'a> Extractor<'a> {
         if let Some(value) = value {
             return value;
         }
-        if let Some(value) = self.modelled_value(call, ctx, d) {
+        if let Some(value) = self.modelled_value(call, callee, args, ctx, d) {
             return value;
         }
         match self.yielded(call, ctx) {
@@ -65,8 +65,21 @@ impl<'a> Extractor<'a> {
     }
 
     /// The value a row gives its call's result (`get_queue_url(QueueName=q)` names `q`).
-    fn modelled_value(&mut self, call: Node<'_>, ctx: &Ctx, d: u32) -> Option<Expr> {
-        let matched = self.match_call(call, ctx)?;
+    /// Takes the callee and arguments `call_value` read (the same as `match_call` reads).
+    fn modelled_value<'t>(
+        &mut self,
+        call: Node<'t>,
+        callee: Callee<'t>,
+        args: Args<'t>,
+        ctx: &Ctx,
+        d: u32,
+    ) -> Option<Expr> {
+        let function = call.field("function")?;
+        if !self.may_match(&callee, function) {
+            return None;
+        }
+        let decorator = self.current_decorator == Some(call.id());
+        let matched = self.match_callee(function, callee, args, ctx, decorator, 0)?;
         let spec = matched.model.value.as_ref()?;
         match self.spec_node(&matched, spec, ctx) {
             Some(node) => Some(self.tr(node, ctx, d)),
