@@ -347,6 +347,8 @@ pub(super) fn scan_uses(
     // The bool: the node is in the alternative word of an enclosing `${X:-word}`, which is
     // expanded only when X is unset (or set, for `:+`).
     let mut stack: Vec<(Node, ScopeId, Option<&str>, bool)> = vec![(root, tr.scope, None, false)];
+    // One cursor for the whole tree: a cursor per node was a fifth of this scan.
+    let mut cursor = root.walk();
     let mut seen = 0usize;
     while let Some((node, scope, assigning, conditional)) = stack.pop() {
         seen += 1;
@@ -395,14 +397,12 @@ pub(super) fn scan_uses(
             }
         }
         let conditional = conditional || tr.expands_conditionally(node);
-        let mut cursor = node.walk();
-        let children: Vec<Node> = node.children(&mut cursor).collect();
+        let first_child = stack.len();
         stack.extend(
-            children
-                .into_iter()
-                .rev()
+            node.children(&mut cursor)
                 .map(|c| (c, scope, assigning, conditional)),
         );
+        stack[first_child..].reverse();
     }
 }
 
@@ -410,6 +410,7 @@ pub(super) fn scan_uses(
 pub(super) fn function_names(root: Node, text: &str) -> Vec<String> {
     let mut names = Vec::new();
     let mut stack = vec![root];
+    let mut cursor = root.walk();
     let mut seen = 0usize;
     while let Some(node) = stack.pop() {
         seen += 1;
@@ -421,7 +422,6 @@ pub(super) fn function_names(root: Node, text: &str) -> Vec<String> {
         {
             names.push(name.to_string());
         }
-        let mut cursor = node.walk();
         stack.extend(node.named_children(&mut cursor));
     }
     names
