@@ -567,10 +567,13 @@ impl Extractor<'_> {
         let mut args = self.call_args(call, ctx);
         // `w(x)` with `w = functools.partial(fn, a, k=v)`: a call of `fn` with `a, x, k=v`
         // (the call's own keywords win over the partial's).
-        let written = self
-            .dotted(function)
-            .map(|d| self.normalize_self(&d, ctx))
-            .unwrap_or_default();
+        let written = if self.partials.is_empty() {
+            String::new()
+        } else {
+            self.dotted(function)
+                .map(|d| self.normalize_self(&d, ctx))
+                .unwrap_or_default()
+        };
         let callee = match self.partial_for(&written, ctx) {
             Some((target, bound)) => {
                 let (keywords, positional): (Vec<_>, Vec<_>) =

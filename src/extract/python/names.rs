@@ -42,7 +42,13 @@ impl<'a> Extractor<'a> {
             let first_child = stack.len();
             stack.extend(
                 node.named_children(&mut cursor)
-                    .filter(|child| is_import_container(child.kind_name()))
+                    // Below the top level only imports are collected, and an import's text
+                    // holds the word: a statement without it (most bodies) is not walked.
+                    .filter(|child| {
+                        is_import_container(child.kind_name())
+                            && memchr::memmem::find(self.text(*child).as_bytes(), b"import")
+                                .is_some()
+                    })
                     .map(|child| (child, depth + 1)),
             );
             stack[first_child..].reverse();

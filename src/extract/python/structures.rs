@@ -545,6 +545,10 @@ impl Extractor<'_> {
         name: &str,
         ctx: &Ctx,
     ) -> Option<&(String, Vec<crate::extract::CallArg>)> {
+        // Most files bind no partial: no scope needs looking at.
+        if self.partials.is_empty() {
+            return None;
+        }
         if name.starts_with("self.") {
             return self.partials.get(&(ctx.self_class?, name.to_string()));
         }
