@@ -410,6 +410,38 @@ fn walrus_binds() {
 // ---- imports -------------------------------------------------------------------------------
 
 #[test]
+fn imports_below_the_top_level_qualify_calls() {
+    // In a function, in a `try` (the usual fallback import) and in a method of a class; the
+    // statements between them hold no import. An alias holds in the whole file; a name no
+    // import gives (`fs`) is the control.
+    let f = facts(concat!(
+        "def clean():\n",
+        "    import shutil as sh\n",
+        "    sh.rmtree('/var/cache/app')\n",
+        "try:\n",
+        "    from os import remove as rm\n",
+        "except ImportError:\n",
+        "    pass\n",
+        "class Job:\n",
+        "    def run(self):\n",
+        "        if True:\n",
+        "            from os.path import join as pj\n",
+        "            rm(pj('/srv', 'done'))\n",
+        "def other():\n",
+        "    sh.rmtree('/tmp/x')\n",
+        "    fs.rmtree('/tmp/y')\n",
+    ));
+    assert_eq!(
+        accesses(&f),
+        vec![
+            "L3 delete tree \"/var/cache/app\" via shutil.rmtree",
+            "L12 delete exact join(\"/srv\", \"done\") via os.remove",
+            "L14 delete tree \"/tmp/x\" via shutil.rmtree",
+        ]
+    );
+}
+
+#[test]
 fn imports_of_every_form() {
     let f = facts(
         "import os\nimport a.b\nimport a.b as c\nfrom a.b import X as Y, Z\nfrom . import x\nfrom ..pkg import y\nfrom m import *\ndef g():\n    import json\n",
