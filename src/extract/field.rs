@@ -149,7 +149,7 @@ mod tests {
                 "value",
                 "body",
             ] {
-                // Twice: the second comes from the cache.
+                // Twice: the same answer every time.
                 for _ in 0..2 {
                     assert_eq!(node.field(name), node.child_by_field_name(name));
                     compared += 1;
