@@ -1077,32 +1077,77 @@ fn extraction_jobs(snapshots: &[&Snapshot]) -> Jobs {
 }
 
 fn extract_jobs(jobs: Jobs, models: &Models, cache: Option<&mut Cache>) -> Extracted {
-    let extract_all = |jobs: Jobs| -> Extracted {
-        let progress = crate::progress::Progress::new(jobs.len() as u64, "files extracted");
-        // Largest first: a big file taken last would leave the other threads idle at the end.
-        let mut jobs: Vec<_> = jobs.into_iter().collect();
-        jobs.sort_by_key(|(_, source)| std::cmp::Reverse(source.held_len()));
-        jobs.into_par_iter()
-            .with_max_len(1)
-            .filter_map(|((path, key), source)| {
-                // A file that can no longer be read (removed since it was found) has no facts.
-                let bytes = source.bytes(&path, &key);
-                drop(source);
-                let facts = bytes.and_then(|bytes| extract::extract(&path, &bytes, models));
-                progress.inc();
-                Some(((path, key), Arc::new(facts?)))
-            })
-            .collect()
+    let mut unreadable = Vec::new();
+    let mut extract_all = |jobs: Jobs| -> Extracted {
+        let (extracted, mut gone) = extract_uncached(jobs, models);
+        unreadable.append(&mut gone);
+        extracted
     };
     let mut extracted = match cache {
         Some(cache) => cache.through(&store::fingerprint(models), jobs, extract_all),
         None => extract_all(jobs),
     };
+    for path in &unreadable {
+        crate::error::print_line(&format!(
+            "warning: {path} changed or went away while it was being read; it is not analysed"
+        ));
+    }
     resolve::calls::drop_unanswerable_calls(extracted.values_mut());
     if let Some(hook) = AFTER_EXTRACTION.get() {
         hook();
     }
     extracted
+}
+
+/// What became of one extraction job.
+enum JobOutcome {
+    Extracted((String, String), Arc<FileFacts>),
+    /// The file's bytes could no longer be read.
+    Unreadable(String),
+    /// A file of no kind knockon reads.
+    NoFacts,
+}
+
+/// Extracts the facts of every job in parallel, largest first. Also gives the paths of the files
+/// whose bytes could no longer be read: a file released after loading (its facts were to come
+/// from the cache) that was then edited or removed in a directory that is not a git checkout
+/// (in a checkout its blob is still found by its content key).
+fn extract_uncached(jobs: Jobs, models: &Models) -> (Extracted, Vec<String>) {
+    let progress = crate::progress::Progress::new(jobs.len() as u64, "files extracted");
+    // Largest first: a big file taken last would leave the other threads idle at the end.
+    let mut jobs: Vec<_> = jobs.into_iter().collect();
+    jobs.sort_by_key(|(_, source)| std::cmp::Reverse(source.held_len()));
+    let outcomes: Vec<JobOutcome> = jobs
+        .into_par_iter()
+        .with_max_len(1)
+        .map(|((path, key), source)| {
+            let bytes = source.bytes(&path, &key);
+            drop(source);
+            let Some(bytes) = bytes else {
+                progress.inc();
+                return JobOutcome::Unreadable(path);
+            };
+            let facts = extract::extract(&path, &bytes, models);
+            progress.inc();
+            match facts {
+                Some(facts) => JobOutcome::Extracted((path, key), Arc::new(facts)),
+                None => JobOutcome::NoFacts,
+            }
+        })
+        .collect();
+    let mut extracted = Extracted::with_capacity(outcomes.len());
+    let mut unreadable = Vec::new();
+    for outcome in outcomes {
+        match outcome {
+            JobOutcome::Extracted(job, facts) => {
+                extracted.insert(job, facts);
+            }
+            JobOutcome::Unreadable(path) => unreadable.push(path),
+            JobOutcome::NoFacts => {}
+        }
+    }
+    unreadable.sort();
+    (extracted, unreadable)
 }
 
 /// What the executable does once a run's facts are extracted: its allocator gives back the
@@ -1195,5 +1240,49 @@ fn extract_workspace(
                 files: facts_of(&c.snapshot, &extracted),
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_edited_after_its_load_is_named_and_not_analysed() {
+        let Ok(models) = Models::builtin() else {
+            panic!("the bundled models load");
+        };
+        let Ok(dir) = tempfile::tempdir() else {
+            panic!("a temporary directory");
+        };
+        let loaded = b"import os\nos.remove('/srv/a')\n".to_vec();
+        let now = b"import os\nos.remove('/srv/b')\n".to_vec();
+        assert!(std::fs::write(dir.path().join("edited.py"), &now).is_ok());
+        assert!(std::fs::write(dir.path().join("same.py"), &loaded).is_ok());
+        // Both were released after loading; only `same.py` still has the bytes it had then.
+        let key = FileContent::new(loaded.clone()).key;
+        let tree = Arc::new(load::Origin::Tree(dir.path().to_path_buf()));
+        let held = b"import os\nos.remove('/srv/c')\n".to_vec();
+        let jobs = Jobs::from([
+            (
+                ("edited.py".to_string(), key.clone()),
+                load::Source::Origin(Arc::clone(&tree)),
+            ),
+            (
+                ("same.py".to_string(), key.clone()),
+                load::Source::Origin(tree),
+            ),
+            (
+                ("held.py".to_string(), FileContent::new(held.clone()).key),
+                load::Source::Held(held.into()),
+            ),
+        ]);
+        let (extracted, unreadable) = extract_uncached(jobs, &models);
+        assert_eq!(unreadable, vec!["edited.py".to_string()]);
+        let mut analysed: Vec<&str> = extracted.keys().map(|(path, _)| path.as_str()).collect();
+        analysed.sort_unstable();
+        assert_eq!(analysed, vec!["held.py", "same.py"]);
+        let same = extracted.get(&("same.py".to_string(), key));
+        assert_eq!(same.map(|facts| facts.accesses.len()), Some(1));
     }
 }
