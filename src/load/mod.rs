@@ -501,10 +501,7 @@ pub fn load_workspace(
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.clone());
     let mut changed_memory = recall::Remembering::begin(memory, &canonical_root);
     let planned = plan_directories(context_dirs, &[(name.clone(), root.clone())])?;
-    let mut context_memory: Vec<recall::Remembering> = planned
-        .iter()
-        .map(|p| recall::Remembering::begin(memory, &p.canonical))
-        .collect();
+    let mut context_memory = remember_each(memory, &planned);
     // The changed repository and the context load at once.
     let (changed, context) = rayon::join(
         || {
@@ -524,9 +521,7 @@ pub fn load_workspace(
         || read_planned(&planned, &mut context_memory, select),
     );
     changed_memory.end(memory);
-    for remembering in context_memory {
-        remembering.end(memory);
-    }
+    end_each(memory, context_memory);
     let (mut base, mut head, description) = changed?;
     let (context, s) = context?;
     skipped.add(s);
@@ -621,15 +616,25 @@ pub fn load_directories(
     memory: &mut dyn Recollection,
 ) -> Result<(Vec<ContextRepo>, SkipCounts), LoadError> {
     let planned = plan_directories(dirs, taken)?;
-    let mut remembering: Vec<recall::Remembering> = planned
+    let mut remembering = remember_each(memory, &planned);
+    let loaded = read_planned(&planned, &mut remembering, select);
+    end_each(memory, remembering);
+    loaded
+}
+
+/// Begins the record of each planned directory's load ([`read_planned`] fills them).
+fn remember_each(memory: &mut dyn Recollection, planned: &[Planned]) -> Vec<recall::Remembering> {
+    planned
         .iter()
         .map(|p| recall::Remembering::begin(memory, &p.canonical))
-        .collect();
-    let loaded = read_planned(&planned, &mut remembering, select);
+        .collect()
+}
+
+/// Ends the records [`remember_each`] began, keeping those that learnt something.
+fn end_each(memory: &mut dyn Recollection, remembering: Vec<recall::Remembering>) {
     for remembered in remembering {
         remembered.end(memory);
     }
-    loaded
 }
 
 /// A directory to load, and the name its repository goes by.

@@ -198,18 +198,31 @@ impl<'a> Extractor<'a> {
     pub(super) fn match_call<'t>(&mut self, call: Node<'t>, ctx: &Ctx) -> Option<Matched<'a, 't>> {
         let function = call.field("function")?;
         let callee = self.callee_of(function, ctx);
-        // Most calls name nothing a row is for: their arguments are not read.
+        self.match_read_call(call, function, callee, |this| this.args(call), ctx)
+    }
+
+    /// [`Self::match_call`] with the callee already read from the call's `function`; the
+    /// arguments are asked for only when some row is for the callee's name (most calls name
+    /// nothing a row is for).
+    pub(super) fn match_read_call<'t>(
+        &mut self,
+        call: Node<'t>,
+        function: Node<'t>,
+        callee: Callee<'t>,
+        args: impl FnOnce(&Self) -> Args<'t>,
+        ctx: &Ctx,
+    ) -> Option<Matched<'a, 't>> {
         if !self.may_match(&callee, function) {
             return None;
         }
-        let args = self.args(call);
+        let args = args(self);
         let decorator = self.current_decorator == Some(call.id());
         self.match_callee(function, callee, args, ctx, decorator, 0)
     }
 
     /// Whether some row is for a callee's name (a function row for its qualified name, a
     /// method row for its method): what [`Self::match_callee`] needs before anything else.
-    pub(super) fn may_match(&self, callee: &Callee<'_>, function: Node<'_>) -> bool {
+    fn may_match(&self, callee: &Callee<'_>, function: Node<'_>) -> bool {
         let models = self.models;
         match callee {
             Callee::Function { name, method, .. } => {
@@ -243,7 +256,7 @@ impl<'a> Extractor<'a> {
     }
 
     /// [`Self::match_parts`] for a callee already read from `function`.
-    pub(super) fn match_callee<'t>(
+    fn match_callee<'t>(
         &mut self,
         function: Node<'t>,
         callee: Callee<'t>,

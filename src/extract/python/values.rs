@@ -75,11 +75,7 @@ impl<'a> Extractor<'a> {
         d: u32,
     ) -> Option<Expr> {
         let function = call.field("function")?;
-        if !self.may_match(&callee, function) {
-            return None;
-        }
-        let decorator = self.current_decorator == Some(call.id());
-        let matched = self.match_callee(function, callee, args, ctx, decorator, 0)?;
+        let matched = self.match_read_call(call, function, callee, |_| args, ctx)?;
         let spec = matched.model.value.as_ref()?;
         match self.spec_node(&matched, spec, ctx) {
             Some(node) => Some(self.tr(node, ctx, d)),
