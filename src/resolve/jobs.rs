@@ -14,6 +14,7 @@
 //!   consumes, long-running loops. A job declared in a file applies to that file and to what it
 //!   launches and imports.
 
+use super::RepoFacts;
 use super::eval::{Evaluator, Value};
 use super::lookup::{FileRef, Lookup};
 use super::names::NameSet;
@@ -23,9 +24,10 @@ use crate::extract::{FileFacts, ProgramTarget, RawResource, RunTarget, TriggerKi
 use crate::model::{Mode, Schedule, Site};
 use crate::pattern::{Piece, normalize_literal_path};
 use foldhash::{HashMap, HashMapExt as _};
-use std::cell::RefCell;
+use rayon::prelude::*;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::rc::Rc;
+use std::sync::OnceLock;
 
 /// Index of a job in [`super::Resolved::jobs`].
 pub type JobId = usize;
@@ -178,7 +180,7 @@ pub fn link<'a>(
     user_env: &BTreeMap<String, String>,
     jobs: &mut Vec<Job>,
 ) -> Linked<'a> {
-    let files = FileIndex::new(lookup);
+    let files = indexes(lookup);
     let mut linked = Linked {
         file_jobs: BTreeMap::new(),
         file_env: BTreeMap::new(),
@@ -360,6 +362,32 @@ pub fn link<'a>(
     linked
 }
 
+/// The file index, with the world's call sites and installs built beside it: every edge and
+/// launch needs them. The call sites are built here, on the calling thread, where they can be
+/// built in parallel (see `CallerIndex::new`); the file index, which is serial, is built
+/// meanwhile on a thread of its own, and the installs after it.
+fn indexes<'a>(lookup: &Lookup<'a>) -> FileIndex<'a> {
+    let forks = lookup.forks();
+    std::thread::scope(|scope| {
+        let beside = std::thread::Builder::new()
+            .name("knockon-link".to_string())
+            .spawn_scoped(scope, || {
+                let lookup = forks.lookup();
+                let files = FileIndex::new(&lookup);
+                lookup.installs();
+                files
+            });
+        lookup.callers();
+        match beside {
+            Ok(thread) => thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread to be had: built here instead.
+            Err(_) => FileIndex::new(lookup),
+        }
+    })
+}
+
 /// Every launch with what it passes, and the code it reaches through imports.
 type Variants = BTreeMap<(String, String), Vec<EnvVariant>>;
 
@@ -369,93 +397,140 @@ fn launches<'a>(
     linked: &Linked<'a>,
     user_env: &BTreeMap<String, String>,
 ) -> (Vec<Launch>, Variants) {
-    let file_env = &linked.file_env;
+    let work: Vec<(FileRef<'a>, &'a RepoFacts, &'a FileFacts)> = lookup
+        .repos
+        .iter()
+        .enumerate()
+        .flat_map(|(repo_index, repo)| {
+            repo.files
+                .iter()
+                .filter(|(_, facts)| !facts.runs.is_empty())
+                .map(move |(path, facts)| {
+                    let file = FileRef {
+                        repo: repo_index,
+                        path,
+                    };
+                    (file, repo, facts.as_ref())
+                })
+        })
+        .collect();
+    // Files in parallel, then their launches and variants in file order, as one pass made them.
+    let forks = lookup.forks();
+    let per_file: Vec<FileLaunches> = work
+        .par_iter()
+        .map(|&(file, repo, facts)| {
+            let lookup = forks.lookup();
+            file_launches(&lookup, files, linked, user_env, file, repo, facts)
+        })
+        .collect();
     let mut out = Vec::new();
     let mut variants: Variants = BTreeMap::new();
-    for (repo_index, repo) in lookup.repos.iter().enumerate() {
-        for (path, facts) in &repo.files {
-            let file = FileRef {
-                repo: repo_index,
-                path,
-            };
-            let inherited_names = linked.file_names.get(&(repo_index, path.as_str()));
-            let inherited_open = linked.file_open.contains(&(repo_index, path.as_str()));
-            for run in &facts.runs {
-                let env = scope_env(files, lookup, file, facts, run.scope, user_env, file_env);
-                let literal_sets: Vec<String> =
-                    own_scope_env(files, lookup, file, facts, run.scope)
-                        .into_keys()
-                        .collect();
-                let own = scope_names(lookup, files, file, facts, run.scope);
-                let mut sets: BTreeSet<String> = literal_sets.iter().cloned().collect();
-                sets.extend(own.names.iter().cloned());
-                let sets: Vec<String> = sets.into_iter().collect();
-                let open_env = own.open || inherited_open;
-                for to in files.targets(lookup, file, &run.target, &env) {
-                    let mut reaches = vec![to];
-                    let mut i = 0;
-                    while i < reaches.len() && reaches.len() < 256 {
-                        let current = reaches[i];
-                        for next in files.imports_of(current) {
-                            if !reaches.contains(next) {
-                                reaches.push(*next);
-                            }
-                        }
-                        i += 1;
-                    }
-                    // What this launch passes: its scope's own variables, what the launching
-                    // file inherits, and the user's bindings — not what other launches of the
-                    // same program pass.
-                    let mut passes: BTreeSet<String> = env.keys().cloned().collect();
-                    passes.extend(sets.iter().cloned());
-                    passes.extend(inherited_names.into_iter().flatten().cloned());
-                    let passes: Vec<String> = passes.into_iter().collect();
-                    if !literal_sets.is_empty() {
-                        let set_at = set_sites(files, lookup, file, facts, run.scope, &repo.name);
-                        let variant = EnvVariant {
-                            launcher: Site {
-                                repo: repo.name.clone(),
-                                path: path.clone(),
-                                line: run.line,
-                            },
-                            launcher_unit: super::unit_name(facts, run.scope, path),
-                            env: env.clone(),
-                            set_at,
-                        };
-                        for reached in &reaches {
-                            if let Some(r) = lookup.repos.get(reached.repo) {
-                                variants
-                                    .entry((r.name.clone(), reached.path.to_string()))
-                                    .or_default()
-                                    .push(variant.clone());
-                            }
-                        }
-                    }
-                    out.push(Launch {
-                        site: Site {
-                            repo: repo.name.clone(),
-                            path: path.clone(),
-                            line: run.line,
-                        },
-                        unit: super::unit_name(facts, run.scope, path),
-                        reaches: reaches
-                            .iter()
-                            .filter_map(|f| {
-                                lookup
-                                    .repos
-                                    .get(f.repo)
-                                    .map(|r| (r.name.clone(), f.path.to_string()))
-                            })
-                            .collect(),
-                        sets: sets.clone(),
-                        passes,
-                        open_env,
-                    });
-                }
-            }
+    for file in per_file {
+        out.extend(file.launches);
+        for (key, variant) in file.variants {
+            variants.entry(key).or_default().push(variant);
         }
     }
     (out, variants)
+}
+
+/// What one file launches: [`launches`] of one file.
+struct FileLaunches {
+    launches: Vec<Launch>,
+    /// Each file reached with an environment variant, in launch order.
+    variants: Vec<((String, String), EnvVariant)>,
+}
+
+/// The launches of one file's runs, with the environment variants they give what they reach.
+fn file_launches<'a>(
+    lookup: &Lookup<'a>,
+    files: &FileIndex<'a>,
+    linked: &Linked<'a>,
+    user_env: &BTreeMap<String, String>,
+    file: FileRef<'a>,
+    repo: &'a RepoFacts,
+    facts: &'a FileFacts,
+) -> FileLaunches {
+    let file_env = &linked.file_env;
+    let mut out = Vec::new();
+    let mut variants = Vec::new();
+    let path = file.path;
+    let inherited_names = linked.file_names.get(&(file.repo, path));
+    let inherited_open = linked.file_open.contains(&(file.repo, path));
+    for run in &facts.runs {
+        let env = scope_env(files, lookup, file, facts, run.scope, user_env, file_env);
+        let literal_sets: Vec<String> = own_scope_env(files, lookup, file, facts, run.scope)
+            .into_keys()
+            .collect();
+        let own = scope_names(lookup, files, file, facts, run.scope);
+        let mut sets: BTreeSet<String> = literal_sets.iter().cloned().collect();
+        sets.extend(own.names.iter().cloned());
+        let sets: Vec<String> = sets.into_iter().collect();
+        let open_env = own.open || inherited_open;
+        for to in files.targets(lookup, file, &run.target, &env) {
+            let mut reaches = vec![to];
+            let mut i = 0;
+            while i < reaches.len() && reaches.len() < 256 {
+                let current = reaches[i];
+                for next in files.imports_of(current) {
+                    if !reaches.contains(next) {
+                        reaches.push(*next);
+                    }
+                }
+                i += 1;
+            }
+            // What this launch passes: its scope's own variables, what the launching file
+            // inherits, and the user's bindings — not what other launches of the same
+            // program pass.
+            let mut passes: BTreeSet<String> = env.keys().cloned().collect();
+            passes.extend(sets.iter().cloned());
+            passes.extend(inherited_names.into_iter().flatten().cloned());
+            let passes: Vec<String> = passes.into_iter().collect();
+            if !literal_sets.is_empty() {
+                let set_at = set_sites(files, lookup, file, facts, run.scope, &repo.name);
+                let variant = EnvVariant {
+                    launcher: Site {
+                        repo: repo.name.clone(),
+                        path: path.to_string(),
+                        line: run.line,
+                    },
+                    launcher_unit: super::unit_name(facts, run.scope, path),
+                    env: env.clone(),
+                    set_at,
+                };
+                for reached in &reaches {
+                    if let Some(r) = lookup.repos.get(reached.repo) {
+                        variants
+                            .push(((r.name.clone(), reached.path.to_string()), variant.clone()));
+                    }
+                }
+            }
+            out.push(Launch {
+                site: Site {
+                    repo: repo.name.clone(),
+                    path: path.to_string(),
+                    line: run.line,
+                },
+                unit: super::unit_name(facts, run.scope, path),
+                reaches: reaches
+                    .iter()
+                    .filter_map(|f| {
+                        lookup
+                            .repos
+                            .get(f.repo)
+                            .map(|r| (r.name.clone(), f.path.to_string()))
+                    })
+                    .collect(),
+                sets: sets.clone(),
+                passes,
+                open_env,
+            });
+        }
+    }
+    FileLaunches {
+        launches: out,
+        variants,
+    }
 }
 
 /// Where a scope (and the scopes around it) sets each variable it sets.
@@ -480,7 +555,8 @@ fn set_sites<'a>(
     out
 }
 
-/// The launch and import edges of every file.
+/// The launch and import edges of every file (of `only`, when given). Files in parallel: a
+/// file's edges depend on the world and its own inherited environment alone.
 fn build_edges<'a>(
     lookup: &Lookup<'a>,
     files: &FileIndex<'a>,
@@ -488,68 +564,87 @@ fn build_edges<'a>(
     user_env: &BTreeMap<String, String>,
     only: Option<&BTreeSet<(usize, &'a str)>>,
 ) -> BTreeMap<FileRef<'a>, Vec<Edge<'a>>> {
-    let mut edges: BTreeMap<FileRef<'a>, Vec<Edge<'a>>> = BTreeMap::new();
-    for (repo_index, repo) in lookup.repos.iter().enumerate() {
-        for (path, facts) in &repo.files {
-            if only.is_some_and(|only| !only.contains(&(repo_index, path.as_str()))) {
-                continue;
-            }
-            let file = FileRef {
-                repo: repo_index,
-                path,
-            };
-            let mut out = Vec::new();
-            // One environment and one evaluator per scope that runs something.
-            let envs: BTreeMap<usize, BTreeMap<String, String>> = facts
-                .runs
-                .iter()
-                .map(|run| run.scope)
-                .collect::<BTreeSet<usize>>()
-                .into_iter()
-                .map(|scope| {
-                    let env = scope_env(files, lookup, file, facts, scope, user_env, file_env);
-                    (scope, env)
-                })
-                .collect();
-            let mut evaluators: BTreeMap<usize, Evaluator<'a, '_>> = envs
-                .iter()
-                .map(|(scope, env)| (*scope, Evaluator::new(lookup, env)))
-                .collect();
-            for run in &facts.runs {
-                let Some(evaluator) = evaluators.get_mut(&run.scope) else {
-                    continue;
+    let work: Vec<(FileRef<'a>, &'a FileFacts)> = lookup
+        .repos
+        .iter()
+        .enumerate()
+        .flat_map(|(repo_index, repo)| {
+            repo.files.iter().map(move |(path, facts)| {
+                let file = FileRef {
+                    repo: repo_index,
+                    path,
                 };
-                for to in files.targets_with(evaluator, file, &run.target) {
-                    if to != file {
-                        let mut env = own_scope_env(files, lookup, file, facts, run.scope);
-                        for (k, v) in env_file_values(lookup, files, file, facts, run.scope) {
-                            env.entry(k).or_insert(v);
-                        }
-                        out.push(Edge {
-                            to,
-                            env,
-                            names: scope_names(lookup, files, file, facts, run.scope),
-                        });
-                    }
+                (file, facts.as_ref())
+            })
+        })
+        .filter(|(file, _)| only.is_none_or(|only| only.contains(&(file.repo, file.path))))
+        .collect();
+    let forks = lookup.forks();
+    work.par_iter()
+        .filter_map(|&(file, facts)| {
+            let lookup = forks.lookup();
+            let out = file_edges(&lookup, files, file_env, user_env, file, facts);
+            (!out.is_empty()).then_some((file, out))
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// The launch and import edges of one file.
+fn file_edges<'a>(
+    lookup: &Lookup<'a>,
+    files: &FileIndex<'a>,
+    file_env: &BTreeMap<(usize, &'a str), BTreeMap<String, String>>,
+    user_env: &BTreeMap<String, String>,
+    file: FileRef<'a>,
+    facts: &'a FileFacts,
+) -> Vec<Edge<'a>> {
+    let mut out = Vec::new();
+    // One environment and one evaluator per scope that runs something.
+    let envs: BTreeMap<usize, BTreeMap<String, String>> = facts
+        .runs
+        .iter()
+        .map(|run| run.scope)
+        .collect::<BTreeSet<usize>>()
+        .into_iter()
+        .map(|scope| {
+            let env = scope_env(files, lookup, file, facts, scope, user_env, file_env);
+            (scope, env)
+        })
+        .collect();
+    let mut evaluators: BTreeMap<usize, Evaluator<'a, '_>> = envs
+        .iter()
+        .map(|(scope, env)| (*scope, Evaluator::new(lookup, env)))
+        .collect();
+    for run in &facts.runs {
+        let Some(evaluator) = evaluators.get_mut(&run.scope) else {
+            continue;
+        };
+        for to in files.targets_with(evaluator, file, &run.target) {
+            if to != file {
+                let mut env = own_scope_env(files, lookup, file, facts, run.scope);
+                for (k, v) in env_file_values(lookup, files, file, facts, run.scope) {
+                    env.entry(k).or_insert(v);
                 }
-            }
-            {
-                for &to in files.imports_of(file) {
-                    if to != file {
-                        out.push(Edge {
-                            to,
-                            env: BTreeMap::new(),
-                            names: ScopeNames::default(),
-                        });
-                    }
-                }
-            }
-            if !out.is_empty() {
-                edges.insert(file, out);
+                out.push(Edge {
+                    to,
+                    env,
+                    names: scope_names(lookup, files, file, facts, run.scope),
+                });
             }
         }
     }
-    edges
+    for &to in files.imports_of(file) {
+        if to != file {
+            out.push(Edge {
+                to,
+                env: BTreeMap::new(),
+                names: ScopeNames::default(),
+            });
+        }
+    }
+    out
 }
 
 /// The environment in effect in a scope: what the file inherits, what the scope chain sets, and
@@ -740,8 +835,9 @@ struct FileIndex<'a> {
     cargo_bins: HashMap<&'a str, Vec<FileRef<'a>>>,
     /// The variables each file sets, evaluated once per file when first asked for: every
     /// launch of every linking round asks for its scope's settings, and evaluating the file's
-    /// settings again for each was a tenth of linking.
-    env_sets: RefCell<HashMap<(usize, &'a str), FileEnvSets>>,
+    /// settings again for each was a tenth of linking. A slot per file of the world from the
+    /// start, so that files are linked in parallel without a lock.
+    env_sets: HashMap<(usize, &'a str), OnceLock<Box<[EnvSet]>>>,
 }
 
 /// The files of every repository that are Cargo binaries, by binary name: `src/bin/NAME.rs`
@@ -777,10 +873,8 @@ fn cargo_bin_name(path: &str, own_directory: bool) -> Option<&str> {
     at_segment.then_some(name)
 }
 
-/// What [`FileIndex::env_sets`] keeps of a file.
-type FileEnvSets = Rc<[EnvSet]>;
-
 /// A variable a file sets (`export X=...`, `environment:`, `Environment=`), with a literal name.
+#[derive(Clone)]
 struct EnvSet {
     scope: usize,
     line: u32,
@@ -814,7 +908,13 @@ impl<'a> FileIndex<'a> {
             by_tail,
             imports: HashMap::new(),
             programs: HashMap::new(),
-            env_sets: RefCell::new(HashMap::new()),
+            env_sets: lookup
+                .repos
+                .iter()
+                .enumerate()
+                .flat_map(|(repo, r)| r.files.keys().map(move |path| (repo, path.as_str())))
+                .map(|key| (key, OnceLock::new()))
+                .collect(),
             cargo_bins: cargo_bins(lookup),
         };
         let mut programs: HashMap<&'a str, Vec<FileRef<'a>>> = HashMap::new();
@@ -868,16 +968,26 @@ impl<'a> FileIndex<'a> {
     /// The variables `file` sets with a literal name, in the order of its accesses (see
     /// [`EnvSet`]). Evaluating once per file gives what evaluating per scope gave: an
     /// evaluation depends only on the world and the expression.
-    fn env_sets(
-        &self,
+    fn env_sets<'s>(
+        &'s self,
         lookup: &Lookup<'a>,
         file: FileRef<'a>,
         facts: &'a FileFacts,
-    ) -> Rc<[EnvSet]> {
-        let key = (file.repo, file.path);
-        if let Some(found) = self.env_sets.borrow().get(&key) {
-            return Rc::clone(found);
+    ) -> Cow<'s, [EnvSet]> {
+        match self.env_sets.get(&(file.repo, file.path)) {
+            Some(slot) => {
+                Cow::Borrowed(slot.get_or_init(|| Self::evaluate_env_sets(lookup, file, facts)))
+            }
+            // Facts outside the world (none in the pipeline) are evaluated each time.
+            None => Cow::Owned(Self::evaluate_env_sets(lookup, file, facts).into_vec()),
         }
+    }
+
+    fn evaluate_env_sets(
+        lookup: &Lookup<'a>,
+        file: FileRef<'a>,
+        facts: &'a FileFacts,
+    ) -> Box<[EnvSet]> {
         let empty = BTreeMap::new();
         let mut evaluator = Evaluator::new(lookup, &empty);
         let mut sets = Vec::new();
@@ -902,9 +1012,7 @@ impl<'a> FileIndex<'a> {
                 value,
             });
         }
-        let sets: Rc<[EnvSet]> = sets.into();
-        self.env_sets.borrow_mut().insert(key, Rc::clone(&sets));
-        sets
+        sets.into_boxed_slice()
     }
 
     /// The files of repository `repo` whose path is `tail` or ends with `/tail`.

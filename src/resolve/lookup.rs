@@ -272,16 +272,21 @@ impl<'a> Lookup<'a> {
             .get_or_init(|| super::installs::Installs::build(self.repos))
     }
 
+    /// Builds the world's call sites now if they are not built yet. Called outside the thread
+    /// pool, the build is parallel (see `CallerIndex::new`); linking does so first.
+    pub fn callers(&self) -> &super::params::CallerIndex<'a> {
+        self.shared
+            .callers
+            .get_or_init(|| super::params::CallerIndex::new(self.repos))
+    }
+
     /// The call sites of function `scope` of `file`, in every file of its repository.
     pub fn callers_of<'s>(
         &'s self,
         file: FileRef<'a>,
         scope: ScopeId,
     ) -> &'s [(FileRef<'a>, &'a crate::extract::CallRef)] {
-        self.shared
-            .callers
-            .get_or_init(|| super::params::CallerIndex::new(self.repos))
-            .of(file, scope)
+        self.callers().of(file, scope)
     }
 
     /// The function scope, in `scope` or around it, that declares `name` as a parameter.

@@ -30,63 +30,79 @@ pub struct CallerIndex<'a> {
 }
 
 /// Functions with parameters by qualified name (a class by its name too, standing for its
-/// `__init__`), per repository; and by last name segment, for suffix matches.
+/// `__init__`) and by last name segment, for suffix matches; one table per repository, as a
+/// call only ever refers to a function of its own repository.
 struct Functions<'a> {
-    by_name: HashMap<(usize, String), (&'a str, ScopeId)>,
-    by_last: HashMap<(usize, String), Vec<String>>,
+    repos: Vec<RepoFunctions<'a>>,
+}
+
+#[derive(Default)]
+struct RepoFunctions<'a> {
+    by_name: HashMap<String, (&'a str, ScopeId)>,
+    by_last: HashMap<String, Vec<String>>,
     /// Shell functions by bare name, for calls from a script that sources their file.
-    by_shell_name: HashMap<(usize, &'a str), Vec<(&'a str, ScopeId)>>,
+    by_shell_name: HashMap<&'a str, Vec<(&'a str, ScopeId)>>,
+}
+
+/// The names one function with parameters is called by (see [`Functions::new`]).
+struct Declared<'a> {
+    path: &'a str,
+    scope: ScopeId,
+    names: Vec<String>,
+    /// Its bare name, when it is a shell function.
+    shell_name: Option<&'a str>,
 }
 
 impl<'a> Functions<'a> {
-    fn new(repos: &'a [RepoFacts]) -> Functions<'a> {
-        let mut by_name = HashMap::new();
-        let mut by_last: HashMap<(usize, String), Vec<String>> = HashMap::new();
-        let mut by_shell_name: HashMap<(usize, &'a str), Vec<(&'a str, ScopeId)>> = HashMap::new();
-        for (r, repo) in repos.iter().enumerate() {
-            for (path, facts) in &repo.files {
-                for params in &facts.params {
-                    let Some(scope) = facts.scopes.get(params.scope) else {
-                        continue;
-                    };
-                    if scope.kind != ScopeKind::Function {
-                        continue;
-                    }
-                    if params.positional_only {
-                        by_shell_name
-                            .entry((r, scope.name.as_str()))
-                            .or_default()
-                            .push((path.as_str(), params.scope));
-                    }
-                    let mut names = vec![normalise(&unit_name(facts, params.scope, path))];
-                    // A method by its class too (`pkg.mod.Dumper.path`), as `self.path(...)`
-                    // and `d.path(...)` with `d = Dumper(...)` call it.
-                    if let Some(class) = scope.class {
-                        names.push(normalise(&format!(
-                            "{}.{}",
-                            unit_name(facts, class, path),
-                            scope.name
-                        )));
-                    }
-                    // `Exporter(...)` runs `Exporter.__init__`.
-                    if scope.name == "__init__"
-                        && let Some(class) = scope.class
-                    {
-                        names.push(normalise(&unit_name(facts, class, path)));
-                    }
-                    for name in names {
-                        let last = name.rsplit('.').next().unwrap_or(&name).to_string();
-                        by_last.entry((r, last)).or_default().push(name.clone());
-                        by_name.insert((r, name), (path.as_str(), params.scope));
-                    }
+    /// `parallel`: whether the files may be read on the thread pool (see [`CallerIndex::new`]).
+    fn new(repos: &'a [RepoFacts], parallel: bool) -> Functions<'a> {
+        let of_repo = |repo: &'a RepoFacts| {
+            let files: Vec<(&'a String, &'a FileFacts)> = repo
+                .files
+                .iter()
+                .map(|(path, facts)| (path, facts.as_ref()))
+                .collect();
+            // Naming every function is most of the build (a unit name and its normal
+            // form per name): per file in parallel, then entered in file order.
+            let per_file: Vec<Vec<Declared<'a>>> = if parallel {
+                files.par_iter().map(|&(p, f)| declared_in(p, f)).collect()
+            } else {
+                files.iter().map(|&(p, f)| declared_in(p, f)).collect()
+            };
+            let mut functions = RepoFunctions::default();
+            for declared in per_file.into_iter().flatten() {
+                if let Some(name) = declared.shell_name {
+                    functions
+                        .by_shell_name
+                        .entry(name)
+                        .or_default()
+                        .push((declared.path, declared.scope));
+                }
+                for name in declared.names {
+                    let last = name.rsplit('.').next().unwrap_or(&name).to_string();
+                    functions
+                        .by_last
+                        .entry(last)
+                        .or_default()
+                        .push(name.clone());
+                    functions
+                        .by_name
+                        .insert(name, (declared.path, declared.scope));
                 }
             }
-        }
-        Functions {
-            by_name,
-            by_last,
-            by_shell_name,
-        }
+            functions
+        };
+        // Each repository's table on its own thread, as entering the names is serial.
+        let repos = if parallel {
+            repos.par_iter().map(of_repo).collect()
+        } else {
+            repos.iter().map(of_repo).collect()
+        };
+        Functions { repos }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.repos.iter().all(|r| r.by_name.is_empty())
     }
 
     /// The function a call refers to: its qualified name, a method of the caller's class
@@ -100,72 +116,86 @@ impl<'a> Functions<'a> {
         facts: &FileFacts,
         call: &CallRef,
     ) -> Option<(&'a str, ScopeId)> {
+        let functions = self.repos.get(r)?;
         let callee = normalise(&call.callee);
-        if let Some(found) = self.by_name.get(&(r, callee.clone())) {
+        let callee = callee.as_ref();
+        let last = callee.rsplit('.').next().unwrap_or(callee);
+        // The exact, method and suffix matches all find a name ending in the callee's last
+        // segment (`self.x` is `<module>.<class>.x`), so a call whose last segment no function
+        // of the repository has (most calls: `print`, `os.path.join`) is left to the
+        // same-file and sourced-shell matches, which only bare names reach.
+        let Some(same_last) = functions.by_last.get(last) else {
+            return if callee.contains('.') {
+                None
+            } else {
+                Self::bare(functions, path, facts, callee)
+            };
+        };
+        if let Some(found) = functions.by_name.get(callee) {
             return Some(*found);
         }
-        let root = facts
-            .scopes
-            .first()
-            .map(|s| normalise(&s.name))
-            .unwrap_or_default();
         if let Some(method) = callee.strip_prefix("self.") {
             let class = facts
                 .scopes
                 .get(call.scope)
                 .and_then(|s| s.class)
                 .and_then(|c| facts.scopes.get(c))?;
+            let root = facts
+                .scopes
+                .first()
+                .map(|s| normalise(&s.name))
+                .unwrap_or_default();
             let qualified = if root.is_empty() {
                 format!("{}.{method}", class.name)
             } else {
                 format!("{root}.{}.{method}", class.name)
             };
-            return self.by_name.get(&(r, qualified)).copied();
+            return functions.by_name.get(&qualified).copied();
         }
-        // A function of the same file called by its bare name (a shell function, a Rust `fn`,
-        // a nested Python function).
-        if !callee.contains('.')
-            && let Some(found) = facts.params.iter().find(|p| {
-                facts
-                    .scopes
-                    .get(p.scope)
-                    .is_some_and(|s| s.kind == ScopeKind::Function && s.name == callee)
-            })
-        {
-            return Some((path, found.scope));
+        if !callee.contains('.') {
+            return Self::bare(functions, path, facts, callee);
         }
-        // A shell function of a file the script sources (`. "$DIR/../lib/conf.sh"`): the one
-        // function of that name in a repository file named like a sourced one.
-        if !callee.contains('.')
-            && let Some(found) = self.sourced_shell_function(r, facts, &callee)
-        {
-            return Some(found);
-        }
-        let (_, last) = callee.rsplit_once('.')?;
-        let suffix = format!(".{callee}");
-        let candidates: Vec<&String> = self
-            .by_last
-            .get(&(r, last.to_string()))?
+        let candidates: Vec<&String> = same_last
             .iter()
-            .filter(|name| name.ends_with(&suffix))
+            .filter(|name| {
+                name.len() > callee.len()
+                    && name.ends_with(callee)
+                    && name.as_bytes().get(name.len() - callee.len() - 1) == Some(&b'.')
+            })
             .collect();
         match candidates.as_slice() {
-            [name] => self.by_name.get(&(r, (*name).clone())).copied(),
+            [name] => functions.by_name.get(name.as_str()).copied(),
             _ => None,
         }
     }
-}
 
-impl<'a> Functions<'a> {
+    /// A bare callee: a function of the same file by that name (a shell function, a Rust
+    /// `fn`, a nested Python function), else a shell function of a file the script sources.
+    fn bare(
+        functions: &RepoFunctions<'a>,
+        path: &'a str,
+        facts: &FileFacts,
+        callee: &str,
+    ) -> Option<(&'a str, ScopeId)> {
+        if let Some(found) = facts.params.iter().find(|p| {
+            facts
+                .scopes
+                .get(p.scope)
+                .is_some_and(|s| s.kind == ScopeKind::Function && s.name == callee)
+        }) {
+            return Some((path, found.scope));
+        }
+        Self::sourced_shell_function(functions, facts, callee)
+    }
+
     /// The shell function `name` defined in a file whose name is that of a file the caller
-    /// sources (its star imports), when exactly one is.
+    /// sources (its star imports), when exactly one is (`. "$DIR/../lib/conf.sh"`).
     fn sourced_shell_function(
-        &self,
-        r: usize,
+        functions: &RepoFunctions<'a>,
         facts: &FileFacts,
         name: &str,
     ) -> Option<(&'a str, ScopeId)> {
-        let candidates = self.by_shell_name.get(&(r, name))?;
+        let candidates = functions.by_shell_name.get(name)?;
         let sourced: Vec<&str> = facts
             .imports
             .iter()
@@ -187,11 +217,51 @@ impl<'a> Functions<'a> {
     }
 }
 
+/// The functions with parameters `facts` declares, with the names calls may use for each.
+fn declared_in<'a>(path: &'a str, facts: &'a FileFacts) -> Vec<Declared<'a>> {
+    let mut out = Vec::new();
+    for params in &facts.params {
+        let Some(scope) = facts.scopes.get(params.scope) else {
+            continue;
+        };
+        if scope.kind != ScopeKind::Function {
+            continue;
+        }
+        let mut names = vec![normalise(&unit_name(facts, params.scope, path)).into_owned()];
+        // A method by its class too (`pkg.mod.Dumper.path`), as `self.path(...)` and
+        // `d.path(...)` with `d = Dumper(...)` call it.
+        if let Some(class) = scope.class {
+            names.push(
+                normalise(&format!("{}.{}", unit_name(facts, class, path), scope.name))
+                    .into_owned(),
+            );
+        }
+        // `Exporter(...)` runs `Exporter.__init__`.
+        if scope.name == "__init__"
+            && let Some(class) = scope.class
+        {
+            names.push(normalise(&unit_name(facts, class, path)).into_owned());
+        }
+        out.push(Declared {
+            path,
+            scope: params.scope,
+            names,
+            shell_name: params.positional_only.then_some(scope.name.as_str()),
+        });
+    }
+    out
+}
+
 impl<'a> CallerIndex<'a> {
     pub fn new(repos: &'a [RepoFacts]) -> CallerIndex<'a> {
-        let functions = Functions::new(repos);
+        // Resolving every call is most of the build, so files are read in parallel — but only
+        // from outside the thread pool: inside it, the pool could run another file's
+        // resolution on this thread while it waits, and that one would wait for this index
+        // (built under a `OnceLock`) forever.
+        let parallel = rayon::current_thread_index().is_none();
+        let functions = Functions::new(repos, parallel);
         let mut callers: HashMap<FunctionKey<'a>, Vec<(FileRef<'a>, &'a CallRef)>> = HashMap::new();
-        if functions.by_name.is_empty() {
+        if functions.is_empty() {
             return CallerIndex { callers };
         }
         let files: Vec<(usize, &'a str, &'a FileFacts)> = repos
@@ -213,16 +283,11 @@ impl<'a> CallerIndex<'a> {
                 })
                 .collect::<Vec<_>>()
         };
-        // Resolving every call is most of the build (a tenth of a second over the benchmark
-        // corpus), so files are resolved in parallel — but only from outside the thread pool:
-        // inside it, the pool could run another file's resolution on this thread while it
-        // waits, and that one would wait for this index (built under a `OnceLock`) forever.
-        let per_file: Vec<Vec<(FunctionKey<'a>, &'a CallRef)>> =
-            if rayon::current_thread_index().is_none() {
-                files.par_iter().map(called_in).collect()
-            } else {
-                files.iter().map(called_in).collect()
-            };
+        let per_file: Vec<Vec<(FunctionKey<'a>, &'a CallRef)>> = if parallel {
+            files.par_iter().map(called_in).collect()
+        } else {
+            files.iter().map(called_in).collect()
+        };
         // In file order, as the callers of each function were listed before.
         for (&(r, path, _), calls) in files.iter().zip(per_file) {
             for (key, call) in calls {
@@ -244,12 +309,15 @@ impl<'a> CallerIndex<'a> {
     }
 }
 
-/// `crate::auth::wait` and `auth.wait` name the same thing.
-fn normalise(name: &str) -> String {
-    name.trim_start_matches("crate::")
-        .replace("::", ".")
-        .trim_start_matches('.')
-        .to_string()
+/// `crate::auth::wait` and `auth.wait` name the same thing. Borrowed when already normal, as
+/// most names are.
+fn normalise(name: &str) -> std::borrow::Cow<'_, str> {
+    let name = name.trim_start_matches("crate::");
+    if name.contains("::") {
+        std::borrow::Cow::Owned(name.replace("::", ".").trim_start_matches('.').to_string())
+    } else {
+        std::borrow::Cow::Borrowed(name.trim_start_matches('.'))
+    }
 }
 
 /// What a call passes for parameter `position`/`name`: `Some(None)` when the call leaves it out
@@ -364,6 +432,32 @@ mod tests {
         };
         assert_eq!(callers("lib/conf.sh"), vec!["bin/start.sh"]);
         assert!(callers("tools/other.sh").is_empty());
+    }
+
+    /// A callee matched by the end of a function's qualified name is matched at a name
+    /// boundary: `b.load` is `app.b.load`, not also `app.ab.load` (two candidates would make
+    /// the call no one's).
+    #[test]
+    fn a_dotted_callee_matches_whole_name_segments() {
+        let def = "def load(path):\n    return open(path)\n";
+        let repos = vec![crate::resolve::repo_of_texts(
+            "app",
+            &[
+                ("app/b.py", def),
+                ("app/ab.py", def),
+                ("app/main.py", "b.load('/srv/x')\n"),
+            ],
+        )];
+        let index = CallerIndex::new(&repos);
+        let callers = |path: &'static str| {
+            index
+                .of(FileRef { repo: 0, path }, 1)
+                .iter()
+                .map(|(caller, _)| caller.path)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(callers("app/b.py"), vec!["app/main.py"]);
+        assert!(callers("app/ab.py").is_empty());
     }
 
     #[test]
