@@ -560,8 +560,9 @@ pub fn exit_code(report: &Report, fail_on: FailOn) -> u8 {
 
 /// The models and rules of a run: built-in, then each `--rules` directory in order.
 pub fn load_rules(dirs: &[PathBuf]) -> Result<(Models, ImpactRules), Error> {
-    let mut models = Models::builtin()?;
-    let mut rules = ImpactRules::builtin()?;
+    // Each is a few milliseconds of TOML, on the critical path of every run: side by side.
+    let (models, rules) = rayon::join(Models::builtin, ImpactRules::builtin);
+    let (mut models, mut rules) = (models?, rules?);
     for dir in dirs {
         if !dir.is_dir() {
             return Err(Error::Usage(format!(
