@@ -84,10 +84,10 @@ impl Models {
 
     fn merge(&mut self, file: ModelFile) {
         match file.language {
-            Language::Python(rows) => self.python.merge(rows),
-            Language::Bash(rows) => self.bash.merge(rows),
-            Language::Rust(rows) => self.rust.merge(rows),
-            Language::Config(rows) => self.config.merge(rows),
+            Language::Python(rows) => self.python.merge(*rows),
+            Language::Bash(rows) => self.bash.merge(*rows),
+            Language::Rust(rows) => self.rust.merge(*rows),
+            Language::Config(rows) => self.config.merge(*rows),
         }
         self.sources.push((file.name, file.digest));
     }
@@ -102,10 +102,10 @@ struct ModelFile {
 }
 
 enum Language {
-    Python(python::PythonModelFile),
-    Bash(bash::BashModelFile),
-    Rust(rust::RustModelFile),
-    Config(config::ConfigModelFile),
+    Python(Box<python::PythonModelFile>),
+    Bash(Box<bash::BashModelFile>),
+    Rust(Box<rust::RustModelFile>),
+    Config(Box<config::ConfigModelFile>),
 }
 
 impl ModelFile {
@@ -122,10 +122,10 @@ impl ModelFile {
             ));
         }
         let language = match header.language.as_str() {
-            "python" => Language::Python(python::PythonModelFile::parse(name, text)?),
-            "bash" => Language::Bash(bash::BashModelFile::parse(name, text)?),
-            "rust" => Language::Rust(rust::RustModelFile::parse(name, text)?),
-            "config" => Language::Config(config::ConfigModelFile::parse(name, text)?),
+            "python" => Language::Python(Box::new(python::PythonModelFile::parse(name, text)?)),
+            "bash" => Language::Bash(Box::new(bash::BashModelFile::parse(name, text)?)),
+            "rust" => Language::Rust(Box::new(rust::RustModelFile::parse(name, text)?)),
+            "config" => Language::Config(Box::new(config::ConfigModelFile::parse(name, text)?)),
             other => {
                 return Err(RulesError::at(
                     name,
