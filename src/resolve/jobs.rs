@@ -16,7 +16,7 @@
 
 use super::RepoFacts;
 use super::eval::{Evaluator, Value};
-use super::lookup::{FileRef, Lookup};
+use super::lookup::{FileRef, Forks, Lookup};
 use super::names::NameSet;
 use super::paths::{self, PathSet};
 use crate::extract::formats::ENV_FILE_PREFIX;
@@ -268,7 +268,6 @@ pub fn link<'a>(
                     .insert((repo_index, path, schedule.scope), id);
                 let env = scope_env(
                     &files,
-                    lookup,
                     file,
                     facts,
                     schedule.scope,
@@ -458,8 +457,8 @@ fn file_launches<'a>(
     let inherited_names = linked.file_names.get(&(file.repo, path));
     let inherited_open = linked.file_open.contains(&(file.repo, path));
     for run in &facts.runs {
-        let env = scope_env(files, lookup, file, facts, run.scope, user_env, file_env);
-        let literal_sets: Vec<String> = own_scope_env(files, lookup, file, facts, run.scope)
+        let env = scope_env(files, file, facts, run.scope, user_env, file_env);
+        let literal_sets: Vec<String> = own_scope_env(files, file, facts, run.scope)
             .into_keys()
             .collect();
         let own = scope_names(lookup, files, file, facts, run.scope);
@@ -487,7 +486,7 @@ fn file_launches<'a>(
             passes.extend(inherited_names.into_iter().flatten().cloned());
             let passes: Vec<String> = passes.into_iter().collect();
             if !literal_sets.is_empty() {
-                let set_at = set_sites(files, lookup, file, facts, run.scope, &repo.name);
+                let set_at = set_sites(files, file, facts, run.scope, &repo.name);
                 let variant = EnvVariant {
                     launcher: Site {
                         repo: repo.name.clone(),
@@ -536,14 +535,13 @@ fn file_launches<'a>(
 /// Where a scope (and the scopes around it) sets each variable it sets.
 fn set_sites<'a>(
     files: &FileIndex<'a>,
-    lookup: &Lookup<'a>,
     file: FileRef<'a>,
     facts: &'a FileFacts,
     scope: usize,
     repo: &str,
 ) -> BTreeMap<String, Site> {
     let mut out = BTreeMap::new();
-    for set in files.env_sets(lookup, file, facts).iter() {
+    for set in files.env_sets(file, facts).iter() {
         if in_scope(facts, scope, set.scope) {
             out.entry(set.name.clone()).or_insert_with(|| Site {
                 repo: repo.to_string(),
@@ -609,7 +607,7 @@ fn file_edges<'a>(
         .collect::<BTreeSet<usize>>()
         .into_iter()
         .map(|scope| {
-            let env = scope_env(files, lookup, file, facts, scope, user_env, file_env);
+            let env = scope_env(files, file, facts, scope, user_env, file_env);
             (scope, env)
         })
         .collect();
@@ -623,7 +621,7 @@ fn file_edges<'a>(
         };
         for to in files.targets_with(evaluator, file, &run.target) {
             if to != file {
-                let mut env = own_scope_env(files, lookup, file, facts, run.scope);
+                let mut env = own_scope_env(files, file, facts, run.scope);
                 for (k, v) in env_file_values(lookup, files, file, facts, run.scope) {
                     env.entry(k).or_insert(v);
                 }
@@ -651,14 +649,13 @@ fn file_edges<'a>(
 /// the user's bindings (which win).
 fn scope_env<'a>(
     files: &FileIndex<'a>,
-    lookup: &Lookup<'a>,
     file: FileRef<'a>,
     facts: &'a FileFacts,
     scope: usize,
     user_env: &BTreeMap<String, String>,
     file_env: &BTreeMap<(usize, &'a str), BTreeMap<String, String>>,
 ) -> BTreeMap<String, String> {
-    let mut env = own_scope_env(files, lookup, file, facts, scope);
+    let mut env = own_scope_env(files, file, facts, scope);
     if let Some(inherited) = file_env.get(&(file.repo, file.path)) {
         for (k, v) in inherited {
             env.entry(k.clone()).or_insert_with(|| v.clone());
@@ -673,7 +670,6 @@ fn scope_env<'a>(
 /// entry's `VAR=` lines.
 fn own_scope_env<'a>(
     files: &FileIndex<'a>,
-    lookup: &Lookup<'a>,
     file: FileRef<'a>,
     facts: &'a FileFacts,
     scope: usize,
@@ -686,7 +682,7 @@ fn own_scope_env<'a>(
             }
         }
     }
-    for set in files.env_sets(lookup, file, facts).iter() {
+    for set in files.env_sets(file, facts).iter() {
         if let Some(value) = &set.value
             && in_scope(facts, scope, set.scope)
         {
@@ -713,7 +709,7 @@ fn env_file_values<'a>(
         .flatten()
     {
         if let Some(env_facts) = lookup.facts(env_file) {
-            for (k, v) in own_scope_env(files, lookup, env_file, env_facts, 0) {
+            for (k, v) in own_scope_env(files, env_file, env_facts, 0) {
                 env.entry(k).or_insert(v);
             }
         }
@@ -761,7 +757,7 @@ fn scope_names<'a>(
     scope: usize,
 ) -> ScopeNames {
     let mut out = ScopeNames::default();
-    for set in files.env_sets(lookup, file, facts).iter() {
+    for set in files.env_sets(file, facts).iter() {
         if in_scope(facts, scope, set.scope) {
             out.names.insert(set.name.clone());
         }
@@ -776,7 +772,7 @@ fn scope_names<'a>(
             let Some(env_facts) = lookup.facts(env_file) else {
                 continue;
             };
-            for set in files.env_sets(lookup, env_file, env_facts).iter() {
+            for set in files.env_sets(env_file, env_facts).iter() {
                 out.names.insert(set.name.clone());
                 any = true;
             }
@@ -838,6 +834,8 @@ struct FileIndex<'a> {
     /// settings again for each was a tenth of linking. A slot per file of the world from the
     /// start, so that files are linked in parallel without a lock.
     env_sets: HashMap<(usize, &'a str), OnceLock<Box<[EnvSet]>>>,
+    /// Lookups of the world, for evaluating what files set.
+    forks: Forks<'a>,
 }
 
 /// The files of every repository that are Cargo binaries, by binary name: `src/bin/NAME.rs`
@@ -916,6 +914,7 @@ impl<'a> FileIndex<'a> {
                 .map(|key| (key, OnceLock::new()))
                 .collect(),
             cargo_bins: cargo_bins(lookup),
+            forks: lookup.forks(),
         };
         let mut programs: HashMap<&'a str, Vec<FileRef<'a>>> = HashMap::new();
         for (repo_index, repo) in lookup.repos.iter().enumerate() {
@@ -968,18 +967,16 @@ impl<'a> FileIndex<'a> {
     /// The variables `file` sets with a literal name, in the order of its accesses (see
     /// [`EnvSet`]). Evaluating once per file gives what evaluating per scope gave: an
     /// evaluation depends only on the world and the expression.
-    fn env_sets<'s>(
-        &'s self,
-        lookup: &Lookup<'a>,
-        file: FileRef<'a>,
-        facts: &'a FileFacts,
-    ) -> Cow<'s, [EnvSet]> {
+    ///
+    /// Evaluated with a lookup of its own, not the asking file's: a lookup remembers the names
+    /// its star imports did not give, so the first file to ask, whichever thread it is on, would
+    /// otherwise leave its traces in every other file's answer.
+    fn env_sets<'s>(&'s self, file: FileRef<'a>, facts: &'a FileFacts) -> Cow<'s, [EnvSet]> {
+        let evaluate = || Self::evaluate_env_sets(&self.forks.lookup(), file, facts);
         match self.env_sets.get(&(file.repo, file.path)) {
-            Some(slot) => {
-                Cow::Borrowed(slot.get_or_init(|| Self::evaluate_env_sets(lookup, file, facts)))
-            }
+            Some(slot) => Cow::Borrowed(slot.get_or_init(evaluate)),
             // Facts outside the world (none in the pipeline) are evaluated each time.
-            None => Cow::Owned(Self::evaluate_env_sets(lookup, file, facts).into_vec()),
+            None => Cow::Owned(evaluate().into_vec()),
         }
     }
 
