@@ -397,6 +397,15 @@ mod tests {
         assert_eq!(passed(&c, "stamp", 3), Some(None));
     }
 
+    /// The files that call the first function (scope 1) of the first repository's `path`.
+    fn callers_of_first_function<'a>(index: &CallerIndex<'a>, path: &'a str) -> Vec<&'a str> {
+        index
+            .of(FileRef { repo: 0, path }, 1)
+            .iter()
+            .map(|(caller, _)| caller.path)
+            .collect()
+    }
+
     /// A shell function of a sourced library is called from the script that sources it; a
     /// function of the same name in a file the script does not source is not.
     #[test]
@@ -423,13 +432,7 @@ mod tests {
                 .collect(),
         }];
         let index = CallerIndex::new(&repos);
-        let callers = |path: &'static str| {
-            index
-                .of(FileRef { repo: 0, path }, 1)
-                .iter()
-                .map(|(caller, _)| caller.path)
-                .collect::<Vec<_>>()
-        };
+        let callers = |path| callers_of_first_function(&index, path);
         assert_eq!(callers("lib/conf.sh"), vec!["bin/start.sh"]);
         assert!(callers("tools/other.sh").is_empty());
     }
@@ -449,13 +452,7 @@ mod tests {
             ],
         )];
         let index = CallerIndex::new(&repos);
-        let callers = |path: &'static str| {
-            index
-                .of(FileRef { repo: 0, path }, 1)
-                .iter()
-                .map(|(caller, _)| caller.path)
-                .collect::<Vec<_>>()
-        };
+        let callers = |path| callers_of_first_function(&index, path);
         assert_eq!(callers("app/b.py"), vec!["app/main.py"]);
         assert!(callers("app/ab.py").is_empty());
     }

@@ -381,24 +381,13 @@ impl Cache {
                     });
                 // Without a thread of its own, the rows are decoded once all are read.
                 let mut unsent = Vec::new();
-                let tx = conn.unchecked_transaction()?;
-                {
-                    let mut stmt =
-                        tx.prepare("SELECT data, last_used FROM facts WHERE key = ?1")?;
-                    for (index, key) in keys.iter().enumerate() {
-                        let row: Option<Row> = stmt
-                            .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
-                            .optional()?;
-                        if let Some((data, last_used)) = row {
-                            let row = (index, data, last_used);
-                            match &decoding {
-                                Ok(_) => rows.send(row).unwrap_or_default(),
-                                Err(_) => unsent.push(row),
-                            }
-                        }
+                read_rows(conn, keys, |index, (data, last_used)| {
+                    let row = (index, data, last_used);
+                    match &decoding {
+                        Ok(_) => rows.send(row).unwrap_or_default(),
+                        Err(_) => unsent.push(row),
                     }
-                }
-                tx.finish()?;
+                })?;
                 drop(rows);
                 Ok(match decoding {
                     Ok(thread) => thread
@@ -419,12 +408,7 @@ impl Cache {
                 out
             }
             Err(e) => {
-                if is_damaged(&e) {
-                    self.rebuild(&e);
-                } else {
-                    let message = format!("{}; extracting every file afresh", self.error(e));
-                    self.warn(message);
-                }
+                self.read_failed(e);
                 keys.iter().map(|_| None).collect()
             }
         }
@@ -436,31 +420,29 @@ impl Cache {
         let Some(conn) = &self.conn else {
             return vec![None; keys.len()];
         };
-        let read = || -> rusqlite::Result<Vec<Option<Row>>> {
-            let tx = conn.unchecked_transaction()?;
-            let rows = {
-                let mut stmt = tx.prepare("SELECT data, last_used FROM facts WHERE key = ?1")?;
-                keys.iter()
-                    .map(|key| {
-                        stmt.query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
-                            .optional()
-                    })
-                    .collect::<rusqlite::Result<Vec<_>>>()?
-            };
-            tx.finish()?;
-            Ok(rows)
-        };
-        match read() {
-            Ok(rows) => rows,
+        let mut rows = vec![None; keys.len()];
+        let read = read_rows(conn, keys, |index, row| {
+            if let Some(slot) = rows.get_mut(index) {
+                *slot = Some(row);
+            }
+        });
+        match read {
+            Ok(()) => rows,
             Err(e) => {
-                if is_damaged(&e) {
-                    self.rebuild(&e);
-                } else {
-                    let message = format!("{}; extracting every file afresh", self.error(e));
-                    self.warn(message);
-                }
+                self.read_failed(e);
                 vec![None; keys.len()]
             }
+        }
+    }
+
+    /// A read of the database that failed: rebuilt when it is damaged, else a warning; the run
+    /// goes on as if nothing were cached.
+    fn read_failed(&mut self, e: rusqlite::Error) {
+        if is_damaged(&e) {
+            self.rebuild(&e);
+        } else {
+            let message = format!("{}; extracting every file afresh", self.error(e));
+            self.warn(message);
         }
     }
 
@@ -705,6 +687,28 @@ fn evict(conn: &mut Connection, limit: u64, target: u64) -> rusqlite::Result<usi
         vacuum(conn)?;
     }
     Ok(deleted)
+}
+
+/// Reads the row of each key that has one, in one read transaction, handing it to `found` with
+/// the key's index.
+fn read_rows(
+    conn: &Connection,
+    keys: &[&[u8]],
+    mut found: impl FnMut(usize, Row),
+) -> rusqlite::Result<()> {
+    let tx = conn.unchecked_transaction()?;
+    {
+        let mut stmt = tx.prepare("SELECT data, last_used FROM facts WHERE key = ?1")?;
+        for (index, key) in keys.iter().enumerate() {
+            let row = stmt
+                .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            if let Some(row) = row {
+                found(index, row);
+            }
+        }
+    }
+    tx.finish()
 }
 
 /// Returns free pages to the file system and truncates the WAL.
