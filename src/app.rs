@@ -24,7 +24,7 @@ use crate::store::{self, Cache};
 use crate::suppress;
 use anyhow::Context;
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -423,7 +423,12 @@ fn world_read(
     for repo in &mut repos {
         repo.snapshot.release();
     }
-    let extracted = extract_jobs(jobs, models, cache.as_deref_mut());
+    let owners: Vec<(&str, &Snapshot)> = repos
+        .iter()
+        .map(|r| (r.name.as_str(), &r.snapshot))
+        .collect();
+    let extracted = extract_jobs(jobs, &owners, models, cache.as_deref_mut());
+    drop(owners);
     drop(extract_timing);
     let facts: Vec<RepoFacts> = repos
         .iter()
@@ -1077,7 +1082,15 @@ fn extraction_jobs(snapshots: &[&Snapshot]) -> Jobs {
     jobs
 }
 
-fn extract_jobs(jobs: Jobs, models: &Models, cache: Option<&mut Cache>) -> Extracted {
+/// Extracts `jobs` (through `cache`, when given). `owners` are the snapshots the jobs come from,
+/// with their repositories' names, for naming the repository of a file that could no longer be
+/// read.
+fn extract_jobs(
+    jobs: Jobs,
+    owners: &[(&str, &Snapshot)],
+    models: &Models,
+    cache: Option<&mut Cache>,
+) -> Extracted {
     let mut unreadable = Vec::new();
     let mut extract_all = |jobs: Jobs| -> Extracted {
         let (extracted, mut gone) = extract_uncached(jobs, models);
@@ -1088,10 +1101,8 @@ fn extract_jobs(jobs: Jobs, models: &Models, cache: Option<&mut Cache>) -> Extra
         Some(cache) => cache.through(&store::fingerprint(models), jobs, extract_all),
         None => extract_all(jobs),
     };
-    for path in &unreadable {
-        crate::error::print_line(&format!(
-            "warning: {path} changed or went away while it was being read; it is not analysed"
-        ));
+    for line in unreadable_warnings(&unreadable, owners) {
+        crate::error::print_line(&line);
     }
     resolve::calls::drop_unanswerable_calls(extracted.values_mut());
     if let Some(hook) = AFTER_EXTRACTION.get() {
@@ -1100,20 +1111,51 @@ fn extract_jobs(jobs: Jobs, models: &Models, cache: Option<&mut Cache>) -> Extra
     extracted
 }
 
+/// A warning line for each file extraction could no longer read, naming each repository whose
+/// snapshot has that file with that content (a path alone is ambiguous when two repositories
+/// have it; a check's base and head are one repository).
+fn unreadable_warnings(
+    unreadable: &[(String, String)],
+    owners: &[(&str, &Snapshot)],
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (path, key) in unreadable {
+        let repos: BTreeSet<&str> = owners
+            .iter()
+            .filter(|(_, snapshot)| snapshot.files.get(path).is_some_and(|c| &c.key == key))
+            .map(|(name, _)| *name)
+            .collect();
+        let whats = if repos.is_empty() {
+            vec![path.clone()]
+        } else {
+            repos
+                .iter()
+                .map(|repo| format!("{path} in {repo}"))
+                .collect()
+        };
+        for what in whats {
+            lines.push(format!(
+                "warning: {what} changed or went away while it was being read; it is not analysed"
+            ));
+        }
+    }
+    lines
+}
+
 /// What became of one extraction job.
 enum JobOutcome {
     Extracted((String, String), Arc<FileFacts>),
     /// The file's bytes could no longer be read.
-    Unreadable(String),
+    Unreadable((String, String)),
     /// A file of no kind knockon reads.
     NoFacts,
 }
 
-/// Extracts the facts of every job in parallel, largest first. Also gives the paths of the files
-/// whose bytes could no longer be read: a file released after loading (its facts were to come
-/// from the cache) that was then edited or removed in a directory that is not a git checkout
-/// (in a checkout its blob is still found by its content key).
-fn extract_uncached(jobs: Jobs, models: &Models) -> (Extracted, Vec<String>) {
+/// Extracts the facts of every job in parallel, largest first. Also gives the jobs (path and
+/// content key) whose bytes could no longer be read: a file released after loading (its facts
+/// were to come from the cache) that was then edited or removed in a directory that is not a
+/// git checkout (in a checkout its blob is still found by its content key).
+fn extract_uncached(jobs: Jobs, models: &Models) -> (Extracted, Vec<(String, String)>) {
     let progress = crate::progress::Progress::new(jobs.len() as u64, "files extracted");
     // Largest first: a big file taken last would leave the other threads idle at the end.
     let mut jobs: Vec<_> = jobs.into_iter().collect();
@@ -1126,7 +1168,7 @@ fn extract_uncached(jobs: Jobs, models: &Models) -> (Extracted, Vec<String>) {
             drop(source);
             let Some(bytes) = bytes else {
                 progress.inc();
-                return JobOutcome::Unreadable(path);
+                return JobOutcome::Unreadable((path, key));
             };
             let facts = extract::extract(&path, &bytes, models);
             progress.inc();
@@ -1143,7 +1185,7 @@ fn extract_uncached(jobs: Jobs, models: &Models) -> (Extracted, Vec<String>) {
             JobOutcome::Extracted(job, facts) => {
                 extracted.insert(job, facts);
             }
-            JobOutcome::Unreadable(path) => unreadable.push(path),
+            JobOutcome::Unreadable(job) => unreadable.push(job),
             JobOutcome::NoFacts => {}
         }
     }
@@ -1228,7 +1270,19 @@ fn extract_workspace(
             context.snapshot.release();
         }
     }
-    let extracted = extract_jobs(jobs, models, cache);
+    let changed = &workspace.changed;
+    let mut owners = vec![
+        (changed.name.as_str(), &changed.base),
+        (changed.name.as_str(), &changed.head),
+    ];
+    owners.extend(
+        workspace
+            .context
+            .iter()
+            .map(|c| (c.name.as_str(), &c.snapshot)),
+    );
+    let extracted = extract_jobs(jobs, &owners, models, cache);
+    drop(owners);
     WorkspaceFacts {
         changed_name: workspace.changed.name.clone(),
         base: facts_of(&workspace.changed.base, &extracted),
@@ -1247,6 +1301,56 @@ fn extract_workspace(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unreadable_file_is_named_with_the_repositories_that_have_that_content() {
+        let snapshot = |text: &[u8]| {
+            let mut snapshot = Snapshot::default();
+            let content = FileContent::new(text.to_vec());
+            snapshot.files.insert("bin/run.py".to_string(), content);
+            snapshot
+        };
+        let (ops, app_base, app_head) = (
+            snapshot(b"a = 1\n"),
+            snapshot(b"b = 2\n"),
+            snapshot(b"b = 2\n"),
+        );
+        let owners = [("ops", &ops), ("app", &app_base), ("app", &app_head)];
+        let key_of = |s: &Snapshot| {
+            s.files
+                .get("bin/run.py")
+                .map(|c| c.key.clone())
+                .unwrap_or_default()
+        };
+        let path = "bin/run.py".to_string();
+        // The content of the changed repository (at base and head alike): named once, and not
+        // `ops`, whose file of that path has other bytes.
+        assert_eq!(
+            unreadable_warnings(&[(path.clone(), key_of(&app_head))], &owners),
+            vec![
+                "warning: bin/run.py in app changed or went away while it was being read; it is \
+                 not analysed"
+                    .to_string()
+            ]
+        );
+        assert_eq!(
+            unreadable_warnings(&[(path.clone(), key_of(&ops))], &owners),
+            vec![
+                "warning: bin/run.py in ops changed or went away while it was being read; it is \
+                 not analysed"
+                    .to_string()
+            ]
+        );
+        // Content no snapshot has: the path alone.
+        assert_eq!(
+            unreadable_warnings(&[(path, "0".repeat(40))], &owners),
+            vec![
+                "warning: bin/run.py changed or went away while it was being read; it is not \
+                 analysed"
+                    .to_string()
+            ]
+        );
+    }
 
     #[test]
     fn a_file_edited_after_its_load_is_named_and_not_analysed() {
@@ -1279,7 +1383,7 @@ mod tests {
             ),
         ]);
         let (extracted, unreadable) = extract_uncached(jobs, &models);
-        assert_eq!(unreadable, vec!["edited.py".to_string()]);
+        assert_eq!(unreadable, vec![("edited.py".to_string(), key.clone())]);
         let mut analysed: Vec<&str> = extracted.keys().map(|(path, _)| path.as_str()).collect();
         analysed.sort_unstable();
         assert_eq!(analysed, vec!["held.py", "same.py"]);
