@@ -1323,33 +1323,18 @@ mod tests {
                 .unwrap_or_default()
         };
         let path = "bin/run.py".to_string();
+        let warned = |key: String| unreadable_warnings(&[(path.clone(), key)], &owners);
+        let line = |what: &str| {
+            vec![format!(
+                "warning: {what} changed or went away while it was being read; it is not analysed"
+            )]
+        };
         // The content of the changed repository (at base and head alike): named once, and not
         // `ops`, whose file of that path has other bytes.
-        assert_eq!(
-            unreadable_warnings(&[(path.clone(), key_of(&app_head))], &owners),
-            vec![
-                "warning: bin/run.py in app changed or went away while it was being read; it is \
-                 not analysed"
-                    .to_string()
-            ]
-        );
-        assert_eq!(
-            unreadable_warnings(&[(path.clone(), key_of(&ops))], &owners),
-            vec![
-                "warning: bin/run.py in ops changed or went away while it was being read; it is \
-                 not analysed"
-                    .to_string()
-            ]
-        );
+        assert_eq!(warned(key_of(&app_head)), line("bin/run.py in app"));
+        assert_eq!(warned(key_of(&ops)), line("bin/run.py in ops"));
         // Content no snapshot has: the path alone.
-        assert_eq!(
-            unreadable_warnings(&[(path, "0".repeat(40))], &owners),
-            vec![
-                "warning: bin/run.py changed or went away while it was being read; it is not \
-                 analysed"
-                    .to_string()
-            ]
-        );
+        assert_eq!(warned("0".repeat(40)), line("bin/run.py"));
     }
 
     #[test]
