@@ -428,7 +428,6 @@ fn world_read(
         .map(|r| (r.name.as_str(), &r.snapshot))
         .collect();
     let extracted = extract_jobs(jobs, &owners, models, cache.as_deref_mut());
-    drop(owners);
     drop(extract_timing);
     let facts: Vec<RepoFacts> = repos
         .iter()
@@ -1282,7 +1281,6 @@ fn extract_workspace(
             .map(|c| (c.name.as_str(), &c.snapshot)),
     );
     let extracted = extract_jobs(jobs, &owners, models, cache);
-    drop(owners);
     WorkspaceFacts {
         changed_name: workspace.changed.name.clone(),
         base: facts_of(&workspace.changed.base, &extracted),
