@@ -207,9 +207,9 @@ fn walk_tree(
     host: Host,
     log: &mut ShellLog,
 ) {
-    log.functions.extend(env::function_names(root, text));
-    log.functions
-        .extend(library_calls(root, text, &models.bash));
+    let (defined, library) = function_names(root, text, &models.bash);
+    log.functions.extend(defined);
+    log.functions.extend(library);
     let (scope, line_base) = (host.scope, host.line_base);
     let mut walker = Walker::new(text, facts, models, host, log);
     walker.statement(root);
@@ -322,43 +322,57 @@ const NOT_FUNCTIONS: &[&str] = &[
     "logger",
 ];
 
-/// In a script that sources other files (`. lib/conf.sh`, `source "$DIR/common.sh"`), the
-/// commands that are no program knockon knows, no builtin and no function of the script: the
-/// functions the sourced files may define, so that their calls are calls (their arguments bind
-/// the function's `$1`…`$9`) and `$(name ...)` gives what the function prints. Bounded like
-/// [`env::function_names`].
-fn library_calls(root: Node, text: &str, models: &BashModels) -> Vec<String> {
-    const MAX_NODES: usize = 500_000;
+/// The functions a tree defines, then, in a script that sources other files (`. lib/conf.sh`,
+/// `source "$DIR/common.sh"`), the commands that are no program knockon knows, no builtin and
+/// no function of the script: the functions the sourced files may define, so that their calls
+/// are calls (their arguments bind the function's `$1`…`$9`) and `$(name ...)` gives what the
+/// function prints. One pass over the tree for both, bounded at [`MAX_NAME_SCAN_NODES`]; the
+/// models are asked about a command only once the script is known to source something.
+fn function_names(root: Node, text: &str, models: &BashModels) -> (Vec<String>, Vec<String>) {
+    let mut defined = Vec::new();
+    let mut commands = Vec::new();
     let mut sources = false;
-    let mut names = Vec::new();
     let mut stack = vec![root];
+    let mut cursor = root.walk();
     let mut seen = 0usize;
     while let Some(node) = stack.pop() {
         seen += 1;
-        if seen > MAX_NODES {
+        if seen > MAX_NAME_SCAN_NODES {
             break;
         }
-        if node.kind_name() == "command_name"
-            && let Some(name) = text.get(node.byte_range())
-        {
-            if matches!(name, "source" | ".") {
-                sources = true;
-            } else if is_function_name(name)
-                && !NOT_FUNCTIONS.contains(&name)
-                && models.command(name).is_none()
-                && !models.has_subcommands(name)
-            {
-                names.push(name.to_string());
+        match node.kind_name() {
+            "function_definition" => {
+                if let Some(name) = node.field("name").and_then(|n| text.get(n.byte_range())) {
+                    defined.push(name.to_string());
+                }
             }
+            "command_name" => {
+                if let Some(name) = text.get(node.byte_range()) {
+                    if matches!(name, "source" | ".") {
+                        sources = true;
+                    } else if is_function_name(name) && !NOT_FUNCTIONS.contains(&name) {
+                        commands.push(name);
+                    }
+                }
+            }
+            _ => {}
         }
-        let mut cursor = node.walk();
         stack.extend(node.named_children(&mut cursor));
     }
-    if !sources {
-        names.clear();
-    }
-    names
+    let library = if sources {
+        commands
+            .into_iter()
+            .filter(|name| models.command(name).is_none() && !models.has_subcommands(name))
+            .map(str::to_string)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    (defined, library)
 }
+
+/// Most nodes of one tree visited when collecting its function names.
+const MAX_NAME_SCAN_NODES: usize = 500_000;
 
 /// A name a shell function is usually given: letters, digits, `_`, `-` and `:`, not starting
 /// with a digit or `-`.

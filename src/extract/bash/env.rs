@@ -33,7 +33,7 @@ use crate::rules::models::bash::ShellModel;
 use std::collections::{BTreeMap, BTreeSet};
 use tree_sitter::Node;
 
-/// Most nodes of one tree visited when collecting uses and function names.
+/// Most nodes of one tree visited when collecting uses.
 const MAX_SCAN_NODES: usize = 500_000;
 /// Label of the hole that stands for "unset, and the script does not say what then": the
 /// value of an optional environment read with no visible default (a plain `$X`).
@@ -404,27 +404,6 @@ pub(super) fn scan_uses(
         );
         stack[first_child..].reverse();
     }
-}
-
-/// The names of the functions a tree defines.
-pub(super) fn function_names(root: Node, text: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut stack = vec![root];
-    let mut cursor = root.walk();
-    let mut seen = 0usize;
-    while let Some(node) = stack.pop() {
-        seen += 1;
-        if seen > MAX_SCAN_NODES {
-            break;
-        }
-        if node.kind_name() == "function_definition"
-            && let Some(name) = node.field("name").and_then(|n| text.get(n.byte_range()))
-        {
-            names.push(name.to_string());
-        }
-        stack.extend(node.named_children(&mut cursor));
-    }
-    names
 }
 
 /// `set -u`, `set -euo pipefail`, `set -o nounset` turn nounset on; `set +u` and

@@ -289,6 +289,17 @@ fn environment_names_through_variables_and_controls() {
 }
 
 #[test]
+fn reads_inside_template_strings_count_and_text_that_looks_like_one_does_not() {
+    let f = facts(
+        "import os\nprint(f\"token {os.environ['A']}\")\nprint(rF'{os.getenv(\"B\")}')\nprint(\"{os.environ['C']}\")\nprint(r'{os.getenv(\"D\")}')\nprint(b\"{os.environ['E']}\")\n",
+    );
+    assert_eq!(
+        envs(&f),
+        vec![r#"L2 read "A" = required"#, r#"L3 read "B" = {None}"#]
+    );
+}
+
+#[test]
 fn a_path_built_from_an_environment_variable_is_also_an_environment_read() {
     let f = facts("import os\nopen(os.path.join(os.environ['DATA'], 'x.csv'), 'w')\n");
     assert_eq!(envs(&f), vec![r#"L2 read "DATA" = required"#]);

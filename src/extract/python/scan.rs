@@ -211,6 +211,9 @@ impl<'a> Extractor<'a> {
                 }
                 "subscript" => self.environ_subscript(n, ctx),
                 "comparison_operator" => self.environ_membership(n, ctx),
+                // Only an f-string (or a t-string) holds expressions; the parts of any other
+                // string are text, escapes and quotes. A third of the nodes scanned are those.
+                "string" if !may_interpolate(self.text(n)) => continue,
                 "named_expression" => {
                     if let (Some(name), Some(value)) = (n.field("name"), n.field("value")) {
                         let expr = self.translate(value, ctx);
@@ -289,4 +292,13 @@ impl<'a> Extractor<'a> {
             self.scan(body, &inner);
         }
     }
+}
+
+/// Whether a string literal's prefix (`f`, `rf`, `t`) makes it a template whose `{…}` parts are
+/// expressions.
+fn may_interpolate(literal: &str) -> bool {
+    literal
+        .bytes()
+        .take_while(|b| !matches!(b, b'"' | b'\''))
+        .any(|b| matches!(b, b'f' | b'F' | b't' | b'T'))
 }
