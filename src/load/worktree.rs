@@ -45,17 +45,20 @@ pub fn snapshot(
         recall,
         learnt,
     };
-    let walk_root = root.to_path_buf();
+    let git_dirs = Arc::new(GitDirs::default());
     let rules = IgnoreRules::new(root);
     // The walker's own ignore-file reading is off: it opens `.gitignore` files with a plain
     // `open`, which blocks forever on a FIFO of that name. `IgnoreRules` reads them as any file.
     let walker = ignore::WalkBuilder::new(root)
         .standard_filters(false)
         .follow_links(false)
-        .filter_entry(move |entry| {
-            entry.file_name() != ".git"
-                && !is_nested_repository(&walk_root, entry)
-                && !rules.ignores(entry)
+        .filter_entry({
+            let git_dirs = Arc::clone(&git_dirs);
+            move |entry| {
+                entry.file_name() != ".git"
+                    && !is_nested_repository(&git_dirs, entry)
+                    && !rules.ignores(entry)
+            }
         })
         .build();
     let mut repositories: Vec<PathBuf> = Vec::new();
@@ -68,7 +71,7 @@ pub fn snapshot(
             continue;
         };
         if file_type.is_dir() {
-            if has_git(entry.path()) {
+            if git_dirs.holds_repository(entry.path()) {
                 repositories.push(entry.path().to_path_buf());
             }
             continue;
@@ -114,10 +117,9 @@ impl IgnoreRules {
         }
         let path = entry.path();
         let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-        for dir in path.ancestors().skip(1) {
-            if !dir.starts_with(&self.root) {
-                break;
-            }
+        // The walk's paths are the root's joined with names: an entry `depth` levels down has
+        // that many ancestors from its parent up to the root.
+        for dir in path.ancestors().skip(1).take(entry.depth()) {
             if let Some(rules) = self.rules_of(dir) {
                 match rules.matched(path, is_dir) {
                     Match::Ignore(_) => return true,
@@ -136,10 +138,12 @@ impl IgnoreRules {
             .per_dir
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        cache
-            .entry(dir.to_path_buf())
-            .or_insert_with(|| read_rules(dir))
-            .clone()
+        if let Some(rules) = cache.get(dir) {
+            return rules.clone();
+        }
+        let rules = read_rules(dir);
+        cache.insert(dir.to_path_buf(), rules.clone());
+        rules
     }
 }
 
@@ -337,18 +341,38 @@ fn has_git(dir: &Path) -> bool {
     std::fs::symlink_metadata(dir.join(".git")).is_ok()
 }
 
-/// A directory below `root` that holds a repository and lies in another repository's working
-/// tree (one of its ancestors up to `root` holds one too).
-fn is_nested_repository(root: &Path, entry: &ignore::DirEntry) -> bool {
+/// Which directories of one walk hold a repository, each looked up once: the walk's filter asks
+/// about every directory and its loop asks again.
+#[derive(Default)]
+struct GitDirs(Mutex<HashMap<PathBuf, bool>>);
+
+impl GitDirs {
+    fn holds_repository(&self, dir: &Path) -> bool {
+        let mut known = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(holds) = known.get(dir) {
+            return *holds;
+        }
+        let holds = has_git(dir);
+        known.insert(dir.to_path_buf(), holds);
+        holds
+    }
+}
+
+/// A directory below the walk's root that holds a repository and lies in another repository's
+/// working tree (one of its ancestors up to the root holds one too).
+fn is_nested_repository(git_dirs: &GitDirs, entry: &ignore::DirEntry) -> bool {
     entry.depth() > 0
         && entry.file_type().is_some_and(|t| t.is_dir())
-        && has_git(entry.path())
+        && git_dirs.holds_repository(entry.path())
         && entry
             .path()
             .ancestors()
             .skip(1)
-            .take_while(|dir| dir.starts_with(root))
-            .any(has_git)
+            .take(entry.depth())
+            .any(|dir| git_dirs.holds_repository(dir))
 }
 
 /// `path` relative to `root`, `/`-separated, each name as [`path_from_bytes`] writes it.
