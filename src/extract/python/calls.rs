@@ -114,40 +114,47 @@ impl<'a> Extractor<'a> {
                 method: None,
                 imported_object: false,
             },
-            "attribute" => {
-                let (Some(object), Some(attr)) =
-                    (function.field("object"), function.field("attribute"))
-                else {
-                    return Callee::Unknown;
-                };
-                let method = self.text(attr).to_string();
-                if let Some(dotted) = self.dotted(function)
-                    && !self.is_variable(dotted.split('.').next().unwrap_or(""), ctx)
-                    && let Some((name, covered)) = self.qualify(&dotted)
-                {
-                    let object_parts = dotted.split('.').count().saturating_sub(1);
-                    // `from app.cache import redis_client; redis_client.lpush(...)`: an
-                    // imported name may be an object, and a function or class of this file
-                    // has methods too (`task.delay()`, `Order.parse_raw(b)`).
-                    let head = dotted.split('.').next().unwrap_or("");
-                    let object_import = object_parts == covered
-                        && covered == 1
-                        && (self.from_imported.contains(head) || self.local_defs.contains(head));
-                    let method =
-                        (object_parts > covered || object_import).then_some((object, method));
-                    let imported_object = object_import && object_parts == covered;
-                    return Callee::Function {
-                        name,
-                        method,
-                        imported_object,
-                    };
-                }
-                Callee::Method {
-                    receiver: object,
-                    name: method,
-                }
-            }
+            "attribute" => self.attribute_callee(function, self.dotted(function).as_deref(), ctx),
             _ => Callee::Unknown,
+        }
+    }
+
+    /// [`Self::callee_of`] for an attribute, whose dotted name (`a.b.c`, if it is one) the
+    /// caller has read already.
+    fn attribute_callee<'t>(
+        &self,
+        function: Node<'t>,
+        dotted: Option<&str>,
+        ctx: &Ctx,
+    ) -> Callee<'t> {
+        let (Some(object), Some(attr)) = (function.field("object"), function.field("attribute"))
+        else {
+            return Callee::Unknown;
+        };
+        let method = self.text(attr).to_string();
+        if let Some(dotted) = dotted
+            && !self.is_variable(dotted.split('.').next().unwrap_or(""), ctx)
+            && let Some((name, covered)) = self.qualify(dotted)
+        {
+            let object_parts = dotted.split('.').count().saturating_sub(1);
+            // `from app.cache import redis_client; redis_client.lpush(...)`: an
+            // imported name may be an object, and a function or class of this file
+            // has methods too (`task.delay()`, `Order.parse_raw(b)`).
+            let head = dotted.split('.').next().unwrap_or("");
+            let object_import = object_parts == covered
+                && covered == 1
+                && (self.from_imported.contains(head) || self.local_defs.contains(head));
+            let method = (object_parts > covered || object_import).then_some((object, method));
+            let imported_object = object_import && object_parts == covered;
+            return Callee::Function {
+                name,
+                method,
+                imported_object,
+            };
+        }
+        Callee::Method {
+            receiver: object,
+            name: method,
         }
     }
 
@@ -623,8 +630,8 @@ impl Extractor<'_> {
                 }
             }
             "attribute" => {
-                let dotted = self.dotted(function)?;
-                let dotted = self.normalize_self(&dotted, ctx);
+                let written = self.dotted(function)?;
+                let dotted = self.normalize_self(&written, ctx);
                 // `d.run()` with `d = Dumper(...)`: the method of the class.
                 if let Some((head, method)) = dotted.split_once('.')
                     && !method.contains('.')
@@ -632,7 +639,7 @@ impl Extractor<'_> {
                 {
                     return Some(format!("{}.{method}", self.qualified(&class)));
                 }
-                match self.callee_of(function, ctx) {
+                match self.attribute_callee(function, Some(&written), ctx) {
                     Callee::Function { name, .. } => Some(name),
                     _ => Some(dotted),
                 }
