@@ -6,6 +6,8 @@
 //! handed jemalloc's functions too, or its trees would still go through glibc.
 
 #[cfg(not(target_env = "msvc"))]
+use knockon::extract::tree_memory;
+#[cfg(not(target_env = "msvc"))]
 use std::ffi::c_void;
 
 /// Every Rust allocation.
@@ -35,6 +37,7 @@ pub fn share_with_tree_sitter() {
             realloc: ts_realloc,
             free: ts_free,
         }));
+        tree_memory::route();
     }
 }
 
@@ -47,32 +50,53 @@ fn or_abort(ptr: *mut c_void, size: usize) -> *mut c_void {
     ptr
 }
 
+// While a file is extracted its trees take memory from the thread's region
+// (`knockon::extract::tree_memory`), which takes it all back when the file is done; outside
+// that, and for memory from before, jemalloc's.
+
 #[cfg(not(target_env = "msvc"))]
 unsafe extern "C" fn ts_malloc(size: usize) -> *mut c_void {
-    // SAFETY: plain malloc.
-    or_abort(unsafe { tikv_jemalloc_sys::malloc(size) }, size)
+    match tree_memory::alloc(size) {
+        Some(block) => block.cast(),
+        // SAFETY: plain malloc.
+        None => or_abort(unsafe { tikv_jemalloc_sys::malloc(size) }, size),
+    }
 }
 
 #[cfg(not(target_env = "msvc"))]
 unsafe extern "C" fn ts_calloc(count: usize, size: usize) -> *mut c_void {
-    // SAFETY: plain calloc.
-    or_abort(
-        unsafe { tikv_jemalloc_sys::calloc(count, size) },
-        count.saturating_mul(size),
-    )
+    let bytes = count.saturating_mul(size);
+    match tree_memory::alloc(bytes) {
+        Some(block) => {
+            // SAFETY: the block holds `bytes` bytes.
+            unsafe { block.write_bytes(0, bytes) };
+            block.cast()
+        }
+        // SAFETY: plain calloc.
+        None => or_abort(unsafe { tikv_jemalloc_sys::calloc(count, size) }, bytes),
+    }
 }
 
 #[cfg(not(target_env = "msvc"))]
 unsafe extern "C" fn ts_realloc(ptr: *mut c_void, size: usize) -> *mut c_void {
-    // SAFETY: `ptr` came from one of these functions (tree-sitter frees and grows only what
+    // SAFETY: plain malloc, for a block of the region that moves to the heap.
+    let heap = |size: usize| unsafe { tikv_jemalloc_sys::malloc(size) }.cast::<u8>();
+    // SAFETY: `ptr` is null or a live block from these functions (tree-sitter grows only what
     // it allocated through them).
-    or_abort(unsafe { tikv_jemalloc_sys::realloc(ptr, size) }, size)
+    match unsafe { tree_memory::realloc(ptr.cast(), size, heap) } {
+        Some(block) => or_abort(block.cast(), size),
+        // SAFETY: `ptr` came from jemalloc through these functions (tree-sitter frees and grows
+        // only what it allocated through them), as it is not the region's.
+        None => or_abort(unsafe { tikv_jemalloc_sys::realloc(ptr, size) }, size),
+    }
 }
 
 #[cfg(not(target_env = "msvc"))]
 unsafe extern "C" fn ts_free(ptr: *mut c_void) {
-    // SAFETY: as for `ts_realloc`.
-    unsafe { tikv_jemalloc_sys::free(ptr) }
+    if !tree_memory::free(ptr.cast()) {
+        // SAFETY: as for `ts_realloc`.
+        unsafe { tikv_jemalloc_sys::free(ptr) }
+    }
 }
 
 /// Gives the pages freed so far back to the system, and every page freed from now on as soon

@@ -1104,6 +1104,9 @@ fn extract_jobs(
         crate::error::print_line(&line);
     }
     resolve::calls::drop_unanswerable_calls(extracted.values_mut());
+    // Every thread that may have extracted: the pool's and this one.
+    rayon::broadcast(|_| extract::tree_memory::give_back());
+    extract::tree_memory::give_back();
     if let Some(hook) = AFTER_EXTRACTION.get() {
         hook();
     }

@@ -195,6 +195,7 @@ fn analyse(text: &str, facts: &mut FileFacts, models: &Models, host: Host, log: 
     if root.has_error() {
         recover(text, root, facts, models, &host, log);
     }
+    crate::extract::tree_memory::release(tree);
 }
 
 /// Walks one tree and collects the variables it uses, in the scopes the walk gave its
@@ -443,15 +444,15 @@ fn recover(
             }
             retried += 1;
             let Some(tree) = parse(text) else { continue };
-            if tree.root_node().has_error() {
-                continue;
+            if !tree.root_node().has_error() {
+                let line_host = Host {
+                    line_base: host.line_base.saturating_add(row_u32(row)),
+                    nesting: host.nesting + 1,
+                    ..host.clone()
+                };
+                walk_tree(text, tree.root_node(), facts, models, line_host, log);
             }
-            let line_host = Host {
-                line_base: host.line_base.saturating_add(row_u32(row)),
-                nesting: host.nesting + 1,
-                ..host.clone()
-            };
-            walk_tree(text, tree.root_node(), facts, models, line_host, log);
+            crate::extract::tree_memory::release(tree);
         }
     }
 }

@@ -22,6 +22,7 @@ mod packed;
 pub use packed::{Packed, Unpack};
 pub mod python;
 pub mod rust;
+pub mod tree_memory;
 
 use crate::expr::{Expr, ScopeId, Text};
 use crate::model::Mode;
@@ -684,6 +685,12 @@ pub fn extract(path: &str, content: &[u8], models: &Models) -> Option<FileFacts>
 
 /// Extracts with a known language (used for commands embedded in other files).
 pub fn extract_as(language: Language, path: &str, content: &[u8], models: &Models) -> FileFacts {
+    tree_memory::scope(|| extract_in_scope(language, path, content, models))
+}
+
+/// [`extract_as`] inside its file's memory scope: every parser, tree and cursor is gone when it
+/// returns.
+fn extract_in_scope(language: Language, path: &str, content: &[u8], models: &Models) -> FileFacts {
     let text = String::from_utf8_lossy(content);
     let mut facts = match language {
         Language::Python => {

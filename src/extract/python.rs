@@ -79,9 +79,18 @@ pub(crate) fn extract_within(
     extractor.run(&top);
     extractor.finish();
     let stopped = extractor.work.warning();
-    let mut facts = extractor.facts;
+    let trees = std::mem::take(&mut extractor.trees);
+    let mut facts = std::mem::take(&mut extractor.facts);
+    drop(extractor);
+    drop(top);
+    if let Ok(trees) = std::rc::Rc::try_unwrap(trees) {
+        trees
+            .into_iter()
+            .for_each(crate::extract::tree_memory::release);
+    }
+    let warnings_of_parse = parsed.release();
     facts.warnings.extend(stopped);
-    let mut warnings = parsed.warnings.clone();
+    let mut warnings = warnings_of_parse;
     warnings.append(&mut facts.warnings);
     facts.warnings = warnings;
     facts
