@@ -22,10 +22,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Whether tree-sitter allocates through this module (the executable says so once, first thing).
 static ROUTED: AtomicBool = AtomicBool::new(false);
 
-/// Size of a fresh chunk (a request larger than this gets a chunk of its own size).
+/// Size of a chunk (a request larger than this gets a chunk of its own size).
 const CHUNK_BYTES: usize = 1 << 20;
 /// What a thread's region keeps between files; more is given back when the outermost scope ends.
 const RETAINED_BYTES: usize = 4 << 20;
+/// The most a thread's region grows to; past it, the heap's turn. Freeing in a region is a
+/// no-op, so a file whose parse allocates and frees over and over (error recovery in a garbled
+/// file: 2.8 GiB for one 0.9 MB file without a bound) would otherwise hold all it ever
+/// allocated until it is done. Most files' trees fit; a larger tree goes on in the heap.
+const MAX_REGION_BYTES: usize = 8 << 20;
 /// Alignment of every block, as `malloc` aligns (and room for the block's size before it).
 const ALIGN: usize = 16;
 
@@ -53,6 +58,9 @@ struct Region {
     next: Mark,
     /// Where each open scope began, innermost last.
     starts: Vec<Mark>,
+    /// Whether a block of an open scope went to the heap (the region was full): a tree may then
+    /// be partly in the heap, and [`release`] frees it as usual.
+    spilled: bool,
 }
 
 thread_local! {
@@ -87,7 +95,12 @@ impl Region {
                 };
                 continue;
             }
+            let held: usize = self.chunks.iter().map(|c| c.capacity).sum();
             let capacity = total.max(CHUNK_BYTES);
+            if held + capacity > MAX_REGION_BYTES {
+                self.spilled = true;
+                return None;
+            }
             // SAFETY: the layout's size is non-zero.
             let base = unsafe { std::alloc::alloc(layout(capacity)?) };
             if base.is_null() {
@@ -159,6 +172,7 @@ pub fn scope<R>(extract: impl FnOnce() -> R) -> R {
                 if region.starts.is_empty() {
                     region.trim(RETAINED_BYTES);
                     region.next = Mark::default();
+                    region.spilled = false;
                 }
             });
         }
@@ -227,8 +241,12 @@ pub unsafe fn realloc(
                 unsafe { ptr.sub(ALIGN).cast::<usize>().write(size) };
                 return Some(ptr);
             }
-            region.alloc(size)?
+            match region.alloc(size) {
+                Some(block) => block,
+                None => heap_alloc(size),
+            }
         } else {
+            region.spilled = true;
             heap_alloc(size)
         };
         if !moved.is_null() {
@@ -245,11 +263,14 @@ pub fn free(ptr: *mut u8) -> bool {
     !ptr.is_null() && REGION.with_borrow(|region| region.find(ptr).is_some())
 }
 
-/// Drops a tree, or leaves it to the region when its nodes are there: freeing them one by one
-/// would walk the whole tree for nothing.
+/// Drops a tree, or leaves it to the region when all its nodes are there: freeing them one by
+/// one would walk the whole tree for nothing.
 pub fn release(tree: tree_sitter::Tree) {
     let root = tree.root_node().id() as *const u8;
-    if REGION.with_borrow(|region| !region.starts.is_empty() && region.find(root).is_some()) {
+    let in_region = REGION.with_borrow(|region| {
+        !region.starts.is_empty() && !region.spilled && region.find(root).is_some()
+    });
+    if in_region {
         std::mem::forget(tree);
     }
 }
@@ -348,6 +369,22 @@ mod tests {
         assert!(held <= RETAINED_BYTES, "{held}");
         give_back();
         assert_eq!(REGION.with_borrow(|r| r.chunks.len()), 0);
+    }
+
+    #[test]
+    fn a_full_region_leaves_the_rest_to_the_heap_and_its_trees_to_be_freed() {
+        route();
+        scope(|| {
+            let mut handed = 0;
+            while alloc(CHUNK_BYTES / 2).is_some() {
+                handed += CHUNK_BYTES / 2;
+                assert!(handed <= MAX_REGION_BYTES, "{handed}");
+            }
+            assert!(handed >= MAX_REGION_BYTES / 2, "{handed}");
+            assert!(REGION.with_borrow(|r| r.spilled));
+        });
+        assert!(!REGION.with_borrow(|r| r.spilled));
+        assert!(scope(|| alloc(64)).is_some());
     }
 
     #[test]
