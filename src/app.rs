@@ -500,7 +500,9 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<Outcome> {
         rules_dirs: args.rules.clone(),
         no_generic: args.no_generic,
     };
+    let setup_timing = crate::timings::stage("setup: configuration, models and rules");
     let setup = setup(&request)?;
+    drop(setup_timing);
     let mut index = match &args.index {
         // A check never creates an index: a mistyped file name is an error, not an empty index.
         Some(target) if !crate::index::is_postgres(target) && !Path::new(target).is_file() => {
@@ -509,7 +511,9 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<Outcome> {
         Some(target) => Some(crate::index::Index::open(target).map_err(Error::from)?),
         None => None,
     };
+    let open_timing = crate::timings::stage("open the cache");
     let mut cache = store::open(args.cache.cache.as_deref(), args.cache.no_cache)?;
+    drop(open_timing);
     let report = check_using(&request, &setup, cache.as_mut(), index.as_mut());
     store::print_warnings(cache.as_mut());
     let report = report?;
