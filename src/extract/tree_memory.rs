@@ -98,7 +98,6 @@ impl Region {
             let held: usize = self.chunks.iter().map(|c| c.capacity).sum();
             let capacity = total.max(CHUNK_BYTES);
             if held + capacity > MAX_REGION_BYTES {
-                self.spilled = true;
                 return None;
             }
             // SAFETY: the layout's size is non-zero.
@@ -199,13 +198,16 @@ pub fn give_back() {
     });
 }
 
-/// A block of `size` bytes from the region, or `None` outside a scope (the heap's turn).
+/// A block of `size` bytes from the region, or `None` outside a scope or when the region is
+/// full (the heap's turn).
 pub fn alloc(size: usize) -> Option<*mut u8> {
     REGION.with_borrow_mut(|region| {
         if region.starts.is_empty() {
             return None;
         }
-        region.alloc(size)
+        let block = region.alloc(size);
+        region.spilled |= block.is_none();
+        block
     })
 }
 
@@ -243,7 +245,10 @@ pub unsafe fn realloc(
             }
             match region.alloc(size) {
                 Some(block) => block,
-                None => heap_alloc(size),
+                None => {
+                    region.spilled = true;
+                    heap_alloc(size)
+                }
             }
         } else {
             region.spilled = true;
