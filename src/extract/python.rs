@@ -81,8 +81,6 @@ pub(crate) fn extract_within(
     let stopped = extractor.work.warning();
     let trees = std::mem::take(&mut extractor.trees);
     let mut facts = std::mem::take(&mut extractor.facts);
-    drop(extractor);
-    drop(top);
     if let Ok(trees) = std::rc::Rc::try_unwrap(trees) {
         trees
             .into_iter()

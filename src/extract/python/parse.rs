@@ -26,8 +26,6 @@ pub(super) struct Parsed {
 }
 
 impl Parsed {
-    /// Copies of every tree (cheap: trees are shared, reference-counted), so that analyses
-    /// can find a node's ancestors by descending from its root instead of walking up.
     /// Lets go of the trees ([`crate::extract::tree_memory::release`]), keeping the warnings.
     pub fn release(self) -> Vec<ExtractWarning> {
         self.main
@@ -37,6 +35,8 @@ impl Parsed {
         self.warnings
     }
 
+    /// Copies of every tree (cheap: trees are shared, reference-counted), so that analyses
+    /// can find a node's ancestors by descending from its root instead of walking up.
     pub fn trees(&self) -> Vec<Tree> {
         self.main
             .iter()
