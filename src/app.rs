@@ -439,11 +439,11 @@ fn world_read(
         .collect();
     let files_analysed = facts.iter().map(|r| r.files.len()).sum();
     let resolve_timing = crate::timings::stage("resolve");
-    let resolved = resolve::resolve(&facts, env);
+    let mut resolved = resolve::resolve(&facts, env);
     drop(resolve_timing);
     if let (Some(key), Some(cache)) = (world_key, cache) {
         let _timing = crate::timings::stage("keep the world");
-        store::world::keep(cache, key, &resolved, files_analysed);
+        store::world::keep(cache, key, &mut resolved, files_analysed);
     }
     drop_in_background((facts, extracted));
     Ok(World {
@@ -768,12 +768,12 @@ pub fn check_using(
                 if resolved[side].is_some() {
                     continue;
                 }
-                let fresh = resolve::resolve_scoped(world, &env, scopes[side]);
+                let mut fresh = resolve::resolve_scoped(world, &env, scopes[side]);
                 if let (Some(keys), Some(cache)) = (&world_keys, cache.as_deref_mut()) {
                     // Each world's own count: the head world of one check is another's base.
                     let files = world.iter().map(|r| r.files.len()).sum();
                     let _timing = crate::timings::stage("keep the world");
-                    store::world::keep(cache, keys[side].clone(), &fresh, files);
+                    store::world::keep(cache, keys[side].clone(), &mut fresh, files);
                 }
                 resolved[side] = Some(fresh);
             }

@@ -34,6 +34,10 @@ pub fn propagate_waits(repos: &[RepoFacts], scope: Option<usize>, accesses: &mut
                 .map(move |(path, facts)| (*repo, path, facts.as_ref()))
         })
         .collect();
+    // Each call's last name hashed once, for every round: a round then tells the calls of no
+    // waiting function's name (most calls) by one integer each, where hashing every callee in
+    // every round was most of propagating waits. Only worlds with waits get here.
+    let mut hashed: Option<Vec<HashedNames>> = None;
     for _ in 0..MAX_CALL_DEPTH {
         // Waits by (repo, unit).
         let mut waits: BTreeMap<(&str, &str), Vec<&Access>> = BTreeMap::new();
@@ -51,25 +55,35 @@ pub fn propagate_waits(repos: &[RepoFacts], scope: Option<usize>, accesses: &mut
             break;
         }
         let waiting = waiting_names(repos, &waits);
-        let functions = FunctionIndex::new(&callers, &waiting);
-        // Each repository's waiting names, so that a call's name is one short string hashed.
-        let mut waiting_in: HashMap<&str, foldhash::HashSet<&str>> = HashMap::new();
+        // Each repository's waiting names by their hashes.
+        let mut waiting_in: HashMap<&str, foldhash::HashSet<u64>> = HashMap::new();
         for &(repo, name) in &waiting {
-            waiting_in.entry(repo).or_default().insert(name);
+            waiting_in.entry(repo).or_default().insert(name_hash(name));
         }
+        let hashed = hashed.get_or_insert_with(|| {
+            files
+                .par_iter()
+                .map(|(_, _, facts)| HashedNames::of(facts))
+                .collect()
+        });
+        let functions = FunctionIndex::new(&files, hashed, &waiting_in, &waiting);
         // Every call of every file is looked at, in each round: on both threads, each file's
         // derived waits in file order.
         let per_file: Vec<Vec<Access>> = files
             .par_iter()
-            .map(|&(repo, path, facts)| {
+            .zip(hashed.par_iter())
+            .map(|(&(repo, path, facts), hashed)| {
                 let mut derived = Vec::new();
-                let Some(waiting) = waiting_in.get(repo.name.as_str()) else {
+                let Some(waiting_hashes) = waiting_in.get(repo.name.as_str()) else {
                     return derived;
                 };
-                for call in &facts.calls {
+                for (call, hash) in facts.calls.iter().zip(&hashed.calls) {
                     // Every way `resolve` finds a unit ends at a function of the callee's last
-                    // name: a call of no waiting function's name cannot wait (most calls).
-                    if !waiting.contains(last_name(&call.callee)) {
+                    // name: a call of no waiting function's name cannot wait (most calls). The
+                    // hash only narrows; the name itself decides.
+                    if !waiting_hashes.contains(hash)
+                        || !waiting.contains(&(repo.name.as_str(), last_name(&call.callee)))
+                    {
                         continue;
                     }
                     let Some(callee_unit) =
@@ -201,6 +215,36 @@ fn waiting_names<'a>(
     names
 }
 
+/// The names of a file that waits propagate by, hashed once for all rounds.
+struct HashedNames {
+    /// Each call's last name (see [`last_name`]), in call order.
+    calls: Vec<u64>,
+    /// Each function scope (its index) and its own name.
+    functions: Vec<(usize, u64)>,
+}
+
+impl HashedNames {
+    fn of(facts: &FileFacts) -> HashedNames {
+        let calls = facts.calls.iter();
+        let scopes = facts.scopes.iter().enumerate();
+        HashedNames {
+            calls: calls
+                .map(|call| name_hash(last_name(&call.callee)))
+                .collect(),
+            functions: scopes
+                .filter(|(_, s)| s.kind == ScopeKind::Function)
+                .map(|(id, s)| (id, name_hash(&s.name)))
+                .collect(),
+        }
+    }
+}
+
+/// A name's hash for [`propagate_waits`]' rounds: the same for equal names within a run.
+fn name_hash(name: &str) -> u64 {
+    use std::hash::BuildHasher as _;
+    foldhash::fast::FixedState::with_seed(0).hash_one(name)
+}
+
 /// The last segment of a callee as [`FunctionIndex::resolve`] reads it (`self.x.wait` ->
 /// `wait`, `crate::auth::wait` -> `wait`), or of any dotted or `::` name.
 pub(super) fn last_name(callee: &str) -> &str {
@@ -226,30 +270,42 @@ impl FunctionIndex {
     /// [`FunctionIndex::resolve`] finds a unit ends at a function of the callee's last name,
     /// and only calls of a waiting name are resolved, so the others could never be found.
     /// Indexing every function of the world was most of the time waits took.
-    fn new(repos: &[&RepoFacts], waiting: &foldhash::HashSet<(&str, &str)>) -> FunctionIndex {
+    /// `files` are the callers' files and `hashed` their names, in the same order;
+    /// `waiting_hashes` the hashes of `waiting` by repository.
+    fn new(
+        files: &[(&RepoFacts, &String, &FileFacts)],
+        hashed: &[HashedNames],
+        waiting_hashes: &HashMap<&str, foldhash::HashSet<u64>>,
+        waiting: &foldhash::HashSet<(&str, &str)>,
+    ) -> FunctionIndex {
         let mut by_name = HashMap::new();
         let mut by_last: HashMap<(String, String), Vec<(String, String)>> = HashMap::new();
-        for repo in repos {
-            for (path, facts) in &repo.files {
-                for (scope, s) in facts.scopes.iter().enumerate() {
-                    if s.kind != ScopeKind::Function
-                        || !waiting.contains(&(repo.name.as_str(), s.name.as_str()))
-                    {
-                        continue;
-                    }
-                    let unit = unit_name(facts, scope, path);
-                    let normalised = normalise(&unit);
-                    let last = normalised
-                        .rsplit('.')
-                        .next()
-                        .unwrap_or(&normalised)
-                        .to_string();
-                    by_last
-                        .entry((repo.name.clone(), last))
-                        .or_default()
-                        .push((normalised.clone(), unit.clone()));
-                    by_name.insert((repo.name.clone(), normalised), unit);
+        for (&(repo, path, facts), hashed) in files.iter().zip(hashed) {
+            let Some(hashes) = waiting_hashes.get(repo.name.as_str()) else {
+                continue;
+            };
+            for &(scope, hash) in &hashed.functions {
+                let Some(s) = facts.scopes.get(scope) else {
+                    continue;
+                };
+                // The hash only narrows; the name decides.
+                if !hashes.contains(&hash)
+                    || !waiting.contains(&(repo.name.as_str(), s.name.as_str()))
+                {
+                    continue;
                 }
+                let unit = unit_name(facts, scope, path);
+                let normalised = normalise(&unit);
+                let last = normalised
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or(&normalised)
+                    .to_string();
+                by_last
+                    .entry((repo.name.clone(), last))
+                    .or_default()
+                    .push((normalised.clone(), unit.clone()));
+                by_name.insert((repo.name.clone(), normalised), unit);
             }
         }
         FunctionIndex { by_name, by_last }

@@ -9,12 +9,19 @@
 //! decoding and resolving thousands of files; any changed, added or removed file is another
 //! key, so a cached world is never stale, only missing.
 //!
+//! Stored form: the world without its accesses, then its accesses in chunks, each part encoded
+//! on its own ([`codec::encode`]: compressed and checksummed) and framed by [`join_parts`]. A
+//! new change's check resolves its head world and keeps it before it can compare; encoding the
+//! accesses (thousands, each with its patterns) as one MessagePack and one LZ4 block kept one
+//! core busy for a tenth of such a check, and chunks encode (and decode) on every core.
+//!
 //! Invariants: what [`read`] returns is what resolving the same world afresh gives (the codec
-//! round-trips every type exactly; tested over every scenario); a damaged entry is a miss.
+//! round-trips every type exactly; tested over every scenario); a damaged entry, a damaged
+//! frame or a missing part is a miss.
 
 use super::{Cache, codec};
 use crate::load::Snapshot;
-use crate::resolve::Resolved;
+use crate::resolve::{Access, Resolved};
 use std::collections::BTreeMap;
 
 /// A world's resolution and how many files had facts (the report's "files analysed").
@@ -67,10 +74,8 @@ pub fn read_all<const N: usize>(
 ) -> [Option<StoredWorld>; N] {
     use rayon::prelude::*;
     let bytes: Vec<Option<Vec<u8>>> = keys.iter().map(|key| cache.get(key)).collect();
-    let mut decoded: Vec<Option<StoredWorld>> = bytes
-        .into_par_iter()
-        .map(|bytes| codec::decode(&bytes?).ok())
-        .collect();
+    let mut decoded: Vec<Option<StoredWorld>> =
+        bytes.into_par_iter().map(|bytes| decode(&bytes?)).collect();
     let hits = decoded.iter().filter(|w| w.is_some()).count();
     cache.count_worlds(hits, N - hits);
     std::array::from_fn(|i| decoded.get_mut(i).and_then(Option::take))
@@ -88,7 +93,7 @@ pub fn read_beside(
     let bytes = cache.get(key)?;
     std::thread::Builder::new()
         .name("knockon-world".to_string())
-        .spawn(move || codec::decode(&bytes).ok())
+        .spawn(move || decode(&bytes))
         .ok()
 }
 
@@ -97,13 +102,100 @@ pub fn count(cache: &mut Cache, hit: bool) {
     cache.count_worlds(usize::from(hit), usize::from(!hit));
 }
 
-/// Stores a world's resolution under `key`.
-pub fn keep(cache: &mut Cache, key: Vec<u8>, resolved: &Resolved, files_analysed: usize) {
-    let world = Keeping {
-        resolved,
-        files_analysed,
-    };
-    cache.keep(key, codec::encode(&world));
+/// Stores a world's resolution under `key`. Its accesses are lent to the encoding and put
+/// back: the rest of the world is written without them.
+pub fn keep(cache: &mut Cache, key: Vec<u8>, resolved: &mut Resolved, files_analysed: usize) {
+    cache.keep(key, encode(resolved, files_analysed));
+}
+
+/// How many accesses one part holds: a few hundred kilobytes of MessagePack, enough parts for
+/// every core and few enough that LZ4 still finds the repeats within each.
+const ACCESSES_PER_PART: usize = 1024;
+
+/// The stored form of a world (see the module).
+fn encode(resolved: &mut Resolved, files_analysed: usize) -> Vec<u8> {
+    use rayon::prelude::*;
+    let accesses = std::mem::take(&mut resolved.accesses);
+    let (head, chunks) = rayon::join(
+        || {
+            codec::encode(&Keeping {
+                resolved,
+                files_analysed,
+            })
+        },
+        || {
+            accesses
+                .par_chunks(ACCESSES_PER_PART)
+                .map(codec::encode)
+                .collect::<Vec<_>>()
+        },
+    );
+    resolved.accesses = accesses;
+    let mut parts = vec![head];
+    parts.extend(chunks);
+    join_parts(&parts)
+}
+
+/// The world `bytes` store, or `None` if they are not a whole one.
+fn decode(bytes: &[u8]) -> Option<StoredWorld> {
+    use rayon::prelude::*;
+    let parts = split_parts(bytes)?;
+    let (head, chunks) = parts.split_first()?;
+    let (world, chunks) = rayon::join(
+        || codec::decode::<StoredWorld>(head).ok(),
+        || {
+            chunks
+                .par_iter()
+                .map(|chunk| codec::decode::<Vec<Access>>(chunk).ok())
+                .collect::<Option<Vec<_>>>()
+        },
+    );
+    let (mut world, chunks) = (world?, chunks?);
+    let accesses = &mut world.resolved.accesses;
+    accesses.reserve_exact(chunks.iter().map(Vec::len).sum());
+    for chunk in chunks {
+        accesses.extend(chunk);
+    }
+    Some(world)
+}
+
+/// Marks the framed form, so that bytes of another form are a miss.
+const FRAME_MAGIC: &[u8; 4] = b"kwp1";
+
+/// `parts` in one byte string: the magic, the count, then each part's length and bytes
+/// (lengths as 4-byte little-endian numbers).
+fn join_parts(parts: &[Vec<u8>]) -> Vec<u8> {
+    let total = parts.iter().map(|p| p.len() + 4).sum::<usize>() + 8;
+    let mut out = Vec::with_capacity(total);
+    out.extend_from_slice(FRAME_MAGIC);
+    let length = |n: usize| u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes();
+    out.extend_from_slice(&length(parts.len()));
+    for part in parts {
+        out.extend_from_slice(&length(part.len()));
+        out.extend_from_slice(part);
+    }
+    out
+}
+
+/// The parts [`join_parts`] framed, or `None` for bytes it did not write whole (each part
+/// carries its own checksum; the frame only has to add up).
+fn split_parts(bytes: &[u8]) -> Option<Vec<&[u8]>> {
+    fn number(bytes: &mut &[u8]) -> Option<usize> {
+        let (head, rest) = bytes.split_first_chunk::<4>()?;
+        *bytes = rest;
+        usize::try_from(u32::from_le_bytes(*head)).ok()
+    }
+    let mut rest = bytes.strip_prefix(FRAME_MAGIC.as_slice())?;
+    let count = number(&mut rest)?;
+    // No more parts than the bytes could hold: a damaged count asks for no large allocation.
+    let mut parts = Vec::with_capacity(count.min(rest.len() / 4));
+    for _ in 0..count {
+        let length = number(&mut rest)?;
+        let (part, after) = rest.split_at_checked(length)?;
+        parts.push(part);
+        rest = after;
+    }
+    rest.is_empty().then_some(parts)
 }
 
 /// [`StoredWorld`] borrowed, for writing it without a copy: the same fields, the same bytes.
@@ -162,14 +254,14 @@ mod tests {
         for (name, repos) in scenario_worlds(&models) {
             let resolved = crate::resolve::resolve(&repos, &BTreeMap::new());
             with_accesses += usize::from(!resolved.accesses.is_empty());
-            let bytes = codec::encode(&Keeping {
-                resolved: &resolved,
-                files_analysed: 7,
-            });
-            let back: StoredWorld = codec::decode(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let mut resolved = resolved;
+            let bytes = encode(&mut resolved, 7);
+            let Some(mut back) = decode(&bytes) else {
+                panic!("{name}: the stored world does not read back");
+            };
             assert_eq!(back.files_analysed, 7);
             // Every field, the automata of patterns included: the bytes are the same again.
-            assert_eq!(codec::encode(&back), bytes, "{name}");
+            assert_eq!(encode(&mut back.resolved, 7), bytes, "{name}");
             assert_eq!(
                 format!("{:?}", back.resolved),
                 format!("{resolved:?}"),
@@ -188,6 +280,73 @@ mod tests {
             with_accesses > 80,
             "only {with_accesses} worlds with accesses"
         );
+    }
+
+    /// A world of `count` accesses, copies of a scenario's told apart by their lines.
+    fn world_of(count: usize) -> Resolved {
+        let models = Models::builtin().unwrap();
+        let mut resolved = scenario_worlds(&models)
+            .into_iter()
+            .map(|(_, repos)| crate::resolve::resolve(&repos, &BTreeMap::new()))
+            .find(|r| r.accesses.len() > 2 && !r.jobs.is_empty())
+            .unwrap();
+        let seed = std::mem::take(&mut resolved.accesses);
+        resolved.accesses = (0..count)
+            .map(|i| {
+                let mut access = seed[i % seed.len()].clone();
+                access.site.line = u32::try_from(i).unwrap();
+                access
+            })
+            .collect();
+        resolved
+    }
+
+    #[test]
+    fn a_world_of_many_parts_reads_back_in_order_and_a_damaged_frame_is_a_miss() {
+        let count = ACCESSES_PER_PART * 2 + 7;
+        let mut resolved = world_of(count);
+        let bytes = encode(&mut resolved, 3);
+        // The accesses were lent and given back, in order.
+        assert_eq!(resolved.accesses.len(), count);
+        let parts = split_parts(&bytes).unwrap();
+        assert_eq!(parts.len(), 4, "the rest of the world and three chunks");
+        let back = decode(&bytes).unwrap();
+        assert_eq!(format!("{:?}", back.resolved), format!("{resolved:?}"));
+        let lines: Vec<u32> = back.resolved.accesses.iter().map(|a| a.site.line).collect();
+        assert_eq!(
+            lines,
+            (0..u32::try_from(count).unwrap()).collect::<Vec<_>>()
+        );
+        // Damage of every kind is a miss, never a panic or a partial world.
+        assert!(decode(&bytes[..bytes.len() - 1]).is_none(), "truncated");
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(decode(&longer).is_none(), "trailing bytes");
+        let without_last = join_parts(
+            &parts[..parts.len() - 1]
+                .iter()
+                .map(|p| p.to_vec())
+                .collect::<Vec<_>>(),
+        );
+        assert!(split_parts(&without_last).is_some());
+        assert!(
+            decode(&without_last)
+                .is_some_and(|w| w.resolved.accesses.len() == ACCESSES_PER_PART * 2)
+        );
+        for at in [0, 4, 8, 12, bytes.len() / 2, bytes.len() - 1] {
+            let mut flipped = bytes.clone();
+            flipped[at] ^= 0x5a;
+            assert!(decode(&flipped).is_none(), "a byte flipped at {at}");
+        }
+        let mut huge_count = bytes.clone();
+        huge_count[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(decode(&huge_count).is_none());
+        // The form before parts (one encoded world) is a miss too.
+        let whole = codec::encode(&Keeping {
+            resolved: &resolved,
+            files_analysed: 3,
+        });
+        assert!(decode(&whole).is_none());
     }
 
     #[test]
