@@ -289,13 +289,22 @@ impl<'a> CallerIndex<'a> {
             files.iter().map(called_in).collect()
         };
         // In file order, as the callers of each function were listed before.
-        for (&(r, path, _), calls) in files.iter().zip(per_file) {
-            for (key, call) in calls {
-                callers
-                    .entry(key)
-                    .or_default()
-                    .push((FileRef { repo: r, path }, call));
+        let enter = || {
+            for (&(r, path, _), calls) in files.iter().zip(per_file) {
+                for (key, call) in calls {
+                    callers
+                        .entry(key)
+                        .or_default()
+                        .push((FileRef { repo: r, path }, call));
+                }
             }
+        };
+        // The function names (a few owned strings per function) are freed on another thread
+        // meanwhile: freeing them here kept the calling thread, and the whole link, waiting.
+        if parallel {
+            rayon::join(move || drop(functions), enter);
+        } else {
+            enter();
         }
         CallerIndex { callers }
     }
