@@ -841,20 +841,47 @@ pub fn check_using(
             .cloned()
             .collect(),
     };
-    let mut deltas = change::compute(&change::Sides {
-        base: &base_accesses,
-        head: &head_accesses,
-        base_sends: &base_sends,
-        head_sends: &head_sends,
-        changed_lines,
-        tree: &tree,
-    });
-    deltas.setting_changes = change::drift::setting_changes(
+    let setting_changes = change::drift::setting_changes(
         &base_world.deployments,
         &head_world.deployments,
         changed_lines,
     );
     let mut warnings = collect_warnings(&head_world, &base_world, changed_name, changed_lines);
+    let mut files_skipped = workspace.skipped;
+    for (total, more) in [
+        (&mut files_skipped.binary, indexed.skipped.binary),
+        (&mut files_skipped.vendored, indexed.skipped.vendored),
+        (&mut files_skipped.oversized, indexed.skipped.oversized),
+        (&mut files_skipped.unreadable, indexed.skipped.unreadable),
+    ] {
+        *total += more;
+    }
+    let stats = Stats {
+        change: workspace.changed.description.clone(),
+        repositories,
+        files_analysed,
+        files_skipped,
+        accesses: head_world.accesses.len(),
+        jobs: head_world.jobs.len(),
+        index: indexed.stats(),
+        ..Stats::default()
+    };
+    // The head world's graph is built while the changed repository's two sides are compared:
+    // neither needs the other, and each kept one core waiting.
+    let (graph, mut deltas) = rayon::join(
+        || Graph::build(head_world),
+        || {
+            change::compute(&change::Sides {
+                base: &base_accesses,
+                head: &head_accesses,
+                base_sends: &base_sends,
+                head_sends: &head_sends,
+                changed_lines,
+                tree: &tree,
+            })
+        },
+    );
+    deltas.setting_changes = setting_changes;
     warnings.extend(deltas.undecided.iter().map(|a| ReportWarning {
         repo: a.site.repo.clone(),
         path: a.site.path.clone(),
@@ -881,26 +908,6 @@ pub fn check_using(
                 .to_string(),
         }
     }));
-    let mut files_skipped = workspace.skipped;
-    for (total, more) in [
-        (&mut files_skipped.binary, indexed.skipped.binary),
-        (&mut files_skipped.vendored, indexed.skipped.vendored),
-        (&mut files_skipped.oversized, indexed.skipped.oversized),
-        (&mut files_skipped.unreadable, indexed.skipped.unreadable),
-    ] {
-        *total += more;
-    }
-    let stats = Stats {
-        change: workspace.changed.description.clone(),
-        repositories,
-        files_analysed,
-        files_skipped,
-        accesses: head_world.accesses.len(),
-        jobs: head_world.jobs.len(),
-        index: indexed.stats(),
-        ..Stats::default()
-    };
-    let graph = Graph::build(head_world);
     let context = load::Quoter::new(&workspace.context);
     let changed = &workspace.changed;
     // The changed repository's files an earlier load found were not read: quoted, they are.

@@ -88,8 +88,10 @@ fn names_of(resource: &Resource) -> Option<&NameSet> {
 impl Graph {
     pub fn build(resolved: Resolved) -> Graph {
         let mut graph = DiGraph::new();
-        let mut units: BTreeMap<(String, String), NodeIndex> = BTreeMap::new();
-        let mut resources: BTreeMap<String, NodeIndex> = BTreeMap::new();
+        // Units and resources by borrowed names: a name is copied once, into its node, not
+        // for every access that finds it again. Nodes are added in access order either way.
+        let mut units: foldhash::HashMap<(&str, &str), NodeIndex> = foldhash::HashMap::default();
+        let mut resources: foldhash::HashMap<&str, NodeIndex> = foldhash::HashMap::default();
         let job_nodes: Vec<NodeIndex> = (0..resolved.jobs.len())
             .map(|id| graph.add_node(Node::Job(id)))
             .collect();
@@ -98,11 +100,11 @@ impl Graph {
         let mut name_index: HashMap<String, NameBucket> = HashMap::new();
         for (index, access) in resolved.accesses.iter().enumerate() {
             let id = AccessId(index);
-            let unit_key = (access.site.repo.clone(), access.unit.clone());
-            let unit = *units.entry(unit_key.clone()).or_insert_with(|| {
+            let unit_key = (access.site.repo.as_str(), access.unit.as_str());
+            let unit = *units.entry(unit_key).or_insert_with(|| {
                 graph.add_node(Node::Unit {
-                    repo: unit_key.0,
-                    name: unit_key.1,
+                    repo: unit_key.0.to_string(),
+                    name: unit_key.1.to_string(),
                 })
             });
             for job in &access.jobs {
@@ -114,10 +116,10 @@ impl Graph {
             }
             let node = graph.add_node(Node::Access(id));
             graph.add_edge(unit, node, Edge::Performs);
-            let display = access.resource.display().to_string();
+            let display = access.resource.display();
             let resource = *resources
-                .entry(display.clone())
-                .or_insert_with(|| graph.add_node(Node::Resource(display)));
+                .entry(display)
+                .or_insert_with(|| graph.add_node(Node::Resource(display.to_string())));
             graph.add_edge(node, resource, Edge::Touches);
             access_nodes.push(node);
             if let (Some(space), Some(names)) =
@@ -134,9 +136,11 @@ impl Graph {
                 && set.is_anchored()
             {
                 for pattern in &set.patterns {
-                    let bucket = prefix_index
-                        .entry(pattern.literal_prefix().to_string())
-                        .or_default();
+                    let prefix = pattern.literal_prefix();
+                    let bucket = match prefix_index.get_mut(prefix) {
+                        Some(bucket) => bucket,
+                        None => prefix_index.entry(prefix.to_string()).or_default(),
+                    };
                     if bucket.last() != Some(&id) {
                         bucket.push(id);
                     }
