@@ -75,44 +75,6 @@ fn field_tables() -> &'static [HashMap<&'static str, u16>] {
     })
 }
 
-/// A value for each kind of one of [`languages`], by kind id, read once from the kinds' names:
-/// for a walk that dispatches on the kind of every node it visits, one index instead of a run
-/// of string comparisons.
-pub struct KindTable<T> {
-    grammar: usize,
-    by_kind: Vec<T>,
-}
-
-/// The grammars a [`KindTable`] is built for, by their place in [`languages`].
-#[derive(Clone, Copy)]
-pub enum Grammar {
-    Python = 0,
-}
-
-impl<T: Copy> KindTable<T> {
-    /// The table of `grammar`, each kind's value given by `classify` of its name (a kind
-    /// without a name gets `classify("")`).
-    pub fn new(grammar: Grammar, classify: impl Fn(&str) -> T) -> KindTable<T> {
-        let grammar = grammar as usize;
-        let kinds = kind_tables()
-            .get(grammar)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        KindTable {
-            grammar,
-            by_kind: kinds.iter().map(|kind| classify(kind)).collect(),
-        }
-    }
-
-    /// The value of `node`'s kind, or `None` for a node of another grammar.
-    pub fn get(&self, node: &Node<'_>) -> Option<T> {
-        if grammar_of(node) != Some(self.grammar) {
-            return None;
-        }
-        self.by_kind.get(usize::from(node.kind_id())).copied()
-    }
-}
-
 impl<'tree> FieldExt<'tree> for Node<'tree> {
     fn field(&self, name: &'static str) -> Option<Node<'tree>> {
         match grammar_of(self).and_then(|index| field_tables().get(index)) {
@@ -165,36 +127,6 @@ mod tests {
             assert!(seen > 40);
             assert!(tree.root_node().has_error());
         }
-    }
-
-    #[test]
-    fn a_kind_table_gives_each_node_its_kind_s_value_and_none_for_another_grammar() {
-        let table = KindTable::new(Grammar::Python, |kind| kind.len());
-        let mut parser = tree_sitter::Parser::new();
-        assert!(
-            parser
-                .set_language(&tree_sitter_python::LANGUAGE.into())
-                .is_ok()
-        );
-        let tree = parser
-            .parse("x = f(a)[0] if b else lambda: c\n", None)
-            .unwrap();
-        let mut stack = vec![tree.root_node()];
-        let mut seen = 0;
-        while let Some(node) = stack.pop() {
-            assert_eq!(table.get(&node), Some(node.kind().len()), "{node:?}");
-            seen += 1;
-            let mut cursor = node.walk();
-            stack.extend(node.children(&mut cursor));
-        }
-        assert!(seen > 15);
-        assert!(
-            parser
-                .set_language(&tree_sitter_bash::LANGUAGE.into())
-                .is_ok()
-        );
-        let tree = parser.parse("echo hi\n", None).unwrap();
-        assert_eq!(table.get(&tree.root_node()), None);
     }
 
     #[test]

@@ -7,7 +7,6 @@ use super::translate::join;
 use super::walk::{Ctx, Extractor, MAX_DEPTH, MAX_TARGET_DEPTH, named};
 use crate::expr::Expr;
 use crate::extract::FieldExt as _;
-use crate::extract::field::{Grammar, KindTable};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use tree_sitter::Node;
@@ -205,35 +204,42 @@ impl<'a> Extractor<'a> {
             if !self.work.spend(|| line_of(n)) {
                 return;
             }
-            match scan_kind(&n) {
-                Scanned::Call => {
+            match n.kind_name() {
+                "call" => {
                     self.call_site(n, ctx);
                     self.mutation(n, ctx);
                 }
-                Scanned::Subscript => self.environ_subscript(n, ctx),
-                Scanned::Comparison => self.environ_membership(n, ctx),
+                "subscript" => self.environ_subscript(n, ctx),
+                "comparison_operator" => self.environ_membership(n, ctx),
                 // Only an f-string (or a t-string) holds expressions; the parts of any other
                 // string are text, escapes and quotes. A third of the nodes scanned are those.
-                Scanned::String if !may_interpolate(self.text(n)) => continue,
-                Scanned::NamedExpression => {
+                "string" if !may_interpolate(self.text(n)) => continue,
+                "named_expression" => {
                     if let (Some(name), Some(value)) = (n.field("name"), n.field("value")) {
                         let expr = self.translate(value, ctx);
                         self.bind_expr(name, expr, ctx);
                     }
                 }
-                Scanned::Comprehension => {
+                "list_comprehension"
+                | "set_comprehension"
+                | "generator_expression"
+                | "dictionary_comprehension" => {
                     self.comprehension(n, ctx);
                     continue;
                 }
-                Scanned::Lambda => {
+                "lambda" => {
                     self.lambda(n, ctx);
                     continue;
                 }
-                Scanned::Statement => {
+                "block" | "function_definition" | "class_definition" | "decorated_definition" => {
                     self.visit_nested_stmt(n, ctx);
                     continue;
                 }
-                Scanned::String | Scanned::Other => {}
+                kind if kind.ends_with("_statement") => {
+                    self.visit_nested_stmt(n, ctx);
+                    continue;
+                }
+                _ => {}
             }
             let first_child = stack.len();
             stack.extend(n.named_children(&mut cursor));
@@ -290,51 +296,6 @@ impl<'a> Extractor<'a> {
 
 /// Whether a string literal's prefix (`f`, `rf`, `t`) makes it a template whose `{…}` parts are
 /// expressions.
-/// What [`Extractor::scan`] does at a node, by its kind.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Scanned {
-    Call,
-    Subscript,
-    Comparison,
-    String,
-    NamedExpression,
-    Comprehension,
-    Lambda,
-    /// A statement or a definition: visited as one.
-    Statement,
-    Other,
-}
-
-fn classify(kind: &str) -> Scanned {
-    match kind {
-        "call" => Scanned::Call,
-        "subscript" => Scanned::Subscript,
-        "comparison_operator" => Scanned::Comparison,
-        "string" => Scanned::String,
-        "named_expression" => Scanned::NamedExpression,
-        "list_comprehension"
-        | "set_comprehension"
-        | "generator_expression"
-        | "dictionary_comprehension" => Scanned::Comprehension,
-        "lambda" => Scanned::Lambda,
-        "block" | "function_definition" | "class_definition" | "decorated_definition" => {
-            Scanned::Statement
-        }
-        kind if kind.ends_with("_statement") => Scanned::Statement,
-        _ => Scanned::Other,
-    }
-}
-
-/// [`classify`] of a node's kind, from a table by kind id: comparing every scanned node's
-/// kind with a dozen names was a fifth of the scan.
-fn scan_kind(node: &Node<'_>) -> Scanned {
-    static KINDS: std::sync::OnceLock<KindTable<Scanned>> = std::sync::OnceLock::new();
-    KINDS
-        .get_or_init(|| KindTable::new(Grammar::Python, classify))
-        .get(node)
-        .unwrap_or_else(|| classify(node.kind_name()))
-}
-
 fn may_interpolate(literal: &str) -> bool {
     literal
         .bytes()

@@ -258,30 +258,6 @@ impl<'a> Extractor<'a> {
 
     /// `a.b.c` for an identifier or a chain of attributes on one, else `None`.
     pub fn dotted(&self, node: Node<'_>) -> Option<String> {
-        // Most dotted names are written plainly (`os.path.join`): then the node's text is the
-        // name, and only the chain of objects needs checking. The parts are joined only for a
-        // name written with spaces, line breaks or comments between them.
-        let mut levels = 0usize;
-        let mut current = node;
-        while current.kind_name() == "attribute" {
-            levels += 1;
-            if levels > 64 {
-                return None;
-            }
-            current = current.field("object")?;
-        }
-        if current.kind_name() != "identifier" {
-            return None;
-        }
-        let text = self.text(node);
-        if is_plain_dotted(text, levels) {
-            return Some(text.to_string());
-        }
-        self.dotted_parts(node)
-    }
-
-    /// [`Extractor::dotted`] part by part, for names written with spaces or comments inside.
-    fn dotted_parts(&self, node: Node<'_>) -> Option<String> {
         let mut parts = Vec::new();
         let mut current = node;
         loop {
@@ -824,84 +800,5 @@ fn field_label(key: &FieldKey) -> String {
     match key {
         FieldKey::Index(i) => format!("arg{i}"),
         FieldKey::Name(n) => n.clone(),
-    }
-}
-
-/// Whether `text` is `levels + 1` names joined by dots and nothing else: no spaces, breaks or
-/// comments (which [`Extractor::dotted`] leaves out) and no empty name. Identifier characters
-/// only; any other character (a non-ASCII letter included) is left to the careful path.
-fn is_plain_dotted(text: &str, levels: usize) -> bool {
-    let mut dots = 0;
-    let mut at_start = true;
-    for byte in text.bytes() {
-        match byte {
-            b'.' if !at_start => {
-                dots += 1;
-                at_start = true;
-            }
-            b'a'..=b'z' | b'A'..=b'Z' | b'_' => at_start = false,
-            b'0'..=b'9' if !at_start => {}
-            _ => return false,
-        }
-    }
-    !at_start && dots == levels
-}
-
-#[cfg(test)]
-mod dotted_tests {
-    use super::*;
-
-    #[test]
-    fn a_plainly_written_name_is_its_text_and_any_other_is_joined_from_its_parts() {
-        let src = "import os\nos.path.join(a)\nx = a . b\ny = (a\n  .b  # c\n  .c)\nNone.x\nf().g\na[0].b\nself.x.y_1\nz = \u{e9}t\u{e9}.b\nw = 1.5\n";
-        let models = crate::rules::models::Models::builtin().unwrap();
-        let extractor = Extractor::new(src, "m".to_string(), false, &models.python);
-        let mut parser = tree_sitter::Parser::new();
-        assert!(
-            parser
-                .set_language(&tree_sitter_python::LANGUAGE.into())
-                .is_ok()
-        );
-        let tree = parser.parse(src, None).unwrap();
-        let mut stack = vec![tree.root_node()];
-        let mut names = Vec::new();
-        while let Some(node) = stack.pop() {
-            let name = extractor.dotted(node);
-            assert_eq!(name, extractor.dotted_parts(node), "{node:?}");
-            names.extend(name);
-            let mut cursor = node.walk();
-            stack.extend(node.children(&mut cursor));
-        }
-        for expected in [
-            "os.path.join",
-            "a.b",
-            "a.b.c",
-            "self.x.y_1",
-            "\u{e9}t\u{e9}.b",
-        ] {
-            assert!(
-                names.iter().any(|n| n == expected),
-                "{expected} in {names:?}"
-            );
-        }
-        assert!(
-            !names
-                .iter()
-                .any(|n| n.contains("None") || n.contains('(') || n.contains('['))
-        );
-        assert!(!names.iter().any(|n| n.contains("1.5")));
-    }
-
-    #[test]
-    fn plain_means_names_and_dots_only() {
-        assert!(is_plain_dotted("os.path", 1));
-        assert!(is_plain_dotted("x_1", 0));
-        assert!(!is_plain_dotted("os.path", 0), "a dot more than levels");
-        assert!(!is_plain_dotted("os .path", 1));
-        assert!(!is_plain_dotted("os.", 1));
-        assert!(!is_plain_dotted(".os", 1));
-        assert!(!is_plain_dotted("os..path", 2));
-        assert!(!is_plain_dotted("1x", 0));
-        assert!(!is_plain_dotted("", 0));
     }
 }
