@@ -1393,6 +1393,34 @@ mod tests {
         assert!(jobs_at("bin/idle.sh").is_empty(), "{:?}", resolved.accesses);
     }
 
+    /// A variable the first launcher passes without a literal value (`- TOKEN`, from the host)
+    /// is still passed by every script down the chain: the launch two scripts down passes it.
+    #[test]
+    fn names_passed_without_values_reach_every_launch_down_the_chain() {
+        let files = [
+            (
+                "docker-compose.yml",
+                "services:\n  worker:\n    image: alpine\n    command: /opt/ops/bin/start.sh\n    environment:\n      - TOKEN\n",
+            ),
+            ("bin/start.sh", "#!/bin/sh\n/opt/ops/bin/middle.sh\n"),
+            ("bin/middle.sh", "#!/bin/sh\n/opt/ops/bin/leaf.sh\n"),
+            ("bin/leaf.sh", "#!/bin/sh\nrm -f \"/data/$TOKEN\"\n"),
+        ];
+        let repos = [crate::resolve::repo_of_texts("ops", &files)];
+        let resolved = crate::resolve::resolve(&repos, &BTreeMap::new());
+        let passes_from = |path: &str| -> Vec<String> {
+            let launch = resolved.launches.iter().find(|l| l.site.path == path);
+            launch.map(|l| l.passes.clone()).unwrap_or_default()
+        };
+        for path in ["docker-compose.yml", "bin/start.sh", "bin/middle.sh"] {
+            assert!(
+                passes_from(path).contains(&"TOKEN".to_string()),
+                "{path}: {:?}",
+                resolved.launches
+            );
+        }
+    }
+
     #[test]
     fn literal_tails() {
         assert_eq!(
