@@ -1161,11 +1161,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_read_long_after_the_last_use_touches_apart_from_the_facts_and_counts_for_eviction() {
-        let dir = tempfile::tempdir().unwrap();
-        let models = Models::builtin().unwrap();
-        let files: Vec<(String, String)> = (0..200)
+    /// `count` shell scripts of 40 copies each, `job000.sh` on: entries of a few kilobytes.
+    fn copy_jobs(count: usize) -> Jobs {
+        let files: Vec<(String, String)> = (0..count)
             .map(|i| {
                 let body: String = (0..40)
                     .map(|j| format!("cp /srv/in/{i}/{j}.csv /srv/out/{i}/{j}.csv\n"))
@@ -1177,7 +1175,21 @@ mod tests {
             .iter()
             .map(|(p, t)| (p.as_str(), t.as_str()))
             .collect();
-        let all = jobs(&borrowed);
+        jobs(&borrowed)
+    }
+
+    /// Every entry of `cache` written a day earlier than it was.
+    fn age_a_day(cache: &Cache) {
+        let conn = cache.conn.as_ref().unwrap();
+        conn.execute("UPDATE facts SET last_used = last_used - 86400", [])
+            .unwrap();
+    }
+
+    #[test]
+    fn a_read_long_after_the_last_use_touches_apart_from_the_facts_and_counts_for_eviction() {
+        let dir = tempfile::tempdir().unwrap();
+        let models = Models::builtin().unwrap();
+        let all = copy_jobs(200);
         let (read_again, idle): (Jobs, Jobs) = all
             .clone()
             .into_iter()
@@ -1192,12 +1204,7 @@ mod tests {
                 .query_row(query, [], |r| r.get(0))
                 .unwrap()
         };
-        cache
-            .conn
-            .as_ref()
-            .unwrap()
-            .execute("UPDATE facts SET last_used = last_used - 86400", [])
-            .unwrap();
+        age_a_day(&cache);
         let calls = AtomicUsize::new(0);
         cache.through("fp", read_again.clone(), extractor(&models, &calls));
         assert_eq!(calls.load(Ordering::Relaxed), 0);
@@ -1240,19 +1247,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let models = Models::builtin().unwrap();
         let fp = codec::fingerprint(&models);
-        let files: Vec<(String, String)> = (0..400)
-            .map(|i| {
-                let body: String = (0..40)
-                    .map(|j| format!("cp /srv/in/{i}/{j}.csv /srv/out/{i}/{j}.csv\n"))
-                    .collect();
-                (format!("job{i:03}.sh"), format!("#!/bin/sh\n{body}"))
-            })
-            .collect();
-        let borrowed: Vec<(&str, &str)> = files
-            .iter()
-            .map(|(p, t)| (p.as_str(), t.as_str()))
-            .collect();
-        let all = jobs(&borrowed);
+        let all = copy_jobs(400);
         let (old, new): (Jobs, Jobs) = all
             .clone()
             .into_iter()
@@ -1261,12 +1256,7 @@ mod tests {
         let calls = AtomicUsize::new(0);
         cache.through(&fp, old.clone(), extractor(&models, &calls));
         // The old half was last used a day ago.
-        cache
-            .conn
-            .as_ref()
-            .unwrap()
-            .execute("UPDATE facts SET last_used = last_used - 86400", [])
-            .unwrap();
+        age_a_day(&cache);
         let calls = AtomicUsize::new(0);
         cache.through(&fp, new.clone(), extractor(&models, &calls));
         let full = cache.stats().unwrap();
