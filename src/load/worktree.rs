@@ -45,20 +45,14 @@ pub fn snapshot(
         recall,
         learnt,
     };
-    let git_dirs = Arc::new(GitDirs::default());
     let rules = IgnoreRules::new(root);
     // The walker's own ignore-file reading is off: it opens `.gitignore` files with a plain
     // `open`, which blocks forever on a FIFO of that name. `IgnoreRules` reads them as any file.
     let walker = ignore::WalkBuilder::new(root)
         .standard_filters(false)
         .follow_links(false)
-        .filter_entry({
-            let git_dirs = Arc::clone(&git_dirs);
-            move |entry| {
-                entry.file_name() != ".git"
-                    && !is_nested_repository(&git_dirs, entry)
-                    && !rules.ignores(entry)
-            }
+        .filter_entry(move |entry| {
+            entry.file_name() != ".git" && !is_nested_repository(entry) && !rules.ignores(entry)
         })
         .build();
     let mut repositories: Vec<PathBuf> = Vec::new();
@@ -71,7 +65,7 @@ pub fn snapshot(
             continue;
         };
         if file_type.is_dir() {
-            if git_dirs.holds_repository(entry.path()) {
+            if has_git(entry.path()) {
                 repositories.push(entry.path().to_path_buf());
             }
             continue;
@@ -341,38 +335,18 @@ fn has_git(dir: &Path) -> bool {
     std::fs::symlink_metadata(dir.join(".git")).is_ok()
 }
 
-/// Which directories of one walk hold a repository, each looked up once: the walk's filter asks
-/// about every directory and its loop asks again.
-#[derive(Default)]
-struct GitDirs(Mutex<HashMap<PathBuf, bool>>);
-
-impl GitDirs {
-    fn holds_repository(&self, dir: &Path) -> bool {
-        let mut known = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(holds) = known.get(dir) {
-            return *holds;
-        }
-        let holds = has_git(dir);
-        known.insert(dir.to_path_buf(), holds);
-        holds
-    }
-}
-
 /// A directory below the walk's root that holds a repository and lies in another repository's
 /// working tree (one of its ancestors up to the root holds one too).
-fn is_nested_repository(git_dirs: &GitDirs, entry: &ignore::DirEntry) -> bool {
+fn is_nested_repository(entry: &ignore::DirEntry) -> bool {
     entry.depth() > 0
         && entry.file_type().is_some_and(|t| t.is_dir())
-        && git_dirs.holds_repository(entry.path())
+        && has_git(entry.path())
         && entry
             .path()
             .ancestors()
             .skip(1)
             .take(entry.depth())
-            .any(|dir| git_dirs.holds_repository(dir))
+            .any(has_git)
 }
 
 /// `path` relative to `root`, `/`-separated, each name as [`path_from_bytes`] writes it.

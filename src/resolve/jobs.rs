@@ -1405,6 +1405,11 @@ mod tests {
             ("bin/start.sh", "#!/bin/sh\n/opt/ops/bin/middle.sh\n"),
             ("bin/middle.sh", "#!/bin/sh\n/opt/ops/bin/leaf.sh\n"),
             ("bin/leaf.sh", "#!/bin/sh\nrm -f \"/data/$TOKEN\"\n"),
+            // Control: a chain of the same length that no launcher gives TOKEN.
+            ("crontab", "0 2 * * * root /opt/ops/bin/nightly.sh\n"),
+            ("bin/nightly.sh", "#!/bin/sh\n/opt/ops/bin/sweep.sh\n"),
+            ("bin/sweep.sh", "#!/bin/sh\n/opt/ops/bin/tidy.sh\n"),
+            ("bin/tidy.sh", "#!/bin/sh\nrm -f /data/old\n"),
         ];
         let repos = [crate::resolve::repo_of_texts("ops", &files)];
         let resolved = crate::resolve::resolve(&repos, &BTreeMap::new());
@@ -1418,6 +1423,14 @@ mod tests {
                 "{path}: {:?}",
                 resolved.launches
             );
+        }
+        for path in ["crontab", "bin/nightly.sh", "bin/sweep.sh"] {
+            assert!(
+                resolved.launches.iter().any(|l| l.site.path == path),
+                "{path} launches: {:?}",
+                resolved.launches
+            );
+            assert!(!passes_from(path).contains(&"TOKEN".to_string()), "{path}");
         }
     }
 

@@ -748,19 +748,10 @@ fn read_rows(
     // cache work. A batch's rows come in the table's order; each is matched to its key.
     let tx = conn.unchecked_transaction()?;
     {
-        let full = tx.prepare(&batch_query(READ_BATCH))?;
-        let mut full = Some(full);
         let mut index_of: HashMap<&[u8], usize> = HashMap::with_capacity(READ_BATCH);
         for (batch_number, batch) in keys.chunks(READ_BATCH).enumerate() {
-            let mut short;
-            let stmt = match full.as_mut() {
-                Some(stmt) if batch.len() == READ_BATCH => stmt,
-                _ => {
-                    full = None;
-                    short = tx.prepare(&batch_query(batch.len()))?;
-                    &mut short
-                }
-            };
+            // Prepared once for full batches, once more for the short last one.
+            let mut stmt = tx.prepare_cached(&batch_query(batch.len()))?;
             // Keys are distinct: each holds its job's path and content.
             index_of.clear();
             let first = batch_number * READ_BATCH;
