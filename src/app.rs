@@ -716,7 +716,9 @@ pub fn check_using(
             // the head to extract and resolve anyway, it is decoded meanwhile.
             let base_hit = match (base_hit, &head_hit) {
                 (Some(hit), _) => Some(hit),
-                (None, Some(_)) => store::world::read(cache, base_whole),
+                (None, Some(_)) => {
+                    store::world::read_accesses_of(cache, base_whole, &workspace.changed.name)
+                }
                 (None, None) => {
                     base_whole_later = Some(base_whole.clone());
                     None
@@ -741,7 +743,8 @@ pub fn check_using(
             // Decoded while the head's linking keeps one core busy, not while reading the
             // facts keeps both.
             if let (Some(key), Some(cache)) = (base_whole_later.take(), cache.as_deref_mut()) {
-                base_beside = Some(store::world::read_beside(cache, &key));
+                let changed = workspace.changed.name.clone();
+                base_beside = Some(store::world::read_beside(cache, &key, changed));
             }
             let files_analysed = facts.files_analysed();
             let mut resolved = [base_hit, head_hit].map(|hit| hit.map(|w| w.resolved));

@@ -163,19 +163,7 @@ fn compress(packed: Vec<u8>, checksum: Checksum) -> Vec<u8> {
 
 /// The facts `bytes` encode, or why they do not.
 pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
-    if bytes.len() <= SIZE_LEN + CHECKSUM_LEN {
-        return Err(CodecError::Truncated(bytes.len()));
-    }
-    let (body, sum) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
-    let mut expected = [0u8; CHECKSUM_LEN];
-    expected.copy_from_slice(sum);
-    let expected = u64::from_le_bytes(expected);
-    // A CRC-32 fills only the low half of the field: a sum with its high half set is FNV-1a's.
-    let sound = (expected >> 32 == 0 && Checksum::Crc32.of(body) == expected)
-        || Checksum::Fnv1a.of(body) == expected;
-    if !sound {
-        return Err(CodecError::Checksum);
-    }
+    let body = checked_body(bytes)?;
     let (size, block) = body.split_at(SIZE_LEN);
     let mut size_bytes = [0u8; SIZE_LEN];
     size_bytes.copy_from_slice(size);
@@ -186,6 +174,31 @@ pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecEr
     let packed = lz4_flex::block::decompress(block, size)
         .map_err(|e| CodecError::Decompress(e.to_string()))?;
     Ok(rmp_serde::from_slice(&packed)?)
+}
+
+/// Whether `bytes` are whole as [`encode`] wrote them (their checksum holds), without
+/// decoding them: a stored world checks the parts it does not read too.
+pub fn is_sound(bytes: &[u8]) -> bool {
+    checked_body(bytes).is_ok()
+}
+
+/// The size and block of `bytes`, once their checksum holds.
+fn checked_body(bytes: &[u8]) -> Result<&[u8], CodecError> {
+    if bytes.len() <= SIZE_LEN + CHECKSUM_LEN {
+        return Err(CodecError::Truncated(bytes.len()));
+    }
+    let (body, sum) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
+    let mut expected = [0u8; CHECKSUM_LEN];
+    expected.copy_from_slice(sum);
+    let expected = u64::from_le_bytes(expected);
+    // A CRC-32 fills only the low half of the field: a sum with its high half set is FNV-1a's.
+    let sound = (expected >> 32 == 0 && Checksum::Crc32.of(body) == expected)
+        || Checksum::Fnv1a.of(body) == expected;
+    if sound {
+        Ok(body)
+    } else {
+        Err(CodecError::Checksum)
+    }
 }
 
 /// What the facts of a file depend on besides its path and bytes: the knockon version, the

@@ -9,11 +9,14 @@
 //! decoding and resolving thousands of files; any changed, added or removed file is another
 //! key, so a cached world is never stale, only missing.
 //!
-//! Stored form: the world without its accesses, then its accesses in chunks, each part encoded
-//! on its own ([`codec::encode`]: compressed and checksummed) and framed by [`join_parts`]. A
-//! new change's check resolves its head world and keeps it before it can compare; encoding the
-//! accesses (thousands, each with its patterns) as one MessagePack and one LZ4 block kept one
-//! core busy for a tenth of such a check, and chunks encode (and decode) on every core.
+//! Stored form: the world without its accesses, then which repositories each chunk of
+//! accesses holds, then the accesses in chunks, each part encoded on its own
+//! ([`codec::encode`]: compressed and checksummed) and framed by [`join_parts`]. A new change's
+//! check resolves its head world and keeps it before it can compare; encoding the accesses
+//! (thousands, each with its patterns) as one MessagePack and one LZ4 block kept one core busy
+//! for a tenth of such a check, and chunks encode (and decode) on every core. The next check's
+//! base is that world, but it needs only the changed repository's accesses: the chunk list
+//! lets it decode those chunks alone ([`read_beside`]).
 //!
 //! Invariants: what [`read`] returns is what resolving the same world afresh gives (the codec
 //! round-trips every type exactly; tested over every scenario); a damaged entry, a damaged
@@ -66,6 +69,17 @@ pub fn read(cache: &mut Cache, key: &[u8]) -> Option<StoredWorld> {
     world
 }
 
+/// The world stored under `key` with the accesses of repository `repo` alone (in their
+/// order), if any and whole; the rest of it (jobs, launches, sends, deployments, warnings) is
+/// the whole world's. A check reads its base this way: it compares only the changed
+/// repository's accesses, and decoding the context's too was most of reading the base.
+pub fn read_accesses_of(cache: &mut Cache, key: &[u8], repo: &str) -> Option<StoredWorld> {
+    let bytes = cache.get(key);
+    let world = bytes.and_then(|bytes| decode(&bytes, Some(repo)));
+    count(cache, world.is_some());
+    world
+}
+
 /// The worlds stored under `keys`, each if any and whole; decoded in parallel (a check reads
 /// its base and head worlds at once).
 pub fn read_all<const N: usize>(
@@ -74,26 +88,29 @@ pub fn read_all<const N: usize>(
 ) -> [Option<StoredWorld>; N] {
     use rayon::prelude::*;
     let bytes: Vec<Option<Vec<u8>>> = keys.iter().map(|key| cache.get(key)).collect();
-    let mut decoded: Vec<Option<StoredWorld>> =
-        bytes.into_par_iter().map(|bytes| decode(&bytes?)).collect();
+    let mut decoded: Vec<Option<StoredWorld>> = bytes
+        .into_par_iter()
+        .map(|bytes| decode(&bytes?, None))
+        .collect();
     let hits = decoded.iter().filter(|w| w.is_some()).count();
     cache.count_worlds(hits, N - hits);
     std::array::from_fn(|i| decoded.get_mut(i).and_then(Option::take))
 }
 
-/// The world stored under `key`, decoded on a thread of its own while the caller goes on: a
-/// new change's check reads its base's world but must resolve its head's, and decoding the one
-/// (a tenth of such a check) fits in the head's stages that keep only one core busy. `None`
-/// when nothing is stored; a damaged entry is `None` when joined. Either way the caller counts
-/// the lookup ([`count`]) once it knows whether a world came of it.
+/// [`read_accesses_of`], decoded on a thread of its own while the caller goes on: a new
+/// change's check reads its base's world but must resolve its head's, and decoding the one
+/// fits beside the head's stages. `None` when nothing is stored; a damaged entry is `None`
+/// when joined. Either way the caller counts the lookup ([`count`]) once it knows whether a
+/// world came of it.
 pub fn read_beside(
     cache: &mut Cache,
     key: &[u8],
+    repo: String,
 ) -> Option<std::thread::JoinHandle<Option<StoredWorld>>> {
     let bytes = cache.get(key)?;
     std::thread::Builder::new()
         .name("knockon-world".to_string())
-        .spawn(move || decode(&bytes))
+        .spawn(move || decode(&bytes, Some(&repo)))
         .ok()
 }
 
@@ -116,7 +133,7 @@ const ACCESSES_PER_PART: usize = 1024;
 fn encode(resolved: &mut Resolved, files_analysed: usize) -> Vec<u8> {
     use rayon::prelude::*;
     let accesses = std::mem::take(&mut resolved.accesses);
-    let (head, chunks) = rayon::join(
+    let (head, (holders, chunks)) = rayon::join(
         || {
             codec::encode(&Keeping {
                 resolved,
@@ -124,29 +141,66 @@ fn encode(resolved: &mut Resolved, files_analysed: usize) -> Vec<u8> {
             })
         },
         || {
-            accesses
-                .par_chunks(ACCESSES_PER_PART)
-                .map(codec::encode)
-                .collect::<Vec<_>>()
+            rayon::join(
+                || codec::encode(&holders(&accesses)),
+                || {
+                    accesses
+                        .par_chunks(ACCESSES_PER_PART)
+                        .map(codec::encode)
+                        .collect::<Vec<_>>()
+                },
+            )
         },
     );
     resolved.accesses = accesses;
-    let mut parts = vec![head];
+    let mut parts = vec![head, holders];
     parts.extend(chunks);
     join_parts(&parts)
 }
 
-/// The world `bytes` store, or `None` if they are not a whole one.
-fn decode(bytes: &[u8]) -> Option<StoredWorld> {
+/// For each chunk of `accesses`, the repositories whose accesses it holds.
+fn holders(accesses: &[Access]) -> Vec<Vec<&str>> {
+    accesses
+        .chunks(ACCESSES_PER_PART)
+        .map(|chunk| {
+            let mut repos: Vec<&str> = chunk.iter().map(|a| a.site.repo.as_str()).collect();
+            repos.sort_unstable();
+            repos.dedup();
+            repos
+        })
+        .collect()
+}
+
+/// The world `bytes` store, or `None` if they are not a whole one; with `only`, the accesses
+/// of that repository alone (the chunks holding none of them are not decoded).
+fn decode(bytes: &[u8], only: Option<&str>) -> Option<StoredWorld> {
     use rayon::prelude::*;
     let parts = split_parts(bytes)?;
-    let (head, chunks) = parts.split_first()?;
+    let [head, holders, chunks @ ..] = parts.as_slice() else {
+        return None;
+    };
+    let holders = codec::decode::<Vec<Vec<String>>>(holders).ok()?;
+    if holders.len() != chunks.len() {
+        return None;
+    }
+    // Every chunk is checked for damage (its checksum), even one that is not decoded: a
+    // damaged entry is a miss whatever part of it is read.
+    let wanted = |i: usize| {
+        only.is_none_or(|repo| holders.get(i).is_some_and(|h| h.iter().any(|r| r == repo)))
+    };
     let (world, chunks) = rayon::join(
         || codec::decode::<StoredWorld>(head).ok(),
         || {
             chunks
                 .par_iter()
-                .map(|chunk| codec::decode::<Vec<Access>>(chunk).ok())
+                .enumerate()
+                .map(|(i, chunk)| {
+                    if wanted(i) {
+                        codec::decode::<Vec<Access>>(chunk).ok()
+                    } else {
+                        codec::is_sound(chunk).then(Vec::new)
+                    }
+                })
                 .collect::<Option<Vec<_>>>()
         },
     );
@@ -154,13 +208,16 @@ fn decode(bytes: &[u8]) -> Option<StoredWorld> {
     let accesses = &mut world.resolved.accesses;
     accesses.reserve_exact(chunks.iter().map(Vec::len).sum());
     for chunk in chunks {
-        accesses.extend(chunk);
+        match only {
+            Some(repo) => accesses.extend(chunk.into_iter().filter(|a| a.site.repo == repo)),
+            None => accesses.extend(chunk),
+        }
     }
     Some(world)
 }
 
 /// Marks the framed form, so that bytes of another form are a miss.
-const FRAME_MAGIC: &[u8; 4] = b"kwp1";
+const FRAME_MAGIC: &[u8; 4] = b"kwp2";
 
 /// `parts` in one byte string: the magic, the count, then each part's length and bytes
 /// (lengths as 4-byte little-endian numbers).
@@ -256,7 +313,7 @@ mod tests {
             with_accesses += usize::from(!resolved.accesses.is_empty());
             let mut resolved = resolved;
             let bytes = encode(&mut resolved, 7);
-            let Some(mut back) = decode(&bytes) else {
+            let Some(mut back) = decode(&bytes, None) else {
                 panic!("{name}: the stored world does not read back");
             };
             assert_eq!(back.files_analysed, 7);
@@ -309,8 +366,12 @@ mod tests {
         // The accesses were lent and given back, in order.
         assert_eq!(resolved.accesses.len(), count);
         let parts = split_parts(&bytes).unwrap();
-        assert_eq!(parts.len(), 4, "the rest of the world and three chunks");
-        let back = decode(&bytes).unwrap();
+        assert_eq!(
+            parts.len(),
+            5,
+            "the rest of the world, the chunks' repositories and three chunks"
+        );
+        let back = decode(&bytes, None).unwrap();
         assert_eq!(format!("{:?}", back.resolved), format!("{resolved:?}"));
         let lines: Vec<u32> = back.resolved.accesses.iter().map(|a| a.site.line).collect();
         assert_eq!(
@@ -318,37 +379,103 @@ mod tests {
             (0..u32::try_from(count).unwrap()).collect::<Vec<_>>()
         );
         // Damage of every kind is a miss, never a panic or a partial world.
-        assert!(decode(&bytes[..bytes.len() - 1]).is_none(), "truncated");
+        assert!(
+            decode(&bytes[..bytes.len() - 1], None).is_none(),
+            "truncated"
+        );
         let mut longer = bytes.clone();
         longer.push(0);
-        assert!(decode(&longer).is_none(), "trailing bytes");
+        assert!(decode(&longer, None).is_none(), "trailing bytes");
         // Cut at a part's boundary: the count still asks for the last part.
         let last = parts.last().map_or(0, |p| p.len() + 4);
         assert!(
-            decode(&bytes[..bytes.len() - last]).is_none(),
+            decode(&bytes[..bytes.len() - last], None).is_none(),
             "a part missing"
         );
         // Parts framed again in another order: each part decodes, the head part does not.
         let mut swapped: Vec<Vec<u8>> = parts.iter().map(|p| p.to_vec()).collect();
-        swapped.swap(0, 1);
+        swapped.swap(0, 2);
         assert!(
-            decode(&join_parts(&swapped)).is_none(),
+            decode(&join_parts(&swapped), None).is_none(),
             "parts out of order"
         );
         for at in [0, 4, 8, 12, bytes.len() / 2, bytes.len() - 1] {
             let mut flipped = bytes.clone();
             flipped[at] ^= 0x5a;
-            assert!(decode(&flipped).is_none(), "a byte flipped at {at}");
+            assert!(decode(&flipped, None).is_none(), "a byte flipped at {at}");
         }
         let mut huge_count = bytes.clone();
         huge_count[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
-        assert!(decode(&huge_count).is_none());
+        assert!(decode(&huge_count, None).is_none());
         // The form before parts (one encoded world) is a miss too.
         let whole = codec::encode(&Keeping {
             resolved: &resolved,
             files_analysed: 3,
         });
-        assert!(decode(&whole).is_none());
+        assert!(decode(&whole, None).is_none());
+    }
+
+    #[test]
+    fn a_base_reads_the_changed_repositorys_accesses_alone_without_decoding_the_others() {
+        // Two repositories' accesses: "ops" in the first chunk and the last, "web" filling
+        // the chunks between (a world lists the changed repository first and the accesses
+        // that waits add at the end).
+        let count = ACCESSES_PER_PART * 3 + 5;
+        let mut resolved = world_of(count);
+        for (i, access) in resolved.accesses.iter_mut().enumerate() {
+            let ops = i < 10 || i >= ACCESSES_PER_PART * 3;
+            access.site.repo = if ops { "ops" } else { "web" }.to_string();
+        }
+        let bytes = encode(&mut resolved, 3);
+        let ops_lines = |world: &StoredWorld| -> Vec<u32> {
+            world
+                .resolved
+                .accesses
+                .iter()
+                .map(|a| a.site.line)
+                .collect()
+        };
+        let only_ops = decode(&bytes, Some("ops")).unwrap();
+        let expected: Vec<u32> = (0..10)
+            .chain(ACCESSES_PER_PART * 3..count)
+            .map(|i| u32::try_from(i).unwrap())
+            .collect();
+        assert_eq!(ops_lines(&only_ops), expected);
+        // The rest of the world is whole.
+        assert_eq!(
+            format!("{:?}", only_ops.resolved.jobs),
+            format!("{:?}", resolved.jobs)
+        );
+        assert_eq!(only_ops.files_analysed, 3);
+        let whole = decode(&bytes, None).unwrap();
+        assert_eq!(whole.resolved.accesses.len(), count);
+        assert!(
+            decode(&bytes, Some("nobody"))
+                .unwrap()
+                .resolved
+                .accesses
+                .is_empty()
+        );
+        // A chunk of "web" alone that is sound but no list of accesses: reading "ops" does
+        // not decode it, reading the whole world does and misses.
+        let mut parts: Vec<Vec<u8>> = split_parts(&bytes)
+            .unwrap()
+            .iter()
+            .map(|p| p.to_vec())
+            .collect();
+        parts[3] = codec::encode(&vec![1u32, 2, 3]);
+        let foreign = join_parts(&parts);
+        assert_eq!(ops_lines(&decode(&foreign, Some("ops")).unwrap()), expected);
+        assert!(decode(&foreign, None).is_none());
+        // A damaged chunk is a miss even when it is not decoded.
+        let mut damaged = parts.clone();
+        let middle = damaged[3].len() / 2;
+        damaged[3][middle] ^= 0x5a;
+        assert!(decode(&join_parts(&damaged), Some("ops")).is_none());
+        // A chunk list that does not match the chunks is a miss.
+        let mut short = parts.clone();
+        short[1] = codec::encode(&vec![vec!["ops".to_string()]]);
+        assert!(decode(&join_parts(&short), Some("ops")).is_none());
     }
 
     #[test]
