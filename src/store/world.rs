@@ -423,7 +423,7 @@ mod tests {
         let count = ACCESSES_PER_PART * 3 + 5;
         let mut resolved = world_of(count);
         for (i, access) in resolved.accesses.iter_mut().enumerate() {
-            let ops = i < 10 || i >= ACCESSES_PER_PART * 3;
+            let ops = !(10..ACCESSES_PER_PART * 3).contains(&i);
             access.site.repo = if ops { "ops" } else { "web" }.to_string();
         }
         let bytes = encode(&mut resolved, 3);
