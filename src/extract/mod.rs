@@ -222,17 +222,29 @@ impl FileFacts {
 
     /// The dotted name of a scope for reports: `loader.write.write_day` style, file scope first.
     pub fn unit_name(&self, scope: ScopeId) -> String {
-        let mut names = Vec::new();
+        let mut name = String::new();
+        self.push_unit_name(scope, &mut name);
+        name
+    }
+
+    /// [`FileFacts::unit_name`] appended to `out`: a caller that puts the module's name
+    /// before it builds one string instead of two (the callers index names every function).
+    pub fn push_unit_name(&self, scope: ScopeId, out: &mut String) {
+        let mut names: Vec<&str> = Vec::new();
         let mut current = Some(scope);
         while let Some(id) = current {
             let Some(s) = self.scopes.get(id) else { break };
             if id != 0 {
-                names.push(s.name.clone());
+                names.push(&s.name);
             }
             current = s.parent;
         }
-        names.reverse();
-        names.join(".")
+        for (i, name) in names.iter().rev().enumerate() {
+            if i > 0 {
+                out.push('.');
+            }
+            out.push_str(name);
+        }
     }
 }
 

@@ -797,9 +797,19 @@ pub(crate) fn unit_name(facts: &FileFacts, scope: usize, path: &str) -> String {
     }
     match facts.scopes.first() {
         Some(root) if code && root.kind == ScopeKind::Module && !root.name.is_empty() => {
-            format!("{}.{}", root.name, facts.unit_name(scope))
+            let mut name = String::with_capacity(root.name.len() + 32);
+            name.push_str(&root.name);
+            name.push('.');
+            facts.push_unit_name(scope, &mut name);
+            name
         }
-        _ if code => format!("{path}:{}", facts.unit_name(scope)),
+        _ if code => {
+            let mut name = String::with_capacity(path.len() + 32);
+            name.push_str(path);
+            name.push(':');
+            facts.push_unit_name(scope, &mut name);
+            name
+        }
         _ => {
             let mut names = Vec::new();
             let mut current = Some(scope);
@@ -808,7 +818,7 @@ pub(crate) fn unit_name(facts: &FileFacts, scope: usize, path: &str) -> String {
                     break;
                 };
                 if id != 0 && sc.name != "command" {
-                    names.push(sc.name.clone());
+                    names.push(sc.name.as_str());
                 }
                 current = sc.parent;
             }

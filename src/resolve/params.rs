@@ -31,15 +31,16 @@ pub struct CallerIndex<'a> {
 
 /// Functions with parameters by qualified name (a class by its name too, standing for its
 /// `__init__`) and by last name segment, for suffix matches; one table per repository, as a
-/// call only ever refers to a function of its own repository.
-struct Functions<'a> {
-    repos: Vec<RepoFunctions<'a>>,
+/// call only ever refers to a function of its own repository. The names are borrowed from the
+/// functions' [`Declared`] lists, which outlive the tables.
+struct Functions<'a, 'n> {
+    repos: Vec<RepoFunctions<'a, 'n>>,
 }
 
 #[derive(Default)]
-struct RepoFunctions<'a> {
-    by_name: HashMap<String, (&'a str, ScopeId)>,
-    by_last: HashMap<String, Vec<String>>,
+struct RepoFunctions<'a, 'n> {
+    by_name: HashMap<&'n str, (&'a str, ScopeId)>,
+    by_last: HashMap<&'n str, Vec<&'n str>>,
     /// Shell functions by bare name, for calls from a script that sources their file.
     by_shell_name: HashMap<&'a str, Vec<(&'a str, ScopeId)>>,
 }
@@ -53,24 +54,33 @@ struct Declared<'a> {
     shell_name: Option<&'a str>,
 }
 
-impl<'a> Functions<'a> {
-    /// `parallel`: whether the files may be read on the thread pool (see [`CallerIndex::new`]).
-    fn new(repos: &'a [RepoFacts], parallel: bool) -> Functions<'a> {
-        let of_repo = |repo: &'a RepoFacts| {
-            let files: Vec<(&'a String, &'a FileFacts)> = repo
-                .files
-                .iter()
-                .map(|(path, facts)| (path, facts.as_ref()))
-                .collect();
-            // Naming every function is most of the build (a unit name and its normal
-            // form per name): per file in parallel, then entered in file order.
-            let per_file: Vec<Vec<Declared<'a>>> = if parallel {
-                files.par_iter().map(|&(p, f)| declared_in(p, f)).collect()
-            } else {
-                files.iter().map(|&(p, f)| declared_in(p, f)).collect()
-            };
+/// Every repository's functions with parameters, file by file, in file order.
+type Declarations<'a> = Vec<Vec<Vec<Declared<'a>>>>;
+
+/// Names every function with parameters of `repos`. `parallel`: whether the files may be read
+/// on the thread pool (see [`CallerIndex::new`]).
+fn declarations<'a>(repos: &'a [RepoFacts], parallel: bool) -> Declarations<'a> {
+    let of_repo = |repo: &'a RepoFacts| {
+        // Naming every function (a unit name and its normal form per name) is most of the
+        // tables' build: per file in parallel.
+        if parallel {
+            let files: Vec<(&'a String, &'a std::sync::Arc<FileFacts>)> =
+                repo.files.iter().collect();
+            files.par_iter().map(|&(p, f)| declared_in(p, f)).collect()
+        } else {
+            repo.files.iter().map(|(p, f)| declared_in(p, f)).collect()
+        }
+    };
+    repos.iter().map(of_repo).collect()
+}
+
+impl<'a, 'n> Functions<'a, 'n> {
+    /// The tables of `declared` ([`declarations`]), each repository's on its own thread when
+    /// `parallel`, as entering the names is serial.
+    fn new(declared: &'n Declarations<'a>, parallel: bool) -> Functions<'a, 'n> {
+        let of_repo = |files: &'n Vec<Vec<Declared<'a>>>| {
             let mut functions = RepoFunctions::default();
-            for declared in per_file.into_iter().flatten() {
+            for declared in files.iter().flatten() {
                 if let Some(name) = declared.shell_name {
                     functions
                         .by_shell_name
@@ -78,13 +88,10 @@ impl<'a> Functions<'a> {
                         .or_default()
                         .push((declared.path, declared.scope));
                 }
-                for name in declared.names {
-                    let last = name.rsplit('.').next().unwrap_or(&name).to_string();
-                    functions
-                        .by_last
-                        .entry(last)
-                        .or_default()
-                        .push(name.clone());
+                for name in &declared.names {
+                    let name = name.as_str();
+                    let last = name.rsplit('.').next().unwrap_or(name);
+                    functions.by_last.entry(last).or_default().push(name);
                     functions
                         .by_name
                         .insert(name, (declared.path, declared.scope));
@@ -92,11 +99,10 @@ impl<'a> Functions<'a> {
             }
             functions
         };
-        // Each repository's table on its own thread, as entering the names is serial.
         let repos = if parallel {
-            repos.par_iter().map(of_repo).collect()
+            declared.par_iter().map(of_repo).collect()
         } else {
-            repos.iter().map(of_repo).collect()
+            declared.iter().map(of_repo).collect()
         };
         Functions { repos }
     }
@@ -150,13 +156,14 @@ impl<'a> Functions<'a> {
             } else {
                 format!("{root}.{}.{method}", class.name)
             };
-            return functions.by_name.get(&qualified).copied();
+            return functions.by_name.get(qualified.as_str()).copied();
         }
         if !callee.contains('.') {
             return Self::bare(functions, path, facts, callee);
         }
-        let candidates: Vec<&String> = same_last
+        let candidates: Vec<&str> = same_last
             .iter()
+            .copied()
             .filter(|name| {
                 name.len() > callee.len()
                     && name.ends_with(callee)
@@ -164,7 +171,7 @@ impl<'a> Functions<'a> {
             })
             .collect();
         match candidates.as_slice() {
-            [name] => functions.by_name.get(name.as_str()).copied(),
+            [name] => functions.by_name.get(name).copied(),
             _ => None,
         }
     }
@@ -172,7 +179,7 @@ impl<'a> Functions<'a> {
     /// A bare callee: a function of the same file by that name (a shell function, a Rust
     /// `fn`, a nested Python function), else a shell function of a file the script sources.
     fn bare(
-        functions: &RepoFunctions<'a>,
+        functions: &RepoFunctions<'a, 'n>,
         path: &'a str,
         facts: &FileFacts,
         callee: &str,
@@ -191,7 +198,7 @@ impl<'a> Functions<'a> {
     /// The shell function `name` defined in a file whose name is that of a file the caller
     /// sources (its star imports), when exactly one is (`. "$DIR/../lib/conf.sh"`).
     fn sourced_shell_function(
-        functions: &RepoFunctions<'a>,
+        functions: &RepoFunctions<'a, 'n>,
         facts: &FileFacts,
         name: &str,
     ) -> Option<(&'a str, ScopeId)> {
@@ -259,7 +266,8 @@ impl<'a> CallerIndex<'a> {
         // resolution on this thread while it waits, and that one would wait for this index
         // (built under a `OnceLock`) forever.
         let parallel = rayon::current_thread_index().is_none();
-        let functions = Functions::new(repos, parallel);
+        let declared = declarations(repos, parallel);
+        let functions = Functions::new(&declared, parallel);
         let mut callers: HashMap<FunctionKey<'a>, Vec<(FileRef<'a>, &'a CallRef)>> = HashMap::new();
         if functions.is_empty() {
             return CallerIndex { callers };
@@ -301,8 +309,10 @@ impl<'a> CallerIndex<'a> {
         };
         // The function names (a few owned strings per function) are freed on another thread
         // meanwhile: freeing them here kept the calling thread, and the whole link, waiting.
+        // The tables only borrow them, and go first.
+        drop(functions);
         if parallel {
-            rayon::join(move || drop(functions), enter);
+            rayon::join(move || drop(declared), enter);
         } else {
             enter();
         }
@@ -321,8 +331,13 @@ impl<'a> CallerIndex<'a> {
 /// `crate::auth::wait` and `auth.wait` name the same thing. Borrowed when already normal, as
 /// most names are.
 fn normalise(name: &str) -> std::borrow::Cow<'_, str> {
-    let name = name.trim_start_matches("crate::");
-    if name.contains("::") {
+    // Byte searches: `trim_start_matches` and `contains` with a string pattern build a
+    // substring searcher for each call, and every call of the world is normalised.
+    let mut name = name;
+    while let Some(rest) = name.strip_prefix("crate::") {
+        name = rest;
+    }
+    if name.as_bytes().windows(2).any(|pair| pair == b"::") {
         std::borrow::Cow::Owned(name.replace("::", ".").trim_start_matches('.').to_string())
     } else {
         std::borrow::Cow::Borrowed(name.trim_start_matches('.'))
