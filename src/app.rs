@@ -1105,7 +1105,10 @@ fn extract_jobs(
     cache: Option<&mut Cache>,
 ) -> Extracted {
     let mut unreadable = Vec::new();
+    let files = jobs.len();
+    let mut parsed = 0;
     let mut extract_all = |jobs: Jobs| -> Extracted {
+        parsed += jobs.len();
         let (extracted, mut gone) = extract_uncached(jobs, models);
         unreadable.append(&mut gone);
         extracted
@@ -1121,11 +1124,20 @@ fn extract_jobs(
     // Every thread that may have extracted: the pool's and this one.
     rayon::broadcast(|_| extract::tree_memory::give_back());
     extract::tree_memory::give_back();
-    if let Some(hook) = AFTER_EXTRACTION.get() {
+    // Only after parsing: from the cache, extraction frees little (rows and their decoded
+    // bytes), and memory handed back at once is faulted in again by resolution (a warm check
+    // of a new change: 17,000 more page faults, 10-20 ms, for 12 MiB less at its peak).
+    if parsed * PARSED_FOR_GIVING_BACK >= files
+        && let Some(hook) = AFTER_EXTRACTION.get()
+    {
         hook();
     }
     extracted
 }
+
+/// Extraction gives its freed pages back ([`AFTER_EXTRACTION`]) once at least one file in
+/// this many was parsed rather than read from the cache.
+const PARSED_FOR_GIVING_BACK: usize = 4;
 
 /// A warning line for each file extraction could no longer read, naming each repository whose
 /// snapshot has that file with that content (a path alone is ambiguous when two repositories
