@@ -207,6 +207,56 @@ fn a_checks_base_is_read_from_the_head_world_of_an_earlier_check() {
     assert!(after.contains("worlds:  2 hits, 4 misses"), "{after}");
 }
 
+#[test]
+fn a_checks_base_read_from_a_whole_world_beside_a_kept_head_compares_the_changed_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let (built, cache, cache_arg) = sharded_ticker(dir.path());
+    // A commit of its own: the base's files and one more script, so that its world is another.
+    let repo = git2::Repository::open(&built.changed_repo).unwrap();
+    let base = repo
+        .find_commit(git2::Oid::from_str(&built.base).unwrap())
+        .unwrap();
+    let note = repo.blob(b"#!/bin/sh\necho released\n").unwrap();
+    let mut tree = repo.treebuilder(Some(&base.tree().unwrap())).unwrap();
+    tree.insert("release.sh", note, 0o100644).unwrap();
+    let tree = repo.find_tree(tree.write().unwrap()).unwrap();
+    let sig =
+        git2::Signature::new("t", "t@example.com", &git2::Time::new(1_700_000_000, 0)).unwrap();
+    let other = repo
+        .commit(None, &sig, &sig, "notes", &tree, &[&base])
+        .unwrap()
+        .to_string();
+    // Earlier checks keep the head's world whole and the base's whole, but never the base's
+    // world as this check resolves it (the changed repository's accesses alone).
+    for head in [&built.head, &built.base] {
+        let earlier = check_between(&built, &other, head, Some(&cache_arg));
+        assert!(
+            earlier.status.code().is_some_and(|c| c < 2),
+            "{}",
+            stderr(&earlier)
+        );
+    }
+    let before = stats(&cache);
+    let next = check_between(&built, &built.base, &built.head, Some(&cache_arg));
+    let fresh = check_between(&built, &built.base, &built.head, None);
+    assert_eq!(next.status.code(), Some(1), "{}", stderr(&next));
+    assert_eq!(next.stdout, fresh.stdout);
+    let report = String::from_utf8_lossy(&next.stdout);
+    assert!(report.contains("cleanup_ticker.sh"), "{report}");
+    // The base as resolved missed; the head's world and the base's whole world were read.
+    let worlds = |text: &str| stats_numbers(text, "worlds:");
+    let (before, after) = (worlds(&before), worlds(&stats(&cache)));
+    assert_eq!(
+        after
+            .iter()
+            .zip(&before)
+            .map(|(a, b)| a - b)
+            .collect::<Vec<_>>(),
+        vec![2, 1],
+        "{before:?} -> {after:?}"
+    );
+}
+
 /// The sharded-ticker incident built as git repositories under `root`, and a cache directory
 /// beside them (as a path, and as the argument of `--cache`).
 fn sharded_ticker(root: &Path) -> (knockon::scenario::BuiltScenario, PathBuf, String) {
