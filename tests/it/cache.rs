@@ -214,35 +214,22 @@ fn a_checks_base_read_from_a_whole_world_beside_a_kept_head_compares_the_changed
     // A commit of its own: the base's files and one more script, so that its world is another.
     let repo = git2::Repository::open(&built.changed_repo).unwrap();
     let base = repo
-        .find_commit(git2::Oid::from_str(&built.base).unwrap())
+        .revparse_single(&built.base)
+        .unwrap()
+        .peel_to_commit()
         .unwrap();
     let note = repo.blob(b"#!/bin/sh\necho released\n").unwrap();
     let mut tree = repo.treebuilder(Some(&base.tree().unwrap())).unwrap();
     tree.insert("release.sh", note, 0o100644).unwrap();
     let tree = repo.find_tree(tree.write().unwrap()).unwrap();
-    let sig =
-        git2::Signature::new("t", "t@example.com", &git2::Time::new(1_700_000_000, 0)).unwrap();
-    let other = repo
-        .commit(None, &sig, &sig, "notes", &tree, &[&base])
-        .unwrap()
-        .to_string();
+    let other = commit_on(&repo, &base, &tree, "release script");
     // Earlier checks keep the head's world whole and the base's whole, but never the base's
     // world as this check resolves it (the changed repository's accesses alone).
     for head in [&built.head, &built.base] {
-        let earlier = check_between(&built, &other, head, Some(&cache_arg));
-        assert!(
-            earlier.status.code().is_some_and(|c| c < 2),
-            "{}",
-            stderr(&earlier)
-        );
+        earlier_check(&built, &other, head, &cache_arg);
     }
     let before = stats(&cache);
-    let next = check_between(&built, &built.base, &built.head, Some(&cache_arg));
-    let fresh = check_between(&built, &built.base, &built.head, None);
-    assert_eq!(next.status.code(), Some(1), "{}", stderr(&next));
-    assert_eq!(next.stdout, fresh.stdout);
-    let report = String::from_utf8_lossy(&next.stdout);
-    assert!(report.contains("cleanup_ticker.sh"), "{report}");
+    the_change_reports_as_without_a_cache(&built, &cache_arg);
     // The base as resolved missed; the head's world and the base's whole world were read.
     let worlds = |text: &str| stats_numbers(text, "worlds:");
     let (before, after) = (worlds(&before), worlds(&stats(&cache)));
@@ -255,6 +242,51 @@ fn a_checks_base_read_from_a_whole_world_beside_a_kept_head_compares_the_changed
         vec![2, 1],
         "{before:?} -> {after:?}"
     );
+}
+
+/// A commit of `tree` on `parent` in `repo`, on no branch: a revision for an earlier check.
+fn commit_on(
+    repo: &git2::Repository,
+    parent: &git2::Commit<'_>,
+    tree: &git2::Tree<'_>,
+    message: &str,
+) -> String {
+    let sig =
+        git2::Signature::new("t", "t@example.com", &git2::Time::new(1_700_000_000, 0)).unwrap();
+    repo.commit(None, &sig, &sig, message, tree, &[parent])
+        .unwrap()
+        .to_string()
+}
+
+/// A check from `base` to `head` through the cache at `cache_arg`, for what it keeps there;
+/// asserted only to run (with or without findings).
+fn earlier_check(
+    built: &knockon::scenario::BuiltScenario,
+    base: &str,
+    head: &str,
+    cache_arg: &str,
+) {
+    let earlier = check_between(built, base, head, Some(cache_arg));
+    assert!(
+        earlier.status.code().is_some_and(|c| c < 2),
+        "{}",
+        stderr(&earlier)
+    );
+}
+
+/// Checks the sharded-ticker change through the cache at `cache_arg` and asserts that it
+/// reports what the same check without a cache reports: the cleanup job's finding.
+fn the_change_reports_as_without_a_cache(
+    built: &knockon::scenario::BuiltScenario,
+    cache_arg: &str,
+) {
+    let next = check_between(built, &built.base, &built.head, Some(cache_arg));
+    let fresh = check_between(built, &built.base, &built.head, None);
+    assert_eq!(next.status.code(), Some(1), "{}", stderr(&next));
+    assert_eq!(next.stdout, fresh.stdout);
+    assert_eq!(stderr(&next), stderr(&fresh));
+    let report = String::from_utf8_lossy(&next.stdout);
+    assert!(report.contains("cleanup_ticker.sh"), "{report}");
 }
 
 /// The sharded-ticker incident built as git repositories under `root`, and a cache directory
@@ -296,28 +328,14 @@ fn a_new_change_reads_its_base_world_beside_resolving_its_head() {
     // commit of its own: one that holds the sharded loader.
     let repo = git2::Repository::open(&built.changed_repo).unwrap();
     let head = repo
-        .find_commit(git2::Oid::from_str(&built.head).unwrap())
-        .unwrap();
-    let sig =
-        git2::Signature::new("t", "t@example.com", &git2::Time::new(1_700_000_000, 0)).unwrap();
-    let earlier_base = repo
-        .commit(None, &sig, &sig, "shard", &head.tree().unwrap(), &[&head])
+        .revparse_single(&built.head)
         .unwrap()
-        .to_string();
-    let earlier = check_between(&built, &earlier_base, &built.base, Some(&cache_arg));
-    assert!(
-        earlier.status.code().is_some_and(|c| c < 2),
-        "{}",
-        stderr(&earlier)
-    );
+        .peel_to_commit()
+        .unwrap();
+    let earlier_base = commit_on(&repo, &head, &head.tree().unwrap(), "shard");
+    earlier_check(&built, &earlier_base, &built.base, &cache_arg);
     let before = stats(&cache);
-    let next = check_between(&built, &built.base, &built.head, Some(&cache_arg));
-    let fresh = check_between(&built, &built.base, &built.head, None);
-    assert_eq!(next.status.code(), Some(1), "{}", stderr(&next));
-    assert_eq!(next.stdout, fresh.stdout);
-    assert_eq!(stderr(&next), stderr(&fresh));
-    let report = String::from_utf8_lossy(&next.stdout);
-    assert!(report.contains("cleanup_ticker.sh"), "{report}");
+    the_change_reports_as_without_a_cache(&built, &cache_arg);
     // Its base and head worlds were not kept before (two misses); the earlier check's head
     // world was read for its base (a hit); every file's facts came from the cache (the earlier
     // check read both versions of the loader).
