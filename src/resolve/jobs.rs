@@ -1364,6 +1364,12 @@ fn imported_modules<'a>(
 mod tests {
     use super::*;
 
+    /// The world of one repository, `ops`, of `files` (path and text), resolved.
+    fn resolve_ops(files: &[(&str, &str)]) -> crate::resolve::Resolved {
+        let repos = [crate::resolve::repo_of_texts("ops", files)];
+        crate::resolve::resolve(&repos, &BTreeMap::new())
+    }
+
     /// A script that launches a path only its inherited environment names: the launch is
     /// found in a later round than the one that gave the script its environment, so the
     /// script's edges must be built again then (and the job reaches what it launches).
@@ -1379,8 +1385,7 @@ mod tests {
             // Control: a script nothing launches gets no job.
             ("bin/idle.sh", "#!/bin/sh\nrm -rf /data/idle/*\n"),
         ];
-        let repos = [crate::resolve::repo_of_texts("ops", &files)];
-        let resolved = crate::resolve::resolve(&repos, &BTreeMap::new());
+        let resolved = resolve_ops(&files);
         let jobs_at = |path: &str| -> Vec<usize> {
             resolved
                 .accesses
@@ -1411,8 +1416,7 @@ mod tests {
             ("bin/sweep.sh", "#!/bin/sh\n/opt/ops/bin/tidy.sh\n"),
             ("bin/tidy.sh", "#!/bin/sh\nrm -f /data/old\n"),
         ];
-        let repos = [crate::resolve::repo_of_texts("ops", &files)];
-        let resolved = crate::resolve::resolve(&repos, &BTreeMap::new());
+        let resolved = resolve_ops(&files);
         let passes_from = |path: &str| -> Vec<String> {
             let launch = resolved.launches.iter().find(|l| l.site.path == path);
             launch.map(|l| l.passes.clone()).unwrap_or_default()

@@ -837,12 +837,13 @@ mod tests {
 
     type Jobs = HashMap<JobKey, Vec<u8>>;
 
-    fn jobs(files: &[(&str, &str)]) -> Jobs {
+    fn jobs(files: &[(impl AsRef<str>, impl AsRef<str>)]) -> Jobs {
         files
             .iter()
             .map(|(path, text)| {
-                let content = crate::load::FileContent::new(text.as_bytes().to_vec());
-                ((path.to_string(), content.key), text.as_bytes().to_vec())
+                let text = text.as_ref().as_bytes();
+                let content = crate::load::FileContent::new(text.to_vec());
+                ((path.as_ref().to_string(), content.key), text.to_vec())
             })
             .collect()
     }
@@ -951,11 +952,7 @@ mod tests {
                 files.extend(repo.base.into_iter().chain(repo.head));
             }
         }
-        let borrowed: Vec<(&str, &str)> = files
-            .iter()
-            .map(|(p, t)| (p.as_str(), t.as_str()))
-            .collect();
-        let jobs = jobs(&borrowed);
+        let jobs = jobs(&files);
         let expected = fresh(&models, &jobs);
         let calls = AtomicUsize::new(0);
         Cache::open(dir.path(), DEFAULT_MAX_BYTES).through(
@@ -1041,11 +1038,7 @@ mod tests {
                 )
             })
             .collect();
-        let borrowed: Vec<(&str, &str)> = texts
-            .iter()
-            .map(|(p, t)| (p.as_str(), t.as_str()))
-            .collect();
-        let all = jobs(&borrowed);
+        let all = jobs(&texts);
         // Some cached (the two-digit ones), the rest not.
         let cached: Jobs = all
             .iter()
@@ -1162,11 +1155,7 @@ mod tests {
                 (format!("job{i:03}.sh"), format!("#!/bin/sh\n{body}"))
             })
             .collect();
-        let borrowed: Vec<(&str, &str)> = files
-            .iter()
-            .map(|(p, t)| (p.as_str(), t.as_str()))
-            .collect();
-        jobs(&borrowed)
+        jobs(&files)
     }
 
     /// Every entry of `cache` written a day earlier than it was.
