@@ -334,7 +334,6 @@ fn function_names(root: Node, text: &str, models: &BashModels) -> (Vec<String>, 
     let mut commands = Vec::new();
     let mut sources = false;
     let mut stack = vec![root];
-    let mut cursor = root.walk();
     let mut seen = 0usize;
     while let Some(node) = stack.pop() {
         seen += 1;
@@ -358,7 +357,7 @@ fn function_names(root: Node, text: &str, models: &BashModels) -> (Vec<String>, 
             }
             _ => {}
         }
-        stack.extend(node.named_children(&mut cursor));
+        node.push_named_children(&mut stack);
     }
     let library = if sources {
         commands
@@ -716,8 +715,7 @@ impl<'a> Walker<'a> {
     }
 
     fn children(&mut self, node: Node) {
-        let mut cursor = node.walk();
-        let children: Vec<Node> = node.named_children(&mut cursor).collect();
+        let children: Vec<Node> = node.named_children_vec();
         for child in children {
             self.statement(child);
         }
@@ -1049,8 +1047,7 @@ impl<'a> Walker<'a> {
         match node.kind_name() {
             "file_redirect" => {}
             "heredoc_redirect" => {
-                let mut cursor = node.walk();
-                let children: Vec<Node> = node.named_children(&mut cursor).collect();
+                let children: Vec<Node> = node.named_children_vec();
                 for child in children {
                     if child.kind_name() != "heredoc_body" {
                         self.statement(child);
@@ -1157,8 +1154,7 @@ impl<'a> Walker<'a> {
     /// environment variables set for the programs the script runs.
     fn declaration(&mut self, node: Node) {
         let keyword = node.child(0).map(|k| k.kind_name()).unwrap_or("");
-        let mut cursor = node.walk();
-        let children: Vec<Node> = node.named_children(&mut cursor).collect();
+        let children: Vec<Node> = node.named_children_vec();
         let flags: Vec<&str> = children
             .iter()
             .filter(|c| c.kind_name() == "word")
@@ -1613,8 +1609,7 @@ impl<'a> Walker<'a> {
         let substitution = match arg.kind_name() {
             "command_substitution" => arg,
             "string" => {
-                let mut cursor = arg.walk();
-                let named: Vec<Node> = arg.named_children(&mut cursor).collect();
+                let named: Vec<Node> = arg.named_children_vec();
                 match named.as_slice() {
                     [only] if only.kind_name() == "command_substitution" => *only,
                     _ => return None,
@@ -1882,8 +1877,7 @@ pub(super) fn any_node(
         if prune(n) {
             continue;
         }
-        let mut cursor = n.walk();
-        stack.extend(n.named_children(&mut cursor));
+        n.push_named_children(&mut stack);
     }
     false
 }

@@ -496,8 +496,7 @@ impl Walker<'_> {
         let Some((test, name)) = self.env_test(condition) else {
             return;
         };
-        let mut cursor = node.walk();
-        let children: Vec<Node> = node.named_children(&mut cursor).collect();
+        let children: Vec<Node> = node.named_children_vec();
         let stops = match test.as_str() {
             "-z" => children
                 .iter()
@@ -522,8 +521,7 @@ impl Walker<'_> {
         if node.kind_name() != "test_command" {
             return None;
         }
-        let mut cursor = node.walk();
-        let inner: Vec<Node> = node.named_children(&mut cursor).collect();
+        let inner: Vec<Node> = node.named_children_vec();
         let [test] = inner.as_slice() else {
             return None;
         };

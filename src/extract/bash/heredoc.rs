@@ -70,8 +70,7 @@ impl Walker<'_> {
             .copied()
             .filter(|r| r.kind_name() == "file_redirect")
             .collect();
-        let mut cursor = heredoc.walk();
-        let inner: Vec<Node> = heredoc.named_children(&mut cursor).collect();
+        let inner: Vec<Node> = heredoc.named_children_vec();
         stdout.extend(
             inner
                 .iter()

@@ -342,8 +342,7 @@ pub(super) fn leaves_loop(body: Node, text: &str) -> bool {
                 _ => {}
             }
         }
-        let mut cursor = node.walk();
-        stack.extend(node.named_children(&mut cursor));
+        node.push_named_children(&mut stack);
     }
     false
 }
@@ -365,8 +364,7 @@ fn find_command<'t>(node: Node<'t>, text: &str, name: &str) -> Option<Node<'t>> 
         {
             return Some(n);
         }
-        let mut cursor = n.walk();
-        let children: Vec<Node> = n.named_children(&mut cursor).collect();
+        let children: Vec<Node> = n.named_children_vec();
         stack.extend(children.into_iter().rev());
     }
     None

@@ -946,8 +946,7 @@ impl Translator<'_> {
         let substitution = match node.kind_name() {
             "command_substitution" => node,
             "string" => {
-                let mut cursor = node.walk();
-                let named: Vec<Node> = node.named_children(&mut cursor).collect();
+                let named: Vec<Node> = node.named_children_vec();
                 match named.as_slice() {
                     [only] if only.kind_name() == "command_substitution" => *only,
                     _ => return None,

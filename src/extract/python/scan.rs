@@ -198,8 +198,7 @@ impl<'a> Extractor<'a> {
     /// chains cannot exhaust the stack.
     pub fn scan(&mut self, node: Node<'_>, ctx: &Ctx) {
         let mut stack = vec![node];
-        // One cursor for the whole expression: a cursor per node was a tenth of the walk.
-        let mut cursor = node.walk();
+        // Children by index (`push_named_children`): no cursor, except for a wide node.
         while let Some(n) = stack.pop() {
             if !self.work.spend(|| line_of(n)) {
                 return;
@@ -242,7 +241,7 @@ impl<'a> Extractor<'a> {
                 _ => {}
             }
             let first_child = stack.len();
-            stack.extend(n.named_children(&mut cursor));
+            n.push_named_children(&mut stack);
             stack[first_child..].reverse();
         }
     }

@@ -267,8 +267,7 @@ impl<'a> Extractor<'a> {
     // ---- statements --------------------------------------------------------------------
 
     fn visit_block(&mut self, block: Node<'_>, ctx: &Ctx) {
-        let mut cursor = block.walk();
-        let children: Vec<Node<'_>> = block.named_children(&mut cursor).collect();
+        let children: Vec<Node<'_>> = block.named_children_vec();
         for child in children {
             self.visit_stmt(child, ctx);
         }
@@ -290,8 +289,7 @@ impl<'a> Extractor<'a> {
         };
         match node.kind_name() {
             "expression_statement" => {
-                let mut cursor = node.walk();
-                let children: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
+                let children: Vec<Node<'_>> = node.named_children_vec();
                 for child in children {
                     match child.kind_name() {
                         "assignment" => self.assignment(child, ctx),
@@ -348,8 +346,7 @@ impl<'a> Extractor<'a> {
     /// A compound statement or an error region: nested statements are visited, everything
     /// else is scanned for calls.
     fn generic(&mut self, node: Node<'_>, ctx: &Ctx) {
-        let mut cursor = node.walk();
-        let children: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
+        let children: Vec<Node<'_>> = node.named_children_vec();
         if children.is_empty() {
             return;
         }
@@ -909,8 +906,7 @@ fn is_statement_like(kind: &str) -> bool {
 
 /// The named children of a node.
 pub(super) fn named(node: Node<'_>) -> Vec<Node<'_>> {
-    let mut cursor = node.walk();
-    node.named_children(&mut cursor).collect()
+    node.named_children_vec()
 }
 
 fn node_field_is(parent: Node<'_>, child: Node<'_>, field: &str) -> bool {
