@@ -942,11 +942,8 @@ impl<'a> Walker<'a> {
             }
         }
         // What a function prints is what `$(function ...)` gives its caller.
-        let piped = node
-            .parent()
-            .is_some_and(|p| matches!(p.kind_name(), "pipeline" | "redirected_statement"));
-        if redirects.is_empty() && !piped {
-            self.function_output(&words, line);
+        if redirects.is_empty() {
+            self.function_output(node, &words, line);
         }
         if sources.is_empty() {
             self.run(&words, line, feed.as_deref());
@@ -1231,7 +1228,7 @@ impl<'a> Walker<'a> {
     /// `echo VALUE` / `printf '%s\n' VALUE` in a function (not redirected, not piped): one more
     /// alternative of what a command substitution of the function gives, bound as `name()` in
     /// the scope that holds the function.
-    fn function_output(&mut self, words: &[Word], line: u32) {
+    fn function_output(&mut self, command: Node<'_>, words: &[Word], line: u32) {
         const MAX_OUTPUTS: usize = 16;
         let Some((first, args)) = words.split_first() else {
             return;
@@ -1259,6 +1256,14 @@ impl<'a> Walker<'a> {
             return;
         };
         if function.kind != ScopeKind::Function || function.name.is_empty() {
+            return;
+        }
+        // Asked last: tree-sitter finds a parent by descending from the root again, 2 % of a
+        // shell-heavy run when every command asked it.
+        let piped = command
+            .parent()
+            .is_some_and(|p| matches!(p.kind_name(), "pipeline" | "redirected_statement"));
+        if piped {
             return;
         }
         let (Some(holder), def_line) = (function.parent, function.line) else {
