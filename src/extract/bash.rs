@@ -472,8 +472,7 @@ fn error_regions(root: Node) -> Vec<Node> {
         if !node.has_error() {
             continue;
         }
-        let mut cursor = node.walk();
-        let children: Vec<Node> = node.children(&mut cursor).collect();
+        let children: Vec<Node> = node.children_vec();
         stack.extend(children.into_iter().rev());
     }
     regions
@@ -510,8 +509,7 @@ fn covered_rows(region: Node) -> std::collections::BTreeSet<usize> {
             rows.extend(node.start_position().row..=node.end_position().row);
             continue;
         }
-        let mut cursor = node.walk();
-        stack.extend(node.children(&mut cursor));
+        node.push_children(&mut stack);
     }
     rows
 }
@@ -871,9 +869,9 @@ impl<'a> Walker<'a> {
         let line = self.line(node);
         let name_row = node.field("name").map(|n| n.start_position().row);
         let mut words = Vec::new();
-        let mut cursor = node.walk();
         let children: Vec<(Option<&str>, Node)> = node
-            .children(&mut cursor)
+            .children_vec()
+            .into_iter()
             .enumerate()
             .map(|(i, c)| {
                 (
@@ -1654,8 +1652,7 @@ impl<'a> Walker<'a> {
             if seen > 10_000 {
                 break;
             }
-            let mut cursor = n.walk();
-            let children: Vec<Node> = n.children(&mut cursor).collect();
+            let children: Vec<Node> = n.children_vec();
             let operator = n.field("operator").map(|o| self.node_text(o));
             match (n.kind_name(), operator) {
                 ("unary_expression", Some(op)) if model.check_operators.iter().any(|c| c == op) => {

@@ -24,6 +24,15 @@ pub trait FieldExt<'tree> {
         self.push_named_children(&mut children);
         children
     }
+    /// Appends all the node's children, anonymous ones too, to `out`, in order: what
+    /// `children` gives, without a cursor for a node of few children.
+    fn push_children(&self, out: &mut Vec<Node<'tree>>);
+    /// All the node's children, anonymous ones too, in order.
+    fn children_vec(&self) -> Vec<Node<'tree>> {
+        let mut children = Vec::new();
+        self.push_children(&mut children);
+        children
+    }
 }
 
 /// Most children a node may have for them to be read by index. Each read by index starts again
@@ -123,6 +132,17 @@ impl<'tree> FieldExt<'tree> for Node<'tree> {
             out.extend(self.named_children(&mut cursor));
         }
     }
+
+    fn push_children(&self, out: &mut Vec<Node<'tree>>) {
+        let count = self.child_count();
+        if usize::try_from(count).is_ok_and(|count| count <= CHILDREN_BY_INDEX) {
+            out.reserve(CHILDREN_BY_INDEX);
+            out.extend((0..count).filter_map(|index| self.child(index)));
+        } else {
+            let mut cursor = self.walk();
+            out.extend(self.children(&mut cursor));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -215,7 +235,7 @@ mod tests {
     }
 
     #[test]
-    fn named_children_by_index_are_the_cursors_named_children() {
+    fn children_by_index_are_the_cursors_children() {
         // Narrow and wide nodes (a list of twelve, a module of ten statements), aliased and
         // hidden nodes, comments between children, an error region.
         let python = "import os\n# note\nx = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]\nf(a, # c\n  *b, k=1, **d)\nclass C(B, metaclass=M):\n    def g(self, p: int = 2, *, q) -> None:\n        return {k: v for k, v in p if k}\na = 1\nb = 2\nc = 3\nd = 4\ne = 5\nprint(x[1:2], -y, not z, lambda: 0)\n  def bad(:\n";
@@ -238,6 +258,11 @@ mod tests {
                 node.push_named_children(&mut appended);
                 assert_eq!(appended[1..], by_cursor[..], "{node:?}");
                 assert_eq!(node.named_children_vec(), by_cursor, "{node:?}");
+                let every: Vec<Node<'_>> = node.children(&mut cursor).collect();
+                let mut appended = vec![node];
+                node.push_children(&mut appended);
+                assert_eq!(appended[1..], every[..], "{node:?}");
+                assert_eq!(node.children_vec(), every, "{node:?}");
                 match by_cursor.len() {
                     0 => {}
                     n if n <= CHILDREN_BY_INDEX => narrow += 1,

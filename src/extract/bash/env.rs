@@ -348,7 +348,6 @@ pub(super) fn scan_uses(
     // expanded only when X is unset (or set, for `:+`).
     let mut stack: Vec<(Node, ScopeId, Option<&str>, bool)> = vec![(root, tr.scope, None, false)];
     // One cursor for the whole tree: a cursor per node was a fifth of this scan.
-    let mut cursor = root.walk();
     let mut seen = 0usize;
     while let Some((node, scope, assigning, conditional)) = stack.pop() {
         seen += 1;
@@ -399,7 +398,8 @@ pub(super) fn scan_uses(
         let conditional = conditional || tr.expands_conditionally(node);
         let first_child = stack.len();
         stack.extend(
-            node.children(&mut cursor)
+            node.children_vec()
+                .into_iter()
                 .map(|c| (c, scope, assigning, conditional)),
         );
         stack[first_child..].reverse();
@@ -462,8 +462,7 @@ impl Walker<'_> {
             if current.kind_name() != "list" {
                 break;
             }
-            let mut cursor = current.walk();
-            let children: Vec<Node> = current.children(&mut cursor).collect();
+            let children: Vec<Node> = current.children_vec();
             let [left, operator, right] = children.as_slice() else {
                 return;
             };

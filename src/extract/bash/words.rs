@@ -615,8 +615,7 @@ impl Translator<'_> {
     /// Children in order, with any text between them taken as unquoted (or quoted) text.
     fn sequence(&self, node: Node, out: &mut Vec<Atom>, depth: u32, quoted: bool) {
         let mut pos = node.start_byte();
-        let mut cursor = node.walk();
-        for child in node.children(&mut cursor) {
+        for child in node.children_vec() {
             self.gap(pos, child.start_byte(), quoted, out);
             self.atoms(child, out, depth + 1);
             pos = child.end_byte();
@@ -645,8 +644,7 @@ impl Translator<'_> {
         let start = node.start_byte() + usize::from(text.starts_with('"'));
         let end = node.end_byte() - usize::from(text.len() >= 2 && text.ends_with('"'));
         let mut pos = start;
-        let mut cursor = node.walk();
-        for child in node.children(&mut cursor) {
+        for child in node.children_vec() {
             if child.kind_name() == "\"" || child.start_byte() < pos {
                 continue;
             }
@@ -743,8 +741,7 @@ impl Translator<'_> {
     /// value nodes.
     fn expansion_parts<'n>(&self, node: Node<'n>) -> ExpansionParts<'n> {
         let mut parts = ExpansionParts::default();
-        let mut cursor = node.walk();
-        for child in node.children(&mut cursor) {
+        for child in node.children_vec() {
             let kind = child.kind_name();
             if matches!(kind, "${" | "}") {
                 continue;
@@ -807,9 +804,9 @@ impl Translator<'_> {
             return None;
         }
         let name = parts.name?;
-        let mut cursor = node.walk();
         if node
-            .children(&mut cursor)
+            .children_vec()
+            .iter()
             .any(|c| c.kind_name() == "subscript")
         {
             return None;
@@ -1041,8 +1038,7 @@ pub(super) fn first_command(node: Node) -> Option<Node> {
 /// The name and argument nodes of a simple command, in order.
 pub(super) fn command_words(command: Node) -> Vec<Node> {
     let mut nodes = Vec::new();
-    let mut cursor = command.walk();
-    for (i, child) in command.children(&mut cursor).enumerate() {
+    for (i, child) in command.children_vec().into_iter().enumerate() {
         let field = u32::try_from(i)
             .ok()
             .and_then(|i| command.field_name_for_child(i));

@@ -50,8 +50,7 @@ impl Parsed {
         let mut nodes = Vec::new();
         if let Some(main) = &self.main {
             let root = main.root_node();
-            let mut cursor = root.walk();
-            for child in root.children(&mut cursor) {
+            for child in root.children_vec() {
                 let inside = self
                     .replaced
                     .iter()
@@ -63,8 +62,7 @@ impl Parsed {
         }
         for chunk in &self.chunks {
             let root = chunk.root_node();
-            let mut cursor = root.walk();
-            nodes.extend(root.children(&mut cursor));
+            root.push_children(&mut nodes);
         }
         nodes.sort_by_key(|n| n.start_byte());
         nodes
@@ -372,8 +370,7 @@ fn collect_errors(node: Node<'_>, found: &mut Vec<(u32, u32, Option<String>)>) {
         if !n.has_error() {
             continue;
         }
-        let mut cursor = n.walk();
-        stack.extend(n.children(&mut cursor));
+        n.push_children(&mut stack);
     }
 }
 

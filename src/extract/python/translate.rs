@@ -469,8 +469,7 @@ impl<'a> Extractor<'a> {
         let mut pos = node.start_byte();
         let mut end = node.end_byte();
         let mut parts = Vec::new();
-        let mut cursor = node.walk();
-        let children: Vec<Node<'_>> = node.children(&mut cursor).collect();
+        let children: Vec<Node<'_>> = node.children_vec();
         for child in children {
             match child.kind_name() {
                 "string_start" => {
