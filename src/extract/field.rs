@@ -119,31 +119,38 @@ impl<'tree> FieldExt<'tree> for Node<'tree> {
     }
 
     fn push_named_children(&self, out: &mut Vec<Node<'tree>>) {
-        let count = self.named_child_count();
-        match u32::try_from(count) {
-            Ok(by_index) if count <= CHILDREN_BY_INDEX => {
-                out.reserve(count);
-                out.extend((0..by_index).filter_map(|index| self.named_child(index)));
-            }
-            _ => {
-                let mut cursor = self.walk();
-                out.extend(self.named_children(&mut cursor));
-            }
-        }
+        push_by_index_or_cursor(
+            self.named_child_count(),
+            out,
+            |index| self.named_child(index),
+            |out| out.extend(self.named_children(&mut self.walk())),
+        );
     }
 
     fn push_children(&self, out: &mut Vec<Node<'tree>>) {
-        let by_index = self.child_count();
-        match usize::try_from(by_index) {
-            Ok(count) if count <= CHILDREN_BY_INDEX => {
-                out.reserve(count);
-                out.extend((0..by_index).filter_map(|index| self.child(index)));
-            }
-            _ => {
-                let mut cursor = self.walk();
-                out.extend(self.children(&mut cursor));
-            }
+        push_by_index_or_cursor(
+            usize::try_from(self.child_count()).unwrap_or(usize::MAX),
+            out,
+            |index| self.child(index),
+            |out| out.extend(self.children(&mut self.walk())),
+        );
+    }
+}
+
+/// Appends a node's `count` children read by index when they are few ([`CHILDREN_BY_INDEX`]),
+/// else those its cursor gives, so that a wide node keeps the walk linear.
+fn push_by_index_or_cursor<'tree>(
+    count: usize,
+    out: &mut Vec<Node<'tree>>,
+    by_index: impl Fn(u32) -> Option<Node<'tree>>,
+    by_cursor: impl FnOnce(&mut Vec<Node<'tree>>),
+) {
+    match u32::try_from(count) {
+        Ok(few) if count <= CHILDREN_BY_INDEX => {
+            out.reserve(count);
+            out.extend((0..few).filter_map(by_index));
         }
+        _ => by_cursor(out),
     }
 }
 

@@ -213,11 +213,7 @@ fn a_checks_base_read_from_a_whole_world_beside_a_kept_head_compares_the_changed
     let (built, cache, cache_arg) = sharded_ticker(dir.path());
     // A commit of its own: the base's files and one more script, so that its world is another.
     let repo = git2::Repository::open(&built.changed_repo).unwrap();
-    let base = repo
-        .revparse_single(&built.base)
-        .unwrap()
-        .peel_to_commit()
-        .unwrap();
+    let base = commit_at(&repo, &built.base);
     let note = repo.blob(b"#!/bin/sh\necho released\n").unwrap();
     let mut tree = repo.treebuilder(Some(&base.tree().unwrap())).unwrap();
     tree.insert("release.sh", note, 0o100644).unwrap();
@@ -242,6 +238,14 @@ fn a_checks_base_read_from_a_whole_world_beside_a_kept_head_compares_the_changed
         vec![2, 1],
         "{before:?} -> {after:?}"
     );
+}
+
+/// The commit `revision` names in `repo`.
+fn commit_at<'r>(repo: &'r git2::Repository, revision: &str) -> git2::Commit<'r> {
+    repo.revparse_single(revision)
+        .unwrap()
+        .peel_to_commit()
+        .unwrap()
 }
 
 /// A commit of `tree` on `parent` in `repo`, on no branch: a revision for an earlier check.
@@ -327,11 +331,7 @@ fn a_new_change_reads_its_base_world_beside_resolving_its_head() {
     // An earlier check whose head is this change's base (the last change merged), from a
     // commit of its own: one that holds the sharded loader.
     let repo = git2::Repository::open(&built.changed_repo).unwrap();
-    let head = repo
-        .revparse_single(&built.head)
-        .unwrap()
-        .peel_to_commit()
-        .unwrap();
+    let head = commit_at(&repo, &built.head);
     let earlier_base = commit_on(&repo, &head, &head.tree().unwrap(), "shard");
     earlier_check(&built, &earlier_base, &built.base, &cache_arg);
     let before = stats(&cache);
