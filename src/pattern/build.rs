@@ -258,7 +258,7 @@ fn lex(pieces: &[Piece]) -> Vec<Item> {
 }
 
 fn lex_hole(label: &str, shape: &HoleShape, items: &mut Vec<Item>) {
-    items.push(Item::mark(format!("{{{label}}}")));
+    items.push(Item::mark(["{", label, "}"].concat()));
     let set = match shape {
         HoleShape::Segment => CharSet::non_slash(),
         HoleShape::Path => CharSet::any(),
@@ -271,7 +271,7 @@ fn lex_hole(label: &str, shape: &HoleShape, items: &mut Vec<Item>) {
 /// A symbol is `SYM_OPEN name SYM_CLOSE`, codes no real path contains. A `/` in the name
 /// (never in a real variable name) becomes `∕` so that the encoding stays one segment.
 fn lex_symbol(name: &str, items: &mut Vec<Item>) {
-    items.push(Item::mark(format!("${{{name}}}")));
+    items.push(Item::mark(["${", name, "}"].concat()));
     items.push(Item::hidden(Tok::Sym(SYM_OPEN)));
     for c in name.chars() {
         let c = if c == '/' { '\u{2215}' } else { c };

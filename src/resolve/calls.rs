@@ -367,7 +367,7 @@ impl FunctionIndex {
             .get(&key(last))?
             .iter()
             .filter(|(normalised, _)| {
-                normalised == &callee || normalised.ends_with(&format!(".{callee}"))
+                normalised == &callee || super::ends_after(normalised, b'.', &callee)
             })
             .collect();
         match candidates.as_slice() {

@@ -398,12 +398,13 @@ impl<'a, 'e> Evaluator<'a, 'e> {
         for (caller, call) in callers {
             match params::argument(call, name, position) {
                 Some(Some(arg)) => {
-                    let shown = if name.bytes().all(|b| b.is_ascii_digit()) {
-                        format!("${name}")
-                    } else {
-                        name.to_string()
-                    };
-                    self.record_origin_note(caller, call.line, format!("passes {shown}"));
+                    self.record_origin_note(caller, call.line, || {
+                        if name.bytes().all(|b| b.is_ascii_digit()) {
+                            format!("passes ${name}")
+                        } else {
+                            format!("passes {name}")
+                        }
+                    });
                     out.extend(self.eval(caller, &arg.value));
                 }
                 // Left out: the parameter's default (`def f(x=d)`), else the use's own
@@ -462,27 +463,33 @@ impl<'a, 'e> Evaluator<'a, 'e> {
     }
 
     fn record_origin(&mut self, file: FileRef<'a>, line: u32, name: &str) {
-        let note = match name.strip_suffix("()") {
+        self.record_origin_note(file, line, || match name.strip_suffix("()") {
             Some(function) => format!("{function}() returns it"),
             None => format!("sets {name}"),
-        };
-        self.record_origin_note(file, line, note);
+        });
     }
 
-    fn record_origin_note(&mut self, file: FileRef<'a>, line: u32, note: String) {
+    /// The note is written only for a site not yet recorded: evaluations meet the same
+    /// bindings again and again, and a note written for each was most of the resolution's
+    /// string formatting.
+    fn record_origin_note(&mut self, file: FileRef<'a>, line: u32, note: impl FnOnce() -> String) {
         if self.origins.len() >= MAX_ORIGINS {
             return;
         }
         let Some(repo) = self.lookup.repos.get(file.repo) else {
             return;
         };
-        let site = Site {
-            repo: repo.name.clone(),
-            path: file.path.to_string(),
-            line,
-        };
-        if !self.origins.iter().any(|o| o.site == site) {
-            self.origins.push(Origin { site, note });
+        let recorded = self
+            .origins
+            .iter()
+            .any(|o| o.site.line == line && o.site.path == file.path && o.site.repo == repo.name);
+        if !recorded {
+            let site = Site {
+                repo: repo.name.clone(),
+                path: file.path.to_string(),
+                line,
+            };
+            self.origins.push(Origin { site, note: note() });
         }
     }
 

@@ -315,7 +315,7 @@ fn source_file<'a>(
         .get(&(repo, name))
         .into_iter()
         .flatten()
-        .filter(|p| **p == written || p.ends_with(&format!("/{written}")));
+        .filter(|p| **p == written || super::ends_after(p, b'/', &written));
     match (matching.next(), matching.next()) {
         (Some(path), None) => Some(FileRef { repo, path }),
         _ => None,

@@ -1042,13 +1042,8 @@ impl<'a> FileIndex<'a> {
     fn module_files(&self, repo: usize, module: &str) -> Vec<FileRef<'a>> {
         let rel = module.replace('.', "/");
         let mut out = Vec::new();
-        let candidates = [
-            format!("{rel}.py"),
-            format!("{rel}/__main__.py"),
-            format!("{rel}/__init__.py"),
-        ];
-        for suffix in candidates {
-            for candidate in self.with_tail(repo, &suffix) {
+        for ending in [".py", "/__main__.py", "/__init__.py"] {
+            for candidate in self.with_tail(repo, &[rel.as_str(), ending].concat()) {
                 if !out.contains(candidate) {
                     out.push(*candidate);
                 }
@@ -1338,23 +1333,33 @@ fn imported_modules<'a>(
     facts: &FileFacts,
 ) -> Vec<FileRef<'a>> {
     let mut out = Vec::new();
-    for import in &facts.imports {
-        let mut modules = vec![import.module.clone()];
-        if let Some(name) = &import.name {
-            modules.push(if import.module.is_empty() {
-                name.clone()
-            } else {
-                format!("{}.{name}", import.module).into()
-            });
+    // One buffer for every candidate path: every import of every Python file of the world
+    // asks for two or four, and building each with `format!` was a large part of the index.
+    let mut suffix = String::new();
+    let mut add_module = |module: &[&str], out: &mut Vec<FileRef<'a>>| {
+        suffix.clear();
+        for (i, part) in module.iter().enumerate() {
+            if i > 0 {
+                suffix.push('/');
+            }
+            suffix.extend(part.chars().map(|c| if c == '.' { '/' } else { c }));
         }
-        for module in modules {
-            if module.is_empty() {
-                continue;
-            }
-            let rel = module.replace('.', "/");
-            for suffix in [format!("{rel}.py"), format!("{rel}/__init__.py")] {
-                out.extend_from_slice(files.with_tail(file.repo, &suffix));
-            }
+        let rel = suffix.len();
+        for ending in [".py", "/__init__.py"] {
+            suffix.truncate(rel);
+            suffix.push_str(ending);
+            out.extend_from_slice(files.with_tail(file.repo, &suffix));
+        }
+    };
+    for import in &facts.imports {
+        let module = import.module.as_str();
+        if !module.is_empty() {
+            add_module(&[module], &mut out);
+        }
+        match import.name.as_deref() {
+            Some(name) if module.is_empty() && !name.is_empty() => add_module(&[name], &mut out),
+            Some(name) if !module.is_empty() => add_module(&[module, name], &mut out),
+            _ => {}
         }
     }
     out

@@ -739,7 +739,7 @@ impl<'a> Lookup<'a> {
             let tail = written.trim_start_matches('/');
             let mut matching = candidates
                 .iter()
-                .filter(|path| **path == tail || path.ends_with(&format!("/{tail}")));
+                .filter(|path| **path == tail || super::ends_after(path, b'/', tail));
             return match (matching.next(), matching.next()) {
                 (Some(path), None) => Some(FileRef {
                     repo: file.repo,
@@ -753,7 +753,7 @@ impl<'a> Lookup<'a> {
             .iter()
             .filter(|path| {
                 let segments = path.matches('/').count() + 1;
-                let suffix = written.ends_with(&format!("/{path}")) || written == **path;
+                let suffix = super::ends_after(written, b'/', path) || written == **path;
                 suffix && (segments >= 2 || relative || written == **path)
             })
             .max_by_key(|path| path.len())
@@ -868,7 +868,7 @@ impl<'a> Lookup<'a> {
             module = if module.is_empty() {
                 name.to_string()
             } else {
-                format!("{module}.{name}")
+                [module.as_str(), ".", name].concat()
             };
         }
         let is_rust = file.path.ends_with(".rs");
@@ -889,12 +889,11 @@ impl<'a> Lookup<'a> {
             }
             // Files of that name only (an index), not every file of the repository per lookup.
             let name = suffix.rsplit('/').next().unwrap_or(&suffix);
-            let tail = format!("/{suffix}");
             let best = self
                 .files_named(file.repo, name)
                 .into_iter()
                 .flatten()
-                .filter(|path| **path == suffix || path.ends_with(&tail))
+                .filter(|path| **path == suffix || super::ends_after(path, b'/', &suffix))
                 .min_by_key(|path| path.len());
             if let Some(path) = best {
                 return Some(FileRef {
@@ -976,16 +975,16 @@ fn python_module_candidates(importer: &str, module: &str, level: u32) -> Vec<(St
             return vec![(join("__init__.py"), true)];
         }
         return vec![
-            (join(&format!("{rel}.py")), true),
-            (join(&format!("{rel}/__init__.py")), true),
+            (join(&[rel.as_str(), ".py"].concat()), true),
+            (join(&[rel.as_str(), "/__init__.py"].concat()), true),
         ];
     }
     if rel.is_empty() {
         return Vec::new();
     }
     vec![
-        (format!("{rel}.py"), false),
-        (format!("{rel}/__init__.py"), false),
+        ([rel.as_str(), ".py"].concat(), false),
+        ([rel.as_str(), "/__init__.py"].concat(), false),
     ]
 }
 

@@ -778,6 +778,15 @@ fn substitute_variables<'a>(
     out
 }
 
+/// Whether `text` ends with `separator` and then `tail` (`lib/conf.sh` ends
+/// `opt/app/lib/conf.sh` after a `/`, `auth.wait` ends `app.auth.wait` after a `.`). Asked of
+/// every candidate of a name, so it writes no `/tail` out to compare.
+pub(crate) fn ends_after(text: &str, separator: u8, tail: &str) -> bool {
+    text.len() > tail.len()
+        && text.ends_with(tail)
+        && text.as_bytes().get(text.len() - tail.len() - 1) == Some(&separator)
+}
+
 /// The display name of the unit performing an access.
 pub(crate) fn unit_name(facts: &FileFacts, scope: usize, path: &str) -> String {
     let Some(s) = facts.scopes.get(scope) else {
@@ -827,6 +836,37 @@ pub(crate) fn unit_name(facts: &FileFacts, scope: usize, path: &str) -> String {
                 path.to_string()
             } else {
                 format!("{path} ({})", names.join(" / "))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ends_after;
+
+    #[test]
+    fn a_tail_counts_only_after_its_separator() {
+        assert!(ends_after("opt/app/lib/conf.sh", b'/', "lib/conf.sh"));
+        assert!(ends_after("app.auth.wait", b'.', "auth.wait"));
+        // Inside a segment, the whole text, another separator: no.
+        assert!(!ends_after("opt/app/mylib/conf.sh", b'/', "lib/conf.sh"));
+        assert!(!ends_after("lib/conf.sh", b'/', "lib/conf.sh"));
+        assert!(!ends_after("app.auth.wait", b'/', "auth.wait"));
+        // What the written-out form (`/tail`) answers, on every pair of short texts.
+        let texts = [
+            "", "/", "a", "/a", "a/", "b/a", "a/a", "ab/a", "é/a", "a//a", "..a", ".a",
+        ];
+        for text in texts {
+            for tail in texts {
+                for separator in [b'/', b'.'] {
+                    let written = format!("{}{tail}", char::from(separator));
+                    assert_eq!(
+                        ends_after(text, separator, tail),
+                        text.ends_with(&written),
+                        "{text:?} {tail:?} {separator}"
+                    );
+                }
             }
         }
     }

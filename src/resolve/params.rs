@@ -151,11 +151,17 @@ impl<'a, 'n> Functions<'a, 'n> {
                 .first()
                 .map(|s| normalise(&s.name))
                 .unwrap_or_default();
-            let qualified = if root.is_empty() {
-                format!("{}.{method}", class.name)
-            } else {
-                format!("{root}.{}.{method}", class.name)
-            };
+            // Joined by hand: through `format!`, this name was most of the callers' index of
+            // a repository of classes (every `self.x(...)` call of the world builds one).
+            let mut qualified =
+                String::with_capacity(root.len() + class.name.len() + method.len() + 2);
+            if !root.is_empty() {
+                qualified.push_str(&root);
+                qualified.push('.');
+            }
+            qualified.push_str(&class.name);
+            qualified.push('.');
+            qualified.push_str(method);
             return functions.by_name.get(qualified.as_str()).copied();
         }
         if !callee.contains('.') {
@@ -164,11 +170,7 @@ impl<'a, 'n> Functions<'a, 'n> {
         let candidates: Vec<&str> = same_last
             .iter()
             .copied()
-            .filter(|name| {
-                name.len() > callee.len()
-                    && name.ends_with(callee)
-                    && name.as_bytes().get(name.len() - callee.len() - 1) == Some(&b'.')
-            })
+            .filter(|name| super::ends_after(name, b'.', callee))
             .collect();
         match candidates.as_slice() {
             [name] => functions.by_name.get(name).copied(),
@@ -239,7 +241,7 @@ fn declared_in<'a>(path: &'a str, facts: &'a FileFacts) -> Vec<Declared<'a>> {
         // `d.path(...)` with `d = Dumper(...)` call it.
         if let Some(class) = scope.class {
             names.push(
-                normalise(&format!("{}.{}", unit_name(facts, class, path), scope.name))
+                normalise(&[unit_name(facts, class, path).as_str(), ".", &scope.name].concat())
                     .into_owned(),
             );
         }

@@ -606,7 +606,7 @@ impl Cache {
 
 /// The key of a file's facts: a SHA-1 of everything they depend on.
 fn key(fingerprint: &str, path: &str, blob: &str) -> Vec<u8> {
-    let text = format!("{fingerprint}\0{path}\0{blob}");
+    let text = [fingerprint, "\0", path, "\0", blob].concat();
     crate::digest::blob_digest(text.as_bytes()).to_vec()
 }
 
