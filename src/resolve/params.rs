@@ -340,7 +340,18 @@ fn normalise(name: &str) -> std::borrow::Cow<'_, str> {
         name = rest;
     }
     if name.as_bytes().windows(2).any(|pair| pair == b"::") {
-        std::borrow::Cow::Owned(name.replace("::", ".").trim_start_matches('.').to_string())
+        // By hand too: `replace` builds a substring searcher, most of normalising a Rust name.
+        let mut dotted = String::with_capacity(name.len());
+        let mut rest = name;
+        while let Some(at) = rest.as_bytes().windows(2).position(|pair| pair == b"::") {
+            dotted.push_str(&rest[..at]);
+            dotted.push('.');
+            rest = &rest[at + 2..];
+        }
+        dotted.push_str(rest);
+        let leading_dots = dotted.len() - dotted.trim_start_matches('.').len();
+        dotted.drain(..leading_dots);
+        std::borrow::Cow::Owned(dotted)
     } else {
         std::borrow::Cow::Borrowed(name.trim_start_matches('.'))
     }
@@ -385,6 +396,37 @@ pub fn argument<'c>(
 mod tests {
     use super::*;
     use crate::expr::Expr;
+
+    #[test]
+    fn rust_paths_and_dotted_names_normalise_alike() {
+        assert_eq!(normalise("crate::auth::wait"), "auth.wait");
+        assert_eq!(normalise("auth.wait"), "auth.wait");
+        assert_eq!(normalise("::std::fs::write"), "std.fs.write");
+        // What replacing every `::` gives, then dropping the leading dots.
+        let names = [
+            "",
+            "::",
+            ":::",
+            "a::::b",
+            "a:b::c",
+            "crate::crate::x",
+            ".a::b",
+            "é::ü",
+            "a::",
+        ];
+        for name in names {
+            let mut written = name;
+            while let Some(rest) = written.strip_prefix("crate::") {
+                written = rest;
+            }
+            let expected = written.replace("::", ".");
+            assert_eq!(
+                normalise(name),
+                expected.trim_start_matches('.'),
+                "{name:?}"
+            );
+        }
+    }
 
     fn call(args: &[(Option<&str>, &str)]) -> CallRef {
         CallRef {
