@@ -337,6 +337,37 @@ mod tests {
         assert!(decode::<FileFacts>(b"garbage bytes, not a cache entry").is_err());
     }
 
+    /// A damaged block under a checksum that holds (a collision, or bytes forged to pass)
+    /// reaches the LZ4 decoder: it must answer with an error or some facts, never panic or
+    /// read out of bounds, wherever the damage is.
+    #[test]
+    fn damaged_blocks_under_a_sound_checksum_never_panic() {
+        let models = Models::builtin().unwrap();
+        let facts = extract::extract(
+            "job.py",
+            b"import os\nOUT = '/srv/out'\nfor day in os.listdir(OUT):\n    open(f'{OUT}/{day}', 'w')\n",
+            &models,
+        )
+        .unwrap();
+        let bytes = encode(&facts);
+        let body_len = bytes.len() - CHECKSUM_LEN;
+        let mut refused_by_the_block_decoder = 0;
+        for at in SIZE_LEN..body_len {
+            for damage in [0x01u8, 0x80, 0xff] {
+                let mut body = bytes[..body_len].to_vec();
+                body[at] ^= damage;
+                let sum = Checksum::Crc32.of(&body);
+                body.extend_from_slice(&sum.to_le_bytes());
+                if let Err(CodecError::Decompress(_)) = decode::<FileFacts>(&body) {
+                    refused_by_the_block_decoder += 1;
+                }
+            }
+        }
+        // The damage reached the block decoder, which refused it (the rest only changed a
+        // literal byte of the facts, or broke the MessagePack under it).
+        assert!(refused_by_the_block_decoder > 0);
+    }
+
     /// Positional facts keep every field at its place: the fields `knockon facts` leaves out
     /// when empty are written, and only while encoding.
     #[test]
