@@ -17,7 +17,6 @@ use super::{
 use ignore::Match;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use rayon::prelude::*;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -93,7 +92,9 @@ pub fn snapshot(
 struct IgnoreRules {
     root: PathBuf,
     global: Gitignore,
-    per_dir: Mutex<HashMap<PathBuf, Option<Arc<Gitignore>>>>,
+    /// By the directory's path as bytes: hashing a `Path` walks its components, and every
+    /// entry asks for each of its ancestors.
+    per_dir: Mutex<foldhash::HashMap<std::ffi::OsString, Option<Arc<Gitignore>>>>,
 }
 
 impl IgnoreRules {
@@ -101,7 +102,7 @@ impl IgnoreRules {
         IgnoreRules {
             root: root.to_path_buf(),
             global: GitignoreBuilder::new(root).build_global().0,
-            per_dir: Mutex::new(HashMap::new()),
+            per_dir: Mutex::new(foldhash::HashMap::default()),
         }
     }
 
@@ -132,11 +133,11 @@ impl IgnoreRules {
             .per_dir
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(rules) = cache.get(dir) {
+        if let Some(rules) = cache.get(dir.as_os_str()) {
             return rules.clone();
         }
         let rules = read_rules(dir);
-        cache.insert(dir.to_path_buf(), rules.clone());
+        cache.insert(dir.as_os_str().to_owned(), rules.clone());
         rules
     }
 }

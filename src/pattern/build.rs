@@ -329,7 +329,9 @@ fn normalise(items: Vec<Item>) -> Norm {
         }
         seg.sep_visible |= pending.sep_visible;
         let marks = std::mem::take(&mut pending.items);
-        seg.items.splice(0..0, marks);
+        if !marks.is_empty() {
+            seg.items.splice(0..0, marks);
+        }
         pending.sep_visible = false;
         if !seg.consumes() {
             pending = seg;
