@@ -232,7 +232,15 @@ pub(super) const REMOTE_ROOT: u32 = 0xF_FFFD;
 // Lexing.
 
 fn lex(pieces: &[Piece]) -> Vec<Item> {
-    let mut items = Vec::new();
+    // Room for the literal characters at least (most of a path), reserved once.
+    let literal_bytes = pieces
+        .iter()
+        .map(|p| match p {
+            Piece::Lit(text) => text.len(),
+            _ => 0,
+        })
+        .sum();
+    let mut items = Vec::with_capacity(literal_bytes);
     for piece in pieces {
         match piece {
             Piece::Lit(text) => items.extend(text.chars().map(|c| Item {
@@ -284,12 +292,27 @@ fn lex_symbol(name: &str, items: &mut Vec<Item>) {
 // Normalisation.
 
 fn split(items: Vec<Item>) -> Vec<Seg> {
-    let mut segs = vec![Seg::default()];
+    // Each segment's room first: pushed into from empty, a segment's items were moved again
+    // at every growth, and every resolved path is split.
+    let mut lengths = vec![0usize];
+    for item in &items {
+        if item.tok == Tok::Lit(SLASH) {
+            lengths.push(0);
+        } else if let Some(length) = lengths.last_mut() {
+            *length += 1;
+        }
+    }
+    let mut segs = Vec::with_capacity(lengths.len());
+    let mut lengths = lengths.into_iter();
+    segs.push(Seg {
+        sep_visible: false,
+        items: Vec::with_capacity(lengths.next().unwrap_or_default()),
+    });
     for item in items {
         if item.tok == Tok::Lit(SLASH) {
             segs.push(Seg {
                 sep_visible: item.show != Show::Hidden,
-                items: Vec::new(),
+                items: Vec::with_capacity(lengths.next().unwrap_or_default()),
             });
         } else if let Some(last) = segs.last_mut() {
             last.items.push(item);
