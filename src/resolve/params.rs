@@ -339,7 +339,9 @@ fn normalise(name: &str) -> std::borrow::Cow<'_, str> {
     while let Some(rest) = name.strip_prefix("crate::") {
         name = rest;
     }
-    if name.as_bytes().windows(2).any(|pair| pair == b"::") {
+    // A colon first, which is one vectorised byte search: most names have none.
+    let bytes = name.as_bytes();
+    if bytes.contains(&b':') && bytes.windows(2).any(|pair| pair == b"::") {
         // By hand too: `replace` builds a substring searcher, most of normalising a Rust name.
         let mut dotted = String::with_capacity(name.len());
         let mut rest = name;
