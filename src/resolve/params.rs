@@ -151,17 +151,13 @@ impl<'a, 'n> Functions<'a, 'n> {
                 .first()
                 .map(|s| normalise(&s.name))
                 .unwrap_or_default();
-            // Joined by hand: through `format!`, this name was most of the callers' index of
-            // a repository of classes (every `self.x(...)` call of the world builds one).
-            let mut qualified =
-                String::with_capacity(root.len() + class.name.len() + method.len() + 2);
-            if !root.is_empty() {
-                qualified.push_str(&root);
-                qualified.push('.');
-            }
-            qualified.push_str(&class.name);
-            qualified.push('.');
-            qualified.push_str(method);
+            // Joined with `concat`: through `format!`, this name was most of the callers'
+            // index of a repository of classes (every `self.x(...)` call of the world builds one).
+            let qualified = if root.is_empty() {
+                [class.name.as_str(), ".", method].concat()
+            } else {
+                [root.as_ref(), ".", class.name.as_str(), ".", method].concat()
+            };
             return functions.by_name.get(qualified.as_str()).copied();
         }
         if !callee.contains('.') {
@@ -339,24 +335,35 @@ fn normalise(name: &str) -> std::borrow::Cow<'_, str> {
     while let Some(rest) = name.strip_prefix("crate::") {
         name = rest;
     }
-    // A colon first, which is one vectorised byte search: most names have none.
-    let bytes = name.as_bytes();
-    if bytes.contains(&b':') && bytes.windows(2).any(|pair| pair == b"::") {
-        // By hand too: `replace` builds a substring searcher, most of normalising a Rust name.
-        let mut dotted = String::with_capacity(name.len());
-        let mut rest = name;
-        while let Some(at) = rest.as_bytes().windows(2).position(|pair| pair == b"::") {
-            dotted.push_str(&rest[..at]);
-            dotted.push('.');
-            rest = &rest[at + 2..];
+    let Some(mut at) = double_colon(name) else {
+        return std::borrow::Cow::Borrowed(name.trim_start_matches('.'));
+    };
+    // By hand too: `replace` builds a substring searcher, most of normalising a Rust name.
+    let mut dotted = String::with_capacity(name.len());
+    let mut rest = name;
+    loop {
+        dotted.push_str(&rest[..at]);
+        dotted.push('.');
+        rest = &rest[at + 2..];
+        match double_colon(rest) {
+            Some(next) => at = next,
+            None => break,
         }
-        dotted.push_str(rest);
-        let leading_dots = dotted.len() - dotted.trim_start_matches('.').len();
-        dotted.drain(..leading_dots);
-        std::borrow::Cow::Owned(dotted)
-    } else {
-        std::borrow::Cow::Borrowed(name.trim_start_matches('.'))
     }
+    dotted.push_str(rest);
+    let leading_dots = dotted.len() - dotted.trim_start_matches('.').len();
+    dotted.drain(..leading_dots);
+    std::borrow::Cow::Owned(dotted)
+}
+
+/// Where the first `::` of `text` starts. A colon is looked for first, one vectorised byte
+/// search, since most names have none.
+fn double_colon(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    if !bytes.contains(&b':') {
+        return None;
+    }
+    bytes.windows(2).position(|pair| pair == b"::")
 }
 
 /// What a call passes for parameter `position`/`name`: `Some(None)` when the call leaves it out

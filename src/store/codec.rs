@@ -278,6 +278,12 @@ mod tests {
         files
     }
 
+    /// The facts of one sample file, extracted with the built-in models.
+    fn extracted(path: &str, text: &str) -> FileFacts {
+        let models = Models::builtin().unwrap();
+        extract::extract(path, text.as_bytes(), &models).unwrap()
+    }
+
     #[test]
     fn every_scenario_file_round_trips() {
         let models = Models::builtin().unwrap();
@@ -306,13 +312,10 @@ mod tests {
 
     #[test]
     fn damaged_bytes_are_errors_not_facts() {
-        let models = Models::builtin().unwrap();
-        let facts = extract::extract(
+        let facts = extracted(
             "job.sh",
-            b"#!/bin/bash\nOUT=/srv/out\nrm -rf \"$OUT\"/*.csv\n",
-            &models,
-        )
-        .unwrap();
+            "#!/bin/bash\nOUT=/srv/out\nrm -rf \"$OUT\"/*.csv\n",
+        );
         assert!(matches!(
             decode::<FileFacts>(&[]),
             Err(CodecError::Truncated(0))
@@ -342,13 +345,10 @@ mod tests {
     /// read out of bounds, wherever the damage is.
     #[test]
     fn damaged_blocks_under_a_sound_checksum_never_panic() {
-        let models = Models::builtin().unwrap();
-        let facts = extract::extract(
+        let facts = extracted(
             "job.py",
-            b"import os\nOUT = '/srv/out'\nfor day in os.listdir(OUT):\n    open(f'{OUT}/{day}', 'w')\n",
-            &models,
-        )
-        .unwrap();
+            "import os\nOUT = '/srv/out'\nfor day in os.listdir(OUT):\n    open(f'{OUT}/{day}', 'w')\n",
+        );
         let bytes = encode(&facts);
         let body_len = bytes.len() - CHECKSUM_LEN;
         let mut refused_by_the_block_decoder = 0;
