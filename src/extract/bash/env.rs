@@ -347,8 +347,8 @@ pub(super) fn scan_uses(
     // The bool: the node is in the alternative word of an enclosing `${X:-word}`, which is
     // expanded only when X is unset (or set, for `:+`).
     let mut stack: Vec<(Node, ScopeId, Option<&str>, bool)> = vec![(root, tr.scope, None, false)];
-    // One cursor for the whole tree: a cursor per node was a fifth of this scan.
     let mut seen = 0usize;
+    let mut children = Vec::new();
     while let Some((node, scope, assigning, conditional)) = stack.pop() {
         seen += 1;
         if seen > MAX_SCAN_NODES {
@@ -396,11 +396,20 @@ pub(super) fn scan_uses(
             }
         }
         let conditional = conditional || tr.expands_conditionally(node);
+        children.clear();
+        node.push_children(&mut children);
         let first_child = stack.len();
+        // Every expansion starts with `$`: a child whose text has none holds no use, and most
+        // nodes of a script (names, words, keywords, operators) are such.
         stack.extend(
-            node.children_vec()
-                .into_iter()
-                .map(|c| (c, scope, assigning, conditional)),
+            children
+                .iter()
+                .filter(|child| {
+                    tr.src
+                        .get(child.byte_range())
+                        .is_none_or(|text| memchr::memchr(b'$', text.as_bytes()).is_some())
+                })
+                .map(|&child| (child, scope, assigning, conditional)),
         );
         stack[first_child..].reverse();
     }

@@ -130,19 +130,26 @@ impl<'a> Extractor<'a> {
     /// The qualified name of a dotted name through the imports, and how many of its
     /// components the import covered; `None` when no import or top-level definition names it.
     pub fn qualify(&self, dotted: &str) -> Option<(String, usize)> {
-        // The ends of the prefixes of one, two, ... components: `a`, `a.b`, `a.b.c`. A
+        // The prefixes of one, two, ... components (`a`, `a.b`, `a.b.c`), longest first: a
         // prefix is a slice of the name, and the rest after it starts with its dot.
-        let ends: Vec<usize> = dotted
-            .match_indices('.')
-            .map(|(at, _)| at)
-            .chain([dotted.len()])
-            .collect();
-        for (covered, &end) in ends.iter().enumerate().rev() {
-            let (Some(prefix), Some(rest)) = (dotted.get(..end), dotted.get(end..)) else {
-                continue;
-            };
-            if let Some(target) = self.aliases.get(prefix) {
-                return Some((format!("{target}{rest}"), covered + 1));
+        let bytes = dotted.as_bytes();
+        let mut covered = memchr::memchr_iter(b'.', bytes).count();
+        let mut end = dotted.len();
+        loop {
+            if let (Some(prefix), Some(rest)) = (dotted.get(..end), dotted.get(end..))
+                && let Some(target) = self.aliases.get(prefix)
+            {
+                return Some(([target.as_str(), rest].concat(), covered + 1));
+            }
+            match bytes
+                .get(..end)
+                .and_then(|head| memchr::memrchr(b'.', head))
+            {
+                Some(dot) => {
+                    end = dot;
+                    covered = covered.saturating_sub(1);
+                }
+                None => break,
             }
         }
         let first = dotted.split('.').next()?;
@@ -150,7 +157,7 @@ impl<'a> Extractor<'a> {
             let name = if self.module.is_empty() {
                 dotted.to_string()
             } else {
-                format!("{}.{dotted}", self.module)
+                [self.module.as_str(), ".", dotted].concat()
             };
             return Some((name, 1));
         }

@@ -1391,3 +1391,53 @@ fn boto3_s3_objects_are_keys_in_their_bucket() {
         accesses(&f)
     );
 }
+
+/// Every `attribute` node of `src`, in the order a walk meets them.
+fn attribute_nodes<'t>(node: tree_sitter::Node<'t>, out: &mut Vec<tree_sitter::Node<'t>>) {
+    if node.kind() == "attribute" {
+        out.push(node);
+    }
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        attribute_nodes(child, out);
+    }
+}
+
+#[test]
+fn a_dotted_name_read_from_its_text_is_the_one_read_from_its_nodes() {
+    // Plain chains, and every shape whose text is not its name: spaces, comments and line
+    // continuations inside, calls and subscripts on the way, constants and keywords as
+    // objects, non-ASCII names, digits, and a chain longer than a name is followed.
+    let long = (0..70)
+        .map(|i| format!("a{i}"))
+        .collect::<Vec<_>>()
+        .join(".");
+    let src = format!(
+        "os.path.join\n_a._b9.C\nx . y\nx.\\\n  y\nx.y # note\n(x).y\nf().y.z\nd[0].k\n\
+         None.real\nTrue.real\n'abc'.upper\n1.0.real\n(1).real\nprint.x\nawait.x\n\
+         exec.y\nmatch.group\nre.match\nx.type\ntype.x\ncafé.x\nx.naïve\nself.a.b\n{long}\n\
+         {}\nif x.y: pass\n",
+        long.split('.').take(64).collect::<Vec<_>>().join(".")
+    );
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&tree_sitter_python::LANGUAGE.into())
+        .unwrap();
+    let tree = parser.parse(&src, None).unwrap();
+    let mut attributes = Vec::new();
+    attribute_nodes(tree.root_node(), &mut attributes);
+    assert!(attributes.len() > 40, "{}", attributes.len());
+    let models = models();
+    let extractor = walk::Extractor::new(&src, String::new(), false, &models.python);
+    let mut by_text = 0;
+    for node in attributes {
+        let text = &src[node.byte_range()];
+        let expected = extractor.dotted_by_nodes(node);
+        assert_eq!(extractor.dotted(node), expected, "{text:?}");
+        if super::translate::plain_dotted(text).is_some() {
+            by_text += 1;
+        }
+    }
+    // The fast path is taken, and not only by the plain chains of the first line.
+    assert!(by_text > 10, "{by_text}");
+}

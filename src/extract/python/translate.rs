@@ -258,6 +258,18 @@ impl<'a> Extractor<'a> {
 
     /// `a.b.c` for an identifier or a chain of attributes on one, else `None`.
     pub fn dotted(&self, node: Node<'_>) -> Option<String> {
+        // Most chains are written as they are named (`os.path.join`): their text is the answer,
+        // without two field lookups per attribute.
+        if node.kind_name() == "attribute"
+            && let Some(plain) = plain_dotted(self.text(node))
+        {
+            return Some(plain.to_string());
+        }
+        self.dotted_by_nodes(node)
+    }
+
+    /// [`Extractor::dotted`] read from the nodes of the chain, whatever its text.
+    pub(super) fn dotted_by_nodes(&self, node: Node<'_>) -> Option<String> {
         let mut parts = Vec::new();
         let mut current = node;
         loop {
@@ -801,3 +813,34 @@ fn field_label(key: &FieldKey) -> String {
         FieldKey::Name(n) => n.clone(),
     }
 }
+
+/// `text` when it can only be an attribute chain on a name: ASCII identifiers joined by single
+/// dots, none a keyword (`None.x`, `True.real` are attributes of constants, not of names) and
+/// at most as many as [`Extractor::dotted`] follows. Anything else (spaces, comments, calls,
+/// non-ASCII names) is left to the walk over the nodes.
+pub(super) fn plain_dotted(text: &str) -> Option<&str> {
+    let mut segments = 0;
+    for segment in text.split('.') {
+        segments += 1;
+        let bytes = segment.as_bytes();
+        let first = *bytes.first()?;
+        let is_name = (first.is_ascii_alphabetic() || first == b'_')
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'_');
+        if !is_name || NOT_PLAIN_NAMES.contains(&segment) {
+            return None;
+        }
+    }
+    (segments <= 64).then_some(text)
+}
+
+/// Words that are not a plain identifier everywhere in a chain: the keywords, the constants,
+/// and the soft keywords that begin statements of their own (`print`, `exec` in the grammar's
+/// Python 2 forms, `async`, `await`).
+const NOT_PLAIN_NAMES: &[&str] = &[
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "exec", "finally", "for", "from", "global", "if",
+    "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "print", "raise", "return",
+    "try", "while", "with", "yield",
+];

@@ -91,9 +91,10 @@ pub(super) struct Extractor<'a> {
     pub models: &'a PythonModels,
     /// Local dotted name -> qualified name, from the file's imports (`osp` -> `os.path`,
     /// `P` -> `pathlib.Path`, `os.path` -> `os.path`).
-    pub aliases: BTreeMap<String, String>,
+    /// Hashed: every call's callee is looked up here once per prefix of its dotted name.
+    pub aliases: HashMap<String, String>,
     /// Functions and classes defined at the top of this file, qualified with the module name.
-    pub local_defs: BTreeSet<String>,
+    pub local_defs: HashSet<String>,
     pub facts: FileFacts,
     /// Indexes into `facts.bindings` by (scope, name), for lookups and shadowing checks.
     bound: HashMap<(ScopeId, String), Vec<usize>>,
@@ -178,8 +179,8 @@ impl<'a> Extractor<'a> {
             module,
             is_package,
             models,
-            aliases: BTreeMap::new(),
-            local_defs: BTreeSet::new(),
+            aliases: HashMap::new(),
+            local_defs: HashSet::new(),
             bound: HashMap::new(),
             params: HashSet::new(),
             deep_warned: false,
