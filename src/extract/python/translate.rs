@@ -819,18 +819,26 @@ fn field_label(key: &FieldKey) -> String {
 /// at most as many as [`Extractor::dotted`] follows. Anything else (spaces, comments, calls,
 /// non-ASCII names) is left to the walk over the nodes.
 pub(super) fn plain_dotted(text: &str) -> Option<&str> {
+    let bytes = text.as_bytes();
     let mut segments = 0;
-    for segment in text.split('.') {
-        segments += 1;
-        let bytes = segment.as_bytes();
-        let first = *bytes.first()?;
+    let mut start = 0;
+    // One pass: each segment is checked when its dot (or the end) is reached.
+    for at in 0..=bytes.len() {
+        let byte = bytes.get(at).copied();
+        if byte.is_some_and(|b| b != b'.') {
+            continue;
+        }
+        let segment = bytes.get(start..at)?;
+        let first = *segment.first()?;
         let is_name = (first.is_ascii_alphabetic() || first == b'_')
-            && bytes
+            && segment
                 .iter()
                 .all(|b| b.is_ascii_alphanumeric() || *b == b'_');
-        if !is_name || NOT_PLAIN_NAMES.contains(&segment) {
+        if !is_name || is_not_plain_name(segment) {
             return None;
         }
+        segments += 1;
+        start = at + 1;
     }
     (segments <= 64).then_some(text)
 }
@@ -838,9 +846,45 @@ pub(super) fn plain_dotted(text: &str) -> Option<&str> {
 /// Words that are not a plain identifier everywhere in a chain: the keywords, the constants,
 /// and the soft keywords that begin statements of their own (`print`, `exec` in the grammar's
 /// Python 2 forms, `async`, `await`).
-const NOT_PLAIN_NAMES: &[&str] = &[
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
-    "def", "del", "elif", "else", "except", "exec", "finally", "for", "from", "global", "if",
-    "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "print", "raise", "return",
-    "try", "while", "with", "yield",
-];
+fn is_not_plain_name(word: &[u8]) -> bool {
+    matches!(
+        word,
+        b"False"
+            | b"None"
+            | b"True"
+            | b"and"
+            | b"as"
+            | b"assert"
+            | b"async"
+            | b"await"
+            | b"break"
+            | b"class"
+            | b"continue"
+            | b"def"
+            | b"del"
+            | b"elif"
+            | b"else"
+            | b"except"
+            | b"exec"
+            | b"finally"
+            | b"for"
+            | b"from"
+            | b"global"
+            | b"if"
+            | b"import"
+            | b"in"
+            | b"is"
+            | b"lambda"
+            | b"nonlocal"
+            | b"not"
+            | b"or"
+            | b"pass"
+            | b"print"
+            | b"raise"
+            | b"return"
+            | b"try"
+            | b"while"
+            | b"with"
+            | b"yield"
+    )
+}
