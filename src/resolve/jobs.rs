@@ -464,17 +464,29 @@ fn file_launches<'a>(
     let path = file.path;
     let inherited_names = linked.file_names.get(&(file.repo, path));
     let inherited_open = linked.file_open.contains(&(file.repo, path));
+    // A script's commands share a few scopes (its body, its functions): what a scope sets and
+    // passes is worked out once for all the runs in it.
+    let mut by_scope: HashMap<usize, ScopeLaunch> = HashMap::new();
     for run in &facts.runs {
-        let env = scope_env(files, file, facts, run.scope, user_env, file_env);
-        let literal_sets: Vec<String> = own_scope_env(files, file, facts, run.scope)
-            .into_keys()
-            .collect();
-        let own = scope_names(lookup, files, file, facts, run.scope);
-        let mut sets: BTreeSet<String> = literal_sets.iter().cloned().collect();
-        sets.extend(own.names.iter().cloned());
-        let sets: Vec<String> = sets.into_iter().collect();
-        let open_env = own.open || inherited_open;
-        for to in files.targets(lookup, file, &run.target, &env) {
+        let scoped = by_scope.entry(run.scope).or_insert_with(|| {
+            let env = scope_env(files, file, facts, run.scope, user_env, file_env);
+            let literal_sets: Vec<String> = own_scope_env(files, file, facts, run.scope)
+                .into_keys()
+                .collect();
+            let own = scope_names(lookup, files, file, facts, run.scope);
+            let mut sets: BTreeSet<String> = literal_sets.iter().cloned().collect();
+            sets.extend(own.names.iter().cloned());
+            ScopeLaunch {
+                env,
+                literal_sets,
+                sets: sets.into_iter().collect(),
+                open_env: own.open || inherited_open,
+                unit: super::unit_name(facts, run.scope, path),
+                set_at: None,
+            }
+        });
+        let env = &scoped.env;
+        for to in files.targets(lookup, file, &run.target, env) {
             let mut reaches = vec![to];
             let mut i = 0;
             while i < reaches.len() && reaches.len() < 256 {
@@ -490,18 +502,21 @@ fn file_launches<'a>(
             // inherits, and the user's bindings — not what other launches of the same
             // program pass.
             let mut passes: BTreeSet<String> = env.keys().cloned().collect();
-            passes.extend(sets.iter().cloned());
+            passes.extend(scoped.sets.iter().cloned());
             passes.extend(inherited_names.into_iter().flatten().cloned());
             let passes: Vec<String> = passes.into_iter().collect();
-            if !literal_sets.is_empty() {
-                let set_at = set_sites(files, file, facts, run.scope, &repo.name);
+            if !scoped.literal_sets.is_empty() {
+                let set_at = scoped
+                    .set_at
+                    .get_or_insert_with(|| set_sites(files, file, facts, run.scope, &repo.name))
+                    .clone();
                 let variant = EnvVariant {
                     launcher: Site {
                         repo: repo.name.clone(),
                         path: path.to_string(),
                         line: run.line,
                     },
-                    launcher_unit: super::unit_name(facts, run.scope, path),
+                    launcher_unit: scoped.unit.clone(),
                     env: env.clone(),
                     set_at,
                 };
@@ -518,7 +533,7 @@ fn file_launches<'a>(
                     path: path.to_string(),
                     line: run.line,
                 },
-                unit: super::unit_name(facts, run.scope, path),
+                unit: scoped.unit.clone(),
                 reaches: reaches
                     .iter()
                     .filter_map(|f| {
@@ -528,9 +543,9 @@ fn file_launches<'a>(
                             .map(|r| (r.name.clone(), f.path.to_string()))
                     })
                     .collect(),
-                sets: sets.clone(),
+                sets: scoped.sets.clone(),
                 passes,
-                open_env,
+                open_env: scoped.open_env,
             });
         }
     }
@@ -538,6 +553,19 @@ fn file_launches<'a>(
         launches: out,
         variants,
     }
+}
+
+/// What the runs of one scope of a file launch with: the same for every run in it.
+struct ScopeLaunch {
+    env: BTreeMap<String, String>,
+    /// The variables the scope sets to literal values (a crontab's `VAR=` lines).
+    literal_sets: Vec<String>,
+    /// Every variable the scope sets.
+    sets: Vec<String>,
+    open_env: bool,
+    unit: String,
+    /// Where each variable is set, when a launch needs it.
+    set_at: Option<BTreeMap<String, Site>>,
 }
 
 /// Where a scope (and the scopes around it) sets each variable it sets.
