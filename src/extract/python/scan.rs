@@ -208,6 +208,9 @@ impl<'a> Extractor<'a> {
                     self.call_site(n, ctx);
                     self.mutation(n, ctx);
                 }
+                // A name, or a chain of names written plainly, holds nothing to scan.
+                "identifier" => continue,
+                "attribute" if super::translate::plain_dotted(self.text(n)).is_some() => continue,
                 "subscript" => self.environ_subscript(n, ctx),
                 "comparison_operator" => self.environ_membership(n, ctx),
                 // Only an f-string (or a t-string) holds expressions; the parts of any other
