@@ -558,7 +558,8 @@ fn file_launches<'a>(
 /// What the runs of one scope of a file launch with: the same for every run in it.
 struct ScopeLaunch {
     env: BTreeMap<String, String>,
-    /// The variables the scope sets to literal values (a crontab's `VAR=` lines).
+    /// The variables the scope, or a schedule over it, sets to known values (a crontab's
+    /// `VAR=` lines, `export OUT=/srv/out`).
     literal_sets: Vec<String>,
     /// Every variable the scope sets.
     sets: Vec<String>,
