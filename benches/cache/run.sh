@@ -3,6 +3,9 @@
 # saves, for `who` over every folder and for a check of a 10-file change against the rest.
 #   usage: benches/cache/run.sh CORPUS_DIR [CHANGED_FOLDER=nova] [RUNS=3]
 #   KNOCKON=path/to/knockon (default: target/release/knockon, built if missing)
+#   KNOCKON_BASELINE=path/to/another/knockon: the last row (a new change, warm) also alternates
+#     the two builds RUNS times and prints the median of the per-pair ratios, which a noisy
+#     machine's swing between minutes does not move as it moves medians of separate runs.
 # CORPUS_DIR is the corpus of ../shared/bench/README.md (one folder per repository). The changed
 # folder is copied into a fresh git repository; two commits each edit 10 of its Python files
 # (a function that writes a dated file is appended), so the check has a change to compare.
@@ -70,3 +73,29 @@ measure "check of 10 files, warm (the same check again)" ":" "${CHECK[@]}" "${FI
 # Warm from the check of the first change; the second change is new to the cache each time.
 warm_first='rm -rf "$CACHE"; "${CHECK[@]}" "${FIRST[@]}" --cache "$CACHE" > /dev/null 2>&1 || true'
 measure "check of 10 other files, warm from the first" "$warm_first" "${CHECK[@]}" "${SECOND[@]}" --cache "$CACHE"
+
+if [ -n "${KNOCKON_BASELINE:-}" ]; then
+  # pairs: each pair warms the cache with the first check, then times the second with the
+  # baseline and with knockon, in that order.
+  pairs="$WORK/pairs"; : > "$pairs"
+  BASE_CHECK=("$KNOCKON_BASELINE" "${CHECK[@]:1}")
+  for _ in $(seq "$RUNS"); do
+    for build in baseline knockon; do
+      if [ "$build" = baseline ]; then run=("${BASE_CHECK[@]}"); else run=("${CHECK[@]}"); fi
+      rm -rf "$CACHE"; "${run[@]}" "${FIRST[@]}" --cache "$CACHE" > /dev/null 2>&1 || true
+      /usr/bin/time -f "$build %e %U %S %M" -a -o "$pairs" "${run[@]}" "${SECOND[@]}" --cache "$CACHE" > /dev/null 2>&1 || true
+    done
+  done
+  python3 - "$pairs" "$KNOCKON_BASELINE" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1]) if l.split()[:1] in (["baseline"], ["knockon"])]
+runs = {b: [(float(r[1]), float(r[2]) + float(r[3]), int(r[4]) / 1024) for r in rows if r[0] == b]
+        for b in ("baseline", "knockon")}
+med = statistics.median
+for b, label in (("baseline", f"baseline {sys.argv[2]}"), ("knockon", "knockon")):
+    v = runs[b]
+    print(f"new change, warm, {label:<27} wall {med(x[0] for x in v):6.3f} s (min {min(x[0] for x in v):.3f})  cpu {med(x[1] for x in v):6.3f} s  peak {med(x[2] for x in v):6.0f} MiB  n={len(v)}")
+pairs = list(zip(runs["baseline"], runs["knockon"]))
+print(f"knockon / baseline, per pair (median): wall {med(k[0] / b[0] for b, k in pairs):.3f}  cpu {med(k[1] / b[1] for b, k in pairs):.3f}")
+PY
+fi
