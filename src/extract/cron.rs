@@ -202,12 +202,7 @@ pub(crate) fn describe_schedule(expression: &str) -> Option<String> {
 fn env_assignment(line: &str) -> Option<(String, String)> {
     let (name, value) = line.split_once('=')?;
     let name = name.trim();
-    let mut chars = name.chars();
-    let valid = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !valid {
+    if !super::formats::common::is_ascii_identifier(name) {
         return None;
     }
     Some((name.to_string(), unquote(value.trim()).to_string()))
@@ -299,12 +294,7 @@ fn leading_assignments(command: &str) -> Vec<(String, String)> {
         let Some((name, value)) = word.split_once('=') else {
             break;
         };
-        let mut chars = name.chars();
-        let valid = chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid {
+        if !super::formats::common::is_ascii_identifier(name) {
             break;
         }
         out.push((name.to_string(), value.to_string()));

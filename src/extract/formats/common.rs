@@ -76,12 +76,17 @@ pub(crate) fn set_env(
 
 /// An environment variable name as shells and deployment tools accept it.
 pub(crate) fn is_env_name(name: &str) -> bool {
+    is_ascii_identifier(name) && name.len() <= 128
+}
+
+/// A letter or `_`, then letters, digits and `_`, all ASCII: a shell variable's name, a cron
+/// `VAR=` name, and a plainly written Python name.
+pub(crate) fn is_ascii_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && name.len() <= 128
 }
 
 /// Records a path access.

@@ -629,12 +629,7 @@ fn subcommand_word(word: &str) -> bool {
 /// `NAME=value` with a valid variable name.
 fn assignment(word: &str) -> Option<(&str, &str)> {
     let (name, value) = word.split_once('=')?;
-    let valid = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    valid.then_some((name, value))
+    super::common::is_ascii_identifier(name).then_some((name, value))
 }
 
 #[cfg(test)]

@@ -1441,3 +1441,33 @@ fn a_dotted_name_read_from_its_text_is_the_one_read_from_its_nodes() {
     // The fast path is taken, and not only by the plain chains of the first line.
     assert!(by_text > 10, "{by_text}");
 }
+
+#[test]
+fn a_name_is_qualified_through_its_longest_imported_prefix() {
+    let models = models();
+    let mut extractor = walk::Extractor::new("", "app.jobs".to_string(), false, &models.python);
+    for (local, module) in [
+        ("osp", "os.path"),
+        ("a", "x"),
+        ("a.b", "y.z"),
+        ("", "empty"),
+    ] {
+        extractor
+            .aliases
+            .insert(local.to_string(), module.to_string());
+    }
+    extractor.local_defs.insert("dump".to_string());
+    let qualified = |name: &str| extractor.qualify(name);
+    // The import covers as many components as its prefix has.
+    assert_eq!(qualified("osp.join"), Some(("os.path.join".into(), 1)));
+    assert_eq!(qualified("osp"), Some(("os.path".into(), 1)));
+    assert_eq!(qualified("a.b.c.d"), Some(("y.z.c.d".into(), 2)));
+    assert_eq!(qualified("a.c"), Some(("x.c".into(), 1)));
+    // The empty prefix before a leading dot is a prefix too.
+    assert_eq!(qualified(".q"), Some(("empty.q".into(), 1)));
+    // A top-level definition of the file is qualified with the module.
+    assert_eq!(qualified("dump.run"), Some(("app.jobs.dump.run".into(), 1)));
+    // Neither imported nor defined here: not qualified (a prefix is whole components).
+    assert_eq!(qualified("ab.c"), None);
+    assert_eq!(qualified("os.path.join"), None);
+}

@@ -828,13 +828,10 @@ pub(super) fn plain_dotted(text: &str) -> Option<&str> {
         if byte.is_some_and(|b| b != b'.') {
             continue;
         }
-        let segment = bytes.get(start..at)?;
-        let first = *segment.first()?;
-        let is_name = (first.is_ascii_alphabetic() || first == b'_')
-            && segment
-                .iter()
-                .all(|b| b.is_ascii_alphanumeric() || *b == b'_');
-        if !is_name || is_not_plain_name(segment) {
+        let segment = text.get(start..at)?;
+        if !crate::extract::formats::common::is_ascii_identifier(segment)
+            || is_not_plain_name(segment.as_bytes())
+        {
             return None;
         }
         segments += 1;
