@@ -743,8 +743,7 @@ pub fn check_using(
             // Decoded while the head's linking keeps one core busy, not while reading the
             // facts keeps both.
             if let (Some(key), Some(cache)) = (base_whole_later.take(), cache.as_deref_mut()) {
-                let changed = workspace.changed.name.clone();
-                base_beside = Some(store::world::read_beside(cache, &key, changed));
+                base_beside = Some(store::world::read_beside(cache, &key));
             }
             let files_analysed = facts.files_analysed();
             let mut resolved = [base_hit, head_hit].map(|hit| hit.map(|w| w.resolved));
@@ -771,12 +770,54 @@ pub fn check_using(
                 if resolved[side].is_some() {
                     continue;
                 }
-                let mut fresh = resolve::resolve_scoped(world, &env, scopes[side]);
+                let (mut fresh, context_inputs) = if side == 1 {
+                    // The base's world is joined once the head is linked: the head may take
+                    // the context's answers from it (see `resolve::resolve_head`).
+                    let beside = base_beside.take();
+                    let mut base_read = None;
+                    let head = resolve::resolve_head(
+                        world,
+                        &env,
+                        Box::new(|inputs| {
+                            let beside = beside?;
+                            let _timing = crate::timings::stage("wait for the base's world");
+                            // A decoding thread that panicked is a miss too.
+                            let stored = beside.and_then(|thread| thread.join().ok().flatten());
+                            let (base, context) =
+                                split_base(stored, inputs, &workspace.changed.name);
+                            base_read = Some(base);
+                            context
+                        }),
+                    );
+                    if let Some(base) = base_read {
+                        if let Some(cache) = cache.as_deref_mut() {
+                            store::world::count(cache, base.is_some());
+                        }
+                        resolved[0] = base;
+                    }
+                    crate::timings::count(
+                        "context answers",
+                        if head.reused {
+                            "taken from the base's world"
+                        } else {
+                            "resolved"
+                        },
+                    );
+                    (head.resolved, head.context_inputs)
+                } else {
+                    (resolve::resolve_scoped(world, &env, scopes[side]), None)
+                };
                 if let (Some(keys), Some(cache)) = (&world_keys, cache.as_deref_mut()) {
                     // Each world's own count: the head world of one check is another's base.
                     let files = world.iter().map(|r| r.files.len()).sum();
                     let _timing = crate::timings::stage("keep the world");
-                    store::world::keep(cache, keys[side].clone(), &mut fresh, files);
+                    store::world::keep_head(
+                        cache,
+                        keys[side].clone(),
+                        &mut fresh,
+                        files,
+                        context_inputs.as_deref(),
+                    );
                 }
                 resolved[side] = Some(fresh);
             }
@@ -1031,6 +1072,33 @@ fn world_keys(
         key(&workspace.changed.head, None),
         key(&workspace.changed.base, None),
     ]
+}
+
+/// A base's whole world, read beside a check's head, split into what the check compares (the
+/// changed repository's accesses, with the rest of the world) and, when `head_inputs` are its
+/// context inputs too, the context's answers for the head to take (`resolve::resolve_head`).
+fn split_base(
+    stored: Option<store::world::StoredWorld>,
+    head_inputs: Option<&[u8]>,
+    changed: &str,
+) -> (Option<Resolved>, Option<Resolved>) {
+    let Some(stored) = stored else {
+        return (None, None);
+    };
+    let same = head_inputs.is_some() && stored.context_inputs.as_deref() == head_inputs;
+    let mut base = stored.resolved;
+    // The context's accesses stay where they were decoded; the changed repository's (a few)
+    // move out.
+    let mut others = std::mem::take(&mut base.accesses);
+    base.accesses = others.extract_if(.., |a| a.site.repo == changed).collect();
+    let context = same.then(|| Resolved {
+        accesses: others,
+        sends: base.sends.clone(),
+        warnings: base.warnings.clone(),
+        deployments: base.deployments.clone(),
+        ..Resolved::default()
+    });
+    (Some(base), context)
 }
 
 /// The facts of every snapshot, extracted once per distinct (path, content).

@@ -38,6 +38,7 @@ pub fn propagate_waits(repos: &[RepoFacts], scope: Option<usize>, accesses: &mut
     // waiting function's name (most calls) by one integer each, where hashing every callee in
     // every round was most of propagating waits. Only worlds with waits get here.
     let mut hashed: Option<Vec<HashedNames>> = None;
+    let mut derived_any = false;
     for _ in 0..MAX_CALL_DEPTH {
         // Waits by (repo, unit).
         let mut waits: BTreeMap<(&str, &str), Vec<&Access>> = BTreeMap::new();
@@ -135,7 +136,30 @@ pub fn propagate_waits(repos: &[RepoFacts], scope: Option<usize>, accesses: &mut
         // Exactly: doubling the world's accesses for a few waits would be the run's peak.
         accesses.reserve_exact(derived.len());
         accesses.extend(derived);
+        derived_any = true;
     }
+    if derived_any {
+        group_by_repository(repos, accesses);
+    }
+}
+
+/// Puts each repository's accesses together, in the world's order of repositories, each
+/// keeping its own order: the waits carried through calls are added in rounds after every
+/// file's accesses, and grouped, a repository's accesses are the same list whether the other
+/// repositories' files were resolved with it or not (`reuse`).
+fn group_by_repository(repos: &[RepoFacts], accesses: &mut [Access]) {
+    let place: HashMap<&str, usize> = repos
+        .iter()
+        .enumerate()
+        .map(|(i, repo)| (repo.name.as_str(), i))
+        .collect();
+    // Stable: within a repository, the order stays.
+    accesses.sort_by_key(|a| {
+        place
+            .get(a.site.repo.as_str())
+            .copied()
+            .unwrap_or(usize::MAX)
+    });
 }
 
 /// Drops the calls that no function of the files can answer, before resolving: calls are

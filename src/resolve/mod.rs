@@ -22,6 +22,9 @@ pub mod paths;
 mod python_proptests;
 #[cfg(test)]
 mod python_tests;
+mod reuse;
+#[cfg(test)]
+mod reuse_tests;
 mod volumes;
 
 use crate::extract::{FileFacts, RawResource, Reach, ScopeKind};
@@ -259,20 +262,63 @@ pub fn resolve_scoped(
     env: &BTreeMap<String, String>,
     scope: Option<usize>,
 ) -> Resolved {
-    resolve_with(Lookup::new(repos), env, scope)
+    resolve_with(Lookup::new(repos), env, scope, None).resolved
 }
 
-/// [`resolve_scoped`] with a given lookup of `repos`.
+/// A head world's resolution, and the digest of what its context's answers took from its
+/// first repository (see [`reuse`]).
+pub struct Head {
+    pub resolved: Resolved,
+    /// `None` when the first repository installs a file another one could source.
+    pub context_inputs: Option<Vec<u8>>,
+    /// Whether the context's answers were taken from the earlier world.
+    pub reused: bool,
+}
+
+/// What a head world can take its context's answers from: called once linking is done with
+/// the head's context inputs, it gives the earlier world, whole, if its own context inputs
+/// were the same (see [`reuse`]).
+pub type Earlier<'e> = Box<dyn FnOnce(Option<&[u8]>) -> Option<Resolved> + 'e>;
+
+/// [`resolve`] of a check's head world, whose first repository is the changed one: when
+/// `earlier` gives a world resolved from the same context with the same context inputs, only the
+/// changed repository's files are resolved, and the context's answers are that world's. The
+/// result is the one [`resolve`] gives either way.
+pub fn resolve_head(
+    repos: &[RepoFacts],
+    env: &BTreeMap<String, String>,
+    earlier: Earlier<'_>,
+) -> Head {
+    resolve_with(Lookup::new(repos), env, None, Some(earlier))
+}
+
+/// The index of a check's changed repository in its worlds.
+const CHANGED_REPO: usize = 0;
+
+/// [`resolve_scoped`] with a given lookup of `repos`, and for a head world, what it may take
+/// the context's answers from ([`resolve_head`]).
 fn resolve_with<'a>(
     lookup: Lookup<'a>,
     env: &BTreeMap<String, String>,
     scope: Option<usize>,
-) -> Resolved {
+    earlier: Option<Earlier<'_>>,
+) -> Head {
     let repos = lookup.repos;
     let mut resolved = Resolved::default();
     let link_timing = crate::timings::stage("resolve: link jobs");
     let mut linked = jobs::link(&lookup, env, &mut resolved.jobs);
     drop(link_timing);
+    let mut scope = scope;
+    let mut context_inputs = None;
+    let mut kept_context = None;
+    if let Some(earlier) = earlier {
+        let _timing = crate::timings::stage("resolve: context inputs");
+        context_inputs = reuse::context_inputs(&lookup, &linked, &resolved.jobs, CHANGED_REPO);
+        kept_context = earlier(context_inputs.as_deref());
+        if kept_context.is_some() {
+            scope = Some(CHANGED_REPO);
+        }
+    }
     let access_timing = crate::timings::stage("resolve: accesses");
     let work: Vec<(usize, &RepoFacts, &String, &Arc<FileFacts>)> = repos
         .iter()
@@ -322,7 +368,15 @@ fn resolve_with<'a>(
     drop(lookup);
     deployments::env_from(&mut resolved.deployments);
     calls::propagate_waits(repos, scope, &mut resolved.accesses);
-    resolved
+    let reused = kept_context.is_some();
+    if let (Some(earlier), Some(changed)) = (kept_context, repos.get(CHANGED_REPO)) {
+        reuse::merge(&mut resolved, earlier, &changed.name);
+    }
+    Head {
+        resolved,
+        context_inputs,
+        reused,
+    }
 }
 
 /// A repository named `name` of the files given with their text, extracted with the built-in

@@ -179,7 +179,7 @@ fn everything(src: &str, memo: bool) -> String {
     } else {
         Lookup::without_memo(&repos)
     };
-    let resolved = resolve_with(lookup, &BTreeMap::new(), None);
+    let resolved = resolve_with(lookup, &BTreeMap::new(), None, None).resolved;
     serde_json::to_string_pretty(&resolved.accesses).unwrap_or_default()
 }
 

@@ -32,6 +32,10 @@ use std::collections::BTreeMap;
 pub struct StoredWorld {
     pub resolved: Resolved,
     pub files_analysed: usize,
+    /// For a check's head world: the digest of what its context's answers took from the
+    /// changed repository, which the next check compares with its own head's to take those
+    /// answers instead of resolving them ([`crate::resolve::resolve_head`]).
+    pub context_inputs: Option<Vec<u8>>,
 }
 
 /// The key of the world made of `repos` (name and snapshot, in the order they are resolved),
@@ -97,20 +101,20 @@ pub fn read_all<const N: usize>(
     std::array::from_fn(|i| decoded.get_mut(i).and_then(Option::take))
 }
 
-/// [`read_accesses_of`], decoded on a thread of its own while the caller goes on: a new
-/// change's check reads its base's world but must resolve its head's, and decoding the one
-/// fits beside the head's stages. `None` when nothing is stored; a damaged entry is `None`
-/// when joined. Either way the caller counts the lookup ([`count`]) once it knows whether a
-/// world came of it.
+/// [`read`], decoded on a thread of its own while the caller goes on: a new change's check
+/// reads its base's world (the changed repository's accesses, and the context's answers its
+/// head may take: [`crate::resolve::resolve_head`]) but must resolve its head's, and decoding
+/// the one fits beside the head's extraction and linking. `None` when nothing is stored; a
+/// damaged entry is `None` when joined. Either way the caller counts the lookup ([`count`])
+/// once it knows whether a world came of it.
 pub fn read_beside(
     cache: &mut Cache,
     key: &[u8],
-    repo: String,
 ) -> Option<std::thread::JoinHandle<Option<StoredWorld>>> {
     let bytes = cache.get(key)?;
     std::thread::Builder::new()
         .name("knockon-world".to_string())
-        .spawn(move || decode(&bytes, Some(&repo)))
+        .spawn(move || decode(&bytes, None))
         .ok()
 }
 
@@ -122,7 +126,18 @@ pub fn count(cache: &mut Cache, hit: bool) {
 /// Stores a world's resolution under `key`. Its accesses are lent to the encoding and put
 /// back: the rest of the world is written without them.
 pub fn keep(cache: &mut Cache, key: Vec<u8>, resolved: &mut Resolved, files_analysed: usize) {
-    cache.keep(key, encode(resolved, files_analysed));
+    keep_head(cache, key, resolved, files_analysed, None);
+}
+
+/// [`keep`], for a check's head world, with the digest of its context's inputs.
+pub fn keep_head(
+    cache: &mut Cache,
+    key: Vec<u8>,
+    resolved: &mut Resolved,
+    files_analysed: usize,
+    context_inputs: Option<&[u8]>,
+) {
+    cache.keep(key, encode(resolved, files_analysed, context_inputs));
 }
 
 /// How many accesses one part holds: a few hundred kilobytes of MessagePack, enough parts for
@@ -130,7 +145,11 @@ pub fn keep(cache: &mut Cache, key: Vec<u8>, resolved: &mut Resolved, files_anal
 const ACCESSES_PER_PART: usize = 1024;
 
 /// The stored form of a world (see the module).
-fn encode(resolved: &mut Resolved, files_analysed: usize) -> Vec<u8> {
+fn encode(
+    resolved: &mut Resolved,
+    files_analysed: usize,
+    context_inputs: Option<&[u8]>,
+) -> Vec<u8> {
     use rayon::prelude::*;
     let accesses = std::mem::take(&mut resolved.accesses);
     let (head, (holders, chunks)) = rayon::join(
@@ -138,6 +157,7 @@ fn encode(resolved: &mut Resolved, files_analysed: usize) -> Vec<u8> {
             codec::encode(&Keeping {
                 resolved,
                 files_analysed,
+                context_inputs,
             })
         },
         || {
@@ -260,6 +280,7 @@ fn split_parts(bytes: &[u8]) -> Option<Vec<&[u8]>> {
 struct Keeping<'a> {
     resolved: &'a Resolved,
     files_analysed: usize,
+    context_inputs: Option<&'a [u8]>,
 }
 
 #[cfg(test)]
@@ -312,13 +333,18 @@ mod tests {
             let resolved = crate::resolve::resolve(&repos, &BTreeMap::new());
             with_accesses += usize::from(!resolved.accesses.is_empty());
             let mut resolved = resolved;
-            let bytes = encode(&mut resolved, 7);
+            let bytes = encode(&mut resolved, 7, Some(b"inputs"));
             let Some(mut back) = decode(&bytes, None) else {
                 panic!("{name}: the stored world does not read back");
             };
             assert_eq!(back.files_analysed, 7);
+            assert_eq!(back.context_inputs.as_deref(), Some(b"inputs".as_slice()));
             // Every field, the automata of patterns included: the bytes are the same again.
-            assert_eq!(encode(&mut back.resolved, 7), bytes, "{name}");
+            assert_eq!(
+                encode(&mut back.resolved, 7, Some(b"inputs")),
+                bytes,
+                "{name}"
+            );
             assert_eq!(
                 format!("{:?}", back.resolved),
                 format!("{resolved:?}"),
@@ -362,7 +388,7 @@ mod tests {
     fn a_world_of_many_parts_reads_back_in_order_and_a_damaged_frame_is_a_miss() {
         let count = ACCESSES_PER_PART * 2 + 7;
         let mut resolved = world_of(count);
-        let bytes = encode(&mut resolved, 3);
+        let bytes = encode(&mut resolved, 3, None);
         // The accesses were lent and given back, in order.
         assert_eq!(resolved.accesses.len(), count);
         let parts = split_parts(&bytes).unwrap();
@@ -411,6 +437,7 @@ mod tests {
         let whole = codec::encode(&Keeping {
             resolved: &resolved,
             files_analysed: 3,
+            context_inputs: None,
         });
         assert!(decode(&whole, None).is_none());
     }
@@ -426,7 +453,7 @@ mod tests {
             let ops = !(10..ACCESSES_PER_PART * 3).contains(&i);
             access.site.repo = if ops { "ops" } else { "web" }.to_string();
         }
-        let bytes = encode(&mut resolved, 3);
+        let bytes = encode(&mut resolved, 3, None);
         let ops_lines = |world: &StoredWorld| -> Vec<u32> {
             world
                 .resolved
