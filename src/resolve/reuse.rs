@@ -10,8 +10,9 @@
 //! Rust fields, deployment ConfigMaps, waits carried through calls). What crosses is:
 //!
 //! - what linking gives each file: the jobs it runs under, the environment each launch gives
-//!   it, its launch variants, the crontab entry of each of its scopes; and the world's list of
-//!   jobs itself, since an access names its jobs by their place in that list;
+//!   it, its launch variants, the crontab entry of each of its scopes; the context's own jobs,
+//!   and where they start in the world's list of jobs, since an access names its jobs by their
+//!   place in that list;
 //! - files sourced by the absolute path another repository installs them at
 //!   (`. /etc/default/app`).
 //!
@@ -43,8 +44,21 @@ pub(super) fn context_inputs(
     let changed_name = lookup.repos.get(changed).map(|r| r.name.as_str());
     let outside = |repo: usize| repo != changed;
     let mut text = String::new();
+    // Linking numbers the changed repository's jobs first (it is the world's first), and an
+    // access names its jobs by number: the count places every context job (the numbers are in
+    // `file_jobs` and `scope_jobs` below too), and the context's own jobs are what its crontab
+    // scopes give their commands. What the changed repository's jobs are is not an input: a
+    // context file runs under one only through `file_jobs`, by number.
+    let changed_jobs = jobs
+        .iter()
+        .take_while(|job| Some(job.declared_at.repo.as_str()) == changed_name)
+        .count();
     // Writing to a String cannot fail.
-    let _ = write!(text, "jobs\0{jobs:?}\0");
+    let _ = write!(
+        text,
+        "jobs\0{changed_jobs}\0{:?}\0",
+        jobs.get(changed_jobs..).unwrap_or_default()
+    );
     for (key, value) in linked.file_jobs.iter().filter(|((r, _), _)| outside(*r)) {
         let _ = write!(text, "file_jobs\0{key:?}\0{value:?}\0");
     }

@@ -122,6 +122,56 @@ fn a_changed_crontab_environment_for_a_context_script_is_resolved_again() {
 }
 
 #[test]
+fn a_changed_repositorys_own_job_edited_in_place_keeps_the_contexts_answers() {
+    // The context runs its own job; the change moves the changed repository's job to another
+    // hour. The context's jobs keep their numbers and nothing of the edited job reaches it.
+    let ops = |hour: u32| {
+        repo_of_texts(
+            "ops",
+            &[
+                (
+                    "cron.d/rotate",
+                    &format!("0 {hour} * * * root /opt/ops/bin/rotate.sh\n"),
+                ),
+                ("bin/rotate.sh", "#!/bin/bash\nrm -f /var/log/ops/old.log\n"),
+            ],
+        )
+    };
+    let tools = repo_of_texts(
+        "tools",
+        &[
+            (
+                "cron.d/clean",
+                "CACHE=/srv/cache\n0 5 * * * root /opt/tools/bin/clean.sh\n",
+            ),
+            ("bin/clean.sh", "#!/bin/bash\nrm -rf \"$CACHE/tmp\"\n"),
+        ],
+    );
+    let (_, taken) = head_after_base(&[ops(3), tools.clone()], &[ops(4), tools.clone()]);
+    assert!(taken.reused);
+    let fresh = resolve(&[ops(4), tools.clone()], &BTreeMap::new());
+    assert_eq!(format!("{:?}", taken.resolved), format!("{fresh:?}"));
+    let cleaned = taken
+        .resolved
+        .accesses
+        .iter()
+        .find(|a| a.site.repo == "tools" && a.resource.display() == "/srv/cache/tmp/**");
+    assert_eq!(cleaned.map(|a| a.jobs.clone()), Some(vec![1]));
+    // One more job in the changed repository renumbers the context's: resolved again.
+    let more = repo_of_texts(
+        "ops",
+        &[(
+            "cron.d/rotate",
+            "0 4 * * * root /opt/ops/bin/rotate.sh\n0 6 * * * root /opt/ops/bin/rotate.sh\n",
+        )],
+    );
+    let (_, renumbered) = head_after_base(&[ops(3), tools.clone()], &[more.clone(), tools.clone()]);
+    assert!(!renumbered.reused);
+    let fresh = resolve(&[more, tools], &BTreeMap::new());
+    assert_eq!(format!("{:?}", renumbered.resolved), format!("{fresh:?}"));
+}
+
+#[test]
 fn a_changed_launch_environment_for_a_context_script_is_resolved_again() {
     // No job: a deploy script of the changed repository starts the context's script with a
     // variable set, and only the environment linking gives that script changes.
