@@ -715,13 +715,15 @@ pub fn check_using(
             // previous push of this branch) holds the changed repository's answers too. With
             // the head to extract and resolve anyway, it is decoded meanwhile.
             let base_hit = match (base_hit, &head_hit) {
-                (Some(hit), _) => Some(hit),
+                (Some(hit), Some(_)) => Some(hit),
                 (None, Some(_)) => {
                     store::world::read_accesses_of(cache, base_whole, &workspace.changed.name)
                 }
-                (None, None) => {
+                // The head is resolved: the base's whole world, if kept, may give it the
+                // context's answers (and the base, when its own world is not kept).
+                (hit, None) => {
                     base_whole_later = Some(base_whole.clone());
-                    None
+                    hit
                 }
             };
             [base_hit, head_hit]
@@ -793,7 +795,10 @@ pub fn check_using(
                         if let Some(cache) = cache.as_deref_mut() {
                             store::world::count(cache, base.is_some());
                         }
-                        resolved[0] = base;
+                        // The base's own world, when it was kept, is the one compared.
+                        if resolved[0].is_none() {
+                            resolved[0] = base;
+                        }
                     }
                     crate::timings::count(
                         "context answers",

@@ -311,6 +311,16 @@ fn check_between(
     head: &str,
     cache: Option<&str>,
 ) -> Output {
+    check_command(built, base, head, cache).output().unwrap()
+}
+
+/// The command [`check_between`] runs.
+fn check_command(
+    built: &knockon::scenario::BuiltScenario,
+    base: &str,
+    head: &str,
+    cache: Option<&str>,
+) -> Command {
     let mut cmd = knockon();
     cmd.arg("check").arg("--repo").arg(&built.changed_repo);
     for context in &built.context {
@@ -321,7 +331,41 @@ fn check_between(
         Some(dir) => cmd.args(["--cache", dir]),
         None => cmd.arg("--no-cache"),
     };
-    cmd.output().unwrap()
+    cmd
+}
+
+#[test]
+fn a_new_change_takes_the_contexts_answers_from_its_bases_world() {
+    // The earlier check ends where this change starts; it started either from another tree
+    // (the sharded loader) or from a commit with the base's own tree, whose world as this
+    // check's base is then kept too.
+    for same_tree_before in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let (built, _, cache_arg) = sharded_ticker(dir.path());
+        let repo = git2::Repository::open(&built.changed_repo).unwrap();
+        let base = commit_at(&repo, &built.base);
+        let from = if same_tree_before {
+            base.clone()
+        } else {
+            commit_at(&repo, &built.head)
+        };
+        let earlier_base = commit_on(&repo, &base, &from.tree().unwrap(), "before");
+        earlier_check(&built, &earlier_base, &built.base, &cache_arg);
+        let next = check_command(&built, &built.base, &built.head, Some(&cache_arg))
+            .env("KNOCKON_TIMINGS", "1")
+            .output()
+            .unwrap();
+        let fresh = check_between(&built, &built.base, &built.head, None);
+        let timings = stderr(&next);
+        assert!(
+            timings.contains("context answers: taken from the base's world"),
+            "same tree before: {same_tree_before}\n{timings}"
+        );
+        assert_eq!(next.status.code(), Some(1), "{timings}");
+        assert_eq!(next.stdout, fresh.stdout);
+        let report = String::from_utf8_lossy(&next.stdout);
+        assert!(report.contains("cleanup_ticker.sh"), "{report}");
+    }
 }
 
 #[test]
