@@ -35,13 +35,13 @@ for name in "$@"; do
         "${check[@]}" --cache "$out/empty" >"$out/$name-$i-empty.json" 2>/dev/null
         # Taken, resolved, or neither: a head world the cache already held (a change to files
         # no extractor reads) is read whole.
-        context=$(sed -n 's/.*context answers: //p' "$out/$name-$i-warm.err")
-        context=${context:-"head world read whole"}
+        answers=$(sed -n 's/.*context answers: //p' "$out/$name-$i-warm.err")
+        answers=${answers:-"head world read whole"}
         report=same
         cmp -s "$out/$name-$i-warm.json" "$out/$name-$i-empty.json" || { report=DIFFERENT; status=1; }
         read -r common differing < <(sqlite3 -separator ' ' "$out/warm-$name/facts.sqlite3" \
             "attach '$out/empty/facts.sqlite3' as e; select count(*), coalesce(sum(a.data != b.data), 0) from facts a join e.facts b on a.key = b.key")
-        echo "$name ${head:0:12} report=$report rows-in-both=$common differing=$differing context answers: $context"
+        echo "$name ${head:0:12} report=$report rows-in-both=$common differing=$differing context answers: $answers"
     done
 done
 exit $status

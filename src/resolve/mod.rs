@@ -269,7 +269,7 @@ pub fn resolve_scoped(
 /// first repository (see [`reuse`]).
 pub struct Head {
     pub resolved: Resolved,
-    /// `None` when the first repository installs a file another one could source.
+    /// `None` when a context file sources a file the first repository installs.
     pub context_inputs: Option<Vec<u8>>,
     /// Whether the context's answers were taken from the earlier world.
     pub reused: bool,

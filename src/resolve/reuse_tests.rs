@@ -64,6 +64,16 @@ fn head_after_base(base: &[RepoFacts], head: &[RepoFacts]) -> (Head, Head) {
     (base, head)
 }
 
+/// What the accesses of repository `repo` in `resolved` reach, as shown.
+fn resources_of<'r>(resolved: &'r Resolved, repo: &str) -> Vec<&'r str> {
+    resolved
+        .accesses
+        .iter()
+        .filter(|a| a.site.repo == repo)
+        .map(|a| a.resource.display())
+        .collect()
+}
+
 #[test]
 fn a_head_taking_the_contexts_answers_resolves_as_every_file_would() {
     let mut reused = 0;
@@ -104,13 +114,7 @@ fn a_changed_crontab_environment_for_a_context_script_is_resolved_again() {
     let (base_world, taken) = head_after_base(&base, &head);
     assert!(base_world.context_inputs.is_some());
     assert!(!taken.reused, "the context script's environment changed");
-    let shown: Vec<&str> = taken
-        .resolved
-        .accesses
-        .iter()
-        .filter(|a| a.site.repo == "tools")
-        .map(|a| a.resource.display())
-        .collect();
+    let shown = resources_of(&taken.resolved, "tools");
     assert!(shown.contains(&"/srv/b/cache/**"), "{shown:?}");
     // The same change with the same environment takes the answers.
     let (_, again) = head_after_base(&head, &head);
@@ -192,13 +196,7 @@ fn a_changed_launch_environment_for_a_context_script_is_resolved_again() {
     let head = vec![deploy("/srv/b"), tools];
     let (_, taken) = head_after_base(&base, &head);
     assert!(!taken.reused, "the context script's environment changed");
-    let shown: Vec<&str> = taken
-        .resolved
-        .accesses
-        .iter()
-        .filter(|a| a.site.repo == "tools")
-        .map(|a| a.resource.display())
-        .collect();
+    let shown = resources_of(&taken.resolved, "tools");
     assert!(shown.contains(&"/srv/b/cache/**"), "{shown:?}");
 }
 
@@ -228,13 +226,7 @@ fn a_file_the_changed_repository_installs_keeps_the_context_resolved() {
     let (base_world, taken) = head_after_base(&base, &head);
     assert!(base_world.context_inputs.is_none());
     assert!(!taken.reused);
-    let shown: Vec<&str> = taken
-        .resolved
-        .accesses
-        .iter()
-        .filter(|a| a.site.repo == "ops")
-        .map(|a| a.resource.display())
-        .collect();
+    let shown = resources_of(&taken.resolved, "ops");
     assert!(shown.contains(&"/srv/data2/**/*"), "{shown:?}");
     // A context that sources nothing the change installs takes its answers.
     let quiet = repo_of_texts(

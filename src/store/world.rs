@@ -15,8 +15,9 @@
 //! check resolves its head world and keeps it before it can compare; encoding the accesses
 //! (thousands, each with its patterns) as one MessagePack and one LZ4 block kept one core busy
 //! for a tenth of such a check, and chunks encode (and decode) on every core. The next check's
-//! base is that world, but it needs only the changed repository's accesses: the chunk list
-//! lets it decode those chunks alone ([`read_beside`]).
+//! base is that world: a check that resolves its head reads it whole, for the context's answers
+//! too ([`read_beside`]); one whose head world is kept needs only the changed repository's
+//! accesses, and the chunk list lets it decode those chunks alone ([`read_accesses_of`]).
 //!
 //! Invariants: what [`read`] returns is what resolving the same world afresh gives (the codec
 //! round-trips every type exactly; tested over every scenario); a damaged entry, a damaged
