@@ -470,15 +470,15 @@ fn file_launches<'a>(
     for run in &facts.runs {
         let scoped = by_scope.entry(run.scope).or_insert_with(|| {
             let env = scope_env(files, file, facts, run.scope, user_env, file_env);
-            let literal_sets: Vec<String> = own_scope_env(files, file, facts, run.scope)
+            let mut sets: BTreeSet<String> = own_scope_env(files, file, facts, run.scope)
                 .into_keys()
                 .collect();
+            let sets_known_values = !sets.is_empty();
             let own = scope_names(lookup, files, file, facts, run.scope);
-            let mut sets: BTreeSet<String> = literal_sets.iter().cloned().collect();
             sets.extend(own.names.iter().cloned());
             ScopeLaunch {
                 env,
-                literal_sets,
+                sets_known_values,
                 sets: sets.into_iter().collect(),
                 open_env: own.open || inherited_open,
                 unit: super::unit_name(facts, run.scope, path),
@@ -505,7 +505,7 @@ fn file_launches<'a>(
             passes.extend(scoped.sets.iter().cloned());
             passes.extend(inherited_names.into_iter().flatten().cloned());
             let passes: Vec<String> = passes.into_iter().collect();
-            if !scoped.literal_sets.is_empty() {
+            if scoped.sets_known_values {
                 let set_at = scoped
                     .set_at
                     .get_or_insert_with(|| set_sites(files, file, facts, run.scope, &repo.name))
@@ -558,9 +558,9 @@ fn file_launches<'a>(
 /// What the runs of one scope of a file launch with: the same for every run in it.
 struct ScopeLaunch {
     env: BTreeMap<String, String>,
-    /// The variables the scope, or a schedule over it, sets to known values (a crontab's
-    /// `VAR=` lines, `export OUT=/srv/out`).
-    literal_sets: Vec<String>,
+    /// Whether the scope, or a schedule over it, sets a variable to a known value (a
+    /// crontab's `VAR=` lines, `export OUT=/srv/out`): a launch then records where.
+    sets_known_values: bool,
     /// Every variable the scope sets.
     sets: Vec<String>,
     open_env: bool,

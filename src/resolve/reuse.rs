@@ -86,8 +86,8 @@ pub(super) fn context_inputs(
     // A context file reaches another repository's file only by sourcing the absolute path
     // it is installed at (`lookup`'s `sourced_file`): what each such path finds is an input.
     let installs = lookup.installs();
-    for (repo, facts) in lookup.repos.iter().enumerate().filter(|(r, _)| outside(*r)) {
-        for (path, facts) in &facts.files {
+    for (repo, repo_facts) in lookup.repos.iter().enumerate().filter(|(r, _)| outside(*r)) {
+        for (path, facts) in &repo_facts.files {
             for import in facts.imports.iter().filter(|i| i.module.starts_with('/')) {
                 let found = installs.at(&import.module);
                 if found.iter().any(|f| f.repo == changed) {
