@@ -115,7 +115,10 @@ fn shebang_language(content: &[u8]) -> Option<Language> {
 pub struct FileFacts {
     /// Scope 0 is the file (module, script); functions, classes and cron entries follow.
     pub scopes: Vec<Scope>,
-    pub bindings: Vec<Binding>,
+    /// Packed once the file is extracted, as a whole list: a check whose context's answers are
+    /// taken from its base reads the bindings of only the few context files its linking looks
+    /// names up in, and a third of a warm check's decoding was every other file's bindings.
+    pub bindings: Packed<Vec<Binding>>,
     pub imports: Vec<Import>,
     pub accesses: Vec<RawAccess>,
     /// Programs and scripts this file starts, so a schedule reaches the code it runs.
@@ -142,6 +145,11 @@ pub struct FileFacts {
     /// services, crontab entries), for comparing deployments of the same program.
     #[serde(default, skip_serializing_if = "crate::store::codec::omit_empty")]
     pub deployments: Vec<formats::deploy::DeploymentFact>,
+    /// Whether a binding maps a container path (`volume:`, see [`formats`]): linking reads
+    /// those of every file that has some, and these alone, so that the other files' bindings
+    /// stay packed. Set by [`FileFacts::settle`].
+    #[serde(default, skip_serializing_if = "crate::store::codec::omit_false")]
+    pub maps_paths: bool,
 }
 
 /// The positional parameters of a function, in order; `self`/`cls` of a method left out.
@@ -157,6 +165,12 @@ pub struct FunctionParams {
 }
 
 impl FileFacts {
+    /// Whether a binding may map a container path: known once the facts are settled, and
+    /// assumed of facts still being built.
+    pub fn may_map_paths(&self) -> bool {
+        self.maps_paths || self.bindings.is_open()
+    }
+
     /// The parameter list of a function scope.
     pub fn params_of(&self, scope: ScopeId) -> Option<&FunctionParams> {
         self.params.iter().find(|p| p.scope == scope)
@@ -194,9 +208,14 @@ impl FileFacts {
     pub fn settle(&mut self) {
         self.scopes.shrink_to_fit();
         self.bindings.shrink_to_fit();
-        for binding in &mut self.bindings {
+        for binding in self.bindings.iter_mut() {
             binding.value.pack();
         }
+        self.maps_paths = self
+            .bindings
+            .iter()
+            .any(|b| b.name.starts_with(formats::VOLUME_PREFIX));
+        self.bindings.pack();
         self.imports.shrink_to_fit();
         self.accesses.shrink_to_fit();
         self.runs.shrink_to_fit();

@@ -54,6 +54,11 @@ impl<T: Unpack> Packed<T> {
         }
     }
 
+    /// Whether the value is held as it is, not yet packed.
+    pub fn is_open(&self) -> bool {
+        matches!(self, Packed::Open(_))
+    }
+
     fn read(&self) -> &T {
         match self {
             Packed::Open(value) => value,
@@ -85,6 +90,35 @@ impl<'a, T: Serialize + de::DeserializeOwned> IntoIterator for &'a Packed<Vec<T>
 
     fn into_iter(self) -> Self::IntoIter {
         self.read().iter()
+    }
+}
+
+impl<'a, T: Serialize + de::DeserializeOwned> IntoIterator for &'a mut Packed<Vec<T>> {
+    type Item = &'a mut T;
+    type IntoIter = std::slice::IterMut<'a, T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        std::ops::DerefMut::deref_mut(self).iter_mut()
+    }
+}
+
+impl<T: Serialize + de::DeserializeOwned> IntoIterator for Packed<Vec<T>> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.into_inner().into_iter()
+    }
+}
+
+impl<T: Unpack> Packed<T> {
+    /// The value, decoded if it is packed.
+    pub fn into_inner(self) -> T {
+        match self {
+            Packed::Open(value) => *value,
+            // A read value cannot be moved out of its cell: decoded again.
+            Packed::Closed(bytes, _) => unpack(&bytes),
+        }
     }
 }
 

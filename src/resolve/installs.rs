@@ -19,6 +19,7 @@
 use super::RepoFacts;
 use super::lookup::FileRef;
 use crate::expr::Expr;
+use crate::extract::formats::VOLUME_PREFIX;
 use crate::extract::{FileFacts, RawAccess, RawResource};
 use crate::model::Mode;
 use std::collections::HashMap;
@@ -79,12 +80,12 @@ impl<'a> Installs<'a> {
         declaring: &str,
         facts: &FileFacts,
     ) {
-        let Some(files) = files else {
+        let Some(files) = files.filter(|_| facts.may_map_paths()) else {
             return;
         };
         let dir = declaring.rsplit_once('/').map_or("", |(d, _)| d);
         for binding in &facts.bindings {
-            let Some(dest) = binding.name.strip_prefix("volume:") else {
+            let Some(dest) = binding.name.strip_prefix(VOLUME_PREFIX) else {
                 continue;
             };
             let Some(source) = binding.value.as_lit() else {

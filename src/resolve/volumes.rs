@@ -9,6 +9,7 @@
 
 use super::eval::Value;
 use crate::extract::FileFacts;
+use crate::extract::formats::VOLUME_PREFIX;
 use crate::pattern::{Piece, normalize_literal_path};
 
 /// A container path prefix and the outside path it maps to.
@@ -24,8 +25,11 @@ pub struct Mapping {
 pub fn mappings(facts: &FileFacts, file_path: &str) -> Vec<Mapping> {
     let dir = file_path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
     let mut out = Vec::new();
+    if !facts.may_map_paths() {
+        return out;
+    }
     for binding in &facts.bindings {
-        let Some(container) = binding.name.strip_prefix("volume:") else {
+        let Some(container) = binding.name.strip_prefix(VOLUME_PREFIX) else {
             continue;
         };
         let Some(outside) = binding.value.as_lit() else {

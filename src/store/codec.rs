@@ -5,9 +5,9 @@
 //! is positional: each struct an array of its fields in declaration order, so no field name is
 //! written or read again (names were a quarter of the bytes, and reading and checking them a
 //! quarter of decoding a warm check's facts). The fields `knockon facts` leaves out of its JSON
-//! when empty (`skip_serializing_if` with [`omit_empty`], [`omit_empty_packed`] and [`omit_none`],
-//! the only predicates encoded data may use) are written too while encoding, so every field keeps
-//! its place. The internally tagged enums (`#[serde(tag = "kind")]`) become arrays led by their
+//! when empty (`skip_serializing_if` with [`omit_empty`], [`omit_empty_packed`], [`omit_none`] and
+//! [`omit_false`], the only predicates encoded data may use) are written too while encoding, so
+//! every field keeps its place. The internally tagged enums (`#[serde(tag = "kind")]`) become arrays led by their
 //! kind, which serde's readers take as readily as maps. Positions are only meaningful to the build
 //! that wrote them, which the cache's keys guarantee; an index is read by other builds, so its
 //! facts keep named fields ([`encode_named`]), and the readers take either form, so [`decode`]
@@ -24,7 +24,7 @@
 use crate::rules::models::Models;
 
 /// Bumped whenever the encoded form of [`FileFacts`] changes meaning without a version change.
-pub const CODEC_VERSION: u32 = 4;
+pub const CODEC_VERSION: u32 = 5;
 
 /// Length of the checksum that ends the bytes.
 const CHECKSUM_LEN: usize = 8;
@@ -75,6 +75,11 @@ pub fn omit_empty_packed<T: serde::Serialize + serde::de::DeserializeOwned>(
     list: &crate::extract::Packed<Vec<T>>,
 ) -> bool {
     !WRITING_EVERY_FIELD.get() && list.is_empty()
+}
+
+/// `skip_serializing_if` for a flag, as [`omit_empty`] is for a list.
+pub fn omit_false(flag: &bool) -> bool {
+    !*flag && !WRITING_EVERY_FIELD.get()
 }
 
 /// `skip_serializing_if` for an optional field, as [`omit_empty`] is for a list.
@@ -400,6 +405,35 @@ mod tests {
         );
         // The flag is down again: JSON leaves the empty fields out as before.
         assert_eq!(serde_json::to_value(&facts).unwrap(), json);
+    }
+
+    /// A file's bindings come out of the cache as one packed list, read only when something
+    /// looks a name up; whether any maps a container path is known without reading them.
+    #[test]
+    fn bindings_stay_packed_through_the_cache_and_path_mappings_are_flagged() {
+        use crate::extract::Packed;
+        let models = Models::builtin().unwrap();
+        let compose = b"services:\n  worker:\n    image: w\n    volumes:\n      - ./data:/data\n";
+        let script = b"import os\nOUT = '/srv/out'\nos.remove(OUT)\n";
+        for (path, source, maps) in [
+            ("docker-compose.yml", &compose[..], true),
+            ("job.py", &script[..], false),
+        ] {
+            let facts = extract::extract(path, source, &models).unwrap();
+            assert_eq!(facts.maps_paths, maps, "{path}");
+            assert_eq!(facts.may_map_paths(), maps, "{path}");
+            let back: FileFacts = decode(&encode(&facts)).unwrap();
+            assert!(
+                matches!(&back.bindings, Packed::Closed(_, read) if read.get().is_none()),
+                "{path}: bindings decoded with the rest"
+            );
+            assert_eq!(back.may_map_paths(), maps, "{path}");
+            assert!(!back.bindings.is_empty(), "{path}");
+            assert_eq!(back, facts, "{path}");
+            // An index's named form holds the list itself, which may map paths until read.
+            let named: FileFacts = decode(&encode_named(&facts)).unwrap();
+            assert!(named.bindings.is_open() && named.may_map_paths(), "{path}");
+        }
     }
 
     /// An index's facts are read by other builds: one that added a field writes facts this

@@ -684,7 +684,9 @@ pub(crate) fn append(facts: &mut FileFacts, relocated: FileFacts) {
         params,
         programs,
         deployments,
+        maps_paths,
     } = relocated;
+    facts.maps_paths |= maps_paths;
     facts.scopes.extend(scopes);
     facts.bindings.extend(bindings);
     facts.imports.extend(imports);

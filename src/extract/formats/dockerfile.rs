@@ -432,7 +432,7 @@ fn copy(facts: &mut FileFacts, stage: &Stage, keyword: &str, args: &str, line: u
             };
             facts.bindings.push(Binding {
                 scope: 0,
-                name: format!("volume:{image_path}").into(),
+                name: format!("{}{image_path}", crate::extract::formats::VOLUME_PREFIX).into(),
                 value: Expr::lit(if source.is_empty() { "." } else { &source }).into(),
                 line,
             });

@@ -55,6 +55,9 @@ use crate::extract::{ExtractWarning, FileFacts, ScopeKind};
 use crate::rules::models::Models;
 use serde::{Deserialize, Serialize};
 
+/// The name prefix of path-mapping bindings (see the module doc).
+pub const VOLUME_PREFIX: &str = "volume:";
+
 /// The name prefix of environment-file bindings (see the module doc).
 pub const ENV_FILE_PREFIX: &str = "env-file:";
 

@@ -209,7 +209,7 @@ fn volumes(facts: &mut FileFacts, scope: ScopeId, volumes: Option<&Node>) {
         };
         facts.bindings.push(Binding {
             scope,
-            name: format!("volume:{target}").into(),
+            name: format!("{}{target}", crate::extract::formats::VOLUME_PREFIX).into(),
             value: host_path(&source, scope, item.line).into(),
             line: item.line,
         });
@@ -259,7 +259,7 @@ fn secrets(facts: &mut FileFacts, scope: ScopeId, secrets: Option<&Node>, define
         if let Some(file) = file {
             facts.bindings.push(Binding {
                 scope,
-                name: format!("volume:{mount}").into(),
+                name: format!("{}{mount}", crate::extract::formats::VOLUME_PREFIX).into(),
                 value: common::path_expr(file).into(),
                 line: item.line,
             });

@@ -393,7 +393,7 @@ fn mounts(facts: &mut FileFacts, scope: ScopeId, mounts: Option<&Node>, volumes:
         };
         facts.bindings.push(Binding {
             scope,
-            name: format!("volume:{path}").into(),
+            name: format!("{}{path}", crate::extract::formats::VOLUME_PREFIX).into(),
             value: value.into(),
             line,
         });
