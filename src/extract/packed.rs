@@ -6,7 +6,8 @@
 //! and a call's arguments only when a parameter of its callee is asked for. Held as trees,
 //! those values and arguments were 90 MiB of a corpus run's 200 MiB peak; encoded they are a
 //! fraction of that, and a warm check copies them out of the cache instead of building their
-//! trees.
+//! trees. A file's whole list of bindings is packed too: a check that takes its context's
+//! answers from the base's world looks names up in few context files.
 //!
 //! Invariants: a `Packed<T>` reads, compares, hashes, prints and serializes (to JSON, to the
 //! index's named form) exactly as its `T`, so packing changes no answer and no output. Only the
