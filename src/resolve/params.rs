@@ -40,7 +40,11 @@ struct Functions<'a, 'n> {
 #[derive(Default)]
 struct RepoFunctions<'a, 'n> {
     by_name: HashMap<&'n str, (&'a str, ScopeId)>,
-    by_last: HashMap<&'n str, Vec<&'n str>>,
+    by_last: foldhash::HashSet<&'n str>,
+    /// Names of two segments or more by their last two (`pkg.mod.f` as `mod.f`): a dotted
+    /// callee's suffix matches are among them, where the names sharing only the last segment
+    /// (`get`, `run`: hundreds in a large repository) were each compared with every such call.
+    by_last_two: HashMap<&'n str, Vec<&'n str>>,
     /// Shell functions by bare name, for calls from a script that sources their file.
     by_shell_name: HashMap<&'a str, Vec<(&'a str, ScopeId)>>,
 }
@@ -91,7 +95,14 @@ impl<'a, 'n> Functions<'a, 'n> {
                 for name in &declared.names {
                     let name = name.as_str();
                     let last = name.rsplit('.').next().unwrap_or(name);
-                    functions.by_last.entry(last).or_default().push(name);
+                    functions.by_last.insert(last);
+                    if let Some(last_two) = last_two_segments(name) {
+                        functions
+                            .by_last_two
+                            .entry(last_two)
+                            .or_default()
+                            .push(name);
+                    }
                     functions
                         .by_name
                         .insert(name, (declared.path, declared.scope));
@@ -130,13 +141,13 @@ impl<'a, 'n> Functions<'a, 'n> {
         // segment (`self.x` is `<module>.<class>.x`), so a call whose last segment no function
         // of the repository has (most calls: `print`, `os.path.join`) is left to the
         // same-file and sourced-shell matches, which only bare names reach.
-        let Some(same_last) = functions.by_last.get(last) else {
+        if !functions.by_last.contains(last) {
             return if callee.contains('.') {
                 None
             } else {
                 Self::bare(functions, path, facts, callee)
             };
-        };
+        }
         if let Some(found) = functions.by_name.get(callee) {
             return Some(*found);
         }
@@ -163,7 +174,12 @@ impl<'a, 'n> Functions<'a, 'n> {
         if !callee.contains('.') {
             return Self::bare(functions, path, facts, callee);
         }
-        let candidates: Vec<&str> = same_last
+        // A name ending in `.` and the callee ends in the callee's last two segments.
+        let same_last_two = last_two_segments(callee)
+            .and_then(|last_two| functions.by_last_two.get(last_two))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let candidates: Vec<&str> = same_last_two
             .iter()
             .copied()
             .filter(|name| super::ends_after(name, b'.', callee))
@@ -220,6 +236,16 @@ impl<'a, 'n> Functions<'a, 'n> {
             _ => None,
         }
     }
+}
+
+/// The last two segments of a dotted name (`mod.f` of `pkg.mod.f`, all of `mod.f`), or `None`
+/// for a name of one segment.
+fn last_two_segments(name: &str) -> Option<&str> {
+    let last_dot = name.rfind('.')?;
+    Some(match name[..last_dot].rfind('.') {
+        Some(dot) => &name[dot + 1..],
+        None => name,
+    })
 }
 
 /// The functions with parameters `facts` declares, with the names calls may use for each.
@@ -434,6 +460,51 @@ mod tests {
                 expected.trim_start_matches('.'),
                 "{name:?}"
             );
+        }
+    }
+
+    /// A dotted callee's suffix matches are found among the names sharing its last two
+    /// segments exactly as among all the names sharing its last one.
+    #[test]
+    fn suffix_matches_are_among_the_names_sharing_the_last_two_segments() {
+        assert_eq!(last_two_segments("pkg.mod.f"), Some("mod.f"));
+        assert_eq!(last_two_segments("mod.f"), Some("mod.f"));
+        assert_eq!(last_two_segments("f"), None);
+        assert_eq!(last_two_segments("a..f"), Some(".f"));
+        let names = [
+            "f",
+            "mod.f",
+            "pkg.mod.f",
+            "other.mod.f",
+            "pkg.other.f",
+            "x.pkg.mod.f",
+            "mod.g",
+            "a..f",
+            "b.a..f",
+            ".f",
+        ];
+        let callees = [
+            "mod.f",
+            "pkg.mod.f",
+            "other.f",
+            ".f",
+            "a..f",
+            "x.y.z",
+            "f.f",
+        ];
+        for callee in callees {
+            let all: Vec<&str> = names
+                .iter()
+                .copied()
+                .filter(|name| crate::resolve::ends_after(name, b'.', callee))
+                .collect();
+            let among_last_two: Vec<&str> = names
+                .iter()
+                .copied()
+                .filter(|name| last_two_segments(name) == last_two_segments(callee))
+                .filter(|name| crate::resolve::ends_after(name, b'.', callee))
+                .collect();
+            assert_eq!(among_last_two, all, "{callee}");
         }
     }
 
