@@ -117,7 +117,7 @@ pub struct FileFacts {
     pub scopes: Vec<Scope>,
     /// Packed once the file is extracted, as a whole list: a check whose context's answers are
     /// taken from its base reads the bindings of only the few context files its linking looks
-    /// names up in, and a third of a warm check's decoding was every other file's bindings.
+    /// names up in, and a quarter of a warm check's decoding was every other file's bindings.
     pub bindings: Packed<Vec<Binding>>,
     pub imports: Vec<Import>,
     pub accesses: Vec<RawAccess>,

@@ -174,7 +174,8 @@ impl<'a, 'n> Functions<'a, 'n> {
         if !callee.contains('.') {
             return Self::bare(functions, path, facts, callee);
         }
-        // A name ending in `.` and the callee ends in the callee's last two segments.
+        // A suffix match (a name ending in `.` and the callee) ends in the callee's last two
+        // segments.
         let same_last_two = last_two_segments(callee)
             .and_then(|last_two| functions.by_last_two.get(last_two))
             .map(Vec::as_slice)

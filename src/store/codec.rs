@@ -7,8 +7,8 @@
 //! quarter of decoding a warm check's facts). The fields `knockon facts` leaves out of its JSON
 //! when empty (`skip_serializing_if` with [`omit_empty`], [`omit_empty_packed`], [`omit_none`] and
 //! [`omit_false`], the only predicates encoded data may use) are written too while encoding, so
-//! every field keeps its place. The internally tagged enums (`#[serde(tag = "kind")]`) become arrays led by their
-//! kind, which serde's readers take as readily as maps. Positions are only meaningful to the build
+//! every field keeps its place. The internally tagged enums (`#[serde(tag = "kind")]`) become
+//! arrays led by their kind, which serde's readers take as readily as maps. Positions are only meaningful to the build
 //! that wrote them, which the cache's keys guarantee; an index is read by other builds, so its
 //! facts keep named fields ([`encode_named`]), and the readers take either form, so [`decode`]
 //! reads both. Facts are bigger than their source (every binding and call argument is an expression
