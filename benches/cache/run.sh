@@ -6,6 +6,10 @@
 #   KNOCKON_BASELINE=path/to/another/knockon: the last row (a new change, warm) also alternates
 #     the two builds RUNS times and prints the median of the per-pair ratios, which a noisy
 #     machine's swing between minutes does not move as it moves medians of separate runs.
+#   INSTRUCTIONS=1: also counts the instructions of the new change, warm, under valgrind's
+#     callgrind (and the baseline's, with KNOCKON_BASELINE): on a machine whose timings swing by
+#     half within the hour, a figure that moves only with the work done (a few per cent between
+#     runs, as the thread pool's idle threads spin for longer or shorter). Needs valgrind.
 # CORPUS_DIR is the corpus of ../shared/bench/README.md (one folder per repository). The changed
 # folder is copied into a fresh git repository; two commits each edit 10 of its Python files
 # (a function that writes a dated file is appended), so the check has a change to compare.
@@ -98,4 +102,17 @@ for b, label in (("baseline", f"baseline {sys.argv[2]}"), ("knockon", "knockon")
 pairs = list(zip(runs["baseline"], runs["knockon"]))
 print(f"knockon / baseline, per pair (median): wall {med(k[0] / b[0] for b, k in pairs):.3f}  cpu {med(k[1] / b[1] for b, k in pairs):.3f}")
 PY
+fi
+
+if [ -n "${INSTRUCTIONS:-}" ]; then
+  builds=(knockon)
+  [ -n "${KNOCKON_BASELINE:-}" ] && builds=(baseline knockon)
+  for build in "${builds[@]}"; do
+    if [ "$build" = baseline ]; then run=("$KNOCKON_BASELINE" "${CHECK[@]:1}"); else run=("${CHECK[@]}"); fi
+    rm -rf "$CACHE"; "${run[@]}" "${FIRST[@]}" --cache "$CACHE" > /dev/null 2>&1 || true
+    valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.$build" \
+      "${run[@]}" "${SECOND[@]}" --cache "$CACHE" > /dev/null 2> "$WORK/callgrind.$build.log" || true
+    collected=$(sed -n 's/.*Collected : //p' "$WORK/callgrind.$build.log")
+    printf 'new change, warm, %-9s instructions %s\n' "$build" "${collected:-? (see valgrind)}"
+  done
 fi
