@@ -14,11 +14,13 @@
 pub mod bash;
 #[cfg(test)]
 mod budget_tests;
+pub mod call_list;
 pub mod cron;
 mod field;
 pub(crate) use field::FieldExt;
 pub mod formats;
 mod packed;
+pub use call_list::CallList;
 pub use packed::{Packed, Unpack};
 pub mod python;
 pub mod rust;
@@ -132,8 +134,8 @@ pub struct FileFacts {
     pub triggers: Vec<TriggerFact>,
     /// Signals sent and HTTP requests made, to make another program act.
     pub sends: Vec<SendFact>,
-    /// Calls of functions by name.
-    pub calls: Vec<CallRef>,
+    /// Calls of functions by name, held encoded when read from the cache (see [`CallList`]).
+    pub calls: CallList,
     /// The parameters of each function that has some, so that a call's arguments can be bound
     /// to them: a path passed as `dump(conn, "/srv/dumps")` is the callee's `out_dir`.
     #[serde(default, skip_serializing_if = "crate::store::codec::omit_empty")]

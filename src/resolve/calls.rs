@@ -68,23 +68,32 @@ pub fn propagate_waits(repos: &[RepoFacts], scope: Option<usize>, accesses: &mut
                 .collect()
         });
         let functions = FunctionIndex::new(&files, hashed, &waiting_in, &waiting);
-        // Every call of every file is looked at, in each round: on both threads, each file's
-        // derived waits in file order.
+        // The waiting names of each repository as the files' call lists hash them: a file
+        // none of whose calls has one is passed by, its calls left packed.
+        let mut listed_in: HashMap<&str, foldhash::HashSet<u32>> = HashMap::new();
+        for &(repo, name) in &waiting {
+            listed_in
+                .entry(repo)
+                .or_default()
+                .insert(crate::extract::call_list::name_hash(name));
+        }
+        // Every file with a call of a waiting name is looked at, in each round: on both
+        // threads, each file's derived waits in file order.
         let per_file: Vec<Vec<Access>> = files
             .par_iter()
             .zip(hashed.par_iter())
             .map(|(&(repo, path, facts), hashed)| {
                 let mut derived = Vec::new();
-                let Some(waiting_hashes) = waiting_in.get(repo.name.as_str()) else {
+                let Some(listed) = listed_in.get(repo.name.as_str()) else {
                     return derived;
                 };
-                for (call, hash) in facts.calls.iter().zip(&hashed.calls) {
+                if !hashed.calls.iter().any(|name| listed.contains(name)) {
+                    return derived;
+                }
+                for call in facts.calls.iter() {
                     // Every way `resolve` finds a unit ends at a function of the callee's last
-                    // name: a call of no waiting function's name cannot wait (most calls). The
-                    // hash only narrows; the name itself decides.
-                    if !waiting_hashes.contains(hash)
-                        || !waiting.contains(&(repo.name.as_str(), last_name(&call.callee)))
-                    {
+                    // name: a call of no waiting function's name cannot wait (most calls).
+                    if !waiting.contains(&(repo.name.as_str(), last_name(&call.callee))) {
                         continue;
                     }
                     let Some(callee_unit) =
@@ -164,13 +173,15 @@ fn group_by_repository(repos: &[RepoFacts], accesses: &mut [Access]) {
 
 /// Drops the calls that no function of the files can answer, before resolving: calls are
 /// read only to find a caller's waits and a function's arguments, and every way either finds
-/// the called function ends at a function (or a class, for its constructor) of the callee's
-/// last name (see [`last_name`]). Calls with their argument trees are the largest part of the
+/// the called function ends at a function (or a class, for its constructor) whose own name
+/// ends with the callee's last name (see [`last_name`]). Calls are the largest part of the
 /// facts, and many are to libraries (`os.path.join`, `log.info`): on the benchmark corpus a
 /// third go (215,718 -> 147,969; names like `get` and `run` are defined somewhere in most
 /// worlds). `facts` are the extracted facts of every file of a world (the names of functions
 /// anywhere in it, a superset of each repository's); each is changed in place when no one
-/// else holds it, and left whole otherwise (never copied).
+/// else holds it, and left whole otherwise (never copied). Calls read from the cache are left
+/// packed, as they are: dropping them would decode them all, and only the calls of an asked
+/// function's name are ever decoded (see [`crate::extract::CallList`]).
 pub fn drop_unanswerable_calls<'a>(facts: impl Iterator<Item = &'a mut Arc<FileFacts>>) {
     use rayon::prelude::*;
     let mut facts: Vec<&mut Arc<FileFacts>> = facts.collect();
@@ -181,11 +192,16 @@ pub fn drop_unanswerable_calls<'a>(facts: impl Iterator<Item = &'a mut Arc<FileF
         .flat_map(|f| f.scopes.iter())
         // A class's name too: calling it passes the arguments to its `__init__`.
         .filter(|s| matches!(s.kind, ScopeKind::Function | ScopeKind::Class))
-        .map(|s| s.name.as_str())
+        // By its own last segment (`b` of a shell function `a:b`), as a call's last name is
+        // cut at `:` too.
+        .map(|s| last_name(&s.name))
         .collect();
     let keep: Vec<Option<Vec<bool>>> = facts
         .par_iter()
         .map(|file| {
+            if file.calls.is_packed() {
+                return None;
+            }
             let keep: Vec<bool> = file
                 .calls
                 .iter()
@@ -198,6 +214,7 @@ pub fn drop_unanswerable_calls<'a>(facts: impl Iterator<Item = &'a mut Arc<FileF
     let counts: Vec<(usize, usize)> = facts
         .par_iter_mut()
         .zip(keep)
+        .filter(|(file, _)| !file.calls.is_packed())
         .map(|(file, keep)| {
             let before = file.calls.len();
             if let (Some(keep), Some(file)) = (keep, Arc::get_mut(file)) {
@@ -241,20 +258,18 @@ fn waiting_names<'a>(
 
 /// The names of a file that waits propagate by, hashed once for all rounds.
 struct HashedNames {
-    /// Each call's last name (see [`last_name`]), in call order.
-    calls: Vec<u64>,
+    /// Its calls' last names, as its call list hashes them ([`crate::extract::CallList::names`]):
+    /// read without decoding the calls of a cached file.
+    calls: Vec<u32>,
     /// Each function scope (its index) and its own name.
     functions: Vec<(usize, u64)>,
 }
 
 impl HashedNames {
     fn of(facts: &FileFacts) -> HashedNames {
-        let calls = facts.calls.iter();
         let scopes = facts.scopes.iter().enumerate();
         HashedNames {
-            calls: calls
-                .map(|call| name_hash(last_name(&call.callee)))
-                .collect(),
+            calls: facts.calls.names().into_owned(),
             functions: scopes
                 .filter(|(_, s)| s.kind == ScopeKind::Function)
                 .map(|(id, s)| (id, name_hash(&s.name)))
@@ -271,15 +286,7 @@ fn name_hash(name: &str) -> u64 {
 
 /// The last segment of a callee as [`FunctionIndex::resolve`] reads it (`self.x.wait` ->
 /// `wait`, `crate::auth::wait` -> `wait`), or of any dotted or `::` name.
-pub(super) fn last_name(callee: &str) -> &str {
-    // A byte search: `rsplit` with a set of chars was a tenth of propagating waits, which ask
-    // this of every call of every file in each round. Both separators are ASCII, so the byte
-    // after one always starts a character.
-    match callee.bytes().rposition(|b| b == b'.' || b == b':') {
-        Some(at) => callee.get(at + 1..).unwrap_or(callee),
-        None => callee,
-    }
-}
+pub(super) use crate::extract::call_list::last_name;
 
 /// Functions of every repository by their unit names.
 struct FunctionIndex {
@@ -474,5 +481,41 @@ mod tests {
         drop_unanswerable_calls(again.iter_mut());
         assert!(again[0].calls.is_empty());
         assert_eq!(again[1].calls.len(), 3);
+    }
+
+    /// A shell function named with a colon (`cleanup:old`) is called by its whole name, which
+    /// a call's last name (`old`) does not equal: its calls are kept all the same, and its
+    /// parameter takes what they pass.
+    #[test]
+    fn calls_of_a_function_named_with_a_colon_are_kept_and_bind_its_parameters() {
+        let text = "#!/bin/bash\ncleanup:old() {\n  find \"$1\" -name '*.csv' -mtime +3 -delete\n}\ncleanup:old /data/ticker\n";
+        let mut repo = crate::resolve::repo_of_texts("ops", &[("bin/clean.sh", text)]);
+        drop_unanswerable_calls(repo.files.values_mut());
+        let calls: Vec<&str> = repo.files["bin/clean.sh"]
+            .calls
+            .iter()
+            .map(|c| c.callee.as_str())
+            .collect();
+        assert_eq!(calls, ["cleanup:old"]);
+        let resolved = crate::resolve::resolve(&[repo], &BTreeMap::new());
+        let shown: Vec<String> = resolved.accesses.iter().map(|a| a.describe()).collect();
+        assert!(
+            shown.iter().any(|d| d.contains("/data/ticker/")),
+            "{shown:?}"
+        );
+    }
+
+    /// Calls read from the cache stay packed: dropping some would decode them all.
+    #[test]
+    fn cached_calls_are_left_packed() {
+        let models = Models::builtin().unwrap();
+        let text = "import os\nos.path.join('/a', 'b')\nprint(1)\n";
+        let fresh = crate::extract::extract("x.py", text.as_bytes(), &models).unwrap();
+        let cached: FileFacts =
+            crate::store::codec::decode(&crate::store::codec::encode(&fresh)).unwrap();
+        let mut files = [Arc::new(cached)];
+        drop_unanswerable_calls(files.iter_mut());
+        assert!(files[0].calls.is_packed());
+        assert_eq!(files[0].calls.len(), fresh.calls.len());
     }
 }

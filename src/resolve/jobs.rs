@@ -369,10 +369,10 @@ pub fn link<'a>(
     linked
 }
 
-/// The file index, with the world's call sites and installs built beside it: every edge and
-/// launch needs them. The call sites are built here, on the calling thread, where they can be
-/// built in parallel (see `CallerIndex::new`); the file index, which is serial, is built
-/// meanwhile on a thread of its own, and the installs after it.
+/// The file index, with the tables of the world's call sites and installs built beside it:
+/// every edge and launch needs them. The call sites' tables are built here, on the calling
+/// thread, where they can be built in parallel (see `CallerIndex::prepare`); the file index,
+/// which is serial, is built meanwhile on a thread of its own, and the installs after it.
 fn indexes<'a>(lookup: &Lookup<'a>) -> FileIndex<'a> {
     let forks = lookup.forks();
     std::thread::scope(|scope| {
@@ -384,7 +384,7 @@ fn indexes<'a>(lookup: &Lookup<'a>) -> FileIndex<'a> {
                 lookup.installs();
                 files
             });
-        lookup.callers();
+        lookup.callers().prepare();
         match beside {
             Ok(thread) => thread
                 .join()

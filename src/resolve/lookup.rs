@@ -272,8 +272,7 @@ impl<'a> Lookup<'a> {
             .get_or_init(|| super::installs::Installs::build(self.repos))
     }
 
-    /// Builds the world's call sites now if they are not built yet. Called outside the thread
-    /// pool, the build is parallel (see `CallerIndex::new`); linking does so first.
+    /// The world's call sites, each function's found on first ask (see `CallerIndex`).
     pub fn callers(&self) -> &super::params::CallerIndex<'a> {
         self.shared
             .callers

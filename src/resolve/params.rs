@@ -2,17 +2,20 @@
 //! its callers pass as `out_dir`, so the value of a parameter is the union of the arguments at
 //! the calls of its function in the repository (and its default where a call leaves it out).
 //!
-//! The index from functions to their call sites is built once per resolution, on first use, in
-//! time linear in the calls (each resolved with the same rules as the calls that carry waits).
+//! A function's call sites are found the first time a parameter of it is asked for, resolving
+//! only the calls of its name (see [`CallerIndex`]), so each call is resolved at most once per
+//! resolution (with the same rules as the calls that carry waits).
 //! Evaluation stays bounded: at most [`MAX_CALLERS`] call sites per parameter (more make the
 //! value partly unknown), and the evaluator's depth and step limits end recursion and cycles.
 
 use super::lookup::FileRef;
 use super::{RepoFacts, unit_name};
 use crate::expr::ScopeId;
+use crate::extract::call_list::{last_name, name_hash};
 use crate::extract::{CallArg, CallRef, FileFacts, ScopeKind};
 use foldhash::{HashMap, HashMapExt as _};
 use rayon::prelude::*;
+use std::sync::OnceLock;
 
 /// Call sites followed per parameter; beyond this the value also has an unknown alternative.
 pub const MAX_CALLERS: usize = 8;
@@ -21,35 +24,84 @@ pub const MAX_CALLERS: usize = 8;
 pub const SPREAD: &str = "*";
 pub const KEYWORD_SPREAD: &str = "**";
 
-/// A function: repository index, file and scope.
-type FunctionKey<'a> = (usize, &'a str, ScopeId);
+/// A function of a repository: its file and scope.
+type FunctionKey<'a> = (&'a str, ScopeId);
 
-/// Every call site of every repository function that takes parameters.
+/// A call site: the calling file and the call.
+pub type CallSite<'a> = (FileRef<'a>, &'a CallRef);
+
+/// The call sites of every function with parameters, each function's found the first time it
+/// is asked for. A call only ever refers to a function of its own repository, and every way
+/// it does ends at a function whose own name ends with the callee's last name (see
+/// [`call_names`]): asking for one function resolves the calls of its names alone, and decodes
+/// the calls of only the files that have such calls ([`crate::extract::CallList::names`]).
+/// A check whose context's answers come from its base asks for a few hundred functions of the
+/// context; resolving every call of the world up front (and so decoding every cached file's
+/// calls) was a quarter of its instructions.
 pub struct CallerIndex<'a> {
-    callers: HashMap<FunctionKey<'a>, Vec<(FileRef<'a>, &'a CallRef)>>,
+    repos: &'a [RepoFacts],
+    /// Each repository's tables, built on its first question ([`CallerIndex::prepare`]).
+    per_repo: Vec<OnceLock<RepoCallers<'a>>>,
 }
+
+/// One repository's functions and where to look for their calls.
+struct RepoCallers<'a> {
+    repo: usize,
+    functions: RepoFunctions<'a>,
+    /// The repository's files, in order.
+    files: Vec<(&'a str, &'a FileFacts)>,
+    /// The files (positions in `files`, ascending) with a call whose last name has this hash.
+    files_calling: HashMap<u32, Vec<u32>>,
+    /// The call sites of each function with parameters, in file and call order.
+    callers: HashMap<FunctionKey<'a>, OnceLock<Vec<CallSite<'a>>>>,
+    /// The calls of each last name's hash, resolved: every call is resolved once, by the
+    /// first question about a function of its name.
+    groups: HashMap<u32, OnceLock<Group<'a>>>,
+}
+
+/// The calls of one hash of a last name, by the function each refers to, with their place in
+/// the repository (file, call).
+type Group<'a> = HashMap<FunctionKey<'a>, Vec<(u32, u32, &'a CallRef)>>;
 
 /// Functions with parameters by qualified name (a class by its name too, standing for its
-/// `__init__`) and by last name segment, for suffix matches; one table per repository, as a
-/// call only ever refers to a function of its own repository. The names are borrowed from the
-/// functions' [`Declared`] lists, which outlive the tables.
-struct Functions<'a, 'n> {
-    repos: Vec<RepoFunctions<'a, 'n>>,
-}
-
+/// `__init__`) and by last name segment, for suffix matches, in one repository. The tables are
+/// sorted lists of name hashes and positions in `names`, the names themselves deciding: a
+/// table of strings held each name two or three more times, and building and freeing those
+/// copies was a tenth of a warm check's linking.
 #[derive(Default)]
-struct RepoFunctions<'a, 'n> {
-    by_name: HashMap<&'n str, (&'a str, ScopeId)>,
-    by_last: foldhash::HashSet<&'n str>,
-    /// Names of two segments or more by their last two (`pkg.mod.f` as `mod.f`): a dotted
-    /// callee's suffix matches are among them, where the names sharing only the last segment
-    /// (`get`, `run`: hundreds in a large repository) were each compared with every such call.
-    by_last_two: HashMap<&'n str, Vec<&'n str>>,
+struct RepoFunctions<'a> {
+    /// Every name a function with parameters is called by, with the function, in file order.
+    names: Vec<(Box<str>, FunctionKey<'a>)>,
+    /// (hash of a name, its position), sorted.
+    by_name: Vec<(u64, u32)>,
+    /// The hashes of the names' last segments, sorted: a call whose last segment is not one
+    /// of them is no name's.
+    by_last: Vec<u64>,
+    /// (hash of a name's last two segments, its position), sorted, for names of two
+    /// segments or more (`pkg.mod.f` as `mod.f`): a dotted callee's suffix matches are among
+    /// them, where the names sharing only the last segment (`get`, `run`: hundreds in a large
+    /// repository) were each compared with every such call.
+    by_last_two: Vec<(u64, u32)>,
     /// Shell functions by bare name, for calls from a script that sources their file.
-    by_shell_name: HashMap<&'a str, Vec<(&'a str, ScopeId)>>,
+    by_shell_name: HashMap<&'a str, Vec<FunctionKey<'a>>>,
 }
 
-/// The names one function with parameters is called by (see [`Functions::new`]).
+/// A name's hash in [`RepoFunctions`]' tables.
+fn table_hash(name: &str) -> u64 {
+    use std::hash::BuildHasher as _;
+    foldhash::fast::FixedState::with_seed(0).hash_one(name)
+}
+
+/// The positions `table` (sorted) holds for `hash`.
+fn positions(table: &[(u64, u32)], hash: u64) -> impl Iterator<Item = usize> + '_ {
+    let start = table.partition_point(|&(h, _)| h < hash);
+    table[start..]
+        .iter()
+        .take_while(move |&&(h, _)| h == hash)
+        .map(|&(_, at)| at as usize)
+}
+
+/// The names one function with parameters is called by (see [`RepoFunctions::enter`]).
 struct Declared<'a> {
     path: &'a str,
     scope: ScopeId,
@@ -58,82 +110,64 @@ struct Declared<'a> {
     shell_name: Option<&'a str>,
 }
 
-/// Every repository's functions with parameters, file by file, in file order.
-type Declarations<'a> = Vec<Vec<Vec<Declared<'a>>>>;
-
-/// Names every function with parameters of `repos`. `parallel`: whether the files may be read
-/// on the thread pool (see [`CallerIndex::new`]).
-fn declarations<'a>(repos: &'a [RepoFacts], parallel: bool) -> Declarations<'a> {
-    let of_repo = |repo: &'a RepoFacts| {
-        // Naming every function (a unit name and its normal form per name) is most of the
-        // tables' build: per file in parallel.
-        if parallel {
-            let files: Vec<(&'a String, &'a std::sync::Arc<FileFacts>)> =
-                repo.files.iter().collect();
-            files.par_iter().map(|&(p, f)| declared_in(p, f)).collect()
-        } else {
-            repo.files.iter().map(|(p, f)| declared_in(p, f)).collect()
-        }
+/// The last names a call of function `scope` of `facts` ends in: its own name's, and for an
+/// `__init__`, its class's (`Exporter(...)`). A call `C` that resolves to the function has
+/// `last_name(C)` among these: the exact, method and suffix matches find a name that ends
+/// in the callee's last segment, and a bare name is the function's own.
+fn call_names(facts: &FileFacts, scope: ScopeId) -> Vec<&str> {
+    let Some(function) = facts.scopes.get(scope) else {
+        return Vec::new();
     };
-    repos.iter().map(of_repo).collect()
+    let mut names = vec![last_name(&function.name)];
+    if function.name == "__init__"
+        && let Some(class) = function.class.and_then(|c| facts.scopes.get(c))
+    {
+        names.push(last_name(&class.name));
+    }
+    names
 }
 
-impl<'a, 'n> Functions<'a, 'n> {
-    /// The tables of `declared` ([`declarations`]), each repository's on its own thread when
-    /// `parallel`, as entering the names is serial.
-    fn new(declared: &'n Declarations<'a>, parallel: bool) -> Functions<'a, 'n> {
-        let of_repo = |files: &'n Vec<Vec<Declared<'a>>>| {
-            let mut functions = RepoFunctions::default();
-            for declared in files.iter().flatten() {
-                if let Some(name) = declared.shell_name {
-                    functions
-                        .by_shell_name
-                        .entry(name)
-                        .or_default()
-                        .push((declared.path, declared.scope));
-                }
-                for name in &declared.names {
-                    let name = name.as_str();
-                    let last = name.rsplit('.').next().unwrap_or(name);
-                    functions.by_last.insert(last);
-                    if let Some(last_two) = last_two_segments(name) {
-                        functions
-                            .by_last_two
-                            .entry(last_two)
-                            .or_default()
-                            .push(name);
-                    }
-                    functions
-                        .by_name
-                        .insert(name, (declared.path, declared.scope));
-                }
+impl<'a> RepoFunctions<'a> {
+    /// Adds a function's names; [`RepoFunctions::seal`] then sorts the tables.
+    fn enter(&mut self, declared: Declared<'a>) {
+        let key = (declared.path, declared.scope);
+        if let Some(name) = declared.shell_name {
+            self.by_shell_name.entry(name).or_default().push(key);
+        }
+        for name in declared.names {
+            let at = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+            let last = name.rsplit('.').next().unwrap_or(&name);
+            self.by_last.push(table_hash(last));
+            if let Some(last_two) = last_two_segments(&name) {
+                self.by_last_two.push((table_hash(last_two), at));
             }
-            functions
-        };
-        let repos = if parallel {
-            declared.par_iter().map(of_repo).collect()
-        } else {
-            declared.iter().map(of_repo).collect()
-        };
-        Functions { repos }
+            self.by_name.push((table_hash(&name), at));
+            self.names.push((name.into_boxed_str(), key));
+        }
     }
 
-    fn is_empty(&self) -> bool {
-        self.repos.iter().all(|r| r.by_name.is_empty())
+    /// Sorts the tables once every function is entered.
+    fn seal(&mut self) {
+        self.by_name.sort_unstable();
+        self.by_last.sort_unstable();
+        self.by_last.dedup();
+        self.by_last_two.sort_unstable();
+    }
+
+    /// The function called `name`: of two functions declaring one name, the later.
+    fn named(&self, name: &str) -> Option<FunctionKey<'a>> {
+        positions(&self.by_name, table_hash(name))
+            .filter_map(|at| self.names.get(at))
+            .filter(|(named, _)| &**named == name)
+            .last()
+            .map(|(_, key)| *key)
     }
 
     /// The function a call refers to: its qualified name, a method of the caller's class
     /// (`self.x`), or the one function whose qualified name ends with the callee's dotted
     /// name. A bare or receiver-qualified name that matches nothing exactly (`conn.fetch`,
     /// `fh.write`) is not guessed.
-    fn resolve(
-        &self,
-        r: usize,
-        path: &'a str,
-        facts: &FileFacts,
-        call: &CallRef,
-    ) -> Option<(&'a str, ScopeId)> {
-        let functions = self.repos.get(r)?;
+    fn resolve(&self, path: &'a str, facts: &FileFacts, call: &CallRef) -> Option<FunctionKey<'a>> {
         let callee = normalise(&call.callee);
         let callee = callee.as_ref();
         let last = callee.rsplit('.').next().unwrap_or(callee);
@@ -141,15 +175,15 @@ impl<'a, 'n> Functions<'a, 'n> {
         // segment (`self.x` is `<module>.<class>.x`), so a call whose last segment no function
         // of the repository has (most calls: `print`, `os.path.join`) is left to the
         // same-file and sourced-shell matches, which only bare names reach.
-        if !functions.by_last.contains(last) {
+        if self.by_last.binary_search(&table_hash(last)).is_err() {
             return if callee.contains('.') {
                 None
             } else {
-                Self::bare(functions, path, facts, callee)
+                self.bare(path, facts, callee)
             };
         }
-        if let Some(found) = functions.by_name.get(callee) {
-            return Some(*found);
+        if let Some(found) = self.named(callee) {
+            return Some(found);
         }
         if let Some(method) = callee.strip_prefix("self.") {
             let class = facts
@@ -169,36 +203,26 @@ impl<'a, 'n> Functions<'a, 'n> {
             } else {
                 [root.as_ref(), ".", class.name.as_str(), ".", method].concat()
             };
-            return functions.by_name.get(qualified.as_str()).copied();
+            return self.named(&qualified);
         }
         if !callee.contains('.') {
-            return Self::bare(functions, path, facts, callee);
+            return self.bare(path, facts, callee);
         }
         // A suffix match (a name ending in `.` and the callee) ends in the callee's last two
         // segments.
-        let same_last_two = last_two_segments(callee)
-            .and_then(|last_two| functions.by_last_two.get(last_two))
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let candidates: Vec<&str> = same_last_two
-            .iter()
-            .copied()
-            .filter(|name| super::ends_after(name, b'.', callee))
-            .collect();
-        match candidates.as_slice() {
-            [name] => functions.by_name.get(name).copied(),
+        let last_two = last_two_segments(callee)?;
+        let mut candidates = positions(&self.by_last_two, table_hash(last_two))
+            .filter_map(|at| self.names.get(at))
+            .filter(|(name, _)| super::ends_after(name, b'.', callee));
+        match (candidates.next(), candidates.next()) {
+            (Some((name, _)), None) => self.named(name),
             _ => None,
         }
     }
 
     /// A bare callee: a function of the same file by that name (a shell function, a Rust
     /// `fn`, a nested Python function), else a shell function of a file the script sources.
-    fn bare(
-        functions: &RepoFunctions<'a, 'n>,
-        path: &'a str,
-        facts: &FileFacts,
-        callee: &str,
-    ) -> Option<(&'a str, ScopeId)> {
+    fn bare(&self, path: &'a str, facts: &FileFacts, callee: &str) -> Option<FunctionKey<'a>> {
         if let Some(found) = facts.params.iter().find(|p| {
             facts
                 .scopes
@@ -207,17 +231,13 @@ impl<'a, 'n> Functions<'a, 'n> {
         }) {
             return Some((path, found.scope));
         }
-        Self::sourced_shell_function(functions, facts, callee)
+        self.sourced_shell_function(facts, callee)
     }
 
     /// The shell function `name` defined in a file whose name is that of a file the caller
     /// sources (its star imports), when exactly one is (`. "$DIR/../lib/conf.sh"`).
-    fn sourced_shell_function(
-        functions: &RepoFunctions<'a, 'n>,
-        facts: &FileFacts,
-        name: &str,
-    ) -> Option<(&'a str, ScopeId)> {
-        let candidates = functions.by_shell_name.get(name)?;
+    fn sourced_shell_function(&self, facts: &FileFacts, name: &str) -> Option<FunctionKey<'a>> {
+        let candidates = self.by_shell_name.get(name)?;
         let sourced: Vec<&str> = facts
             .imports
             .iter()
@@ -225,7 +245,7 @@ impl<'a, 'n> Functions<'a, 'n> {
             .filter_map(|i| i.module.rsplit('/').next())
             .filter(|base| !base.is_empty() && !base.contains('*'))
             .collect();
-        let matching: Vec<&(&'a str, ScopeId)> = candidates
+        let matching: Vec<&FunctionKey<'a>> = candidates
             .iter()
             .filter(|(path, _)| {
                 let base = path.rsplit('/').next().unwrap_or(path);
@@ -284,72 +304,169 @@ fn declared_in<'a>(path: &'a str, facts: &'a FileFacts) -> Vec<Declared<'a>> {
     out
 }
 
-impl<'a> CallerIndex<'a> {
-    pub fn new(repos: &'a [RepoFacts]) -> CallerIndex<'a> {
-        // Resolving every call is most of the build, so files are read in parallel — but only
-        // from outside the thread pool: inside it, the pool could run another file's
-        // resolution on this thread while it waits, and that one would wait for this index
-        // (built under a `OnceLock`) forever.
-        let parallel = rayon::current_thread_index().is_none();
-        let declared = declarations(repos, parallel);
-        let functions = Functions::new(&declared, parallel);
-        let mut callers: HashMap<FunctionKey<'a>, Vec<(FileRef<'a>, &'a CallRef)>> = HashMap::new();
-        if functions.is_empty() {
-            return CallerIndex { callers };
-        }
-        let files: Vec<(usize, &'a str, &'a FileFacts)> = repos
-            .iter()
-            .enumerate()
-            .flat_map(|(r, repo)| {
-                repo.files
+impl<'a> RepoCallers<'a> {
+    /// The tables of repository `repo`. `parallel`: whether its files may be read on the
+    /// thread pool — only from outside it: inside, the pool could run another file's
+    /// resolution on this thread while it waits, and that one would wait for these tables
+    /// (built under a `OnceLock`) forever.
+    fn new(repos: &'a [RepoFacts], repo: usize, parallel: bool) -> RepoCallers<'a> {
+        let files: Vec<(&'a str, &'a FileFacts)> = repos
+            .get(repo)
+            .map(|r| {
+                r.files
                     .iter()
-                    .map(move |(path, facts)| (r, path.as_str(), facts.as_ref()))
+                    .map(|(path, facts)| (path.as_str(), facts.as_ref()))
+                    .collect()
             })
-            .collect();
-        let called_in = |&(r, path, facts): &(usize, &'a str, &'a FileFacts)| {
-            facts
-                .calls
-                .iter()
-                .filter_map(|call| {
-                    let (callee_path, scope) = functions.resolve(r, path, facts, call)?;
-                    Some(((r, callee_path, scope), call))
-                })
-                .collect::<Vec<_>>()
+            .unwrap_or_default();
+        // Naming every function (a unit name and its normal form per name) is most of the
+        // tables' build: per file in parallel.
+        let of_file = |&(path, facts): &(&'a str, &'a FileFacts)| {
+            (declared_in(path, facts), facts.calls.names().into_owned())
         };
-        let per_file: Vec<Vec<(FunctionKey<'a>, &'a CallRef)>> = if parallel {
-            files.par_iter().map(called_in).collect()
+        let per_file: Vec<(Vec<Declared<'a>>, Vec<u32>)> = if parallel {
+            files.par_iter().map(of_file).collect()
         } else {
-            files.iter().map(called_in).collect()
+            files.iter().map(of_file).collect()
         };
-        // In file order, as the callers of each function were listed before.
-        let enter = || {
-            for (&(r, path, _), calls) in files.iter().zip(per_file) {
-                for (key, call) in calls {
-                    callers
-                        .entry(key)
-                        .or_default()
-                        .push((FileRef { repo: r, path }, call));
+        let mut files_calling: HashMap<u32, Vec<u32>> = HashMap::new();
+        let mut functions = RepoFunctions::default();
+        let mut callers = HashMap::new();
+        let mut asked_names = Vec::new();
+        for (at, (declared, names)) in per_file.into_iter().enumerate() {
+            let at = u32::try_from(at).unwrap_or(u32::MAX);
+            for name in names {
+                files_calling.entry(name).or_default().push(at);
+            }
+            let facts = files.get(at as usize).map(|(_, facts)| *facts);
+            for declared in declared {
+                callers.insert((declared.path, declared.scope), OnceLock::new());
+                if let Some(facts) = facts {
+                    asked_names
+                        .extend(call_names(facts, declared.scope).into_iter().map(name_hash));
+                }
+                functions.enter(declared);
+            }
+        }
+        functions.seal();
+        let groups = asked_names
+            .into_iter()
+            .filter(|name| files_calling.contains_key(name))
+            .map(|name| (name, OnceLock::new()))
+            .collect();
+        RepoCallers {
+            repo,
+            functions,
+            files,
+            files_calling,
+            callers,
+            groups,
+        }
+    }
+
+    /// The call sites of function `scope` of `path`, gathered from the groups of its names.
+    fn callers_of(&self, path: &'a str, scope: ScopeId) -> Vec<CallSite<'a>> {
+        let Some(facts) = self
+            .files
+            .binary_search_by(|(p, _)| (*p).cmp(path))
+            .ok()
+            .and_then(|at| self.files.get(at))
+            .map(|(_, facts)| *facts)
+        else {
+            return Vec::new();
+        };
+        let mut hashes: Vec<u32> = call_names(facts, scope)
+            .into_iter()
+            .map(name_hash)
+            .collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        let mut sites: Vec<(u32, u32, &'a CallRef)> = Vec::new();
+        for hash in &hashes {
+            let Some(slot) = self.groups.get(hash) else {
+                continue;
+            };
+            if let Some(found) = slot.get_or_init(|| self.group(*hash)).get(&(path, scope)) {
+                sites.extend_from_slice(found);
+            }
+        }
+        // Two names (an `__init__` and its class): their calls are merged in file order.
+        if hashes.len() > 1 {
+            sites.sort_by_key(|&(file, call, _)| (file, call));
+        }
+        sites
+            .into_iter()
+            .filter_map(|(file, _, call)| {
+                let (path, _) = self.files.get(file as usize)?;
+                Some((
+                    FileRef {
+                        repo: self.repo,
+                        path,
+                    },
+                    call,
+                ))
+            })
+            .collect()
+    }
+
+    /// Resolves the calls whose last name hashes to `hash`, in the files that have some.
+    fn group(&self, hash: u32) -> Group<'a> {
+        let mut group = Group::new();
+        for &at in self
+            .files_calling
+            .get(&hash)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            let Some(&(path, facts)) = self.files.get(at as usize) else {
+                continue;
+            };
+            for (index, call) in facts.calls.iter().enumerate() {
+                if name_hash(last_name(&call.callee)) != hash {
+                    continue;
+                }
+                if let Some(function) = self.functions.resolve(path, facts, call) {
+                    let index = u32::try_from(index).unwrap_or(u32::MAX);
+                    group.entry(function).or_default().push((at, index, call));
                 }
             }
-        };
-        // The function names (a few owned strings per function) are freed on another thread
-        // meanwhile: freeing them here kept the calling thread, and the whole link, waiting.
-        // The tables only borrow them, and go first.
-        drop(functions);
-        if parallel {
-            rayon::join(move || drop(declared), enter);
-        } else {
-            enter();
         }
-        CallerIndex { callers }
+        group
+    }
+}
+
+impl<'a> CallerIndex<'a> {
+    pub fn new(repos: &'a [RepoFacts]) -> CallerIndex<'a> {
+        CallerIndex {
+            repos,
+            per_repo: repos.iter().map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// Builds every repository's tables now, each with its files read in parallel when called
+    /// from outside the thread pool (see [`RepoCallers::new`]); linking does so first.
+    pub fn prepare(&self) {
+        for repo in 0..self.per_repo.len() {
+            self.tables(repo);
+        }
+    }
+
+    fn tables(&self, repo: usize) -> Option<&RepoCallers<'a>> {
+        let slot = self.per_repo.get(repo)?;
+        Some(slot.get_or_init(|| {
+            RepoCallers::new(self.repos, repo, rayon::current_thread_index().is_none())
+        }))
     }
 
     /// The call sites of the function `scope` of `file`.
-    pub fn of(&self, file: FileRef<'a>, scope: ScopeId) -> &[(FileRef<'a>, &'a CallRef)] {
-        self.callers
-            .get(&(file.repo, file.path, scope))
-            .map(Vec::as_slice)
-            .unwrap_or_default()
+    pub fn of(&self, file: FileRef<'a>, scope: ScopeId) -> &[CallSite<'a>] {
+        let Some(tables) = self.tables(file.repo) else {
+            return &[];
+        };
+        match tables.callers.get(&(file.path, scope)) {
+            Some(slot) => slot.get_or_init(|| tables.callers_of(file.path, scope)),
+            None => &[],
+        }
     }
 }
 
@@ -604,6 +721,90 @@ mod tests {
         let callers = |path| callers_of_first_function(&index, path);
         assert_eq!(callers("app/b.py"), vec!["app/main.py"]);
         assert!(callers("app/ab.py").is_empty());
+    }
+
+    /// Over cached facts, whose calls stay packed, every function has the callers it has over
+    /// freshly extracted ones, in the same order; asking for one decodes the calls of only the
+    /// files that call a function of its name.
+    #[test]
+    fn cached_calls_give_the_same_callers_and_only_the_asked_names_are_decoded() {
+        let texts = [
+            (
+                "app/dump.py",
+                "def dump(conn, out_dir):\n    open(out_dir + '/x', 'w')\n\nclass Exporter:\n    def __init__(self, day):\n        self.day = day\n",
+            ),
+            (
+                "app/main.py",
+                "from app.dump import dump, Exporter\ndump(c, '/srv/a')\nExporter('d')\ndump(c, out_dir='/srv/b')\n",
+            ),
+            ("app/other.py", "import os\nos.getcwd()\nprint(1)\n"),
+            (
+                "app/early.py",
+                "from app.dump import Exporter\nExporter.__init__(x, 'f')\n",
+            ),
+            (
+                "app/zlast.py",
+                "from app.dump import Exporter\nExporter.__init__(x, 'g')\n",
+            ),
+            (
+                "app/more.py",
+                "from app import dump\ndump.dump(c, '/srv/c')\nx = dump.Exporter('e')\n",
+            ),
+        ];
+        let fresh = vec![crate::resolve::repo_of_texts("app", &texts)];
+        let cached = vec![RepoFacts {
+            name: "app".into(),
+            files: fresh[0]
+                .files
+                .iter()
+                .map(|(path, facts)| {
+                    let bytes = crate::store::codec::encode(facts.as_ref());
+                    let back: FileFacts =
+                        crate::store::codec::decode(&bytes).unwrap_or_else(|e| panic!("{e}"));
+                    (path.clone(), std::sync::Arc::new(back))
+                })
+                .collect(),
+        }];
+        let scope_of = |repos: &[RepoFacts], name: &str| {
+            repos[0].files["app/dump.py"]
+                .scopes
+                .iter()
+                .position(|s| s.name == name)
+                .unwrap_or_else(|| panic!("no scope {name}"))
+        };
+        let sites = |index: &CallerIndex<'_>, repos: &[RepoFacts], name: &str| {
+            let file = FileRef {
+                repo: 0,
+                path: "app/dump.py",
+            };
+            index
+                .of(file, scope_of(repos, name))
+                .iter()
+                .map(|(caller, call)| format!("{}:{}", caller.path, call.line))
+                .collect::<Vec<_>>()
+        };
+        let fresh_index = CallerIndex::new(&fresh);
+        let cached_index = CallerIndex::new(&cached);
+        let dump = sites(&cached_index, &cached, "dump");
+        assert_eq!(dump, ["app/main.py:2", "app/main.py:4", "app/more.py:2"]);
+        assert_eq!(dump, sites(&fresh_index, &fresh, "dump"));
+        let calls_read = |path: &str| cached[0].files[path].calls.is_read();
+        assert!(calls_read("app/main.py") && calls_read("app/more.py"));
+        assert!(!calls_read("app/other.py"), "no call there is named dump");
+        // A constructor's callers: the calls of its class and of `__init__`, merged in file
+        // order.
+        let init = sites(&cached_index, &cached, "__init__");
+        assert_eq!(
+            init,
+            [
+                "app/early.py:2",
+                "app/main.py:3",
+                "app/more.py:3",
+                "app/zlast.py:2"
+            ]
+        );
+        assert_eq!(init, sites(&fresh_index, &fresh, "__init__"));
+        assert!(!calls_read("app/other.py"));
     }
 
     #[test]

@@ -24,7 +24,7 @@
 use crate::rules::models::Models;
 
 /// Bumped whenever the encoded form of [`FileFacts`] changes meaning without a version change.
-pub const CODEC_VERSION: u32 = 5;
+pub const CODEC_VERSION: u32 = 6;
 
 /// Length of the checksum that ends the bytes.
 const CHECKSUM_LEN: usize = 8;
