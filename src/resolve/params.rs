@@ -50,18 +50,30 @@ struct RepoCallers<'a> {
     functions: RepoFunctions<'a>,
     /// The repository's files, in order.
     files: Vec<(&'a str, &'a FileFacts)>,
-    /// The files (positions in `files`, ascending) with a call whose last name has this hash.
-    files_calling: HashMap<u32, Vec<u32>>,
-    /// The call sites of each function with parameters, in file and call order.
-    callers: HashMap<FunctionKey<'a>, OnceLock<Vec<CallSite<'a>>>>,
+    /// (hash of a last name, position in `files` of a file with a call of it), sorted.
+    files_calling: Vec<(u32, u32)>,
     /// The calls of each last name's hash, resolved: every call is resolved once, by the
     /// first question about a function of its name.
     groups: HashMap<u32, OnceLock<Group<'a>>>,
+    /// The call sites of the functions whose calls end in two names (an `__init__` and its
+    /// class), merged from both groups; every other function's are its group's.
+    merged: HashMap<FunctionKey<'a>, OnceLock<Vec<CallSite<'a>>>>,
 }
 
-/// The calls of one hash of a last name, by the function each refers to, with their place in
-/// the repository (file, call).
-type Group<'a> = HashMap<FunctionKey<'a>, Vec<(u32, u32, &'a CallRef)>>;
+/// The calls of one hash of a last name, by the function each refers to, in file and call
+/// order.
+type Group<'a> = HashMap<FunctionKey<'a>, Vec<CallSite<'a>>>;
+
+/// The hashes of [`call_names`], sorted, each once.
+fn call_name_hashes(facts: &FileFacts, scope: ScopeId) -> Vec<u32> {
+    let mut hashes: Vec<u32> = call_names(facts, scope)
+        .into_iter()
+        .map(name_hash)
+        .collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    hashes
+}
 
 /// Functions with parameters by qualified name (a class by its name too, standing for its
 /// `__init__`) and by last name segment, for suffix matches, in one repository. The tables are
@@ -329,29 +341,36 @@ impl<'a> RepoCallers<'a> {
         } else {
             files.iter().map(of_file).collect()
         };
-        let mut files_calling: HashMap<u32, Vec<u32>> = HashMap::new();
+        let mut files_calling = Vec::new();
         let mut functions = RepoFunctions::default();
-        let mut callers = HashMap::new();
+        let mut merged = HashMap::new();
         let mut asked_names = Vec::new();
         for (at, (declared, names)) in per_file.into_iter().enumerate() {
             let at = u32::try_from(at).unwrap_or(u32::MAX);
-            for name in names {
-                files_calling.entry(name).or_default().push(at);
-            }
+            files_calling.extend(names.into_iter().map(|name| (name, at)));
             let facts = files.get(at as usize).map(|(_, facts)| *facts);
             for declared in declared {
-                callers.insert((declared.path, declared.scope), OnceLock::new());
                 if let Some(facts) = facts {
-                    asked_names
-                        .extend(call_names(facts, declared.scope).into_iter().map(name_hash));
+                    let hashes = call_name_hashes(facts, declared.scope);
+                    if hashes.len() > 1 {
+                        merged.insert((declared.path, declared.scope), OnceLock::new());
+                    }
+                    asked_names.extend(hashes);
                 }
                 functions.enter(declared);
             }
         }
         functions.seal();
+        files_calling.sort_unstable();
+        let called = |name: &u32| {
+            let at = files_calling.partition_point(|&(hash, _)| hash < *name);
+            files_calling
+                .get(at)
+                .is_some_and(|&(hash, _)| hash == *name)
+        };
         let groups = asked_names
             .into_iter()
-            .filter(|name| files_calling.contains_key(name))
+            .filter(called)
             .map(|name| (name, OnceLock::new()))
             .collect();
         RepoCallers {
@@ -359,75 +378,85 @@ impl<'a> RepoCallers<'a> {
             functions,
             files,
             files_calling,
-            callers,
             groups,
+            merged,
         }
     }
 
-    /// The call sites of function `scope` of `path`, gathered from the groups of its names.
-    fn callers_of(&self, path: &'a str, scope: ScopeId) -> Vec<CallSite<'a>> {
-        let Some(facts) = self
-            .files
-            .binary_search_by(|(p, _)| (*p).cmp(path))
-            .ok()
-            .and_then(|at| self.files.get(at))
-            .map(|(_, facts)| *facts)
-        else {
-            return Vec::new();
+    /// The call sites of function `scope` of `path`: its group's, or for a function called
+    /// by two names, both groups' merged in file and call order.
+    fn callers_of(&self, path: &'a str, scope: ScopeId) -> &[CallSite<'a>] {
+        let Some(facts) = self.facts(path) else {
+            return &[];
         };
-        let mut hashes: Vec<u32> = call_names(facts, scope)
-            .into_iter()
-            .map(name_hash)
-            .collect();
-        hashes.sort_unstable();
-        hashes.dedup();
-        let mut sites: Vec<(u32, u32, &'a CallRef)> = Vec::new();
-        for hash in &hashes {
-            let Some(slot) = self.groups.get(hash) else {
-                continue;
-            };
-            if let Some(found) = slot.get_or_init(|| self.group(*hash)).get(&(path, scope)) {
-                sites.extend_from_slice(found);
+        let key = (path, scope);
+        let hashes = call_name_hashes(facts, scope);
+        let of_group = |hash: &u32| -> &[CallSite<'a>] {
+            match self.groups.get(hash) {
+                Some(slot) => slot
+                    .get_or_init(|| self.group(*hash))
+                    .get(&key)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
+                None => &[],
             }
+        };
+        match (hashes.as_slice(), self.merged.get(&key)) {
+            ([hash], _) => of_group(hash),
+            (_, Some(slot)) => slot.get_or_init(|| {
+                let mut sites: Vec<((usize, usize), CallSite<'a>)> = hashes
+                    .iter()
+                    .flat_map(of_group)
+                    .map(|&site| (self.place(site), site))
+                    .collect();
+                sites.sort_by_key(|&(place, _)| place);
+                sites.into_iter().map(|(_, site)| site).collect()
+            }),
+            _ => &[],
         }
-        // Two names (an `__init__` and its class): their calls are merged in file order.
-        if hashes.len() > 1 {
-            sites.sort_by_key(|&(file, call, _)| (file, call));
-        }
-        sites
-            .into_iter()
-            .filter_map(|(file, _, call)| {
-                let (path, _) = self.files.get(file as usize)?;
-                Some((
-                    FileRef {
-                        repo: self.repo,
-                        path,
-                    },
-                    call,
-                ))
-            })
-            .collect()
+    }
+
+    /// The facts of the repository's file `path`.
+    fn facts(&self, path: &str) -> Option<&'a FileFacts> {
+        let at = self.files.binary_search_by(|(p, _)| (*p).cmp(path)).ok()?;
+        self.files.get(at).map(|(_, facts)| *facts)
+    }
+
+    /// Where a call site is in the repository: its file's position, then the call's.
+    fn place(&self, (file, call): CallSite<'a>) -> (usize, usize) {
+        let at = self
+            .files
+            .binary_search_by(|(p, _)| (*p).cmp(file.path))
+            .unwrap_or(usize::MAX);
+        let index = self
+            .files
+            .get(at)
+            .and_then(|(_, facts)| facts.calls.iter().position(|c| std::ptr::eq(c, call)))
+            .unwrap_or(usize::MAX);
+        (at, index)
     }
 
     /// Resolves the calls whose last name hashes to `hash`, in the files that have some.
     fn group(&self, hash: u32) -> Group<'a> {
         let mut group = Group::new();
-        for &at in self
-            .files_calling
-            .get(&hash)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-        {
+        let start = self.files_calling.partition_point(|&(h, _)| h < hash);
+        let files = self.files_calling[start..]
+            .iter()
+            .take_while(|&&(h, _)| h == hash);
+        for &(_, at) in files {
             let Some(&(path, facts)) = self.files.get(at as usize) else {
                 continue;
             };
-            for (index, call) in facts.calls.iter().enumerate() {
+            for call in facts.calls.iter() {
                 if name_hash(last_name(&call.callee)) != hash {
                     continue;
                 }
                 if let Some(function) = self.functions.resolve(path, facts, call) {
-                    let index = u32::try_from(index).unwrap_or(u32::MAX);
-                    group.entry(function).or_default().push((at, index, call));
+                    let file = FileRef {
+                        repo: self.repo,
+                        path,
+                    };
+                    group.entry(function).or_default().push((file, call));
                 }
             }
         }
@@ -460,11 +489,8 @@ impl<'a> CallerIndex<'a> {
 
     /// The call sites of the function `scope` of `file`.
     pub fn of(&self, file: FileRef<'a>, scope: ScopeId) -> &[CallSite<'a>] {
-        let Some(tables) = self.tables(file.repo) else {
-            return &[];
-        };
-        match tables.callers.get(&(file.path, scope)) {
-            Some(slot) => slot.get_or_init(|| tables.callers_of(file.path, scope)),
+        match self.tables(file.repo) {
+            Some(tables) => tables.callers_of(file.path, scope),
             None => &[],
         }
     }
