@@ -772,11 +772,14 @@ pub fn check_using(
                 if resolved[side].is_some() {
                     continue;
                 }
+                // The stored chunks of the context's answers the head took, kept as they are.
+                let mut taken_chunks = None;
                 let (mut fresh, context_inputs) = if side == 1 {
                     // The base's world is joined once the head is linked: the head may take
                     // the context's answers from it (see `resolve::resolve_head`).
                     let beside = base_beside.take();
                     let mut base_read = None;
+                    let mut chunks_read = None;
                     let head = resolve::resolve_head(
                         world,
                         &env,
@@ -785,12 +788,16 @@ pub fn check_using(
                             let _timing = crate::timings::stage("wait for the base's world");
                             // A decoding thread that panicked is a miss too.
                             let stored = beside.and_then(|thread| thread.join().ok().flatten());
-                            let (base, context) =
+                            let (base, context, chunks) =
                                 split_base(stored, inputs, &workspace.changed.name);
                             base_read = Some(base);
+                            chunks_read = chunks;
                             context
                         }),
                     );
+                    if head.reused {
+                        taken_chunks = chunks_read;
+                    }
                     if let Some(base) = base_read {
                         if let Some(cache) = cache.as_deref_mut() {
                             store::world::count(cache, base.is_some());
@@ -822,6 +829,7 @@ pub fn check_using(
                         &mut fresh,
                         files,
                         context_inputs.as_deref(),
+                        taken_chunks.as_ref(),
                     );
                 }
                 resolved[side] = Some(fresh);
@@ -1081,14 +1089,19 @@ fn world_keys(
 
 /// A base's whole world, read beside a check's head, split into what the check compares (the
 /// changed repository's accesses, with the rest of the world) and, when `head_inputs` are its
-/// context inputs too, the context's answers for the head to take (`resolve::resolve_head`).
+/// context inputs too, the context's answers for the head to take (`resolve::resolve_head`),
+/// with their stored chunks (`store::world::keep_head`).
 fn split_base(
     stored: Option<store::world::StoredWorld>,
     head_inputs: Option<&[u8]>,
     changed: &str,
-) -> (Option<Resolved>, Option<Resolved>) {
+) -> (
+    Option<Resolved>,
+    Option<Resolved>,
+    Option<store::world::Chunks>,
+) {
     let Some(stored) = stored else {
-        return (None, None);
+        return (None, None, None);
     };
     let same = head_inputs.is_some() && stored.context_inputs.as_deref() == head_inputs;
     let mut base = stored.resolved;
@@ -1103,7 +1116,11 @@ fn split_base(
         deployments: base.deployments.clone(),
         ..Resolved::default()
     });
-    (Some(base), context)
+    let chunks = stored
+        .chunks
+        .filter(|_| same)
+        .map(|chunks| chunks.without(changed));
+    (Some(base), context, chunks)
 }
 
 /// The facts of every snapshot, extracted once per distinct (path, content).

@@ -9,15 +9,17 @@
 //! decoding and resolving thousands of files; any changed, added or removed file is another
 //! key, so a cached world is never stale, only missing.
 //!
-//! Stored form: the world without its accesses, then which repositories each chunk of
-//! accesses holds, then the accesses in chunks, each part encoded on its own
-//! ([`codec::encode`]: compressed and checksummed) and framed by [`join_parts`]. A new change's
-//! check resolves its head world and keeps it before it can compare; encoding the accesses
-//! (thousands, each with its patterns) as one MessagePack and one LZ4 block kept one core busy
-//! for a tenth of such a check, and chunks encode (and decode) on every core. The next check's
-//! base is that world: a check that resolves its head reads it whole, for the context's answers
-//! too ([`read_beside`]); one whose head world is kept needs only the changed repository's
-//! accesses, and the chunk list lets it decode those chunks alone ([`read_accesses_of`]).
+//! Stored form: the world without its accesses, then which repository each chunk of
+//! accesses holds, then the accesses in chunks (each one repository's: [`chunk_ranges`]), each
+//! part encoded on its own ([`codec::encode`]: compressed and checksummed) and framed by
+//! [`join_parts`]. A new change's check resolves its head world and keeps it before it can
+//! compare; encoding the accesses (thousands, each with its patterns) as one MessagePack and
+//! one LZ4 block kept one core busy for a tenth of such a check, and chunks encode (and decode)
+//! on every core. The next check's base is that world: a check that resolves its head reads it
+//! whole, for the context's answers too ([`read_beside`]), and when its head takes them, the
+//! head keeps their chunks' bytes as they are ([`keep_head`]); one whose head world is kept
+//! needs only the changed repository's accesses, and the chunk list lets it decode those
+//! chunks alone ([`read_accesses_of`]).
 //!
 //! Invariants: what [`read`] returns is what resolving the same world afresh gives (the codec
 //! round-trips every type exactly; tested over every scenario); a damaged entry, a damaged
@@ -37,6 +39,34 @@ pub struct StoredWorld {
     /// changed repository, which the next check compares with its own head's to take those
     /// answers instead of resolving them ([`crate::resolve::resolve_head`]).
     pub context_inputs: Option<Vec<u8>>,
+    /// The stored chunks of accesses, each one repository's, as they were read: a check whose
+    /// head takes the context's answers from this world keeps those chunks' bytes as they are
+    /// ([`keep_head`]). Only a world read whole ([`read_beside`]) has them.
+    #[serde(skip)]
+    pub chunks: Option<Chunks>,
+}
+
+/// A stored world's chunks of accesses, for keeping them again without encoding them (see
+/// [`StoredWorld::chunks`]).
+pub struct Chunks {
+    /// The stored world's bytes.
+    bytes: Vec<u8>,
+    /// Each chunk in order: the repository whose accesses it holds, how many, and where its
+    /// bytes are.
+    parts: Vec<(String, usize, std::ops::Range<usize>)>,
+}
+
+impl Chunks {
+    /// The chunks of every repository but `changed`, in order.
+    pub fn without(mut self, changed: &str) -> Chunks {
+        self.parts.retain(|(repo, _, _)| repo != changed);
+        self
+    }
+
+    /// How many accesses the chunks hold.
+    fn accesses(&self) -> usize {
+        self.parts.iter().map(|(_, count, _)| count).sum()
+    }
 }
 
 /// The key of the world made of `repos` (name and snapshot, in the order they are resolved),
@@ -115,8 +145,40 @@ pub fn read_beside(
     let bytes = cache.get(key)?;
     std::thread::Builder::new()
         .name("knockon-world".to_string())
-        .spawn(move || decode(&bytes, None))
+        .spawn(move || decode_keeping_chunks(bytes))
         .ok()
+}
+
+/// [`decode`] of a whole world, keeping its chunks' bytes ([`StoredWorld::chunks`]).
+fn decode_keeping_chunks(bytes: Vec<u8>) -> Option<StoredWorld> {
+    let mut world = decode(&bytes, None)?;
+    let parts = split_parts(&bytes)?;
+    let holders = codec::decode::<Vec<Vec<String>>>(parts.get(1)?).ok()?;
+    let stored = parts.get(2..)?;
+    let accesses = &world.resolved.accesses;
+    let ranges = chunk_ranges(accesses);
+    // The chunks the encoder cut from these accesses, each one repository's: a world stored
+    // otherwise keeps none.
+    let cut_here = ranges.len() == stored.len()
+        && ranges.iter().zip(&holders).all(|(range, repos)| {
+            accesses
+                .get(range.start)
+                .is_some_and(|a| repos.as_slice() == [a.site.repo.as_str()])
+        });
+    if cut_here {
+        let start = bytes.as_ptr() as usize;
+        let parts = ranges
+            .iter()
+            .zip(stored)
+            .filter_map(|(range, part)| {
+                let repo = accesses.get(range.start)?.site.repo.clone();
+                let at = (part.as_ptr() as usize).checked_sub(start)?;
+                Some((repo, range.len(), at..at + part.len()))
+            })
+            .collect();
+        world.chunks = Some(Chunks { bytes, parts });
+    }
+    Some(world)
 }
 
 /// Counts one lookup of a world read with [`read_beside`] as a hit or a miss.
@@ -127,32 +189,90 @@ pub fn count(cache: &mut Cache, hit: bool) {
 /// Stores a world's resolution under `key`. Its accesses are lent to the encoding and put
 /// back: the rest of the world is written without them.
 pub fn keep(cache: &mut Cache, key: Vec<u8>, resolved: &mut Resolved, files_analysed: usize) {
-    keep_head(cache, key, resolved, files_analysed, None);
+    keep_head(cache, key, resolved, files_analysed, None, None);
 }
 
-/// [`keep`], for a check's head world, with the digest of its context's inputs.
+/// [`keep`], for a check's head world, with the digest of its context's inputs, and when its
+/// context's answers were taken from a stored world, that world's chunks of them
+/// ([`Chunks::without`] the changed repository): their bytes are kept as they are, for they
+/// are what encoding those accesses again would give.
 pub fn keep_head(
     cache: &mut Cache,
     key: Vec<u8>,
     resolved: &mut Resolved,
     files_analysed: usize,
     context_inputs: Option<&[u8]>,
+    taken: Option<&Chunks>,
 ) {
-    cache.keep(key, encode(resolved, files_analysed, context_inputs));
+    cache.keep(key, encode(resolved, files_analysed, context_inputs, taken));
 }
 
-/// How many accesses one part holds: a few hundred kilobytes of MessagePack, enough parts for
-/// every core and few enough that LZ4 still finds the repeats within each.
+/// How many accesses one part holds at most: a few hundred kilobytes of MessagePack, enough
+/// parts for every core and few enough that LZ4 still finds the repeats within each.
 const ACCESSES_PER_PART: usize = 1024;
+
+/// Where the chunks of `accesses` start and end: at each change of repository, so that each
+/// chunk holds one repository's (and another world with the same accesses of a repository
+/// has the same chunks of them), and after every [`ACCESSES_PER_PART`].
+fn chunk_ranges(accesses: &[Access]) -> Vec<std::ops::Range<usize>> {
+    let mut ranges = Vec::new();
+    let mut start = 0;
+    for at in 1..=accesses.len() {
+        let ends = at == accesses.len()
+            || at - start == ACCESSES_PER_PART
+            || accesses.get(at).map(|a| &a.site.repo) != accesses.get(at - 1).map(|a| &a.site.repo);
+        if ends {
+            ranges.push(start..at);
+            start = at;
+        }
+    }
+    ranges
+}
+
+/// How many of `accesses`, from the start, are not in `taken`: `None` unless the rest are
+/// cut into exactly `taken`'s chunks (the same repositories and counts, after a change of
+/// repository), so that its bytes are theirs.
+fn fresh_before(accesses: &[Access], taken: &Chunks) -> Option<usize> {
+    let fresh = accesses.len().checked_sub(taken.accesses())?;
+    let (before, rest) = accesses.split_at(fresh);
+    if let (Some(last), Some(first)) = (before.last(), rest.first())
+        && last.site.repo == first.site.repo
+    {
+        return None;
+    }
+    let ranges = chunk_ranges(rest);
+    let same = ranges.len() == taken.parts.len()
+        && ranges
+            .iter()
+            .zip(&taken.parts)
+            .all(|(range, (repo, count, _))| {
+                range.len() == *count && rest.get(range.start).is_some_and(|a| &a.site.repo == repo)
+            });
+    same.then_some(fresh)
+}
 
 /// The stored form of a world (see the module).
 fn encode(
     resolved: &mut Resolved,
     files_analysed: usize,
     context_inputs: Option<&[u8]>,
+    taken: Option<&Chunks>,
 ) -> Vec<u8> {
     use rayon::prelude::*;
     let accesses = std::mem::take(&mut resolved.accesses);
+    let fresh = taken
+        .and_then(|taken| fresh_before(&accesses, taken))
+        .unwrap_or(accesses.len());
+    let taken = taken.filter(|_| fresh < accesses.len() || accesses.is_empty());
+    let ranges = chunk_ranges(&accesses[..fresh]);
+    let mut holders: Vec<Vec<&str>> = ranges
+        .iter()
+        .filter_map(|range| accesses.get(range.start))
+        .map(|a| vec![a.site.repo.as_str()])
+        .collect();
+    for (repo, _, _) in taken.iter().flat_map(|t| &t.parts) {
+        holders.push(vec![repo.as_str()]);
+    }
     let (head, (holders, chunks)) = rayon::join(
         || {
             codec::encode(&Keeping {
@@ -163,33 +283,28 @@ fn encode(
         },
         || {
             rayon::join(
-                || codec::encode(&holders(&accesses)),
+                || codec::encode(&holders),
                 || {
-                    accesses
-                        .par_chunks(ACCESSES_PER_PART)
-                        .map(codec::encode)
+                    ranges
+                        .par_iter()
+                        .map(|range| codec::encode(&accesses[range.clone()]))
                         .collect::<Vec<_>>()
                 },
             )
         },
     );
     resolved.accesses = accesses;
-    let mut parts = vec![head, holders];
-    parts.extend(chunks);
+    let mut parts: Vec<&[u8]> = vec![&head, &holders];
+    parts.extend(chunks.iter().map(Vec::as_slice));
+    if let Some(taken) = taken {
+        parts.extend(
+            taken
+                .parts
+                .iter()
+                .filter_map(|(_, _, range)| taken.bytes.get(range.clone())),
+        );
+    }
     join_parts(&parts)
-}
-
-/// For each chunk of `accesses`, the repositories whose accesses it holds.
-fn holders(accesses: &[Access]) -> Vec<Vec<&str>> {
-    accesses
-        .chunks(ACCESSES_PER_PART)
-        .map(|chunk| {
-            let mut repos: Vec<&str> = chunk.iter().map(|a| a.site.repo.as_str()).collect();
-            repos.sort_unstable();
-            repos.dedup();
-            repos
-        })
-        .collect()
 }
 
 /// The world `bytes` store, or `None` if they are not a whole one; with `only`, the accesses
@@ -242,7 +357,7 @@ const FRAME_MAGIC: &[u8; 4] = b"kwp2";
 
 /// `parts` in one byte string: the magic, the count, then each part's length and bytes
 /// (lengths as 4-byte little-endian numbers).
-fn join_parts(parts: &[Vec<u8>]) -> Vec<u8> {
+fn join_parts(parts: &[&[u8]]) -> Vec<u8> {
     let total = parts.iter().map(|p| p.len() + 4).sum::<usize>() + 8;
     let mut out = Vec::with_capacity(total);
     out.extend_from_slice(FRAME_MAGIC);
@@ -334,7 +449,7 @@ mod tests {
             let resolved = crate::resolve::resolve(&repos, &BTreeMap::new());
             with_accesses += usize::from(!resolved.accesses.is_empty());
             let mut resolved = resolved;
-            let bytes = encode(&mut resolved, 7, Some(b"inputs"));
+            let bytes = encode(&mut resolved, 7, Some(b"inputs"), None);
             let Some(mut back) = decode(&bytes, None) else {
                 panic!("{name}: the stored world does not read back");
             };
@@ -342,7 +457,7 @@ mod tests {
             assert_eq!(back.context_inputs.as_deref(), Some(b"inputs".as_slice()));
             // Every field, the automata of patterns included: the bytes are the same again.
             assert_eq!(
-                encode(&mut back.resolved, 7, Some(b"inputs")),
+                encode(&mut back.resolved, 7, Some(b"inputs"), None),
                 bytes,
                 "{name}"
             );
@@ -385,11 +500,19 @@ mod tests {
         resolved
     }
 
+    /// [`join_parts`] of owned parts.
+    fn framed(parts: &[Vec<u8>]) -> Vec<u8> {
+        join_parts(&parts.iter().map(Vec::as_slice).collect::<Vec<_>>())
+    }
+
     #[test]
     fn a_world_of_many_parts_reads_back_in_order_and_a_damaged_frame_is_a_miss() {
         let count = ACCESSES_PER_PART * 2 + 7;
         let mut resolved = world_of(count);
-        let bytes = encode(&mut resolved, 3, None);
+        for access in &mut resolved.accesses {
+            access.site.repo = "ops".to_string();
+        }
+        let bytes = encode(&mut resolved, 3, None, None);
         // The accesses were lent and given back, in order.
         assert_eq!(resolved.accesses.len(), count);
         let parts = split_parts(&bytes).unwrap();
@@ -423,7 +546,7 @@ mod tests {
         let mut swapped: Vec<Vec<u8>> = parts.iter().map(|p| p.to_vec()).collect();
         swapped.swap(0, 2);
         assert!(
-            decode(&join_parts(&swapped), None).is_none(),
+            decode(&framed(&swapped), None).is_none(),
             "parts out of order"
         );
         for at in [0, 4, 8, 12, bytes.len() / 2, bytes.len() - 1] {
@@ -454,7 +577,7 @@ mod tests {
             let ops = !(10..ACCESSES_PER_PART * 3).contains(&i);
             access.site.repo = if ops { "ops" } else { "web" }.to_string();
         }
-        let bytes = encode(&mut resolved, 3, None);
+        let bytes = encode(&mut resolved, 3, None, None);
         let ops_lines = |world: &StoredWorld| -> Vec<u32> {
             world
                 .resolved
@@ -492,18 +615,90 @@ mod tests {
             .map(|p| p.to_vec())
             .collect();
         parts[3] = codec::encode(&vec![1u32, 2, 3]);
-        let foreign = join_parts(&parts);
+        let foreign = framed(&parts);
         assert_eq!(ops_lines(&decode(&foreign, Some("ops")).unwrap()), expected);
         assert!(decode(&foreign, None).is_none());
         // A damaged chunk is a miss even when it is not decoded.
         let mut damaged = parts.clone();
         let middle = damaged[3].len() / 2;
         damaged[3][middle] ^= 0x5a;
-        assert!(decode(&join_parts(&damaged), Some("ops")).is_none());
+        assert!(decode(&framed(&damaged), Some("ops")).is_none());
         // A chunk list that does not match the chunks is a miss.
         let mut short = parts.clone();
         short[1] = codec::encode(&vec![vec!["ops".to_string()]]);
-        assert!(decode(&join_parts(&short), Some("ops")).is_none());
+        assert!(decode(&framed(&short), Some("ops")).is_none());
+    }
+
+    /// A head world that took its context's answers from a stored world keeps that world's
+    /// chunks of them as they are, and its bytes are those of encoding it afresh; when the
+    /// answers are not those chunks' (another count), it is encoded afresh.
+    #[test]
+    fn the_context_chunks_a_head_took_are_kept_as_they_are() {
+        let count = ACCESSES_PER_PART * 2 + 40;
+        let mut base = world_of(count);
+        let repo_of = |i: usize| match i {
+            0..20 => "ops",
+            20..1500 => "web",
+            _ => "db",
+        };
+        for (i, access) in base.accesses.iter_mut().enumerate() {
+            access.site.repo = repo_of(i).to_string();
+        }
+        let stored = encode(&mut base, 3, Some(b"inputs"), None);
+        let read = decode_keeping_chunks(stored.clone()).unwrap();
+        let chunks = read.chunks.unwrap().without("ops");
+        assert_eq!(
+            chunks
+                .parts
+                .iter()
+                .map(|p| (p.0.as_str(), p.1))
+                .collect::<Vec<_>>(),
+            [("web", 1024), ("web", 456), ("db", 588)]
+        );
+        // The head: the changed repository's own accesses (more of them), then the context's.
+        let mut head = base.clone();
+        let mut changed: Vec<Access> = base.accesses[..20].to_vec();
+        changed.extend(base.accesses[..5].iter().cloned());
+        let context: Vec<Access> = read
+            .resolved
+            .accesses
+            .into_iter()
+            .filter(|a| a.site.repo != "ops")
+            .collect();
+        head.accesses = changed.into_iter().chain(context).collect();
+        let afresh = encode(&mut head, 9, Some(b"head"), None);
+        assert_eq!(encode(&mut head, 9, Some(b"head"), Some(&chunks)), afresh);
+        // The taken chunks' bytes are copied, not encoded again: chunks of other accesses
+        // (the same repositories and counts) would be stored as they are.
+        let mut other = base.clone();
+        for access in &mut other.accesses {
+            access.site.line += 1;
+        }
+        let other_chunks = decode_keeping_chunks(encode(&mut other, 3, None, None))
+            .unwrap()
+            .chunks
+            .unwrap()
+            .without("ops");
+        let copied = encode(&mut head, 9, Some(b"head"), Some(&other_chunks));
+        assert_ne!(copied, afresh);
+        let lines: Vec<u32> = decode(&copied, Some("db"))
+            .unwrap()
+            .resolved
+            .accesses
+            .iter()
+            .map(|a| a.site.line)
+            .collect();
+        assert_eq!(lines.first(), Some(&1501));
+        // Answers that are not the chunks' (one access fewer; as many, but one of another
+        // repository): encoded afresh.
+        head.accesses.pop();
+        let shorter = encode(&mut head, 9, Some(b"head"), None);
+        assert_eq!(encode(&mut head, 9, Some(b"head"), Some(&chunks)), shorter);
+        head.accesses.push(base.accesses[count - 1].clone());
+        let last_web = 25 + 1479;
+        head.accesses[last_web].site.repo = "db".to_string();
+        let moved = encode(&mut head, 9, Some(b"head"), None);
+        assert_eq!(encode(&mut head, 9, Some(b"head"), Some(&chunks)), moved);
     }
 
     #[test]
