@@ -4,7 +4,7 @@
 //! A call is read only when a function of its callee's last name is asked for its call sites
 //! (to bind a parameter) or waits (to carry the wait to the caller). A check that takes its
 //! context's answers from its base's world asks this of a few hundred functions, and decoding
-//! every cached file's calls, then resolving each to build the callers' index, was a quarter
+//! every cached file's calls, then resolving each to build the callers' index, was a sixth
 //! of the check's instructions. The names, a hash per distinct last name, say which files can
 //! hold a call of a function: only those files' calls are decoded, and only their calls of that
 //! name resolved.

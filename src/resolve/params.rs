@@ -37,7 +37,7 @@ pub type CallSite<'a> = (FileRef<'a>, &'a CallRef);
 /// the calls of only the files that have such calls ([`crate::extract::CallList::names`]).
 /// A check whose context's answers come from its base asks for a few hundred functions of the
 /// context; resolving every call of the world up front (and so decoding every cached file's
-/// calls) was a quarter of its instructions.
+/// calls) was a sixth of its instructions (2,154 -> 1,917 M without it).
 pub struct CallerIndex<'a> {
     repos: &'a [RepoFacts],
     /// Each repository's tables, built on its first question ([`CallerIndex::prepare`]).
