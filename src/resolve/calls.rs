@@ -505,6 +505,41 @@ mod tests {
         );
     }
 
+    /// A shell function named with `::` (`cleanup::old`, bash's usual namespacing) binds its
+    /// parameters from its calls, in its own file and in a script that sources its library.
+    #[test]
+    fn a_shell_function_named_with_double_colons_binds_its_parameters() {
+        let lib = "cleanup::old() {\n  find \"$1\" -name '*.csv' -mtime +3 -delete\n}\n";
+        let own = format!("#!/bin/bash\n{lib}cleanup::old /data/ticker\n");
+        let caller =
+            "#!/bin/bash\n. \"$(dirname \"$0\")/../lib/cleanup.sh\"\ncleanup::old /data/quotes\n";
+        let mut repo = crate::resolve::repo_of_texts(
+            "ops",
+            &[
+                ("bin/clean.sh", own.as_str()),
+                ("lib/cleanup.sh", lib),
+                ("bin/quotes.sh", caller),
+            ],
+        );
+        drop_unanswerable_calls(repo.files.values_mut());
+        let resolved = crate::resolve::resolve(&[repo], &BTreeMap::new());
+        let at = |path: &str| -> Vec<String> {
+            resolved
+                .accesses
+                .iter()
+                .filter(|a| a.site.path == path)
+                .map(|a| a.describe())
+                .collect()
+        };
+        let own = at("bin/clean.sh");
+        assert!(own.iter().any(|d| d.contains("/data/ticker/")), "{own:?}");
+        let sourced = at("lib/cleanup.sh");
+        assert!(
+            sourced.iter().any(|d| d.contains("/data/quotes/")),
+            "{sourced:?}"
+        );
+    }
+
     /// Calls read from the cache stay packed: dropping some would decode them all.
     #[test]
     fn cached_calls_are_left_packed() {

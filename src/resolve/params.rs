@@ -180,6 +180,18 @@ impl<'a> RepoFunctions<'a> {
     /// name. A bare or receiver-qualified name that matches nothing exactly (`conn.fetch`,
     /// `fh.write`) is not guessed.
     fn resolve(&self, path: &'a str, facts: &FileFacts, call: &CallRef) -> Option<FunctionKey<'a>> {
+        // A shell function named with `::` (`log::info() { ... }`) is called by that whole
+        // name, which normalising would make a dotted one no shell function is known by.
+        if call.callee.contains("::")
+            && !call.callee.contains('.')
+            && facts
+                .scopes
+                .first()
+                .is_some_and(|s| s.kind == ScopeKind::Script)
+            && let Some(found) = self.bare(path, facts, &call.callee)
+        {
+            return Some(found);
+        }
         let callee = normalise(&call.callee);
         let callee = callee.as_ref();
         let last = callee.rsplit('.').next().unwrap_or(callee);
