@@ -7,6 +7,8 @@
 //! exactly where the new call is.
 
 use super::{Access, RepoFacts, unit_name};
+// A name's hash in every round: the one call lists hold their names by.
+use crate::extract::call_list::name_hash;
 use crate::extract::{FileFacts, ScopeKind};
 use crate::model::{Mode, Site};
 use foldhash::{HashMap, HashMapExt as _};
@@ -56,8 +58,9 @@ pub fn propagate_waits(repos: &[RepoFacts], scope: Option<usize>, accesses: &mut
             break;
         }
         let waiting = waiting_names(repos, &waits);
-        // Each repository's waiting names by their hashes.
-        let mut waiting_in: HashMap<&str, foldhash::HashSet<u64>> = HashMap::new();
+        // Each repository's waiting names by their hashes, as the files' call lists hash
+        // them: a file none of whose calls has one is passed by, its calls left packed.
+        let mut waiting_in: HashMap<&str, foldhash::HashSet<u32>> = HashMap::new();
         for &(repo, name) in &waiting {
             waiting_in.entry(repo).or_default().insert(name_hash(name));
         }
@@ -68,15 +71,6 @@ pub fn propagate_waits(repos: &[RepoFacts], scope: Option<usize>, accesses: &mut
                 .collect()
         });
         let functions = FunctionIndex::new(&files, hashed, &waiting_in, &waiting);
-        // The waiting names of each repository as the files' call lists hash them: a file
-        // none of whose calls has one is passed by, its calls left packed.
-        let mut listed_in: HashMap<&str, foldhash::HashSet<u32>> = HashMap::new();
-        for &(repo, name) in &waiting {
-            listed_in
-                .entry(repo)
-                .or_default()
-                .insert(crate::extract::call_list::name_hash(name));
-        }
         // Every file with a call of a waiting name is looked at, in each round: on both
         // threads, each file's derived waits in file order.
         let per_file: Vec<Vec<Access>> = files
@@ -84,7 +78,7 @@ pub fn propagate_waits(repos: &[RepoFacts], scope: Option<usize>, accesses: &mut
             .zip(hashed.par_iter())
             .map(|(&(repo, path, facts), hashed)| {
                 let mut derived = Vec::new();
-                let Some(listed) = listed_in.get(repo.name.as_str()) else {
+                let Some(listed) = waiting_in.get(repo.name.as_str()) else {
                     return derived;
                 };
                 if !hashed.calls.iter().any(|name| listed.contains(name)) {
@@ -262,7 +256,7 @@ struct HashedNames {
     /// read without decoding the calls of a cached file.
     calls: Vec<u32>,
     /// Each function scope (its index) and its own name.
-    functions: Vec<(usize, u64)>,
+    functions: Vec<(usize, u32)>,
 }
 
 impl HashedNames {
@@ -276,12 +270,6 @@ impl HashedNames {
                 .collect(),
         }
     }
-}
-
-/// A name's hash for [`propagate_waits`]' rounds: the same for equal names within a run.
-fn name_hash(name: &str) -> u64 {
-    use std::hash::BuildHasher as _;
-    foldhash::fast::FixedState::with_seed(0).hash_one(name)
 }
 
 /// The last segment of a callee as [`FunctionIndex::resolve`] reads it (`self.x.wait` ->
@@ -306,7 +294,7 @@ impl FunctionIndex {
     fn new(
         files: &[(&RepoFacts, &String, &FileFacts)],
         hashed: &[HashedNames],
-        waiting_hashes: &HashMap<&str, foldhash::HashSet<u64>>,
+        waiting_hashes: &HashMap<&str, foldhash::HashSet<u32>>,
         waiting: &foldhash::HashSet<(&str, &str)>,
     ) -> FunctionIndex {
         let mut by_name = HashMap::new();

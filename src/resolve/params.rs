@@ -104,8 +104,9 @@ fn table_hash(name: &str) -> u64 {
     foldhash::fast::FixedState::with_seed(0).hash_one(name)
 }
 
-/// The positions `table` (sorted) holds for `hash`.
-fn positions(table: &[(u64, u32)], hash: u64) -> impl Iterator<Item = usize> + '_ {
+/// The positions `table` (sorted) holds for `hash`: the name tables' and the files by call
+/// name.
+fn positions<H: Ord + Copy>(table: &[(H, u32)], hash: H) -> impl Iterator<Item = usize> + '_ {
     let start = table.partition_point(|&(h, _)| h < hash);
     table[start..]
         .iter()
@@ -374,15 +375,9 @@ impl<'a> RepoCallers<'a> {
         }
         functions.seal();
         files_calling.sort_unstable();
-        let called = |name: &u32| {
-            let at = files_calling.partition_point(|&(hash, _)| hash < *name);
-            files_calling
-                .get(at)
-                .is_some_and(|&(hash, _)| hash == *name)
-        };
         let groups = asked_names
             .into_iter()
-            .filter(called)
+            .filter(|name| positions(&files_calling, *name).next().is_some())
             .map(|name| (name, OnceLock::new()))
             .collect();
         RepoCallers {
@@ -451,12 +446,8 @@ impl<'a> RepoCallers<'a> {
     /// Resolves the calls whose last name hashes to `hash`, in the files that have some.
     fn group(&self, hash: u32) -> Group<'a> {
         let mut group = Group::new();
-        let start = self.files_calling.partition_point(|&(h, _)| h < hash);
-        let files = self.files_calling[start..]
-            .iter()
-            .take_while(|&&(h, _)| h == hash);
-        for &(_, at) in files {
-            let Some(&(path, facts)) = self.files.get(at as usize) else {
+        for at in positions(&self.files_calling, hash) {
+            let Some(&(path, facts)) = self.files.get(at) else {
                 continue;
             };
             for call in facts.calls.iter() {
