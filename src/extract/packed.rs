@@ -50,7 +50,7 @@ impl<T: Unpack> Packed<T> {
     /// Encodes the value and lets go of its tree, if it is not packed already.
     pub fn pack(&mut self) {
         if let Packed::Open(value) = self {
-            let bytes = crate::store::codec::pack(&**value).into_boxed_slice();
+            let bytes = crate::store::codec::pack_boxed(&**value);
             *self = Packed::Closed(bytes, once_cell::race::OnceBox::new());
         }
     }
