@@ -167,7 +167,6 @@ fn parse(text: &str) -> Option<Tree> {
     };
     let options = ParseOptions::new().progress_callback(&mut progress);
     let bytes = text.as_bytes();
-    crate::extract::node_memo::forget();
     parser.parse_with_options(
         &mut |offset, _| bytes.get(offset..).unwrap_or_default(),
         None,
@@ -192,12 +191,10 @@ fn analyse(text: &str, facts: &mut FileFacts, models: &Models, host: Host, log: 
         return;
     };
     let root = tree.root_node();
-    crate::extract::node_memo::remembering(|| {
-        walk_tree(text, root, facts, models, host.clone(), log);
-        if root.has_error() {
-            recover(text, root, facts, models, &host, log);
-        }
-    });
+    walk_tree(text, root, facts, models, host.clone(), log);
+    if root.has_error() {
+        recover(text, root, facts, models, &host, log);
+    }
     crate::extract::tree_memory::release(tree);
 }
 

@@ -6,7 +6,6 @@
 //! A node's children are read by index when it has few: a cursor stepping from child to child
 //! cost 1.7 times as much over the benchmark corpus's `nova` trees.
 
-use super::node_memo::{self, Question};
 use foldhash::{HashMap, HashMapExt as _};
 use std::sync::OnceLock;
 use tree_sitter::{Language, Node};
@@ -104,10 +103,7 @@ fn field_tables() -> &'static [HashMap<&'static str, u16>] {
 impl<'tree> FieldExt<'tree> for Node<'tree> {
     fn field(&self, name: &'static str) -> Option<Node<'tree>> {
         match grammar_of(self).and_then(|index| field_tables().get(index)) {
-            Some(ids) => {
-                let id = *ids.get(name)?;
-                node_memo::field(self, id, || self.child_by_field_id(id))
-            }
+            Some(ids) => self.child_by_field_id(*ids.get(name)?),
             // A grammar knockon does not know: by name, as tree-sitter looks it up.
             None => self.child_by_field_name(name),
         }
@@ -123,25 +119,21 @@ impl<'tree> FieldExt<'tree> for Node<'tree> {
     }
 
     fn push_named_children(&self, out: &mut Vec<Node<'tree>>) {
-        node_memo::children(self, Question::NamedChildren, out, |out| {
-            push_by_index_or_cursor(
-                self.named_child_count(),
-                out,
-                |index| self.named_child(index),
-                |out| out.extend(self.named_children(&mut self.walk())),
-            );
-        });
+        push_by_index_or_cursor(
+            self.named_child_count(),
+            out,
+            |index| self.named_child(index),
+            |out| out.extend(self.named_children(&mut self.walk())),
+        );
     }
 
     fn push_children(&self, out: &mut Vec<Node<'tree>>) {
-        node_memo::children(self, Question::Children, out, |out| {
-            push_by_index_or_cursor(
-                usize::try_from(self.child_count()).unwrap_or(usize::MAX),
-                out,
-                |index| self.child(index),
-                |out| out.extend(self.children(&mut self.walk())),
-            );
-        });
+        push_by_index_or_cursor(
+            usize::try_from(self.child_count()).unwrap_or(usize::MAX),
+            out,
+            |index| self.child(index),
+            |out| out.extend(self.children(&mut self.walk())),
+        );
     }
 }
 

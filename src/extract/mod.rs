@@ -19,7 +19,6 @@ pub mod cron;
 mod field;
 pub(crate) use field::FieldExt;
 pub mod formats;
-mod node_memo;
 mod packed;
 pub use call_list::CallList;
 pub use packed::{Packed, Unpack};

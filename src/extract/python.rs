@@ -74,12 +74,10 @@ pub(crate) fn extract_within(
     extractor.trees = std::rc::Rc::new(parsed.trees());
     extractor.file_path = path.trim_start_matches("./").to_string();
     extractor.work = work;
-    crate::extract::node_memo::remembering(|| {
-        extractor.collect_names(&top);
-        extractor.collect_tasks(&top);
-        extractor.run(&top);
-        extractor.finish();
-    });
+    extractor.collect_names(&top);
+    extractor.collect_tasks(&top);
+    extractor.run(&top);
+    extractor.finish();
     let stopped = extractor.work.warning();
     let trees = std::mem::take(&mut extractor.trees);
     let mut facts = std::mem::take(&mut extractor.facts);

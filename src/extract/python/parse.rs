@@ -147,7 +147,6 @@ pub(super) fn parse(text: &str) -> Parsed {
             .push(warning(1, "the Python grammar could not be loaded"));
         return parsed;
     }
-    crate::extract::node_memo::forget();
     let Some(main) = parser.parse(text, None) else {
         parsed
             .warnings
@@ -272,7 +271,6 @@ fn parse_range(
         end_point: lines.point(range.end),
     };
     parser.set_included_ranges(&[ts_range]).ok()?;
-    crate::extract::node_memo::forget();
     let tree = parser.parse(text, None);
     // Back to whole-file parsing for the next caller; an empty list cannot fail.
     let _ = parser.set_included_ranges(&[]);
