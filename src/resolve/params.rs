@@ -423,22 +423,23 @@ impl<'a> RepoCallers<'a> {
         }
     }
 
+    /// The position of the repository's file `path` in `files`.
+    fn position(&self, path: &str) -> Option<usize> {
+        self.files.binary_search_by(|(p, _)| (*p).cmp(path)).ok()
+    }
+
     /// The facts of the repository's file `path`.
     fn facts(&self, path: &str) -> Option<&'a FileFacts> {
-        let at = self.files.binary_search_by(|(p, _)| (*p).cmp(path)).ok()?;
+        let at = self.position(path)?;
         self.files.get(at).map(|(_, facts)| *facts)
     }
 
     /// Where a call site is in the repository: its file's position, then the call's.
     fn place(&self, (file, call): CallSite<'a>) -> (usize, usize) {
-        let at = self
-            .files
-            .binary_search_by(|(p, _)| (*p).cmp(file.path))
-            .unwrap_or(usize::MAX);
+        let at = self.position(file.path).unwrap_or(usize::MAX);
         let index = self
-            .files
-            .get(at)
-            .and_then(|(_, facts)| facts.calls.iter().position(|c| std::ptr::eq(c, call)))
+            .facts(file.path)
+            .and_then(|facts| facts.calls.iter().position(|c| std::ptr::eq(c, call)))
             .unwrap_or(usize::MAX);
         (at, index)
     }

@@ -260,10 +260,11 @@ fn encode(
 ) -> Vec<u8> {
     use rayon::prelude::*;
     let accesses = std::mem::take(&mut resolved.accesses);
-    let fresh = taken
-        .and_then(|taken| fresh_before(&accesses, taken))
-        .unwrap_or(accesses.len());
-    let taken = taken.filter(|_| fresh < accesses.len() || accesses.is_empty());
+    // The taken chunks are stored only when the accesses end with exactly theirs.
+    let (fresh, taken) = match taken.and_then(|t| Some((fresh_before(&accesses, t)?, t))) {
+        Some((fresh, taken)) => (fresh, Some(taken)),
+        None => (accesses.len(), None),
+    };
     let ranges = chunk_ranges(&accesses[..fresh]);
     let mut holders: Vec<Vec<&str>> = ranges
         .iter()
@@ -699,6 +700,10 @@ mod tests {
         head.accesses[last_web].site.repo = "db".to_string();
         let moved = encode(&mut head, 9, Some(b"head"), None);
         assert_eq!(encode(&mut head, 9, Some(b"head"), Some(&chunks)), moved);
+        // A head without accesses stores none of the chunks.
+        head.accesses.clear();
+        let empty = encode(&mut head, 9, Some(b"head"), None);
+        assert_eq!(encode(&mut head, 9, Some(b"head"), Some(&chunks)), empty);
     }
 
     #[test]
