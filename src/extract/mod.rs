@@ -724,7 +724,7 @@ pub fn extract_as(language: Language, path: &str, content: &[u8], models: &Model
 /// [`extract_as`] inside its file's memory scope: every parser, tree and cursor is gone when it
 /// returns.
 fn extract_in_scope(language: Language, path: &str, content: &[u8], models: &Models) -> FileFacts {
-    let text = String::from_utf8_lossy(content);
+    let text = crate::load::text_of(content);
     let mut facts = match language {
         Language::Python => {
             let mut facts = python::extract(path, &text, models);

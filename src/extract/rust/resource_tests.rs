@@ -248,6 +248,27 @@ fn f(token: &str) {
 }
 
 #[test]
+fn a_rows_required_identifier_is_looked_for_among_the_files_tokens_only() {
+    // `env` with two arguments is a variable set only where the file names `Command`: in a
+    // comment or a string it does not count, as a token anywhere it does.
+    let builder = "fn f(b: Builder) {\n    b.env(\"REGION\", \"eu\");\n}\n";
+    for (header, sets) in [
+        ("// Command\nconst NOTE: &str = \"Command\";\n", false),
+        ("", false),
+        ("type Cmd = std::process::Command;\n", true),
+    ] {
+        let facts = facts(&format!("{header}{builder}"));
+        let found: Vec<String> = env_accesses(&facts).into_iter().map(|a| a.0).collect();
+        let expected = if sets {
+            vec!["REGION".to_string()]
+        } else {
+            vec![]
+        };
+        assert_eq!(found, expected, "{header:?}");
+    }
+}
+
+#[test]
 fn compile_time_environment_macros_are_reads() {
     let source = r#"const A: &str = env!("BUILD_A");
 const B: &str = match option_env!("BUILD_B") { Some(v) => v, None => "b" };
