@@ -1048,6 +1048,10 @@ mod reread_tests {
                 matches!(text, std::borrow::Cow::Borrowed(_)),
                 std::str::from_utf8(&bytes).is_ok()
             );
+            // Any text, multi-byte characters included, comes back as it is, unchanged.
+            let text = text_of(valid.as_bytes());
+            proptest::prop_assert!(matches!(text, std::borrow::Cow::Borrowed(_)));
+            proptest::prop_assert_eq!(&*text, valid.as_str());
         }
     }
 
