@@ -1041,6 +1041,7 @@ mod reread_tests {
             bytes in proptest::collection::vec(proptest::prop_oneof![
                 0u8..0x80, 0x80u8..=0xff, proptest::strategy::Just(0xe2u8),
             ], 0..64),
+            valid in "\\PC{0,24}",
         ) {
             let text = text_of(&bytes);
             proptest::prop_assert_eq!(&*text, &*String::from_utf8_lossy(&bytes));
