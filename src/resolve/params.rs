@@ -436,12 +436,12 @@ impl<'a> RepoCallers<'a> {
 
     /// Where a call site is in the repository: its file's position, then the call's.
     fn place(&self, (file, call): CallSite<'a>) -> (usize, usize) {
-        let at = self.position(file.path).unwrap_or(usize::MAX);
-        let index = self
-            .facts(file.path)
-            .and_then(|facts| facts.calls.iter().position(|c| std::ptr::eq(c, call)))
+        let at = self.position(file.path);
+        let index = at
+            .and_then(|at| self.files.get(at))
+            .and_then(|(_, facts)| facts.calls.iter().position(|c| std::ptr::eq(c, call)))
             .unwrap_or(usize::MAX);
-        (at, index)
+        (at.unwrap_or(usize::MAX), index)
     }
 
     /// Resolves the calls whose last name hashes to `hash`, in the files that have some.
