@@ -3,8 +3,9 @@
 //! extraction time on the benchmark corpus; the grammars' field ids are read once into a table by
 //! name. `Node::kind` measures and validates the kind's C string on every call (3–4 % of a
 //! whole-corpus run); the kinds of each grammar are read once into a table by kind id.
-//! A node's children are read by index when it has few: a cursor stepping from child to child
-//! cost 1.7 times as much over the benchmark corpus's `nova` trees.
+//! A node's children are listed in one pass over its subtree (`children.c`): read by index, each
+//! child starts again from the first (a node of n children costs n²/2 steps), and a cursor
+//! stepping from child to child cost 1.7 times as much over the benchmark corpus's `nova` trees.
 
 use foldhash::{HashMap, HashMapExt as _};
 use std::sync::OnceLock;
@@ -35,10 +36,58 @@ pub trait FieldExt<'tree> {
     }
 }
 
-/// Most children a node may have for them to be read by index. Each read by index starts again
-/// from the first child, so a wide node (a long list literal, a module's statements) takes the
-/// cursor, and the walk stays linear in the tree.
+/// Most children a node may have for them to be read by index when the one-pass listing cannot
+/// list them. Each read by index starts again from the first child, so a wide node (a long
+/// list literal, a module's statements) takes the cursor, and the walk stays linear in the tree.
 const CHILDREN_BY_INDEX: usize = 8;
+
+unsafe extern "C" {
+    /// `children.c`: writes `node`'s children (named ones only if `named_only`), in order, into
+    /// `out`, which has room for `capacity`; returns how many, or `u32::MAX` when it did not
+    /// list them.
+    fn knockon_ts_children(
+        node: tree_sitter::ffi::TSNode,
+        named_only: bool,
+        out: *mut tree_sitter::ffi::TSNode,
+        capacity: u32,
+    ) -> u32;
+}
+
+/// Appends `node`'s `count` children (named ones only if `named_only`) to `out` in one pass over
+/// its subtree; false, with `out` as it was, when they were not listed there.
+fn push_in_one_pass<'tree>(
+    node: &Node<'tree>,
+    named_only: bool,
+    count: usize,
+    out: &mut Vec<Node<'tree>>,
+) -> bool {
+    let Ok(capacity) = u32::try_from(count) else {
+        return false;
+    };
+    if capacity == 0 {
+        return true;
+    }
+    let mut raw: Vec<tree_sitter::ffi::TSNode> = Vec::with_capacity(count);
+    // SAFETY: `raw` has room for `capacity` nodes, and the helper writes at most that many,
+    // each a child of `node` built as tree-sitter builds nodes (same tree, position, alias).
+    let listed =
+        unsafe { knockon_ts_children(node.into_raw(), named_only, raw.as_mut_ptr(), capacity) };
+    let Ok(listed) = usize::try_from(listed) else {
+        return false;
+    };
+    if listed > count {
+        return false;
+    }
+    // SAFETY: the helper initialised the first `listed` nodes.
+    unsafe { raw.set_len(listed) };
+    out.reserve(listed);
+    // SAFETY: every node is a node of `node`'s tree, which lives for `'tree`.
+    out.extend(
+        raw.into_iter()
+            .map(|child| unsafe { Node::from_raw(child) }),
+    );
+    true
+}
 
 /// The grammars knockon parses with, kept for the whole run so that their kind names can be
 /// borrowed for as long as any tree lives.
@@ -119,8 +168,12 @@ impl<'tree> FieldExt<'tree> for Node<'tree> {
     }
 
     fn push_named_children(&self, out: &mut Vec<Node<'tree>>) {
+        let count = self.named_child_count();
+        if push_in_one_pass(self, true, count, out) {
+            return;
+        }
         push_by_index_or_cursor(
-            self.named_child_count(),
+            count,
             out,
             |index| self.named_child(index),
             |out| out.extend(self.named_children(&mut self.walk())),
@@ -128,8 +181,12 @@ impl<'tree> FieldExt<'tree> for Node<'tree> {
     }
 
     fn push_children(&self, out: &mut Vec<Node<'tree>>) {
+        let count = usize::try_from(self.child_count()).unwrap_or(usize::MAX);
+        if push_in_one_pass(self, false, count, out) {
+            return;
+        }
         push_by_index_or_cursor(
-            usize::try_from(self.child_count()).unwrap_or(usize::MAX),
+            count,
             out,
             |index| self.child(index),
             |out| out.extend(self.children(&mut self.walk())),
@@ -266,13 +323,17 @@ mod tests {
                 let by_cursor: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
                 let mut appended = vec![node];
                 node.push_named_children(&mut appended);
-                assert_eq!(appended[1..], by_cursor[..], "{node:?}");
-                assert_eq!(node.named_children_vec(), by_cursor, "{node:?}");
+                assert_eq!(described(&appended[1..]), described(&by_cursor), "{node:?}");
+                assert_eq!(described(&node.named_children_vec()), described(&by_cursor));
                 let every: Vec<Node<'_>> = node.children(&mut cursor).collect();
                 let mut appended = vec![node];
                 node.push_children(&mut appended);
-                assert_eq!(appended[1..], every[..], "{node:?}");
-                assert_eq!(node.children_vec(), every, "{node:?}");
+                assert_eq!(described(&appended[1..]), described(&every), "{node:?}");
+                assert_eq!(
+                    described(&node.children_vec()),
+                    described(&every),
+                    "{node:?}"
+                );
                 match by_cursor.len() {
                     0 => {}
                     n if n <= CHILDREN_BY_INDEX => narrow += 1,
@@ -283,5 +344,122 @@ mod tests {
             assert!(narrow > 20 && wide >= 2, "{narrow} narrow, {wide} wide");
             assert_eq!(tree.root_node().has_error(), has_error);
         }
+    }
+
+    /// What tells two nodes apart for a walk: `Node`'s equality compares only the subtree, not
+    /// the position or alias a parent gives it.
+    type Described = (
+        usize,
+        u16,
+        String,
+        usize,
+        usize,
+        tree_sitter::Point,
+        bool,
+        bool,
+    );
+
+    fn described(nodes: &[Node<'_>]) -> Vec<Described> {
+        nodes
+            .iter()
+            .map(|n| {
+                let (start, end) = (n.start_byte(), n.end_byte());
+                (
+                    n.id(),
+                    n.kind_id(),
+                    n.kind().to_string(),
+                    start,
+                    end,
+                    n.start_position(),
+                    n.is_named(),
+                    n.is_extra(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn children_in_one_pass_are_tree_sitters_children_on_every_file_of_the_test_data() {
+        let scenarios = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/scenarios");
+        let Ok(entries) = std::fs::read_dir(scenarios) else {
+            panic!("the scenarios are readable");
+        };
+        let mut files = Vec::new();
+        for entry in entries.flatten() {
+            let Ok(text) = std::fs::read_to_string(entry.path()) else {
+                continue;
+            };
+            let Ok(scenario) = crate::scenario::Scenario::parse(&text) else {
+                continue;
+            };
+            for repo in scenario.repos {
+                files.extend(repo.base.into_iter().chain(repo.head));
+            }
+        }
+        let (mut parsed, mut compared) = (0, 0);
+        for (path, source) in files {
+            let extension = path.rsplit_once('.').map(|(_, extension)| extension);
+            let language: tree_sitter::Language = match extension {
+                Some("py") => tree_sitter_python::LANGUAGE.into(),
+                Some("sh" | "bash") => tree_sitter_bash::LANGUAGE.into(),
+                _ => continue,
+            };
+            let mut parser = tree_sitter::Parser::new();
+            assert!(parser.set_language(&language).is_ok());
+            let Some(tree) = parser.parse(&source, None) else {
+                panic!("the parser gives a tree for {path}");
+            };
+            parsed += 1;
+            let mut stack = vec![tree.root_node()];
+            while let Some(node) = stack.pop() {
+                // By index, as tree-sitter reads one child: the reference.
+                let named: Vec<Node<'_>> = (0..node.named_child_count())
+                    .filter_map(|i| node.named_child(i as u32))
+                    .collect();
+                let every: Vec<Node<'_>> = (0..node.child_count())
+                    .filter_map(|i| node.child(i))
+                    .collect();
+                assert_eq!(
+                    described(&node.named_children_vec()),
+                    described(&named),
+                    "{path}: {node:?}"
+                );
+                assert_eq!(
+                    described(&node.children_vec()),
+                    described(&every),
+                    "{path}: {node:?}"
+                );
+                compared += 1;
+                stack.extend(every);
+            }
+        }
+        assert!(
+            parsed > 50 && compared > 20_000,
+            "{parsed} files, {compared} nodes"
+        );
+    }
+
+    #[test]
+    fn children_that_do_not_fit_are_not_listed_in_one_pass() {
+        let mut parser = tree_sitter::Parser::new();
+        let language: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
+        assert!(parser.set_language(&language).is_ok());
+        let Some(tree) = parser.parse("f(a, b, c)\n", None) else {
+            panic!("the parser gives a tree for valid Python");
+        };
+        let Some(arguments) = tree.root_node().named_descendant_for_byte_range(1, 10) else {
+            panic!("the call has arguments");
+        };
+        assert_eq!(arguments.kind(), "argument_list");
+        let mut out = vec![tree.root_node()];
+        // Room for two of the three: nothing is appended, and the caller reads them itself.
+        assert!(!push_in_one_pass(&arguments, true, 2, &mut out));
+        assert_eq!(out.len(), 1);
+        assert!(push_in_one_pass(&arguments, true, 3, &mut out));
+        assert_eq!(
+            described(&out[1..]),
+            described(&arguments.named_children_vec())
+        );
+        assert_eq!(out.len(), 4);
     }
 }
