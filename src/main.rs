@@ -8,6 +8,7 @@ mod allocator;
 fn main() -> ExitCode {
     allocator::share_with_tree_sitter();
     knockon::app::after_extraction(allocator::return_free_pages);
+    knockon::app::leave_to_exit();
     knockon::app::start_thread_pool();
     let cli = match knockon::cli::Cli::try_parse() {
         Ok(cli) => cli,
