@@ -53,6 +53,13 @@ unsafe extern "C" {
     ) -> u32;
 }
 
+// `push_in_one_pass` writes `TSNode`s where `Node`s are read.
+const _: () = assert!(
+    std::mem::size_of::<Node<'static>>() == std::mem::size_of::<tree_sitter::ffi::TSNode>()
+        && std::mem::align_of::<Node<'static>>()
+            == std::mem::align_of::<tree_sitter::ffi::TSNode>()
+);
+
 /// Appends `node`'s `count` children (named ones only if `named_only`) to `out` in one pass over
 /// its subtree; false, with `out` as it was, when they were not listed there.
 fn push_in_one_pass<'tree>(
@@ -67,25 +74,24 @@ fn push_in_one_pass<'tree>(
     if capacity == 0 {
         return true;
     }
-    let mut raw: Vec<tree_sitter::ffi::TSNode> = Vec::with_capacity(count);
-    // SAFETY: `raw` has room for `capacity` nodes, and the helper writes at most that many,
+    out.reserve(count);
+    // Written straight into `out`: a `Node` is a `TSNode` (`#[repr(transparent)]`, checked above).
+    let room = out
+        .spare_capacity_mut()
+        .as_mut_ptr()
+        .cast::<tree_sitter::ffi::TSNode>();
+    // SAFETY: `out` has room for `capacity` more nodes, and the helper writes at most that many,
     // each a child of `node` built as tree-sitter builds nodes (same tree, position, alias).
-    let listed =
-        unsafe { knockon_ts_children(node.into_raw(), named_only, raw.as_mut_ptr(), capacity) };
+    let listed = unsafe { knockon_ts_children(node.into_raw(), named_only, room, capacity) };
     let Ok(listed) = usize::try_from(listed) else {
         return false;
     };
     if listed > count {
         return false;
     }
-    // SAFETY: the helper initialised the first `listed` nodes.
-    unsafe { raw.set_len(listed) };
-    out.reserve(listed);
-    // SAFETY: every node is a node of `node`'s tree, which lives for `'tree`.
-    out.extend(
-        raw.into_iter()
-            .map(|child| unsafe { Node::from_raw(child) }),
-    );
+    // SAFETY: the helper initialised the `listed` nodes after `out`'s length, each a node of
+    // `node`'s tree, which lives for `'tree`.
+    unsafe { out.set_len(out.len() + listed) };
     true
 }
 
