@@ -16,8 +16,8 @@ pub trait FieldExt<'tree> {
     fn field(&self, name: &'static str) -> Option<Node<'tree>>;
     /// `node.kind()` from a table: the same text, without measuring a C string each time.
     fn kind_name(&self) -> &'tree str;
-    /// Appends the node's named children to `out`, in order: what `named_children` gives,
-    /// without a cursor for a node of few children.
+    /// Appends the node's named children to `out`, in order: what `named_children` gives, in
+    /// one pass over the node's subtree.
     fn push_named_children(&self, out: &mut Vec<Node<'tree>>);
     /// The node's named children, in order.
     fn named_children_vec(&self) -> Vec<Node<'tree>> {
@@ -26,7 +26,7 @@ pub trait FieldExt<'tree> {
         children
     }
     /// Appends all the node's children, anonymous ones too, to `out`, in order: what
-    /// `children` gives, without a cursor for a node of few children.
+    /// `children` gives, in one pass over the node's subtree.
     fn push_children(&self, out: &mut Vec<Node<'tree>>);
     /// All the node's children, anonymous ones too, in order.
     fn children_vec(&self) -> Vec<Node<'tree>> {
@@ -291,14 +291,21 @@ mod tests {
         }
     }
 
-    #[test]
-    fn fields_by_cached_id_are_the_fields_by_name() {
+    /// The tree of a valid Python source.
+    fn python_tree(source: &str) -> tree_sitter::Tree {
         let mut parser = tree_sitter::Parser::new();
         let language: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
         assert!(parser.set_language(&language).is_ok());
-        let Some(tree) = parser.parse("x = f(a, b=1)\n", None) else {
+        let Some(tree) = parser.parse(source, None) else {
             panic!("the parser gives a tree for valid Python");
         };
+        tree
+    }
+
+    #[test]
+    fn fields_by_cached_id_are_the_fields_by_name() {
+        let tree = python_tree("x = f(a, b=1)\n");
+        let mut parser = tree_sitter::Parser::new();
         let mut stack = vec![tree.root_node()];
         let mut compared = 0;
         while let Some(node) = stack.pop() {
@@ -530,12 +537,7 @@ mod tests {
 
     #[test]
     fn children_that_do_not_fit_are_not_listed_in_one_pass() {
-        let mut parser = tree_sitter::Parser::new();
-        let language: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
-        assert!(parser.set_language(&language).is_ok());
-        let Some(tree) = parser.parse("f(a, b, c)\n", None) else {
-            panic!("the parser gives a tree for valid Python");
-        };
+        let tree = python_tree("f(a, b, c)\n");
         let Some(arguments) = tree.root_node().named_descendant_for_byte_range(1, 10) else {
             panic!("the call has arguments");
         };
