@@ -214,29 +214,39 @@ impl<'tree> FieldExt<'tree> for Node<'tree> {
 
     fn push_named_children(&self, out: &mut Vec<Node<'tree>>) {
         let count = self.named_child_count();
-        if push_in_one_pass(self, true, count, out) {
-            return;
+        if !push_in_one_pass(self, true, count, out) {
+            push_named_through_api(self, count, out);
         }
-        push_by_index_or_cursor(
-            count,
-            out,
-            |index| self.named_child(index),
-            |out| out.extend(self.named_children(&mut self.walk())),
-        );
     }
 
     fn push_children(&self, out: &mut Vec<Node<'tree>>) {
         let count = usize::try_from(self.child_count()).unwrap_or(usize::MAX);
-        if push_in_one_pass(self, false, count, out) {
-            return;
+        if !push_in_one_pass(self, false, count, out) {
+            push_all_through_api(self, count, out);
         }
-        push_by_index_or_cursor(
-            count,
-            out,
-            |index| self.child(index),
-            |out| out.extend(self.children(&mut self.walk())),
-        );
     }
+}
+
+/// Appends `node`'s `count` named children through tree-sitter's API: where the one-pass
+/// listing cannot list them.
+fn push_named_through_api<'tree>(node: &Node<'tree>, count: usize, out: &mut Vec<Node<'tree>>) {
+    push_by_index_or_cursor(
+        count,
+        out,
+        |index| node.named_child(index),
+        |out| out.extend(node.named_children(&mut node.walk())),
+    );
+}
+
+/// Appends all `node`'s `count` children through tree-sitter's API: where the one-pass listing
+/// cannot list them.
+fn push_all_through_api<'tree>(node: &Node<'tree>, count: usize, out: &mut Vec<Node<'tree>>) {
+    push_by_index_or_cursor(
+        count,
+        out,
+        |index| node.child(index),
+        |out| out.extend(node.children(&mut node.walk())),
+    );
 }
 
 /// Appends a node's `count` children read by index when they are few ([`CHILDREN_BY_INDEX`]),
@@ -397,7 +407,7 @@ mod tests {
     }
 
     #[test]
-    fn children_by_index_are_the_cursors_children() {
+    fn children_listed_either_way_are_the_cursors_children() {
         // Narrow and wide nodes (a list of twelve, a module of ten statements), aliased and
         // hidden nodes, comments between children, an error region.
         let python = "import os\n# note\nx = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]\nf(a, # c\n  *b, k=1, **d)\nclass C(B, metaclass=M):\n    def g(self, p: int = 2, *, q) -> None:\n        return {k: v for k, v in p if k}\na = 1\nb = 2\nc = 3\nd = 4\ne = 5\nprint(x[1:2], -y, not z, lambda: 0)\n  def bad(:\n";
@@ -430,6 +440,14 @@ mod tests {
                     described(&every),
                     "{node:?}"
                 );
+                // The way taken when the one pass cannot list them: by index, or by cursor for
+                // a wide node.
+                let mut appended = vec![node];
+                push_named_through_api(&node, by_cursor.len(), &mut appended);
+                assert_eq!(described(&appended[1..]), described(&by_cursor), "{node:?}");
+                let mut appended = vec![node];
+                push_all_through_api(&node, every.len(), &mut appended);
+                assert_eq!(described(&appended[1..]), described(&every), "{node:?}");
                 match by_cursor.len() {
                     0 => {}
                     n if n <= CHILDREN_BY_INDEX => narrow += 1,
