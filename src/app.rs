@@ -276,10 +276,20 @@ pub fn who_cached(
     let query = Query::parse(pattern);
     let quoter = load::Quoter::new(&repos);
     let excerpt = |site: &Site| quoter.line(&site.repo, &site.path, site.line);
-    let mut entries: Vec<AuditEntry> = resolved
+    // In parallel: over a whole corpus this is ten thousand accesses and a thousand files read
+    // again for their lines, after resolution, with nothing else to keep the other cores busy.
+    let matched: Vec<&resolve::Access> = resolved
         .accesses
-        .iter()
+        .par_iter()
         .filter(|a| query.matches(a))
+        .collect();
+    quoter.read_ahead(
+        matched
+            .iter()
+            .map(|a| (a.site.repo.as_str(), a.site.path.as_str())),
+    );
+    let mut entries: Vec<AuditEntry> = matched
+        .into_par_iter()
         .map(|a| AuditEntry {
             producer: a.mode.produces() || a.mode == crate::model::Mode::Set,
             description: a.describe(),
@@ -297,7 +307,7 @@ pub fn who_cached(
             notes: a.notes.clone(),
         })
         .collect();
-    entries.sort_by(|a, b| (!a.producer, &a.site).cmp(&(!b.producer, &b.site)));
+    entries.par_sort_by(|a, b| (!a.producer, &a.site).cmp(&(!b.producer, &b.site)));
     let repositories = repos.len();
     drop(quoter);
     retire((repos, resolved));

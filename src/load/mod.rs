@@ -317,13 +317,26 @@ impl Snapshot {
     }
 }
 
+/// The lines of a released file, read again from its snapshot's origin (`None` when it is gone
+/// or changed).
+fn reread(snapshot: &Snapshot, path: &str, content: &FileContent) -> Option<Arc<Lines>> {
+    let bytes = snapshot.origin.read(path, &content.key)?;
+    Some(Arc::new(Lines::new(text_of(&bytes).into_owned())))
+}
+
 /// Quotes lines of the files of loaded repositories, whether their text is still held or was
 /// let go ([`Snapshot::release`]) or never read (recalled): a released file is read again from
-/// its snapshot's [`Origin`] once, however many of its lines a report quotes.
+/// its snapshot's [`Origin`] once, however many of its lines a report quotes. Shared between
+/// threads: a whole-corpus `who` quotes ten thousand lines from a thousand files read again,
+/// which [`Quoter::read_ahead`] reads in parallel.
 pub struct Quoter<'r> {
     repos: Vec<(&'r str, &'r Snapshot)>,
-    reread: std::cell::RefCell<std::collections::HashMap<(usize, &'r str), Option<Lines>>>,
+    reread: std::sync::Mutex<ReRead<'r>>,
 }
+
+/// The released files read again, by repository (its place among the quoted ones) and path;
+/// `None` for one that could not be read.
+type ReRead<'r> = std::collections::HashMap<(usize, &'r str), Option<Arc<Lines>>>;
 
 impl<'r> Quoter<'r> {
     pub fn new(repos: &'r [ContextRepo]) -> Quoter<'r> {
@@ -339,28 +352,78 @@ impl<'r> Quoter<'r> {
     pub fn of(repos: Vec<(&'r str, &'r Snapshot)>) -> Quoter<'r> {
         Quoter {
             repos,
-            reread: std::cell::RefCell::new(std::collections::HashMap::new()),
+            reread: std::sync::Mutex::new(ReRead::new()),
         }
     }
 
-    /// Line `line` (1-based) of `path` in the repository named `repo`; `None` for a repository
-    /// that is not loaded, a file it does not have, or a file that changed since it was read.
-    pub fn line(&self, repo: &str, path: &str, line: u32) -> Option<String> {
+    /// The file `path` of the repository named `repo`: where it is among the quoted ones, its
+    /// path as the snapshot holds it, and its content.
+    fn file(
+        &self,
+        repo: &str,
+        path: &str,
+    ) -> Option<(usize, &'r Snapshot, &'r str, &'r FileContent)> {
         let (at, (_, snapshot)) = self
             .repos
             .iter()
             .enumerate()
             .find(|(_, (name, _))| *name == repo)?;
         let (path, content) = snapshot.files.get_key_value(path)?;
+        Some((at, snapshot, path.as_str(), content))
+    }
+
+    /// Line `line` (1-based) of `path` in the repository named `repo`; `None` for a repository
+    /// that is not loaded, a file it does not have, or a file that changed since it was read.
+    pub fn line(&self, repo: &str, path: &str, line: u32) -> Option<String> {
+        let (at, snapshot, path, content) = self.file(repo, path)?;
         if !content.released {
             return content.line(line);
         }
-        let mut texts = self.reread.borrow_mut();
-        let lines = texts.entry((at, path.as_str())).or_insert_with(|| {
-            let bytes = snapshot.origin.read(path, &content.key)?;
-            Some(Lines::new(text_of(&bytes).into_owned()))
-        });
-        lines.as_ref()?.line(line)
+        let known = self.reread_lines(at, path);
+        let lines = match known {
+            Some(lines) => lines,
+            // Read outside the lock; another thread reading it meanwhile reads the same text.
+            None => {
+                let lines = reread(snapshot, path, content);
+                self.remember(at, path, lines.clone());
+                lines
+            }
+        };
+        lines?.line(line)
+    }
+
+    /// Reads again, in parallel, the released files of `sites` (repository name, path) that
+    /// are not read yet, so that quoting their lines afterwards reads nothing.
+    pub fn read_ahead<'s>(&self, sites: impl IntoIterator<Item = (&'s str, &'s str)>) {
+        use rayon::prelude::*;
+        let mut wanted: Vec<(usize, &'r Snapshot, &'r str, &'r FileContent)> = sites
+            .into_iter()
+            .filter_map(|(repo, path)| self.file(repo, path))
+            .filter(|(at, _, path, content)| {
+                content.released && self.reread_lines(*at, path).is_none()
+            })
+            .collect();
+        wanted.sort_by_key(|(at, _, path, _)| (*at, *path));
+        wanted.dedup_by_key(|(at, _, path, _)| (*at, *path));
+        let read: Vec<(usize, &'r str, Option<Arc<Lines>>)> = wanted
+            .into_par_iter()
+            .map(|(at, snapshot, path, content)| (at, path, reread(snapshot, path, content)))
+            .collect();
+        let mut texts = self.reread.lock().unwrap_or_else(|e| e.into_inner());
+        for (at, path, lines) in read {
+            texts.entry((at, path)).or_insert(lines);
+        }
+    }
+
+    /// A released file's lines if it was read again already (`Some(None)`: it could not be).
+    fn reread_lines(&self, at: usize, path: &'r str) -> Option<Option<Arc<Lines>>> {
+        let texts = self.reread.lock().unwrap_or_else(|e| e.into_inner());
+        texts.get(&(at, path)).cloned()
+    }
+
+    fn remember(&self, at: usize, path: &'r str, lines: Option<Arc<Lines>>) {
+        let mut texts = self.reread.lock().unwrap_or_else(|e| e.into_inner());
+        texts.entry((at, path)).or_insert(lines);
     }
 
     /// Whether `repo` is one of the loaded repositories (not an indexed one).
@@ -1163,5 +1226,65 @@ mod reread_tests {
         // A fresh quoter of the edited directory finds the content changed: no line at all.
         let fresh = Quoter::new(&repos);
         assert_eq!(fresh.line("ops", "clean.sh", 2), None);
+    }
+
+    #[test]
+    fn files_read_ahead_are_quoted_from_what_was_read_then() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let texts = [
+            ("a.sh", "#!/bin/sh\nrm -f /srv/a\n"),
+            ("b.sh", "#!/bin/sh\nrm -f /srv/b\n"),
+            ("c.sh", "#!/bin/sh\nrm -f /srv/c\n"),
+        ];
+        for (path, text) in texts {
+            std::fs::write(root.join(path), text).unwrap();
+        }
+        let mut snapshot = Snapshot {
+            files: texts
+                .iter()
+                .map(|(path, text)| (path.to_string(), FileContent::new(text.as_bytes().to_vec())))
+                .collect(),
+            origin: Arc::new(Origin::Tree(root.to_path_buf())),
+            ..Snapshot::default()
+        };
+        snapshot.release();
+        let repos = [ContextRepo {
+            name: "ops".to_string(),
+            root: root.to_path_buf(),
+            snapshot,
+        }];
+        let quoter = Quoter::new(&repos);
+        // Each file once, whatever the repetitions; other repositories and paths are skipped.
+        quoter.read_ahead([
+            ("ops", "a.sh"),
+            ("ops", "b.sh"),
+            ("ops", "a.sh"),
+            ("elsewhere", "c.sh"),
+            ("ops", "missing.sh"),
+        ]);
+        for (path, _) in texts {
+            std::fs::remove_file(root.join(path)).unwrap();
+        }
+        // Read ahead before the files went: quoted from what was read then.
+        assert_eq!(
+            quoter.line("ops", "a.sh", 2).as_deref(),
+            Some("rm -f /srv/a")
+        );
+        assert_eq!(
+            quoter.line("ops", "b.sh", 2).as_deref(),
+            Some("rm -f /srv/b")
+        );
+        // Not read ahead, and gone since: no line.
+        assert_eq!(quoter.line("ops", "c.sh", 2), None);
+        // Quoted from several threads at once, the same lines.
+        let lines: Vec<Option<String>> = std::thread::scope(|scope| {
+            let quoter = &quoter;
+            let threads: Vec<_> = (0..4)
+                .map(|_| scope.spawn(move || quoter.line("ops", "b.sh", 2)))
+                .collect();
+            threads.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        assert!(lines.iter().all(|l| l.as_deref() == Some("rm -f /srv/b")));
     }
 }
