@@ -108,13 +108,24 @@ impl<'a> Extractor<'a> {
 
     /// Who the expression in a call's function position (or a bare decorator) names.
     pub(super) fn callee_of<'t>(&self, function: Node<'t>, ctx: &Ctx) -> Callee<'t> {
+        self.callee_written(function, written_name(self, function).as_deref(), ctx)
+    }
+
+    /// [`Self::callee_of`] for a function expression whose dotted name, for an attribute
+    /// (`written_name`), the caller has read already.
+    fn callee_written<'t>(
+        &self,
+        function: Node<'t>,
+        written: Option<&str>,
+        ctx: &Ctx,
+    ) -> Callee<'t> {
         match function.kind_name() {
             "identifier" => Callee::Function {
                 name: self.qualified(self.text(function)),
                 method: None,
                 imported_object: false,
             },
-            "attribute" => self.attribute_callee(function, self.dotted(function).as_deref(), ctx),
+            "attribute" => self.attribute_callee(function, written, ctx),
             _ => Callee::Unknown,
         }
     }
@@ -219,12 +230,27 @@ impl<'a> Extractor<'a> {
         args: impl FnOnce(&Self) -> Args<'t>,
         ctx: &Ctx,
     ) -> Option<Matched<'a, 't>> {
+        self.match_or_unmatched(call, function, callee, args, ctx)
+            .ok()
+    }
+
+    /// [`Self::match_read_call`], giving the callee back when no row is for its name (most
+    /// calls), so that recording the call does not read it again.
+    fn match_or_unmatched<'t>(
+        &mut self,
+        call: Node<'t>,
+        function: Node<'t>,
+        callee: Callee<'t>,
+        args: impl FnOnce(&Self) -> Args<'t>,
+        ctx: &Ctx,
+    ) -> Result<Matched<'a, 't>, Option<Callee<'t>>> {
         if !self.may_match(&callee, function) {
-            return None;
+            return Err(Some(callee));
         }
         let args = args(self);
         let decorator = self.current_decorator == Some(call.id());
         self.match_callee(function, callee, args, ctx, decorator, 0)
+            .ok_or(None)
     }
 
     /// Whether some row is for a callee's name (a function row for its qualified name, a
@@ -366,13 +392,23 @@ impl<'a> Extractor<'a> {
         true
     }
 
-    /// Scans a call: a matched model yields its accesses and other effects; any other call of
-    /// a function by name is recorded as a call.
-    pub(super) fn call_site(&mut self, call: Node<'_>, ctx: &Ctx) {
-        let Some(matched) = self.match_call(call, ctx) else {
-            self.call_ref(call, ctx);
+    /// Scans a call, whose `function` the caller has read: a matched model yields its accesses
+    /// and other effects; any other call of a function by name is recorded as a call. Who is
+    /// called is read once for both.
+    pub(super) fn call_site(&mut self, call: Node<'_>, function: Option<Node<'_>>, ctx: &Ctx) {
+        let Some(function) = function else {
             return;
         };
+        let written = written_name(self, function);
+        let callee = self.callee_written(function, written.as_deref(), ctx);
+        let matched =
+            match self.match_or_unmatched(call, function, callee, |this| this.args(call), ctx) {
+                Ok(matched) => matched,
+                Err(callee) => {
+                    self.call_ref(call, function, written, callee, ctx);
+                    return;
+                }
+            };
         let line = line_of(call);
         let scope = self.effect_scope(call, ctx);
         for access in &matched.model.accesses {
@@ -574,11 +610,17 @@ impl Extractor<'_> {
     /// Records a call of a function or method by name that no model row matched, with the
     /// callee qualified through the imports (`auth.wait_for_refresh`), the module for a
     /// function of this file (`pkg.mod.helper`), `self.method` for a method of the class.
-    pub(super) fn call_ref(&mut self, call: Node<'_>, ctx: &Ctx) {
-        let Some(function) = call.field("function") else {
-            return;
-        };
-        let Some(callee) = self.callee_name(function, ctx) else {
+    /// `written` and `read` are what matching read of `function` (its `written_name`, and who
+    /// it names when matching gave that back).
+    fn call_ref<'t>(
+        &mut self,
+        call: Node<'t>,
+        function: Node<'t>,
+        written: Option<String>,
+        read: Option<Callee<'t>>,
+        ctx: &Ctx,
+    ) {
+        let Some(callee) = self.callee_name_read(function, written.as_deref(), read, ctx) else {
             return;
         };
         if callee.ends_with(".add_argument") {
@@ -590,7 +632,8 @@ impl Extractor<'_> {
         let written = if self.partials.is_empty() {
             String::new()
         } else {
-            self.dotted(function)
+            written
+                .or_else(|| self.dotted(function))
                 .map(|d| self.normalize_self(&d, ctx))
                 .unwrap_or_default()
         };
@@ -617,6 +660,18 @@ impl Extractor<'_> {
     /// The callee of a call as [`CallRef`] records it, for its function expression; `None`
     /// for builtins, comprehension variables and what is not a name.
     pub(super) fn callee_name(&self, function: Node<'_>, ctx: &Ctx) -> Option<String> {
+        self.callee_name_read(function, written_name(self, function).as_deref(), None, ctx)
+    }
+
+    /// [`Self::callee_name`] for a function expression whose `written_name` the caller has
+    /// read, and who it names ([`Self::callee_of`]) when the caller has that too.
+    fn callee_name_read<'t>(
+        &self,
+        function: Node<'t>,
+        written: Option<&str>,
+        read: Option<Callee<'t>>,
+        ctx: &Ctx,
+    ) -> Option<String> {
         match function.kind_name() {
             "identifier" => {
                 let name = self.text(function);
@@ -630,8 +685,8 @@ impl Extractor<'_> {
                 }
             }
             "attribute" => {
-                let written = self.dotted(function)?;
-                let dotted = self.normalize_self(&written, ctx);
+                let written = written?;
+                let dotted = self.normalize_self(written, ctx);
                 // `d.run()` with `d = Dumper(...)`: the method of the class.
                 if let Some((head, method)) = dotted.split_once('.')
                     && !method.contains('.')
@@ -639,7 +694,9 @@ impl Extractor<'_> {
                 {
                     return Some(format!("{}.{method}", self.qualified(&class)));
                 }
-                match self.attribute_callee(function, Some(&written), ctx) {
+                let callee =
+                    read.unwrap_or_else(|| self.attribute_callee(function, Some(written), ctx));
+                match callee {
                     Callee::Function { name, .. } => Some(name),
                     _ => Some(dotted),
                 }
@@ -692,5 +749,15 @@ impl Extractor<'_> {
             }
         }
         args
+    }
+}
+
+/// The dotted name of a call's function expression as written (`a.b.c`), read for an attribute
+/// only: both who a call names and how it is recorded start from it.
+fn written_name(extractor: &Extractor<'_>, function: Node<'_>) -> Option<String> {
+    if function.kind_name() == "attribute" {
+        extractor.dotted(function)
+    } else {
+        None
     }
 }

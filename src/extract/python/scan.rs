@@ -205,8 +205,9 @@ impl<'a> Extractor<'a> {
             }
             match n.kind_name() {
                 "call" => {
-                    self.call_site(n, ctx);
-                    self.mutation(n, ctx);
+                    let function = n.field("function");
+                    self.call_site(n, function, ctx);
+                    self.mutation(n, function, ctx);
                 }
                 // A name, or a chain of names written plainly, holds nothing to scan.
                 "identifier" => continue,

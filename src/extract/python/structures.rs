@@ -362,8 +362,9 @@ impl Extractor<'_> {
     }
 
     /// `CFG.update(...)`, `parts.append(x)`, `del CFG["x"]`: the container is no longer known.
-    pub(super) fn mutation(&mut self, call: Node<'_>, ctx: &Ctx) {
-        let Some(function) = call.field("function") else {
+    /// `function` is the call's, which the caller has read.
+    pub(super) fn mutation(&mut self, call: Node<'_>, function: Option<Node<'_>>, ctx: &Ctx) {
+        let Some(function) = function else {
             return;
         };
         if function.kind_name() != "attribute" {
