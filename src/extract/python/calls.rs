@@ -506,8 +506,13 @@ impl<'a> Extractor<'a> {
     /// What iterating over a matched listing call gives, from its `yields`.
     pub(super) fn yielded(&mut self, call: Node<'_>, ctx: &Ctx) -> Option<Element> {
         let m = self.match_call(call, ctx)?;
+        self.yielded_by(&m, ctx)
+    }
+
+    /// [`Self::yielded`] for the row the call matched.
+    pub(super) fn yielded_by(&mut self, m: &Matched<'_, '_>, ctx: &Ctx) -> Option<Element> {
         let access = m.model.accesses.iter().find(|a| a.yields.is_some())?;
-        let path = self.access_path(&m, access, ctx)?;
+        let path = self.access_path(m, access, ctx)?;
         Some(match access.yields? {
             Yields::Paths => Element::One(match access.reach {
                 ReachModel::Children => join(vec![path, Expr::glob("*")]),

@@ -1,7 +1,7 @@
 //! Values of calls: path building (`os.path.join`, `Path(...)`, `joinpath`), environment
 //! reads, dates, conversions that keep the path, and the paths a listing call lists.
 
-use super::calls::{Args, Callee};
+use super::calls::{Args, Callee, Matched};
 use super::scan::{Element, PASS_THROUGH};
 use super::translate::{concat, expand_home, join, strftime_hole};
 use super::walk::{Ctx, Extractor, named};
@@ -14,10 +14,16 @@ impl<'a> Extractor<'a> {
     /// The value of a call: path building, environment reads, dates; the listed paths for a
     /// listing call; otherwise a hole named after the callee.
     pub(super) fn call_value(&mut self, call: Node<'_>, ctx: &Ctx, d: u32) -> Expr {
-        let callee = self.callee(call, ctx);
+        // Read once: who is called, with what, and the row that matches, for every way a call
+        // may have a value.
+        let function = call.field("function");
+        let callee = match function {
+            Some(function) => self.callee_of(function, ctx),
+            None => Callee::Unknown,
+        };
         let args = self.args(call);
         // `CFG.get("out", d)`: an entry of a configuration object.
-        if let Some(function) = call.field("function")
+        if let Some(function) = function
             && function.kind_name() == "attribute"
             && function
                 .field("attribute")
@@ -47,10 +53,18 @@ impl<'a> Extractor<'a> {
         if let Some(value) = value {
             return value;
         }
-        if let Some(value) = self.modelled_value(call, callee, args, ctx, d) {
-            return value;
-        }
-        match self.yielded(call, ctx) {
+        let matched = function
+            .and_then(|function| self.match_read_call(call, function, callee, |_| args, ctx));
+        let listed = match matched {
+            Some(matched) => {
+                if let Some(value) = self.modelled_value(&matched, ctx, d) {
+                    return value;
+                }
+                self.yielded_by(&matched, ctx)
+            }
+            None => None,
+        };
+        match listed {
             Some(Element::One(e) | Element::Entries(e)) => e,
             _ => {
                 let label = self.label(call);
@@ -64,20 +78,11 @@ impl<'a> Extractor<'a> {
         }
     }
 
-    /// The value a row gives its call's result (`get_queue_url(QueueName=q)` names `q`).
-    /// Takes the callee and arguments `call_value` read (the same as `match_call` reads).
-    fn modelled_value<'t>(
-        &mut self,
-        call: Node<'t>,
-        callee: Callee<'t>,
-        args: Args<'t>,
-        ctx: &Ctx,
-        d: u32,
-    ) -> Option<Expr> {
-        let function = call.field("function")?;
-        let matched = self.match_read_call(call, function, callee, |_| args, ctx)?;
+    /// The value the row a call matched gives its result (`get_queue_url(QueueName=q)` names
+    /// `q`).
+    fn modelled_value(&mut self, matched: &Matched<'_, '_>, ctx: &Ctx, d: u32) -> Option<Expr> {
         let spec = matched.model.value.as_ref()?;
-        match self.spec_node(&matched, spec, ctx) {
+        match self.spec_node(matched, spec, ctx) {
             Some(node) => Some(self.tr(node, ctx, d)),
             None => spec.default.as_ref().map(Expr::lit),
         }
