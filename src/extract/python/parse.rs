@@ -80,7 +80,9 @@ const MAX_INDENT_WIDTHS: usize = 380;
 /// [`MAX_INDENT_WIDTHS`]), and a warning when that is not all of it.
 fn parseable_prefix(text: &str) -> (&str, Option<ExtractWarning>) {
     let bytes = text.as_bytes();
-    let mut seen = vec![false; usize::from(u16::MAX) + 1];
+    // One bit per width, on the stack: a `bool` per width was a 64 KiB zeroed allocation per
+    // file (0.9 % of a run's instructions over `ansible`).
+    let mut seen = [0u64; (u16::MAX as usize + 1) / 64];
     let mut distinct = 0usize;
     let mut line = 1u32;
     let mut at = 0;
@@ -97,8 +99,9 @@ fn parseable_prefix(text: &str) -> (&str, Option<ExtractWarning>) {
             }
             at += 1;
         }
-        if width > 0 && !seen[usize::from(width)] {
-            seen[usize::from(width)] = true;
+        let (word, bit) = (usize::from(width / 64), 1u64 << (width % 64));
+        if width > 0 && seen[word] & bit == 0 {
+            seen[word] |= bit;
             distinct += 1;
             if distinct > MAX_INDENT_WIDTHS {
                 return (
@@ -393,5 +396,38 @@ fn warning(line: u32, message: &str) -> ExtractWarning {
     ExtractWarning {
         line,
         message: message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod prefix_tests {
+    use super::*;
+
+    /// One line per width: `width` spaces, then a statement.
+    fn lines(widths: impl IntoIterator<Item = usize>) -> String {
+        widths
+            .into_iter()
+            .map(|w| format!("{}x = 1\n", " ".repeat(w)))
+            .collect()
+    }
+
+    #[test]
+    fn the_prefix_ends_at_the_line_with_one_width_too_many() {
+        // Widths 1..=380, each twice, and wide ones a tab makes: all distinct widths count once.
+        let mut text = lines((1..=380).chain(1..=380));
+        text.push_str("\t\tx = 1\n");
+        let (prefix, cut) = parseable_prefix(&text);
+        assert_eq!(prefix, text);
+        assert!(cut.is_none());
+        // Width 16 (two tabs) was seen; the next new width is the 381st and cuts there.
+        let whole = format!("{text}{}", lines([5000, 1, 64_000]));
+        let (prefix, cut) = parseable_prefix(&whole);
+        assert_eq!(prefix, text);
+        let cut = cut.expect("a warning for the lines left out");
+        assert_eq!(cut.line, 762);
+        assert!(
+            cut.message
+                .contains("indented more than 380 different ways")
+        );
     }
 }
