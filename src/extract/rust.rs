@@ -199,7 +199,7 @@ fn parse_and_walk(
         );
         return warned(module, 1, message);
     }
-    let idents = loops::file_idents(tokens.clone());
+    let idents = loops::file_idents(&tokens, &models.required_in(&source));
     match syn::parse2::<syn::File>(tokens) {
         Ok(file) => walk::walk_file(module, &file, models, idents, work),
         Err(error) => {

@@ -568,10 +568,31 @@ fn collect_idents(tokens: proc_macro2::TokenStream, out: &mut HashSet<String>) {
     }
 }
 
-/// Every identifier of a file, for `requires` conditions of model rows.
-pub(super) fn file_idents(tokens: proc_macro2::TokenStream) -> HashSet<String> {
+/// The identifiers among `wanted` that a file's tokens hold, for `requires` conditions of
+/// model rows. `wanted` are those whose text the file holds at all (`RustModels::required_in`):
+/// usually none, and then the tokens are not read.
+pub(super) fn file_idents(tokens: &proc_macro2::TokenStream, wanted: &[&str]) -> HashSet<String> {
     let mut out = HashSet::new();
-    collect_idents(tokens, &mut out);
+    if wanted.is_empty() {
+        return out;
+    }
+    let mut stack = vec![tokens.clone().into_iter()];
+    while let Some(iter) = stack.last_mut() {
+        match iter.next() {
+            Some(proc_macro2::TokenTree::Ident(i)) => {
+                if let Some(ident) = wanted.iter().find(|w| i == **w) {
+                    out.insert(ident.to_string());
+                }
+            }
+            Some(proc_macro2::TokenTree::Group(g)) if stack.len() < 256 => {
+                stack.push(g.stream().into_iter());
+            }
+            Some(_) => {}
+            None => {
+                stack.pop();
+            }
+        }
+    }
     out
 }
 

@@ -114,6 +114,11 @@ impl Walker<'_> {
 
     /// Whether the file mentions an identifier (a crate, a type) anywhere.
     pub(super) fn mentions(&self, ident: &str) -> bool {
+        // Only identifiers some row requires were looked for in the file.
+        debug_assert!(
+            self.models.requires(ident),
+            "`{ident}` is required by no row"
+        );
         self.idents.contains(ident)
     }
 

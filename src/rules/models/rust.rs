@@ -639,6 +639,10 @@ struct RustIndex {
     modelled: PathIndex,
     roots: HashSet<String>,
     names: HashSet<String>,
+    /// Every identifier some row `requires` a file to mention, sorted, and a searcher for all
+    /// of them at once (none when no row requires one).
+    required: Vec<String>,
+    required_finder: Option<aho_corasick::AhoCorasick>,
 }
 
 /// The rows of a table by key, and by each tail of a key at a `::` boundary; each entry is the
@@ -755,9 +759,19 @@ impl RustModels {
             .iter()
             .filter_map(|p| p.rsplit("::").next().map(str::to_string))
             .collect();
+        let mut required: std::collections::BTreeSet<String> = self
+            .resources
+            .route_attributes
+            .iter()
+            .filter_map(|row| row.requires.clone())
+            .collect();
         let mut add = |call: &resources::CallPattern| {
-            if let resources::CallMatch::Method { method, .. } = &call.matcher {
+            if let resources::CallMatch::Method {
+                method, requires, ..
+            } = &call.matcher
+            {
                 names.insert(method.clone());
+                required.extend(requires.iter().cloned());
             }
         };
         let r = &self.resources;
@@ -774,6 +788,14 @@ impl RustModels {
         r.timers.iter().for_each(|x| add(x.call()));
         r.watches.iter().for_each(|x| add(x.call()));
         r.codecs.iter().for_each(|x| add(x.call()));
+        let required: Vec<String> = required.into_iter().collect();
+        // Every pattern is an identifier, so a build cannot fail; without one, nothing is
+        // found and no identifier is mentioned, as no row asks.
+        let required_finder = if required.is_empty() {
+            None
+        } else {
+            aho_corasick::AhoCorasick::new(&required).ok()
+        };
         self.index = RustIndex {
             functions: PathIndex::build(self.functions.iter().map(PathKeyed::key)),
             runs: PathIndex::build(self.runs.iter().map(PathKeyed::key)),
@@ -781,7 +803,41 @@ impl RustModels {
             modelled: PathIndex::build(modelled.iter().map(String::as_str)),
             roots,
             names,
+            required,
+            required_finder,
         };
+    }
+
+    /// Whether some row `requires` a file to mention `ident`: the only identifiers the walk
+    /// asks a file for ([`RustModels::required_in`]).
+    pub fn requires(&self, ident: &str) -> bool {
+        self.index
+            .required
+            .binary_search_by(|r| r.as_str().cmp(ident))
+            .is_ok()
+    }
+
+    /// The identifiers some row `requires` that occur in `text` at all, as text: an identifier
+    /// token of the file is one of them only if its text is there. Most files hold none, and
+    /// their tokens need not be read for identifiers.
+    pub fn required_in(&self, text: &str) -> Vec<&str> {
+        let Some(finder) = &self.index.required_finder else {
+            return Vec::new();
+        };
+        // Overlapping: one identifier may be part of another (`nats` of `async_nats`).
+        let mut found = vec![false; self.index.required.len()];
+        for hit in finder.find_overlapping_iter(text) {
+            if let Some(seen) = found.get_mut(hit.pattern().as_usize()) {
+                *seen = true;
+            }
+        }
+        self.index
+            .required
+            .iter()
+            .zip(found)
+            .filter(|(_, seen)| *seen)
+            .map(|(ident, _)| ident.as_str())
+            .collect()
     }
 
     /// The function row for a call path (already resolved through `use`), and the name to
@@ -1014,6 +1070,34 @@ mod tests {
             Ok(m) => m.rust,
             Err(e) => panic!("built-in models must load: {e}"),
         }
+    }
+
+    #[test]
+    fn every_identifier_a_shipped_row_requires_is_looked_for() {
+        let models = builtin();
+        let shipped = include_str!("../../../rules/models/rust.toml");
+        let mut wanted: Vec<&str> = shipped
+            .lines()
+            .filter(|line| !line.trim_start().starts_with('#'))
+            .flat_map(|line| line.split("requires = \"").skip(1))
+            .filter_map(|rest| rest.split('"').next())
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        assert!(wanted.len() >= 10, "{wanted:?}");
+        for ident in &wanted {
+            assert!(models.requires(ident), "`{ident}` is not looked for");
+        }
+        assert!(!models.requires("std") && !models.requires(""));
+        // Found as text, overlapping ones too; a text without them finds none.
+        let text = "use async_nats::Client; // reqwest\nfn f() {}";
+        assert_eq!(models.required_in(text), ["async_nats", "nats", "reqwest"]);
+        assert!(
+            models
+                .required_in("fn main() { println!(\"hi\"); }")
+                .is_empty()
+        );
+        assert!(RustModels::default().required_in(text).is_empty());
     }
 
     #[test]
