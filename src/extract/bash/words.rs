@@ -184,24 +184,28 @@ impl Word {
 
     /// The whole word as text, when it has no expansion.
     pub fn lit(&self) -> Option<String> {
-        self.atoms
-            .iter()
-            .map(|a| match a {
-                Atom::Char { c, .. } => Some(*c),
-                Atom::Expr(_) => None,
-            })
-            .collect()
+        // Sized once: collecting chars into a `String` grew it a few bytes at a time, and this
+        // is asked of most words.
+        let mut text = String::with_capacity(self.atoms.len());
+        for atom in &self.atoms {
+            match atom {
+                Atom::Char { c, .. } => text.push(*c),
+                Atom::Expr(_) => return None,
+            }
+        }
+        Some(text)
     }
 
     /// The literal text before the first expansion (`--file=` of `--file="$OUT"`).
     pub fn leading_lit(&self) -> String {
-        self.atoms
-            .iter()
-            .map_while(|a| match a {
-                Atom::Char { c, .. } => Some(*c),
-                Atom::Expr(_) => None,
-            })
-            .collect()
+        let mut text = String::with_capacity(self.atoms.len());
+        for atom in &self.atoms {
+            match atom {
+                Atom::Char { c, .. } => text.push(*c),
+                Atom::Expr(_) => break,
+            }
+        }
+        text
     }
 
     /// The word without its first `n` atoms (the value attached to `-fFILE`, `--file=FILE`).
@@ -1083,6 +1087,8 @@ fn date_hole(label: String, args: &[Word]) -> Expr {
 
 /// Unquoted text: a backslash quotes the next character; a backslash-newline disappears.
 fn unquoted(text: &str, out: &mut Vec<Atom>) {
+    // At most one atom per byte.
+    out.reserve(text.len());
     let mut chars = text.chars();
     while let Some(c) = chars.next() {
         if c != '\\' {
