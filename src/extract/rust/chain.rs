@@ -167,27 +167,29 @@ impl Walker<'_> {
         chain: &Chain<'_>,
         position: Position,
     ) -> Option<&'r T> {
-        let applicable = |row: &&'r T| self.conditions_hold(row.call(), chain, position);
+        // The row's own conditions are asked last, of rows the call matches: asked first,
+        // they were asked of every row for every call (2.3 million times over `cargo`).
+        let applicable = |row: &'r T| self.conditions_hold(row.call(), chain, position);
         match position {
             Position::Root => {
                 let call = chain.root_call()?;
                 let segments = call_path(&call.func)?;
-                let candidates = rows.iter().filter(applicable);
                 let models = self.models;
                 self.lookup(&segments, |p| {
                     models
-                        .function_row(candidates.clone(), p)
+                        .function_row_where(rows.iter(), applicable, p)
                         .map(|(row, _)| row)
                 })
             }
             Position::Op(_) => {
                 let method = chain.method_at(position)?;
                 let name = method.method.to_string();
-                rows.iter().filter(applicable).find(|row| {
+                rows.iter().find(|row| {
                     matches!(&row.call().matcher, CallMatch::Method { method: m, arity, requires }
                         if *m == name
                             && arity.is_none_or(|a| a == method.args.len())
                             && requires.as_ref().is_none_or(|r| self.mentions(r)))
+                        && applicable(row)
                 })
             }
         }

@@ -851,7 +851,7 @@ impl RustModels {
     /// value).
     pub fn env_getter<'a>(&'a self, path: &str) -> Option<(&'a EnvModel, String)> {
         let readers = self.env.iter().filter(|r| r.mode == Mode::Read);
-        self.find_by(readers, |r| r.call.function(), path)
+        self.find_by(readers, |r| r.call.function(), |_| true, path)
     }
 
     /// The first row of `rows` whose function path names `path` (with the matching of
@@ -861,7 +861,19 @@ impl RustModels {
         rows: impl Iterator<Item = &'a T> + Clone,
         path: &str,
     ) -> Option<(&'a T, String)> {
-        self.find_by(rows, |r| r.call().function(), path)
+        self.find_by(rows, |r| r.call().function(), |_| true, path)
+    }
+
+    /// [`RustModels::function_row`] among the rows `accept` takes, asked only of rows whose
+    /// path matches: the first such row of the rows `accept` takes, as filtering them first
+    /// finds, without asking it of every row for every path tried.
+    pub fn function_row_where<'a, T: resources::CallRow>(
+        &self,
+        rows: impl Iterator<Item = &'a T> + Clone,
+        accept: impl Fn(&'a T) -> bool,
+        path: &str,
+    ) -> Option<(&'a T, String)> {
+        self.find_by(rows, |r| r.call().function(), accept, path)
     }
 
     /// The program-starting row for a call path.
@@ -952,7 +964,7 @@ impl RustModels {
 
     /// Exact match, then through an alias, then by suffix (two segments or more).
     fn find<'a, T: PathKeyed>(&self, rows: &'a [T], path: &str) -> Option<(&'a T, String)> {
-        self.find_by(rows.iter(), |r| Some(r.key()), path)
+        self.find_by(rows.iter(), |r| Some(r.key()), |_| true, path)
     }
 
     /// [`Self::find`] through the table's index.
@@ -1001,6 +1013,7 @@ impl RustModels {
         &self,
         mut rows: impl Iterator<Item = &'a T> + Clone,
         key: K,
+        accept: impl Fn(&'a T) -> bool,
         path: &str,
     ) -> Option<(&'a T, String)>
     where
@@ -1009,7 +1022,7 @@ impl RustModels {
         let path = path.trim_start_matches("::");
         if let Some((row, k)) = rows
             .clone()
-            .find_map(|r| key(r).filter(|k| *k == path).map(|k| (r, k)))
+            .find_map(|r| key(r).filter(|k| *k == path && accept(r)).map(|k| (r, k)))
         {
             return Some((row, k.to_string()));
         }
@@ -1022,7 +1035,7 @@ impl RustModels {
             };
             if let Some(row) = rows
                 .clone()
-                .find(|r| key(r).is_some_and(|k| is_joined(k, &alias.like, rest)))
+                .find(|r| key(r).is_some_and(|k| is_joined(k, &alias.like, rest)) && accept(r))
             {
                 return Some((row, path.to_string()));
             }
@@ -1032,7 +1045,7 @@ impl RustModels {
         }
         rows.find_map(|r| {
             key(r)
-                .filter(|k| ends_with_segments(k, path))
+                .filter(|k| ends_with_segments(k, path) && accept(r))
                 .map(|k| (r, k.to_string()))
         })
     }
