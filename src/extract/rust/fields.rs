@@ -22,7 +22,7 @@
 
 use super::walk::{Walker, line_of};
 use crate::expr::{Expr, ScopeId};
-use std::collections::HashMap;
+use foldhash::HashMap;
 use syn::punctuated::Punctuated;
 
 /// Field-to-field hops followed from a variable to the field read (`self.a.b.c.dir`).

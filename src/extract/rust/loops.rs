@@ -25,8 +25,8 @@ use crate::extract::TriggerKind;
 use crate::model::Mode;
 use crate::rules::models::Models;
 use crate::rules::models::rust::resources::TimerKind;
+use foldhash::{HashSet, HashSetExt as _};
 use quote::ToTokens;
-use std::collections::HashSet;
 use syn::spanned::Spanned;
 
 /// The scan of a loop body stops at this depth.

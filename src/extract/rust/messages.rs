@@ -24,8 +24,8 @@ use crate::expr::ScopeId;
 use crate::extract::{FieldUse, RawResource};
 use crate::model::Mode;
 use crate::rules::models::rust::resources::Direction;
+use foldhash::HashMap;
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
-use std::collections::HashMap;
 use syn::punctuated::Punctuated;
 
 /// Inline modules nested deeper than this are not searched for structs.

@@ -20,8 +20,8 @@ use crate::extract::{
 };
 use crate::model::Mode;
 use crate::rules::models::rust::{BuilderModel, PathAccess, PathPosition, RustModels};
+use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 use proc_macro2::Span;
-use std::collections::{HashMap, HashSet};
 use syn::parse::ParseStream;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;

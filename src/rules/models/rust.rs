@@ -40,10 +40,10 @@ use crate::expr::{Expr, HoleShape};
 use crate::extract::Reach;
 use crate::model::Mode;
 use crate::rules::{RulesError, line_of_offset};
+use foldhash::{HashMap, HashSet};
 use resources::CallRow;
 pub use resources::{EnvModel, ResourceModels};
 use serde::Deserialize;
-use std::collections::{HashMap, HashSet};
 use toml::Spanned;
 
 /// The largest argument index a row may name; calls with more arguments are not APIs we model.
