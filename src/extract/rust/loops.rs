@@ -551,21 +551,9 @@ fn block_exits(block: &syn::Block, depth: usize) -> bool {
 
 /// Every identifier in a token stream, iteratively.
 fn collect_idents(tokens: proc_macro2::TokenStream, out: &mut HashSet<String>) {
-    let mut stack = vec![tokens.into_iter()];
-    while let Some(iter) = stack.last_mut() {
-        match iter.next() {
-            Some(proc_macro2::TokenTree::Ident(i)) => {
-                out.insert(i.to_string());
-            }
-            Some(proc_macro2::TokenTree::Group(g)) if stack.len() < 256 => {
-                stack.push(g.stream().into_iter());
-            }
-            Some(_) => {}
-            None => {
-                stack.pop();
-            }
-        }
-    }
+    for_each_ident(tokens, |i| {
+        out.insert(i.to_string());
+    });
 }
 
 /// The identifiers among `wanted` that a file's tokens hold, for `requires` conditions of
@@ -576,14 +564,21 @@ pub(super) fn file_idents(tokens: &proc_macro2::TokenStream, wanted: &[&str]) ->
     if wanted.is_empty() {
         return out;
     }
-    let mut stack = vec![tokens.clone().into_iter()];
+    for_each_ident(tokens.clone(), |i| {
+        if let Some(ident) = wanted.iter().find(|w| *i == **w) {
+            out.insert(ident.to_string());
+        }
+    });
+    out
+}
+
+/// Calls `visit` with every identifier of a token stream, in order, iteratively (groups nested
+/// deeper than 256 are not entered).
+fn for_each_ident(tokens: proc_macro2::TokenStream, mut visit: impl FnMut(&proc_macro2::Ident)) {
+    let mut stack = vec![tokens.into_iter()];
     while let Some(iter) = stack.last_mut() {
         match iter.next() {
-            Some(proc_macro2::TokenTree::Ident(i)) => {
-                if let Some(ident) = wanted.iter().find(|w| i == **w) {
-                    out.insert(ident.to_string());
-                }
-            }
+            Some(proc_macro2::TokenTree::Ident(i)) => visit(&i),
             Some(proc_macro2::TokenTree::Group(g)) if stack.len() < 256 => {
                 stack.push(g.stream().into_iter());
             }
@@ -593,7 +588,6 @@ pub(super) fn file_idents(tokens: &proc_macro2::TokenStream, wanted: &[&str]) ->
             }
         }
     }
-    out
 }
 
 /// A cron expression of the `cron` crate (seconds first, an optional year last) or a classic
