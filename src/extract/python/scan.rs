@@ -197,7 +197,10 @@ impl<'a> Extractor<'a> {
     /// gives comprehension and lambda variables their values. Iterative, so long operator
     /// chains cannot exhaust the stack.
     pub fn scan(&mut self, node: Node<'_>, ctx: &Ctx) {
-        let mut stack = vec![node];
+        // Room for the nodes pending at once in most expressions: grown from one, the list was
+        // moved three or four times per scan, a third of a million scans over the corpus.
+        let mut stack = Vec::with_capacity(SCAN_STACK);
+        stack.push(node);
         // Children by index (`push_named_children`): no cursor, except for a wide node.
         while let Some(n) = stack.pop() {
             if !self.work.spend(|| line_of(n)) {
@@ -296,6 +299,9 @@ impl<'a> Extractor<'a> {
         }
     }
 }
+
+/// Nodes a scan's list of pending nodes has room for from the start.
+const SCAN_STACK: usize = 32;
 
 /// Whether a string literal's prefix (`f`, `rf`, `t`) makes it a template whose `{…}` parts are
 /// expressions.
