@@ -201,7 +201,7 @@ impl<'a> Extractor<'a> {
         // moved three or four times per scan, a third of a million scans over the corpus.
         let mut stack = Vec::with_capacity(SCAN_STACK);
         stack.push(node);
-        // Children by index (`push_named_children`): no cursor, except for a wide node.
+        // Children listed in one pass (`push_named_children`), in order once reversed.
         while let Some(n) = stack.pop() {
             if !self.work.spend(|| line_of(n)) {
                 return;
