@@ -33,9 +33,19 @@ timed() {
   local name=$1; shift
   (cd "$CORPUS" && /usr/bin/time -f "$name %e %U %S %M" -a -o "$times" "$@" > /dev/null 2>&1) || true
 }
+# knockon's runs must succeed (an older build without --no-cache or -q stops here, not with
+# a ratio of a usage error); ast-grep exits non-zero when its rules match, as they do.
+knockon_timed() {
+  local name=$1 build=$2 errors
+  errors=$(cd "$CORPUS" && /usr/bin/time -f "$name %e %U %S %M" -a -o "$times" \
+    "$build" who --no-cache -q '/**' "${dirs[@]}" 2>&1 > /dev/null) || {
+    echo "rounds: $build failed: $(head -1 <<< "$errors")" >&2
+    exit 2
+  }
+}
 for _ in $(seq "$ROUNDS"); do
-  timed knockon "$A" who --no-cache -q '/**' "${dirs[@]}"
-  [ -z "$B" ] || timed knockon_b "$B" who --no-cache -q '/**' "${dirs[@]}"
+  knockon_timed knockon "$A"
+  [ -z "$B" ] || knockon_timed knockon_b "$B"
   timed ast-grep "$AG" scan -c "$PEERS/rules-astgrep/sgconfig.yml" .
   timed floor "$PF" knockon . 2
 done
