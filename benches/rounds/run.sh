@@ -29,23 +29,19 @@ done
 mapfile -t dirs < <(cd "$CORPUS" && find . -mindepth 1 -maxdepth 1 -type d -not -name '.*' | sort)
 times=$(mktemp)
 trap 'rm -f "$times"' EXIT
+# timed NAME CMD...: one timed run in the corpus. Every run must succeed: a ratio of a usage
+# error (an older knockon without --no-cache or -q) would look like a very fast build.
 timed() {
-  local name=$1; shift
-  (cd "$CORPUS" && /usr/bin/time -f "$name %e %U %S %M" -a -o "$times" "$@" > /dev/null 2>&1) || true
-}
-# knockon's runs must succeed (an older build without --no-cache or -q stops here, not with
-# a ratio of a usage error); ast-grep exits non-zero when its rules match, as they do.
-knockon_timed() {
-  local name=$1 build=$2 errors
-  errors=$(cd "$CORPUS" && /usr/bin/time -f "$name %e %U %S %M" -a -o "$times" \
-    "$build" who --no-cache -q '/**' "${dirs[@]}" 2>&1 > /dev/null) || {
-    echo "rounds: $build failed: $(head -1 <<< "$errors")" >&2
+  local name=$1 errors
+  shift
+  errors=$(cd "$CORPUS" && /usr/bin/time -f "$name %e %U %S %M" -a -o "$times" "$@" 2>&1 > /dev/null) || {
+    echo "rounds: $1 failed: $(head -1 <<< "$errors")" >&2
     exit 2
   }
 }
 for _ in $(seq "$ROUNDS"); do
-  knockon_timed knockon "$A"
-  [ -z "$B" ] || knockon_timed knockon_b "$B"
+  timed knockon "$A" who --no-cache -q '/**' "${dirs[@]}"
+  [ -z "$B" ] || timed knockon_b "$B" who --no-cache -q '/**' "${dirs[@]}"
   timed ast-grep "$AG" scan -c "$PEERS/rules-astgrep/sgconfig.yml" .
   timed floor "$PF" knockon . 2
 done
