@@ -1186,25 +1186,38 @@ mod reread_tests {
         assert_eq!(worktree::file_with_key(root, "linked/clean.sh", &key), None);
     }
 
+    /// A repository named `name` whose files (path, text) were loaded from the directory
+    /// `root`, their text held or, if `released`, let go.
+    fn tree_repo(name: &str, root: &Path, files: &[(&str, &str)], released: bool) -> ContextRepo {
+        let mut snapshot = Snapshot {
+            files: files
+                .iter()
+                .map(|(path, text)| (path.to_string(), FileContent::new(text.as_bytes().to_vec())))
+                .collect(),
+            origin: Arc::new(Origin::Tree(root.to_path_buf())),
+            ..Snapshot::default()
+        };
+        if released {
+            snapshot.release();
+        }
+        ContextRepo {
+            name: name.to_string(),
+            root: root.to_path_buf(),
+            snapshot,
+        }
+    }
+
     #[test]
     fn a_quoter_quotes_held_and_released_files_and_reads_each_once() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         let text = "#!/bin/sh\nrm -f /srv/out/*.csv\nls /srv/out\n";
         std::fs::write(root.join("clean.sh"), text).unwrap();
-        let file = || FileContent::new(text.as_bytes().to_vec());
-        let repo = |name: &str| ContextRepo {
-            name: name.to_string(),
-            root: root.to_path_buf(),
-            snapshot: Snapshot {
-                files: BTreeMap::from([("clean.sh".to_string(), file())]),
-                origin: Arc::new(Origin::Tree(root.to_path_buf())),
-                ..Snapshot::default()
-            },
-        };
-        let mut released = repo("ops");
-        released.snapshot.release();
-        let repos = [repo("held"), released];
+        let files = [("clean.sh", text)];
+        let repos = [
+            tree_repo("held", root, &files, false),
+            tree_repo("ops", root, &files, true),
+        ];
         let quoter = Quoter::new(&repos);
         assert!(quoter.has_repo("ops") && !quoter.has_repo("elsewhere"));
         assert_eq!(
@@ -1240,20 +1253,7 @@ mod reread_tests {
         for (path, text) in texts {
             std::fs::write(root.join(path), text).unwrap();
         }
-        let mut snapshot = Snapshot {
-            files: texts
-                .iter()
-                .map(|(path, text)| (path.to_string(), FileContent::new(text.as_bytes().to_vec())))
-                .collect(),
-            origin: Arc::new(Origin::Tree(root.to_path_buf())),
-            ..Snapshot::default()
-        };
-        snapshot.release();
-        let repos = [ContextRepo {
-            name: "ops".to_string(),
-            root: root.to_path_buf(),
-            snapshot,
-        }];
+        let repos = [tree_repo("ops", root, &texts, true)];
         let quoter = Quoter::new(&repos);
         // Each file once, whatever the repetitions; other repositories and paths are skipped.
         quoter.read_ahead([
